@@ -1,0 +1,182 @@
+// Package dialect defines what herd needs from a database engine, as small
+// role interfaces that each engine package (dialect/sqlite, dialect/postgres,
+// dialect/mysql) implements. All engine-specific SQL lives in those packages;
+// the rest of herd speaks only through these interfaces.
+package dialect
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+
+	"github.com/herdhq/herd/internal/sqlsplit"
+)
+
+// Dialect is one database engine, composed of the roles herd uses.
+// Implementations are safe for concurrent use.
+type Dialect interface {
+	// Name is the engine's short name: "sqlite", "postgres" or "mysql". It
+	// is also the suffix of dialect-specific migration files
+	// (004_x.postgres.up.sql).
+	Name() string
+	Quoter
+	Splitter
+	Connector
+	Locker
+	LedgerSQL
+	// ControlSchema returns herd's own control-database migrations for this
+	// engine, in the migrations layout (v1.0.0/001_x.up.sql).
+	ControlSchema() fs.FS
+}
+
+// Quoter renders identifiers and placeholders for one engine.
+type Quoter interface {
+	// QuoteIdent quotes one identifier (a database, schema, table or
+	// column name) so that it is safe to splice into SQL.
+	QuoteIdent(name string) string
+	// Placeholder returns the n-th (1-based) bind parameter marker.
+	Placeholder(n int) string
+}
+
+// Splitter cuts a migration script into statements, by the engine's
+// lexical rules.
+type Splitter interface {
+	// Split returns the statements of script in order, each with the line
+	// it starts on. It fails on an unterminated string, comment or body,
+	// naming the line.
+	Split(script string) ([]sqlsplit.Statement, error)
+}
+
+// Connector opens servers: the connection targets that hold tenant
+// databases (or schemas) and the control database.
+type Connector interface {
+	// OpenServer validates the DSN and returns a handle to the server.
+	// It does not connect until a method of the Server is called, so a
+	// malformed DSN fails here and an unreachable server fails later. Errors
+	// never contain the DSN's password.
+	OpenServer(ctx context.Context, cfg ServerConfig) (Server, error)
+}
+
+// Tenancy says how tenants are laid out on a server.
+type Tenancy string
+
+// The tenancies herd supports. SchemaPerTenant is available on PostgreSQL
+// only.
+const (
+	DatabasePerTenant Tenancy = "database"
+	SchemaPerTenant   Tenancy = "schema"
+)
+
+// ServerConfig names one connection target.
+type ServerConfig struct {
+	// Name is the server's name in herd.yaml, used in messages.
+	Name string
+	// DSN is the engine DSN without herd's scheme prefix handling applied:
+	// "sqlite:PATH", "postgres://…" or "mysql://…".
+	DSN string
+	// Tenancy is DatabasePerTenant when empty.
+	Tenancy Tenancy
+}
+
+// Server is one connection target. Implementations are safe for concurrent
+// use.
+type Server interface {
+	// MaxNameLength is the longest database (or schema) name the engine
+	// accepts without truncating it.
+	MaxNameLength() int
+	// Create creates the database (or schema) name; it fails if it exists.
+	Create(ctx context.Context, name string) error
+	// Exists reports whether the database (or schema) name exists.
+	Exists(ctx context.Context, name string) (bool, error)
+	// Drop removes the database (or schema) name and everything in it. It
+	// is a no-op when name does not exist.
+	Drop(ctx context.Context, name string) error
+	// Open opens the database (or schema) name, which must exist. The
+	// caller closes the returned Database.
+	Open(ctx context.Context, name string) (*Database, error)
+	// Control opens the database the DSN itself names, as the control (and
+	// system) database. The caller closes the returned Database.
+	Control(ctx context.Context) (*Database, error)
+	// Redacted is the DSN with any password replaced by "xxxxx".
+	Redacted() string
+	// Close releases the server's shared resources.
+	Close() error
+}
+
+// Database is one open database: a tenant's database or Postgres schema, or
+// the control database. Its DB is scoped so that unqualified names resolve
+// inside it.
+type Database struct {
+	// DB is the connection pool.
+	DB *sql.DB
+	// Name is the database name, schema name, or SQLite file path.
+	Name string
+	// Schema qualifies herd's own tables ("" for the engine's default).
+	Schema string
+	// close releases DB and anything else Open acquired.
+	close func() error
+}
+
+// NewDatabase returns a Database whose Close calls closeFn. It is for dialect
+// implementations.
+func NewDatabase(db *sql.DB, name, schema string, closeFn func() error) *Database {
+	return &Database{DB: db, Name: name, Schema: schema, close: closeFn}
+}
+
+// Close releases the database's connections.
+func (d *Database) Close() error {
+	if d.close == nil {
+		return d.DB.Close()
+	}
+	return d.close()
+}
+
+// Locker takes the per-database migration lock. The lock is held by the
+// given pinned connection, which is the one that then runs the migration: a
+// lock taken on one pooled connection and released on another is no lock.
+type Locker interface {
+	// Lock blocks until the lock for db is held by conn, or ctx ends. The
+	// lock is per database (or schema), never per server. The returned
+	// function releases it.
+	Lock(ctx context.Context, conn *sql.Conn, db *Database) (unlock func(context.Context) error, err error)
+}
+
+// LedgerSQL renders the DDL of herd's ledger table in a database.
+type LedgerSQL interface {
+	// CreateLedger returns the CREATE TABLE IF NOT EXISTS statement for a
+	// ledger table with the given, already qualified and quoted, name. The
+	// table's columns are:
+	//   migration_id (primary key), version, kind, checksum, state,
+	//   direction, statements_total, statements_done, statement_started,
+	//   error, applied_at, execution_ms.
+	CreateLedger(qualifiedTable string) string
+}
+
+// TransactionalDDL is an optional capability: engines whose DDL runs inside
+// a transaction and rolls back with it.
+type TransactionalDDL interface {
+	// TransactionalDDL reports whether DDL is transactional.
+	TransactionalDDL() bool
+}
+
+// HasTransactionalDDL reports whether d runs DDL inside transactions.
+func HasTransactionalDDL(d Dialect) bool {
+	t, ok := d.(TransactionalDDL)
+	return ok && t.TransactionalDDL()
+}
+
+// SessionGuard is an optional capability: engines that bound how long one
+// migration's DDL may queue behind other transactions' locks.
+type SessionGuard interface {
+	// GuardSession sets the engine's lock-wait limits on conn before a
+	// migration runs.
+	GuardSession(ctx context.Context, conn *sql.Conn) error
+}
+
+// Qualify returns table qualified by db's schema, both quoted by q.
+func Qualify(q Quoter, db *Database, table string) string {
+	if db.Schema == "" {
+		return q.QuoteIdent(table)
+	}
+	return q.QuoteIdent(db.Schema) + "." + q.QuoteIdent(table)
+}
