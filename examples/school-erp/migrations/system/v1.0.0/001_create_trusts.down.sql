@@ -1,0 +1,2 @@
+-- Reverses 001_create_trusts.
+DROP TABLE trusts;

@@ -1,0 +1,2 @@
+-- Reverses 004_add_tenant_configurations.
+DROP TABLE tenant_configurations;

@@ -1,0 +1,2 @@
+-- Reverses 001_create_students.
+DROP TABLE students;

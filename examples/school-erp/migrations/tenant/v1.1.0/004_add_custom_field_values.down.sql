@@ -1,0 +1,2 @@
+-- Reverses 004_add_custom_field_values.
+DROP TABLE custom_field_values;
