@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"strings"
 
 	"github.com/herdhq/herd/internal/sqlsplit"
 )
@@ -25,7 +26,8 @@ type Dialect interface {
 	Locker
 	LedgerSQL
 	// ControlSchema returns herd's own control-database migrations for this
-	// engine, in the migrations layout (v1.0.0/001_x.up.sql).
+	// engine, as the system target of a migration source
+	// (system/v1.0.0/001_x.up.sql).
 	ControlSchema() fs.FS
 }
 
@@ -150,6 +152,9 @@ type LedgerSQL interface {
 	//   direction, statements_total, statements_done, statement_started,
 	//   error, applied_at, execution_ms.
 	CreateLedger(qualifiedTable string) string
+	// TableExists reports whether table exists in db (in db.Schema when it
+	// is set). It lets herd read a ledger without creating it.
+	TableExists(ctx context.Context, db *Database, table string) (bool, error)
 }
 
 // TransactionalDDL is an optional capability: engines whose DDL runs inside
@@ -179,4 +184,20 @@ func Qualify(q Quoter, db *Database, table string) string {
 		return q.QuoteIdent(table)
 	}
 	return q.QuoteIdent(db.Schema) + "." + q.QuoteIdent(table)
+}
+
+// Bind rewrites the ? markers of a portable query into q's placeholders.
+// The query must not contain a literal question mark.
+func Bind(q Quoter, query string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString(q.Placeholder(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -1,0 +1,146 @@
+package control
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/herdhq/herd/dialect"
+)
+
+// Tenant is one entry of the tenant registry.
+type Tenant struct {
+	Code     string   `json:"code"`
+	Name     string   `json:"name"`
+	Tier     string   `json:"tier"`
+	Server   string   `json:"server"`
+	Database string   `json:"database"`
+	Tags     []string `json:"tags"`
+	// Features are the features enabled for the tenant; a release that
+	// lacks one of them cannot be its target.
+	Features  []string  `json:"features"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// ErrTenantNotFound is returned for a tenant code the registry lacks.
+var ErrTenantNotFound = errors.New("tenant not found")
+
+// ErrTenantExists is returned when adding a code (or a database on a
+// server) the registry already has.
+var ErrTenantExists = errors.New("tenant already exists")
+
+func (s *Store) bind(query string) string { return dialect.Bind(s.dialect, query) }
+
+const tenantColumns = `code, name, tier, server, database_name, tags, features, created_at`
+
+// AddTenant registers t. It returns an error wrapping ErrTenantExists when
+// the code, or the database on that server, is taken.
+func (s *Store) AddTenant(ctx context.Context, t Tenant) error {
+	tags, features := jsonList(t.Tags), jsonList(t.Features)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM herd_tenants WHERE code = ? OR (server = ? AND database_name = ?)`),
+			t.Code, t.Server, t.Database).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("control: add tenant %q: %w", t.Code, err)
+		}
+		if n > 0 {
+			return fmt.Errorf("control: add tenant %q: %w (code, or database %s on server %s)", t.Code, ErrTenantExists, t.Database, t.Server)
+		}
+		_, err = tx.ExecContext(ctx, s.bind(`INSERT INTO herd_tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			t.Code, t.Name, t.Tier, t.Server, t.Database, tags, features, t.CreatedAt.UTC())
+		if err != nil {
+			return fmt.Errorf("control: add tenant %q: %w", t.Code, err)
+		}
+		return nil
+	})
+}
+
+// Tenant returns the tenant with the given code, or an error wrapping
+// ErrTenantNotFound.
+func (s *Store) Tenant(ctx context.Context, code string) (Tenant, error) {
+	ts, err := s.tenants(ctx, `WHERE code = ?`, code)
+	if err != nil {
+		return Tenant{}, err
+	}
+	if len(ts) == 0 {
+		return Tenant{}, fmt.Errorf("tenant %q: %w", code, ErrTenantNotFound)
+	}
+	return ts[0], nil
+}
+
+// Tenants returns every tenant, ordered by code.
+func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
+	return s.tenants(ctx, "")
+}
+
+func (s *Store) tenants(ctx context.Context, where string, args ...any) ([]Tenant, error) {
+	rows, err := s.db.DB.QueryContext(ctx, s.bind(`SELECT `+tenantColumns+` FROM herd_tenants `+where+` ORDER BY code`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("control: read tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []Tenant
+	for rows.Next() {
+		var t Tenant
+		var tags, features string
+		if err := rows.Scan(&t.Code, &t.Name, &t.Tier, &t.Server, &t.Database, &tags, &features, &t.CreatedAt); err != nil {
+			return nil, fmt.Errorf("control: read tenants: %w", err)
+		}
+		if err := errors.Join(json.Unmarshal([]byte(tags), &t.Tags), json.Unmarshal([]byte(features), &t.Features)); err != nil {
+			return nil, fmt.Errorf("control: tenant %q: tags or features: %w", t.Code, err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("control: read tenants: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveTenant deletes the tenant from the registry, with its version row;
+// its history and audit entries stay. It returns an error wrapping
+// ErrTenantNotFound for an unknown code.
+func (s *Store) RemoveTenant(ctx context.Context, code string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.bind(`DELETE FROM herd_tenants WHERE code = ?`), code)
+		if err != nil {
+			return fmt.Errorf("control: remove tenant %q: %w", code, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return fmt.Errorf("tenant %q: %w", code, ErrTenantNotFound)
+		}
+		_, err = tx.ExecContext(ctx, s.bind(`DELETE FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?`),
+			"tenant", code)
+		if err != nil {
+			return fmt.Errorf("control: remove tenant %q: %w", code, err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("control: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback() //nolint:errcheck // the error that matters is fn's
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("control: commit: %w", err)
+	}
+	return nil
+}
+
+func jsonList(items []string) string {
+	if items == nil {
+		items = []string{}
+	}
+	b, _ := json.Marshal(items) // a []string always marshals
+	return string(b)
+}

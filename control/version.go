@@ -1,0 +1,242 @@
+package control
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+)
+
+// SystemIdentifier is the database_identifier of the system database's
+// row. The brief used NULL, which a UNIQUE key does not deduplicate.
+const SystemIdentifier = "@system"
+
+// Ref names one database in the control database: the system database, or
+// a tenant's by its code.
+type Ref struct {
+	Type       source.Target `json:"type"`
+	Identifier string        `json:"identifier"`
+}
+
+// SystemRef is the system database's Ref.
+var SystemRef = Ref{Type: source.System, Identifier: SystemIdentifier}
+
+// TenantRef returns a tenant's Ref.
+func TenantRef(code string) Ref { return Ref{Type: source.Tenant, Identifier: code} }
+
+func (r Ref) String() string {
+	if r.Type == source.System {
+		return "system"
+	}
+	return fmt.Sprintf("tenant %q", r.Identifier)
+}
+
+// The migration statuses of a database.
+const (
+	StatusPending   = "pending"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+)
+
+// VersionState is a database's row of database_schema_versions.
+type VersionState struct {
+	Ref
+	CurrentVersion string     `json:"current_version"`
+	TargetVersion  string     `json:"target_version"`
+	Status         string     `json:"status"`
+	StartedAt      *time.Time `json:"started_at"`
+	CompletedAt    *time.Time `json:"completed_at"`
+	Error          string     `json:"last_error"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// Begin marks ref as running towards target.
+func (s *Store) Begin(ctx context.Context, ref Ref, current, target string) error {
+	now := s.now().UTC()
+	return s.upsert(ctx, ref, `current_version = ?, target_version = ?, migration_status = ?, migration_started_at = ?,
+		migration_completed_at = NULL, migration_error = NULL, updated_at = ?`,
+		[]any{current, target, StatusRunning, now, now})
+}
+
+// End records where ref stands after a run: its current version, and
+// completed, or failed with err.
+func (s *Store) End(ctx context.Context, ref Ref, current string, err error) error {
+	status, msg := StatusCompleted, any(nil)
+	if err != nil {
+		status, msg = StatusFailed, err.Error()
+	}
+	now := s.now().UTC()
+	return s.upsert(ctx, ref, `current_version = ?, migration_status = ?, migration_completed_at = ?, migration_error = ?, updated_at = ?`,
+		[]any{current, status, now, msg, now})
+}
+
+// Sync records ref's current version without a run, as found in its ledger.
+func (s *Store) Sync(ctx context.Context, ref Ref, current string) error {
+	return s.upsert(ctx, ref, `current_version = ?, updated_at = ?`, []any{current, s.now().UTC()})
+}
+
+// upsert updates ref's row with set, inserting the row first if it is
+// missing. Callers hold the database's migration lock, so one writer at a
+// time touches a row.
+func (s *Store) upsert(ctx context.Context, ref Ref, set string, args []any) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?`),
+			string(ref.Type), ref.Identifier).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("control: version of %s: %w", ref, err)
+		}
+		if n == 0 {
+			now := s.now().UTC()
+			_, err = tx.ExecContext(ctx, s.bind(`INSERT INTO database_schema_versions
+				(database_type, database_identifier, current_version, migration_status, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?)`),
+				string(ref.Type), ref.Identifier, StatusPending, now, now)
+			if err != nil {
+				return fmt.Errorf("control: version of %s: %w", ref, err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET `+set+` WHERE database_type = ? AND database_identifier = ?`),
+			append(args, string(ref.Type), ref.Identifier)...)
+		if err != nil {
+			return fmt.Errorf("control: version of %s: %w", ref, err)
+		}
+		return nil
+	})
+}
+
+const versionColumns = `database_type, database_identifier, current_version, target_version, migration_status,
+	migration_started_at, migration_completed_at, migration_error, updated_at`
+
+// Versions returns every row of database_schema_versions, the system row
+// first, then tenants by code.
+func (s *Store) Versions(ctx context.Context) ([]VersionState, error) {
+	rows, err := s.db.DB.QueryContext(ctx, `SELECT `+versionColumns+` FROM database_schema_versions ORDER BY database_type, database_identifier`)
+	if err != nil {
+		return nil, fmt.Errorf("control: read versions: %w", err)
+	}
+	defer rows.Close()
+	var out []VersionState
+	for rows.Next() {
+		var v VersionState
+		var target, msg sql.NullString
+		var started, completed sql.NullTime
+		if err := rows.Scan(&v.Type, &v.Identifier, &v.CurrentVersion, &target, &v.Status, &started, &completed, &msg, &v.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("control: read versions: %w", err)
+		}
+		v.TargetVersion, v.Error = target.String, msg.String
+		v.StartedAt, v.CompletedAt = timePtr(started), timePtr(completed)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("control: read versions: %w", err)
+	}
+	return out, nil
+}
+
+// Version returns ref's row; ok is false when it has none yet.
+func (s *Store) Version(ctx context.Context, ref Ref) (v VersionState, ok bool, err error) {
+	all, err := s.Versions(ctx)
+	for _, v := range all {
+		if v.Ref == ref {
+			return v, true, nil
+		}
+	}
+	return VersionState{}, false, err
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	return &t.Time
+}
+
+// HistoryEntry is one row of database_migration_history.
+type HistoryEntry struct {
+	Ref
+	Migration   string         `json:"migration"`
+	Version     string         `json:"version"`
+	Kind        string         `json:"kind"`
+	Direction   plan.Direction `json:"direction"`
+	ExecutedAt  time.Time      `json:"executed_at"`
+	ExecutionMS int64          `json:"execution_time_ms"`
+	Status      string         `json:"status"`
+	Error       string         `json:"error,omitempty"`
+	Checksum    string         `json:"checksum"`
+}
+
+// The statuses of a history row.
+const (
+	HistorySuccess    = "success"
+	HistoryFailed     = "failed"
+	HistoryRolledBack = "rolled_back"
+)
+
+// Recorder returns an execute.Recorder that writes ref's history.
+func (s *Store) Recorder(ref Ref) execute.Recorder { return recorder{s, ref} }
+
+type recorder struct {
+	s   *Store
+	ref Ref
+}
+
+func (r recorder) Record(ctx context.Context, res execute.Result) error {
+	status, msg := HistorySuccess, any(nil)
+	switch {
+	case res.Err != nil:
+		status, msg = HistoryFailed, res.Err.Error()
+	case res.Direction == plan.Down:
+		status = HistoryRolledBack
+	}
+	m := res.Migration
+	_, err := r.s.db.DB.ExecContext(ctx, r.s.bind(`INSERT INTO database_migration_history
+		(database_type, database_identifier, migration_name, migration_version, migration_type, direction,
+		 executed_at, execution_time_ms, status, error_message, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		string(r.ref.Type), r.ref.Identifier, m.ID(), m.Version.String(), string(m.Kind), string(res.Direction),
+		res.Started.UTC(), res.Duration.Milliseconds(), status, msg, res.Checksum)
+	if err != nil {
+		return fmt.Errorf("control: history of %s: %w", r.ref, err)
+	}
+	return nil
+}
+
+// History returns ref's history, oldest first.
+func (s *Store) History(ctx context.Context, ref Ref) ([]HistoryEntry, error) {
+	rows, err := s.db.DB.QueryContext(ctx, s.bind(`SELECT migration_name, migration_version, migration_type, direction,
+		executed_at, execution_time_ms, status, error_message, checksum
+		FROM database_migration_history WHERE database_type = ? AND database_identifier = ? ORDER BY id`),
+		string(ref.Type), ref.Identifier)
+	if err != nil {
+		return nil, fmt.Errorf("control: history of %s: %w", ref, err)
+	}
+	defer rows.Close()
+	var out []HistoryEntry
+	for rows.Next() {
+		h := HistoryEntry{Ref: ref}
+		var msg sql.NullString
+		if err := rows.Scan(&h.Migration, &h.Version, &h.Kind, &h.Direction, &h.ExecutedAt, &h.ExecutionMS, &h.Status, &msg, &h.Checksum); err != nil {
+			return nil, fmt.Errorf("control: history of %s: %w", ref, err)
+		}
+		h.Error = msg.String
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("control: history of %s: %w", ref, err)
+	}
+	return out, nil
+}
+
+// Audit appends one entry to the audit log.
+func (s *Store) Audit(ctx context.Context, actor, action, subject, detail string) error {
+	_, err := s.db.DB.ExecContext(ctx, s.bind(`INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`),
+		s.now().UTC(), actor, action, subject, detail)
+	if err != nil {
+		return fmt.Errorf("control: audit %s %s: %w", action, subject, err)
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+package herd
+
+import (
+	"errors"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+)
+
+// InputError is a failure caused by what the caller asked for, not by a
+// database: the CLI exits 2 on it.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// IsInputError reports whether err was caused by bad input: a malformed
+// configuration or source, an unknown tenant or version, an invalid tenant
+// code, or a plan that policy refuses.
+func IsInputError(err error) bool {
+	var (
+		in  *InputError
+		cfg *config.Error
+		src *source.Error
+		ref *plan.RefusedError
+	)
+	return errors.As(err, &in) || errors.As(err, &cfg) || errors.As(err, &src) || errors.As(err, &ref) ||
+		errors.Is(err, control.ErrTenantNotFound) || errors.Is(err, control.ErrTenantExists)
+}

@@ -1,0 +1,301 @@
+// Package execute applies a plan to one database: under the database's
+// lock, on one pinned connection, each migration in a transaction where the
+// engine allows it, with the ledger row written in the same transaction.
+// Where a migration cannot run in a transaction (MySQL DDL, or a migration
+// marked herd:no-transaction) it follows a dirty protocol: statement k is
+// recorded as started before it runs and as done after, so a failure or a
+// kill leaves a precise record that herd repair acts on.
+package execute
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+)
+
+// Options configures an Executor. A nil *Options means the defaults.
+type Options struct {
+	// LedgerTable is the ledger's table name; default DefaultLedgerTable.
+	LedgerTable string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Observe, if set, receives every event, synchronously.
+	Observe func(Event)
+}
+
+// Executor applies plans with one dialect. It is safe for concurrent use
+// on different databases; the lock serialises work on the same one.
+type Executor struct {
+	dialect dialect.Dialect
+	table   string
+	now     func() time.Time
+	observe func(Event)
+}
+
+// New returns an Executor for dialect d.
+func New(d dialect.Dialect, opts *Options) *Executor {
+	e := &Executor{dialect: d, table: DefaultLedgerTable, now: time.Now, observe: func(Event) {}}
+	if opts != nil {
+		if opts.LedgerTable != "" {
+			e.table = opts.LedgerTable
+		}
+		if opts.Now != nil {
+			e.now = opts.Now
+		}
+		if opts.Observe != nil {
+			e.observe = opts.Observe
+		}
+	}
+	return e
+}
+
+// Session is one database held under its migration lock, on one pinned
+// connection. It is not safe for concurrent use.
+type Session struct {
+	e      *Executor
+	db     *dialect.Database
+	conn   *sql.Conn
+	unlock func(context.Context) error
+	ledger *ledger
+}
+
+// Lock pins a connection to db, takes db's migration lock on it (waiting
+// until ctx ends), sets the engine's lock-wait limits and makes sure the
+// ledger table exists. The caller must Close the session.
+func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, error) {
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", db.Name, err)
+	}
+	unlock, err := e.dialect.Lock(ctx, conn, db)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lock %s: %w", db.Name, err)
+	}
+	s := &Session{e: e, db: db, conn: conn, unlock: unlock, ledger: newLedger(e.dialect, db, e.table)}
+	if err := s.prepare(ctx); err != nil {
+		s.Close(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Session) prepare(ctx context.Context) error {
+	if g, ok := s.e.dialect.(dialect.SessionGuard); ok {
+		if err := g.GuardSession(ctx, s.conn); err != nil {
+			return fmt.Errorf("set lock timeouts on %s: %w", s.db.Name, err)
+		}
+	}
+	if _, err := s.conn.ExecContext(ctx, s.e.dialect.CreateLedger(s.ledger.table)); err != nil {
+		return fmt.Errorf("create ledger in %s: %w", s.db.Name, err)
+	}
+	return nil
+}
+
+// Close releases the lock and the connection. It uses a fresh context for
+// the unlock when ctx has ended, so a cancelled run still lets go.
+func (s *Session) Close(ctx context.Context) error {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+	}
+	err := s.unlock(ctx)
+	return errors.Join(err, s.conn.Close())
+}
+
+// Ledger reads the database's ledger. Read it after Lock, so it cannot
+// change before the plan made from it runs.
+func (s *Session) Ledger(ctx context.Context) ([]Entry, error) {
+	return s.ledger.read(ctx, s.conn)
+}
+
+// Recorder receives the outcome of every migration step, for the control
+// database's history.
+type Recorder interface {
+	Record(ctx context.Context, r Result) error
+}
+
+// Result is the outcome of one step.
+type Result struct {
+	Migration *source.Migration
+	Direction plan.Direction
+	Checksum  string
+	Started   time.Time
+	Duration  time.Duration
+	// Err is nil on success.
+	Err error
+}
+
+// Apply runs the plan's steps in order, recording each to rec. It stops at
+// the first failure and returns it as a *MigrationError.
+func (s *Session) Apply(ctx context.Context, p *plan.Plan, rec Recorder) error {
+	for _, step := range p.Steps {
+		m := step.Migration
+		start := s.e.now()
+		s.e.observe(Event{Kind: MigrationStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction})
+		err := s.step(ctx, step)
+		res := Result{Migration: m, Direction: step.Direction, Checksum: m.Checksum(s.e.dialect.Name()),
+			Started: start, Duration: s.e.now().Sub(start), Err: err}
+		s.e.observe(Event{Kind: finished(err), Database: s.db.Name, Migration: m.ID(), Direction: step.Direction,
+			Duration: res.Duration, Err: err})
+		if rerr := rec.Record(context.WithoutCancel(ctx), res); rerr != nil {
+			return errors.Join(err, fmt.Errorf("record %s in the control database: %w", m.ID(), rerr))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Session) step(ctx context.Context, step plan.Step) error {
+	m := step.Migration
+	actions, err := s.actions(m, step.Direction)
+	if err != nil {
+		return err
+	}
+	if dialect.HasTransactionalDDL(s.e.dialect) && !m.NoTransaction {
+		return s.inTransaction(ctx, step, actions)
+	}
+	entry := s.entry(m, step.Direction, len(actions))
+	if step.Direction == plan.Up {
+		if err := s.ledger.insert(ctx, s.conn, entry); err != nil {
+			return err
+		}
+	}
+	return s.outsideTransaction(ctx, step, entry, actions, 1)
+}
+
+// entry is the ledger row for m at the start of a step.
+func (s *Session) entry(m *source.Migration, dir plan.Direction, total int) Entry {
+	return Entry{ID: m.ID(), Version: m.Version.String(), Kind: string(m.Kind), Checksum: m.Checksum(s.e.dialect.Name()),
+		State: StateDirty, Direction: dir, StatementsTotal: total, AppliedAt: s.e.now()}
+}
+
+// inTransaction runs a step, its validation and its ledger write in one
+// transaction: a failure anywhere leaves the database as it was.
+func (s *Session) inTransaction(ctx context.Context, step plan.Step, actions []action) error {
+	m := step.Migration
+	start := s.e.now()
+	tx, err := s.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(step, action{}, fmt.Errorf("begin: %w", err))
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, a := range actions {
+		s.e.observe(Event{Kind: StatementStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction, Statement: a.n})
+		if err := a.run(ctx, tx); err != nil {
+			return s.fail(step, a, err)
+		}
+	}
+	if step.Direction == plan.Up {
+		if err := s.validate(ctx, tx, m); err != nil {
+			return s.fail(step, action{}, err)
+		}
+		entry := s.entry(m, plan.Up, len(actions))
+		entry.State, entry.StatementsDone = StateApplied, len(actions)
+		entry.ExecutionMS = s.e.now().Sub(start).Milliseconds()
+		err = s.ledger.insert(ctx, tx, entry)
+	} else {
+		err = s.ledger.remove(ctx, tx, m.ID())
+	}
+	if err != nil {
+		return s.fail(step, action{}, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail(step, action{}, fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// outsideTransaction runs actions from number from on, recording each
+// statement as started before it runs and as done after. A statement that
+// fails is recorded with its error; one interrupted by the end of ctx is
+// left started but not done, because it may still complete on the server.
+func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry Entry, actions []action, from int) error {
+	m := step.Migration
+	start := s.e.now()
+	for _, a := range actions[from-1:] {
+		entry.StatementStarted, entry.Error = a.n, ""
+		if err := s.ledger.update(ctx, s.conn, entry); err != nil {
+			return s.fail(step, a, err)
+		}
+		s.e.observe(Event{Kind: StatementStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction, Statement: a.n})
+		if err := a.run(ctx, s.conn); err != nil {
+			return s.failDirty(ctx, step, entry, a, err)
+		}
+		entry.StatementsDone = a.n
+		if err := s.ledger.update(ctx, s.conn, entry); err != nil {
+			return s.fail(step, a, err)
+		}
+	}
+	if step.Direction == plan.Down {
+		if err := s.ledger.remove(ctx, s.conn, m.ID()); err != nil {
+			return s.fail(step, action{}, err)
+		}
+		return nil
+	}
+	if err := s.validate(ctx, s.conn, m); err != nil {
+		return s.failDirty(ctx, step, entry, action{}, err)
+	}
+	entry.State, entry.Error, entry.AppliedAt = StateApplied, "", s.e.now()
+	entry.ExecutionMS = s.e.now().Sub(start).Milliseconds()
+	if err := s.ledger.update(ctx, s.conn, entry); err != nil {
+		return s.fail(step, action{}, err)
+	}
+	return nil
+}
+
+// failDirty records a failed statement (or validation) in the ledger and
+// returns the error. When ctx has ended the statement's fate is unknown,
+// and the row is left as "started, not done".
+func (s *Session) failDirty(ctx context.Context, step plan.Step, entry Entry, a action, err error) error {
+	if ctx.Err() == nil {
+		entry.Error = err.Error()
+		if a.n == 0 {
+			entry.Error = "validate: " + entry.Error
+		}
+		if uerr := s.ledger.update(ctx, s.conn, entry); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+	}
+	return s.fail(step, a, err)
+}
+
+func (s *Session) fail(step plan.Step, a action, err error) error {
+	return &MigrationError{Database: s.db.Name, Migration: step.Migration.ID(), Direction: step.Direction,
+		Statement: a.n, File: a.file, Line: a.line, Err: err}
+}
+
+// MigrationError is a step that failed, naming the statement.
+type MigrationError struct {
+	Database  string
+	Migration string
+	Direction plan.Direction
+	// Statement is the 1-based statement number, 0 when the failure was
+	// outside the migration's statements (validation, ledger, commit).
+	Statement int
+	File      string
+	Line      int
+	Err       error
+}
+
+func (e *MigrationError) Error() string {
+	where := ""
+	if e.Statement > 0 {
+		where = fmt.Sprintf(" statement %d", e.Statement)
+		if e.File != "" {
+			where += fmt.Sprintf(" (%s:%d)", e.File, e.Line)
+		}
+	}
+	return fmt.Sprintf("%s (%s)%s: %v", e.Migration, e.Direction, where, e.Err)
+}
+
+func (e *MigrationError) Unwrap() error { return e.Err }

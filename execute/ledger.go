@@ -1,0 +1,170 @@
+package execute
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/plan"
+)
+
+// DefaultLedgerTable is the table, in each database herd migrates, that
+// records the migrations applied to it.
+const DefaultLedgerTable = "herd_schema_migrations"
+
+// The states of a ledger row.
+const (
+	StateApplied = "applied"
+	StateDirty   = "dirty"
+)
+
+// Entry is one row of a database's ledger.
+type Entry struct {
+	ID        string
+	Version   string
+	Kind      string
+	Checksum  string
+	State     string
+	Direction plan.Direction
+	// StatementsTotal, StatementsDone and StatementStarted follow a
+	// migration that runs outside a transaction: statement k is recorded as
+	// started before it runs and as done after.
+	StatementsTotal  int
+	StatementsDone   int
+	StatementStarted int
+	Error            string
+	AppliedAt        time.Time
+	ExecutionMS      int64
+}
+
+// Uncertain reports whether a statement started and was neither recorded
+// as done nor as failed: the process died or lost its connection while it
+// ran, so whether it took effect is unknown.
+func (e Entry) Uncertain() bool {
+	return e.State == StateDirty && e.StatementStarted > e.StatementsDone && e.Error == ""
+}
+
+// Describe says what state a dirty entry is in, naming the statement.
+func (e Entry) Describe() string {
+	if e.State != StateDirty {
+		return e.ID + " applied"
+	}
+	switch {
+	case e.Uncertain():
+		return fmt.Sprintf("%s dirty (%s): statement %d of %d started and its outcome is unknown; statements 1-%d are done",
+			e.ID, e.Direction, e.StatementStarted, e.StatementsTotal, e.StatementsDone)
+	case e.Error != "":
+		return fmt.Sprintf("%s dirty (%s): statement %d of %d failed after %d done: %s",
+			e.ID, e.Direction, e.StatementStarted, e.StatementsTotal, e.StatementsDone, e.Error)
+	default:
+		return fmt.Sprintf("%s dirty (%s): %d of %d statements done", e.ID, e.Direction, e.StatementsDone, e.StatementsTotal)
+	}
+}
+
+// querier runs SQL: a *sql.Conn or a *sql.Tx.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// ledger writes one database's ledger table.
+type ledger struct {
+	q     dialect.Quoter
+	table string // qualified and quoted
+}
+
+func newLedger(d dialect.Dialect, db *dialect.Database, table string) *ledger {
+	return &ledger{q: d, table: dialect.Qualify(d, db, table)}
+}
+
+// bind renders a portable query on the ledger table.
+func (l *ledger) bind(query string) string {
+	return strings.ReplaceAll(dialect.Bind(l.q, query), "{ledger}", l.table)
+}
+
+const ledgerColumns = `migration_id, version, kind, checksum, state, direction,
+	statements_total, statements_done, statement_started, error, applied_at, execution_ms`
+
+func (l *ledger) read(ctx context.Context, q querier) ([]Entry, error) {
+	rows, err := q.QueryContext(ctx, l.bind(`SELECT `+ledgerColumns+` FROM {ledger} ORDER BY migration_id`))
+	if err != nil {
+		return nil, fmt.Errorf("read ledger %s: %w", l.table, err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		var msg sql.NullString
+		if err := rows.Scan(&e.ID, &e.Version, &e.Kind, &e.Checksum, &e.State, &e.Direction,
+			&e.StatementsTotal, &e.StatementsDone, &e.StatementStarted, &msg, &e.AppliedAt, &e.ExecutionMS); err != nil {
+			return nil, fmt.Errorf("read ledger %s: %w", l.table, err)
+		}
+		e.Error = msg.String
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read ledger %s: %w", l.table, err)
+	}
+	return out, nil
+}
+
+// insert writes a new row for e.
+func (l *ledger) insert(ctx context.Context, q querier, e Entry) error {
+	_, err := q.ExecContext(ctx, l.bind(`INSERT INTO {ledger} (`+ledgerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.ID, e.Version, e.Kind, e.Checksum, e.State, string(e.Direction),
+		e.StatementsTotal, e.StatementsDone, e.StatementStarted, nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS)
+	if err != nil {
+		return fmt.Errorf("ledger: record %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// update rewrites the row of e.ID.
+func (l *ledger) update(ctx context.Context, q querier, e Entry) error {
+	_, err := q.ExecContext(ctx, l.bind(`UPDATE {ledger} SET checksum = ?, state = ?, direction = ?,
+		statements_total = ?, statements_done = ?, statement_started = ?, error = ?, applied_at = ?, execution_ms = ?
+		WHERE migration_id = ?`),
+		e.Checksum, e.State, string(e.Direction), e.StatementsTotal, e.StatementsDone, e.StatementStarted,
+		nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS, e.ID)
+	if err != nil {
+		return fmt.Errorf("ledger: update %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+func (l *ledger) remove(ctx context.Context, q querier, id string) error {
+	if _, err := q.ExecContext(ctx, l.bind(`DELETE FROM {ledger} WHERE migration_id = ?`), id); err != nil {
+		return fmt.Errorf("ledger: remove %s: %w", id, err)
+	}
+	return nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Applied converts ledger entries into what the planner reads.
+func Applied(entries []Entry) []plan.Applied {
+	out := make([]plan.Applied, len(entries))
+	for i, e := range entries {
+		out[i] = plan.Applied{ID: e.ID, Checksum: e.Checksum, Dirty: e.State == StateDirty}
+	}
+	return out
+}
+
+// ReadLedger reads db's ledger table without locking or creating it; a
+// database that has none has an empty ledger. Use it to look, never to
+// plan a change: only a Session's ledger cannot move before it is used.
+func ReadLedger(ctx context.Context, d dialect.Dialect, db *dialect.Database, table string) ([]Entry, error) {
+	ok, err := d.TableExists(ctx, db, table)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return newLedger(d, db, table).read(ctx, db.DB)
+}

@@ -1,0 +1,137 @@
+package execute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+)
+
+// RepairAction is what herd repair does to a dirty migration.
+type RepairAction string
+
+// The repair actions.
+const (
+	// Retry runs the dirty migration's remaining statements.
+	Retry RepairAction = "retry"
+	// Rollback undoes the statements that completed, with the matching
+	// statements of the down script (down statement 1 undoes the last up
+	// statement), and removes the ledger row.
+	Rollback RepairAction = "rollback"
+	// MarkApplied records the migration as applied: the operator finished
+	// it by hand.
+	MarkApplied RepairAction = "mark-applied"
+	// MarkRolledBack removes the ledger row: the operator undid it by hand.
+	MarkRolledBack RepairAction = "mark-rolled-back"
+)
+
+// Uncertain is the operator's word on a statement whose outcome the ledger
+// could not know.
+type Uncertain string
+
+// The answers about an uncertain statement.
+const (
+	UncertainUnknown Uncertain = ""
+	UncertainRan     Uncertain = "ran"
+	UncertainNotRan  Uncertain = "not-ran"
+)
+
+// ErrNotDirty is returned by Repair when the database has no dirty
+// migration.
+var ErrNotDirty = errors.New("nothing to repair: no migration is dirty")
+
+// Repair acts on the database's dirty migration, found in src's target t.
+// It returns the entry it repaired, as it was before, and records the
+// outcome to rec.
+func (s *Session) Repair(ctx context.Context, src *source.Source, t source.Target, action RepairAction, uncertain Uncertain, rec Recorder) (Entry, error) {
+	entries, err := s.Ledger(ctx)
+	if err != nil {
+		return Entry{}, err
+	}
+	var entry Entry
+	for _, e := range entries {
+		if e.State == StateDirty {
+			entry = e
+		}
+	}
+	if entry.ID == "" {
+		return Entry{}, ErrNotDirty
+	}
+	m := src.Find(t, entry.ID)
+	if m == nil {
+		return entry, fmt.Errorf("dirty migration %s is not in the source", entry.ID)
+	}
+	before := entry
+	done := entry.StatementsDone
+	if entry.Uncertain() {
+		switch uncertain {
+		case UncertainRan:
+			done = entry.StatementStarted
+		case UncertainNotRan:
+		default:
+			if action == Retry || action == Rollback {
+				return entry, fmt.Errorf("%s: check the database, then say whether statement %d ran (--uncertain ran|not-ran)", entry.Describe(), entry.StatementStarted)
+			}
+		}
+	}
+	start := s.e.now()
+	step := plan.Step{Migration: m, Direction: entry.Direction}
+	switch action {
+	case Retry:
+		err = s.retry(ctx, step, entry, done)
+	case Rollback:
+		if entry.Direction != plan.Up {
+			return entry, fmt.Errorf("%s: rollback repairs an interrupted up migration; retry the down instead", entry.ID)
+		}
+		step.Direction = plan.Down
+		err = s.rollbackPartial(ctx, step, entry, done)
+	case MarkApplied:
+		entry.State, entry.Error = StateApplied, ""
+		entry.StatementsDone, entry.StatementStarted = entry.StatementsTotal, entry.StatementsTotal
+		err = s.ledger.update(ctx, s.conn, entry)
+	case MarkRolledBack:
+		err = s.ledger.remove(ctx, s.conn, entry.ID)
+	default:
+		return entry, fmt.Errorf("unknown repair action %q", action)
+	}
+	if rerr := rec.Record(context.WithoutCancel(ctx), Result{Migration: m, Direction: step.Direction,
+		Checksum: entry.Checksum, Started: start, Duration: s.e.now().Sub(start), Err: err}); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	return before, err
+}
+
+func (s *Session) retry(ctx context.Context, step plan.Step, entry Entry, done int) error {
+	actions, err := s.actions(step.Migration, step.Direction)
+	if err != nil {
+		return err
+	}
+	if len(actions) != entry.StatementsTotal {
+		return fmt.Errorf("%s: the script now has %d statements, the ledger recorded %d; fix the file or mark the migration by hand",
+			entry.ID, len(actions), entry.StatementsTotal)
+	}
+	entry.StatementsDone = done
+	if done == len(actions) {
+		entry.StatementStarted = done
+	}
+	return s.outsideTransaction(ctx, step, entry, actions, done+1)
+}
+
+// rollbackPartial undoes the first done up statements by running the last
+// done statements of the down script.
+func (s *Session) rollbackPartial(ctx context.Context, step plan.Step, entry Entry, done int) error {
+	actions, err := s.actions(step.Migration, plan.Down)
+	if err != nil {
+		return err
+	}
+	if len(actions) != entry.StatementsTotal {
+		return fmt.Errorf("%s: the down script has %d statements and the up %d, so which undo which is unknown; undo by hand and use --mark rolled-back",
+			entry.ID, len(actions), entry.StatementsTotal)
+	}
+	down := Entry{ID: entry.ID, Version: entry.Version, Kind: entry.Kind, Checksum: entry.Checksum, State: StateDirty,
+		Direction: plan.Down, StatementsTotal: len(actions), StatementsDone: len(actions) - done, AppliedAt: s.e.now()}
+	down.StatementStarted = down.StatementsDone
+	return s.outsideTransaction(ctx, step, down, actions, len(actions)-done+1)
+}

@@ -1,0 +1,255 @@
+package herd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+)
+
+// Options are a Fleet's dependencies beyond its configuration.
+type Options struct {
+	// Dialects are the engines herd may use, by Name(). Required: each DSN
+	// in the configuration must find its engine here.
+	Dialects []dialect.Dialect
+	// Migrations is the migration source; default os.DirFS of the
+	// configuration's migrations folder.
+	Migrations fs.FS
+	// Go are Go migrations added to the SQL ones.
+	Go []source.GoMigration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Observe receives the executor's events; optional.
+	Observe func(execute.Event)
+	// Logger; default discards.
+	Logger *slog.Logger
+	// Actor names who acts, in the audit log; default "cli".
+	Actor string
+}
+
+// Fleet is an open fleet: the control database, the servers and the
+// migration source. It is safe for concurrent use.
+type Fleet struct {
+	cfg     *config.Config
+	src     *source.Source
+	opts    Options
+	control *control.Store
+	system  *dialect.Database
+	systemD dialect.Dialect
+	servers map[string]server
+}
+
+// server is one configured server with its engine.
+type server struct {
+	dialect.Server
+	dialect dialect.Dialect
+	cfg     config.Server
+}
+
+// LoadSource loads and checks the configured migration source for the
+// engines the configuration uses, without touching any database.
+func LoadSource(cfg *config.Config, opts Options) (*source.Source, error) {
+	fsys := opts.Migrations
+	if fsys == nil {
+		if _, err := os.Stat(cfg.Migrations); err != nil {
+			return nil, &InputError{Err: fmt.Errorf("migrations folder: %w", err)}
+		}
+		fsys = os.DirFS(cfg.Migrations)
+	}
+	engines := map[string]bool{}
+	for _, dsn := range dsns(cfg) {
+		engines[engineOf(dsn)] = true
+	}
+	var names []string
+	for _, name := range []string{"sqlite", "postgres", "mysql"} {
+		if engines[name] {
+			names = append(names, name)
+		}
+	}
+	src, err := source.Load(fsys, &source.Options{Engines: names, Go: opts.Go, Root: relative(cfg.Migrations)})
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	return src, nil
+}
+
+// Open loads the source, opens the control database (bringing herd's own
+// control schema up to date) and prepares the servers, which connect
+// lazily. The caller must Close the Fleet.
+func Open(ctx context.Context, cfg *config.Config, opts Options) (*Fleet, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Actor == "" {
+		opts.Actor = "cli"
+	}
+	src, err := LoadSource(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	f := &Fleet{cfg: cfg, src: src, opts: opts, servers: map[string]server{}}
+	if err := f.openServers(ctx); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.openControl(ctx); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *Fleet) openServers(ctx context.Context) error {
+	for _, sc := range f.cfg.Servers {
+		d, err := f.dialectFor(sc.DSN)
+		if err != nil {
+			return fmt.Errorf("server %q: %w", sc.Name, err)
+		}
+		tenancy := dialect.Tenancy(sc.Tenancy)
+		srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: sc.Name, DSN: sc.DSN, Tenancy: tenancy})
+		if err != nil {
+			return &InputError{Err: fmt.Errorf("server %q: %w", sc.Name, err)}
+		}
+		f.servers[sc.Name] = server{Server: srv, dialect: d, cfg: sc}
+	}
+	return nil
+}
+
+func (f *Fleet) openControl(ctx context.Context) error {
+	d, err := f.dialectFor(f.cfg.Control)
+	if err != nil {
+		return fmt.Errorf("control database: %w", err)
+	}
+	srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: "control", DSN: f.cfg.Control})
+	if err != nil {
+		return &InputError{Err: fmt.Errorf("control database: %w", err)}
+	}
+	f.servers[""] = server{Server: srv, dialect: d}
+	db, err := srv.Control(ctx)
+	if err != nil {
+		return fmt.Errorf("control database: %w", err)
+	}
+	f.system, f.systemD = db, d
+	f.control, err = control.Open(ctx, d, db, f.opts.Now)
+	return err
+}
+
+func (f *Fleet) dialectFor(dsn string) (dialect.Dialect, error) {
+	engine := engineOf(dsn)
+	for _, d := range f.opts.Dialects {
+		if d.Name() == engine {
+			return d, nil
+		}
+	}
+	return nil, &InputError{Err: fmt.Errorf("no engine wired for %s", config.RedactDSN(dsn))}
+}
+
+// Close releases every connection the Fleet holds.
+func (f *Fleet) Close() error {
+	var errs []error
+	if f.system != nil {
+		errs = append(errs, f.system.Close())
+	}
+	for _, s := range f.servers {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Control returns the control database's store.
+func (f *Fleet) Control() *control.Store { return f.control }
+
+// Source returns the loaded migration source.
+func (f *Fleet) Source() *source.Source { return f.src }
+
+// engineOf names the engine a DSN is for, from its scheme.
+func engineOf(dsn string) string {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return "sqlite"
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "postgres"
+	case strings.HasPrefix(dsn, "mysql://"):
+		return "mysql"
+	}
+	return ""
+}
+
+func dsns(cfg *config.Config) []string {
+	out := []string{cfg.Control}
+	for _, s := range cfg.Servers {
+		out = append(out, s.DSN)
+	}
+	return out
+}
+
+// relative shortens path against the working directory, for messages.
+func relative(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, ok := strings.CutPrefix(path, wd+string(os.PathSeparator)); ok {
+		return rel
+	}
+	return path
+}
+
+// planOptions are the policies plans for engine d follow.
+func (f *Fleet) planOptions(d dialect.Dialect) plan.Options {
+	opts := plan.Options{Engine: d.Name(), AllowExperimental: f.cfg.AllowExperimental}
+	for _, r := range f.cfg.Releases {
+		if r.Experimental {
+			opts.Experimental = append(opts.Experimental, r.System, r.Tenant)
+		}
+	}
+	return opts
+}
+
+// resolveTarget returns the version to migrate target t to: the latest
+// when to is empty. An unknown version is an input error.
+func (f *Fleet) resolveTarget(t source.Target, to string) (*semver.Version, error) {
+	versions := f.src.Versions(t)
+	if to == "" {
+		if len(versions) == 0 {
+			return nil, &InputError{Err: fmt.Errorf("there are no %s migrations", t)}
+		}
+		return versions[len(versions)-1], nil
+	}
+	v, err := source.ParseVersion(to)
+	if err != nil {
+		return nil, &InputError{Err: fmt.Errorf("target version: %w", err)}
+	}
+	if r, ok := f.cfg.Release(to); ok {
+		v = r.Tenant
+		if t == source.System {
+			v = r.System
+		}
+	}
+	for _, known := range versions {
+		if known.Equal(v) {
+			return known, nil
+		}
+	}
+	names := make([]string, len(versions))
+	for i, k := range versions {
+		names[i] = "v" + k.String()
+	}
+	return nil, &InputError{Err: fmt.Errorf("%s version v%s does not exist (known: %s)", t, v, strings.Join(names, ", "))}
+}

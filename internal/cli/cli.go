@@ -1,0 +1,176 @@
+// Package cli is herd's command line: cobra commands that parse flags, call
+// the herd library and render to the writers they are given. It holds no
+// global state, so tests run it in-process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/dialect"
+)
+
+// The exit codes of herd.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // a migration or a database failed
+	ExitInput   = 2 // bad input or usage
+)
+
+// Env is what a run of the CLI gets from its process.
+type Env struct {
+	Args           []string
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment; default os.Getenv.
+	Getenv func(string) string
+	// Dialects are the engines wired in by main.
+	Dialects []dialect.Dialect
+}
+
+// app is one run's state, shared by its commands.
+type app struct {
+	env        Env
+	configPath string
+	out        io.Writer
+	secrets    *redactor
+}
+
+// Run runs herd with env and returns the process exit code.
+func Run(ctx context.Context, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	red := &redactor{}
+	env.Stdout, env.Stderr = red.wrap(env.Stdout), red.wrap(env.Stderr)
+	a := &app{env: env, out: env.Stdout, secrets: red}
+	root := a.root()
+	root.SetArgs(env.Args)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "herd: %v\n", err)
+	var usage *usageError
+	if errors.As(err, &usage) || herd.IsInputError(err) {
+		return ExitInput
+	}
+	return ExitFailure
+}
+
+// usageError is a command line that does not parse.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "herd",
+		Short:         "Version and migrate the schemas of a fleet of tenant databases",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "herd.yaml to use (default $HERD_CONFIG, else ./herd.yaml)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
+	root.AddCommand(a.initCmd(), a.newCmd(), a.lintCmd(), a.tenantCmd(), a.migrateCmd(), a.planCmd(),
+		a.statusCmd(), a.repairCmd(), a.demoCmd())
+	for _, c := range root.Commands() {
+		wrapArgs(c)
+	}
+	return root
+}
+
+// wrapArgs makes argument-count errors usage errors, recursively.
+func wrapArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usagef("%s: %v", cmd.CommandPath(), err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
+}
+
+// loadConfig reads the configuration named by --config, $HERD_CONFIG or
+// ./herd.yaml, and registers its passwords with the output redactor.
+func (a *app) loadConfig() (*config.Config, error) {
+	path := a.configPath
+	if path == "" {
+		path = a.env.Getenv("HERD_CONFIG")
+	}
+	if path == "" {
+		path = "herd.yaml"
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, &herd.InputError{Err: err}
+	}
+	a.secrets.add(cfg.Control)
+	for _, s := range cfg.Servers {
+		a.secrets.add(s.DSN)
+	}
+	return cfg, nil
+}
+
+// open loads the configuration and opens the fleet.
+func (a *app) open(ctx context.Context) (*herd.Fleet, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return herd.Open(ctx, cfg, herd.Options{Dialects: a.env.Dialects})
+}
+
+// redactor scrubs the passwords of the configuration's DSNs from
+// everything herd prints, as a last line of defence behind the redaction
+// each package does.
+type redactor struct{ secrets []string }
+
+func (r *redactor) add(dsn string) {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		r.secrets = append(r.secrets, pw, url.QueryEscape(pw), url.PathEscape(pw))
+	}
+}
+
+func (r *redactor) wrap(w io.Writer) io.Writer {
+	if w == nil {
+		w = io.Discard
+	}
+	return redactingWriter{r, w}
+}
+
+type redactingWriter struct {
+	r *redactor
+	w io.Writer
+}
+
+func (rw redactingWriter) Write(p []byte) (int, error) {
+	s := string(p)
+	for _, secret := range rw.r.secrets {
+		s = strings.ReplaceAll(s, secret, "xxxxx")
+	}
+	if _, err := io.WriteString(rw.w, s); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/config"
+	schoolerp "github.com/herdhq/herd/examples/school-erp"
+)
+
+func (a *app) demoCmd() *cobra.Command {
+	var (
+		dir     string
+		tenants int
+	)
+	cmd := &cobra.Command{
+		Use:   "demo [--dir D] [--tenants N]",
+		Short: "Build a SQLite School ERP fleet and take it v1.0.0 -> v1.1.0 -> v2.0.0",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if tenants < 1 {
+				return usagef("--tenants must be at least 1")
+			}
+			if dir == "" {
+				var err error
+				if dir, err = os.MkdirTemp("", "herd-demo-"); err != nil {
+					return err
+				}
+			} else if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+				return &herd.InputError{Err: fmt.Errorf("demo folder %s is not empty; choose another --dir", dir)}
+			}
+			return a.demo(cmd.Context(), dir, tenants)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "folder for the demo fleet (default: a new temporary folder)")
+	cmd.Flags().IntVar(&tenants, "tenants", 20, "number of school trusts")
+	return cmd
+}
+
+// demo copies the School ERP example into dir, registers the trusts, and
+// migrates the fleet release by release, seeding sample rows at v1.0.0.
+func (a *app) demo(ctx context.Context, dir string, tenants int) error {
+	example := schoolerp.Files()
+	if err := os.CopyFS(dir, example); err != nil {
+		return fmt.Errorf("demo: copy the example: %w", err)
+	}
+	cfg, err := config.Load(filepath.Join(dir, "herd.yaml"))
+	if err != nil {
+		return err
+	}
+	seed, err := fs.ReadFile(example, "demo/seed.sqlite.sql")
+	if err != nil {
+		return err
+	}
+	f, err := herd.Open(ctx, cfg, herd.Options{Dialects: a.env.Dialects, Actor: "demo"})
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fmt.Fprintf(a.out, "herd demo: School ERP fleet with %d trusts in %s\n", tenants, dir)
+	tiers := []string{"standard", "premium", "enterprise"}
+	for i := 1; i <= tenants; i++ {
+		spec := herd.TenantSpec{Code: fmt.Sprintf("trust_%03d", i), Name: fmt.Sprintf("School Trust %d", i),
+			Tier: tiers[i%len(tiers)], Features: []string{"basic_erp"}}
+		if _, err := f.AddTenant(ctx, spec); err != nil {
+			return err
+		}
+	}
+	for _, release := range cfg.Releases {
+		if err := f.MigrateAll(ctx, release.Name, 4); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "\nmigrated the fleet to %s\n", release.Name)
+		if release.Name == cfg.Releases[0].Name {
+			if err := seedTenants(ctx, f, string(seed), tenants); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "seeded %d trusts with sample classes, teachers and students\n", tenants)
+		}
+	}
+	versions, err := f.Control().Versions(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.out)
+	rows := make([]statusRow, len(versions))
+	for i, v := range versions {
+		rows[i] = statusRow{Type: string(v.Type), Identifier: v.Identifier, CurrentVersion: v.CurrentVersion,
+			TargetVersion: v.TargetVersion, Status: v.Status, LastError: v.Error}
+	}
+	renderStatus(a.out, rows)
+	fmt.Fprintf(a.out, "\nexplore it: go run ./cmd/herd --config %s status\n", filepath.Join(dir, "herd.yaml"))
+	return nil
+}
+
+// seedTenants loads the sample rows into every trust's database.
+func seedTenants(ctx context.Context, f *herd.Fleet, seed string, tenants int) error {
+	for i := 1; i <= tenants; i++ {
+		code := fmt.Sprintf("trust_%03d", i)
+		script := strings.NewReplacer("{{code}}", code, "{{n}}", strconv.Itoa(i)).Replace(seed)
+		if err := seedTenant(ctx, f, code, script); err != nil {
+			return fmt.Errorf("demo: seed %s: %w", code, err)
+		}
+	}
+	return nil
+}
+
+func seedTenant(ctx context.Context, f *herd.Fleet, code, script string) error {
+	db, d, err := f.OpenTenant(ctx, code)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	stmts, err := d.Split(script)
+	if err != nil {
+		return err
+	}
+	for _, st := range stmts {
+		if _, err := db.DB.ExecContext(ctx, st.SQL); err != nil {
+			return fmt.Errorf("line %d: %w", st.Line, err)
+		}
+	}
+	return f.Control().Audit(ctx, "demo", "tenant.seed", code, fmt.Sprintf("%d sample rows", len(stmts)))
+}

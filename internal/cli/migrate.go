@@ -1,0 +1,353 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/plan"
+)
+
+// selector is the --system | --tenant CODE | --all choice.
+type selector struct {
+	system bool
+	tenant string
+	all    bool
+}
+
+func (s *selector) flags(cmd *cobra.Command, withAll bool) {
+	cmd.Flags().BoolVar(&s.system, "system", false, "the system (control) database")
+	cmd.Flags().StringVar(&s.tenant, "tenant", "", "the tenant with this code")
+	if withAll {
+		cmd.Flags().BoolVar(&s.all, "all", false, "the system database, then every tenant")
+	}
+}
+
+// ref returns the chosen database; exactly one choice must be made.
+func (s *selector) ref(allowed string) (control.Ref, error) {
+	n := 0
+	for _, set := range []bool{s.system, s.tenant != "", s.all} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return control.Ref{}, usagef("say which database: %s", allowed)
+	}
+	if s.tenant != "" {
+		if err := herd.ValidateTenantCode(s.tenant); err != nil {
+			return control.Ref{}, err
+		}
+		return control.TenantRef(s.tenant), nil
+	}
+	return control.SystemRef, nil
+}
+
+func (a *app) migrateCmd() *cobra.Command {
+	var (
+		sel         selector
+		to          string
+		concurrency int
+	)
+	cmd := &cobra.Command{
+		Use:   "migrate (--system | --tenant CODE | --all) [--to VERSION]",
+		Short: "Bring databases to a version, up or down",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ref, err := sel.ref("--system, --tenant CODE or --all")
+			if err != nil {
+				return err
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			f, err := herd.Open(cmd.Context(), cfg, herd.Options{Dialects: a.env.Dialects, Observe: a.progress()})
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if sel.all {
+				return f.MigrateAll(cmd.Context(), to, concurrency)
+			}
+			return f.Migrate(cmd.Context(), ref, to)
+		},
+	}
+	sel.flags(cmd, true)
+	cmd.Flags().StringVar(&to, "to", "", "target version or release (default: the latest)")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "tenants migrated at once with --all")
+	return cmd
+}
+
+// progress returns an observer that prints one line per finished
+// migration. It is safe for concurrent use.
+func (a *app) progress() func(execute.Event) {
+	var mu sync.Mutex
+	return func(e execute.Event) {
+		if e.Kind != execute.MigrationFinished && e.Kind != execute.MigrationFailed {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		outcome := "ok"
+		if e.Err != nil {
+			outcome = "FAILED"
+		}
+		fmt.Fprintf(a.out, "%s: %s %s %s (%dms)\n", e.Database, e.Migration, e.Direction, outcome, e.Duration.Milliseconds())
+	}
+}
+
+func (a *app) planCmd() *cobra.Command {
+	var (
+		sel    selector
+		to     string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "plan (--system | --tenant CODE) [--to VERSION]",
+		Short: "Show the path a database would take to a version, without changing anything",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ref, err := sel.ref("--system or --tenant CODE")
+			if err != nil {
+				return err
+			}
+			f, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			p, err := f.Plan(cmd.Context(), ref, to)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.out, planJSON(ref, p))
+			}
+			renderPlan(a.out, ref, p)
+			return nil
+		},
+	}
+	sel.flags(cmd, false)
+	cmd.Flags().StringVar(&to, "to", "", "target version or release (default: the latest)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+type planView struct {
+	Database control.Ref `json:"database"`
+	From     string      `json:"from"`
+	To       string      `json:"to"`
+	Steps    []stepView  `json:"steps"`
+}
+
+type stepView struct {
+	Migration string         `json:"migration"`
+	Direction plan.Direction `json:"direction"`
+	Kind      string         `json:"kind"`
+}
+
+func planJSON(ref control.Ref, p *plan.Plan) planView {
+	v := planView{Database: ref, From: control.Version(p.From), To: control.Version(p.To), Steps: []stepView{}}
+	for _, s := range p.Steps {
+		v.Steps = append(v.Steps, stepView{Migration: s.Migration.ID(), Direction: s.Direction, Kind: string(s.Migration.Kind)})
+	}
+	return v
+}
+
+func renderPlan(w io.Writer, ref control.Ref, p *plan.Plan) {
+	fmt.Fprintf(w, "%s: %s -> v%s\n", ref, versionLabel(control.Version(p.From)), p.To)
+	if len(p.Steps) == 0 {
+		fmt.Fprintln(w, "  nothing to do")
+	}
+	for _, s := range p.Steps {
+		fmt.Fprintf(w, "  %-4s %s (%s)\n", s.Direction, s.Migration.ID(), s.Migration.Kind)
+	}
+}
+
+func versionLabel(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return "v" + v
+}
+
+// statusRow is one database in herd status.
+type statusRow struct {
+	Type           string `json:"type"`
+	Identifier     string `json:"identifier"`
+	CurrentVersion string `json:"current_version"`
+	TargetVersion  string `json:"target_version"`
+	Status         string `json:"status"`
+	LastError      string `json:"last_error"`
+}
+
+func (a *app) statusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every database's version and migration status",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			rows, err := status(cmd, f)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.out, rows)
+			}
+			renderStatus(a.out, rows)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// status lists the system database and every tenant, including those the
+// control database has no version row for yet.
+func status(cmd *cobra.Command, f *herd.Fleet) ([]statusRow, error) {
+	ctx := cmd.Context()
+	versions, err := f.Control().Versions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tenants, err := f.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byRef := map[control.Ref]control.VersionState{}
+	for _, v := range versions {
+		byRef[v.Ref] = v
+	}
+	refs := []control.Ref{control.SystemRef}
+	for _, t := range tenants {
+		refs = append(refs, control.TenantRef(t.Code))
+	}
+	rows := make([]statusRow, 0, len(refs))
+	for _, ref := range refs {
+		v, ok := byRef[ref]
+		if !ok {
+			v = control.VersionState{Ref: ref, Status: control.StatusPending}
+		}
+		rows = append(rows, statusRow{Type: string(ref.Type), Identifier: ref.Identifier, CurrentVersion: v.CurrentVersion,
+			TargetVersion: v.TargetVersion, Status: v.Status, LastError: v.Error})
+	}
+	return rows, nil
+}
+
+func renderStatus(w io.Writer, rows []statusRow) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tDATABASE\tVERSION\tTARGET\tSTATUS\tLAST ERROR")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Type, r.Identifier, versionLabel(r.CurrentVersion),
+			versionLabel(r.TargetVersion), r.Status, r.LastError)
+	}
+	tw.Flush()
+}
+
+func (a *app) repairCmd() *cobra.Command {
+	var (
+		sel       selector
+		action    string
+		uncertain string
+	)
+	cmd := &cobra.Command{
+		Use:   "repair (--system | --tenant CODE) [--action ACTION] [--uncertain ran|not-ran]",
+		Short: "Show or resolve a migration left dirty by a failure part-way",
+		Long: `Without --action, repair shows the dirty migration and the statement it stopped at.
+Actions:
+  retry             run the remaining statements
+  rollback          undo the completed statements with the matching down statements
+  mark-applied      record the migration as applied (you finished it by hand)
+  mark-rolled-back  forget the migration (you undid it by hand)
+When the statement that was running has an unknown outcome (the process was killed),
+retry and rollback need --uncertain ran or --uncertain not-ran.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ref, err := sel.ref("--system or --tenant CODE")
+			if err != nil {
+				return err
+			}
+			act, unc, err := repairChoice(action, uncertain)
+			if err != nil {
+				return err
+			}
+			f, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if act == "" {
+				return a.showDirty(cmd, f, ref)
+			}
+			before, err := f.Repair(cmd.Context(), ref, act, unc)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "%s: %s: was %s\n", ref, act, before.Describe())
+			return nil
+		},
+	}
+	sel.flags(cmd, false)
+	cmd.Flags().StringVar(&action, "action", "", "retry, rollback, mark-applied or mark-rolled-back")
+	cmd.Flags().StringVar(&uncertain, "uncertain", "", "whether the statement with an unknown outcome ran: ran or not-ran")
+	return cmd
+}
+
+func repairChoice(action, uncertain string) (execute.RepairAction, execute.Uncertain, error) {
+	act := execute.RepairAction(action)
+	switch act {
+	case "", execute.Retry, execute.Rollback, execute.MarkApplied, execute.MarkRolledBack:
+	default:
+		return "", "", usagef("--action %q: want retry, rollback, mark-applied or mark-rolled-back", action)
+	}
+	unc := execute.Uncertain(uncertain)
+	switch unc {
+	case execute.UncertainUnknown, execute.UncertainRan, execute.UncertainNotRan:
+	default:
+		return "", "", usagef("--uncertain %q: want ran or not-ran", uncertain)
+	}
+	return act, unc, nil
+}
+
+func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref control.Ref) error {
+	entries, err := f.Ledger(cmd.Context(), ref)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.State == execute.StateDirty {
+			fmt.Fprintf(a.out, "%s: %s\n", ref, e.Describe())
+			return nil
+		}
+	}
+	fmt.Fprintf(a.out, "%s: nothing to repair\n", ref)
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// nonNil makes an empty list print as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/spf13/cobra"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/source"
+)
+
+func (a *app) initCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "init [--dir D]",
+		Short: "Write a commented herd.yaml and empty migrations folders",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path := filepath.Join(dir, "herd.yaml")
+			if _, err := os.Stat(path); err == nil {
+				return &herd.InputError{Err: fmt.Errorf("%s already exists", path)}
+			}
+			for _, t := range []source.Target{source.System, source.Tenant} {
+				if err := os.MkdirAll(filepath.Join(dir, "migrations", string(t)), 0o755); err != nil {
+					return err
+				}
+			}
+			if err := os.WriteFile(path, []byte(config.Template()), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "wrote %s and %s\n", path, filepath.Join(dir, "migrations", "{system,tenant}"))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", ".", "folder to initialise")
+	return cmd
+}
+
+var migrationName = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+func (a *app) newCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "new (system|tenant) VERSION NAME",
+		Short: "Scaffold the next migration's up and down files",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t := source.Target(args[0])
+			if t != source.System && t != source.Tenant {
+				return usagef("herd new: first argument must be system or tenant, not %q", args[0])
+			}
+			v, err := source.ParseVersion(args[1])
+			if err != nil {
+				return &herd.InputError{Err: err}
+			}
+			if !migrationName.MatchString(args[2]) {
+				return &herd.InputError{Err: fmt.Errorf("migration name %q: use lower-case letters, digits and underscores", args[2])}
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			src, err := herd.LoadSource(cfg, herd.Options{})
+			if err != nil {
+				return err
+			}
+			seq := 1
+			if ms := src.Migrations(t); len(ms) > 0 {
+				last := ms[len(ms)-1]
+				if v.LessThan(last.Version) {
+					return &herd.InputError{Err: fmt.Errorf("v%s is older than %s, the latest %s migration", v, last.ID(), t)}
+				}
+				seq = last.Seq + 1
+			}
+			dir := filepath.Join(cfg.Migrations, string(t), "v"+v.String())
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			stem := filepath.Join(dir, fmt.Sprintf("%03d_%s", seq, args[2]))
+			files := map[string]string{
+				stem + ".up.sql":   fmt.Sprintf("-- %s: describe the change.\n-- herd:kind schema\n\n", args[2]),
+				stem + ".down.sql": fmt.Sprintf("-- Undo %s; statement 1 undoes the up file's last statement.\n\n", args[2]),
+			}
+			for path, body := range files {
+				if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "created %s\n", path)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) lintCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "lint",
+		Short: "Check herd.yaml and every migration, reporting every problem with its file and line",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			src, err := herd.LoadSource(cfg, herd.Options{})
+			var lint *source.Error
+			if errors.As(err, &lint) {
+				return &herd.InputError{Err: fmt.Errorf("%d problems:\n%w", len(lint.Problems), lint)}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "ok: %d system and %d tenant migrations\n",
+				len(src.Migrations(source.System)), len(src.Migrations(source.Tenant)))
+			return nil
+		},
+	}
+}

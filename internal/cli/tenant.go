@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
+)
+
+func (a *app) tenantCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "tenant", Short: "Add, list, show and remove tenants", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usagef("herd tenant needs a subcommand: add, list, show or remove")
+		}}
+	cmd.AddCommand(a.tenantAddCmd(), a.tenantListCmd(), a.tenantShowCmd(), a.tenantRemoveCmd())
+	return cmd
+}
+
+func (a *app) tenantAddCmd() *cobra.Command {
+	var spec herd.TenantSpec
+	cmd := &cobra.Command{
+		Use:   "add CODE",
+		Short: "Register a tenant and create its database",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Code = args[0]
+			if err := herd.ValidateTenantCode(spec.Code); err != nil {
+				return err
+			}
+			f, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			t, err := f.AddTenant(cmd.Context(), spec)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "added tenant %s (database %s on server %s)\n", t.Code, t.Database, t.Server)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&spec.Tier, "tier", "", "tier, e.g. standard, premium, enterprise (default standard)")
+	cmd.Flags().StringVar(&spec.Server, "server", "", "server to put the database on (default: the default server)")
+	cmd.Flags().StringVar(&spec.Name, "name", "", "display name (default: the code)")
+	cmd.Flags().StringSliceVar(&spec.Tags, "tag", nil, "tag, repeatable")
+	cmd.Flags().StringSliceVar(&spec.Features, "feature", nil, "enabled feature, repeatable")
+	return cmd
+}
+
+func (a *app) tenantListCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the registered tenants",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			ts, err := f.Tenants(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.out, nonNil(ts))
+			}
+			renderTenants(a.out, ts)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func renderTenants(w io.Writer, ts []control.Tenant) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CODE\tNAME\tTIER\tSERVER\tDATABASE")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Code, t.Name, t.Tier, t.Server, t.Database)
+	}
+	tw.Flush()
+}
+
+// tenantDetail is what herd tenant show prints.
+type tenantDetail struct {
+	control.Tenant
+	Version *control.VersionState  `json:"version"`
+	History []control.HistoryEntry `json:"history"`
+}
+
+func (a *app) tenantShowCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show CODE",
+		Short: "Show a tenant, its version and its migration history",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			f, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			t, err := f.Tenant(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			d := tenantDetail{Tenant: t}
+			ref := control.TenantRef(t.Code)
+			if v, ok, err := f.Control().Version(ctx, ref); err != nil {
+				return err
+			} else if ok {
+				d.Version = &v
+			}
+			if d.History, err = f.Control().History(ctx, ref); err != nil {
+				return err
+			}
+			if asJSON {
+				d.History = nonNil(d.History)
+				return writeJSON(a.out, d)
+			}
+			renderTenant(a.out, d)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func renderTenant(w io.Writer, d tenantDetail) {
+	fmt.Fprintf(w, "tenant    %s (%s)\ntier      %s\ndatabase  %s on server %s\n", d.Code, d.Name, d.Tier, d.Database, d.Server)
+	if len(d.Tags) > 0 {
+		fmt.Fprintf(w, "tags      %s\n", strings.Join(d.Tags, ", "))
+	}
+	if len(d.Features) > 0 {
+		fmt.Fprintf(w, "features  %s\n", strings.Join(d.Features, ", "))
+	}
+	if v := d.Version; v != nil {
+		fmt.Fprintf(w, "version   %s (%s)\n", orNone(v.CurrentVersion), v.Status)
+		if v.Error != "" {
+			fmt.Fprintf(w, "error     %s\n", v.Error)
+		}
+	}
+	if len(d.History) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nhistory:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, h := range d.History {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%dms\t%s\n", h.ExecutedAt.Format("2006-01-02 15:04:05"), h.Migration, h.Direction, h.Status, h.ExecutionMS, h.Error)
+	}
+	tw.Flush()
+}
+
+func (a *app) tenantRemoveCmd() *cobra.Command {
+	var drop bool
+	cmd := &cobra.Command{
+		Use:   "remove CODE",
+		Short: "Unregister a tenant (its database stays unless --drop-database)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := f.RemoveTenant(cmd.Context(), args[0], drop); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "removed tenant %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&drop, "drop-database", false, "also drop the tenant's database and all its data")
+	return cmd
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

@@ -1,0 +1,170 @@
+package herdtest
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/dialect/mysql"
+	"github.com/herdhq/herd/dialect/postgres"
+	"github.com/herdhq/herd/dialect/sqlite"
+)
+
+// Engine is one engine (and tenancy) a fleet test runs on.
+type Engine struct {
+	// Name is the engine's dialect name; Label adds the tenancy.
+	Name, Label string
+	tenancy     dialect.Tenancy
+	baseDSN     func(t testing.TB) string
+	dialect     func() dialect.Dialect
+}
+
+// Engines are every engine setup fleet tests run on: SQLite, PostgreSQL
+// with a database per tenant and with a schema per tenant, and
+// MySQL/MariaDB. The real-server ones skip (or fail under CI=true) when
+// their DSN is not set.
+func Engines() []Engine {
+	return []Engine{
+		{Name: "sqlite", Label: "sqlite", dialect: sqliteDialect},
+		{Name: "postgres", Label: "postgres", tenancy: dialect.DatabasePerTenant, baseDSN: PostgresDSN, dialect: postgresDialect},
+		{Name: "postgres", Label: "postgres-schema", tenancy: dialect.SchemaPerTenant, baseDSN: PostgresDSN, dialect: postgresDialect},
+		{Name: "mysql", Label: "mysql", baseDSN: MySQLDSN, dialect: mysqlDialect},
+	}
+}
+
+// Dialects returns one of each engine, as cmd/herd wires them.
+func Dialects() []dialect.Dialect {
+	return []dialect.Dialect{sqlite.New(), postgres.New(), mysql.New()}
+}
+
+func sqliteDialect() dialect.Dialect   { return sqlite.New() }
+func postgresDialect() dialect.Dialect { return postgres.New() }
+func mysqlDialect() dialect.Dialect    { return mysql.New() }
+
+// SchemaPerTenant reports whether tenants are Postgres schemas.
+func (e Engine) SchemaPerTenant() bool { return e.tenancy == dialect.SchemaPerTenant }
+
+// Fleet is a scratch fleet: a folder with herd.yaml and a copy of the
+// migrations, a fresh control database and a tenant naming template no
+// other test shares. Its databases are dropped when the test ends.
+type Fleet struct {
+	Engine Engine
+	// Dir holds herd.yaml and migrations/.
+	Dir string
+	// ConfigPath is Dir/herd.yaml.
+	ConfigPath string
+	// ControlDSN and ServerDSN are the DSNs written into herd.yaml.
+	ControlDSN, ServerDSN string
+	// Prefix starts every tenant database name of this fleet.
+	Prefix string
+}
+
+// NewFleet makes a scratch fleet on e whose migrations are a copy of
+// migrations (a folder holding system/ and tenant/).
+func (e Engine) NewFleet(t testing.TB, migrations fs.FS) *Fleet {
+	t.Helper()
+	f := &Fleet{Engine: e, Dir: t.TempDir(), Prefix: Name(t, "t")}
+	f.ConfigPath = filepath.Join(f.Dir, "herd.yaml")
+	if err := os.CopyFS(filepath.Join(f.Dir, "migrations"), migrations); err != nil {
+		t.Fatalf("copy migrations: %v", err)
+	}
+	switch e.Name {
+	case "sqlite":
+		f.ControlDSN = "sqlite:" + filepath.Join(f.Dir, "data", "control.db")
+		f.ServerDSN = "sqlite:" + filepath.Join(f.Dir, "data", "tenants")
+	default:
+		f.ControlDSN, f.ServerDSN = e.controlDatabase(t)
+	}
+	f.WriteConfig(t, f.Config(""))
+	return f
+}
+
+// controlDatabase creates a scratch control database on the engine's
+// server and returns its DSN and the tenant server's DSN.
+func (e Engine) controlDatabase(t testing.TB) (controlDSN, serverDSN string) {
+	t.Helper()
+	base := e.baseDSN(t)
+	ctx := context.Background()
+	srv, err := e.dialect().OpenServer(ctx, dialect.ServerConfig{Name: "test", DSN: base})
+	if err != nil {
+		t.Fatalf("open %s: %v", e.Name, err)
+	}
+	name := Name(t, "herd_t_")
+	if err := srv.Create(ctx, name); err != nil {
+		t.Fatalf("create control database: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Drop(context.Background(), name); err != nil {
+			t.Errorf("drop control database %s: %v", name, err)
+		}
+		srv.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", e.Name, err)
+	}
+	u.Path = "/" + name
+	controlDSN = u.String()
+	if e.tenancy == dialect.SchemaPerTenant {
+		return controlDSN, controlDSN
+	}
+	return controlDSN, base
+}
+
+// Config renders a herd.yaml for the fleet; extra is appended verbatim.
+func (f *Fleet) Config(extra string) string {
+	server := fmt.Sprintf("%q", f.ServerDSN)
+	if f.Engine.tenancy == dialect.SchemaPerTenant {
+		server = fmt.Sprintf("{dsn: %q, tenancy: schema}", f.ServerDSN)
+	}
+	return fmt.Sprintf(`control: %q
+servers:
+  main: %s
+tenant_database: %s_{code}
+migrations: ./migrations
+%s`, f.ControlDSN, server, f.Prefix, extra)
+}
+
+// WriteConfig replaces the fleet's herd.yaml.
+func (f *Fleet) WriteConfig(t testing.TB, body string) {
+	t.Helper()
+	if err := os.WriteFile(f.ConfigPath, []byte(body), 0o644); err != nil {
+		t.Fatalf("write herd.yaml: %v", err)
+	}
+}
+
+// Load reads the fleet's herd.yaml.
+func (f *Fleet) Load(t testing.TB) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(f.ConfigPath)
+	if err != nil {
+		t.Fatalf("load herd.yaml: %v", err)
+	}
+	return cfg
+}
+
+// DropTenants drops the databases (or schemas) of the given tenants.
+func (f *Fleet) DropTenants(t testing.TB, codes []string) {
+	t.Helper()
+	cfg := f.Load(t)
+	for _, s := range cfg.Servers {
+		srv, err := f.Engine.dialect().OpenServer(context.Background(),
+			dialect.ServerConfig{Name: s.Name, DSN: s.DSN, Tenancy: dialect.Tenancy(s.Tenancy)})
+		if err != nil {
+			t.Errorf("open server %s: %v", s.Name, err)
+			continue
+		}
+		for _, code := range codes {
+			if err := srv.Drop(context.Background(), cfg.TenantDatabaseName(code)); err != nil {
+				t.Errorf("drop tenant %s: %v", code, err)
+			}
+		}
+		srv.Close()
+	}
+}

@@ -1,0 +1,245 @@
+package herd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+)
+
+// target is one database herd can migrate, resolved from a Ref.
+type target struct {
+	ref     control.Ref
+	kind    source.Target
+	dialect dialect.Dialect
+	open    func(ctx context.Context) (*dialect.Database, func() error, error)
+}
+
+// resolve finds the database behind ref.
+func (f *Fleet) resolve(ctx context.Context, ref control.Ref) (target, error) {
+	if ref.Type == source.System {
+		return target{ref: ref, kind: source.System, dialect: f.systemD,
+			open: func(context.Context) (*dialect.Database, func() error, error) {
+				return f.system, func() error { return nil }, nil
+			}}, nil
+	}
+	t, err := f.control.Tenant(ctx, ref.Identifier)
+	if err != nil {
+		return target{}, err
+	}
+	srv, ok := f.servers[t.Server]
+	if !ok {
+		return target{}, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
+	}
+	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect,
+		open: func(ctx context.Context) (*dialect.Database, func() error, error) {
+			db, err := srv.Open(ctx, t.Database)
+			if err != nil {
+				return nil, nil, err
+			}
+			return db, db.Close, nil
+		}}, nil
+}
+
+// session locks the target's database and runs fn under the lock.
+func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Session) error) (err error) {
+	db, closeDB, err := tg.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeDB()) }()
+	observe := func(e execute.Event) {
+		if f.opts.Observe != nil {
+			e.Database = tg.ref.String()
+			f.opts.Observe(e)
+		}
+	}
+	s, err := execute.New(tg.dialect, &execute.Options{Now: f.opts.Now, Observe: observe}).Lock(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, s.Close(ctx)) }()
+	return fn(s)
+}
+
+// Migrate brings the database ref names to version to ("" for the latest),
+// up or down. An unknown tenant or version, or a plan policy refuses, is an
+// input error and changes nothing.
+func (f *Fleet) Migrate(ctx context.Context, ref control.Ref, to string) error {
+	version, err := f.resolveTarget(ref.Type, to)
+	if err != nil {
+		return err
+	}
+	tg, err := f.resolve(ctx, ref)
+	if err != nil {
+		return err
+	}
+	err = f.session(ctx, tg, func(s *execute.Session) error { return f.apply(ctx, tg, s, version) })
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", ref, err)
+	}
+	return nil
+}
+
+func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *semver.Version) error {
+	entries, err := s.Ledger(ctx)
+	if err != nil {
+		return err
+	}
+	migrations := f.src.Migrations(tg.kind)
+	p, err := plan.Make(f.src, tg.kind, execute.Applied(entries), to, f.planOptions(tg.dialect))
+	if err != nil {
+		return err
+	}
+	from := control.Version(p.From)
+	if len(p.Steps) == 0 {
+		return f.control.Sync(ctx, tg.ref, from)
+	}
+	if err := f.control.Begin(ctx, tg.ref, from, control.Version(to)); err != nil {
+		return err
+	}
+	runErr := s.Apply(ctx, p, f.control.Recorder(tg.ref))
+	after, err := s.Ledger(context.WithoutCancel(ctx))
+	if err != nil {
+		return errors.Join(runErr, err)
+	}
+	current := control.Version(plan.Current(migrations, execute.Applied(after)))
+	return errors.Join(runErr, f.control.End(context.WithoutCancel(ctx), tg.ref, current, runErr))
+}
+
+// MigrateAll migrates the system database, then every tenant with at most
+// concurrency at a time (1 when less than 1), to version to ("" for the
+// latest). It does not stop at a tenant's failure; the returned error
+// joins every failure.
+func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) error {
+	if _, err := f.resolveTarget(source.Tenant, to); err != nil {
+		return err
+	}
+	if len(f.src.Versions(source.System)) > 0 {
+		if err := f.Migrate(ctx, control.SystemRef, systemVersionOf(f, to)); err != nil {
+			return err
+		}
+	}
+	tenants, err := f.control.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, concurrency)
+	)
+	for _, t := range tenants {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := f.Migrate(ctx, control.TenantRef(t.Code), to); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// systemVersionOf maps a release name to its system version for MigrateAll;
+// a plain version passes through.
+func systemVersionOf(f *Fleet, to string) string {
+	if to == "" {
+		return ""
+	}
+	if r, ok := f.cfg.Release(to); ok {
+		return r.System.String()
+	}
+	return to
+}
+
+// Plan returns the path ref's database would take to version to, without
+// writing anything: the ledger is read, not created.
+func (f *Fleet) Plan(ctx context.Context, ref control.Ref, to string) (*plan.Plan, error) {
+	version, err := f.resolveTarget(ref.Type, to)
+	if err != nil {
+		return nil, err
+	}
+	tg, err := f.resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	db, closeDB, err := tg.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB()
+	entries, err := execute.ReadLedger(ctx, tg.dialect, db, execute.DefaultLedgerTable)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Make(f.src, tg.kind, execute.Applied(entries), version, f.planOptions(tg.dialect))
+}
+
+// Ledger reads ref's ledger without locking or creating it.
+func (f *Fleet) Ledger(ctx context.Context, ref control.Ref) ([]execute.Entry, error) {
+	tg, err := f.resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	db, closeDB, err := tg.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB()
+	return execute.ReadLedger(ctx, tg.dialect, db, execute.DefaultLedgerTable)
+}
+
+// Repair acts on ref's dirty migration (see execute.RepairAction) and
+// records the outcome. It returns the ledger entry as it was before.
+func (f *Fleet) Repair(ctx context.Context, ref control.Ref, action execute.RepairAction, uncertain execute.Uncertain) (execute.Entry, error) {
+	tg, err := f.resolve(ctx, ref)
+	if err != nil {
+		return execute.Entry{}, err
+	}
+	var before execute.Entry
+	err = f.session(ctx, tg, func(s *execute.Session) error {
+		var rerr error
+		before, rerr = s.Repair(ctx, f.src, tg.kind, action, uncertain, f.control.Recorder(ref))
+		if errors.Is(rerr, execute.ErrNotDirty) {
+			return &InputError{Err: rerr}
+		}
+		after, err := s.Ledger(context.WithoutCancel(ctx))
+		if err != nil {
+			return errors.Join(rerr, err)
+		}
+		current := control.Version(plan.Current(f.src.Migrations(tg.kind), execute.Applied(after)))
+		return errors.Join(rerr, f.control.End(context.WithoutCancel(ctx), ref, current, rerr))
+	})
+	if err != nil {
+		return before, fmt.Errorf("repair %s: %w", ref, err)
+	}
+	return before, f.control.Audit(ctx, f.opts.Actor, "repair."+string(action), ref.Identifier, before.Describe())
+}
+
+// OpenTenant opens the tenant's database for the application's own use
+// (seeding, checks), with the engine it runs on. The caller closes it.
+func (f *Fleet) OpenTenant(ctx context.Context, code string) (*dialect.Database, dialect.Dialect, error) {
+	tg, err := f.resolve(ctx, control.TenantRef(code))
+	if err != nil {
+		return nil, nil, err
+	}
+	db, _, err := tg.open(ctx)
+	return db, tg.dialect, err
+}

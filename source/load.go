@@ -1,0 +1,388 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/herdhq/herd/internal/sqlsplit"
+)
+
+// engines are the engine names a file may be specialised for, as in
+// 004_x.postgres.up.sql.
+var engines = map[string]sqlsplit.Family{
+	"sqlite":   sqlsplit.SQLite,
+	"postgres": sqlsplit.Postgres,
+	"mysql":    sqlsplit.MySQL,
+}
+
+// Options tunes Load. A nil *Options means the defaults.
+type Options struct {
+	// Engines lists the engines the source must serve; each script is
+	// checked with their statement splitters, and each migration must have
+	// an up script for each. Default: sqlite, postgres and mysql.
+	Engines []string
+	// Go lists the Go migrations to add to the SQL files.
+	Go []GoMigration
+	// Root prefixes file names in problems, e.g. "migrations".
+	Root string
+}
+
+// Source is a loaded, checked migration source. It is immutable and safe
+// for concurrent use.
+type Source struct {
+	byTarget map[Target][]*Migration
+}
+
+// Migrations returns the target's migrations ordered by (version,
+// sequence). The caller must not modify them.
+func (s *Source) Migrations(t Target) []*Migration { return s.byTarget[t] }
+
+// Versions returns the target's schema versions in ascending order.
+func (s *Source) Versions(t Target) []*semver.Version {
+	var out []*semver.Version
+	for _, m := range s.byTarget[t] {
+		if len(out) == 0 || !out[len(out)-1].Equal(m.Version) {
+			out = append(out, m.Version)
+		}
+	}
+	return out
+}
+
+// Find returns the migration with the given ID, or nil.
+func (s *Source) Find(t Target, id string) *Migration {
+	for _, m := range s.byTarget[t] {
+		if m.ID() == id {
+			return m
+		}
+	}
+	return nil
+}
+
+var fileName = regexp.MustCompile(`^(\d+)_([a-z0-9_]+)((?:\.[a-z0-9]+)?)\.(up|down|validate)\.sql$`)
+
+// Load reads migrations from fsys, laid out as system/vX.Y.Z/NNN_name.up.sql
+// and tenant/vX.Y.Z/…, and checks them. Either target folder may be absent.
+// On any defect it returns an *Error listing every problem with its file and
+// line, and no Source.
+func Load(fsys fs.FS, opts *Options) (*Source, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	l := &loader{fsys: fsys, opts: opts, engines: opts.Engines}
+	if len(l.engines) == 0 {
+		l.engines = []string{"sqlite", "postgres", "mysql"}
+	}
+	src := &Source{byTarget: map[Target][]*Migration{}}
+	for _, t := range []Target{System, Tenant} {
+		src.byTarget[t] = l.loadTarget(t)
+	}
+	l.addGo(src)
+	for _, t := range []Target{System, Tenant} {
+		slices.SortFunc(src.byTarget[t], Compare)
+		l.checkOrder(src.byTarget[t])
+		l.checkDepends(src.byTarget[t])
+	}
+	if len(l.problems) > 0 {
+		return nil, &Error{Problems: l.problems}
+	}
+	return src, nil
+}
+
+type loader struct {
+	fsys     fs.FS
+	opts     *Options
+	engines  []string
+	problems []Problem
+}
+
+func (l *loader) problem(file string, line int, format string, args ...any) {
+	if l.opts.Root != "" {
+		file = path.Join(l.opts.Root, file)
+	}
+	l.problems = append(l.problems, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) loadTarget(t Target) []*Migration {
+	dirs, err := fs.ReadDir(l.fsys, string(t))
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			l.problem(string(t), 0, "read: %v", err)
+		}
+		return nil
+	}
+	var out []*Migration
+	for _, d := range dirs {
+		dir := path.Join(string(t), d.Name())
+		if !d.IsDir() {
+			continue
+		}
+		v, err := ParseVersion(d.Name())
+		if err != nil {
+			l.problem(dir, 0, "version folder %q is not a semantic version (want e.g. v1.2.0)", d.Name())
+			continue
+		}
+		out = append(out, l.loadVersion(t, v, dir)...)
+	}
+	return out
+}
+
+func (l *loader) loadVersion(t Target, v *semver.Version, dir string) []*Migration {
+	entries, err := fs.ReadDir(l.fsys, dir)
+	if err != nil {
+		l.problem(dir, 0, "read: %v", err)
+		return nil
+	}
+	bySeq := map[int]*Migration{}
+	var out []*Migration
+	for _, e := range entries {
+		file := path.Join(dir, e.Name())
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		match := fileName.FindStringSubmatch(e.Name())
+		if match == nil {
+			l.problem(file, 0, "file name must look like NNN_name[.engine].(up|down|validate).sql, in lower case")
+			continue
+		}
+		seq, _ := strconv.Atoi(match[1])
+		name, engine, role := match[2], strings.TrimPrefix(match[3], "."), match[4]
+		if _, ok := engines[engine]; engine != "" && !ok {
+			l.problem(file, 0, "unknown engine suffix %q (want sqlite, postgres or mysql)", engine)
+			continue
+		}
+		m := bySeq[seq]
+		if m == nil {
+			m = &Migration{Target: t, Version: v, Seq: seq, Name: name, Kind: Schema,
+				up: map[string]Script{}, down: map[string]Script{}, validate: map[string]Script{}}
+			bySeq[seq] = m
+			out = append(out, m)
+		} else if m.Name != name {
+			l.problem(file, 0, "duplicate sequence number %03d: also used by %s", seq, m.ID())
+			continue
+		}
+		body, err := fs.ReadFile(l.fsys, file)
+		if err != nil {
+			l.problem(file, 0, "read: %v", err)
+			continue
+		}
+		script := Script{File: file, SQL: normalise(body)}
+		switch role {
+		case "up":
+			m.up[engine] = script
+		case "down":
+			m.down[engine] = script
+		case "validate":
+			m.validate[engine] = script
+		}
+	}
+	for _, m := range out {
+		l.finish(m)
+	}
+	return out
+}
+
+// finish checks one SQL migration's files and reads its metadata.
+func (l *loader) finish(m *Migration) {
+	if len(m.up) == 0 {
+		for _, scripts := range []map[string]Script{m.down, m.validate} {
+			for _, s := range scripts {
+				l.problem(s.File, 0, "%s has no up file", path.Base(s.File))
+			}
+		}
+		return
+	}
+	var first *Meta
+	for _, engine := range sortedKeys(m.up) {
+		s := m.up[engine]
+		meta, problems := ParseMeta(s.SQL)
+		for _, p := range problems {
+			l.problem(s.File, p.Line, "%s", p.Msg)
+		}
+		if first == nil {
+			first, m.file = &meta, s.File
+		} else if !first.Equal(meta) {
+			l.problem(s.File, 0, "metadata differs from %s; engine overrides must declare the same herd: keys", path.Base(m.file))
+		}
+	}
+	m.Kind, m.NoTransaction, m.Depends = first.Kind, first.NoTransaction, first.Depends
+	for _, engine := range l.engines {
+		if _, ok := m.Up(engine); !ok {
+			l.problem(path.Dir(m.file), 0, "%s has no up file for %s", m.ID(), engine)
+		}
+	}
+	for _, scripts := range []map[string]Script{m.up, m.down, m.validate} {
+		l.checkScripts(m, scripts)
+	}
+}
+
+// checkScripts splits each script with the splitter of every engine that
+// will run it.
+func (l *loader) checkScripts(m *Migration, scripts map[string]Script) {
+	for _, engine := range l.engines {
+		s, ok := pick(scripts, engine)
+		if !ok {
+			continue
+		}
+		stmts, err := sqlsplit.Split(s.SQL, engines[engine])
+		if err != nil {
+			var se *sqlsplit.Error
+			if errors.As(err, &se) {
+				l.problem(s.File, se.Line, "%s (as %s)", se.Msg, engine)
+			} else {
+				l.problem(s.File, 0, "%v (as %s)", err, engine)
+			}
+			continue
+		}
+		if len(stmts) == 0 {
+			l.problem(s.File, 0, "empty migration: no SQL statement")
+		}
+	}
+}
+
+func (l *loader) addGo(src *Source) {
+	for _, g := range l.opts.Go {
+		file := "go:" + g.ID
+		v, seq, name, err := ParseID(g.ID)
+		switch {
+		case err != nil:
+			l.problem(file, 0, "%v", err)
+			continue
+		case g.Target != System && g.Target != Tenant:
+			l.problem(file, 0, "target must be system or tenant, not %q", g.Target)
+			continue
+		case g.Up == nil:
+			l.problem(file, 0, "Go migration has no Up function")
+			continue
+		}
+		kind := g.Kind
+		if kind == "" {
+			kind = Data
+		}
+		g := g
+		src.byTarget[g.Target] = append(src.byTarget[g.Target], &Migration{
+			Target: g.Target, Version: v, Seq: seq, Name: name, Kind: kind,
+			NoTransaction: g.NoTransaction, Depends: g.Depends, Go: &g, file: file,
+		})
+	}
+}
+
+// checkOrder reports duplicate sequence numbers across versions, and
+// sequences that go backwards between versions.
+func (l *loader) checkOrder(ms []*Migration) {
+	for i := 1; i < len(ms); i++ {
+		prev, m := ms[i-1], ms[i]
+		switch {
+		case m.Seq == prev.Seq:
+			l.problem(m.file, 0, "duplicate sequence number %03d: also used by %s", m.Seq, prev.ID())
+		case m.Seq < prev.Seq:
+			l.problem(m.file, 0, "sequence %03d in v%s comes after %s: sequence numbers must grow with the version", m.Seq, m.Version, prev.ID())
+		}
+	}
+}
+
+// checkDepends reports unknown dependencies, dependency cycles and
+// dependencies on later migrations.
+func (l *loader) checkDepends(ms []*Migration) {
+	index := map[string]int{}
+	for i, m := range ms {
+		index[m.ID()] = i
+	}
+	for i, m := range ms {
+		for _, dep := range m.Depends {
+			j, ok := index[canonicalID(dep)]
+			switch {
+			case !ok:
+				l.problem(m.file, 0, "%s depends on unknown migration %s", m.ID(), dep)
+			case j == i:
+				l.problem(m.file, 0, "dependency cycle: %s depends on itself", m.ID())
+			case j > i:
+				if cycle := findCycle(ms, index, i); cycle != nil {
+					l.problem(m.file, 0, "dependency cycle: %s", strings.Join(cycle, " -> "))
+				} else {
+					l.problem(m.file, 0, "%s depends on a later migration, %s", m.ID(), dep)
+				}
+			}
+		}
+	}
+}
+
+// findCycle returns a dependency path from ms[start] back to itself, or nil.
+func findCycle(ms []*Migration, index map[string]int, start int) []string {
+	seen := map[int]bool{}
+	var walk func(i int, trail []string) []string
+	walk = func(i int, trail []string) []string {
+		trail = append(trail, ms[i].ID())
+		for _, dep := range ms[i].Depends {
+			j, ok := index[canonicalID(dep)]
+			if !ok {
+				continue
+			}
+			if j == start {
+				return append(trail, ms[j].ID())
+			}
+			if !seen[j] {
+				seen[j] = true
+				if c := walk(j, trail); c != nil {
+					return c
+				}
+			}
+		}
+		return nil
+	}
+	return walk(start, nil)
+}
+
+// canonicalID rewrites an ID as written (with or without the v) to the
+// form ID returns; it leaves malformed IDs alone.
+func canonicalID(id string) string {
+	v, seq, name, err := ParseID(id)
+	if err != nil {
+		return id
+	}
+	return formatID(v, seq, name)
+}
+
+// ParseID splits "v1.1.0/004_add_fees" into its version, sequence and name.
+func ParseID(id string) (*semver.Version, int, string, error) {
+	dir, stem, ok := strings.Cut(id, "/")
+	if !ok {
+		return nil, 0, "", fmt.Errorf("migration id %q must look like v1.2.0/003_name", id)
+	}
+	v, err := ParseVersion(dir)
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("migration id %q: %w", id, err)
+	}
+	seqText, name, ok := strings.Cut(stem, "_")
+	seq, err := strconv.Atoi(seqText)
+	if !ok || err != nil || name == "" {
+		return nil, 0, "", fmt.Errorf("migration id %q must look like v1.2.0/003_name", id)
+	}
+	return v, seq, name, nil
+}
+
+// ParseVersion parses a schema version written with or without a leading
+// "v". It accepts only full semantic versions (1.2.0, 2.1.0-dev).
+func ParseVersion(s string) (*semver.Version, error) {
+	v, err := semver.StrictNewVersion(strings.TrimPrefix(s, "v"))
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a semantic version", s)
+	}
+	return v, nil
+}
+
+func sortedKeys(m map[string]Script) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,84 @@
+package source
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Meta is the metadata a migration declares in the leading comment lines
+// of its up file:
+//
+//	-- herd:kind data
+//	-- herd:no-transaction
+//	-- herd:depends v1.0.0/002_create_classes
+type Meta struct {
+	Kind          Kind
+	NoTransaction bool
+	Depends       []string
+}
+
+// Equal reports whether two Metas declare the same thing.
+func (m Meta) Equal(o Meta) bool {
+	return m.Kind == o.Kind && m.NoTransaction == o.NoTransaction && slices.Equal(m.Depends, o.Depends)
+}
+
+// ParseMeta reads the herd: keys from the comment lines that open script;
+// it stops at the first line that is neither blank nor a "--" comment.
+// Problems carry the line they are on.
+func ParseMeta(script string) (Meta, []Problem) {
+	meta := Meta{Kind: Schema}
+	var problems []Problem
+	for i, line := range strings.Split(script, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		comment, ok := strings.CutPrefix(line, "--")
+		if !ok {
+			break
+		}
+		key, ok := strings.CutPrefix(strings.TrimSpace(comment), "herd:")
+		if !ok {
+			continue
+		}
+		key, value, _ := strings.Cut(key, " ")
+		value = strings.TrimSpace(value)
+		if msg := meta.set(key, value); msg != "" {
+			problems = append(problems, Problem{Line: i + 1, Msg: msg})
+		}
+	}
+	return meta, problems
+}
+
+// set applies one key and returns a problem message, or "".
+func (m *Meta) set(key, value string) string {
+	switch key {
+	case "kind":
+		switch k := Kind(value); k {
+		case Schema, Data, Feature:
+			m.Kind = k
+		default:
+			return fmt.Sprintf("herd:kind %q: want schema, data or feature", value)
+		}
+	case "no-transaction":
+		if value != "" {
+			return fmt.Sprintf("herd:no-transaction takes no value, got %q", value)
+		}
+		m.NoTransaction = true
+	case "depends":
+		deps := strings.Fields(value)
+		if len(deps) == 0 {
+			return "herd:depends needs a migration id, e.g. v1.0.0/002_create_classes"
+		}
+		for _, d := range deps {
+			if _, _, _, err := ParseID(d); err != nil {
+				return fmt.Sprintf("herd:depends: %v", err)
+			}
+			m.Depends = append(m.Depends, canonicalID(d))
+		}
+	default:
+		return fmt.Sprintf("unknown metadata key herd:%s (want kind, no-transaction or depends)", key)
+	}
+	return ""
+}

@@ -1,0 +1,122 @@
+package herd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/herdhq/herd/control"
+)
+
+// MaxTenantCode is the longest tenant code herd accepts.
+const MaxTenantCode = 48
+
+var tenantCode = regexp.MustCompile(`^[a-z0-9][a-z0-9_]*$`)
+
+// ValidateTenantCode returns an *InputError when code is not 1 to 48
+// characters of lower-case letters, digits and underscores, starting with a
+// letter or digit.
+func ValidateTenantCode(code string) error {
+	switch {
+	case code == "":
+		return &InputError{Err: errors.New("tenant code is empty")}
+	case len(code) > MaxTenantCode:
+		return &InputError{Err: fmt.Errorf("tenant code %q is %d characters; the limit is %d", code, len(code), MaxTenantCode)}
+	case !tenantCode.MatchString(code):
+		return &InputError{Err: fmt.Errorf("tenant code %q: use lower-case letters, digits and underscores only, starting with a letter or digit", code)}
+	}
+	return nil
+}
+
+// TenantSpec describes a tenant to add.
+type TenantSpec struct {
+	Code string
+	// Name defaults to Code; Tier to "standard"; Server to the default
+	// server.
+	Name, Tier, Server string
+	Tags, Features     []string
+}
+
+// AddTenant validates spec, renders the tenant's database name and checks
+// it against the server engine's limit, creates the database (or adopts an
+// existing one of that name) and registers the tenant. Invalid input
+// changes nothing.
+func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant, error) {
+	if err := ValidateTenantCode(spec.Code); err != nil {
+		return control.Tenant{}, err
+	}
+	sc, err := f.cfg.Server(spec.Server)
+	if err != nil {
+		return control.Tenant{}, &InputError{Err: err}
+	}
+	srv := f.servers[sc.Name]
+	name := f.cfg.TenantDatabaseName(spec.Code)
+	if max := srv.MaxNameLength(); len(name) > max {
+		return control.Tenant{}, &InputError{Err: fmt.Errorf("tenant %q: database name %q is %d characters; %s on server %q allows %d",
+			spec.Code, name, len(name), srv.dialect.Name(), sc.Name, max)}
+	}
+	if _, err := f.control.Tenant(ctx, spec.Code); err == nil {
+		return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, control.ErrTenantExists)
+	} else if !errors.Is(err, control.ErrTenantNotFound) {
+		return control.Tenant{}, err
+	}
+	t := control.Tenant{Code: spec.Code, Name: spec.Name, Tier: spec.Tier, Server: sc.Name, Database: name,
+		Tags: spec.Tags, Features: spec.Features, CreatedAt: f.opts.Now()}
+	if t.Name == "" {
+		t.Name = t.Code
+	}
+	if t.Tier == "" {
+		t.Tier = "standard"
+	}
+	exists, err := srv.Exists(ctx, name)
+	if err != nil {
+		return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, err)
+	}
+	if !exists {
+		if err := srv.Create(ctx, name); err != nil {
+			return control.Tenant{}, fmt.Errorf("tenant %q: create database: %w", spec.Code, err)
+		}
+	}
+	if err := f.control.AddTenant(ctx, t); err != nil {
+		if !exists {
+			err = errors.Join(err, srv.Drop(context.WithoutCancel(ctx), name))
+		}
+		return control.Tenant{}, err
+	}
+	detail := "created database " + name
+	if exists {
+		detail = "adopted existing database " + name
+	}
+	return t, f.control.Audit(ctx, f.opts.Actor, "tenant.add", t.Code, detail)
+}
+
+// Tenant returns the registered tenant code.
+func (f *Fleet) Tenant(ctx context.Context, code string) (control.Tenant, error) {
+	return f.control.Tenant(ctx, code)
+}
+
+// Tenants returns every registered tenant.
+func (f *Fleet) Tenants(ctx context.Context) ([]control.Tenant, error) {
+	return f.control.Tenants(ctx)
+}
+
+// RemoveTenant unregisters the tenant. With drop, it also drops the
+// tenant's database; otherwise the database is left in place.
+func (f *Fleet) RemoveTenant(ctx context.Context, code string, drop bool) error {
+	t, err := f.control.Tenant(ctx, code)
+	if err != nil {
+		return err
+	}
+	if err := f.control.RemoveTenant(ctx, code); err != nil {
+		return err
+	}
+	detail := "kept database " + t.Database
+	if drop {
+		if err := f.servers[t.Server].Drop(ctx, t.Database); err != nil {
+			return fmt.Errorf("tenant %q: drop database: %w", code, err)
+		}
+		detail = "dropped database " + t.Database
+	}
+	return f.control.Audit(ctx, f.opts.Actor, "tenant.remove", code, detail)
+}
