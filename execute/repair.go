@@ -112,6 +112,8 @@ func (s *Session) retry(ctx context.Context, step plan.Step, entry Entry, done i
 		return fmt.Errorf("%s: the script now has %d statements, the ledger recorded %d; fix the file or mark the migration by hand",
 			entry.ID, len(actions), entry.StatementsTotal)
 	}
+	// The operator retries with the script as it is now: record its checksum.
+	entry.Checksum = step.Migration.Checksum(s.e.dialect.Name())
 	entry.StatementsDone = done
 	if done == len(actions) {
 		entry.StatementStarted = done

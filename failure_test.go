@@ -1,0 +1,114 @@
+package herd_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/plan"
+)
+
+func file(body string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(body)} }
+
+// brokenThird is a source whose v1.1.0 migration fails in its third
+// statement; its down mirrors the up statement by statement.
+func brokenThird() fstest.MapFS {
+	return fstest.MapFS{
+		"tenant/v1.0.0/001_base.up.sql":     file("CREATE TABLE base (id INT PRIMARY KEY);"),
+		"tenant/v1.0.0/001_base.down.sql":   file("DROP TABLE base;"),
+		"tenant/v1.1.0/002_broken.up.sql":   file("CREATE TABLE first_t (id INT);\nCREATE TABLE second_t (id INT);\nINSERT INTO no_such_table VALUES (1);\nCREATE TABLE fourth_t (id INT);\n"),
+		"tenant/v1.1.0/002_broken.down.sql": file("DROP TABLE fourth_t;\nDELETE FROM base WHERE id < 0;\nDROP TABLE second_t;\nDROP TABLE first_t;\n"),
+	}
+}
+
+func TestFailureInThirdStatement(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, brokenThird())
+		b.addTenant("alpha")
+		alpha := control.TenantRef("alpha")
+		require.NoError(t, b.fleet.Migrate(b.ctx, alpha, "1.0.0"))
+
+		err := b.fleet.Migrate(b.ctx, alpha, "1.1.0")
+		var failed *execute.MigrationError
+		require.ErrorAs(t, err, &failed)
+		require.Equal(t, "v1.1.0/002_broken", failed.Migration)
+		require.Equal(t, 3, failed.Statement)
+		require.ErrorContains(t, err, `migrate tenant "alpha": v1.1.0/002_broken (up) statement 3 (tenant/v1.1.0/002_broken.up.sql:3)`)
+		require.False(t, herd.IsInputError(err))
+
+		v, _, err := b.fleet.Control().Version(b.ctx, alpha)
+		require.NoError(t, err)
+		require.Equal(t, control.StatusFailed, v.Status)
+		require.Equal(t, "1.0.0", v.CurrentVersion)
+		require.Contains(t, v.Error, "statement 3")
+
+		entries, err := b.fleet.Ledger(b.ctx, alpha)
+		require.NoError(t, err)
+		if e.Name != "mysql" {
+			// Transactional DDL: the tenant is exactly at the previous migration.
+			require.Len(t, entries, 1)
+			require.False(t, b.tableExists("alpha", "first_t"))
+			require.False(t, b.tableExists("alpha", "second_t"))
+			return
+		}
+		// MySQL: the first two statements committed; the ledger says so.
+		require.Len(t, entries, 2)
+		dirty := entries[1]
+		require.Equal(t, execute.StateDirty, dirty.State)
+		require.Equal(t, 2, dirty.StatementsDone)
+		require.Equal(t, 3, dirty.StatementStarted)
+		require.Equal(t, 4, dirty.StatementsTotal)
+		require.Contains(t, dirty.Error, "no_such_table")
+		require.False(t, dirty.Uncertain())
+		require.True(t, b.tableExists("alpha", "first_t"))
+		require.True(t, b.tableExists("alpha", "second_t"))
+
+		// Later runs refuse the tenant until it is repaired.
+		err = b.fleet.Migrate(b.ctx, alpha, "1.1.0")
+		var refused *plan.RefusedError
+		require.ErrorAs(t, err, &refused)
+		require.Equal(t, plan.Dirty, refused.Reason)
+
+		// Roll back the two statements that ran, with down statements 3 and 4.
+		before, err := b.fleet.Repair(b.ctx, alpha, execute.Rollback, execute.UncertainUnknown)
+		require.NoError(t, err)
+		require.Equal(t, "v1.1.0/002_broken", before.ID)
+		require.False(t, b.tableExists("alpha", "first_t"))
+		require.False(t, b.tableExists("alpha", "second_t"))
+		b.agree(alpha, "1.0.0")
+		_, err = b.fleet.Repair(b.ctx, alpha, execute.Rollback, execute.UncertainUnknown)
+		require.ErrorIs(t, err, execute.ErrNotDirty)
+	})
+}
+
+func TestRepairRetryAfterFix(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		src := brokenThird()
+		// Outside a transaction on every engine, so each leaves a dirty record.
+		src["tenant/v1.1.0/002_broken.up.sql"] = file("-- herd:no-transaction\n" + string(src["tenant/v1.1.0/002_broken.up.sql"].Data))
+		b := setup(t, e, src)
+		b.addTenant("alpha")
+		alpha := control.TenantRef("alpha")
+		require.Error(t, b.fleet.Migrate(b.ctx, alpha, "1.1.0"))
+
+		// Fix the third statement in place (same statement count), then retry from it.
+		path := filepath.Join(b.scratch.Dir, "migrations", "tenant", "v1.1.0", "002_broken.up.sql")
+		require.NoError(t, os.WriteFile(path, []byte("-- herd:no-transaction\nCREATE TABLE first_t (id INT);\nCREATE TABLE second_t (id INT);\nINSERT INTO base VALUES (1);\nCREATE TABLE fourth_t (id INT);\n"), 0o644))
+		b.reopen()
+		_, err := b.fleet.Repair(b.ctx, alpha, execute.Retry, execute.UncertainUnknown)
+		require.NoError(t, err)
+		require.True(t, b.tableExists("alpha", "fourth_t"))
+
+		// The retry ran the fixed script and recorded its checksum.
+		b.agree(alpha, "1.1.0")
+	})
+}

@@ -1,0 +1,185 @@
+package herd_test
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+
+	schoolerp "github.com/herdhq/herd/examples/school-erp"
+)
+
+// bundle is one test's fleet on one engine.
+type bundle struct {
+	t       *testing.T
+	ctx     context.Context
+	engine  herdtest.Engine
+	scratch *herdtest.Fleet
+	fleet   *herd.Fleet
+}
+
+func schoolMigrations(t *testing.T) fs.FS {
+	t.Helper()
+	sub, err := fs.Sub(schoolerp.Files(), "migrations")
+	require.NoError(t, err)
+	return sub
+}
+
+// setup makes a scratch fleet on e with the given migrations and opens it.
+// Tenant databases it registers are dropped when the test ends.
+func setup(t *testing.T, e herdtest.Engine, migrations fs.FS) *bundle {
+	t.Helper()
+	b := &bundle{t: t, ctx: context.Background(), engine: e, scratch: e.NewFleet(t, migrations)}
+	b.reopen()
+	t.Cleanup(func() {
+		tenants, err := b.fleet.Tenants(context.Background())
+		require.NoError(t, err)
+		var codes []string
+		for _, tn := range tenants {
+			codes = append(codes, tn.Code)
+		}
+		require.NoError(t, b.fleet.Close())
+		b.scratch.DropTenants(t, codes)
+	})
+	return b
+}
+
+// reopen opens the fleet again, re-reading herd.yaml and the migrations.
+func (b *bundle) reopen() {
+	b.t.Helper()
+	if b.fleet != nil {
+		require.NoError(b.t, b.fleet.Close())
+	}
+	f, err := herd.Open(b.ctx, b.scratch.Load(b.t), herd.Options{Dialects: herdtest.Dialects()})
+	require.NoError(b.t, err)
+	b.fleet = f
+}
+
+func (b *bundle) addTenant(code string) {
+	b.t.Helper()
+	_, err := b.fleet.AddTenant(b.ctx, herd.TenantSpec{Code: code})
+	require.NoError(b.t, err)
+}
+
+// agree checks that the database's ledger, its database_schema_versions row
+// and its database_migration_history tell the same story, and that the
+// version is want.
+func (b *bundle) agree(ref control.Ref, want string) {
+	b.t.Helper()
+	entries, err := b.fleet.Ledger(b.ctx, ref)
+	require.NoError(b.t, err)
+	var ledger []string
+	for _, e := range entries {
+		require.Equal(b.t, execute.StateApplied, e.State, e.Describe())
+		ledger = append(ledger, e.ID)
+	}
+	kind := ref.Type
+	current := plan.Current(b.fleet.Source().Migrations(kind), execute.Applied(entries))
+	require.Equal(b.t, want, control.Version(current), "ledger version")
+
+	v, ok, err := b.fleet.Control().Version(b.ctx, ref)
+	require.NoError(b.t, err)
+	require.True(b.t, ok, "no database_schema_versions row for %s", ref)
+	require.Equal(b.t, want, v.CurrentVersion, "database_schema_versions.current_version")
+	require.Equal(b.t, control.StatusCompleted, v.Status)
+
+	history, err := b.fleet.Control().History(b.ctx, ref)
+	require.NoError(b.t, err)
+	replayed := map[string]bool{}
+	for _, h := range history {
+		switch h.Status {
+		case control.HistorySuccess:
+			replayed[h.Migration] = true
+		case control.HistoryRolledBack:
+			delete(replayed, h.Migration)
+		}
+	}
+	var fromHistory []string
+	for id := range replayed {
+		fromHistory = append(fromHistory, id)
+	}
+	sort.Strings(fromHistory)
+	sort.Strings(ledger)
+	require.Equal(b.t, ledger, fromHistory, "history replayed must equal the ledger")
+}
+
+// tableExists looks for a table in a tenant's database.
+func (b *bundle) tableExists(code, table string) bool {
+	b.t.Helper()
+	db, d, err := b.fleet.OpenTenant(b.ctx, code)
+	require.NoError(b.t, err)
+	defer db.Close()
+	ok, err := d.TableExists(b.ctx, db, table)
+	require.NoError(b.t, err)
+	return ok
+}
+
+func forEachEngine(t *testing.T, fn func(t *testing.T, e herdtest.Engine)) {
+	for _, e := range herdtest.Engines() {
+		t.Run(e.Label, func(t *testing.T) {
+			t.Parallel()
+			fn(t, e)
+		})
+	}
+}
+
+func TestUpDownUp(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, schoolMigrations(t))
+		b.addTenant("alpha")
+		tenant := control.TenantRef("alpha")
+
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.SystemRef, ""))
+		b.agree(control.SystemRef, "2.0.0")
+
+		for _, step := range []string{"v2.0.0", "v1.0.0", "2.0.0"} {
+			require.NoError(t, b.fleet.Migrate(b.ctx, tenant, step), "to %s", step)
+			b.agree(tenant, step[len(step)-5:])
+		}
+		require.True(t, b.tableExists("alpha", "fee_transactions"))
+		require.NoError(t, b.fleet.Migrate(b.ctx, tenant, "1.0.0"))
+		require.False(t, b.tableExists("alpha", "fee_transactions"))
+		require.True(t, b.tableExists("alpha", "students"))
+	})
+}
+
+func TestEditedMigrationIsRefused(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, schoolMigrations(t))
+		b.addTenant("alpha")
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
+		m := b.fleet.Source().Find(source.Tenant, "v1.0.0/001_create_students")
+		oldSum := m.Checksum(e.Name)
+		script, _ := m.Up(e.Name)
+
+		path := filepath.Join(b.scratch.Dir, "migrations", filepath.FromSlash(script.File))
+		body, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, append(body, []byte("\n-- edited after it was applied\n")...), 0o644))
+		b.reopen()
+		newSum := b.fleet.Source().Find(source.Tenant, "v1.0.0/001_create_students").Checksum(e.Name)
+
+		_, err = b.fleet.Plan(b.ctx, control.TenantRef("alpha"), "1.1.0")
+		var refused *plan.RefusedError
+		require.ErrorAs(t, err, &refused)
+		require.Equal(t, plan.ChecksumMismatch, refused.Reason)
+		require.ErrorContains(t, err, "v1.0.0/001_create_students")
+		require.ErrorContains(t, err, oldSum)
+		require.ErrorContains(t, err, newSum)
+		require.True(t, herd.IsInputError(b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.1.0")))
+		b.agree(control.TenantRef("alpha"), "1.0.0")
+	})
+}

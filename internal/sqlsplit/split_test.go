@@ -1,0 +1,245 @@
+package sqlsplit
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+var families = []Family{Postgres, MySQL, SQLite}
+
+// TestSplitGolden splits every testdata/<family>/<case>.sql and compares the
+// result with <case>.golden. Run with -update to rewrite the golden files,
+// then read them.
+func TestSplitGolden(t *testing.T) {
+	t.Parallel()
+	for _, f := range families {
+		paths, err := filepath.Glob(filepath.Join("testdata", f.String(), "*.sql"))
+		require.NoError(t, err)
+		require.NotEmpty(t, paths, "no cases for %s", f)
+		for _, path := range paths {
+			name := f.String() + "/" + strings.TrimSuffix(filepath.Base(path), ".sql")
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				script, err := os.ReadFile(path)
+				require.NoError(t, err)
+				stmts, err := Split(string(script), f)
+				require.NoError(t, err)
+				got := formatGolden(stmts)
+
+				golden := strings.TrimSuffix(path, ".sql") + ".golden"
+				if *update {
+					require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+					return
+				}
+				want, err := os.ReadFile(golden)
+				require.NoError(t, err, "run go test -update to create it")
+				require.Equal(t, string(want), got)
+			})
+		}
+	}
+}
+
+// formatGolden renders statements for a golden file: a header line per
+// statement followed by its text.
+func formatGolden(stmts []Statement) string {
+	if len(stmts) == 0 {
+		return "-- no statements\n"
+	}
+	var b strings.Builder
+	for i, s := range stmts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "-- statement %d (line %d)\n%s\n", i+1, s.Line, s.SQL)
+	}
+	return b.String()
+}
+
+func TestSplitErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		family Family
+		script string
+		line   int
+		msg    string
+	}{
+		{"single quote", Postgres, "SELECT 1;\nSELECT 'abc;\n", 2, "unterminated string literal"},
+		{"single quote ended by backslash in mysql", MySQL, "SELECT 'it\\';\n", 1, "unterminated string literal"},
+		{"E string ended by backslash", Postgres, "SELECT 1;\n\nSELECT E'a\\';\n", 3, "unterminated string literal"},
+		{"double quote postgres", Postgres, "SELECT \"a;\n", 1, "unterminated quoted identifier"},
+		{"double quote mysql", MySQL, "SELECT 1;\r\nSELECT \"a\\\";\r\n", 2, "unterminated string literal"},
+		{"double quote sqlite", SQLite, "\n\nSELECT \"a\n;", 3, "unterminated quoted identifier"},
+		{"backtick mysql", MySQL, "SELECT `a;\n", 1, "unterminated quoted identifier"},
+		{"backtick sqlite", SQLite, "SELECT 1;\nSELECT `a``;\n", 2, "unterminated quoted identifier"},
+		{"bracket sqlite", SQLite, "SELECT [a;\n", 1, "unterminated quoted identifier"},
+		{"block comment", SQLite, "SELECT 1; /* a\n\n", 1, "unterminated block comment"},
+		{"nested block comment postgres", Postgres, "SELECT 1;\n/* a /* b */\n;\n", 2, "unterminated block comment"},
+		{"executable comment", MySQL, "\n/*!40101 SET x = 1;\n", 2, "unterminated executable comment"},
+		{"dollar quote", Postgres, "CREATE FUNCTION f() RETURNS int AS $$\nSELECT 1;\n$ $;\n", 1, "unterminated dollar-quoted string"},
+		{"dollar quote wrong tag", Postgres, "SELECT 1;\nDO $a$ BEGIN END $b$;\n", 2, "unterminated dollar-quoted string"},
+		{"begin atomic", Postgres, "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n", 2, "unterminated BEGIN ATOMIC ... END block"},
+		{"sqlite trigger", SQLite, "CREATE TABLE t (a);\nCREATE TRIGGER tr AFTER INSERT ON t\nBEGIN\n  DELETE FROM t;\n", 3, "unterminated BEGIN ... END block"},
+		{"sqlite trigger case", SQLite, "CREATE TRIGGER tr AFTER INSERT ON t\nBEGIN\n  SELECT CASE WHEN 1 THEN 2;\nEND;\n", 2, "unterminated BEGIN ... END block"},
+		{"mysql procedure", MySQL, "CREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n", 2, "unterminated BEGIN ... END block"},
+		{"mysql if without end if", MySQL, "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW\nIF NEW.a < 0 THEN\n  SET NEW.a = 0;\n", 2, "unterminated IF ... END IF block"},
+		{"delimiter without argument", MySQL, "SELECT 1;\nDELIMITER\nSELECT 2;\n", 2, "DELIMITER without an argument"},
+		{"delimiter with blanks only", MySQL, "DELIMITER   \r\n", 1, "DELIMITER without an argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			stmts, err := Split(tt.script, tt.family)
+			require.Nil(t, stmts)
+			var serr *Error
+			require.ErrorAs(t, err, &serr)
+			require.Equal(t, tt.line, serr.Line)
+			require.Equal(t, tt.msg, serr.Msg)
+			require.Equal(t, fmt.Sprintf("line %d: %s", tt.line, tt.msg), err.Error())
+		})
+	}
+}
+
+func TestSplitUnknownFamily(t *testing.T) {
+	t.Parallel()
+	_, err := Split("SELECT 1", Family(0))
+	require.EqualError(t, err, "sqlsplit: unknown family 0")
+}
+
+// TestSplitSmall covers rules that need a precise look at one statement and
+// read better inline than as files.
+func TestSplitSmall(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		family Family
+		script string
+		want   []Statement
+	}{
+		{
+			name:   "empty script",
+			family: SQLite,
+			script: "",
+			want:   nil,
+		},
+		{
+			name:   "only delimiters",
+			family: Postgres,
+			script: " ; ;\n;",
+			want:   nil,
+		},
+		{
+			name:   "two statements on one line",
+			family: SQLite,
+			script: "SELECT 1;SELECT 2",
+			want:   []Statement{{"SELECT 1", 1}, {"SELECT 2", 1}},
+		},
+		{
+			name:   "dollar placeholder is not a quote",
+			family: Postgres,
+			script: "SELECT $1;SELECT $2",
+			want:   []Statement{{"SELECT $1", 1}, {"SELECT $2", 1}},
+		},
+		{
+			name:   "dollar inside identifier is not a quote",
+			family: Postgres,
+			script: "SELECT a$b$ FROM t;SELECT 2",
+			want:   []Statement{{"SELECT a$b$ FROM t", 1}, {"SELECT 2", 1}},
+		},
+		{
+			name:   "mysql double dash before end of script",
+			family: MySQL,
+			script: "SELECT 1 --",
+			want:   []Statement{{"SELECT 1 --", 1}},
+		},
+		{
+			name:   "mysql double dash then semicolon is not a comment",
+			family: MySQL,
+			script: "SELECT 1--;SELECT 2",
+			want:   []Statement{{"SELECT 1--", 1}, {"SELECT 2", 1}},
+		},
+		{
+			name:   "hash is an operator outside mysql",
+			family: Postgres,
+			script: "SELECT 1 # 2;SELECT 3",
+			want:   []Statement{{"SELECT 1 # 2", 1}, {"SELECT 3", 1}},
+		},
+		{
+			name:   "brackets are not quotes outside sqlite",
+			family: Postgres,
+			script: "SELECT a[1];SELECT ']'",
+			want:   []Statement{{"SELECT a[1]", 1}, {"SELECT ']'", 1}},
+		},
+		{
+			name:   "backslash is plain in standard strings",
+			family: Postgres,
+			script: "SELECT 'a\\';SELECT 2",
+			want:   []Statement{{"SELECT 'a\\'", 1}, {"SELECT 2", 1}},
+		},
+		{
+			name:   "custom delimiter ends a word",
+			family: MySQL,
+			script: "DELIMITER $$\nSELECT a$$SELECT 2$$\nDELIMITER ;\nSELECT 3;",
+			want:   []Statement{{"SELECT a", 2}, {"SELECT 2", 2}, {"SELECT 3", 4}},
+		},
+		{
+			name:   "delimiter not at line start is a statement",
+			family: MySQL,
+			script: "SELECT 1; DELIMITER //\nSELECT 2;",
+			want:   []Statement{{"SELECT 1", 1}, {"DELIMITER //\nSELECT 2", 1}},
+		},
+		{
+			name:   "create table named like a routine kind",
+			family: MySQL,
+			script: "CREATE TABLE trigger_log (id INT);\nBEGIN;\nSELECT 1;",
+			want:   []Statement{{"CREATE TABLE trigger_log (id INT)", 1}, {"BEGIN", 2}, {"SELECT 1", 3}},
+		},
+		{
+			name:   "postgres begin without atomic is not a block",
+			family: Postgres,
+			script: "CREATE FUNCTION f() RETURNS int AS 'SELECT 1' LANGUAGE sql;\nBEGIN;",
+			want:   []Statement{{"CREATE FUNCTION f() RETURNS int AS 'SELECT 1' LANGUAGE sql", 1}, {"BEGIN", 2}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Split(tt.script, tt.family)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func ExampleSplit() {
+	script := `-- Fees owed by each student.
+CREATE TABLE fees (
+  student_id INTEGER NOT NULL,
+  note TEXT DEFAULT 'paid; in full'
+);
+
+CREATE TRIGGER fees_ai AFTER INSERT ON fees
+BEGIN
+  UPDATE students SET balance = balance + 1 WHERE id = NEW.student_id;
+END;
+`
+	stmts, err := Split(script, SQLite)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range stmts {
+		fmt.Printf("line %d: %s\n", s.Line, strings.SplitN(s.SQL, "\n", 2)[0])
+	}
+	// Output:
+	// line 2: CREATE TABLE fees (
+	// line 7: CREATE TRIGGER fees_ai AFTER INSERT ON fees
+}

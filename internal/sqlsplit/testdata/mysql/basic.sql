@@ -1,0 +1,8 @@
+CREATE TABLE students (
+  id BIGINT PRIMARY KEY,
+  name VARCHAR(100) NOT NULL
+) ENGINE=InnoDB;
+
+INSERT INTO students VALUES (1, 'Ada'); INSERT INTO students VALUES (2, 'Grace');
+
+ALTER TABLE students ADD COLUMN email VARCHAR(255)

@@ -1,0 +1,5 @@
+-- Nothing to run; only comments.
+# hash comment;
+/* block;
+   comment */
+-- 

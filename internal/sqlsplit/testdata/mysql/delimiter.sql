@@ -1,0 +1,13 @@
+DELIMITER //
+CREATE TRIGGER students_bi BEFORE INSERT ON students
+FOR EACH ROW
+BEGIN
+  IF NEW.name = '' THEN
+    SET NEW.name = 'unknown;';
+  END IF;
+END//
+
+CREATE PROCEDURE noop() BEGIN END //
+DELIMITER ;
+SELECT 1;
+SELECT 2;

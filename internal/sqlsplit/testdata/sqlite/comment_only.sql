@@ -1,0 +1,4 @@
+-- Nothing to run; only comments.
+/* block;
+   comment */
+--

@@ -1,0 +1,48 @@
+package herd_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/herdhq/herd/internal/cli"
+	"github.com/herdhq/herd/internal/herdtest"
+)
+
+// TestMain lets the test binary stand in for the herd command: with
+// HERD_TEST_AS_CLI=1 it runs the CLI on its arguments and exits, so tests
+// can start real herd processes (to race them, or to kill one).
+func TestMain(m *testing.M) {
+	if os.Getenv("HERD_TEST_AS_CLI") == "1" {
+		os.Exit(cli.Run(context.Background(), cli.Env{
+			Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Dialects: herdtest.Dialects(),
+		}))
+	}
+	os.Exit(m.Run())
+}
+
+// herdProcess returns a herd command run by the test binary in its own
+// process.
+func herdProcess(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "HERD_TEST_AS_CLI=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	return cmd, &out
+}
+
+// runCLI runs herd in-process and returns its exit code and all output.
+func runCLI(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code := cli.Run(context.Background(), cli.Env{Args: args, Stdout: &out, Stderr: &out, Dialects: herdtest.Dialects(),
+		Getenv: func(string) string { return "" }})
+	return code, out.String()
+}
