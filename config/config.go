@@ -1,0 +1,147 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Config is a loaded and validated herd.yaml. Relative paths in it are
+// already resolved against the file's folder and ${VAR} references in DSNs
+// are already expanded, so a Config holds secrets: show its DSNs only
+// through RedactDSN. A Config is not modified by its methods and is safe for
+// concurrent use.
+type Config struct {
+	// Path is the file the configuration was read from, as given to Load
+	// or Parse; "" when Parse was given no path.
+	Path string
+	// Control is the DSN of the control (and system) database. A relative
+	// sqlite: path is resolved against the folder of Path.
+	Control string
+	// Servers are the named connection targets that hold tenant
+	// databases, in file order.
+	Servers []Server
+	// DefaultServer is the name of the server new tenants go to: the
+	// declared default_server, or the only server.
+	DefaultServer string
+	// TenantDatabase is the template that names a tenant's database (or
+	// schema); it contains {code} exactly once.
+	TenantDatabase string
+	// Migrations is the migrations folder, resolved against the folder of
+	// Path.
+	Migrations string
+	// AllowExperimental allows pre-release versions (2.1.0-dev) and
+	// releases marked experimental.
+	AllowExperimental bool
+	// Releases are the declared releases in semver precedence order.
+	Releases []Release
+}
+
+// Server is one named connection target that holds tenant databases.
+type Server struct {
+	// Name is the server's key under servers: in herd.yaml.
+	Name string
+	// DSN is the server's DSN with ${VAR} references expanded and a
+	// relative sqlite: path resolved: "sqlite:FOLDER", "postgres://…" or
+	// "mysql://…". It may hold a password: show it through RedactDSN.
+	DSN string
+	// Tenancy is "database" (one database per tenant, the default) or
+	// "schema" (one PostgreSQL schema per tenant).
+	Tenancy string
+	// Line is the line of the server's name in the file.
+	Line int
+}
+
+// Release is one release of the compatibility matrix: what ships together.
+type Release struct {
+	// Name is the release's key as written, e.g. "v1.0.0".
+	Name string
+	// Version is Name parsed as a semantic version.
+	Version *semver.Version
+	// System and Tenant are the schema versions the release brings the
+	// system database and the tenant databases to; Version when not
+	// declared.
+	System, Tenant *semver.Version
+	// Features are the features the release adds; Removes, the features of
+	// earlier releases it removes.
+	Features, Removes []string
+	// BreakingChanges marks a release that breaks compatibility with the
+	// previous one.
+	BreakingChanges bool
+	// Experimental marks a release that is used only where
+	// allow_experimental is true.
+	Experimental bool
+	// RollbackPoint is the Name of the declared release one can go back to
+	// from this one, or "" when there is none.
+	RollbackPoint string
+	// Line is the line of the release's name in the file.
+	Line int
+}
+
+// Load reads and parses the herd.yaml at path. A file that cannot be read
+// gives an error naming it; a file that is not valid gives an *Error that
+// lists every problem found, each with the file and line.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse parses and validates the contents of a herd.yaml. path is the file
+// the data came from: it names the file in errors ("herd.yaml" when path is
+// "") and relative paths are resolved against its folder (against the
+// current directory when path is ""). ${VAR} references in DSNs are
+// expanded from the environment. When the data is not valid, Parse returns
+// an *Error that lists every problem found.
+func Parse(data []byte, path string) (*Config, error) {
+	return parse(data, path, os.LookupEnv)
+}
+
+// Server returns the server called name, or the default server when name
+// is "". An unknown name gives an error that lists the known servers.
+func (c *Config) Server(name string) (Server, error) {
+	if name == "" {
+		name = c.DefaultServer
+	}
+	names := make([]string, 0, len(c.Servers))
+	for _, s := range c.Servers {
+		if s.Name == name {
+			return s, nil
+		}
+		names = append(names, s.Name)
+	}
+	if len(names) == 0 {
+		return Server{}, fmt.Errorf("unknown server %q: no servers are configured", name)
+	}
+	return Server{}, fmt.Errorf("unknown server %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// TenantDatabaseName renders the tenant_database template for the tenant
+// code: the name of the tenant's database (or schema). It does not check
+// the code or the name's length; the engines do.
+func (c *Config) TenantDatabaseName(code string) string {
+	return strings.Replace(c.TenantDatabase, "{code}", code, 1)
+}
+
+// Release returns the declared release called name, written with or
+// without its leading v ("v1.0.0" and "1.0.0" find the same release), and
+// whether there is one.
+func (c *Config) Release(name string) (Release, bool) {
+	v, err := parseVersion(name)
+	for _, r := range c.Releases {
+		if r.Name == name || (err == nil && r.Version.Equal(v)) {
+			return r, true
+		}
+	}
+	return Release{}, false
+}
+
+// parseVersion parses a strict semantic version, MAJOR.MINOR.PATCH with
+// optional pre-release and build, allowing one leading v.
+func parseVersion(s string) (*semver.Version, error) {
+	return semver.StrictNewVersion(strings.TrimPrefix(s, "v"))
+}
