@@ -107,7 +107,10 @@ func (l *loader) problem(file string, line int, format string, args ...any) {
 	if l.opts.Root != "" {
 		file = path.Join(l.opts.Root, file)
 	}
-	l.problems = append(l.problems, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	p := Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	if !slices.Contains(l.problems, p) { // a script checked for several engines fails once
+		l.problems = append(l.problems, p)
+	}
 }
 
 func (l *loader) loadTarget(t Target) []*Migration {

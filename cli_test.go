@@ -1,0 +1,97 @@
+package herd_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+type statusRow struct {
+	Type           string `json:"type"`
+	Identifier     string `json:"identifier"`
+	CurrentVersion string `json:"current_version"`
+	TargetVersion  string `json:"target_version"`
+	Status         string `json:"status"`
+	LastError      string `json:"last_error"`
+}
+
+func statusJSON(t *testing.T, config string) []statusRow {
+	t.Helper()
+	code, out := runCLI(t, "--config", config, "status", "--json")
+	require.Equal(t, 0, code, out)
+	var rows []statusRow
+	require.NoError(t, json.Unmarshal([]byte(out), &rows), out)
+	return rows
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, out := runCLI(t, "demo", "--dir", dir, "--tenants", "3")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "migrated the fleet to v2.0.0")
+
+	rows := statusJSON(t, filepath.Join(dir, "herd.yaml"))
+	require.Len(t, rows, 4)
+	require.Equal(t, statusRow{Type: "system", Identifier: "@system", CurrentVersion: "2.0.0", TargetVersion: "2.0.0", Status: "completed"}, rows[0])
+	for i, r := range rows[1:] {
+		require.Equal(t, statusRow{Type: "tenant", Identifier: []string{"trust_001", "trust_002", "trust_003"}[i],
+			CurrentVersion: "2.0.0", TargetVersion: "2.0.0", Status: "completed"}, r)
+	}
+
+	code, out = runCLI(t, "demo", "--dir", dir)
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "is not empty")
+}
+
+// The path a new user takes: init, scaffold a migration, add a tenant,
+// migrate, look.
+func TestInitToFirstMigration(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "herd.yaml")
+	run := func(want int, args ...string) string {
+		t.Helper()
+		code, out := runCLI(t, append([]string{"--config", config}, args...)...)
+		require.Equal(t, want, code, "%v: %s", args, out)
+		return out
+	}
+	run(0, "init", "--dir", dir)
+	run(2, "init", "--dir", dir)
+	out := run(0, "new", "tenant", "v1.0.0", "create_pupils")
+	require.Contains(t, out, "001_create_pupils.up.sql")
+	stem := filepath.Join(dir, "migrations", "tenant", "v1.0.0", "001_create_pupils")
+	require.NoError(t, os.WriteFile(stem+".up.sql", []byte("CREATE TABLE pupils (id INTEGER PRIMARY KEY, name TEXT);\n"), 0o644))
+	require.NoError(t, os.WriteFile(stem+".down.sql", []byte("DROP TABLE pupils;\n"), 0o644))
+	run(0, "new", "tenant", "1.1.0", "add_pupil_email")
+	require.FileExists(t, filepath.Join(dir, "migrations", "tenant", "v1.1.0", "002_add_pupil_email.up.sql"))
+	run(2, "lint") // the scaffold is empty until written
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "migrations", "tenant", "v1.1.0")))
+	require.Contains(t, run(0, "lint"), "ok: 0 system and 1 tenant migrations")
+
+	run(0, "tenant", "add", "st_marys", "--tier", "premium", "--name", "St Mary's Trust")
+	require.Contains(t, run(0, "plan", "--tenant", "st_marys"), "up   v1.0.0/001_create_pupils")
+	run(0, "migrate", "--tenant", "st_marys")
+	rows := statusJSON(t, config)
+	require.Equal(t, "1.0.0", rows[1].CurrentVersion)
+
+	var shown struct {
+		Code    string `json:"code"`
+		Tier    string `json:"tier"`
+		History []struct {
+			Migration string `json:"migration"`
+			Status    string `json:"status"`
+		} `json:"history"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(run(0, "tenant", "show", "st_marys", "--json")), &shown))
+	require.Equal(t, "premium", shown.Tier)
+	require.Len(t, shown.History, 1)
+	require.Equal(t, "success", shown.History[0].Status)
+
+	require.Contains(t, run(0, "tenant", "list"), "st_marys")
+	run(0, "tenant", "remove", "st_marys", "--drop-database")
+	require.Contains(t, run(0, "tenant", "list", "--json"), "[]")
+}
