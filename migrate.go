@@ -107,6 +107,13 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 		return err
 	}
 	runErr := s.Apply(ctx, p, f.control.Recorder(tg.ref))
+	detail := fmt.Sprintf("%s -> v%s, %d %s steps", versionLabel(from), to, len(p.Steps), p.Direction())
+	if runErr != nil {
+		detail += ": " + runErr.Error()
+	}
+	if err := f.control.Audit(context.WithoutCancel(ctx), f.opts.Actor, "migrate", tg.ref.String(), detail); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
 	after, err := s.Ledger(context.WithoutCancel(ctx))
 	if err != nil {
 		return errors.Join(runErr, err)
@@ -123,8 +130,8 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 	if _, err := f.resolveTarget(source.Tenant, to); err != nil {
 		return err
 	}
-	if len(f.src.Versions(source.System)) > 0 {
-		if err := f.Migrate(ctx, control.SystemRef, systemVersionOf(f, to)); err != nil {
+	if system := f.systemTarget(to); system != nil {
+		if err := f.Migrate(ctx, control.SystemRef, "v"+system.String()); err != nil {
 			return err
 		}
 	}
@@ -157,16 +164,31 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 	return errors.Join(errs...)
 }
 
-// systemVersionOf maps a release name to its system version for MigrateAll;
-// a plain version passes through.
-func systemVersionOf(f *Fleet, to string) string {
+// systemTarget is the system version that goes with tenant target to:
+// the release's declared system version, else the highest system version
+// not above to (nil when there is none, or no system migrations).
+func (f *Fleet) systemTarget(to string) *semver.Version {
+	versions := f.src.Versions(source.System)
+	if len(versions) == 0 {
+		return nil
+	}
 	if to == "" {
-		return ""
+		return versions[len(versions)-1]
 	}
 	if r, ok := f.cfg.Release(to); ok {
-		return r.System.String()
+		return r.System
 	}
-	return to
+	want, err := source.ParseVersion(to)
+	if err != nil {
+		return nil
+	}
+	var best *semver.Version
+	for _, v := range versions {
+		if !v.GreaterThan(want) {
+			best = v
+		}
+	}
+	return best
 }
 
 // Plan returns the path ref's database would take to version to, without
@@ -242,4 +264,11 @@ func (f *Fleet) OpenTenant(ctx context.Context, code string) (*dialect.Database,
 	}
 	db, _, err := tg.open(ctx)
 	return db, tg.dialect, err
+}
+
+func versionLabel(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return "v" + v
 }

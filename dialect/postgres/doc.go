@@ -1,0 +1,29 @@
+// Package postgres is herd's dialect for PostgreSQL, through pgx's
+// database/sql adapter (github.com/jackc/pgx/v5/stdlib).
+//
+// # Tenancy
+//
+// A server's DSN is "postgres://user:password@host:port/database?params"
+// (or "postgresql://…"); parameters are pgx's. With database-per-tenant
+// tenancy, each tenant is a database on the server and Open connects to it;
+// herd's tables live in its "public" schema. With schema-per-tenant
+// tenancy, each tenant is a schema in the DSN's database, and Open returns a
+// pool whose every connection has its search_path set to that schema at
+// connect time. Control opens the DSN's database.
+//
+// Names longer than 63 bytes are refused: PostgreSQL would silently
+// truncate them, and two tenants would share one database.
+//
+// # Connections
+//
+// Connections are made on first use, never by OpenServer. Each pool is
+// bounded (four connections, two idle) because a server's max_connections
+// is shared by every tenant pool herd opens on it.
+//
+// # Locking
+//
+// The migration lock is a session advisory lock, pg_advisory_lock, taken on
+// the caller's pinned connection. Its key is derived from "herd:", the
+// connection's database and, for a tenant schema, the schema, so that each
+// tenant database or schema locks independently.
+package postgres
