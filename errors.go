@@ -3,7 +3,6 @@ package herd
 import (
 	"errors"
 
-	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
@@ -21,11 +20,10 @@ func (e *InputError) Unwrap() error { return e.Err }
 // code, or a plan that policy refuses.
 func IsInputError(err error) bool {
 	var (
-		in  *InputError
-		cfg *config.Error
-		src *source.Error
-		ref *plan.RefusedError
+		in       *InputError
+		problems *source.Error // also *config.Error: both are lists of file:line problems
+		ref      *plan.RefusedError
 	)
-	return errors.As(err, &in) || errors.As(err, &cfg) || errors.As(err, &src) || errors.As(err, &ref) ||
+	return errors.As(err, &in) || errors.As(err, &problems) || errors.As(err, &ref) ||
 		errors.Is(err, control.ErrTenantNotFound) || errors.Is(err, control.ErrTenantExists)
 }

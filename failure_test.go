@@ -112,3 +112,28 @@ func TestRepairRetryAfterFix(t *testing.T) {
 		b.agree(alpha, "1.1.0")
 	})
 }
+
+func TestRepairByMarking(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		src := brokenThird()
+		src["tenant/v1.1.0/002_broken.up.sql"] = file("-- herd:no-transaction\n" + string(src["tenant/v1.1.0/002_broken.up.sql"].Data))
+		b := setup(t, e, src)
+		b.addTenant("alpha")
+		alpha := control.TenantRef("alpha")
+		require.Error(t, b.fleet.Migrate(b.ctx, alpha, "1.1.0"))
+
+		// The operator undid statements 1 and 2 by hand.
+		before, err := b.fleet.Repair(b.ctx, alpha, execute.MarkRolledBack, execute.UncertainUnknown)
+		require.NoError(t, err)
+		require.Equal(t, 2, before.StatementsDone)
+		b.agree(alpha, "1.0.0")
+
+		// This time the operator finishes the migration by hand.
+		require.Error(t, b.fleet.Migrate(b.ctx, alpha, "1.1.0"))
+		_, err = b.fleet.Repair(b.ctx, alpha, execute.MarkApplied, execute.UncertainUnknown)
+		require.NoError(t, err)
+		b.agree(alpha, "1.1.0")
+		require.NoError(t, b.fleet.Migrate(b.ctx, alpha, "1.1.0"), "nothing left to do")
+	})
+}

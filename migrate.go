@@ -202,12 +202,7 @@ func (f *Fleet) Plan(ctx context.Context, ref control.Ref, to string) (*plan.Pla
 	if err != nil {
 		return nil, err
 	}
-	db, closeDB, err := tg.open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer closeDB()
-	entries, err := execute.ReadLedger(ctx, tg.dialect, db, execute.DefaultLedgerTable)
+	entries, err := readLedger(ctx, tg)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +215,10 @@ func (f *Fleet) Ledger(ctx context.Context, ref control.Ref) ([]execute.Entry, e
 	if err != nil {
 		return nil, err
 	}
+	return readLedger(ctx, tg)
+}
+
+func readLedger(ctx context.Context, tg target) ([]execute.Entry, error) {
 	db, closeDB, err := tg.open(ctx)
 	if err != nil {
 		return nil, err

@@ -88,10 +88,12 @@ func (s *Session) Repair(ctx context.Context, src *source.Source, t source.Targe
 		step.Direction = plan.Down
 		err = s.rollbackPartial(ctx, step, entry, done)
 	case MarkApplied:
+		step.Direction = plan.Up
 		entry.State, entry.Error = StateApplied, ""
 		entry.StatementsDone, entry.StatementStarted = entry.StatementsTotal, entry.StatementsTotal
 		err = s.ledger.update(ctx, s.conn, entry)
 	case MarkRolledBack:
+		step.Direction = plan.Down
 		err = s.ledger.remove(ctx, s.conn, entry.ID)
 	default:
 		return entry, fmt.Errorf("unknown repair action %q", action)

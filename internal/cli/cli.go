@@ -128,13 +128,20 @@ func (a *app) loadConfig() (*config.Config, error) {
 	return cfg, nil
 }
 
-// open loads the configuration and opens the fleet.
-func (a *app) open(ctx context.Context) (*herd.Fleet, error) {
+// withFleet opens the fleet named by the configuration for one command,
+// runs fn on it and closes it. opts.Dialects is filled in.
+func (a *app) withFleet(ctx context.Context, opts herd.Options, fn func(*herd.Fleet) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return herd.Open(ctx, cfg, herd.Options{Dialects: a.env.Dialects})
+	opts.Dialects = a.env.Dialects
+	f, err := herd.Open(ctx, cfg, opts)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return fn(f)
 }
 
 // redactor scrubs the passwords of the configuration's DSNs from

@@ -65,19 +65,12 @@ func (a *app) migrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			f, err := herd.Open(cmd.Context(), cfg, herd.Options{Dialects: a.env.Dialects, Observe: a.progress()})
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if sel.all {
-				return f.MigrateAll(cmd.Context(), to, concurrency)
-			}
-			return f.Migrate(cmd.Context(), ref, to)
+			return a.withFleet(cmd.Context(), herd.Options{Observe: a.progress()}, func(f *herd.Fleet) error {
+				if sel.all {
+					return f.MigrateAll(cmd.Context(), to, concurrency)
+				}
+				return f.Migrate(cmd.Context(), ref, to)
+			})
 		},
 	}
 	sel.flags(cmd, true)
@@ -119,20 +112,17 @@ func (a *app) planCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			p, err := f.Plan(cmd.Context(), ref, to)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.out, planJSON(ref, p))
-			}
-			renderPlan(a.out, ref, p)
-			return nil
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				p, err := f.Plan(cmd.Context(), ref, to)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.out, planJSON(ref, p))
+				}
+				renderPlan(a.out, ref, p)
+				return nil
+			})
 		},
 	}
 	sel.flags(cmd, false)
@@ -196,20 +186,17 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Show every database's version and migration status",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			rows, err := status(cmd, f)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.out, rows)
-			}
-			renderStatus(a.out, rows)
-			return nil
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				rows, err := status(cmd, f)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.out, rows)
+				}
+				renderStatus(a.out, rows)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -285,20 +272,17 @@ retry and rollback need --uncertain ran or --uncertain not-ran.`,
 			if err != nil {
 				return err
 			}
-			f, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if act == "" {
-				return a.showDirty(cmd, f, ref)
-			}
-			before, err := f.Repair(cmd.Context(), ref, act, unc)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.out, "%s: %s: was %s\n", ref, act, before.Describe())
-			return nil
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				if act == "" {
+					return a.showDirty(cmd, f, ref)
+				}
+				before, err := f.Repair(cmd.Context(), ref, act, unc)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "%s: %s: was %s\n", ref, act, before.Describe())
+				return nil
+			})
 		},
 	}
 	sel.flags(cmd, false)

@@ -32,17 +32,14 @@ func (a *app) tenantAddCmd() *cobra.Command {
 			if err := herd.ValidateTenantCode(spec.Code); err != nil {
 				return err
 			}
-			f, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			t, err := f.AddTenant(cmd.Context(), spec)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.out, "added tenant %s (database %s on server %s)\n", t.Code, t.Database, t.Server)
-			return nil
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				t, err := f.AddTenant(cmd.Context(), spec)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "added tenant %s (database %s on server %s)\n", t.Code, t.Database, t.Server)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&spec.Tier, "tier", "", "tier, e.g. standard, premium, enterprise (default standard)")
@@ -60,20 +57,17 @@ func (a *app) tenantListCmd() *cobra.Command {
 		Short: "List the registered tenants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			ts, err := f.Tenants(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.out, nonNil(ts))
-			}
-			renderTenants(a.out, ts)
-			return nil
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				ts, err := f.Tenants(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.out, nonNil(ts))
+				}
+				renderTenants(a.out, ts)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -104,31 +98,28 @@ func (a *app) tenantShowCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			f, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			t, err := f.Tenant(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			d := tenantDetail{Tenant: t}
-			ref := control.TenantRef(t.Code)
-			if v, ok, err := f.Control().Version(ctx, ref); err != nil {
-				return err
-			} else if ok {
-				d.Version = &v
-			}
-			if d.History, err = f.Control().History(ctx, ref); err != nil {
-				return err
-			}
-			if asJSON {
-				d.History = nonNil(d.History)
-				return writeJSON(a.out, d)
-			}
-			renderTenant(a.out, d)
-			return nil
+			return a.withFleet(ctx, herd.Options{}, func(f *herd.Fleet) error {
+				t, err := f.Tenant(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				d := tenantDetail{Tenant: t}
+				ref := control.TenantRef(t.Code)
+				if v, ok, err := f.Control().Version(ctx, ref); err != nil {
+					return err
+				} else if ok {
+					d.Version = &v
+				}
+				if d.History, err = f.Control().History(ctx, ref); err != nil {
+					return err
+				}
+				if asJSON {
+					d.History = nonNil(d.History)
+					return writeJSON(a.out, d)
+				}
+				renderTenant(a.out, d)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -167,16 +158,13 @@ func (a *app) tenantRemoveCmd() *cobra.Command {
 		Short: "Unregister a tenant (its database stays unless --drop-database)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if err := f.RemoveTenant(cmd.Context(), args[0], drop); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.out, "removed tenant %s\n", args[0])
-			return nil
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				if err := f.RemoveTenant(cmd.Context(), args[0], drop); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "removed tenant %s\n", args[0])
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&drop, "drop-database", false, "also drop the tenant's database and all its data")
