@@ -137,3 +137,25 @@ func TestRepairByMarking(t *testing.T) {
 		require.NoError(t, b.fleet.Migrate(b.ctx, alpha, "1.1.0"), "nothing left to do")
 	})
 }
+
+// A migration of data statements only runs in a transaction on every
+// engine, MySQL included, so its failure leaves nothing behind.
+func TestDataMigrationIsAtomicEverywhere(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		src := brokenThirdWithout002()
+		src["tenant/v1.1.0/002_fill.up.sql"] = file("-- herd:kind data\nINSERT INTO base (id) VALUES (1);\nINSERT INTO base (id) VALUES (2);\nINSERT INTO base (id) VALUES (1);\n")
+		src["tenant/v1.1.0/002_fill.down.sql"] = file("DELETE FROM base;\n")
+		b := setup(t, e, src)
+		b.addTenant("alpha")
+		alpha := control.TenantRef("alpha")
+		err := b.fleet.Migrate(b.ctx, alpha, "1.1.0")
+		var failed *execute.MigrationError
+		require.ErrorAs(t, err, &failed)
+		require.Equal(t, 3, failed.Statement)
+		require.Equal(t, 0, b.count("alpha", "base"), "the two inserts that worked were rolled back")
+		entries, err := b.fleet.Ledger(b.ctx, alpha)
+		require.NoError(t, err)
+		require.Len(t, entries, 1, "no dirty record: nothing to repair")
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -101,6 +102,9 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	}
 	from := control.Version(p.From)
 	if len(p.Steps) == 0 {
+		if err := f.reconcile(ctx, tg, entries); err != nil {
+			return err
+		}
 		return f.control.Sync(ctx, tg.ref, from)
 	}
 	if err := f.control.Begin(ctx, tg.ref, from, control.Version(to)); err != nil {
@@ -270,4 +274,69 @@ func versionLabel(v string) string {
 		return "none"
 	}
 	return "v" + v
+}
+
+// reconcile brings the control database's history in line with the
+// database's ledger, the truth about it: a process killed after a
+// migration committed and before the control database heard of it left a
+// migration the history lacks (or one rolled back that it still shows).
+func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entry) error {
+	history, err := f.control.History(ctx, tg.ref)
+	if err != nil {
+		return err
+	}
+	recorded := map[string]bool{}
+	for _, h := range history {
+		switch h.Status {
+		case control.HistorySuccess:
+			recorded[h.Migration] = true
+		case control.HistoryRolledBack:
+			delete(recorded, h.Migration)
+		}
+	}
+	rec := f.control.Recorder(tg.ref)
+	for _, e := range entries {
+		if recorded[e.ID] || e.State != execute.StateApplied {
+			delete(recorded, e.ID)
+			continue
+		}
+		if m := f.src.Find(tg.kind, e.ID); m != nil {
+			res := execute.Result{Migration: m, Direction: plan.Up, Checksum: e.Checksum, Started: e.AppliedAt,
+				Duration: time.Duration(e.ExecutionMS) * time.Millisecond}
+			if err := rec.Record(ctx, res); err != nil {
+				return err
+			}
+		}
+	}
+	for id := range recorded {
+		if m := f.src.Find(tg.kind, id); m != nil {
+			if err := rec.Record(ctx, execute.Result{Migration: m, Direction: plan.Down, Started: f.opts.Now()}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RollBack takes a tenant back to version to after a failed migration. A
+// migration left dirty part-way (MySQL) is first undone with its mirrored
+// down statements; one whose last statement has an unknown outcome is
+// left for an operator, never guessed.
+func (f *Fleet) RollBack(ctx context.Context, ref control.Ref, to string) error {
+	entries, err := f.Ledger(ctx, ref)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.State != execute.StateDirty {
+			continue
+		}
+		if e.Uncertain() {
+			return fmt.Errorf("roll back %s: %s; repair it by hand", ref, e.Describe())
+		}
+		if _, err := f.Repair(ctx, ref, execute.Rollback, execute.UncertainUnknown); err != nil {
+			return err
+		}
+	}
+	return f.Migrate(ctx, ref, to)
 }

@@ -144,3 +144,11 @@ func jsonList(items []string) string {
 	b, _ := json.Marshal(items) // a []string always marshals
 	return string(b)
 }
+
+// nullable writes "" as NULL.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

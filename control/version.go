@@ -240,3 +240,40 @@ func (s *Store) Audit(ctx context.Context, actor, action, subject, detail string
 	}
 	return nil
 }
+
+// MarkTargets sets the target version of the given tenants and marks them
+// pending, creating their version rows where missing, in one transaction.
+func (s *Store) MarkTargets(ctx context.Context, codes []string, target string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		existing := map[string]bool{}
+		rows, err := tx.QueryContext(ctx, s.bind(`SELECT database_identifier FROM database_schema_versions WHERE database_type = ?`), "tenant")
+		if err != nil {
+			return fmt.Errorf("control: mark targets: %w", err)
+		}
+		for rows.Next() {
+			var code string
+			if err := rows.Scan(&code); err != nil {
+				rows.Close()
+				return fmt.Errorf("control: mark targets: %w", err)
+			}
+			existing[code] = true
+		}
+		rows.Close()
+		now := s.now().UTC()
+		update := s.bind(`UPDATE database_schema_versions SET target_version = ?, migration_status = ?, updated_at = ?
+			WHERE database_type = ? AND database_identifier = ?`)
+		insert := s.bind(`INSERT INTO database_schema_versions (database_type, database_identifier, current_version,
+			target_version, migration_status, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?, ?)`)
+		for _, code := range codes {
+			if existing[code] {
+				_, err = tx.ExecContext(ctx, update, target, StatusPending, now, "tenant", code)
+			} else {
+				_, err = tx.ExecContext(ctx, insert, "tenant", code, target, StatusPending, now, now)
+			}
+			if err != nil {
+				return fmt.Errorf("control: mark target of tenant %q: %w", code, err)
+			}
+		}
+		return nil
+	})
+}

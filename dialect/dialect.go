@@ -25,6 +25,7 @@ type Dialect interface {
 	Connector
 	Locker
 	LedgerSQL
+	Clock
 	// ControlSchema returns herd's own control-database migrations for this
 	// engine, as the system target of a migration source
 	// (system/v1.0.0/001_x.up.sql).
@@ -157,6 +158,14 @@ type LedgerSQL interface {
 	TableExists(ctx context.Context, db *Database, table string) (bool, error)
 }
 
+// Clock reads the database server's clock, so that leases shared by
+// runners on several machines expire by one clock, never the runners'.
+type Clock interface {
+	// NowMillisSQL is an SQL expression for the server's current time in
+	// milliseconds since the Unix epoch, as an integer.
+	NowMillisSQL() string
+}
+
 // TransactionalDDL is an optional capability: engines whose DDL runs inside
 // a transaction and rolls back with it.
 type TransactionalDDL interface {
@@ -200,4 +209,13 @@ func Bind(q Quoter, query string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// InsertReturning is an optional capability: engines whose driver cannot
+// report the id of an inserted row (LastInsertId), but whose INSERT can
+// return it.
+type InsertReturning interface {
+	// ReturningID is the clause appended to an INSERT to return the new
+	// row's id column.
+	ReturningID() string
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
@@ -16,6 +18,7 @@ type action struct {
 	n    int // 1-based
 	file string
 	line int
+	sql  string // "" for a Go migration
 	run  func(ctx context.Context, db source.DB) error
 }
 
@@ -51,7 +54,7 @@ func (s *Session) statements(script source.Script) ([]action, error) {
 	out := make([]action, len(stmts))
 	for i, st := range stmts {
 		sqlText := st.SQL
-		out[i] = action{n: i + 1, file: script.File, line: st.Line, run: func(ctx context.Context, db source.DB) error {
+		out[i] = action{n: i + 1, file: script.File, line: st.Line, sql: sqlText, run: func(ctx context.Context, db source.DB) error {
 			_, err := db.ExecContext(ctx, sqlText)
 			return err
 		}}
@@ -129,3 +132,18 @@ func printable(v any) any {
 
 var _ source.DB = (*sql.Tx)(nil)
 var _ source.DB = (*sql.Conn)(nil)
+
+// dml are the statements that never commit implicitly, on any engine.
+var dml = []string{"INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH"}
+
+// onlyDML reports whether every action is a data statement, which runs
+// inside a transaction even where DDL does not (MySQL).
+func onlyDML(actions []action) bool {
+	for _, a := range actions {
+		words := strings.FieldsFunc(a.sql, func(r rune) bool { return unicode.IsSpace(r) || r == '(' })
+		if len(words) == 0 || !slices.Contains(dml, strings.ToUpper(words[0])) {
+			return false
+		}
+	}
+	return true
+}

@@ -161,7 +161,10 @@ func (s *Session) step(ctx context.Context, step plan.Step) error {
 	if err != nil {
 		return err
 	}
-	if dialect.HasTransactionalDDL(s.e.dialect) && !m.NoTransaction {
+	// A migration runs in a transaction unless it asks not to, or the
+	// engine would commit its DDL implicitly part-way (MySQL). Data-only
+	// migrations and Go migrations run in one on every engine.
+	if !m.NoTransaction && (dialect.HasTransactionalDDL(s.e.dialect) || m.Go != nil || onlyDML(actions)) {
 		return s.inTransaction(ctx, step, actions)
 	}
 	entry := s.entry(m, step.Direction, len(actions))

@@ -1,0 +1,2 @@
+DROP TABLE herd_rollout_tenants;
+DROP TABLE herd_rollouts;
