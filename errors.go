@@ -5,6 +5,7 @@ import (
 
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
 )
 
@@ -24,6 +25,6 @@ func IsInputError(err error) bool {
 		problems *source.Error // also *config.Error: both are lists of file:line problems
 		ref      *plan.RefusedError
 	)
-	return errors.As(err, &in) || errors.As(err, &problems) || errors.As(err, &ref) ||
+	return errors.As(err, &in) || errors.As(err, &problems) || errors.As(err, &ref) || rollout.IsInputError(err) ||
 		errors.Is(err, control.ErrTenantNotFound) || errors.Is(err, control.ErrTenantExists)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
 )
 
@@ -252,4 +253,12 @@ func (f *Fleet) resolveTarget(t source.Target, to string) (*semver.Version, erro
 		names[i] = "v" + k.String()
 	}
 	return nil, &InputError{Err: fmt.Errorf("%s version v%s does not exist (known: %s)", t, v, strings.Join(names, ", "))}
+}
+
+// Config returns the configuration the fleet was opened with.
+func (f *Fleet) Config() *config.Config { return f.cfg }
+
+// Rollouts returns a rollout manager working on this fleet.
+func (f *Fleet) Rollouts(opts rollout.Options) *rollout.Manager {
+	return rollout.New(f, f.cfg, opts)
 }

@@ -340,3 +340,15 @@ func (f *Fleet) RollBack(ctx context.Context, ref control.Ref, to string) error 
 	}
 	return f.Migrate(ctx, ref, to)
 }
+
+// ReleaseVersions returns the system and tenant schema versions (without
+// the v) a release, or a schema version, brings databases to. The system
+// version is "" when there are no system migrations. An unknown tenant
+// version is an input error.
+func (f *Fleet) ReleaseVersions(release string) (system, tenant string, err error) {
+	v, err := f.resolveTarget(source.Tenant, release)
+	if err != nil {
+		return "", "", err
+	}
+	return control.Version(f.systemTarget(release)), v.String(), nil
+}

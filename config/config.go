@@ -10,8 +10,8 @@ import (
 
 // Config is a loaded and validated herd.yaml. Relative paths in it are
 // already resolved against the file's folder and ${VAR} references in DSNs
-// are already expanded, so a Config holds secrets: show its DSNs only
-// through RedactDSN. A Config is not modified by its methods and is safe for
+// and webhooks are already expanded, so a Config holds secrets: show its
+// DSNs only through RedactDSN, and webhook URLs through RedactURL. A Config is not modified by its methods and is safe for
 // concurrent use.
 type Config struct {
 	// Path is the file the configuration was read from, as given to Load
@@ -37,6 +37,17 @@ type Config struct {
 	AllowExperimental bool
 	// Releases are the declared releases in semver precedence order.
 	Releases []Release
+	// Rollout is how rollouts pace, guard and schedule their work, with
+	// the defaults of DefaultRollout for keys the file leaves out.
+	Rollout Rollout
+	// Probes are the health probes run on a tenant after its migration.
+	Probes Probes
+	// Windows are the tenants' maintenance windows; none means a rollout
+	// may touch any tenant at any time.
+	Windows Windows
+	// Webhooks are the receivers of herd's events, in file order. They
+	// hold signing secrets.
+	Webhooks []Webhook
 }
 
 // Server is one named connection target that holds tenant databases.

@@ -239,6 +239,10 @@ func TestTemplate(t *testing.T) {
 	require.Equal(t, "tenant_abc", cfg.TenantDatabaseName("abc"))
 	require.False(t, cfg.AllowExperimental)
 	require.Empty(t, cfg.Releases)
+	require.Equal(t, config.DefaultRollout(), cfg.Rollout)
+	require.Empty(t, cfg.Probes)
+	require.Empty(t, cfg.Windows)
+	require.Empty(t, cfg.Webhooks)
 	s, err := cfg.Server("")
 	require.NoError(t, err)
 	require.Equal(t, "database", s.Tenancy)
@@ -272,12 +276,62 @@ func TestTemplateExamples(t *testing.T) {
 	require.Equal(t, []string{"basic_erp"}, cfg.Releases[0].Features)
 }
 
+// TestTemplateRolloutExample uncomments the template's rollout,
+// health_probes, maintenance_windows and webhooks sections and checks that
+// they are valid, with the documented defaults.
+func TestTemplateRolloutExample(t *testing.T) {
+	t.Parallel()
+	var lines []string
+	block := false
+	for _, l := range strings.Split(config.Template(), "\n") {
+		switch {
+		case l == "# rollout:", l == "# health_probes:", l == "# maintenance_windows:", l == "# webhooks:":
+			block = true
+		case l == "":
+			block = false
+		}
+		if block {
+			l = strings.TrimPrefix(l, "# ")
+		}
+		lines = append(lines, l)
+	}
+	uncommented := strings.Join(lines, "\n")
+	for _, key := range []string{"rollout", "health_probes", "maintenance_windows", "webhooks"} {
+		require.Contains(t, uncommented, "\n"+key+":\n")
+	}
+	cfg, err := config.ParseEnv([]byte(uncommented), "herd.yaml", map[string]string{"HERD_WEBHOOK_SECRET": "pw"})
+	require.NoError(t, err)
+
+	want := config.DefaultRollout()
+	want.Waves = cfg.Rollout.Waves
+	require.Equal(t, want, cfg.Rollout, "the template shows the defaults")
+	var waves []string
+	for _, w := range cfg.Rollout.Waves {
+		waves = append(waves, w.Name)
+	}
+	require.Equal(t, []string{"canary", "premium", "quarter", "rest"}, waves)
+	require.Equal(t, []string{"demo_trust", "test_trust"}, cfg.Rollout.Waves[0].Tenants)
+	require.Equal(t, &config.Budget{Percent: 10}, cfg.Rollout.Waves[2].FailureBudget)
+	require.Len(t, cfg.Probes.SQL, 1)
+	require.Equal(t, "http://127.0.0.1:8080/health/abc", cfg.Probes.URL("abc"))
+	require.NotNil(t, cfg.Windows.Default)
+	require.Equal(t, "Asia/Kolkata", cfg.Windows.For("x", "enterprise").Location.String())
+	require.Equal(t, "Europe/London", cfg.Windows.For("st_marys", "enterprise").Location.String())
+	require.Len(t, cfg.Webhooks, 1)
+	require.Equal(t, "pw", cfg.Webhooks[0].Secret)
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add(yml(valid...))
 	f.Add([]byte(config.Template()))
 	f.Add(yml(with(3, "  default: [sqlite:./tenants")...))
 	f.Add(yml(with(8, "  v1.1.0: &x {rollback_point: *x}")...))
 	f.Add(yml(with(1, "control: pg://u:${PW}@h/db")...))
+	f.Add(yml(append(append([]string{}, valid...),
+		"rollout: {concurrency: 8, failure_budget: 10%, waves: [{name: a, tenants: [x]}, {name: b, percent: 25}, {name: c}]}",
+		"health_probes: {sql: [{name: up, query: SELECT true}], http: 'http://h/{code}'}",
+		"maintenance_windows: {default: {days: [sun], hours: '22:00-02:00', time_zone: Europe/London}}",
+		"webhooks: [{url: 'https://h/x', secret: '${PW}', events: [tenant.done]}]")...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const secret = "s3cr3t-sentinel"
 		cfg, err := config.ParseEnv(data, "herd.yaml", map[string]string{"PW": secret})

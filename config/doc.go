@@ -1,6 +1,7 @@
 // Package config loads and validates herd.yaml, the file that tells herd
 // where its control database and tenant servers are, how tenant databases
-// are named, where migrations live and which releases exist.
+// are named, where migrations live, which releases exist, and how rollouts
+// pace, probe, schedule and report their work.
 //
 // # The file
 //
@@ -21,9 +22,38 @@
 //	    breaking_changes: false
 //	    rollback_point: null   # a lower declared release, or null
 //	    experimental: false
+//	rollout:                   # optional; the values are the defaults
+//	  concurrency: 4           # at once across the fleet
+//	  per_server: 4            # default: concurrency
+//	  batch_size: 4            # default: concurrency
+//	  pause_between_batches: 0s
+//	  failure_budget: 0        # per wave: a count (2) or a percentage (10%)
+//	  lease: 30s               # at least 3s; heartbeats every lease/3
+//	  tenant_timeout: 30m
+//	  bake_time: 0s
+//	  probe_interval: 10s
+//	  snapshots: breaking      # always, breaking or never
+//	  snapshot_retention: 168h # 0 keeps snapshots
+//	  waves:                   # default: one wave of every tenant
+//	    - {name: canary, tenants: [demo_trust, test_trust]}
+//	    - {name: premium, tiers: [premium, enterprise]}
+//	    - {name: quarter, percent: 25, failure_budget: 10%}
+//	    - {name: rest}         # only the last wave may have no selector
+//	health_probes:
+//	  sql: [{name: students_readable, query: "SELECT COUNT(*) >= 0 FROM students"}]
+//	  http: "http://127.0.0.1:8080/health/{code}"
+//	maintenance_windows:       # tenant's, else tier's, else default; none: always open
+//	  default: {days: [mon, tue, wed, thu, fri], hours: "00:00-24:00", time_zone: UTC}
+//	  tiers: {enterprise: {days: [sat, sun], hours: "01:00-05:00", time_zone: Asia/Kolkata}}
+//	  tenants: {st_marys: {days: [sun], hours: "22:00-02:00", time_zone: Europe/London}}
+//	webhooks:
+//	  - url: "https://ops.example.com/herd"
+//	    secret: ${HERD_WEBHOOK_SECRET}
+//	    events: [rollout.started, tenant.failed, rollout.halted]   # default: every event
 //
 // DSNs start with sqlite:, postgres:// or mysql://. ${NAME} in a DSN is
 // replaced by the environment variable NAME; an unset variable is an error.
+// So are webhook URLs and secrets.
 // A relative sqlite: path and the migrations folder are resolved against
 // the folder of the file.
 //
@@ -34,6 +64,15 @@
 //
 //	herd.yaml:12: servers.pg: dsn must start with sqlite:, postgres:// or mysql://
 //
-// Messages never contain a DSN's password; RedactDSN hides it wherever a
-// DSN must be shown.
+// Messages never contain a DSN's password or a webhook's secret; RedactDSN
+// and RedactURL hide them wherever a DSN or a webhook URL must be shown.
+//
+// # Time zones
+//
+// Maintenance windows name IANA time zones, loaded with time.LoadLocation
+// from the system's zoneinfo. This package does not embed the zone
+// database: as package time/tzdata advises, that is for a program's main
+// package to decide. A program that runs where there is no zoneinfo (a
+// scratch container) should import _ "time/tzdata" in its main package or
+// build with -tags timetzdata.
 package config

@@ -77,7 +77,8 @@ func TestParseErrors(t *testing.T) {
 			name:  "unknown top-level key",
 			lines: with(5, "migrations: ./migrations", "contrl: x"),
 			want: "herd.yaml:6: unknown key \"contrl\" (known: control, servers, default_server, " +
-				"tenant_database, migrations, allow_experimental, releases)",
+				"tenant_database, migrations, allow_experimental, releases, rollout, health_probes, " +
+				"maintenance_windows, webhooks)",
 		},
 		{
 			name:  "unknown server key",
@@ -314,7 +315,8 @@ func TestParseReportsAllProblems(t *testing.T) {
 		{File: "conf/herd.yaml", Line: 6, Msg: "tenant_database: \"Tenant\" must contain {code} exactly once, not 0 times"},
 		{File: "conf/herd.yaml", Line: 6, Msg: "tenant_database: \"Tenant\": use only a-z, 0-9 and _ besides {code}"},
 		{File: "conf/herd.yaml", Line: 8, Msg: "unknown key \"colour\" (known: control, servers, default_server, " +
-			"tenant_database, migrations, allow_experimental, releases)"},
+			"tenant_database, migrations, allow_experimental, releases, rollout, health_probes, " +
+			"maintenance_windows, webhooks)"},
 		{File: "conf/herd.yaml", Line: 10, Msg: "releases: \"v2\" is not a semantic version (want v1.2.3 or 1.2.3)"},
 	}, cerr.Problems)
 	require.Equal(t, 8, strings.Count(err.Error(), "\n")+1)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -109,6 +110,92 @@ func (p *parser) names(n *yaml.Node, where string) []string {
 		out = append(out, item.Value)
 	}
 	return out
+}
+
+// positive reads a whole number of at least 1. It reports false after
+// recording a problem.
+func (p *parser) positive(n *yaml.Node, where string) (int, bool) {
+	n = deref(n)
+	var v int
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&v) != nil {
+		p.add(n.Line, "%s: want a whole number such as 4, got %s", where, scalarText(n))
+		return 0, false
+	}
+	if v < 1 {
+		p.add(n.Line, "%s: must be at least 1, got %d", where, v)
+		return 0, false
+	}
+	return v, true
+}
+
+// duration reads a Go duration such as 30s or 1h30m (0 needs no unit) of
+// at least least. It reports false after recording a problem.
+func (p *parser) duration(n *yaml.Node, where string, least time.Duration) (time.Duration, bool) {
+	n = deref(n)
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		p.add(n.Line, "%s: want a duration such as 30s, 5m or 1h30m, got %s", where, kindName(n))
+		return 0, false
+	}
+	d, err := time.ParseDuration(n.Value)
+	if err != nil {
+		p.add(n.Line, "%s: %q is not a duration (want a number and a unit: 30s, 5m, 1h30m)", where, n.Value)
+		return 0, false
+	}
+	switch {
+	case d < 0:
+		p.add(n.Line, "%s: must not be negative, got %s", where, n.Value)
+		return 0, false
+	case d < least:
+		p.add(n.Line, "%s: must be at least %s, got %s", where, least, n.Value)
+		return 0, false
+	}
+	return d, true
+}
+
+// scalars reads a list of non-empty scalars, reporting items that are not
+// and duplicates (which are left out); null reads as nil. noun names an
+// item in messages ("tenant code"); check, when not nil, returns what is
+// wrong with an item or "".
+func (p *parser) scalars(n *yaml.Node, where, noun string, check func(string) string) []string {
+	n = deref(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.add(n.Line, "%s: want a list such as [a, b], got %s", where, kindName(n))
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, item := range n.Content {
+		item = deref(item)
+		if item.Kind != yaml.ScalarNode || isNull(item) || item.Value == "" {
+			p.add(item.Line, "%s: want a %s, got %s", where, noun, kindName(item))
+			continue
+		}
+		if check != nil {
+			if m := check(item.Value); m != "" {
+				p.add(item.Line, "%s: %s", where, m)
+				continue
+			}
+		}
+		if seen[item.Value] {
+			p.add(item.Line, "%s: duplicate %s %q", where, noun, item.Value)
+			continue
+		}
+		seen[item.Value] = true
+		out = append(out, item.Value)
+	}
+	return out
+}
+
+// scalarText describes a node for messages: a scalar's value quoted, or
+// the node's kind. Use it only where the value cannot be a secret.
+func scalarText(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		return strconv.Quote(n.Value)
+	}
+	return kindName(n)
 }
 
 // deref follows aliases to the node they name.

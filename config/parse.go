@@ -90,7 +90,8 @@ func (p *parser) decode(data []byte) (*yaml.Node, bool) {
 // config fills cfg from the root mapping.
 func (p *parser) config(root *yaml.Node, cfg *Config) {
 	top := p.fields(root, "", "control", "servers", "default_server", "tenant_database",
-		"migrations", "allow_experimental", "releases")
+		"migrations", "allow_experimental", "releases",
+		"rollout", "health_probes", "maintenance_windows", "webhooks")
 
 	if e, ok := top["control"]; !ok {
 		p.add(0, "control is required: the DSN of the control database, as in sqlite:./herd-data/control.db")
@@ -131,6 +132,20 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 
 	if e, ok := top["releases"]; ok {
 		cfg.Releases = p.releases(e.val)
+	}
+
+	cfg.Rollout = DefaultRollout()
+	if e, ok := top["rollout"]; ok {
+		cfg.Rollout = p.rollout(e.val)
+	}
+	if e, ok := top["health_probes"]; ok {
+		cfg.Probes = p.probes(e.val)
+	}
+	if e, ok := top["maintenance_windows"]; ok {
+		cfg.Windows = p.maintenance(e.val)
+	}
+	if e, ok := top["webhooks"]; ok {
+		cfg.Webhooks = p.webhooks(e.val)
 	}
 }
 

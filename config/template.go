@@ -4,7 +4,9 @@ package config
 // works as is on SQLite, with the control database and the tenant folder
 // under ./herd-data beside the file and migrations in ./migrations; its
 // comments explain every key and show, commented out, a PostgreSQL server,
-// a schema-per-tenant server and a MySQL server.
+// a schema-per-tenant server, a MySQL server, a release, and the rollout,
+// health_probes, maintenance_windows and webhooks sections (their settings
+// at their defaults).
 func Template() string {
 	return templateYAML
 }
@@ -55,4 +57,66 @@ releases:
   #   breaking_changes: false  # breaks compatibility with the previous release
   #   rollback_point: null     # the lower release one can go back to, or null
   #   experimental: false      # used only where allow_experimental is true
+
+# How rollouts pace, guard and schedule their work. Every key is optional;
+# the values below are the defaults. Durations are written 30s, 5m, 1h30m.
+# A wave selects its tenants, from those earlier waves left, by one of
+# tenants (codes), tiers or percent (a stable share); only the last wave may
+# select by none, and it takes every tenant left. Without waves, a rollout
+# is one wave of every selected tenant.
+# rollout:
+#   concurrency: 4              # tenants migrated at once across the fleet
+#   per_server: 4               # at once on one server; default: concurrency
+#   batch_size: 4               # tenants per batch; default: concurrency
+#   pause_between_batches: 0s   # wait between two batches
+#   failure_budget: 0           # failures a wave tolerates, 2 or 10%; 0: the first halts the rollout
+#   lease: 30s                  # a runner's claim on a tenant (at least 3s); heartbeats every lease/3
+#   tenant_timeout: 30m         # a tenant's migration that runs longer is rolled back
+#   bake_time: 0s               # how long health probes keep running after a tenant's migration
+#   probe_interval: 10s         # between two rounds of probes during the bake time
+#   snapshots: breaking         # rollback point before each tenant: always, breaking (releases with breaking_changes) or never
+#   snapshot_retention: 168h    # drop snapshots older than this; 0 keeps them
+#   waves:
+#     - name: canary
+#       tenants: [demo_trust, test_trust]
+#     - name: premium
+#       tiers: [premium, enterprise]
+#     - name: quarter
+#       percent: 25             # a stable 25% of the tenants still left
+#       failure_budget: 10%     # this wave's own budget
+#     - name: rest              # no selector: every tenant left
+
+# Health probes judge a tenant after its migration and during the bake
+# time; a failed probe rolls the tenant back. Each SQL probe runs against
+# the tenant database and must return one row holding true. The HTTP probe
+# is a GET; {code} is replaced by the tenant code; a 2xx answer is healthy.
+# health_probes:
+#   sql:
+#     - name: students_readable
+#       query: SELECT COUNT(*) >= 0 FROM students
+#   http: "http://127.0.0.1:8080/health/{code}"
+
+# When a rollout may touch a tenant: its own window, else its tier's, else
+# the default; without any, at any time. days: mon … sun (default every
+# day); hours: "HH:MM-HH:MM" on the zone's wall clock, ending at 24:00 or
+# wrapping past midnight ("22:00-02:00" closes on the next day); time_zone:
+# an IANA name (default UTC).
+# maintenance_windows:
+#   default: {days: [mon, tue, wed, thu, fri, sat, sun], hours: "00:00-24:00", time_zone: UTC}
+#   tiers:
+#     enterprise: {days: [sat, sun], hours: "01:00-05:00", time_zone: Asia/Kolkata}
+#   tenants:
+#     st_marys: {days: [sun], hours: "22:00-02:00", time_zone: Europe/London}
+
+# Webhooks receive rollout and tenant events as signed JSON POSTs: the
+# X-Herd-Signature header is sha256=HMAC-SHA256(secret, timestamp + "." +
+# body), hex. ${NAME} in url and secret is replaced like in DSNs. events:
+# default every event; rollout.started, wave.started, tenant.started,
+# tenant.done, tenant.failed, tenant.skipped, tenant.rolled_back,
+# tenant.maintenance_planned, rollout.halted, rollout.paused,
+# rollout.completed.
+# webhooks:
+#   - url: "https://ops.example.com/herd"
+#     secret: ${HERD_WEBHOOK_SECRET}
+#     events: [rollout.started, tenant.failed, tenant.rolled_back, rollout.halted, rollout.completed]
 `

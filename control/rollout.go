@@ -338,3 +338,15 @@ func utcPtr(t *time.Time) any {
 	}
 	return t.UTC()
 }
+
+// GuardRunner takes the control database's runner lock where the engine
+// serves one runner process at a time (SQLite); elsewhere it does nothing.
+// It fails with an error wrapping dialect.ErrRunnerBusy when another
+// process runs.
+func (s *Store) GuardRunner() (release func() error, err error) {
+	g, ok := s.dialect.(dialect.RunnerGuard)
+	if !ok {
+		return func() error { return nil }, nil
+	}
+	return g.GuardRunner(s.db)
+}

@@ -75,9 +75,13 @@ func (s *Store) End(ctx context.Context, ref Ref, current string, err error) err
 		[]any{current, status, now, msg, now})
 }
 
-// Sync records ref's current version without a run, as found in its ledger.
+// Sync records ref's current version as found in its ledger when a run
+// finds nothing to do: the database is consistent at that version, so a
+// status left running or failed by an earlier, interrupted run is
+// completed.
 func (s *Store) Sync(ctx context.Context, ref Ref, current string) error {
-	return s.upsert(ctx, ref, `current_version = ?, updated_at = ?`, []any{current, s.now().UTC()})
+	return s.upsert(ctx, ref, `current_version = ?, migration_status = ?, migration_error = NULL, updated_at = ?`,
+		[]any{current, StatusCompleted, s.now().UTC()})
 }
 
 // upsert updates ref's row with set, inserting the row first if it is

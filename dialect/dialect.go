@@ -7,6 +7,7 @@ package dialect
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"io/fs"
 	"strings"
 
@@ -218,4 +219,28 @@ type InsertReturning interface {
 	// ReturningID is the clause appended to an INSERT to return the new
 	// row's id column.
 	ReturningID() string
+}
+
+// ErrRunnerBusy is returned by RunnerGuard when another process runs
+// rollouts on the same control database.
+var ErrRunnerBusy = errors.New("another runner is working on this control database")
+
+// RunnerGuard is an optional capability of engines whose control database
+// serves one rollout runner process at a time (SQLite: one writer, and
+// leases there could not span machines anyway).
+type RunnerGuard interface {
+	// GuardRunner takes the control database's runner lock without
+	// waiting; it fails with ErrRunnerBusy when another process holds it.
+	GuardRunner(db *Database) (release func() error, err error)
+}
+
+// QueryKiller is an optional capability of engines whose client cannot
+// stop a running statement by cancelling it (MySQL: go-sql-driver drops the
+// connection, and the statement runs on).
+type QueryKiller interface {
+	// SessionID returns the server's id of conn's session.
+	SessionID(ctx context.Context, conn *sql.Conn) (int64, error)
+	// KillQuery stops the statement running in session id, through another
+	// connection of db, and waits until the session runs nothing.
+	KillQuery(ctx context.Context, db *sql.DB, id int64) error
 }

@@ -85,16 +85,16 @@ func (s *Session) validate(ctx context.Context, db source.DB, m *source.Migratio
 		if err := db.QueryRowContext(ctx, st.SQL).Scan(&v); err != nil {
 			return fmt.Errorf("validate %s:%d: %w", script.File, st.Line, err)
 		}
-		if !truthy(v) {
+		if !Truthy(v) {
 			return fmt.Errorf("validate %s:%d: check returned %v", script.File, st.Line, printable(v))
 		}
 	}
 	return nil
 }
 
-// truthy interprets one SQL value as a boolean, across engines: Postgres
+// Truthy interprets one SQL value as a boolean, across engines: Postgres
 // returns bool, MySQL and SQLite numbers (sometimes as text).
-func truthy(v any) bool {
+func Truthy(v any) bool {
 	switch x := v.(type) {
 	case bool:
 		return x

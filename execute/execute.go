@@ -63,6 +63,9 @@ type Session struct {
 	conn   *sql.Conn
 	unlock func(context.Context) error
 	ledger *ledger
+	// kill stops the statement running on conn on the server, where
+	// cancelling the client does not (MySQL); nil elsewhere.
+	kill func(context.Context) error
 }
 
 // Lock pins a connection to db, takes db's migration lock on it (waiting
@@ -79,6 +82,14 @@ func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, er
 		return nil, fmt.Errorf("lock %s: %w", db.Name, err)
 	}
 	s := &Session{e: e, db: db, conn: conn, unlock: unlock, ledger: newLedger(e.dialect, db, e.table)}
+	if k, ok := e.dialect.(dialect.QueryKiller); ok {
+		id, err := k.SessionID(ctx, conn)
+		if err != nil {
+			s.Close(ctx)
+			return nil, err
+		}
+		s.kill = func(ctx context.Context) error { return k.KillQuery(ctx, db.DB, id) }
+	}
 	if err := s.prepare(ctx); err != nil {
 		s.Close(ctx)
 		return nil, err
@@ -194,7 +205,7 @@ func (s *Session) inTransaction(ctx context.Context, step plan.Step, actions []a
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	for _, a := range actions {
 		s.e.observe(Event{Kind: StatementStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction, Statement: a.n})
-		if err := a.run(ctx, tx); err != nil {
+		if err := s.run(ctx, a, tx); err != nil {
 			return s.fail(step, a, err)
 		}
 	}
@@ -231,7 +242,7 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 			return s.fail(step, a, err)
 		}
 		s.e.observe(Event{Kind: StatementStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction, Statement: a.n})
-		if err := a.run(ctx, s.conn); err != nil {
+		if err := s.run(ctx, a, s.conn); err != nil {
 			return s.failDirty(ctx, step, entry, a, err)
 		}
 		entry.StatementsDone = a.n
@@ -302,3 +313,30 @@ func (e *MigrationError) Error() string {
 }
 
 func (e *MigrationError) Unwrap() error { return e.Err }
+
+// run executes one action. When ctx ends while it runs on an engine whose
+// statements outlive their client (MySQL), the statement is killed on the
+// server and run returns only once the session is idle, so a timed-out
+// migration never keeps running behind herd's back.
+func (s *Session) run(ctx context.Context, a action, db source.DB) error {
+	if s.kill == nil {
+		return a.run(ctx, db)
+	}
+	done, killed := make(chan struct{}), make(chan error, 1)
+	go func() {
+		select {
+		case <-done:
+			killed <- nil
+		case <-ctx.Done():
+			kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			killed <- s.kill(kctx)
+		}
+	}()
+	err := a.run(ctx, db)
+	close(done)
+	if kerr := <-killed; kerr != nil {
+		err = errors.Join(err, kerr)
+	}
+	return err
+}

@@ -24,6 +24,7 @@ const (
 	ExitOK      = 0
 	ExitFailure = 1 // a migration or a database failed
 	ExitInput   = 2 // bad input or usage
+	// ExitWaiting (3): a rollout stopped with tenants still waiting.
 )
 
 // Env is what a run of the CLI gets from its process.
@@ -61,9 +62,15 @@ func Run(ctx context.Context, env Env) int {
 		return ExitOK
 	}
 	fmt.Fprintf(env.Stderr, "herd: %v\n", err)
-	var usage *usageError
-	if errors.As(err, &usage) || herd.IsInputError(err) {
+	var (
+		usage   *usageError
+		waiting *waitingError
+	)
+	switch {
+	case errors.As(err, &usage) || herd.IsInputError(err):
 		return ExitInput
+	case errors.As(err, &waiting):
+		return ExitWaiting
 	}
 	return ExitFailure
 }
@@ -85,7 +92,7 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "herd.yaml to use (default $HERD_CONFIG, else ./herd.yaml)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(a.initCmd(), a.newCmd(), a.lintCmd(), a.tenantCmd(), a.migrateCmd(), a.planCmd(),
-		a.statusCmd(), a.repairCmd(), a.demoCmd())
+		a.statusCmd(), a.repairCmd(), a.rolloutCmd(), a.demoCmd())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

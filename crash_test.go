@@ -1,0 +1,100 @@
+package herd_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/internal/herdtest"
+)
+
+// witnessSource: v1.1.0 inserts one row into a table without a unique key.
+// A tenant migrated twice would hold two rows.
+func witnessSource() fstest.MapFS {
+	return fstest.MapFS{
+		"tenant/v1.0.0/001_create_witness.up.sql":   file("CREATE TABLE witness (n INT);"),
+		"tenant/v1.0.0/001_create_witness.down.sql": file("DROP TABLE witness;"),
+		"tenant/v1.1.0/002_witness.up.sql":          file("-- herd:kind data\nINSERT INTO witness (n) VALUES (1);"),
+		"tenant/v1.1.0/002_witness.down.sql":        file("DELETE FROM witness;"),
+	}
+}
+
+const crashYAML = `rollout:
+  concurrency: 2
+  batch_size: 2
+  lease: 3s
+  failure_budget: 100%
+`
+
+// crashKills is how many random kills each engine's crash test makes;
+// HERD_CRASH_KILLS raises it for a longer run.
+func crashKills() int {
+	var n int
+	if _, err := fmt.Sscan(os.Getenv("HERD_CRASH_KILLS"), &n); err == nil && n > 0 {
+		return n
+	}
+	return 6
+}
+
+// A rollout killed with SIGKILL at each named point of the protocol, and at
+// random moments, resumes with every tenant migrated exactly once and the
+// two ledgers agreeing.
+func TestRolloutSurvivesKills(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, witnessSource())
+		b.scratch.WriteConfig(t, b.scratch.Config(crashYAML))
+		b.reopen()
+		const tenants = 10
+		for i := 1; i <= tenants; i++ {
+			b.addTenant(fmt.Sprintf("w%02d", i))
+		}
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 4))
+		config := b.scratch.ConfigPath
+
+		// Named points: each run dies at the first tenant that reaches it.
+		kills := 0
+		for i, point := range []string{"claimed", "committed", "migrated", "released"} {
+			args := []string{"--config", config, "rollout", "resume"}
+			if i == 0 {
+				args = []string{"--config", config, "rollout", "start", "--to", "v1.1.0"}
+			}
+			cmd, out := herdProcess(t, args...)
+			cmd.Env = append(cmd.Env, "HERD_TEST_CRASH_AT="+point)
+			cmd.Run() //nolint:errcheck // it kills itself on purpose
+			require.Contains(t, out.String(), "crash point "+point, "point %s did not fire: %s", point, out)
+			kills++
+		}
+		// Random moments.
+		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+		for range crashKills() {
+			cmd, _ := herdProcess(t, "--config", config, "rollout", "resume")
+			require.NoError(t, cmd.Start())
+			time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
+			cmd.Process.Kill() //nolint:errcheck // it may have finished
+			cmd.Wait()         //nolint:errcheck // killed on purpose
+			kills++
+		}
+		t.Logf("%s: %d kills", e.Label, kills)
+
+		cmd, out := herdProcess(t, "--config", config, "rollout", "resume")
+		err := cmd.Run()
+		if err != nil && strings.Contains(out.String(), "is completed; cannot resume") {
+			err = nil // a random kill came after the end
+		}
+		require.NoError(t, err, out.String())
+
+		for i := 1; i <= tenants; i++ {
+			code := fmt.Sprintf("w%02d", i)
+			require.Equal(t, 1, b.count(code, "witness"), "tenant %s migrated more than once, or never", code)
+			b.agree(control.TenantRef(code), "1.1.0")
+		}
+	})
+}

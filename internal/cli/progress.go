@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
+)
+
+// renderer shows a rollout's events: progress bars per wave and overall on
+// a terminal, one plain line per event otherwise, or one JSON object per
+// line with --json. It is an event.Sink and safe for concurrent use.
+type renderer struct {
+	mu      sync.Mutex
+	w       io.Writer
+	mode    string // "json", "bars" or "lines"
+	bars    *mpb.Progress
+	overall *mpb.Bar
+	waves   map[string]*mpb.Bar
+}
+
+func (a *app) newRenderer(asJSON bool) *renderer {
+	r := &renderer{w: a.out, mode: "lines", waves: map[string]*mpb.Bar{}}
+	switch {
+	case asJSON:
+		r.mode = "json"
+	case isTerminal(a.env.Stdout):
+		r.mode = "bars"
+	}
+	return r
+}
+
+// isTerminal reports whether w is a terminal (through the redactor).
+func isTerminal(w io.Writer) bool {
+	if rw, ok := w.(redactingWriter); ok {
+		w = rw.w
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// begin sets up the bars for a rollout's items; plain and JSON output
+// need nothing.
+func (r *renderer) begin(ro control.Rollout, items []control.Item) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mode != "bars" || r.bars != nil {
+		return
+	}
+	r.bars = mpb.New(mpb.WithOutput(r.w), mpb.WithWidth(40))
+	perWave := map[string]int{}
+	var order []string
+	done := map[string]int{}
+	for _, it := range items {
+		if perWave[it.WaveName] == 0 {
+			order = append(order, it.WaveName)
+		}
+		perWave[it.WaveName]++
+		if it.Terminal() {
+			done[it.WaveName]++
+		}
+	}
+	for _, name := range order {
+		b := r.bars.AddBar(int64(perWave[name]),
+			mpb.PrependDecorators(decor.Name(fmt.Sprintf("wave %-10s", name)), decor.CountersNoUnit(" %d/%d")),
+			mpb.AppendDecorators(decor.Percentage()))
+		b.SetCurrent(int64(done[name]))
+		r.waves[name] = b
+	}
+	r.overall = r.bars.AddBar(int64(len(items)),
+		mpb.PrependDecorators(decor.Name(fmt.Sprintf("rollout %-7d", ro.ID)), decor.CountersNoUnit(" %d/%d")),
+		mpb.AppendDecorators(decor.Percentage()))
+	total := 0
+	for _, n := range done {
+		total += n
+	}
+	r.overall.SetCurrent(int64(total))
+}
+
+// Send renders one event.
+func (r *renderer) Send(e event.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch r.mode {
+	case "json":
+		b, _ := json.Marshal(e) // an Event always marshals
+		fmt.Fprintf(r.w, "%s\n", b)
+	case "bars":
+		if r.bars == nil {
+			return
+		}
+		switch e.Type {
+		case event.TenantDone, event.TenantFailed, event.TenantRolledBack, event.TenantSkipped:
+			if b := r.waves[e.Wave]; b != nil {
+				b.Increment()
+			}
+			r.overall.Increment()
+		}
+		if e.Type == event.TenantFailed || e.Type == event.TenantRolledBack || e.Type == event.RolloutHalted {
+			r.bars.Write([]byte(line(e) + "\n")) //nolint:errcheck // best effort above the bars
+		}
+	default:
+		fmt.Fprintln(r.w, line(e))
+	}
+}
+
+// line is an event as one line of text.
+func line(e event.Event) string {
+	s := fmt.Sprintf("%s %s", e.Time.Format("15:04:05"), e.Type)
+	if e.Rollout != 0 {
+		s += fmt.Sprintf(" rollout=%d", e.Rollout)
+	}
+	if e.Wave != "" {
+		s += " wave=" + e.Wave
+	}
+	if e.Tenant != "" {
+		s += " tenant=" + e.Tenant
+	}
+	if e.To != "" {
+		s += " to=v" + e.To
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// close stops the bars, leaving them drawn.
+func (r *renderer) close() {
+	r.mu.Lock()
+	bars := r.bars
+	r.mu.Unlock()
+	if bars == nil {
+		return
+	}
+	if r.overall != nil {
+		r.overall.Abort(false)
+	}
+	for _, b := range r.waves {
+		b.Abort(false)
+	}
+	bars.Wait()
+}

@@ -1,0 +1,356 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/rollout"
+)
+
+// ExitWaiting is the exit code of a rollout that stopped with tenants
+// still waiting: for their maintenance window, or because it is paused.
+const ExitWaiting = 3
+
+// crashEnv names the crash point at which tests have herd kill itself.
+// Only tests set it.
+const crashEnv = "HERD_TEST_CRASH_AT"
+
+func (a *app) rolloutCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "rollout", Short: "Bring tenants to a release gradually, in waves", Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return usagef("herd rollout needs a subcommand: start, status, work, pause, resume, abort or retry")
+		}}
+	cmd.AddCommand(a.rolloutStartCmd(), a.rolloutWorkCmd("work", "Run a rollout's waves; several processes may work one rollout"),
+		a.rolloutWorkCmd("resume", "Reopen a paused or halted rollout and run it to the end"),
+		a.rolloutStatusCmd(), a.rolloutStepCmd("pause"), a.rolloutStepCmd("abort"), a.rolloutRetryCmd())
+	return cmd
+}
+
+// rolloutOptions wires the rollout manager to this process: its event
+// renderer and the tests' crash points.
+func (a *app) rolloutOptions(r *renderer) rollout.Options {
+	return rollout.Options{Events: r, CrashPoint: a.crashPoint}
+}
+
+// crashPoint kills the process, as SIGKILL would, when the test
+// environment names this point.
+func (a *app) crashPoint(name string) {
+	if a.env.Getenv(crashEnv) != name {
+		return
+	}
+	fmt.Fprintf(a.env.Stderr, "herd: crash point %s\n", name)
+	syscall.Kill(os.Getpid(), syscall.SIGKILL) //nolint:errcheck // the process is gone
+}
+
+// executorCrash turns the executor's "migration finished" event (after the
+// tenant's ledger committed, before the control database heard of it)
+// into the crash point "committed".
+func (a *app) executorCrash(e execute.Event) {
+	if e.Kind == execute.MigrationFinished {
+		a.crashPoint("committed")
+	}
+}
+
+func (a *app) rolloutStartCmd() *cobra.Command {
+	var (
+		to, selector, at string
+		dryRun, asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "start --to RELEASE [--tenants SELECTOR] [--at TIME] [--dry-run]",
+		Short: "Start a rollout and run it in the foreground until it ends",
+		Long: `Phase 1 migrates the system database and marks the selected tenants; phase 2 runs the
+waves from herd.yaml. SELECTOR: comma-separated codes, tier=T, server=S, tag:K=V or @FILE.
+Exit codes: 0 every tenant reached the release (or was skipped), 1 a tenant failed or the
+rollout halted, 3 tenants wait for their maintenance window or the rollout was paused.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if to == "" {
+				return usagef("herd rollout start: --to RELEASE is required")
+			}
+			req := rollout.StartRequest{Release: to, Selector: selector, DryRun: dryRun}
+			if at != "" {
+				t, err := time.Parse(time.RFC3339, at)
+				if err != nil {
+					return usagef("--at %q: want RFC 3339, e.g. 2026-11-28T01:00:00+05:30", at)
+				}
+				req.At = &t
+			}
+			r := a.newRenderer(asJSON)
+			defer r.close()
+			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
+				m := f.Rollouts(a.rolloutOptions(r))
+				ro, items, err := m.Start(cmd.Context(), req)
+				if err != nil {
+					return err
+				}
+				if dryRun {
+					renderItems(a.out, items)
+					return nil
+				}
+				r.begin(ro, items)
+				return a.finish(m.Work(cmd.Context(), ro.ID))
+			})
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "release (or schema version) to roll out")
+	cmd.Flags().StringVar(&selector, "tenants", "", "which tenants (default: all)")
+	cmd.Flags().StringVar(&at, "at", "", "start at this time (RFC 3339) instead of now")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the waves and tenants without changing anything")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print events as JSON lines")
+	return cmd
+}
+
+// finish turns how a runner ended into the exit code's error.
+func (a *app) finish(out rollout.Outcome, err error) error {
+	if err != nil {
+		return err
+	}
+	r := out.Rollout
+	switch {
+	case r.Status == control.RolloutHalted:
+		return fmt.Errorf("rollout %d halted: %s", r.ID, r.Reason)
+	case r.Status == control.RolloutAborted:
+		return fmt.Errorf("rollout %d was aborted", r.ID)
+	case out.Failed > 0:
+		return fmt.Errorf("rollout %d: %d tenants failed; see herd rollout status %d", r.ID, out.Failed, r.ID)
+	case out.Waiting:
+		return &waitingError{fmt.Sprintf("rollout %d: tenants wait for their maintenance window (next opens %s); run herd rollout work %d then",
+			r.ID, out.NextWindow.Format(time.RFC3339), r.ID)}
+	case r.Status == control.RolloutPaused:
+		return &waitingError{fmt.Sprintf("rollout %d is paused; herd rollout resume %d carries on", r.ID, r.ID)}
+	}
+	fmt.Fprintf(a.out, "rollout %d %s\n", r.ID, r.Status)
+	return nil
+}
+
+// waitingError ends a run that stopped with work left for later: exit 3.
+type waitingError struct{ msg string }
+
+func (e *waitingError) Error() string { return e.msg }
+
+func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   verb + " [ID]",
+		Short: short + " (default: the newest unfinished rollout)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := rolloutID(args)
+			if err != nil {
+				return err
+			}
+			r := a.newRenderer(asJSON)
+			defer r.close()
+			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
+				m := f.Rollouts(a.rolloutOptions(r))
+				if verb == "resume" {
+					ro, err := m.Reopen(cmd.Context(), id)
+					if err != nil {
+						return err
+					}
+					id = ro.ID
+				}
+				return a.finish(m.Work(cmd.Context(), id))
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print events as JSON lines")
+	return cmd
+}
+
+func (a *app) rolloutStepCmd(verb string) *cobra.Command {
+	return &cobra.Command{
+		Use:   verb + " [ID]",
+		Short: map[string]string{"pause": "Stop claiming tenants; those in flight finish", "abort": "End the rollout; migrated tenants stay migrated"}[verb],
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := rolloutID(args)
+			if err != nil {
+				return err
+			}
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				m := f.Rollouts(rollout.Options{})
+				step := m.Pause
+				if verb == "abort" {
+					step = m.Abort
+				}
+				r, err := step(cmd.Context(), id)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "rollout %d %s\n", r.ID, r.Status)
+				return nil
+			})
+		},
+	}
+}
+
+func (a *app) rolloutRetryCmd() *cobra.Command {
+	var failed bool
+	cmd := &cobra.Command{
+		Use:   "retry [ID] --failed",
+		Short: "Run again only the tenants that failed (then herd rollout work)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !failed {
+				return usagef("herd rollout retry: say --failed")
+			}
+			id, err := rolloutID(args)
+			if err != nil {
+				return err
+			}
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				r, n, err := f.Rollouts(rollout.Options{}).RetryFailed(cmd.Context(), id)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "rollout %d: %d failed tenants pending again; herd rollout work %d runs them\n", r.ID, n, r.ID)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&failed, "failed", false, "the failed and rolled-back tenants")
+	return cmd
+}
+
+// statusReport is what herd rollout status prints.
+type statusReport struct {
+	Rollout control.Rollout `json:"rollout"`
+	Counts  map[string]int  `json:"counts"`
+	Tenants []tenantStatus  `json:"tenants"`
+}
+
+type tenantStatus struct {
+	control.Item
+	// NextEligible is when a pending tenant's maintenance window opens.
+	NextEligible *time.Time `json:"next_eligible,omitempty"`
+}
+
+func (a *app) rolloutStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [ID]",
+		Short: "Counts per state and, per tenant, state, attempts, duration and last error",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := rolloutID(args)
+			if err != nil {
+				return err
+			}
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				rep, err := report(cmd.Context(), f, id)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.out, rep)
+				}
+				renderReport(a.out, rep)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func report(ctx context.Context, f *herd.Fleet, id int64) (statusReport, error) {
+	store := f.Control()
+	var r control.Rollout
+	var err error
+	if id == 0 {
+		rs, err := store.Rollouts(ctx)
+		if err != nil {
+			return statusReport{}, err
+		}
+		if len(rs) == 0 {
+			return statusReport{}, fmt.Errorf("no rollout yet: %w", control.ErrRolloutNotFound)
+		}
+		r = rs[len(rs)-1]
+	} else if r, err = store.Rollout(ctx, id); err != nil {
+		return statusReport{}, err
+	}
+	items, err := store.Items(ctx, r.ID)
+	if err != nil {
+		return statusReport{}, err
+	}
+	tenants, err := f.Tenants(ctx)
+	if err != nil {
+		return statusReport{}, err
+	}
+	tiers := map[string]string{}
+	for _, t := range tenants {
+		tiers[t.Code] = t.Tier
+	}
+	rep := statusReport{Rollout: r, Counts: map[string]int{}, Tenants: []tenantStatus{}}
+	now := time.Now()
+	for _, it := range items {
+		rep.Counts[it.State]++
+		ts := tenantStatus{Item: it}
+		if w := f.Config().Windows.For(it.Tenant, tiers[it.Tenant]); w != nil && it.State == control.ItemPending && !w.Contains(now) {
+			next := w.Next(now)
+			ts.NextEligible = &next
+		}
+		rep.Tenants = append(rep.Tenants, ts)
+	}
+	return rep, nil
+}
+
+func renderReport(w io.Writer, rep statusReport) {
+	r := rep.Rollout
+	fmt.Fprintf(w, "rollout %d: %s to %s (tenant v%s), %s", r.ID, r.Selector, r.Release, r.TenantVersion, r.Status)
+	if r.Reason != "" {
+		fmt.Fprintf(w, ": %s", r.Reason)
+	}
+	fmt.Fprintln(w)
+	for _, st := range []string{control.ItemPending, control.ItemRunning, control.ItemDone, control.ItemFailed, control.ItemRolledBack, control.ItemSkipped} {
+		if n := rep.Counts[st]; n > 0 {
+			fmt.Fprintf(w, "  %-12s %d\n", st, n)
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nTENANT\tWAVE\tSTATE\tATTEMPTS\tDURATION\tNEXT WINDOW\tERROR")
+	for _, t := range rep.Tenants {
+		next := ""
+		if t.NextEligible != nil {
+			next = t.NextEligible.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%dms\t%s\t%s\n", t.Tenant, t.WaveName, t.State, t.Attempts, t.DurationMS, next, t.Error)
+	}
+	tw.Flush()
+}
+
+func renderItems(w io.Writer, items []control.Item) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WAVE\tTENANT\tSERVER\tFROM\tSTATE")
+	for _, it := range items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\n", it.WaveName, it.Tenant, it.Server, versionLabel(it.FromVersion), it.State, it.Error)
+	}
+	tw.Flush()
+}
+
+func rolloutID(args []string) (int64, error) {
+	if len(args) == 0 {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil || id < 1 {
+		return 0, usagef("rollout id %q: want a positive number", args[0])
+	}
+	return id, nil
+}
+
+var _ event.Sink = (*renderer)(nil)

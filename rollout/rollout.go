@@ -1,0 +1,272 @@
+// Package rollout brings a set of tenants to a release gradually and
+// durably: the system database first, then waves of tenants in batches,
+// with concurrency limits overall and per server, a failure budget per
+// wave, maintenance windows, and automatic rollback of a tenant whose
+// migration fails. Every step is recorded in the control database before
+// and after it happens, and tenants are claimed through leases that expire
+// by the control database's clock, so a rollout killed at any instant
+// resumes with every tenant migrated exactly once, and several runner
+// processes can share one rollout.
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/event"
+)
+
+// Fleet is what a rollout needs of an open herd fleet. *herd.Fleet
+// satisfies it.
+type Fleet interface {
+	// Migrate brings one database to a schema version ("v1.2.0").
+	Migrate(ctx context.Context, ref control.Ref, to string) error
+	// RollBack takes a tenant that failed part-way back to version to,
+	// first undoing a migration left dirty where the engine allows it.
+	RollBack(ctx context.Context, ref control.Ref, to string) error
+	// ReleaseVersions maps a release (or schema version) to the system
+	// and tenant schema versions it brings databases to, without the v.
+	ReleaseVersions(release string) (system, tenant string, err error)
+	Tenants(ctx context.Context) ([]control.Tenant, error)
+	Control() *control.Store
+	// OpenTenant opens a tenant's database, for health probes.
+	OpenTenant(ctx context.Context, code string) (*dialect.Database, dialect.Dialect, error)
+}
+
+// Options configures a Manager. Zero values mean the defaults.
+type Options struct {
+	// Owner names this runner in leases; default host:pid.
+	Owner string
+	// Now is the clock for windows and schedules; default time.Now.
+	Now func() time.Time
+	// Events receives rollout and tenant events; optional.
+	Events event.Sink
+	// CrashPoint, if set, is called at named points of the protocol
+	// ("claimed", "migrated", "released"). Tests use it to kill the
+	// process at exactly that point; production leaves it nil.
+	CrashPoint func(name string)
+	// Poll is how long a runner waits for tenants leased to other runners;
+	// default a third of the lease.
+	Poll time.Duration
+	// HTTPClient runs the HTTP health probe; default a client with a
+	// 10-second timeout.
+	HTTPClient *http.Client
+}
+
+// Manager starts, runs and steers rollouts. It is safe for concurrent use.
+type Manager struct {
+	fleet    Fleet
+	cfg      *config.Config
+	settings config.Rollout
+	opts     Options
+}
+
+// New returns a Manager for fleet with cfg's rollout settings.
+func New(fleet Fleet, cfg *config.Config, opts Options) *Manager {
+	if opts.Owner == "" {
+		host, _ := os.Hostname()
+		opts.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Events == nil {
+		opts.Events = event.SinkFunc(func(event.Event) {})
+	}
+	if opts.CrashPoint == nil {
+		opts.CrashPoint = func(string) {}
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if opts.Poll == 0 {
+		opts.Poll = cfg.Rollout.Lease / 3
+	}
+	return &Manager{fleet: fleet, cfg: cfg, settings: cfg.Rollout, opts: opts}
+}
+
+// InputError is a rollout request that cannot be carried out as asked.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// StartRequest describes a rollout to start.
+type StartRequest struct {
+	// Release is a release name or schema version ("v2.0.0").
+	Release string
+	// Selector picks the tenants; see Select. Empty means all.
+	Selector string
+	// At schedules the start; nil starts now.
+	At *time.Time
+	// DryRun computes and returns the rollout without writing anything.
+	DryRun bool
+}
+
+// Start runs phase 1 of a rollout: it migrates the system database,
+// records the rollout with every selected tenant in its wave, and marks the
+// tenants' target version. Tenants the control database already records
+// at the target are done at once, without a connection to them. The
+// returned items say where each tenant stands.
+func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout, []control.Item, error) {
+	systemV, tenantV, err := m.fleet.ReleaseVersions(req.Release)
+	if err != nil {
+		return control.Rollout{}, nil, err
+	}
+	all, err := m.fleet.Tenants(ctx)
+	if err != nil {
+		return control.Rollout{}, nil, err
+	}
+	selected, err := Select(req.Selector, all)
+	if err != nil {
+		return control.Rollout{}, nil, &InputError{Err: err}
+	}
+	items, err := m.items(ctx, selected, tenantV)
+	if err != nil {
+		return control.Rollout{}, nil, err
+	}
+	r := control.Rollout{Release: req.Release, SystemVersion: systemV, TenantVersion: tenantV, Selector: req.Selector,
+		Status: control.RolloutRunning, StartAt: req.At}
+	if req.At != nil && req.At.After(m.opts.Now()) {
+		r.Status = control.RolloutScheduled
+	}
+	if req.DryRun {
+		return r, items, nil
+	}
+	if systemV != "" {
+		if err := m.fleet.Migrate(ctx, control.SystemRef, "v"+systemV); err != nil {
+			return control.Rollout{}, nil, fmt.Errorf("rollout: phase 1: %w", err)
+		}
+	}
+	if r.ID, err = m.fleet.Control().CreateRollout(ctx, r, items); err != nil {
+		return control.Rollout{}, nil, err
+	}
+	if err := m.fleet.Control().MarkTargets(ctx, pendingCodes(items), tenantV); err != nil {
+		return control.Rollout{}, nil, err
+	}
+	m.emit(event.Event{Type: event.RolloutStarted, Rollout: r.ID, To: tenantV})
+	return r, items, m.fleet.Control().Audit(ctx, m.opts.Owner, "rollout.start", fmt.Sprint(r.ID),
+		fmt.Sprintf("%s to %d tenants (selector %q)", req.Release, len(items), req.Selector))
+}
+
+// items places the selected tenants in waves and marks those already at
+// the target as done, from the control database alone.
+func (m *Manager) items(ctx context.Context, tenants []control.Tenant, target string) ([]control.Item, error) {
+	versions, err := m.fleet.Control().Versions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	current := map[string]control.VersionState{}
+	for _, v := range versions {
+		if v.Type == "tenant" {
+			current[v.Identifier] = v
+		}
+	}
+	var items []control.Item
+	for _, a := range assignWaves(m.settings.Waves, tenants) {
+		it := control.Item{Tenant: a.tenant.Code, Server: a.tenant.Server, Wave: a.wave, WaveName: a.waveName,
+			Position: a.position, State: control.ItemPending, FromVersion: current[a.tenant.Code].CurrentVersion}
+		if v := current[a.tenant.Code]; v.CurrentVersion == target && v.Status == control.StatusCompleted {
+			it.State, it.Error = control.ItemDone, "already at v"+target
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+func pendingCodes(items []control.Item) []string {
+	var codes []string
+	for _, it := range items {
+		if it.State == control.ItemPending {
+			codes = append(codes, it.Tenant)
+		}
+	}
+	return codes
+}
+
+func (m *Manager) emit(e event.Event) {
+	if e.Time.IsZero() {
+		e.Time = m.opts.Now().UTC()
+	}
+	m.opts.Events.Send(e)
+}
+
+// resolve returns rollout id, or the newest unfinished one when id is 0.
+func (m *Manager) resolve(ctx context.Context, id int64) (control.Rollout, error) {
+	if id == 0 {
+		return m.fleet.Control().LatestUnfinished(ctx)
+	}
+	return m.fleet.Control().Rollout(ctx, id)
+}
+
+// Pause stops runners from claiming new tenants; those in flight finish.
+func (m *Manager) Pause(ctx context.Context, id int64) (control.Rollout, error) {
+	return m.transition(ctx, id, "pause", []string{control.RolloutRunning, control.RolloutScheduled}, control.RolloutPaused, "paused by operator")
+}
+
+// Abort ends the rollout: no tenant is claimed again. Tenants already
+// migrated stay migrated.
+func (m *Manager) Abort(ctx context.Context, id int64) (control.Rollout, error) {
+	return m.transition(ctx, id, "abort", []string{control.RolloutRunning, control.RolloutScheduled, control.RolloutPaused, control.RolloutHalted},
+		control.RolloutAborted, "aborted by operator")
+}
+
+// Reopen makes a paused or halted rollout runnable again; Work then
+// carries on.
+func (m *Manager) Reopen(ctx context.Context, id int64) (control.Rollout, error) {
+	return m.transition(ctx, id, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning}, control.RolloutRunning, "")
+}
+
+// RetryFailed puts the rollout's failed and rolled-back tenants back to
+// pending and reopens it.
+func (m *Manager) RetryFailed(ctx context.Context, id int64) (control.Rollout, int64, error) {
+	r, err := m.resolve(ctx, id)
+	if err != nil {
+		return r, 0, err
+	}
+	n, err := m.fleet.Control().ResetItems(ctx, r.ID, control.ItemFailed, control.ItemRolledBack)
+	if err != nil {
+		return r, 0, err
+	}
+	if r.Status == control.RolloutCompleted {
+		if _, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutCompleted}, control.RolloutRunning, "retrying failed tenants"); err != nil {
+			return r, n, err
+		}
+	}
+	r, err = m.Reopen(ctx, r.ID)
+	return r, n, err
+}
+
+func (m *Manager) transition(ctx context.Context, id int64, verb string, from []string, to, reason string) (control.Rollout, error) {
+	r, err := m.resolve(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	ok, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, from, to, reason)
+	if err != nil {
+		return r, err
+	}
+	if !ok {
+		return r, &InputError{Err: fmt.Errorf("rollout %d is %s; cannot %s it", r.ID, r.Status, verb)}
+	}
+	if to == control.RolloutPaused {
+		m.emit(event.Event{Type: event.RolloutPaused, Rollout: r.ID, Reason: reason})
+	}
+	if err := m.fleet.Control().Audit(ctx, m.opts.Owner, "rollout."+verb, fmt.Sprint(r.ID), reason); err != nil {
+		return r, err
+	}
+	return m.fleet.Control().Rollout(ctx, r.ID)
+}
+
+// IsInputError reports whether err is a request the rollout refused.
+func IsInputError(err error) bool {
+	var in *InputError
+	return errors.As(err, &in) || errors.Is(err, control.ErrRolloutNotFound)
+}

@@ -1,0 +1,390 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
+)
+
+// Outcome is how a runner's Work ended.
+type Outcome struct {
+	Rollout control.Rollout
+	// Waiting is set when the runner stopped with tenants still pending
+	// outside their maintenance windows; NextWindow is when the first
+	// opens.
+	Waiting    bool
+	NextWindow time.Time
+	// Failed counts the rollout's failed and rolled-back tenants.
+	Failed int
+}
+
+// Work runs phase 2 of rollout id (the newest unfinished one when 0): it
+// claims tenants wave by wave, in batches, and migrates them, until the
+// rollout completes, halts, is paused or aborted, or only tenants outside
+// their maintenance windows are left. Several runners may work one rollout
+// at once.
+func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
+	r, err := m.resolve(ctx, id)
+	if err != nil {
+		return Outcome{}, err
+	}
+	release, err := m.fleet.Control().GuardRunner()
+	if err != nil {
+		return Outcome{}, &InputError{Err: err}
+	}
+	defer release()
+	tenants, err := m.tenantsByCode(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	for {
+		if r, err = m.fleet.Control().Rollout(ctx, r.ID); err != nil {
+			return Outcome{}, err
+		}
+		switch r.Status {
+		case control.RolloutScheduled:
+			if err := m.waitForStart(ctx, r); err != nil {
+				return Outcome{Rollout: r}, err
+			}
+			continue
+		case control.RolloutRunning:
+		default:
+			return m.outcome(ctx, r, time.Time{})
+		}
+		items, err := m.fleet.Control().Items(ctx, r.ID)
+		if err != nil {
+			return Outcome{}, err
+		}
+		wave, ok := currentWave(items)
+		if !ok {
+			if _, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, control.RolloutCompleted, ""); err != nil {
+				return Outcome{}, err
+			}
+			m.emit(event.Event{Type: event.RolloutCompleted, Rollout: r.ID, To: r.TenantVersion})
+			continue
+		}
+		if reason := m.overBudget(items, wave); reason != "" {
+			if err := m.halt(ctx, r, reason); err != nil {
+				return Outcome{}, err
+			}
+			continue
+		}
+		batch, running, next, err := m.claimable(ctx, r.ID, items, wave, tenants)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if len(batch) == 0 {
+			if running == 0 {
+				// Everything left in the wave waits for its window.
+				return m.outcome(ctx, r, next)
+			}
+			if err := sleep(ctx, m.opts.Poll); err != nil {
+				return Outcome{}, err
+			}
+			continue
+		}
+		if err := m.runBatch(ctx, r, batch, items, wave); err != nil {
+			return Outcome{}, err
+		}
+		if m.settings.PauseBetweenBatches > 0 {
+			if err := sleep(ctx, m.settings.PauseBetweenBatches); err != nil {
+				return Outcome{}, err
+			}
+		}
+	}
+}
+
+func (m *Manager) tenantsByCode(ctx context.Context) (map[string]control.Tenant, error) {
+	ts, err := m.fleet.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]control.Tenant, len(ts))
+	for _, t := range ts {
+		out[t.Code] = t
+	}
+	return out, nil
+}
+
+func (m *Manager) waitForStart(ctx context.Context, r control.Rollout) error {
+	if r.StartAt != nil {
+		if d := r.StartAt.Sub(m.opts.Now()); d > 0 {
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutScheduled}, control.RolloutRunning, "")
+	return err
+}
+
+func (m *Manager) outcome(ctx context.Context, r control.Rollout, next time.Time) (Outcome, error) {
+	items, err := m.fleet.Control().Items(ctx, r.ID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Rollout: r, Waiting: !next.IsZero(), NextWindow: next}
+	for _, it := range items {
+		if it.State == control.ItemFailed || it.State == control.ItemRolledBack {
+			out.Failed++
+		}
+	}
+	return out, nil
+}
+
+// currentWave is the first wave with a tenant not yet finished.
+func currentWave(items []control.Item) (int, bool) {
+	for _, it := range items {
+		if !it.Terminal() {
+			return it.Wave, true
+		}
+	}
+	return 0, false
+}
+
+// overBudget returns why the wave's failures exceed its budget, or "".
+func (m *Manager) overBudget(items []control.Item, wave int) string {
+	size, failed := 0, 0
+	name := ""
+	for _, it := range items {
+		if it.Wave != wave {
+			continue
+		}
+		size++
+		name = it.WaveName
+		if it.State == control.ItemFailed || it.State == control.ItemRolledBack {
+			failed++
+		}
+	}
+	budget := m.budget(wave)
+	if !budget.Exceeded(failed, size) {
+		return ""
+	}
+	return fmt.Sprintf("wave %q: %d of %d tenants failed, over its failure budget", name, failed, size)
+}
+
+func (m *Manager) budget(wave int) config.Budget {
+	if wave < len(m.settings.Waves) && m.settings.Waves[wave].FailureBudget != nil {
+		return *m.settings.Waves[wave].FailureBudget
+	}
+	return m.settings.FailureBudget
+}
+
+func (m *Manager) halt(ctx context.Context, r control.Rollout, reason string) error {
+	ok, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, control.RolloutHalted, reason)
+	if err == nil && ok {
+		m.emit(event.Event{Type: event.RolloutHalted, Rollout: r.ID, Reason: reason})
+		err = m.fleet.Control().Audit(ctx, m.opts.Owner, "rollout.halt", fmt.Sprint(r.ID), reason)
+	}
+	return err
+}
+
+// claimable returns the next batch of the wave that this runner may claim
+// now (pending tenants, and tenants whose lease expired by the control
+// database's clock, inside their maintenance windows), how many of the
+// wave's tenants are leased, and when the first tenant waiting for its
+// window may start.
+func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item, wave int, tenants map[string]control.Tenant) (batch []control.Item, running int, next time.Time, err error) {
+	now := m.opts.Now()
+	for _, it := range items {
+		if it.Wave == wave && it.State == control.ItemRunning {
+			running++
+		}
+	}
+	candidates, err := m.fleet.Control().Claimable(ctx, id, wave, len(items))
+	if err != nil {
+		return nil, 0, time.Time{}, err
+	}
+	for _, it := range candidates {
+		if w := m.cfg.Windows.For(it.Tenant, tenants[it.Tenant].Tier); w != nil && !w.Contains(now) {
+			if at := w.Next(now); next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		if len(batch) < m.settings.BatchSize {
+			batch = append(batch, it)
+		}
+	}
+	return batch, running, next, nil
+}
+
+// runBatch claims and migrates the batch with at most Concurrency tenants
+// at once and PerServer per server. It stops claiming as soon as the
+// wave's failure budget is exceeded or the rollout is no longer running;
+// tenants in flight finish.
+func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items []control.Item, wave int) error {
+	var (
+		mu       sync.Mutex
+		stop     bool
+		failures = map[string]bool{}
+		wg       sync.WaitGroup
+		errs     []error
+		global   = make(chan struct{}, m.settings.Concurrency)
+		servers  = map[string]chan struct{}{}
+	)
+	for _, it := range batch {
+		if servers[it.Server] == nil {
+			servers[it.Server] = make(chan struct{}, m.settings.PerServer)
+		}
+	}
+	stopped := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return stop
+	}
+	for _, it := range batch {
+		global <- struct{}{}
+		servers[it.Server] <- struct{}{}
+		if stopped() || !m.stillRunning(ctx, r.ID) {
+			<-servers[it.Server]
+			<-global
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-servers[it.Server]; <-global; wg.Done() }()
+			state, err := m.runTenant(ctx, r, it)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if state == control.ItemFailed || state == control.ItemRolledBack {
+				failures[it.Tenant] = true
+				if m.overBudget(withFailures(items, failures), wave) != "" {
+					stop = true
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// withFailures returns items with the given tenants marked failed.
+func withFailures(items []control.Item, failed map[string]bool) []control.Item {
+	out := make([]control.Item, len(items))
+	for i, it := range items {
+		if failed[it.Tenant] {
+			it.State = control.ItemFailed
+		}
+		out[i] = it
+	}
+	return out
+}
+
+func (m *Manager) stillRunning(ctx context.Context, id int64) bool {
+	r, err := m.fleet.Control().Rollout(ctx, id)
+	return err == nil && r.Status == control.RolloutRunning
+}
+
+// runTenant claims one tenant, migrates it under a heartbeated lease, rolls
+// it back when the migration fails, and releases it with the outcome. It
+// returns the state recorded, "" when another runner had the tenant.
+func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item) (string, error) {
+	store := m.fleet.Control()
+	lease, ok, err := store.Claim(ctx, r.ID, it.Tenant, m.opts.Owner, m.settings.Lease)
+	if err != nil || !ok {
+		return "", err
+	}
+	m.opts.CrashPoint("claimed")
+	stopHeartbeat := m.heartbeat(ctx, lease)
+	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
+	start := m.opts.Now()
+
+	err = m.migrate(ctx, it.Tenant, r.TenantVersion)
+	m.opts.CrashPoint("migrated")
+	if ctx.Err() != nil {
+		stopHeartbeat()
+		return "", ctx.Err() // the lease lapses; a runner takes the tenant over
+	}
+	if err == nil {
+		err = m.bake(ctx, it.Tenant)
+	}
+
+	state, msg, ev := control.ItemDone, "", event.TenantDone
+	if err != nil {
+		state, msg, ev = control.ItemFailed, err.Error(), event.TenantFailed
+		if it.FromVersion != "" {
+			if rbErr := m.fleet.RollBack(ctx, control.TenantRef(it.Tenant), "v"+it.FromVersion); rbErr != nil {
+				msg += "; automatic rollback failed: " + rbErr.Error()
+			} else {
+				state, ev = control.ItemRolledBack, event.TenantRolledBack
+				msg = "rolled back to v" + it.FromVersion + " after: " + msg
+			}
+		}
+	}
+	stopHeartbeat()
+	ok, err = store.Release(ctx, lease, state, m.opts.Now().Sub(start), msg)
+	m.opts.CrashPoint("released")
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", nil // the lease expired and another runner owns the tenant now
+	}
+	m.emit(event.Event{Type: ev, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion, Reason: msg})
+	return state, nil
+}
+
+// heartbeat extends the lease every third of its length until stopped.
+func (m *Manager) heartbeat(ctx context.Context, l control.Lease) (stop func()) {
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(m.settings.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+				if ok, err := m.fleet.Control().Heartbeat(hctx, l, m.settings.Lease); err == nil && !ok {
+					return // lost: the final Release will say so
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// migrate brings one tenant to version under the tenant timeout, with the
+// health probes watching; a timeout or a failed probe ends the migration
+// (on MySQL the running statement is killed on the server) and is the
+// error returned.
+func (m *Manager) migrate(ctx context.Context, code, version string) error {
+	tctx, cancelTimeout := context.WithTimeoutCause(ctx, m.settings.TenantTimeout,
+		fmt.Errorf("timed out after %s", m.settings.TenantTimeout))
+	defer cancelTimeout()
+	tctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	stopWatch := m.watch(tctx, cancel, code)
+	err := m.fleet.Migrate(tctx, control.TenantRef(code), "v"+version)
+	probeErr := stopWatch()
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(tctx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return fmt.Errorf("%w: %w", cause, err)
+	}
+	return errors.Join(err, probeErr)
+}

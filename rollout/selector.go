@@ -1,0 +1,89 @@
+package rollout
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/herdhq/herd/control"
+)
+
+// Select returns the tenants a selector expression names, in registry
+// order. The expression is a comma-separated list of terms, unioned:
+//
+//	st_marys,greenfield   tenant codes
+//	tier=premium          every tenant of a tier
+//	server=eu1            every tenant on a server
+//	tag:region=eu         every tenant with the tag "region=eu"
+//	@tenants.txt          the codes in a file, one per line (# comments)
+//
+// An empty expression selects every tenant. A code that is not registered
+// is an error.
+func Select(expr string, tenants []control.Tenant) ([]control.Tenant, error) {
+	expr = strings.TrimSpace(expr)
+	if expr == "" {
+		return tenants, nil
+	}
+	byCode := map[string]bool{}
+	for _, t := range tenants {
+		byCode[t.Code] = true
+	}
+	var preds []func(control.Tenant) bool
+	var codes []string
+	for _, term := range strings.Split(expr, ",") {
+		term = strings.TrimSpace(term)
+		switch {
+		case term == "":
+			continue
+		case strings.HasPrefix(term, "@"):
+			fromFile, err := readCodes(term[1:])
+			if err != nil {
+				return nil, err
+			}
+			codes = append(codes, fromFile...)
+		case strings.HasPrefix(term, "tier="):
+			tier := term[len("tier="):]
+			preds = append(preds, func(t control.Tenant) bool { return t.Tier == tier })
+		case strings.HasPrefix(term, "server="):
+			server := term[len("server="):]
+			preds = append(preds, func(t control.Tenant) bool { return t.Server == server })
+		case strings.HasPrefix(term, "tag:"):
+			tag := term[len("tag:"):]
+			preds = append(preds, func(t control.Tenant) bool { return slices.Contains(t.Tags, tag) })
+		case strings.ContainsAny(term, "=:"):
+			return nil, fmt.Errorf("selector term %q: want a code, tier=T, server=S, tag:K=V or @FILE", term)
+		default:
+			codes = append(codes, term)
+		}
+	}
+	wanted := map[string]bool{}
+	for _, c := range codes {
+		if !byCode[c] {
+			return nil, fmt.Errorf("selector names tenant %q: %w", c, control.ErrTenantNotFound)
+		}
+		wanted[c] = true
+	}
+	var out []control.Tenant
+	for _, t := range tenants {
+		if wanted[t.Code] || slices.ContainsFunc(preds, func(p func(control.Tenant) bool) bool { return p(t) }) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func readCodes(path string) ([]string, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("selector file: %w", err)
+	}
+	var codes []string
+	for _, line := range strings.Split(string(body), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line != "" {
+			codes = append(codes, line)
+		}
+	}
+	return codes, nil
+}

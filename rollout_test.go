@@ -1,0 +1,131 @@
+package herd_test
+
+import (
+	"fmt"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/rollout"
+)
+
+// waveSource: v1.0.0 creates t; v1.1.0 creates u with a primary key and
+// copies t's ids into it, which fails for a tenant whose t holds a
+// duplicate id.
+func waveSource() fstest.MapFS {
+	return fstest.MapFS{
+		"tenant/v1.0.0/001_create_t.up.sql":   file("CREATE TABLE t (id INT, v INT);"),
+		"tenant/v1.0.0/001_create_t.down.sql": file("DROP TABLE t;"),
+		"tenant/v1.1.0/002_create_u.up.sql":   file("CREATE TABLE u (id INT PRIMARY KEY);"),
+		"tenant/v1.1.0/002_create_u.down.sql": file("DROP TABLE u;"),
+		"tenant/v1.1.0/003_copy.up.sql":       file("-- herd:kind data\nINSERT INTO u (id) SELECT id FROM t;"),
+		"tenant/v1.1.0/003_copy.down.sql":     file("DELETE FROM u;"),
+	}
+}
+
+const wavesYAML = `rollout:
+  concurrency: 4
+  batch_size: 4
+  lease: 5s
+  failure_budget: %s
+  waves:
+    - name: canary
+      tiers: [canary]
+    - name: gold
+      tiers: [gold]
+    - name: rest
+`
+
+// fleetOf60 registers 5 canary, 25 gold and 30 standard tenants at
+// v1.0.0; gold_07 holds a duplicate id, so its v1.1.0 fails.
+func fleetOf60(t *testing.T, e herdtest.Engine, budget string) *bundle {
+	b := setup(t, e, waveSource())
+	b.scratch.WriteConfig(t, b.scratch.Config(fmt.Sprintf(wavesYAML, budget)))
+	b.reopen()
+	tiers := []struct {
+		tier string
+		n    int
+	}{{"canary", 5}, {"gold", 25}, {"standard", 30}}
+	for _, tier := range tiers {
+		for i := 1; i <= tier.n; i++ {
+			code := fmt.Sprintf("%s_%02d", tier.tier, i)
+			_, err := b.fleet.AddTenant(b.ctx, herd.TenantSpec{Code: code, Tier: tier.tier})
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 4))
+	db, _, err := b.fleet.OpenTenant(b.ctx, "gold_07")
+	require.NoError(t, err)
+	_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	return b
+}
+
+func TestRolloutWavesWithAFailingTenant(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		for _, tc := range []struct {
+			name, budget string
+		}{{"budget 2 completes", "2"}, {"budget 0 halts", "0"}} {
+			t.Run(tc.name, func(t *testing.T) {
+				b := fleetOf60(t, e, tc.budget)
+				m := b.fleet.Rollouts(rollout.Options{})
+				r, items, err := m.Start(b.ctx, rollout.StartRequest{Release: "v1.1.0"})
+				require.NoError(t, err)
+				require.Len(t, items, 60)
+				out, err := m.Work(b.ctx, r.ID)
+				require.NoError(t, err)
+				require.Equal(t, 1, out.Failed)
+
+				items, err = b.fleet.Control().Items(b.ctx, r.ID)
+				require.NoError(t, err)
+				byTenant := map[string]control.Item{}
+				for _, it := range items {
+					byTenant[it.Tenant] = it
+				}
+				poisoned := byTenant["gold_07"]
+				require.Equal(t, control.ItemRolledBack, poisoned.State)
+				require.Contains(t, poisoned.Error, "rolled back to v1.0.0")
+				b.agree(control.TenantRef("gold_07"), "1.0.0")
+
+				if tc.budget == "2" {
+					require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+					for _, it := range items {
+						if it.Tenant != "gold_07" {
+							require.Equal(t, control.ItemDone, it.State, it.Tenant)
+						}
+					}
+					b.agree(control.TenantRef("standard_30"), "1.1.0")
+					return
+				}
+				require.Equal(t, control.RolloutHalted, out.Rollout.Status)
+				require.Contains(t, out.Rollout.Reason, `wave "gold": 1 of 25 tenants failed`)
+				claimed := 0
+				for _, it := range items {
+					switch it.WaveName {
+					case "canary":
+						require.Equal(t, control.ItemDone, it.State)
+					case "gold":
+						if it.Attempts > 0 {
+							claimed++
+						}
+					default:
+						require.Equal(t, control.ItemPending, it.State, it.Tenant)
+						require.Zero(t, it.Attempts, "%s was touched after the halt", it.Tenant)
+						v, _, err := b.fleet.Control().Version(b.ctx, control.TenantRef(it.Tenant))
+						require.NoError(t, err)
+						require.Equal(t, "1.0.0", v.CurrentVersion)
+					}
+				}
+				// gold_07 is in the second batch of four; no batch after it started.
+				require.Equal(t, 8, claimed)
+			})
+		}
+	})
+}
+
