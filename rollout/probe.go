@@ -109,4 +109,3 @@ func (m *Manager) bake(ctx context.Context, code string) error {
 		}
 	}
 }
-

@@ -206,6 +206,21 @@ func (m *Manager) resolve(ctx context.Context, id int64) (control.Rollout, error
 	return m.fleet.Control().Rollout(ctx, id)
 }
 
+// Newest returns rollout id, or the newest rollout when id is 0.
+func (m *Manager) Newest(ctx context.Context, id int64) (control.Rollout, error) {
+	if id != 0 {
+		return m.fleet.Control().Rollout(ctx, id)
+	}
+	rs, err := m.fleet.Control().Rollouts(ctx)
+	if err != nil {
+		return control.Rollout{}, err
+	}
+	if len(rs) == 0 {
+		return control.Rollout{}, fmt.Errorf("no rollout yet: %w", control.ErrRolloutNotFound)
+	}
+	return rs[len(rs)-1], nil
+}
+
 // Pause stops runners from claiming new tenants; those in flight finish.
 func (m *Manager) Pause(ctx context.Context, id int64) (control.Rollout, error) {
 	return m.transition(ctx, id, "pause", []string{control.RolloutRunning, control.RolloutScheduled}, control.RolloutPaused, "paused by operator")
@@ -224,10 +239,10 @@ func (m *Manager) Reopen(ctx context.Context, id int64) (control.Rollout, error)
 	return m.transition(ctx, id, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning}, control.RolloutRunning, "")
 }
 
-// RetryFailed puts the rollout's failed and rolled-back tenants back to
-// pending and reopens it.
+// RetryFailed puts the failed and rolled-back tenants of rollout id (the
+// newest rollout when 0, finished or not) back to pending and reopens it.
 func (m *Manager) RetryFailed(ctx context.Context, id int64) (control.Rollout, int64, error) {
-	r, err := m.resolve(ctx, id)
+	r, err := m.Newest(ctx, id)
 	if err != nil {
 		return r, 0, err
 	}

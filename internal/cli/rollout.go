@@ -269,18 +269,8 @@ func (a *app) rolloutStatusCmd() *cobra.Command {
 
 func report(ctx context.Context, f *herd.Fleet, id int64) (statusReport, error) {
 	store := f.Control()
-	var r control.Rollout
-	var err error
-	if id == 0 {
-		rs, err := store.Rollouts(ctx)
-		if err != nil {
-			return statusReport{}, err
-		}
-		if len(rs) == 0 {
-			return statusReport{}, fmt.Errorf("no rollout yet: %w", control.ErrRolloutNotFound)
-		}
-		r = rs[len(rs)-1]
-	} else if r, err = store.Rollout(ctx, id); err != nil {
+	r, err := f.Rollouts(rollout.Options{}).Newest(ctx, id)
+	if err != nil {
 		return statusReport{}, err
 	}
 	items, err := store.Items(ctx, r.ID)
