@@ -3,14 +3,21 @@ package herd_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/webhook"
 )
 
 // The rollout commands as an operator drives them: a dry run, a rollout
@@ -99,4 +106,44 @@ maintenance_windows:
 	require.NoError(t, json.Unmarshal([]byte(run(0, "rollout", "status", "--json")), &rep))
 	require.Equal(t, 2, rep.Tenants[0].Attempts)
 	run(2, "rollout", "status", "x")
+}
+
+// A rollout's events reach the webhooks of herd.yaml, signed.
+func TestRolloutWebhooks(t *testing.T) {
+	t.Parallel()
+	var (
+		mu     sync.Mutex
+		events []string
+	)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify("hook-secret", r.Header, body, time.Minute, time.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		var e event.Event
+		if err := json.Unmarshal(body, &e); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		events = append(events, string(e.Type)+" "+e.Tenant)
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+
+	b := setup(t, herdtest.Engines()[0], waveSource())
+	b.scratch.WriteConfig(t, b.scratch.Config(fmt.Sprintf(`webhooks:
+  - url: %q
+    secret: hook-secret
+    events: [rollout.started, tenant.done, rollout.completed]
+`, receiver.URL)))
+	b.reopen()
+	b.addTenant("alpha")
+	require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
+	code, out := runCLI(t, "--config", b.scratch.ConfigPath, "rollout", "start", "--to", "v1.1.0")
+	require.Equal(t, 0, code, out)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"rollout.started ", "tenant.done alpha", "rollout.completed "}, events)
 }

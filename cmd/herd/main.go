@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // time zones of maintenance windows, on machines without zoneinfo
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/dialect/mysql"

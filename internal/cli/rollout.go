@@ -17,6 +17,7 @@ import (
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/rollout"
+	"github.com/herdhq/herd/webhook"
 )
 
 // ExitWaiting is the exit code of a rollout that stopped with tenants
@@ -39,9 +40,21 @@ func (a *app) rolloutCmd() *cobra.Command {
 }
 
 // rolloutOptions wires the rollout manager to this process: its event
-// renderer and the tests' crash points.
-func (a *app) rolloutOptions(r *renderer) rollout.Options {
-	return rollout.Options{Events: r, CrashPoint: a.crashPoint}
+// renderer, the webhooks of herd.yaml and the tests' crash points. The
+// returned function flushes the webhooks (for at most 30 seconds).
+func (a *app) rolloutOptions(f *herd.Fleet, r *renderer) (rollout.Options, func()) {
+	hooks := f.Config().Webhooks
+	if len(hooks) == 0 {
+		return rollout.Options{Events: r, CrashPoint: a.crashPoint}, func() {}
+	}
+	sender := webhook.New(hooks, webhook.Options{})
+	return rollout.Options{Events: event.Fanout{r, sender}, CrashPoint: a.crashPoint}, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := sender.Close(ctx); err != nil {
+			fmt.Fprintf(a.env.Stderr, "herd: webhooks: %v (%d events dropped)\n", err, sender.Dropped())
+		}
+	}
 }
 
 // crashPoint kills the process, as SIGKILL would, when the test
@@ -91,7 +104,9 @@ rollout halted, 3 tenants wait for their maintenance window or the rollout was p
 			r := a.newRenderer(asJSON)
 			defer r.close()
 			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
-				m := f.Rollouts(a.rolloutOptions(r))
+				opts, flush := a.rolloutOptions(f, r)
+				defer flush()
+				m := f.Rollouts(opts)
 				ro, items, err := m.Start(cmd.Context(), req)
 				if err != nil {
 					return err
@@ -155,7 +170,9 @@ func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 			r := a.newRenderer(asJSON)
 			defer r.close()
 			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
-				m := f.Rollouts(a.rolloutOptions(r))
+				opts, flush := a.rolloutOptions(f, r)
+				defer flush()
+				m := f.Rollouts(opts)
 				if verb == "resume" {
 					ro, err := m.Reopen(cmd.Context(), id)
 					if err != nil {
