@@ -64,6 +64,7 @@ maintenance_windows:
 
 	out = run(3, "rollout", "start", "--to", "v1.1.0", "--tenants", "a1,a2,e1", "--json")
 	require.Contains(t, out, `"type":"tenant.done"`)
+	require.Contains(t, out, `"type":"tenant.maintenance_planned","time":`)
 	require.Contains(t, out, "wait for their maintenance window")
 
 	type report struct {

@@ -43,6 +43,7 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	announced := map[string]bool{} // tenants whose maintenance was announced
 	for {
 		if r, err = m.fleet.Control().Rollout(ctx, r.ID); err != nil {
 			return Outcome{}, err
@@ -75,7 +76,7 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 			}
 			continue
 		}
-		batch, running, next, err := m.claimable(ctx, r.ID, items, wave, tenants)
+		batch, running, next, err := m.claimable(ctx, r.ID, items, wave, tenants, announced)
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -189,8 +190,9 @@ func (m *Manager) halt(ctx context.Context, r control.Rollout, reason string) er
 // now (pending tenants, and tenants whose lease expired by the control
 // database's clock, inside their maintenance windows), how many of the
 // wave's tenants are leased, and when the first tenant waiting for its
-// window may start.
-func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item, wave int, tenants map[string]control.Tenant) (batch []control.Item, running int, next time.Time, err error) {
+// window may start. A tenant deferred to its window is announced once (the
+// planned-maintenance event).
+func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item, wave int, tenants map[string]control.Tenant, announced map[string]bool) (batch []control.Item, running int, next time.Time, err error) {
 	now := m.opts.Now()
 	for _, it := range items {
 		if it.Wave == wave && it.State == control.ItemRunning {
@@ -203,8 +205,13 @@ func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item,
 	}
 	for _, it := range candidates {
 		if w := m.cfg.Windows.For(it.Tenant, tenants[it.Tenant].Tier); w != nil && !w.Contains(now) {
-			if at := w.Next(now); next.IsZero() || at.Before(next) {
+			at := w.Next(now)
+			if next.IsZero() || at.Before(next) {
 				next = at
+			}
+			if !announced[it.Tenant] {
+				announced[it.Tenant] = true
+				m.emit(event.Event{Type: event.TenantMaintenancePlanned, Rollout: id, Wave: it.WaveName, Tenant: it.Tenant, At: &at})
 			}
 			continue
 		}
