@@ -90,7 +90,7 @@ maintenance_windows:
 	require.Contains(t, run(0, "rollout", "status"), "NEXT WINDOW")
 
 	require.Contains(t, run(0, "rollout", "pause"), "paused")
-	run(3, "rollout", "work") // paused: nothing to do
+	run(3, "rollout", "work")  // paused: nothing to do
 	run(2, "rollout", "pause") // already paused
 	require.Contains(t, run(0, "rollout", "abort"), "aborted")
 	run(2, "rollout", "resume")
@@ -100,7 +100,7 @@ maintenance_windows:
 	rep = report{}
 	require.NoError(t, json.Unmarshal([]byte(run(0, "rollout", "status", "--json")), &rep))
 	require.Equal(t, "rolled_back", rep.Tenants[0].State)
-	require.Contains(t, rep.Tenants[0].Error, "rolled back to v1.0.0 after")
+	require.Contains(t, rep.Tenants[0].Error, "rolled back to v1.0.0 (down migrations) after")
 	require.Contains(t, rep.Tenants[0].Error, "003_copy")
 	require.Contains(t, run(0, "rollout", "retry", "--failed"), "1 failed tenants pending again")
 	run(1, "rollout", "work")

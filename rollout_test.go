@@ -128,4 +128,3 @@ func TestRolloutWavesWithAFailingTenant(t *testing.T) {
 		}
 	})
 }
-

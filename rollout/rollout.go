@@ -28,9 +28,13 @@ import (
 type Fleet interface {
 	// Migrate brings one database to a schema version ("v1.2.0").
 	Migrate(ctx context.Context, ref control.Ref, to string) error
-	// RollBack takes a tenant that failed part-way back to version to,
-	// first undoing a migration left dirty where the engine allows it.
-	RollBack(ctx context.Context, ref control.Ref, to string) error
+	// Restore takes a tenant back to version to (down migrations, else its
+	// snapshot at that version) and says how.
+	Restore(ctx context.Context, code, to string) (how string, err error)
+	// TakeSnapshot takes a rollback point of the tenant at its version.
+	TakeSnapshot(ctx context.Context, code string, rollout int64) (control.Snapshot, error)
+	// PruneSnapshots drops the snapshots older than retention.
+	PruneSnapshots(ctx context.Context, retention time.Duration) (int, error)
 	// ReleaseVersions maps a release (or schema version) to the system
 	// and tenant schema versions it brings databases to, without the v.
 	ReleaseVersions(release string) (system, tenant string, err error)

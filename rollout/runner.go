@@ -68,6 +68,9 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 				return Outcome{}, err
 			}
 			m.emit(event.Event{Type: event.RolloutCompleted, Rollout: r.ID, To: r.TenantVersion})
+			if _, err := m.fleet.PruneSnapshots(ctx, m.settings.SnapshotRetention); err != nil {
+				return Outcome{}, err
+			}
 			continue
 		}
 		if reason := m.overBudget(items, wave); reason != "" {
@@ -306,7 +309,12 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 	start := m.opts.Now()
 
-	err = m.migrate(ctx, it.Tenant, r.TenantVersion)
+	if m.wantsSnapshot(r) {
+		_, err = m.fleet.TakeSnapshot(ctx, it.Tenant, r.ID)
+	}
+	if err == nil {
+		err = m.migrate(ctx, it.Tenant, r.TenantVersion)
+	}
 	m.opts.CrashPoint("migrated")
 	if ctx.Err() != nil {
 		stopHeartbeat()
@@ -320,11 +328,11 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	if err != nil {
 		state, msg, ev = control.ItemFailed, err.Error(), event.TenantFailed
 		if it.FromVersion != "" {
-			if rbErr := m.fleet.RollBack(ctx, control.TenantRef(it.Tenant), "v"+it.FromVersion); rbErr != nil {
+			if how, rbErr := m.fleet.Restore(ctx, it.Tenant, "v"+it.FromVersion); rbErr != nil {
 				msg += "; automatic rollback failed: " + rbErr.Error()
 			} else {
 				state, ev = control.ItemRolledBack, event.TenantRolledBack
-				msg = "rolled back to v" + it.FromVersion + " after: " + msg
+				msg = fmt.Sprintf("rolled back to v%s (%s) after: %s", it.FromVersion, how, msg)
 			}
 		}
 	}
@@ -394,4 +402,17 @@ func (m *Manager) migrate(ctx context.Context, code, version string) error {
 		return fmt.Errorf("%w: %w", cause, err)
 	}
 	return errors.Join(err, probeErr)
+}
+
+// wantsSnapshot applies the snapshot policy: always, never, or on releases
+// marked breaking.
+func (m *Manager) wantsSnapshot(r control.Rollout) bool {
+	switch m.settings.Snapshots {
+	case config.SnapshotsAlways:
+		return true
+	case config.SnapshotsBreaking:
+		rel, ok := m.cfg.Release(r.Release)
+		return ok && rel.BreakingChanges
+	}
+	return false
 }

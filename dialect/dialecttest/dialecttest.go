@@ -39,10 +39,7 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 	t.Cleanup(func() { require.NoError(t, srv.Close()) })
 	s := &suite{d: d, cfg: cfg, srv: srv}
 
-	for _, tc := range []struct {
-		name string
-		test func(*testing.T)
-	}{
+	tests := []namedTest{
 		{"Quote", s.testQuote},
 		{"Lifecycle", s.testLifecycle},
 		{"CreateExistingFails", s.testCreateExisting},
@@ -60,7 +57,9 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 		{"Unreachable", s.testUnreachable},
 		{"BadCredentials", s.testBadCredentials},
 		{"MalformedDSN", s.testMalformedDSN},
-	} {
+	}
+	tests = append(tests, s.snapshotTests(t)...)
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.test(t)

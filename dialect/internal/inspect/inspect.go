@@ -1,0 +1,119 @@
+// Package inspect assembles the normalised table descriptions of
+// dialect.Inspector from the flat rows that each engine's catalog queries
+// return (one row per column, key part or constraint part), so that every
+// engine groups, orders and names them the same way.
+//
+// It is internal to herd's dialects.
+package inspect
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/herdhq/herd/dialect"
+)
+
+// Builder collects catalog rows into tables. Rows of one table, index or
+// foreign key must arrive in key order; tables, indexes and foreign keys
+// may arrive in any order. Its zero value is ready to use; it is not safe
+// for concurrent use.
+type Builder struct {
+	tables map[string]*dialect.Table
+	fks    map[string]map[string]int // table → constraint key → index in ForeignKeys
+}
+
+func (b *Builder) table(name string) *dialect.Table {
+	if b.tables == nil {
+		b.tables = map[string]*dialect.Table{}
+		b.fks = map[string]map[string]int{}
+	}
+	t, ok := b.tables[name]
+	if !ok {
+		t = &dialect.Table{Name: name}
+		b.tables[name] = t
+	}
+	return t
+}
+
+// Table records that table exists, even if no other row names it.
+func (b *Builder) Table(table string) { b.table(table) }
+
+// Column appends c to table's columns.
+func (b *Builder) Column(table string, c dialect.Column) {
+	t := b.table(table)
+	t.Columns = append(t.Columns, c)
+}
+
+// PrimaryKey appends column to table's primary key.
+func (b *Builder) PrimaryKey(table, column string) {
+	t := b.table(table)
+	t.PrimaryKey = append(t.PrimaryKey, column)
+}
+
+// IndexPart appends part (a column or expression) to index name of table,
+// creating the index on its first part.
+func (b *Builder) IndexPart(table, name string, unique bool, part, definition string) {
+	t := b.table(table)
+	for i := range t.Indexes {
+		if t.Indexes[i].Name == name {
+			t.Indexes[i].Columns = append(t.Indexes[i].Columns, part)
+			return
+		}
+	}
+	t.Indexes = append(t.Indexes, dialect.Index{Name: name, Unique: unique, Columns: []string{part}, Definition: definition})
+}
+
+// ForeignKeyPart appends the pair column → refColumn to the foreign key
+// identified by key (its name, or any id unique within the table when the
+// engine keeps no name), creating it on its first pair.
+func (b *Builder) ForeignKeyPart(table, key, name, column, refTable, refColumn, onUpdate, onDelete string) {
+	t := b.table(table)
+	if i, ok := b.fks[table][key]; ok {
+		fk := &t.ForeignKeys[i]
+		fk.Columns = append(fk.Columns, column)
+		fk.RefColumns = append(fk.RefColumns, refColumn)
+		return
+	}
+	if b.fks[table] == nil {
+		b.fks[table] = map[string]int{}
+	}
+	b.fks[table][key] = len(t.ForeignKeys)
+	t.ForeignKeys = append(t.ForeignKeys, dialect.ForeignKey{
+		Name: name, Columns: []string{column}, RefTable: refTable, RefColumns: []string{refColumn},
+		OnUpdate: Action(onUpdate), OnDelete: Action(onDelete),
+	})
+}
+
+// Check records check constraint name of table.
+func (b *Builder) Check(table, name, expr string) {
+	t := b.table(table)
+	t.Checks = append(t.Checks, dialect.Check{Name: name, Expr: expr})
+}
+
+// Tables returns the tables sorted by name, with their indexes, foreign
+// keys and checks sorted as dialect.Table documents.
+func (b *Builder) Tables() []dialect.Table {
+	out := make([]dialect.Table, 0, len(b.tables))
+	for _, t := range b.tables {
+		slices.SortFunc(t.Indexes, func(x, y dialect.Index) int { return cmp.Compare(x.Name, y.Name) })
+		slices.SortFunc(t.ForeignKeys, func(x, y dialect.ForeignKey) int {
+			return cmp.Or(cmp.Compare(x.Name, y.Name),
+				cmp.Compare(strings.Join(x.Columns, "\x00"), strings.Join(y.Columns, "\x00")),
+				cmp.Compare(x.RefTable, y.RefTable),
+				cmp.Compare(strings.Join(x.RefColumns, "\x00"), strings.Join(y.RefColumns, "\x00")))
+		})
+		slices.SortFunc(t.Checks, func(x, y dialect.Check) int {
+			return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Expr, y.Expr))
+		})
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(x, y dialect.Table) int { return cmp.Compare(x.Name, y.Name) })
+	return out
+}
+
+// Action normalises a referential action to upper case with single spaces
+// ("no action" and "NO_ACTION" become "NO ACTION"); "" stays "".
+func Action(a string) string {
+	return strings.Join(strings.Fields(strings.ToUpper(strings.ReplaceAll(a, "_", " "))), " ")
+}

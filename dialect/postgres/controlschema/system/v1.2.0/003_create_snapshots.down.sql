@@ -1,0 +1,2 @@
+DROP INDEX herd_idx_snapshots_tenant;
+DROP TABLE herd_snapshots;

@@ -1,0 +1,124 @@
+package dialect
+
+import "context"
+
+// Snapshotter is an optional capability of a Server: consistent copies of one
+// tenant database (or schema) into a sibling on the same server, and back.
+// Every herd dialect implements it; dialecttest checks that.
+//
+// Names are chosen by the caller (herd uses "<db>_s<8 hex>") and follow the
+// rules of Server.Create, including MaxNameLength. Both methods expect the
+// caller to hold the tenant's migration lock, so that no migration changes
+// the schema while it is copied. Implementations are safe for concurrent use
+// on different tenants.
+type Snapshotter interface {
+	// Snapshot copies database src into a new database (or schema) dst, consistently
+	// (one snapshot transaction), with tables, keys, indexes, defaults, foreign keys,
+	// sequences / identity positions and AUTO_INCREMENT positions. dst must not exist.
+	// On failure, nothing named dst is left behind, and the error says which
+	// object could not be copied; a source holding objects the dialect
+	// cannot copy (see each dialect's documentation) is refused rather than
+	// copied in part.
+	Snapshot(ctx context.Context, src, dst string) error
+	// Restore makes target's contents exactly those of snapshot (target is emptied, or
+	// dropped and recreated, first); snapshot stays intact so it can be restored again.
+	// target need not exist. A restore discards every write made to target
+	// since the snapshot. When it fails, target is either as it was (where
+	// the engine can restore atomically: SQLite, PostgreSQL) or missing
+	// (MySQL, whose DDL is not transactional) — never silently partial —
+	// and restoring again is the remedy. Each dialect documents what its
+	// restore requires of connections open on target.
+	Restore(ctx context.Context, snapshot, target string) error
+}
+
+// Inspector is an optional capability of a Dialect: a normalised
+// description of the tables of one database, so that two databases of one
+// engine (a tenant and its snapshot, say) can be compared. Every herd
+// dialect implements it.
+type Inspector interface {
+	// Tables describes the base tables of db (of db.Schema when it is
+	// set), sorted by name; views are not included. Names in the
+	// description never carry db's own database or schema name, so a copy
+	// of db describes itself identically. It fails when the catalog
+	// cannot be read.
+	Tables(ctx context.Context, db *Database) ([]Table, error)
+}
+
+// Table describes one base table, as an Inspector normalises it. Two tables
+// of one engine with equal descriptions have the same columns, keys,
+// indexes and constraints.
+type Table struct {
+	// Name is the table's name, unqualified.
+	Name string
+	// Columns are in the table's column order.
+	Columns []Column
+	// PrimaryKey lists the primary key's columns in key order; it is empty
+	// when the table has none.
+	PrimaryKey []string
+	// Indexes are the table's indexes other than the primary key's,
+	// including those that back unique constraints, sorted by name.
+	Indexes []Index
+	// ForeignKeys are sorted by name, then by columns.
+	ForeignKeys []ForeignKey
+	// Checks are the table's check constraints, sorted by name. SQLite
+	// does not report them (they are part of its table definition, which
+	// it does not expose piecewise).
+	Checks []Check
+}
+
+// Column describes one column of a table.
+type Column struct {
+	// Name is the column's name.
+	Name string
+	// Type is the engine's rendering of the column's type, with its
+	// length, precision or collation where the engine reports them.
+	Type string
+	// Nullable is false for NOT NULL columns.
+	Nullable bool
+	// HasDefault reports whether the column has a default; Default is its
+	// expression as the engine renders it.
+	HasDefault bool
+	Default    string
+	// Generated says how the engine fills the column, in the engine's own
+	// words: "identity by default", "auto_increment", "stored generated:
+	// expr", "on update current_timestamp()"; "" when it does not.
+	Generated string
+}
+
+// Index describes one index of a table.
+type Index struct {
+	// Name is the index's name.
+	Name string
+	// Unique reports a unique index.
+	Unique bool
+	// Columns are the index's key parts in order: a column name, or an
+	// expression, with any prefix length or DESC the engine reports.
+	Columns []string
+	// Definition is the engine's full rendering of the index (method,
+	// predicate, options) where it has one, else "".
+	Definition string
+}
+
+// ForeignKey describes one foreign key of a table.
+type ForeignKey struct {
+	// Name is the constraint's name ("" on SQLite, which does not keep
+	// one that can be read back).
+	Name string
+	// Columns reference RefColumns of RefTable, in order.
+	Columns []string
+	// RefTable is the referenced table's name, qualified only when it is
+	// in another database or schema than the table's own.
+	RefTable   string
+	RefColumns []string
+	// OnUpdate and OnDelete are the referential actions in upper case
+	// ("NO ACTION", "CASCADE", …).
+	OnUpdate, OnDelete string
+}
+
+// Check describes one check constraint.
+type Check struct {
+	// Name is the constraint's name.
+	Name string
+	// Expr is the check expression as the engine renders it.
+	Expr string
+}

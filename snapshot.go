@@ -1,0 +1,179 @@
+package herd
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/snapshot"
+)
+
+// snapshotter returns the tenant's server as a dialect.Snapshotter.
+func (f *Fleet) snapshotter(t control.Tenant) (dialect.Snapshotter, error) {
+	srv, ok := f.servers[t.Server]
+	if !ok {
+		return nil, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
+	}
+	sn, ok := srv.Server.(dialect.Snapshotter)
+	if !ok {
+		return nil, fmt.Errorf("server %q (%s) cannot take snapshots", t.Server, srv.dialect.Name())
+	}
+	return sn, nil
+}
+
+// snapshotName names a snapshot of database: short enough for every
+// engine's limit, unique per database and instant.
+func snapshotName(database string, at time.Time) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s@%d", database, at.UnixNano())))
+	return "herd_snap_" + hex.EncodeToString(sum[:8])
+}
+
+// TakeSnapshot copies the tenant's database, under its migration lock, into
+// a rollback point at the version its ledger records, and registers it.
+// rollout is the rollout it is taken for (0 for none).
+func (f *Fleet) TakeSnapshot(ctx context.Context, code string, rollout int64) (control.Snapshot, error) {
+	t, err := f.control.Tenant(ctx, code)
+	if err != nil {
+		return control.Snapshot{}, err
+	}
+	sn, err := f.snapshotter(t)
+	if err != nil {
+		return control.Snapshot{}, err
+	}
+	tg, err := f.resolve(ctx, control.TenantRef(code))
+	if err != nil {
+		return control.Snapshot{}, err
+	}
+	now := f.opts.Now()
+	record := control.Snapshot{Tenant: code, Server: t.Server, Database: t.Database, Name: snapshotName(t.Database, now),
+		Rollout: rollout, CreatedAt: now}
+	err = f.session(ctx, tg, func(s *execute.Session) error {
+		entries, err := s.Ledger(ctx)
+		if err != nil {
+			return err
+		}
+		record.Version = control.Version(plan.Current(f.src.Migrations(tg.kind), execute.Applied(entries)))
+		return sn.Snapshot(ctx, t.Database, record.Name)
+	})
+	if err != nil {
+		return control.Snapshot{}, fmt.Errorf("snapshot tenant %q: %w", code, err)
+	}
+	if err := f.control.AddSnapshot(ctx, record); err != nil {
+		return control.Snapshot{}, err
+	}
+	return record, f.control.Audit(ctx, f.opts.Actor, "snapshot.take", code, record.Name+" at v"+record.Version)
+}
+
+// Restore takes the tenant back to version to: through its down
+// migrations where every step has one, otherwise by restoring its newest
+// snapshot at that version and verifying the result (schema and a checksum
+// per table against the snapshot). With neither, it refuses. It returns
+// how it went back. A restore discards the writes made since the snapshot.
+func (f *Fleet) Restore(ctx context.Context, code, to string) (how string, err error) {
+	ref := control.TenantRef(code)
+	err = f.RollBack(ctx, ref, to)
+	var refused *plan.RefusedError
+	if !errors.As(err, &refused) || refused.Reason != plan.DownMissing {
+		return "down migrations", err
+	}
+	version, verr := f.resolveTarget(ref.Type, to)
+	if verr != nil {
+		return "", verr
+	}
+	record, serr := f.control.LatestSnapshot(ctx, code, version.String())
+	if errors.Is(serr, control.ErrNoSnapshot) {
+		return "", &InputError{Err: fmt.Errorf("roll back tenant %q: %w, and it has no snapshot at v%s", code, err, version)}
+	}
+	if serr != nil {
+		return "", serr
+	}
+	if err := f.restoreSnapshot(ctx, record); err != nil {
+		return "", fmt.Errorf("roll back tenant %q from snapshot %s: %w", code, record.Name, err)
+	}
+	return "snapshot " + record.Name, nil
+}
+
+// restoreSnapshot restores a snapshot over its tenant's database under the
+// tenant's lock, verifies it, records it, and brings the control database
+// in line with the restored ledger.
+func (f *Fleet) restoreSnapshot(ctx context.Context, record control.Snapshot) error {
+	t, err := f.control.Tenant(ctx, record.Tenant)
+	if err != nil {
+		return err
+	}
+	sn, err := f.snapshotter(t)
+	if err != nil {
+		return err
+	}
+	tg, err := f.resolve(ctx, control.TenantRef(t.Code))
+	if err != nil {
+		return err
+	}
+	if err := f.session(ctx, tg, func(*execute.Session) error {
+		return sn.Restore(ctx, record.Name, t.Database)
+	}); err != nil {
+		return err
+	}
+	if err := f.verifySnapshot(ctx, t, record); err != nil {
+		return err
+	}
+	if err := f.control.MarkSnapshot(ctx, record.ID, "restored_at"); err != nil {
+		return err
+	}
+	if err := f.control.Audit(ctx, f.opts.Actor, "snapshot.restore", t.Code, record.Name+" at v"+record.Version); err != nil {
+		return err
+	}
+	// The restored ledger is the truth: reconcile history and version.
+	return f.Migrate(ctx, control.TenantRef(t.Code), "v"+record.Version)
+}
+
+// verifySnapshot compares the tenant's database with its snapshot.
+func (f *Fleet) verifySnapshot(ctx context.Context, t control.Tenant, record control.Snapshot) error {
+	srv := f.servers[t.Server]
+	live, err := srv.Open(ctx, t.Database)
+	if err != nil {
+		return err
+	}
+	defer live.Close()
+	copyDB, err := srv.Open(ctx, record.Name)
+	if err != nil {
+		return err
+	}
+	defer copyDB.Close()
+	if err := snapshot.Verify(ctx, srv.dialect, live, copyDB); err != nil {
+		return fmt.Errorf("verify restore: %w", err)
+	}
+	return nil
+}
+
+// PruneSnapshots drops the snapshots taken more than retention ago and
+// returns how many; a retention of 0 keeps every snapshot.
+func (f *Fleet) PruneSnapshots(ctx context.Context, retention time.Duration) (int, error) {
+	if retention <= 0 {
+		return 0, nil
+	}
+	expired, err := f.control.ExpiredSnapshots(ctx, f.opts.Now().Add(-retention))
+	if err != nil {
+		return 0, err
+	}
+	for i, sn := range expired {
+		srv, ok := f.servers[sn.Server]
+		if !ok {
+			continue
+		}
+		if err := srv.Drop(ctx, sn.Name); err != nil {
+			return i, fmt.Errorf("drop snapshot %s of tenant %q: %w", sn.Name, sn.Tenant, err)
+		}
+		if err := f.control.MarkSnapshot(ctx, sn.ID, "dropped_at"); err != nil {
+			return i, err
+		}
+	}
+	return len(expired), nil
+}

@@ -1,0 +1,79 @@
+package herd_test
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/rollout"
+	"github.com/herdhq/herd/snapshot"
+)
+
+// noDownSource: v1.1.0 drops a column and has no down migration, so only
+// a snapshot can take a tenant back.
+func noDownSource() fstest.MapFS {
+	return fstest.MapFS{
+		"tenant/v1.0.0/001_create_pupils.up.sql":   file("CREATE TABLE pupils (id INT PRIMARY KEY, name VARCHAR(50), note VARCHAR(50));"),
+		"tenant/v1.0.0/001_create_pupils.down.sql": file("DROP TABLE pupils;"),
+		"tenant/v1.1.0/002_drop_note.up.sql":       file("ALTER TABLE pupils DROP COLUMN note;"),
+	}
+}
+
+// A rollout takes a rollback point before a tenant's migration (policy
+// "always"); herd rollback, finding no down migration, restores it, and the
+// tenant's rows come back exactly (checksum equal per table).
+func TestRollbackRestoresSnapshot(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, noDownSource())
+		b.scratch.WriteConfig(t, b.scratch.Config("rollout:\n  lease: 3s\n  snapshots: always\n"))
+		b.reopen()
+		b.addTenant("alpha")
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
+		db, d, err := b.fleet.OpenTenant(b.ctx, "alpha")
+		require.NoError(t, err)
+		_, err = db.DB.ExecContext(b.ctx, "INSERT INTO pupils (id, name, note) VALUES (1, 'Asha', 'prefect'), (2, 'Ravi', NULL), (3, 'Zoë', 'ünïcode')")
+		require.NoError(t, err)
+		before, err := snapshot.Checksums(b.ctx, d, db)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+
+		m := b.fleet.Rollouts(rollout.Options{})
+		r, _, err := m.Start(b.ctx, rollout.StartRequest{Release: "v1.1.0"})
+		require.NoError(t, err)
+		out, err := m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+
+		// Writes after the snapshot are discarded by a restore.
+		db, _, err = b.fleet.OpenTenant(b.ctx, "alpha")
+		require.NoError(t, err)
+		_, err = db.DB.ExecContext(b.ctx, "INSERT INTO pupils (id, name) VALUES (4, 'Late')")
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+
+		code, output := runCLI(t, "--config", b.scratch.ConfigPath, "rollback", "--to", "v1.0.0", "--tenant", "alpha")
+		require.Equal(t, 0, code, output)
+		require.Contains(t, output, "tenant alpha: at v1.0.0 (snapshot herd_snap_")
+
+		db, d, err = b.fleet.OpenTenant(b.ctx, "alpha")
+		require.NoError(t, err)
+		after, err := snapshot.Checksums(b.ctx, d, db)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		require.Equal(t, before, after)
+		b.agree(control.TenantRef("alpha"), "1.0.0")
+
+		// Back at v1.1.0, a tenant with no snapshot at the target is refused.
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.1.0"))
+		b.addTenant("beta")
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("beta"), "1.1.0"))
+		code, output = runCLI(t, "--config", b.scratch.ConfigPath, "rollback", "--to", "v1.0.0", "--tenant", "beta")
+		require.Equal(t, 2, code, output)
+		require.Contains(t, output, "no down migration")
+		require.Contains(t, output, "no snapshot at v1.0.0")
+	})
+}
