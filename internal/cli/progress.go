@@ -21,7 +21,8 @@ import (
 type renderer struct {
 	mu      sync.Mutex
 	w       io.Writer
-	mode    string // "json", "bars" or "lines"
+	mode    string   // "json", "bars" or "lines"
+	tty     *os.File // the terminal the bars draw on
 	bars    *mpb.Progress
 	overall *mpb.Bar
 	waves   map[string]*mpb.Bar
@@ -29,22 +30,25 @@ type renderer struct {
 
 func (a *app) newRenderer(asJSON bool) *renderer {
 	r := &renderer{w: a.out, mode: "lines", waves: map[string]*mpb.Bar{}}
-	switch {
-	case asJSON:
+	if asJSON {
 		r.mode = "json"
-	case isTerminal(a.env.Stdout):
-		r.mode = "bars"
+	} else if tty := terminal(a.env.Stdout); tty != nil {
+		// mpb draws only on a terminal it can see; bars show codes and
+		// counts, never a DSN, so they bypass the redactor.
+		r.mode, r.tty = "bars", tty
 	}
 	return r
 }
 
-// isTerminal reports whether w is a terminal (through the redactor).
-func isTerminal(w io.Writer) bool {
+// terminal returns the terminal behind w (through the redactor), or nil.
+func terminal(w io.Writer) *os.File {
 	if rw, ok := w.(redactingWriter); ok {
 		w = rw.w
 	}
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return f
+	}
+	return nil
 }
 
 // begin sets up the bars for a rollout's items; plain and JSON output
@@ -55,7 +59,7 @@ func (r *renderer) begin(ro control.Rollout, items []control.Item) {
 	if r.mode != "bars" || r.bars != nil {
 		return
 	}
-	r.bars = mpb.New(mpb.WithOutput(r.w), mpb.WithWidth(40))
+	r.bars = mpb.New(mpb.WithOutput(r.tty), mpb.WithWidth(40))
 	perWave := map[string]int{}
 	var order []string
 	done := map[string]int{}
