@@ -149,6 +149,7 @@ func TestDataMigrationIsAtomicEverywhere(t *testing.T) {
 		b := setup(t, e, src)
 		b.addTenant("alpha")
 		alpha := control.TenantRef("alpha")
+		require.NoError(t, b.fleet.Migrate(b.ctx, alpha, "1.0.0"))
 		err := b.fleet.Migrate(b.ctx, alpha, "1.1.0")
 		var failed *execute.MigrationError
 		require.ErrorAs(t, err, &failed)
@@ -157,5 +158,30 @@ func TestDataMigrationIsAtomicEverywhere(t *testing.T) {
 		entries, err := b.fleet.Ledger(b.ctx, alpha)
 		require.NoError(t, err)
 		require.Len(t, entries, 1, "no dirty record: nothing to repair")
+	})
+}
+
+// Where every step of a path can run in a transaction, the path commits as
+// one: a failure in its last migration leaves the tenant where it started.
+func TestPathCommitsWhole(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		if e.Name == "mysql" {
+			t.Skip("MySQL commits DDL implicitly: each migration commits on its own there")
+		}
+		b := setup(t, e, brokenThird())
+		b.addTenant("alpha")
+		alpha := control.TenantRef("alpha")
+		err := b.fleet.Migrate(b.ctx, alpha, "1.1.0")
+		require.ErrorContains(t, err, "the path was rolled back whole")
+		entries, err := b.fleet.Ledger(b.ctx, alpha)
+		require.NoError(t, err)
+		require.Empty(t, entries)
+		require.False(t, b.tableExists("alpha", "base"))
+		history, err := b.fleet.Control().History(b.ctx, alpha)
+		require.NoError(t, err)
+		require.Len(t, history, 1)
+		require.Equal(t, "v1.1.0/002_broken", history[0].Migration)
+		require.Equal(t, control.HistoryFailed, history[0].Status)
 	})
 }

@@ -144,47 +144,121 @@ type Result struct {
 	Err error
 }
 
-// Apply runs the plan's steps in order, recording each to rec. It stops at
-// the first failure and returns it as a *MigrationError.
+// Apply runs the plan's steps in order, recording each to rec, and stops
+// at the first failure, which it returns as a *MigrationError. Where every
+// step can run in a transaction, the whole path commits as one: a failure
+// anywhere leaves the database where the plan found it. Otherwise each
+// step commits on its own (or follows the dirty protocol).
 func (s *Session) Apply(ctx context.Context, p *plan.Plan, rec Recorder) error {
-	for _, step := range p.Steps {
-		m := step.Migration
+	steps := make([]prepared, len(p.Steps))
+	whole := true
+	for i, step := range p.Steps {
+		steps[i] = s.prepareStep(step)
+		whole = whole && steps[i].err == nil && steps[i].transactional
+	}
+	if whole && len(steps) > 1 {
+		return s.applyPath(ctx, steps, rec)
+	}
+	for _, st := range steps {
 		start := s.e.now()
-		s.e.observe(Event{Kind: MigrationStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction})
-		err := s.step(ctx, step)
-		res := Result{Migration: m, Direction: step.Direction, Checksum: m.Checksum(s.e.dialect.Name()),
-			Started: start, Duration: s.e.now().Sub(start), Err: err}
-		s.e.observe(Event{Kind: finished(err), Database: s.db.Name, Migration: m.ID(), Direction: step.Direction,
-			Duration: res.Duration, Err: err})
-		if rerr := rec.Record(context.WithoutCancel(ctx), res); rerr != nil {
-			return errors.Join(err, fmt.Errorf("record %s in the control database: %w", m.ID(), rerr))
+		s.started(st.step)
+		err := st.err
+		if err == nil {
+			err = s.step(ctx, st)
 		}
-		if err != nil {
+		if err := s.finish(ctx, rec, st.step, start, err); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Session) step(ctx context.Context, step plan.Step) error {
+// prepared is a step with its statements and how it runs.
+type prepared struct {
+	step          plan.Step
+	actions       []action
+	transactional bool
+	err           error
+}
+
+// prepareStep reads a step's statements. A migration runs in a transaction
+// unless it asks not to, or the engine would commit its DDL implicitly
+// part-way (MySQL); data-only and Go migrations run in one on every engine.
+func (s *Session) prepareStep(step plan.Step) prepared {
 	m := step.Migration
 	actions, err := s.actions(m, step.Direction)
 	if err != nil {
-		return err
+		return prepared{step: step, err: s.fail(step, action{}, err)}
 	}
-	// A migration runs in a transaction unless it asks not to, or the
-	// engine would commit its DDL implicitly part-way (MySQL). Data-only
-	// migrations and Go migrations run in one on every engine.
-	if !m.NoTransaction && (dialect.HasTransactionalDDL(s.e.dialect) || m.Go != nil || onlyDML(actions)) {
-		return s.inTransaction(ctx, step, actions)
+	tx := !m.NoTransaction && (dialect.HasTransactionalDDL(s.e.dialect) || m.Go != nil || onlyDML(actions))
+	return prepared{step: step, actions: actions, transactional: tx}
+}
+
+func (s *Session) started(step plan.Step) {
+	s.e.observe(Event{Kind: MigrationStarted, Database: s.db.Name, Migration: step.Migration.ID(), Direction: step.Direction})
+}
+
+// finish reports a step's outcome to the observer and the recorder, and
+// returns the step's error, or the recorder's.
+func (s *Session) finish(ctx context.Context, rec Recorder, step plan.Step, start time.Time, err error) error {
+	m := step.Migration
+	res := Result{Migration: m, Direction: step.Direction, Checksum: m.Checksum(s.e.dialect.Name()),
+		Started: start, Duration: s.e.now().Sub(start), Err: err}
+	s.e.observe(Event{Kind: finished(err), Database: s.db.Name, Migration: m.ID(), Direction: step.Direction,
+		Duration: res.Duration, Err: err})
+	if rerr := rec.Record(context.WithoutCancel(ctx), res); rerr != nil {
+		return errors.Join(err, fmt.Errorf("record %s in the control database: %w", m.ID(), rerr))
 	}
-	entry := s.entry(m, step.Direction, len(actions))
-	if step.Direction == plan.Up {
+	return err
+}
+
+func (s *Session) step(ctx context.Context, st prepared) error {
+	if st.transactional {
+		return s.inTransaction(ctx, st.step, st.actions)
+	}
+	entry := s.entry(st.step.Migration, st.step.Direction, len(st.actions))
+	if st.step.Direction == plan.Up {
 		if err := s.ledger.insert(ctx, s.conn, entry); err != nil {
 			return err
 		}
 	}
-	return s.outsideTransaction(ctx, step, entry, actions, 1)
+	return s.outsideTransaction(ctx, st.step, entry, st.actions, 1)
+}
+
+// applyPath runs every step in one transaction and reports them once it
+// committed; a failure rolls the whole path back and is reported on the
+// step that failed.
+func (s *Session) applyPath(ctx context.Context, steps []prepared, rec Recorder) error {
+	tx, err := s.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return s.finish(ctx, rec, steps[0].step, s.e.now(), s.fail(steps[0].step, action{}, fmt.Errorf("begin: %w", err)))
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	starts := make([]time.Time, len(steps))
+	durations := make([]time.Duration, len(steps))
+	for i, st := range steps {
+		starts[i] = s.e.now()
+		s.started(st.step)
+		if err := s.stepInTx(ctx, tx, st.step, st.actions); err != nil {
+			tx.Rollback() //nolint:errcheck // the step's error is the one to report
+			return s.finish(ctx, rec, st.step, starts[i], fmt.Errorf("%w (the path was rolled back whole)", err))
+		}
+		durations[i] = s.e.now().Sub(starts[i])
+	}
+	if err := tx.Commit(); err != nil {
+		last := steps[len(steps)-1].step
+		return s.finish(ctx, rec, last, starts[len(steps)-1], s.fail(last, action{}, fmt.Errorf("commit: %w", err)))
+	}
+	for i, st := range steps {
+		m := st.step.Migration
+		res := Result{Migration: m, Direction: st.step.Direction, Checksum: m.Checksum(s.e.dialect.Name()),
+			Started: starts[i], Duration: durations[i]}
+		s.e.observe(Event{Kind: MigrationFinished, Database: s.db.Name, Migration: m.ID(), Direction: st.step.Direction, Duration: res.Duration})
+		if err := rec.Record(context.WithoutCancel(ctx), res); err != nil {
+			return fmt.Errorf("record %s in the control database: %w", m.ID(), err)
+		}
+	}
+	return nil
 }
 
 // entry is the ledger row for m at the start of a step.
@@ -196,19 +270,32 @@ func (s *Session) entry(m *source.Migration, dir plan.Direction, total int) Entr
 // inTransaction runs a step, its validation and its ledger write in one
 // transaction: a failure anywhere leaves the database as it was.
 func (s *Session) inTransaction(ctx context.Context, step plan.Step, actions []action) error {
-	m := step.Migration
-	start := s.e.now()
 	tx, err := s.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(step, action{}, fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := s.stepInTx(ctx, tx, step, actions); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail(step, action{}, fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// stepInTx runs a step's statements, its validation and its ledger write
+// in tx.
+func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, actions []action) error {
+	m := step.Migration
+	start := s.e.now()
 	for _, a := range actions {
 		s.e.observe(Event{Kind: StatementStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction, Statement: a.n})
 		if err := s.run(ctx, a, tx); err != nil {
 			return s.fail(step, a, err)
 		}
 	}
+	var err error
 	if step.Direction == plan.Up {
 		if err := s.validate(ctx, tx, m); err != nil {
 			return s.fail(step, action{}, err)
@@ -222,9 +309,6 @@ func (s *Session) inTransaction(ctx context.Context, step plan.Step, actions []a
 	}
 	if err != nil {
 		return s.fail(step, action{}, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return s.fail(step, action{}, fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }
