@@ -11,8 +11,8 @@ import (
 // Config is a loaded and validated herd.yaml. Relative paths in it are
 // already resolved against the file's folder and ${VAR} references in DSNs
 // and webhooks are already expanded, so a Config holds secrets: show its
-// DSNs only through RedactDSN, and webhook URLs through RedactURL. A Config is not modified by its methods and is safe for
-// concurrent use.
+// DSNs only through RedactDSN, and webhook URLs through RedactURL. A
+// Config is not modified by its methods and is safe for concurrent use.
 type Config struct {
 	// Path is the file the configuration was read from, as given to Load
 	// or Parse; "" when Parse was given no path.
@@ -48,6 +48,11 @@ type Config struct {
 	// Webhooks are the receivers of herd's events, in file order. They
 	// hold signing secrets.
 	Webhooks []Webhook
+	// Flags are the declared feature flags, sorted by name.
+	Flags []Flag
+	// Environments are the declared environments, in file order; none
+	// means the top-level Control serves every command.
+	Environments []Environment
 }
 
 // Server is one named connection target that holds tenant databases.

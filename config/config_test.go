@@ -243,6 +243,8 @@ func TestTemplate(t *testing.T) {
 	require.Empty(t, cfg.Probes)
 	require.Empty(t, cfg.Windows)
 	require.Empty(t, cfg.Webhooks)
+	require.Empty(t, cfg.Flags)
+	require.Empty(t, cfg.Environments)
 	s, err := cfg.Server("")
 	require.NoError(t, err)
 	require.Equal(t, "database", s.Tenancy)
@@ -331,7 +333,9 @@ func FuzzParse(f *testing.F) {
 		"rollout: {concurrency: 8, failure_budget: 10%, waves: [{name: a, tenants: [x]}, {name: b, percent: 25}, {name: c}]}",
 		"health_probes: {sql: [{name: up, query: SELECT true}], http: 'http://h/{code}'}",
 		"maintenance_windows: {default: {days: [sun], hours: '22:00-02:00', time_zone: Europe/London}}",
-		"webhooks: [{url: 'https://h/x', secret: '${PW}', events: [tenant.done]}]")...))
+		"webhooks: [{url: 'https://h/x', secret: '${PW}', events: [tenant.done]}]",
+		"flags: {fees: {required_version: 2.0.0, enabled_for: [premium], beta_tenants: [demo], rollout_percentage: 25}}",
+		"environments: {dev: {control: 'sqlite:./d.db'}, prod: {control: 'postgres://u:${PW}@h/db', after: dev}}")...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const secret = "s3cr3t-sentinel"
 		cfg, err := config.ParseEnv(data, "herd.yaml", map[string]string{"PW": secret})

@@ -1,7 +1,8 @@
 // Package config loads and validates herd.yaml, the file that tells herd
 // where its control database and tenant servers are, how tenant databases
-// are named, where migrations live, which releases exist, and how rollouts
-// pace, probe, schedule and report their work.
+// are named, where migrations live, which releases exist, how rollouts
+// pace, probe, schedule and report their work, which feature flags exist,
+// and which environments (each with its own control database) there are.
 //
 // # The file
 //
@@ -50,12 +51,23 @@
 //	  - url: "https://ops.example.com/herd"
 //	    secret: ${HERD_WEBHOOK_SECRET}
 //	    events: [rollout.started, tenant.failed, rollout.halted]   # default: every event
+//	flags:                     # names: a-z, 0-9, _, . and -
+//	  enhanced_fee_system:
+//	    required_version: 2.0.0               # required: tenant schema version, semver
+//	    enabled_for: [premium, enterprise]    # tiers; default: every tier
+//	    beta_tenants: [demo_trust, test_trust]
+//	    rollout_percentage: 25                # a whole number, 0 (default) to 100
+//	    description: Late fees and instalments
+//	environments:              # optional; without --env the top-level control serves
+//	  development: {control: "sqlite:./dev/control.db", allow_experimental: true}
+//	  staging: {control: "postgres://herd:${PGPASSWORD}@db:5432/herd_staging", after: development}
+//	  production: {control: "postgres://herd:${PGPASSWORD}@db:5432/herd_prod", after: staging}
 //
-// DSNs start with sqlite:, postgres:// or mysql://. ${NAME} in a DSN is
-// replaced by the environment variable NAME; an unset variable is an error.
-// So are webhook URLs and secrets.
-// A relative sqlite: path and the migrations folder are resolved against
-// the folder of the file.
+// DSNs, the top-level control and each environment's alike, start with
+// sqlite:, postgres:// or mysql://. ${NAME} in a DSN is replaced by the
+// environment variable NAME; an unset variable is an error. So are webhook
+// URLs and secrets. A relative sqlite: path and the migrations folder are
+// resolved against the folder of the file.
 //
 // # Errors
 //

@@ -91,7 +91,8 @@ func (p *parser) decode(data []byte) (*yaml.Node, bool) {
 func (p *parser) config(root *yaml.Node, cfg *Config) {
 	top := p.fields(root, "", "control", "servers", "default_server", "tenant_database",
 		"migrations", "allow_experimental", "releases",
-		"rollout", "health_probes", "maintenance_windows", "webhooks")
+		"rollout", "health_probes", "maintenance_windows", "webhooks",
+		"flags", "environments")
 
 	if e, ok := top["control"]; !ok {
 		p.add(0, "control is required: the DSN of the control database, as in sqlite:./herd-data/control.db")
@@ -146,6 +147,12 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	}
 	if e, ok := top["webhooks"]; ok {
 		cfg.Webhooks = p.webhooks(e.val)
+	}
+	if e, ok := top["flags"]; ok {
+		cfg.Flags = p.flags(e.val)
+	}
+	if e, ok := top["environments"]; ok {
+		cfg.Environments = p.environments(e.val)
 	}
 }
 

@@ -4,9 +4,9 @@ package config
 // works as is on SQLite, with the control database and the tenant folder
 // under ./herd-data beside the file and migrations in ./migrations; its
 // comments explain every key and show, commented out, a PostgreSQL server,
-// a schema-per-tenant server, a MySQL server, a release, and the rollout,
+// a schema-per-tenant server, a MySQL server, a release, the rollout,
 // health_probes, maintenance_windows and webhooks sections (their settings
-// at their defaults).
+// at their defaults), and the flags and environments sections.
 func Template() string {
 	return templateYAML
 }
@@ -119,4 +119,41 @@ releases:
 #   - url: "https://ops.example.com/herd"
 #     secret: ${HERD_WEBHOOK_SECRET}
 #     events: [rollout.started, tenant.failed, tenant.rolled_back, rollout.halted, rollout.completed]
+
+# Feature flags tell your application which tenants may use a feature, by
+# name (a-z, 0-9, _, . and -). For a tenant they are decided in this order:
+# its schema version must be at least required_version (2.1.0-dev is below
+# 2.1.0), or the flag is off; a per-tenant override, if one is set, turns
+# it on or off; its tier must be in enabled_for (default: every tier); the
+# beta_tenants are on; of the rest, rollout_percentage (a whole number from
+# 0, the default, to 100) are on, picked by a stable hash of the flag and
+# tenant names (Unleash's gradual rollout), so raising 25 to 50 keeps the
+# first 25% on.
+# flags:
+#   enhanced_fee_system:
+#     required_version: 2.0.0
+#     enabled_for: [premium, enterprise]
+#     beta_tenants: [demo_trust, test_trust]
+#     rollout_percentage: 25
+#     description: Late fees and instalments
+#   advanced_reporting:
+#     required_version: 2.1.0
+#     enabled_for: [enterprise]
+
+# Environments, by name (a-z, 0-9, _ and -): each has its own control
+# database, which herd uses when given --env NAME; without --env, the
+# control above serves. allow_experimental is the environment's own
+# (default false; the top-level setting does not carry over). after names
+# the environment a release must have completed in first.
+# environments:
+#   development:
+#     control: sqlite:./herd-data/development.db
+#     allow_experimental: true
+#   staging:
+#     control: postgres://herd:${PGPASSWORD}@127.0.0.1:5432/herd_staging
+#     after: development
+#   production:
+#     control: postgres://herd:${PGPASSWORD}@127.0.0.1:5432/herd_prod
+#     allow_experimental: false
+#     after: staging
 `
