@@ -110,20 +110,30 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	if err := f.control.Begin(ctx, tg.ref, from, control.Version(to)); err != nil {
 		return err
 	}
-	runErr := s.Apply(ctx, p, f.control.Recorder(tg.ref))
-	detail := fmt.Sprintf("%s -> v%s, %d %s steps", versionLabel(from), to, len(p.Steps), p.Direction())
-	if runErr != nil {
-		detail += ": " + runErr.Error()
-	}
-	if err := f.control.Audit(context.WithoutCancel(ctx), f.opts.Actor, "migrate", tg.ref.String(), detail); err != nil {
-		runErr = errors.Join(runErr, err)
-	}
+	var results buffer
+	runErr := s.Apply(ctx, p, &results)
 	after, err := s.Ledger(context.WithoutCancel(ctx))
 	if err != nil {
 		return errors.Join(runErr, err)
 	}
 	current := control.Version(plan.Current(migrations, execute.Applied(after)))
-	return errors.Join(runErr, f.control.End(context.WithoutCancel(ctx), tg.ref, current, runErr))
+	detail := fmt.Sprintf("%s -> v%s, %d %s steps", versionLabel(from), to, len(p.Steps), p.Direction())
+	if runErr != nil {
+		detail += ": " + runErr.Error()
+	}
+	// One control-database commit for the history, the version and the audit.
+	return errors.Join(runErr, f.control.Finish(context.WithoutCancel(ctx), tg.ref, current, runErr, results, f.opts.Actor, detail))
+}
+
+// buffer collects a run's step results, for one control-database commit.
+// A process killed before that commit loses them; the next run
+// reconciles the history from the tenant's ledger.
+type buffer []execute.Result
+
+// Record appends r.
+func (b *buffer) Record(_ context.Context, r execute.Result) error {
+	*b = append(*b, r)
+	return nil
 }
 
 // MigrateAll migrates the system database, then every tenant with at most

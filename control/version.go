@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/herdhq/herd/execute"
@@ -66,13 +67,33 @@ func (s *Store) Begin(ctx context.Context, ref Ref, current, target string) erro
 // End records where ref stands after a run: its current version, and
 // completed, or failed with err.
 func (s *Store) End(ctx context.Context, ref Ref, current string, err error) error {
+	set, args := s.endSet(current, err)
+	return s.upsert(ctx, ref, set, args)
+}
+
+func (s *Store) endSet(current string, err error) (string, []any) {
 	status, msg := StatusCompleted, any(nil)
 	if err != nil {
 		status, msg = StatusFailed, err.Error()
 	}
 	now := s.now().UTC()
-	return s.upsert(ctx, ref, `current_version = ?, migration_status = ?, migration_completed_at = ?, migration_error = ?, updated_at = ?`,
-		[]any{current, status, now, msg, now})
+	return `current_version = ?, migration_status = ?, migration_completed_at = ?, migration_error = ?, updated_at = ?`,
+		[]any{current, status, now, msg, now}
+}
+
+// Finish records the end of a run in one transaction: the history rows of
+// its steps, where ref now stands (as End), and an audit entry.
+func (s *Store) Finish(ctx context.Context, ref Ref, current string, runErr error, results []execute.Result, actor, detail string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertHistory(ctx, tx, ref, results); err != nil {
+			return err
+		}
+		set, args := s.endSet(current, runErr)
+		if err := s.upsertTx(ctx, tx, ref, set, args); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "migrate", ref.String(), detail)
+	})
 }
 
 // Sync records ref's current version as found in its ledger when a run
@@ -88,29 +109,31 @@ func (s *Store) Sync(ctx context.Context, ref Ref, current string) error {
 // missing. Callers hold the database's migration lock, so one writer at a
 // time touches a row.
 func (s *Store) upsert(ctx context.Context, ref Ref, set string, args []any) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?`),
-			string(ref.Type), ref.Identifier).Scan(&n)
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.upsertTx(ctx, tx, ref, set, args) })
+}
+
+func (s *Store) upsertTx(ctx context.Context, tx *sql.Tx, ref Ref, set string, args []any) error {
+	var n int
+	err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?`),
+		string(ref.Type), ref.Identifier).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("control: version of %s: %w", ref, err)
+	}
+	if n == 0 {
+		now := s.now().UTC()
+		_, err = tx.ExecContext(ctx, s.bind(`INSERT INTO database_schema_versions
+			(database_type, database_identifier, current_version, migration_status, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?)`),
+			string(ref.Type), ref.Identifier, StatusPending, now, now)
 		if err != nil {
 			return fmt.Errorf("control: version of %s: %w", ref, err)
 		}
-		if n == 0 {
-			now := s.now().UTC()
-			_, err = tx.ExecContext(ctx, s.bind(`INSERT INTO database_schema_versions
-				(database_type, database_identifier, current_version, migration_status, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?)`),
-				string(ref.Type), ref.Identifier, StatusPending, now, now)
-			if err != nil {
-				return fmt.Errorf("control: version of %s: %w", ref, err)
-			}
-		}
-		_, err = tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET `+set+` WHERE database_type = ? AND database_identifier = ?`),
-			append(args, string(ref.Type), ref.Identifier)...)
-		if err != nil {
-			return fmt.Errorf("control: version of %s: %w", ref, err)
-		}
-		return nil
-	})
+	}
+	_, err = tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET `+set+` WHERE database_type = ? AND database_identifier = ?`),
+		append(args, string(ref.Type), ref.Identifier)...)
+	if err != nil {
+		return fmt.Errorf("control: version of %s: %w", ref, err)
+	}
+	return nil
 }
 
 const versionColumns = `database_type, database_identifier, current_version, target_version, migration_status,
@@ -190,21 +213,39 @@ type recorder struct {
 }
 
 func (r recorder) Record(ctx context.Context, res execute.Result) error {
-	status, msg := HistorySuccess, any(nil)
-	switch {
-	case res.Err != nil:
-		status, msg = HistoryFailed, res.Err.Error()
-	case res.Direction == plan.Down:
-		status = HistoryRolledBack
+	return r.s.insertHistory(ctx, r.s.db.DB, r.ref, []execute.Result{res})
+}
+
+// execer runs a statement: the pool or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insertHistory writes one history row per result, in one statement.
+func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, results []execute.Result) error {
+	if len(results) == 0 {
+		return nil
 	}
-	m := res.Migration
-	_, err := r.s.db.DB.ExecContext(ctx, r.s.bind(`INSERT INTO database_migration_history
+	rows := make([]string, len(results))
+	args := make([]any, 0, 11*len(results))
+	for i, res := range results {
+		status, msg := HistorySuccess, any(nil)
+		switch {
+		case res.Err != nil:
+			status, msg = HistoryFailed, res.Err.Error()
+		case res.Direction == plan.Down:
+			status = HistoryRolledBack
+		}
+		m := res.Migration
+		rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		args = append(args, string(ref.Type), ref.Identifier, m.ID(), m.Version.String(), string(m.Kind), string(res.Direction),
+			res.Started.UTC(), res.Duration.Milliseconds(), status, msg, res.Checksum)
+	}
+	_, err := q.ExecContext(ctx, s.bind(`INSERT INTO database_migration_history
 		(database_type, database_identifier, migration_name, migration_version, migration_type, direction,
-		 executed_at, execution_time_ms, status, error_message, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		string(r.ref.Type), r.ref.Identifier, m.ID(), m.Version.String(), string(m.Kind), string(res.Direction),
-		res.Started.UTC(), res.Duration.Milliseconds(), status, msg, res.Checksum)
+		 executed_at, execution_time_ms, status, error_message, checksum) VALUES `+strings.Join(rows, ", ")), args...)
 	if err != nil {
-		return fmt.Errorf("control: history of %s: %w", r.ref, err)
+		return fmt.Errorf("control: history of %s: %w", ref, err)
 	}
 	return nil
 }
@@ -237,14 +278,17 @@ func (s *Store) History(ctx context.Context, ref Ref) ([]HistoryEntry, error) {
 
 // Audit appends one entry to the audit log.
 func (s *Store) Audit(ctx context.Context, actor, action, subject, detail string) error {
-	_, err := s.db.DB.ExecContext(ctx, s.bind(`INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`),
+	return s.audit(ctx, s.db.DB, actor, action, subject, detail)
+}
+
+func (s *Store) audit(ctx context.Context, q execer, actor, action, subject, detail string) error {
+	_, err := q.ExecContext(ctx, s.bind(`INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`),
 		s.now().UTC(), actor, action, subject, detail)
 	if err != nil {
 		return fmt.Errorf("control: audit %s %s: %w", action, subject, err)
 	}
 	return nil
 }
-
 // MarkTargets sets the target version of the given tenants and marks them
 // pending, creating their version rows where missing, in one transaction.
 func (s *Store) MarkTargets(ctx context.Context, codes []string, target string) error {
