@@ -9,8 +9,10 @@ package control
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -31,6 +33,11 @@ type Store struct {
 	dialect dialect.Dialect
 	db      *dialect.Database
 	now     func() time.Time
+	// serial is set for engines that take one writer at a time (SQLite):
+	// herd queues its own writes on mu rather than let the engine's busy
+	// handler back off and sleep.
+	serial bool
+	mu     sync.Mutex
 }
 
 // Open brings the control schema in db up to date and returns a Store on
@@ -43,7 +50,30 @@ func Open(ctx context.Context, d dialect.Dialect, db *dialect.Database, now func
 	if err := migrateSchema(ctx, d, db, now); err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
-	return &Store{dialect: d, db: db, now: now}, nil
+	_, serial := d.(dialect.SingleWriter)
+	return &Store{dialect: d, db: db, now: now, serial: serial}, nil
+}
+
+// exec runs one write statement outside a transaction.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.writer().ExecContext(ctx, query, args...)
+}
+
+// writer returns what single writes go through: the pool, queued behind
+// the other writes of this process where the engine takes one writer.
+func (s *Store) writer() execer {
+	if !s.serial {
+		return s.db.DB
+	}
+	return serialExec{s}
+}
+
+type serialExec struct{ s *Store }
+
+func (e serialExec) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	e.s.mu.Lock()
+	defer e.s.mu.Unlock()
+	return e.s.db.DB.ExecContext(ctx, query, args...)
 }
 
 func migrateSchema(ctx context.Context, d dialect.Dialect, db *dialect.Database, now func() time.Time) error {

@@ -202,7 +202,7 @@ func (s *Store) SetRolloutStatus(ctx context.Context, id int64, from []string, t
 		marks[i] = "?"
 		args = append(args, f)
 	}
-	res, err := s.db.DB.ExecContext(ctx, s.bind(`UPDATE herd_rollouts SET status = ?, reason = ?, updated_at = ?, finished_at = ?
+	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollouts SET status = ?, reason = ?, updated_at = ?, finished_at = ?
 		WHERE id = ? AND status IN (`+strings.Join(marks, ", ")+`)`), args...)
 	if err != nil {
 		return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
@@ -266,7 +266,7 @@ type Lease struct {
 // has expired. ok is false when another runner got it first.
 func (s *Store) Claim(ctx context.Context, rollout int64, tenant, owner string, d time.Duration) (l Lease, ok bool, err error) {
 	now := s.now().UTC()
-	res, err := s.db.DB.ExecContext(ctx, s.bind(`UPDATE herd_rollout_tenants
+	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants
 		SET state = ?, lease_owner = ?, lease_token = lease_token + 1, lease_expires_ms = `+s.dialect.NowMillisSQL()+` + ?,
 		    attempts = attempts + 1, started_at = ?, error = NULL
 		WHERE rollout_id = ? AND tenant = ? AND (state = ? OR (state = ? AND lease_expires_ms < `+s.dialect.NowMillisSQL()+`))`),
@@ -306,7 +306,7 @@ func (s *Store) Release(ctx context.Context, l Lease, state string, duration tim
 
 func (s *Store) fenced(ctx context.Context, l Lease, set string, args ...any) (bool, error) {
 	args = append(args, l.Rollout, l.Tenant, l.Owner, l.Token, ItemRunning)
-	res, err := s.db.DB.ExecContext(ctx, s.bind(`UPDATE herd_rollout_tenants SET `+set+`
+	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants SET `+set+`
 		WHERE rollout_id = ? AND tenant = ? AND lease_owner = ? AND lease_token = ? AND state = ?`), args...)
 	if err != nil {
 		return false, fmt.Errorf("control: tenant %q of rollout %d: %w", l.Tenant, l.Rollout, err)
@@ -324,7 +324,7 @@ func (s *Store) ResetItems(ctx context.Context, id int64, states ...string) (int
 		marks[i] = "?"
 		args = append(args, st)
 	}
-	res, err := s.db.DB.ExecContext(ctx, s.bind(`UPDATE herd_rollout_tenants SET state = ?, lease_expires_ms = 0, lease_owner = NULL
+	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants SET state = ?, lease_expires_ms = 0, lease_owner = NULL
 		WHERE rollout_id = ? AND state IN (`+strings.Join(marks, ", ")+`)`), args...)
 	if err != nil {
 		return 0, fmt.Errorf("control: reset tenants of rollout %d: %w", id, err)

@@ -31,7 +31,7 @@ func (s *Store) AddSnapshot(ctx context.Context, sn Snapshot) error {
 	if sn.Rollout != 0 {
 		rollout = sn.Rollout
 	}
-	_, err := s.db.DB.ExecContext(ctx, s.bind(`INSERT INTO herd_snapshots
+	_, err := s.exec(ctx, s.bind(`INSERT INTO herd_snapshots
 		(tenant, server, database_name, snapshot_name, version, rollout_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
 		sn.Tenant, sn.Server, sn.Database, sn.Name, sn.Version, rollout, sn.CreatedAt.UTC())
 	if err != nil {
@@ -89,7 +89,7 @@ func (s *Store) MarkSnapshot(ctx context.Context, id int64, column string) error
 	if column != "restored_at" && column != "dropped_at" {
 		return fmt.Errorf("control: mark snapshot: unknown column %q", column)
 	}
-	_, err := s.db.DB.ExecContext(ctx, s.bind(`UPDATE herd_snapshots SET `+column+` = ? WHERE id = ?`), s.now().UTC(), id)
+	_, err := s.exec(ctx, s.bind(`UPDATE herd_snapshots SET `+column+` = ? WHERE id = ?`), s.now().UTC(), id)
 	if err != nil {
 		return fmt.Errorf("control: mark snapshot %d: %w", id, err)
 	}

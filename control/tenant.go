@@ -123,6 +123,10 @@ func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 }
 
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.serial {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
 	tx, err := s.db.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("control: begin: %w", err)

@@ -113,6 +113,8 @@ func (s *Store) upsert(ctx context.Context, ref Ref, set string, args []any) err
 }
 
 func (s *Store) upsertTx(ctx context.Context, tx *sql.Tx, ref Ref, set string, args []any) error {
+	// A plain read first, not an UPDATE that matches nothing: on MySQL that
+	// would take gap locks, and two tenants' first runs would deadlock.
 	var n int
 	err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?`),
 		string(ref.Type), ref.Identifier).Scan(&n)
@@ -213,7 +215,7 @@ type recorder struct {
 }
 
 func (r recorder) Record(ctx context.Context, res execute.Result) error {
-	return r.s.insertHistory(ctx, r.s.db.DB, r.ref, []execute.Result{res})
+	return r.s.insertHistory(ctx, r.s.writer(), r.ref, []execute.Result{res})
 }
 
 // execer runs a statement: the pool or a transaction.
@@ -278,7 +280,7 @@ func (s *Store) History(ctx context.Context, ref Ref) ([]HistoryEntry, error) {
 
 // Audit appends one entry to the audit log.
 func (s *Store) Audit(ctx context.Context, actor, action, subject, detail string) error {
-	return s.audit(ctx, s.db.DB, actor, action, subject, detail)
+	return s.audit(ctx, s.writer(), actor, action, subject, detail)
 }
 
 func (s *Store) audit(ctx context.Context, q execer, actor, action, subject, detail string) error {
@@ -289,6 +291,7 @@ func (s *Store) audit(ctx context.Context, q execer, actor, action, subject, det
 	}
 	return nil
 }
+
 // MarkTargets sets the target version of the given tenants and marks them
 // pending, creating their version rows where missing, in one transaction.
 func (s *Store) MarkTargets(ctx context.Context, codes []string, target string) error {

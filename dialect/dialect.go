@@ -244,3 +244,11 @@ type QueryKiller interface {
 	// connection of db, and waits until the session runs nothing.
 	KillQuery(ctx context.Context, db *sql.DB, id int64) error
 }
+
+// SingleWriter is an optional marker of engines whose database takes one
+// writing transaction at a time (SQLite). herd then queues its own writes
+// to the control database in-process, instead of letting the engine's
+// busy handler back off and sleep.
+type SingleWriter interface {
+	SingleWriter()
+}

@@ -86,6 +86,12 @@ func Load(fsys fs.FS, opts *Options) (*Source, error) {
 	}
 	l.addGo(src)
 	for _, t := range []Target{System, Tenant} {
+		for _, m := range src.byTarget[t] {
+			m.checksums = map[string]string{}
+			for _, engine := range l.engines {
+				m.checksums[engine] = m.checksum(engine)
+			}
+		}
 		slices.SortFunc(src.byTarget[t], Compare)
 		l.checkOrder(src.byTarget[t])
 		l.checkDepends(src.byTarget[t])

@@ -95,6 +95,9 @@ type Migration struct {
 	up, down, validate map[string]Script
 	// file is the path of the plain (or first) up file, for problems.
 	file string
+	// checksums caches Checksum per engine; it is filled by Load and never
+	// written after, so a loaded Migration is safe for concurrent use.
+	checksums map[string]string
 }
 
 // ID is the migration's identifier: "v1.1.0/004_add_custom_field_values".
@@ -132,6 +135,13 @@ func (m *Migration) Reversible(engine string) bool {
 // Checksum is the hex SHA-256 of the normalised up script for engine (for
 // a Go migration, of its ID), as recorded in the ledgers.
 func (m *Migration) Checksum(engine string) string {
+	if sum, ok := m.checksums[engine]; ok {
+		return sum
+	}
+	return m.checksum(engine)
+}
+
+func (m *Migration) checksum(engine string) string {
 	if m.Go != nil {
 		return hash("go:" + m.ID())
 	}

@@ -99,6 +99,9 @@ func driverConfig(dsn *target.DSN) (*mysql.Config, error) {
 		return nil, errors.New("malformed dsn: the path must be one database name")
 	}
 	config.ParseTime = true
+	// RowsAffected counts matched rows, as on the other engines, so a
+	// conditional UPDATE that changes nothing still reports its match.
+	config.ClientFoundRows = true
 	config.MultiStatements = false
 	if config.Timeout == 0 {
 		config.Timeout = dialTimeout

@@ -15,7 +15,11 @@
 // # Connections
 //
 // Every pooled connection is set up by the DSN itself, so no connection
-// misses a setting: WAL journal, a busy timeout (10s), foreign keys on,
+// misses a setting: WAL journal with synchronous=NORMAL (a commit is
+// durable against a crash of the process; a power loss may roll the last
+// commits back, whole — a migration with its ledger row, and the control
+// database's fleet view is then reconciled from the ledgers), a busy
+// timeout (10s), foreign keys on,
 // write transactions that take the write lock when they begin
 // (_txlock=immediate), and times written in UTC in SQLite's own text format
 // (so they sort as text and read back as time.Time from columns declared

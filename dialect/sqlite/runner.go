@@ -36,3 +36,8 @@ func (d *Dialect) GuardRunner(db *dialect.Database) (func() error, error) {
 		return err
 	}, nil
 }
+
+var _ dialect.SingleWriter = (*Dialect)(nil)
+
+// SingleWriter marks SQLite as taking one writer at a time.
+func (d *Dialect) SingleWriter() {}

@@ -19,6 +19,7 @@ import (
 // connParams configure every connection herd opens; see the package doc.
 const connParams = "_pragma=busy_timeout(10000)" +
 	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(NORMAL)" +
 	"&_pragma=foreign_keys(1)" +
 	"&_txlock=immediate" +
 	"&_time_format=sqlite" +
