@@ -1,0 +1,254 @@
+// Package bench measures what herd's durability and bookkeeping cost. It
+// migrates a scratch fleet of School ERP tenants (examples/school-erp) from
+// empty to the latest release with herd, and applies the same SQL to a
+// second fleet of the same size, with the same concurrency, through a
+// minimal loop with no bookkeeping: the floor. It reports tenants per
+// second for both and the ratio of herd's wall time to the floor's.
+//
+// # What is timed
+//
+// Before either side is timed, every tenant database of both fleets is
+// created through the dialect's Server.Create, herd's tenants are
+// registered (herd.Fleet.AddTenant) and herd's system database is migrated
+// to the latest system version. The timed sections are then:
+//
+//   - herd: herd.Open on the prepared configuration (not timed), then
+//     Fleet.MigrateAll(ctx, "", concurrency), with herd's default
+//     durability and bookkeeping: the per-database lock, the ledger, the
+//     validate scripts, the control database's version rows, history and
+//     audit log. MigrateAll visits the system database first; it is
+//     already current, so that costs one lock, one ledger read and one
+//     version-row write, and is included.
+//   - floor: concurrency workers over the tenants; for each, open its pool
+//     (Server.Open), then for each release run that schema version's up
+//     statements (the engine's override file, else the plain one, cut by
+//     the dialect's Split, split before timing) in one transaction, and
+//     close the pool. No lock, no ledger, no validation, no control
+//     database. On MySQL the DDL commits implicitly, as it does under herd.
+//
+// Each run builds both fleets afresh and times the two sides one after the
+// other, alternating which goes first; the databases are dropped after
+// every run and again, whatever remains, when Run returns, even on error.
+//
+// # Memory
+//
+// With Options.Spawn each side runs in its own process, started for each
+// run, so the peak resident set size reported for a side is that process's
+// own (VmHWM): herd's figure is what `herd migrate --all` would use. Without
+// Spawn both sides run in this process and the peak is measured from a
+// reset high-water mark (Linux), after returning free heap to the system;
+// it then also counts what the process held before the side began.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os/exec"
+	"time"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/dialect/mysql"
+	"github.com/herdhq/herd/dialect/postgres"
+	"github.com/herdhq/herd/dialect/sqlite"
+	schoolerp "github.com/herdhq/herd/examples/school-erp"
+)
+
+// Side is one of the two timed sides.
+type Side string
+
+// The sides.
+const (
+	Herd  Side = "herd"
+	Floor Side = "floor"
+)
+
+// Options configure Run. Engine is required, and DSN for PostgreSQL and
+// MySQL; the rest have defaults.
+type Options struct {
+	// Engine is "sqlite", "postgres" or "mysql".
+	Engine string
+	// Tenants is the size of each fleet; default DefaultTenants(Engine).
+	Tenants int
+	// Runs is how many times both sides are timed; default 3. The figures
+	// are medians over the runs.
+	Runs int
+	// Concurrency is how many tenants each side migrates at once; default 8.
+	Concurrency int
+	// DSN is the PostgreSQL or MySQL server the scratch databases are
+	// created on, e.g. postgres://postgres@127.0.0.1:5432/postgres. Its
+	// host must be a loopback address. Unused for SQLite.
+	DSN string
+	// Dir is the folder SQLite fleets are built in; default a new
+	// temporary folder, removed at the end. Run removes only what it
+	// created inside a given Dir.
+	Dir string
+	// Dialects are the engines; default SQLite, PostgreSQL and MySQL.
+	Dialects []dialect.Dialect
+	// Spawn, when set, returns a command that runs ServeSide in a new
+	// process: Run then times each side of each run in its own process,
+	// handing it its job on stdin and reading the result from stdout (see
+	// the package doc, Memory). The command's stderr, when left nil, is
+	// captured and quoted in errors. Nil runs both sides in this process.
+	Spawn func(ctx context.Context) *exec.Cmd
+	// ProfileDir, when set, receives a CPU profile of each timed section:
+	// ENGINE-SIDE-runN.pprof.
+	ProfileDir string
+	// Logger receives progress; default discards.
+	Logger *slog.Logger
+}
+
+// DefaultTenants is the fleet size the issue asks for on engine: 1000 on
+// SQLite, 200 on PostgreSQL, 100 on MySQL/MariaDB (0 for an unknown one).
+func DefaultTenants(engine string) int {
+	switch engine {
+	case "sqlite":
+		return 1000
+	case "postgres":
+		return 200
+	case "mysql":
+		return 100
+	}
+	return 0
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	Engine      string `json:"engine"`
+	Tenants     int    `json:"tenants"`
+	Runs        int    `json:"runs"`
+	Concurrency int    `json:"concurrency"`
+	// Isolated says that each side ran in its own process (Options.Spawn).
+	Isolated bool       `json:"isolated"`
+	Herd     SideReport `json:"herd"`
+	Floor    SideReport `json:"floor"`
+	// RunRatios are herd's wall time over the floor's, run by run.
+	RunRatios []float64 `json:"run_ratios"`
+	// Ratio is the median of RunRatios: the headline figure.
+	Ratio float64 `json:"ratio"`
+	// RatioOfMedians is herd's median wall time over the floor's.
+	RatioOfMedians float64 `json:"ratio_of_medians"`
+}
+
+// SideReport is one side's figures over the runs.
+type SideReport struct {
+	Runs []SideRun `json:"runs"`
+	// Median is the median wall time of the runs.
+	Median time.Duration `json:"median_ns"`
+	// TenantsPerSecond is Tenants / Median.
+	TenantsPerSecond float64 `json:"tenants_per_second"`
+	// PeakRSS is the highest peak resident set size of the runs, in
+	// bytes; 0 where the platform does not tell.
+	PeakRSS int64 `json:"peak_rss_bytes"`
+	// CPU is the mean CPU time (user plus system) of the runs' timed
+	// sections, in this side's process only: a database server's own work
+	// is not in it.
+	CPU time.Duration `json:"cpu_ns"`
+	// WritesPerTenant is the mean of the runs' WriteCalls over Tenants.
+	WritesPerTenant float64 `json:"write_syscalls_per_tenant"`
+}
+
+// SideRun is one timed section.
+type SideRun struct {
+	Wall time.Duration `json:"wall_ns"`
+	CPU  time.Duration `json:"cpu_ns"`
+	// PeakRSS is the process's peak resident set size in bytes.
+	PeakRSS int64 `json:"peak_rss_bytes"`
+	// ReadCalls and WriteCalls are the read and write system calls the
+	// timed section made (Linux): socket writes are the client's round
+	// trips to a server, file writes SQLite's pages and WAL frames.
+	ReadCalls  int64 `json:"read_syscalls"`
+	WriteCalls int64 `json:"write_syscalls"`
+}
+
+// Run builds the fleets, times both sides Options.Runs times and returns
+// the figures. Invalid options are a *herd.InputError. It drops every
+// database it created before it returns, also on error and when ctx ends.
+// Runs on the same server are safe to run at once: every name is unique.
+func Run(ctx context.Context, opts Options) (Report, error) {
+	opts, d, err := opts.check()
+	if err != nil {
+		return Report{}, err
+	}
+	env, err := newEnvironment(ctx, opts, d)
+	if err != nil {
+		return Report{}, err
+	}
+	defer env.close()
+	rep := Report{Engine: opts.Engine, Tenants: opts.Tenants, Runs: opts.Runs, Concurrency: opts.Concurrency,
+		Isolated: opts.Spawn != nil}
+	for run := 1; run <= opts.Runs; run++ {
+		herdRun, floorRun, err := env.run(ctx, run)
+		if err != nil {
+			return rep, err
+		}
+		rep.Herd.Runs = append(rep.Herd.Runs, herdRun)
+		rep.Floor.Runs = append(rep.Floor.Runs, floorRun)
+		opts.Logger.Info("run done", "run", run, "of", opts.Runs,
+			"herd", herdRun.Wall.Round(time.Millisecond), "floor", floorRun.Wall.Round(time.Millisecond),
+			"ratio", fmt.Sprintf("%.3f", ratio(herdRun.Wall, floorRun.Wall)))
+	}
+	summarize(&rep)
+	return rep, nil
+}
+
+// check validates opts and fills in the defaults.
+func (opts Options) check() (Options, dialect.Dialect, error) {
+	bad := func(format string, args ...any) (Options, dialect.Dialect, error) {
+		return opts, nil, &herd.InputError{Err: fmt.Errorf("bench: "+format, args...)}
+	}
+	if opts.Tenants == 0 {
+		opts.Tenants = DefaultTenants(opts.Engine)
+	}
+	if opts.Runs == 0 {
+		opts.Runs = 3
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = 8
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(opts.Dialects) == 0 {
+		opts.Dialects = []dialect.Dialect{sqlite.New(), postgres.New(), mysql.New()}
+	}
+	var d dialect.Dialect
+	for _, cand := range opts.Dialects {
+		if cand.Name() == opts.Engine {
+			d = cand
+		}
+	}
+	switch {
+	case opts.Engine != "sqlite" && opts.Engine != "postgres" && opts.Engine != "mysql":
+		return bad("engine %q: want sqlite, postgres or mysql", opts.Engine)
+	case d == nil:
+		return bad("no dialect wired for engine %q", opts.Engine)
+	case opts.Tenants < 1:
+		return bad("tenants must be at least 1, not %d", opts.Tenants)
+	case opts.Runs < 1:
+		return bad("runs must be at least 1, not %d", opts.Runs)
+	case opts.Concurrency < 1:
+		return bad("concurrency must be at least 1, not %d", opts.Concurrency)
+	case opts.Engine == "sqlite" && opts.DSN != "":
+		return bad("a DSN is for postgres and mysql; SQLite fleets are built in a folder (Dir)")
+	case opts.Engine != "sqlite" && opts.DSN == "":
+		return bad("engine %s needs the DSN of a loopback server", opts.Engine)
+	}
+	if opts.Engine != "sqlite" {
+		if err := checkLoopback(opts.DSN); err != nil {
+			return opts, nil, &herd.InputError{Err: err}
+		}
+	}
+	return opts, d, nil
+}
+
+// migrations is the School ERP example's migrations folder.
+func migrations() fs.FS {
+	sub, err := fs.Sub(schoolerp.Files(), "migrations")
+	if err != nil {
+		panic(err) // the embedded folder is always there
+	}
+	return sub
+}

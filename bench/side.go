@@ -1,0 +1,214 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/source"
+)
+
+// job is one timed section, as a side's process receives it on stdin.
+type job struct {
+	Side        Side   `json:"side"`
+	Engine      string `json:"engine"`
+	Tenants     int    `json:"tenants"`
+	Concurrency int    `json:"concurrency"`
+	// Config and ConfigPath are the herd side's herd.yaml and the path it
+	// is parsed as read from.
+	Config     string `json:"config,omitempty"`
+	ConfigPath string `json:"config_path,omitempty"`
+	// ServerDSN and Databases are the floor's server and tenant databases.
+	ServerDSN string   `json:"server_dsn,omitempty"`
+	Databases []string `json:"databases,omitempty"`
+	// CPUProfile, when set, is the file the section's CPU profile goes to.
+	CPUProfile string `json:"cpu_profile,omitempty"`
+}
+
+// result is what a side's process writes to stdout.
+type result struct {
+	Run   SideRun `json:"run"`
+	Error string  `json:"error,omitempty"`
+}
+
+// ServeSide runs one timed section in this process: it reads the job Run
+// sends from r, times it and writes the result to w. It is the body of the
+// process Options.Spawn starts (herd's hidden `bench side` command), and
+// returns the section's error, which it also reports on w.
+func ServeSide(ctx context.Context, r io.Reader, w io.Writer, dialects []dialect.Dialect) error {
+	var j job
+	if err := json.NewDecoder(r).Decode(&j); err != nil {
+		return fmt.Errorf("bench: read the job: %w", err)
+	}
+	run, err := timeSide(ctx, j, dialects)
+	res := result{Run: run}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	if werr := json.NewEncoder(w).Encode(res); werr != nil {
+		return errors.Join(err, fmt.Errorf("bench: write the result: %w", werr))
+	}
+	return err
+}
+
+// time runs j in a new process when Options.Spawn is set, else here.
+func (e *environment) time(ctx context.Context, j job) (SideRun, error) {
+	if e.opts.Spawn == nil {
+		resetPeakRSS()
+		return timeSide(ctx, j, e.opts.Dialects)
+	}
+	in, err := json.Marshal(j)
+	if err != nil {
+		return SideRun{}, err
+	}
+	cmd := e.opts.Spawn(ctx)
+	var out, stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout = bytes.NewReader(in), &out
+	if cmd.Stderr == nil {
+		cmd.Stderr = &stderr
+	}
+	runErr := cmd.Run()
+	var res result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		return SideRun{}, errors.Join(runErr, fmt.Errorf("side process: no result (%v) %s", err, msg))
+	}
+	if res.Error != "" {
+		return SideRun{}, errors.New(res.Error)
+	}
+	if runErr != nil {
+		return SideRun{}, fmt.Errorf("side process: %w", runErr)
+	}
+	return res.Run, nil
+}
+
+// timeSide prepares j's side, then times its section.
+func timeSide(ctx context.Context, j job, dialects []dialect.Dialect) (SideRun, error) {
+	var section func(ctx context.Context) error
+	switch j.Side {
+	case Herd:
+		f, err := openFleet(ctx, []byte(j.Config), j.ConfigPath, dialects)
+		if err != nil {
+			return SideRun{}, err
+		}
+		defer f.Close()
+		section = func(ctx context.Context) error { return f.MigrateAll(ctx, "", j.Concurrency) }
+	case Floor:
+		var d dialect.Dialect
+		for _, cand := range dialects {
+			if cand.Name() == j.Engine {
+				d = cand
+			}
+		}
+		if d == nil {
+			return SideRun{}, fmt.Errorf("bench: no dialect wired for engine %q", j.Engine)
+		}
+		releases, err := releaseStatements(d, migrations())
+		if err != nil {
+			return SideRun{}, err
+		}
+		srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: "floor", DSN: j.ServerDSN})
+		if err != nil {
+			return SideRun{}, fmt.Errorf("bench: floor: %w", err)
+		}
+		defer srv.Close()
+		section = func(ctx context.Context) error {
+			return each(ctx, len(j.Databases), j.Concurrency, func(i int) error {
+				return floorTenant(ctx, srv, j.Databases[i], releases)
+			})
+		}
+	default:
+		return SideRun{}, fmt.Errorf("bench: unknown side %q", j.Side)
+	}
+	if j.CPUProfile != "" {
+		f, err := os.Create(j.CPUProfile)
+		if err != nil {
+			return SideRun{}, fmt.Errorf("bench: cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return SideRun{}, fmt.Errorf("bench: cpu profile: %w", err)
+		}
+	}
+	runtime.GC()
+	before, start := readUsage(), time.Now()
+	err := section(ctx)
+	wall := time.Since(start)
+	used := readUsage().sub(before)
+	if j.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	return SideRun{Wall: wall, CPU: used.CPU, PeakRSS: peakRSS(), ReadCalls: used.ReadCalls, WriteCalls: used.WriteCalls}, err
+}
+
+// release is one tenant schema version's up statements.
+type release struct {
+	version    string
+	statements []string
+}
+
+// releaseStatements returns the tenant migrations' up statements for d,
+// version by version: each migration's override for the engine, else its
+// plain file, cut by d's splitter.
+func releaseStatements(d dialect.Dialect, fsys fs.FS) ([]release, error) {
+	src, err := source.Load(fsys, &source.Options{Engines: []string{d.Name()}})
+	if err != nil {
+		return nil, fmt.Errorf("bench: load the migrations: %w", err)
+	}
+	var out []release
+	for _, m := range src.Migrations(source.Tenant) {
+		script, ok := m.Up(d.Name())
+		if !ok {
+			return nil, fmt.Errorf("bench: %s has no SQL up script for %s", m.ID(), d.Name())
+		}
+		stmts, err := d.Split(script.SQL)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", script.File, err)
+		}
+		v := m.Version.String()
+		if len(out) == 0 || out[len(out)-1].version != v {
+			out = append(out, release{version: v})
+		}
+		r := &out[len(out)-1]
+		for _, st := range stmts {
+			r.statements = append(r.statements, st.SQL)
+		}
+	}
+	return out, nil
+}
+
+// floorTenant is the floor's work on one tenant: open its pool, run each
+// release's statements in one transaction, close the pool.
+func floorTenant(ctx context.Context, srv dialect.Server, name string, releases []release) (err error) {
+	db, err := srv.Open(ctx, name)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	for _, r := range releases {
+		tx, err := db.DB.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("floor: %s v%s: begin: %w", name, r.version, err)
+		}
+		for i, st := range r.statements {
+			if _, err := tx.ExecContext(ctx, st); err != nil {
+				tx.Rollback() //nolint:errcheck // the statement's error is the one to report
+				return fmt.Errorf("floor: %s v%s: statement %d: %w", name, r.version, i+1, err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("floor: %s v%s: commit: %w", name, r.version, err)
+		}
+	}
+	return nil
+}
