@@ -92,7 +92,7 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "herd.yaml to use (default $HERD_CONFIG, else ./herd.yaml)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(a.initCmd(), a.newCmd(), a.lintCmd(), a.tenantCmd(), a.migrateCmd(), a.planCmd(),
-		a.statusCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.benchCmd(), a.demoCmd())
+		a.statusCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

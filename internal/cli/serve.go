@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/server"
+)
+
+// viewerTokensEnv names the environment variable holding the viewer
+// tokens herd serve accepts, comma-separated.
+const viewerTokensEnv = "HERD_VIEWER_TOKENS"
+
+// shutdownGrace is how long herd serve lets requests in flight finish
+// once it is told to stop.
+const shutdownGrace = 10 * time.Second
+
+func (a *app) serveCmd() *cobra.Command {
+	var (
+		addr    string
+		refresh time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8080]",
+		Short: "Serve feature-flag evaluation over HTTP (OpenFeature OFREP)",
+		Long: `serve answers OpenFeature Remote Evaluation Protocol (OFREP) requests:
+
+  POST /ofrep/v1/evaluate/flags/{flag}  {"context": {"targetingKey": "TENANT"}}
+  POST /ofrep/v1/evaluate/flags         every flag for the tenant (ETag, 304)
+  GET  /healthz
+
+Evaluations need a viewer token (Authorization: Bearer TOKEN) when
+` + viewerTokensEnv + ` holds any, comma-separated; without it they are open.
+Flag data is re-read from the control database every --refresh. serve stops
+gracefully on SIGINT or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			logger := slog.New(slog.NewTextHandler(a.env.Stderr, nil))
+			return a.withFleet(ctx, herd.Options{Logger: logger}, func(f *herd.Fleet) error {
+				tokens := splitTokens(a.env.Getenv(viewerTokensEnv))
+				handler := server.New(f, server.Options{Tokens: tokens, Logger: logger, RefreshEvery: refresh})
+				ln, err := net.Listen("tcp", addr)
+				if err != nil {
+					return fmt.Errorf("serve: listen on %s: %w", addr, err)
+				}
+				access := "open to anyone who can reach it"
+				if len(tokens) > 0 {
+					access = fmt.Sprintf("%d viewer token(s) from %s", len(tokens), viewerTokensEnv)
+				}
+				fmt.Fprintf(a.out, "herd: serving OFREP on http://%s (%s)\n", ln.Addr(), access)
+				return serveUntilDone(ctx, ln, handler, logger)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().DurationVar(&refresh, "refresh", server.DefaultRefreshEvery, "how often flag data is re-read from the control database")
+	return cmd
+}
+
+// serveUntilDone serves on ln until ctx is done, then shuts the server
+// down, letting requests in flight finish for up to shutdownGrace.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("serve: shut down: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// splitTokens reads a comma-separated list of tokens, ignoring blanks.
+func splitTokens(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}

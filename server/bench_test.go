@@ -1,0 +1,78 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/server"
+)
+
+// benchFlags declares 20 flags with a mix of rules: version gates, tiers,
+// beta tenants and percentages.
+func benchFlags() string {
+	var b strings.Builder
+	b.WriteString("flags:\n")
+	for i := range 20 {
+		fmt.Fprintf(&b, "  feature_%02d:\n    required_version: %s\n    rollout_percentage: %d\n",
+			i, []string{"1.0.0", "1.1.0", "2.0.0"}[i%3], (i*7)%101)
+		if i%4 == 0 {
+			b.WriteString("    enabled_for: [standard, premium]\n")
+		}
+		if i%5 == 0 {
+			b.WriteString("    beta_tenants: [trust_003]\n")
+		}
+	}
+	return b.String()
+}
+
+// benchHandler serves a fleet of 20 tenants at 2.0.0 with benchFlags.
+func benchHandler(b *testing.B) http.Handler {
+	b.Helper()
+	tenants := map[string]string{}
+	for i := range 20 {
+		tenants[fmt.Sprintf("trust_%03d", i)] = ""
+	}
+	fleet := openFleet(b, benchFlags(), tenants)
+	require.NoError(b, fleet.MigrateAll(context.Background(), "", 4))
+	return server.New(fleet, server.Options{})
+}
+
+// BenchmarkEvaluateFlag is one single-flag OFREP evaluation through the
+// handler: body decoding, the snapshot, evaluation and the JSON answer.
+func BenchmarkEvaluateFlag(b *testing.B) {
+	h := benchHandler(b)
+	body := `{"context": {"targetingKey": "trust_007"}}`
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/ofrep/v1/evaluate/flags/feature_07", strings.NewReader(body)))
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkEvaluateFlagsBulk is one bulk OFREP evaluation of 20 flags
+// through the handler, with its ETag.
+func BenchmarkEvaluateFlagsBulk(b *testing.B) {
+	h := benchHandler(b)
+	body := `{"context": {"targetingKey": "trust_007"}}`
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/ofrep/v1/evaluate/flags", strings.NewReader(body)))
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}

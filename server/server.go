@@ -1,0 +1,186 @@
+// Package server is herd's HTTP face: feature-flag evaluation over
+// OpenFeature's Remote Evaluation Protocol (OFREP), so that an application
+// in any language can ask which features a tenant may use, and a health
+// check.
+//
+// # Endpoints
+//
+//	POST /ofrep/v1/evaluate/flags/{key}   one flag for one tenant
+//	POST /ofrep/v1/evaluate/flags         every flag for one tenant (ETag, 304)
+//	GET  /healthz                         200 when flag data can be served
+//
+// The request body of both evaluations is {"context": {"targetingKey":
+// "TENANT_CODE"}}: the targeting key is the tenant's code; other context
+// attributes are ignored, since herd decides from what the control
+// database knows of the tenant (its tier and schema version) and never
+// from what the caller claims. See ofrep.go for the responses and how
+// herd's reasons map to OpenFeature's.
+//
+// # Data
+//
+// Evaluations read an in-memory herd.FlagSnapshot shared by every request
+// and replaced atomically: a request that finds it older than
+// Options.RefreshEvery has a new one taken in the background and is
+// answered from the current one; a request that finds it older than twice
+// that (the server was idle) waits for a new one. So a change in the
+// control database (a migrated tenant, an override) is served within about
+// RefreshEvery, and evaluating costs no database round trip.
+//
+// # Access
+//
+// With Options.Tokens set, evaluations need one of them, sent as
+// "Authorization: Bearer TOKEN" or "X-API-Key: TOKEN" (the two schemes
+// OFREP's openapi.yaml declares); /healthz needs none.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/herdhq/herd"
+)
+
+// Fleet is what the server needs of a fleet: flag snapshots. *herd.Fleet
+// satisfies it.
+type Fleet interface {
+	// FlagSnapshot takes a snapshot of the flags, tenants and overrides.
+	FlagSnapshot(ctx context.Context) (*herd.FlagSnapshot, error)
+}
+
+var _ Fleet = (*herd.Fleet)(nil)
+
+// DefaultRefreshEvery is how often the flag snapshot is taken again when
+// Options.RefreshEvery is not set.
+const DefaultRefreshEvery = 2 * time.Second
+
+// Options are the server's optional settings; the zero value serves
+// without tokens, on time.Now, logging nothing.
+type Options struct {
+	// Tokens are the bearer tokens accepted for reads (viewer tokens).
+	// None means that reads are open to anyone who can reach the server.
+	Tokens []string
+	// Now is the clock that ages snapshots; default time.Now.
+	Now func() time.Time
+	// Logger receives failures to take a snapshot; default discards.
+	Logger *slog.Logger
+	// RefreshEvery is how long a flag snapshot serves before it is taken
+	// again from the control database; default DefaultRefreshEvery.
+	RefreshEvery time.Duration
+}
+
+// New returns the server's handler on fleet. The handler is safe for
+// concurrent use; it starts no goroutine of its own beyond a snapshot
+// refresh while one is due, so it needs no closing.
+func New(fleet Fleet, opts Options) http.Handler {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.RefreshEvery <= 0 {
+		opts.RefreshEvery = DefaultRefreshEvery
+	}
+	s := &server{
+		snapshots: &snapshots{fleet: fleet, every: opts.RefreshEvery, now: opts.Now, log: opts.Logger},
+		log:       opts.Logger,
+	}
+	for _, t := range opts.Tokens {
+		if t = strings.TrimSpace(t); t != "" {
+			s.tokens = append(s.tokens, []byte(t))
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /ofrep/v1/evaluate/flags/{key}", s.viewer(http.HandlerFunc(s.evaluateFlag)))
+	mux.Handle("POST /ofrep/v1/evaluate/flags", s.viewer(http.HandlerFunc(s.evaluateFlags)))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	return mux
+}
+
+// server holds the handler's state.
+type server struct {
+	snapshots *snapshots
+	tokens    [][]byte
+	log       *slog.Logger
+}
+
+// viewer lets a request through when no tokens are configured or it
+// carries one of them, and answers 401 otherwise.
+func (s *server) viewer(next http.Handler) http.Handler {
+	if len(s.tokens) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.allowed(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="herd"`)
+		writeJSON(w, http.StatusUnauthorized, generalError{
+			ErrorDetails: "a viewer token is required: send Authorization: Bearer TOKEN or X-API-Key: TOKEN",
+		})
+	})
+}
+
+func (s *server) allowed(r *http.Request) bool {
+	given := r.Header.Get("X-API-Key")
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, token, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return false
+		}
+		given = strings.TrimSpace(token)
+	}
+	if given == "" {
+		return false
+	}
+	ok := 0
+	for _, t := range s.tokens {
+		ok |= subtle.ConstantTimeCompare([]byte(given), t) // every token compared, whichever matches
+	}
+	return ok == 1
+}
+
+// health is what /healthz answers.
+type health struct {
+	Status  string `json:"status"`
+	Tenants int    `json:"tenants"`
+	Flags   int    `json:"flags"`
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	snap, err := s.snapshots.get(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, health{Status: "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, health{Status: "ok", Tenants: snap.Len(), Flags: len(snap.Flags())})
+}
+
+// generalError is OFREP's generalErrorResponse.
+type generalError struct {
+	ErrorDetails string `json:"errorDetails"`
+}
+
+// writeJSON writes v as the response body with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil { // the response types always marshal
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeBody(w, status, body)
+}
+
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(body) //nolint:errcheck // the client went away; nothing to do
+}

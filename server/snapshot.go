@@ -1,0 +1,114 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/herdhq/herd"
+)
+
+// snapshotTimeout bounds taking a snapshot.
+const snapshotTimeout = 30 * time.Second
+
+// snapshots keeps the current flag snapshot, shared by every request, and
+// takes a new one when it has served long enough. At most one snapshot is
+// taken at a time.
+type snapshots struct {
+	fleet Fleet
+	every time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+
+	current atomic.Pointer[taken]
+	// failedAt is when taking a snapshot last failed (Unix nanoseconds),
+	// so that a control database that is down is asked once per period,
+	// not once per request, while the last snapshot goes on serving.
+	failedAt atomic.Int64
+	// taking is held while a snapshot is being taken.
+	taking sync.Mutex
+}
+
+// taken is a snapshot and when the server took it, by its own clock.
+type taken struct {
+	snap *herd.FlagSnapshot
+	at   time.Time
+}
+
+// errNoSnapshot is returned while no snapshot could be taken yet.
+var errNoSnapshot = errors.New("server: no flag snapshot yet")
+
+// errRecentlyFailed is returned, while there is no snapshot, until the
+// period after a failure to take one has passed.
+var errRecentlyFailed = fmt.Errorf("%w: the last attempt to take one failed (see the log)", errNoSnapshot)
+
+// get returns the snapshot to answer from, taking a new one as described
+// in the package documentation.
+func (c *snapshots) get(ctx context.Context) (*herd.FlagSnapshot, error) {
+	cur := c.current.Load()
+	if cur != nil {
+		now := c.now()
+		age := now.Sub(cur.at)
+		if age < c.every || c.recentlyFailed(now) {
+			return cur.snap, nil
+		}
+		if age < 2*c.every {
+			if c.taking.TryLock() {
+				go func() {
+					defer c.taking.Unlock()
+					ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
+					defer cancel()
+					c.take(ctx) //nolint:errcheck // logged; the current snapshot goes on serving
+				}()
+			}
+			return cur.snap, nil
+		}
+	}
+	// No snapshot, or one too old to serve: wait for a new one, taken once
+	// for every request that is waiting.
+	c.taking.Lock()
+	defer c.taking.Unlock()
+	if fresh := c.current.Load(); fresh != nil && fresh != cur {
+		return fresh.snap, nil
+	}
+	if c.recentlyFailed(c.now()) {
+		if cur == nil {
+			return nil, errRecentlyFailed // do not ask a failing database once per request
+		}
+		return cur.snap, nil
+	}
+	// Detached from the request: others wait on this snapshot too, and a
+	// client that goes away must not count as a failure of the database.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshotTimeout)
+	defer cancel()
+	fresh, err := c.take(ctx)
+	if err != nil {
+		if cur != nil {
+			return cur.snap, nil // stale beats nothing; the failure is logged
+		}
+		return nil, errors.Join(errNoSnapshot, err)
+	}
+	return fresh, nil
+}
+
+// take takes a snapshot and makes it current. The caller holds taking.
+func (c *snapshots) take(ctx context.Context) (*herd.FlagSnapshot, error) {
+	snap, err := c.fleet.FlagSnapshot(ctx)
+	if err != nil {
+		c.failedAt.Store(c.now().UnixNano())
+		c.log.Error("server: take flag snapshot", "error", err)
+		return nil, err
+	}
+	c.failedAt.Store(0)
+	c.current.Store(&taken{snap: snap, at: c.now()})
+	return snap, nil
+}
+
+func (c *snapshots) recentlyFailed(now time.Time) bool {
+	at := c.failedAt.Load()
+	return at != 0 && now.Sub(time.Unix(0, at)) < c.every
+}
