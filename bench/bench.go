@@ -17,8 +17,8 @@
 //     durability and bookkeeping: the per-database lock, the ledger, the
 //     validate scripts, the control database's version rows, history and
 //     audit log. MigrateAll visits the system database first; it is
-//     already current, so that costs one lock, one ledger read and one
-//     version-row write, and is included.
+//     already current, so that visit (its lock, ledger and history reads
+//     and one version-row write) is all the system work in the section.
 //   - floor: concurrency workers over the tenants; for each, open its pool
 //     (Server.Open), then for each release run that schema version's up
 //     statements (the engine's override file, else the plain one, cut by
