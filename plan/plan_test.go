@@ -110,7 +110,7 @@ func TestMake(t *testing.T) {
 	}
 }
 
-func TestDependencyUnmet(t *testing.T) {
+func TestRollbackOrderKeepsDependenciesMet(t *testing.T) {
 	t.Parallel()
 	src, err := source.Load(fstest.MapFS{
 		"tenant/v1.0.0/001_a.up.sql":   file("SELECT 1;"),
