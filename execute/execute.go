@@ -314,24 +314,32 @@ func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, acti
 }
 
 // outsideTransaction runs actions from number from on, recording each
-// statement as started before it runs and as done after. A statement that
+// statement as started before it runs and as done after: the first start
+// on its own, then each "k done" in the same write as "k+1 started", and
+// the last "done" in the write that ends the migration. A statement that
 // fails is recorded with its error; one interrupted by the end of ctx is
 // left started but not done, because it may still complete on the server.
 func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry Entry, actions []action, from int) error {
 	m := step.Migration
 	start := s.e.now()
-	for _, a := range actions[from-1:] {
-		entry.StatementStarted, entry.Error = a.n, ""
-		if err := s.ledger.update(ctx, s.conn, entry); err != nil {
-			return s.fail(step, a, err)
+	todo := actions[from-1:]
+	for i, a := range todo {
+		if i == 0 {
+			entry.StatementStarted, entry.Error = a.n, ""
+			if err := s.ledger.update(ctx, s.conn, entry); err != nil {
+				return s.fail(step, a, err)
+			}
 		}
 		s.e.observe(Event{Kind: StatementStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction, Statement: a.n})
 		if err := s.run(ctx, a, s.conn); err != nil {
 			return s.failDirty(ctx, step, entry, a, err)
 		}
 		entry.StatementsDone = a.n
-		if err := s.ledger.update(ctx, s.conn, entry); err != nil {
-			return s.fail(step, a, err)
+		if i+1 < len(todo) {
+			entry.StatementStarted = todo[i+1].n
+			if err := s.ledger.update(ctx, s.conn, entry); err != nil {
+				return s.fail(step, a, err)
+			}
 		}
 	}
 	if step.Direction == plan.Down {
