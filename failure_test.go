@@ -1,6 +1,7 @@
 package herd_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -183,5 +184,28 @@ func TestPathCommitsWhole(t *testing.T) {
 		require.Len(t, history, 1)
 		require.Equal(t, "v1.1.0/002_broken", history[0].Migration)
 		require.Equal(t, control.HistoryFailed, history[0].Status)
+	})
+}
+
+// A path longer than one ledger statement holds (500 rows) is recorded
+// whole: the ledger rows of a path are written together before it
+// commits. Data-only migrations keep it one transaction on MySQL too.
+func TestLongPathLedger(t *testing.T) {
+	t.Parallel()
+	const n = 601
+	migrations := fstest.MapFS{}
+	for i := 1; i <= n; i++ {
+		migrations[fmt.Sprintf("tenant/v1.0.0/%03d_noop.up.sql", i)] = &fstest.MapFile{Data: []byte("SELECT 1;\n")}
+	}
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, migrations)
+		b.addTenant("alpha")
+		alpha := control.TenantRef("alpha")
+		require.NoError(t, b.fleet.Migrate(b.ctx, alpha, "1.0.0"))
+		entries, err := b.fleet.Ledger(b.ctx, alpha)
+		require.NoError(t, err)
+		require.Len(t, entries, n)
+		require.Equal(t, "v1.0.0/601_noop", entries[n-1].ID)
+		b.agree(alpha, "1.0.0")
 	})
 }

@@ -36,6 +36,12 @@ func (f *Fleet) resolve(ctx context.Context, ref control.Ref) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
+	return f.tenantTarget(t)
+}
+
+// tenantTarget is the database of tenant t.
+func (f *Fleet) tenantTarget(t control.Tenant) (target, error) {
+	ref := control.TenantRef(t.Code)
 	srv, ok := f.servers[t.Server]
 	if !ok {
 		return target{}, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
@@ -83,9 +89,13 @@ func (f *Fleet) Migrate(ctx context.Context, ref control.Ref, to string) error {
 	if err != nil {
 		return err
 	}
-	err = f.session(ctx, tg, func(s *execute.Session) error { return f.apply(ctx, tg, s, version) })
+	return f.migrate(ctx, tg, version)
+}
+
+func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) error {
+	err := f.session(ctx, tg, func(s *execute.Session) error { return f.apply(ctx, tg, s, to) })
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", ref, err)
+		return fmt.Errorf("migrate %s: %w", tg.ref, err)
 	}
 	return nil
 }
@@ -112,11 +122,14 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	}
 	var results buffer
 	runErr := s.Apply(ctx, p, &results)
-	after, err := s.Ledger(context.WithoutCancel(ctx))
-	if err != nil {
-		return errors.Join(runErr, err)
+	current := control.Version(to)
+	if runErr != nil {
+		after, err := s.Ledger(context.WithoutCancel(ctx))
+		if err != nil {
+			return errors.Join(runErr, err)
+		}
+		current = control.Version(plan.Current(migrations, execute.Applied(after)))
 	}
-	current := control.Version(plan.Current(migrations, execute.Applied(after)))
 	detail := fmt.Sprintf("%s -> v%s, %d %s steps", versionLabel(from), to, len(p.Steps), p.Direction())
 	if runErr != nil {
 		detail += ": " + runErr.Error()
@@ -141,7 +154,8 @@ func (b *buffer) Record(_ context.Context, r execute.Result) error {
 // latest). It does not stop at a tenant's failure; the returned error
 // joins every failure.
 func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) error {
-	if _, err := f.resolveTarget(source.Tenant, to); err != nil {
+	version, err := f.resolveTarget(source.Tenant, to)
+	if err != nil {
 		return err
 	}
 	if system := f.systemTarget(to); system != nil {
@@ -167,7 +181,11 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := f.Migrate(ctx, control.TenantRef(t.Code), to); err != nil {
+			tg, err := f.tenantTarget(t)
+			if err == nil {
+				err = f.migrate(ctx, tg, version)
+			}
+			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()

@@ -236,17 +236,26 @@ func (s *Session) applyPath(ctx context.Context, steps []prepared, rec Recorder)
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	starts := make([]time.Time, len(steps))
 	durations := make([]time.Duration, len(steps))
+	var entries []Entry // written together, just before the commit
 	for i, st := range steps {
 		starts[i] = s.e.now()
 		s.started(st.step)
-		if err := s.stepInTx(ctx, tx, st.step, st.actions); err != nil {
+		entry, err := s.stepInTx(ctx, tx, st.step, st.actions)
+		if err != nil {
 			tx.Rollback() //nolint:errcheck // the step's error is the one to report
 			return s.finish(ctx, rec, st.step, starts[i], fmt.Errorf("%w (the path was rolled back whole)", err))
 		}
+		if entry != nil {
+			entries = append(entries, *entry)
+		}
 		durations[i] = s.e.now().Sub(starts[i])
 	}
+	last := steps[len(steps)-1].step
+	if err := s.ledger.insert(ctx, tx, entries...); err != nil {
+		tx.Rollback() //nolint:errcheck // the ledger's error is the one to report
+		return s.finish(ctx, rec, last, starts[len(steps)-1], s.fail(last, action{}, fmt.Errorf("%w (the path was rolled back whole)", err)))
+	}
 	if err := tx.Commit(); err != nil {
-		last := steps[len(steps)-1].step
 		return s.finish(ctx, rec, last, starts[len(steps)-1], s.fail(last, action{}, fmt.Errorf("commit: %w", err)))
 	}
 	for i, st := range steps {
@@ -275,8 +284,14 @@ func (s *Session) inTransaction(ctx context.Context, step plan.Step, actions []a
 		return s.fail(step, action{}, fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := s.stepInTx(ctx, tx, step, actions); err != nil {
+	entry, err := s.stepInTx(ctx, tx, step, actions)
+	if err != nil {
 		return err
+	}
+	if entry != nil {
+		if err := s.ledger.insert(ctx, tx, *entry); err != nil {
+			return s.fail(step, action{}, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return s.fail(step, action{}, fmt.Errorf("commit: %w", err))
@@ -284,33 +299,31 @@ func (s *Session) inTransaction(ctx context.Context, step plan.Step, actions []a
 	return nil
 }
 
-// stepInTx runs a step's statements, its validation and its ledger write
-// in tx.
-func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, actions []action) error {
+// stepInTx runs a step's statements and its validation in tx. Going
+// down, it removes the step's ledger row in tx; going up, it returns the
+// row for the caller to write in tx.
+func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, actions []action) (*Entry, error) {
 	m := step.Migration
 	start := s.e.now()
 	for _, a := range actions {
 		s.e.observe(Event{Kind: StatementStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction, Statement: a.n})
 		if err := s.run(ctx, a, tx); err != nil {
-			return s.fail(step, a, err)
+			return nil, s.fail(step, a, err)
 		}
 	}
-	var err error
-	if step.Direction == plan.Up {
-		if err := s.validate(ctx, tx, m); err != nil {
-			return s.fail(step, action{}, err)
+	if step.Direction == plan.Down {
+		if err := s.ledger.remove(ctx, tx, m.ID()); err != nil {
+			return nil, s.fail(step, action{}, err)
 		}
-		entry := s.entry(m, plan.Up, len(actions))
-		entry.State, entry.StatementsDone = StateApplied, len(actions)
-		entry.ExecutionMS = s.e.now().Sub(start).Milliseconds()
-		err = s.ledger.insert(ctx, tx, entry)
-	} else {
-		err = s.ledger.remove(ctx, tx, m.ID())
+		return nil, nil
 	}
-	if err != nil {
-		return s.fail(step, action{}, err)
+	if err := s.validate(ctx, tx, m); err != nil {
+		return nil, s.fail(step, action{}, err)
 	}
-	return nil
+	entry := s.entry(m, plan.Up, len(actions))
+	entry.State, entry.StatementsDone = StateApplied, len(actions)
+	entry.ExecutionMS = s.e.now().Sub(start).Milliseconds()
+	return &entry, nil
 }
 
 // outsideTransaction runs actions from number from on, recording each

@@ -111,13 +111,39 @@ func (l *ledger) read(ctx context.Context, q querier) ([]Entry, error) {
 	return out, nil
 }
 
-// insert writes a new row for e.
-func (l *ledger) insert(ctx context.Context, q querier, e Entry) error {
-	_, err := q.ExecContext(ctx, l.bind(`INSERT INTO {ledger} (`+ledgerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.ID, e.Version, e.Kind, e.Checksum, e.State, string(e.Direction),
-		e.StatementsTotal, e.StatementsDone, e.StatementStarted, nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS)
-	if err != nil {
-		return fmt.Errorf("ledger: record %s: %w", e.ID, err)
+// insertChunk is the most rows insert writes in one statement, which
+// keeps it under every engine's limit on bound parameters.
+const insertChunk = 500
+
+// insert writes a new row for each entry, in as few statements as the
+// engines' parameter limits allow.
+func (l *ledger) insert(ctx context.Context, q querier, entries ...Entry) error {
+	for len(entries) > 0 {
+		n := min(len(entries), insertChunk)
+		if err := l.insertRows(ctx, q, entries[:n]); err != nil {
+			return err
+		}
+		entries = entries[n:]
+	}
+	return nil
+}
+
+func (l *ledger) insertRows(ctx context.Context, q querier, entries []Entry) error {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	rows := make([]string, len(entries))
+	args := make([]any, 0, 12*len(entries))
+	for i, e := range entries {
+		rows[i] = row
+		args = append(args, e.ID, e.Version, e.Kind, e.Checksum, e.State, string(e.Direction),
+			e.StatementsTotal, e.StatementsDone, e.StatementStarted, nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS)
+	}
+	query := `INSERT INTO {ledger} (` + ledgerColumns + `) VALUES ` + strings.Join(rows, ", ")
+	if _, err := q.ExecContext(ctx, l.bind(query), args...); err != nil {
+		ids := make([]string, len(entries))
+		for i, e := range entries {
+			ids[i] = e.ID
+		}
+		return fmt.Errorf("ledger: record %s: %w", strings.Join(ids, ", "), err)
 	}
 	return nil
 }
