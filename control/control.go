@@ -38,6 +38,9 @@ type Store struct {
 	// handler back off and sleep.
 	serial bool
 	mu     sync.Mutex
+	// group batches the version and history writes of concurrent
+	// migrations into shared commits.
+	group group
 }
 
 // Open brings the control schema in db up to date and returns a Store on

@@ -60,7 +60,10 @@ func (s *Store) SetOverride(ctx context.Context, flag, tenant string, o flags.Ov
 			}
 		}
 		detail := fmt.Sprintf("flag %s: %s (was %s)", flag, overrideWord(value), overrideWord(was.String))
-		return s.audit(ctx, tx, actor, "flags.set", tenant, detail)
+		if err := s.audit(ctx, tx, actor, "flags.set", tenant, detail); err != nil {
+			return err
+		}
+		return s.bump(ctx, tx)
 	})
 }
 

@@ -55,7 +55,7 @@ func (s *Store) AddTenant(ctx context.Context, t Tenant) error {
 		if err != nil {
 			return fmt.Errorf("control: add tenant %q: %w", t.Code, err)
 		}
-		return nil
+		return s.bump(ctx, tx)
 	})
 }
 
@@ -101,8 +101,8 @@ func (s *Store) tenants(ctx context.Context, where string, args ...any) ([]Tenan
 	return out, nil
 }
 
-// RemoveTenant deletes the tenant from the registry, with its version row;
-// its history and audit entries stay. It returns an error wrapping
+// RemoveTenant deletes the tenant from the registry, with its version row
+// and its flag overrides; its history and audit entries stay. It returns an error wrapping
 // ErrTenantNotFound for an unknown code.
 func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
@@ -118,7 +118,34 @@ func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 		if err != nil {
 			return fmt.Errorf("control: remove tenant %q: %w", code, err)
 		}
-		return nil
+		if _, err = tx.ExecContext(ctx, s.bind(`DELETE FROM herd_flag_overrides WHERE tenant = ?`), code); err != nil {
+			return fmt.Errorf("control: remove tenant %q: flag overrides: %w", code, err)
+		}
+		return s.bump(ctx, tx)
+	})
+}
+
+// UpdateTenant rewrites the name, tier, tags and features of the tenant
+// with t's code; its server and database stay. It returns an error
+// wrapping ErrTenantNotFound for an unknown code.
+func (s *Store) UpdateTenant(ctx context.Context, t Tenant) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// Counted first: MySQL reports an update that changes nothing as
+		// affecting no row.
+		var n int
+		err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM herd_tenants WHERE code = ?`), t.Code).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("control: update tenant %q: %w", t.Code, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("tenant %q: %w", t.Code, ErrTenantNotFound)
+		}
+		_, err = tx.ExecContext(ctx, s.bind(`UPDATE herd_tenants SET name = ?, tier = ?, tags = ?, features = ? WHERE code = ?`),
+			t.Name, t.Tier, jsonList(t.Tags), jsonList(t.Features), t.Code)
+		if err != nil {
+			return fmt.Errorf("control: update tenant %q: %w", t.Code, err)
+		}
+		return s.bump(ctx, tx)
 	})
 }
 

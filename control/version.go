@@ -82,9 +82,10 @@ func (s *Store) endSet(current string, err error) (string, []any) {
 }
 
 // Finish records the end of a run in one transaction: the history rows of
-// its steps, where ref now stands (as End), and an audit entry.
+// its steps, where ref now stands (as End), and an audit entry. The
+// transaction may be shared with the writes of concurrent runs.
 func (s *Store) Finish(ctx context.Context, ref Ref, current string, runErr error, results []execute.Result, actor, detail string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inGroupTx(ctx, func(tx *sql.Tx) error {
 		if err := s.insertHistory(ctx, tx, ref, results); err != nil {
 			return err
 		}
@@ -106,10 +107,11 @@ func (s *Store) Sync(ctx context.Context, ref Ref, current string) error {
 }
 
 // upsert updates ref's row with set, inserting the row first if it is
-// missing. Callers hold the database's migration lock, so one writer at a
-// time touches a row.
+// missing, in a transaction that may be shared with the writes of
+// concurrent runs. Callers hold the database's migration lock, so one
+// writer at a time touches a row.
 func (s *Store) upsert(ctx context.Context, ref Ref, set string, args []any) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.upsertTx(ctx, tx, ref, set, args) })
+	return s.inGroupTx(ctx, func(tx *sql.Tx) error { return s.upsertTx(ctx, tx, ref, set, args) })
 }
 
 func (s *Store) upsertTx(ctx context.Context, tx *sql.Tx, ref Ref, set string, args []any) error {
@@ -325,6 +327,6 @@ func (s *Store) MarkTargets(ctx context.Context, codes []string, target string) 
 				return fmt.Errorf("control: mark target of tenant %q: %w", code, err)
 			}
 		}
-		return nil
+		return s.bump(ctx, tx)
 	})
 }

@@ -1,0 +1,60 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+)
+
+// AttachVersion is the lowest control schema version Attach accepts: the
+// one that added the change counter (Generation).
+const AttachVersion = "1.4.0"
+
+// ErrControlSchemaOutdated is wrapped by the error Attach returns for a
+// control database whose control schema is below AttachVersion (or that
+// has none): herd must migrate it first, with herd migrate --system.
+var ErrControlSchemaOutdated = errors.New("control schema is outdated")
+
+// Attach returns a Store on db for reading, without touching the control
+// schema: it never creates or migrates a table, which only herd itself
+// (Open, behind herd migrate --system) may do. It reads herd's control
+// schema ledger and fails with an error wrapping ErrControlSchemaOutdated
+// when the schema is below AttachVersion, or when a control schema
+// migration is left half-applied. A newer schema than this build knows is
+// accepted. now is the clock (nil means time.Now). The caller keeps
+// ownership of db.
+//
+// The Store's methods that write still work; an application that attaches
+// to herd's control database should only read through it.
+func Attach(ctx context.Context, d dialect.Dialect, db *dialect.Database, now func() time.Time) (*Store, error) {
+	if now == nil {
+		now = time.Now
+	}
+	src, err := source.Load(d.ControlSchema(), &source.Options{Engines: []string{d.Name()}, Root: "control-schema"})
+	if err != nil {
+		return nil, fmt.Errorf("control: load control schema: %w", err)
+	}
+	entries, err := execute.ReadLedger(ctx, d, db, LedgerTable)
+	if err != nil {
+		return nil, fmt.Errorf("control: read control schema ledger of %s: %w", db.Name, err)
+	}
+	current := plan.Current(src.Migrations(source.System), execute.Applied(entries))
+	if current == nil || current.LessThan(semver.MustParse(AttachVersion)) {
+		at := "has no control schema"
+		if current != nil {
+			at = "is at control schema v" + current.String()
+		}
+		return nil, fmt.Errorf("control: %s %s and v%s or later is needed: run herd migrate --system on it first: %w",
+			db.Name, at, AttachVersion, ErrControlSchemaOutdated)
+	}
+	_, serial := d.(dialect.SingleWriter)
+	return &Store{dialect: d, db: db, now: now, serial: serial}, nil
+}
