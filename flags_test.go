@@ -162,14 +162,17 @@ func TestEvaluateFlagVersionFromControl(t *testing.T) {
 	require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("beta"), "2.0.0"))
 
 	r := b.eval("enhanced_fees", "alpha")
-	require.Equal(t, flags.Result{Flag: "enhanced_fees", Tenant: "alpha", Enabled: false, Reason: flags.ReasonVersionGate,
-		Detail: "tenant at 1.1.0 is below the required 2.0.0"}, r)
+	require.Equal(t, "enhanced_fees", r.Flag)
+	require.Equal(t, "alpha", r.Tenant)
+	require.False(t, r.Enabled)
+	require.Equal(t, flags.ReasonVersionGate, r.Reason)
+	require.Equal(t, "tenant at 1.1.0 is below the required 2.0.0", r.Detail())
 	r = b.eval("enhanced_fees", "beta")
 	require.True(t, r.Enabled)
 	require.Equal(t, flags.ReasonPercentageOn, r.Reason)
 	r = b.eval("enhanced_fees", "gamma")
 	require.Equal(t, flags.ReasonVersionGate, r.Reason)
-	require.Equal(t, "tenant has no schema version", r.Detail)
+	require.Equal(t, "tenant has no schema version", r.Detail())
 
 	// Tier from the registry.
 	require.Equal(t, flags.ReasonTier, b.eval("premium_reports", "alpha").Reason)
@@ -181,7 +184,7 @@ func TestEvaluateFlagVersionFromControl(t *testing.T) {
 	// (its own ledger stays at 1.1.0) and the gate opens.
 	require.NoError(t, b.fleet.Control().Sync(b.ctx, control.TenantRef("alpha"), "2.0.0"))
 	r = b.eval("enhanced_fees", "alpha")
-	require.True(t, r.Enabled, r.Detail)
+	require.True(t, r.Enabled, r.Detail())
 	require.Equal(t, flags.ReasonPercentageOn, r.Reason)
 
 	// Every flag for one tenant.
@@ -271,12 +274,11 @@ func TestFlagSnapshot(t *testing.T) {
 
 	_, err = snap.Evaluate("no_such_flag", "alpha")
 	require.ErrorIs(t, err, herd.ErrFlagNotFound)
-	require.True(t, herd.IsInputError(err))
+	require.ErrorIs(t, err, flags.ErrFlagNotFound)
 	_, err = snap.Evaluate("reports", "nobody")
-	require.ErrorIs(t, err, control.ErrTenantNotFound)
-	require.True(t, herd.IsInputError(err))
+	require.ErrorIs(t, err, flags.ErrTenantNotFound)
 	_, err = snap.EvaluateAll("nobody")
-	require.ErrorIs(t, err, control.ErrTenantNotFound)
+	require.ErrorIs(t, err, flags.ErrTenantNotFound)
 	_, _, err = snap.Enabled("reports", "nobody")
-	require.ErrorIs(t, err, control.ErrTenantNotFound)
+	require.ErrorIs(t, err, flags.ErrTenantNotFound)
 }

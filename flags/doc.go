@@ -61,11 +61,22 @@
 // by percentage, and one of 100 or above enables every tenant that the
 // rules before it let through.
 //
+// # Snapshots
+//
+// A Snapshot holds the declared flags, what herd knows of every tenant and
+// every override, as one immutable value that answers by flag name and
+// tenant code. herd's Fleet.FlagSnapshot builds one from the control
+// database, and package router keeps one current for an application;
+// anyone holding the three parts can build one with NewSnapshot.
+//
 // # Cost
 //
-// Enabled, which says only on or off, does not allocate, as long as the
+// Evaluate and Enabled do not allocate, on any rule path, as long as the
 // flag's name and the tenant's code together take less than 128 bytes
-// (tenant codes take at most 48). Evaluate also writes the Result's Detail
-// in words, which costs one small allocation when the words carry a
-// version, a tier or a bucket: use Enabled where only the answer matters.
+// (tenant codes take at most 48); neither does a Snapshot's lookup of a
+// flag and a tenant. A Result carries what its rule looked at (versions,
+// tier, bucket, percentage) rather than words: Result.Detail formats
+// them on demand, with one small allocation when they carry a version, a
+// tier or a bucket, and Result.AppendDetail into a buffer of the
+// caller's without one.
 package flags

@@ -1,7 +1,6 @@
 package flags
 
 import (
-	"math"
 	"slices"
 	"strconv"
 
@@ -77,7 +76,10 @@ const (
 	ReasonPercentageOff Reason = "PERCENTAGE_OFF"
 )
 
-// Result is the outcome of evaluating a flag for a tenant.
+// Result is the outcome of evaluating a flag for a tenant. Besides the
+// answer and the rule that gave it, it carries what that rule looked at,
+// so that Detail can say why in words when asked: building a Result
+// formats nothing and allocates nothing.
 type Result struct {
 	// Flag is the flag's name.
 	Flag string
@@ -87,10 +89,24 @@ type Result struct {
 	Enabled bool
 	// Reason is the rule that decided.
 	Reason Reason
-	// Detail says in words why, for people: "tenant at 1.1.0 is below the
-	// required 2.0.0", "bucket 17 is within the 25% rollout". Its wording
-	// may change; branch on Reason, not on Detail.
-	Detail string
+
+	// Version is the tenant's schema version as evaluated; nil when it
+	// has none.
+	Version *semver.Version
+	// RequiredVersion is the flag's required version; nil when it has
+	// none.
+	RequiredVersion *semver.Version
+	// Tier is the tenant's tier; "" when it has none.
+	Tier string
+	// EnabledFor is the flag's list of tiers, shared with the flag: the
+	// caller must not modify it.
+	EnabledFor []string
+	// Bucket is the tenant's bucket for the flag, 1 to 100, when the
+	// percentage rule decided (ReasonPercentageOn or ReasonPercentageOff);
+	// 0 when an earlier rule did and no bucket was computed.
+	Bucket int
+	// Percentage is the flag's rollout percentage.
+	Percentage float64
 }
 
 // Evaluate decides whether the tenant t may use the feature of flag f,
@@ -101,17 +117,21 @@ type Result struct {
 func Evaluate(f config.Flag, t Tenant, o Override) Result {
 	d := decide(f, t, o)
 	return Result{
-		Flag:    f.Name,
-		Tenant:  t.Code,
-		Enabled: d.enabled,
-		Reason:  d.reason,
-		Detail:  d.detail(f, t),
+		Flag:            f.Name,
+		Tenant:          t.Code,
+		Enabled:         d.enabled,
+		Reason:          d.reason,
+		Version:         t.Version,
+		RequiredVersion: f.RequiredVersion,
+		Tier:            t.Tier,
+		EnabledFor:      f.EnabledFor,
+		Bucket:          d.bucket,
+		Percentage:      f.RolloutPercentage,
 	}
 }
 
-// Enabled is Evaluate without the words: whether the tenant may use the
-// feature, and the rule that decided. It does not allocate, which suits
-// an application that asks on every request.
+// Enabled is Evaluate reduced to its answer: whether the tenant may use the
+// feature, and the rule that decided. Like Evaluate, it does not allocate.
 func Enabled(f config.Flag, t Tenant, o Override) (bool, Reason) {
 	d := decide(f, t, o)
 	return d.enabled, d.reason
@@ -147,77 +167,4 @@ func decide(f config.Flag, t Tenant, o Override) decision {
 		return decision{enabled: true, reason: ReasonPercentageOn, bucket: b}
 	}
 	return decision{reason: ReasonPercentageOff, bucket: b}
-}
-
-// detail says the decision in words.
-func (d decision) detail(f config.Flag, t Tenant) string {
-	switch d.reason {
-	case ReasonOverrideOn:
-		return "turned on for this tenant by an override"
-	case ReasonOverrideOff:
-		return "turned off for this tenant by an override"
-	case ReasonBeta:
-		return "tenant is a beta tenant"
-	case ReasonVersionGate:
-		if t.Version == nil {
-			return "tenant has no schema version"
-		}
-	}
-	var buf [128]byte
-	b := buf[:0]
-	switch d.reason {
-	case ReasonVersionGate:
-		b = append(b, "tenant at "...)
-		b = appendVersion(b, t.Version)
-		b = append(b, " is below the required "...)
-		b = appendVersion(b, f.RequiredVersion)
-	case ReasonTier:
-		if t.Tier == "" {
-			b = append(b, "tenant has no tier; the flag is for "...)
-		} else {
-			b = append(b, "tier "...)
-			b = append(b, t.Tier...)
-			b = append(b, " is not one of "...)
-		}
-		for i, tier := range f.EnabledFor {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = append(b, tier...)
-		}
-	case ReasonPercentageOn, ReasonPercentageOff:
-		b = append(b, "bucket "...)
-		b = strconv.AppendInt(b, int64(d.bucket), 10)
-		if d.enabled {
-			b = append(b, " is within the "...)
-		} else {
-			b = append(b, " is beyond the "...)
-		}
-		if pc := f.RolloutPercentage; pc == math.Trunc(pc) && math.Abs(pc) < 1e15 {
-			b = strconv.AppendInt(b, int64(pc), 10) // what config allows, and faster
-		} else {
-			b = strconv.AppendFloat(b, pc, 'f', -1, 64)
-		}
-		b = append(b, "% rollout"...)
-	}
-	return string(b)
-}
-
-// appendVersion appends v as semver writes it (1.2.3-dev+build), without
-// the allocation of v.String.
-func appendVersion(b []byte, v *semver.Version) []byte {
-	b = strconv.AppendUint(b, v.Major(), 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, v.Minor(), 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, v.Patch(), 10)
-	if pre := v.Prerelease(); pre != "" {
-		b = append(b, '-')
-		b = append(b, pre...)
-	}
-	if meta := v.Metadata(); meta != "" {
-		b = append(b, '+')
-		b = append(b, meta...)
-	}
-	return b
 }

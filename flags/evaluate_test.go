@@ -155,10 +155,16 @@ func TestEvaluate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := flags.Evaluate(tt.flag, tt.tenant, tt.override)
-			require.Equal(t, flags.Result{
-				Flag: tt.flag.Name, Tenant: tt.tenant.Code,
-				Enabled: tt.enabled, Reason: tt.reason, Detail: tt.detail,
-			}, got)
+			require.Equal(t, tt.flag.Name, got.Flag)
+			require.Equal(t, tt.tenant.Code, got.Tenant)
+			require.Equal(t, tt.enabled, got.Enabled)
+			require.Equal(t, tt.reason, got.Reason)
+			require.Equal(t, tt.detail, got.Detail())
+			require.Equal(t, tt.detail, string(got.AppendDetail([]byte(nil))), "AppendDetail writes Detail's words")
+			require.Equal(t, tt.tenant.Version, got.Version)
+			require.Equal(t, tt.tenant.Tier, got.Tier)
+			require.Equal(t, tt.flag.RequiredVersion, got.RequiredVersion)
+			require.Equal(t, tt.flag.RolloutPercentage, got.Percentage)
 			enabled, reason := flags.Enabled(tt.flag, tt.tenant, tt.override)
 			require.Equal(t, tt.enabled, enabled, "Enabled agrees with Evaluate")
 			require.Equal(t, tt.reason, reason, "Enabled agrees with Evaluate")
@@ -215,12 +221,42 @@ func TestEvaluateMonotonic(t *testing.T) {
 	}
 }
 
-func TestEnabledDoesNotAllocate(t *testing.T) {
-	tenant := flags.Tenant{Code: "sunrise", Tier: "premium", Version: v("2.0.0")}
-	allocs := testing.AllocsPerRun(100, func() {
-		flags.Enabled(fees, tenant, flags.OverrideNone)
-	})
-	require.Zero(t, allocs)
+// rulePaths are tenants (and overrides) for which the flag is
+// decided by each rule in turn, the percentage rule (the common case:
+// hashing) first.
+var rulePaths = []struct {
+	name     string
+	tenant   flags.Tenant
+	override flags.Override
+	reason   flags.Reason
+}{
+	{"percentage", flags.Tenant{Code: "st_marys", Tier: "premium", Version: v("2.0.0")}, flags.OverrideNone, flags.ReasonPercentageOff},
+	{"beta", flags.Tenant{Code: "demo_trust", Tier: "premium", Version: v("2.0.0")}, flags.OverrideNone, flags.ReasonBeta},
+	{"tier", flags.Tenant{Code: "st_marys", Tier: "basic", Version: v("2.0.0")}, flags.OverrideNone, flags.ReasonTier},
+	{"override", flags.Tenant{Code: "st_marys", Tier: "premium", Version: v("2.0.0")}, flags.OverrideOn, flags.ReasonOverrideOn},
+	{"version_gate", flags.Tenant{Code: "st_marys", Tier: "premium", Version: v("1.1.0")}, flags.OverrideNone, flags.ReasonVersionGate},
+}
+
+// TestEvaluateDoesNotAllocate checks that Evaluate and Enabled allocate
+// nothing on any rule path: the words of Detail are made only when asked.
+func TestEvaluateDoesNotAllocate(t *testing.T) {
+	for _, p := range rulePaths {
+		require.Equal(t, p.reason, flags.Evaluate(fees, p.tenant, p.override).Reason, p.name)
+		var r flags.Result
+		allocs := testing.AllocsPerRun(100, func() {
+			r = flags.Evaluate(fees, p.tenant, p.override)
+		})
+		require.Zero(t, allocs, "Evaluate on the %s path", p.name)
+		allocs = testing.AllocsPerRun(100, func() {
+			flags.Enabled(fees, p.tenant, p.override)
+		})
+		require.Zero(t, allocs, "Enabled on the %s path", p.name)
+		buf := make([]byte, 0, 128)
+		allocs = testing.AllocsPerRun(100, func() {
+			buf = r.AppendDetail(buf[:0])
+		})
+		require.Zero(t, allocs, "AppendDetail into a buffer with room, on the %s path", p.name)
+	}
 }
 
 func TestOverrideString(t *testing.T) {
@@ -232,34 +268,39 @@ func TestOverrideString(t *testing.T) {
 }
 
 // BenchmarkEvaluate evaluates the flag for tenants that reach each
-// rule, the percentage rule (the common case: hashing) first.
+// rule.
 func BenchmarkEvaluate(b *testing.B) {
-	cases := []struct {
-		name     string
-		tenant   flags.Tenant
-		override flags.Override
-	}{
-		{"percentage", flags.Tenant{Code: "st_marys", Tier: "premium", Version: v("2.0.0")}, flags.OverrideNone},
-		{"beta", flags.Tenant{Code: "demo_trust", Tier: "premium", Version: v("2.0.0")}, flags.OverrideNone},
-		{"tier", flags.Tenant{Code: "st_marys", Tier: "basic", Version: v("2.0.0")}, flags.OverrideNone},
-		{"override", flags.Tenant{Code: "st_marys", Tier: "premium", Version: v("2.0.0")}, flags.OverrideOn},
-		{"version_gate", flags.Tenant{Code: "st_marys", Tier: "premium", Version: v("1.1.0")}, flags.OverrideNone},
-	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
+	for _, p := range rulePaths {
+		b.Run(p.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				flags.Evaluate(fees, c.tenant, c.override)
+				flags.Evaluate(fees, p.tenant, p.override)
 			}
 		})
 	}
 }
 
-// BenchmarkEnabled is BenchmarkEvaluate without the words.
+// BenchmarkEnabled is BenchmarkEvaluate reduced to the answer.
 func BenchmarkEnabled(b *testing.B) {
-	tenant := flags.Tenant{Code: "st_marys", Tier: "premium", Version: v("2.0.0")}
-	b.ReportAllocs()
-	for b.Loop() {
-		flags.Enabled(fees, tenant, flags.OverrideNone)
+	for _, p := range rulePaths {
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				flags.Enabled(fees, p.tenant, p.override)
+			}
+		})
+	}
+}
+
+// BenchmarkDetail is the cost of the words, paid only when asked.
+func BenchmarkDetail(b *testing.B) {
+	for _, p := range rulePaths {
+		r := flags.Evaluate(fees, p.tenant, p.override)
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = r.Detail()
+			}
+		})
 	}
 }

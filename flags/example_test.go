@@ -41,7 +41,7 @@ flags:
 
 	for _, t := range tenants {
 		r := flags.Evaluate(fees, t, overrides[t.Code])
-		fmt.Printf("%-10s %-5v %-14s %s\n", r.Tenant, r.Enabled, r.Reason, r.Detail)
+		fmt.Printf("%-10s %-5v %-14s %s\n", r.Tenant, r.Enabled, r.Reason, r.Detail())
 	}
 	// Output:
 	// oakwood    false VERSION_GATE   tenant at 1.1.0 is below the required 2.0.0

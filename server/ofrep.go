@@ -37,7 +37,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/flags"
 )
@@ -139,7 +138,7 @@ func evaluate(fl config.Flag, t flags.Tenant, o flags.Override) evaluation {
 		Value:    res.Enabled,
 		Reason:   ofrepReason(fl, res.Reason),
 		Variant:  "off",
-		Metadata: metadata{HerdReason: res.Reason, Detail: res.Detail},
+		Metadata: metadata{HerdReason: res.Reason, Detail: res.Detail()},
 	}
 	if res.Enabled {
 		e.Variant = "on"
@@ -155,7 +154,7 @@ func evaluate(fl config.Flag, t flags.Tenant, o flags.Override) evaluation {
 
 // tenantOf reads the request body and finds the tenant its targeting key
 // names. On failure it returns the status and the failure to answer.
-func tenantOf(w http.ResponseWriter, r *http.Request, snap *herd.FlagSnapshot) (flags.Tenant, int, *failure) {
+func tenantOf(w http.ResponseWriter, r *http.Request, snap *flags.Snapshot) (flags.Tenant, int, *failure) {
 	var req evaluationRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
@@ -189,7 +188,7 @@ func fieldName(err *json.UnmarshalTypeError) string {
 }
 
 // snapshot returns the snapshot to answer from, or answers 500.
-func (s *server) snapshot(w http.ResponseWriter, r *http.Request) (*herd.FlagSnapshot, bool) {
+func (s *server) snapshot(w http.ResponseWriter, r *http.Request) (*flags.Snapshot, bool) {
 	snap, err := s.snapshots.get(r.Context())
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, generalError{

@@ -165,7 +165,7 @@ func TestEvaluateFlag(t *testing.T) {
 			if want.Enabled {
 				variant = "on"
 			}
-			md := map[string]any{"herdReason": string(want.Reason), "detail": want.Detail, "requiredVersion": map[string]string{
+			md := map[string]any{"herdReason": string(want.Reason), "detail": want.Detail(), "requiredVersion": map[string]string{
 				"v2_feature": "2.0.0"}[tc.flag], "tenantVersion": map[string]string{"alpha": "1.0.0", "beta": "2.0.0"}[tc.tenant]}
 			if md["requiredVersion"] == "" {
 				md["requiredVersion"] = "1.0.0"
@@ -312,7 +312,7 @@ func TestTokens(t *testing.T) {
 // failingFleet has no control database to read.
 type failingFleet struct{}
 
-func (failingFleet) FlagSnapshot(context.Context) (*herd.FlagSnapshot, error) {
+func (failingFleet) FlagSnapshot(context.Context) (*flags.Snapshot, error) {
 	return nil, fmt.Errorf("control: read tenants for flags: connection refused")
 }
 

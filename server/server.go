@@ -18,7 +18,7 @@
 //
 // # Data
 //
-// Evaluations read an in-memory herd.FlagSnapshot shared by every request
+// Evaluations read an in-memory flags.Snapshot shared by every request
 // and replaced atomically: a request that finds it older than
 // Options.RefreshEvery has a new one taken in the background and is
 // answered from the current one; a request that finds it older than twice
@@ -43,13 +43,14 @@ import (
 	"time"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/flags"
 )
 
 // Fleet is what the server needs of a fleet: flag snapshots. *herd.Fleet
 // satisfies it.
 type Fleet interface {
 	// FlagSnapshot takes a snapshot of the flags, tenants and overrides.
-	FlagSnapshot(ctx context.Context) (*herd.FlagSnapshot, error)
+	FlagSnapshot(ctx context.Context) (*flags.Snapshot, error)
 }
 
 var _ Fleet = (*herd.Fleet)(nil)
@@ -159,7 +160,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, health{Status: "unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, health{Status: "ok", Tenants: snap.Len(), Flags: len(snap.Flags())})
+	writeJSON(w, http.StatusOK, health{Status: "ok", Tenants: snap.Len(), Flags: snap.FlagCount()})
 }
 
 // generalError is OFREP's generalErrorResponse.

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/flags"
 )
 
 // snapshotTimeout bounds taking a snapshot.
@@ -35,7 +35,7 @@ type snapshots struct {
 
 // taken is a snapshot and when the server took it, by its own clock.
 type taken struct {
-	snap *herd.FlagSnapshot
+	snap *flags.Snapshot
 	at   time.Time
 }
 
@@ -48,7 +48,7 @@ var errRecentlyFailed = fmt.Errorf("%w: the last attempt to take one failed (see
 
 // get returns the snapshot to answer from, taking a new one as described
 // in the package documentation.
-func (c *snapshots) get(ctx context.Context) (*herd.FlagSnapshot, error) {
+func (c *snapshots) get(ctx context.Context) (*flags.Snapshot, error) {
 	cur := c.current.Load()
 	if cur != nil {
 		now := c.now()
@@ -96,7 +96,7 @@ func (c *snapshots) get(ctx context.Context) (*herd.FlagSnapshot, error) {
 }
 
 // take takes a snapshot and makes it current. The caller holds taking.
-func (c *snapshots) take(ctx context.Context) (*herd.FlagSnapshot, error) {
+func (c *snapshots) take(ctx context.Context) (*flags.Snapshot, error) {
 	snap, err := c.fleet.FlagSnapshot(ctx)
 	if err != nil {
 		c.failedAt.Store(c.now().UnixNano())

@@ -46,7 +46,7 @@ type flagResult struct {
 }
 
 func toFlagResult(r flags.Result) flagResult {
-	return flagResult{Flag: r.Flag, Tenant: r.Tenant, Enabled: r.Enabled, Reason: r.Reason, Detail: r.Detail}
+	return flagResult{Flag: r.Flag, Tenant: r.Tenant, Enabled: r.Enabled, Reason: r.Reason, Detail: r.Detail()}
 }
 
 func (a *app) flagsListCmd() *cobra.Command {
@@ -143,7 +143,7 @@ func renderFlagResults(w io.Writer, results []flags.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FLAG\tSTATE\tREASON\tDETAIL")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Flag, onOff(r.Enabled), r.Reason, r.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Flag, onOff(r.Enabled), r.Reason, r.Detail())
 	}
 	tw.Flush()
 }
@@ -180,7 +180,7 @@ the tenant's override. It prints on or off, herd's reason and the detail.`,
 				if asJSON {
 					return writeJSON(a.out, toFlagResult(r))
 				}
-				fmt.Fprintf(a.out, "%s (%s): %s\n", onOff(r.Enabled), r.Reason, r.Detail)
+				fmt.Fprintf(a.out, "%s (%s): %s\n", onOff(r.Enabled), r.Reason, r.Detail())
 				return nil
 			})
 		},
@@ -229,7 +229,7 @@ lacks what it needs. The change is written to the audit log.`,
 				} else {
 					fmt.Fprintf(a.out, "overrode %s for tenant %s: %s\n", args[0], tenant, o)
 				}
-				fmt.Fprintf(a.out, "now %s (%s): %s\n", onOff(r.Enabled), r.Reason, r.Detail)
+				fmt.Fprintf(a.out, "now %s (%s): %s\n", onOff(r.Enabled), r.Reason, r.Detail())
 				return nil
 			})
 		},
