@@ -99,20 +99,37 @@ func (a *app) newCmd() *cobra.Command {
 func (a *app) lintCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "lint",
-		Short: "Check herd.yaml and every migration, reporting every problem with its file and line",
-		Args:  cobra.NoArgs,
+		Short: "Check herd.yaml, every migration and the release matrix, reporting every problem with its file and line",
+		Long: `Check herd.yaml and every migration, reporting every problem with its file and line.
+
+Beyond what loading checks, lint checks the releases: a release marked
+breaking_changes must name a rollback_point, and an up migration that drops
+or renames a table or column (DROP TABLE, ALTER TABLE ... DROP [COLUMN],
+RENAME TABLE, ALTER TABLE ... RENAME) must belong to a release marked
+breaking_changes. Exits 2 when there is any problem.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
+			// A source that does not load has problems of its own; the
+			// releases are then still checked, without their migrations.
 			src, err := herd.LoadSource(cfg, herd.Options{})
-			var lint *source.Error
-			if errors.As(err, &lint) {
-				return &herd.InputError{Err: fmt.Errorf("%d problems:\n%w", len(lint.Problems), lint)}
-			}
-			if err != nil {
+			var bad *source.Error
+			if err != nil && !errors.As(err, &bad) {
 				return err
+			}
+			problems := herd.LintReleases(cfg, src)
+			if bad != nil {
+				problems = append(problems, bad.Problems...)
+			}
+			if n := len(problems); n > 0 {
+				noun := "problems"
+				if n == 1 {
+					noun = "problem"
+				}
+				return &herd.InputError{Err: fmt.Errorf("%d %s:\n%w", n, noun, &source.Error{Problems: problems})}
 			}
 			fmt.Fprintf(a.out, "ok: %d system and %d tenant migrations\n",
 				len(src.Migrations(source.System)), len(src.Migrations(source.Tenant)))

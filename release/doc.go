@@ -1,0 +1,64 @@
+// Package release is herd's compatibility matrix: which system and tenant
+// schema versions ship together as a release, which features each release
+// offers, whether it breaks compatibility and where it rolls back to.
+//
+// A [Matrix] is built by [New] from the releases declared in herd.yaml (as
+// config.Load returns them) and the schema versions found in the migration
+// source. It reads no database; a Matrix is immutable and safe for
+// concurrent use.
+//
+// # Releases
+//
+// Every schema version folder is a release, even when herd.yaml says nothing
+// of it: a version V that no declared release names as its version, its
+// system schema or its tenant schema becomes the undeclared release "vV",
+// with system V and tenant V. Releases are in semver precedence order, so
+// 2.1.0-dev comes before 2.1.0; a pre-release counts as experimental.
+//
+// # Features
+//
+// A release's features are its own (features:) plus those of the release
+// before it, minus those it lists under removes:, so a removed feature stays
+// removed until a later release lists it again. An undeclared release adds
+// and removes nothing: it has the features of the release before it. A tenant may move to a release only when the release
+// has every feature enabled for the tenant: [Release.Missing] lists those it
+// lacks (the brief's canMigrate).
+//
+// # Which release a database is on
+//
+// A tenant whose schema is at version V is on the highest release whose
+// tenant schema is at most V ([Matrix.OnTenant]); below the first release's
+// tenant schema, or never migrated, it is on none. Conversely a migration at
+// schema version V belongs to the lowest release whose schema version for
+// the migration's target (system or tenant) is at least V.
+//
+// # Lint
+//
+// [Lint] reports two kinds of problem, each with its file and line:
+//
+//   - a declared release with breaking_changes: true and no rollback_point,
+//     at the release's line in herd.yaml;
+//   - a destructive statement in an up script of a migration whose release
+//     is not marked breaking_changes, at the statement's first line.
+//
+// A destructive statement is one that begins (after comments) with:
+//
+//   - DROP [TEMPORARY|TEMP] TABLE, whatever follows (IF EXISTS, a temporary
+//     table: a drop is a drop);
+//   - RENAME TABLE (MySQL);
+//   - ALTER [ONLINE|IGNORE] TABLE name, one of whose comma-separated actions
+//     is DROP [COLUMN] x (not DROP CONSTRAINT, INDEX, KEY, PRIMARY KEY,
+//     FOREIGN KEY, CHECK, PARTITION or DEFAULT), RENAME TO|AS x (the table),
+//     RENAME [COLUMN] a TO b (a column; not RENAME INDEX, KEY or
+//     CONSTRAINT) or MySQL's RENAME x (the table).
+//
+// DROP INDEX, DROP TRIGGER, DROP VIEW and other objects are not destructive
+// here: they lose no data. Nor is a statement that merely contains such
+// words: keywords are matched case-insensitively on the statement's tokens,
+// read by the rules of the script's engine, so comments, string literals
+// ('drop table x'), quoted identifiers and dollar-quoted bodies never count,
+// nor does SQL inside a trigger or routine body, nor MySQL's CHANGE COLUMN.
+// A plain up script is read as every engine and an engine override file as
+// its engine; the same problem is reported once. Down scripts, which undo
+// their migration, are not checked.
+package release

@@ -1,0 +1,240 @@
+package release
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/herdhq/herd/internal/sqlsplit"
+	"github.com/herdhq/herd/source"
+)
+
+// The kinds of destructive statement Lint reports.
+const (
+	dropTable    = "DROP TABLE"
+	dropColumn   = "DROP COLUMN"
+	renameTable  = "RENAME TABLE"
+	renameColumn = "RENAME COLUMN"
+)
+
+// Lint checks the matrix against the source and returns every problem
+// found, each with its file and line, or nil when there is none:
+//
+//   - a declared release marked breaking_changes without a rollback_point,
+//     at configPath and the release's line;
+//   - a DROP TABLE, DROP COLUMN, RENAME TABLE or RENAME COLUMN statement in
+//     an up script (system or tenant, plain or engine override) of a
+//     migration that belongs to a release not marked breaking_changes, at
+//     the script's file (its path inside the source, as source.Script.File
+//     gives it) and the statement's first line.
+//
+// A migration at schema version V of a target belongs to the lowest release
+// whose schema version for that target is at least V. The package
+// documentation says exactly which statements count. src may be nil, for
+// the first rule alone. Lint reads no database and is safe for concurrent
+// use.
+func Lint(m *Matrix, src *source.Source, configPath string) []source.Problem {
+	var out []source.Problem
+	add := func(p source.Problem) {
+		if !slices.Contains(out, p) { // a plain script read as several engines fails once
+			out = append(out, p)
+		}
+	}
+	for _, r := range m.releases {
+		if r.Declared && r.Breaking && r.RollbackPoint == "" {
+			add(source.Problem{File: configPath, Line: r.Line, Msg: fmt.Sprintf(
+				"releases.%s: breaking_changes without a rollback_point: name the release tenants go back to", r.Name)})
+		}
+	}
+	if src == nil {
+		return out
+	}
+	for _, t := range []source.Target{source.System, source.Tenant} {
+		for _, mig := range src.Migrations(t) {
+			r, ok := m.owner(t, mig.Version)
+			if !ok || r.Breaking || mig.Go != nil {
+				continue
+			}
+			for _, s := range upScripts(mig) {
+				for _, f := range s.families {
+					stmts, err := sqlsplit.Split(s.SQL, f)
+					if err != nil {
+						continue // source.Load reports it for the engines in use
+					}
+					for _, st := range stmts {
+						for _, kind := range destructive(st.SQL, f) {
+							add(source.Problem{File: s.File, Line: st.Line, Msg: fmt.Sprintf(
+								"%s in %s migration %s, but its release %s is not marked breaking_changes%s",
+								kind, t, mig.ID(), r.Name, undeclared(r))})
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func undeclared(r Release) string {
+	if r.Declared {
+		return ""
+	}
+	return " (declare it under releases: with breaking_changes and a rollback_point)"
+}
+
+// engines are the engine suffixes of override files, with the lexical
+// family their scripts are read in.
+var engines = []struct {
+	name   string
+	family sqlsplit.Family
+}{
+	{"mysql", sqlsplit.MySQL},
+	{"postgres", sqlsplit.Postgres},
+	{"sqlite", sqlsplit.SQLite},
+}
+
+// script is one up file of a migration with the families it is read in:
+// every family for the plain file, the engine's for an override.
+type script struct {
+	source.Script
+	families []sqlsplit.Family
+}
+
+func upScripts(m *source.Migration) []script {
+	var out []script
+	plain, hasPlain := m.Up("")
+	if hasPlain {
+		out = append(out, script{plain, []sqlsplit.Family{sqlsplit.SQLite, sqlsplit.Postgres, sqlsplit.MySQL}})
+	}
+	for _, e := range engines {
+		s, ok := m.Up(e.name)
+		if ok && (!hasPlain || s.File != plain.File) {
+			out = append(out, script{s, []sqlsplit.Family{e.family}})
+		}
+	}
+	return out
+}
+
+// destructive returns the kinds of destructive change the statement makes,
+// each once, in the order they appear.
+func destructive(stmt string, f sqlsplit.Family) []string {
+	toks := lex(stmt, f)
+	word := func(i int) string {
+		if i < len(toks) && toks[i].kind == tokWord {
+			return toks[i].text
+		}
+		return ""
+	}
+	switch word(0) {
+	case "DROP":
+		i := 1
+		if w := word(i); w == "TEMPORARY" || w == "TEMP" {
+			i++
+		}
+		if word(i) == "TABLE" {
+			return []string{dropTable}
+		}
+	case "RENAME":
+		if word(1) == "TABLE" {
+			return []string{renameTable}
+		}
+	case "ALTER":
+		i := 1
+		for w := word(i); w == "ONLINE" || w == "IGNORE"; w = word(i) {
+			i++
+		}
+		if word(i) != "TABLE" {
+			return nil
+		}
+		i++
+		if word(i) == "IF" && word(i+1) == "EXISTS" {
+			i += 2
+		}
+		if word(i) == "ONLY" {
+			i++
+		}
+		i = skipName(toks, i)
+		if i < len(toks) && toks[i].isPunct('*') {
+			i++
+		}
+		return alterActions(toks[i:])
+	}
+	return nil
+}
+
+// notColumn are the words after an ALTER TABLE action's DROP that drop
+// something other than a column.
+var notColumn = map[string]bool{
+	"CONSTRAINT": true, "INDEX": true, "KEY": true, "PRIMARY": true, "FOREIGN": true,
+	"UNIQUE": true, "CHECK": true, "PARTITION": true, "SYSTEM": true, "PERIOD": true,
+	"DEFAULT": true, "TRIGGER": true,
+}
+
+// alterActions reads the comma-separated actions of an ALTER TABLE after
+// the table's name.
+func alterActions(toks []token) []string {
+	var kinds []string
+	add := func(k string) {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	word := func(i int) string {
+		if i < len(toks) && toks[i].kind == tokWord {
+			return toks[i].text
+		}
+		return ""
+	}
+	depth, start := 0, true
+	for i, tok := range toks {
+		if start {
+			start = false
+			switch word(i) {
+			case "DROP":
+				if i+1 < len(toks) && !notColumn[word(i+1)] {
+					add(dropColumn)
+				}
+			case "RENAME":
+				switch next := word(i + 1); {
+				case next == "COLUMN":
+					add(renameColumn)
+				case next == "TO" || next == "AS":
+					add(renameTable)
+				case next == "INDEX" || next == "KEY" || next == "CONSTRAINT":
+				case i+1 < len(toks):
+					// PostgreSQL's RENAME a TO b renames a column;
+					// MySQL's RENAME b, without TO, the table.
+					if j := skipName(toks, i+1); word(j) == "TO" {
+						add(renameColumn)
+					} else {
+						add(renameTable)
+					}
+				}
+			}
+		}
+		switch {
+		case tok.isPunct('('):
+			depth++
+		case tok.isPunct(')'):
+			depth--
+		case tok.isPunct(',') && depth == 0:
+			start = true
+		}
+	}
+	return kinds
+}
+
+// skipName returns the index after the possibly qualified name that starts
+// at toks[i].
+func skipName(toks []token, i int) int {
+	isName := func(i int) bool {
+		return i < len(toks) && (toks[i].kind == tokWord || toks[i].kind == tokIdent)
+	}
+	if !isName(i) {
+		return i
+	}
+	i++
+	for i+1 < len(toks) && toks[i].isPunct('.') && isName(i+1) {
+		i += 2
+	}
+	return i
+}

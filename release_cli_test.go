@@ -1,0 +1,139 @@
+package herd_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/internal/herdtest"
+)
+
+// releaseSource has tenant schemas v1.0.0, v1.1.0 (which drops a column)
+// and v2.0.0.
+func releaseSource() fstest.MapFS {
+	f := func(body string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(body)} }
+	return fstest.MapFS{
+		"system/v1.0.0/001_trusts.up.sql":   f("CREATE TABLE trusts (id INTEGER PRIMARY KEY);"),
+		"system/v1.0.0/001_trusts.down.sql": f("DROP TABLE trusts;"),
+		"tenant/v1.0.0/001_pupils.up.sql":   f("CREATE TABLE pupils (id INTEGER PRIMARY KEY, nickname TEXT);"),
+		"tenant/v1.0.0/001_pupils.down.sql": f("DROP TABLE pupils;"),
+		"tenant/v1.1.0/002_no_nickname.up.sql": f("-- Nicknames are no longer kept.\n" +
+			"INSERT INTO pupils (id, nickname) SELECT 0, 'drop table pupils' WHERE 0;\n" +
+			"ALTER TABLE pupils DROP COLUMN nickname;"),
+		"tenant/v1.1.0/002_no_nickname.down.sql": f("ALTER TABLE pupils ADD COLUMN nickname TEXT;"),
+		"tenant/v2.0.0/003_fees.up.sql":          f("CREATE TABLE fees (id INTEGER PRIMARY KEY);"),
+		"tenant/v2.0.0/003_fees.down.sql":        f("DROP TABLE fees;"),
+	}
+}
+
+// herd lint reports the release rules' problems with the source's, each
+// as FILE:LINE, and exits 2 until they are fixed.
+func TestLintReleases(t *testing.T) {
+	t.Parallel()
+	fleet := herdtest.Engines()[0].NewFleet(t, releaseSource())
+	lint := func(want int) string {
+		t.Helper()
+		code, out := runCLI(t, "--config", fleet.ConfigPath, "lint")
+		require.Equal(t, want, code, out)
+		return out
+	}
+	upFile := filepath.Join(fleet.Dir, "migrations", "tenant", "v1.1.0", "002_no_nickname.up.sql")
+
+	body := fleet.Config(`releases:
+  v1.0.0: {features: [basic]}
+  v1.1.0: {features: [fees]}
+  v2.0.0: {breaking_changes: true}
+`)
+	fleet.WriteConfig(t, body)
+	v2 := fmt.Sprintf("%s:%d: releases.v2.0.0: breaking_changes without a rollback_point", fleet.ConfigPath,
+		1+strings.Count(body[:strings.Index(body, "  v2.0.0:")], "\n"))
+	out := lint(2)
+	require.Contains(t, out, "2 problems:\n")
+	require.Contains(t, out, v2)
+	require.Contains(t, out, upFile+":3: DROP COLUMN in tenant migration v1.1.0/002_no_nickname, but its release v1.1.0 is not marked breaking_changes\n")
+	require.NotContains(t, out, ":2: DROP TABLE", "a string literal is not a statement")
+
+	// A source that does not load: its problems and the releases' at once.
+	bad := filepath.Join(fleet.Dir, "migrations", "tenant", "v2.0.0", "004_Bad.up.sql")
+	require.NoError(t, os.WriteFile(bad, []byte("SELECT 1;"), 0o644))
+	out = lint(2)
+	require.Contains(t, out, v2)
+	require.Contains(t, out, "004_Bad.up.sql: file name must look like")
+	require.NoError(t, os.Remove(bad))
+
+	// Marking v1.1.0 breaking, with rollback points, clears both.
+	fleet.WriteConfig(t, fleet.Config(`releases:
+  v1.0.0: {features: [basic]}
+  v1.1.0: {features: [fees], breaking_changes: true, rollback_point: v1.0.0}
+  v2.0.0: {breaking_changes: true, rollback_point: v1.1.0}
+`))
+	require.Contains(t, lint(0), "ok: 1 system and 3 tenant migrations")
+}
+
+type releaseJSON struct {
+	Name            string   `json:"name"`
+	Version         string   `json:"version"`
+	SystemVersion   string   `json:"system_version"`
+	TenantVersion   string   `json:"tenant_version"`
+	Features        []string `json:"features"`
+	Added           []string `json:"added"`
+	Removed         []string `json:"removed"`
+	BreakingChanges bool     `json:"breaking_changes"`
+	RollbackPoint   string   `json:"rollback_point"`
+	Experimental    bool     `json:"experimental"`
+	Declared        bool     `json:"declared"`
+	Tenants         int      `json:"tenants"`
+}
+
+// herd releases counts the tenants on each release by their schema
+// version, with undeclared version folders as releases of their own.
+func TestReleasesCommand(t *testing.T) {
+	t.Parallel()
+	fleet := herdtest.Engines()[0].NewFleet(t, releaseSource())
+	fleet.WriteConfig(t, fleet.Config(`releases:
+  v1.0.0: {features: [basic, legacy]}
+  v2.0.0:
+    features: [fees]
+    removes: [legacy]
+    breaking_changes: true
+    rollback_point: v1.0.0
+`))
+	run := func(want int, args ...string) string {
+		t.Helper()
+		code, out := runCLI(t, append([]string{"--config", fleet.ConfigPath}, args...)...)
+		require.Equal(t, want, code, "%v: %s", args, out)
+		return out
+	}
+	for _, code := range []string{"a1", "b1", "b2", "c1", "never"} {
+		run(0, "tenant", "add", code)
+	}
+	run(0, "migrate", "--system")
+	run(0, "migrate", "--tenant", "a1", "--to", "v1.0.0")
+	run(0, "migrate", "--tenant", "b1", "--to", "v1.1.0")
+	run(0, "migrate", "--tenant", "b2", "--to", "1.1.0")
+	run(0, "migrate", "--tenant", "c1")
+
+	var rows []releaseJSON
+	out := run(0, "releases", "--json")
+	require.NoError(t, json.Unmarshal([]byte(out), &rows), out)
+	require.Equal(t, []releaseJSON{
+		{Name: "v1.0.0", Version: "1.0.0", SystemVersion: "1.0.0", TenantVersion: "1.0.0", Features: []string{"basic", "legacy"},
+			Added: []string{"basic", "legacy"}, Removed: []string{}, Declared: true, Tenants: 1},
+		{Name: "v1.1.0", Version: "1.1.0", SystemVersion: "1.1.0", TenantVersion: "1.1.0", Features: []string{"basic", "legacy"},
+			Added: []string{}, Removed: []string{}, Tenants: 2},
+		{Name: "v2.0.0", Version: "2.0.0", SystemVersion: "2.0.0", TenantVersion: "2.0.0", Features: []string{"basic", "fees"},
+			Added: []string{"fees"}, Removed: []string{"legacy"}, BreakingChanges: true, RollbackPoint: "v1.0.0", Declared: true, Tenants: 1},
+	}, rows)
+
+	out = run(0, "releases")
+	require.Regexp(t, `(?m)^RELEASE +SYSTEM +TENANT +FEATURES +BREAKING +ROLLBACK POINT +EXPERIMENTAL +TENANTS$`, out)
+	require.Regexp(t, `(?m)^v1\.1\.0 \(undeclared\) +v1\.1\.0 +v1\.1\.0 +basic, legacy +no +- +no +2$`, out)
+	require.Regexp(t, `(?m)^v2\.0\.0 +v2\.0\.0 +v2\.0\.0 +basic, fees +yes +v1\.0\.0 +no +1$`, out)
+	require.Contains(t, out, "tenants on no release (never migrated, or below v1.0.0): 1\n")
+}

@@ -1,0 +1,90 @@
+package herd
+
+import (
+	"context"
+	"path"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/release"
+	"github.com/herdhq/herd/source"
+)
+
+// ReleaseCount is one release of the compatibility matrix with the number
+// of registered tenants on it.
+type ReleaseCount struct {
+	release.Release
+	// Tenants counts the registered tenants on the release by their
+	// current schema version in the control database (see
+	// release.Matrix.OnTenant).
+	Tenants int
+}
+
+// ReleaseCounts is the fleet's compatibility matrix with its tenants
+// counted.
+type ReleaseCounts struct {
+	// Releases are every release in semver precedence order.
+	Releases []ReleaseCount
+	// Unreleased counts the registered tenants on no release: never
+	// migrated, or with a schema below the first release's tenant schema.
+	Unreleased int
+}
+
+// Matrix returns the compatibility matrix of the fleet's declared releases
+// and migration source. It reads no database.
+func (f *Fleet) Matrix() *release.Matrix { return f.matrix }
+
+// Releases returns the compatibility matrix with, for each release, how
+// many registered tenants are on it by their current schema version. It
+// only reads the control database, and returns its error when that fails.
+func (f *Fleet) Releases(ctx context.Context) (ReleaseCounts, error) {
+	tenants, err := f.control.Tenants(ctx)
+	if err != nil {
+		return ReleaseCounts{}, err
+	}
+	versions, err := f.control.Versions(ctx)
+	if err != nil {
+		return ReleaseCounts{}, err
+	}
+	current := map[control.Ref]string{}
+	for _, v := range versions {
+		current[v.Ref] = v.CurrentVersion
+	}
+	m := f.Matrix()
+	rs := m.Releases()
+	out := ReleaseCounts{Releases: make([]ReleaseCount, len(rs))}
+	index := map[string]int{}
+	for i, r := range rs {
+		out.Releases[i].Release = r
+		index[r.Name] = i
+	}
+	for _, t := range tenants {
+		var r release.Release
+		ok := false
+		if v, err := source.ParseVersion(current[control.TenantRef(t.Code)]); err == nil {
+			r, ok = m.OnTenant(v)
+		}
+		if !ok {
+			out.Unreleased++
+			continue
+		}
+		out.Releases[index[r.Name]].Tenants++
+	}
+	return out, nil
+}
+
+// LintReleases checks cfg's releases against src with release.Lint and
+// returns every problem, or nil: a breaking release without a rollback
+// point (at its line in cfg.Path), and a statement that drops or renames a
+// table or column in a release not marked breaking (at its file, named as
+// LoadSource names migration files in its problems, and line).
+func LintReleases(cfg *config.Config, src *source.Source) []source.Problem {
+	ps := release.Lint(release.New(cfg.Releases, src), src, cfg.Path)
+	root := relative(cfg.Migrations)
+	for i := range ps {
+		if ps[i].File != cfg.Path {
+			ps[i].File = path.Join(root, ps[i].File)
+		}
+	}
+	return ps
+}
