@@ -17,6 +17,7 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/release"
 	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
 )
@@ -46,6 +47,7 @@ type Options struct {
 type Fleet struct {
 	cfg     *config.Config
 	src     *source.Source
+	matrix  *release.Matrix
 	opts    Options
 	control *control.Store
 	system  *dialect.Database
@@ -72,7 +74,7 @@ func LoadSource(cfg *config.Config, opts Options) (*source.Source, error) {
 	}
 	engines := map[string]bool{}
 	for _, dsn := range dsns(cfg) {
-		engines[engineOf(dsn)] = true
+		engines[config.Engine(dsn)] = true
 	}
 	var names []string
 	for _, name := range []string{"sqlite", "postgres", "mysql"} {
@@ -104,7 +106,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Fleet, error)
 	if err != nil {
 		return nil, err
 	}
-	f := &Fleet{cfg: cfg, src: src, opts: opts, servers: map[string]server{}}
+	f := &Fleet{cfg: cfg, src: src, matrix: release.New(cfg.Releases, src), opts: opts, servers: map[string]server{}}
 	if err := f.openServers(ctx); err != nil {
 		f.Close()
 		return nil, err
@@ -152,7 +154,7 @@ func (f *Fleet) openControl(ctx context.Context) error {
 }
 
 func (f *Fleet) dialectFor(dsn string) (dialect.Dialect, error) {
-	engine := engineOf(dsn)
+	engine := config.Engine(dsn)
 	for _, d := range f.opts.Dialects {
 		if d.Name() == engine {
 			return d, nil
@@ -179,19 +181,6 @@ func (f *Fleet) Control() *control.Store { return f.control }
 // Source returns the loaded migration source.
 func (f *Fleet) Source() *source.Source { return f.src }
 
-// engineOf names the engine a DSN is for, from its scheme.
-func engineOf(dsn string) string {
-	switch {
-	case strings.HasPrefix(dsn, "sqlite:"):
-		return "sqlite"
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return "postgres"
-	case strings.HasPrefix(dsn, "mysql://"):
-		return "mysql"
-	}
-	return ""
-}
-
 func dsns(cfg *config.Config) []string {
 	out := []string{cfg.Control}
 	for _, s := range cfg.Servers {
@@ -212,9 +201,10 @@ func relative(path string) string {
 	return path
 }
 
-// planOptions are the policies plans for engine d follow.
-func (f *Fleet) planOptions(d dialect.Dialect) plan.Options {
-	opts := plan.Options{Engine: d.Name(), AllowExperimental: f.cfg.AllowExperimental}
+// planOptions are the policies plans for tg follow.
+func (f *Fleet) planOptions(tg target) plan.Options {
+	opts := plan.Options{Engine: tg.dialect.Name(), AllowExperimental: f.cfg.AllowExperimental,
+		Releases: f.matrix, Features: tg.features}
 	for _, r := range f.cfg.Releases {
 		if r.Experimental {
 			opts.Experimental = append(opts.Experimental, r.System, r.Tenant)

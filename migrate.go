@@ -21,7 +21,9 @@ type target struct {
 	ref     control.Ref
 	kind    source.Target
 	dialect dialect.Dialect
-	open    func(ctx context.Context) (*dialect.Database, func() error, error)
+	// features are a tenant's enabled features, for canMigrate.
+	features []string
+	open     func(ctx context.Context) (*dialect.Database, func() error, error)
 }
 
 // resolve finds the database behind ref.
@@ -46,7 +48,7 @@ func (f *Fleet) tenantTarget(t control.Tenant) (target, error) {
 	if !ok {
 		return target{}, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
 	}
-	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect,
+	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect, features: t.Features,
 		open: func(ctx context.Context) (*dialect.Database, func() error, error) {
 			db, err := srv.Open(ctx, t.Database)
 			if err != nil {
@@ -106,7 +108,7 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 		return err
 	}
 	migrations := f.src.Migrations(tg.kind)
-	p, err := plan.Make(f.src, tg.kind, execute.Applied(entries), to, f.planOptions(tg.dialect))
+	p, err := plan.Make(f.src, tg.kind, execute.Applied(entries), to, f.planOptions(tg))
 	if err != nil {
 		return err
 	}
@@ -238,7 +240,7 @@ func (f *Fleet) Plan(ctx context.Context, ref control.Ref, to string) (*plan.Pla
 	if err != nil {
 		return nil, err
 	}
-	return plan.Make(f.src, tg.kind, execute.Applied(entries), version, f.planOptions(tg.dialect))
+	return plan.Make(f.src, tg.kind, execute.Applied(entries), version, f.planOptions(tg))
 }
 
 // Ledger reads ref's ledger without locking or creating it.

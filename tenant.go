@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/herdhq/herd/control"
 )
@@ -44,6 +47,9 @@ type TenantSpec struct {
 // changes nothing.
 func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant, error) {
 	if err := ValidateTenantCode(spec.Code); err != nil {
+		return control.Tenant{}, err
+	}
+	if err := f.checkFeatures(spec.Code, spec.Features); err != nil {
 		return control.Tenant{}, err
 	}
 	sc, err := f.cfg.Server(spec.Server)
@@ -89,6 +95,74 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 		detail = "adopted existing database " + name
 	}
 	return t, f.control.Audit(ctx, f.opts.Actor, "tenant.add", t.Code, detail)
+}
+
+// TenantChange is what SetTenant changes; nil fields stay as they are.
+type TenantChange struct {
+	Name, Tier     *string
+	Tags, Features *[]string
+}
+
+// SetTenant changes the registry entry of tenant code and records it in
+// the audit log. Features must each be one a release declares (see
+// checkFeatures); invalid input changes nothing.
+func (f *Fleet) SetTenant(ctx context.Context, code string, change TenantChange) (control.Tenant, error) {
+	t, err := f.control.Tenant(ctx, code)
+	if err != nil {
+		return control.Tenant{}, err
+	}
+	var changed []string
+	if change.Name != nil {
+		t.Name = *change.Name
+		changed = append(changed, "name "+t.Name)
+	}
+	if change.Tier != nil {
+		if *change.Tier == "" {
+			return control.Tenant{}, &InputError{Err: fmt.Errorf("tenant %q: the tier cannot be empty", code)}
+		}
+		t.Tier = *change.Tier
+		changed = append(changed, "tier "+t.Tier)
+	}
+	if change.Tags != nil {
+		t.Tags = *change.Tags
+		changed = append(changed, "tags ["+strings.Join(t.Tags, ", ")+"]")
+	}
+	if change.Features != nil {
+		if err := f.checkFeatures(code, *change.Features); err != nil {
+			return control.Tenant{}, err
+		}
+		t.Features = *change.Features
+		changed = append(changed, "features ["+strings.Join(t.Features, ", ")+"]")
+	}
+	if len(changed) == 0 {
+		return control.Tenant{}, &InputError{Err: fmt.Errorf("tenant %q: nothing to change", code)}
+	}
+	if err := f.control.UpdateTenant(ctx, t); err != nil {
+		return control.Tenant{}, err
+	}
+	return t, f.control.Audit(ctx, f.opts.Actor, "tenant.set", code, strings.Join(changed, "; "))
+}
+
+// checkFeatures refuses a feature that no release declares: a misspelt
+// feature would otherwise keep the tenant from every release (canMigrate).
+func (f *Fleet) checkFeatures(code string, features []string) error {
+	known := map[string]bool{}
+	for _, r := range f.matrix.Releases() {
+		for _, name := range r.Added {
+			known[name] = true
+		}
+	}
+	for _, name := range features {
+		if known[name] {
+			continue
+		}
+		declared := "no release declares features"
+		if len(known) > 0 {
+			declared = "declared: " + strings.Join(slices.Sorted(maps.Keys(known)), ", ")
+		}
+		return &InputError{Err: fmt.Errorf("tenant %q: feature %q is not declared by any release (%s)", code, name, declared)}
+	}
+	return nil
 }
 
 // Tenant returns the registered tenant code.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/herdhq/herd/release"
 	"github.com/herdhq/herd/source"
 )
 
@@ -69,6 +70,12 @@ type Options struct {
 	// AllowOutOfOrder permits applying a migration older than one already
 	// applied (a hotfix in v1.1.1 after the database reached v2.0.0).
 	AllowOutOfOrder bool
+	// Releases is the compatibility matrix and Features the tenant's
+	// enabled features: together the brief's canMigrate, which refuses a
+	// tenant target whose release (the one a tenant at that version is
+	// on) lacks one of them. Nil Releases skips the check.
+	Releases *release.Matrix
+	Features []string
 }
 
 // Reason classifies a refusal.
@@ -85,6 +92,7 @@ const (
 	DownMissing      Reason = "down-missing"
 	DependencyUnmet  Reason = "dependency-unmet"
 	NoScript         Reason = "no-script"
+	MissingFeatures  Reason = "missing-features"
 )
 
 // RefusedError is a plan the planner will not make, with the reason.
@@ -120,6 +128,22 @@ func Current(migrations []*source.Migration, applied []Applied) *semver.Version 
 	return current
 }
 
+// canMigrate refuses a tenant target whose release lacks one of the
+// tenant's enabled features.
+func canMigrate(t source.Target, to *semver.Version, opts Options) error {
+	if t != source.Tenant || opts.Releases == nil || len(opts.Features) == 0 {
+		return nil
+	}
+	r, ok := opts.Releases.OnTenant(to)
+	if !ok {
+		return refuse(MissingFeatures, "", "the tenant has features %s and v%s is below every release", strings.Join(opts.Features, ", "), to)
+	}
+	if missing := r.Missing(opts.Features); len(missing) > 0 {
+		return refuse(MissingFeatures, "", "release %s lacks features the tenant has enabled: %s", r.Name, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 // Make plans the path for a database of target t whose ledger holds
 // applied, to version to. It returns a *RefusedError when policy or the
 // ledger forbids the path.
@@ -131,6 +155,9 @@ func Make(src *source.Source, t source.Target, applied []Applied, to *semver.Ver
 	}
 	if !opts.AllowExperimental && (to.Prerelease() != "" || slices.ContainsFunc(opts.Experimental, to.Equal)) {
 		return nil, refuse(Experimental, "", "v%s is experimental and this environment does not allow experimental versions", to)
+	}
+	if err := canMigrate(t, to, opts); err != nil {
+		return nil, err
 	}
 	if err := checkLedger(src, t, applied, opts.Engine); err != nil {
 		return nil, err

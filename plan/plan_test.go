@@ -7,7 +7,9 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/release"
 	"github.com/herdhq/herd/source"
 )
 
@@ -52,6 +54,16 @@ func TestMake(t *testing.T) {
 	t.Parallel()
 	src := fixture(t)
 	opts := plan.Options{Engine: "sqlite"}
+	// v1.1.0 adds fees, v2.0.0 adds sms and removes attendance (added by
+	// v1.0.0); undeclared v2.1.0-dev inherits v2.0.0's.
+	matrix := release.New([]config.Release{
+		{Name: "v1.0.0", Version: semver.MustParse("1.0.0"), System: semver.MustParse("1.0.0"), Tenant: semver.MustParse("1.0.0"), Features: []string{"attendance"}},
+		{Name: "v1.1.0", Version: semver.MustParse("1.1.0"), System: semver.MustParse("1.1.0"), Tenant: semver.MustParse("1.1.0"), Features: []string{"fees"}},
+		{Name: "v2.0.0", Version: semver.MustParse("2.0.0"), System: semver.MustParse("2.0.0"), Tenant: semver.MustParse("2.0.0"), Features: []string{"sms"}, Removes: []string{"attendance"}},
+	}, src)
+	features := func(f ...string) *plan.Options {
+		return &plan.Options{Engine: "sqlite", AllowExperimental: true, Releases: matrix, Features: f}
+	}
 	tests := []struct {
 		name     string
 		applied  []plan.Applied
@@ -85,6 +97,16 @@ func TestMake(t *testing.T) {
 			refusal: plan.OutOfOrder, contains: "v1.1.0/003_c is older than v2.0.0/004_d"},
 		{name: "out of order hotfix allowed", applied: applied(src, "v1.0.0/001_a", "v1.0.0/002_b", "v2.0.0/004_d"), to: "2.0.0",
 			opts: &plan.Options{Engine: "sqlite", AllowOutOfOrder: true}, want: []string{"up v1.1.0/003_c"}, from: "1.0.0"},
+		{name: "canMigrate: every feature in the release", to: "1.1.0", opts: features("fees", "attendance"),
+			want: []string{"up v1.0.0/001_a", "up v1.0.0/002_b", "up v1.1.0/003_c"}},
+		{name: "canMigrate: a feature the release lacks", to: "1.0.0", opts: features("fees", "attendance", "zz"),
+			refusal: plan.MissingFeatures, contains: "release v1.0.0 lacks features the tenant has enabled: fees, zz"},
+		{name: "canMigrate: a feature a later release removes", to: "2.0.0", opts: features("attendance"),
+			refusal: plan.MissingFeatures, contains: "release v2.0.0 lacks features the tenant has enabled: attendance"},
+		{name: "canMigrate: an undeclared release inherits", to: "2.1.0-dev", opts: features("sms", "fees"),
+			want: []string{"up v1.0.0/001_a", "up v1.0.0/002_b", "up v1.1.0/003_c", "up v2.0.0/004_d", "up v2.1.0-dev/005_e"}},
+		{name: "canMigrate: no features, no check", to: "2.0.0", opts: features(),
+			want: []string{"up v1.0.0/001_a", "up v1.0.0/002_b", "up v1.1.0/003_c", "up v2.0.0/004_d"}},
 		{name: "down a dependency that stays needed", applied: applied(src, "v1.0.0/001_a", "v1.0.0/002_b", "v2.0.0/004_d"), to: "1.0.0",
 			opts: &plan.Options{Engine: "sqlite", AllowOutOfOrder: true}, from: "1.0.0", want: []string{"down v2.0.0/004_d"}},
 	}

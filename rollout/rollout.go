@@ -15,12 +15,16 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/Masterminds/semver/v3"
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/release"
 )
 
 // Fleet is what a rollout needs of an open herd fleet. *herd.Fleet
@@ -38,6 +42,12 @@ type Fleet interface {
 	// ReleaseVersions maps a release (or schema version) to the system
 	// and tenant schema versions it brings databases to, without the v.
 	ReleaseVersions(release string) (system, tenant string, err error)
+	// CheckRelease refuses a release this environment may not use yet:
+	// an experimental one where experiments are not allowed, or one not
+	// yet completed in the environment it comes after.
+	CheckRelease(ctx context.Context, release string) error
+	// Matrix is the compatibility matrix, for canMigrate.
+	Matrix() *release.Matrix
 	Tenants(ctx context.Context) ([]control.Tenant, error)
 	Control() *control.Store
 	// OpenTenant opens a tenant's database, for health probes.
@@ -124,6 +134,9 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 	if err != nil {
 		return control.Rollout{}, nil, err
 	}
+	if err := m.fleet.CheckRelease(ctx, req.Release); err != nil {
+		return control.Rollout{}, nil, err
+	}
 	all, err := m.fleet.Tenants(ctx)
 	if err != nil {
 		return control.Rollout{}, nil, err
@@ -132,7 +145,7 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 	if err != nil {
 		return control.Rollout{}, nil, &InputError{Err: err}
 	}
-	items, err := m.items(ctx, selected, tenantV)
+	items, err := m.items(ctx, selected, m.release(req.Release, tenantV), tenantV)
 	if err != nil {
 		return control.Rollout{}, nil, err
 	}
@@ -160,9 +173,21 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 		fmt.Sprintf("%s to %d tenants (selector %q)", req.Release, len(items), req.Selector))
 }
 
-// items places the selected tenants in waves and marks those already at
-// the target as done, from the control database alone.
-func (m *Manager) items(ctx context.Context, tenants []control.Tenant, target string) ([]control.Item, error) {
+// release is the row of the matrix a rollout to name (a release, or a
+// tenant schema version) brings tenants to.
+func (m *Manager) release(name, tenantV string) release.Release {
+	matrix := m.fleet.Matrix()
+	if r, ok := matrix.Find(name); ok {
+		return r
+	}
+	r, _ := matrix.OnTenant(semver.MustParse(tenantV))
+	return r
+}
+
+// items places the selected tenants in waves, from the control database
+// alone: those already at the target are done, and those with an enabled
+// feature the release lacks are skipped with the reason (canMigrate).
+func (m *Manager) items(ctx context.Context, tenants []control.Tenant, rel release.Release, target string) ([]control.Item, error) {
 	versions, err := m.fleet.Control().Versions(ctx)
 	if err != nil {
 		return nil, err
@@ -179,6 +204,9 @@ func (m *Manager) items(ctx context.Context, tenants []control.Tenant, target st
 			Position: a.position, State: control.ItemPending, FromVersion: current[a.tenant.Code].CurrentVersion}
 		if v := current[a.tenant.Code]; v.CurrentVersion == target && v.Status == control.StatusCompleted {
 			it.State, it.Error = control.ItemDone, "already at v"+target
+		} else if missing := rel.Missing(a.tenant.Features); len(missing) > 0 {
+			it.State, it.Error = control.ItemSkipped, fmt.Sprintf("canMigrate: release %s lacks features the tenant has enabled: %s",
+				rel.Name, strings.Join(missing, ", "))
 		}
 		items = append(items, it)
 	}

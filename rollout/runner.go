@@ -10,6 +10,7 @@ import (
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/plan"
 )
 
 // Outcome is how a runner's Work ended.
@@ -325,6 +326,12 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	}
 
 	state, msg, ev := control.ItemDone, "", event.TenantDone
+	var refused *plan.RefusedError
+	if errors.As(err, &refused) && refused.Reason == plan.MissingFeatures {
+		// The tenant's features changed since the rollout started: it is
+		// skipped, as it would have been then, and nothing ran.
+		state, msg, ev, err = control.ItemSkipped, "canMigrate: "+refused.Msg, event.TenantSkipped, nil
+	}
 	if err != nil {
 		state, msg, ev = control.ItemFailed, err.Error(), event.TenantFailed
 		if it.FromVersion != "" {

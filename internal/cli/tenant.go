@@ -15,9 +15,9 @@ import (
 func (a *app) tenantCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tenant", Short: "Add, list, show and remove tenants", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usagef("herd tenant needs a subcommand: add, list, show or remove")
+			return usagef("herd tenant needs a subcommand: add, set, list, show or remove")
 		}}
-	cmd.AddCommand(a.tenantAddCmd(), a.tenantListCmd(), a.tenantShowCmd(), a.tenantRemoveCmd())
+	cmd.AddCommand(a.tenantAddCmd(), a.tenantSetCmd(), a.tenantListCmd(), a.tenantShowCmd(), a.tenantRemoveCmd())
 	return cmd
 }
 
@@ -46,7 +46,55 @@ func (a *app) tenantAddCmd() *cobra.Command {
 	cmd.Flags().StringVar(&spec.Server, "server", "", "server to put the database on (default: the default server)")
 	cmd.Flags().StringVar(&spec.Name, "name", "", "display name (default: the code)")
 	cmd.Flags().StringSliceVar(&spec.Tags, "tag", nil, "tag, repeatable")
-	cmd.Flags().StringSliceVar(&spec.Features, "feature", nil, "enabled feature, repeatable")
+	cmd.Flags().StringSliceVar(&spec.Features, "features", nil, "enabled features, comma-separated (each declared by a release)")
+	return cmd
+}
+
+func (a *app) tenantSetCmd() *cobra.Command {
+	var (
+		name, tier     string
+		tags, features []string
+	)
+	cmd := &cobra.Command{
+		Use:   "set CODE [--features F1,F2] [--tier T] [--name N] [--tag K=V,...]",
+		Short: "Change a tenant's enabled features, tier, name or tags",
+		Long: `set changes a tenant's registry entry. --features replaces the enabled
+features (--features "" clears them); a rollout skips a tenant whose enabled
+features are not all in the target release, and plan and migrate refuse it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := herd.ValidateTenantCode(args[0]); err != nil {
+				return err
+			}
+			var change herd.TenantChange
+			flags := cmd.Flags()
+			if flags.Changed("name") {
+				change.Name = &name
+			}
+			if flags.Changed("tier") {
+				change.Tier = &tier
+			}
+			if flags.Changed("tag") {
+				change.Tags = &tags
+			}
+			if flags.Changed("features") {
+				change.Features = &features
+			}
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+				t, err := f.SetTenant(cmd.Context(), args[0], change)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.out, "tenant %s: tier %s, features [%s], tags [%s]\n", t.Code, t.Tier,
+					strings.Join(t.Features, ", "), strings.Join(t.Tags, ", "))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "display name")
+	cmd.Flags().StringVar(&tier, "tier", "", "tier, e.g. standard, premium, enterprise")
+	cmd.Flags().StringSliceVar(&tags, "tag", nil, "tags, replacing the current ones")
+	cmd.Flags().StringSliceVar(&features, "features", nil, "enabled features, comma-separated, replacing the current ones")
 	return cmd
 }
 
