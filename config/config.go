@@ -53,6 +53,9 @@ type Config struct {
 	// Environments are the declared environments, in file order; none
 	// means the top-level Control serves every command.
 	Environments []Environment
+	// Env is the environment this view of the file is for (see
+	// InEnvironment), or "" for the top level.
+	Env string
 }
 
 // Server is one named connection target that holds tenant databases.

@@ -17,9 +17,10 @@ const (
 	engineMySQL    = "mysql"
 )
 
-// dsnEngine returns the engine a DSN's scheme names, or "" when the scheme
-// is not one herd knows.
-func dsnEngine(dsn string) string {
+// Engine returns the engine a DSN's scheme names ("sqlite", "postgres" or
+// "mysql", the names of herd's dialects), or "" when the scheme is not one
+// herd knows.
+func Engine(dsn string) string {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return engineSQLite
@@ -34,7 +35,7 @@ func dsnEngine(dsn string) string {
 // checkDSN returns what is wrong with an expanded DSN, or "" when nothing
 // is. The message never quotes the DSN, so it cannot leak its password.
 func checkDSN(dsn string) string {
-	switch dsnEngine(dsn) {
+	switch Engine(dsn) {
 	case engineSQLite:
 		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "sqlite:"), "?")
 		if path == "" {
@@ -135,7 +136,7 @@ func resolvePath(path, dir string) string {
 // does not parse as a URL is redacted by a cruder rule that may hide more
 // than the password, never less.
 func RedactDSN(dsn string) string {
-	if dsnEngine(dsn) == engineSQLite {
+	if Engine(dsn) == engineSQLite {
 		return dsn
 	}
 	u, err := url.Parse(dsn)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -41,6 +42,35 @@ func (c *Config) Environment(name string) (Environment, bool) {
 		}
 	}
 	return Environment{}, false
+}
+
+// InEnvironment returns the configuration as environment name sees it:
+// its control database and its allow_experimental in place of the
+// top-level ones, and Env set to name. The receiver is not changed. An
+// unknown name is an error that lists the declared environments.
+func (c *Config) InEnvironment(name string) (*Config, error) {
+	e, ok := c.Environment(name)
+	if !ok {
+		if len(c.Environments) == 0 {
+			return nil, fmt.Errorf("--env %s: %s declares no environments", name, c.name())
+		}
+		names := make([]string, len(c.Environments))
+		for i, e := range c.Environments {
+			names[i] = e.Name
+		}
+		return nil, fmt.Errorf("--env %s: %s declares no such environment (declared: %s)", name, c.name(), strings.Join(names, ", "))
+	}
+	view := *c
+	view.Control, view.AllowExperimental, view.Env = e.Control, e.AllowExperimental, e.Name
+	return &view, nil
+}
+
+// name is the file the configuration came from, for messages.
+func (c *Config) name() string {
+	if c.Path == "" {
+		return "herd.yaml"
+	}
+	return c.Path
 }
 
 // environments reads the environments section, a mapping of environment

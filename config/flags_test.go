@@ -106,6 +106,25 @@ func TestParseEnvironments(t *testing.T) {
 	require.False(t, ok)
 	_, ok = cfg.Environment("prod")
 	require.False(t, ok)
+
+	dev, err := cfg.InEnvironment("development")
+	require.NoError(t, err)
+	require.Equal(t, "sqlite:"+filepath.Join("deploy", "dev", "control.db"), dev.Control)
+	require.True(t, dev.AllowExperimental)
+	require.Equal(t, "development", dev.Env)
+	prod, err := cfg.InEnvironment("production")
+	require.NoError(t, err)
+	require.False(t, prod.AllowExperimental)
+	require.Equal(t, "production", prod.Env)
+	require.Equal(t, cfg.Environments, prod.Environments, "a view still knows every environment")
+	require.Empty(t, cfg.Env, "the receiver is unchanged")
+
+	_, err = cfg.InEnvironment("prod")
+	require.EqualError(t, err, "--env prod: "+path+" declares no such environment (declared: development, staging, production, qa)")
+	bare, err := config.ParseEnv(yml(valid...), "herd.yaml", nil)
+	require.NoError(t, err)
+	_, err = bare.InEnvironment("staging")
+	require.EqualError(t, err, "--env staging: herd.yaml declares no environments")
 }
 
 func TestParseFlagAndEnvironmentErrors(t *testing.T) {

@@ -174,7 +174,7 @@ func (p *parser) dsn(raw string, n *yaml.Node, where string) (string, string) {
 		p.add(n.Line, "%s: %s", where, m)
 		return "", ""
 	}
-	engine := dsnEngine(dsn)
+	engine := Engine(dsn)
 	if engine == engineSQLite {
 		dsn = resolveSQLite(dsn, p.dir)
 	}

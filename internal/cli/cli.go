@@ -41,6 +41,7 @@ type Env struct {
 type app struct {
 	env        Env
 	configPath string
+	envName    string
 	out        io.Writer
 	secrets    *redactor
 }
@@ -90,9 +91,10 @@ func (a *app) root() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "herd.yaml to use (default $HERD_CONFIG, else ./herd.yaml)")
+	root.PersistentFlags().StringVar(&a.envName, "env", "", "environment of herd.yaml whose control database to use (default $HERD_ENV, else the top-level control)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(a.initCmd(), a.newCmd(), a.lintCmd(), a.tenantCmd(), a.migrateCmd(), a.planCmd(),
-		a.statusCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd())
+		a.statusCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
@@ -115,7 +117,8 @@ func wrapArgs(c *cobra.Command) {
 }
 
 // loadConfig reads the configuration named by --config, $HERD_CONFIG or
-// ./herd.yaml, and registers its passwords with the output redactor.
+// ./herd.yaml, registers its passwords with the output redactor and,
+// with --env or $HERD_ENV, returns that environment's view of it.
 func (a *app) loadConfig() (*config.Config, error) {
 	path := a.configPath
 	if path == "" {
@@ -132,7 +135,21 @@ func (a *app) loadConfig() (*config.Config, error) {
 	for _, s := range cfg.Servers {
 		a.secrets.add(s.DSN)
 	}
-	return cfg, nil
+	for _, e := range cfg.Environments {
+		a.secrets.add(e.Control)
+	}
+	env := a.envName
+	if env == "" {
+		env = a.env.Getenv("HERD_ENV")
+	}
+	if env == "" {
+		return cfg, nil
+	}
+	view, err := cfg.InEnvironment(env)
+	if err != nil {
+		return nil, &herd.InputError{Err: err}
+	}
+	return view, nil
 }
 
 // withFleet opens the fleet named by the configuration for one command,

@@ -66,6 +66,11 @@ func (a *app) migrateCmd() *cobra.Command {
 				return err
 			}
 			return a.withFleet(cmd.Context(), herd.Options{Observe: a.progress()}, func(f *herd.Fleet) error {
+				if !sel.system {
+					if err := f.CheckRelease(cmd.Context(), to); err != nil {
+						return err
+					}
+				}
 				if sel.all {
 					return f.MigrateAll(cmd.Context(), to, concurrency)
 				}

@@ -85,6 +85,19 @@ func (e Engine) NewFleet(t testing.TB, migrations fs.FS) *Fleet {
 	return f
 }
 
+// NewControl returns the DSN of another scratch control database on the
+// fleet's engine, for an environment of its own: a file beside the
+// fleet's control file on SQLite (created by the first herd command that
+// uses it), else a fresh database dropped when the test ends.
+func (f *Fleet) NewControl(t testing.TB, label string) string {
+	t.Helper()
+	if f.Engine.Name == "sqlite" {
+		return "sqlite:" + filepath.Join(f.Dir, "data", label+".db")
+	}
+	dsn, _ := f.Engine.controlDatabase(t)
+	return dsn
+}
+
 // controlDatabase creates a scratch control database on the engine's
 // server and returns its DSN and the tenant server's DSN.
 func (e Engine) controlDatabase(t testing.TB) (controlDSN, serverDSN string) {

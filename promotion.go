@@ -1,0 +1,173 @@
+package herd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
+)
+
+// CheckRelease says whether release (a release name or schema version;
+// "" for the latest) may be used in the fleet's environment (Config().Env): a pre-release or
+// a release marked experimental is refused where allow_experimental is
+// false, and, when the environment names another under after:, the
+// release is refused until it has completed there. Refusals are input
+// errors that give the reason. CheckRelease only reads.
+func (f *Fleet) CheckRelease(ctx context.Context, release string) error {
+	systemV, tenantV, err := f.ReleaseVersions(release)
+	if err != nil {
+		return err
+	}
+	if release == "" {
+		release = "v" + tenantV
+	}
+	if err := f.checkExperimental(release, tenantV); err != nil {
+		return err
+	}
+	env, ok := f.cfg.Environment(f.cfg.Env)
+	if !ok || env.After == "" {
+		return nil
+	}
+	prev, _ := f.cfg.Environment(env.After)
+	done, why, err := f.completedIn(ctx, prev, systemV, tenantV)
+	if err != nil {
+		return fmt.Errorf("check that %s completed in %s (after: of %s): %w", release, prev.Name, env.Name, err)
+	}
+	if !done {
+		return &InputError{Err: fmt.Errorf("release %s has not completed in %s, which %s comes after: %s; complete it there first (herd --env %s rollout start --to %s)",
+			release, prev.Name, env.Name, why, prev.Name, release)}
+	}
+	return nil
+}
+
+// checkExperimental refuses a pre-release or experimental release where
+// the configuration does not allow experiments.
+func (f *Fleet) checkExperimental(release, tenantV string) error {
+	if f.cfg.AllowExperimental {
+		return nil
+	}
+	where := "this configuration"
+	if f.cfg.Env != "" {
+		where = "environment " + f.cfg.Env
+	}
+	if v, err := semver.NewVersion(tenantV); err == nil && v.Prerelease() != "" {
+		return &InputError{Err: fmt.Errorf("release %s is a pre-release and %s does not allow experimental versions (allow_experimental: false)", release, where)}
+	}
+	if r, ok := f.cfg.Release(release); ok && r.Experimental {
+		return &InputError{Err: fmt.Errorf("release %s is marked experimental and %s does not allow experimental versions (allow_experimental: false)", release, where)}
+	}
+	return nil
+}
+
+// completedIn reports whether environment env has completed a release of
+// the given schema versions: its control database records a completed
+// rollout to it or a later release, or (for fleets moved with herd
+// migrate) its system database and every tenant are at those versions or
+// later. When not, why says what is missing.
+func (f *Fleet) completedIn(ctx context.Context, env config.Environment, systemV, tenantV string) (done bool, why string, err error) {
+	store, closeStore, err := f.attachControl(ctx, env.Control)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return false, fmt.Sprintf("%s has no control database yet", env.Name), nil
+	case errors.Is(err, control.ErrControlSchemaOutdated):
+		return false, fmt.Sprintf("%s has no up-to-date control database yet (%v)", env.Name, err), nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	defer closeStore()
+	rollouts, err := store.Rollouts(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	for _, r := range rollouts {
+		if r.Status == control.RolloutCompleted && atLeast(r.TenantVersion, tenantV) && atLeast(r.SystemVersion, systemV) {
+			return true, "", nil
+		}
+	}
+	versions, err := store.Versions(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	tenants, err := store.Tenants(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	current := map[control.Ref]control.VersionState{}
+	for _, v := range versions {
+		current[v.Ref] = v
+	}
+	var missing []string
+	if sys := current[control.SystemRef]; systemV != "" && !reached(sys, systemV) {
+		missing = append(missing, fmt.Sprintf("its system database is at %s", versionLabel(sys.CurrentVersion)))
+	}
+	below := 0
+	for _, t := range tenants {
+		if !reached(current[control.TenantRef(t.Code)], tenantV) {
+			below++
+		}
+	}
+	if below > 0 {
+		missing = append(missing, fmt.Sprintf("%d of its %d tenants are below v%s", below, len(tenants), tenantV))
+	}
+	if len(missing) == 0 {
+		return true, "", nil
+	}
+	return false, strings.Join(missing, " and "), nil
+}
+
+// reached reports whether a database whose state is v has completed a
+// migration to want or later.
+func reached(v control.VersionState, want string) bool {
+	return v.Status == control.StatusCompleted && atLeast(v.CurrentVersion, want)
+}
+
+// atLeast reports whether version have is want or later; "" is below
+// every version and satisfies only an empty want.
+func atLeast(have, want string) bool {
+	if want == "" {
+		return true
+	}
+	h, err1 := semver.NewVersion(have)
+	w, err2 := semver.NewVersion(want)
+	return err1 == nil && err2 == nil && !h.LessThan(w)
+}
+
+// attachControl opens another environment's control database for
+// reading, without migrating it. A SQLite control file that does not
+// exist is reported as os.ErrNotExist rather than created.
+func (f *Fleet) attachControl(ctx context.Context, dsn string) (*control.Store, func(), error) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		path, _, _ = strings.Cut(path, "?")
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, err
+		}
+	}
+	d, err := f.dialectFor(dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: "control", DSN: dsn})
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := srv.Control(ctx)
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	store, err := control.Attach(ctx, d, db, f.opts.Now)
+	if err != nil {
+		db.Close()
+		srv.Close()
+		return nil, nil, err
+	}
+	return store, func() { db.Close(); srv.Close() }, nil
+}
