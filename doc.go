@@ -16,13 +16,48 @@
 //
 // # Migrating
 //
-// MigrateSystem brings the system (control) database to a version,
-// MigrateTenant one tenant, MigrateAll the system database and then every
-// tenant with bounded concurrency. Each database is migrated under its own
+// Migrate brings one database (control.SystemRef, or control.TenantRef of
+// a code) to a version, MigrateAll the system database and then every
+// tenant with bounded concurrency; Plan shows the path without writing. Each database is migrated under its own
 // lock on one pinned connection; every step is written to the database's
 // own ledger (herd_schema_migrations) and to the control database's
 // database_migration_history, and the database's row of
 // database_schema_versions says where it stands.
+//
+// # Releases and canMigrate
+//
+// herd.yaml's releases are the compatibility matrix (Matrix, package
+// release): what system and tenant schema versions ship together and which
+// features each release offers. A tenant's enabled features live in its
+// registry entry (TenantSpec.Features, SetTenant); a plan to a version
+// whose release lacks one of them is refused (plan.MissingFeatures), and
+// a rollout skips such a tenant with the reason.
+//
+// # Rollouts
+//
+// Rollouts returns a rollout.Manager: phase 1 migrates the system
+// database and records the rollout in the control database, phase 2 works
+// through waves of tenants under leases, so that any number of runners
+// share the work and a run killed at any instant resumes exactly once.
+//
+// # Environments
+//
+// Config.InEnvironment gives the view of herd.yaml for one environment
+// (its own control database and allow_experimental). CheckRelease refuses
+// a release there until it has completed in the environment named by
+// after:, and refuses experimental releases where they are not allowed.
+//
+// # Feature flags
+//
+// herd.yaml's flags are evaluated by package flags, a pure function of
+// the flag and the tenant (code, tier, schema version) with overrides from
+// the control database: version gate, override, tier, beta list, then a
+// percentage bucket that is the one Unleash computes (MurmurHash3 of
+// "FLAG:TENANT", seed 0, modulo 100, plus 1), so it is stable across
+// processes and languages and monotonic. EvaluateFlag answers from the
+// control database; FlagSnapshot takes a copy to evaluate from in memory.
+// Applications use package router instead, which keeps that snapshot
+// fresh, or ask herd serve over OFREP.
 //
 // # Errors
 //
