@@ -15,13 +15,21 @@ import (
 // lockPoll is how long Lock sleeps between attempts on a held lock.
 const lockPoll = 25 * time.Millisecond
 
+// lockSuffix names a database file's migration lock file, beside it. A
+// separate file, because closing any descriptor of the database file
+// itself would drop the POSIX locks SQLite holds on it in this process.
+const lockSuffix = ".lock"
+
 // Lock takes an exclusive flock on db.Name+".lock", trying without blocking
-// every 25ms until it succeeds or ctx ends. The lock belongs to the process
+// every 25ms until it succeeds or ctx ends. Server.Create makes the lock
+// file with the database, so that Lock only opens it (creating a file
+// costs far more than opening one); Lock creates it for a database made
+// elsewhere. The lock belongs to the process
 // (an open file), not to conn, which Lock does not use; it is exclusive
 // between processes and between Lock calls within one process alike. The
 // returned function releases it; calling it again returns an error.
 func (d *Dialect) Lock(ctx context.Context, _ *sql.Conn, db *dialect.Database) (func(context.Context) error, error) {
-	path := db.Name + ".lock"
+	path := db.Name + lockSuffix
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lock %q: %w", db.Name, err)

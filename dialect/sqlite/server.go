@@ -90,10 +90,20 @@ func (s *Server) Create(ctx context.Context, name string) error {
 	if err := f.Close(); err != nil {
 		return s.fail("create database", name, err)
 	}
+	// The migration lock's file too, so that Lock finds it.
+	lock, err := os.OpenFile(file+lockSuffix, os.O_RDWR|os.O_CREATE, 0o644)
+	if err == nil {
+		err = lock.Close()
+	}
+	if err != nil {
+		_ = os.Remove(file)
+		return s.fail("create database", name, err)
+	}
 	// Open it once so that it is a WAL database from the start.
 	db, err := s.openFile(ctx, file)
 	if err != nil {
 		_ = os.Remove(file)
+		_ = os.Remove(file + lockSuffix)
 		return s.fail("create database", name, err)
 	}
 	return db.Close()
@@ -134,7 +144,7 @@ func (s *Server) Drop(_ context.Context, name string) error {
 	}
 	file := s.file(name)
 	var errs []error
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal", ".lock"} {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal", lockSuffix} {
 		if err := os.Remove(file + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
