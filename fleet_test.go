@@ -120,7 +120,7 @@ func (b *bundle) tableExists(code, table string) bool {
 	db, d, err := b.fleet.OpenTenant(b.ctx, code)
 	require.NoError(b.t, err)
 	defer db.Close()
-	ok, err := d.TableExists(b.ctx, db, table)
+	ok, err := d.TableExists(b.ctx, db.DB, db, table)
 	require.NoError(b.t, err)
 	return ok
 }

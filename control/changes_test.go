@@ -150,7 +150,7 @@ func TestAttach(t *testing.T) {
 		require.ErrorIs(t, err, control.ErrControlSchemaOutdated)
 		require.ErrorContains(t, err, "has no control schema")
 		require.ErrorContains(t, err, "herd migrate --system")
-		ok, err := b.d.TableExists(b.ctx, b.db, "herd_tenants")
+		ok, err := b.d.TableExists(b.ctx, b.db.DB, b.db, "herd_tenants")
 		require.NoError(t, err)
 		require.False(t, ok, "Attach creates nothing")
 
@@ -158,7 +158,7 @@ func TestAttach(t *testing.T) {
 		_, err = control.Attach(b.ctx, b.d, b.db, nil)
 		require.ErrorIs(t, err, control.ErrControlSchemaOutdated)
 		require.ErrorContains(t, err, "is at control schema v1.3.0 and v1.4.0 or later is needed")
-		ok, err = b.d.TableExists(b.ctx, b.db, "herd_control_changes")
+		ok, err = b.d.TableExists(b.ctx, b.db.DB, b.db, "herd_control_changes")
 		require.NoError(t, err)
 		require.False(t, ok, "Attach migrates nothing")
 

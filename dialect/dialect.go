@@ -155,8 +155,15 @@ type LedgerSQL interface {
 	//   error, applied_at, execution_ms.
 	CreateLedger(qualifiedTable string) string
 	// TableExists reports whether table exists in db (in db.Schema when it
-	// is set). It lets herd read a ledger without creating it.
-	TableExists(ctx context.Context, db *Database, table string) (bool, error)
+	// is set), asking through q: db.DB, or a connection pinned from it. It
+	// lets herd read a ledger without creating it.
+	TableExists(ctx context.Context, q RowQuerier, db *Database, table string) (bool, error)
+}
+
+// RowQuerier runs a query that returns one row: a *sql.DB, *sql.Conn or
+// *sql.Tx.
+type RowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // Clock reads the database server's clock, so that leases shared by

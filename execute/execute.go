@@ -63,14 +63,22 @@ type Session struct {
 	conn   *sql.Conn
 	unlock func(context.Context) error
 	ledger *ledger
+	// ledgerMissing is set while the database has no ledger table yet:
+	// the first write makes it (see beginTx and record), so that on an
+	// engine with transactional DDL a fresh database's ledger commits with
+	// its first migration instead of in a commit of its own.
+	ledgerMissing bool
+	// ledgerInTx is set when the open transaction made the ledger table.
+	ledgerInTx bool
 	// kill stops the statement running on conn on the server, where
 	// cancelling the client does not (MySQL); nil elsewhere.
 	kill func(context.Context) error
 }
 
 // Lock pins a connection to db, takes db's migration lock on it (waiting
-// until ctx ends), sets the engine's lock-wait limits and makes sure the
-// ledger table exists. The caller must Close the session.
+// until ctx ends), sets the engine's lock-wait limits and looks for the
+// ledger table, which the session's first ledger write makes when it is
+// missing. The caller must Close the session.
 func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, error) {
 	conn, err := db.DB.Conn(ctx)
 	if err != nil {
@@ -103,8 +111,55 @@ func (s *Session) prepare(ctx context.Context) error {
 			return fmt.Errorf("set lock timeouts on %s: %w", s.db.Name, err)
 		}
 	}
-	if _, err := s.conn.ExecContext(ctx, s.e.dialect.CreateLedger(s.ledger.table)); err != nil {
+	exists, err := s.e.dialect.TableExists(ctx, s.conn, s.db, s.e.table)
+	if err != nil {
+		return fmt.Errorf("look for the ledger in %s: %w", s.db.Name, err)
+	}
+	s.ledgerMissing = !exists
+	return nil
+}
+
+// createLedger makes the ledger table through q.
+func (s *Session) createLedger(ctx context.Context, q querier) error {
+	if _, err := q.ExecContext(ctx, s.e.dialect.CreateLedger(s.ledger.table)); err != nil {
 		return fmt.Errorf("create ledger in %s: %w", s.db.Name, err)
+	}
+	return nil
+}
+
+// beginTx begins a transaction on the session's connection. Where DDL is
+// not transactional (MySQL) it first makes a missing ledger table, which
+// would otherwise commit the transaction part-way.
+func (s *Session) beginTx(ctx context.Context) (*sql.Tx, error) {
+	if s.ledgerMissing && !dialect.HasTransactionalDDL(s.e.dialect) {
+		if err := s.createLedger(ctx, s.conn); err != nil {
+			return nil, err
+		}
+		s.ledgerMissing = false
+	}
+	s.ledgerInTx = false
+	return s.conn.BeginTx(ctx, nil)
+}
+
+// record writes entries to the ledger in tx, making the missing ledger
+// table in tx first.
+func (s *Session) record(ctx context.Context, tx *sql.Tx, entries ...Entry) error {
+	if s.ledgerMissing && !s.ledgerInTx {
+		if err := s.createLedger(ctx, tx); err != nil {
+			return err
+		}
+		s.ledgerInTx = true
+	}
+	return s.ledger.insert(ctx, tx, entries...)
+}
+
+// commit commits tx; a ledger table made in it exists from then on.
+func (s *Session) commit(tx *sql.Tx) error {
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if s.ledgerInTx {
+		s.ledgerMissing, s.ledgerInTx = false, false
 	}
 	return nil
 }
@@ -124,6 +179,9 @@ func (s *Session) Close(ctx context.Context) error {
 // Ledger reads the database's ledger. Read it after Lock, so it cannot
 // change before the plan made from it runs.
 func (s *Session) Ledger(ctx context.Context) ([]Entry, error) {
+	if s.ledgerMissing {
+		return nil, nil
+	}
 	return s.ledger.read(ctx, s.conn)
 }
 
@@ -218,6 +276,12 @@ func (s *Session) step(ctx context.Context, st prepared) error {
 	}
 	entry := s.entry(st.step.Migration, st.step.Direction, len(st.actions))
 	if st.step.Direction == plan.Up {
+		if s.ledgerMissing {
+			if err := s.createLedger(ctx, s.conn); err != nil {
+				return err
+			}
+			s.ledgerMissing = false
+		}
 		if err := s.ledger.insert(ctx, s.conn, entry); err != nil {
 			return err
 		}
@@ -229,7 +293,7 @@ func (s *Session) step(ctx context.Context, st prepared) error {
 // committed; a failure rolls the whole path back and is reported on the
 // step that failed.
 func (s *Session) applyPath(ctx context.Context, steps []prepared, rec Recorder) error {
-	tx, err := s.conn.BeginTx(ctx, nil)
+	tx, err := s.beginTx(ctx)
 	if err != nil {
 		return s.finish(ctx, rec, steps[0].step, s.e.now(), s.fail(steps[0].step, action{}, fmt.Errorf("begin: %w", err)))
 	}
@@ -251,11 +315,11 @@ func (s *Session) applyPath(ctx context.Context, steps []prepared, rec Recorder)
 		durations[i] = s.e.now().Sub(starts[i])
 	}
 	last := steps[len(steps)-1].step
-	if err := s.ledger.insert(ctx, tx, entries...); err != nil {
+	if err := s.record(ctx, tx, entries...); err != nil {
 		tx.Rollback() //nolint:errcheck // the ledger's error is the one to report
 		return s.finish(ctx, rec, last, starts[len(steps)-1], s.fail(last, action{}, fmt.Errorf("%w (the path was rolled back whole)", err)))
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commit(tx); err != nil {
 		return s.finish(ctx, rec, last, starts[len(steps)-1], s.fail(last, action{}, fmt.Errorf("commit: %w", err)))
 	}
 	for i, st := range steps {
@@ -279,7 +343,7 @@ func (s *Session) entry(m *source.Migration, dir plan.Direction, total int) Entr
 // inTransaction runs a step, its validation and its ledger write in one
 // transaction: a failure anywhere leaves the database as it was.
 func (s *Session) inTransaction(ctx context.Context, step plan.Step, actions []action) error {
-	tx, err := s.conn.BeginTx(ctx, nil)
+	tx, err := s.beginTx(ctx)
 	if err != nil {
 		return s.fail(step, action{}, fmt.Errorf("begin: %w", err))
 	}
@@ -289,11 +353,11 @@ func (s *Session) inTransaction(ctx context.Context, step plan.Step, actions []a
 		return err
 	}
 	if entry != nil {
-		if err := s.ledger.insert(ctx, tx, *entry); err != nil {
+		if err := s.record(ctx, tx, *entry); err != nil {
 			return s.fail(step, action{}, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commit(tx); err != nil {
 		return s.fail(step, action{}, fmt.Errorf("commit: %w", err))
 	}
 	return nil

@@ -188,7 +188,7 @@ func Applied(entries []Entry) []plan.Applied {
 // database that has none has an empty ledger. Use it to look, never to
 // plan a change: only a Session's ledger cannot move before it is used.
 func ReadLedger(ctx context.Context, d dialect.Dialect, db *dialect.Database, table string) ([]Entry, error) {
-	ok, err := d.TableExists(ctx, db, table)
+	ok, err := d.TableExists(ctx, db.DB, db, table)
 	if err != nil || !ok {
 		return nil, err
 	}

@@ -388,7 +388,7 @@ func TestOpenRefusesUnmigratedControl(t *testing.T) {
 		require.NoError(t, err)
 		defer db.Close()
 		for _, table := range []string{control.LedgerTable, "herd_tenants", "herd_control_changes"} {
-			ok, err := d.TableExists(context.Background(), db, table)
+			ok, err := d.TableExists(context.Background(), db.DB, db, table)
 			require.NoError(t, err)
 			require.False(t, ok, "the router created %s", table)
 		}

@@ -114,7 +114,7 @@ func (s *suite) bind(query string) string { return dialect.Bind(s.d, query) }
 
 func (s *suite) tableExists(t *testing.T, db *dialect.Database, table string) bool {
 	t.Helper()
-	ok, err := s.d.TableExists(t.Context(), db, table)
+	ok, err := s.d.TableExists(t.Context(), db.DB, db, table)
 	require.NoError(t, err)
 	return ok
 }
