@@ -36,7 +36,8 @@ func (s *Store) bind(query string) string { return dialect.Bind(s.dialect, query
 
 const tenantColumns = `code, name, tier, server, database_name, tags, features, created_at`
 
-// AddTenant registers t. It returns an error wrapping ErrTenantExists when
+// AddTenant registers t, with its row of database_schema_versions
+// (pending, no version yet). It returns an error wrapping ErrTenantExists when
 // the code, or the database on that server, is taken.
 func (s *Store) AddTenant(ctx context.Context, t Tenant) error {
 	tags, features := jsonList(t.Tags), jsonList(t.Features)
@@ -54,6 +55,18 @@ func (s *Store) AddTenant(ctx context.Context, t Tenant) error {
 			t.Code, t.Name, t.Tier, t.Server, t.Database, tags, features, t.CreatedAt.UTC())
 		if err != nil {
 			return fmt.Errorf("control: add tenant %q: %w", t.Code, err)
+		}
+		// Its version row, pending, which RemoveTenant deletes with it (a
+		// row left by a version of herd that did not is kept).
+		err = tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?`),
+			"tenant", t.Code).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("control: add tenant %q: %w", t.Code, err)
+		}
+		if n == 0 {
+			if err := s.insertVersion(ctx, tx, TenantRef(t.Code)); err != nil {
+				return err
+			}
 		}
 		return s.bump(ctx, tx)
 	})

@@ -115,25 +115,50 @@ func (s *Store) upsert(ctx context.Context, ref Ref, set string, args []any) err
 }
 
 func (s *Store) upsertTx(ctx context.Context, tx *sql.Tx, ref Ref, set string, args []any) error {
-	// A plain read first, not an UPDATE that matches nothing: on MySQL that
-	// would take gap locks, and two tenants' first runs would deadlock.
+	update := func() (int64, error) {
+		res, err := tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET `+set+` WHERE database_type = ? AND database_identifier = ?`),
+			append(args, string(ref.Type), ref.Identifier)...)
+		if err != nil {
+			return 0, fmt.Errorf("control: version of %s: %w", ref, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("control: version of %s: %w", ref, err)
+		}
+		return n, nil
+	}
+	// The row is there for every registered tenant (AddTenant makes it),
+	// so the update is usually all it takes.
+	if n, err := update(); err != nil || n > 0 {
+		return err
+	}
+	// No row matched, or (on MySQL, which counts changed rows) the row
+	// already held these values. A plain read decides, not an insert that
+	// may collide: on MySQL that would take gap locks, and two first runs
+	// would deadlock.
 	var n int
 	err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?`),
 		string(ref.Type), ref.Identifier).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("control: version of %s: %w", ref, err)
 	}
-	if n == 0 {
-		now := s.now().UTC()
-		_, err = tx.ExecContext(ctx, s.bind(`INSERT INTO database_schema_versions
-			(database_type, database_identifier, current_version, migration_status, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?)`),
-			string(ref.Type), ref.Identifier, StatusPending, now, now)
-		if err != nil {
-			return fmt.Errorf("control: version of %s: %w", ref, err)
-		}
+	if n > 0 {
+		return nil
 	}
-	_, err = tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET `+set+` WHERE database_type = ? AND database_identifier = ?`),
-		append(args, string(ref.Type), ref.Identifier)...)
+	if err := s.insertVersion(ctx, tx, ref); err != nil {
+		return err
+	}
+	_, err = update()
+	return err
+}
+
+// insertVersion makes ref's row of database_schema_versions: no version
+// yet, pending.
+func (s *Store) insertVersion(ctx context.Context, tx *sql.Tx, ref Ref) error {
+	now := s.now().UTC()
+	_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO database_schema_versions
+		(database_type, database_identifier, current_version, migration_status, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?)`),
+		string(ref.Type), ref.Identifier, StatusPending, now, now)
 	if err != nil {
 		return fmt.Errorf("control: version of %s: %w", ref, err)
 	}

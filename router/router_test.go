@@ -165,7 +165,7 @@ func TestResolve(t *testing.T) {
 		requireTarget(t, b.want("beta", "beta", "premium", "2.0.0", control.StatusCompleted, "v2.0.0"), got)
 		got, err = r.Resolve(b.ctx, "gamma")
 		require.NoError(t, err)
-		requireTarget(t, b.want("gamma", "gamma", "standard", "", "", ""), got)
+		requireTarget(t, b.want("gamma", "gamma", "standard", "", control.StatusPending, ""), got)
 
 		_, err = r.Resolve(b.ctx, "nobody")
 		require.ErrorIs(t, err, router.ErrUnknownTenant)
