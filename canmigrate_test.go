@@ -23,7 +23,7 @@ func TestCanMigrate(t *testing.T) {
 		"tenant/v1.1.0/002_fees.up.sql":       {Data: []byte("CREATE TABLE fees (id INTEGER PRIMARY KEY, amount INTEGER);\n")},
 		"tenant/v1.1.0/002_fees.down.sql":     {Data: []byte("DROP TABLE fees;\n")},
 	}
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, migrations)
 		b.scratch.WriteConfig(t, b.scratch.Config(`releases:
   v1.0.0: {features: [attendance, legacy_fees]}

@@ -22,7 +22,7 @@ import (
 // and finds nothing to do.
 func TestTwoProcessesMigrateOnce(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, schoolMigrations(t))
 		b.addTenant("alpha")
 		type proc struct {
@@ -59,7 +59,7 @@ func TestTwoProcessesMigrateOnce(t *testing.T) {
 // server-wide lock the second could never start.
 func TestTenantsOnOneServerMigrateInParallel(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, brokenThird())
 		for _, code := range []string{"alpha", "beta"} {
 			b.addTenant(code)
@@ -110,7 +110,7 @@ func TestTenantsOnOneServerMigrateInParallel(t *testing.T) {
 // tenant, and herd repair finishes the job once told what happened.
 func TestKilledBetweenStatements(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		src := brokenThird()
 		delete(src, "tenant/v1.1.0/002_broken.up.sql")
 		delete(src, "tenant/v1.1.0/002_broken.down.sql")

@@ -48,7 +48,7 @@ func crashKills() int {
 // two ledgers agreeing.
 func TestRolloutSurvivesKills(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, witnessSource())
 		b.scratch.WriteConfig(t, b.scratch.Config(crashYAML))
 		b.reopen()

@@ -31,7 +31,7 @@ func brokenThird() fstest.MapFS {
 
 func TestFailureInThirdStatement(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, brokenThird())
 		b.addTenant("alpha")
 		alpha := control.TenantRef("alpha")
@@ -92,7 +92,7 @@ func TestFailureInThirdStatement(t *testing.T) {
 
 func TestRepairRetryAfterFix(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		src := brokenThird()
 		// Outside a transaction on every engine, so each leaves a dirty record.
 		src["tenant/v1.1.0/002_broken.up.sql"] = file("-- herd:no-transaction\n" + string(src["tenant/v1.1.0/002_broken.up.sql"].Data))
@@ -116,7 +116,7 @@ func TestRepairRetryAfterFix(t *testing.T) {
 
 func TestRepairByMarking(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		src := brokenThird()
 		src["tenant/v1.1.0/002_broken.up.sql"] = file("-- herd:no-transaction\n" + string(src["tenant/v1.1.0/002_broken.up.sql"].Data))
 		b := setup(t, e, src)
@@ -143,7 +143,7 @@ func TestRepairByMarking(t *testing.T) {
 // engine, MySQL included, so its failure leaves nothing behind.
 func TestDataMigrationIsAtomicEverywhere(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		src := brokenThirdWithout002()
 		src["tenant/v1.1.0/002_fill.up.sql"] = file("-- herd:kind data\nINSERT INTO base (id) VALUES (1);\nINSERT INTO base (id) VALUES (2);\nINSERT INTO base (id) VALUES (1);\n")
 		src["tenant/v1.1.0/002_fill.down.sql"] = file("DELETE FROM base;\n")
@@ -166,7 +166,7 @@ func TestDataMigrationIsAtomicEverywhere(t *testing.T) {
 // one: a failure in its last migration leaves the tenant where it started.
 func TestPathCommitsWhole(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		if e.Name == "mysql" {
 			t.Skip("MySQL commits DDL implicitly: each migration commits on its own there")
 		}
@@ -197,7 +197,7 @@ func TestLongPathLedger(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		migrations[fmt.Sprintf("tenant/v1.0.0/%03d_noop.up.sql", i)] = &fstest.MapFile{Data: []byte("SELECT 1;\n")}
 	}
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, migrations)
 		b.addTenant("alpha")
 		alpha := control.TenantRef("alpha")

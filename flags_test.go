@@ -81,7 +81,7 @@ func (b *bundle) eval(flag, code string) flags.Result {
 // audit entries written, on every engine.
 func TestFlagOverrides(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := flagBundle(t, e)
 		b.addTenant("alpha")
 		b.addTenant("beta")

@@ -125,18 +125,9 @@ func (b *bundle) tableExists(code, table string) bool {
 	return ok
 }
 
-func forEachEngine(t *testing.T, fn func(t *testing.T, e herdtest.Engine)) {
-	for _, e := range herdtest.Engines() {
-		t.Run(e.Label, func(t *testing.T) {
-			t.Parallel()
-			fn(t, e)
-		})
-	}
-}
-
 func TestUpDownUp(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, schoolMigrations(t))
 		b.addTenant("alpha")
 		tenant := control.TenantRef("alpha")
@@ -157,7 +148,7 @@ func TestUpDownUp(t *testing.T) {
 
 func TestEditedMigrationIsRefused(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, schoolMigrations(t))
 		b.addTenant("alpha")
 		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))

@@ -18,7 +18,7 @@ import (
 // connection), is recorded like a SQL one and rolls back through its Down.
 func TestGoMigration(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		scratch := e.NewFleet(t, brokenThirdWithout002())
 		backfill := source.GoMigration{
 			Target: source.Tenant,

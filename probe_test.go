@@ -19,7 +19,7 @@ import (
 // tenant's database.
 func TestHealthProbeFailingDuringBakeRollsBack(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		var calls atomic.Int32
 		health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/health/alpha" {

@@ -68,7 +68,7 @@ func fleetOf60(t *testing.T, e herdtest.Engine, budget string) *bundle {
 
 func TestRolloutWavesWithAFailingTenant(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		for _, tc := range []struct {
 			name, budget string
 		}{{"budget 2 completes", "2"}, {"budget 0 halts", "0"}} {

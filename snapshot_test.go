@@ -27,7 +27,7 @@ func noDownSource() fstest.MapFS {
 // tenant's rows come back exactly (checksum equal per table).
 func TestRollbackRestoresSnapshot(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, noDownSource())
 		b.scratch.WriteConfig(t, b.scratch.Config("rollout:\n  lease: 3s\n  snapshots: always\n"))
 		b.reopen()

@@ -16,7 +16,7 @@ import (
 // alone would leave it running), elsewhere cancelling does it.
 func TestTimeoutStopsTheStatementOnTheServer(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		src := brokenThirdWithout002()
 		slow := map[string]string{
 			"sqlite":   "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT COUNT(*) FROM c",

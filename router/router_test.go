@@ -128,15 +128,6 @@ func (b *bundle) want(code, name, tier, version, status, release string) router.
 	return t
 }
 
-func forEachEngine(t *testing.T, fn func(t *testing.T, e herdtest.Engine)) {
-	for _, e := range herdtest.Engines() {
-		t.Run(e.Label, func(t *testing.T) {
-			t.Parallel()
-			fn(t, e)
-		})
-	}
-}
-
 // requireTarget checks a resolved target field by field (versions by
 // precedence and by their text).
 func requireTarget(t *testing.T, want, got router.Target) {
@@ -153,7 +144,7 @@ func requireTarget(t *testing.T, want, got router.Target) {
 // status and release; OpenTenant opens that very database.
 func TestResolve(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e)
 		r := b.open(t, -1, nil)
 
@@ -226,7 +217,7 @@ func dialectOf(t *testing.T, e herdtest.Engine) dialect.Dialect {
 // one. A refresh with nothing changed keeps the snapshot.
 func TestRefreshSeesChanges(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e)
 		r := b.open(t, -1, nil)
 		other := b.openFleet(t) // another process
@@ -294,7 +285,7 @@ func TestRefreshSeesChanges(t *testing.T) {
 // The poller refreshes on its own.
 func TestPoller(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e)
 		r := b.open(t, 10*time.Millisecond, nil)
 		require.NoError(t, b.fleet.SetFlagOverride(b.ctx, "reports", "gamma", flags.OverrideOn))
@@ -332,7 +323,7 @@ func (s *syncBuffer) String() string {
 // and logs; then it recovers and catches up.
 func TestControlDatabaseFails(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e)
 		var logged syncBuffer
 		r := b.open(t, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logged, nil)))
@@ -374,7 +365,7 @@ func TestControlDatabaseFails(t *testing.T) {
 // database herd has not brought to control.AttachVersion.
 func TestOpenRefusesUnmigratedControl(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		scratch := e.NewFleet(t, schoolMigrations(t)) // a control database nobody migrated
 		_, err := router.Open(context.Background(), scratch.Load(t), router.Options{Dialects: herdtest.Dialects()})
 		require.ErrorIs(t, err, control.ErrControlSchemaOutdated)

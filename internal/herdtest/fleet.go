@@ -38,6 +38,17 @@ func Engines() []Engine {
 	}
 }
 
+// ForEachEngine runs fn as a parallel subtest of t on every engine of
+// Engines, named by its Label.
+func ForEachEngine(t *testing.T, fn func(t *testing.T, e Engine)) {
+	for _, e := range Engines() {
+		t.Run(e.Label, func(t *testing.T) {
+			t.Parallel()
+			fn(t, e)
+		})
+	}
+}
+
 // Dialects returns one of each engine, as cmd/herd wires them.
 func Dialects() []dialect.Dialect {
 	return []dialect.Dialect{sqlite.New(), postgres.New(), mysql.New()}
