@@ -117,10 +117,13 @@ func upScripts(m *source.Migration) []script {
 // destructive returns the kinds of destructive change the statement makes,
 // each once, in the order they appear.
 func destructive(stmt string, f sqlsplit.Family) []string {
-	toks := lex(stmt, f)
+	toks, err := sqlsplit.Tokens(stmt, f)
+	if err != nil {
+		return nil // the statement split, so this does not happen
+	}
 	word := func(i int) string {
-		if i < len(toks) && toks[i].kind == tokWord {
-			return toks[i].text
+		if i < len(toks) {
+			return toks[i].Word
 		}
 		return ""
 	}
@@ -153,7 +156,7 @@ func destructive(stmt string, f sqlsplit.Family) []string {
 			i++
 		}
 		i = skipName(toks, i)
-		if i < len(toks) && toks[i].isPunct('*') {
+		if i < len(toks) && toks[i].Punct == '*' {
 			i++
 		}
 		return alterActions(toks[i:])
@@ -171,7 +174,7 @@ var notColumn = map[string]bool{
 
 // alterActions reads the comma-separated actions of an ALTER TABLE after
 // the table's name.
-func alterActions(toks []token) []string {
+func alterActions(toks []sqlsplit.Token) []string {
 	var kinds []string
 	add := func(k string) {
 		if !slices.Contains(kinds, k) {
@@ -179,8 +182,8 @@ func alterActions(toks []token) []string {
 		}
 	}
 	word := func(i int) string {
-		if i < len(toks) && toks[i].kind == tokWord {
-			return toks[i].text
+		if i < len(toks) {
+			return toks[i].Word
 		}
 		return ""
 	}
@@ -212,11 +215,11 @@ func alterActions(toks []token) []string {
 			}
 		}
 		switch {
-		case tok.isPunct('('):
+		case tok.Punct == '(':
 			depth++
-		case tok.isPunct(')'):
+		case tok.Punct == ')':
 			depth--
-		case tok.isPunct(',') && depth == 0:
+		case tok.Punct == ',' && depth == 0:
 			start = true
 		}
 	}
@@ -225,15 +228,15 @@ func alterActions(toks []token) []string {
 
 // skipName returns the index after the possibly qualified name that starts
 // at toks[i].
-func skipName(toks []token, i int) int {
+func skipName(toks []sqlsplit.Token, i int) int {
 	isName := func(i int) bool {
-		return i < len(toks) && (toks[i].kind == tokWord || toks[i].kind == tokIdent)
+		return i < len(toks) && (toks[i].Word != "" || toks[i].Quoted)
 	}
 	if !isName(i) {
 		return i
 	}
 	i++
-	for i+1 < len(toks) && toks[i].isPunct('.') && isName(i+1) {
+	for i+1 < len(toks) && toks[i].Punct == '.' && isName(i+1) {
 		i += 2
 	}
 	return i

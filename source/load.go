@@ -87,6 +87,7 @@ func Load(fsys fs.FS, opts *Options) (*Source, error) {
 	l.addGo(src)
 	for _, t := range []Target{System, Tenant} {
 		for _, m := range src.byTarget[t] {
+			m.id = m.ID()
 			m.checksums = map[string]string{}
 			for _, engine := range l.engines {
 				m.checksums[engine] = m.checksum(engine)

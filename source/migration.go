@@ -95,13 +95,18 @@ type Migration struct {
 	up, down, validate map[string]Script
 	// file is the path of the plain (or first) up file, for problems.
 	file string
-	// checksums caches Checksum per engine; it is filled by Load and never
-	// written after, so a loaded Migration is safe for concurrent use.
+	// id and checksums cache ID and Checksum per engine; Load fills them
+	// and they are never written after, so a loaded Migration is safe for
+	// concurrent use.
+	id        string
 	checksums map[string]string
 }
 
 // ID is the migration's identifier: "v1.1.0/004_add_custom_field_values".
 func (m *Migration) ID() string {
+	if m.id != "" {
+		return m.id
+	}
 	return formatID(m.Version, m.Seq, m.Name)
 }
 

@@ -264,3 +264,43 @@ func (s *scanner) word() {
 	}
 	s.advance(i - s.pos)
 }
+
+// Token is one significant token of a statement, for callers that look
+// for keywords in it (herd lint does).
+type Token struct {
+	// Word is the token in upper case when it is a keyword, an unquoted
+	// identifier or a number; "" otherwise.
+	Word string
+	// Punct is the byte of a punctuation token; 0 otherwise.
+	Punct byte
+	// Quoted is set for a string literal, a quoted identifier or a
+	// dollar-quoted body: one token, none of whose words count.
+	Quoted bool
+}
+
+// Tokens cuts one statement, as Split returns it, into its significant
+// tokens by the rules of family f: comments are dropped (MySQL's
+// executable /*! */ comments too), and quoted text is one Quoted token. It
+// fails, naming the line, on an unterminated quote or comment.
+func Tokens(stmt string, f Family) ([]Token, error) {
+	s := scanner{src: stmt, family: f, delim: ";", line: 1}
+	var out []Token
+	for {
+		s.skipSpace()
+		if s.eof() {
+			return out, nil
+		}
+		t, err := s.next()
+		if err != nil {
+			return nil, err
+		}
+		switch t.kind {
+		case tokWord:
+			out = append(out, Token{Word: t.word()})
+		case tokPunct:
+			out = append(out, Token{Punct: t.text[0]})
+		case tokQuoted:
+			out = append(out, Token{Quoted: true})
+		}
+	}
+}

@@ -243,3 +243,32 @@ END;
 	// line 2: CREATE TABLE fees (
 	// line 7: CREATE TRIGGER fees_ai AFTER INSERT ON fees
 }
+
+func TestTokens(t *testing.T) {
+	t.Parallel()
+	w := func(s string) Token { return Token{Word: s} }
+	p := func(c byte) Token { return Token{Punct: c} }
+	q := Token{Quoted: true}
+	tests := []struct {
+		name   string
+		family Family
+		stmt   string
+		want   []Token
+	}{
+		{"words upper-cased, comments dropped", SQLite, "drop /* x */ table -- y\n t1", []Token{w("DROP"), w("TABLE"), w("T1")}},
+		{"literal is one token", Postgres, "SELECT 'drop table x'", []Token{w("SELECT"), q}},
+		{"dollar body is one token", Postgres, "DO $$ DROP TABLE x $$", []Token{w("DO"), q}},
+		{"mysql executable comment dropped", MySQL, "/*!40000 DROP TABLE x */ SELECT 1", []Token{w("SELECT"), w("1")}},
+		{"punctuation", MySQL, "a.`b`(c)", []Token{w("A"), p('.'), q, p('('), w("C"), p(')')}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Tokens(tt.stmt, tt.family)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+	_, err := Tokens("SELECT 'open", SQLite)
+	require.ErrorContains(t, err, "unterminated string literal")
+}
