@@ -275,18 +275,24 @@ func (s *Session) step(ctx context.Context, st prepared) error {
 		return s.inTransaction(ctx, st.step, st.actions)
 	}
 	entry := s.entry(st.step.Migration, st.step.Direction, len(st.actions))
-	if st.step.Direction == plan.Up {
-		if s.ledgerMissing {
-			if err := s.createLedger(ctx, s.conn); err != nil {
-				return err
-			}
-			s.ledgerMissing = false
-		}
-		if err := s.ledger.insert(ctx, s.conn, entry); err != nil {
+	if st.step.Direction == plan.Down {
+		return s.outsideTransaction(ctx, st.step, entry, st.actions, 1, false)
+	}
+	if s.ledgerMissing {
+		if err := s.createLedger(ctx, s.conn); err != nil {
 			return err
 		}
+		s.ledgerMissing = false
 	}
-	return s.outsideTransaction(ctx, st.step, entry, st.actions, 1)
+	// The new row records the first statement as started, so that it
+	// needs no write of its own.
+	if len(st.actions) > 0 {
+		entry.StatementStarted = st.actions[0].n
+	}
+	if err := s.ledger.insert(ctx, s.conn, entry); err != nil {
+		return err
+	}
+	return s.outsideTransaction(ctx, st.step, entry, st.actions, 1, len(st.actions) > 0)
 }
 
 // applyPath runs every step in one transaction and reports them once it
@@ -392,16 +398,17 @@ func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, acti
 
 // outsideTransaction runs actions from number from on, recording each
 // statement as started before it runs and as done after: the first start
-// on its own, then each "k done" in the same write as "k+1 started", and
-// the last "done" in the write that ends the migration. A statement that
-// fails is recorded with its error; one interrupted by the end of ctx is
-// left started but not done, because it may still complete on the server.
-func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry Entry, actions []action, from int) error {
+// on its own (unless started says the ledger already records it), then
+// each "k done" in the same write as "k+1 started", and the last "done" in
+// the write that ends the migration. A statement that fails is recorded
+// with its error; one interrupted by the end of ctx is left started but
+// not done, because it may still complete on the server.
+func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry Entry, actions []action, from int, started bool) error {
 	m := step.Migration
 	start := s.e.now()
 	todo := actions[from-1:]
 	for i, a := range todo {
-		if i == 0 {
+		if i == 0 && !started {
 			entry.StatementStarted, entry.Error = a.n, ""
 			if err := s.ledger.update(ctx, s.conn, entry); err != nil {
 				return s.fail(step, a, err)

@@ -120,7 +120,7 @@ func (s *Session) retry(ctx context.Context, step plan.Step, entry Entry, done i
 	if done == len(actions) {
 		entry.StatementStarted = done
 	}
-	return s.outsideTransaction(ctx, step, entry, actions, done+1)
+	return s.outsideTransaction(ctx, step, entry, actions, done+1, false)
 }
 
 // rollbackPartial undoes the first done up statements by running the last
@@ -137,5 +137,5 @@ func (s *Session) rollbackPartial(ctx context.Context, step plan.Step, entry Ent
 	down := Entry{ID: entry.ID, Version: entry.Version, Kind: entry.Kind, Checksum: entry.Checksum, State: StateDirty,
 		Direction: plan.Down, StatementsTotal: len(actions), StatementsDone: len(actions) - done, AppliedAt: s.e.now()}
 	down.StatementStarted = down.StatementsDone
-	return s.outsideTransaction(ctx, step, down, actions, len(actions)-done+1)
+	return s.outsideTransaction(ctx, step, down, actions, len(actions)-done+1, false)
 }
