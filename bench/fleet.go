@@ -118,6 +118,7 @@ func (e *environment) run(ctx context.Context, n int) (herdRun, floorRun SideRun
 		if e.opts.ProfileDir != "" {
 			j.CPUProfile = filepath.Join(e.opts.ProfileDir, fmt.Sprintf("%s-%s-run%d.pprof", e.opts.Engine, j.Side, n))
 		}
+		e.settle(ctx)
 		e.opts.Logger.Info("timing", "run", n, "side", j.Side)
 		res, err := e.time(ctx, j)
 		if err != nil {
@@ -130,6 +131,25 @@ func (e *environment) run(ctx context.Context, n int) (herdRun, floorRun SideRun
 		}
 	}
 	return herdRun, floorRun, nil
+}
+
+// checkpointer is a server that can write out what earlier work left in
+// its buffers (PostgreSQL's CHECKPOINT).
+type checkpointer interface {
+	Checkpoint(ctx context.Context) error
+}
+
+// settle lets the server catch up with the work before a timed section,
+// so that neither side pays for the other's writes or for building the
+// fleets. Where that fails (no privilege), the run goes on and says so.
+func (e *environment) settle(ctx context.Context) {
+	c, ok := e.server.(checkpointer)
+	if !ok {
+		return
+	}
+	if err := c.Checkpoint(ctx); err != nil {
+		e.opts.Logger.Warn("could not settle the server before timing", "err", err)
+	}
 }
 
 // build creates run n's two fleets: herd's control database, migrated to

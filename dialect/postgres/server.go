@@ -70,6 +70,16 @@ func (s *Server) MaxNameLength() int { return MaxNameLength }
 // Redacted returns the DSN with its password replaced by "xxxxx".
 func (s *Server) Redacted() string { return s.dsn.Redacted() }
 
+// Checkpoint asks the server to write its dirty buffers out now (CHECKPOINT,
+// which needs a superuser or pg_checkpoint), so that a measurement that
+// follows does not pay for the writes of what came before it.
+func (s *Server) Checkpoint(ctx context.Context) error {
+	if _, err := s.admin.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("postgres: checkpoint: %w", err)
+	}
+	return nil
+}
+
 // Close closes the server's own pool. Databases opened from it stay open
 // until closed themselves.
 func (s *Server) Close() error { return s.admin.Close() }
