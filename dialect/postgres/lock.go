@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/herdhq/herd/dialect"
 )
 
@@ -20,8 +22,8 @@ import (
 // meantime goes with its session. The returned function releases the lock
 // on the same conn.
 func (d *Dialect) Lock(ctx context.Context, conn *sql.Conn, db *dialect.Database) (func(context.Context) error, error) {
-	var database string
-	if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&database); err != nil {
+	database, err := currentDatabase(ctx, conn)
+	if err != nil {
 		return nil, lockError(ctx, "lock", db, err)
 	}
 	key := lockKey(database, db.Schema)
@@ -39,6 +41,24 @@ func (d *Dialect) Lock(ctx context.Context, conn *sql.Conn, db *dialect.Database
 		return nil
 	}
 	return unlock, nil
+}
+
+// currentDatabase returns the database conn is connected to: the one its
+// pgx configuration names, which a connection cannot change, or, when that
+// is left to the server's default, current_database().
+func currentDatabase(ctx context.Context, conn *sql.Conn) (string, error) {
+	var database string
+	err := conn.Raw(func(dc any) error {
+		if c, ok := dc.(*stdlib.Conn); ok {
+			database = c.Conn().Config().Database
+		}
+		return nil
+	})
+	if err != nil || database != "" {
+		return database, err
+	}
+	err = conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&database)
+	return database, err
 }
 
 // lockKey hashes the lock's name to the int64 key of pg_advisory_lock.
