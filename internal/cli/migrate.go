@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -191,16 +192,9 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Show every database's version and migration status",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-				rows, err := status(cmd, f)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return writeJSON(a.out, rows)
-				}
-				renderStatus(a.out, rows)
-				return nil
+			return show(a, cmd, asJSON, view[[]statusRow]{
+				read:   func(_ context.Context, f *herd.Fleet) ([]statusRow, error) { return status(cmd, f) },
+				render: renderStatus,
 			})
 		},
 	}

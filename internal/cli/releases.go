@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -40,16 +41,10 @@ whether it is experimental, and how many registered tenants are on it by
 their current schema version.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-				counts, err := f.Releases(cmd.Context())
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return writeJSON(a.out, releaseRows(counts))
-				}
-				renderReleases(a.out, counts)
-				return nil
+			return show(a, cmd, asJSON, view[herd.ReleaseCounts]{
+				read:   func(ctx context.Context, f *herd.Fleet) (herd.ReleaseCounts, error) { return f.Releases(ctx) },
+				json:   func(c herd.ReleaseCounts) any { return releaseRows(c) },
+				render: renderReleases,
 			})
 		},
 	}

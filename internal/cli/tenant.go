@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -105,16 +106,10 @@ func (a *app) tenantListCmd() *cobra.Command {
 		Short: "List the registered tenants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-				ts, err := f.Tenants(cmd.Context())
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return writeJSON(a.out, nonNil(ts))
-				}
-				renderTenants(a.out, ts)
-				return nil
+			return show(a, cmd, asJSON, view[[]control.Tenant]{
+				read:   func(ctx context.Context, f *herd.Fleet) ([]control.Tenant, error) { return f.Tenants(ctx) },
+				json:   func(ts []control.Tenant) any { return nonNil(ts) },
+				render: renderTenants,
 			})
 		},
 	}
