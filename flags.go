@@ -90,6 +90,13 @@ func (f *Fleet) flagTenant(ctx context.Context, code string) (flags.Tenant, erro
 	return t, err
 }
 
+// Generation returns the control database's change counter (see
+// control.Store.Generation): when it has not moved, a FlagSnapshot taken
+// before is still current.
+func (f *Fleet) Generation(ctx context.Context) (int64, error) {
+	return f.control.Generation(ctx)
+}
+
 // FlagSnapshot returns a flags.Snapshot of this fleet: the flags of
 // herd.yaml, every tenant's code, tier and schema version, and every
 // override, as the control database holds them now. It takes two queries

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -314,6 +315,44 @@ type failingFleet struct{}
 
 func (failingFleet) FlagSnapshot(context.Context) (*flags.Snapshot, error) {
 	return nil, fmt.Errorf("control: read tenants for flags: connection refused")
+}
+
+func (failingFleet) Generation(context.Context) (int64, error) {
+	return 0, fmt.Errorf("control: read the change counter: connection refused")
+}
+
+// countingFleet counts the snapshots a real fleet is asked for.
+type countingFleet struct {
+	*herd.Fleet
+	snapshots atomic.Int64
+}
+
+func (f *countingFleet) FlagSnapshot(ctx context.Context) (*flags.Snapshot, error) {
+	f.snapshots.Add(1)
+	return f.Fleet.FlagSnapshot(ctx)
+}
+
+// A due snapshot is taken again only when the control database changed:
+// otherwise one read of the change counter renews it.
+func TestSnapshotFollowsTheChangeCounter(t *testing.T) {
+	t.Parallel()
+	fleet := &countingFleet{Fleet: openFleet(t, testFlags, map[string]string{"alpha": "1.0.0"})}
+	clk := &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	c := start(t, fleet, server.Options{Now: clk.Now, RefreshEvery: time.Minute})
+	dark := func() any { return c.post("/ofrep/v1/evaluate/flags/dark", ctxBody("alpha")).object(t)["value"] }
+
+	require.Equal(t, false, dark())
+	require.EqualValues(t, 1, fleet.snapshots.Load())
+	for range 3 {
+		clk.Advance(3 * time.Minute) // due, and old enough that the request waits for the refresh
+		require.Equal(t, false, dark())
+	}
+	require.EqualValues(t, 1, fleet.snapshots.Load(), "nothing changed: the counter says so, no new snapshot")
+
+	require.NoError(t, fleet.SetFlagOverride(t.Context(), "dark", "alpha", flags.OverrideOn))
+	clk.Advance(3 * time.Minute)
+	require.Equal(t, true, dark())
+	require.EqualValues(t, 2, fleet.snapshots.Load())
 }
 
 func TestNoSnapshot(t *testing.T) {

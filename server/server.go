@@ -20,11 +20,14 @@
 //
 // Evaluations read an in-memory flags.Snapshot shared by every request
 // and replaced atomically: a request that finds it older than
-// Options.RefreshEvery has a new one taken in the background and is
-// answered from the current one; a request that finds it older than twice
-// that (the server was idle) waits for a new one. So a change in the
-// control database (a migrated tenant, an override) is served within about
-// RefreshEvery, and evaluating costs no database round trip.
+// Options.RefreshEvery has it refreshed in the background and is answered
+// from the current one; a request that finds it older than twice that
+// (the server was idle) waits for the refresh. A refresh reads the
+// control database's change counter and takes a new snapshot only when
+// the counter moved. So a change in the control database (a migrated
+// tenant, an override) is served within about RefreshEvery, evaluating
+// costs no database round trip, and an idle fleet costs one small read per
+// RefreshEvery.
 //
 // # Access
 //
@@ -51,6 +54,9 @@ import (
 type Fleet interface {
 	// FlagSnapshot takes a snapshot of the flags, tenants and overrides.
 	FlagSnapshot(ctx context.Context) (*flags.Snapshot, error)
+	// Generation reads the control database's change counter, which
+	// moves with every change a snapshot depends on.
+	Generation(ctx context.Context) (int64, error)
 }
 
 var _ Fleet = (*herd.Fleet)(nil)

@@ -36,6 +36,7 @@ type snapshots struct {
 // taken is a snapshot and when the server took it, by its own clock.
 type taken struct {
 	snap *flags.Snapshot
+	gen  int64 // the control database's change counter, read before snap
 	at   time.Time
 }
 
@@ -95,16 +96,29 @@ func (c *snapshots) get(ctx context.Context) (*flags.Snapshot, error) {
 	return fresh, nil
 }
 
-// take takes a snapshot and makes it current. The caller holds taking.
+// take makes a current snapshot: the one it has, when the control
+// database's change counter has not moved since it was taken (one small
+// read), else a new one. The caller holds taking. The counter is read
+// before the snapshot, so a change that commits in between moves it past
+// the snapshot's and the next take loads again.
 func (c *snapshots) take(ctx context.Context) (*flags.Snapshot, error) {
-	snap, err := c.fleet.FlagSnapshot(ctx)
-	if err != nil {
+	fail := func(err error) (*flags.Snapshot, error) {
 		c.failedAt.Store(c.now().UnixNano())
 		c.log.Error("server: take flag snapshot", "error", err)
 		return nil, err
 	}
+	gen, err := c.fleet.Generation(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	snap := (*flags.Snapshot)(nil)
+	if cur := c.current.Load(); cur != nil && cur.gen == gen {
+		snap = cur.snap
+	} else if snap, err = c.fleet.FlagSnapshot(ctx); err != nil {
+		return fail(err)
+	}
 	c.failedAt.Store(0)
-	c.current.Store(&taken{snap: snap, at: c.now()})
+	c.current.Store(&taken{snap: snap, gen: gen, at: c.now()})
 	return snap, nil
 }
 

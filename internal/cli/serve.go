@@ -40,7 +40,8 @@ func (a *app) serveCmd() *cobra.Command {
 
 Evaluations need a viewer token (Authorization: Bearer TOKEN) when
 ` + viewerTokensEnv + ` holds any, comma-separated; without it they are open.
-Flag data is re-read from the control database every --refresh. serve stops
+Every --refresh, serve reads the control database's change counter and reloads
+its flag data when the counter moved. serve stops
 gracefully on SIGINT or SIGTERM.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -63,7 +64,7 @@ gracefully on SIGINT or SIGTERM.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	cmd.Flags().DurationVar(&refresh, "refresh", server.DefaultRefreshEvery, "how often flag data is re-read from the control database")
+	cmd.Flags().DurationVar(&refresh, "refresh", server.DefaultRefreshEvery, "how often the control database is checked for changes to flag data")
 	return cmd
 }
 
