@@ -144,8 +144,7 @@ func atLeast(have, want string) bool {
 // reading, without migrating it. A SQLite control file that does not
 // exist is reported as os.ErrNotExist rather than created.
 func (f *Fleet) attachControl(ctx context.Context, dsn string) (*control.Store, func(), error) {
-	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-		path, _, _ = strings.Cut(path, "?")
+	if path, ok := config.SQLitePath(dsn); ok {
 		if _, err := os.Stat(path); err != nil {
 			return nil, nil, err
 		}

@@ -32,13 +32,22 @@ func Engine(dsn string) string {
 	return ""
 }
 
+// SQLitePath returns the file (or, for a server, the folder) a sqlite: DSN
+// names, and false for a DSN of another engine.
+func SQLitePath(dsn string) (string, bool) {
+	if Engine(dsn) != engineSQLite {
+		return "", false
+	}
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "sqlite:"), "?")
+	return path, true
+}
+
 // checkDSN returns what is wrong with an expanded DSN, or "" when nothing
 // is. The message never quotes the DSN, so it cannot leak its password.
 func checkDSN(dsn string) string {
 	switch Engine(dsn) {
 	case engineSQLite:
-		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "sqlite:"), "?")
-		if path == "" {
+		if path, _ := SQLitePath(dsn); path == "" {
 			return "sqlite dsn needs a path, as in sqlite:./herd-data/control.db"
 		}
 		return ""

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,6 +134,13 @@ func (r *Router) open(ctx context.Context) error {
 	d, err := r.dialectFor(r.cfg.Control)
 	if err != nil {
 		return fmt.Errorf("router: control database: %w", err)
+	}
+	// A SQLite control file that is not there is an error, not a new
+	// empty file.
+	if path, ok := config.SQLitePath(r.cfg.Control); ok {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("router: control database: %w", err)
+		}
 	}
 	srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: "control", DSN: r.cfg.Control})
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -391,6 +393,19 @@ func TestOpenNeedsDialects(t *testing.T) {
 	b := setup(t, herdtest.Engines()[0])
 	_, err := router.Open(b.ctx, b.scratch.Load(t), router.Options{})
 	require.ErrorContains(t, err, "Options.Dialects is empty")
+}
+
+// A SQLite control file that is not there is an error, and stays absent.
+func TestOpenMissingSQLiteControl(t *testing.T) {
+	t.Parallel()
+	b := setup(t, herdtest.Engines()[0])
+	cfg := b.scratch.Load(t)
+	missing := filepath.Join(t.TempDir(), "nowhere", "control.db")
+	cfg.Control = "sqlite:" + missing
+	_, err := router.Open(b.ctx, cfg, router.Options{Dialects: herdtest.Dialects()})
+	require.ErrorIs(t, err, os.ErrNotExist)
+	_, statErr := os.Stat(missing)
+	require.ErrorIs(t, statErr, os.ErrNotExist)
 }
 
 // A Target may be printed and logged: the DSN's password never shows.
