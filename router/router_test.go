@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/flags"
@@ -369,6 +370,11 @@ func TestOpenRefusesUnmigratedControl(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		scratch := e.NewFleet(t, schoolMigrations(t)) // a control database nobody migrated
+		if path, ok := config.SQLitePath(scratch.ControlDSN); ok {
+			// On SQLite: an empty file, as a database nobody migrated is.
+			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+			require.NoError(t, os.WriteFile(path, nil, 0o644))
+		}
 		_, err := router.Open(context.Background(), scratch.Load(t), router.Options{Dialects: herdtest.Dialects()})
 		require.ErrorIs(t, err, control.ErrControlSchemaOutdated)
 		require.ErrorContains(t, err, "run herd migrate --system")
