@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // group commits the writes of concurrent callers together: while one
@@ -23,6 +24,11 @@ type group struct {
 	queue []*groupWrite
 	busy  bool // a leader is committing
 }
+
+// batchTimeout bounds one shared commit, which no single caller's context
+// may cancel; callers wait for their write's batch, so it also bounds how
+// long a caller waits on a control database that hangs.
+const batchTimeout = time.Minute
 
 // groupWrite is one caller's write and where its outcome goes.
 type groupWrite struct {
@@ -56,8 +62,10 @@ func (s *Store) inGroupTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	g.mu.Unlock()
 
 	// The batch carries other callers' writes: it must not end with this
-	// caller's context.
-	s.commit(context.WithoutCancel(ctx), batch)
+	// caller's context, but it must end.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+	s.commit(bctx, batch)
+	cancel()
 
 	g.mu.Lock()
 	if len(g.queue) > 0 {
