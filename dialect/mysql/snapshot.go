@@ -218,7 +218,7 @@ func (s *Server) copyDatabase(ctx context.Context, from, to string, replace bool
 // which is in the copy's snapshot transaction.
 func readSource(ctx context.Context, reader *sql.Conn, name string) (*source, error) {
 	var unsupported []string
-	err := each(ctx, reader, unsupportedSQL, []any{name, name, name, name}, func(r *sql.Rows) error {
+	err := snapcopy.Each(ctx, reader, unsupportedSQL, []any{name, name, name, name}, func(r *sql.Rows) error {
 		var what string
 		if err := r.Scan(&what); err != nil {
 			return err
@@ -240,7 +240,7 @@ func readSource(ctx context.Context, reader *sql.Conn, name string) (*source, er
 	if !charsetName.MatchString(src.charset) || !charsetName.MatchString(src.collation) {
 		return nil, fmt.Errorf("unexpected character set %q or collation %q", src.charset, src.collation)
 	}
-	err = each(ctx, reader, "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME",
+	err = snapcopy.Each(ctx, reader, "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME",
 		[]any{name}, func(r *sql.Rows) error {
 			var o object
 			var kind string
@@ -263,7 +263,7 @@ func readSource(ctx context.Context, reader *sql.Conn, name string) (*source, er
 		if err := reader.QueryRowContext(ctx, "SHOW CREATE TABLE "+quoteIdent(name)+"."+quoteIdent(t.name)).Scan(&ignored, &t.ddl); err != nil {
 			return nil, fmt.Errorf("show create table %s: %w", t.name, err)
 		}
-		err := each(ctx, reader, insertableSQL, []any{name, t.name}, func(r *sql.Rows) error {
+		err := snapcopy.Each(ctx, reader, insertableSQL, []any{name, t.name}, func(r *sql.Rows) error {
 			var c string
 			if err := r.Scan(&c); err != nil {
 				return err
@@ -379,24 +379,4 @@ func execAll(ctx context.Context, conn *sql.Conn, stmts ...string) error {
 		}
 	}
 	return nil
-}
-
-// each runs query on q and calls scan for every row.
-func each(ctx context.Context, q queryer, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// queryer is what catalog reads run on: *sql.DB or *sql.Conn.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/dialect/internal/inspect"
+	"github.com/herdhq/herd/dialect/internal/snapcopy"
 )
 
 var _ dialect.Inspector = (*Dialect)(nil)
@@ -71,7 +72,7 @@ func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.T
 
 func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, error) {
 	var b inspect.Builder
-	err := each(ctx, db, columnsSQL, []any{schema}, func(r *sql.Rows) error {
+	err := snapcopy.Each(ctx, db, columnsSQL, []any{schema}, func(r *sql.Rows) error {
 		var (
 			table, collation, extra, expr string
 			c                             dialect.Column
@@ -94,7 +95,7 @@ func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, 
 	if err != nil {
 		return nil, fmt.Errorf("read columns: %w", err)
 	}
-	err = each(ctx, db, indexesSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, db, indexesSQL, []any{schema}, func(r *sql.Rows) error {
 		var (
 			table, name, column, collation, kind string
 			unique                               bool
@@ -123,7 +124,7 @@ func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, 
 	if err != nil {
 		return nil, fmt.Errorf("read indexes: %w", err)
 	}
-	err = each(ctx, db, foreignKeysSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, db, foreignKeysSQL, []any{schema}, func(r *sql.Rows) error {
 		var table, name, column, refSchema, refTable, refColumn, onUpdate, onDelete string
 		if err := r.Scan(&table, &name, &column, &refSchema, &refTable, &refColumn, &onUpdate, &onDelete); err != nil {
 			return err
@@ -145,7 +146,7 @@ func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, 
 	if mariaDB > 0 {
 		checks = mariaChecksSQL
 	}
-	err = each(ctx, db, checks, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, db, checks, []any{schema}, func(r *sql.Rows) error {
 		var table, name, expr string
 		if err := r.Scan(&table, &name, &expr); err != nil {
 			return err

@@ -289,7 +289,7 @@ var emptySQL = `SELECT stmt FROM (
 // and privileges stay).
 func emptyDatabase(ctx context.Context, tx *sql.Tx) error {
 	var stmts []string
-	err := each(ctx, tx, emptySQL, nil, func(r *sql.Rows) error {
+	err := snapcopy.Each(ctx, tx, emptySQL, nil, func(r *sql.Rows) error {
 		var q string
 		if err := r.Scan(&q); err != nil {
 			return err

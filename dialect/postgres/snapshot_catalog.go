@@ -9,11 +9,6 @@ import (
 	"github.com/herdhq/herd/dialect/internal/snapcopy"
 )
 
-// queryer is what catalog reads run on: *sql.DB, *sql.Tx or *sql.Conn.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // catalog is what a snapshot copies of one schema, read from the system
 // catalogs. Expressions and definitions are rendered by the server
 // (format_type, pg_get_expr, pg_get_constraintdef, pg_get_indexdef,
@@ -212,27 +207,12 @@ FROM pg_catalog.pg_class c
 WHERE c.relkind = 'v' AND c.relnamespace = ` + nsOID + ` AND ` + notExtension("pg_class", "c") + `
 ORDER BY c.relname`
 
-// each runs query and calls scan for every row.
-func each(ctx context.Context, q queryer, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 // checkCopyable fails, naming them, when schema holds objects a snapshot
 // cannot copy. wholeDatabase is true when the schema is a tenant
 // database's public schema.
-func checkCopyable(ctx context.Context, q queryer, schema string, wholeDatabase bool) error {
+func checkCopyable(ctx context.Context, q snapcopy.Querier, schema string, wholeDatabase bool) error {
 	var objects []string
-	err := each(ctx, q, unsupportedSQL, []any{schema, wholeDatabase}, func(r *sql.Rows) error {
+	err := snapcopy.Each(ctx, q, unsupportedSQL, []any{schema, wholeDatabase}, func(r *sql.Rows) error {
 		var what string
 		if err := r.Scan(&what); err != nil {
 			return err
@@ -248,10 +228,10 @@ func checkCopyable(ctx context.Context, q queryer, schema string, wholeDatabase 
 
 // readTables reads the tables of schema with their columns, constraints
 // and indexes.
-func readTables(ctx context.Context, q queryer, schema string) ([]*table, error) {
+func readTables(ctx context.Context, q snapcopy.Querier, schema string) ([]*table, error) {
 	var tables []*table
 	byOID := map[int64]*table{}
-	err := each(ctx, q, tablesSQL, []any{schema}, func(r *sql.Rows) error {
+	err := snapcopy.Each(ctx, q, tablesSQL, []any{schema}, func(r *sql.Rows) error {
 		t := &table{}
 		if err := r.Scan(&t.oid, &t.name, &t.unlogged, &t.options); err != nil {
 			return err
@@ -263,7 +243,7 @@ func readTables(ctx context.Context, q queryer, schema string) ([]*table, error)
 	if err != nil {
 		return nil, fmt.Errorf("read tables: %w", err)
 	}
-	err = each(ctx, q, columnsSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, q, columnsSQL, []any{schema}, func(r *sql.Rows) error {
 		var (
 			oid int64
 			c   column
@@ -279,7 +259,7 @@ func readTables(ctx context.Context, q queryer, schema string) ([]*table, error)
 	if err != nil {
 		return nil, fmt.Errorf("read columns: %w", err)
 	}
-	err = each(ctx, q, constraintsSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, q, constraintsSQL, []any{schema}, func(r *sql.Rows) error {
 		var (
 			oid           int64
 			c             constraint
@@ -307,7 +287,7 @@ func readTables(ctx context.Context, q queryer, schema string) ([]*table, error)
 	if err != nil {
 		return nil, fmt.Errorf("read constraints: %w", err)
 	}
-	err = each(ctx, q, indexesSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, q, indexesSQL, []any{schema}, func(r *sql.Rows) error {
 		var (
 			oid     int64
 			i       index
@@ -334,13 +314,13 @@ func readTables(ctx context.Context, q queryer, schema string) ([]*table, error)
 // readCatalog reads everything a snapshot copies from schema, and the
 // current positions of its sequences. wholeDatabase adds the database's
 // extensions.
-func readCatalog(ctx context.Context, q queryer, schema string, wholeDatabase bool) (*catalog, error) {
+func readCatalog(ctx context.Context, q snapcopy.Querier, schema string, wholeDatabase bool) (*catalog, error) {
 	if err := checkCopyable(ctx, q, schema, wholeDatabase); err != nil {
 		return nil, err
 	}
 	c := &catalog{}
 	if wholeDatabase {
-		err := each(ctx, q, extensionsSQL, nil, func(r *sql.Rows) error {
+		err := snapcopy.Each(ctx, q, extensionsSQL, nil, func(r *sql.Rows) error {
 			var x extension
 			if err := r.Scan(&x.name, &x.schema, &x.version); err != nil {
 				return err
@@ -352,7 +332,7 @@ func readCatalog(ctx context.Context, q queryer, schema string, wholeDatabase bo
 			return nil, fmt.Errorf("read extensions: %w", err)
 		}
 	}
-	err := each(ctx, q, enumsSQL, []any{schema}, func(r *sql.Rows) error {
+	err := snapcopy.Each(ctx, q, enumsSQL, []any{schema}, func(r *sql.Rows) error {
 		var (
 			e      enum
 			labels string
@@ -366,7 +346,7 @@ func readCatalog(ctx context.Context, q queryer, schema string, wholeDatabase bo
 	if err != nil {
 		return nil, fmt.Errorf("read enum types: %w", err)
 	}
-	err = each(ctx, q, sequencesSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, q, sequencesSQL, []any{schema}, func(r *sql.Rows) error {
 		var s sequence
 		if err := r.Scan(&s.name, &s.typ, &s.start, &s.increment, &s.min, &s.max, &s.cache, &s.cycle,
 			&s.ownedBy, &s.ownerTable, &s.ownerColumn); err != nil {
@@ -382,7 +362,7 @@ func readCatalog(ctx context.Context, q queryer, schema string, wholeDatabase bo
 	// after the snapshot's, so never behind a row the copy holds.
 	for i := range c.sequences {
 		s := &c.sequences[i]
-		err := each(ctx, q, "SELECT last_value, is_called FROM "+quoteIdent(schema)+"."+quoteIdent(s.name), nil,
+		err := snapcopy.Each(ctx, q, "SELECT last_value, is_called FROM "+quoteIdent(schema)+"."+quoteIdent(s.name), nil,
 			func(r *sql.Rows) error { return r.Scan(&s.lastValue, &s.isCalled) })
 		if err != nil {
 			return nil, fmt.Errorf("read sequence %q: %w", s.name, err)
@@ -391,7 +371,7 @@ func readCatalog(ctx context.Context, q queryer, schema string, wholeDatabase bo
 	if c.tables, err = readTables(ctx, q, schema); err != nil {
 		return nil, err
 	}
-	err = each(ctx, q, viewsSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, q, viewsSQL, []any{schema}, func(r *sql.Rows) error {
 		var v view
 		if err := r.Scan(&v.name, &v.def, &v.options); err != nil {
 			return err

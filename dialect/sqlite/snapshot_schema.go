@@ -9,6 +9,7 @@ import (
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/dialect/internal/inspect"
+	"github.com/herdhq/herd/dialect/internal/snapcopy"
 )
 
 var _ dialect.Inspector = (*Dialect)(nil)
@@ -36,7 +37,7 @@ func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.T
 func (d *Dialect) tables(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, error) {
 	type table struct{ name, sql string }
 	var list []table
-	err := each(ctx, db, "SELECT name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+".sqlite_schema "+
+	err := snapcopy.Each(ctx, db, "SELECT name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+".sqlite_schema "+
 		`WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`, nil,
 		func(r *sql.Rows) error {
 			var t table
@@ -58,7 +59,7 @@ func (d *Dialect) tables(ctx context.Context, db *sql.DB, schema string) ([]dial
 		if err := d.indexes(ctx, db, schema, t.name, &b); err != nil {
 			return nil, fmt.Errorf("table %q: %w", t.name, err)
 		}
-		err := each(ctx, db, `SELECT id, "table", "from", COALESCE("to", ''), on_update, on_delete `+
+		err := snapcopy.Each(ctx, db, `SELECT id, "table", "from", COALESCE("to", ''), on_update, on_delete `+
 			"FROM pragma_foreign_key_list(?, ?) ORDER BY id, seq", []any{t.name, schema},
 			func(r *sql.Rows) error {
 				var (
@@ -86,7 +87,7 @@ func (d *Dialect) columns(ctx context.Context, db *sql.DB, schema, table string,
 		cols []dialect.Column
 		pk   = map[int]string{} // position in the key → column
 	)
-	err := each(ctx, db, `SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid`,
+	err := snapcopy.Each(ctx, db, `SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid`,
 		[]any{table, schema}, func(r *sql.Rows) error {
 			var (
 				c           dialect.Column
@@ -132,7 +133,7 @@ func (d *Dialect) indexes(ctx context.Context, db *sql.DB, schema, table string,
 		unique    bool
 	}
 	var list []index
-	err := each(ctx, db, "SELECT l.name, l.\"unique\", COALESCE(m.sql, '') FROM pragma_index_list(?, ?) AS l "+
+	err := snapcopy.Each(ctx, db, "SELECT l.name, l.\"unique\", COALESCE(m.sql, '') FROM pragma_index_list(?, ?) AS l "+
 		"LEFT JOIN "+d.QuoteIdent(schema)+".sqlite_schema AS m ON m.type = 'index' AND m.name = l.name "+
 		"WHERE l.origin <> 'pk' ORDER BY l.name", []any{table, schema}, func(r *sql.Rows) error {
 		var i index
@@ -146,7 +147,7 @@ func (d *Dialect) indexes(ctx context.Context, db *sql.DB, schema, table string,
 		return fmt.Errorf("indexes: %w", err)
 	}
 	for _, i := range list {
-		err := each(ctx, db, "SELECT COALESCE(name, '(expression)'), \"desc\", coll FROM pragma_index_xinfo(?, ?) WHERE key = 1 ORDER BY seqno",
+		err := snapcopy.Each(ctx, db, "SELECT COALESCE(name, '(expression)'), \"desc\", coll FROM pragma_index_xinfo(?, ?) WHERE key = 1 ORDER BY seqno",
 			[]any{i.name, schema}, func(r *sql.Rows) error {
 				var (
 					part, coll string
@@ -169,19 +170,4 @@ func (d *Dialect) indexes(ctx context.Context, db *sql.DB, schema, table string,
 		}
 	}
 	return nil
-}
-
-// each runs query and calls scan for every row.
-func each(ctx context.Context, db *sql.DB, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
