@@ -11,7 +11,6 @@ import (
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
-	"github.com/herdhq/herd/dialect"
 )
 
 // CheckRelease says whether release (a release name or schema version;
@@ -72,7 +71,11 @@ func (f *Fleet) checkExperimental(release, tenantV string) error {
 // migrate) its system database and every tenant are at those versions or
 // later. When not, why says what is missing.
 func (f *Fleet) completedIn(ctx context.Context, env config.Environment, systemV, tenantV string) (done bool, why string, err error) {
-	store, closeStore, err := f.attachControl(ctx, env.Control)
+	d, err := f.dialectFor(env.Control)
+	if err != nil {
+		return false, "", err
+	}
+	store, closeStore, err := control.AttachDSN(ctx, d, env.Control, f.opts.Now)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return false, fmt.Sprintf("%s has no control database yet", env.Name), nil
@@ -82,7 +85,7 @@ func (f *Fleet) completedIn(ctx context.Context, env config.Environment, systemV
 	if err != nil {
 		return false, "", err
 	}
-	defer closeStore()
+	defer closeStore() //nolint:errcheck // read only: nothing to lose
 	rollouts, err := store.Rollouts(ctx)
 	if err != nil {
 		return false, "", err
@@ -138,35 +141,4 @@ func atLeast(have, want string) bool {
 	h, err1 := semver.NewVersion(have)
 	w, err2 := semver.NewVersion(want)
 	return err1 == nil && err2 == nil && !h.LessThan(w)
-}
-
-// attachControl opens another environment's control database for
-// reading, without migrating it. A SQLite control file that does not
-// exist is reported as os.ErrNotExist rather than created.
-func (f *Fleet) attachControl(ctx context.Context, dsn string) (*control.Store, func(), error) {
-	if path, ok := config.SQLitePath(dsn); ok {
-		if _, err := os.Stat(path); err != nil {
-			return nil, nil, err
-		}
-	}
-	d, err := f.dialectFor(dsn)
-	if err != nil {
-		return nil, nil, err
-	}
-	srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: "control", DSN: dsn})
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := srv.Control(ctx)
-	if err != nil {
-		srv.Close()
-		return nil, nil, err
-	}
-	store, err := control.Attach(ctx, d, db, f.opts.Now)
-	if err != nil {
-		db.Close()
-		srv.Close()
-		return nil, nil, err
-	}
-	return store, func() { db.Close(); srv.Close() }, nil
 }

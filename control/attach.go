@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
@@ -57,4 +59,32 @@ func Attach(ctx context.Context, d dialect.Dialect, db *dialect.Database, now fu
 	}
 	_, serial := d.(dialect.SingleWriter)
 	return &Store{dialect: d, db: db, now: now, serial: serial}, nil
+}
+
+// AttachDSN opens the control database at dsn, on engine d, and attaches
+// to it as Attach does. It creates nothing: a SQLite control file that is
+// not there is an error wrapping os.ErrNotExist, not a new empty file.
+// closeDB releases the database.
+func AttachDSN(ctx context.Context, d dialect.Dialect, dsn string, now func() time.Time) (store *Store, closeDB func() error, err error) {
+	if path, ok := config.SQLitePath(dsn); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, fmt.Errorf("control database: %w", err)
+		}
+	}
+	srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: "control", DSN: dsn})
+	if err != nil {
+		return nil, nil, fmt.Errorf("control database: %w", err)
+	}
+	db, err := srv.Control(ctx)
+	if closeErr := srv.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("control database: %w", err)
+	}
+	store, err = Attach(ctx, d, db, now)
+	if err != nil {
+		return nil, nil, errors.Join(err, db.Close())
+	}
+	return store, db.Close, nil
 }

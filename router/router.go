@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,11 +55,12 @@ type Options struct {
 // keeps current. See the package documentation. It is safe for
 // concurrent use.
 type Router struct {
-	cfg     *config.Config
-	opts    Options
-	control *dialect.Database
-	store   *control.Store
-	servers map[string]server
+	cfg   *config.Config
+	opts  Options
+	store *control.Store
+	// closeControl releases the control database; nil until attached.
+	closeControl func() error
+	servers      map[string]server
 
 	current     atomic.Pointer[snapshot]
 	lastRefresh atomic.Int64 // Unix nanoseconds of the last successful Refresh
@@ -135,25 +135,7 @@ func (r *Router) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("router: control database: %w", err)
 	}
-	// A SQLite control file that is not there is an error, not a new
-	// empty file.
-	if path, ok := config.SQLitePath(r.cfg.Control); ok {
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("router: control database: %w", err)
-		}
-	}
-	srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: "control", DSN: r.cfg.Control})
-	if err != nil {
-		return fmt.Errorf("router: control database: %w", err)
-	}
-	r.control, err = srv.Control(ctx)
-	if closeErr := srv.Close(); err == nil && closeErr != nil {
-		err = closeErr
-	}
-	if err != nil {
-		return fmt.Errorf("router: control database: %w", err)
-	}
-	r.store, err = control.Attach(ctx, d, r.control, r.opts.Now)
+	r.store, r.closeControl, err = control.AttachDSN(ctx, d, r.cfg.Control, r.opts.Now)
 	if err != nil {
 		return fmt.Errorf("router: %w", err)
 	}
@@ -187,8 +169,8 @@ func (r *Router) Close() error {
 
 func (r *Router) closeConns() error {
 	var errs []error
-	if r.control != nil {
-		errs = append(errs, r.control.Close())
+	if r.closeControl != nil {
+		errs = append(errs, r.closeControl())
 	}
 	for _, s := range r.servers {
 		errs = append(errs, s.conn.Close())
