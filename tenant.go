@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -146,19 +145,14 @@ func (f *Fleet) SetTenant(ctx context.Context, code string, change TenantChange)
 // checkFeatures refuses a feature that no release declares: a misspelt
 // feature would otherwise keep the tenant from every release (canMigrate).
 func (f *Fleet) checkFeatures(code string, features []string) error {
-	known := map[string]bool{}
-	for _, r := range f.matrix.Releases() {
-		for _, name := range r.Added {
-			known[name] = true
-		}
-	}
+	known := f.matrix.Features()
 	for _, name := range features {
-		if known[name] {
+		if slices.Contains(known, name) {
 			continue
 		}
 		declared := "no release declares features"
 		if len(known) > 0 {
-			declared = "declared: " + strings.Join(slices.Sorted(maps.Keys(known)), ", ")
+			declared = "declared: " + strings.Join(known, ", ")
 		}
 		return &InputError{Err: fmt.Errorf("tenant %q: feature %q is not declared by any release (%s)", code, name, declared)}
 	}

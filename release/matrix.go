@@ -132,6 +132,21 @@ func (m *Matrix) Releases() []Release {
 	return slices.Clone(m.releases)
 }
 
+// Features returns, sorted and once each, every feature some release
+// adds: the names a tenant's enabled features may use.
+func (m *Matrix) Features() []string {
+	var out []string
+	for _, r := range m.releases {
+		for _, f := range r.Added {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Find returns the release called name, written with or without the leading
 // v ("v1.0.0" and "1.0.0" find the same release), and whether there is one.
 func (m *Matrix) Find(name string) (Release, bool) {

@@ -235,6 +235,7 @@ func TestMissing(t *testing.T) {
   v1.0.0: {features: [basic, legacy_fees]}
   v2.0.0: {features: [fees], removes: [legacy_fees]}
 `), nil)
+	require.Equal(t, []string{"basic", "fees", "legacy_fees"}, m.Features(), "every feature a release adds, removed ones too")
 	v2, _ := m.Find("v2.0.0")
 	tests := []struct {
 		name    string
