@@ -46,30 +46,24 @@ func benchHandler(b *testing.B) http.Handler {
 // BenchmarkEvaluateFlag is one single-flag OFREP evaluation through the
 // handler: body decoding, the snapshot, evaluation and the JSON answer.
 func BenchmarkEvaluateFlag(b *testing.B) {
-	h := benchHandler(b)
-	body := `{"context": {"targetingKey": "trust_007"}}`
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/ofrep/v1/evaluate/flags/feature_07", strings.NewReader(body)))
-			if rec.Code != http.StatusOK {
-				b.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
-		}
-	})
+	benchPost(b, "/ofrep/v1/evaluate/flags/feature_07")
 }
 
 // BenchmarkEvaluateFlagsBulk is one bulk OFREP evaluation of 20 flags
 // through the handler, with its ETag.
 func BenchmarkEvaluateFlagsBulk(b *testing.B) {
+	benchPost(b, "/ofrep/v1/evaluate/flags")
+}
+
+// benchPost posts an evaluation for trust_007 to path, in parallel.
+func benchPost(b *testing.B, path string) {
 	h := benchHandler(b)
 	body := `{"context": {"targetingKey": "trust_007"}}`
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/ofrep/v1/evaluate/flags", strings.NewReader(body)))
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
 			if rec.Code != http.StatusOK {
 				b.Fatalf("status %d: %s", rec.Code, rec.Body)
 			}
