@@ -32,12 +32,7 @@ flags:
   new_ui: {required_version: 1.0.0}
 `))
 		b.reopen()
-		run := func(want int, args ...string) string {
-			t.Helper()
-			code, out := runCLI(t, append([]string{"--config", b.scratch.ConfigPath}, args...)...)
-			require.Equal(t, want, code, "%v: %s", args, out)
-			return out
-		}
+		run := cliAt(t, b.scratch.ConfigPath)
 		out := run(2, "tenant", "add", "typo", "--features", "atendance")
 		require.Contains(t, out, `tenant "typo": feature "atendance" is not declared by any release (declared: attendance, fees, legacy_fees)`)
 		run(0, "tenant", "add", "modern", "--features", "attendance")

@@ -53,12 +53,7 @@ func TestInitToFirstMigration(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "herd.yaml")
-	run := func(want int, args ...string) string {
-		t.Helper()
-		code, out := runCLI(t, append([]string{"--config", config}, args...)...)
-		require.Equal(t, want, code, "%v: %s", args, out)
-		return out
-	}
+	run := cliAt(t, config)
 	run(0, "init", "--dir", dir)
 	run(2, "init", "--dir", dir)
 	out := run(0, "new", "tenant", "v1.0.0", "create_pupils")

@@ -40,12 +40,7 @@ func TestEnvironmentPromotion(t *testing.T) {
     control: %q
     after: staging
 `, staging, b.scratch.ControlDSN)))
-			run := func(want int, args ...string) string {
-				t.Helper()
-				code, out := runCLI(t, append([]string{"--config", b.scratch.ConfigPath}, args...)...)
-				require.Equal(t, want, code, "%v: %s", args, out)
-				return out
-			}
+			run := cliAt(t, b.scratch.ConfigPath)
 			run(0, "--env", "production", "tenant", "add", "p1")
 			run(0, "--env", "production", "tenant", "add", "p2")
 

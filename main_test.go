@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/herdhq/herd/internal/cli"
 	"github.com/herdhq/herd/internal/herdtest"
 )
@@ -45,4 +47,15 @@ func runCLI(t *testing.T, args ...string) (int, string) {
 	code := cli.Run(context.Background(), cli.Env{Args: args, Stdout: &out, Stderr: &out, Dialects: herdtest.Dialects(),
 		Getenv: func(string) string { return "" }})
 	return code, out.String()
+}
+
+// cliAt returns a runner of herd in-process with --config config, which
+// checks the exit code is want and returns all output.
+func cliAt(t *testing.T, config string) func(want int, args ...string) string {
+	return func(want int, args ...string) string {
+		t.Helper()
+		code, out := runCLI(t, append([]string{"--config", config}, args...)...)
+		require.Equal(t, want, code, "%v: %s", args, out)
+		return out
+	}
 }

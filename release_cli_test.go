@@ -104,12 +104,7 @@ func TestReleasesCommand(t *testing.T) {
     breaking_changes: true
     rollback_point: v1.0.0
 `))
-	run := func(want int, args ...string) string {
-		t.Helper()
-		code, out := runCLI(t, append([]string{"--config", fleet.ConfigPath}, args...)...)
-		require.Equal(t, want, code, "%v: %s", args, out)
-		return out
-	}
+	run := cliAt(t, fleet.ConfigPath)
 	for _, code := range []string{"a1", "b1", "b2", "c1", "never"} {
 		run(0, "tenant", "add", code)
 	}

@@ -45,12 +45,7 @@ maintenance_windows:
 	_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)")
 	require.NoError(t, err)
 	db.Close()
-	run := func(want int, args ...string) string {
-		t.Helper()
-		code, out := runCLI(t, append([]string{"--config", b.scratch.ConfigPath}, args...)...)
-		require.Equal(t, want, code, "%v: %s", args, out)
-		return out
-	}
+	run := cliAt(t, b.scratch.ConfigPath)
 
 	before := b.snapshot()
 	out := run(0, "rollout", "start", "--to", "v1.1.0", "--tenants", "tier=standard,e1", "--dry-run")
