@@ -1,6 +1,7 @@
 package herd_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -206,6 +207,46 @@ func TestLongPathLedger(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, entries, n)
 		require.Equal(t, "v1.0.0/601_noop", entries[n-1].ID)
+		b.agree(alpha, "1.0.0")
+	})
+}
+
+// Between two migrations that run outside a transaction herd writes the
+// ledger once: the first one's "applied" and the second one's "statement 1
+// started" together. A run stopped right there takes that row back, so the
+// second migration is left as never begun, not as one whose first
+// statement's outcome is unknown; the next run simply applies it.
+func TestStoppedBetweenStepsOutsideTransactions(t *testing.T) {
+	t.Parallel()
+	src := fstest.MapFS{
+		"tenant/v1.0.0/001_a.up.sql": file("-- herd:no-transaction\nCREATE TABLE a (id INT);\nCREATE TABLE a2 (id INT);\n"),
+		"tenant/v1.0.0/002_b.up.sql": file("-- herd:no-transaction\nCREATE TABLE b (id INT);\n"),
+		"tenant/v1.0.0/003_c.up.sql": file("-- herd:no-transaction\nCREATE TABLE c (id INT);\n"),
+	}
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, src)
+		b.addTenant("alpha")
+		alpha := control.TenantRef("alpha")
+		ctx, cancel := context.WithCancel(b.ctx)
+		defer cancel()
+		observe := func(ev execute.Event) {
+			if ev.Kind == execute.MigrationFinished && ev.Migration == "v1.0.0/001_a" {
+				cancel()
+			}
+		}
+		f, err := herd.Open(b.ctx, b.scratch.Load(t), herd.Options{Dialects: herdtest.Dialects(), Observe: observe})
+		require.NoError(t, err)
+		defer f.Close()
+		require.ErrorIs(t, f.Migrate(ctx, alpha, "1.0.0"), context.Canceled)
+
+		entries, err := f.Ledger(b.ctx, alpha)
+		require.NoError(t, err)
+		require.Len(t, entries, 1, "only the finished migration has a ledger row")
+		require.Equal(t, "v1.0.0/001_a", entries[0].ID)
+		require.Equal(t, execute.StateApplied, entries[0].State)
+		require.False(t, b.tableExists("alpha", "b"))
+
+		require.NoError(t, f.Migrate(b.ctx, alpha, "1.0.0"))
 		b.agree(alpha, "1.0.0")
 	})
 }

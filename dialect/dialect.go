@@ -154,6 +154,12 @@ type LedgerSQL interface {
 	//   direction, statements_total, statements_done, statement_started,
 	//   error, applied_at, execution_ms.
 	CreateLedger(qualifiedTable string) string
+	// Upsert returns the clause that, appended to a multi-row INSERT,
+	// makes a row whose key column is already taken overwrite columns of
+	// the row that holds it, instead of failing: one statement, and one
+	// round trip, that writes new and existing ledger rows alike. key and
+	// columns are herd's own unquoted column names.
+	Upsert(key string, columns []string) string
 	// TableExists reports whether table exists in db (in db.Schema when it
 	// is set), asking through q: db.DB, or a connection pinned from it. It
 	// lets herd read a ledger without creating it.
@@ -201,6 +207,17 @@ func Qualify(q Quoter, db *Database, table string) string {
 		return q.QuoteIdent(table)
 	}
 	return q.QuoteIdent(db.Schema) + "." + q.QuoteIdent(table)
+}
+
+// OnConflictUpdate is Upsert for the engines that share PostgreSQL's
+// syntax (PostgreSQL, SQLite): ON CONFLICT (key) DO UPDATE SET c =
+// excluded.c for each column.
+func OnConflictUpdate(key string, columns []string) string {
+	set := make([]string, len(columns))
+	for i, c := range columns {
+		set[i] = c + " = excluded." + c
+	}
+	return " ON CONFLICT (" + key + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
 // Bind rewrites the ? markers of a portable query into q's placeholders.

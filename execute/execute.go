@@ -73,6 +73,11 @@ type Session struct {
 	// kill stops the statement running on conn on the server, where
 	// cancelling the client does not (MySQL); nil elsewhere.
 	kill func(context.Context) error
+	// opened is the migration whose opening ledger row the previous
+	// step's last write already made ("statement 1 started"), so that a
+	// path of steps outside transactions writes once between two
+	// statements, not twice (see opening).
+	opened string
 }
 
 // Lock pins a connection to db, takes db's migration lock on it (waiting
@@ -150,7 +155,7 @@ func (s *Session) record(ctx context.Context, tx *sql.Tx, entries ...Entry) erro
 		}
 		s.ledgerInTx = true
 	}
-	return s.ledger.insert(ctx, tx, entries...)
+	return s.ledger.write(ctx, tx, entries...)
 }
 
 // commit commits tx; a ledger table made in it exists from then on.
@@ -217,15 +222,19 @@ func (s *Session) Apply(ctx context.Context, p *plan.Plan, rec Recorder) error {
 	if whole && len(steps) > 1 {
 		return s.applyPath(ctx, steps, rec)
 	}
-	for _, st := range steps {
+	for i, st := range steps {
 		start := s.e.now()
 		s.started(st.step)
 		err := st.err
 		if err == nil {
-			err = s.step(ctx, st)
+			var next *prepared
+			if i+1 < len(steps) {
+				next = &steps[i+1]
+			}
+			err = s.step(ctx, st, next)
 		}
 		if err := s.finish(ctx, rec, st.step, start, err); err != nil {
-			return err
+			return s.unopen(ctx, err)
 		}
 	}
 	return nil
@@ -270,13 +279,14 @@ func (s *Session) finish(ctx context.Context, rec Recorder, step plan.Step, star
 	return err
 }
 
-func (s *Session) step(ctx context.Context, st prepared) error {
+// step runs one step on its own; next is the step after it, if any.
+func (s *Session) step(ctx context.Context, st prepared, next *prepared) error {
 	if st.transactional {
 		return s.inTransaction(ctx, st.step, st.actions)
 	}
 	entry := s.entry(st.step.Migration, st.step.Direction, len(st.actions))
 	if st.step.Direction == plan.Down {
-		return s.outsideTransaction(ctx, st.step, entry, st.actions, 1, false)
+		return s.outsideTransaction(ctx, st.step, entry, st.actions, 1, false, nil)
 	}
 	if s.ledgerMissing {
 		if err := s.createLedger(ctx, s.conn); err != nil {
@@ -289,10 +299,40 @@ func (s *Session) step(ctx context.Context, st prepared) error {
 	if len(st.actions) > 0 {
 		entry.StatementStarted = st.actions[0].n
 	}
-	if err := s.ledger.insert(ctx, s.conn, entry); err != nil {
+	if s.opened == entry.ID {
+		if err := ctx.Err(); err != nil {
+			return s.unopen(ctx, s.fail(st.step, action{}, err))
+		}
+		s.opened = ""
+	} else if err := s.ledger.write(ctx, s.conn, entry); err != nil {
 		return err
 	}
-	return s.outsideTransaction(ctx, st.step, entry, st.actions, 1, len(st.actions) > 0)
+	return s.outsideTransaction(ctx, st.step, entry, st.actions, 1, len(st.actions) > 0, s.opening(next))
+}
+
+// unopen takes back the opening row written ahead for a step that will
+// not run (see opening), so that the ledger shows it as never begun, and
+// returns err with any failure to do so.
+func (s *Session) unopen(ctx context.Context, err error) error {
+	if s.opened == "" {
+		return err
+	}
+	id := s.opened
+	s.opened = ""
+	return errors.Join(err, s.ledger.remove(context.WithoutCancel(ctx), s.conn, id))
+}
+
+// opening is the ledger row next would begin with when it is an up step
+// that runs outside a transaction: a new row with its first statement
+// started. The step before it writes this row in the same statement as
+// its own last one, as nothing runs on the database between the two.
+func (s *Session) opening(next *prepared) *Entry {
+	if next == nil || next.err != nil || next.transactional || next.step.Direction != plan.Up || len(next.actions) == 0 {
+		return nil
+	}
+	e := s.entry(next.step.Migration, plan.Up, len(next.actions))
+	e.StatementStarted = next.actions[0].n
+	return &e
 }
 
 // applyPath runs every step in one transaction and reports them once it
@@ -400,17 +440,18 @@ func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, acti
 // statement as started before it runs and as done after: the first start
 // on its own (unless started says the ledger already records it), then
 // each "k done" in the same write as "k+1 started", and the last "done" in
-// the write that ends the migration. A statement that fails is recorded
-// with its error; one interrupted by the end of ctx is left started but
-// not done, because it may still complete on the server.
-func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry Entry, actions []action, from int, started bool) error {
+// the write that ends the migration, which also writes next, the opening
+// row of the step that follows, when there is one. A statement that fails
+// is recorded with its error; one interrupted by the end of ctx is left
+// started but not done, because it may still complete on the server.
+func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry Entry, actions []action, from int, started bool, next *Entry) error {
 	m := step.Migration
 	start := s.e.now()
 	todo := actions[from-1:]
 	for i, a := range todo {
 		if i == 0 && !started {
 			entry.StatementStarted, entry.Error = a.n, ""
-			if err := s.ledger.update(ctx, s.conn, entry); err != nil {
+			if err := s.ledger.write(ctx, s.conn, entry); err != nil {
 				return s.fail(step, a, err)
 			}
 		}
@@ -421,7 +462,7 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 		entry.StatementsDone = a.n
 		if i+1 < len(todo) {
 			entry.StatementStarted = todo[i+1].n
-			if err := s.ledger.update(ctx, s.conn, entry); err != nil {
+			if err := s.ledger.write(ctx, s.conn, entry); err != nil {
 				return s.fail(step, a, err)
 			}
 		}
@@ -437,8 +478,15 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 	}
 	entry.State, entry.Error, entry.AppliedAt = StateApplied, "", s.e.now()
 	entry.ExecutionMS = s.e.now().Sub(start).Milliseconds()
-	if err := s.ledger.update(ctx, s.conn, entry); err != nil {
+	rows := []Entry{entry}
+	if next != nil {
+		rows = append(rows, *next)
+	}
+	if err := s.ledger.write(ctx, s.conn, rows...); err != nil {
 		return s.fail(step, action{}, err)
+	}
+	if next != nil {
+		s.opened = next.ID
 	}
 	return nil
 }
@@ -452,7 +500,7 @@ func (s *Session) failDirty(ctx context.Context, step plan.Step, entry Entry, a 
 		if a.n == 0 {
 			entry.Error = "validate: " + entry.Error
 		}
-		if uerr := s.ledger.update(ctx, s.conn, entry); uerr != nil {
+		if uerr := s.ledger.write(ctx, s.conn, entry); uerr != nil {
 			err = errors.Join(err, uerr)
 		}
 	}

@@ -74,10 +74,14 @@ type querier interface {
 type ledger struct {
 	q     dialect.Quoter
 	table string // qualified and quoted
+	// upsert ends an INSERT so that it overwrites a row already there.
+	upsert string
 }
 
 func newLedger(d dialect.Dialect, db *dialect.Database, table string) *ledger {
-	return &ledger{q: d, table: dialect.Qualify(d, db, table)}
+	// A write over an existing row replaces every column but the key.
+	columns := strings.Fields(strings.ReplaceAll(ledgerColumns, ",", " "))
+	return &ledger{q: d, table: dialect.Qualify(d, db, table), upsert: d.Upsert(columns[0], columns[1:])}
 }
 
 // bind renders a portable query on the ledger table.
@@ -111,16 +115,17 @@ func (l *ledger) read(ctx context.Context, q querier) ([]Entry, error) {
 	return out, nil
 }
 
-// insertChunk is the most rows insert writes in one statement, which
-// keeps it under every engine's limit on bound parameters.
-const insertChunk = 500
+// writeChunk is the most rows write sends in one statement, which keeps
+// it under every engine's limit on bound parameters.
+const writeChunk = 500
 
-// insert writes a new row for each entry, in as few statements as the
-// engines' parameter limits allow.
-func (l *ledger) insert(ctx context.Context, q querier, entries ...Entry) error {
+// write stores a row for each entry, a new one or over the row of the
+// same migration, in as few statements as the engines' parameter limits
+// allow: one for the few rows a migration step writes at once.
+func (l *ledger) write(ctx context.Context, q querier, entries ...Entry) error {
 	for len(entries) > 0 {
-		n := min(len(entries), insertChunk)
-		if err := l.insertRows(ctx, q, entries[:n]); err != nil {
+		n := min(len(entries), writeChunk)
+		if err := l.writeRows(ctx, q, entries[:n]); err != nil {
 			return err
 		}
 		entries = entries[n:]
@@ -128,7 +133,7 @@ func (l *ledger) insert(ctx context.Context, q querier, entries ...Entry) error 
 	return nil
 }
 
-func (l *ledger) insertRows(ctx context.Context, q querier, entries []Entry) error {
+func (l *ledger) writeRows(ctx context.Context, q querier, entries []Entry) error {
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	rows := make([]string, len(entries))
 	args := make([]any, 0, 12*len(entries))
@@ -137,26 +142,13 @@ func (l *ledger) insertRows(ctx context.Context, q querier, entries []Entry) err
 		args = append(args, e.ID, e.Version, e.Kind, e.Checksum, e.State, string(e.Direction),
 			e.StatementsTotal, e.StatementsDone, e.StatementStarted, nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS)
 	}
-	query := `INSERT INTO {ledger} (` + ledgerColumns + `) VALUES ` + strings.Join(rows, ", ")
+	query := `INSERT INTO {ledger} (` + ledgerColumns + `) VALUES ` + strings.Join(rows, ", ") + l.upsert
 	if _, err := q.ExecContext(ctx, l.bind(query), args...); err != nil {
 		ids := make([]string, len(entries))
 		for i, e := range entries {
 			ids[i] = e.ID
 		}
 		return fmt.Errorf("ledger: record %s: %w", strings.Join(ids, ", "), err)
-	}
-	return nil
-}
-
-// update rewrites the row of e.ID.
-func (l *ledger) update(ctx context.Context, q querier, e Entry) error {
-	_, err := q.ExecContext(ctx, l.bind(`UPDATE {ledger} SET checksum = ?, state = ?, direction = ?,
-		statements_total = ?, statements_done = ?, statement_started = ?, error = ?, applied_at = ?, execution_ms = ?
-		WHERE migration_id = ?`),
-		e.Checksum, e.State, string(e.Direction), e.StatementsTotal, e.StatementsDone, e.StatementStarted,
-		nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS, e.ID)
-	if err != nil {
-		return fmt.Errorf("ledger: update %s: %w", e.ID, err)
 	}
 	return nil
 }

@@ -91,7 +91,7 @@ func (s *Session) Repair(ctx context.Context, src *source.Source, t source.Targe
 		step.Direction = plan.Up
 		entry.State, entry.Error = StateApplied, ""
 		entry.StatementsDone, entry.StatementStarted = entry.StatementsTotal, entry.StatementsTotal
-		err = s.ledger.update(ctx, s.conn, entry)
+		err = s.ledger.write(ctx, s.conn, entry)
 	case MarkRolledBack:
 		step.Direction = plan.Down
 		err = s.ledger.remove(ctx, s.conn, entry.ID)
@@ -120,7 +120,7 @@ func (s *Session) retry(ctx context.Context, step plan.Step, entry Entry, done i
 	if done == len(actions) {
 		entry.StatementStarted = done
 	}
-	return s.outsideTransaction(ctx, step, entry, actions, done+1, false)
+	return s.outsideTransaction(ctx, step, entry, actions, done+1, false, nil)
 }
 
 // rollbackPartial undoes the first done up statements by running the last
@@ -137,5 +137,5 @@ func (s *Session) rollbackPartial(ctx context.Context, step plan.Step, entry Ent
 	down := Entry{ID: entry.ID, Version: entry.Version, Kind: entry.Kind, Checksum: entry.Checksum, State: StateDirty,
 		Direction: plan.Down, StatementsTotal: len(actions), StatementsDone: len(actions) - done, AppliedAt: s.e.now()}
 	down.StatementStarted = down.StatementsDone
-	return s.outsideTransaction(ctx, step, down, actions, len(actions)-done+1, false)
+	return s.outsideTransaction(ctx, step, down, actions, len(actions)-done+1, false, nil)
 }

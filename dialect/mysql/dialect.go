@@ -71,6 +71,16 @@ func (d *Dialect) GuardSession(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
+// Upsert returns ON DUPLICATE KEY UPDATE c = VALUES(c), …: the table's
+// primary key is the key.
+func (d *Dialect) Upsert(_ string, columns []string) string {
+	set := make([]string, len(columns))
+	for i, c := range columns {
+		set[i] = c + " = VALUES(" + c + ")"
+	}
+	return " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
+}
+
 // CreateLedger returns the DDL of herd's ledger table named qualifiedTable.
 // Its text columns compare as bytes (utf8mb4_bin), as on the other engines.
 func (d *Dialect) CreateLedger(qualifiedTable string) string {

@@ -76,6 +76,11 @@ func (d *Dialect) GuardSession(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
+// Upsert returns ON CONFLICT (key) DO UPDATE SET c = excluded.c, ….
+func (d *Dialect) Upsert(key string, columns []string) string {
+	return dialect.OnConflictUpdate(key, columns)
+}
+
 // CreateLedger returns the DDL of herd's ledger table named qualifiedTable.
 func (d *Dialect) CreateLedger(qualifiedTable string) string {
 	return fmt.Sprintf(ledgerDDL, qualifiedTable)
