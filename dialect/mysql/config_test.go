@@ -36,6 +36,16 @@ func TestDriverConfigDefaultPort(t *testing.T) {
 	c, err := driverConfig(dsn)
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:3306", c.Addr)
+	require.True(t, c.InterpolateParams, "parameters are interpolated by default")
+}
+
+func TestDriverConfigKeepsInterpolateParamsOff(t *testing.T) {
+	t.Parallel()
+	dsn, err := target.ParseURL("mysql://root@127.0.0.1/test?interpolateParams=false", "mysql")
+	require.NoError(t, err)
+	c, err := driverConfig(dsn)
+	require.NoError(t, err)
+	require.False(t, c.InterpolateParams, "the DSN's choice stands")
 }
 
 func TestDriverConfigRefusesBadParams(t *testing.T) {
