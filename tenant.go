@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
 )
 
 // MaxTenantCode is the longest tenant code herd accepts.
@@ -41,9 +42,9 @@ type TenantSpec struct {
 }
 
 // AddTenant validates spec, renders the tenant's database name and checks
-// it against the server engine's limit, creates the database (or adopts an
-// existing one of that name) and registers the tenant. Invalid input
-// changes nothing.
+// it against the server engine's limit, creates the database with its
+// (empty) ledger table, or adopts an existing one of that name as it is,
+// and registers the tenant. Invalid input changes nothing.
 func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant, error) {
 	if err := ValidateTenantCode(spec.Code); err != nil {
 		return control.Tenant{}, err
@@ -82,6 +83,10 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 		if err := srv.Create(ctx, name); err != nil {
 			return control.Tenant{}, fmt.Errorf("tenant %q: create database: %w", spec.Code, err)
 		}
+		if err := provision(ctx, srv, name); err != nil {
+			err = errors.Join(err, srv.Drop(context.WithoutCancel(ctx), name))
+			return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, err)
+		}
 	}
 	if err := f.control.AddTenant(ctx, t); err != nil {
 		if !exists {
@@ -94,6 +99,16 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 		detail = "adopted existing database " + name
 	}
 	return t, f.control.Audit(ctx, f.opts.Actor, "tenant.add", t.Code, detail)
+}
+
+// provision makes the ledger table in database name, which herd has just
+// created on srv: a database herd creates is born with its ledger.
+func provision(ctx context.Context, srv server, name string) error {
+	db, err := srv.Open(ctx, name)
+	if err != nil {
+		return err
+	}
+	return errors.Join(execute.New(srv.dialect, nil).Provision(ctx, db), db.Close())
 }
 
 // TenantChange is what SetTenant changes; nil fields stay as they are.

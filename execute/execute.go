@@ -124,12 +124,25 @@ func (s *Session) prepare(ctx context.Context) error {
 	return nil
 }
 
-// createLedger makes the ledger table through q.
-func (s *Session) createLedger(ctx context.Context, q querier) error {
-	if _, err := q.ExecContext(ctx, s.e.dialect.CreateLedger(s.ledger.table)); err != nil {
-		return fmt.Errorf("create ledger in %s: %w", s.db.Name, err)
+// Provision makes db's ledger table, empty, unless it is there. herd makes
+// each database it creates with its ledger, so that the database's first
+// migration does not pay for it; a database without one (adopted, or made
+// before herd did this) gets it from its first migration instead.
+func (e *Executor) Provision(ctx context.Context, db *dialect.Database) error {
+	return e.createLedger(ctx, db.DB, db)
+}
+
+// createLedger makes db's ledger table through q.
+func (e *Executor) createLedger(ctx context.Context, q querier, db *dialect.Database) error {
+	if _, err := q.ExecContext(ctx, e.dialect.CreateLedger(dialect.Qualify(e.dialect, db, e.table))); err != nil {
+		return fmt.Errorf("create ledger in %s: %w", db.Name, err)
 	}
 	return nil
+}
+
+// createLedger makes the session's ledger table through q.
+func (s *Session) createLedger(ctx context.Context, q querier) error {
+	return s.e.createLedger(ctx, q, s.db)
 }
 
 // beginTx begins a transaction on the session's connection. Where DDL is

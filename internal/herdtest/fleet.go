@@ -178,8 +178,7 @@ func (f *Fleet) DropTenants(t testing.TB, codes []string) {
 	t.Helper()
 	cfg := f.Load(t)
 	for _, s := range cfg.Servers {
-		srv, err := f.Engine.dialect().OpenServer(context.Background(),
-			dialect.ServerConfig{Name: s.Name, DSN: s.DSN, Tenancy: dialect.Tenancy(s.Tenancy)})
+		srv, err := f.openServer(s)
 		if err != nil {
 			t.Errorf("open server %s: %v", s.Name, err)
 			continue
@@ -191,4 +190,28 @@ func (f *Fleet) DropTenants(t testing.TB, codes []string) {
 		}
 		srv.Close()
 	}
+}
+
+// CreateDatabase creates tenant code's database (or schema) on the
+// default server without herd, as one made before herd managed it.
+func (f *Fleet) CreateDatabase(t testing.TB, code string) {
+	t.Helper()
+	cfg := f.Load(t)
+	s, err := cfg.Server("")
+	if err != nil {
+		t.Fatalf("default server: %v", err)
+	}
+	srv, err := f.openServer(s)
+	if err != nil {
+		t.Fatalf("open server %s: %v", s.Name, err)
+	}
+	defer srv.Close()
+	if err := srv.Create(context.Background(), cfg.TenantDatabaseName(code)); err != nil {
+		t.Fatalf("create the database of %s: %v", code, err)
+	}
+}
+
+func (f *Fleet) openServer(s config.Server) (dialect.Server, error) {
+	return f.Engine.dialect().OpenServer(context.Background(),
+		dialect.ServerConfig{Name: s.Name, DSN: s.DSN, Tenancy: dialect.Tenancy(s.Tenancy)})
 }
