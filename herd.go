@@ -53,6 +53,9 @@ type Fleet struct {
 	system  *dialect.Database
 	systemD dialect.Dialect
 	servers map[string]server
+	// splits holds the migrations' scripts split into statements, once
+	// for the whole fleet.
+	splits execute.Splits
 }
 
 // server is one configured server with its engine.

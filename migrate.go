@@ -71,7 +71,7 @@ func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Sessi
 			f.opts.Observe(e)
 		}
 	}
-	s, err := execute.New(tg.dialect, &execute.Options{Now: f.opts.Now, Observe: observe}).Lock(ctx, db)
+	s, err := execute.New(tg.dialect, &execute.Options{Now: f.opts.Now, Observe: observe, Splits: &f.splits}).Lock(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -15,3 +15,6 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// syncDisks asks the kernel to write every dirty page out (sync(2)).
+func syncDisks() { syscall.Sync() }

@@ -47,7 +47,7 @@ func (s *Session) actions(m *source.Migration, dir plan.Direction) ([]action, er
 }
 
 func (s *Session) statements(script source.Script) ([]action, error) {
-	stmts, err := s.e.dialect.Split(script.SQL)
+	stmts, err := s.e.splits.split(s.e.dialect, script.SQL)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", script.File, err)
 	}
@@ -70,7 +70,7 @@ func (s *Session) validate(ctx context.Context, db source.DB, m *source.Migratio
 	if !ok {
 		return nil
 	}
-	stmts, err := s.e.dialect.Split(script.SQL)
+	stmts, err := s.e.splits.split(s.e.dialect, script.SQL)
 	if err != nil {
 		return fmt.Errorf("validate %s: %w", script.File, err)
 	}

@@ -27,6 +27,9 @@ type Options struct {
 	Now func() time.Time
 	// Observe, if set, receives every event, synchronously.
 	Observe func(Event)
+	// Splits, if set, is shared by the Executors of a fleet so that each
+	// script is split once; default a cache of this Executor's own.
+	Splits *Splits
 }
 
 // Executor applies plans with one dialect. It is safe for concurrent use
@@ -36,12 +39,16 @@ type Executor struct {
 	table   string
 	now     func() time.Time
 	observe func(Event)
+	splits  *Splits
 }
 
 // New returns an Executor for dialect d.
 func New(d dialect.Dialect, opts *Options) *Executor {
-	e := &Executor{dialect: d, table: DefaultLedgerTable, now: time.Now, observe: func(Event) {}}
+	e := &Executor{dialect: d, table: DefaultLedgerTable, now: time.Now, observe: func(Event) {}, splits: &Splits{}}
 	if opts != nil {
+		if opts.Splits != nil {
+			e.splits = opts.Splits
+		}
 		if opts.LedgerTable != "" {
 			e.table = opts.LedgerTable
 		}
