@@ -5,9 +5,12 @@
 //
 // A server's DSN is "mysql://user:password@host:port/database?params". It
 // is turned into the driver's configuration with TCP, parseTime=true and
-// multiStatements=false whatever the DSN says; the driver's own parameters
-// (tls, timeout, charset, …) are honoured, and any other parameter is
-// sent as a session variable (SET name=value) on every connection. Each
+// multiStatements=false whatever the DSN says, and interpolateParams=true
+// unless the DSN says otherwise (a query with arguments is then one round
+// trip, not a prepare, an execute and a close); the driver's own
+// parameters (tls, timeout, charset, …) are honoured, and any other
+// parameter is sent as a session variable (SET name=value) on every
+// connection. Each
 // tenant is a database on the server; Open connects to it and herd's tables
 // are qualified with its name. Control opens the DSN's database.
 //

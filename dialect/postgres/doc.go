@@ -18,7 +18,10 @@
 //
 // Connections are made on first use, never by OpenServer. Each pool is
 // bounded (four connections, two idle) because a server's max_connections
-// is shared by every tenant pool herd opens on it.
+// is shared by every tenant pool herd opens on it. A tenant's pool lives
+// for one migration, so its queries go unprepared (pgx's
+// QueryExecModeExec: one round trip each); the control database's pool
+// caches prepared statements (pgx's default).
 //
 // # Locking
 //
