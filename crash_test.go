@@ -74,6 +74,7 @@ func TestRolloutSurvivesKills(t *testing.T) {
 		}
 		// Random moments.
 		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+		midway := 0
 		for range crashKills() {
 			cmd, _ := herdProcess(t, "--config", config, "rollout", "resume")
 			require.NoError(t, cmd.Start())
@@ -81,8 +82,11 @@ func TestRolloutSurvivesKills(t *testing.T) {
 			cmd.Process.Kill() //nolint:errcheck // it may have finished
 			cmd.Wait()         //nolint:errcheck // killed on purpose
 			kills++
+			if _, err := b.fleet.Control().LatestUnfinished(b.ctx); err == nil {
+				midway++
+			}
 		}
-		t.Logf("%s: %d kills", e.Label, kills)
+		t.Logf("%s: %d kills, %d of the %d random ones with the rollout unfinished", e.Label, kills, midway, crashKills())
 
 		cmd, out := herdProcess(t, "--config", config, "rollout", "resume")
 		err := cmd.Run()
