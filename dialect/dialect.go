@@ -193,6 +193,25 @@ func HasTransactionalDDL(d Dialect) bool {
 	return ok && t.TransactionalDDL()
 }
 
+// Unprepared is an optional capability of engines whose driver prepares
+// a query with a round trip of its own before it runs it, and caches it
+// on the connection (pgx). herd's own queries on a tenant database run
+// about once per connection, so it asks for them to run unprepared.
+type Unprepared interface {
+	// Unprepared returns args with what tells the driver to run the
+	// query they go with unprepared, in one round trip.
+	Unprepared(args ...any) []any
+}
+
+// OneShot returns the arguments of a query that d should run unprepared:
+// args as they are, unless d is Unprepared.
+func OneShot(d Dialect, args ...any) []any {
+	if u, ok := d.(Unprepared); ok {
+		return u.Unprepared(args...)
+	}
+	return args
+}
+
 // SessionGuard is an optional capability: engines that bound how long one
 // migration's DDL may queue behind other transactions' locks.
 type SessionGuard interface {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
 )
@@ -76,13 +77,13 @@ func (s *Session) validate(ctx context.Context, db source.DB, m *source.Migratio
 	}
 	for i, st := range stmts {
 		if i < len(stmts)-1 {
-			if _, err := db.ExecContext(ctx, st.SQL); err != nil {
+			if _, err := db.ExecContext(ctx, st.SQL, dialect.OneShot(s.e.dialect)...); err != nil {
 				return fmt.Errorf("validate %s:%d: %w", script.File, st.Line, err)
 			}
 			continue
 		}
 		var v any
-		if err := db.QueryRowContext(ctx, st.SQL).Scan(&v); err != nil {
+		if err := db.QueryRowContext(ctx, st.SQL, dialect.OneShot(s.e.dialect)...).Scan(&v); err != nil {
 			return fmt.Errorf("validate %s:%d: %w", script.File, st.Line, err)
 		}
 		if !Truthy(v) {

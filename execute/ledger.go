@@ -72,7 +72,7 @@ type querier interface {
 
 // ledger writes one database's ledger table.
 type ledger struct {
-	q     dialect.Quoter
+	d     dialect.Dialect
 	table string // qualified and quoted
 	// upsert ends an INSERT so that it overwrites a row already there.
 	upsert string
@@ -81,19 +81,19 @@ type ledger struct {
 func newLedger(d dialect.Dialect, db *dialect.Database, table string) *ledger {
 	// A write over an existing row replaces every column but the key.
 	columns := strings.Fields(strings.ReplaceAll(ledgerColumns, ",", " "))
-	return &ledger{q: d, table: dialect.Qualify(d, db, table), upsert: d.Upsert(columns[0], columns[1:])}
+	return &ledger{d: d, table: dialect.Qualify(d, db, table), upsert: d.Upsert(columns[0], columns[1:])}
 }
 
 // bind renders a portable query on the ledger table.
 func (l *ledger) bind(query string) string {
-	return strings.ReplaceAll(dialect.Bind(l.q, query), "{ledger}", l.table)
+	return strings.ReplaceAll(dialect.Bind(l.d, query), "{ledger}", l.table)
 }
 
 const ledgerColumns = `migration_id, version, kind, checksum, state, direction,
 	statements_total, statements_done, statement_started, error, applied_at, execution_ms`
 
 func (l *ledger) read(ctx context.Context, q querier) ([]Entry, error) {
-	rows, err := q.QueryContext(ctx, l.bind(`SELECT `+ledgerColumns+` FROM {ledger} ORDER BY migration_id`))
+	rows, err := q.QueryContext(ctx, l.bind(`SELECT `+ledgerColumns+` FROM {ledger} ORDER BY migration_id`), dialect.OneShot(l.d)...)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger %s: %w", l.table, err)
 	}
@@ -143,7 +143,7 @@ func (l *ledger) writeRows(ctx context.Context, q querier, entries []Entry) erro
 			e.StatementsTotal, e.StatementsDone, e.StatementStarted, nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS)
 	}
 	query := `INSERT INTO {ledger} (` + ledgerColumns + `) VALUES ` + strings.Join(rows, ", ") + l.upsert
-	if _, err := q.ExecContext(ctx, l.bind(query), args...); err != nil {
+	if _, err := q.ExecContext(ctx, l.bind(query), dialect.OneShot(l.d, args...)...); err != nil {
 		ids := make([]string, len(entries))
 		for i, e := range entries {
 			ids[i] = e.ID
@@ -154,7 +154,7 @@ func (l *ledger) writeRows(ctx context.Context, q querier, entries []Entry) erro
 }
 
 func (l *ledger) remove(ctx context.Context, q querier, id string) error {
-	if _, err := q.ExecContext(ctx, l.bind(`DELETE FROM {ledger} WHERE migration_id = ?`), id); err != nil {
+	if _, err := q.ExecContext(ctx, l.bind(`DELETE FROM {ledger} WHERE migration_id = ?`), dialect.OneShot(l.d, id)...); err != nil {
 		return fmt.Errorf("ledger: remove %s: %w", id, err)
 	}
 	return nil

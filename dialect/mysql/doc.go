@@ -7,12 +7,13 @@
 // is turned into the driver's configuration with TCP, parseTime=true and
 // multiStatements=false whatever the DSN says, and interpolateParams=true
 // unless the DSN says otherwise (a query with arguments is then one round
-// trip, not a prepare, an execute and a close); the driver's own
-// parameters (tls, timeout, charset, …) are honoured, and any other
-// parameter is sent as a session variable (SET name=value) on every
-// connection. Each
-// tenant is a database on the server; Open connects to it and herd's tables
-// are qualified with its name. Control opens the DSN's database.
+// trip, not a prepare, an execute and a close; a []byte argument becomes a
+// binary string literal, which a JSON column refuses, so Go migrations
+// pass JSON as a string). The driver's own parameters (tls, timeout,
+// charset, …) are honoured, and any other parameter is sent as a session
+// variable (SET name=value) on every connection. Each tenant is a database
+// on the server; Open connects to it and herd's tables are qualified with
+// its name. Control opens the DSN's database.
 //
 // # What MySQL lacks
 //

@@ -18,10 +18,11 @@
 //
 // Connections are made on first use, never by OpenServer. Each pool is
 // bounded (four connections, two idle) because a server's max_connections
-// is shared by every tenant pool herd opens on it. A tenant's pool lives
-// for one migration, so its queries go unprepared (pgx's
-// QueryExecModeExec: one round trip each); the control database's pool
-// caches prepared statements (pgx's default).
+// is shared by every tenant pool herd opens on it. Pools keep pgx's
+// default of preparing and caching each query, for Go migrations and for
+// applications that open tenants through package router; herd's own
+// queries on a tenant, which run once per connection, go unprepared
+// instead (see Unprepared).
 //
 // # Locking
 //

@@ -27,12 +27,12 @@ func (d *Dialect) Lock(ctx context.Context, conn *sql.Conn, db *dialect.Database
 		return nil, lockError(ctx, "lock", db, err)
 	}
 	key := lockKey(database, db.Schema)
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", d.Unprepared(key)...); err != nil {
 		return nil, lockError(ctx, "lock", db, err)
 	}
 	unlock := func(ctx context.Context) error {
 		var released bool
-		if err := conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", key).Scan(&released); err != nil {
+		if err := conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", d.Unprepared(key)...).Scan(&released); err != nil {
 			return lockError(ctx, "unlock", db, err)
 		}
 		if !released {

@@ -183,11 +183,6 @@ func (s *Server) Open(ctx context.Context, name string) (*dialect.Database, erro
 	} else {
 		config.Database = name
 	}
-	// A tenant's pool lives for one migration, so a statement prepared
-	// and cached on its connection is rarely met again: each query goes
-	// unprepared, parse, bind and execute in one round trip, instead of a
-	// round trip to prepare it and another to run it.
-	config.DefaultQueryExecMode = pgx.QueryExecModeExec
 	db := s.pool(config)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()

@@ -12,7 +12,7 @@ import (
 // name, as herd's own queries would.
 func (d *Dialect) TableExists(ctx context.Context, q dialect.RowQuerier, db *dialect.Database, table string) (bool, error) {
 	var ok bool
-	err := q.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", dialect.Qualify(d, db, table)).Scan(&ok)
+	err := q.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", d.Unprepared(dialect.Qualify(d, db, table))...).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("postgres: check table %q in %q: %w", table, db.Name, err)
 	}
