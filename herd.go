@@ -157,11 +157,8 @@ func (f *Fleet) openControl(ctx context.Context) error {
 }
 
 func (f *Fleet) dialectFor(dsn string) (dialect.Dialect, error) {
-	engine := config.Engine(dsn)
-	for _, d := range f.opts.Dialects {
-		if d.Name() == engine {
-			return d, nil
-		}
+	if d := dialect.Named(f.opts.Dialects, config.Engine(dsn)); d != nil {
+		return d, nil
 	}
 	return nil, &InputError{Err: fmt.Errorf("no engine wired for %s", config.RedactDSN(dsn))}
 }

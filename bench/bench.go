@@ -214,12 +214,7 @@ func (opts Options) check() (Options, dialect.Dialect, error) {
 	if len(opts.Dialects) == 0 {
 		opts.Dialects = []dialect.Dialect{sqlite.New(), postgres.New(), mysql.New()}
 	}
-	var d dialect.Dialect
-	for _, cand := range opts.Dialects {
-		if cand.Name() == opts.Engine {
-			d = cand
-		}
-	}
+	d := dialect.Named(opts.Dialects, opts.Engine)
 	switch {
 	case opts.Engine != "sqlite" && opts.Engine != "postgres" && opts.Engine != "mysql":
 		return bad("engine %q: want sqlite, postgres or mysql", opts.Engine)

@@ -104,12 +104,7 @@ func timeSide(ctx context.Context, j job, dialects []dialect.Dialect) (SideRun, 
 		defer f.Close()
 		section = func(ctx context.Context) error { return f.MigrateAll(ctx, "", j.Concurrency) }
 	case Floor:
-		var d dialect.Dialect
-		for _, cand := range dialects {
-			if cand.Name() == j.Engine {
-				d = cand
-			}
-		}
+		d := dialect.Named(dialects, j.Engine)
 		if d == nil {
 			return SideRun{}, fmt.Errorf("bench: no dialect wired for engine %q", j.Engine)
 		}

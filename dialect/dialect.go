@@ -33,6 +33,16 @@ type Dialect interface {
 	ControlSchema() fs.FS
 }
 
+// Named returns the dialect of ds whose Name is name, or nil when none is.
+func Named(ds []Dialect, name string) Dialect {
+	for _, d := range ds {
+		if d.Name() == name {
+			return d
+		}
+	}
+	return nil
+}
+
 // Quoter renders identifiers and placeholders for one engine.
 type Quoter interface {
 	// QuoteIdent quotes one identifier (a database, schema, table or

@@ -144,11 +144,8 @@ func (r *Router) open(ctx context.Context) error {
 
 // dialectFor finds the engine a DSN's scheme names.
 func (r *Router) dialectFor(dsn string) (dialect.Dialect, error) {
-	engine := config.Engine(dsn)
-	for _, d := range r.opts.Dialects {
-		if d.Name() == engine {
-			return d, nil
-		}
+	if d := dialect.Named(r.opts.Dialects, config.Engine(dsn)); d != nil {
+		return d, nil
 	}
 	return nil, fmt.Errorf("no engine wired for %s", config.RedactDSN(dsn))
 }
