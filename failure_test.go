@@ -12,6 +12,7 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/plan"
@@ -274,5 +275,29 @@ func TestLedgerIsMadeWithTheDatabase(t *testing.T) {
 		}
 		require.NoError(t, b.fleet.Migrate(b.ctx, adopted, "1.0.0"))
 		b.agree(adopted, "1.0.0")
+	})
+}
+
+// A table in the ledger's place that herd cannot read as its ledger (an
+// adopted database's own table of that name) is refused, with the
+// database named, and nothing is changed.
+func TestForeignLedgerTableIsRefused(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, schoolMigrations(t))
+		b.scratch.CreateDatabase(t, "foreign")
+		b.addTenant("foreign")
+		db, d, err := b.fleet.OpenTenant(b.ctx, "foreign")
+		require.NoError(t, err)
+		defer db.Close()
+		_, err = db.DB.ExecContext(b.ctx, "CREATE TABLE "+dialect.Qualify(d, db, execute.DefaultLedgerTable)+" (note VARCHAR(20))")
+		require.NoError(t, err)
+		before := b.tenantVersions()
+
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("foreign"), "1.0.0")
+		require.ErrorContains(t, err, "read the ledger of")
+		require.ErrorContains(t, err, `tenant "foreign"`)
+		require.Equal(t, before, b.tenantVersions())
+		require.False(t, b.tableExists("foreign", "students"), "no migration ran")
 	})
 }

@@ -88,9 +88,9 @@ type Session struct {
 }
 
 // Lock pins a connection to db, takes db's migration lock on it (waiting
-// until ctx ends), sets the engine's lock-wait limits and looks for the
-// ledger table, which the session's first ledger write makes when it is
-// missing. The caller must Close the session.
+// until ctx ends), sets the engine's lock-wait limits and reads the
+// ledger; a database without a ledger table gets one from the session's
+// first ledger write. The caller must Close the session.
 func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, error) {
 	conn, err := db.DB.Conn(ctx)
 	if err != nil {
@@ -123,11 +123,14 @@ func (s *Session) prepare(ctx context.Context) error {
 			return fmt.Errorf("set lock timeouts on %s: %w", s.db.Name, err)
 		}
 	}
-	exists, err := s.e.dialect.TableExists(ctx, s.conn, s.db, s.e.table)
-	if err != nil {
-		return fmt.Errorf("look for the ledger in %s: %w", s.db.Name, err)
+	// The ledger is read now, in the query that finds it is there; a
+	// database without one fails the read and is looked at again.
+	if _, err := s.ledger.read(ctx, s.conn); err == nil {
+		return nil
+	} else if exists, terr := s.e.dialect.TableExists(ctx, s.conn, s.db, s.e.table); terr != nil || exists {
+		return fmt.Errorf("read the ledger of %s: %w", s.db.Name, errors.Join(err, terr))
 	}
-	s.ledgerMissing = !exists
+	s.ledgerMissing = true
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,12 +71,17 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// ledger writes one database's ledger table.
+// ledger reads and writes one database's ledger table.
 type ledger struct {
 	d     dialect.Dialect
 	table string // qualified and quoted
 	// upsert ends an INSERT so that it overwrites a row already there.
 	upsert string
+	// last is the ledger as read last, kept while fresh: until the next
+	// write through this ledger, which alone changes the table while its
+	// session holds the database's migration lock.
+	last  []Entry
+	fresh bool
 }
 
 func newLedger(d dialect.Dialect, db *dialect.Database, table string) *ledger {
@@ -92,7 +98,12 @@ func (l *ledger) bind(query string) string {
 const ledgerColumns = `migration_id, version, kind, checksum, state, direction,
 	statements_total, statements_done, statement_started, error, applied_at, execution_ms`
 
+// read returns the ledger's rows, read through q unless no write was made
+// since the last read.
 func (l *ledger) read(ctx context.Context, q querier) ([]Entry, error) {
+	if l.fresh {
+		return slices.Clone(l.last), nil
+	}
 	rows, err := q.QueryContext(ctx, l.bind(`SELECT `+ledgerColumns+` FROM {ledger} ORDER BY migration_id`), dialect.OneShot(l.d)...)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger %s: %w", l.table, err)
@@ -112,6 +123,7 @@ func (l *ledger) read(ctx context.Context, q querier) ([]Entry, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read ledger %s: %w", l.table, err)
 	}
+	l.last, l.fresh = slices.Clone(out), true
 	return out, nil
 }
 
@@ -123,6 +135,7 @@ const writeChunk = 500
 // same migration, in as few statements as the engines' parameter limits
 // allow: one for the few rows a migration step writes at once.
 func (l *ledger) write(ctx context.Context, q querier, entries ...Entry) error {
+	l.fresh = false
 	for len(entries) > 0 {
 		n := min(len(entries), writeChunk)
 		if err := l.writeRows(ctx, q, entries[:n]); err != nil {
@@ -154,6 +167,7 @@ func (l *ledger) writeRows(ctx context.Context, q querier, entries []Entry) erro
 }
 
 func (l *ledger) remove(ctx context.Context, q querier, id string) error {
+	l.fresh = false
 	if _, err := q.ExecContext(ctx, l.bind(`DELETE FROM {ledger} WHERE migration_id = ?`), dialect.OneShot(l.d, id)...); err != nil {
 		return fmt.Errorf("ledger: remove %s: %w", id, err)
 	}
