@@ -114,6 +114,20 @@ func (b *bundle) agree(ref control.Ref, want string) {
 	require.Equal(b.t, ledger, fromHistory, "history replayed must equal the ledger")
 }
 
+// tenantVersions returns the tenants' rows of database_schema_versions.
+func (b *bundle) tenantVersions() []control.VersionState {
+	b.t.Helper()
+	all, err := b.fleet.Control().Versions(b.ctx)
+	require.NoError(b.t, err)
+	var out []control.VersionState
+	for _, v := range all {
+		if v.Type == source.Tenant {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // tableExists looks for a table in a tenant's database.
 func (b *bundle) tableExists(code, table string) bool {
 	b.t.Helper()
@@ -143,6 +157,38 @@ func TestUpDownUp(t *testing.T) {
 		require.NoError(t, b.fleet.Migrate(b.ctx, tenant, "1.0.0"))
 		require.False(t, b.tableExists("alpha", "fee_transactions"))
 		require.True(t, b.tableExists("alpha", "students"))
+	})
+}
+
+// A fleet-wide migration marks each batch of tenants as running before
+// their runs start; a run refused before it plans (an input error) puts
+// its tenant's row back as it was, so that the refusal changes nothing.
+func TestMigrateAllRefusedChangesNothing(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, schoolMigrations(t))
+		codes := []string{"alpha", "beta", "gamma"}
+		for _, code := range codes {
+			b.addTenant(code)
+		}
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 2))
+		script, _ := b.fleet.Source().Find(source.Tenant, "v1.0.0/001_create_students").Up(e.Name)
+		path := filepath.Join(b.scratch.Dir, "migrations", filepath.FromSlash(script.File))
+		body, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, append(body, []byte("\n-- edited after it was applied\n")...), 0o644))
+		b.reopen()
+		before := b.tenantVersions()
+
+		err = b.fleet.MigrateAll(b.ctx, "1.1.0", 2)
+		require.True(t, herd.IsInputError(err), "%v", err)
+		for _, code := range codes {
+			require.ErrorContains(t, err, code)
+		}
+		require.Equal(t, before, b.tenantVersions())
+		for _, code := range codes {
+			b.agree(control.TenantRef(code), "1.0.0")
+		}
 	})
 }
 

@@ -23,7 +23,12 @@ type target struct {
 	dialect dialect.Dialect
 	// features are a tenant's enabled features, for canMigrate.
 	features []string
-	open     func(ctx context.Context) (*dialect.Database, func() error, error)
+	// before is set when the control database already marks this run as
+	// running (BeginTenants), which makes no Begin write of its own: it is
+	// the row as it was before, which Unbegin puts back when the run ends
+	// without recording its outcome.
+	before *control.VersionState
+	open   func(ctx context.Context) (*dialect.Database, func() error, error)
 }
 
 // resolve finds the database behind ref.
@@ -95,32 +100,44 @@ func (f *Fleet) Migrate(ctx context.Context, ref control.Ref, to string) error {
 }
 
 func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) error {
-	err := f.session(ctx, tg, func(s *execute.Session) error { return f.apply(ctx, tg, s, to) })
+	recorded := false
+	err := f.session(ctx, tg, func(s *execute.Session) (err error) {
+		recorded, err = f.apply(ctx, tg, s, to)
+		return err
+	})
+	if err != nil && tg.before != nil && !recorded {
+		err = errors.Join(err, f.control.Unbegin(context.WithoutCancel(ctx), *tg.before))
+	}
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", tg.ref, err)
 	}
 	return nil
 }
 
-func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *semver.Version) error {
+// apply plans and runs the migration of tg's locked database to version
+// to. recorded reports whether it reached the control-database write that
+// records the run's outcome, whether or not that write succeeded.
+func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *semver.Version) (recorded bool, err error) {
 	entries, err := s.Ledger(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	migrations := f.src.Migrations(tg.kind)
 	p, err := plan.Make(f.src, tg.kind, execute.Applied(entries), to, f.planOptions(tg))
 	if err != nil {
-		return err
+		return false, err
 	}
 	from := control.Version(p.From)
 	if len(p.Steps) == 0 {
 		if err := f.reconcile(ctx, tg, entries); err != nil {
-			return err
+			return false, err
 		}
-		return f.control.Sync(ctx, tg.ref, from)
+		return true, f.control.Sync(ctx, tg.ref, from)
 	}
-	if err := f.control.Begin(ctx, tg.ref, from, control.Version(to)); err != nil {
-		return err
+	if tg.before == nil {
+		if err := f.control.Begin(ctx, tg.ref, from, control.Version(to)); err != nil {
+			return false, err
+		}
 	}
 	var results buffer
 	runErr := s.Apply(ctx, p, &results)
@@ -128,7 +145,7 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	if runErr != nil {
 		after, err := s.Ledger(context.WithoutCancel(ctx))
 		if err != nil {
-			return errors.Join(runErr, err)
+			return false, errors.Join(runErr, err)
 		}
 		current = control.Version(plan.Current(migrations, execute.Applied(after)))
 	}
@@ -137,7 +154,7 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 		detail += ": " + runErr.Error()
 	}
 	// One control-database commit for the history, the version and the audit.
-	return errors.Join(runErr, f.control.Finish(context.WithoutCancel(ctx), tg.ref, current, runErr, results, f.opts.Actor, detail))
+	return true, errors.Join(runErr, f.control.Finish(context.WithoutCancel(ctx), tg.ref, current, runErr, results, f.opts.Actor, detail))
 }
 
 // buffer collects a run's step results, for one control-database commit.
@@ -153,8 +170,10 @@ func (b *buffer) Record(_ context.Context, r execute.Result) error {
 
 // MigrateAll migrates the system database, then every tenant with at most
 // concurrency at a time (1 when less than 1), to version to ("" for the
-// latest). It does not stop at a tenant's failure; the returned error
-// joins every failure.
+// latest). The tenants are handed to the workers in batches of
+// concurrency, and each batch is marked as running in the control
+// database with one write (see beginBatch). It does not stop at a
+// tenant's failure; the returned error joins every failure.
 func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) error {
 	version, err := f.resolveTarget(source.Tenant, to)
 	if err != nil {
@@ -173,21 +192,29 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 		concurrency = 1
 	}
 	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, concurrency)
+		mu      sync.Mutex
+		errs    []error
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, concurrency)
+		targets = make([]target, 0, len(tenants))
 	)
 	for _, t := range tenants {
-		wg.Add(1)
+		tg, err := f.tenantTarget(t)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		targets = append(targets, tg)
+	}
+	for i := range targets {
 		sem <- struct{}{}
+		if i%concurrency == 0 {
+			f.beginBatch(ctx, targets[i:min(i+concurrency, len(targets))], version)
+		}
+		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			tg, err := f.tenantTarget(t)
-			if err == nil {
-				err = f.migrate(ctx, tg, version)
-			}
-			if err != nil {
+			if err := f.migrate(ctx, targets[i], version); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -196,6 +223,26 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// beginBatch marks the runs of a batch of tenants as running in one
+// control-database write, as the batch's first tenant is handed to a
+// worker: a fleet-wide migration then makes one such write per batch
+// rather than one per tenant, and a tenant may show as running for as
+// long as the tenants before it in its batch take to start. When the write
+// fails, each run makes its own, which reports the failure.
+func (f *Fleet) beginBatch(ctx context.Context, batch []target, to *semver.Version) {
+	codes := make([]string, len(batch))
+	for i, tg := range batch {
+		codes[i] = tg.ref.Identifier
+	}
+	before, err := f.control.BeginTenants(ctx, codes, control.Version(to))
+	if err != nil {
+		return
+	}
+	for i := range batch {
+		batch[i].before = &before[i]
+	}
 }
 
 // systemTarget is the system version that goes with tenant target to:

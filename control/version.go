@@ -64,6 +64,75 @@ func (s *Store) Begin(ctx context.Context, ref Ref, current, target string) erro
 		[]any{current, target, StatusRunning, now, now})
 }
 
+// BeginTenants marks the runs of the tenants with the given codes towards
+// target as running, as Begin does for one, in a transaction that may be
+// shared with the writes of concurrent runs. A fleet-wide migration marks
+// each batch of tenants it hands to its workers this way, instead of
+// making one write per tenant. It returns each tenant's row as it was
+// before, in the order of codes, for Unbegin. The current versions are
+// left as recorded: each run records where its database stands when it
+// ends (Finish or Sync).
+func (s *Store) BeginTenants(ctx context.Context, codes []string, target string) ([]VersionState, error) {
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	now := s.now().UTC()
+	set := `target_version = ?, migration_status = ?, migration_started_at = ?,
+		migration_completed_at = NULL, migration_error = NULL, updated_at = ?`
+	args := []any{target, StatusRunning, now, now}
+	where := `WHERE database_type = ? AND database_identifier IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ") + `)`
+	whereArgs := []any{string(source.Tenant)}
+	for _, c := range codes {
+		whereArgs = append(whereArgs, c)
+	}
+	var before []VersionState
+	err := s.inGroupTx(ctx, func(tx *sql.Tx) error {
+		found, err := s.versions(ctx, tx, where, whereArgs...)
+		if err != nil {
+			return err
+		}
+		byCode := make(map[string]VersionState, len(found))
+		for _, v := range found {
+			byCode[v.Identifier] = v
+		}
+		before = make([]VersionState, len(codes))
+		for i, c := range codes {
+			v, ok := byCode[c]
+			if !ok {
+				v = VersionState{Ref: TenantRef(c), Status: StatusPending, UpdatedAt: now}
+			}
+			before[i] = v
+		}
+		res, err := tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET `+set+` `+where), append(args, whereArgs...)...)
+		if err != nil {
+			return fmt.Errorf("control: mark %d tenants as running: %w", len(codes), err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == int64(len(codes)) {
+			return err
+		}
+		// A tenant has no row yet, or MySQL did not count a row whose
+		// values did not change: mark each on its own.
+		for _, c := range codes {
+			if err := s.upsertTx(ctx, tx, TenantRef(c), set, args); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return before, err
+}
+
+// Unbegin puts back a row that BeginTenants marked as running, as it was
+// before, when the run ended without recording its outcome: it failed
+// before it planned (an input error, which changes nothing), or its
+// context ended before it started. The current version is not touched.
+func (s *Store) Unbegin(ctx context.Context, before VersionState) error {
+	return s.upsert(ctx, before.Ref, `target_version = ?, migration_status = ?, migration_started_at = ?,
+		migration_completed_at = ?, migration_error = ?, updated_at = ?`,
+		[]any{nullable(before.TargetVersion), before.Status, utcPtr(before.StartedAt), utcPtr(before.CompletedAt),
+			nullable(before.Error), before.UpdatedAt.UTC()})
+}
+
 // End records where ref stands after a run: its current version, and
 // completed, or failed with err.
 func (s *Store) End(ctx context.Context, ref Ref, current string, err error) error {
@@ -171,7 +240,17 @@ const versionColumns = `database_type, database_identifier, current_version, tar
 // Versions returns every row of database_schema_versions, the system row
 // first, then tenants by code.
 func (s *Store) Versions(ctx context.Context) ([]VersionState, error) {
-	rows, err := s.db.DB.QueryContext(ctx, `SELECT `+versionColumns+` FROM database_schema_versions ORDER BY database_type, database_identifier`)
+	return s.versions(ctx, s.db.DB, "")
+}
+
+// querier runs a query: the pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (s *Store) versions(ctx context.Context, q querier, where string, args ...any) ([]VersionState, error) {
+	rows, err := q.QueryContext(ctx, s.bind(`SELECT `+versionColumns+` FROM database_schema_versions `+where+
+		` ORDER BY database_type, database_identifier`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read versions: %w", err)
 	}
