@@ -24,9 +24,9 @@ type target struct {
 	// features are a tenant's enabled features, for canMigrate.
 	features []string
 	// before is set when the control database already marks this run as
-	// running (BeginTenants), which makes no Begin write of its own: it is
-	// the row as it was before, which Unbegin puts back when the run ends
-	// without recording its outcome.
+	// running (BeginTenants), which then makes no Begin write of its own:
+	// it is the row as it was before, which Unbegin puts back when the run
+	// ends without recording its outcome.
 	before *control.VersionState
 	open   func(ctx context.Context) (*dialect.Database, func() error, error)
 }
@@ -192,34 +192,39 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 		concurrency = 1
 	}
 	var (
-		mu      sync.Mutex
-		errs    []error
-		wg      sync.WaitGroup
-		sem     = make(chan struct{}, concurrency)
-		targets = make([]target, 0, len(tenants))
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, concurrency)
 	)
-	for _, t := range tenants {
-		tg, err := f.tenantTarget(t)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		targets = append(targets, tg)
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
 	}
-	for i := range targets {
-		sem <- struct{}{}
-		if i%concurrency == 0 {
-			f.beginBatch(ctx, targets[i:min(i+concurrency, len(targets))], version)
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := f.migrate(ctx, targets[i], version); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
+	for start := 0; start < len(tenants); start += concurrency {
+		batch := make([]target, 0, concurrency)
+		for _, t := range tenants[start:min(start+concurrency, len(tenants))] {
+			tg, err := f.tenantTarget(t)
+			if err != nil {
+				fail(err)
+				continue
 			}
-		}()
+			batch = append(batch, tg)
+		}
+		for i := range batch {
+			sem <- struct{}{}
+			if i == 0 {
+				f.beginBatch(ctx, batch, version)
+			}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if err := f.migrate(ctx, batch[i], version); err != nil {
+					fail(err)
+				}
+			}()
+		}
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -241,7 +246,7 @@ func (f *Fleet) beginBatch(ctx context.Context, batch []target, to *semver.Versi
 		return
 	}
 	for i := range batch {
-		batch[i].before = &before[i]
+		batch[i].before = before[i]
 	}
 }
 

@@ -69,53 +69,39 @@ func (s *Store) Begin(ctx context.Context, ref Ref, current, target string) erro
 // shared with the writes of concurrent runs. A fleet-wide migration marks
 // each batch of tenants it hands to its workers this way, instead of
 // making one write per tenant. It returns each tenant's row as it was
-// before, in the order of codes, for Unbegin. The current versions are
-// left as recorded: each run records where its database stands when it
-// ends (Finish or Sync).
-func (s *Store) BeginTenants(ctx context.Context, codes []string, target string) ([]VersionState, error) {
+// before, in the order of codes, for Unbegin; nil for a tenant that has no
+// row (removed meanwhile, or never recorded), which it leaves alone. The
+// current versions are left as recorded: each run records where its
+// database stands when it ends (Finish or Sync).
+func (s *Store) BeginTenants(ctx context.Context, codes []string, target string) ([]*VersionState, error) {
 	if len(codes) == 0 {
 		return nil, nil
 	}
 	now := s.now().UTC()
-	set := `target_version = ?, migration_status = ?, migration_started_at = ?,
-		migration_completed_at = NULL, migration_error = NULL, updated_at = ?`
-	args := []any{target, StatusRunning, now, now}
 	where := `WHERE database_type = ? AND database_identifier IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ") + `)`
 	whereArgs := []any{string(source.Tenant)}
 	for _, c := range codes {
 		whereArgs = append(whereArgs, c)
 	}
-	var before []VersionState
+	var before []*VersionState
 	err := s.inGroupTx(ctx, func(tx *sql.Tx) error {
 		found, err := s.versions(ctx, tx, where, whereArgs...)
 		if err != nil {
 			return err
 		}
-		byCode := make(map[string]VersionState, len(found))
-		for _, v := range found {
-			byCode[v.Identifier] = v
+		byCode := make(map[string]*VersionState, len(found))
+		for i := range found {
+			byCode[found[i].Identifier] = &found[i]
 		}
-		before = make([]VersionState, len(codes))
+		before = make([]*VersionState, len(codes))
 		for i, c := range codes {
-			v, ok := byCode[c]
-			if !ok {
-				v = VersionState{Ref: TenantRef(c), Status: StatusPending, UpdatedAt: now}
-			}
-			before[i] = v
+			before[i] = byCode[c]
 		}
-		res, err := tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET `+set+` `+where), append(args, whereArgs...)...)
+		_, err = tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET target_version = ?, migration_status = ?,
+			migration_started_at = ?, migration_completed_at = NULL, migration_error = NULL, updated_at = ? `+where),
+			append([]any{target, StatusRunning, now, now}, whereArgs...)...)
 		if err != nil {
 			return fmt.Errorf("control: mark %d tenants as running: %w", len(codes), err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == int64(len(codes)) {
-			return err
-		}
-		// A tenant has no row yet, or MySQL did not count a row whose
-		// values did not change: mark each on its own.
-		for _, c := range codes {
-			if err := s.upsertTx(ctx, tx, TenantRef(c), set, args); err != nil {
-				return err
-			}
 		}
 		return nil
 	})
