@@ -85,6 +85,8 @@ func (s *Store) BeginTenants(ctx context.Context, codes []string, target string)
 	}
 	var before []*VersionState
 	err := s.inGroupTx(ctx, func(tx *sql.Tx) error {
+		// When a shared batch fails, this runs again in a transaction of
+		// its own, and reads the rows again there.
 		found, err := s.versions(ctx, tx, where, whereArgs...)
 		if err != nil {
 			return err
