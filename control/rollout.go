@@ -196,14 +196,9 @@ func (s *Store) SetRolloutStatus(ctx context.Context, id int64, from []string, t
 	if to == RolloutCompleted || to == RolloutAborted {
 		finished = now
 	}
-	args := []any{to, nullable(reason), now, finished, id}
-	marks := make([]string, len(from))
-	for i, f := range from {
-		marks[i] = "?"
-		args = append(args, f)
-	}
+	marks, statuses := inList(from)
 	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollouts SET status = ?, reason = ?, updated_at = ?, finished_at = ?
-		WHERE id = ? AND status IN (`+strings.Join(marks, ", ")+`)`), args...)
+		WHERE id = ? AND status IN (`+marks+`)`), append([]any{to, nullable(reason), now, finished, id}, statuses...)...)
 	if err != nil {
 		return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
 	}
@@ -318,14 +313,9 @@ func (s *Store) fenced(ctx context.Context, l Lease, set string, args ...any) (b
 // ResetItems puts the rollout's tenants in any of states back to pending,
 // for a retry, and returns how many.
 func (s *Store) ResetItems(ctx context.Context, id int64, states ...string) (int64, error) {
-	args := []any{ItemPending, id}
-	marks := make([]string, len(states))
-	for i, st := range states {
-		marks[i] = "?"
-		args = append(args, st)
-	}
+	marks, args := inList(states)
 	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants SET state = ?, lease_expires_ms = 0, lease_owner = NULL
-		WHERE rollout_id = ? AND state IN (`+strings.Join(marks, ", ")+`)`), args...)
+		WHERE rollout_id = ? AND state IN (`+marks+`)`), append([]any{ItemPending, id}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("control: reset tenants of rollout %d: %w", id, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/herdhq/herd/dialect"
@@ -187,6 +188,16 @@ func jsonList(items []string) string {
 	}
 	b, _ := json.Marshal(items) // a []string always marshals
 	return string(b)
+}
+
+// inList returns the markers of an IN (…) list of values, "?, ?, …", and
+// the values as arguments.
+func inList(values []string) (marks string, args []any) {
+	args = make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", "), args
 }
 
 // nullable writes "" as NULL.

@@ -78,11 +78,9 @@ func (s *Store) BeginTenants(ctx context.Context, codes []string, target string)
 		return nil, nil
 	}
 	now := s.now().UTC()
-	where := `WHERE database_type = ? AND database_identifier IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ") + `)`
-	whereArgs := []any{string(source.Tenant)}
-	for _, c := range codes {
-		whereArgs = append(whereArgs, c)
-	}
+	marks, args := inList(codes)
+	where := `WHERE database_type = ? AND database_identifier IN (` + marks + `)`
+	whereArgs := append([]any{string(source.Tenant)}, args...)
 	var before []*VersionState
 	err := s.inGroupTx(ctx, func(tx *sql.Tx) error {
 		// When a shared batch fails, this runs again in a transaction of

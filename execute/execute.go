@@ -123,15 +123,9 @@ func (s *Session) prepare(ctx context.Context) error {
 			return fmt.Errorf("set lock timeouts on %s: %w", s.db.Name, err)
 		}
 	}
-	// The ledger is read now, in the query that finds it is there; a
-	// database without one fails the read and is looked at again.
-	if _, err := s.ledger.read(ctx, s.conn); err == nil {
-		return nil
-	} else if exists, terr := s.e.dialect.TableExists(ctx, s.conn, s.db, s.e.table); terr != nil || exists {
-		return fmt.Errorf("read the ledger of %s: %w", s.db.Name, errors.Join(err, terr))
-	}
-	s.ledgerMissing = true
-	return nil
+	_, missing, err := s.ledger.readOrMissing(ctx, s.conn)
+	s.ledgerMissing = missing
+	return err
 }
 
 // Provision makes db's ledger table, empty, unless it is there. herd makes

@@ -3,6 +3,7 @@ package execute
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -74,6 +75,8 @@ type querier interface {
 // ledger reads and writes one database's ledger table.
 type ledger struct {
 	d     dialect.Dialect
+	db    *dialect.Database
+	name  string // as given
 	table string // qualified and quoted
 	// upsert ends an INSERT so that it overwrites a row already there.
 	upsert string
@@ -87,7 +90,7 @@ type ledger struct {
 func newLedger(d dialect.Dialect, db *dialect.Database, table string) *ledger {
 	// A write over an existing row replaces every column but the key.
 	columns := strings.Fields(strings.ReplaceAll(ledgerColumns, ",", " "))
-	return &ledger{d: d, table: dialect.Qualify(d, db, table), upsert: d.Upsert(columns[0], columns[1:])}
+	return &ledger{d: d, db: db, name: table, table: dialect.Qualify(d, db, table), upsert: d.Upsert(columns[0], columns[1:])}
 }
 
 // bind renders a portable query on the ledger table.
@@ -125,6 +128,29 @@ func (l *ledger) read(ctx context.Context, q querier) ([]Entry, error) {
 	}
 	l.last, l.fresh = slices.Clone(out), true
 	return out, nil
+}
+
+// lookQuerier is what readOrMissing asks through: db.DB, or a connection
+// pinned from it.
+type lookQuerier interface {
+	querier
+	dialect.RowQuerier
+}
+
+// readOrMissing reads the ledger through q, in one query where the table
+// is there. When the read fails, it asks whether the table exists:
+// missing is set when it does not (the database has no ledger yet), and
+// the read's error is returned when it does.
+func (l *ledger) readOrMissing(ctx context.Context, q lookQuerier) (entries []Entry, missing bool, err error) {
+	entries, err = l.read(ctx, q)
+	if err == nil {
+		return entries, false, nil
+	}
+	exists, terr := l.d.TableExists(ctx, q, l.db, l.name)
+	if terr != nil || exists {
+		return nil, false, fmt.Errorf("read the ledger of %s: %w", l.db.Name, errors.Join(err, terr))
+	}
+	return nil, true, nil
 }
 
 // writeChunk is the most rows write sends in one statement, which keeps
@@ -194,9 +220,6 @@ func Applied(entries []Entry) []plan.Applied {
 // database that has none has an empty ledger. Use it to look, never to
 // plan a change: only a Session's ledger cannot move before it is used.
 func ReadLedger(ctx context.Context, d dialect.Dialect, db *dialect.Database, table string) ([]Entry, error) {
-	ok, err := d.TableExists(ctx, db.DB, db, table)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return newLedger(d, db, table).read(ctx, db.DB)
+	entries, _, err := newLedger(d, db, table).readOrMissing(ctx, db.DB)
+	return entries, err
 }
