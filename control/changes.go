@@ -22,7 +22,7 @@ const bumpGeneration = `UPDATE herd_control_changes SET generation = generation 
 // bump records a change in the transaction q. Call it last in the
 // transaction.
 func (s *Store) bump(ctx context.Context, q execer) error {
-	if _, err := q.ExecContext(ctx, bumpGeneration); err != nil {
+	if _, err := s.execIn(ctx, q, bumpGeneration); err != nil {
 		return fmt.Errorf("control: record change: %w", err)
 	}
 	return nil

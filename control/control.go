@@ -41,6 +41,8 @@ type Store struct {
 	// group batches the version and history writes of concurrent
 	// migrations into shared commits.
 	group group
+	// stmts are the prepared forms of the frequent writes.
+	stmts statements
 }
 
 // Open brings the control schema in db up to date and returns a Store on

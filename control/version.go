@@ -171,7 +171,7 @@ func (s *Store) upsert(ctx context.Context, ref Ref, set string, args []any) err
 
 func (s *Store) upsertTx(ctx context.Context, tx *sql.Tx, ref Ref, set string, args []any) error {
 	update := func() (int64, error) {
-		res, err := tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET `+set+` WHERE database_type = ? AND database_identifier = ?`),
+		res, err := s.execIn(ctx, tx, s.bind(`UPDATE database_schema_versions SET `+set+` WHERE database_type = ? AND database_identifier = ?`),
 			append(args, string(ref.Type), ref.Identifier)...)
 		if err != nil {
 			return 0, fmt.Errorf("control: version of %s: %w", ref, err)
@@ -335,7 +335,7 @@ func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, results []
 		args = append(args, string(ref.Type), ref.Identifier, m.ID(), m.Version.String(), string(m.Kind), string(res.Direction),
 			res.Started.UTC(), res.Duration.Milliseconds(), status, msg, res.Checksum)
 	}
-	_, err := q.ExecContext(ctx, s.bind(`INSERT INTO database_migration_history
+	_, err := s.execIn(ctx, q, s.bind(`INSERT INTO database_migration_history
 		(database_type, database_identifier, migration_name, migration_version, migration_type, direction,
 		 executed_at, execution_time_ms, status, error_message, checksum) VALUES `+strings.Join(rows, ", ")), args...)
 	if err != nil {
@@ -376,7 +376,7 @@ func (s *Store) Audit(ctx context.Context, actor, action, subject, detail string
 }
 
 func (s *Store) audit(ctx context.Context, q execer, actor, action, subject, detail string) error {
-	_, err := q.ExecContext(ctx, s.bind(`INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`),
+	_, err := s.execIn(ctx, q, s.bind(`INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`),
 		s.now().UTC(), actor, action, subject, detail)
 	if err != nil {
 		return fmt.Errorf("control: audit %s %s: %w", action, subject, err)
