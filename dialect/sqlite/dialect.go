@@ -58,20 +58,23 @@ func (d *Dialect) CreateLedger(qualifiedTable string) string {
 	return fmt.Sprintf(ledgerDDL, qualifiedTable)
 }
 
+// ledgerDDL is short, and the table has no rowid, because SQLite parses
+// this text each time it reads the database's schema: at every open, and
+// again after each ALTER TABLE, so on every tenant herd migrates.
 const ledgerDDL = `CREATE TABLE IF NOT EXISTS %s (
-    migration_id      VARCHAR(200) NOT NULL PRIMARY KEY,
-    version           VARCHAR(64)  NOT NULL,
-    kind              VARCHAR(16)  NOT NULL,
-    checksum          VARCHAR(64)  NOT NULL,
-    state             VARCHAR(16)  NOT NULL,
-    direction         VARCHAR(8)   NOT NULL,
-    statements_total  INT          NOT NULL DEFAULT 0,
-    statements_done   INT          NOT NULL DEFAULT 0,
-    statement_started INT          NOT NULL DEFAULT 0,
-    error             TEXT         NULL,
-    applied_at        TIMESTAMP    NOT NULL,
-    execution_ms      BIGINT       NOT NULL DEFAULT 0
-)`
+    migration_id TEXT NOT NULL PRIMARY KEY,
+    version TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    state TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    statements_total INT NOT NULL DEFAULT 0,
+    statements_done INT NOT NULL DEFAULT 0,
+    statement_started INT NOT NULL DEFAULT 0,
+    error TEXT,
+    applied_at TIMESTAMP NOT NULL,
+    execution_ms INT NOT NULL DEFAULT 0
+) WITHOUT ROWID`
 
 //go:embed controlschema
 var controlSchema embed.FS
