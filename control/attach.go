@@ -57,8 +57,7 @@ func Attach(ctx context.Context, d dialect.Dialect, db *dialect.Database, now fu
 		return nil, fmt.Errorf("control: %s %s and v%s or later is needed: run herd migrate --system on it first: %w",
 			db.Name, at, AttachVersion, ErrControlSchemaOutdated)
 	}
-	_, serial := d.(dialect.SingleWriter)
-	return &Store{dialect: d, db: db, now: now, serial: serial}, nil
+	return newStore(d, db, now), nil
 }
 
 // AttachDSN opens the control database at dsn, on engine d, and attaches

@@ -55,8 +55,13 @@ func Open(ctx context.Context, d dialect.Dialect, db *dialect.Database, now func
 	if err := migrateSchema(ctx, d, db, now); err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
+	return newStore(d, db, now), nil
+}
+
+func newStore(d dialect.Dialect, db *dialect.Database, now func() time.Time) *Store {
 	_, serial := d.(dialect.SingleWriter)
-	return &Store{dialect: d, db: db, now: now, serial: serial}, nil
+	_, inProcess := d.(dialect.InProcess)
+	return &Store{dialect: d, db: db, now: now, serial: serial, stmts: statements{enabled: inProcess}}
 }
 
 // exec runs one write statement outside a transaction.

@@ -305,3 +305,12 @@ type QueryKiller interface {
 type SingleWriter interface {
 	SingleWriter()
 }
+
+// InProcess is an optional marker of engines that run inside herd's
+// process and whose pools open connections as needed (SQLite): parsing a
+// statement costs herd's own CPU there, so herd keeps its frequent control
+// writes prepared, and preparing one while a transaction holds a
+// connection never waits for another.
+type InProcess interface {
+	InProcess()
+}

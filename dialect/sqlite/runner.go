@@ -41,3 +41,8 @@ var _ dialect.SingleWriter = (*Dialect)(nil)
 
 // SingleWriter marks SQLite as taking one writer at a time.
 func (d *Dialect) SingleWriter() {}
+
+var _ dialect.InProcess = (*Dialect)(nil)
+
+// InProcess marks SQLite as running in herd's process.
+func (d *Dialect) InProcess() {}
