@@ -130,6 +130,11 @@ type Report struct {
 	Ratio float64 `json:"ratio"`
 	// RatioOfMedians is herd's median wall time over the floor's.
 	RatioOfMedians float64 `json:"ratio_of_medians"`
+	// CPURatio is herd's mean CPU time over the floor's, each in its own
+	// process. Where the engine runs in process (SQLite) and the machine
+	// is busy with other work, it moves less than the wall-time ratio;
+	// with a server, the server's work is not in it.
+	CPURatio float64 `json:"cpu_ratio"`
 }
 
 // SideReport is one side's figures over the runs.

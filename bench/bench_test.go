@@ -79,6 +79,7 @@ func TestSummarize(t *testing.T) {
 		wantFloorTPS     float64
 		wantHerdMedian   time.Duration
 		wantFloorMeanCPU time.Duration
+		wantCPURatio     float64
 	}{
 		{
 			name: "three runs", tenants: 100,
@@ -89,6 +90,7 @@ func TestSummarize(t *testing.T) {
 			wantHerdMedian: 11 * time.Second, wantFloorMedian: 10 * time.Second,
 			wantHerdTPS: 100.0 / 11, wantFloorTPS: 10,
 			wantHerdPeak: 3 << 20, wantHerdMeanCPU: 5500 * time.Millisecond, wantFloorMeanCPU: 4666666666,
+			wantCPURatio: 5.5 / 4.666666666,
 		},
 		{
 			name: "paired ratios differ from the ratio of medians", tenants: 10,
@@ -99,6 +101,7 @@ func TestSummarize(t *testing.T) {
 			wantHerdMedian: 3 * time.Second, wantFloorMedian: 2500 * time.Millisecond,
 			wantHerdTPS: 10.0 / 3, wantFloorTPS: 4,
 			wantHerdPeak: 2 << 20, wantHerdMeanCPU: 1500 * time.Millisecond, wantFloorMeanCPU: 1250 * time.Millisecond,
+			wantCPURatio: 1.2,
 		},
 		{
 			name: "a zero floor gives no ratio rather than infinity", tenants: 1,
@@ -122,6 +125,7 @@ func TestSummarize(t *testing.T) {
 			require.Equal(t, tt.wantHerdPeak, r.Herd.PeakRSS)
 			require.Equal(t, tt.wantHerdMeanCPU, r.Herd.CPU)
 			require.Equal(t, tt.wantFloorMeanCPU, r.Floor.CPU)
+			require.InDelta(t, tt.wantCPURatio, r.CPURatio, 1e-9)
 			var writes float64
 			for _, w := range tt.herd {
 				writes += float64(w / time.Second)

@@ -52,7 +52,8 @@ func perSecond(n int, wall time.Duration) float64 {
 
 // summarize fills the figures of a report from the runs' measurements:
 // each side's median wall time and tenants per second, the ratio of every
-// run, their median, and the ratio of the medians.
+// run, their median, the ratio of the medians and that of the mean CPU
+// times.
 func summarize(r *Report) {
 	for _, s := range []*SideReport{&r.Herd, &r.Floor} {
 		walls := make([]time.Duration, len(s.Runs))
@@ -79,4 +80,5 @@ func summarize(r *Report) {
 	}
 	r.Ratio = medianFloat(r.RunRatios)
 	r.RatioOfMedians = ratio(r.Herd.Median, r.Floor.Median)
+	r.CPURatio = ratio(r.Herd.CPU, r.Floor.CPU)
 }

@@ -37,8 +37,8 @@ func (a *app) benchCmd() *cobra.Command {
 release with herd, and a second fleet of the same size through a minimal loop
 that applies the same SQL with no bookkeeping (the floor), with the same
 concurrency. It prints tenants/second for both, the ratio herd/floor of wall
-times (median of the runs) and each side's peak RSS. Each side runs in its
-own process. Every database it creates is dropped at the end.
+times (median of the runs), the ratio of the two processes' CPU times and
+each side's peak RSS. Each side runs in its own process. Every database it creates is dropped at the end.
 
 PostgreSQL and MySQL need a loopback server: --dsn, default $HERD_TEST_POSTGRES
 or $HERD_TEST_MYSQL. herd.yaml is not read.`,
@@ -132,6 +132,7 @@ func renderBench(w io.Writer, r bench.Report) {
 	}
 	fmt.Fprintf(w, "\nratio herd/floor: %.3f (median of runs: %s; ratio of medians %.3f)\n",
 		r.Ratio, strings.Join(ratios, " "), r.RatioOfMedians)
+	fmt.Fprintf(w, "cpu herd/floor: %.3f (mean of the runs, each side's process only)\n", r.CPURatio)
 	if !r.Isolated {
 		fmt.Fprintln(w, "both sides ran in one process: peak RSS is not per side")
 	}
