@@ -90,3 +90,30 @@ func TestInitToFirstMigration(t *testing.T) {
 	run(0, "tenant", "remove", "st_marys", "--drop-database")
 	require.Contains(t, run(0, "tenant", "list", "--json"), "[]")
 }
+
+// bench --exec runs each side's process through the given command, as go
+// test -exec does: through env the bench completes, and through false,
+// which runs nothing, it fails.
+func TestBenchExec(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		wrapper string
+		ok      bool
+	}{
+		{"env", true},
+		{"false", false},
+	} {
+		t.Run(tt.wrapper, func(t *testing.T) {
+			t.Parallel()
+			cmd, out := herdProcess(t, "bench", "--engine", "sqlite", "--tenants", "2", "--runs", "1", "--dir", t.TempDir(), "--exec", tt.wrapper)
+			err := cmd.Run()
+			if tt.ok {
+				require.NoError(t, err, out.String())
+				require.Contains(t, out.String(), "ratio herd/floor")
+			} else {
+				require.Error(t, err, out.String())
+				require.Contains(t, out.String(), "side process")
+			}
+		})
+	}
+}

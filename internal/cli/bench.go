@@ -29,6 +29,7 @@ func (a *app) benchCmd() *cobra.Command {
 		opts          bench.Options
 		asJSON        bool
 		inThisProcess bool
+		wrapper       string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench --engine sqlite|postgres|mysql [--tenants N] [--runs 3] [--concurrency 8] [--dsn DSN]",
@@ -61,8 +62,9 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 					return fmt.Errorf("bench: find the herd binary to run each side in: %w", err)
 				}
 				stderr := cmd.ErrOrStderr()
+				argv := append(strings.Fields(wrapper), exe, "bench", "side")
 				opts.Spawn = func(ctx context.Context) *exec.Cmd {
-					c := exec.CommandContext(ctx, exe, "bench", "side")
+					c := exec.CommandContext(ctx, argv[0], argv[1:]...)
 					c.Stderr = stderr
 					return c
 				}
@@ -89,6 +91,7 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 	cmd.Flags().StringVar(&opts.ProfileDir, "profile-dir", "", "write a CPU profile of each timed section here")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&inThisProcess, "in-process", false, "run both sides in this process (peak RSS is then not per side)")
+	cmd.Flags().StringVar(&wrapper, "exec", "", "run each side's process through this command, as go test -exec does (e.g. \"valgrind --tool=callgrind\", which counts instructions; the times are then its own)")
 	cmd.AddCommand(a.benchSideCmd())
 	return cmd
 }
