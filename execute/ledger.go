@@ -161,11 +161,16 @@ const writeChunk = 500
 // same migration, in as few statements as the engines' parameter limits
 // allow: one for the few rows a migration step writes at once.
 func (l *ledger) write(ctx context.Context, q querier, entries ...Entry) error {
-	known := l.fresh
+	// Rows the ledger as read last does not hold are new: a plain insert,
+	// which leaves the engine less to parse than the upsert.
+	upsert := l.upsert
+	if l.fresh && !l.holdsAny(entries) {
+		upsert = ""
+	}
 	l.fresh = false
 	for len(entries) > 0 {
 		n := min(len(entries), writeChunk)
-		if err := l.writeRows(ctx, q, entries[:n], known); err != nil {
+		if err := l.writeRows(ctx, q, entries[:n], upsert); err != nil {
 			return err
 		}
 		entries = entries[n:]
@@ -173,12 +178,9 @@ func (l *ledger) write(ctx context.Context, q querier, entries ...Entry) error {
 	return nil
 }
 
-func (l *ledger) writeRows(ctx context.Context, q querier, entries []Entry, known bool) error {
+// writeRows inserts entries in one statement that ends with upsert.
+func (l *ledger) writeRows(ctx context.Context, q querier, entries []Entry, upsert string) error {
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	upsert := l.upsert
-	if known && !l.holdsAny(entries) {
-		upsert = "" // only new rows: a plain insert, which parses faster
-	}
 	rows := make([]string, len(entries))
 	args := make([]any, 0, 12*len(entries))
 	for i, e := range entries {
