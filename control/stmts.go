@@ -21,13 +21,12 @@ type statements struct {
 	bySQL   map[string]*sql.Stmt
 }
 
-// execIn runs query with args through q. In a transaction, where
-// statements are kept, it uses the statement prepared for query,
-// preparing it the first time; on the pool, or once maxCached statements
-// are kept, it runs query as it is.
+// execIn runs query with args through q: in a transaction, through the
+// statement kept prepared for query (prepared the first time); otherwise
+// as it is.
 func (s *Store) execIn(ctx context.Context, q execer, query string, args ...any) (sql.Result, error) {
 	tx, ok := q.(*sql.Tx)
-	if !ok || !s.stmts.enabled {
+	if !ok {
 		return q.ExecContext(ctx, query, args...)
 	}
 	st, err := s.prepared(ctx, query)
@@ -41,11 +40,15 @@ func (s *Store) execIn(ctx context.Context, q execer, query string, args ...any)
 }
 
 // prepared returns query's statement, prepared on the pool (database/sql
-// prepares it again on each connection that runs it), or nil once
-// maxCached statements are kept. The pool opens a connection for it when
-// the others are busy (dialect.InProcess).
+// prepares it again on each connection that runs it). It returns nil
+// where statements are not kept (not dialect.InProcess), and once
+// maxCached are. The pool opens a connection for it when the others are
+// busy (dialect.InProcess).
 func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	c := &s.stmts
+	if !c.enabled {
+		return nil, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st, ok := c.bySQL[query]; ok {
