@@ -93,7 +93,8 @@ func TestInitToFirstMigration(t *testing.T) {
 
 // bench --exec runs each side's process through the given command, as go
 // test -exec does: through env the bench completes, and through false,
-// which runs nothing, it fails.
+// which runs nothing, it fails. With --in-process there is no side
+// process to wrap, and the pair is refused before anything is created.
 func TestBenchExec(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -116,4 +117,15 @@ func TestBenchExec(t *testing.T) {
 			}
 		})
 	}
+	t.Run("in-process", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		code, out := runCLI(t, "bench", "--engine", "sqlite", "--tenants", "2", "--runs", "1", "--dir", dir, "--exec", "env", "--in-process")
+		require.NotEqual(t, 0, code, out)
+		require.Contains(t, out, "exec")
+		require.Contains(t, out, "in-process")
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Empty(t, entries, "nothing was created")
+	})
 }

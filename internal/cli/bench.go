@@ -92,6 +92,8 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&inThisProcess, "in-process", false, "run both sides in this process (peak RSS is then not per side)")
 	cmd.Flags().StringVar(&wrapper, "exec", "", "run each side's process through this command, as go test -exec does (e.g. \"valgrind --tool=callgrind\", which counts instructions; the times are then its own)")
+	// --exec wraps the side processes, which --in-process does without.
+	cmd.MarkFlagsMutuallyExclusive("exec", "in-process")
 	cmd.AddCommand(a.benchSideCmd())
 	return cmd
 }
