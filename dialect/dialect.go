@@ -250,18 +250,24 @@ func OnConflictUpdate(key string, columns []string) string {
 }
 
 // Bind rewrites the ? markers of a portable query into q's placeholders.
-// The query must not contain a literal question mark.
+// The query must not contain a literal question mark. Where q's
+// placeholder is ? itself (SQLite, MySQL), the query is returned as it is.
 func Bind(q Quoter, query string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString(q.Placeholder(n))
-			continue
-		}
-		b.WriteRune(r)
+	if q.Placeholder(1) == "?" {
+		return query
 	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	for n := 1; ; n++ {
+		i := strings.IndexByte(query, '?')
+		if i < 0 {
+			break
+		}
+		b.WriteString(query[:i])
+		b.WriteString(q.Placeholder(n))
+		query = query[i+1:]
+	}
+	b.WriteString(query)
 	return b.String()
 }
 
