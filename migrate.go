@@ -195,12 +195,28 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 		mu   sync.Mutex
 		errs []error
 		wg   sync.WaitGroup
+		// sem holds a slot for each tenant handed to a worker and not
+		// yet done, so that a batch is marked as running only once a
+		// worker is free for its first tenant.
 		sem  = make(chan struct{}, concurrency)
+		work = make(chan target)
 	)
 	fail := func(err error) {
 		mu.Lock()
 		errs = append(errs, err)
 		mu.Unlock()
+	}
+	// The workers live as long as the fleet's migration: a goroutine per
+	// tenant would grow a new stack to the engine driver's depth each time.
+	for range concurrency {
+		wg.Go(func() {
+			for tg := range work {
+				if err := f.migrate(ctx, tg, version); err != nil {
+					fail(err)
+				}
+				<-sem
+			}
+		})
 	}
 	for start := 0; start < len(tenants); start += concurrency {
 		batch := make([]target, 0, concurrency)
@@ -217,15 +233,10 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 			if i == 0 {
 				f.beginBatch(ctx, batch, version)
 			}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				if err := f.migrate(ctx, batch[i], version); err != nil {
-					fail(err)
-				}
-			}()
+			work <- batch[i]
 		}
 	}
+	close(work)
 	wg.Wait()
 	return errors.Join(errs...)
 }
