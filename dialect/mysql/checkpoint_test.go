@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/dialect/mysql"
 	"github.com/herdhq/herd/internal/herdtest"
 )
@@ -19,17 +18,9 @@ import (
 func TestCheckpoint(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv, err := mysql.New().OpenServer(ctx, dialect.ServerConfig{Name: "my", DSN: herdtest.MySQLDSN(t)})
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.Close() })
-	name := herdtest.Name(t, "ckpt")
-	require.NoError(t, srv.Create(ctx, name))
-	t.Cleanup(func() { srv.Drop(context.Background(), name) })
-	db, err := srv.Open(ctx, name)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	srv, db := herdtest.ScratchDatabase(t, mysql.New(), herdtest.MySQLDSN(t), "ckpt")
 
-	_, err = db.DB.ExecContext(ctx, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(200))")
+	_, err := db.DB.ExecContext(ctx, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(200))")
 	require.NoError(t, err)
 	for i := range 200 {
 		_, err := db.DB.ExecContext(ctx, "INSERT INTO t VALUES (?, ?)", i, fmt.Sprintf("%0200d", i))

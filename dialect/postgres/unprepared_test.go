@@ -2,9 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,15 +18,7 @@ func TestUnpreparedLeavesThePoolAlone(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := postgres.New()
-	srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: "test", DSN: herdtest.PostgresDSN(t)})
-	require.NoError(t, err)
-	defer srv.Close()
-	name := fmt.Sprintf("herd_unprepared_%d", time.Now().UnixNano())
-	require.NoError(t, srv.Create(ctx, name))
-	defer srv.Drop(context.Background(), name) //nolint:errcheck // best effort
-	db, err := srv.Open(ctx, name)
-	require.NoError(t, err)
-	defer db.Close()
+	_, db := herdtest.ScratchDatabase(t, d, herdtest.PostgresDSN(t), "herd_unprepared_")
 	conn, err := db.DB.Conn(ctx)
 	require.NoError(t, err)
 	defer conn.Close()
