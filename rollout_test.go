@@ -101,6 +101,7 @@ func TestRolloutWavesWithAFailingTenant(t *testing.T) {
 						}
 					}
 					b.agree(control.TenantRef("standard_30"), "1.1.0")
+					retryAfterFix(t, b, m, r.ID)
 					return
 				}
 				require.Equal(t, control.RolloutHalted, out.Rollout.Status)
@@ -127,4 +128,43 @@ func TestRolloutWavesWithAFailingTenant(t *testing.T) {
 			})
 		}
 	})
+}
+
+// retryAfterFix repairs gold_07's data and retries rollout id's failed
+// tenants: only gold_07 runs again and the rollout completes again. A
+// second retry finds nothing to do and leaves the rollout as it is.
+func retryAfterFix(t *testing.T, b *bundle, m *rollout.Manager, id int64) {
+	t.Helper()
+	db, _, err := b.fleet.OpenTenant(b.ctx, "gold_07")
+	require.NoError(t, err)
+	_, err = db.DB.ExecContext(b.ctx, "DELETE FROM t WHERE v = 2")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	r, n, err := m.RetryFailed(b.ctx, id)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	require.Equal(t, control.RolloutRunning, r.Status)
+	out, err := m.Work(b.ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+	items, err := b.fleet.Control().Items(b.ctx, id)
+	require.NoError(t, err)
+	for _, it := range items {
+		require.Equal(t, control.ItemDone, it.State, it.Tenant)
+		want := 1
+		if it.Tenant == "gold_07" {
+			want = 2
+		}
+		require.Equal(t, want, it.Attempts, it.Tenant)
+	}
+	b.agree(control.TenantRef("gold_07"), "1.1.0")
+
+	r, n, err = m.RetryFailed(b.ctx, id)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.Equal(t, control.RolloutCompleted, r.Status)
+	r, err = b.fleet.Control().Rollout(b.ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, control.RolloutCompleted, r.Status, "a retry with nothing to retry changes nothing")
 }

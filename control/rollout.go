@@ -191,13 +191,17 @@ func (s *Store) rollouts(ctx context.Context, where string, args ...any) ([]Roll
 // SetRolloutStatus moves rollout id to status to, with a reason, if its
 // status is one of from. It reports whether it did.
 func (s *Store) SetRolloutStatus(ctx context.Context, id int64, from []string, to, reason string) (bool, error) {
+	return s.setRolloutStatus(ctx, s.writer(), id, from, to, reason)
+}
+
+func (s *Store) setRolloutStatus(ctx context.Context, q execer, id int64, from []string, to, reason string) (bool, error) {
 	now := s.now().UTC()
 	var finished any
 	if to == RolloutCompleted || to == RolloutAborted {
 		finished = now
 	}
 	marks, statuses := inList(from)
-	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollouts SET status = ?, reason = ?, updated_at = ?, finished_at = ?
+	res, err := q.ExecContext(ctx, s.bind(`UPDATE herd_rollouts SET status = ?, reason = ?, updated_at = ?, finished_at = ?
 		WHERE id = ? AND status IN (`+marks+`)`), append([]any{to, nullable(reason), now, finished, id}, statuses...)...)
 	if err != nil {
 		return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
@@ -310,16 +314,25 @@ func (s *Store) fenced(ctx context.Context, l Lease, set string, args ...any) (b
 	return n == 1, err
 }
 
-// ResetItems puts the rollout's tenants in any of states back to pending,
-// for a retry, and returns how many.
-func (s *Store) ResetItems(ctx context.Context, id int64, states ...string) (int64, error) {
+// RetryItems puts the rollout's tenants in any of states back to pending,
+// for a retry, and returns how many. When it puts any back, a completed
+// rollout is running again, in the same transaction, so that no tenant is
+// left pending in a rollout that is over; with none, nothing changes.
+func (s *Store) RetryItems(ctx context.Context, id int64, states ...string) (n int64, err error) {
 	marks, args := inList(states)
-	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants SET state = ?, lease_expires_ms = 0, lease_owner = NULL
-		WHERE rollout_id = ? AND state IN (`+marks+`)`), append([]any{ItemPending, id}, args...)...)
-	if err != nil {
-		return 0, fmt.Errorf("control: reset tenants of rollout %d: %w", id, err)
-	}
-	return res.RowsAffected()
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.bind(`UPDATE herd_rollout_tenants SET state = ?, lease_expires_ms = 0, lease_owner = NULL
+			WHERE rollout_id = ? AND state IN (`+marks+`)`), append([]any{ItemPending, id}, args...)...)
+		if err != nil {
+			return fmt.Errorf("control: reset tenants of rollout %d: %w", id, err)
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		_, err = s.setRolloutStatus(ctx, tx, id, []string{RolloutCompleted}, RolloutRunning, "retrying failed tenants")
+		return err
+	})
+	return n, err
 }
 
 func utcPtr(t *time.Time) any {

@@ -273,19 +273,16 @@ func (m *Manager) Reopen(ctx context.Context, id int64) (control.Rollout, error)
 
 // RetryFailed puts the failed and rolled-back tenants of rollout id (the
 // newest rollout when 0, finished or not) back to pending and reopens it.
+// With no such tenant it changes nothing: a paused rollout stays paused
+// and a completed one completed.
 func (m *Manager) RetryFailed(ctx context.Context, id int64) (control.Rollout, int64, error) {
 	r, err := m.Newest(ctx, id)
 	if err != nil {
 		return r, 0, err
 	}
-	n, err := m.fleet.Control().ResetItems(ctx, r.ID, control.ItemFailed, control.ItemRolledBack)
-	if err != nil {
-		return r, 0, err
-	}
-	if r.Status == control.RolloutCompleted {
-		if _, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutCompleted}, control.RolloutRunning, "retrying failed tenants"); err != nil {
-			return r, n, err
-		}
+	n, err := m.fleet.Control().RetryItems(ctx, r.ID, control.ItemFailed, control.ItemRolledBack)
+	if err != nil || n == 0 {
+		return r, n, err
 	}
 	r, err = m.Reopen(ctx, r.ID)
 	return r, n, err

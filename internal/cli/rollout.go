@@ -234,6 +234,10 @@ func (a *app) rolloutRetryCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if n == 0 {
+					fmt.Fprintf(a.out, "rollout %d: no failed or rolled-back tenants; nothing to retry (the rollout stays %s)\n", r.ID, r.Status)
+					return nil
+				}
 				fmt.Fprintf(a.out, "rollout %d: %d failed tenants pending again; herd rollout work %d runs them\n", r.ID, n, r.ID)
 				return nil
 			})
