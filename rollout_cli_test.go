@@ -102,6 +102,19 @@ maintenance_windows:
 	require.NoError(t, json.Unmarshal([]byte(run(0, "rollout", "status", "--json")), &rep))
 	require.Equal(t, 2, rep.Tenants[0].Attempts)
 	run(2, "rollout", "status", "x")
+
+	db, _, err = b.fleet.OpenTenant(b.ctx, "bad")
+	require.NoError(t, err)
+	_, err = db.DB.ExecContext(b.ctx, "DELETE FROM t WHERE v = 2")
+	require.NoError(t, err)
+	db.Close()
+	require.Contains(t, run(0, "rollout", "retry", "--failed"), "1 failed tenants pending again")
+	run(0, "rollout", "work")
+	require.Contains(t, run(0, "rollout", "retry", "--failed"), "nothing to retry (the rollout stays completed)")
+	rep = report{}
+	require.NoError(t, json.Unmarshal([]byte(run(0, "rollout", "status", "--json")), &rep))
+	require.Equal(t, "completed", rep.Rollout.Status)
+	require.Equal(t, map[string]int{"done": 1}, rep.Counts)
 }
 
 // A rollout's events reach the webhooks of herd.yaml, signed.
