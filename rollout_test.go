@@ -2,13 +2,16 @@ package herd_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/rollout"
 )
@@ -167,4 +170,90 @@ func retryAfterFix(t *testing.T, b *bundle, m *rollout.Manager, id int64) {
 	r, err = b.fleet.Control().Rollout(b.ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, control.RolloutCompleted, r.Status, "a retry with nothing to retry changes nothing")
+}
+
+// A batch keeps concurrency tenants running across servers and at most
+// per_server on each: the four tenants of main come first in the batch,
+// and the two that do not fit on main must not hold up those of second.
+// The first four tenants to start wait for one another (or 30 seconds,
+// so that a runner that let a full server stop the batch fails instead of
+// hanging).
+func TestRolloutPerServerLimit(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, waveSource())
+		b.scratch.WriteConfig(t, b.scratch.ConfigServers([]string{"main", "second"}, `rollout:
+  concurrency: 4
+  per_server: 2
+  batch_size: 8
+  lease: 5s
+`))
+		b.reopen()
+		server := map[string]string{}
+		for _, s := range []string{"main", "second"} {
+			for i := 1; i <= 4; i++ {
+				code := fmt.Sprintf("%s_%d", s, i)
+				_, err := b.fleet.AddTenant(b.ctx, herd.TenantSpec{Code: code, Server: s})
+				require.NoError(t, err)
+				server[code] = s
+			}
+		}
+
+		const all = "" // the key of the counts over both servers
+		var (
+			mu       sync.Mutex
+			running  = map[string]int{}
+			peak     = map[string]int{}
+			started  []string
+			together = make(chan struct{})
+		)
+		sink := event.SinkFunc(func(ev event.Event) {
+			mu.Lock()
+			first := false
+			switch ev.Type {
+			case event.TenantStarted:
+				for _, k := range []string{server[ev.Tenant], all} {
+					running[k]++
+					peak[k] = max(peak[k], running[k])
+				}
+				started = append(started, ev.Tenant)
+				first = len(started) <= 4
+				if len(started) == 4 {
+					close(together)
+				}
+			case event.TenantDone, event.TenantFailed, event.TenantRolledBack, event.TenantSkipped:
+				running[server[ev.Tenant]]--
+				running[all]--
+			}
+			mu.Unlock()
+			if first {
+				select {
+				case <-together:
+				case <-time.After(30 * time.Second):
+				}
+			}
+		})
+
+		m := b.fleet.Rollouts(rollout.Options{Events: sink})
+		r, items, err := m.Start(b.ctx, rollout.StartRequest{Release: "v1.0.0"})
+		require.NoError(t, err)
+		require.Len(t, items, 8)
+		out, err := m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+
+		mu.Lock()
+		defer mu.Unlock()
+		require.Equal(t, map[string]int{all: 4, "main": 2, "second": 2}, peak)
+		require.ElementsMatch(t, []string{"main_1", "main_2", "second_1", "second_2"}, started[:4],
+			"the first four to start ran together, two on each server")
+		items, err = b.fleet.Control().Items(b.ctx, r.ID)
+		require.NoError(t, err)
+		for _, it := range items {
+			require.Equal(t, control.ItemDone, it.State, it.Tenant)
+			require.Equal(t, server[it.Tenant], it.Server, it.Tenant)
+		}
+		b.agree(control.TenantRef("main_4"), "1.0.0")
+		b.agree(control.TenantRef("second_4"), "1.0.0")
+	})
 }

@@ -24,8 +24,8 @@
 //	    rollback_point: null   # a lower declared release, or null
 //	    experimental: false
 //	rollout:                   # optional; the values are the defaults
-//	  concurrency: 4           # at once across the fleet
-//	  per_server: 4            # default: concurrency
+//	  concurrency: 4           # at once, per runner
+//	  per_server: 4            # of those, on one server; default: concurrency
 //	  batch_size: 4            # default: concurrency
 //	  pause_between_batches: 0s
 //	  failure_budget: 0        # per wave: a count (2) or a percentage (10%)

@@ -31,8 +31,8 @@ const MinLease = 3 * time.Second
 // and schedules its work. Parse fills every field, with the defaults of
 // DefaultRollout for keys the file leaves out.
 type Rollout struct {
-	// Concurrency is how many tenants are migrated at once across the
-	// fleet (default 4); PerServer, at once on one server (default
+	// Concurrency is how many tenants one runner migrates at once
+	// (default 4); PerServer, how many of those on one server (default
 	// Concurrency); BatchSize, how many tenants a batch holds (default
 	// Concurrency). All are at least 1.
 	Concurrency, PerServer, BatchSize int

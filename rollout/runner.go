@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/herdhq/herd/config"
@@ -227,56 +227,87 @@ func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item,
 }
 
 // runBatch claims and migrates the batch with at most Concurrency tenants
-// at once and PerServer per server. It stops claiming as soon as the
-// wave's failure budget is exceeded or the rollout is no longer running;
-// tenants in flight finish.
+// at once and PerServer per server: it starts the first tenant, in batch
+// order, whose server has room, so a full server does not hold up the
+// tenants of the others. It stops claiming as soon as the wave's failure
+// budget is exceeded or the rollout is no longer running; tenants in
+// flight finish.
 func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items []control.Item, wave int) error {
+	type result struct {
+		it    control.Item
+		state string
+		err   error
+	}
 	var (
-		mu       sync.Mutex
-		stop     bool
-		failures = map[string]bool{}
-		wg       sync.WaitGroup
-		errs     []error
-		global   = make(chan struct{}, m.settings.Concurrency)
-		servers  = map[string]chan struct{}{}
+		results   = make(chan result, len(batch))
+		inFlight  int
+		perServer = map[string]int{}
+		failures  = map[string]bool{}
+		stop      bool
+		errs      []error
+		pending   = slices.Clone(batch)
 	)
-	for _, it := range batch {
-		if servers[it.Server] == nil {
-			servers[it.Server] = make(chan struct{}, m.settings.PerServer)
+	record := func(res result) {
+		inFlight--
+		perServer[res.it.Server]--
+		if res.err != nil {
+			errs = append(errs, res.err)
+		}
+		if res.state == control.ItemFailed || res.state == control.ItemRolledBack {
+			failures[res.it.Tenant] = true
+			stop = stop || m.overBudget(withFailures(items, failures), wave) != ""
 		}
 	}
-	stopped := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return stop
-	}
-	for _, it := range batch {
-		global <- struct{}{}
-		servers[it.Server] <- struct{}{}
-		if stopped() || !m.stillRunning(ctx, r.ID) {
-			<-servers[it.Server]
-			<-global
+	for len(pending) > 0 && !stop {
+		// Take in what has finished, so a failure is counted before the
+		// next claim.
+		for drained := false; !drained; {
+			select {
+			case res := <-results:
+				record(res)
+			default:
+				drained = true
+			}
+		}
+		i := m.startable(pending, perServer, inFlight)
+		if i < 0 {
+			record(<-results)
+			continue
+		}
+		if stop || !m.stillRunning(ctx, r.ID) {
 			break
 		}
-		wg.Add(1)
+		it := pending[i]
+		pending = slices.Delete(pending, i, i+1)
+		inFlight++
+		perServer[it.Server]++
 		go func() {
-			defer func() { <-servers[it.Server]; <-global; wg.Done() }()
 			state, err := m.runTenant(ctx, r, it)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if state == control.ItemFailed || state == control.ItemRolledBack {
-				failures[it.Tenant] = true
-				if m.overBudget(withFailures(items, failures), wave) != "" {
-					stop = true
-				}
-			}
+			results <- result{it: it, state: state, err: err}
 		}()
 	}
-	wg.Wait()
+	for inFlight > 0 {
+		record(<-results)
+	}
 	return errors.Join(errs...)
+}
+
+// startable returns the index of the first pending tenant that may start
+// with inFlight tenants running, perServer of them on each server, or -1.
+// With none running, the first may always start.
+func (m *Manager) startable(pending []control.Item, perServer map[string]int, inFlight int) int {
+	if inFlight == 0 {
+		return 0
+	}
+	if inFlight >= m.settings.Concurrency {
+		return -1
+	}
+	for i, it := range pending {
+		if perServer[it.Server] < m.settings.PerServer {
+			return i
+		}
+	}
+	return -1
 }
 
 // withFailures returns items with the given tenants marked failed.

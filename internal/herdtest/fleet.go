@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/herdhq/herd/config"
@@ -141,18 +142,32 @@ func (e Engine) controlDatabase(t testing.TB) (controlDSN, serverDSN string) {
 	return controlDSN, base
 }
 
-// Config renders a herd.yaml for the fleet; extra is appended verbatim.
+// Config renders a herd.yaml for the fleet with one server, main; extra
+// is appended verbatim.
 func (f *Fleet) Config(extra string) string {
+	return f.ConfigServers([]string{"main"}, extra)
+}
+
+// ConfigServers renders a herd.yaml for the fleet whose servers, under the
+// given names (the first is the default), are all the fleet's one real
+// server; extra is appended verbatim.
+func (f *Fleet) ConfigServers(names []string, extra string) string {
 	server := fmt.Sprintf("%q", f.ServerDSN)
 	if f.Engine.tenancy == dialect.SchemaPerTenant {
 		server = fmt.Sprintf("{dsn: %q, tenancy: schema}", f.ServerDSN)
 	}
+	var servers strings.Builder
+	for _, name := range names {
+		fmt.Fprintf(&servers, "  %s: %s\n", name, server)
+	}
+	if len(names) > 1 {
+		fmt.Fprintf(&servers, "default_server: %s\n", names[0])
+	}
 	return fmt.Sprintf(`control: %q
 servers:
-  main: %s
-tenant_database: %s_{code}
+%stenant_database: %s_{code}
 migrations: ./migrations
-%s`, f.ControlDSN, server, f.Prefix, extra)
+%s`, f.ControlDSN, servers.String(), f.Prefix, extra)
 }
 
 // WriteConfig replaces the fleet's herd.yaml.
