@@ -2,6 +2,7 @@ package herd_test
 
 import (
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -24,6 +25,20 @@ func witnessSource() fstest.MapFS {
 		"tenant/v1.1.0/002_witness.up.sql":          file("-- herd:kind data\nINSERT INTO witness (n) VALUES (1);"),
 		"tenant/v1.1.0/002_witness.down.sql":        file("DELETE FROM witness;"),
 	}
+}
+
+// witnessFleet makes a fleet of src with herd.yaml's extra, registers n
+// tenants coded by format (with 1 to n) and migrates them to v1.0.0.
+func witnessFleet(t *testing.T, e herdtest.Engine, src fs.FS, extra, format string, n int) *bundle {
+	t.Helper()
+	b := setup(t, e, src)
+	b.scratch.WriteConfig(t, b.scratch.Config(extra))
+	b.reopen()
+	for i := 1; i <= n; i++ {
+		b.addTenant(fmt.Sprintf(format, i))
+	}
+	require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 8))
+	return b
 }
 
 const crashYAML = `rollout:
@@ -49,14 +64,8 @@ func crashKills() int {
 func TestRolloutSurvivesKills(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		b := setup(t, e, witnessSource())
-		b.scratch.WriteConfig(t, b.scratch.Config(crashYAML))
-		b.reopen()
 		const tenants = 10
-		for i := 1; i <= tenants; i++ {
-			b.addTenant(fmt.Sprintf("w%02d", i))
-		}
-		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 4))
+		b := witnessFleet(t, e, witnessSource(), crashYAML, "w%02d", tenants)
 		config := b.scratch.ConfigPath
 
 		// Named points: each run dies at the first tenant that reaches it.

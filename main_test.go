@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HERD_TEST_AS_CLI") == "1" {
 		os.Exit(cli.Run(context.Background(), cli.Env{
 			Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Dialects: herdtest.Dialects(),
+			Signals: cli.Interrupts(),
 		}))
 	}
 	os.Exit(m.Run())

@@ -26,14 +26,8 @@ func TestThreeRunnersShareARollout(t *testing.T) {
 		}
 		t.Run(e.Label, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, e, witnessSource())
-			b.scratch.WriteConfig(t, b.scratch.Config("rollout:\n  concurrency: 4\n  batch_size: 4\n  lease: 3s\n"))
-			b.reopen()
 			const tenants = 200
-			for i := 1; i <= tenants; i++ {
-				b.addTenant(fmt.Sprintf("r%03d", i))
-			}
-			require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 8))
+			b := witnessFleet(t, e, witnessSource(), "rollout:\n  concurrency: 4\n  batch_size: 4\n  lease: 3s\n", "r%03d", tenants)
 			r, _, err := b.fleet.Rollouts(rollout.Options{}).Start(b.ctx, rollout.StartRequest{Release: "v1.1.0"})
 			require.NoError(t, err)
 

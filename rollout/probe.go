@@ -104,7 +104,8 @@ func (m *Manager) bake(ctx context.Context, code string) error {
 		if !m.opts.Now().Before(deadline) {
 			return nil
 		}
-		if err := sleep(ctx, min(m.settings.ProbeInterval, deadline.Sub(m.opts.Now()))); err != nil {
+		// A graceful stop does not cut a tenant's bake short: it is in flight.
+		if _, err := sleep(ctx, nil, min(m.settings.ProbeInterval, deadline.Sub(m.opts.Now()))); err != nil {
 			return err
 		}
 	}

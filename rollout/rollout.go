@@ -72,6 +72,12 @@ type Options struct {
 	// HTTPClient runs the HTTP health probe; default a client with a
 	// 10-second timeout.
 	HTTPClient *http.Client
+	// Stop, once closed, stops Work gracefully: it claims no new tenant,
+	// lets those in flight finish and be recorded, and returns with the
+	// rollout still running (Outcome.Stopped), for resume or another
+	// runner to carry on. Cancelling Work's context instead stops at
+	// once and leaves the tenants in flight to their leases' expiry.
+	Stop <-chan struct{}
 }
 
 // Manager starts, runs and steers rollouts. It is safe for concurrent use.

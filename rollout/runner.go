@@ -23,6 +23,9 @@ type Outcome struct {
 	NextWindow time.Time
 	// Failed counts the rollout's failed and rolled-back tenants.
 	Failed int
+	// Stopped is set when Options.Stop ended the run before the rollout
+	// did.
+	Stopped bool
 }
 
 // Work runs phase 2 of rollout id (the newest unfinished one when 0): it
@@ -51,8 +54,12 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 		}
 		switch r.Status {
 		case control.RolloutScheduled:
-			if err := m.waitForStart(ctx, r); err != nil {
+			stopped, err := m.waitForStart(ctx, r)
+			if err != nil {
 				return Outcome{Rollout: r}, err
+			}
+			if stopped {
+				return m.stoppedOutcome(ctx, r)
 			}
 			continue
 		case control.RolloutRunning:
@@ -80,6 +87,9 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 			}
 			continue
 		}
+		if m.stopping() {
+			return m.stoppedOutcome(ctx, r)
+		}
 		batch, running, next, err := m.claimable(ctx, r.ID, items, wave, tenants, announced)
 		if err != nil {
 			return Outcome{}, err
@@ -89,7 +99,7 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 				// Everything left in the wave waits for its window.
 				return m.outcome(ctx, r, next)
 			}
-			if err := sleep(ctx, m.opts.Poll); err != nil {
+			if _, err := sleep(ctx, m.opts.Stop, m.opts.Poll); err != nil {
 				return Outcome{}, err
 			}
 			continue
@@ -98,7 +108,7 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 			return Outcome{}, err
 		}
 		if m.settings.PauseBetweenBatches > 0 {
-			if err := sleep(ctx, m.settings.PauseBetweenBatches); err != nil {
+			if _, err := sleep(ctx, m.opts.Stop, m.settings.PauseBetweenBatches); err != nil {
 				return Outcome{}, err
 			}
 		}
@@ -117,16 +127,35 @@ func (m *Manager) tenantsByCode(ctx context.Context) (map[string]control.Tenant,
 	return out, nil
 }
 
-func (m *Manager) waitForStart(ctx context.Context, r control.Rollout) error {
+// waitForStart waits for a scheduled rollout's start time and marks it
+// running, unless a graceful stop comes first (reported as stopped).
+func (m *Manager) waitForStart(ctx context.Context, r control.Rollout) (stopped bool, err error) {
 	if r.StartAt != nil {
 		if d := r.StartAt.Sub(m.opts.Now()); d > 0 {
-			if err := sleep(ctx, d); err != nil {
-				return err
+			if stopped, err := sleep(ctx, m.opts.Stop, d); stopped || err != nil {
+				return stopped, err
 			}
 		}
 	}
-	_, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutScheduled}, control.RolloutRunning, "")
-	return err
+	_, err = m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutScheduled}, control.RolloutRunning, "")
+	return false, err
+}
+
+// stopping reports whether a graceful stop was asked for (Options.Stop).
+func (m *Manager) stopping() bool {
+	select {
+	case <-m.opts.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// stoppedOutcome is the outcome of a run that a graceful stop ended.
+func (m *Manager) stoppedOutcome(ctx context.Context, r control.Rollout) (Outcome, error) {
+	out, err := m.outcome(ctx, r, time.Time{})
+	out.Stopped = true
+	return out, err
 }
 
 func (m *Manager) outcome(ctx context.Context, r control.Rollout, next time.Time) (Outcome, error) {
@@ -230,8 +259,8 @@ func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item,
 // at once and PerServer per server: it starts the first tenant, in batch
 // order, whose server has room, so a full server does not hold up the
 // tenants of the others. It stops claiming as soon as the wave's failure
-// budget is exceeded or the rollout is no longer running; tenants in
-// flight finish.
+// budget is exceeded, the rollout is no longer running or a graceful stop
+// is asked for; tenants in flight finish.
 func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items []control.Item, wave int) error {
 	type result struct {
 		it    control.Item
@@ -274,7 +303,7 @@ func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items 
 			record(<-results)
 			continue
 		}
-		if stop || !m.stillRunning(ctx, r.ID) {
+		if stop || m.stopping() || !m.stillRunning(ctx, r.ID) {
 			break
 		}
 		it := pending[i]
@@ -409,14 +438,18 @@ func (m *Manager) heartbeat(ctx context.Context, l control.Lease) (stop func()) 
 	return func() { cancel(); <-done }
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// sleep waits for d, or until ctx is done, or until stop is closed (nil:
+// never), which it reports.
+func sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) (stopped bool, err error) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
+	case <-stop:
+		return true, nil
 	case <-t.C:
-		return nil
+		return false, nil
 	}
 }
 

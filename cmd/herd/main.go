@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 	_ "time/tzdata" // time zones of maintenance windows, on machines without zoneinfo
 
 	"github.com/herdhq/herd/dialect"
@@ -17,13 +15,11 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, cli.Env{
+	os.Exit(cli.Run(context.Background(), cli.Env{
 		Args:     os.Args[1:],
 		Stdout:   os.Stdout,
 		Stderr:   os.Stderr,
 		Dialects: []dialect.Dialect{sqlite.New(), postgres.New(), mysql.New()},
-	})
-	stop()
-	os.Exit(code)
+		Signals:  cli.Interrupts(),
+	}))
 }

@@ -35,6 +35,11 @@ type Env struct {
 	Getenv func(string) string
 	// Dialects are the engines wired in by main.
 	Dialects []dialect.Dialect
+	// Signals, if set, delivers the process's interrupts (see
+	// Interrupts). The first stops a running rollout runner gracefully:
+	// it claims no new tenant and those in flight finish. Any other
+	// command, and any later signal, cancels the run.
+	Signals <-chan os.Signal
 }
 
 // app is one run's state, shared by its commands.
@@ -44,6 +49,7 @@ type app struct {
 	envName    string
 	out        io.Writer
 	secrets    *redactor
+	interrupts *interrupts
 }
 
 // Run runs herd with env and returns the process exit code.
@@ -53,7 +59,14 @@ func Run(ctx context.Context, env Env) int {
 	}
 	red := &redactor{}
 	env.Stdout, env.Stderr = red.wrap(env.Stdout), red.wrap(env.Stderr)
-	a := &app{env: env, out: env.Stdout, secrets: red}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a := &app{env: env, out: env.Stdout, secrets: red, interrupts: &interrupts{cancel: cancel, stderr: env.Stderr}}
+	if env.Signals != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go a.interrupts.watch(env.Signals, done)
+	}
 	root := a.root()
 	root.SetArgs(env.Args)
 	root.SetOut(env.Stdout)

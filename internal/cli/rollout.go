@@ -40,15 +40,18 @@ func (a *app) rolloutCmd() *cobra.Command {
 }
 
 // rolloutOptions wires the rollout manager to this process: its event
-// renderer, the webhooks of herd.yaml and the tests' crash points. The
-// returned function flushes the webhooks (for at most 30 seconds).
+// renderer, the webhooks of herd.yaml, the tests' crash points and a
+// graceful stop at the first interrupt. The returned function flushes the
+// webhooks (for at most 30 seconds).
 func (a *app) rolloutOptions(f *herd.Fleet, r *renderer) (rollout.Options, func()) {
+	opts := rollout.Options{Events: r, CrashPoint: a.crashPoint, Stop: a.interrupts.graceful()}
 	hooks := f.Config().Webhooks
 	if len(hooks) == 0 {
-		return rollout.Options{Events: r, CrashPoint: a.crashPoint}, func() {}
+		return opts, func() {}
 	}
 	sender := webhook.New(hooks, webhook.Options{})
-	return rollout.Options{Events: event.Fanout{r, sender}, CrashPoint: a.crashPoint}, func() {
+	opts.Events = event.Fanout{r, sender}
+	return opts, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := sender.Close(ctx); err != nil {
@@ -87,7 +90,9 @@ func (a *app) rolloutStartCmd() *cobra.Command {
 		Long: `Phase 1 migrates the system database and marks the selected tenants; phase 2 runs the
 waves from herd.yaml. SELECTOR: comma-separated codes, tier=T, server=S, tag:K=V or @FILE.
 Exit codes: 0 every tenant reached the release (or was skipped), 1 a tenant failed or the
-rollout halted, 3 tenants wait for their maintenance window or the rollout was paused.`,
+rollout halted, 3 tenants wait for their maintenance window, the rollout was paused, or
+the run was interrupted: the first SIGINT or SIGTERM stops claiming tenants and lets those
+in flight finish (resume carries on), a second stops at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if to == "" {
@@ -141,6 +146,8 @@ func (a *app) finish(out rollout.Outcome, err error) error {
 		return fmt.Errorf("rollout %d was aborted", r.ID)
 	case out.Failed > 0:
 		return fmt.Errorf("rollout %d: %d tenants failed; see herd rollout status %d", r.ID, out.Failed, r.ID)
+	case out.Stopped:
+		return &waitingError{fmt.Sprintf("rollout %d stopped on request after the tenants in flight finished; herd rollout resume %d carries on", r.ID, r.ID)}
 	case out.Waiting:
 		return &waitingError{fmt.Sprintf("rollout %d: tenants wait for their maintenance window (next opens %s); run herd rollout work %d then",
 			r.ID, out.NextWindow.Format(time.RFC3339), r.ID)}
