@@ -40,6 +40,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Actor names who acts, in the audit log; default "cli".
 	Actor string
+	// Stop, once closed, stops MigrateAll gracefully: it hands no new
+	// tenant to its workers and lets those in flight finish (see
+	// ErrStopped). Optional.
+	Stop <-chan struct{}
 }
 
 // Fleet is an open fleet: the control database, the servers and the

@@ -1,16 +1,16 @@
 package herd_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/internal/cli"
 	"github.com/herdhq/herd/internal/herdtest"
@@ -24,64 +24,122 @@ var slowStatement = map[string]string{
 	"mysql":    "SELECT SLEEP(1.5)",
 }
 
-// The first SIGINT stops a real herd rollout gracefully: the tenants in
-// flight finish and are recorded, no other tenant is claimed, and herd
-// exits 3; resume then migrates the rest, each tenant exactly once.
-func TestRolloutStopsGracefullyOnInterrupt(t *testing.T) {
+// running counts the tenants g1 to gn that the control database shows
+// running.
+func running(b *bundle, n int) int {
+	b.t.Helper()
+	count := 0
+	for i := 1; i <= n; i++ {
+		v, _, err := b.fleet.Control().Version(b.ctx, control.TenantRef(fmt.Sprintf("g%d", i)))
+		require.NoError(b.t, err)
+		if v.Status == control.StatusRunning {
+			count++
+		}
+	}
+	return count
+}
+
+// The first SIGINT stops a real herd rollout, or migrate --all, gracefully:
+// the tenants in flight finish and are recorded, no other tenant is
+// started, and herd exits 3; running it again migrates the rest, each
+// tenant exactly once.
+func TestInterruptStopsGracefully(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		src := witnessSource()
-		src["tenant/v1.1.0/003_wait.up.sql"] = file(slowStatement[e.Name] + ";\n")
-		src["tenant/v1.1.0/003_wait.down.sql"] = file("SELECT 1;\n")
-		const tenants = 6
-		b := witnessFleet(t, e, src, "rollout:\n  concurrency: 2\n  batch_size: 2\n  lease: 5s\n", "g%d", tenants)
+		for _, tc := range []struct {
+			name        string
+			args, again []string
+			stopped     string // what herd says when it stopped
+		}{
+			{name: "rollout", args: []string{"rollout", "start", "--to", "v1.1.0"}, again: []string{"rollout", "resume"},
+				stopped: "stopped on request after the tenants in flight finished"},
+			{name: "migrate --all", args: []string{"migrate", "--all", "--to", "v1.1.0", "--concurrency", "2"}, again: []string{"migrate", "--all"},
+				stopped: "of 6 tenants not started; migrate --all again carries on"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				src := witnessSource()
+				src["tenant/v1.1.0/003_wait.up.sql"] = file(slowStatement[e.Name] + ";\n")
+				src["tenant/v1.1.0/003_wait.down.sql"] = file("SELECT 1;\n")
+				const tenants = 6
+				b := witnessFleet(t, e, src, "rollout:\n  concurrency: 2\n  batch_size: 2\n  lease: 5s\n", "g%d", tenants)
 
-		cmd, stderr := herdProcess(t, "--config", b.scratch.ConfigPath, "rollout", "start", "--to", "v1.1.0", "--json")
-		cmd.Stdout = nil
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		lines, started := bufio.NewScanner(stdout), 0
-		for lines.Scan() {
-			if strings.Contains(lines.Text(), `"type":"tenant.started"`) {
-				if started++; started == 2 {
-					require.NoError(t, cmd.Process.Signal(os.Interrupt))
+				cmd, out := herdProcess(t, append([]string{"--config", b.scratch.ConfigPath}, tc.args...)...)
+				require.NoError(t, cmd.Start())
+				exited := make(chan error, 1)
+				go func() { exited <- cmd.Wait() }()
+				for running(b, tenants) < 2 {
+					select {
+					case err := <-exited:
+						t.Fatalf("herd ended before two tenants ran (%v): %s", err, out)
+					case <-time.After(10 * time.Millisecond):
+					}
 				}
-			}
-		}
-		err = cmd.Wait()
-		var exit *exec.ExitError
-		require.True(t, errors.As(err, &exit), "herd: %v: %s", err, stderr)
-		require.Equal(t, cli.ExitWaiting, exit.ExitCode(), stderr.String())
-		require.Contains(t, stderr.String(), "herd: stopping: no new tenant is claimed")
-		require.Contains(t, stderr.String(), "stopped on request after the tenants in flight finished")
+				require.NoError(t, cmd.Process.Signal(os.Interrupt))
+				err := <-exited
+				var exit *exec.ExitError
+				require.True(t, errors.As(err, &exit), "herd: %v: %s", err, out)
+				require.Equal(t, cli.ExitWaiting, exit.ExitCode(), out.String())
+				require.Contains(t, out.String(), "herd: stopping: no new tenant is claimed")
+				require.Contains(t, out.String(), tc.stopped)
 
-		r, err := b.fleet.Control().LatestUnfinished(b.ctx)
-		require.NoError(t, err)
-		require.Equal(t, control.RolloutRunning, r.Status)
-		items, err := b.fleet.Control().Items(b.ctx, r.ID)
-		require.NoError(t, err)
-		done := 0
-		for _, it := range items {
-			switch it.State {
-			case control.ItemDone:
-				done++
-				b.agree(control.TenantRef(it.Tenant), "1.1.0")
-			case control.ItemPending:
-				require.Zero(t, it.Attempts, "%s was claimed after the interrupt", it.Tenant)
-			default:
-				t.Fatalf("%s is %s after a graceful stop: %s", it.Tenant, it.State, it.Error)
-			}
-		}
-		require.GreaterOrEqual(t, done, 2, "the tenants in flight finished")
-		require.Less(t, done, tenants, "the interrupt stopped the rollout before its end")
+				done := 0
+				for i := 1; i <= tenants; i++ {
+					ref := control.TenantRef(fmt.Sprintf("g%d", i))
+					v, _, err := b.fleet.Control().Version(b.ctx, ref)
+					require.NoError(t, err)
+					require.NotEqual(t, control.StatusRunning, v.Status, "%s is left running", ref)
+					if v.CurrentVersion == "1.1.0" {
+						done++
+						b.agree(ref, "1.1.0")
+					} else {
+						require.Equal(t, "1.0.0", v.CurrentVersion, ref.String())
+						require.Zero(t, b.count(ref.Identifier, "witness"), "%s was migrated after the interrupt", ref)
+					}
+				}
+				require.GreaterOrEqual(t, done, 2, "the tenants in flight finished")
+				require.Less(t, done, tenants, "the interrupt stopped before the end")
+				if r, err := b.fleet.Control().LatestUnfinished(b.ctx); tc.name == "rollout" {
+					require.NoError(t, err)
+					items, err := b.fleet.Control().Items(b.ctx, r.ID)
+					require.NoError(t, err)
+					for _, it := range items {
+						require.Contains(t, []string{control.ItemDone, control.ItemPending}, it.State, it.Tenant)
+						if it.State == control.ItemPending {
+							require.Zero(t, it.Attempts, "%s was claimed after the interrupt", it.Tenant)
+						}
+					}
+				}
 
-		cmd, out := herdProcess(t, "--config", b.scratch.ConfigPath, "rollout", "resume")
-		require.NoError(t, cmd.Run(), out.String())
-		for i := 1; i <= tenants; i++ {
-			code := fmt.Sprintf("g%d", i)
-			require.Equal(t, 1, b.count(code, "witness"), "tenant %s migrated more than once, or never", code)
-			b.agree(control.TenantRef(code), "1.1.0")
+				cmd, out = herdProcess(t, append([]string{"--config", b.scratch.ConfigPath}, tc.again...)...)
+				require.NoError(t, cmd.Run(), out.String())
+				for i := 1; i <= tenants; i++ {
+					code := fmt.Sprintf("g%d", i)
+					require.Equal(t, 1, b.count(code, "witness"), "tenant %s migrated more than once, or never", code)
+					b.agree(control.TenantRef(code), "1.1.0")
+				}
+			})
+		}
+	})
+}
+
+// MigrateAll whose stop is already closed starts no tenant and says so
+// with ErrStopped.
+func TestMigrateAllStopped(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := witnessFleet(t, e, witnessSource(), "", "s%d", 3)
+		stop := make(chan struct{})
+		close(stop)
+		f, err := herd.Open(b.ctx, b.scratch.Load(t), herd.Options{Dialects: herdtest.Dialects(), Stop: stop})
+		require.NoError(t, err)
+		defer f.Close()
+
+		err = f.MigrateAll(b.ctx, "1.1.0", 2)
+		require.ErrorIs(t, err, herd.ErrStopped)
+		require.EqualError(t, err, "stopped on request: 3 of 3 tenants not started; migrate --all again carries on")
+		for i := 1; i <= 3; i++ {
+			b.agree(control.TenantRef(fmt.Sprintf("s%d", i)), "1.0.0")
 		}
 	})
 }

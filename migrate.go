@@ -168,12 +168,20 @@ func (b *buffer) Record(_ context.Context, r execute.Result) error {
 	return nil
 }
 
+// ErrStopped is what MigrateAll returns when Options.Stop stopped it
+// before its end and no tenant failed: the tenants it did not start are
+// as they were, and running it again carries on.
+var ErrStopped = errors.New("stopped on request")
+
 // MigrateAll migrates the system database, then every tenant with at most
 // concurrency at a time (1 when less than 1), to version to ("" for the
 // latest). The tenants are handed to the workers in batches of
 // concurrency, and each batch is marked as running in the control
 // database with one write (see beginBatch). It does not stop at a
-// tenant's failure; the returned error joins every failure.
+// tenant's failure; the returned error joins every failure. When
+// Options.Stop closes it starts no other tenant, waits for those in
+// flight, and says how many it left; that error wraps ErrStopped only
+// when no tenant failed.
 func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) error {
 	version, err := f.resolveTarget(source.Tenant, to)
 	if err != nil {
@@ -218,7 +226,8 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 			}
 		})
 	}
-	for start := 0; start < len(tenants); start += concurrency {
+	left := 0 // tenants not started because of a stop
+	for start := 0; start < len(tenants) && left == 0; start += concurrency {
 		batch := make([]target, 0, concurrency)
 		for _, t := range tenants[start:min(start+concurrency, len(tenants))] {
 			tg, err := f.tenantTarget(t)
@@ -230,6 +239,14 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 		}
 		for i := range batch {
 			sem <- struct{}{}
+			if f.stopping() {
+				<-sem
+				if err := f.unbeginAll(ctx, batch[i:]); err != nil {
+					fail(err)
+				}
+				left = len(batch) - i + max(0, len(tenants)-(start+concurrency))
+				break
+			}
 			if i == 0 {
 				f.beginBatch(ctx, batch, version)
 			}
@@ -238,6 +255,35 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 	}
 	close(work)
 	wg.Wait()
+	if left > 0 {
+		note := fmt.Sprintf("%d of %d tenants not started; migrate --all again carries on", left, len(tenants))
+		if err := errors.Join(errs...); err != nil {
+			return errors.Join(err, fmt.Errorf("stopped on request: %s", note))
+		}
+		return fmt.Errorf("%w: %s", ErrStopped, note)
+	}
+	return errors.Join(errs...)
+}
+
+// stopping reports whether Options.Stop is closed.
+func (f *Fleet) stopping() bool {
+	select {
+	case <-f.opts.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// unbeginAll puts back the control rows of the tenants of a begun batch
+// that a stop kept from starting.
+func (f *Fleet) unbeginAll(ctx context.Context, tgs []target) error {
+	var errs []error
+	for _, tg := range tgs {
+		if tg.before != nil {
+			errs = append(errs, f.control.Unbegin(context.WithoutCancel(ctx), *tg.before))
+		}
+	}
 	return errors.Join(errs...)
 }
 

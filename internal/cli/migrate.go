@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -60,20 +61,32 @@ func (a *app) migrateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate (--system | --tenant CODE | --all) [--to VERSION]",
 		Short: "Bring databases to a version, up or down",
-		Args:  cobra.NoArgs,
+		Long: `Bring databases to a version, up or down. With --all, the system database goes first,
+then every tenant, --concurrency at a time. Exit codes: 0 done, 1 a database failed, 2 bad
+input (nothing changed), 3 interrupted: the first SIGINT or SIGTERM starts no other tenant
+and lets those in flight finish (migrate --all again carries on), a second stops at once.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ref, err := sel.ref("--system, --tenant CODE or --all")
 			if err != nil {
 				return err
 			}
-			return a.withFleet(cmd.Context(), herd.Options{Observe: a.progress()}, func(f *herd.Fleet) error {
+			opts := herd.Options{Observe: a.progress()}
+			if sel.all {
+				opts.Stop = a.interrupts.graceful()
+			}
+			return a.withFleet(cmd.Context(), opts, func(f *herd.Fleet) error {
 				if !sel.system {
 					if err := f.CheckRelease(cmd.Context(), to); err != nil {
 						return err
 					}
 				}
 				if sel.all {
-					return f.MigrateAll(cmd.Context(), to, concurrency)
+					err := f.MigrateAll(cmd.Context(), to, concurrency)
+					if errors.Is(err, herd.ErrStopped) {
+						return &waitingError{err.Error()}
+					}
+					return err
 				}
 				return f.Migrate(cmd.Context(), ref, to)
 			})
