@@ -16,10 +16,11 @@ import (
 	"github.com/herdhq/herd/internal/herdtest"
 )
 
-// A statement of about a second and a half on each engine, so that the
-// tenants that started are still in flight when the interrupt comes.
+// A statement of a second and a half on each engine (herd_test_sleep:
+// see TestMain), so that the tenants that started are still in flight when
+// the interrupt comes.
 var slowStatement = map[string]string{
-	"sqlite":   "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 7000000) SELECT COUNT(*) FROM c",
+	"sqlite":   "SELECT herd_test_sleep(1500)",
 	"postgres": "SELECT pg_sleep(1.5)",
 	"mysql":    "SELECT SLEEP(1.5)",
 }

@@ -3,11 +3,15 @@ package herd_test
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	msqlite "modernc.org/sqlite"
 
 	"github.com/herdhq/herd/internal/cli"
 	"github.com/herdhq/herd/internal/herdtest"
@@ -15,8 +19,20 @@ import (
 
 // TestMain lets the test binary stand in for the herd command: with
 // HERD_TEST_AS_CLI=1 it runs the CLI on its arguments and exits, so tests
-// can start real herd processes (to race them, or to kill one).
+// can start real herd processes (to race them, or to kill one). In both
+// roles SQLite has herd_test_sleep(ms), a statement that takes time
+// without using the CPU, as pg_sleep and SLEEP do on the servers.
 func TestMain(m *testing.M) {
+	if err := msqlite.RegisterScalarFunction("herd_test_sleep", 1, func(_ *msqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		ms, ok := args[0].(int64)
+		if !ok {
+			return nil, fmt.Errorf("herd_test_sleep: want milliseconds, got %v", args[0])
+		}
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		return ms, nil
+	}); err != nil {
+		panic(err)
+	}
 	if os.Getenv("HERD_TEST_AS_CLI") == "1" {
 		os.Exit(cli.Run(context.Background(), cli.Env{
 			Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Dialects: herdtest.Dialects(),
