@@ -25,9 +25,8 @@ type interrupts struct {
 	cancel context.CancelFunc
 	stderr io.Writer
 
-	mu       sync.Mutex
-	stop     chan struct{} // made by graceful
-	stopping bool          // stop is closed
+	mu   sync.Mutex
+	stop chan struct{} // made by graceful, closed by the first signal
 }
 
 // watch handles the signals from sigs until done is closed.
@@ -45,11 +44,10 @@ func (in *interrupts) watch(sigs <-chan os.Signal, done <-chan struct{}) {
 func (in *interrupts) interrupt() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.stop == nil || in.stopping {
+	if in.stop == nil || isClosed(in.stop) {
 		in.cancel()
 		return
 	}
-	in.stopping = true
 	close(in.stop)
 	fmt.Fprintln(in.stderr, "herd: stopping: no new tenant is claimed and those in flight finish; interrupt again to stop at once")
 }
@@ -63,4 +61,13 @@ func (in *interrupts) graceful() <-chan struct{} {
 		in.stop = make(chan struct{})
 	}
 	return in.stop
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
