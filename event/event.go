@@ -10,9 +10,13 @@ type Type string
 
 // The fleet events.
 const (
-	RolloutStarted   Type = "rollout.started"
-	WaveStarted      Type = "wave.started"
-	TenantStarted    Type = "tenant.started"
+	RolloutStarted Type = "rollout.started"
+	WaveStarted    Type = "wave.started"
+	TenantStarted  Type = "tenant.started"
+	// TenantMigrated says a tenant's migration committed and is recorded;
+	// its bake time (health probes) follows, then TenantDone or
+	// TenantRolledBack.
+	TenantMigrated   Type = "tenant.migrated"
 	TenantDone       Type = "tenant.done"
 	TenantFailed     Type = "tenant.failed"
 	TenantSkipped    Type = "tenant.skipped"

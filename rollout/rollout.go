@@ -62,10 +62,6 @@ type Options struct {
 	Now func() time.Time
 	// Events receives rollout and tenant events; optional.
 	Events event.Sink
-	// CrashPoint, if set, is called at named points of the protocol
-	// ("claimed", "migrated", "released"). Tests use it to kill the
-	// process at exactly that point; production leaves it nil.
-	CrashPoint func(name string)
 	// Poll is how long a runner waits for tenants leased to other runners;
 	// default a third of the lease.
 	Poll time.Duration
@@ -99,9 +95,6 @@ func New(fleet Fleet, cfg *config.Config, opts Options) *Manager {
 	}
 	if opts.Events == nil {
 		opts.Events = event.SinkFunc(func(event.Event) {})
-	}
-	if opts.CrashPoint == nil {
-		opts.CrashPoint = func(string) {}
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}

@@ -365,7 +365,6 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	if err != nil || !ok {
 		return "", err
 	}
-	m.opts.CrashPoint("claimed")
 	stopHeartbeat := m.heartbeat(ctx, lease)
 	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 	start := m.opts.Now()
@@ -376,12 +375,12 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	if err == nil {
 		err = m.migrate(ctx, it.Tenant, r.TenantVersion)
 	}
-	m.opts.CrashPoint("migrated")
 	if ctx.Err() != nil {
 		stopHeartbeat()
 		return "", ctx.Err() // the lease lapses; a runner takes the tenant over
 	}
 	if err == nil {
+		m.emit(event.Event{Type: event.TenantMigrated, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 		err = m.bake(ctx, it.Tenant)
 	}
 
@@ -405,7 +404,6 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	}
 	stopHeartbeat()
 	ok, err = store.Release(ctx, lease, state, m.opts.Now().Sub(start), msg)
-	m.opts.CrashPoint("released")
 	if err != nil {
 		return "", err
 	}
