@@ -490,5 +490,5 @@ func TestEventTypesAreKnown(t *testing.T) {
 		seen[typ] = true
 		require.Regexp(t, `^[a-z]+\.[a-z_]+$`, string(typ))
 	}
-	require.Len(t, seen, 11)
+	require.Len(t, seen, 12)
 }
