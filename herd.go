@@ -38,6 +38,12 @@ type Options struct {
 	Observe func(execute.Event)
 	// Logger; default discards.
 	Logger *slog.Logger
+	// Reconnect is how long herd keeps trying to reach a database whose
+	// connection failed where giving up would misreport a run: recording
+	// a committed migration in the control database, and reading a
+	// tenant's ledger to learn whether a run that lost its connection
+	// committed. Default 30 seconds; negative means no second try.
+	Reconnect time.Duration
 	// Actor names who acts, in the audit log; default "cli".
 	Actor string
 	// Stop, once closed, stops MigrateAll gracefully: it hands no new
@@ -105,6 +111,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Fleet, error)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Reconnect == 0 {
+		opts.Reconnect = 30 * time.Second
 	}
 	if opts.Actor == "" {
 		opts.Actor = "cli"
@@ -254,5 +263,8 @@ func (f *Fleet) Config() *config.Config { return f.cfg }
 
 // Rollouts returns a rollout manager working on this fleet.
 func (f *Fleet) Rollouts(opts rollout.Options) *rollout.Manager {
+	if opts.Logger == nil {
+		opts.Logger = f.opts.Logger
+	}
 	return rollout.New(f, f.cfg, opts)
 }

@@ -335,6 +335,22 @@ func (s *Store) RetryItems(ctx context.Context, id int64, states ...string) (n i
 	return n, err
 }
 
+// ResolveItems marks the tenant done in every rollout to its schema
+// version that is not over and in which it failed or was rolled back:
+// once herd repair brought the tenant to version, the rollout agrees,
+// and resuming it goes on from there. note is kept as the item's error
+// column, saying how it was resolved. It returns how many items it marked.
+func (s *Store) ResolveItems(ctx context.Context, tenant, version, note string) (int64, error) {
+	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants SET state = ?, error = ?, finished_at = ?
+		WHERE tenant = ? AND state IN (?, ?) AND rollout_id IN
+		(SELECT id FROM herd_rollouts WHERE tenant_version = ? AND status NOT IN (?, ?))`),
+		ItemDone, note, s.now().UTC(), tenant, ItemFailed, ItemRolledBack, version, RolloutCompleted, RolloutAborted)
+	if err != nil {
+		return 0, fmt.Errorf("control: resolve tenant %q in its rollouts: %w", tenant, err)
+	}
+	return res.RowsAffected()
+}
+
 func utcPtr(t *time.Time) any {
 	if t == nil {
 		return nil

@@ -10,6 +10,7 @@ package execute
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -187,7 +188,11 @@ func (s *Session) commit(tx *sql.Tx) error {
 }
 
 // Close releases the lock and the connection. It uses a fresh context for
-// the unlock when ctx has ended, so a cancelled run still lets go.
+// the unlock when ctx has ended, so a cancelled run still lets go. When
+// the unlock fails (the connection died) the connection is discarded
+// rather than returned to the pool, so that the server frees the lock with
+// the session, and the error says so. Nothing Close reports changes what
+// the session committed.
 func (s *Session) Close(ctx context.Context) error {
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
@@ -195,6 +200,12 @@ func (s *Session) Close(ctx context.Context) error {
 		defer cancel()
 	}
 	err := s.unlock(ctx)
+	if err != nil {
+		// driver.ErrBadConn from Raw makes database/sql close the
+		// connection instead of pooling it.
+		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+		err = fmt.Errorf("release the migration lock of %s (the connection is dropped, which frees it): %w", s.db.Name, err)
+	}
 	return errors.Join(err, s.conn.Close())
 }
 
@@ -528,6 +539,12 @@ func (s *Session) fail(step plan.Step, a action, err error) error {
 	return &MigrationError{Database: s.db.Name, Migration: step.Migration.ID(), Direction: step.Direction,
 		Statement: a.n, File: a.file, Line: a.line, Err: err}
 }
+
+// ErrOutcomeUnknown marks a run that failed and then lost its database
+// before the ledger could be read again: whether its last step committed
+// is not known. Nothing may roll such a run back automatically; the next
+// run reads the ledger first and settles it.
+var ErrOutcomeUnknown = errors.New("outcome unknown: the ledger could not be read after the failure")
 
 // MigrationError is a step that failed, naming the statement.
 type MigrationError struct {

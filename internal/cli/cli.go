@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -189,6 +190,11 @@ func (a *app) withFleet(ctx context.Context, opts herd.Options, fn func(*herd.Fl
 		return err
 	}
 	opts.Dialects = a.env.Dialects
+	if opts.Logger == nil {
+		// Warnings: failures herd rode out, or that cannot change an
+		// outcome (a lock released by a dying connection).
+		opts.Logger = slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	if hook := a.env.Hooks.Executor; hook != nil {
 		observe := opts.Observe
 		opts.Observe = func(e execute.Event) {
