@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
@@ -18,13 +19,15 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // IsInputError reports whether err was caused by bad input: a malformed
 // configuration or source, an unknown tenant or version, an invalid tenant
-// code, or a plan that policy refuses.
+// code, a plan that policy refuses, or a tenant database that another
+// fleet owns.
 func IsInputError(err error) bool {
 	var (
 		in       *InputError
 		problems *source.Error // also *config.Error: both are lists of file:line problems
 		ref      *plan.RefusedError
+		owner    *execute.OwnerError
 	)
-	return errors.As(err, &in) || errors.As(err, &problems) || errors.As(err, &ref) || rollout.IsInputError(err) ||
+	return errors.As(err, &in) || errors.As(err, &problems) || errors.As(err, &ref) || errors.As(err, &owner) || rollout.IsInputError(err) ||
 		errors.Is(err, control.ErrTenantNotFound) || errors.Is(err, control.ErrTenantExists)
 }

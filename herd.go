@@ -66,6 +66,9 @@ type Fleet struct {
 	// splits holds the migrations' scripts split into statements, once
 	// for the whole fleet.
 	splits execute.Splits
+	// owner is this fleet's identity, recorded in the tenant databases it
+	// writes to.
+	owner execute.Owner
 }
 
 // server is one configured server with its engine.
@@ -165,8 +168,26 @@ func (f *Fleet) openControl(ctx context.Context) error {
 		return fmt.Errorf("control database: %w", err)
 	}
 	f.system, f.systemD = db, d
-	f.control, err = control.Open(ctx, d, db, f.opts.Now)
+	if f.control, err = control.Open(ctx, d, db, f.opts.Now); err != nil {
+		return err
+	}
+	id, err := f.control.FleetID(ctx)
+	f.owner = execute.Owner{Fleet: id, Environment: f.cfg.Env}
 	return err
+}
+
+// Owner is this fleet's identity as recorded in the tenant databases it
+// writes to: the control database's fleet id and the environment.
+func (f *Fleet) Owner() execute.Owner { return f.owner }
+
+// executor returns an Executor for a database of kind k on dialect d,
+// fenced by the fleet's identity when the database is a tenant's.
+func (f *Fleet) executor(d dialect.Dialect, k source.Target, observe func(execute.Event)) *execute.Executor {
+	opts := &execute.Options{Now: f.opts.Now, Observe: observe, Splits: &f.splits}
+	if k == source.Tenant {
+		opts.Owner = &f.owner
+	}
+	return execute.New(d, opts)
 }
 
 func (f *Fleet) dialectFor(dsn string) (dialect.Dialect, error) {

@@ -48,7 +48,9 @@ func TestMain(m *testing.M) {
 // reaches the named point of the rollout protocol: "claimed" (its lease
 // taken), "committed" (its migration committed in its own database, the
 // control database not yet told), "migrated" (the control database told,
-// the rollout item not yet released) or "released" (the item released).
+// the rollout item not yet released), "released" (the item released) or
+// "statement-2" (a migration's second statement recorded as started, not
+// yet run: its outcome is uncertain).
 func crashHooks(point string) cli.Hooks {
 	if point == "" {
 		return cli.Hooks{}
@@ -62,7 +64,8 @@ func crashHooks(point string) cli.Hooks {
 	at := map[string]event.Type{"claimed": event.TenantStarted, "migrated": event.TenantMigrated, "released": event.TenantDone}
 	return cli.Hooks{
 		Executor: func(e execute.Event) {
-			if point == "committed" && e.Kind == execute.MigrationFinished {
+			if point == "committed" && e.Kind == execute.MigrationFinished ||
+				point == "statement-2" && e.Kind == execute.StatementStarted && e.Statement == 2 {
 				kill()
 			}
 		},

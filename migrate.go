@@ -80,7 +80,7 @@ func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Sessi
 			f.opts.Observe(e)
 		}
 	}
-	s, err := execute.New(tg.dialect, &execute.Options{Now: f.opts.Now, Observe: observe, Splits: &f.splits}).Lock(ctx, db)
+	s, err := f.executor(tg.dialect, tg.kind, observe).Lock(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -490,6 +490,10 @@ func (f *Fleet) Repair(ctx context.Context, ref control.Ref, action execute.Repa
 		}
 		after, err := s.Ledger(context.WithoutCancel(ctx))
 		if err != nil {
+			return errors.Join(rerr, err)
+		}
+		// A run killed part-way left migrations its history lacks.
+		if err := f.reconcile(context.WithoutCancel(ctx), tg, after); err != nil {
 			return errors.Join(rerr, err)
 		}
 		current = control.Version(plan.Current(f.src.Migrations(tg.kind), execute.Applied(after)))

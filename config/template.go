@@ -114,7 +114,7 @@ releases:
 # default every event; rollout.started, wave.started, tenant.started,
 # tenant.migrated, tenant.done, tenant.failed, tenant.skipped, tenant.rolled_back,
 # tenant.maintenance_planned, rollout.halted, rollout.paused,
-# rollout.completed.
+# rollout.completed, rollout.completed_with_failures.
 # webhooks:
 #   - url: "https://ops.example.com/herd"
 #     secret: ${HERD_WEBHOOK_SECRET}

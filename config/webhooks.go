@@ -66,7 +66,7 @@ func EventTypes() []event.Type {
 		event.RolloutStarted, event.WaveStarted,
 		event.TenantStarted, event.TenantMigrated, event.TenantDone, event.TenantFailed, event.TenantSkipped,
 		event.TenantRolledBack, event.TenantMaintenancePlanned,
-		event.RolloutHalted, event.RolloutPaused, event.RolloutCompleted,
+		event.RolloutHalted, event.RolloutPaused, event.RolloutCompleted, event.RolloutCompletedWithFailures,
 	}
 }
 

@@ -27,6 +27,9 @@ const (
 	RolloutHalted            Type = "rollout.halted"
 	RolloutPaused            Type = "rollout.paused"
 	RolloutCompleted         Type = "rollout.completed"
+	// RolloutCompletedWithFailures ends a rollout that ran every tenant
+	// within its failure budgets while some failed or were rolled back.
+	RolloutCompletedWithFailures Type = "rollout.completed_with_failures"
 )
 
 // Event is one thing that happened to a rollout or a tenant. Fields that do

@@ -31,6 +31,12 @@ type Options struct {
 	// Splits, if set, is shared by the Executors of a fleet so that each
 	// script is split once; default a cache of this Executor's own.
 	Splits *Splits
+	// Owner, if set, is the fleet the Executor works for: Lock refuses a
+	// database that another fleet owns (an *OwnerError, before any
+	// statement) and records this fleet as the owner of a database that
+	// has none, and Provision records it in the databases it provisions.
+	// Leave it nil for databases that are not tenants'.
+	Owner *Owner
 }
 
 // Executor applies plans with one dialect. It is safe for concurrent use
@@ -41,6 +47,7 @@ type Executor struct {
 	now     func() time.Time
 	observe func(Event)
 	splits  *Splits
+	owner   *Owner
 }
 
 // New returns an Executor for dialect d.
@@ -59,6 +66,7 @@ func New(d dialect.Dialect, opts *Options) *Executor {
 		if opts.Observe != nil {
 			e.observe = opts.Observe
 		}
+		e.owner = opts.Owner
 	}
 	return e
 }
@@ -89,7 +97,8 @@ type Session struct {
 }
 
 // Lock pins a connection to db, takes db's migration lock on it (waiting
-// until ctx ends), sets the engine's lock-wait limits and reads the
+// until ctx ends), checks that db belongs to the Executor's fleet (see
+// Options.Owner), sets the engine's lock-wait limits and reads the
 // ledger; a database without a ledger table gets one from the session's
 // first ledger write. The caller must Close the session.
 func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, error) {
@@ -119,6 +128,9 @@ func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, er
 }
 
 func (s *Session) prepare(ctx context.Context) error {
+	if err := s.e.guard(ctx, s.conn, s.db); err != nil {
+		return err
+	}
 	if g, ok := s.e.dialect.(dialect.SessionGuard); ok {
 		if err := g.GuardSession(ctx, s.conn); err != nil {
 			return fmt.Errorf("set lock timeouts on %s: %w", s.db.Name, err)
@@ -134,7 +146,10 @@ func (s *Session) prepare(ctx context.Context) error {
 // migration does not pay for it; a database without one (adopted, or made
 // before herd did this) gets it from its first migration instead.
 func (e *Executor) Provision(ctx context.Context, db *dialect.Database) error {
-	return e.createLedger(ctx, db.DB, db)
+	if err := e.createLedger(ctx, db.DB, db); err != nil {
+		return err
+	}
+	return e.guard(ctx, db.DB, db)
 }
 
 // createLedger makes db's ledger table through q.

@@ -292,10 +292,12 @@ func (m *Manager) Abort(ctx context.Context, id int64) (control.Rollout, error) 
 		control.RolloutAborted, "aborted by operator")
 }
 
-// Reopen makes a paused or halted rollout runnable again; Work then
+// Reopen makes a paused or halted rollout runnable again, or one that
+// completed with failures (after herd repair resolved some); Work then
 // carries on.
 func (m *Manager) Reopen(ctx context.Context, id int64) (control.Rollout, error) {
-	return m.transition(ctx, id, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning}, control.RolloutRunning, "")
+	return m.transition(ctx, id, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning, control.RolloutCompletedWithFailures},
+		control.RolloutRunning, "")
 }
 
 // RetryFailed puts the failed and rolled-back tenants of rollout id (the

@@ -96,18 +96,19 @@ func (m *Manager) round(ctx context.Context, id int64, tenants map[string]contro
 		return Outcome{}, true, err
 	}
 	wave, ok := currentWave(items)
+	// The current wave, and every wave before it: the last batch of a
+	// wave may have taken it over its budget after the wave's last check.
+	upTo := wave
 	if !ok {
-		if _, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, control.RolloutCompleted, ""); err != nil {
-			return Outcome{}, true, err
-		}
-		m.emit(event.Event{Type: event.RolloutCompleted, Rollout: r.ID, To: r.TenantVersion})
-		if _, err := m.fleet.PruneSnapshots(ctx, m.settings.SnapshotRetention); err != nil {
-			return Outcome{}, true, err
-		}
-		return Outcome{}, false, nil
+		upTo = lastWave(items)
 	}
-	if reason := m.overBudget(items, wave); reason != "" {
-		return Outcome{}, false, m.halt(ctx, r, reason)
+	for w := 0; w <= upTo; w++ {
+		if reason := m.overBudget(items, w); reason != "" {
+			return Outcome{}, false, m.halt(ctx, r, reason)
+		}
+	}
+	if !ok {
+		return Outcome{}, false, m.complete(ctx, r, items)
 	}
 	if m.stopping() {
 		out, err := m.stoppedOutcome(ctx, r)
@@ -184,13 +185,44 @@ func (m *Manager) outcome(ctx context.Context, r control.Rollout, next time.Time
 	if err != nil {
 		return Outcome{}, err
 	}
-	out := Outcome{Rollout: r, Waiting: !next.IsZero(), NextWindow: next}
+	return Outcome{Rollout: r, Waiting: !next.IsZero(), NextWindow: next, Failed: failures(items)}, nil
+}
+
+// complete ends a rollout all of whose tenants are finished: completed
+// when none failed, completed_with_failures (which proves nothing to the
+// environments that come after) when some failed or were rolled back.
+func (m *Manager) complete(ctx context.Context, r control.Rollout, items []control.Item) error {
+	status, ev, reason := control.RolloutCompleted, event.RolloutCompleted, ""
+	if failed := failures(items); failed > 0 {
+		status, ev = control.RolloutCompletedWithFailures, event.RolloutCompletedWithFailures
+		reason = fmt.Sprintf("%d of %d tenants failed or were rolled back", failed, len(items))
+	}
+	if _, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, status, reason); err != nil {
+		return err
+	}
+	m.emit(event.Event{Type: ev, Rollout: r.ID, To: r.TenantVersion, Reason: reason})
+	_, err := m.fleet.PruneSnapshots(ctx, m.settings.SnapshotRetention)
+	return err
+}
+
+// failures counts the failed and rolled-back tenants among items.
+func failures(items []control.Item) int {
+	n := 0
 	for _, it := range items {
 		if it.State == control.ItemFailed || it.State == control.ItemRolledBack {
-			out.Failed++
+			n++
 		}
 	}
-	return out, nil
+	return n
+}
+
+// lastWave is the highest wave of items.
+func lastWave(items []control.Item) int {
+	last := 0
+	for _, it := range items {
+		last = max(last, it.Wave)
+	}
+	return last
 }
 
 // currentWave is the first wave with a tenant not yet finished.
