@@ -150,3 +150,50 @@ func TestEnvironmentsWithTheirOwnTenantDatabases(t *testing.T) {
 	run(0, "--env", "staging", "migrate", "--tenant", "t1", "--to", "v1.1.0")
 	require.NotContains(t, run(0, "lint"), "name the same tenant databases")
 }
+
+// The promotion gate is proven only by tenants that reached the release:
+// not by an environment without tenants, nor by a rollout whose tenants
+// failed and were rolled back.
+func TestPromotionNeedsTenantsThatReachedTheRelease(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		if e.SchemaPerTenant() {
+			t.Skip("one control database per environment is what is under test")
+		}
+		src := witnessSource()
+		src["tenant/v1.1.0/003_fails.up.sql"] = file("INSERT INTO no_such_table (n) VALUES (1);")
+		src["tenant/v1.1.0/003_fails.down.sql"] = file("SELECT 1;")
+		b := setup(t, e, src)
+		staging := b.scratch.NewControl(t, "staging")
+		b.scratch.WriteConfig(t, b.scratch.Config(fmt.Sprintf(`rollout:
+  failure_budget: 100%%
+environments:
+  staging:
+    control: %q
+  production:
+    control: %q
+    after: staging
+`, staging, b.scratch.ControlDSN)))
+		run := cliAt(t, b.scratch.ConfigPath)
+
+		// Staging has no tenants: it has proven nothing.
+		run(0, "--env", "staging", "status")
+		run(0, "--env", "production", "tenant", "add", "p1")
+		out := run(2, "--env", "production", "migrate", "--tenant", "p1", "--to", "v1.0.0")
+		require.Contains(t, out, "it has no tenants")
+
+		t.Cleanup(func() { b.scratch.DropTenants(t, []string{"s1", "s2"}) })
+		run(0, "--env", "staging", "tenant", "add", "s1")
+		run(0, "--env", "staging", "tenant", "add", "s2")
+		run(0, "--env", "staging", "migrate", "--all", "--to", "v1.0.0")
+		run(0, "--env", "production", "migrate", "--tenant", "p1", "--to", "v1.0.0")
+
+		// Every staging tenant fails v1.1.0 and is rolled back.
+		out = run(1, "--env", "staging", "rollout", "start", "--to", "v1.1.0")
+		require.Contains(t, out, "rollout.completed_with_failures")
+		before := b.snapshot()
+		out = run(2, "--env", "production", "rollout", "start", "--to", "v1.1.0")
+		require.Contains(t, out, "is completed_with_failures (2 of 2 tenants failed or were rolled back)")
+		require.Equal(t, before, b.snapshot(), "a refused rollout changes nothing")
+	})
+}
