@@ -147,10 +147,7 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	}
 	from := control.Version(p.From)
 	if len(p.Steps) == 0 {
-		if err := f.reconcile(ctx, tg, entries); err != nil {
-			return false, err
-		}
-		return true, f.control.Sync(ctx, tg.ref, from)
+		return true, f.nothingToDo(ctx, tg, entries, from)
 	}
 	if tg.before == nil {
 		if err := f.control.Begin(ctx, tg.ref, from, control.Version(to)); err != nil {
@@ -254,6 +251,31 @@ func (f *Fleet) reconnect(ref control.Ref, what string) retry.Policy {
 	return retry.Policy{Within: f.opts.Reconnect, First: 200 * time.Millisecond, Notify: func(err error, wait time.Duration) {
 		f.opts.Logger.Warn("herd: "+what+" failed; trying again", "database", ref.String(), "in", wait, "err", err)
 	}}
+}
+
+// nothingToDo ends a run that found tg's database at its target: it
+// reconciles the control database's history with the ledger and, only
+// where the control database's row disagrees with the ledger, records
+// where the database stands. A row a fleet-wide run marked as running is
+// put back as it was: a run that changed nothing leaves it alone.
+func (f *Fleet) nothingToDo(ctx context.Context, tg target, entries []execute.Entry, current string) error {
+	if err := f.reconcile(ctx, tg, entries); err != nil {
+		return err
+	}
+	row := tg.before
+	if row != nil {
+		if err := f.control.Unbegin(ctx, *row); err != nil {
+			return err
+		}
+	} else if v, ok, err := f.control.Version(ctx, tg.ref); err != nil {
+		return err
+	} else if ok {
+		row = &v
+	}
+	if row != nil && row.CurrentVersion == current && row.Status == control.StatusCompleted && row.Error == "" {
+		return nil
+	}
+	return f.control.Sync(ctx, tg.ref, current)
 }
 
 // buffer collects a run's step results, for one control-database commit.
