@@ -2,6 +2,7 @@ package herd_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -55,6 +56,31 @@ func TestStatusTellsTheTruth(t *testing.T) {
 				require.Equal(t, control.StatusCompleted, row.Status, row.Identifier)
 				require.Equal(t, "1.1.0", row.CurrentVersion)
 			}
+		}
+	})
+}
+
+// An aborted rollout leaves the tenants it never reached as they were, not
+// pending forever.
+func TestAbortedRolloutLeavesNoTenantPending(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := witnessFleet(t, e, witnessSource(), "", "a%d", 2)
+		before := b.tenantVersions()
+		m := b.fleet.Rollouts(rollout.Options{})
+		later := time.Now().Add(time.Hour)
+		r, _, err := m.Start(b.ctx, rollout.StartRequest{Release: "v1.1.0", At: &later})
+		require.NoError(t, err)
+		for _, v := range b.tenantVersions() {
+			require.Equal(t, control.StatusPending, v.Status, v.Identifier)
+		}
+		_, err = m.Abort(b.ctx, r.ID)
+		require.NoError(t, err)
+		after := b.tenantVersions()
+		for i, v := range after {
+			require.Equal(t, before[i].CurrentVersion, v.CurrentVersion, v.Identifier)
+			require.Equal(t, control.StatusCompleted, v.Status, v.Identifier)
+			require.Empty(t, v.TargetVersion, v.Identifier)
 		}
 	})
 }
