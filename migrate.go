@@ -238,7 +238,7 @@ func (f *Fleet) settle(ctx context.Context, tg target, to *semver.Version, err e
 		return errors.Join(u.run, f.control.End(ctx, tg.ref, current, u.run))
 	}
 	f.opts.Logger.Warn("herd: the migration committed; the error after it is ignored", "database", tg.ref.String(), "err", u.run)
-	if rerr := f.reconcile(ctx, tg, entries); rerr != nil {
+	if rerr := f.reconcile(ctx, tg, entries, ""); rerr != nil {
 		return rerr
 	}
 	return f.control.Sync(ctx, tg.ref, to.String())
@@ -259,7 +259,7 @@ func (f *Fleet) reconnect(ref control.Ref, what string) retry.Policy {
 // where the database stands. A row a fleet-wide run marked as running is
 // put back as it was: a run that changed nothing leaves it alone.
 func (f *Fleet) nothingToDo(ctx context.Context, tg target, entries []execute.Entry, current string) error {
-	if err := f.reconcile(ctx, tg, entries); err != nil {
+	if err := f.reconcile(ctx, tg, entries, ""); err != nil {
 		return err
 	}
 	row := tg.before
@@ -515,7 +515,7 @@ func (f *Fleet) Repair(ctx context.Context, ref control.Ref, action execute.Repa
 			return errors.Join(rerr, err)
 		}
 		// A run killed part-way left migrations its history lacks.
-		if err := f.reconcile(context.WithoutCancel(ctx), tg, after); err != nil {
+		if err := f.reconcile(context.WithoutCancel(ctx), tg, after, ""); err != nil {
 			return errors.Join(rerr, err)
 		}
 		current = control.Version(plan.Current(f.src.Migrations(tg.kind), execute.Applied(after)))
@@ -555,7 +555,11 @@ func versionLabel(v string) string {
 // database's ledger, the truth about it: a process killed after a
 // migration committed and before the control database heard of it left a
 // migration the history lacks (or one rolled back that it still shows).
-func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entry) error {
+//
+// The history rows of migrations the ledger no longer holds say why with
+// undone, when it is known (a snapshot restore); otherwise they read as
+// down migrations.
+func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entry, undone string) error {
 	history, err := f.control.History(ctx, tg.ref)
 	if err != nil {
 		return err
@@ -585,7 +589,7 @@ func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entr
 	}
 	for id := range recorded {
 		if m := f.src.Find(tg.kind, id); m != nil {
-			if err := rec.Record(ctx, execute.Result{Migration: m, Direction: plan.Down, Started: f.opts.Now()}); err != nil {
+			if err := rec.Record(ctx, execute.Result{Migration: m, Direction: plan.Down, Started: f.opts.Now(), Note: undone}); err != nil {
 				return err
 			}
 		}

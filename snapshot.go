@@ -130,7 +130,15 @@ func (f *Fleet) restoreSnapshot(ctx context.Context, record control.Snapshot) er
 	if err := f.control.Audit(ctx, f.opts.Actor, "snapshot.restore", t.Code, record.Name+" at v"+record.Version); err != nil {
 		return err
 	}
-	// The restored ledger is the truth: reconcile history and version.
+	// The restored ledger is the truth: the history records the
+	// migrations the restore undid as such, and the version follows.
+	entries, err := readLedger(ctx, tg)
+	if err != nil {
+		return err
+	}
+	if err := f.reconcile(ctx, tg, entries, "undone by restoring snapshot "+record.Name+"; no down migration ran"); err != nil {
+		return err
+	}
 	return f.Migrate(ctx, control.TenantRef(t.Code), "v"+record.Version)
 }
 

@@ -330,6 +330,9 @@ func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, results []
 		case res.Direction == plan.Down:
 			status = HistoryRolledBack
 		}
+		if res.Note != "" && res.Err == nil {
+			msg = res.Note
+		}
 		m := res.Migration
 		rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		args = append(args, string(ref.Type), ref.Identifier, m.ID(), m.Version.String(), string(m.Kind), string(res.Direction),

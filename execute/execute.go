@@ -248,6 +248,9 @@ type Result struct {
 	Duration  time.Duration
 	// Err is nil on success.
 	Err error
+	// Note, if set, says how a step came about that herd did not run: a
+	// migration undone by restoring a snapshot.
+	Note string
 }
 
 // Apply runs the plan's steps in order, recording each to rec, and stops
