@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -121,7 +122,7 @@ func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) erro
 		err = errors.Join(err, f.control.Unbegin(context.WithoutCancel(ctx), *tg.before))
 	}
 	if errors.Is(err, execute.ErrOutcomeUnknown) {
-		err = f.settle(ctx, tg, to, err)
+		err = f.settleRun(ctx, tg, to, err)
 	}
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", tg.ref, err)
@@ -136,7 +137,7 @@ func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) erro
 // that in the control database is retried and then logged, and the next
 // run reconciles it from the ledger.
 func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *semver.Version) (recorded bool, err error) {
-	entries, err := s.Ledger(ctx)
+	entries, err := f.settle(ctx, tg, s)
 	if err != nil {
 		return false, err
 	}
@@ -209,14 +210,14 @@ func (e *unsettledError) Error() string {
 
 func (e *unsettledError) Unwrap() []error { return []error{e.run, execute.ErrOutcomeUnknown, e.read} }
 
-// settle decides a run that ended unsettled (err holds an
+// settleRun decides a run that ended unsettled (err holds an
 // *unsettledError): it reads the ledger again on a fresh connection,
 // retrying through a connection blip. When the ledger shows the database
 // at to, the path committed after all: settle records that in the control
 // database and returns nil. When it shows otherwise, it records and
 // returns the run's own failure. When it still cannot read the ledger, it
 // returns err, whose outcome stays unknown.
-func (f *Fleet) settle(ctx context.Context, tg target, to *semver.Version, err error) error {
+func (f *Fleet) settleRun(ctx context.Context, tg target, to *semver.Version, err error) error {
 	var u *unsettledError
 	if !errors.As(err, &u) {
 		return err
@@ -276,6 +277,30 @@ func (f *Fleet) nothingToDo(ctx context.Context, tg target, entries []execute.En
 		return nil
 	}
 	return f.control.Sync(ctx, tg.ref, current)
+}
+
+// settle reads the locked database's ledger and, when a kill left a
+// statement of it uncertain that the database itself can settle (see
+// execute.Session.Settle), finishes that migration first, recording it as
+// a repair: a rollout resumes by itself where only a person could before.
+// It returns the ledger as it then is.
+func (f *Fleet) settle(ctx context.Context, tg target, s *execute.Session) ([]execute.Entry, error) {
+	entries, err := s.Ledger(ctx)
+	if err != nil || !slices.ContainsFunc(entries, execute.Entry.Uncertain) {
+		return entries, err
+	}
+	verdict, entry, err := s.Settle(ctx, f.src, tg.kind)
+	if err != nil || verdict == execute.UncertainUnknown {
+		return entries, err
+	}
+	if _, err := s.Repair(ctx, f.src, tg.kind, execute.Retry, verdict, f.control.Recorder(tg.ref)); err != nil {
+		return nil, fmt.Errorf("finish %s: %w", entry.Describe(), err)
+	}
+	detail := fmt.Sprintf("%s; the database shows statement %d %s: finished it", entry.Describe(), entry.StatementStarted, verdict)
+	if err := f.control.Audit(ctx, f.opts.Actor, "repair.settled", tg.ref.Identifier, detail); err != nil {
+		return nil, err
+	}
+	return s.Ledger(ctx)
 }
 
 // buffer collects a run's step results, for one control-database commit.
@@ -505,6 +530,14 @@ func (f *Fleet) Repair(ctx context.Context, ref control.Ref, action execute.Repa
 		current string
 	)
 	err = f.session(ctx, tg, func(s *execute.Session) error {
+		if uncertain == execute.UncertainUnknown {
+			// Where the database can tell, it answers for the operator.
+			v, _, err := s.Settle(ctx, f.src, tg.kind)
+			if err != nil {
+				return err
+			}
+			uncertain = v
+		}
 		var rerr error
 		before, rerr = s.Repair(ctx, f.src, tg.kind, action, uncertain, f.control.Recorder(ref))
 		if errors.Is(rerr, execute.ErrNotDirty) {
@@ -599,8 +632,8 @@ func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entr
 
 // RollBack takes a tenant back to version to after a failed migration. A
 // migration left dirty part-way (MySQL) is first undone with its mirrored
-// down statements; one whose last statement has an unknown outcome is
-// left for an operator, never guessed.
+// down statements; one whose last statement has an outcome that the
+// database cannot settle is left for an operator, never guessed.
 func (f *Fleet) RollBack(ctx context.Context, ref control.Ref, to string) error {
 	entries, err := f.Ledger(ctx, ref)
 	if err != nil {
@@ -610,11 +643,10 @@ func (f *Fleet) RollBack(ctx context.Context, ref control.Ref, to string) error 
 		if e.State != execute.StateDirty {
 			continue
 		}
-		if e.Uncertain() {
-			return fmt.Errorf("roll back %s: %s; repair it by hand", ref, e.Describe())
-		}
+		// Repair settles an uncertain statement where the database can
+		// tell, and refuses to guess where it cannot.
 		if _, err := f.Repair(ctx, ref, execute.Rollback, execute.UncertainUnknown); err != nil {
-			return err
+			return fmt.Errorf("roll back %s: %w; repair it by hand", ref, err)
 		}
 	}
 	return f.Migrate(ctx, ref, to)
