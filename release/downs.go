@@ -144,12 +144,11 @@ func upFile(mig *source.Migration) string {
 	return "go:" + mig.ID()
 }
 
-// downFile is the plain down file the migration lacks, beside its up file,
-// or its Down function for a Go migration.
+// downFile names the plain down file the migration lacks, beside its up
+// file, or its Down function for a Go migration.
 func downFile(mig *source.Migration) string {
 	if mig.Go != nil {
 		return "a Down function"
 	}
-	file := upFile(mig)
-	return file[:strings.LastIndex(file, "/")+1] + fmt.Sprintf("%03d_%s.down.sql", mig.Seq, mig.Name)
+	return fmt.Sprintf("%03d_%s.down.sql beside it", mig.Seq, mig.Name)
 }

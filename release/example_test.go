@@ -58,7 +58,7 @@ releases:
 	// a tenant with legacy_fees cannot move to v2.0.0, it lacks [legacy_fees]
 	// herd.yaml:8: releases.v2.0.0: breaking_changes without a rollback_point: name the release tenants go back to
 	// tenant/v1.1.0/002_drop_nickname.up.sql:2: DROP COLUMN in tenant migration v1.1.0/002_drop_nickname, but its release v1.1.0 is not marked breaking_changes (declare it under releases: with breaking_changes and a rollback_point)
-	// warning: tenant/v1.1.0/002_drop_nickname.up.sql:1: tenant migration v1.1.0/002_drop_nickname has no down file: its release v1.1.0 is not breaking, so tenants may be rolled back from it to v1.0.0, which plan and migrate refuse without the down; add tenant/v1.1.0/002_drop_nickname.down.sql, or mark v1.1.0 breaking_changes
+	// warning: tenant/v1.1.0/002_drop_nickname.up.sql:1: tenant migration v1.1.0/002_drop_nickname has no down file: its release v1.1.0 is not breaking, so tenants may be rolled back from it to v1.0.0, which plan and migrate refuse without the down; add 002_drop_nickname.down.sql beside it, or mark v1.1.0 breaking_changes
 }
 
 func ExampleMatrix_OnTenant() {

@@ -72,8 +72,8 @@ func Lint(m *Matrix, src *source.Source, cfg *config.Config) Findings {
 				"releases.%s: breaking_changes without a rollback_point: name the release tenants go back to", r.Name)})
 		}
 	}
-	f.Warnings = append(f.Warnings, lintFlags(m, cfg)...)
 	if src == nil {
+		f.Warnings = append(f.Warnings, lintFlags(m, cfg)...)
 		return f
 	}
 	for _, r := range m.releases {
@@ -105,6 +105,7 @@ func Lint(m *Matrix, src *source.Source, cfg *config.Config) Findings {
 		}
 	}
 	lintDowns(m, src, &f)
+	f.Warnings = append(f.Warnings, lintFlags(m, cfg)...)
 	return f
 }
 

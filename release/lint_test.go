@@ -308,7 +308,7 @@ func TestLintDownFiles(t *testing.T) {
 			name:  "first release: nothing goes back to before it, but its folder has downs",
 			files: map[string]string{"tenant/v1.0.0/001_t.down.sql": ""},
 			want: []string{"warning: tenant/v1.0.0/001_t.up.sql:1: tenant migration v1.0.0/001_t has no down file: " +
-				"1 of the 2 migrations in tenant/v1.0.0 have one; add tenant/v1.0.0/001_t.down.sql"},
+				"1 of the 2 migrations in tenant/v1.0.0 have one; add 001_t.down.sql beside it"},
 		},
 		{
 			name:  "first release, forward only throughout",
@@ -319,19 +319,19 @@ func TestLintDownFiles(t *testing.T) {
 			files: map[string]string{"tenant/v1.1.0/003_a.up.sql": "ALTER TABLE t ADD COLUMN a INT;"},
 			want: []string{"warning: tenant/v1.1.0/003_a.up.sql:1: tenant migration v1.1.0/003_a has no down file: " +
 				"its release v1.1.0 is not breaking, so tenants may be rolled back from it to v1.0.0, " +
-				"which plan and migrate refuse without the down; add tenant/v1.1.0/003_a.down.sql, or mark v1.1.0 breaking_changes"},
+				"which plan and migrate refuse without the down; add 003_a.down.sql beside it, or mark v1.1.0 breaking_changes"},
 		},
 		{
 			name:  "release with a rollback point",
 			files: map[string]string{"tenant/v2.0.0/003_a.up.sql": "ALTER TABLE t ADD COLUMN a INT;"},
 			want: []string{"tenant/v2.0.0/003_a.up.sql:1: tenant migration v2.0.0/003_a has no down file: " +
-				"release v2.0.0 names v1.1.0 as its rollback_point, and " + goesBack + "add tenant/v2.0.0/003_a.down.sql"},
+				"release v2.0.0 names v1.1.0 as its rollback_point, and " + goesBack + "add 003_a.down.sql beside it"},
 		},
 		{
 			name:  "a rollback point reaches back through a compatible release",
 			files: map[string]string{"tenant/v2.1.0/003_a.up.sql": "ALTER TABLE t ADD COLUMN a INT;"},
 			want: []string{"tenant/v2.1.0/003_a.up.sql:1: tenant migration v2.1.0/003_a has no down file: " +
-				"release v3.0.0 names v2.0.0 as its rollback_point, and " + goesBack + "add tenant/v2.1.0/003_a.down.sql"},
+				"release v3.0.0 names v2.0.0 as its rollback_point, and " + goesBack + "add 003_a.down.sql beside it"},
 		},
 		{
 			name: "down file for one engine only",
@@ -340,7 +340,7 @@ func TestLintDownFiles(t *testing.T) {
 				"tenant/v2.0.0/003_a.mysql.down.sql": "ALTER TABLE t DROP COLUMN a;",
 			},
 			want: []string{"tenant/v2.0.0/003_a.up.sql:1: tenant migration v2.0.0/003_a has no down file for sqlite, postgres: " +
-				"release v2.0.0 names v1.1.0 as its rollback_point, and " + goesBack + "add tenant/v2.0.0/003_a.down.sql"},
+				"release v2.0.0 names v1.1.0 as its rollback_point, and " + goesBack + "add 003_a.down.sql beside it"},
 		},
 		{
 			name: "down file for one engine only, in the first release",
@@ -350,13 +350,13 @@ func TestLintDownFiles(t *testing.T) {
 				"tenant/v1.0.0/002_u.mysql.down.sql": "DROP TABLE u;",
 			},
 			want: []string{"warning: tenant/v1.0.0/002_u.up.sql:1: tenant migration v1.0.0/002_u has no down file for sqlite, postgres: " +
-				"its other engines have one; add tenant/v1.0.0/002_u.down.sql"},
+				"its other engines have one; add 002_u.down.sql beside it"},
 		},
 		{
 			name:  "system migration in a rollback point's span",
 			files: map[string]string{"system/v1.1.0/002_s.down.sql": ""},
 			want: []string{"system/v1.1.0/002_s.up.sql:1: system migration v1.1.0/002_s has no down file: " +
-				"release v2.0.0 names v1.1.0 as its rollback_point, and " + goesBack + "add system/v1.1.0/002_s.down.sql"},
+				"release v2.0.0 names v1.1.0 as its rollback_point, and " + goesBack + "add 002_s.down.sql beside it"},
 		},
 	}
 	for _, tt := range tests {
