@@ -333,7 +333,11 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 	if err != nil {
 		return err
 	}
-	if system := f.systemTarget(to); system != nil {
+	system, err := f.systemTarget(to)
+	if err != nil {
+		return err
+	}
+	if system != nil {
 		if err := f.Migrate(ctx, control.SystemRef, "v"+system.String()); err != nil {
 			return err
 		}
@@ -453,31 +457,15 @@ func (f *Fleet) beginBatch(ctx context.Context, batch []target, to *semver.Versi
 	}
 }
 
-// systemTarget is the system version that goes with tenant target to:
-// the release's declared system version, else the highest system version
-// not above to (nil when there is none, or no system migrations).
-func (f *Fleet) systemTarget(to string) *semver.Version {
-	versions := f.src.Versions(source.System)
-	if len(versions) == 0 {
-		return nil
-	}
-	if to == "" {
-		return versions[len(versions)-1]
-	}
-	if r, ok := f.cfg.Release(to); ok {
-		return r.System
-	}
-	want, err := source.ParseVersion(to)
+// systemTarget is the system version that goes with target to, by
+// release.Matrix.SystemSchema; nil when the system database has nothing to
+// go to. An unknown release or system schema is an input error.
+func (f *Fleet) systemTarget(to string) (*semver.Version, error) {
+	v, err := f.matrix.SystemSchema(to)
 	if err != nil {
-		return nil
+		return nil, &InputError{Err: err}
 	}
-	var best *semver.Version
-	for _, v := range versions {
-		if !v.GreaterThan(want) {
-			best = v
-		}
-	}
-	return best
+	return v, nil
 }
 
 // Plan returns the path ref's database would take to version to, without
@@ -661,5 +649,9 @@ func (f *Fleet) ReleaseVersions(release string) (system, tenant string, err erro
 	if err != nil {
 		return "", "", err
 	}
-	return control.Version(f.systemTarget(release)), v.String(), nil
+	sv, err := f.systemTarget(release)
+	if err != nil {
+		return "", "", err
+	}
+	return control.Version(sv), v.String(), nil
 }

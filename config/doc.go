@@ -16,7 +16,7 @@
 //	allow_experimental: false
 //	releases:
 //	  v1.0.0:
-//	    system: 1.0.0          # default: the release's version
+//	    system: 1.0.0          # default: the highest system schema at or below the release's version
 //	    tenant: 1.0.0          # default: the release's version
 //	    features: [basic_erp]
 //	    removes: []            # features of earlier releases it removes

@@ -50,7 +50,7 @@ allow_experimental: false
 # The releases: what ships together, by version (v1.2.0 or 1.2.0).
 releases:
   # v1.0.0:
-  #   system: 1.0.0            # system schema version; default: the release's version
+  #   system: 1.0.0            # system schema version; default: the highest at or below the release's version
   #   tenant: 1.0.0            # tenant schema version; default: the release's version
   #   features: [basic_erp]    # features this release adds
   #   removes: []              # features of earlier releases this one removes
