@@ -53,7 +53,7 @@ type Rollout struct {
 	// during BakeTime (default 10s, at least 1s).
 	ProbeInterval time.Duration
 	// SnapshotRetention is which snapshots herd keeps per tenant
-	// (default DefaultRetention: 7 days); herd applies it after taking a
+	// (default: those taken in the last 7 days); herd applies it after taking a
 	// snapshot, when a rollout completes, and on herd snapshot drop
 	// --expired.
 	SnapshotRetention Retention
@@ -80,7 +80,7 @@ func DefaultRollout() Rollout {
 		Lease:             30 * time.Second,
 		TenantTimeout:     30 * time.Minute,
 		ProbeInterval:     10 * time.Second,
-		SnapshotRetention: DefaultRetention,
+		SnapshotRetention: Retention{Age: 7 * 24 * time.Hour},
 		Snapshots:         SnapshotsBreaking,
 	}
 }

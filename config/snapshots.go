@@ -21,9 +21,6 @@ type Retention struct {
 	Age time.Duration
 }
 
-// DefaultRetention keeps snapshots for 7 days, as many as are taken.
-var DefaultRetention = Retention{Age: 7 * 24 * time.Hour}
-
 // Keeps reports whether r keeps a snapshot that is the tenant's rank-th
 // newest (0 for its newest) and was taken age ago.
 func (r Retention) Keeps(rank int, age time.Duration) bool {
