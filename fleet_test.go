@@ -27,6 +27,8 @@ type bundle struct {
 	engine  herdtest.Engine
 	scratch *herdtest.Fleet
 	fleet   *herd.Fleet
+	// opts are the options reopen opens the fleet with (Dialects aside).
+	opts herd.Options
 }
 
 func schoolMigrations(t *testing.T) fs.FS {
@@ -37,12 +39,17 @@ func schoolMigrations(t *testing.T) fs.FS {
 }
 
 // setup makes a scratch fleet on e with the given migrations and opens it.
-// Tenant databases it registers are dropped when the test ends.
+// Tenant databases it registers, and the snapshots it keeps, are dropped
+// when the test ends.
 func setup(t *testing.T, e herdtest.Engine, migrations fs.FS) *bundle {
 	t.Helper()
 	b := &bundle{t: t, ctx: context.Background(), engine: e, scratch: e.NewFleet(t, migrations)}
 	b.reopen()
 	t.Cleanup(func() {
+		sns, err := b.fleet.Snapshots(context.Background(), "")
+		require.NoError(t, err)
+		_, err = b.fleet.DropSnapshots(context.Background(), sns, "test cleanup")
+		require.NoError(t, err)
 		tenants, err := b.fleet.Tenants(context.Background())
 		require.NoError(t, err)
 		var codes []string
@@ -61,7 +68,9 @@ func (b *bundle) reopen() {
 	if b.fleet != nil {
 		require.NoError(b.t, b.fleet.Close())
 	}
-	f, err := herd.Open(b.ctx, b.scratch.Load(b.t), herd.Options{Dialects: herdtest.Dialects()})
+	opts := b.opts
+	opts.Dialects = herdtest.Dialects()
+	f, err := herd.Open(b.ctx, b.scratch.Load(b.t), opts)
 	require.NoError(b.t, err)
 	b.fleet = f
 }

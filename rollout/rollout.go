@@ -39,8 +39,8 @@ type Fleet interface {
 	Restore(ctx context.Context, code, to string) (how string, err error)
 	// TakeSnapshot takes a rollback point of the tenant at its version.
 	TakeSnapshot(ctx context.Context, code string, rollout int64) (control.Snapshot, error)
-	// PruneSnapshots drops the snapshots older than retention.
-	PruneSnapshots(ctx context.Context, retention time.Duration) (int, error)
+	// PruneSnapshots drops the snapshots that retain no longer keeps.
+	PruneSnapshots(ctx context.Context, retain config.Retention) (int, error)
 	// ReleaseVersions maps a release (or schema version) to the system
 	// and tenant schema versions it brings databases to, without the v.
 	ReleaseVersions(release string) (system, tenant string, err error)
