@@ -86,6 +86,22 @@ func (b *bundle) addTenant(code string) {
 // version is want.
 func (b *bundle) agree(ref control.Ref, want string) {
 	b.t.Helper()
+	b.agreeAt(ref, want, control.StatusCompleted)
+}
+
+// agreeRolledBack is agree for a tenant a rollout rolled back to want: its
+// status shows the failure that caused it.
+func (b *bundle) agreeRolledBack(ref control.Ref, want string) {
+	b.t.Helper()
+	b.agreeAt(ref, want, control.StatusFailed)
+	v, _, err := b.fleet.Control().Version(b.ctx, ref)
+	require.NoError(b.t, err)
+	require.Contains(b.t, v.Error, "rolled back to v"+want)
+}
+
+// agreeAt is agree with the database_schema_versions status expected.
+func (b *bundle) agreeAt(ref control.Ref, want, status string) {
+	b.t.Helper()
 	entries, err := b.fleet.Ledger(b.ctx, ref)
 	require.NoError(b.t, err)
 	var ledger []string
@@ -101,7 +117,7 @@ func (b *bundle) agree(ref control.Ref, want string) {
 	require.NoError(b.t, err)
 	require.True(b.t, ok, "no database_schema_versions row for %s", ref)
 	require.Equal(b.t, want, v.CurrentVersion, "database_schema_versions.current_version")
-	require.Equal(b.t, control.StatusCompleted, v.Status)
+	require.Equal(b.t, status, v.Status)
 
 	history, err := b.fleet.Control().History(b.ctx, ref)
 	require.NoError(b.t, err)
