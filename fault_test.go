@@ -11,6 +11,7 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/plan"
@@ -110,6 +111,52 @@ func TestConnectionLostAfterCommit(t *testing.T) {
 				for _, h := range history {
 					require.NotEqual(t, control.HistoryRolledBack, h.Status, "%s: %s was rolled back", code, h.Migration)
 				}
+			}
+		})
+	}
+}
+
+// A runner rides out the loss of its control database's connections: they
+// are all dropped right after each tenant's commit, before the control
+// database records it, and the rollout still completes with every tenant
+// done once and the two ledgers agreeing.
+func TestControlConnectionLost(t *testing.T) {
+	t.Parallel()
+	for _, e := range herdtest.Engines() {
+		if e.Label != "postgres" && e.Label != "mysql" {
+			continue // SQLite has no connection to lose
+		}
+		t.Run(e.Label, func(t *testing.T) {
+			t.Parallel()
+			const tenants = 3
+			b := witnessFleet(t, e, witnessSource(), "rollout:\n  concurrency: 1\n  batch_size: 3\n", "c%d", tenants)
+			srv, err := dialect.Named(herdtest.Dialects(), e.Name).OpenServer(b.ctx, dialect.ServerConfig{Name: "control", DSN: b.scratch.ControlDSN})
+			require.NoError(t, err)
+			defer srv.Close()
+			admin, err := srv.Control(b.ctx)
+			require.NoError(t, err)
+			defer admin.Close()
+
+			var dropped atomic.Int64
+			hook := func(ev execute.Event) {
+				if ev.Kind == execute.MigrationFinished && ev.Direction == plan.Up {
+					dropped.Add(int64(dropSessions(context.Background(), t, e.Name, admin.DB)))
+				}
+			}
+			faulty, err := herd.Open(b.ctx, b.scratch.Load(t), herd.Options{Dialects: herdtest.Dialects(), Observe: hook, Logger: herdtest.Logger(t)})
+			require.NoError(t, err)
+			defer faulty.Close()
+			m := faulty.Rollouts(rollout.Options{})
+			r, _, err := m.Start(b.ctx, rollout.StartRequest{Release: "v1.1.0"})
+			require.NoError(t, err)
+			out, err := m.Work(b.ctx, r.ID)
+			require.NoError(t, err)
+			require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+			require.Positive(t, dropped.Load(), "the control database's sessions were dropped")
+			for i := 1; i <= tenants; i++ {
+				code := fmt.Sprintf("c%d", i)
+				require.Equal(t, 1, b.count(code, "witness"), code)
+				b.agree(control.TenantRef(code), "1.1.0")
 			}
 		})
 	}

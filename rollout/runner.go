@@ -444,7 +444,12 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		// skipped, as it would have been then, and nothing ran.
 		state, msg, ev, err = control.ItemSkipped, "canMigrate: "+refused.Msg, event.TenantSkipped, nil
 	}
+	var foreign *execute.OwnerError
 	switch {
+	case errors.As(err, &foreign):
+		// Another fleet owns the tenant's database: nothing ran, and
+		// nothing may be rolled back there either.
+		state, msg, ev = control.ItemFailed, err.Error(), event.TenantFailed
 	case errors.Is(err, execute.ErrOutcomeUnknown):
 		// Rolling back a migration that may have committed could undo it:
 		// the next run, which reads the ledger first, settles it.
