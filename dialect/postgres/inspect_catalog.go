@@ -189,4 +189,3 @@ func readTables(ctx context.Context, q snapcopy.Querier, schema string) ([]*tabl
 	}
 	return tables, nil
 }
-

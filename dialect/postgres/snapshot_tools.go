@@ -72,4 +72,3 @@ func (s *Server) run(ctx context.Context, c dumptool.Command, stdin io.Reader, s
 	}
 	return dumptool.RunTo(ctx, c, stdin, stdout)
 }
-
