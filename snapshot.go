@@ -175,9 +175,24 @@ func (f *Fleet) restoreSnapshot(ctx context.Context, record control.Snapshot) er
 	return f.Migrate(ctx, control.TenantRef(t.Code), "v"+record.Version)
 }
 
-// verifySnapshot compares the tenant's database with its snapshot.
+// verifySnapshot compares the tenant's database with its snapshot: the
+// engine's own schema dumps, then every table's schema, row count and
+// checksum.
 func (f *Fleet) verifySnapshot(ctx context.Context, t control.Tenant, record control.Snapshot) error {
 	srv := f.servers[t.Server]
+	if dumper, ok := srv.Server.(dialect.SchemaDumper); ok {
+		live, err := dumper.SchemaDump(ctx, t.Database)
+		if err != nil {
+			return fmt.Errorf("verify restore: %w", err)
+		}
+		copied, err := dumper.SchemaDump(ctx, record.Name)
+		if err != nil {
+			return fmt.Errorf("verify restore: %w", err)
+		}
+		if err := snapshot.CompareDumps(t.Database, live, record.Name, copied); err != nil {
+			return fmt.Errorf("verify restore: %w", err)
+		}
+	}
 	live, err := srv.Open(ctx, t.Database)
 	if err != nil {
 		return err
