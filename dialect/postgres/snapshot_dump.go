@@ -18,7 +18,8 @@ const sequencesSQL = `SELECT sequencename, COALESCE(last_value::text, 'not calle
 WHERE schemaname = $1 ORDER BY sequencename`
 
 // SchemaDump returns `pg_dump --schema-only` of tenant name (of its schema
-// with schema-per-tenant tenancy) without its comment lines, followed by
+// with schema-per-tenant tenancy) without its comment lines and its
+// per-dump \restrict key, followed by
 // the position of each of the tenant's sequences. The tenant's own name,
 // which a schema dump quotes, is replaced by "<tenant>".
 func (s *Server) SchemaDump(ctx context.Context, name string) (string, error) {
@@ -51,7 +52,9 @@ func (s *Server) SchemaDump(ctx context.Context, name string) (string, error) {
 	}
 	var b strings.Builder
 	for _, line := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(line, "--") {
+		// Comments carry pg_dump's version; \restrict and \unrestrict
+		// a random key per dump.
+		if strings.HasPrefix(line, "--") || strings.HasPrefix(line, `\restrict `) || strings.HasPrefix(line, `\unrestrict `) {
 			continue
 		}
 		b.WriteString(strings.ReplaceAll(line, quoteIdent(name), `"<tenant>"`))
