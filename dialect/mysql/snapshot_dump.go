@@ -26,4 +26,3 @@ func (s *Server) SchemaDump(ctx context.Context, name string) (string, error) {
 	}
 	return strings.ReplaceAll(out.String(), quoteIdent(name), "`<tenant>`"), nil
 }
-
