@@ -82,6 +82,28 @@ func (f *Fleet) TakeSnapshot(ctx context.Context, code string, rollout int64) (c
 	return record, nil
 }
 
+// IrreversibleStep returns the ID of the first migration on the tenant's
+// path to version to (as its ledger reads now) that has no down migration
+// for the tenant's engine, or "" when every step has one, so that down
+// migrations could take the tenant back. It writes nothing.
+func (f *Fleet) IrreversibleStep(ctx context.Context, code, to string) (string, error) {
+	ref := control.TenantRef(code)
+	tg, err := f.resolve(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	p, err := f.Plan(ctx, ref, to)
+	if err != nil {
+		return "", err
+	}
+	for _, st := range p.Steps {
+		if st.Direction == plan.Up && !st.Migration.Reversible(tg.dialect.Name()) {
+			return st.Migration.ID(), nil
+		}
+	}
+	return "", nil
+}
+
 // Restore takes the tenant back to version to: through its down
 // migrations where every step has one, otherwise by restoring its newest
 // snapshot at that version and verifying the result (schema and a checksum
@@ -153,9 +175,24 @@ func (f *Fleet) restoreSnapshot(ctx context.Context, record control.Snapshot) er
 	return f.Migrate(ctx, control.TenantRef(t.Code), "v"+record.Version)
 }
 
-// verifySnapshot compares the tenant's database with its snapshot.
+// verifySnapshot compares the tenant's database with its snapshot: the
+// engine's own schema dumps, then every table's schema, row count and
+// checksum.
 func (f *Fleet) verifySnapshot(ctx context.Context, t control.Tenant, record control.Snapshot) error {
 	srv := f.servers[t.Server]
+	if dumper, ok := srv.Server.(dialect.SchemaDumper); ok {
+		live, err := dumper.SchemaDump(ctx, t.Database)
+		if err != nil {
+			return fmt.Errorf("verify restore: %w", err)
+		}
+		copied, err := dumper.SchemaDump(ctx, record.Name)
+		if err != nil {
+			return fmt.Errorf("verify restore: %w", err)
+		}
+		if err := snapshot.CompareDumps(t.Database, live, record.Name, copied); err != nil {
+			return fmt.Errorf("verify restore: %w", err)
+		}
+	}
 	live, err := srv.Open(ctx, t.Database)
 	if err != nil {
 		return err

@@ -13,11 +13,20 @@ import (
 // The snapshot policies of rollout.snapshots: when a rollout takes a
 // rollback point of a tenant before migrating it.
 const (
-	// SnapshotsAlways takes one before every tenant migration.
+	// SnapshotsAlways takes one before every tenant migration; a tenant
+	// whose snapshot fails is not migrated.
 	SnapshotsAlways = "always"
-	// SnapshotsBreaking takes one when the target release has
-	// breaking_changes, the default.
+	// SnapshotsRequired takes one when the target release has
+	// breaking_changes, and does not migrate a tenant whose snapshot
+	// fails. It is the default.
+	SnapshotsRequired = "required"
+	// SnapshotsBreaking is the older spelling of SnapshotsRequired, still
+	// accepted in herd.yaml; the parser stores SnapshotsRequired.
 	SnapshotsBreaking = "breaking"
+	// SnapshotsBestEffort takes one when the target release has
+	// breaking_changes; a tenant whose snapshot fails is migrated anyway
+	// when down migrations can take it back, and not migrated otherwise.
+	SnapshotsBestEffort = "best_effort"
 	// SnapshotsNever takes none; rollback relies on down migrations.
 	SnapshotsNever = "never"
 )
@@ -62,7 +71,8 @@ type Rollout struct {
 	// override it.
 	FailureBudget Budget
 	// Snapshots is when a rollout takes a snapshot of a tenant:
-	// SnapshotsAlways, SnapshotsBreaking (the default) or SnapshotsNever.
+	// SnapshotsAlways, SnapshotsRequired (the default),
+	// SnapshotsBestEffort or SnapshotsNever.
 	Snapshots string
 	// Waves are the declared waves, in order. Nil means one wave of every
 	// selected tenant.
@@ -81,7 +91,7 @@ func DefaultRollout() Rollout {
 		TenantTimeout:     30 * time.Minute,
 		ProbeInterval:     10 * time.Second,
 		SnapshotRetention: Retention{Age: 7 * 24 * time.Hour},
-		Snapshots:         SnapshotsBreaking,
+		Snapshots:         SnapshotsRequired,
 	}
 }
 

@@ -116,7 +116,7 @@ func TestParseRolloutDefaults(t *testing.T) {
 	want := config.Rollout{
 		Concurrency: 4, PerServer: 4, BatchSize: 4,
 		Lease: 30 * time.Second, TenantTimeout: 30 * time.Minute, ProbeInterval: 10 * time.Second,
-		SnapshotRetention: config.Retention{Age: 168 * time.Hour}, Snapshots: "breaking",
+		SnapshotRetention: config.Retention{Age: 168 * time.Hour}, Snapshots: "required",
 	}
 	require.Equal(t, want, config.DefaultRollout())
 	tests := []struct {
@@ -222,7 +222,7 @@ func TestParseRolloutErrors(t *testing.T) {
 		{"negative snapshot_retention", plus("rollout: {snapshot_retention: -168h}"),
 			"herd.yaml:9: rollout.snapshot_retention: must not be negative, got -168h"},
 		{"bad snapshots", plus("rollout: {snapshots: sometimes}"),
-			"herd.yaml:9: rollout.snapshots: want always, breaking or never, got \"sometimes\""},
+			"herd.yaml:9: rollout.snapshots: want always, required, best_effort or never, got \"sometimes\""},
 		{"negative budget", plus("rollout: {failure_budget: -1}"),
 			"herd.yaml:9: rollout.failure_budget: must not be negative, got -1"},
 		{"budget over 100%", plus("rollout: {failure_budget: 150%}"),

@@ -87,7 +87,7 @@ func (p *parser) snapshots(n *yaml.Node, r *Rollout) (retainLine int) {
 		return 0
 	}
 	if n.Kind != yaml.MappingNode {
-		p.add(n.Line, "rollout.snapshots: want always, breaking or never, or a mapping {when: …, retain: {count: …, age: …}}, got %s", kindName(n))
+		p.add(n.Line, "rollout.snapshots: want always, required, best_effort or never, or a mapping {when: …, retain: {count: …, age: …}}, got %s", kindName(n))
 		return 0
 	}
 	f := p.fields(n, "rollout.snapshots", "when", "retain")
@@ -102,17 +102,20 @@ func (p *parser) snapshots(n *yaml.Node, r *Rollout) (retainLine int) {
 	return e.key.Line
 }
 
-// snapshotPolicy reads always, breaking or never into r.Snapshots.
+// snapshotPolicy reads always, required (or its older spelling breaking),
+// best_effort or never into r.Snapshots.
 func (p *parser) snapshotPolicy(n *yaml.Node, where string, r *Rollout) {
 	s, ok := p.str(n, where)
 	if !ok {
 		return
 	}
 	switch s {
-	case SnapshotsAlways, SnapshotsBreaking, SnapshotsNever:
+	case SnapshotsAlways, SnapshotsRequired, SnapshotsBestEffort, SnapshotsNever:
 		r.Snapshots = s
+	case SnapshotsBreaking:
+		r.Snapshots = SnapshotsRequired
 	default:
-		p.add(deref(n).Line, "%s: want always, breaking or never, got %q", where, s)
+		p.add(deref(n).Line, "%s: want always, required, best_effort or never, got %q", where, s)
 	}
 }
 

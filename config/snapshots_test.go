@@ -21,18 +21,21 @@ func TestParseSnapshots(t *testing.T) {
 		when   string
 		retain config.Retention
 	}{
-		{"default", valid, config.SnapshotsBreaking, config.Retention{Age: 7 * day}},
+		{"default", valid, config.SnapshotsRequired, config.Retention{Age: 7 * day}},
 		{"policy alone", plus("rollout: {snapshots: always}"), config.SnapshotsAlways, config.Retention{Age: 7 * day}},
 		{"older snapshot_retention", plus("rollout: {snapshots: never, snapshot_retention: 48h}"), config.SnapshotsNever, config.Retention{Age: 48 * time.Hour}},
-		{"older snapshot_retention 0 keeps all", plus("rollout: {snapshot_retention: 0}"), config.SnapshotsBreaking, config.Retention{}},
-		{"older snapshot_retention in days", plus("rollout: {snapshot_retention: 14d}"), config.SnapshotsBreaking, config.Retention{Age: 14 * day}},
+		{"older snapshot_retention 0 keeps all", plus("rollout: {snapshot_retention: 0}"), config.SnapshotsRequired, config.Retention{}},
+		{"older snapshot_retention in days", plus("rollout: {snapshot_retention: 14d}"), config.SnapshotsRequired, config.Retention{Age: 14 * day}},
 		{"mapping", plus("rollout:", "  snapshots:", "    when: always", "    retain: {count: 3, age: 30d}"),
 			config.SnapshotsAlways, config.Retention{Count: 3, Age: 30 * day}},
 		{"when alone keeps the default retention", plus("rollout: {snapshots: {when: never}}"), config.SnapshotsNever, config.Retention{Age: 7 * day}},
-		{"retain alone keeps the default policy", plus("rollout: {snapshots: {retain: {count: 1}}}"), config.SnapshotsBreaking, config.Retention{Count: 1}},
-		{"age as a duration", plus("rollout: {snapshots: {retain: {age: 36h}}}"), config.SnapshotsBreaking, config.Retention{Age: 36 * time.Hour}},
-		{"empty retain keeps every snapshot", plus("rollout: {snapshots: {retain: {}}}"), config.SnapshotsBreaking, config.Retention{}},
+		{"retain alone keeps the default policy", plus("rollout: {snapshots: {retain: {count: 1}}}"), config.SnapshotsRequired, config.Retention{Count: 1}},
+		{"age as a duration", plus("rollout: {snapshots: {retain: {age: 36h}}}"), config.SnapshotsRequired, config.Retention{Age: 36 * time.Hour}},
+		{"empty retain keeps every snapshot", plus("rollout: {snapshots: {retain: {}}}"), config.SnapshotsRequired, config.Retention{}},
 		{"null retain keeps the default", plus("rollout: {snapshots: {when: always, retain: ~}}"), config.SnapshotsAlways, config.Retention{Age: 7 * day}},
+		{"breaking is the older spelling of required", plus("rollout: {snapshots: breaking}"), config.SnapshotsRequired, config.Retention{Age: 7 * day}},
+		{"required", plus("rollout: {snapshots: {when: required}}"), config.SnapshotsRequired, config.Retention{Age: 7 * day}},
+		{"best effort", plus("rollout: {snapshots: best_effort}"), config.SnapshotsBestEffort, config.Retention{Age: 7 * day}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,9 +56,9 @@ func TestParseSnapshotsErrors(t *testing.T) {
 		want  string // the whole error
 	}{
 		{"bad policy in the mapping", plus("rollout:", "  snapshots: {when: sometimes}"),
-			"herd.yaml:10: rollout.snapshots.when: want always, breaking or never, got \"sometimes\""},
+			"herd.yaml:10: rollout.snapshots.when: want always, required, best_effort or never, got \"sometimes\""},
 		{"snapshots as a list", plus("rollout:", "  snapshots: [always]"),
-			"herd.yaml:10: rollout.snapshots: want always, breaking or never, or a mapping {when: …, retain: {count: …, age: …}}, got a list"},
+			"herd.yaml:10: rollout.snapshots: want always, required, best_effort or never, or a mapping {when: …, retain: {count: …, age: …}}, got a list"},
 		{"unknown snapshots key", plus("rollout:", "  snapshots:", "    keep: 3"),
 			"herd.yaml:11: rollout.snapshots: unknown key \"keep\" (known: when, retain)"},
 		{"retain not a mapping", plus("rollout:", "  snapshots:", "    retain: 3"),

@@ -31,6 +31,22 @@ type Snapshotter interface {
 	Restore(ctx context.Context, snapshot, target string) error
 }
 
+// SchemaDumper is an optional capability of a Server: the engine's own
+// description of everything one tenant (or snapshot) holds but its rows,
+// so that a restore can be checked against the snapshot it came from.
+// Every herd dialect implements it.
+type SchemaDumper interface {
+	// SchemaDump returns the schema of tenant name as the engine's own
+	// tool dumps it (PostgreSQL: pg_dump --schema-only, then each
+	// sequence's position; MySQL: mariadb-dump --no-data --routines
+	// --triggers --events, AUTO_INCREMENT positions included; SQLite:
+	// sqlite_master, then sqlite_sequence), with name itself replaced by
+	// "<tenant>" and what differs between two dumps of one schema (dates,
+	// versions) removed: a faithful copy dumps identically. It fails when
+	// the tool or the catalog cannot be read.
+	SchemaDump(ctx context.Context, name string) (string, error)
+}
+
 // Inspector is an optional capability of a Dialect: a normalised
 // description of the tables of one database, so that two databases of one
 // engine (a tenant and its snapshot, say) can be compared. Every herd

@@ -39,6 +39,10 @@ type Fleet interface {
 	Restore(ctx context.Context, code, to string) (how string, err error)
 	// TakeSnapshot takes a rollback point of the tenant at its version.
 	TakeSnapshot(ctx context.Context, code string, rollout int64) (control.Snapshot, error)
+	// IrreversibleStep returns the first migration on the tenant's path to
+	// version to that has no down migration, "" when down migrations can
+	// take it back from there.
+	IrreversibleStep(ctx context.Context, code, to string) (string, error)
 	// PruneSnapshots drops the snapshots that retain no longer keeps.
 	PruneSnapshots(ctx context.Context, retain config.Retention) (int, error)
 	// ReleaseVersions maps a release (or schema version) to the system

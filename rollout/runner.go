@@ -422,22 +422,20 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 	start := m.opts.Now()
 
-	if m.wantsSnapshot(r) {
-		_, err = m.fleet.TakeSnapshot(ctx, it.Tenant, r.ID)
-	}
-	if err == nil {
+	note, snapErr := m.snapshot(ctx, r, it)
+	if snapErr == nil {
 		err = m.migrate(ctx, it.Tenant, r.TenantVersion)
 	}
 	if ctx.Err() != nil {
 		stopHeartbeat()
 		return "", ctx.Err() // the lease lapses; a runner takes the tenant over
 	}
-	if err == nil {
+	if snapErr == nil && err == nil {
 		m.emit(event.Event{Type: event.TenantMigrated, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 		err = m.bake(ctx, it.Tenant)
 	}
 
-	state, msg, ev := control.ItemDone, "", event.TenantDone
+	state, msg, ev := control.ItemDone, note, event.TenantDone
 	var refused *plan.RefusedError
 	if errors.As(err, &refused) && refused.Reason == plan.MissingFeatures {
 		// The tenant's features changed since the rollout started: it is
@@ -446,6 +444,9 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	}
 	var foreign *execute.OwnerError
 	switch {
+	case snapErr != nil:
+		// Nothing ran: there is nothing to roll back.
+		state, msg, ev = control.ItemFailed, snapErr.Error(), event.TenantFailed
 	case errors.As(err, &foreign):
 		// Another fleet owns the tenant's database: nothing ran, and
 		// nothing may be rolled back there either.
@@ -455,7 +456,7 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		// the next run, which reads the ledger first, settles it.
 		state, msg, ev = control.ItemFailed, err.Error()+"; not rolled back: retry the tenant once its database is reachable", event.TenantFailed
 	case err != nil:
-		state, msg, ev = control.ItemFailed, err.Error(), event.TenantFailed
+		state, msg, ev = control.ItemFailed, joinNote(err.Error(), note), event.TenantFailed
 		if it.FromVersion != "" {
 			if how, rbErr := m.fleet.Restore(ctx, it.Tenant, "v"+it.FromVersion); rbErr != nil {
 				msg += "; automatic rollback failed: " + rbErr.Error()
@@ -547,13 +548,47 @@ func (m *Manager) migrate(ctx context.Context, code, version string) error {
 	return errors.Join(err, probeErr)
 }
 
-// wantsSnapshot applies the snapshot policy: always, never, or on releases
-// marked breaking.
+// snapshot takes the tenant's rollback point when the snapshot policy
+// asks for one. A failed snapshot is the returned error (the tenant is then
+// neither migrated nor rolled back), except under best_effort when down
+// migrations can take the tenant back: then the tenant is migrated and
+// note says so.
+func (m *Manager) snapshot(ctx context.Context, r control.Rollout, it control.Item) (note string, err error) {
+	if !m.wantsSnapshot(r) {
+		return "", nil
+	}
+	_, err = m.fleet.TakeSnapshot(ctx, it.Tenant, r.ID)
+	if err == nil || ctx.Err() != nil {
+		return "", err
+	}
+	if m.settings.Snapshots != config.SnapshotsBestEffort {
+		return "", fmt.Errorf("snapshot failed: %w, not migrated", err)
+	}
+	step, rerr := m.fleet.IrreversibleStep(ctx, it.Tenant, "v"+r.TenantVersion)
+	switch {
+	case rerr != nil:
+		return "", fmt.Errorf("snapshot failed: %w, not migrated (best_effort could not check for down migrations: %v)", err, rerr)
+	case step != "":
+		return "", fmt.Errorf("snapshot failed: %w, not migrated (best_effort: %s has no down migration)", err, step)
+	}
+	return fmt.Sprintf("snapshot failed: %v; migrated without one (best_effort: down migrations can take it back)", err), nil
+}
+
+// joinNote appends note, when there is one, to msg.
+func joinNote(msg, note string) string {
+	if note == "" {
+		return msg
+	}
+	return msg + "; " + note
+}
+
+// wantsSnapshot applies the snapshot policy: always, never, or (required,
+// best_effort) on releases marked breaking.
 func (m *Manager) wantsSnapshot(r control.Rollout) bool {
 	switch m.settings.Snapshots {
 	case config.SnapshotsAlways:
 		return true
-	case config.SnapshotsBreaking:
+	case config.SnapshotsRequired, config.SnapshotsBreaking, config.SnapshotsBestEffort:
 		rel, ok := m.cfg.Release(r.Release)
 		return ok && rel.BreakingChanges
 	}

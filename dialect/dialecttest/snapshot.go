@@ -39,6 +39,7 @@ func (s *suite) snapshotTests(t *testing.T) []namedTest {
 		{"SnapshotVerifyDiffers", s.testSnapshotVerifyDiffers},
 		{"SnapshotConsistent", s.testSnapshotConsistent},
 		{"SnapshotRefuses", s.testSnapshotRefuses},
+		{"SnapshotEveryObject", s.testSnapshotEveryObject},
 	}
 }
 

@@ -3,14 +3,11 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/dialect/internal/snapcopy"
@@ -25,36 +22,36 @@ const databaseSchema = "public"
 // the caller's context has ended.
 const cleanupTimeout = time.Minute
 
-// Snapshot copies tenant src into the new tenant dst.
+// Snapshot copies tenant src into the new tenant dst with PostgreSQL's own
+// pg_dump and psql (from the postgresql-client package, of the server's
+// major version or newer), so the copy holds everything pg_dump dumps:
+// tables and their rows, defaults, identity columns and sequences at their
+// positions, constraints, indexes, views, materialized views (refreshed
+// from the copied rows), functions, procedures, aggregates, triggers,
+// rules, domains, enum, composite and range types, inheritance and
+// partitions, row security policies, comments, owners and privileges. The
+// connecting role must be able to create what pg_dump writes, owners
+// included (a superuser, or the owner of every object).
 //
-// With schema-per-tenant tenancy, the copy is one REPEATABLE READ
-// transaction on the DSN's database: it creates schema dst, recreates src's
-// objects there and copies every table with INSERT … SELECT, so the copy
-// is consistent and appears whole or not at all.
+// pg_dump reads src in one REPEATABLE READ transaction, so the copy is
+// consistent while the application writes, and psql loads it in one
+// transaction (--single-transaction), so dst appears whole or not at all.
 //
-// With database-per-tenant tenancy, it creates database dst (never from a
-// TEMPLATE, which fails while the application is connected to src), reads
-// src's public schema and every row inside one REPEATABLE READ READ ONLY
-// transaction on src, and writes them through one transaction on dst, each
-// table streamed with COPY. It also creates src's extensions in dst.
+// With database-per-tenant tenancy, it creates database dst and pipes
+// `pg_dump src` into `psql dst` (not CREATE DATABASE … TEMPLATE, which needs
+// src without any other connection, and the caller's own, holding the
+// tenant's migration lock, is one). With schema-per-tenant tenancy,
+// pg_dump cannot rename a schema, so the schema takes a detour through a
+// scratch database named dst: `pg_dump -n src` is loaded there, renamed to
+// dst with ALTER SCHEMA (which moves every object, and references to it,
+// with it), and `pg_dump -n dst` of the scratch database is loaded into the
+// server's database; the scratch database is then dropped. Such a tenant
+// schema must be self-contained: an object that needs another schema of
+// the database (an extension's, say) cannot be loaded in the scratch
+// database. Function bodies are text: a body that names src explicitly
+// still names it in the copy.
 //
-// What is copied: enum types; sequences with their options, owners and
-// positions; tables (UNLOGGED, storage options) with their columns, types,
-// collations, defaults, NOT NULL, identity (with its sequence's name,
-// options and position) and generated columns; primary key, unique,
-// exclusion and check constraints; indexes; foreign keys (added after the
-// rows); and views (with their options). Not copied: comments, grants and
-// ownership (objects belong to the connecting role), tablespaces, column
-// storage and statistics settings, replica identity, extended statistics
-// objects, and defaults set on view columns.
-// A source holding objects that a copy would lose — functions, triggers,
-// rules, row security policies, domains, range and composite types,
-// materialized views, partitioned, inherited or foreign tables, and (in a
-// tenant database) schemas other than public — is refused, naming them.
-//
-// Sequences are not transactional, so their positions are read as of the
-// copy, not the snapshot: never behind a copied row. It fails if dst
-// exists; on failure, dst is dropped.
+// It fails if dst exists; on failure, nothing named dst is left.
 func (s *Server) Snapshot(ctx context.Context, src, dst string) error {
 	fail := func(err error) error {
 		return fmt.Errorf("postgres: snapshot %s %q to %q on server %q: %w", s.kind(), src, dst, s.name, s.dsn.Scrub(err))
@@ -65,28 +62,84 @@ func (s *Server) Snapshot(ctx context.Context, src, dst string) error {
 	if err := s.mustExist(ctx, src); err != nil {
 		return fail(err)
 	}
-	if err := s.copyTenant(ctx, src, dst, false); err != nil {
+	switch ok, err := s.exists(ctx, dst); {
+	case err != nil:
+		return fail(err)
+	case ok:
+		return fail(fmt.Errorf("%s %q exists", s.kind(), dst))
+	}
+	var err error
+	if s.tenancy == dialect.SchemaPerTenant {
+		err = s.snapshotSchema(ctx, src, dst)
+	} else {
+		err = s.withNewDatabase(ctx, dst, true, func() error {
+			return s.pipe(ctx, s.dump(src), "", s.load(dst))
+		})
+	}
+	if err != nil {
 		return fail(err)
 	}
 	return nil
 }
 
-// Restore makes tenant target a copy of snapshot, which it leaves intact.
-// It is one transaction on the target with either tenancy, so a failed
-// restore leaves the target as it was, and the application sees the old
-// contents or the restored ones, never a mix. It waits for the
-// application's transactions on the target's tables (each lock at most
-// DefaultLockTimeout) and blocks its queries until it commits; it kills no
-// session, so the caller's own, holding the tenant's migration lock,
+// snapshotSchema copies schema src of the server's database into the new
+// schema dst through a scratch database named dst.
+func (s *Server) snapshotSchema(ctx context.Context, src, dst string) error {
+	main := s.config.Database
+	return s.withNewDatabase(ctx, dst, false, func() error {
+		if err := s.pipe(ctx, s.dump(main, "--schema="+quoteIdent(src)), "", s.load(dst)); err != nil {
+			return fmt.Errorf("into scratch database %q: %w", dst, err)
+		}
+		conn, closeConn, err := s.connectTo(ctx, dst)
+		if err != nil {
+			return err
+		}
+		defer closeConn()
+		if _, err := conn.ExecContext(ctx, "ALTER SCHEMA "+quoteIdent(src)+" RENAME TO "+quoteIdent(dst)); err != nil {
+			return fmt.Errorf("rename in scratch database %q: %w", dst, err)
+		}
+		return s.pipe(ctx, s.dump(dst, "--schema="+quoteIdent(dst)), "", s.load(main))
+	})
+}
+
+// withNewDatabase creates database name, runs fn, and drops name again
+// when fn fails, or always unless keep is set.
+func (s *Server) withNewDatabase(ctx context.Context, name string, keep bool, fn func() error) (err error) {
+	if _, err := s.admin.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(name)); err != nil {
+		return err
+	}
+	defer func() {
+		if err == nil && keep {
+			return
+		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		if _, derr := s.admin.ExecContext(cctx, "DROP DATABASE IF EXISTS "+quoteIdent(name)+" WITH (FORCE)"); derr != nil {
+			err = fmt.Errorf("%w (and dropping database %q failed: %v)", err, name, derr)
+		}
+	}()
+	return fn()
+}
+
+// Restore makes tenant target a copy of snapshot, which it leaves intact,
+// with pg_dump and psql, loaded in one transaction (psql
+// --single-transaction) that first empties the target: a failed restore
+// leaves the target as it was, and the application sees the old contents
+// or the restored ones, never a mix. The transaction waits for the
+// application's transactions on the target's objects (each lock at most
+// DefaultLockTimeout) and blocks its queries until it commits; it kills
+// no session, so the caller's own, holding the tenant's migration lock,
 // survives.
 //
-// With schema-per-tenant tenancy, the transaction drops schema target
-// (CASCADE), creates it again and copies the snapshot schema into it with
-// INSERT … SELECT. With database-per-tenant tenancy, it drops every object
-// of the target but its extensions (other schemas, then public's tables,
+// With database-per-tenant tenancy, the transaction drops every object of
+// the target but its extensions (other schemas, then public's tables,
 // views, sequences, routines and types; public itself keeps its owner and
-// privileges), then copies the snapshot database into it as Snapshot does;
-// extensions the target has and the snapshot lacks stay.
+// privileges) and loads `pg_dump snapshot`; extensions the target has and
+// the snapshot lacks stay. With schema-per-tenant tenancy, the snapshot is
+// first dumped to a temporary file (`pg_dump -n snapshot`); the
+// transaction then drops schema target, renames schema snapshot to target
+// (the restored tenant is the snapshot's own objects, untouched) and loads
+// the dump, which creates schema snapshot again, intact.
 //
 // target need not exist: it is created, and dropped again if the copy
 // fails. What is copied is what Snapshot copies.
@@ -100,10 +153,69 @@ func (s *Server) Restore(ctx context.Context, snapshot, target string) error {
 	if err := s.mustExist(ctx, snapshot); err != nil {
 		return fail(fmt.Errorf("snapshot: %w", err))
 	}
-	if err := s.copyTenant(ctx, snapshot, target, true); err != nil {
+	var err error
+	if s.tenancy == dialect.SchemaPerTenant {
+		err = s.restoreSchema(ctx, snapshot, target)
+	} else {
+		err = s.restoreDatabase(ctx, snapshot, target)
+	}
+	if err != nil {
 		return fail(err)
 	}
 	return nil
+}
+
+// lockTimeout bounds each lock the restoring transaction waits for; the
+// dump's own SETs come after the emptying statements.
+func lockTimeout() string {
+	return fmt.Sprintf("SET lock_timeout = '%dms';\n", DefaultLockTimeout.Milliseconds())
+}
+
+// restoreDatabase restores database snapshot over database target.
+func (s *Server) restoreDatabase(ctx context.Context, snapshot, target string) error {
+	ok, err := s.exists(ctx, target)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.withNewDatabase(ctx, target, true, func() error {
+			return s.pipe(ctx, s.dump(snapshot), "", s.load(target))
+		})
+	}
+	conn, closeConn, err := s.connectTo(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	drops, err := emptyingStatements(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("list the objects of %q: %w", target, err)
+	}
+	closeConn() // psql's transaction must not wait for this session
+	prelude := lockTimeout() + strings.Join(drops, ";\n") + ";\n"
+	return s.pipe(ctx, s.dump(snapshot), prelude, s.load(target))
+}
+
+// restoreSchema restores schema snapshot over schema target.
+func (s *Server) restoreSchema(ctx context.Context, snapshot, target string) error {
+	// The dump must be whole before the transaction renames the schema
+	// it describes.
+	f, err := os.CreateTemp("", "herd-restore-*.sql")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := s.run(ctx, s.dump(s.config.Database, "--schema="+quoteIdent(snapshot)), nil, f); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		return err
+	}
+	prelude := lockTimeout() +
+		"DROP SCHEMA IF EXISTS " + quoteIdent(target) + " CASCADE;\n" +
+		"ALTER SCHEMA " + quoteIdent(snapshot) + " RENAME TO " + quoteIdent(target) + ";\n"
+	return s.run(ctx, s.load(s.config.Database), io.MultiReader(strings.NewReader(prelude), f), nil)
 }
 
 // mustExist fails unless the tenant name exists.
@@ -115,147 +227,6 @@ func (s *Server) mustExist(ctx context.Context, name string) error {
 		return fmt.Errorf("%s %q does not exist", s.kind(), name)
 	}
 	return nil
-}
-
-// copyTenant copies tenant from into tenant to, which must not exist
-// unless replace is set, in which case it is dropped first.
-func (s *Server) copyTenant(ctx context.Context, from, to string, replace bool) error {
-	if s.tenancy == dialect.SchemaPerTenant {
-		return s.copySchema(ctx, from, to, replace)
-	}
-	return s.copyDatabase(ctx, from, to, replace)
-}
-
-// copySchema copies schema from into schema to in one transaction on the
-// server's own pool.
-func (s *Server) copySchema(ctx context.Context, from, to string, replace bool) error {
-	conn, err := s.admin.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit, a no-op
-	stmts := []string{fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", DefaultLockTimeout.Milliseconds())}
-	if replace {
-		stmts = append(stmts, "DROP SCHEMA IF EXISTS "+quoteIdent(to)+" CASCADE")
-	}
-	stmts = append(stmts, "CREATE SCHEMA "+quoteIdent(to), "SET LOCAL search_path = "+quoteIdent(from))
-	if err := execAll(ctx, tx, stmts...); err != nil {
-		return err
-	}
-	cat, err := readCatalog(ctx, tx, from, false)
-	if err != nil {
-		return err
-	}
-	if err := execAll(ctx, tx, "SET LOCAL search_path = "+quoteIdent(to)); err != nil {
-		return err
-	}
-	copyRows := func(ctx context.Context, table string, cols []column) error {
-		// A table whose columns are all generated (or that has none)
-		// still has rows: SELECT with no columns copies them. A value
-		// of a type defined in the schema (an enum) goes through its
-		// text form to the target's namesake type.
-		exprs := make([]string, len(cols))
-		for i, c := range cols {
-			exprs[i] = quoteIdent(c.name)
-			if c.localType {
-				exprs[i] += "::text::" + c.typ
-			}
-		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO "+quoteIdent(to)+"."+quoteIdent(table)+columnList(cols)+
-			" OVERRIDING SYSTEM VALUE SELECT "+strings.Join(exprs, ", ")+" FROM "+quoteIdent(from)+"."+quoteIdent(table))
-		return err
-	}
-	if err := build(ctx, tx, cat, to, copyRows); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// copyDatabase copies database from into database to: the reads in one
-// REPEATABLE READ READ ONLY transaction on from, the writes in one
-// transaction on to, every table's rows streamed with COPY. Without
-// replace, it creates to, which must not exist. With replace, it creates
-// to if it is missing, else empties it in the writing transaction, so that
-// a failed restore leaves it as it was. When it fails after creating to, it
-// drops to.
-func (s *Server) copyDatabase(ctx context.Context, from, to string, replace bool) (err error) {
-	create := !replace
-	if replace {
-		ok, err := s.exists(ctx, to)
-		if err != nil {
-			return err
-		}
-		create = !ok
-	}
-	if create {
-		if _, err := s.admin.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(to)); err != nil {
-			return err
-		}
-		defer func() {
-			if err == nil {
-				return
-			}
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-			defer cancel()
-			if _, derr := s.admin.ExecContext(cctx, "DROP DATABASE IF EXISTS "+quoteIdent(to)+" WITH (FORCE)"); derr != nil {
-				err = fmt.Errorf("%w (and dropping the incomplete %q failed: %v)", err, to, derr)
-			}
-		}()
-	}
-
-	fromConn, closeFrom, err := s.connectTo(ctx, from)
-	if err != nil {
-		return err
-	}
-	defer closeFrom()
-	toConn, closeTo, err := s.connectTo(ctx, to)
-	if err != nil {
-		return err
-	}
-	defer closeTo()
-
-	rtx, err := fromConn.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer rtx.Rollback() //nolint:errcheck // read only
-	if err := execAll(ctx, rtx, "SET LOCAL search_path = "+quoteIdent(databaseSchema)); err != nil {
-		return err
-	}
-	cat, err := readCatalog(ctx, rtx, databaseSchema, true)
-	if err != nil {
-		return err
-	}
-	wtx, err := toConn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer wtx.Rollback() //nolint:errcheck // after Commit, a no-op
-	if err := execAll(ctx, wtx, "SET LOCAL search_path = "+quoteIdent(databaseSchema),
-		fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", DefaultLockTimeout.Milliseconds())); err != nil {
-		return err
-	}
-	if !create {
-		if err := emptyDatabase(ctx, wtx); err != nil {
-			return fmt.Errorf("empty %q: %w", to, err)
-		}
-	}
-	copyRows := func(ctx context.Context, table string, cols []column) error {
-		name := quoteIdent(databaseSchema) + "." + quoteIdent(table) + columnList(cols)
-		return pipe(ctx, fromConn, toConn, "COPY "+name+" TO STDOUT", "COPY "+name+" FROM STDIN")
-	}
-	if err := build(ctx, wtx, cat, databaseSchema, copyRows); err != nil {
-		return err
-	}
-	if err := wtx.Commit(); err != nil {
-		return err
-	}
-	return rtx.Commit()
 }
 
 // emptySQL renders the statements that drop every object of a tenant
@@ -280,16 +251,23 @@ var emptySQL = `SELECT stmt FROM (
 	SELECT 5, CASE t.typtype WHEN 'd' THEN 'DROP DOMAIN IF EXISTS ' ELSE 'DROP TYPE IF EXISTS ' END || 'public.' ||
 		quote_ident(t.typname) || ' CASCADE'
 	FROM pg_catalog.pg_type t WHERE t.typnamespace = 'public'::regnamespace AND ` + notExtension("pg_type", "t") + `
-		AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'b' AND t.typcategory <> 'A')
+		AND (t.typtype IN ('e', 'd', 'r', 'm') OR (t.typtype = 'b' AND t.typcategory <> 'A')
 			OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c')))
 ) u ORDER BY o, stmt`
 
-// emptyDatabase drops, through tx, every object of the connected tenant
-// database but its extensions and the public schema itself (whose owner
-// and privileges stay).
-func emptyDatabase(ctx context.Context, tx *sql.Tx) error {
+// notExtension is a condition on the catalog row alias (of catalog) that
+// holds unless the object belongs to an extension.
+func notExtension(catalog, alias string) string {
+	return "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = '" + catalog + "'::regclass AND e.objid = " +
+		alias + ".oid AND e.deptype = 'e')"
+}
+
+// emptyingStatements lists, through conn, the statements that drop every
+// object of the connected tenant database but its extensions and the
+// public schema itself (whose owner and privileges stay).
+func emptyingStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	var stmts []string
-	err := snapcopy.Each(ctx, tx, emptySQL, nil, func(r *sql.Rows) error {
+	err := snapcopy.Each(ctx, conn, emptySQL, nil, func(r *sql.Rows) error {
 		var q string
 		if err := r.Scan(&q); err != nil {
 			return err
@@ -297,14 +275,11 @@ func emptyDatabase(ctx context.Context, tx *sql.Tx) error {
 		stmts = append(stmts, q)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return execAll(ctx, tx, stmts...)
+	return stmts, err
 }
 
 // connectTo opens one connection to database name, on a pool of its own
-// that the returned function closes.
+// that the returned function closes (calling it again is harmless).
 func (s *Server) connectTo(ctx context.Context, name string) (*sql.Conn, func(), error) {
 	config := s.config.Copy()
 	config.Database = name
@@ -316,69 +291,4 @@ func (s *Server) connectTo(ctx context.Context, name string) (*sql.Conn, func(),
 		return nil, nil, err
 	}
 	return conn, func() { _ = conn.Close(); _ = db.Close() }, nil
-}
-
-// pipe runs COPY … TO STDOUT on from and COPY … FROM STDIN on to at once,
-// streaming the rows between them, within whatever transaction each
-// connection is in.
-func pipe(ctx context.Context, from, to *sql.Conn, out, in string) error {
-	return from.Raw(func(fromDriver any) error {
-		return to.Raw(func(toDriver any) error {
-			src, ok1 := fromDriver.(*stdlib.Conn)
-			dst, ok2 := toDriver.(*stdlib.Conn)
-			if !ok1 || !ok2 {
-				return errors.New("not a pgx connection")
-			}
-			return pipeConns(ctx, src.Conn().PgConn(), dst.Conn().PgConn(), out, in)
-		})
-	})
-}
-
-func pipeConns(ctx context.Context, from, to *pgconn.PgConn, out, in string) error {
-	r, w := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		_, err := from.CopyTo(ctx, w, out)
-		_ = w.CloseWithError(err) // nil: the reader sees EOF
-		done <- err
-	}()
-	_, err := to.CopyFrom(ctx, r, in)
-	if err != nil {
-		_ = r.CloseWithError(err) // stops the writer
-	}
-	outErr := <-done
-	if outErr != nil && err != nil {
-		return fmt.Errorf("%w (reading: %v)", err, outErr)
-	}
-	if outErr != nil {
-		return outErr
-	}
-	return err
-}
-
-// columnList renders the names of cols as ` ("a", "b")`, or "" for no
-// columns.
-func columnList(cols []column) string {
-	if len(cols) == 0 {
-		return ""
-	}
-	quoted := make([]string, len(cols))
-	for i, c := range cols {
-		quoted[i] = quoteIdent(c.name)
-	}
-	return " (" + strings.Join(quoted, ", ") + ")"
-}
-
-// execer runs statements: *sql.Tx.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-func execAll(ctx context.Context, e execer, stmts ...string) error {
-	for _, q := range stmts {
-		if _, err := e.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
 }
