@@ -178,7 +178,7 @@ var ErrStopped = errors.New("stopped on request")
 // latest). The tenants are handed to the workers in batches of
 // concurrency, and each batch is marked as running in the control
 // database with one write (see beginBatch). It does not stop at a
-// tenant's failure; the returned error joins every failure. When
+// tenant's failure; the returned *TenantsError lists every failure. When
 // Options.Stop closes it starts no other tenant, waits for those in
 // flight, and says how many it left; that error wraps ErrStopped only
 // when no tenant failed.
@@ -257,12 +257,15 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 	wg.Wait()
 	if left > 0 {
 		note := fmt.Sprintf("%d of %d tenants not started; migrate --all again carries on", left, len(tenants))
-		if err := errors.Join(errs...); err != nil {
-			return errors.Join(err, fmt.Errorf("stopped on request: %s", note))
+		if len(errs) > 0 {
+			return errors.Join(&TenantsError{Failed: len(errs), Total: len(tenants), Errors: errs}, fmt.Errorf("stopped on request: %s", note))
 		}
 		return fmt.Errorf("%w: %s", ErrStopped, note)
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return &TenantsError{Failed: len(errs), Total: len(tenants), Errors: errs}
+	}
+	return nil
 }
 
 // stopping reports whether Options.Stop is closed.

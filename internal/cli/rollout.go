@@ -20,10 +20,6 @@ import (
 	"github.com/herdhq/herd/webhook"
 )
 
-// ExitWaiting is the exit code of a rollout that stopped with tenants
-// still waiting: for their maintenance window, or because it is paused.
-const ExitWaiting = 3
-
 // crashEnv names the crash point at which tests have herd kill itself.
 // Only tests set it.
 const crashEnv = "HERD_TEST_CRASH_AT"
@@ -31,7 +27,7 @@ const crashEnv = "HERD_TEST_CRASH_AT"
 func (a *app) rolloutCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rollout", Short: "Bring tenants to a release gradually, in waves", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return usagef("herd rollout needs a subcommand: start, status, work, pause, resume, abort or retry")
+			return usagef("rollout needs a subcommand: start, status, work, pause, resume, abort or retry")
 		}}
 	cmd.AddCommand(a.rolloutStartCmd(), a.rolloutWorkCmd("work", "Run a rollout's waves; several processes may work one rollout"),
 		a.rolloutWorkCmd("resume", "Reopen a paused or halted rollout and run it to the end"),
@@ -96,7 +92,7 @@ in flight finish (resume carries on), a second stops at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if to == "" {
-				return usagef("herd rollout start: --to RELEASE is required")
+				return usagef("rollout start: --to RELEASE is required")
 			}
 			req := rollout.StartRequest{Release: to, Selector: selector, DryRun: dryRun}
 			if at != "" {
@@ -157,11 +153,6 @@ func (a *app) finish(out rollout.Outcome, err error) error {
 	fmt.Fprintf(a.out, "rollout %d %s\n", r.ID, r.Status)
 	return nil
 }
-
-// waitingError ends a run that stopped with work left for later: exit 3.
-type waitingError struct{ msg string }
-
-func (e *waitingError) Error() string { return e.msg }
 
 func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 	var asJSON bool
@@ -230,7 +221,7 @@ func (a *app) rolloutRetryCmd() *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !failed {
-				return usagef("herd rollout retry: say --failed")
+				return usagef("rollout retry: say --failed")
 			}
 			id, err := rolloutID(args)
 			if err != nil {

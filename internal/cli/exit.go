@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/herdhq/herd"
+)
+
+// The exit codes of herd, the same for every command (exitCodes is the
+// table herd --help prints).
+const (
+	ExitOK      = 0 // done
+	ExitFailure = 1 // a tenant or a database failed, or a rollout halted
+	ExitInput   = 2 // bad input or usage; nothing was changed
+	ExitWaiting = 3 // work waits: a maintenance window, a pause, an interrupt
+)
+
+// exitCodes is the table of exit codes in herd --help and the README.
+const exitCodes = `Exit codes (every command):
+  0  done
+  1  a tenant or a database failed, or a rollout halted or was aborted
+     (with --all or --tenants, a tenant that was refused counts as failed)
+  2  bad input or usage: an unknown command or flag, a malformed herd.yaml or
+     migration, a selector that matches no tenant, a plan policy refuses;
+     nothing was changed
+  3  waiting: tenants wait for their maintenance window, the rollout is
+     paused, or the run was interrupted; running it again carries on`
+
+// exitCode maps how a command ended to the table of exitCodes.
+func exitCode(err error) int {
+	var (
+		usage   *usageError
+		waiting *waitingError
+		failed  *herd.TenantsError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &failed):
+		// Part of the fleet may have changed: a tenant's refusal is one
+		// tenant failing, not bad input.
+		return ExitFailure
+	case errors.As(err, &usage) || herd.IsInputError(err):
+		return ExitInput
+	case errors.As(err, &waiting):
+		return ExitWaiting
+	}
+	return ExitFailure
+}
+
+// unknownCommand returns a usage error when args name a command herd does
+// not have (cobra reports it as a plain error).
+func unknownCommand(root *cobra.Command, args []string) error {
+	if _, _, err := root.Find(args); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+// errorLines renders err as lines of one error each. An error joined from
+// several (one per tenant) gives one line each; a line that a driver
+// indented continues the one before it (pgx lists each address it tried on
+// its own indented line), so it is joined to it, once, with the cause
+// kept.
+func errorLines(err error) []string {
+	var lines []string
+	for _, raw := range strings.Split(err.Error(), "\n") {
+		line := strings.TrimSpace(raw)
+		switch {
+		case line == "":
+		case len(lines) > 0 && raw != line && strings.TrimLeft(raw, " \t") == line:
+			last := &lines[len(lines)-1]
+			if strings.HasSuffix(*last, line) {
+				continue // the same detail again, for another address
+			}
+			if strings.HasSuffix(*last, ":") {
+				*last += " " + line
+			} else {
+				*last += "; " + line
+			}
+		default:
+			lines = append(lines, strings.TrimPrefix(line, "herd: "))
+		}
+	}
+	return lines
+}
+
+// waitingError ends a run that stopped with work left for later: exit 3.
+type waitingError struct{ msg string }
+
+func (e *waitingError) Error() string { return e.msg }
