@@ -183,7 +183,18 @@ var ErrStopped = errors.New("stopped on request")
 // flight, and says how many it left; that error wraps ErrStopped only
 // when no tenant failed.
 func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) error {
+	return f.MigrateTenants(ctx, Selection{AllowEmpty: true}, to, concurrency)
+}
+
+// MigrateTenants is MigrateAll for the tenants sel names: a selector that
+// does not parse or matches no tenant (unless sel.AllowEmpty) is an input
+// error, and changes nothing.
+func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, concurrency int) error {
 	version, err := f.resolveTarget(source.Tenant, to)
+	if err != nil {
+		return err
+	}
+	tenants, err := f.selectTenants(ctx, sel)
 	if err != nil {
 		return err
 	}
@@ -191,10 +202,6 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 		if err := f.Migrate(ctx, control.SystemRef, "v"+system.String()); err != nil {
 			return err
 		}
-	}
-	tenants, err := f.control.Tenants(ctx)
-	if err != nil {
-		return err
 	}
 	if concurrency < 1 {
 		concurrency = 1

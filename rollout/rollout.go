@@ -128,6 +128,11 @@ type StartRequest struct {
 	At *time.Time
 	// DryRun computes and returns the rollout without writing anything.
 	DryRun bool
+	// AllowEmpty starts a rollout even when the selector matches no
+	// tenant (it then migrates the system database alone). Without it,
+	// such a request is an input error wrapping ErrNoTenant and changes
+	// nothing.
+	AllowEmpty bool
 }
 
 // Start runs phase 1 of a rollout: it migrates the system database,
@@ -147,7 +152,10 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 	if err != nil {
 		return control.Rollout{}, nil, err
 	}
-	selected, err := Select(req.Selector, all)
+	selected, err := Select(req.Selector, all, m.cfg.ServerNames())
+	if errors.Is(err, ErrNoTenant) && req.AllowEmpty {
+		selected, err = nil, nil
+	}
 	if err != nil {
 		return control.Rollout{}, nil, &InputError{Err: err}
 	}

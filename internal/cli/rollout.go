@@ -77,24 +77,26 @@ func (a *app) executorCrash(e execute.Event) {
 
 func (a *app) rolloutStartCmd() *cobra.Command {
 	var (
-		to, selector, at string
-		dryRun, asJSON   bool
+		to, selector, at           string
+		dryRun, asJSON, allowEmpty bool
 	)
 	cmd := &cobra.Command{
 		Use:   "start --to RELEASE [--tenants SELECTOR] [--at TIME] [--dry-run]",
 		Short: "Start a rollout and run it in the foreground until it ends",
 		Long: `Phase 1 migrates the system database and marks the selected tenants; phase 2 runs the
-waves from herd.yaml. SELECTOR: comma-separated codes, tier=T, server=S, tag:K=V or @FILE.
-Exit codes: 0 every tenant reached the release (or was skipped), 1 a tenant failed or the
-rollout halted, 3 tenants wait for their maintenance window, the rollout was paused, or
-the run was interrupted: the first SIGINT or SIGTERM stops claiming tenants and lets those
-in flight finish (resume carries on), a second stops at once.`,
+waves from herd.yaml. SELECTOR: comma-separated codes, tier=T, server=S, tag:K=V or @FILE;
+one that matches no tenant is refused unless --allow-empty. With --at, the runner waits
+for that time; rollout pause or abort from another shell ends the wait. The first SIGINT
+or SIGTERM stops claiming tenants and lets those in flight finish (resume carries on),
+a second stops at once.
+
+` + exitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if to == "" {
 				return usagef("rollout start: --to RELEASE is required")
 			}
-			req := rollout.StartRequest{Release: to, Selector: selector, DryRun: dryRun}
+			req := rollout.StartRequest{Release: to, Selector: selector, DryRun: dryRun, AllowEmpty: allowEmpty}
 			if at != "" {
 				t, err := time.Parse(time.RFC3339, at)
 				if err != nil {
@@ -110,7 +112,7 @@ in flight finish (resume carries on), a second stops at once.`,
 				m := f.Rollouts(opts)
 				ro, items, err := m.Start(cmd.Context(), req)
 				if err != nil {
-					return err
+					return allowEmptyHint(err)
 				}
 				if dryRun {
 					renderItems(a.out, items)
@@ -123,6 +125,7 @@ in flight finish (resume carries on), a second stops at once.`,
 	}
 	cmd.Flags().StringVar(&to, "to", "", "release (or schema version) to roll out")
 	cmd.Flags().StringVar(&selector, "tenants", "", "which tenants (default: all)")
+	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "start even when the selector matches no tenant (then only the system database is migrated)")
 	cmd.Flags().StringVar(&at, "at", "", "start at this time (RFC 3339) instead of now")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the waves and tenants without changing anything")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print events as JSON lines")
