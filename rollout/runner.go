@@ -108,7 +108,7 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 			return Outcome{}, err
 		}
 		if m.settings.PauseBetweenBatches > 0 {
-			if _, err := sleep(ctx, m.opts.Stop, m.settings.PauseBetweenBatches); err != nil {
+			if err := m.pauseBetweenBatches(ctx, r.ID, wave); err != nil {
 				return Outcome{}, err
 			}
 		}
@@ -128,11 +128,12 @@ func (m *Manager) tenantsByCode(ctx context.Context) (map[string]control.Tenant,
 }
 
 // waitForStart waits for a scheduled rollout's start time and marks it
-// running, unless a graceful stop comes first (reported as stopped).
+// running, unless a graceful stop comes first (reported as stopped). A
+// pause or an abort meanwhile ends the wait and leaves the rollout so.
 func (m *Manager) waitForStart(ctx context.Context, r control.Rollout) (stopped bool, err error) {
 	if r.StartAt != nil {
 		if d := r.StartAt.Sub(m.opts.Now()); d > 0 {
-			if stopped, err := sleep(ctx, m.opts.Stop, d); stopped || err != nil {
+			if stopped, err := m.await(ctx, r.ID, control.RolloutScheduled, d); stopped || err != nil {
 				return stopped, err
 			}
 		}
@@ -394,7 +395,8 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	}
 	if err != nil {
 		state, msg, ev = control.ItemFailed, err.Error(), event.TenantFailed
-		if it.FromVersion != "" {
+		// A refused plan ran nothing: there is nothing to roll back.
+		if it.FromVersion != "" && refused == nil {
 			if how, rbErr := m.fleet.Restore(ctx, it.Tenant, "v"+it.FromVersion); rbErr != nil {
 				msg += "; automatic rollback failed: " + rbErr.Error()
 			} else {
