@@ -54,10 +54,23 @@ func exitCode(err error) int {
 // unknownCommand returns a usage error when args name a command herd does
 // not have (cobra reports it as a plain error).
 func unknownCommand(root *cobra.Command, args []string) error {
-	if _, _, err := root.Find(args); err != nil {
-		return usagef("%v", err)
+	_, _, err := root.Find(args)
+	if err == nil {
+		return nil
 	}
-	return nil
+	// Cobra lists its suggestions on lines of their own.
+	lines := strings.Split(err.Error(), "\n")
+	var suggestions []string
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "\t") {
+			suggestions = append(suggestions, strings.TrimSpace(l))
+		}
+	}
+	msg := lines[0]
+	if len(suggestions) > 0 {
+		msg += "; did you mean " + strings.Join(suggestions, " or ") + "?"
+	}
+	return usagef("%s", msg)
 }
 
 // errorLines renders err as lines of one error each. An error joined from

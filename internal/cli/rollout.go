@@ -115,6 +115,9 @@ a second stops at once.
 					return allowEmptyHint(err)
 				}
 				if dryRun {
+					if asJSON {
+						return writeJSON(a.out, dryRunReport(ro, items))
+					}
 					renderItems(a.out, items)
 					return nil
 				}
@@ -128,7 +131,7 @@ a second stops at once.
 	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "start even when the selector matches no tenant (then only the system database is migrated)")
 	cmd.Flags().StringVar(&at, "at", "", "start at this time (RFC 3339) instead of now")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the waves and tenants without changing anything")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print events as JSON lines")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print events as JSON lines (with --dry-run, the plan as one JSON object)")
 	return cmd
 }
 
@@ -343,6 +346,30 @@ func renderReport(w io.Writer, rep statusReport) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%dms\t%s\t%s\n", t.Tenant, t.WaveName, t.State, t.Attempts, t.DurationMS, next, t.Error)
 	}
 	tw.Flush()
+}
+
+// dryRun is what rollout start --dry-run --json prints: the rollout that
+// would be recorded (it has no id yet), its counts per state and its
+// tenants, as rollout status --json names them.
+type dryRun struct {
+	DryRun        bool           `json:"dry_run"`
+	Release       string         `json:"release"`
+	SystemVersion string         `json:"system_version"`
+	TenantVersion string         `json:"tenant_version"`
+	Selector      string         `json:"selector"`
+	Status        string         `json:"status"`
+	StartAt       *time.Time     `json:"start_at,omitempty"`
+	Counts        map[string]int `json:"counts"`
+	Tenants       []control.Item `json:"tenants"`
+}
+
+func dryRunReport(r control.Rollout, items []control.Item) dryRun {
+	rep := dryRun{DryRun: true, Release: r.Release, SystemVersion: r.SystemVersion, TenantVersion: r.TenantVersion,
+		Selector: r.Selector, Status: r.Status, StartAt: r.StartAt, Counts: map[string]int{}, Tenants: nonNil(items)}
+	for _, it := range items {
+		rep.Counts[it.State]++
+	}
+	return rep
 }
 
 func renderItems(w io.Writer, items []control.Item) {
