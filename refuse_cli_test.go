@@ -67,3 +67,27 @@ func TestSelectorMistakesRefused(t *testing.T) {
 		b.agree(control.TenantRef("beta"), "1.0.0")
 	})
 }
+
+// A webhook secret's environment variable is needed only by the commands
+// that send webhooks: the others run without it, and a rollout refuses to
+// start (exit 2, nothing changed) naming the variable and its line.
+func TestWebhookSecretOnlyForRollouts(t *testing.T) {
+	t.Parallel()
+	const unset = "HERD_TEST_UNSET_WEBHOOK_SECRET"
+	b := setup(t, herdtest.Engines()[0], schoolMigrations(t))
+	b.scratch.WriteConfig(t, b.scratch.Config("webhooks:\n  - url: https://hooks.example.com/herd\n    secret: ${"+unset+"}\n"))
+	b.addTenant("alpha")
+	run := cliAt(t, b.scratch.ConfigPath)
+
+	run(0, "status")
+	run(0, "tenant", "list")
+	run(0, "migrate", "--tenant", "alpha", "--to", "v1.0.0")
+	run(0, "rollout", "start", "--to", "v1.1.0", "--dry-run")
+	before := b.snapshot()
+	out := run(2, "rollout", "start", "--to", "v1.1.0")
+	require.Contains(t, out, "webhooks[0].secret: environment variable "+unset+" is not set (commands that send webhooks need it)")
+	require.Equal(t, before, b.snapshot())
+	rollouts, err := b.fleet.Control().Rollouts(b.ctx)
+	require.NoError(t, err)
+	require.Empty(t, rollouts)
+}

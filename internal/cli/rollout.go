@@ -107,6 +107,11 @@ a second stops at once.
 			r := a.newRenderer(asJSON)
 			defer r.close()
 			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
+				if !dryRun {
+					if err := f.Config().CheckWebhooks(); err != nil {
+						return err
+					}
+				}
 				opts, flush := a.rolloutOptions(f, r)
 				defer flush()
 				m := f.Rollouts(opts)
@@ -174,6 +179,9 @@ func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 			r := a.newRenderer(asJSON)
 			defer r.close()
 			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
+				if err := f.Config().CheckWebhooks(); err != nil {
+					return err
+				}
 				opts, flush := a.rolloutOptions(f, r)
 				defer flush()
 				m := f.Rollouts(opts)
