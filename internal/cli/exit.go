@@ -15,7 +15,8 @@ const (
 	ExitOK      = 0 // done
 	ExitFailure = 1 // a tenant or a database failed, or a rollout halted
 	ExitInput   = 2 // bad input or usage; nothing was changed
-	ExitWaiting = 3 // work waits: a maintenance window, a pause, an interrupt
+	// ExitWaiting (3): work waits for a maintenance window, a pause or
+	// after an interrupt (see rollout.go).
 )
 
 // exitCodes is the table of exit codes in herd --help and the README.

@@ -20,6 +20,10 @@ import (
 	"github.com/herdhq/herd/webhook"
 )
 
+// ExitWaiting is the exit code of a rollout that stopped with tenants
+// still waiting: for their maintenance window, or because it is paused.
+const ExitWaiting = 3
+
 // crashEnv names the crash point at which tests have herd kill itself.
 // Only tests set it.
 const crashEnv = "HERD_TEST_CRASH_AT"
@@ -107,13 +111,13 @@ a second stops at once.
 			r := a.newRenderer(asJSON)
 			defer r.close()
 			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
+				opts, flush := a.rolloutOptions(f, r)
+				defer flush()
 				if !dryRun {
 					if err := f.Config().CheckWebhooks(); err != nil {
 						return err
 					}
 				}
-				opts, flush := a.rolloutOptions(f, r)
-				defer flush()
 				m := f.Rollouts(opts)
 				ro, items, err := m.Start(cmd.Context(), req)
 				if err != nil {
@@ -179,11 +183,11 @@ func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 			r := a.newRenderer(asJSON)
 			defer r.close()
 			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
+				opts, flush := a.rolloutOptions(f, r)
+				defer flush()
 				if err := f.Config().CheckWebhooks(); err != nil {
 					return err
 				}
-				opts, flush := a.rolloutOptions(f, r)
-				defer flush()
 				m := f.Rollouts(opts)
 				if verb == "resume" {
 					ro, err := m.Reopen(cmd.Context(), id)
