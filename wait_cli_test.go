@@ -88,7 +88,12 @@ func TestScheduledRolloutHonoursPauseAndAbort(t *testing.T) {
 			require.Equal(t, tc.status, got.Status)
 			require.False(t, b.tableExists("alpha", "u"), "%s: alpha was migrated", tc.verb)
 			if tc.verb == "pause" {
+				// Resumed before its time, it waits for it again.
+				done = background(t, b.scratch.ConfigPath, "rollout", "resume", fmt.Sprint(r.ID))
+				b.newestRollout(control.RolloutScheduled)
 				run(0, "rollout", "abort", fmt.Sprint(r.ID))
+				require.Equal(t, 1, within(t, done, 10*time.Second).code)
+				require.False(t, b.tableExists("alpha", "u"), "alpha was migrated on resume")
 			}
 		}
 	})

@@ -280,9 +280,17 @@ func (m *Manager) Abort(ctx context.Context, id int64) (control.Rollout, error) 
 }
 
 // Reopen makes a paused or halted rollout runnable again; Work then
-// carries on.
+// carries on. A rollout paused before its start time is scheduled again.
 func (m *Manager) Reopen(ctx context.Context, id int64) (control.Rollout, error) {
-	return m.transition(ctx, id, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning}, control.RolloutRunning, "")
+	r, err := m.resolve(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	to := control.RolloutRunning
+	if r.StartAt != nil && r.StartAt.After(m.opts.Now()) {
+		to = control.RolloutScheduled
+	}
+	return m.transition(ctx, r.ID, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning}, to, "")
 }
 
 // RetryFailed puts the failed and rolled-back tenants of rollout id (the

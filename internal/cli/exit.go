@@ -85,7 +85,7 @@ func errorLines(err error) []string {
 		line := strings.TrimSpace(raw)
 		switch {
 		case line == "":
-		case len(lines) > 0 && raw != line && strings.TrimLeft(raw, " \t") == line:
+		case len(lines) > 0 && (raw[0] == ' ' || raw[0] == '\t'):
 			last := &lines[len(lines)-1]
 			if strings.HasSuffix(*last, line) {
 				continue // the same detail again, for another address
