@@ -112,3 +112,45 @@ func TestRolloutSurvivesKills(t *testing.T) {
 		}
 	})
 }
+
+// A tenant left with an uncertain statement by a kill fails its rollout
+// (herd never guesses); once herd repair settles it, the rollout's item
+// agrees, and resuming the rollout completes it.
+func TestRepairResolvesARolloutsTenant(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		src := witnessSource()
+		src["tenant/v1.1.0/003_two_tables.up.sql"] = file("-- herd:no-transaction\nCREATE TABLE a (n INT);\nCREATE TABLE b (n INT);")
+		src["tenant/v1.1.0/003_two_tables.down.sql"] = file("DROP TABLE b;\nDROP TABLE a;")
+		b := witnessFleet(t, e, src, "rollout:\n  concurrency: 1\n  lease: 3s\n  failure_budget: 0\n", "u%d", 2)
+		herdAt := cliAt(t, b.scratch.ConfigPath)
+
+		cmd, out := herdProcess(t, "--config", b.scratch.ConfigPath, "rollout", "start", "--to", "v1.1.0")
+		cmd.Env = append(cmd.Env, "HERD_TEST_CRASH_AT=statement-2")
+		cmd.Run() //nolint:errcheck // it kills itself on purpose
+		require.Contains(t, out.String(), "crash point statement-2")
+
+		// The tenant's outcome is uncertain: the rollout halts on it.
+		res := herdAt(1, "rollout", "resume")
+		require.Contains(t, res, "outcome is unknown")
+		rollouts, err := b.fleet.Control().Rollouts(b.ctx)
+		require.NoError(t, err)
+		r := rollouts[len(rollouts)-1]
+		require.Equal(t, control.RolloutHalted, r.Status, res)
+
+		herdAt(0, "repair", "--tenant", "u1", "--action", "retry", "--uncertain", "not-ran")
+		items, err := b.fleet.Control().Items(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.ItemDone, items[0].State, "u1 after repair: %s", items[0].Error)
+		require.Contains(t, items[0].Error, "resolved by herd repair")
+
+		herdAt(0, "rollout", "resume")
+		r, err = b.fleet.Control().Rollout(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutCompleted, r.Status)
+		for _, code := range []string{"u1", "u2"} {
+			b.agree(control.TenantRef(code), "1.1.0")
+			require.Equal(t, 1, b.count(code, "witness"), code)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
@@ -20,14 +21,16 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // IsInputError reports whether err was caused by bad input: a malformed
 // configuration or source, an unknown tenant or version, an invalid tenant
-// code, or a plan that policy refuses.
+// code, a plan that policy refuses, or a tenant database that another
+// fleet owns.
 func IsInputError(err error) bool {
 	var (
 		in       *InputError
 		problems *source.Error // also *config.Error: both are lists of file:line problems
 		ref      *plan.RefusedError
+		owner    *execute.OwnerError
 	)
-	return errors.As(err, &in) || errors.As(err, &problems) || errors.As(err, &ref) || rollout.IsInputError(err) ||
+	return errors.As(err, &in) || errors.As(err, &problems) || errors.As(err, &ref) || errors.As(err, &owner) || rollout.IsInputError(err) ||
 		errors.Is(err, control.ErrTenantNotFound) || errors.Is(err, control.ErrTenantExists)
 }
 
@@ -40,7 +43,30 @@ type TenantsError struct {
 	// Failed and Total count the tenants that failed or were refused,
 	// and the tenants the run was to migrate.
 	Failed, Total int
-	Errors        []error
+	// Changed reports whether the run may have changed a database: it
+	// migrated the system database, or a tenant did not fail.
+	Changed bool
+	Errors  []error
+}
+
+// tenantsError is the error of a fleet-wide run that started started of
+// total tenants, errs of which failed.
+func tenantsError(errs []error, total, started int, systemChanged bool) *TenantsError {
+	return &TenantsError{Failed: len(errs), Total: total, Changed: systemChanged || len(errs) < started, Errors: errs}
+}
+
+// Refused reports whether the run changed nothing and every tenant was
+// refused as bad input (IsInputError): then it is as if it never ran.
+func (e *TenantsError) Refused() bool {
+	if e.Changed {
+		return false
+	}
+	for _, err := range e.Errors {
+		if !IsInputError(err) {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *TenantsError) Error() string {
@@ -54,3 +80,19 @@ func (e *TenantsError) Error() string {
 
 // Unwrap returns each tenant's error.
 func (e *TenantsError) Unwrap() []error { return e.Errors }
+
+// describeDirty gives a plan refused for a dirty migration the ledger's
+// account of it (which statement it stopped at, and whether its outcome is
+// unknown), which the operator needs to choose a repair.
+func describeDirty(err error, entries []execute.Entry) error {
+	var refused *plan.RefusedError
+	if !errors.As(err, &refused) || refused.Reason != plan.Dirty {
+		return err
+	}
+	for _, e := range entries {
+		if e.ID == refused.Migration {
+			refused.Msg = e.Describe() + "; run herd repair"
+		}
+	}
+	return err
+}

@@ -38,6 +38,12 @@ type Options struct {
 	Observe func(execute.Event)
 	// Logger; default discards.
 	Logger *slog.Logger
+	// Reconnect is how long herd keeps trying to reach a database whose
+	// connection failed where giving up would misreport a run: recording
+	// a committed migration in the control database, and reading a
+	// tenant's ledger to learn whether a run that lost its connection
+	// committed. Default 30 seconds; negative means no second try.
+	Reconnect time.Duration
 	// Actor names who acts, in the audit log; default "cli".
 	Actor string
 	// Stop, once closed, stops MigrateAll gracefully: it hands no new
@@ -60,6 +66,9 @@ type Fleet struct {
 	// splits holds the migrations' scripts split into statements, once
 	// for the whole fleet.
 	splits execute.Splits
+	// owner is this fleet's identity, recorded in the tenant databases it
+	// writes to.
+	owner execute.Owner
 }
 
 // server is one configured server with its engine.
@@ -105,6 +114,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Fleet, error)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Reconnect == 0 {
+		opts.Reconnect = 30 * time.Second
 	}
 	if opts.Actor == "" {
 		opts.Actor = "cli"
@@ -156,8 +168,26 @@ func (f *Fleet) openControl(ctx context.Context) error {
 		return fmt.Errorf("control database: %w", err)
 	}
 	f.system, f.systemD = db, d
-	f.control, err = control.Open(ctx, d, db, f.opts.Now)
+	if f.control, err = control.Open(ctx, d, db, f.opts.Now); err != nil {
+		return err
+	}
+	id, err := f.control.FleetID(ctx)
+	f.owner = execute.Owner{Fleet: id, Environment: f.cfg.Env}
 	return err
+}
+
+// Owner is this fleet's identity as recorded in the tenant databases it
+// writes to: the control database's fleet id and the environment.
+func (f *Fleet) Owner() execute.Owner { return f.owner }
+
+// executor returns an Executor for a database of kind k on dialect d,
+// fenced by the fleet's identity when the database is a tenant's.
+func (f *Fleet) executor(d dialect.Dialect, k source.Target, observe func(execute.Event)) *execute.Executor {
+	opts := &execute.Options{Now: f.opts.Now, Observe: observe, Splits: &f.splits}
+	if k == source.Tenant {
+		opts.Owner = &f.owner
+	}
+	return execute.New(d, opts)
 }
 
 func (f *Fleet) dialectFor(dsn string) (dialect.Dialect, error) {
@@ -254,5 +284,8 @@ func (f *Fleet) Config() *config.Config { return f.cfg }
 
 // Rollouts returns a rollout manager working on this fleet.
 func (f *Fleet) Rollouts(opts rollout.Options) *rollout.Manager {
+	if opts.Logger == nil {
+		opts.Logger = f.opts.Logger
+	}
 	return rollout.New(f, f.cfg, opts)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	msqlite "modernc.org/sqlite"
 
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/cli"
 	"github.com/herdhq/herd/internal/herdtest"
 )
@@ -36,10 +38,43 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HERD_TEST_AS_CLI") == "1" {
 		os.Exit(cli.Run(context.Background(), cli.Env{
 			Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Dialects: herdtest.Dialects(),
-			Signals: cli.Interrupts(),
+			Signals: cli.Interrupts(), Hooks: crashHooks(os.Getenv("HERD_TEST_CRASH_AT")),
 		}))
 	}
 	os.Exit(m.Run())
+}
+
+// crashHooks kill the process, as SIGKILL would, at the first tenant that
+// reaches the named point of the rollout protocol: "claimed" (its lease
+// taken), "committed" (its migration committed in its own database, the
+// control database not yet told), "migrated" (the control database told,
+// the rollout item not yet released), "released" (the item released) or
+// "statement-2" (a migration's second statement recorded as started, not
+// yet run: its outcome is uncertain).
+func crashHooks(point string) cli.Hooks {
+	if point == "" {
+		return cli.Hooks{}
+	}
+	kill := func() {
+		fmt.Fprintf(os.Stderr, "herd: crash point %s\n", point)
+		p, _ := os.FindProcess(os.Getpid())
+		p.Kill() //nolint:errcheck // the process is gone
+		select {}
+	}
+	at := map[string]event.Type{"claimed": event.TenantStarted, "migrated": event.TenantMigrated, "released": event.TenantDone}
+	return cli.Hooks{
+		Executor: func(e execute.Event) {
+			if point == "committed" && e.Kind == execute.MigrationFinished ||
+				point == "statement-2" && e.Kind == execute.StatementStarted && e.Statement == 2 {
+				kill()
+			}
+		},
+		Rollout: event.SinkFunc(func(e event.Event) {
+			if t, ok := at[point]; ok && e.Type == t {
+				kill()
+			}
+		}),
+	}
 }
 
 // herdProcess returns a herd command run by the test binary in its own

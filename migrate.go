@@ -12,6 +12,7 @@ import (
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
 )
@@ -63,25 +64,36 @@ func (f *Fleet) tenantTarget(t control.Tenant) (target, error) {
 		}}, nil
 }
 
-// session locks the target's database and runs fn under the lock.
-func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Session) error) (err error) {
+// session locks the target's database and runs fn under the lock. What
+// goes wrong releasing the lock or the connection afterwards is logged as
+// a warning and never joins fn's result: the server frees a session's
+// lock with the session, and what fn committed stays committed.
+func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Session) error) error {
 	db, closeDB, err := tg.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, closeDB()) }()
+	defer f.warn(tg.ref, "close the connection", closeDB)
 	observe := func(e execute.Event) {
 		if f.opts.Observe != nil {
 			e.Database = tg.ref.String()
 			f.opts.Observe(e)
 		}
 	}
-	s, err := execute.New(tg.dialect, &execute.Options{Now: f.opts.Now, Observe: observe, Splits: &f.splits}).Lock(ctx, db)
+	s, err := f.executor(tg.dialect, tg.kind, observe).Lock(ctx, db)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, s.Close(ctx)) }()
+	defer f.warn(tg.ref, "end the session", func() error { return s.Close(ctx) })
 	return fn(s)
+}
+
+// warn runs a clean-up step whose failure cannot undo what came before
+// it, and logs that failure.
+func (f *Fleet) warn(ref control.Ref, what string, step func() error) {
+	if err := step(); err != nil {
+		f.opts.Logger.Warn("herd: "+what+" failed; the migration's outcome stands", "database", ref.String(), "err", err)
+	}
 }
 
 // Migrate brings the database ref names to version to ("" for the latest),
@@ -108,6 +120,9 @@ func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) erro
 	if err != nil && tg.before != nil && !recorded {
 		err = errors.Join(err, f.control.Unbegin(context.WithoutCancel(ctx), *tg.before))
 	}
+	if errors.Is(err, execute.ErrOutcomeUnknown) {
+		err = f.settle(ctx, tg, to, err)
+	}
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", tg.ref, err)
 	}
@@ -116,7 +131,10 @@ func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) erro
 
 // apply plans and runs the migration of tg's locked database to version
 // to. recorded reports whether it reached the control-database write that
-// records the run's outcome, whether or not that write succeeded.
+// records the run's outcome, whether or not that write succeeded. Once the
+// database's ledger shows it at to, apply succeeds: a failure to record
+// that in the control database is retried and then logged, and the next
+// run reconciles it from the ledger.
 func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *semver.Version) (recorded bool, err error) {
 	entries, err := s.Ledger(ctx)
 	if err != nil {
@@ -125,7 +143,7 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	migrations := f.src.Migrations(tg.kind)
 	p, err := plan.Make(f.src, tg.kind, execute.Applied(entries), to, f.planOptions(tg))
 	if err != nil {
-		return false, err
+		return false, describeDirty(err, entries)
 	}
 	from := control.Version(p.From)
 	if len(p.Steps) == 0 {
@@ -145,16 +163,97 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	if runErr != nil {
 		after, err := s.Ledger(context.WithoutCancel(ctx))
 		if err != nil {
-			return false, errors.Join(runErr, err)
+			return false, &unsettledError{run: runErr, read: err}
 		}
 		current = control.Version(plan.Current(migrations, execute.Applied(after)))
+		if f.atTarget(tg, after, to) {
+			// The path committed, and then its connection failed.
+			f.opts.Logger.Warn("herd: the migration committed; the error after it is ignored", "database", tg.ref.String(), "err", runErr)
+			runErr = nil
+		}
 	}
 	detail := fmt.Sprintf("%s -> v%s, %d %s steps", versionLabel(from), to, len(p.Steps), p.Direction())
 	if runErr != nil {
 		detail += ": " + runErr.Error()
 	}
 	// One control-database commit for the history, the version and the audit.
-	return true, errors.Join(runErr, f.control.Finish(context.WithoutCancel(ctx), tg.ref, current, runErr, results, f.opts.Actor, detail))
+	finish := func(ctx context.Context) error {
+		return f.control.Finish(ctx, tg.ref, current, runErr, results, f.opts.Actor, detail)
+	}
+	err = retry.Do(context.WithoutCancel(ctx), f.reconnect(tg.ref, "record the run in the control database"), finish)
+	if err != nil && runErr == nil {
+		f.opts.Logger.Warn("herd: could not record a committed migration in the control database; the next run reconciles it from the ledger",
+			"database", tg.ref.String(), "err", err)
+		return true, nil
+	}
+	return true, errors.Join(runErr, err)
+}
+
+// atTarget reports whether a ledger shows tg's database at version to:
+// nothing dirty and nothing left to plan.
+func (f *Fleet) atTarget(tg target, entries []execute.Entry, to *semver.Version) bool {
+	for _, e := range entries {
+		if e.State == execute.StateDirty {
+			return false
+		}
+	}
+	p, err := plan.Make(f.src, tg.kind, execute.Applied(entries), to, f.planOptions(tg))
+	return err == nil && len(p.Steps) == 0
+}
+
+// unsettledError is a run that failed and then lost its database before
+// its ledger could be read again, so that whether its last step committed
+// is unknown.
+type unsettledError struct{ run, read error }
+
+func (e *unsettledError) Error() string {
+	return fmt.Sprintf("%v; %v: %v", e.run, execute.ErrOutcomeUnknown, e.read)
+}
+
+func (e *unsettledError) Unwrap() []error { return []error{e.run, execute.ErrOutcomeUnknown, e.read} }
+
+// settle decides a run that ended unsettled (err holds an
+// *unsettledError): it reads the ledger again on a fresh connection,
+// retrying through a connection blip. When the ledger shows the database
+// at to, the path committed after all: settle records that in the control
+// database and returns nil. When it shows otherwise, it records and
+// returns the run's own failure. When it still cannot read the ledger, it
+// returns err, whose outcome stays unknown.
+func (f *Fleet) settle(ctx context.Context, tg target, to *semver.Version, err error) error {
+	var u *unsettledError
+	if !errors.As(err, &u) {
+		return err
+	}
+	var entries []execute.Entry
+	read := func(ctx context.Context) (rerr error) {
+		entries, rerr = readLedger(ctx, tg)
+		return rerr
+	}
+	// Settle even when the run's context ended (a timeout): the read is
+	// short and bounded, and an unsettled run must not be guessed.
+	ctx = context.WithoutCancel(ctx)
+	if rerr := retry.Do(ctx, f.reconnect(tg.ref, "read the ledger after a lost connection"), read); rerr != nil {
+		return err
+	}
+	if !f.atTarget(tg, entries, to) {
+		migrations := f.src.Migrations(tg.kind)
+		current := control.Version(plan.Current(migrations, execute.Applied(entries)))
+		return errors.Join(u.run, f.control.End(ctx, tg.ref, current, u.run))
+	}
+	f.opts.Logger.Warn("herd: the migration committed; the error after it is ignored", "database", tg.ref.String(), "err", u.run)
+	if rerr := f.reconcile(ctx, tg, entries); rerr != nil {
+		return rerr
+	}
+	return f.control.Sync(ctx, tg.ref, to.String())
+}
+
+// reconnect is how long and how often herd tries again to reach a
+// database whose connection failed (see Options.Reconnect), logging each
+// failure it rides out.
+func (f *Fleet) reconnect(ref control.Ref, what string) retry.Policy {
+	return retry.Policy{Within: f.opts.Reconnect, First: 200 * time.Millisecond, Notify: func(err error, wait time.Duration) {
+		f.opts.Logger.Warn("herd: "+what+" failed; trying again", "database", ref.String(), "in", wait, "err", err)
+	}}
 }
 
 // buffer collects a run's step results, for one control-database commit.
@@ -198,7 +297,11 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 	if err != nil {
 		return err
 	}
+	systemChanged := false
 	if system := f.systemTarget(to); system != nil {
+		if p, err := f.Plan(ctx, control.SystemRef, "v"+system.String()); err == nil {
+			systemChanged = len(p.Steps) > 0
+		}
 		if err := f.Migrate(ctx, control.SystemRef, "v"+system.String()); err != nil {
 			return err
 		}
@@ -265,12 +368,12 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 	if left > 0 {
 		note := fmt.Sprintf("%d of %d tenants not started; migrate --all again carries on", left, len(tenants))
 		if len(errs) > 0 {
-			return errors.Join(&TenantsError{Failed: len(errs), Total: len(tenants), Errors: errs}, fmt.Errorf("stopped on request: %s", note))
+			return errors.Join(tenantsError(errs, len(tenants), len(tenants)-left, systemChanged), fmt.Errorf("stopped on request: %s", note))
 		}
 		return fmt.Errorf("%w: %s", ErrStopped, note)
 	}
 	if len(errs) > 0 {
-		return &TenantsError{Failed: len(errs), Total: len(tenants), Errors: errs}
+		return tenantsError(errs, len(tenants), len(tenants), systemChanged)
 	}
 	return nil
 }
@@ -381,13 +484,18 @@ func readLedger(ctx context.Context, tg target) ([]execute.Entry, error) {
 }
 
 // Repair acts on ref's dirty migration (see execute.RepairAction) and
-// records the outcome. It returns the ledger entry as it was before.
+// records the outcome. A tenant it leaves at the version of an unfinished
+// rollout in which the tenant failed is marked done there, so that the
+// rollout can be resumed. It returns the ledger entry as it was before.
 func (f *Fleet) Repair(ctx context.Context, ref control.Ref, action execute.RepairAction, uncertain execute.Uncertain) (execute.Entry, error) {
 	tg, err := f.resolve(ctx, ref)
 	if err != nil {
 		return execute.Entry{}, err
 	}
-	var before execute.Entry
+	var (
+		before  execute.Entry
+		current string
+	)
 	err = f.session(ctx, tg, func(s *execute.Session) error {
 		var rerr error
 		before, rerr = s.Repair(ctx, f.src, tg.kind, action, uncertain, f.control.Recorder(ref))
@@ -398,11 +506,21 @@ func (f *Fleet) Repair(ctx context.Context, ref control.Ref, action execute.Repa
 		if err != nil {
 			return errors.Join(rerr, err)
 		}
-		current := control.Version(plan.Current(f.src.Migrations(tg.kind), execute.Applied(after)))
+		// A run killed part-way left migrations its history lacks.
+		if err := f.reconcile(context.WithoutCancel(ctx), tg, after); err != nil {
+			return errors.Join(rerr, err)
+		}
+		current = control.Version(plan.Current(f.src.Migrations(tg.kind), execute.Applied(after)))
 		return errors.Join(rerr, f.control.End(context.WithoutCancel(ctx), ref, current, rerr))
 	})
 	if err != nil {
 		return before, fmt.Errorf("repair %s: %w", ref, err)
+	}
+	if ref.Type == source.Tenant {
+		note := fmt.Sprintf("resolved by herd repair --action %s (%s)", action, before.Describe())
+		if _, err := f.control.ResolveItems(ctx, ref.Identifier, current, note); err != nil {
+			return before, err
+		}
 	}
 	return before, f.control.Audit(ctx, f.opts.Actor, "repair."+string(action), ref.Identifier, before.Describe())
 }

@@ -66,10 +66,11 @@ func (f *Fleet) checkExperimental(release, tenantV string) error {
 }
 
 // completedIn reports whether environment env has completed a release of
-// the given schema versions: its control database records a completed
-// rollout to it or a later release, or (for fleets moved with herd
-// migrate) its system database and every tenant are at those versions or
-// later. When not, why says what is missing.
+// the given schema versions: its control database records a rollout to it
+// or a later release that proves it (see provenBy), or (for fleets moved
+// with herd migrate) it has tenants, and its system database and every
+// tenant are at those versions or later. When not, why says what is
+// missing.
 func (f *Fleet) completedIn(ctx context.Context, env config.Environment, systemV, tenantV string) (done bool, why string, err error) {
 	d, err := f.dialectFor(env.Control)
 	if err != nil {
@@ -90,10 +91,19 @@ func (f *Fleet) completedIn(ctx context.Context, env config.Environment, systemV
 	if err != nil {
 		return false, "", err
 	}
+	var unproven []string
 	for _, r := range rollouts {
-		if r.Status == control.RolloutCompleted && atLeast(r.TenantVersion, tenantV) && atLeast(r.SystemVersion, systemV) {
+		if !atLeast(r.TenantVersion, tenantV) || !atLeast(r.SystemVersion, systemV) {
+			continue
+		}
+		proven, why, err := provenBy(ctx, store, r)
+		if err != nil {
+			return false, "", err
+		}
+		if proven {
 			return true, "", nil
 		}
+		unproven = append(unproven, why)
 	}
 	versions, err := store.Versions(ctx)
 	if err != nil {
@@ -117,13 +127,48 @@ func (f *Fleet) completedIn(ctx context.Context, env config.Environment, systemV
 			below++
 		}
 	}
-	if below > 0 {
+	switch {
+	case len(tenants) == 0:
+		missing = append(missing, "it has no tenants, so no tenant has run the release")
+	case below > 0:
 		missing = append(missing, fmt.Sprintf("%d of its %d tenants are below v%s", below, len(tenants), tenantV))
 	}
 	if len(missing) == 0 {
 		return true, "", nil
 	}
-	return false, strings.Join(missing, " and "), nil
+	return false, strings.Join(append(unproven, strings.Join(missing, " and ")), "; "), nil
+}
+
+// provenBy reports whether rollout r proves its release: it completed, and
+// every tenant it selected reached the release (at least one did; tenants
+// skipped by canMigrate were left as they were, by policy). When not, why
+// says so.
+func provenBy(ctx context.Context, store *control.Store, r control.Rollout) (bool, string, error) {
+	if r.Status != control.RolloutCompleted {
+		why := fmt.Sprintf("rollout %d to %s is %s", r.ID, r.Release, r.Status)
+		if r.Reason != "" {
+			why += " (" + r.Reason + ")"
+		}
+		return false, why, nil
+	}
+	items, err := store.Items(ctx, r.ID)
+	if err != nil {
+		return false, "", err
+	}
+	done := 0
+	for _, it := range items {
+		switch it.State {
+		case control.ItemDone:
+			done++
+		case control.ItemSkipped:
+		default:
+			return false, fmt.Sprintf("rollout %d to %s left tenant %s %s", r.ID, r.Release, it.Tenant, it.State), nil
+		}
+	}
+	if done == 0 {
+		return false, fmt.Sprintf("rollout %d to %s migrated no tenant", r.ID, r.Release), nil
+	}
+	return true, "", nil
 }
 
 // reached reports whether a database whose state is v has completed a

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/herdhq/herd/control"
-	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/rollout"
+	"github.com/herdhq/herd/source"
 )
 
 // MaxTenantCode is the longest tenant code herd accepts.
@@ -40,6 +40,10 @@ type TenantSpec struct {
 	// server.
 	Name, Tier, Server string
 	Tags, Features     []string
+	// TakeOver adopts an existing database that another fleet (another
+	// environment) owns, moving it to this fleet; without it such a
+	// database is refused.
+	TakeOver bool
 }
 
 // AddTenant validates spec, renders the tenant's database name and checks
@@ -80,11 +84,16 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 	if err != nil {
 		return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, err)
 	}
-	if !exists {
+	detail := "created database " + name
+	if exists {
+		if detail, err = f.adopt(ctx, srv, name, spec.TakeOver); err != nil {
+			return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, err)
+		}
+	} else {
 		if err := srv.Create(ctx, name); err != nil {
 			return control.Tenant{}, fmt.Errorf("tenant %q: create database: %w", spec.Code, err)
 		}
-		if err := provision(ctx, srv, name); err != nil {
+		if err := f.provision(ctx, srv, name); err != nil {
 			err = errors.Join(err, srv.Drop(context.WithoutCancel(ctx), name))
 			return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, err)
 		}
@@ -95,21 +104,44 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 		}
 		return control.Tenant{}, err
 	}
-	detail := "created database " + name
-	if exists {
-		detail = "adopted existing database " + name
-	}
 	return t, f.control.Audit(ctx, f.opts.Actor, "tenant.add", t.Code, detail)
 }
 
 // provision makes the ledger table in database name, which herd has just
-// created on srv: a database herd creates is born with its ledger.
-func provision(ctx context.Context, srv server, name string) error {
+// created on srv, and records the fleet as its owner: a database herd
+// creates is born with its ledger.
+func (f *Fleet) provision(ctx context.Context, srv server, name string) error {
 	db, err := srv.Open(ctx, name)
 	if err != nil {
 		return err
 	}
-	return errors.Join(execute.New(srv.dialect, nil).Provision(ctx, db), db.Close())
+	return errors.Join(f.executor(srv.dialect, source.Tenant, nil).Provision(ctx, db), db.Close())
+}
+
+// adopt makes the existing database name on srv the fleet's: it refuses
+// one that another fleet owns unless takeOver says to move it, and says
+// what it did, for the audit log.
+func (f *Fleet) adopt(ctx context.Context, srv server, name string, takeOver bool) (string, error) {
+	db, err := srv.Open(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	ex := f.executor(srv.dialect, source.Tenant, nil)
+	if !takeOver {
+		if err := ex.CheckOwner(ctx, db); err != nil {
+			return "", err
+		}
+		return "adopted existing database " + name, nil
+	}
+	before, owned, err := ex.TakeOver(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	if !owned {
+		return "took over existing database " + name + ", which no fleet owned", nil
+	}
+	return fmt.Sprintf("took over existing database %s from %s", name, before), nil
 }
 
 // TenantChange is what SetTenant changes; nil fields stay as they are.
@@ -220,6 +252,11 @@ func (f *Fleet) RemoveTenant(ctx context.Context, code string, drop bool) error 
 	if err != nil {
 		return err
 	}
+	if drop {
+		if err := f.checkOwner(ctx, t); err != nil {
+			return fmt.Errorf("tenant %q: drop database: %w", code, err)
+		}
+	}
 	if err := f.control.RemoveTenant(ctx, code); err != nil {
 		return err
 	}
@@ -231,4 +268,18 @@ func (f *Fleet) RemoveTenant(ctx context.Context, code string, drop bool) error 
 		detail = "dropped database " + t.Database
 	}
 	return f.control.Audit(ctx, f.opts.Actor, "tenant.remove", code, detail)
+}
+
+// checkOwner refuses tenant t's database when another fleet owns it.
+func (f *Fleet) checkOwner(ctx context.Context, t control.Tenant) error {
+	srv, ok := f.servers[t.Server]
+	if !ok {
+		return &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
+	}
+	db, err := srv.Open(ctx, t.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return f.executor(srv.dialect, source.Tenant, nil).CheckOwner(ctx, db)
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -29,6 +30,15 @@ type Environment struct {
 	// checks that it names another declared environment and that the
 	// After links form no cycle.
 	After string
+	// Servers, DefaultServer and TenantDatabase say where this
+	// environment's tenants live, in place of the top-level ones; each is
+	// empty when the environment inherits the top level's. Environments
+	// that share servers and tenant_database share tenant databases too:
+	// herd refuses to write to a tenant database another environment's
+	// fleet owns (see SharedTenantHomes).
+	Servers        []Server
+	DefaultServer  string
+	TenantDatabase string
 	// Line is the line of the environment's name in the file.
 	Line int
 }
@@ -62,6 +72,12 @@ func (c *Config) InEnvironment(name string) (*Config, error) {
 	}
 	view := *c
 	view.Control, view.AllowExperimental, view.Env = e.Control, e.AllowExperimental, e.Name
+	if len(e.Servers) > 0 {
+		view.Servers, view.DefaultServer = e.Servers, e.DefaultServer
+	}
+	if e.TenantDatabase != "" {
+		view.TenantDatabase = e.TenantDatabase
+	}
 	return &view, nil
 }
 
@@ -112,10 +128,11 @@ func (p *parser) environment(e entry) (Environment, *yaml.Node) {
 		return env, nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.add(n.Line, "%s: want a mapping with control, allow_experimental and after, got %s", where, kindName(n))
+		p.add(n.Line, "%s: want a mapping with control, allow_experimental, after, servers, default_server and tenant_database, got %s", where, kindName(n))
 		return env, nil
 	}
-	f := p.fields(n, where, "control", "allow_experimental", "after")
+	f := p.fields(n, where, "control", "allow_experimental", "after", "servers", "default_server", "tenant_database")
+	env.Servers, env.DefaultServer, env.TenantDatabase = p.tenantHome(f, where+".")
 
 	if fe, ok := f["control"]; !ok {
 		p.add(e.key.Line, needControl, where)
@@ -183,4 +200,61 @@ func (p *parser) checkAfter(envs []Environment, nodes map[string]*yaml.Node) {
 			seen[j] = true
 		}
 	}
+}
+
+// SharedTenantHomes returns a warning for each pair of views of the file
+// (the top level and each environment) whose tenants would live in the
+// same databases: a server of each on the same database server, with the
+// same tenant_database template. Such environments can each register a
+// tenant of the same code, and then the same database: herd fences every
+// tenant database with the fleet that owns it, but environments that are
+// meant to be apart should not share one.
+func (c *Config) SharedTenantHomes() []string {
+	views := []*Config{c}
+	for _, e := range c.Environments {
+		if v, err := c.InEnvironment(e.Name); err == nil {
+			views = append(views, v)
+		}
+	}
+	seen := map[string]string{} // home key: the first view's label
+	var warnings []string
+	for _, v := range views {
+		label := "the top level"
+		if v.Env != "" {
+			label = "environment " + v.Env
+		}
+		warned := map[string]bool{}
+		for _, s := range v.Servers {
+			key := serverHome(s) + " " + v.TenantDatabase
+			first, ok := seen[key]
+			switch {
+			case !ok:
+				seen[key] = label
+			case first != label && !warned[first]:
+				warned[first] = true
+				warnings = append(warnings, fmt.Sprintf("%s and %s name the same tenant databases (%s on %s): they share a tenant of the same code; give one its own servers or tenant_database",
+					first, label, v.TenantDatabase, RedactDSN(serverHome(s))))
+			}
+		}
+	}
+	return warnings
+}
+
+// serverHome is where a server's tenant databases live, without
+// credentials or options: the folder of a SQLite server, the host and port
+// of a database-per-tenant server, and those with the database of a
+// schema-per-tenant one.
+func serverHome(s Server) string {
+	if path, ok := SQLitePath(s.DSN); ok {
+		return "sqlite:" + path
+	}
+	u, err := url.Parse(s.DSN)
+	if err != nil {
+		return s.DSN
+	}
+	home := u.Scheme + "://" + u.Host
+	if s.Tenancy == tenancySchema {
+		home += u.Path
+	}
+	return home
 }

@@ -209,9 +209,9 @@ func TestParseFlagAndEnvironmentErrors(t *testing.T) {
 			"herd.yaml:10: environments.staging: control is required: the DSN of the environment's control database, " +
 				"as in sqlite:./herd-data/staging.db"},
 		{"environment a string", plus("environments:", "  staging: postgres://h/db"),
-			"herd.yaml:10: environments.staging: want a mapping with control, allow_experimental and after, got a string"},
+			"herd.yaml:10: environments.staging: want a mapping with control, allow_experimental, after, servers, default_server and tenant_database, got a string"},
 		{"unknown environment key", plus("environments:", "  staging:", "    control: sqlite:./s.db", "    versions: [2.0.0]"),
-			"herd.yaml:12: environments.staging: unknown key \"versions\" (known: control, allow_experimental, after)"},
+			"herd.yaml:12: environments.staging: unknown key \"versions\" (known: control, allow_experimental, after, servers, default_server, tenant_database)"},
 		{"bad control scheme", plus("environments:", "  staging:", "    control: postgresql://h/db"),
 			"herd.yaml:11: environments.staging.control: dsn must start with sqlite:, postgres:// or mysql://"},
 		{"empty control", plus("environments:", "  staging: {control: ''}"),

@@ -100,22 +100,13 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 		cfg.Control, _ = p.dsn(s, e.val, "control")
 	}
 
-	serversLine := 0
-	if e, ok := top["servers"]; !ok {
+	if _, ok := top["servers"]; !ok {
 		p.add(0, "servers is required: at least one named server that holds tenant databases")
-	} else {
-		serversLine = e.key.Line
-		cfg.Servers = p.servers(e)
 	}
-
-	p.defaultServer(top, cfg, serversLine)
-
-	if e, ok := top["tenant_database"]; !ok {
+	if _, ok := top["tenant_database"]; !ok {
 		p.add(0, "tenant_database is required: the name template of a tenant's database, as in tenant_{code}")
-	} else if s, ok := p.str(e.val, "tenant_database"); ok {
-		p.template(s, e.val)
-		cfg.TenantDatabase = s
 	}
+	cfg.Servers, cfg.DefaultServer, cfg.TenantDatabase = p.tenantHome(top, "")
 
 	if e, ok := top["migrations"]; !ok {
 		p.add(0, "migrations is required: the migrations folder, as in ./migrations")
@@ -181,23 +172,48 @@ func (p *parser) dsn(raw string, n *yaml.Node, where string) (string, string) {
 	return dsn, engine
 }
 
-// servers reads the servers mapping, in file order.
-func (p *parser) servers(e entry) []Server {
+// tenantHome reads where tenants live from the fields of a mapping (the
+// top level, or an environment whose keys start with prefix): servers,
+// default_server and tenant_database, each left empty when absent.
+func (p *parser) tenantHome(fields map[string]entry, prefix string) (servers []Server, defaultServer, template string) {
+	serversLine := 0
+	if e, ok := fields["servers"]; ok {
+		serversLine = e.key.Line
+		servers = p.servers(e, prefix+"servers")
+	}
+	if _, ok := fields["servers"]; ok || prefix == "" {
+		defaultServer = p.defaultServer(fields, servers, serversLine, prefix)
+	} else if e, ok := fields["default_server"]; ok {
+		p.add(e.key.Line, "%sdefault_server: needs servers beside it", prefix)
+	}
+	if e, ok := fields["tenant_database"]; ok {
+		if s, ok := p.str(e.val, prefix+"tenant_database"); ok {
+			p.template(s, e.val, prefix+"tenant_database")
+			template = s
+		}
+	}
+	return servers, defaultServer, template
+}
+
+// servers reads a servers mapping, in file order; where names it in
+// messages.
+func (p *parser) servers(e entry, where string) []Server {
+	section := where
 	n := deref(e.val)
 	if isNull(n) {
-		p.add(e.key.Line, "servers: at least one server is required")
+		p.add(e.key.Line, "%s: at least one server is required", section)
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.add(n.Line, "servers: want a mapping of server names to DSNs, got %s", kindName(n))
+		p.add(n.Line, "%s: want a mapping of server names to DSNs, got %s", section, kindName(n))
 		return nil
 	}
 	var out []Server
-	for _, se := range p.entries(n, "servers") {
+	for _, se := range p.entries(n, section) {
 		name := se.key.Value
-		where := "servers." + name
+		where := section + "." + name
 		if !validName(name, "-") {
-			p.add(se.key.Line, "servers: server name %q: use only a-z, 0-9, _ and -", name)
+			p.add(se.key.Line, "%s: server name %q: use only a-z, 0-9, _ and -", section, name)
 		}
 		s := Server{Name: name, Tenancy: tenancyDatabase, Line: se.key.Line}
 		dsnNode := deref(se.val)
@@ -241,23 +257,24 @@ func (p *parser) servers(e entry) []Server {
 		out = append(out, s)
 	}
 	if len(out) == 0 {
-		p.add(e.key.Line, "servers: at least one server is required")
+		p.add(e.key.Line, "%s: at least one server is required", section)
 	}
 	return out
 }
 
-// defaultServer resolves default_server against the servers read.
-func (p *parser) defaultServer(top map[string]entry, cfg *Config, serversLine int) {
-	names := make([]string, len(cfg.Servers))
-	for i, s := range cfg.Servers {
+// defaultServer resolves the default_server of fields (keys starting with
+// prefix) against the servers read, and returns its name.
+func (p *parser) defaultServer(fields map[string]entry, servers []Server, serversLine int, prefix string) string {
+	names := make([]string, len(servers))
+	for i, s := range servers {
 		names[i] = s.Name
 	}
 	name := ""
-	e, declared := top["default_server"]
+	e, declared := fields["default_server"]
 	if declared {
-		s, ok := p.str(e.val, "default_server")
+		s, ok := p.str(e.val, prefix+"default_server")
 		if !ok {
-			return
+			return ""
 		}
 		name = s
 	}
@@ -265,30 +282,31 @@ func (p *parser) defaultServer(top map[string]entry, cfg *Config, serversLine in
 	case name != "":
 		for _, n := range names {
 			if n == name {
-				cfg.DefaultServer = name
-				return
+				return name
 			}
 		}
 		if len(names) > 0 {
-			p.add(e.val.Line, "default_server: unknown server %q (known: %s)", name, strings.Join(names, ", "))
+			p.add(e.val.Line, "%sdefault_server: unknown server %q (known: %s)", prefix, name, strings.Join(names, ", "))
 		}
 	case len(names) == 1:
-		cfg.DefaultServer = names[0]
+		return names[0]
 	case len(names) > 1:
 		line := serversLine
 		if declared {
 			line = e.val.Line
 		}
-		p.add(line, "default_server is required when there are several servers (%s)", strings.Join(names, ", "))
+		p.add(line, "%sdefault_server is required when there are several servers (%s)", prefix, strings.Join(names, ", "))
 	}
+	return ""
 }
 
-// template checks the tenant_database template at n.
-func (p *parser) template(s string, n *yaml.Node) {
+// template checks the tenant_database template at n; where names it in
+// messages.
+func (p *parser) template(s string, n *yaml.Node, where string) {
 	if c := strings.Count(s, "{code}"); c != 1 {
-		p.add(n.Line, "tenant_database: %q must contain {code} exactly once, not %d times", s, c)
+		p.add(n.Line, "%s: %q must contain {code} exactly once, not %d times", where, s, c)
 	}
 	if !validName(strings.ReplaceAll(s, "{code}", ""), "") {
-		p.add(n.Line, "tenant_database: %q: use only a-z, 0-9 and _ besides {code}", s)
+		p.add(n.Line, "%s: %q: use only a-z, 0-9 and _ besides {code}", where, s)
 	}
 }

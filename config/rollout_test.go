@@ -384,8 +384,8 @@ func TestParseRolloutErrors(t *testing.T) {
 			"herd.yaml:11: webhooks[0].secret: want a string, got a list"},
 		{"unknown event", plus("webhooks:", "  - url: http://h/herd", "    secret: s", "    events: [tenant.done, tenant.finished]"),
 			"herd.yaml:12: webhooks[0].events: unknown event type \"tenant.finished\" (known: rollout.started, wave.started, " +
-				"tenant.started, tenant.done, tenant.failed, tenant.skipped, tenant.rolled_back, tenant.maintenance_planned, " +
-				"rollout.halted, rollout.paused, rollout.completed)"},
+				"tenant.started, tenant.migrated, tenant.done, tenant.failed, tenant.skipped, tenant.rolled_back, tenant.maintenance_planned, " +
+				"rollout.halted, rollout.paused, rollout.completed, rollout.completed_with_failures)"},
 		{"duplicate event", plus("webhooks:", "  - url: http://h/herd", "    secret: s", "    events: [tenant.done, tenant.done]"),
 			"herd.yaml:12: webhooks[0].events: duplicate event type \"tenant.done\""},
 		{"no events", plus("webhooks:", "  - url: http://h/herd", "    secret: s", "    events: []"),
@@ -508,5 +508,5 @@ func TestEventTypesAreKnown(t *testing.T) {
 		seen[typ] = true
 		require.Regexp(t, `^[a-z]+\.[a-z_]+$`, string(typ))
 	}
-	require.Len(t, seen, 11)
+	require.Len(t, seen, 13)
 }

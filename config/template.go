@@ -112,9 +112,9 @@ releases:
 # X-Herd-Signature header is sha256=HMAC-SHA256(secret, timestamp + "." +
 # body), hex. ${NAME} in url and secret is replaced like in DSNs. events:
 # default every event; rollout.started, wave.started, tenant.started,
-# tenant.done, tenant.failed, tenant.skipped, tenant.rolled_back,
+# tenant.migrated, tenant.done, tenant.failed, tenant.skipped, tenant.rolled_back,
 # tenant.maintenance_planned, rollout.halted, rollout.paused,
-# rollout.completed.
+# rollout.completed, rollout.completed_with_failures.
 # webhooks:
 #   - url: "https://ops.example.com/herd"
 #     secret: ${HERD_WEBHOOK_SECRET}

@@ -83,9 +83,9 @@ func EventTypes() []event.Type {
 	// Keep in step with the constants of package event.
 	return []event.Type{
 		event.RolloutStarted, event.WaveStarted,
-		event.TenantStarted, event.TenantDone, event.TenantFailed, event.TenantSkipped,
+		event.TenantStarted, event.TenantMigrated, event.TenantDone, event.TenantFailed, event.TenantSkipped,
 		event.TenantRolledBack, event.TenantMaintenancePlanned,
-		event.RolloutHalted, event.RolloutPaused, event.RolloutCompleted,
+		event.RolloutHalted, event.RolloutPaused, event.RolloutCompleted, event.RolloutCompletedWithFailures,
 	}
 }
 

@@ -19,6 +19,10 @@ const (
 	RolloutHalted    = "halted"
 	RolloutAborted   = "aborted"
 	RolloutCompleted = "completed"
+	// RolloutCompletedWithFailures is a rollout that ran every tenant,
+	// within its failure budgets, and some failed or were rolled back: it
+	// has not proven its release.
+	RolloutCompletedWithFailures = "completed_with_failures"
 )
 
 // The states of a rollout's tenant (work item).
@@ -49,7 +53,7 @@ type Rollout struct {
 // Finished reports whether the rollout will do no more work by itself.
 func (r Rollout) Finished() bool {
 	switch r.Status {
-	case RolloutAborted, RolloutCompleted:
+	case RolloutAborted, RolloutCompleted, RolloutCompletedWithFailures:
 		return true
 	}
 	return false
@@ -151,7 +155,7 @@ func (s *Store) Rollout(ctx context.Context, id int64) (Rollout, error) {
 // LatestUnfinished returns the newest rollout that is neither completed
 // nor aborted, or an error wrapping ErrRolloutNotFound.
 func (s *Store) LatestUnfinished(ctx context.Context) (Rollout, error) {
-	rs, err := s.rollouts(ctx, `WHERE status NOT IN (?, ?)`, RolloutCompleted, RolloutAborted)
+	rs, err := s.rollouts(ctx, `WHERE status NOT IN (?, ?, ?)`, RolloutCompleted, RolloutCompletedWithFailures, RolloutAborted)
 	if err != nil {
 		return Rollout{}, err
 	}
@@ -197,7 +201,7 @@ func (s *Store) SetRolloutStatus(ctx context.Context, id int64, from []string, t
 func (s *Store) setRolloutStatus(ctx context.Context, q execer, id int64, from []string, to, reason string) (bool, error) {
 	now := s.now().UTC()
 	var finished any
-	if to == RolloutCompleted || to == RolloutAborted {
+	if to == RolloutCompleted || to == RolloutCompletedWithFailures || to == RolloutAborted {
 		finished = now
 	}
 	marks, statuses := inList(from)
@@ -329,10 +333,26 @@ func (s *Store) RetryItems(ctx context.Context, id int64, states ...string) (n i
 		if n, err = res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		_, err = s.setRolloutStatus(ctx, tx, id, []string{RolloutCompleted}, RolloutRunning, "retrying failed tenants")
+		_, err = s.setRolloutStatus(ctx, tx, id, []string{RolloutCompleted, RolloutCompletedWithFailures}, RolloutRunning, "retrying failed tenants")
 		return err
 	})
 	return n, err
+}
+
+// ResolveItems marks the tenant done in every rollout to its schema
+// version that is not over and in which it failed or was rolled back:
+// once herd repair brought the tenant to version, the rollout agrees,
+// and resuming it goes on from there. note is kept as the item's error
+// column, saying how it was resolved. It returns how many items it marked.
+func (s *Store) ResolveItems(ctx context.Context, tenant, version, note string) (int64, error) {
+	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants SET state = ?, error = ?, finished_at = ?
+		WHERE tenant = ? AND state IN (?, ?) AND rollout_id IN
+		(SELECT id FROM herd_rollouts WHERE tenant_version = ? AND status NOT IN (?, ?))`),
+		ItemDone, note, s.now().UTC(), tenant, ItemFailed, ItemRolledBack, version, RolloutCompleted, RolloutAborted)
+	if err != nil {
+		return 0, fmt.Errorf("control: resolve tenant %q in its rollouts: %w", tenant, err)
+	}
+	return res.RowsAffected()
 }
 
 func utcPtr(t *time.Time) any {

@@ -10,9 +10,13 @@ type Type string
 
 // The fleet events.
 const (
-	RolloutStarted   Type = "rollout.started"
-	WaveStarted      Type = "wave.started"
-	TenantStarted    Type = "tenant.started"
+	RolloutStarted Type = "rollout.started"
+	WaveStarted    Type = "wave.started"
+	TenantStarted  Type = "tenant.started"
+	// TenantMigrated says a tenant's migration committed and is recorded;
+	// its bake time (health probes) follows, then TenantDone or
+	// TenantRolledBack.
+	TenantMigrated   Type = "tenant.migrated"
 	TenantDone       Type = "tenant.done"
 	TenantFailed     Type = "tenant.failed"
 	TenantSkipped    Type = "tenant.skipped"
@@ -23,6 +27,9 @@ const (
 	RolloutHalted            Type = "rollout.halted"
 	RolloutPaused            Type = "rollout.paused"
 	RolloutCompleted         Type = "rollout.completed"
+	// RolloutCompletedWithFailures ends a rollout that ran every tenant
+	// within its failure budgets while some failed or were rolled back.
+	RolloutCompletedWithFailures Type = "rollout.completed_with_failures"
 )
 
 // Event is one thing that happened to a rollout or a tenant. Fields that do

@@ -10,6 +10,7 @@ package execute
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -30,6 +31,12 @@ type Options struct {
 	// Splits, if set, is shared by the Executors of a fleet so that each
 	// script is split once; default a cache of this Executor's own.
 	Splits *Splits
+	// Owner, if set, is the fleet the Executor works for: Lock refuses a
+	// database that another fleet owns (an *OwnerError, before any
+	// statement) and records this fleet as the owner of a database that
+	// has none, and Provision records it in the databases it provisions.
+	// Leave it nil for databases that are not tenants'.
+	Owner *Owner
 }
 
 // Executor applies plans with one dialect. It is safe for concurrent use
@@ -40,6 +47,7 @@ type Executor struct {
 	now     func() time.Time
 	observe func(Event)
 	splits  *Splits
+	owner   *Owner
 }
 
 // New returns an Executor for dialect d.
@@ -58,6 +66,7 @@ func New(d dialect.Dialect, opts *Options) *Executor {
 		if opts.Observe != nil {
 			e.observe = opts.Observe
 		}
+		e.owner = opts.Owner
 	}
 	return e
 }
@@ -88,7 +97,8 @@ type Session struct {
 }
 
 // Lock pins a connection to db, takes db's migration lock on it (waiting
-// until ctx ends), sets the engine's lock-wait limits and reads the
+// until ctx ends), checks that db belongs to the Executor's fleet (see
+// Options.Owner), sets the engine's lock-wait limits and reads the
 // ledger; a database without a ledger table gets one from the session's
 // first ledger write. The caller must Close the session.
 func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, error) {
@@ -118,6 +128,9 @@ func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, er
 }
 
 func (s *Session) prepare(ctx context.Context) error {
+	if err := s.e.guard(ctx, s.conn, s.db); err != nil {
+		return err
+	}
 	if g, ok := s.e.dialect.(dialect.SessionGuard); ok {
 		if err := g.GuardSession(ctx, s.conn); err != nil {
 			return fmt.Errorf("set lock timeouts on %s: %w", s.db.Name, err)
@@ -133,7 +146,10 @@ func (s *Session) prepare(ctx context.Context) error {
 // migration does not pay for it; a database without one (adopted, or made
 // before herd did this) gets it from its first migration instead.
 func (e *Executor) Provision(ctx context.Context, db *dialect.Database) error {
-	return e.createLedger(ctx, db.DB, db)
+	if err := e.createLedger(ctx, db.DB, db); err != nil {
+		return err
+	}
+	return e.guard(ctx, db.DB, db)
 }
 
 // createLedger makes db's ledger table through q.
@@ -187,7 +203,11 @@ func (s *Session) commit(tx *sql.Tx) error {
 }
 
 // Close releases the lock and the connection. It uses a fresh context for
-// the unlock when ctx has ended, so a cancelled run still lets go.
+// the unlock when ctx has ended, so a cancelled run still lets go. When
+// the unlock fails (the connection died) the connection is discarded
+// rather than returned to the pool, so that the server frees the lock with
+// the session, and the error says so. Nothing Close reports changes what
+// the session committed.
 func (s *Session) Close(ctx context.Context) error {
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
@@ -195,6 +215,12 @@ func (s *Session) Close(ctx context.Context) error {
 		defer cancel()
 	}
 	err := s.unlock(ctx)
+	if err != nil {
+		// driver.ErrBadConn from Raw makes database/sql close the
+		// connection instead of pooling it.
+		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+		err = fmt.Errorf("release the migration lock of %s (the connection is dropped, which frees it): %w", s.db.Name, err)
+	}
 	return errors.Join(err, s.conn.Close())
 }
 
@@ -528,6 +554,12 @@ func (s *Session) fail(step plan.Step, a action, err error) error {
 	return &MigrationError{Database: s.db.Name, Migration: step.Migration.ID(), Direction: step.Direction,
 		Statement: a.n, File: a.file, Line: a.line, Err: err}
 }
+
+// ErrOutcomeUnknown marks a run that failed and then lost its database
+// before the ledger could be read again: whether its last step committed
+// is not known. Nothing may roll such a run back automatically; the next
+// run reads the ledger first and settles it.
+var ErrOutcomeUnknown = errors.New("outcome unknown: the ledger could not be read after the failure")
 
 // MigrationError is a step that failed, naming the statement.
 type MigrationError struct {

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/release"
 )
 
@@ -62,10 +64,12 @@ type Options struct {
 	Now func() time.Time
 	// Events receives rollout and tenant events; optional.
 	Events event.Sink
-	// CrashPoint, if set, is called at named points of the protocol
-	// ("claimed", "migrated", "released"). Tests use it to kill the
-	// process at exactly that point; production leaves it nil.
-	CrashPoint func(name string)
+	// Reconnect is how long a runner keeps trying again after the control
+	// database failed it (a lost connection, a failover) before it gives
+	// up; default 1 minute, negative for no second try.
+	Reconnect time.Duration
+	// Logger hears of the failures a runner rides out; default discards.
+	Logger *slog.Logger
 	// Poll is how long a runner waits for tenants leased to other runners;
 	// default a third of the lease.
 	Poll time.Duration
@@ -100,8 +104,11 @@ func New(fleet Fleet, cfg *config.Config, opts Options) *Manager {
 	if opts.Events == nil {
 		opts.Events = event.SinkFunc(func(event.Event) {})
 	}
-	if opts.CrashPoint == nil {
-		opts.CrashPoint = func(string) {}
+	if opts.Reconnect == 0 {
+		opts.Reconnect = time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -237,6 +244,20 @@ func pendingCodes(items []control.Item) []string {
 	return codes
 }
 
+// reconnect is how a runner rides out a failure of the control database
+// while it does what: it tries again for Options.Reconnect, except after
+// bad input, which no second try mends.
+func (m *Manager) reconnect(what string) retry.Policy {
+	return retry.Policy{
+		Within:    m.opts.Reconnect,
+		First:     200 * time.Millisecond,
+		Retryable: func(err error) bool { return !IsInputError(err) },
+		Notify: func(err error, wait time.Duration) {
+			m.opts.Logger.Warn("rollout: "+what+" failed; trying again", "in", wait, "err", err)
+		},
+	}
+}
+
 func (m *Manager) emit(e event.Event) {
 	if e.Time.IsZero() {
 		e.Time = m.opts.Now().UTC()
@@ -279,7 +300,8 @@ func (m *Manager) Abort(ctx context.Context, id int64) (control.Rollout, error) 
 		control.RolloutAborted, "aborted by operator")
 }
 
-// Reopen makes a paused or halted rollout runnable again; Work then
+// Reopen makes a paused or halted rollout runnable again, or one that
+// completed with failures (after herd repair resolved some); Work then
 // carries on. A rollout paused before its start time is scheduled again.
 func (m *Manager) Reopen(ctx context.Context, id int64) (control.Rollout, error) {
 	r, err := m.resolve(ctx, id)
@@ -290,7 +312,8 @@ func (m *Manager) Reopen(ctx context.Context, id int64) (control.Rollout, error)
 	if r.StartAt != nil && r.StartAt.After(m.opts.Now()) {
 		to = control.RolloutScheduled
 	}
-	return m.transition(ctx, r.ID, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning}, to, "")
+	return m.transition(ctx, r.ID, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning, control.RolloutCompletedWithFailures},
+		to, "")
 }
 
 // RetryFailed puts the failed and rolled-back tenants of rollout id (the

@@ -10,6 +10,8 @@ import (
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/plan"
 )
 
@@ -49,70 +51,89 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 	}
 	announced := map[string]bool{} // tenants whose maintenance was announced
 	for {
-		if r, err = m.fleet.Control().Rollout(ctx, r.ID); err != nil {
-			return Outcome{}, err
-		}
-		switch r.Status {
-		case control.RolloutScheduled:
-			stopped, err := m.waitForStart(ctx, r)
-			if err != nil {
-				return Outcome{Rollout: r}, err
-			}
-			if stopped {
-				return m.stoppedOutcome(ctx, r)
-			}
-			continue
-		case control.RolloutRunning:
-		default:
-			return m.outcome(ctx, r, time.Time{})
-		}
-		items, err := m.fleet.Control().Items(ctx, r.ID)
-		if err != nil {
-			return Outcome{}, err
-		}
-		wave, ok := currentWave(items)
-		if !ok {
-			if _, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, control.RolloutCompleted, ""); err != nil {
-				return Outcome{}, err
-			}
-			m.emit(event.Event{Type: event.RolloutCompleted, Rollout: r.ID, To: r.TenantVersion})
-			if _, err := m.fleet.PruneSnapshots(ctx, m.settings.SnapshotRetention); err != nil {
-				return Outcome{}, err
-			}
-			continue
-		}
-		if reason := m.overBudget(items, wave); reason != "" {
-			if err := m.halt(ctx, r, reason); err != nil {
-				return Outcome{}, err
-			}
-			continue
-		}
-		if m.stopping() {
-			return m.stoppedOutcome(ctx, r)
-		}
-		batch, running, next, err := m.claimable(ctx, r.ID, items, wave, tenants, announced)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if len(batch) == 0 {
-			if running == 0 {
-				// Everything left in the wave waits for its window.
-				return m.outcome(ctx, r, next)
-			}
-			if _, err := sleep(ctx, m.opts.Stop, m.opts.Poll); err != nil {
-				return Outcome{}, err
-			}
-			continue
-		}
-		if err := m.runBatch(ctx, r, batch, items, wave); err != nil {
-			return Outcome{}, err
-		}
-		if m.settings.PauseBetweenBatches > 0 {
-			if err := m.pauseBetweenBatches(ctx, r.ID, wave); err != nil {
-				return Outcome{}, err
-			}
+		var (
+			out  Outcome
+			done bool
+		)
+		// A round reads all it needs afresh, so a round that lost the
+		// control database is simply run again once it is back.
+		err := retry.Do(ctx, m.reconnect("work rollout "+fmt.Sprint(r.ID)), func(ctx context.Context) (err error) {
+			out, done, err = m.round(ctx, r.ID, tenants, announced)
+			return err
+		})
+		if err != nil || done {
+			return out, err
 		}
 	}
+}
+
+// round is one turn of Work's loop: it reads rollout id and its items,
+// and completes, halts or waits for the rollout, or runs its next batch.
+// done reports that Work should return out.
+func (m *Manager) round(ctx context.Context, id int64, tenants map[string]control.Tenant, announced map[string]bool) (out Outcome, done bool, err error) {
+	r, err := m.fleet.Control().Rollout(ctx, id)
+	if err != nil {
+		return Outcome{}, true, err
+	}
+	switch r.Status {
+	case control.RolloutScheduled:
+		stopped, err := m.waitForStart(ctx, r)
+		if err != nil {
+			return Outcome{Rollout: r}, true, err
+		}
+		if stopped {
+			out, err := m.stoppedOutcome(ctx, r)
+			return out, true, err
+		}
+		return Outcome{}, false, nil
+	case control.RolloutRunning:
+	default:
+		out, err := m.outcome(ctx, r, time.Time{})
+		return out, true, err
+	}
+	items, err := m.fleet.Control().Items(ctx, r.ID)
+	if err != nil {
+		return Outcome{}, true, err
+	}
+	wave, ok := currentWave(items)
+	// The current wave, and every wave before it: the last batch of a
+	// wave may have taken it over its budget after the wave's last check.
+	upTo := wave
+	if !ok {
+		upTo = lastWave(items)
+	}
+	for w := 0; w <= upTo; w++ {
+		if reason := m.overBudget(items, w); reason != "" {
+			return Outcome{}, false, m.halt(ctx, r, reason)
+		}
+	}
+	if !ok {
+		return Outcome{}, false, m.complete(ctx, r, items)
+	}
+	if m.stopping() {
+		out, err := m.stoppedOutcome(ctx, r)
+		return out, true, err
+	}
+	batch, running, next, err := m.claimable(ctx, r.ID, items, wave, tenants, announced)
+	if err != nil {
+		return Outcome{}, true, err
+	}
+	if len(batch) == 0 {
+		if running == 0 {
+			// Everything left in the wave waits for its window.
+			out, err := m.outcome(ctx, r, next)
+			return out, true, err
+		}
+		_, err := sleep(ctx, m.opts.Stop, m.opts.Poll)
+		return Outcome{}, false, err
+	}
+	if err := m.runBatch(ctx, r, batch, items, wave); err != nil {
+		return Outcome{}, true, err
+	}
+	if m.settings.PauseBetweenBatches > 0 {
+		return Outcome{}, false, m.pauseBetweenBatches(ctx, r.ID, wave)
+	}
+	return Outcome{}, false, nil
 }
 
 func (m *Manager) tenantsByCode(ctx context.Context) (map[string]control.Tenant, error) {
@@ -164,13 +185,44 @@ func (m *Manager) outcome(ctx context.Context, r control.Rollout, next time.Time
 	if err != nil {
 		return Outcome{}, err
 	}
-	out := Outcome{Rollout: r, Waiting: !next.IsZero(), NextWindow: next}
+	return Outcome{Rollout: r, Waiting: !next.IsZero(), NextWindow: next, Failed: failures(items)}, nil
+}
+
+// complete ends a rollout all of whose tenants are finished: completed
+// when none failed, completed_with_failures (which proves nothing to the
+// environments that come after) when some failed or were rolled back.
+func (m *Manager) complete(ctx context.Context, r control.Rollout, items []control.Item) error {
+	status, ev, reason := control.RolloutCompleted, event.RolloutCompleted, ""
+	if failed := failures(items); failed > 0 {
+		status, ev = control.RolloutCompletedWithFailures, event.RolloutCompletedWithFailures
+		reason = fmt.Sprintf("%d of %d tenants failed or were rolled back", failed, len(items))
+	}
+	if _, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, status, reason); err != nil {
+		return err
+	}
+	m.emit(event.Event{Type: ev, Rollout: r.ID, To: r.TenantVersion, Reason: reason})
+	_, err := m.fleet.PruneSnapshots(ctx, m.settings.SnapshotRetention)
+	return err
+}
+
+// failures counts the failed and rolled-back tenants among items.
+func failures(items []control.Item) int {
+	n := 0
 	for _, it := range items {
 		if it.State == control.ItemFailed || it.State == control.ItemRolledBack {
-			out.Failed++
+			n++
 		}
 	}
-	return out, nil
+	return n
+}
+
+// lastWave is the highest wave of items.
+func lastWave(items []control.Item) int {
+	last := 0
+	for _, it := range items {
+		last = max(last, it.Wave)
+	}
+	return last
 }
 
 // currentWave is the first wave with a tenant not yet finished.
@@ -366,7 +418,6 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	if err != nil || !ok {
 		return "", err
 	}
-	m.opts.CrashPoint("claimed")
 	stopHeartbeat := m.heartbeat(ctx, lease)
 	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 	start := m.opts.Now()
@@ -377,12 +428,12 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	if err == nil {
 		err = m.migrate(ctx, it.Tenant, r.TenantVersion)
 	}
-	m.opts.CrashPoint("migrated")
 	if ctx.Err() != nil {
 		stopHeartbeat()
 		return "", ctx.Err() // the lease lapses; a runner takes the tenant over
 	}
 	if err == nil {
+		m.emit(event.Event{Type: event.TenantMigrated, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 		err = m.bake(ctx, it.Tenant)
 	}
 
@@ -393,7 +444,12 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		// skipped, as it would have been then, and nothing ran.
 		state, msg, ev, err = control.ItemSkipped, "canMigrate: "+refused.Msg, event.TenantSkipped, nil
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, execute.ErrOutcomeUnknown):
+		// Rolling back a migration that may have committed could undo it:
+		// the next run, which reads the ledger first, settles it.
+		state, msg, ev = control.ItemFailed, err.Error()+"; not rolled back: retry the tenant once its database is reachable", event.TenantFailed
+	case err != nil:
 		state, msg, ev = control.ItemFailed, err.Error(), event.TenantFailed
 		// A refused plan ran nothing: there is nothing to roll back.
 		if it.FromVersion != "" && refused == nil {
@@ -406,8 +462,11 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		}
 	}
 	stopHeartbeat()
-	ok, err = store.Release(ctx, lease, state, m.opts.Now().Sub(start), msg)
-	m.opts.CrashPoint("released")
+	took := m.opts.Now().Sub(start)
+	err = retry.Do(ctx, m.reconnect("release tenant "+it.Tenant), func(ctx context.Context) (err error) {
+		ok, err = store.Release(ctx, lease, state, took, msg)
+		return err
+	})
 	if err != nil {
 		return "", err
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/execute"
 )
 
 // Env is what a run of the CLI gets from its process.
@@ -31,6 +34,20 @@ type Env struct {
 	// it claims no new tenant and those in flight finish. Any other
 	// command, and any later signal, cancels the run.
 	Signals <-chan os.Signal
+	// Hooks lets tests inject faults at exact points of a run; main
+	// leaves it empty.
+	Hooks Hooks
+}
+
+// Hooks see a run's events as they happen, synchronously, before the run
+// goes on, so that a test can inject a fault at an exact point of the
+// protocol: kill the process once a tenant's migration committed, or drop
+// its connection before the lock is released.
+type Hooks struct {
+	// Executor receives every event of the migration executor.
+	Executor func(execute.Event)
+	// Rollout receives every rollout and tenant event.
+	Rollout event.Sink
 }
 
 // app is one run's state, shared by its commands.
@@ -160,6 +177,20 @@ func (a *app) withFleet(ctx context.Context, opts herd.Options, fn func(*herd.Fl
 		return err
 	}
 	opts.Dialects = a.env.Dialects
+	if opts.Logger == nil {
+		// Warnings: failures herd rode out, or that cannot change an
+		// outcome (a lock released by a dying connection).
+		opts.Logger = slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if hook := a.env.Hooks.Executor; hook != nil {
+		observe := opts.Observe
+		opts.Observe = func(e execute.Event) {
+			if observe != nil {
+				observe(e)
+			}
+			hook(e)
+		}
+	}
 	f, err := herd.Open(ctx, cfg, opts)
 	if err != nil {
 		return err

@@ -23,7 +23,8 @@ const (
 const exitCodes = `Exit codes (every command):
   0  done
   1  a tenant or a database failed, or a rollout halted or was aborted
-     (with --all or --tenants, a tenant that was refused counts as failed)
+     (with --all or --tenants, a tenant that was refused counts as failed
+     once the run changed a database)
   2  bad input or usage: an unknown command or flag, a malformed herd.yaml or
      migration, a selector that matches no tenant, a plan policy refuses;
      nothing was changed
@@ -40,9 +41,9 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &failed):
-		// Part of the fleet may have changed: a tenant's refusal is one
-		// tenant failing, not bad input.
+	case errors.As(err, &failed) && !failed.Refused():
+		// Part of the fleet may have changed, or a tenant failed: a
+		// tenant's refusal is then one tenant failing, not bad input.
 		return ExitFailure
 	case errors.As(err, &usage) || herd.IsInputError(err):
 		return ExitInput

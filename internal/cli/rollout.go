@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/event"
-	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/webhook"
 )
@@ -23,10 +20,6 @@ import (
 // ExitWaiting is the exit code of a rollout that stopped with tenants
 // still waiting: for their maintenance window, or because it is paused.
 const ExitWaiting = 3
-
-// crashEnv names the crash point at which tests have herd kill itself.
-// Only tests set it.
-const crashEnv = "HERD_TEST_CRASH_AT"
 
 func (a *app) rolloutCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rollout", Short: "Bring tenants to a release gradually, in waves", Args: cobra.NoArgs,
@@ -40,42 +33,27 @@ func (a *app) rolloutCmd() *cobra.Command {
 }
 
 // rolloutOptions wires the rollout manager to this process: its event
-// renderer, the webhooks of herd.yaml, the tests' crash points and a
-// graceful stop at the first interrupt. The returned function flushes the
+// renderer, the webhooks of herd.yaml, the tests' hooks and a graceful
+// stop at the first interrupt. The returned function flushes the
 // webhooks (for at most 30 seconds).
 func (a *app) rolloutOptions(f *herd.Fleet, r *renderer) (rollout.Options, func()) {
-	opts := rollout.Options{Events: r, CrashPoint: a.crashPoint, Stop: a.interrupts.graceful()}
+	sinks := event.Fanout{r}
+	if a.env.Hooks.Rollout != nil {
+		sinks = append(sinks, a.env.Hooks.Rollout)
+	}
+	opts := rollout.Options{Events: sinks, Stop: a.interrupts.graceful()}
 	hooks := f.Config().Webhooks
 	if len(hooks) == 0 {
 		return opts, func() {}
 	}
 	sender := webhook.New(hooks, webhook.Options{})
-	opts.Events = event.Fanout{r, sender}
+	opts.Events = append(sinks, sender)
 	return opts, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := sender.Close(ctx); err != nil {
 			fmt.Fprintf(a.env.Stderr, "herd: webhooks: %v (%d events dropped)\n", err, sender.Dropped())
 		}
-	}
-}
-
-// crashPoint kills the process, as SIGKILL would, when the test
-// environment names this point.
-func (a *app) crashPoint(name string) {
-	if a.env.Getenv(crashEnv) != name {
-		return
-	}
-	fmt.Fprintf(a.env.Stderr, "herd: crash point %s\n", name)
-	syscall.Kill(os.Getpid(), syscall.SIGKILL) //nolint:errcheck // the process is gone
-}
-
-// executorCrash turns the executor's "migration finished" event (after the
-// tenant's ledger committed, before the control database heard of it)
-// into the crash point "committed".
-func (a *app) executorCrash(e execute.Event) {
-	if e.Kind == execute.MigrationFinished {
-		a.crashPoint("committed")
 	}
 }
 
@@ -110,7 +88,7 @@ a second stops at once.
 			}
 			r := a.newRenderer(asJSON)
 			defer r.close()
-			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
 				opts, flush := a.rolloutOptions(f, r)
 				defer flush()
 				if !dryRun {
@@ -182,7 +160,7 @@ func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 			}
 			r := a.newRenderer(asJSON)
 			defer r.close()
-			return a.withFleet(cmd.Context(), herd.Options{Observe: a.executorCrash}, func(f *herd.Fleet) error {
+			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
 				opts, flush := a.rolloutOptions(f, r)
 				defer flush()
 				if err := f.Config().CheckWebhooks(); err != nil {

@@ -113,6 +113,9 @@ breaking_changes. Exits 2 when there is any problem.`,
 			if err != nil {
 				return err
 			}
+			for _, w := range cfg.SharedTenantHomes() {
+				fmt.Fprintf(a.out, "warning: %s: %s\n", cfg.Path, w)
+			}
 			// A source that does not load has problems of its own; the
 			// releases are then still checked, without their migrations.
 			src, err := herd.LoadSource(cfg, herd.Options{})

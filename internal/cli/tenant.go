@@ -48,6 +48,7 @@ func (a *app) tenantAddCmd() *cobra.Command {
 	cmd.Flags().StringVar(&spec.Name, "name", "", "display name (default: the code)")
 	cmd.Flags().StringSliceVar(&spec.Tags, "tag", nil, "tag, repeatable")
 	cmd.Flags().StringSliceVar(&spec.Features, "features", nil, "enabled features, comma-separated (each declared by a release)")
+	cmd.Flags().BoolVar(&spec.TakeOver, "take-over", false, "adopt an existing database that another environment's fleet owns, moving it to this one (audited)")
 	return cmd
 }
 

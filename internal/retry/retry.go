@@ -1,0 +1,68 @@
+// Package retry runs an operation again, with exponential backoff, until it
+// succeeds or a bounded time has passed: how herd rides out a connection
+// blip to a database instead of failing at its first error.
+package retry
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Policy bounds the retries. The zero Policy tries once.
+type Policy struct {
+	// Within is how long after the first failure a new attempt may start.
+	Within time.Duration
+	// First is the wait after the first failure; each later wait doubles,
+	// up to a tenth of Within (at least First). Default 100ms.
+	First time.Duration
+	// Retryable decides whether an error is worth another attempt; default
+	// every error but the end of the context.
+	Retryable func(error) bool
+	// Notify, if set, hears of each failure that will be retried, with the
+	// wait before the next attempt.
+	Notify func(err error, wait time.Duration)
+}
+
+// Do calls op until it returns nil, an error the policy does not retry, or
+// Within has passed since the first failure; it returns op's last error,
+// or ctx's when ctx ends while it waits.
+func Do(ctx context.Context, p Policy, op func(context.Context) error) error {
+	wait := p.First
+	if wait <= 0 {
+		wait = 100 * time.Millisecond
+	}
+	maxWait := max(p.Within/10, wait)
+	var deadline time.Time
+	for {
+		err := op(ctx)
+		if err == nil || !p.retryable(err) {
+			return err
+		}
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(p.Within)
+		}
+		if !now.Add(wait).Before(deadline) {
+			return err
+		}
+		if p.Notify != nil {
+			p.Notify(err, wait)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-timer.C:
+		}
+		wait = min(2*wait, maxWait)
+	}
+}
+
+func (p Policy) retryable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	return p.Retryable == nil || p.Retryable(err)
+}
