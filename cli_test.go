@@ -42,6 +42,29 @@ func TestDemo(t *testing.T) {
 			CurrentVersion: "2.0.0", TargetVersion: "2.0.0", Status: "completed"}, r)
 	}
 
+	// The demo project lints clean, without warnings.
+	code, out = runCLI(t, "--config", filepath.Join(dir, "herd.yaml"), "lint")
+	require.Equal(t, 0, code, out)
+	require.Equal(t, "ok: 7 system and 7 tenant migrations\n", out)
+
+	// enabled_for is a filter: trust_003 (standard) is a beta tenant of
+	// enhanced_fee_system but outside its tiers, so the flag is off for it;
+	// trust_001 (premium) is on as a beta tenant.
+	for code, want := range map[string]struct {
+		enabled bool
+		reason  string
+	}{"trust_001": {true, "BETA"}, "trust_003": {false, "TIER"}} {
+		exit, out := runCLI(t, "--config", filepath.Join(dir, "herd.yaml"), "flags", "eval", "enhanced_fee_system", "--tenant", code, "--json")
+		require.Equal(t, 0, exit, out)
+		var got struct {
+			Enabled bool   `json:"enabled"`
+			Reason  string `json:"reason"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+		require.Equal(t, want.enabled, got.Enabled, code)
+		require.Equal(t, want.reason, got.Reason, code)
+	}
+
 	code, out = runCLI(t, "demo", "--dir", dir)
 	require.Equal(t, 2, code, out)
 	require.Contains(t, out, "is not empty")

@@ -118,7 +118,8 @@ func TestKilledBetweenStatements(t *testing.T) {
 			"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000) SELECT COUNT(*) FROM c;\n" +
 			"CREATE TABLE k3 (id INT);\n")
 		src["tenant/v1.1.0/002_slow.postgres.up.sql"] = file("CREATE TABLE k1 (id INT);\nSELECT pg_sleep(5);\nCREATE TABLE k3 (id INT);\n")
-		src["tenant/v1.1.0/002_slow.mysql.up.sql"] = file("CREATE TABLE k1 (id INT);\nSELECT SLEEP(3);\nCREATE TABLE k3 (id INT);\n")
+		// A DDL statement (herd settles a data statement by itself).
+		src["tenant/v1.1.0/002_slow.mysql.up.sql"] = file("CREATE TABLE k1 (id INT);\nCREATE TABLE k2 AS SELECT SLEEP(3) AS s;\nCREATE TABLE k3 (id INT);\n")
 		src["tenant/v1.1.0/002_slow.down.sql"] = file("DROP TABLE k3;\nSELECT 1;\nDROP TABLE k1;\n")
 		b := setup(t, e, src)
 		b.addTenant("alpha")

@@ -120,15 +120,16 @@ func TestRepairResolvesARolloutsTenant(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		src := witnessSource()
-		src["tenant/v1.1.0/003_two_tables.up.sql"] = file("-- herd:no-transaction\nCREATE TABLE a (n INT);\nCREATE TABLE b (n INT);")
-		src["tenant/v1.1.0/003_two_tables.down.sql"] = file("DROP TABLE b;\nDROP TABLE a;")
+		// Whether an ALTER TABLE ran, herd does not read from the catalog.
+		src["tenant/v1.1.0/003_two_tables.up.sql"] = file("-- herd:no-transaction\nCREATE TABLE a (n INT);\nALTER TABLE a ADD COLUMN m INT;")
+		src["tenant/v1.1.0/003_two_tables.down.sql"] = file("ALTER TABLE a DROP COLUMN m;\nDROP TABLE a;")
 		b := witnessFleet(t, e, src, "rollout:\n  concurrency: 1\n  lease: 3s\n  failure_budget: 0\n", "u%d", 2)
 		herdAt := cliAt(t, b.scratch.ConfigPath)
 
 		cmd, out := herdProcess(t, "--config", b.scratch.ConfigPath, "rollout", "start", "--to", "v1.1.0")
-		cmd.Env = append(cmd.Env, "HERD_TEST_CRASH_AT=statement-2")
+		cmd.Env = append(cmd.Env, "HERD_TEST_CRASH_AT=v1.1.0/003_two_tables#2")
 		cmd.Run() //nolint:errcheck // it kills itself on purpose
-		require.Contains(t, out.String(), "crash point statement-2")
+		require.Contains(t, out.String(), "crash point v1.1.0/003_two_tables#2")
 
 		// The tenant's outcome is uncertain: the rollout halts on it.
 		res := herdAt(1, "rollout", "resume")
@@ -151,6 +152,40 @@ func TestRepairResolvesARolloutsTenant(t *testing.T) {
 		for _, code := range []string{"u1", "u2"} {
 			b.agree(control.TenantRef(code), "1.1.0")
 			require.Equal(t, 1, b.count(code, "witness"), code)
+		}
+	})
+}
+
+// A kill before a data statement, or before a CREATE TABLE, of a migration
+// that runs outside a transaction leaves that statement uncertain; the
+// database settles it (a data statement commits with its record; the
+// table exists or not), and resume finishes the rollout by itself, with
+// every statement run once.
+func TestResumeSettlesUncertainStatements(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		for _, point := range []string{"v1.1.0/003_fill_then_create#1", "v1.1.0/003_fill_then_create#2"} {
+			t.Run(point[len(point)-1:], func(t *testing.T) {
+				src := witnessSource()
+				src["tenant/v1.1.0/003_fill_then_create.up.sql"] = file("-- herd:no-transaction\nINSERT INTO witness (n) VALUES (2);\nCREATE TABLE extra (n INT);")
+				src["tenant/v1.1.0/003_fill_then_create.down.sql"] = file("DROP TABLE extra;\nDELETE FROM witness WHERE n = 2;")
+				b := witnessFleet(t, e, src, "rollout:\n  concurrency: 1\n  lease: 3s\n  failure_budget: 0\n", "v%d", 2)
+
+				cmd, out := herdProcess(t, "--config", b.scratch.ConfigPath, "rollout", "start", "--to", "v1.1.0")
+				cmd.Env = append(cmd.Env, "HERD_TEST_CRASH_AT="+point)
+				cmd.Run() //nolint:errcheck // it kills itself on purpose
+				require.Contains(t, out.String(), "crash point "+point)
+				entries, err := b.fleet.Ledger(b.ctx, control.TenantRef("v1"))
+				require.NoError(t, err)
+				require.True(t, entries[len(entries)-1].Uncertain(), "the kill left the statement uncertain: %s", entries[len(entries)-1].Describe())
+
+				cliAt(t, b.scratch.ConfigPath)(0, "rollout", "resume")
+				for _, code := range []string{"v1", "v2"} {
+					b.agree(control.TenantRef(code), "1.1.0")
+					require.Equal(t, 2, b.count(code, "witness"), "%s: every insert ran once", code)
+					require.True(t, b.tableExists(code, "extra"), code)
+				}
+			})
 		}
 	})
 }

@@ -104,7 +104,7 @@ func TestEnvironmentsCannotTouchEachOthersTenants(t *testing.T) {
 
 			out := run(2, "--env", "staging", "tenant", "add", "t1")
 			require.Contains(t, out, "belongs to environment production (fleet ")
-			require.Contains(t, out, "tenant add --take-over")
+			require.Contains(t, out, "tenant add CODE --take-over")
 			require.NotContains(t, run(0, "--env", "staging", "tenant", "list"), "t1", "the refused add registered nothing")
 
 			// Staging takes the database over, audited; production may no

@@ -112,7 +112,7 @@ func TestPartialMigrateExits1(t *testing.T) {
 
 		out := run(1, "migrate", "--all", "--to", "v1.1.0")
 		require.Contains(t, out, "herd: 1 of 3 tenants failed or were refused:\n")
-		require.Contains(t, out, `herd: migrate tenant "beta": applied migration v1.0.0/001_create_students was changed: ledger checksum edited`)
+		require.Contains(t, out, "\n"+`migrate tenant "beta": applied migration v1.0.0/001_create_students was changed: ledger checksum edited`)
 		b.agree(control.SystemRef, "1.1.0")
 		b.agree(control.TenantRef("alpha"), "1.1.0")
 		b.agree(control.TenantRef("gamma"), "1.1.0")

@@ -27,6 +27,8 @@ type bundle struct {
 	engine  herdtest.Engine
 	scratch *herdtest.Fleet
 	fleet   *herd.Fleet
+	// opts are the options reopen opens the fleet with (Dialects aside).
+	opts herd.Options
 }
 
 func schoolMigrations(t *testing.T) fs.FS {
@@ -37,12 +39,17 @@ func schoolMigrations(t *testing.T) fs.FS {
 }
 
 // setup makes a scratch fleet on e with the given migrations and opens it.
-// Tenant databases it registers are dropped when the test ends.
+// Tenant databases it registers, and the snapshots it keeps, are dropped
+// when the test ends.
 func setup(t *testing.T, e herdtest.Engine, migrations fs.FS) *bundle {
 	t.Helper()
 	b := &bundle{t: t, ctx: context.Background(), engine: e, scratch: e.NewFleet(t, migrations)}
 	b.reopen()
 	t.Cleanup(func() {
+		sns, err := b.fleet.Snapshots(context.Background(), "")
+		require.NoError(t, err)
+		_, err = b.fleet.DropSnapshots(context.Background(), sns, "test cleanup")
+		require.NoError(t, err)
 		tenants, err := b.fleet.Tenants(context.Background())
 		require.NoError(t, err)
 		var codes []string
@@ -61,7 +68,9 @@ func (b *bundle) reopen() {
 	if b.fleet != nil {
 		require.NoError(b.t, b.fleet.Close())
 	}
-	f, err := herd.Open(b.ctx, b.scratch.Load(b.t), herd.Options{Dialects: herdtest.Dialects()})
+	opts := b.opts
+	opts.Dialects = herdtest.Dialects()
+	f, err := herd.Open(b.ctx, b.scratch.Load(b.t), opts)
 	require.NoError(b.t, err)
 	b.fleet = f
 }
@@ -76,6 +85,22 @@ func (b *bundle) addTenant(code string) {
 // and its database_migration_history tell the same story, and that the
 // version is want.
 func (b *bundle) agree(ref control.Ref, want string) {
+	b.t.Helper()
+	b.agreeAt(ref, want, control.StatusCompleted)
+}
+
+// agreeRolledBack is agree for a tenant a rollout rolled back to want: its
+// status shows the failure that caused it.
+func (b *bundle) agreeRolledBack(ref control.Ref, want string) {
+	b.t.Helper()
+	b.agreeAt(ref, want, control.StatusFailed)
+	v, _, err := b.fleet.Control().Version(b.ctx, ref)
+	require.NoError(b.t, err)
+	require.Contains(b.t, v.Error, "rolled back to v"+want)
+}
+
+// agreeAt is agree with the database_schema_versions status expected.
+func (b *bundle) agreeAt(ref control.Ref, want, status string) {
 	b.t.Helper()
 	entries, err := b.fleet.Ledger(b.ctx, ref)
 	require.NoError(b.t, err)
@@ -92,7 +117,7 @@ func (b *bundle) agree(ref control.Ref, want string) {
 	require.NoError(b.t, err)
 	require.True(b.t, ok, "no database_schema_versions row for %s", ref)
 	require.Equal(b.t, want, v.CurrentVersion, "database_schema_versions.current_version")
-	require.Equal(b.t, control.StatusCompleted, v.Status)
+	require.Equal(b.t, status, v.Status)
 
 	history, err := b.fleet.Control().History(b.ctx, ref)
 	require.NoError(b.t, err)

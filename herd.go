@@ -248,8 +248,25 @@ func (f *Fleet) planOptions(tg target) plan.Options {
 }
 
 // resolveTarget returns the version to migrate target t to: the latest
-// when to is empty. An unknown version is an input error.
+// when to is empty. An unknown version is an input error. The system
+// database's version is release.Matrix.SystemSchema's, the rule every
+// command follows; when it has none (no system migrations at or below
+// to), that is an input error too.
 func (f *Fleet) resolveTarget(t source.Target, to string) (*semver.Version, error) {
+	if t == source.System {
+		v, err := f.systemTarget(to)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			if len(f.src.Versions(source.System)) == 0 {
+				return nil, &InputError{Err: errors.New("there are no system migrations")}
+			}
+			return nil, &InputError{Err: fmt.Errorf("%s has no system schema: no system schema version is at or below it (the first is v%s)",
+				to, f.src.Versions(source.System)[0])}
+		}
+		return v, nil
+	}
 	versions := f.src.Versions(t)
 	if to == "" {
 		if len(versions) == 0 {
@@ -263,9 +280,6 @@ func (f *Fleet) resolveTarget(t source.Target, to string) (*semver.Version, erro
 	}
 	if r, ok := f.cfg.Release(to); ok {
 		v = r.Tenant
-		if t == source.System {
-			v = r.System
-		}
 	}
 	for _, known := range versions {
 		if known.Equal(v) {

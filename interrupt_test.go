@@ -98,7 +98,14 @@ func TestInterruptStopsGracefully(t *testing.T) {
 						require.Zero(t, b.count(ref.Identifier, "witness"), "%s was migrated after the interrupt", ref)
 					}
 				}
-				require.GreaterOrEqual(t, done, 2, "the tenants in flight finished")
+				// migrate --all marks a batch running as its first tenant
+				// starts, so two rows running may mean one tenant in
+				// flight: the second is put back when the stop comes first.
+				inFlight := 2
+				if tc.name == "migrate --all" {
+					inFlight = 1
+				}
+				require.GreaterOrEqual(t, done, inFlight, "the tenants in flight finished")
 				require.Less(t, done, tenants, "the interrupt stopped before the end")
 				if tc.name == "rollout" {
 					r, err := b.fleet.Control().LatestUnfinished(b.ctx)

@@ -17,6 +17,7 @@ import (
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/cli"
 	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/plan"
 )
 
 // TestMain lets the test binary stand in for the herd command: with
@@ -49,8 +50,9 @@ func TestMain(m *testing.M) {
 // taken), "committed" (its migration committed in its own database, the
 // control database not yet told), "migrated" (the control database told,
 // the rollout item not yet released), "released" (the item released) or
-// "statement-2" (a migration's second statement recorded as started, not
-// yet run: its outcome is uncertain).
+// "MIGRATION#N" (statement N of that migration, going up, about to run: of
+// a migration that runs outside a transaction, recorded as started, its
+// outcome uncertain).
 func crashHooks(point string) cli.Hooks {
 	if point == "" {
 		return cli.Hooks{}
@@ -65,7 +67,7 @@ func crashHooks(point string) cli.Hooks {
 	return cli.Hooks{
 		Executor: func(e execute.Event) {
 			if point == "committed" && e.Kind == execute.MigrationFinished ||
-				point == "statement-2" && e.Kind == execute.StatementStarted && e.Statement == 2 {
+				e.Kind == execute.StatementStarted && e.Direction == plan.Up && point == fmt.Sprintf("%s#%d", e.Migration, e.Statement) {
 				kill()
 			}
 		},

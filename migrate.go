@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -121,7 +122,7 @@ func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) erro
 		err = errors.Join(err, f.control.Unbegin(context.WithoutCancel(ctx), *tg.before))
 	}
 	if errors.Is(err, execute.ErrOutcomeUnknown) {
-		err = f.settle(ctx, tg, to, err)
+		err = f.settleRun(ctx, tg, to, err)
 	}
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", tg.ref, err)
@@ -136,7 +137,7 @@ func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) erro
 // that in the control database is retried and then logged, and the next
 // run reconciles it from the ledger.
 func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *semver.Version) (recorded bool, err error) {
-	entries, err := s.Ledger(ctx)
+	entries, err := f.settle(ctx, tg, s)
 	if err != nil {
 		return false, err
 	}
@@ -147,10 +148,7 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	}
 	from := control.Version(p.From)
 	if len(p.Steps) == 0 {
-		if err := f.reconcile(ctx, tg, entries); err != nil {
-			return false, err
-		}
-		return true, f.control.Sync(ctx, tg.ref, from)
+		return true, f.nothingToDo(ctx, tg, entries, from)
 	}
 	if tg.before == nil {
 		if err := f.control.Begin(ctx, tg.ref, from, control.Version(to)); err != nil {
@@ -212,14 +210,14 @@ func (e *unsettledError) Error() string {
 
 func (e *unsettledError) Unwrap() []error { return []error{e.run, execute.ErrOutcomeUnknown, e.read} }
 
-// settle decides a run that ended unsettled (err holds an
+// settleRun decides a run that ended unsettled (err holds an
 // *unsettledError): it reads the ledger again on a fresh connection,
 // retrying through a connection blip. When the ledger shows the database
 // at to, the path committed after all: settle records that in the control
 // database and returns nil. When it shows otherwise, it records and
 // returns the run's own failure. When it still cannot read the ledger, it
 // returns err, whose outcome stays unknown.
-func (f *Fleet) settle(ctx context.Context, tg target, to *semver.Version, err error) error {
+func (f *Fleet) settleRun(ctx context.Context, tg target, to *semver.Version, err error) error {
 	var u *unsettledError
 	if !errors.As(err, &u) {
 		return err
@@ -241,7 +239,7 @@ func (f *Fleet) settle(ctx context.Context, tg target, to *semver.Version, err e
 		return errors.Join(u.run, f.control.End(ctx, tg.ref, current, u.run))
 	}
 	f.opts.Logger.Warn("herd: the migration committed; the error after it is ignored", "database", tg.ref.String(), "err", u.run)
-	if rerr := f.reconcile(ctx, tg, entries); rerr != nil {
+	if rerr := f.reconcile(ctx, tg, entries, ""); rerr != nil {
 		return rerr
 	}
 	return f.control.Sync(ctx, tg.ref, to.String())
@@ -254,6 +252,55 @@ func (f *Fleet) reconnect(ref control.Ref, what string) retry.Policy {
 	return retry.Policy{Within: f.opts.Reconnect, First: 200 * time.Millisecond, Notify: func(err error, wait time.Duration) {
 		f.opts.Logger.Warn("herd: "+what+" failed; trying again", "database", ref.String(), "in", wait, "err", err)
 	}}
+}
+
+// nothingToDo ends a run that found tg's database at its target: it
+// reconciles the control database's history with the ledger and, only
+// where the control database's row disagrees with the ledger, records
+// where the database stands. A row a fleet-wide run marked as running is
+// put back as it was: a run that changed nothing leaves it alone.
+func (f *Fleet) nothingToDo(ctx context.Context, tg target, entries []execute.Entry, current string) error {
+	if err := f.reconcile(ctx, tg, entries, ""); err != nil {
+		return err
+	}
+	row := tg.before
+	if row != nil {
+		if err := f.control.Unbegin(ctx, *row); err != nil {
+			return err
+		}
+	} else if v, ok, err := f.control.Version(ctx, tg.ref); err != nil {
+		return err
+	} else if ok {
+		row = &v
+	}
+	if row != nil && row.CurrentVersion == current && row.Status == control.StatusCompleted && row.Error == "" {
+		return nil
+	}
+	return f.control.Sync(ctx, tg.ref, current)
+}
+
+// settle reads the locked database's ledger and, when a kill left a
+// statement of it uncertain that the database itself can settle (see
+// execute.Session.Settle), finishes that migration first, recording it as
+// a repair: a rollout resumes by itself where only a person could before.
+// It returns the ledger as it then is.
+func (f *Fleet) settle(ctx context.Context, tg target, s *execute.Session) ([]execute.Entry, error) {
+	entries, err := s.Ledger(ctx)
+	if err != nil || !slices.ContainsFunc(entries, execute.Entry.Uncertain) {
+		return entries, err
+	}
+	verdict, entry, err := s.Settle(ctx, f.src, tg.kind)
+	if err != nil || verdict == execute.UncertainUnknown {
+		return entries, err
+	}
+	if _, err := s.Repair(ctx, f.src, tg.kind, execute.Retry, verdict, f.control.Recorder(tg.ref)); err != nil {
+		return nil, fmt.Errorf("finish %s: %w", entry.Describe(), err)
+	}
+	detail := fmt.Sprintf("%s; the database shows statement %d %s: finished it", entry.Describe(), entry.StatementStarted, verdict)
+	if err := f.control.Audit(ctx, f.opts.Actor, "repair.settled", tg.ref.Identifier, detail); err != nil {
+		return nil, err
+	}
+	return s.Ledger(ctx)
 }
 
 // buffer collects a run's step results, for one control-database commit.
@@ -297,8 +344,12 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 	if err != nil {
 		return err
 	}
+	system, err := f.systemTarget(to)
+	if err != nil {
+		return err
+	}
 	systemChanged := false
-	if system := f.systemTarget(to); system != nil {
+	if system != nil {
 		if p, err := f.Plan(ctx, control.SystemRef, "v"+system.String()); err == nil {
 			systemChanged = len(p.Steps) > 0
 		}
@@ -420,31 +471,15 @@ func (f *Fleet) beginBatch(ctx context.Context, batch []target, to *semver.Versi
 	}
 }
 
-// systemTarget is the system version that goes with tenant target to:
-// the release's declared system version, else the highest system version
-// not above to (nil when there is none, or no system migrations).
-func (f *Fleet) systemTarget(to string) *semver.Version {
-	versions := f.src.Versions(source.System)
-	if len(versions) == 0 {
-		return nil
-	}
-	if to == "" {
-		return versions[len(versions)-1]
-	}
-	if r, ok := f.cfg.Release(to); ok {
-		return r.System
-	}
-	want, err := source.ParseVersion(to)
+// systemTarget is the system version that goes with target to, by
+// release.Matrix.SystemSchema; nil when the system database has nothing to
+// go to. An unknown release or system schema is an input error.
+func (f *Fleet) systemTarget(to string) (*semver.Version, error) {
+	v, err := f.matrix.SystemSchema(to)
 	if err != nil {
-		return nil
+		return nil, &InputError{Err: err}
 	}
-	var best *semver.Version
-	for _, v := range versions {
-		if !v.GreaterThan(want) {
-			best = v
-		}
-	}
-	return best
+	return v, nil
 }
 
 // Plan returns the path ref's database would take to version to, without
@@ -497,6 +532,14 @@ func (f *Fleet) Repair(ctx context.Context, ref control.Ref, action execute.Repa
 		current string
 	)
 	err = f.session(ctx, tg, func(s *execute.Session) error {
+		if uncertain == execute.UncertainUnknown {
+			// Where the database can tell, it answers for the operator.
+			v, _, err := s.Settle(ctx, f.src, tg.kind)
+			if err != nil {
+				return err
+			}
+			uncertain = v
+		}
 		var rerr error
 		before, rerr = s.Repair(ctx, f.src, tg.kind, action, uncertain, f.control.Recorder(ref))
 		if errors.Is(rerr, execute.ErrNotDirty) {
@@ -507,7 +550,7 @@ func (f *Fleet) Repair(ctx context.Context, ref control.Ref, action execute.Repa
 			return errors.Join(rerr, err)
 		}
 		// A run killed part-way left migrations its history lacks.
-		if err := f.reconcile(context.WithoutCancel(ctx), tg, after); err != nil {
+		if err := f.reconcile(context.WithoutCancel(ctx), tg, after, ""); err != nil {
 			return errors.Join(rerr, err)
 		}
 		current = control.Version(plan.Current(f.src.Migrations(tg.kind), execute.Applied(after)))
@@ -547,7 +590,11 @@ func versionLabel(v string) string {
 // database's ledger, the truth about it: a process killed after a
 // migration committed and before the control database heard of it left a
 // migration the history lacks (or one rolled back that it still shows).
-func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entry) error {
+//
+// The history rows of migrations the ledger no longer holds say why with
+// undone, when it is known (a snapshot restore); otherwise they read as
+// down migrations.
+func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entry, undone string) error {
 	history, err := f.control.History(ctx, tg.ref)
 	if err != nil {
 		return err
@@ -577,7 +624,7 @@ func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entr
 	}
 	for id := range recorded {
 		if m := f.src.Find(tg.kind, id); m != nil {
-			if err := rec.Record(ctx, execute.Result{Migration: m, Direction: plan.Down, Started: f.opts.Now()}); err != nil {
+			if err := rec.Record(ctx, execute.Result{Migration: m, Direction: plan.Down, Started: f.opts.Now(), Note: undone}); err != nil {
 				return err
 			}
 		}
@@ -587,8 +634,8 @@ func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entr
 
 // RollBack takes a tenant back to version to after a failed migration. A
 // migration left dirty part-way (MySQL) is first undone with its mirrored
-// down statements; one whose last statement has an unknown outcome is
-// left for an operator, never guessed.
+// down statements; one whose last statement has an outcome that the
+// database cannot settle is left for an operator, never guessed.
 func (f *Fleet) RollBack(ctx context.Context, ref control.Ref, to string) error {
 	entries, err := f.Ledger(ctx, ref)
 	if err != nil {
@@ -598,11 +645,10 @@ func (f *Fleet) RollBack(ctx context.Context, ref control.Ref, to string) error 
 		if e.State != execute.StateDirty {
 			continue
 		}
-		if e.Uncertain() {
-			return fmt.Errorf("roll back %s: %s; repair it by hand", ref, e.Describe())
-		}
+		// Repair settles an uncertain statement where the database can
+		// tell, and refuses to guess where it cannot.
 		if _, err := f.Repair(ctx, ref, execute.Rollback, execute.UncertainUnknown); err != nil {
-			return err
+			return fmt.Errorf("roll back %s: %w; repair it by hand", ref, err)
 		}
 	}
 	return f.Migrate(ctx, ref, to)
@@ -617,5 +663,9 @@ func (f *Fleet) ReleaseVersions(release string) (system, tenant string, err erro
 	if err != nil {
 		return "", "", err
 	}
-	return control.Version(f.systemTarget(release)), v.String(), nil
+	sv, err := f.systemTarget(release)
+	if err != nil {
+		return "", "", err
+	}
+	return control.Version(sv), v.String(), nil
 }

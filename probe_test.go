@@ -61,6 +61,6 @@ health_probes:
 		require.Contains(t, items[0].Error, "health probe http failed")
 		require.Contains(t, items[0].Error, "500")
 		require.GreaterOrEqual(t, calls.Load(), int32(2))
-		b.agree(control.TenantRef("alpha"), "1.0.0")
+		b.agreeRolledBack(control.TenantRef("alpha"), "1.0.0")
 	})
 }

@@ -114,21 +114,107 @@ func TestReleasesCommand(t *testing.T) {
 	run(0, "migrate", "--tenant", "b2", "--to", "1.1.0")
 	run(0, "migrate", "--tenant", "c1")
 
+	// The only system schema is v1.0.0: v1.1.0 (undeclared) and v2.0.0
+	// (without system:) go with it.
 	var rows []releaseJSON
 	out := run(0, "releases", "--json")
 	require.NoError(t, json.Unmarshal([]byte(out), &rows), out)
 	require.Equal(t, []releaseJSON{
 		{Name: "v1.0.0", Version: "1.0.0", SystemVersion: "1.0.0", TenantVersion: "1.0.0", Features: []string{"basic", "legacy"},
 			Added: []string{"basic", "legacy"}, Removed: []string{}, Declared: true, Tenants: 1},
-		{Name: "v1.1.0", Version: "1.1.0", SystemVersion: "1.1.0", TenantVersion: "1.1.0", Features: []string{"basic", "legacy"},
+		{Name: "v1.1.0", Version: "1.1.0", SystemVersion: "1.0.0", TenantVersion: "1.1.0", Features: []string{"basic", "legacy"},
 			Added: []string{}, Removed: []string{}, Tenants: 2},
-		{Name: "v2.0.0", Version: "2.0.0", SystemVersion: "2.0.0", TenantVersion: "2.0.0", Features: []string{"basic", "fees"},
+		{Name: "v2.0.0", Version: "2.0.0", SystemVersion: "1.0.0", TenantVersion: "2.0.0", Features: []string{"basic", "fees"},
 			Added: []string{"fees"}, Removed: []string{"legacy"}, BreakingChanges: true, RollbackPoint: "v1.0.0", Declared: true, Tenants: 1},
 	}, rows)
 
 	out = run(0, "releases")
 	require.Regexp(t, `(?m)^RELEASE +SYSTEM +TENANT +FEATURES +BREAKING +ROLLBACK POINT +EXPERIMENTAL +TENANTS$`, out)
-	require.Regexp(t, `(?m)^v1\.1\.0 \(undeclared\) +v1\.1\.0 +v1\.1\.0 +basic, legacy +no +- +no +2$`, out)
-	require.Regexp(t, `(?m)^v2\.0\.0 +v2\.0\.0 +v2\.0\.0 +basic, fees +yes +v1\.0\.0 +no +1$`, out)
+	require.Regexp(t, `(?m)^v1\.1\.0 \(undeclared\) +v1\.0\.0 +v1\.1\.0 +basic, legacy +no +- +no +2$`, out)
+	require.Regexp(t, `(?m)^v2\.0\.0 +v1\.0\.0 +v2\.0\.0 +basic, fees +yes +v1\.0\.0 +no +1$`, out)
 	require.Contains(t, out, "tenants on no release (never migrated, or below v1.0.0): 1\n")
+}
+
+// lineOf is the 1-based line of the first line of body that starts with
+// prefix.
+func lineOf(t *testing.T, body, prefix string) int {
+	t.Helper()
+	for i, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no line starts with %q", prefix)
+	return 0
+}
+
+// herd lint prints warnings as FILE:LINE: warning: … and exits 0; an
+// error, such as a down file that a rollback point needs, exits 2 with its
+// FILE:LINE.
+func TestLintFindings(t *testing.T) {
+	t.Parallel()
+	fleet := herdtest.Engines()[0].NewFleet(t, releaseSource())
+	body := fleet.Config(`releases:
+  v1.0.0: {features: [basic]}
+  v1.1.0: {features: [fees], breaking_changes: true, rollback_point: v1.0.0}
+  v2.0.0: {features: [more], breaking_changes: true, rollback_point: v1.1.0}
+flags:
+  later: {required_version: 3.0.0}
+`)
+	fleet.WriteConfig(t, body)
+	code, out := runCLI(t, "--config", fleet.ConfigPath, "lint")
+	require.Equal(t, 0, code, out)
+	require.Equal(t, fmt.Sprintf(
+		"%[1]s:%[2]d: warning: releases.v1.1.0: system: omitted, and there is no system schema v1.1.0: the release goes with v1.0.0, the highest at or below it; write system: 1.0.0 to say so\n"+
+			"%[1]s:%[3]d: warning: releases.v2.0.0: system: omitted, and there is no system schema v2.0.0: the release goes with v1.0.0, the highest at or below it; write system: 1.0.0 to say so\n"+
+			"%[1]s:%[4]d: warning: flags.later: required_version 3.0.0 is above every release's tenant schema (the highest is v2.0.0, of release v2.0.0): the flag is off for every tenant\n"+
+			"ok: 1 system and 3 tenant migrations, 3 warnings\n",
+		fleet.ConfigPath, lineOf(t, body, "  v1.1.0:"), lineOf(t, body, "  v2.0.0:"), lineOf(t, body, "  later:")), out)
+
+	// Going back from v2.0.0 to v1.1.0 needs 003_fees's down.
+	require.NoError(t, os.Remove(filepath.Join(fleet.Dir, "migrations", "tenant", "v2.0.0", "003_fees.down.sql")))
+	code, out = runCLI(t, "--config", fleet.ConfigPath, "lint")
+	require.Equal(t, 2, code, out)
+	up := filepath.Join(fleet.Dir, "migrations", "tenant", "v2.0.0", "003_fees.up.sql")
+	require.Contains(t, out, "1 problem:\n"+up+":1: tenant migration v2.0.0/003_fees has no down file: "+
+		"release v2.0.0 names v1.1.0 as its rollback_point, and going back to it runs this migration's down; "+
+		"add 003_fees.down.sql beside it\n")
+	require.Contains(t, out, ":"+fmt.Sprint(lineOf(t, body, "  later:"))+": warning: flags.later", "warnings are printed with the errors")
+}
+
+// A release that omits system: goes with the highest system schema at or
+// below it, and plan, migrate --to, migrate --all --to and rollout start
+// --to all agree on it.
+func TestOmittedSystemSchema(t *testing.T) {
+	t.Parallel()
+	fleet := herdtest.Engines()[0].NewFleet(t, releaseSource())
+	fleet.WriteConfig(t, fleet.Config(`releases:
+  v1.0.0: {features: [basic]}
+  v1.1.0: {features: [fees], breaking_changes: true, rollback_point: v1.0.0}
+`))
+	run := cliAt(t, fleet.ConfigPath)
+	run(0, "tenant", "add", "a1")
+	run(0, "tenant", "add", "b1")
+
+	var p struct{ To string }
+	require.NoError(t, json.Unmarshal([]byte(run(0, "plan", "--system", "--to", "v1.1.0", "--json")), &p))
+	require.Equal(t, "1.0.0", p.To, "plan --system --to a release without system:")
+	run(0, "migrate", "--system", "--to", "v1.1.0")
+	run(0, "migrate", "--all", "--to", "v1.1.0")
+	run(0, "rollout", "start", "--to", "v2.0.0")
+	require.Contains(t, run(2, "plan", "--system", "--to", "v7.0.0"), "v7.0.0 is neither a release nor a schema version")
+
+	var rows []statusRowJSON
+	require.NoError(t, json.Unmarshal([]byte(run(0, "status", "--json")), &rows))
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.Type+":"+r.Identifier] = r.CurrentVersion
+	}
+	require.Equal(t, map[string]string{"system:@system": "1.0.0", "tenant:a1": "2.0.0", "tenant:b1": "2.0.0"}, got)
+}
+
+type statusRowJSON struct {
+	Type           string `json:"type"`
+	Identifier     string `json:"identifier"`
+	CurrentVersion string `json:"current_version"`
 }

@@ -3,6 +3,7 @@ package herd
 import (
 	"context"
 	"path"
+	"strings"
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
@@ -73,18 +74,21 @@ func (f *Fleet) Releases(ctx context.Context) (ReleaseCounts, error) {
 	return out, nil
 }
 
-// LintReleases checks cfg's releases against src with release.Lint and
-// returns every problem, or nil: a breaking release without a rollback
-// point (at its line in cfg.Path), and a statement that drops or renames a
-// table or column in a release not marked breaking (at its file, named as
-// LoadSource names migration files in its problems, and line).
-func LintReleases(cfg *config.Config, src *source.Source) []source.Problem {
-	ps := release.Lint(release.New(cfg.Releases, src), src, cfg.Path)
+// LintReleases checks cfg's releases and flags against src with
+// release.Lint and returns what it finds: errors (such as a breaking
+// release without a rollback point, at its line in cfg.Path, or a
+// statement that drops or renames a table or column in a release not
+// marked breaking, at its file, named as LoadSource names migration files
+// in its problems, and line) and warnings. See release.Lint for every rule.
+func LintReleases(cfg *config.Config, src *source.Source) release.Findings {
+	f := release.Lint(release.New(cfg.Releases, src), src, cfg)
 	root := relative(cfg.Migrations)
-	for i := range ps {
-		if ps[i].File != cfg.Path {
-			ps[i].File = path.Join(root, ps[i].File)
+	for _, ps := range [][]source.Problem{f.Errors, f.Warnings} {
+		for i := range ps {
+			if ps[i].File != cfg.Path && !strings.HasPrefix(ps[i].File, "go:") {
+				ps[i].File = path.Join(root, ps[i].File)
+			}
 		}
 	}
-	return ps
+	return f
 }

@@ -94,10 +94,11 @@ func TestRolloutWavesWithAFailingTenant(t *testing.T) {
 				poisoned := byTenant["gold_07"]
 				require.Equal(t, control.ItemRolledBack, poisoned.State)
 				require.Contains(t, poisoned.Error, "rolled back to v1.0.0")
-				b.agree(control.TenantRef("gold_07"), "1.0.0")
+				b.agreeRolledBack(control.TenantRef("gold_07"), "1.0.0")
 
 				if tc.budget == "2" {
-					require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+					require.Equal(t, control.RolloutCompletedWithFailures, out.Rollout.Status, "within budget, with a failure")
+					require.Equal(t, "1 of 60 tenants failed or were rolled back", out.Rollout.Reason)
 					for _, it := range items {
 						if it.Tenant != "gold_07" {
 							require.Equal(t, control.ItemDone, it.State, it.Tenant)

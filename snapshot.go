@@ -37,7 +37,9 @@ func snapshotName(database string, at time.Time) string {
 
 // TakeSnapshot copies the tenant's database, under its migration lock, into
 // a rollback point at the version its ledger records, and registers it.
-// rollout is the rollout it is taken for (0 for none).
+// rollout is the rollout it is taken for (0 for none). It then drops the
+// tenant's snapshots that the configured retention no longer keeps
+// (rollout.snapshots.retain); a failure there is logged, not returned.
 func (f *Fleet) TakeSnapshot(ctx context.Context, code string, rollout int64) (control.Snapshot, error) {
 	t, err := f.control.Tenant(ctx, code)
 	if err != nil {
@@ -65,10 +67,19 @@ func (f *Fleet) TakeSnapshot(ctx context.Context, code string, rollout int64) (c
 	if err != nil {
 		return control.Snapshot{}, fmt.Errorf("snapshot tenant %q: %w", code, err)
 	}
-	if err := f.control.AddSnapshot(ctx, record); err != nil {
+	if record.ID, err = f.control.AddSnapshot(ctx, record); err != nil {
 		return control.Snapshot{}, err
 	}
-	return record, f.control.Audit(ctx, f.opts.Actor, "snapshot.take", code, record.Name+" at v"+record.Version)
+	if err := f.control.Audit(ctx, f.opts.Actor, "snapshot.take", code, record.Name+" at v"+record.Version); err != nil {
+		return control.Snapshot{}, err
+	}
+	// The snapshot is taken: failing to drop older ones must not fail the
+	// tenant's migration. The next prune, or herd snapshot drop --expired,
+	// tries again.
+	if _, err := f.applyRetention(ctx, code, f.cfg.Rollout.SnapshotRetention); err != nil {
+		f.opts.Logger.Warn("snapshot retention", "tenant", code, "err", err)
+	}
+	return record, nil
 }
 
 // Restore takes the tenant back to version to: through its down
@@ -124,13 +135,21 @@ func (f *Fleet) restoreSnapshot(ctx context.Context, record control.Snapshot) er
 	if err := f.verifySnapshot(ctx, t, record); err != nil {
 		return err
 	}
-	if err := f.control.MarkSnapshot(ctx, record.ID, "restored_at"); err != nil {
+	if err := f.control.MarkRestored(ctx, record.ID); err != nil {
 		return err
 	}
 	if err := f.control.Audit(ctx, f.opts.Actor, "snapshot.restore", t.Code, record.Name+" at v"+record.Version); err != nil {
 		return err
 	}
-	// The restored ledger is the truth: reconcile history and version.
+	// The restored ledger is the truth: the history records the
+	// migrations the restore undid as such, and the version follows.
+	entries, err := readLedger(ctx, tg)
+	if err != nil {
+		return err
+	}
+	if err := f.reconcile(ctx, tg, entries, "undone by restoring snapshot "+record.Name+"; no down migration ran"); err != nil {
+		return err
+	}
 	return f.Migrate(ctx, control.TenantRef(t.Code), "v"+record.Version)
 }
 
@@ -151,29 +170,4 @@ func (f *Fleet) verifySnapshot(ctx context.Context, t control.Tenant, record con
 		return fmt.Errorf("verify restore: %w", err)
 	}
 	return nil
-}
-
-// PruneSnapshots drops the snapshots taken more than retention ago and
-// returns how many; a retention of 0 keeps every snapshot.
-func (f *Fleet) PruneSnapshots(ctx context.Context, retention time.Duration) (int, error) {
-	if retention <= 0 {
-		return 0, nil
-	}
-	expired, err := f.control.ExpiredSnapshots(ctx, f.opts.Now().Add(-retention))
-	if err != nil {
-		return 0, err
-	}
-	for i, sn := range expired {
-		srv, ok := f.servers[sn.Server]
-		if !ok {
-			continue
-		}
-		if err := srv.Drop(ctx, sn.Name); err != nil {
-			return i, fmt.Errorf("drop snapshot %s of tenant %q: %w", sn.Name, sn.Tenant, err)
-		}
-		if err := f.control.MarkSnapshot(ctx, sn.ID, "dropped_at"); err != nil {
-			return i, err
-		}
-	}
-	return len(expired), nil
 }

@@ -66,6 +66,12 @@ func TestRollbackRestoresSnapshot(t *testing.T) {
 		require.NoError(t, db.Close())
 		require.Equal(t, before, after)
 		b.agree(control.TenantRef("alpha"), "1.0.0")
+		history, err := b.fleet.Control().History(b.ctx, control.TenantRef("alpha"))
+		require.NoError(t, err)
+		last := history[len(history)-1]
+		require.Equal(t, "v1.1.0/002_drop_note", last.Migration)
+		require.Equal(t, control.HistoryRolledBack, last.Status)
+		require.Regexp(t, `^undone by restoring snapshot herd_snap_\S+; no down migration ran$`, last.Error, "a restore is recorded as one")
 
 		// Back at v1.1.0, a tenant with no snapshot at the target is refused.
 		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.1.0"))

@@ -246,15 +246,27 @@ func (f *Fleet) selectTenants(ctx context.Context, sel Selection) ([]control.Ten
 }
 
 // RemoveTenant unregisters the tenant. With drop, it also drops the
-// tenant's database; otherwise the database is left in place.
+// tenant's database and every snapshot of it (see DropSnapshots);
+// otherwise both are left in place, and the snapshots stay listed.
 func (f *Fleet) RemoveTenant(ctx context.Context, code string, drop bool) error {
 	t, err := f.control.Tenant(ctx, code)
 	if err != nil {
 		return err
 	}
+	var sns []control.Snapshot
 	if drop {
 		if err := f.checkOwner(ctx, t); err != nil {
 			return fmt.Errorf("tenant %q: drop database: %w", code, err)
+		}
+		// Checked first, so that a snapshot herd cannot drop changes nothing.
+		if sns, err = f.control.Snapshots(ctx, code); err != nil {
+			return fmt.Errorf("tenant %q: %w", code, err)
+		}
+		for _, sn := range sns {
+			if _, ok := f.snapshotServer(sn); !ok {
+				return &InputError{Err: fmt.Errorf("tenant %q: snapshot %d (%s) is on server %q, which herd.yaml does not declare; declare it, or remove the tenant without --drop-database",
+					code, sn.ID, sn.Name, sn.Server)}
+			}
 		}
 	}
 	if err := f.control.RemoveTenant(ctx, code); err != nil {
@@ -265,7 +277,10 @@ func (f *Fleet) RemoveTenant(ctx context.Context, code string, drop bool) error 
 		if err := f.servers[t.Server].Drop(ctx, t.Database); err != nil {
 			return fmt.Errorf("tenant %q: drop database: %w", code, err)
 		}
-		detail = "dropped database " + t.Database
+		if _, err := f.DropSnapshots(ctx, sns, "tenant removed"); err != nil {
+			return fmt.Errorf("tenant %q: %w", code, err)
+		}
+		detail = fmt.Sprintf("dropped database %s and %d snapshot(s)", t.Database, len(sns))
 	}
 	return f.control.Audit(ctx, f.opts.Actor, "tenant.remove", code, detail)
 }

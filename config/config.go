@@ -81,8 +81,11 @@ type Release struct {
 	Version *semver.Version
 	// System and Tenant are the schema versions the release brings the
 	// system database and the tenant databases to; Version when not
-	// declared.
+	// declared. An omitted system: is resolved against the migrations by
+	// release.Matrix.SystemSchema, which is what every command follows.
 	System, Tenant *semver.Version
+	// SystemDeclared reports whether the release sets system:.
+	SystemDeclared bool
 	// Features are the features the release adds; Removes, the features of
 	// earlier releases it removes.
 	Features, Removes []string

@@ -16,7 +16,7 @@
 //	allow_experimental: false
 //	releases:
 //	  v1.0.0:
-//	    system: 1.0.0          # default: the release's version
+//	    system: 1.0.0          # default: the highest system schema at or below the release's version
 //	    tenant: 1.0.0          # default: the release's version
 //	    features: [basic_erp]
 //	    removes: []            # features of earlier releases it removes
@@ -33,8 +33,9 @@
 //	  tenant_timeout: 30m
 //	  bake_time: 0s
 //	  probe_interval: 10s
-//	  snapshots: breaking      # always, breaking or never
-//	  snapshot_retention: 168h # 0 keeps snapshots
+//	  snapshots:               # or the policy alone: snapshots: breaking
+//	    when: breaking         # always, breaking or never
+//	    retain: {age: 7d}      # per tenant: count (its newest N), age (30d, 12h); {} keeps all
 //	  waves:                   # default: one wave of every tenant
 //	    - {name: canary, tenants: [demo_trust, test_trust]}
 //	    - {name: premium, tiers: [premium, enterprise]}

@@ -203,8 +203,8 @@ func (p *parser) checkAfter(envs []Environment, nodes map[string]*yaml.Node) {
 }
 
 // SharedTenantHomes returns a warning for each pair of views of the file
-// (the top level and each environment) whose tenants would live in the
-// same databases: a server of each on the same database server, with the
+// (the top level and each environment) with different control databases
+// whose tenants would live in the same databases: a server of each on the same database server, with the
 // same tenant_database template. Such environments can each register a
 // tenant of the same code, and then the same database: herd fences every
 // tenant database with the fleet that owns it, but environments that are
@@ -218,7 +218,12 @@ func (c *Config) SharedTenantHomes() []string {
 	}
 	seen := map[string]string{} // home key: the first view's label
 	var warnings []string
+	fleets := map[string]bool{} // the control databases seen
 	for _, v := range views {
+		if fleets[v.Control] {
+			continue // the same control database is the same fleet
+		}
+		fleets[v.Control] = true
 		label := "the top level"
 		if v.Env != "" {
 			label = "environment " + v.Env

@@ -95,6 +95,9 @@ func (p *parser) release(e entry) (Release, *yaml.Node, bool) {
 		return sv
 	}
 	r.System, r.Tenant = schema("system"), schema("tenant")
+	if fe, ok := f["system"]; ok {
+		r.SystemDeclared = !isNull(deref(fe.val)) && deref(fe.val).Value != ""
+	}
 	if fe, ok := f["features"]; ok {
 		r.Features = p.names(fe.val, where+".features")
 	}

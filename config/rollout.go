@@ -52,15 +52,17 @@ type Rollout struct {
 	// ProbeInterval is the time between two rounds of health probes
 	// during BakeTime (default 10s, at least 1s).
 	ProbeInterval time.Duration
-	// SnapshotRetention is the age after which snapshots are dropped
-	// (default 168h); 0 keeps them until dropped by hand.
-	SnapshotRetention time.Duration
+	// SnapshotRetention is which snapshots herd keeps per tenant
+	// (default: those taken in the last 7 days); herd applies it after taking a
+	// snapshot, when a rollout completes, and on herd snapshot drop
+	// --expired.
+	SnapshotRetention Retention
 	// FailureBudget is how many failures a wave tolerates before the
 	// rollout halts (default: none, the first failure halts). A wave may
 	// override it.
 	FailureBudget Budget
-	// Snapshots is SnapshotsAlways, SnapshotsBreaking (the default) or
-	// SnapshotsNever.
+	// Snapshots is when a rollout takes a snapshot of a tenant:
+	// SnapshotsAlways, SnapshotsBreaking (the default) or SnapshotsNever.
 	Snapshots string
 	// Waves are the declared waves, in order. Nil means one wave of every
 	// selected tenant.
@@ -78,7 +80,7 @@ func DefaultRollout() Rollout {
 		Lease:             30 * time.Second,
 		TenantTimeout:     30 * time.Minute,
 		ProbeInterval:     10 * time.Second,
-		SnapshotRetention: 168 * time.Hour,
+		SnapshotRetention: Retention{Age: 7 * 24 * time.Hour},
 		Snapshots:         SnapshotsBreaking,
 	}
 }
@@ -182,21 +184,22 @@ func (p *parser) rollout(n *yaml.Node) Rollout {
 	duration("tenant_timeout", &r.TenantTimeout, time.Second)
 	duration("bake_time", &r.BakeTime, 0)
 	duration("probe_interval", &r.ProbeInterval, time.Second)
-	duration("snapshot_retention", &r.SnapshotRetention, 0)
 
 	if n, ok := set("failure_budget"); ok {
 		if b, ok := p.budget(n, "rollout.failure_budget"); ok {
 			r.FailureBudget = b
 		}
 	}
+	retainLine := 0
 	if n, ok := set("snapshots"); ok {
-		if s, ok := p.str(n, "rollout.snapshots"); ok {
-			switch s {
-			case SnapshotsAlways, SnapshotsBreaking, SnapshotsNever:
-				r.Snapshots = s
-			default:
-				p.add(n.Line, "rollout.snapshots: want always, breaking or never, got %q", s)
-			}
+		retainLine = p.snapshots(n, &r)
+	}
+	// snapshot_retention is the older spelling of snapshots.retain.age.
+	if n, ok := set("snapshot_retention"); ok {
+		if retainLine > 0 {
+			p.add(f["snapshot_retention"].key.Line, "rollout.snapshot_retention: rollout.snapshots.retain (line %d) sets the retention; keep only one of them", retainLine)
+		} else if d, ok := p.age(n, "rollout.snapshot_retention"); ok {
+			r.SnapshotRetention = Retention{Age: d}
 		}
 	}
 	if n, ok := set("waves"); ok {

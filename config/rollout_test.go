@@ -67,7 +67,7 @@ func TestParseRolloutSections(t *testing.T) {
 	require.Equal(t, config.Rollout{
 		Concurrency: 8, PerServer: 4, BatchSize: 10,
 		PauseBetweenBatches: 5 * time.Second, Lease: 45 * time.Second, TenantTimeout: time.Hour,
-		BakeTime: 2 * time.Minute, ProbeInterval: 15 * time.Second, SnapshotRetention: 0,
+		BakeTime: 2 * time.Minute, ProbeInterval: 15 * time.Second, SnapshotRetention: config.Retention{},
 		FailureBudget: config.Budget{Count: 2},
 		Snapshots:     config.SnapshotsAlways,
 		Waves: []config.Wave{
@@ -116,7 +116,7 @@ func TestParseRolloutDefaults(t *testing.T) {
 	want := config.Rollout{
 		Concurrency: 4, PerServer: 4, BatchSize: 4,
 		Lease: 30 * time.Second, TenantTimeout: 30 * time.Minute, ProbeInterval: 10 * time.Second,
-		SnapshotRetention: 168 * time.Hour, Snapshots: "breaking",
+		SnapshotRetention: config.Retention{Age: 168 * time.Hour}, Snapshots: "breaking",
 	}
 	require.Equal(t, want, config.DefaultRollout())
 	tests := []struct {

@@ -50,7 +50,7 @@ allow_experimental: false
 # The releases: what ships together, by version (v1.2.0 or 1.2.0).
 releases:
   # v1.0.0:
-  #   system: 1.0.0            # system schema version; default: the release's version
+  #   system: 1.0.0            # system schema version; default: the highest at or below the release's version
   #   tenant: 1.0.0            # tenant schema version; default: the release's version
   #   features: [basic_erp]    # features this release adds
   #   removes: []              # features of earlier releases this one removes
@@ -74,8 +74,9 @@ releases:
 #   tenant_timeout: 30m         # a tenant's migration that runs longer is rolled back
 #   bake_time: 0s               # how long health probes keep running after a tenant's migration
 #   probe_interval: 10s         # between two rounds of probes during the bake time
-#   snapshots: breaking         # rollback point before each tenant: always, breaking (releases with breaking_changes) or never
-#   snapshot_retention: 168h    # drop snapshots older than this; 0 keeps them
+#   snapshots:                  # or only the policy, as in snapshots: breaking
+#     when: breaking            # snapshot before each tenant: always, breaking (releases with breaking_changes) or never
+#     retain: {age: 7d}         # per tenant; count: 3 keeps its 3 newest, age: 30d drops older ones; {} keeps all
 #   waves:
 #     - name: canary
 #       tenants: [demo_trust, test_trust]

@@ -101,20 +101,26 @@ func (s *Store) CreateRollout(ctx context.Context, r Rollout, items []Item) (int
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 		args := []any{r.Release, r.SystemVersion, r.TenantVersion, r.Selector, r.Status, utcPtr(r.StartAt), now, now}
 		var err error
-		if ret, ok := s.dialect.(dialect.InsertReturning); ok {
-			err = tx.QueryRowContext(ctx, insert+ret.ReturningID(), args...).Scan(&id)
-		} else {
-			var res sql.Result
-			if res, err = tx.ExecContext(ctx, insert, args...); err == nil {
-				id, err = res.LastInsertId()
-			}
-		}
-		if err != nil {
+		if id, err = s.insertID(ctx, tx, insert, args...); err != nil {
 			return fmt.Errorf("control: create rollout: %w", err)
 		}
 		return s.insertItems(ctx, tx, id, items)
 	})
 	return id, err
+}
+
+// insertID runs insert in tx and returns the new row's id.
+func (s *Store) insertID(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error) {
+	if ret, ok := s.dialect.(dialect.InsertReturning); ok {
+		var id int64
+		err := tx.QueryRowContext(ctx, insert+ret.ReturningID(), args...).Scan(&id)
+		return id, err
+	}
+	res, err := tx.ExecContext(ctx, insert, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 // insertItems writes items in multi-row INSERTs of at most 100 rows.

@@ -9,7 +9,9 @@ import (
 )
 
 // Snapshot is a rollback point: a copy of a tenant's database taken at a
-// version, kept beside it on its server.
+// version, kept beside it on its server. A snapshot that is dropped loses
+// its record; records that earlier versions of herd marked dropped_at
+// instead are not kept snapshots, and are never returned.
 type Snapshot struct {
 	ID         int64      `json:"id"`
 	Tenant     string     `json:"tenant"`
@@ -25,19 +27,24 @@ type Snapshot struct {
 // ErrNoSnapshot is returned when a tenant has no snapshot at a version.
 var ErrNoSnapshot = errors.New("no snapshot")
 
-// AddSnapshot records a snapshot that was taken.
-func (s *Store) AddSnapshot(ctx context.Context, sn Snapshot) error {
+// AddSnapshot records a snapshot that was taken and returns its id.
+func (s *Store) AddSnapshot(ctx context.Context, sn Snapshot) (int64, error) {
 	var rollout any
 	if sn.Rollout != 0 {
 		rollout = sn.Rollout
 	}
-	_, err := s.exec(ctx, s.bind(`INSERT INTO herd_snapshots
-		(tenant, server, database_name, snapshot_name, version, rollout_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		sn.Tenant, sn.Server, sn.Database, sn.Name, sn.Version, rollout, sn.CreatedAt.UTC())
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = s.insertID(ctx, tx, s.bind(`INSERT INTO herd_snapshots
+			(tenant, server, database_name, snapshot_name, version, rollout_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			sn.Tenant, sn.Server, sn.Database, sn.Name, sn.Version, rollout, sn.CreatedAt.UTC())
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("control: record snapshot of tenant %q: %w", sn.Tenant, err)
+		return 0, fmt.Errorf("control: record snapshot of tenant %q: %w", sn.Tenant, err)
 	}
-	return nil
+	return id, nil
 }
 
 const snapshotColumns = `id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at`
@@ -55,9 +62,37 @@ func (s *Store) LatestSnapshot(ctx context.Context, tenant, version string) (Sna
 	return sns[0], nil
 }
 
-// ExpiredSnapshots returns the kept snapshots taken before cutoff.
-func (s *Store) ExpiredSnapshots(ctx context.Context, cutoff time.Time) ([]Snapshot, error) {
-	return s.snapshots(ctx, `WHERE dropped_at IS NULL AND created_at < ? ORDER BY id`, cutoff.UTC())
+// Snapshots returns the kept snapshots, of tenant alone unless tenant is
+// "", oldest first.
+func (s *Store) Snapshots(ctx context.Context, tenant string) ([]Snapshot, error) {
+	if tenant == "" {
+		return s.snapshots(ctx, `WHERE dropped_at IS NULL ORDER BY created_at, id`)
+	}
+	return s.snapshots(ctx, `WHERE tenant = ? AND dropped_at IS NULL ORDER BY created_at, id`, tenant)
+}
+
+// Snapshot returns kept snapshot id, or an error wrapping ErrNoSnapshot.
+func (s *Store) Snapshot(ctx context.Context, id int64) (Snapshot, error) {
+	sns, err := s.snapshots(ctx, `WHERE id = ? AND dropped_at IS NULL`, id)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	if len(sns) == 0 {
+		return Snapshot{}, fmt.Errorf("snapshot %d: %w", id, ErrNoSnapshot)
+	}
+	return sns[0], nil
+}
+
+// DeleteSnapshot removes the record of snapshot sn, whose copy is gone
+// from its server, and audits it as done by actor, with detail, in one
+// transaction. A record already removed is not an error.
+func (s *Store) DeleteSnapshot(ctx context.Context, sn Snapshot, actor, detail string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM herd_snapshots WHERE id = ?`), sn.ID); err != nil {
+			return fmt.Errorf("control: remove snapshot %d of tenant %q: %w", sn.ID, sn.Tenant, err)
+		}
+		return s.audit(ctx, tx, actor, "snapshot.drop", sn.Tenant, detail)
+	})
 }
 
 func (s *Store) snapshots(ctx context.Context, where string, args ...any) ([]Snapshot, error) {
@@ -83,15 +118,11 @@ func (s *Store) snapshots(ctx context.Context, where string, args ...any) ([]Sna
 	return out, nil
 }
 
-// MarkSnapshot records that snapshot id was restored ("restored_at") or
-// dropped ("dropped_at").
-func (s *Store) MarkSnapshot(ctx context.Context, id int64, column string) error {
-	if column != "restored_at" && column != "dropped_at" {
-		return fmt.Errorf("control: mark snapshot: unknown column %q", column)
-	}
-	_, err := s.exec(ctx, s.bind(`UPDATE herd_snapshots SET `+column+` = ? WHERE id = ?`), s.now().UTC(), id)
+// MarkRestored records that snapshot id was restored, now.
+func (s *Store) MarkRestored(ctx context.Context, id int64) error {
+	_, err := s.exec(ctx, s.bind(`UPDATE herd_snapshots SET restored_at = ? WHERE id = ?`), s.now().UTC(), id)
 	if err != nil {
-		return fmt.Errorf("control: mark snapshot %d: %w", id, err)
+		return fmt.Errorf("control: mark snapshot %d restored: %w", id, err)
 	}
 	return nil
 }

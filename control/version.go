@@ -330,6 +330,9 @@ func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, results []
 		case res.Direction == plan.Down:
 			status = HistoryRolledBack
 		}
+		if res.Note != "" && res.Err == nil {
+			msg = res.Note
+		}
 		m := res.Migration
 		rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		args = append(args, string(ref.Type), ref.Identifier, m.ID(), m.Version.String(), string(m.Kind), string(res.Direction),
@@ -382,6 +385,27 @@ func (s *Store) audit(ctx context.Context, q execer, actor, action, subject, det
 		return fmt.Errorf("control: audit %s %s: %w", action, subject, err)
 	}
 	return nil
+}
+
+// Unmark takes back MarkTargets for the given tenants whose rows it left
+// untouched since (pending, towards target): a rollout that ended before
+// them (aborted) will not migrate them. Their status is again what their
+// last run left: failed when an error is recorded, else completed.
+func (s *Store) Unmark(ctx context.Context, codes []string, target string) error {
+	if len(codes) == 0 {
+		return nil
+	}
+	marks, args := inList(codes)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.bind(`UPDATE database_schema_versions SET target_version = NULL,
+			migration_status = CASE WHEN migration_error IS NULL THEN ? ELSE ? END, updated_at = ?
+			WHERE database_type = ? AND migration_status = ? AND target_version = ? AND database_identifier IN (`+marks+`)`),
+			append([]any{StatusCompleted, StatusFailed, s.now().UTC(), "tenant", StatusPending, target}, args...)...)
+		if err != nil {
+			return fmt.Errorf("control: unmark tenants towards %s: %w", target, err)
+		}
+		return s.bump(ctx, tx)
+	})
 }
 
 // MarkTargets sets the target version of the given tenants and marks them

@@ -141,10 +141,15 @@ var dml = []string{"INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH"}
 // inside a transaction even where DDL does not (MySQL).
 func onlyDML(actions []action) bool {
 	for _, a := range actions {
-		words := strings.FieldsFunc(a.sql, func(r rune) bool { return unicode.IsSpace(r) || r == '(' })
-		if len(words) == 0 || !slices.Contains(dml, strings.ToUpper(words[0])) {
+		if !a.isDML() {
 			return false
 		}
 	}
 	return true
+}
+
+// isDML reports whether the action is a data statement.
+func (a action) isDML() bool {
+	words := strings.FieldsFunc(a.sql, func(r rune) bool { return unicode.IsSpace(r) || r == '(' })
+	return len(words) > 0 && slices.Contains(dml, strings.ToUpper(words[0]))
 }

@@ -248,6 +248,9 @@ type Result struct {
 	Duration  time.Duration
 	// Err is nil on success.
 	Err error
+	// Note, if set, says how a step came about that herd did not run: a
+	// migration undone by restoring a snapshot.
+	Note string
 }
 
 // Apply runs the plan's steps in order, recording each to rec, and stops
@@ -484,9 +487,12 @@ func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, acti
 // on its own (unless started says the ledger already records it), then
 // each "k done" in the same write as "k+1 started", and the last "done" in
 // the write that ends the migration, which also writes next, the opening
-// row of the step that follows, when there is one. A statement that fails
-// is recorded with its error; one interrupted by the end of ctx is left
-// started but not done, because it may still complete on the server.
+// row of the step that follows, when there is one. A data statement runs
+// in a transaction with its "done" write, so that it is never uncertain:
+// after a kill it either ran and says so or did not run. A statement that
+// fails is recorded with its error; another statement interrupted by the
+// end of ctx is left started but not done, because it may still complete
+// on the server.
 func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry Entry, actions []action, from int, started bool, next *Entry) error {
 	m := step.Migration
 	start := s.e.now()
@@ -499,12 +505,23 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 			}
 		}
 		s.e.observe(Event{Kind: StatementStarted, Database: s.db.Name, Migration: m.ID(), Direction: step.Direction, Statement: a.n})
+		done := entry
+		done.StatementsDone = a.n
+		if i+1 < len(todo) {
+			done.StatementStarted = todo[i+1].n
+		}
+		if a.isDML() {
+			if err := s.runRecorded(ctx, a, done); err != nil {
+				return s.failDirty(ctx, step, entry, a, err)
+			}
+			entry = done
+			continue
+		}
 		if err := s.run(ctx, a, s.conn); err != nil {
 			return s.failDirty(ctx, step, entry, a, err)
 		}
-		entry.StatementsDone = a.n
+		entry = done
 		if i+1 < len(todo) {
-			entry.StatementStarted = todo[i+1].n
 			if err := s.ledger.write(ctx, s.conn, entry); err != nil {
 				return s.fail(step, a, err)
 			}
@@ -532,6 +549,23 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 		s.opened = next.ID
 	}
 	return nil
+}
+
+// runRecorded runs a data statement and writes done, its ledger row once
+// it ran, in one transaction.
+func (s *Session) runRecorded(ctx context.Context, a action, done Entry) error {
+	tx, err := s.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := s.run(ctx, a, tx); err != nil {
+		return err
+	}
+	if err := s.ledger.write(ctx, tx, done); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // failDirty records a failed statement (or validation) in the ledger and

@@ -44,7 +44,8 @@ type OwnerError struct {
 }
 
 func (e *OwnerError) Error() string {
-	return fmt.Sprintf("database %s belongs to %s, not to this %s: nothing was written to it (herd tenant add --take-over moves it here)",
+	return fmt.Sprintf("database %s belongs to %s, not to this %s: nothing was written to it "+
+		"(herd tenant add CODE --take-over moves it to this fleet; remove a registered tenant first, without --drop-database)",
 		e.Database, e.Owner, strings.TrimPrefix(e.Self.String(), "the "))
 }
 

@@ -34,12 +34,29 @@
 //
 // # Lint
 //
-// [Lint] reports two kinds of problem, each with its file and line:
+// [Lint] reports, each with its file and line, errors (which a later
+// command would certainly trip on) and warnings (which may be meant); the
+// full list is on Lint. Among the errors are a declared release with
+// breaking_changes: true and no rollback_point, at the release's line in
+// herd.yaml, and a destructive statement in an up script of a migration
+// whose release is not marked breaking_changes, at the statement's first
+// line.
 //
-//   - a declared release with breaking_changes: true and no rollback_point,
-//     at the release's line in herd.yaml;
-//   - a destructive statement in an up script of a migration whose release
-//     is not marked breaking_changes, at the statement's first line.
+// # System schemas
+//
+// A release that omits system: goes with the highest system schema version
+// at or below its own version ([Matrix.SystemSchema]); so does an
+// undeclared version folder. Every command that brings the system database
+// to a release asks SystemSchema.
+//
+// # Down files
+//
+// Going back from a release to its rollback_point runs the down script of
+// every migration above the rollback point's schema version, up to the
+// release's ([Matrix.Spans]); Lint reports a migration there without a down
+// file as an error. A release that is neither breaking nor has a
+// rollback_point is compatible, and tenants may be rolled back from it to
+// the release before it: a missing down file there is a warning.
 //
 // A destructive statement is one that begins (after comments) with:
 //

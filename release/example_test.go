@@ -44,8 +44,12 @@ releases:
 	}
 	v2, _ := m.Find("2.0.0")
 	fmt.Println("a tenant with legacy_fees cannot move to v2.0.0, it lacks", v2.Missing([]string{"basic_erp", "legacy_fees"}))
-	for _, p := range release.Lint(m, src, cfg.Path) {
+	found := release.Lint(m, src, cfg)
+	for _, p := range found.Errors {
 		fmt.Println(p)
+	}
+	for _, p := range found.Warnings {
+		fmt.Println("warning:", p)
 	}
 	// Output:
 	// v1.0.0 declared=true features=[basic_erp legacy_fees]
@@ -54,6 +58,7 @@ releases:
 	// a tenant with legacy_fees cannot move to v2.0.0, it lacks [legacy_fees]
 	// herd.yaml:8: releases.v2.0.0: breaking_changes without a rollback_point: name the release tenants go back to
 	// tenant/v1.1.0/002_drop_nickname.up.sql:2: DROP COLUMN in tenant migration v1.1.0/002_drop_nickname, but its release v1.1.0 is not marked breaking_changes (declare it under releases: with breaking_changes and a rollback_point)
+	// warning: tenant/v1.1.0/002_drop_nickname.up.sql:1: tenant migration v1.1.0/002_drop_nickname has no down file: its release v1.1.0 is not breaking, so tenants may be rolled back from it to v1.0.0, which plan and migrate refuse without the down; add 002_drop_nickname.down.sql beside it, or mark v1.1.0 breaking_changes
 }
 
 func ExampleMatrix_OnTenant() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/internal/sqlsplit"
 	"github.com/herdhq/herd/source"
 )
@@ -16,37 +17,69 @@ const (
 	renameColumn = "RENAME COLUMN"
 )
 
-// Lint checks the matrix against the source and returns every problem
-// found, each with its file and line, or nil when there is none:
+// Findings are what Lint found, each with its file and line: Errors are
+// certain to make a later command fail or refuse; Warnings may be meant
+// and only deserve a look.
+type Findings struct {
+	Errors, Warnings []source.Problem
+}
+
+// Lint checks the matrix against the source and the configuration it was
+// built from, and returns what it finds (empty Findings when all is well).
+// Errors:
 //
 //   - a declared release marked breaking_changes without a rollback_point,
-//     at configPath and the release's line;
+//     at cfg.Path and the release's line;
 //   - a DROP TABLE, DROP COLUMN, RENAME TABLE or RENAME COLUMN statement in
 //     an up script (system or tenant, plain or engine override) of a
 //     migration that belongs to a release not marked breaking_changes, at
 //     the script's file (its path inside the source, as source.Script.File
-//     gives it) and the statement's first line.
+//     gives it) and the statement's first line;
+//   - a declared system: that is no system schema version (so
+//     SystemSchema, and every command that follows it, refuses the
+//     release), at the release's line;
+//   - a migration without a down file, for an engine the source serves,
+//     that going back to a declared rollback_point runs (see Spans), at its
+//     up file.
+//
+// Warnings:
+//
+//   - a declared release that omits system: and has no system schema of
+//     its own version, so it goes with a lower one (or none), at the
+//     release's line;
+//   - a migration without a down file in a release that is not breaking,
+//     which tenants may therefore be rolled back from to the release
+//     before it, or in a version folder whose other migrations have one,
+//     or with a down file for some engines and not others, at its up file;
+//   - a flag whose required_version is above every release's tenant
+//     schema, so it is off for every tenant, at the flag's line.
 //
 // A migration at schema version V of a target belongs to the lowest release
 // whose schema version for that target is at least V. The package
 // documentation says exactly which statements count. src may be nil, for
-// the first rule alone. Lint reads no database and is safe for concurrent
-// use.
-func Lint(m *Matrix, src *source.Source, configPath string) []source.Problem {
-	var out []source.Problem
-	add := func(p source.Problem) {
-		if !slices.Contains(out, p) { // a plain script read as several engines fails once
-			out = append(out, p)
+// the rules on herd.yaml alone. Lint reads no database and is safe for
+// concurrent use.
+func Lint(m *Matrix, src *source.Source, cfg *config.Config) Findings {
+	var f Findings
+	add := func(to *[]source.Problem, p source.Problem) {
+		if !slices.Contains(*to, p) { // a plain script read as several engines fails once
+			*to = append(*to, p)
 		}
 	}
 	for _, r := range m.releases {
 		if r.Declared && r.Breaking && r.RollbackPoint == "" {
-			add(source.Problem{File: configPath, Line: r.Line, Msg: fmt.Sprintf(
+			add(&f.Errors, source.Problem{File: cfg.Path, Line: r.Line, Msg: fmt.Sprintf(
 				"releases.%s: breaking_changes without a rollback_point: name the release tenants go back to", r.Name)})
 		}
 	}
 	if src == nil {
-		return out
+		f.Warnings = append(f.Warnings, lintFlags(m, cfg)...)
+		return f
+	}
+	for _, r := range m.releases {
+		if r.Declared {
+			lintSystem(m, r, cfg.Path, &f)
+		}
 	}
 	for _, t := range []source.Target{source.System, source.Tenant} {
 		for _, mig := range src.Migrations(t) {
@@ -55,14 +88,14 @@ func Lint(m *Matrix, src *source.Source, configPath string) []source.Problem {
 				continue
 			}
 			for _, s := range upScripts(mig) {
-				for _, f := range s.families {
-					stmts, err := sqlsplit.Split(s.SQL, f)
+				for _, fam := range s.families {
+					stmts, err := sqlsplit.Split(s.SQL, fam)
 					if err != nil {
 						continue // source.Load reports it for the engines in use
 					}
 					for _, st := range stmts {
-						for _, kind := range destructive(st.SQL, f) {
-							add(source.Problem{File: s.File, Line: st.Line, Msg: fmt.Sprintf(
+						for _, kind := range destructive(st.SQL, fam) {
+							add(&f.Errors, source.Problem{File: s.File, Line: st.Line, Msg: fmt.Sprintf(
 								"%s in %s migration %s, but its release %s is not marked breaking_changes%s",
 								kind, t, mig.ID(), r.Name, undeclared(r))})
 						}
@@ -70,6 +103,58 @@ func Lint(m *Matrix, src *source.Source, configPath string) []source.Problem {
 				}
 			}
 		}
+	}
+	lintDowns(m, src, &f)
+	f.Warnings = append(f.Warnings, lintFlags(m, cfg)...)
+	return f
+}
+
+// lintSystem checks the system schema of declared release r.
+func lintSystem(m *Matrix, r Release, configPath string, f *Findings) {
+	if len(m.system) == 0 {
+		return // no system migrations: nothing to bring the system database to
+	}
+	at := func(to *[]source.Problem, format string, args ...any) {
+		*to = append(*to, source.Problem{File: configPath, Line: r.Line,
+			Msg: fmt.Sprintf("releases.%s: ", r.Name) + fmt.Sprintf(format, args...)})
+	}
+	if r.SystemDeclared {
+		if _, err := m.SystemSchema(r.Name); err != nil {
+			at(&f.Errors, "system: %s is not a system schema version (system schemas: %s): "+
+				"migrate --all --to %s and rollout start --to %s would refuse it", r.System, names(m.system), r.Name, r.Name)
+		}
+		return
+	}
+	switch {
+	case r.System == nil:
+		at(&f.Warnings, "system: omitted, and no system schema version is at or below %s (the first is v%s): "+
+			"the release leaves the system database as it is; write system: to say which it needs", r.Version, m.system[0])
+	case !r.System.Equal(r.Version):
+		at(&f.Warnings, "system: omitted, and there is no system schema v%s: the release goes with v%s, "+
+			"the highest at or below it; write system: %s to say so", r.Version, r.System, r.System)
+	}
+}
+
+// lintFlags warns of flags that no release's tenant schema reaches.
+func lintFlags(m *Matrix, cfg *config.Config) []source.Problem {
+	var top *Release
+	for i, r := range m.releases {
+		if top == nil || r.Tenant.GreaterThan(top.Tenant) {
+			top = &m.releases[i]
+		}
+	}
+	var out []source.Problem
+	for _, fl := range cfg.Flags {
+		if fl.RequiredVersion == nil || top != nil && !top.Tenant.LessThan(fl.RequiredVersion) {
+			continue
+		}
+		highest := "there are no releases"
+		if top != nil {
+			highest = fmt.Sprintf("the highest is v%s, of release %s", top.Tenant, top.Name)
+		}
+		out = append(out, source.Problem{File: cfg.Path, Line: fl.Line, Msg: fmt.Sprintf(
+			"flags.%s: required_version %s is above every release's tenant schema (%s): the flag is off for every tenant",
+			fl.Name, fl.RequiredVersion, highest)})
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -18,9 +19,17 @@ type Release struct {
 	Name string
 	// Version is Name as a semantic version.
 	Version *semver.Version
-	// System and Tenant are the schema versions the release brings the
-	// system and the tenant databases to; Version when not declared.
-	System, Tenant *semver.Version
+	// System is the system schema version the release brings the system
+	// database to: the declared system:, else the highest system schema
+	// version at or below Version (see Matrix.SystemSchema); nil when the
+	// migrations have no system schema at or below Version. Without a
+	// source (New with a nil src) an omitted system: is Version.
+	System *semver.Version
+	// SystemDeclared reports whether herd.yaml sets the release's system:.
+	SystemDeclared bool
+	// Tenant is the tenant schema version the release brings tenant
+	// databases to; Version when not declared.
+	Tenant *semver.Version
 	// Features are the release's effective features: its own plus those
 	// of every earlier release, minus those a release removes. Sorted.
 	Features []string
@@ -62,6 +71,11 @@ func (r Release) Missing(enabled []string) []string {
 // order. It is immutable and safe for concurrent use.
 type Matrix struct {
 	releases []Release
+	// system are the source's system schema versions, ascending; tenant
+	// its tenant schema versions. Both are nil without a source.
+	system, tenant []*semver.Version
+	// hasSource reports whether New was given a source.
+	hasSource bool
 }
 
 // New builds the matrix from the declared releases (as config.Load returns
@@ -70,9 +84,15 @@ type Matrix struct {
 // it: a version V that no declared release names (as its version, or as its
 // system or tenant schema version) becomes the undeclared release "vV" with
 // system V and tenant V, which inherits the features of the release before
-// it. src may be nil, for the declared releases alone. New never fails: it
-// trusts config to have checked the declared releases.
+// it. A release without a declared system: goes with the highest system
+// schema version at or below its own version (see SystemSchema). src may
+// be nil, for the declared releases alone. New never fails: it trusts
+// config to have checked the declared releases.
 func New(declared []config.Release, src *source.Source) *Matrix {
+	m := &Matrix{hasSource: src != nil}
+	if src != nil {
+		m.system, m.tenant = src.Versions(source.System), src.Versions(source.Tenant)
+	}
 	var rs []Release
 	named := func(v *semver.Version) bool {
 		for _, d := range declared {
@@ -89,7 +109,8 @@ func New(declared []config.Release, src *source.Source) *Matrix {
 	}
 	for _, d := range declared {
 		rs = append(rs, Release{
-			Name: d.Name, Version: d.Version, System: d.System, Tenant: d.Tenant,
+			Name: d.Name, Version: d.Version, System: m.systemOf(d.Version, d.System, d.SystemDeclared),
+			SystemDeclared: d.SystemDeclared, Tenant: d.Tenant,
 			Added: slices.Clone(d.Features), Removed: slices.Clone(d.Removes),
 			Breaking: d.BreakingChanges, Experimental: d.Experimental || d.Version.Prerelease() != "",
 			RollbackPoint: d.RollbackPoint, Declared: true, Line: d.Line,
@@ -99,7 +120,7 @@ func New(declared []config.Release, src *source.Source) *Matrix {
 		for _, t := range []source.Target{source.System, source.Tenant} {
 			for _, v := range src.Versions(t) {
 				if !named(v) {
-					rs = append(rs, Release{Name: "v" + v.String(), Version: v, System: v, Tenant: v,
+					rs = append(rs, Release{Name: "v" + v.String(), Version: v, System: m.systemOf(v, v, false), Tenant: v,
 						Experimental: v.Prerelease() != ""})
 				}
 			}
@@ -122,7 +143,96 @@ func New(declared []config.Release, src *source.Source) *Matrix {
 		slices.Sort(features)
 		rs[i].Features = features
 	}
-	return &Matrix{releases: rs}
+	m.releases = rs
+	return m
+}
+
+// systemOf is the system schema of a release at version v whose system:
+// is declared (as declared) or not (as omitted, which config reads as v).
+func (m *Matrix) systemOf(v, declared *semver.Version, isDeclared bool) *semver.Version {
+	if isDeclared || !m.hasSource {
+		return declared
+	}
+	return atOrBelow(m.system, v)
+}
+
+// atOrBelow returns the highest of the ascending versions that is at most
+// v, or nil when there is none.
+func atOrBelow(versions []*semver.Version, v *semver.Version) *semver.Version {
+	var best *semver.Version
+	for _, c := range versions {
+		if !c.GreaterThan(v) {
+			best = c
+		}
+	}
+	return best
+}
+
+// SystemSchema returns the system schema version that name brings the
+// system database to. It is the one rule that herd plan, migrate --to,
+// migrate --all --to, rollout start --to and lint follow:
+//
+//   - "" is the latest system schema version;
+//   - a release (written with or without its v) that declares system: goes
+//     to that version, which must be a system schema version;
+//   - a release that omits system:, an undeclared version folder, and a
+//     schema version that is not a release go to the highest system schema
+//     version at or below their own version (so a release that changes
+//     only tenant schemas keeps the system schema of the release before
+//     it).
+//
+// It returns nil, and no error, when there are no system migrations at all,
+// or none at or below the version: the system database is then left as it
+// is. A name that is neither a release nor a schema version, and a declared
+// system: that is no system schema version, are errors naming what is
+// known. SystemSchema is meant for a matrix built with a source; without one
+// it returns the releases' declared (or implied) system versions unchecked.
+func (m *Matrix) SystemSchema(name string) (*semver.Version, error) {
+	if m.hasSource && len(m.system) == 0 {
+		return nil, nil
+	}
+	if name == "" {
+		if len(m.system) == 0 {
+			return nil, nil
+		}
+		return m.system[len(m.system)-1], nil
+	}
+	if r, ok := m.Find(name); ok {
+		if r.SystemDeclared && m.hasSource && !contains(m.system, r.System) {
+			return nil, fmt.Errorf("release %s: system schema %s does not exist (system schemas: %s)",
+				r.Name, r.System, names(m.system))
+		}
+		return r.System, nil
+	}
+	v, err := semver.StrictNewVersion(strings.TrimPrefix(name, "v"))
+	if err != nil {
+		return nil, fmt.Errorf("target version: %q is not a semantic version", name)
+	}
+	if !contains(m.system, v) && !contains(m.tenant, v) {
+		return nil, fmt.Errorf("%s is neither a release nor a schema version (releases: %s)", name, m.names())
+	}
+	return atOrBelow(m.system, v), nil
+}
+
+func contains(versions []*semver.Version, v *semver.Version) bool {
+	return slices.ContainsFunc(versions, v.Equal)
+}
+
+func names(versions []*semver.Version) string {
+	out := make([]string, len(versions))
+	for i, v := range versions {
+		out[i] = "v" + v.String()
+	}
+	return strings.Join(out, ", ")
+}
+
+// names lists the releases' names.
+func (m *Matrix) names() string {
+	out := make([]string, len(m.releases))
+	for i, r := range m.releases {
+		out[i] = r.Name
+	}
+	return strings.Join(out, ", ")
 }
 
 // Releases returns every release in semver precedence order. The slice is
@@ -184,7 +294,7 @@ func (m *Matrix) owner(t source.Target, v *semver.Version) (Release, bool) {
 		if t == source.System {
 			schema = r.System
 		}
-		if !schema.LessThan(v) {
+		if schema != nil && !schema.LessThan(v) {
 			return r, true
 		}
 	}

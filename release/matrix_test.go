@@ -24,9 +24,16 @@ migrations: ./migrations
 // declared parses herd.yaml with the given releases: block.
 func declared(t *testing.T, releases string) []config.Release {
 	t.Helper()
-	cfg, err := config.Parse([]byte(configHead+releases), "herd.yaml")
+	return parse(t, releases, "herd.yaml").Releases
+}
+
+// parse parses configHead followed by rest (releases, flags) as the file
+// at path.
+func parse(t *testing.T, rest, path string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(configHead+rest), path)
 	require.NoError(t, err)
-	return cfg.Releases
+	return cfg
 }
 
 func file(body string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(body)} }
@@ -84,7 +91,7 @@ func TestNew(t *testing.T) {
 				require.True(t, ok)
 				require.False(t, r.Declared)
 				require.Zero(t, r.Line)
-				require.Equal(t, "1.1.0", r.System.String())
+				require.Equal(t, "1.0.0", r.System.String(), "a tenant-only folder goes with the system schema at or below it")
 				require.Equal(t, "1.1.0", r.Tenant.String())
 				require.Empty(t, r.Features)
 				dev, _ := m.Find("v2.0.0-dev")
@@ -114,7 +121,8 @@ func TestNew(t *testing.T) {
 				require.Equal(t, []string{"basic"}, rs[2].Features)
 				v2 := rs[3]
 				require.Equal(t, "1.5.0", v2.Tenant.String())
-				require.Equal(t, "2.0.0", v2.System.String())
+				require.Equal(t, "1.2.0", v2.System.String(), "system: omitted and no system/v2.0.0: the highest at or below")
+				require.False(t, v2.SystemDeclared)
 				require.True(t, v2.Breaking)
 				require.Equal(t, "v1.0.0", v2.RollbackPoint)
 				require.Equal(t, []string{"basic", "fees"}, v2.Features)

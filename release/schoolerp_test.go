@@ -15,7 +15,7 @@ import (
 // The School ERP example's releases and migrations lint clean: no up
 // script drops or renames a table or column (its "drop" and "rename" are in
 // down scripts and comments), and v2.0.0, marked breaking, names a rollback
-// point.
+// point, and every migration has its down file.
 func TestLintSchoolERP(t *testing.T) {
 	t.Parallel()
 	files := schoolerp.Files()
@@ -30,7 +30,7 @@ func TestLintSchoolERP(t *testing.T) {
 
 	m := release.New(cfg.Releases, src)
 	require.Equal(t, []string{"v1.0.0", "v1.1.0", "v2.0.0"}, names(m.Releases()))
-	require.Empty(t, release.Lint(m, src, cfg.Path))
+	require.Equal(t, release.Findings{}, release.Lint(m, src, cfg))
 
 	v2, _ := m.Find("v2.0.0")
 	require.Equal(t, []string{"audit_logs", "basic_erp", "custom_fields", "enhanced_fees", "fee_configurations"}, v2.Features)

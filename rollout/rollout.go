@@ -39,8 +39,8 @@ type Fleet interface {
 	Restore(ctx context.Context, code, to string) (how string, err error)
 	// TakeSnapshot takes a rollback point of the tenant at its version.
 	TakeSnapshot(ctx context.Context, code string, rollout int64) (control.Snapshot, error)
-	// PruneSnapshots drops the snapshots older than retention.
-	PruneSnapshots(ctx context.Context, retention time.Duration) (int, error)
+	// PruneSnapshots drops the snapshots that retain no longer keeps.
+	PruneSnapshots(ctx context.Context, retain config.Retention) (int, error)
 	// ReleaseVersions maps a release (or schema version) to the system
 	// and tenant schema versions it brings databases to, without the v.
 	ReleaseVersions(release string) (system, tenant string, err error)
@@ -296,8 +296,23 @@ func (m *Manager) Pause(ctx context.Context, id int64) (control.Rollout, error) 
 // Abort ends the rollout: no tenant is claimed again. Tenants already
 // migrated stay migrated.
 func (m *Manager) Abort(ctx context.Context, id int64) (control.Rollout, error) {
-	return m.transition(ctx, id, "abort", []string{control.RolloutRunning, control.RolloutScheduled, control.RolloutPaused, control.RolloutHalted},
+	r, err := m.transition(ctx, id, "abort", []string{control.RolloutRunning, control.RolloutScheduled, control.RolloutPaused, control.RolloutHalted},
 		control.RolloutAborted, "aborted by operator")
+	if err != nil {
+		return r, err
+	}
+	// The tenants it will not reach are no longer pending.
+	items, err := m.fleet.Control().Items(ctx, r.ID)
+	if err != nil {
+		return r, err
+	}
+	var pending []string
+	for _, it := range items {
+		if it.State == control.ItemPending {
+			pending = append(pending, it.Tenant)
+		}
+	}
+	return r, m.fleet.Control().Unmark(ctx, pending, r.TenantVersion)
 }
 
 // Reopen makes a paused or halted rollout runnable again, or one that

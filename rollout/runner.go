@@ -458,6 +458,13 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 			} else {
 				state, ev = control.ItemRolledBack, event.TenantRolledBack
 				msg = fmt.Sprintf("rolled back to v%s (%s) after: %s", it.FromVersion, how, msg)
+				// The rollback's own success is not the tenant's news:
+				// its status shows the failure until it migrates again.
+				if err := retry.Do(ctx, m.reconnect("record tenant "+it.Tenant), func(ctx context.Context) error {
+					return store.End(ctx, control.TenantRef(it.Tenant), it.FromVersion, errors.New(msg))
+				}); err != nil {
+					msg += "; recording it failed: " + err.Error()
+				}
 			}
 		}
 	}

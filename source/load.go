@@ -39,7 +39,12 @@ type Options struct {
 // for concurrent use.
 type Source struct {
 	byTarget map[Target][]*Migration
+	engines  []string
 }
+
+// Engines returns the engines the source was loaded for (Options.Engines,
+// or every engine by default). The caller must not modify them.
+func (s *Source) Engines() []string { return s.engines }
 
 // Migrations returns the target's migrations ordered by (version,
 // sequence). The caller must not modify them.
@@ -80,7 +85,7 @@ func Load(fsys fs.FS, opts *Options) (*Source, error) {
 	if len(l.engines) == 0 {
 		l.engines = []string{"sqlite", "postgres", "mysql"}
 	}
-	src := &Source{byTarget: map[Target][]*Migration{}}
+	src := &Source{byTarget: map[Target][]*Migration{}, engines: l.engines}
 	for _, t := range []Target{System, Tenant} {
 		src.byTarget[t] = l.loadTarget(t)
 	}

@@ -86,9 +86,7 @@ func Run(ctx context.Context, env Env) int {
 	if err == nil {
 		return ExitOK
 	}
-	for _, line := range errorLines(err) {
-		fmt.Fprintf(env.Stderr, "herd: %s\n", line)
-	}
+	writeError(env.Stderr, err)
 	return exitCode(err)
 }
 
@@ -111,7 +109,7 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.envName, "env", "", "environment of herd.yaml whose control database to use (default $HERD_ENV, else the top-level control)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(a.initCmd(), a.newCmd(), a.lintCmd(), a.tenantCmd(), a.migrateCmd(), a.planCmd(),
-		a.statusCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd())
+		a.statusCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.snapshotCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -75,11 +77,23 @@ func unknownCommand(root *cobra.Command, args []string) error {
 	return usagef("%s", msg)
 }
 
-// errorLines renders err as lines of one error each. An error joined from
-// several (one per tenant) gives one line each; a line that a driver
-// indented continues the one before it (pgx lists each address it tried on
-// its own indented line), so it is joined to it, once, with the cause
-// kept.
+// writeError prints err to w: its first line prefixed "herd: ", the lines
+// after it (a list of file:line problems, or one error per tenant) as
+// they are, so that editors still read FILE:LINE at their start.
+func writeError(w io.Writer, err error) {
+	for i, line := range errorLines(err) {
+		if i == 0 {
+			line = "herd: " + line
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// errorLines renders err as lines of one error or problem each. A line
+// that a driver indented continues the one before it (pgx lists each
+// address it tried on its own indented line), so it is joined to it, once,
+// with the cause kept. A "herd: " that an error already starts with is
+// not repeated.
 func errorLines(err error) []string {
 	var lines []string
 	for _, raw := range strings.Split(err.Error(), "\n") {

@@ -87,3 +87,10 @@ func TestHelpListsExitCodes(t *testing.T) {
 		require.Contains(t, out.String(), want)
 	}
 }
+
+func TestWriteErrorPrefixesTheFirstLine(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	writeError(&out, fmt.Errorf("2 problems:\n%w", errors.Join(errors.New("herd.yaml:3: bad"), errors.New("herd.yaml:7: worse"))))
+	require.Equal(t, "herd: 2 problems:\nherd.yaml:3: bad\nherd.yaml:7: worse\n", out.String())
+}

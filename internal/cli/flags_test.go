@@ -75,9 +75,7 @@ func runRoot(ctx context.Context, stdout io.Writer, getenv func(string) string, 
 	if err == nil {
 		return ExitOK
 	}
-	for _, line := range errorLines(err) {
-		io.WriteString(env.Stderr, "herd: "+line+"\n") //nolint:errcheck // a test buffer
-	}
+	writeError(env.Stderr, err)
 	return exitCode(err)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/rollout"
+	"github.com/herdhq/herd/source"
 )
 
 // selector is the --system | --tenant CODE | --all | --tenants SELECTOR
@@ -258,6 +259,10 @@ func (a *app) statusCmd() *cobra.Command {
 	return cmd
 }
 
+// statusNotApplicable is the status of the system database in a project
+// without system migrations.
+const statusNotApplicable = "n/a (no system migrations)"
+
 // status lists the system database and every tenant, including those the
 // control database has no version row for yet.
 func status(cmd *cobra.Command, f *herd.Fleet) ([]statusRow, error) {
@@ -274,11 +279,17 @@ func status(cmd *cobra.Command, f *herd.Fleet) ([]statusRow, error) {
 	for _, v := range versions {
 		byRef[v.Ref] = v
 	}
-	refs := []control.Ref{control.SystemRef}
+	rows := make([]statusRow, 0, len(tenants)+1)
+	var refs []control.Ref
+	if _, recorded := byRef[control.SystemRef]; recorded || len(f.Source().Versions(source.System)) > 0 {
+		refs = append(refs, control.SystemRef)
+	} else {
+		// No system migrations: the system database has no version.
+		rows = append(rows, statusRow{Type: string(source.System), Identifier: control.SystemRef.Identifier, Status: statusNotApplicable})
+	}
 	for _, t := range tenants {
 		refs = append(refs, control.TenantRef(t.Code))
 	}
-	rows := make([]statusRow, 0, len(refs))
 	for _, ref := range refs {
 		v, ok := byRef[ref]
 		if !ok {

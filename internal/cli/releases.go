@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
@@ -56,13 +57,21 @@ func releaseRows(counts herd.ReleaseCounts) []releaseRow {
 	rows := make([]releaseRow, 0, len(counts.Releases))
 	for _, r := range counts.Releases {
 		rows = append(rows, releaseRow{
-			Name: r.Name, Version: r.Version.String(), SystemVersion: r.System.String(), TenantVersion: r.Tenant.String(),
+			Name: r.Name, Version: r.Version.String(), SystemVersion: schemaVersion(r.System), TenantVersion: r.Tenant.String(),
 			Features: nonNil(r.Features), Added: nonNil(r.Added), Removed: nonNil(r.Removed),
 			BreakingChanges: r.Breaking, RollbackPoint: r.RollbackPoint, Experimental: r.Experimental,
 			Declared: r.Declared, Tenants: r.Tenants,
 		})
 	}
 	return rows
+}
+
+// schemaVersion is v without the v, or "" for none.
+func schemaVersion(v *semver.Version) string {
+	if v == nil {
+		return ""
+	}
+	return v.String()
 }
 
 func renderReleases(w io.Writer, counts herd.ReleaseCounts) {
@@ -83,7 +92,7 @@ func renderReleases(w io.Writer, counts herd.ReleaseCounts) {
 			if !r.Declared {
 				name += " (undeclared)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", name, versionLabel(r.System.String()), versionLabel(r.Tenant.String()),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", name, versionLabel(schemaVersion(r.System)), versionLabel(r.Tenant.String()),
 				orDash(strings.Join(r.Features, ", ")), yesNo[r.Breaking], orDash(r.RollbackPoint), yesNo[r.Experimental], r.Tenants)
 		}
 		tw.Flush()

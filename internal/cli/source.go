@@ -102,11 +102,22 @@ func (a *app) lintCmd() *cobra.Command {
 		Short: "Check herd.yaml, every migration and the release matrix, reporting every problem with its file and line",
 		Long: `Check herd.yaml and every migration, reporting every problem with its file and line.
 
-Beyond what loading checks, lint checks the releases: a release marked
-breaking_changes must name a rollback_point, and an up migration that drops
-or renames a table or column (DROP TABLE, ALTER TABLE ... DROP [COLUMN],
-RENAME TABLE, ALTER TABLE ... RENAME) must belong to a release marked
-breaking_changes. Exits 2 when there is any problem.`,
+Beyond what loading checks, lint checks the releases and flags. Errors, which
+a later command would certainly trip on, exit 2:
+  - a release marked breaking_changes without a rollback_point;
+  - an up migration that drops or renames a table or column (DROP TABLE,
+    ALTER TABLE ... DROP [COLUMN], RENAME TABLE, ALTER TABLE ... RENAME) in
+    a release not marked breaking_changes;
+  - a release whose system: is not a system schema version;
+  - a migration without a down file that going back to a rollback_point runs.
+Warnings, which may be meant, are printed as FILE:LINE: warning: ... and
+exit 0:
+  - a release that omits system: and has no system schema of its own
+    version (it goes with the highest at or below it);
+  - a migration without a down file in a release that is not breaking, or
+    whose version folder has down files for its other migrations, or that
+    has a down file for some engines only;
+  - a flag whose required_version no release's tenant schema reaches.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
@@ -123,7 +134,12 @@ breaking_changes. Exits 2 when there is any problem.`,
 			if err != nil && !errors.As(err, &bad) {
 				return err
 			}
-			problems := herd.LintReleases(cfg, src)
+			found := herd.LintReleases(cfg, src)
+			for _, w := range found.Warnings {
+				w.Msg = "warning: " + w.Msg
+				fmt.Fprintln(a.out, w)
+			}
+			problems := found.Errors
 			if bad != nil {
 				problems = append(problems, bad.Problems...)
 			}
@@ -134,8 +150,11 @@ breaking_changes. Exits 2 when there is any problem.`,
 				}
 				return &herd.InputError{Err: fmt.Errorf("%d %s:\n%w", n, noun, &source.Error{Problems: problems})}
 			}
-			fmt.Fprintf(a.out, "ok: %d system and %d tenant migrations\n",
-				len(src.Migrations(source.System)), len(src.Migrations(source.Tenant)))
+			fmt.Fprintf(a.out, "ok: %d system and %d tenant migrations", len(src.Migrations(source.System)), len(src.Migrations(source.Tenant)))
+			if n := len(found.Warnings); n > 0 {
+				fmt.Fprintf(a.out, ", %d %s", n, map[bool]string{true: "warning", false: "warnings"}[n == 1])
+			}
+			fmt.Fprintln(a.out)
 			return nil
 		},
 	}

@@ -199,7 +199,7 @@ func (a *app) tenantRemoveCmd() *cobra.Command {
 	var drop bool
 	cmd := &cobra.Command{
 		Use:   "remove CODE",
-		Short: "Unregister a tenant (its database stays unless --drop-database)",
+		Short: "Unregister a tenant (its database and snapshots stay unless --drop-database)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
@@ -211,7 +211,7 @@ func (a *app) tenantRemoveCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&drop, "drop-database", false, "also drop the tenant's database and all its data")
+	cmd.Flags().BoolVar(&drop, "drop-database", false, "also drop the tenant's database and its snapshots, with all their data")
 	return cmd
 }
 

@@ -1,0 +1,86 @@
+package herd_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/rollout"
+)
+
+// The control database's status of a tenant tells the truth: a tenant a
+// rollout rolled back shows the failure that caused it, at the version it
+// went back to; a run that changes nothing leaves a tenant's row alone;
+// and a project without system migrations shows no pending system
+// database.
+func TestStatusTellsTheTruth(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := witnessFleet(t, e, witnessSource(), "rollout:\n  failure_budget: 100%\n", "s%d", 2)
+
+		// A no-op run over an up-to-date fleet leaves every row alone.
+		before := b.tenantVersions()
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 2))
+		require.Equal(t, before, b.tenantVersions(), "a run that changed nothing changed the rows")
+
+		// s2 fails v1.1.0 (its witness table is gone) and is rolled back.
+		db, _, err := b.fleet.OpenTenant(b.ctx, "s2")
+		require.NoError(t, err)
+		_, err = db.DB.ExecContext(b.ctx, "DROP TABLE witness")
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		m := b.fleet.Rollouts(rollout.Options{})
+		r, _, err := m.Start(b.ctx, rollout.StartRequest{Release: "v1.1.0"})
+		require.NoError(t, err)
+		out, err := m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutCompletedWithFailures, out.Rollout.Status)
+
+		v, ok, err := b.fleet.Control().Version(b.ctx, control.TenantRef("s2"))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, "1.0.0", v.CurrentVersion)
+		require.Equal(t, control.StatusFailed, v.Status)
+		require.Contains(t, v.Error, "rolled back to v1.0.0 (down migrations) after: ")
+		rows := statusJSON(t, b.scratch.ConfigPath)
+		require.Equal(t, "system", rows[0].Type)
+		require.Equal(t, "n/a (no system migrations)", rows[0].Status)
+		for _, row := range rows[1:] {
+			if row.Identifier == "s2" {
+				require.Equal(t, control.StatusFailed, row.Status)
+				require.Contains(t, row.LastError, "rolled back to v1.0.0")
+			} else {
+				require.Equal(t, control.StatusCompleted, row.Status, row.Identifier)
+				require.Equal(t, "1.1.0", row.CurrentVersion)
+			}
+		}
+	})
+}
+
+// An aborted rollout leaves the tenants it never reached as they were, not
+// pending forever.
+func TestAbortedRolloutLeavesNoTenantPending(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := witnessFleet(t, e, witnessSource(), "", "a%d", 2)
+		before := b.tenantVersions()
+		m := b.fleet.Rollouts(rollout.Options{})
+		later := time.Now().Add(time.Hour)
+		r, _, err := m.Start(b.ctx, rollout.StartRequest{Release: "v1.1.0", At: &later})
+		require.NoError(t, err)
+		for _, v := range b.tenantVersions() {
+			require.Equal(t, control.StatusPending, v.Status, v.Identifier)
+		}
+		_, err = m.Abort(b.ctx, r.ID)
+		require.NoError(t, err)
+		after := b.tenantVersions()
+		for i, v := range after {
+			require.Equal(t, before[i].CurrentVersion, v.CurrentVersion, v.Identifier)
+			require.Equal(t, control.StatusCompleted, v.Status, v.Identifier)
+			require.Empty(t, v.TargetVersion, v.Identifier)
+		}
+	})
+}
