@@ -144,7 +144,7 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	migrations := f.src.Migrations(tg.kind)
 	p, err := plan.Make(f.src, tg.kind, execute.Applied(entries), to, f.planOptions(tg))
 	if err != nil {
-		return false, err
+		return false, describeDirty(err, entries)
 	}
 	from := control.Version(p.From)
 	if len(p.Steps) == 0 {
@@ -324,12 +324,23 @@ var ErrStopped = errors.New("stopped on request")
 // latest). The tenants are handed to the workers in batches of
 // concurrency, and each batch is marked as running in the control
 // database with one write (see beginBatch). It does not stop at a
-// tenant's failure; the returned error joins every failure. When
+// tenant's failure; the returned *TenantsError lists every failure. When
 // Options.Stop closes it starts no other tenant, waits for those in
 // flight, and says how many it left; that error wraps ErrStopped only
 // when no tenant failed.
 func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) error {
+	return f.MigrateTenants(ctx, Selection{AllowEmpty: true}, to, concurrency)
+}
+
+// MigrateTenants is MigrateAll for the tenants sel names: a selector that
+// does not parse or matches no tenant (unless sel.AllowEmpty) is an input
+// error, and changes nothing.
+func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, concurrency int) error {
 	version, err := f.resolveTarget(source.Tenant, to)
+	if err != nil {
+		return err
+	}
+	tenants, err := f.selectTenants(ctx, sel)
 	if err != nil {
 		return err
 	}
@@ -337,14 +348,14 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 	if err != nil {
 		return err
 	}
+	systemChanged := false
 	if system != nil {
+		if p, err := f.Plan(ctx, control.SystemRef, "v"+system.String()); err == nil {
+			systemChanged = len(p.Steps) > 0
+		}
 		if err := f.Migrate(ctx, control.SystemRef, "v"+system.String()); err != nil {
 			return err
 		}
-	}
-	tenants, err := f.control.Tenants(ctx)
-	if err != nil {
-		return err
 	}
 	if concurrency < 1 {
 		concurrency = 1
@@ -407,12 +418,15 @@ func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) erro
 	wg.Wait()
 	if left > 0 {
 		note := fmt.Sprintf("%d of %d tenants not started; migrate --all again carries on", left, len(tenants))
-		if err := errors.Join(errs...); err != nil {
-			return errors.Join(err, fmt.Errorf("stopped on request: %s", note))
+		if len(errs) > 0 {
+			return errors.Join(tenantsError(errs, len(tenants), len(tenants)-left, systemChanged), fmt.Errorf("stopped on request: %s", note))
 		}
 		return fmt.Errorf("%w: %s", ErrStopped, note)
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return tenantsError(errs, len(tenants), len(tenants), systemChanged)
+	}
+	return nil
 }
 
 // stopping reports whether Options.Stop is closed.

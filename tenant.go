@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
 )
 
@@ -214,6 +215,34 @@ func (f *Fleet) Tenant(ctx context.Context, code string) (control.Tenant, error)
 // Tenants returns every registered tenant.
 func (f *Fleet) Tenants(ctx context.Context) ([]control.Tenant, error) {
 	return f.control.Tenants(ctx)
+}
+
+// Selection names the tenants of a fleet-wide migration.
+type Selection struct {
+	// Tenants is a selector expression (see rollout.Select); "" is every
+	// tenant.
+	Tenants string
+	// AllowEmpty lets a selection that matches no tenant through (the
+	// migration then takes the system database alone); otherwise it is
+	// an input error wrapping rollout.ErrNoTenant.
+	AllowEmpty bool
+}
+
+// selectTenants returns the registered tenants sel names. A selector that
+// does not parse or matches no tenant (unless allowed) is an input error.
+func (f *Fleet) selectTenants(ctx context.Context, sel Selection) ([]control.Tenant, error) {
+	all, err := f.control.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	selected, err := rollout.Select(sel.Tenants, all, f.cfg.ServerNames())
+	if errors.Is(err, rollout.ErrNoTenant) && sel.AllowEmpty {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	return selected, nil
 }
 
 // RemoveTenant unregisters the tenant. With drop, it also drops the

@@ -142,6 +142,15 @@ func (c *Config) Server(name string) (Server, error) {
 	return Server{}, fmt.Errorf("unknown server %q (known: %s)", name, strings.Join(names, ", "))
 }
 
+// ServerNames returns the names of the servers, in file order.
+func (c *Config) ServerNames() []string {
+	names := make([]string, 0, len(c.Servers))
+	for _, s := range c.Servers {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
 // TenantDatabaseName renders the tenant_database template for the tenant
 // code: the name of the tenant's database (or schema). It does not check
 // the code or the name's length; the engines do.

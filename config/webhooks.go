@@ -26,6 +26,25 @@ type Webhook struct {
 	Events []string
 	// Line is the line of the webhook in the file.
 	Line int
+	// unset names the environment variables Secret refers to that were
+	// not set when the file was read (see Config.CheckWebhooks).
+	unset []Problem
+}
+
+// CheckWebhooks returns an *Error naming, at its line, each environment
+// variable a webhook's secret refers to that was not set when herd.yaml
+// was read, or nil. Reading herd.yaml does not need them, so that the
+// commands that send no webhook run without them; a command that sends
+// webhooks calls CheckWebhooks first.
+func (c *Config) CheckWebhooks() error {
+	var list []Problem
+	for _, w := range c.Webhooks {
+		list = append(list, w.unset...)
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	return &Error{Problems: list}
 }
 
 // Wants reports whether the webhook receives events of type t.
@@ -110,11 +129,11 @@ func (p *parser) webhooks(n *yaml.Node) []Webhook {
 		if e, ok := f["secret"]; !ok {
 			p.add(item.Line, "%s: secret is required: the key receivers check signatures with, as in ${HERD_WEBHOOK_SECRET}", where)
 		} else if raw, ok := p.str(e.val, where+".secret"); ok {
-			if s, ok := p.expand(raw, e.val, where+".secret"); ok {
-				if s == "" {
+			if s, unset, ok := p.expandLater(raw, e.val, where+".secret"); ok {
+				if s == "" && len(unset) == 0 {
 					p.add(e.val.Line, "%s.secret: must not be empty", where)
 				}
-				w.Secret = s
+				w.Secret, w.unset = s, unset
 			}
 		}
 
@@ -137,10 +156,30 @@ func (p *parser) webhooks(n *yaml.Node) []Webhook {
 	return out
 }
 
+// expandLater is expand for a value only some commands need: a variable
+// that is not set is not a problem of the file but returned as one for
+// later (it expands to ""), while a malformed reference is reported.
+func (p *parser) expandLater(raw string, n *yaml.Node, where string) (string, []Problem, bool) {
+	var unset []Problem
+	s, ok := p.expandWith(raw, n, where, func(name string) (string, bool) {
+		v, set := p.lookup(name)
+		if !set {
+			unset = append(unset, Problem{File: p.problems.file, Line: n.Line,
+				Msg: fmt.Sprintf("%s: environment variable %s is not set (commands that send webhooks need it)", where, name)})
+		}
+		return v, true
+	})
+	return s, unset, ok
+}
+
 // expand replaces ${VAR} references in raw from the environment, reporting
 // unset or malformed variables. The messages never contain the value.
 func (p *parser) expand(raw string, n *yaml.Node, where string) (string, bool) {
-	s, msgs := expandEnv(raw, p.lookup)
+	return p.expandWith(raw, n, where, p.lookup)
+}
+
+func (p *parser) expandWith(raw string, n *yaml.Node, where string, lookup func(string) (string, bool)) (string, bool) {
+	s, msgs := expandEnv(raw, lookup)
 	for _, m := range msgs {
 		p.add(n.Line, "%s: %s", where, m)
 	}

@@ -139,6 +139,11 @@ type StartRequest struct {
 	At *time.Time
 	// DryRun computes and returns the rollout without writing anything.
 	DryRun bool
+	// AllowEmpty starts a rollout even when the selector matches no
+	// tenant (it then migrates the system database alone). Without it,
+	// such a request is an input error wrapping ErrNoTenant and changes
+	// nothing.
+	AllowEmpty bool
 }
 
 // Start runs phase 1 of a rollout: it migrates the system database,
@@ -158,7 +163,10 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 	if err != nil {
 		return control.Rollout{}, nil, err
 	}
-	selected, err := Select(req.Selector, all)
+	selected, err := Select(req.Selector, all, m.cfg.ServerNames())
+	if errors.Is(err, ErrNoTenant) && req.AllowEmpty {
+		selected, err = nil, nil
+	}
 	if err != nil {
 		return control.Rollout{}, nil, &InputError{Err: err}
 	}
@@ -313,10 +321,18 @@ func (m *Manager) Abort(ctx context.Context, id int64) (control.Rollout, error) 
 
 // Reopen makes a paused or halted rollout runnable again, or one that
 // completed with failures (after herd repair resolved some); Work then
-// carries on.
+// carries on. A rollout paused before its start time is scheduled again.
 func (m *Manager) Reopen(ctx context.Context, id int64) (control.Rollout, error) {
-	return m.transition(ctx, id, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning, control.RolloutCompletedWithFailures},
-		control.RolloutRunning, "")
+	r, err := m.resolve(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	to := control.RolloutRunning
+	if r.StartAt != nil && r.StartAt.After(m.opts.Now()) {
+		to = control.RolloutScheduled
+	}
+	return m.transition(ctx, r.ID, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning, control.RolloutCompletedWithFailures},
+		to, "")
 }
 
 // RetryFailed puts the failed and rolled-back tenants of rollout id (the

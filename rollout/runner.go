@@ -131,8 +131,7 @@ func (m *Manager) round(ctx context.Context, id int64, tenants map[string]contro
 		return Outcome{}, true, err
 	}
 	if m.settings.PauseBetweenBatches > 0 {
-		_, err := sleep(ctx, m.opts.Stop, m.settings.PauseBetweenBatches)
-		return Outcome{}, false, err
+		return Outcome{}, false, m.pauseBetweenBatches(ctx, r.ID, wave)
 	}
 	return Outcome{}, false, nil
 }
@@ -150,11 +149,12 @@ func (m *Manager) tenantsByCode(ctx context.Context) (map[string]control.Tenant,
 }
 
 // waitForStart waits for a scheduled rollout's start time and marks it
-// running, unless a graceful stop comes first (reported as stopped).
+// running, unless a graceful stop comes first (reported as stopped). A
+// pause or an abort meanwhile ends the wait and leaves the rollout so.
 func (m *Manager) waitForStart(ctx context.Context, r control.Rollout) (stopped bool, err error) {
 	if r.StartAt != nil {
 		if d := r.StartAt.Sub(m.opts.Now()); d > 0 {
-			if stopped, err := sleep(ctx, m.opts.Stop, d); stopped || err != nil {
+			if stopped, err := m.await(ctx, r.ID, control.RolloutScheduled, d); stopped || err != nil {
 				return stopped, err
 			}
 		}
@@ -457,7 +457,8 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		state, msg, ev = control.ItemFailed, err.Error()+"; not rolled back: retry the tenant once its database is reachable", event.TenantFailed
 	case err != nil:
 		state, msg, ev = control.ItemFailed, joinNote(err.Error(), note), event.TenantFailed
-		if it.FromVersion != "" {
+		// A refused plan ran nothing: there is nothing to roll back.
+		if it.FromVersion != "" && refused == nil {
 			if how, rbErr := m.fleet.Restore(ctx, it.Tenant, "v"+it.FromVersion); rbErr != nil {
 				msg += "; automatic rollback failed: " + rbErr.Error()
 			} else {

@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -8,6 +9,11 @@ import (
 
 	"github.com/herdhq/herd/control"
 )
+
+// ErrNoTenant is what Select returns, wrapped with the selector, when a
+// selector matches no tenant: most often a typo (tier=premum) that would
+// otherwise start a rollout of nothing.
+var ErrNoTenant = errors.New("matched no tenant")
 
 // Select returns the tenants a selector expression names, in registry
 // order. The expression is a comma-separated list of terms, unioned:
@@ -18,11 +24,16 @@ import (
 //	tag:region=eu         every tenant with the tag "region=eu"
 //	@tenants.txt          the codes in a file, one per line (# comments)
 //
-// An empty expression selects every tenant. A code that is not registered
-// is an error.
-func Select(expr string, tenants []control.Tenant) ([]control.Tenant, error) {
+// An empty expression selects every tenant. servers are the servers
+// herd.yaml declares. A code that is not registered, a server not in
+// servers, an empty tier or tag, or a malformed term is an error, and so
+// is a selection of no tenant (wrapping ErrNoTenant).
+func Select(expr string, tenants []control.Tenant, servers []string) ([]control.Tenant, error) {
 	expr = strings.TrimSpace(expr)
 	if expr == "" {
+		if len(tenants) == 0 {
+			return nil, fmt.Errorf("every tenant %w: none is registered", ErrNoTenant)
+		}
 		return tenants, nil
 	}
 	byCode := map[string]bool{}
@@ -43,13 +54,22 @@ func Select(expr string, tenants []control.Tenant) ([]control.Tenant, error) {
 			}
 			codes = append(codes, fromFile...)
 		case strings.HasPrefix(term, "tier="):
-			tier := term[len("tier="):]
+			tier := strings.TrimSpace(term[len("tier="):])
+			if tier == "" {
+				return nil, fmt.Errorf("selector term %q: name a tier, as in tier=premium", term)
+			}
 			preds = append(preds, func(t control.Tenant) bool { return t.Tier == tier })
 		case strings.HasPrefix(term, "server="):
-			server := term[len("server="):]
+			server := strings.TrimSpace(term[len("server="):])
+			if !slices.Contains(servers, server) {
+				return nil, fmt.Errorf("selector term %q: herd.yaml declares no server %q (servers: %s)", term, server, strings.Join(servers, ", "))
+			}
 			preds = append(preds, func(t control.Tenant) bool { return t.Server == server })
 		case strings.HasPrefix(term, "tag:"):
-			tag := term[len("tag:"):]
+			tag := strings.TrimSpace(term[len("tag:"):])
+			if tag == "" {
+				return nil, fmt.Errorf("selector term %q: name a tag, as in tag:region=eu", term)
+			}
 			preds = append(preds, func(t control.Tenant) bool { return slices.Contains(t.Tags, tag) })
 		case strings.ContainsAny(term, "=:"):
 			return nil, fmt.Errorf("selector term %q: want a code, tier=T, server=S, tag:K=V or @FILE", term)
@@ -69,6 +89,9 @@ func Select(expr string, tenants []control.Tenant) ([]control.Tenant, error) {
 		if wanted[t.Code] || slices.ContainsFunc(preds, func(p func(control.Tenant) bool) bool { return p(t) }) {
 			out = append(out, t)
 		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("selector %q %w", expr, ErrNoTenant)
 	}
 	return out, nil
 }

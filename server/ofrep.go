@@ -21,7 +21,8 @@ package server
 //	400 TARGETING_KEY_MISSING  the context has no targetingKey (the tenant code)
 //	400 INVALID_CONTEXT        the targeting key is not a string, or names no tenant
 //	400 PARSE_ERROR            the body is not JSON
-//	401                        a token is required and was not sent (no errorCode: the spec gives 401 no body)
+//	401                        a token is required and was not sent, was not a Bearer token, or is not a
+//	                           viewer token: errorDetails says which (no errorCode: the spec gives 401 no body)
 //	500                        no flag snapshot could be taken (generalErrorResponse)
 //
 // The bulk response carries an ETag, a hash of its body; a request whose

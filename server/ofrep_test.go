@@ -286,12 +286,19 @@ func TestTokens(t *testing.T) {
 		resp := c.post(path, ctxBody("alpha"))
 		require.Equal(t, http.StatusUnauthorized, resp.status, path)
 		require.Equal(t, `Bearer realm="herd"`, resp.header.Get("WWW-Authenticate"))
-		require.Contains(t, resp.object(t)["errorDetails"], "viewer token")
+		require.Equal(t, "a viewer token is required: send Authorization: Bearer TOKEN or X-API-Key: TOKEN", resp.object(t)["errorDetails"])
 
 		wrong := c
 		wrong.token = "viewer-three"
-		require.Equal(t, http.StatusUnauthorized, wrong.post(path, ctxBody("alpha")).status)
-		require.Equal(t, http.StatusUnauthorized, c.post(path, ctxBody("alpha"), "Authorization", "Basic dmlld2VyLW9uZQ==").status)
+		resp = wrong.post(path, ctxBody("alpha"))
+		require.Equal(t, http.StatusUnauthorized, resp.status)
+		require.Equal(t, `Bearer realm="herd", error="invalid_token"`, resp.header.Get("WWW-Authenticate"))
+		require.Equal(t, "the token sent is not a viewer token of this server", resp.object(t)["errorDetails"])
+		resp = c.post(path, ctxBody("alpha"), "X-API-Key", "viewer-three")
+		require.Equal(t, "the token sent is not a viewer token of this server", resp.object(t)["errorDetails"])
+		resp = c.post(path, ctxBody("alpha"), "Authorization", "Basic dmlld2VyLW9uZQ==")
+		require.Equal(t, http.StatusUnauthorized, resp.status)
+		require.Equal(t, "the Authorization header must be Bearer TOKEN", resp.object(t)["errorDetails"])
 
 		for _, token := range []string{"viewer-one", "viewer-two"} {
 			ok := c

@@ -117,40 +117,59 @@ type server struct {
 }
 
 // viewer lets a request through when no tokens are configured or it
-// carries one of them, and answers 401 otherwise.
+// carries one of them, and answers 401 otherwise, saying whether the
+// token was missing, sent in a scheme herd does not take, or not one of
+// the viewer tokens (RFC 6750's invalid_token).
 func (s *server) viewer(next http.Handler) http.Handler {
 	if len(s.tokens) == 0 {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.allowed(r) {
+		problem := s.check(r)
+		if problem == tokenOK {
 			next.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="herd"`)
-		writeJSON(w, http.StatusUnauthorized, generalError{
-			ErrorDetails: "a viewer token is required: send Authorization: Bearer TOKEN or X-API-Key: TOKEN",
-		})
+		challenge := `Bearer realm="herd"`
+		if problem == tokenWrong {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+		writeJSON(w, http.StatusUnauthorized, generalError{ErrorDetails: string(problem)})
 	})
 }
 
-func (s *server) allowed(r *http.Request) bool {
+// tokenProblem is what is wrong with a request's token, as told to the
+// client; tokenOK when nothing is.
+type tokenProblem string
+
+const (
+	tokenOK      tokenProblem = ""
+	tokenMissing tokenProblem = "a viewer token is required: send Authorization: Bearer TOKEN or X-API-Key: TOKEN"
+	tokenScheme  tokenProblem = "the Authorization header must be Bearer TOKEN"
+	tokenWrong   tokenProblem = "the token sent is not a viewer token of this server"
+)
+
+func (s *server) check(r *http.Request) tokenProblem {
 	given := r.Header.Get("X-API-Key")
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		scheme, token, ok := strings.Cut(auth, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return false
+			return tokenScheme
 		}
 		given = strings.TrimSpace(token)
 	}
 	if given == "" {
-		return false
+		return tokenMissing
 	}
 	ok := 0
 	for _, t := range s.tokens {
 		ok |= subtle.ConstantTimeCompare([]byte(given), t) // every token compared, whichever matches
 	}
-	return ok == 1
+	if ok != 1 {
+		return tokenWrong
+	}
+	return tokenOK
 }
 
 // health is what /healthz answers.

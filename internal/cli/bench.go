@@ -45,6 +45,9 @@ PostgreSQL and MySQL need a loopback server: --dsn, default $HERD_TEST_POSTGRES
 or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkConcurrency(opts.Concurrency); err != nil {
+				return err
+			}
 			if opts.DSN == "" {
 				switch opts.Engine {
 				case "postgres":

@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,14 +19,6 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
-)
-
-// The exit codes of herd.
-const (
-	ExitOK      = 0
-	ExitFailure = 1 // a migration or a database failed
-	ExitInput   = 2 // bad input or usage
-	// ExitWaiting (3): a rollout stopped with tenants still waiting.
 )
 
 // Env is what a run of the CLI gets from its process.
@@ -88,22 +79,15 @@ func Run(ctx context.Context, env Env) int {
 	root.SetArgs(env.Args)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.ExecuteContext(ctx)
+	err := unknownCommand(root, env.Args)
+	if err == nil {
+		err = root.ExecuteContext(ctx)
+	}
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stderr, "herd: %v\n", err)
-	var (
-		usage   *usageError
-		waiting *waitingError
-	)
-	switch {
-	case errors.As(err, &usage) || herd.IsInputError(err):
-		return ExitInput
-	case errors.As(err, &waiting):
-		return ExitWaiting
-	}
-	return ExitFailure
+	writeError(env.Stderr, err)
+	return exitCode(err)
 }
 
 // usageError is a command line that does not parse.
@@ -117,6 +101,7 @@ func (a *app) root() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "herd",
 		Short:         "Version and migrate the schemas of a fleet of tenant databases",
+		Long:          "Version and migrate the schemas of a fleet of tenant databases.\n\n" + exitCodes,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -136,7 +121,7 @@ func wrapArgs(c *cobra.Command) {
 	if check := c.Args; check != nil {
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := check(cmd, args); err != nil {
-				return usagef("%s: %v", cmd.CommandPath(), err)
+				return usagef("%s: %v", strings.TrimPrefix(cmd.CommandPath(), "herd "), err)
 			}
 			return nil
 		}

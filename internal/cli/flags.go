@@ -18,7 +18,7 @@ import (
 func (a *app) flagsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "flags", Short: "List, evaluate and override feature flags", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usagef("herd flags needs a subcommand: list, eval or set")
+			return usagef("flags needs a subcommand: list, eval or set")
 		}}
 	cmd.AddCommand(a.flagsListCmd(), a.flagsEvalCmd(), a.flagsSetCmd())
 	return cmd
@@ -169,7 +169,7 @@ the tenant's override. It prints on or off, herd's reason and the detail.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if tenant == "" {
-				return usagef("herd flags eval needs --tenant CODE")
+				return usagef("flags eval needs --tenant CODE")
 			}
 			ctx := cmd.Context()
 			return a.withFleet(ctx, herd.Options{}, func(f *herd.Fleet) error {
@@ -202,7 +202,7 @@ lacks what it needs. The change is written to the audit log.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if tenant == "" {
-				return usagef("herd flags set needs --tenant CODE")
+				return usagef("flags set needs --tenant CODE")
 			}
 			var o flags.Override
 			switch args[1] {
@@ -213,7 +213,7 @@ lacks what it needs. The change is written to the audit log.`,
 			case "default":
 				o = flags.OverrideNone
 			default:
-				return usagef("herd flags set: want on, off or default, got %q", args[1])
+				return usagef("flags set: want on, off or default, got %q", args[1])
 			}
 			ctx := cmd.Context()
 			return a.withFleet(ctx, herd.Options{}, func(f *herd.Fleet) error {

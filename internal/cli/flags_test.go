@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"io/fs"
 	"net/http"
@@ -76,12 +75,8 @@ func runRoot(ctx context.Context, stdout io.Writer, getenv func(string) string, 
 	if err == nil {
 		return ExitOK
 	}
-	io.WriteString(env.Stderr, "herd: "+err.Error()+"\n") //nolint:errcheck // a test buffer
-	var usage *usageError
-	if errors.As(err, &usage) || herd.IsInputError(err) {
-		return ExitInput
-	}
-	return ExitFailure
+	writeError(env.Stderr, err)
+	return exitCode(err)
 }
 
 func runFlags(t *testing.T, config string, want int, args ...string) string {

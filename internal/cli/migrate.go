@@ -15,14 +15,18 @@ import (
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
 )
 
-// selector is the --system | --tenant CODE | --all choice.
+// selector is the --system | --tenant CODE | --all | --tenants SELECTOR
+// choice.
 type selector struct {
-	system bool
-	tenant string
-	all    bool
+	system     bool
+	tenant     string
+	all        bool
+	tenants    string
+	allowEmpty bool
 }
 
 func (s *selector) flags(cmd *cobra.Command, withAll bool) {
@@ -30,13 +34,18 @@ func (s *selector) flags(cmd *cobra.Command, withAll bool) {
 	cmd.Flags().StringVar(&s.tenant, "tenant", "", "the tenant with this code")
 	if withAll {
 		cmd.Flags().BoolVar(&s.all, "all", false, "the system database, then every tenant")
+		cmd.Flags().StringVar(&s.tenants, "tenants", "", "the system database, then the tenants SELECTOR names (codes, tier=T, server=S, tag:K=V or @FILE)")
+		cmd.Flags().BoolVar(&s.allowEmpty, "allow-empty", false, "let --tenants match no tenant (then only the system database is migrated)")
 	}
 }
+
+// fleetWide reports whether the choice is --all or --tenants.
+func (s *selector) fleetWide() bool { return s.all || s.tenants != "" }
 
 // ref returns the chosen database; exactly one choice must be made.
 func (s *selector) ref(allowed string) (control.Ref, error) {
 	n := 0
-	for _, set := range []bool{s.system, s.tenant != "", s.all} {
+	for _, set := range []bool{s.system, s.tenant != "", s.all, s.tenants != ""} {
 		if set {
 			n++
 		}
@@ -60,20 +69,29 @@ func (a *app) migrateCmd() *cobra.Command {
 		concurrency int
 	)
 	cmd := &cobra.Command{
-		Use:   "migrate (--system | --tenant CODE | --all) [--to VERSION]",
+		Use:   "migrate (--system | --tenant CODE | --all | --tenants SELECTOR) [--to VERSION]",
 		Short: "Bring databases to a version, up or down",
 		Long: `Bring databases to a version, up or down. With --all, the system database goes first,
-then every tenant, --concurrency at a time. Exit codes: 0 done, 1 a database failed, 2 bad
-input (nothing changed), 3 interrupted: the first SIGINT or SIGTERM starts no other tenant
-and lets those in flight finish (migrate --all again carries on), a second stops at once.`,
+then every tenant, --concurrency at a time; --tenants SELECTOR does the same for the
+tenants it names, and refuses a selector that matches no tenant unless --allow-empty.
+The first SIGINT or SIGTERM starts no other tenant and lets those in flight finish
+(exit 3; running it again carries on), a second stops at once.
+
+` + exitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ref, err := sel.ref("--system, --tenant CODE or --all")
+			ref, err := sel.ref("--system, --tenant CODE, --all or --tenants SELECTOR")
 			if err != nil {
 				return err
 			}
+			if sel.allowEmpty && sel.tenants == "" {
+				return usagef("--allow-empty goes with --tenants SELECTOR")
+			}
+			if err := checkConcurrency(concurrency); err != nil {
+				return err
+			}
 			opts := herd.Options{Observe: a.progress()}
-			if sel.all {
+			if sel.fleetWide() {
 				opts.Stop = a.interrupts.graceful()
 			}
 			return a.withFleet(cmd.Context(), opts, func(f *herd.Fleet) error {
@@ -82,12 +100,12 @@ and lets those in flight finish (migrate --all again carries on), a second stops
 						return err
 					}
 				}
-				if sel.all {
-					err := f.MigrateAll(cmd.Context(), to, concurrency)
+				if sel.fleetWide() {
+					err := f.MigrateTenants(cmd.Context(), herd.Selection{Tenants: sel.tenants, AllowEmpty: sel.all || sel.allowEmpty}, to, concurrency)
 					if errors.Is(err, herd.ErrStopped) {
 						return &waitingError{err.Error()}
 					}
-					return err
+					return allowEmptyHint(err)
 				}
 				return f.Migrate(cmd.Context(), ref, to)
 			})
@@ -95,8 +113,33 @@ and lets those in flight finish (migrate --all again carries on), a second stops
 	}
 	sel.flags(cmd, true)
 	cmd.Flags().StringVar(&to, "to", "", "target version or release (default: the latest)")
-	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "tenants migrated at once with --all")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 4, fmt.Sprintf("tenants migrated at once with --all or --tenants (%d..%d)", minConcurrency, maxConcurrency))
 	return cmd
+}
+
+// The range of --concurrency. A runner holds a connection per tenant in
+// flight; beyond maxConcurrency a fleet-wide run would exhaust any
+// server's connections (PostgreSQL allows 100 by default) long before it
+// got faster.
+const (
+	minConcurrency = 1
+	maxConcurrency = 1024
+)
+
+func checkConcurrency(n int) error {
+	if n < minConcurrency || n > maxConcurrency {
+		return usagef("--concurrency %d: want %d to %d", n, minConcurrency, maxConcurrency)
+	}
+	return nil
+}
+
+// allowEmptyHint names --allow-empty in the error of a selector that
+// matched no tenant.
+func allowEmptyHint(err error) error {
+	if errors.Is(err, rollout.ErrNoTenant) {
+		return fmt.Errorf("%w (--allow-empty if you mean it)", err)
+	}
+	return err
 }
 
 // progress returns an observer that prints one line per finished

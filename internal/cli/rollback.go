@@ -34,7 +34,7 @@ discards the writes made since the snapshot.`,
 				}
 			}
 			if n != 1 || to == "" {
-				return usagef("herd rollback needs --to VERSION and one of --tenant CODE, --rollout ID or --all")
+				return usagef("rollback needs --to VERSION and one of --tenant CODE, --rollout ID or --all")
 			}
 			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
 				codes, err := rollbackTargets(cmd.Context(), f, tenant, rolloutID)

@@ -24,7 +24,7 @@ const ExitWaiting = 3
 func (a *app) rolloutCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rollout", Short: "Bring tenants to a release gradually, in waves", Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return usagef("herd rollout needs a subcommand: start, status, work, pause, resume, abort or retry")
+			return usagef("rollout needs a subcommand: start, status, work, pause, resume, abort or retry")
 		}}
 	cmd.AddCommand(a.rolloutStartCmd(), a.rolloutWorkCmd("work", "Run a rollout's waves; several processes may work one rollout"),
 		a.rolloutWorkCmd("resume", "Reopen a paused or halted rollout and run it to the end"),
@@ -59,24 +59,26 @@ func (a *app) rolloutOptions(f *herd.Fleet, r *renderer) (rollout.Options, func(
 
 func (a *app) rolloutStartCmd() *cobra.Command {
 	var (
-		to, selector, at string
-		dryRun, asJSON   bool
+		to, selector, at           string
+		dryRun, asJSON, allowEmpty bool
 	)
 	cmd := &cobra.Command{
 		Use:   "start --to RELEASE [--tenants SELECTOR] [--at TIME] [--dry-run]",
 		Short: "Start a rollout and run it in the foreground until it ends",
 		Long: `Phase 1 migrates the system database and marks the selected tenants; phase 2 runs the
-waves from herd.yaml. SELECTOR: comma-separated codes, tier=T, server=S, tag:K=V or @FILE.
-Exit codes: 0 every tenant reached the release (or was skipped), 1 a tenant failed or the
-rollout halted, 3 tenants wait for their maintenance window, the rollout was paused, or
-the run was interrupted: the first SIGINT or SIGTERM stops claiming tenants and lets those
-in flight finish (resume carries on), a second stops at once.`,
+waves from herd.yaml. SELECTOR: comma-separated codes, tier=T, server=S, tag:K=V or @FILE;
+one that matches no tenant is refused unless --allow-empty. With --at, the runner waits
+for that time; rollout pause or abort from another shell ends the wait. The first SIGINT
+or SIGTERM stops claiming tenants and lets those in flight finish (resume carries on),
+a second stops at once.
+
+` + exitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if to == "" {
-				return usagef("herd rollout start: --to RELEASE is required")
+				return usagef("rollout start: --to RELEASE is required")
 			}
-			req := rollout.StartRequest{Release: to, Selector: selector, DryRun: dryRun}
+			req := rollout.StartRequest{Release: to, Selector: selector, DryRun: dryRun, AllowEmpty: allowEmpty}
 			if at != "" {
 				t, err := time.Parse(time.RFC3339, at)
 				if err != nil {
@@ -89,12 +91,20 @@ in flight finish (resume carries on), a second stops at once.`,
 			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
 				opts, flush := a.rolloutOptions(f, r)
 				defer flush()
+				if !dryRun {
+					if err := f.Config().CheckWebhooks(); err != nil {
+						return err
+					}
+				}
 				m := f.Rollouts(opts)
 				ro, items, err := m.Start(cmd.Context(), req)
 				if err != nil {
-					return err
+					return allowEmptyHint(err)
 				}
 				if dryRun {
+					if asJSON {
+						return writeJSON(a.out, dryRunReport(ro, items))
+					}
 					renderItems(a.out, items)
 					return nil
 				}
@@ -105,9 +115,10 @@ in flight finish (resume carries on), a second stops at once.`,
 	}
 	cmd.Flags().StringVar(&to, "to", "", "release (or schema version) to roll out")
 	cmd.Flags().StringVar(&selector, "tenants", "", "which tenants (default: all)")
+	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "start even when the selector matches no tenant (then only the system database is migrated)")
 	cmd.Flags().StringVar(&at, "at", "", "start at this time (RFC 3339) instead of now")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the waves and tenants without changing anything")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print events as JSON lines")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print events as JSON lines (with --dry-run, the plan as one JSON object)")
 	return cmd
 }
 
@@ -136,11 +147,6 @@ func (a *app) finish(out rollout.Outcome, err error) error {
 	return nil
 }
 
-// waitingError ends a run that stopped with work left for later: exit 3.
-type waitingError struct{ msg string }
-
-func (e *waitingError) Error() string { return e.msg }
-
 func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -157,6 +163,9 @@ func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
 				opts, flush := a.rolloutOptions(f, r)
 				defer flush()
+				if err := f.Config().CheckWebhooks(); err != nil {
+					return err
+				}
 				m := f.Rollouts(opts)
 				if verb == "resume" {
 					ro, err := m.Reopen(cmd.Context(), id)
@@ -208,7 +217,7 @@ func (a *app) rolloutRetryCmd() *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !failed {
-				return usagef("herd rollout retry: say --failed")
+				return usagef("rollout retry: say --failed")
 			}
 			id, err := rolloutID(args)
 			if err != nil {
@@ -327,6 +336,30 @@ func renderReport(w io.Writer, rep statusReport) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%dms\t%s\t%s\n", t.Tenant, t.WaveName, t.State, t.Attempts, t.DurationMS, next, t.Error)
 	}
 	tw.Flush()
+}
+
+// dryRun is what rollout start --dry-run --json prints: the rollout that
+// would be recorded (it has no id yet), its counts per state and its
+// tenants, as rollout status --json names them.
+type dryRun struct {
+	DryRun        bool           `json:"dry_run"`
+	Release       string         `json:"release"`
+	SystemVersion string         `json:"system_version"`
+	TenantVersion string         `json:"tenant_version"`
+	Selector      string         `json:"selector"`
+	Status        string         `json:"status"`
+	StartAt       *time.Time     `json:"start_at,omitempty"`
+	Counts        map[string]int `json:"counts"`
+	Tenants       []control.Item `json:"tenants"`
+}
+
+func dryRunReport(r control.Rollout, items []control.Item) dryRun {
+	rep := dryRun{DryRun: true, Release: r.Release, SystemVersion: r.SystemVersion, TenantVersion: r.TenantVersion,
+		Selector: r.Selector, Status: r.Status, StartAt: r.StartAt, Counts: map[string]int{}, Tenants: nonNil(items)}
+	for _, it := range items {
+		rep.Counts[it.State]++
+	}
+	return rep
 }
 
 func renderItems(w io.Writer, items []control.Item) {

@@ -51,7 +51,7 @@ func (a *app) newCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t := source.Target(args[0])
 			if t != source.System && t != source.Tenant {
-				return usagef("herd new: first argument must be system or tenant, not %q", args[0])
+				return usagef("new: first argument must be system or tenant, not %q", args[0])
 			}
 			v, err := source.ParseVersion(args[1])
 			if err != nil {

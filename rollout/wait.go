@@ -1,0 +1,59 @@
+package rollout
+
+import (
+	"context"
+	"time"
+
+	"github.com/herdhq/herd/control"
+)
+
+// maxStatusPoll bounds how long a waiting runner goes without reading its
+// rollout's status, so that a pause or an abort from another process ends
+// a wait (for a scheduled start, or between batches) within about a
+// second.
+const maxStatusPoll = time.Second
+
+// await waits for d while rollout id stays in status, reading the status
+// every Options.Poll (at most maxStatusPoll). It returns early when the
+// status changes (paused, aborted, or halted by another runner) and when
+// ctx is done, and reports a graceful stop (Options.Stop) as stopped.
+func (m *Manager) await(ctx context.Context, id int64, status string, d time.Duration) (stopped bool, err error) {
+	poll := min(m.opts.Poll, maxStatusPoll)
+	if poll <= 0 {
+		poll = maxStatusPoll
+	}
+	for d > 0 {
+		step := min(d, poll)
+		if stopped, err := sleep(ctx, m.opts.Stop, step); stopped || err != nil {
+			return stopped, err
+		}
+		d -= step
+		r, err := m.fleet.Control().Rollout(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if r.Status != status {
+			return false, nil
+		}
+	}
+	return false, nil
+}
+
+// pauseBetweenBatches waits rollout.pause_between_batches after a batch of
+// the wave, unless the batch took the wave over its failure budget (the
+// rollout is about to halt: there is nothing to pause for) or the rollout
+// stops running meanwhile.
+func (m *Manager) pauseBetweenBatches(ctx context.Context, id int64, wave int) error {
+	items, err := m.fleet.Control().Items(ctx, id)
+	if err != nil {
+		return err
+	}
+	if m.overBudget(items, wave) != "" {
+		return nil
+	}
+	if !m.stillRunning(ctx, id) {
+		return nil
+	}
+	_, err = m.await(ctx, id, control.RolloutRunning, m.settings.PauseBetweenBatches)
+	return err
+}
