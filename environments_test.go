@@ -125,6 +125,18 @@ func TestEnvironmentsCannotTouchEachOthersTenants(t *testing.T) {
 			run(0, "--env", "staging", "migrate", "--tenant", "t1", "--to", "v1.1.0")
 			require.Equal(t, 1, b.count("t1", "witness"))
 			require.Contains(t, run(0, "--env", "staging", "status"), "t1")
+
+			// A database with a ledger and no owner (migrated before herd
+			// recorded owners) is claimed by the first fleet that writes.
+			db, _, err := b.fleet.OpenTenant(b.ctx, "t1")
+			require.NoError(t, err)
+			_, err = db.DB.ExecContext(b.ctx, "DROP TABLE herd_schema_owner")
+			require.NoError(t, err)
+			require.NoError(t, db.Close())
+			run(0, "--env", "production", "migrate", "--tenant", "t1", "--to", "v1.0.0")
+			require.Equal(t, 0, b.count("t1", "witness"))
+			out = run(2, "--env", "staging", "migrate", "--tenant", "t1", "--to", "v1.1.0")
+			require.Contains(t, out, "belongs to environment production (fleet ")
 		})
 	}
 }
