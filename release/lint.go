@@ -40,7 +40,13 @@ type Findings struct {
 //     release), at the release's line;
 //   - a migration without a down file, for an engine the source serves,
 //     that going back to a declared rollback_point runs (see Spans), at its
-//     up file.
+//     up file;
+//   - a statement of a tenant migration's up, down or validate file that
+//     leaves the tenant's database or schema (USE, SET search_path,
+//     set_config('search_path', …), CREATE or DROP DATABASE or SCHEMA,
+//     ATTACH) or, on a server with a PostgreSQL schema per tenant, creates
+//     an object in schema public, unless the file allows the rule with a
+//     herd:allow comment (see source.AllowRules), at the statement.
 //
 // Warnings:
 //
@@ -104,6 +110,7 @@ func Lint(m *Matrix, src *source.Source, cfg *config.Config) Findings {
 			}
 		}
 	}
+	lintEscapes(src, cfg, func(p source.Problem) { add(&f.Errors, p) })
 	lintDowns(m, src, &f)
 	f.Warnings = append(f.Warnings, lintFlags(m, cfg)...)
 	return f

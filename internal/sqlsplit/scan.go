@@ -276,6 +276,9 @@ type Token struct {
 	// Quoted is set for a string literal, a quoted identifier or a
 	// dollar-quoted body: one token, none of whose words count.
 	Quoted bool
+	// Text is a quoted token as written, quotes included ('search_path',
+	// "Name", $$…$$); "" for other tokens.
+	Text string
 }
 
 // Tokens cuts one statement, as Split returns it, into its significant
@@ -300,7 +303,7 @@ func Tokens(stmt string, f Family) ([]Token, error) {
 		case tokPunct:
 			out = append(out, Token{Punct: t.text[0]})
 		case tokQuoted:
-			out = append(out, Token{Quoted: true})
+			out = append(out, Token{Quoted: true, Text: t.text})
 		}
 	}
 }

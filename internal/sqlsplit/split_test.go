@@ -248,7 +248,7 @@ func TestTokens(t *testing.T) {
 	t.Parallel()
 	w := func(s string) Token { return Token{Word: s} }
 	p := func(c byte) Token { return Token{Punct: c} }
-	q := Token{Quoted: true}
+	q := func(s string) Token { return Token{Quoted: true, Text: s} }
 	tests := []struct {
 		name   string
 		family Family
@@ -256,10 +256,10 @@ func TestTokens(t *testing.T) {
 		want   []Token
 	}{
 		{"words upper-cased, comments dropped", SQLite, "drop /* x */ table -- y\n t1", []Token{w("DROP"), w("TABLE"), w("T1")}},
-		{"literal is one token", Postgres, "SELECT 'drop table x'", []Token{w("SELECT"), q}},
-		{"dollar body is one token", Postgres, "DO $$ DROP TABLE x $$", []Token{w("DO"), q}},
+		{"literal is one token", Postgres, "SELECT 'drop table x'", []Token{w("SELECT"), q("'drop table x'")}},
+		{"dollar body is one token", Postgres, "DO $$ DROP TABLE x $$", []Token{w("DO"), q("$$ DROP TABLE x $$")}},
 		{"mysql executable comment dropped", MySQL, "/*!40000 DROP TABLE x */ SELECT 1", []Token{w("SELECT"), w("1")}},
-		{"punctuation", MySQL, "a.`b`(c)", []Token{w("A"), p('.'), q, p('('), w("C"), p(')')}},
+		{"punctuation", MySQL, "a.`b`(c)", []Token{w("A"), p('.'), q("`b`"), p('('), w("C"), p(')')}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
