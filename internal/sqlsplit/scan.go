@@ -307,3 +307,30 @@ func Tokens(stmt string, f Family) ([]Token, error) {
 		}
 	}
 }
+
+// Leading returns the first n tokens of stmt, as Tokens reads it by the
+// rules of family f, upper-cased, while they are words: "DROP", "DATABASE"
+// for "drop /* x */ database d". It returns fewer when the statement has
+// fewer, or a token that is not a word comes first, and none when stmt
+// cannot be read.
+func Leading(stmt string, f Family, n int) []string {
+	s := scanner{src: stmt, family: f, delim: ";", line: 1}
+	var out []string
+	for len(out) < n {
+		s.skipSpace()
+		if s.eof() {
+			return out
+		}
+		t, err := s.next()
+		switch {
+		case err != nil:
+			return nil
+		case t.kind == tokComment || t.kind == tokExecComment:
+			continue
+		case t.kind != tokWord:
+			return out
+		}
+		out = append(out, t.word())
+	}
+	return out
+}

@@ -272,3 +272,23 @@ func TestTokens(t *testing.T) {
 	_, err := Tokens("SELECT 'open", SQLite)
 	require.ErrorContains(t, err, "unterminated string literal")
 }
+
+func TestLeading(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		stmt   string
+		family Family
+		n      int
+		want   []string
+	}{
+		{"drop /* x */ database d", MySQL, 2, []string{"DROP", "DATABASE"}},
+		{"-- c\n  use\n`db`", MySQL, 2, []string{"USE"}},
+		{"/*!40101 SET x = 1 */ USE d", MySQL, 1, []string{"USE"}},
+		{"attach 'f.db' as f", SQLite, 3, []string{"ATTACH"}},
+		{"SELECT 'open", Postgres, 3, nil},
+		{"", Postgres, 1, nil},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, Leading(tt.stmt, tt.family, tt.n), tt.stmt)
+	}
+}
