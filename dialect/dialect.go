@@ -339,3 +339,36 @@ type Confinement interface {
 	// still in db as herd opened it.
 	Left(ctx context.Context, q RowQuerier, db *Database) (string, error)
 }
+
+// RowRewriters is an optional capability: engines that can list the
+// tables whose rows something besides the statement that writes them
+// rewrites (triggers, MySQL's ON UPDATE CURRENT_TIMESTAMP columns), whose
+// old values no down migration can put back.
+type RowRewriters interface {
+	// RewritingTables returns the names of db's tables that have
+	// triggers or columns set on update, asking through q.
+	RewritingTables(ctx context.Context, q Querier, db *Database) ([]string, error)
+}
+
+// Querier runs a query that returns rows: a *sql.DB, *sql.Conn or *sql.Tx.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// QueryStrings runs query through q and returns its first column.
+func QueryStrings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

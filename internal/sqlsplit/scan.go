@@ -334,3 +334,23 @@ func Leading(stmt string, f Family, n int) []string {
 	}
 	return out
 }
+
+// Ident returns the identifier the token names: an unquoted word as
+// Tokens upper-cased it, a quoted identifier ("name", `name`, [name])
+// without its quotes; "" for anything else.
+func (t Token) Ident() string {
+	if t.Word != "" {
+		return t.Word
+	}
+	if !t.Quoted || len(t.Text) < 2 {
+		return ""
+	}
+	switch open, end := t.Text[0], t.Text[len(t.Text)-1]; {
+	case open == '"' && end == '"', open == '`' && end == '`':
+		q := t.Text[:1]
+		return strings.ReplaceAll(t.Text[1:len(t.Text)-1], q+q, q)
+	case open == '[' && end == ']':
+		return t.Text[1 : len(t.Text)-1]
+	}
+	return ""
+}
