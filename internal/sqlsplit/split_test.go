@@ -292,3 +292,25 @@ func TestLeading(t *testing.T) {
 		require.Equal(t, tt.want, Leading(tt.stmt, tt.family, tt.n), tt.stmt)
 	}
 }
+
+func TestIdent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		stmt   string
+		family Family
+		want   []string
+	}{
+		{`x "A""b" 'lit' $$body$$`, Postgres, []string{"X", `A"b`, "", ""}},
+		{"`a``b` [c]", SQLite, []string{"a`b", "c"}},
+		{"a.b", MySQL, []string{"A", "", "B"}},
+	}
+	for _, tt := range tests {
+		toks, err := Tokens(tt.stmt, tt.family)
+		require.NoError(t, err)
+		var got []string
+		for _, tok := range toks {
+			got = append(got, tok.Ident())
+		}
+		require.Equal(t, tt.want, got, tt.stmt)
+	}
+}
