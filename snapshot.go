@@ -114,7 +114,7 @@ func (f *Fleet) Restore(ctx context.Context, code, to string) (how string, err e
 	err = f.RollBack(ctx, ref, to)
 	var refused *plan.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != plan.DownMissing {
-		return "down migrations", err
+		return DownMigrations, err
 	}
 	version, verr := f.resolveTarget(ref.Type, to)
 	if verr != nil {

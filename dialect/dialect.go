@@ -320,3 +320,55 @@ type SingleWriter interface {
 type InProcess interface {
 	InProcess()
 }
+
+// Confinement is an optional capability of engines on which a statement
+// of a migration can move its session out of the database (or schema)
+// herd opened it in, so that unqualified names resolve, and new objects
+// land, elsewhere: MySQL's USE, PostgreSQL's search_path, SQLite's ATTACH.
+// herd checks the session after each statement that may move it when the
+// statement is not in a transaction, and once before it records a
+// migration that ran in one, and fails the migration when it has moved.
+type Confinement interface {
+	// MayLeave reports whether stmt, one statement of a migration as
+	// Split returns it, may move the session: by its leading keywords on
+	// engines where only a few statements can, and always where any
+	// statement can (a PostgreSQL function may set search_path).
+	MayLeave(stmt string) bool
+	// Left returns where the session has gone, asking through q (the
+	// session's connection or its open transaction), or "" while it is
+	// still in db as herd opened it.
+	Left(ctx context.Context, q RowQuerier, db *Database) (string, error)
+}
+
+// RowRewriters is an optional capability: engines that can list the
+// tables whose rows something besides the statement that writes them
+// rewrites (triggers, MySQL's ON UPDATE CURRENT_TIMESTAMP columns), whose
+// old values no down migration can put back.
+type RowRewriters interface {
+	// RewritingTables returns the names of db's tables that have
+	// triggers or columns set on update, asking through q.
+	RewritingTables(ctx context.Context, q Querier, db *Database) ([]string, error)
+}
+
+// Querier runs a query that returns rows: a *sql.DB, *sql.Conn or *sql.Tx.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// QueryStrings runs query through q and returns its first column.
+func QueryStrings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

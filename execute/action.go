@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/internal/sqlsplit"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
 )
@@ -21,6 +22,10 @@ type action struct {
 	line int
 	sql  string // "" for a Go migration
 	run  func(ctx context.Context, db source.DB) error
+	// mayLeave is set when the action may move the session out of the
+	// database (see dialect.Confinement): herd checks where the session
+	// is after it runs, or before the transaction it ran in records it.
+	mayLeave bool
 }
 
 // actions returns what a step runs: the statements of its script, or its
@@ -34,7 +39,7 @@ func (s *Session) actions(m *source.Migration, dir plan.Direction) ([]action, er
 		if fn == nil {
 			return nil, fmt.Errorf("%s: Go migration has no %s function", m.ID(), dir)
 		}
-		return []action{{n: 1, file: "go:" + m.ID(), run: fn}}, nil
+		return []action{{n: 1, file: "go:" + m.ID(), run: fn, mayLeave: s.confine != nil}}, nil
 	}
 	engine := s.e.dialect.Name()
 	script, ok := m.Up(engine)
@@ -58,9 +63,23 @@ func (s *Session) statements(script source.Script) ([]action, error) {
 		out[i] = action{n: i + 1, file: script.File, line: st.Line, sql: sqlText, run: func(ctx context.Context, db source.DB) error {
 			_, err := db.ExecContext(ctx, sqlText)
 			return err
-		}}
+		}, mayLeave: s.confine != nil && s.confine.MayLeave(sqlText)}
 	}
 	return out, nil
+}
+
+// validateMayLeave reports whether a statement of m's validate script may
+// move the session out of the database.
+func (s *Session) validateMayLeave(m *source.Migration) bool {
+	script, ok := m.Validate(s.e.dialect.Name())
+	if s.confine == nil || !ok {
+		return false
+	}
+	stmts, err := s.e.splits.split(s.e.dialect, script.SQL)
+	if err != nil {
+		return false // validate reports it
+	}
+	return slices.ContainsFunc(stmts, func(st sqlsplit.Statement) bool { return s.confine.MayLeave(st.SQL) })
 }
 
 // validate runs m's validate script, if it has one. Every statement but the

@@ -13,6 +13,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/herdhq/herd/dialect"
@@ -94,6 +95,12 @@ type Session struct {
 	// path of steps outside transactions writes once between two
 	// statements, not twice (see opening).
 	opened string
+	// confine checks where the session is, on engines where a migration
+	// can move it (see dialect.Confinement); nil elsewhere.
+	confine dialect.Confinement
+	// strayed is set once a migration moved the session out of the
+	// database: Close then discards the connection.
+	strayed bool
 }
 
 // Lock pins a connection to db, takes db's migration lock on it (waiting
@@ -120,6 +127,7 @@ func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, er
 		}
 		s.kill = func(ctx context.Context) error { return k.KillQuery(ctx, db.DB, id) }
 	}
+	s.confine, _ = e.dialect.(dialect.Confinement)
 	if err := s.prepare(ctx); err != nil {
 		s.Close(ctx)
 		return nil, err
@@ -215,10 +223,13 @@ func (s *Session) Close(ctx context.Context) error {
 		defer cancel()
 	}
 	err := s.unlock(ctx)
-	if err != nil {
+	if err != nil || s.strayed {
 		// driver.ErrBadConn from Raw makes database/sql close the
-		// connection instead of pooling it.
+		// connection instead of pooling it: a connection whose migration
+		// moved it to another database must not serve another query.
 		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	if err != nil {
 		err = fmt.Errorf("release the migration lock of %s (the connection is dropped, which frees it): %w", s.db.Name, err)
 	}
 	return errors.Join(err, s.conn.Close())
@@ -291,7 +302,10 @@ type prepared struct {
 	step          plan.Step
 	actions       []action
 	transactional bool
-	err           error
+	// mayLeave is set when the step may move the session out of the
+	// database (see Session.mayLeave).
+	mayLeave bool
+	err      error
 }
 
 // prepareStep reads a step's statements. A migration runs in a transaction
@@ -304,7 +318,9 @@ func (s *Session) prepareStep(step plan.Step) prepared {
 		return prepared{step: step, err: s.fail(step, action{}, err)}
 	}
 	tx := !m.NoTransaction && (dialect.HasTransactionalDDL(s.e.dialect) || m.Go != nil || onlyDML(actions))
-	return prepared{step: step, actions: actions, transactional: tx}
+	p := prepared{step: step, actions: actions, transactional: tx}
+	p.mayLeave = s.mayLeave(p)
+	return p
 }
 
 func (s *Session) started(step plan.Step) {
@@ -328,7 +344,7 @@ func (s *Session) finish(ctx context.Context, rec Recorder, step plan.Step, star
 // step runs one step on its own; next is the step after it, if any.
 func (s *Session) step(ctx context.Context, st prepared, next *prepared) error {
 	if st.transactional {
-		return s.inTransaction(ctx, st.step, st.actions)
+		return s.inTransaction(ctx, st)
 	}
 	entry := s.entry(st.step.Migration, st.step.Direction, len(st.actions))
 	if st.step.Direction == plan.Down {
@@ -407,6 +423,15 @@ func (s *Session) applyPath(ctx context.Context, steps []prepared, rec Recorder)
 		durations[i] = s.e.now().Sub(starts[i])
 	}
 	last := steps[len(steps)-1].step
+	// Where the session is is checked once for the whole path, in its
+	// transaction: a move anywhere in it rolls all of it back.
+	if slices.ContainsFunc(steps, func(st prepared) bool { return st.mayLeave }) {
+		if err := s.confined(ctx, tx); err != nil {
+			tx.Rollback() //nolint:errcheck // the move is the error to report
+			return s.finish(ctx, rec, last, starts[len(steps)-1], s.fail(last, action{},
+				fmt.Errorf("%w (checked at the end of the path, which was rolled back whole)", err)))
+		}
+	}
 	if err := s.record(ctx, tx, entries...); err != nil {
 		tx.Rollback() //nolint:errcheck // the ledger's error is the one to report
 		return s.finish(ctx, rec, last, starts[len(steps)-1], s.fail(last, action{}, fmt.Errorf("%w (the path was rolled back whole)", err)))
@@ -434,15 +459,21 @@ func (s *Session) entry(m *source.Migration, dir plan.Direction, total int) Entr
 
 // inTransaction runs a step, its validation and its ledger write in one
 // transaction: a failure anywhere leaves the database as it was.
-func (s *Session) inTransaction(ctx context.Context, step plan.Step, actions []action) error {
+func (s *Session) inTransaction(ctx context.Context, st prepared) error {
+	step := st.step
 	tx, err := s.beginTx(ctx)
 	if err != nil {
 		return s.fail(step, action{}, fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	entry, err := s.stepInTx(ctx, tx, step, actions)
+	entry, err := s.stepInTx(ctx, tx, step, st.actions)
 	if err != nil {
 		return err
+	}
+	if st.mayLeave {
+		if err := s.confined(ctx, tx); err != nil {
+			return s.fail(step, action{}, fmt.Errorf("%w (rolled back)", err))
+		}
 	}
 	if entry != nil {
 		if err := s.record(ctx, tx, *entry); err != nil {
@@ -520,6 +551,13 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 		if err := s.run(ctx, a, s.conn); err != nil {
 			return s.failDirty(ctx, step, entry, a, err)
 		}
+		if a.mayLeave {
+			if err := s.confined(ctx, s.conn); err != nil {
+				ran := entry // a ran, and nothing after it
+				ran.StatementsDone = a.n
+				return s.failDirty(ctx, step, ran, a, err)
+			}
+		}
 		entry = done
 		if i+1 < len(todo) {
 			if err := s.ledger.write(ctx, s.conn, entry); err != nil {
@@ -535,6 +573,11 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 	}
 	if err := s.validate(ctx, s.conn, m); err != nil {
 		return s.failDirty(ctx, step, entry, action{}, err)
+	}
+	if s.validateMayLeave(m) {
+		if err := s.confined(ctx, s.conn); err != nil {
+			return s.failDirty(ctx, step, entry, action{}, err)
+		}
 	}
 	entry.State, entry.Error, entry.AppliedAt = StateApplied, "", s.e.now()
 	entry.ExecutionMS = s.e.now().Sub(start).Milliseconds()
@@ -561,6 +604,11 @@ func (s *Session) runRecorded(ctx context.Context, a action, done Entry) error {
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if err := s.run(ctx, a, tx); err != nil {
 		return err
+	}
+	if a.mayLeave {
+		if err := s.confined(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if err := s.ledger.write(ctx, tx, done); err != nil {
 		return err

@@ -75,7 +75,13 @@
 // read by the rules of the script's engine, so comments, string literals
 // ('drop table x'), quoted identifiers and dollar-quoted bodies never count,
 // nor does SQL inside a trigger or routine body, nor MySQL's CHANGE COLUMN.
-// A plain up script is read as every engine and an engine override file as
-// its engine; the same problem is reported once. Down scripts, which undo
+// A statement is what the engine's splitter returns: a whole CREATE
+// PROCEDURE … BEGIN … END under DELIMITER, a $$ body or a SQLite trigger's
+// BEGIN … END is one statement, and what its body holds is never
+// top-level. An engine override file is read as its engine, and a plain up
+// script as each engine the source serves (source.Options.Engines, which
+// herd takes from the servers in herd.yaml) that has no override: a MySQL
+// script read as PostgreSQL would split at every semicolon of a
+// procedure's body. The same problem is reported once. Down scripts, which undo
 // their migration, are not checked.
 package release

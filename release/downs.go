@@ -77,7 +77,7 @@ func lintDowns(m *Matrix, src *source.Source, f *Findings) {
 				what += " for " + strings.Join(missing, ", ")
 			}
 			at := func(to *[]source.Problem, format string, args ...any) {
-				*to = append(*to, source.Problem{File: upFile(mig), Line: 1,
+				*to = append(*to, source.Problem{File: upFile(mig, engines), Line: 1,
 					Msg: what + ": " + fmt.Sprintf(format, args...)})
 			}
 			fix := "add " + downFile(mig)
@@ -137,8 +137,8 @@ func inFolder(ms []*source.Migration, v *semver.Version) int {
 // upFile is where a problem with the migration as a whole is reported: its
 // plain up file, else its first engine override, else (a Go migration)
 // "go:" and its ID.
-func upFile(mig *source.Migration) string {
-	if s := upScripts(mig); len(s) > 0 {
+func upFile(mig *source.Migration, inUse []string) string {
+	if s := upScripts(mig, inUse); len(s) > 0 {
 		return s[0].File
 	}
 	return "go:" + mig.ID()

@@ -40,7 +40,13 @@ type Findings struct {
 //     release), at the release's line;
 //   - a migration without a down file, for an engine the source serves,
 //     that going back to a declared rollback_point runs (see Spans), at its
-//     up file.
+//     up file;
+//   - a statement of a tenant migration's up, down or validate file that
+//     leaves the tenant's database or schema (USE, SET search_path,
+//     set_config('search_path', …), CREATE or DROP DATABASE or SCHEMA,
+//     ATTACH) or, on a server with a PostgreSQL schema per tenant, creates
+//     an object in schema public, unless the file allows the rule with a
+//     herd:allow comment (see source.AllowRules), at the statement.
 //
 // Warnings:
 //
@@ -87,7 +93,7 @@ func Lint(m *Matrix, src *source.Source, cfg *config.Config) Findings {
 			if !ok || r.Breaking || mig.Go != nil {
 				continue
 			}
-			for _, s := range upScripts(mig) {
+			for _, s := range upScripts(mig, src.Engines()) {
 				for _, fam := range s.families {
 					stmts, err := sqlsplit.Split(s.SQL, fam)
 					if err != nil {
@@ -104,6 +110,7 @@ func Lint(m *Matrix, src *source.Source, cfg *config.Config) Findings {
 			}
 		}
 	}
+	lintEscapes(src, cfg, func(p source.Problem) { add(&f.Errors, p) })
 	lintDowns(m, src, &f)
 	f.Warnings = append(f.Warnings, lintFlags(m, cfg)...)
 	return f
@@ -177,24 +184,43 @@ var engines = []struct {
 	{"sqlite", sqlsplit.SQLite},
 }
 
-// script is one up file of a migration with the families it is read in:
-// every family for the plain file, the engine's for an override.
+// script is one file of a migration with the families it is read in: the
+// families of the engines that run it. A plain file is run by every engine
+// the source serves that has no override of its own, and is read only in
+// their families: a MySQL script's DELIMITER and BEGIN … END bodies read as
+// PostgreSQL or SQLite would split at every semicolon, and make the
+// statements of a procedure's body look like top-level ones.
 type script struct {
 	source.Script
 	families []sqlsplit.Family
 }
 
-func upScripts(m *source.Migration) []script {
+// upScripts returns m's up files for the engines in use.
+func upScripts(m *source.Migration, inUse []string) []script {
+	return scripts(m.Up, inUse)
+}
+
+// scripts returns the files that get gives for the engines in use (every
+// engine when inUse is empty), each with the families that read it.
+func scripts(get func(engine string) (source.Script, bool), inUse []string) []script {
 	var out []script
-	plain, hasPlain := m.Up("")
-	if hasPlain {
-		out = append(out, script{plain, []sqlsplit.Family{sqlsplit.SQLite, sqlsplit.Postgres, sqlsplit.MySQL}})
-	}
+	plain, hasPlain := get("")
+	var plainFams []sqlsplit.Family
 	for _, e := range engines {
-		s, ok := m.Up(e.name)
-		if ok && (!hasPlain || s.File != plain.File) {
+		if len(inUse) > 0 && !slices.Contains(inUse, e.name) {
+			continue
+		}
+		s, ok := get(e.name)
+		switch {
+		case !ok:
+		case hasPlain && s.File == plain.File:
+			plainFams = append(plainFams, e.family)
+		default:
 			out = append(out, script{s, []sqlsplit.Family{e.family}})
 		}
+	}
+	if len(plainFams) > 0 {
+		out = append([]script{{plain, plainFams}}, out...)
 	}
 	return out
 }

@@ -66,14 +66,27 @@ func TestLintBreakingWithoutRollbackPoint(t *testing.T) {
 	}
 }
 
+// mysqlProcedure is a MySQL procedure whose body drops a table, under
+// DELIMITER, as mysqldump writes it; its last line is 8.
+const mysqlProcedure = `DELIMITER //
+CREATE PROCEDURE rewards_report()
+BEGIN
+  CREATE TEMPORARY TABLE tmpCustomer (customer_id INT PRIMARY KEY);
+  INSERT INTO tmpCustomer SELECT id FROM t;
+  DROP TABLE tmpCustomer;
+END //
+DELIMITER ;
+`
+
 func TestLintDestructiveStatements(t *testing.T) {
 	t.Parallel()
 	const inV11 = "tenant/v1.1.0/002_change.up.sql"
 	const suffix = " in tenant migration v1.1.0/002_change, but its release v1.1.0 is not marked breaking_changes"
 	tests := []struct {
-		name  string
-		files map[string]string
-		want  []string
+		name    string
+		files   map[string]string
+		engines []string // every engine when empty
+		want    []string
 	}{
 		{
 			name:  "drop table",
@@ -190,13 +203,45 @@ UPDATE t SET a = 2 WHERE id IN (SELECT id FROM u);`},
 				" but its release v1.2.0 is not marked breaking_changes" +
 				" (declare it under releases: with breaking_changes and a rollback_point)"},
 		},
+		{
+			name:    "statements of a mysql procedure body in a plain file of a mysql fleet",
+			engines: []string{"mysql"},
+			files:   map[string]string{inV11: mysqlProcedure + "DROP TABLE u;\n"},
+			want:    []string{inV11 + ":9: DROP TABLE" + suffix},
+		},
+		{
+			name:  "statements of a mysql procedure body in a mysql override",
+			files: map[string]string{inV11: "SELECT 1;", "tenant/v1.1.0/002_change.mysql.up.sql": mysqlProcedure},
+		},
+		{
+			name:    "statements of a postgres function body",
+			engines: []string{"postgres"},
+			files: map[string]string{inV11: "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n" +
+				"  DROP TABLE u;\n  ALTER TABLE t RENAME COLUMN a TO b;\n  RETURN NEW;\nEND $$;\n" +
+				"CREATE PROCEDURE p() BEGIN ATOMIC\n  DELETE FROM u;\nEND;"},
+		},
+		{
+			name:    "statements of a sqlite trigger body",
+			engines: []string{"sqlite"},
+			files: map[string]string{inV11: "CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN\n" +
+				"  DELETE FROM u;\n  UPDATE t SET a = 1;\nEND;\nDROP TABLE u;"},
+			want: []string{inV11 + ":5: DROP TABLE" + suffix},
+		},
+		{
+			name:    "a plain file is read only by the engines that run it",
+			engines: []string{"postgres", "mysql"},
+			files: map[string]string{
+				inV11: mysqlProcedure,
+				"tenant/v1.1.0/002_change.postgres.up.sql": "SELECT 1;",
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			files := maps.Clone(lintBase)
 			maps.Copy(files, tt.files)
-			src := load(t, files)
+			src := load(t, files, tt.engines...)
 			cfg := parse(t, lintReleases, "herd.yaml")
 			m := release.New(cfg.Releases, src)
 			want := tt.want

@@ -38,14 +38,15 @@ func parse(t *testing.T, rest, path string) *config.Config {
 
 func file(body string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(body)} }
 
-// load loads a source from the given files, path → SQL.
-func load(t *testing.T, files map[string]string) *source.Source {
+// load loads a source from the given files, path → SQL, for engines (every
+// engine when none is named).
+func load(t *testing.T, files map[string]string, engines ...string) *source.Source {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	for p, body := range files {
 		fsys[p] = file(body)
 	}
-	src, err := source.Load(fsys, nil)
+	src, err := source.Load(fsys, &source.Options{Engines: engines})
 	require.NoError(t, err)
 	return src
 }

@@ -12,13 +12,47 @@ import (
 //	-- herd:kind data
 //	-- herd:no-transaction
 //	-- herd:depends v1.0.0/002_create_classes
+//	-- herd:allow switch-database create-database
 type Meta struct {
 	Kind          Kind
 	NoTransaction bool
 	Depends       []string
+	// Allow names the lint rules (see AllowRules) the script means to
+	// break. Unlike the other keys it is read from each script on its own
+	// (an up, down or validate file, plain or engine override): it covers
+	// the statements of the file it is written in.
+	Allow []string
 }
 
-// Equal reports whether two Metas declare the same thing.
+// The rules a herd:allow comment may name: what a tenant migration may not
+// do unless its file says it is meant (herd lint checks them).
+const (
+	// AllowSwitchDatabase: USE, SET search_path, SET SCHEMA,
+	// set_config('search_path', …): the session moves to another database
+	// or schema.
+	AllowSwitchDatabase = "switch-database"
+	// AllowCreateDatabase: CREATE DATABASE or CREATE SCHEMA.
+	AllowCreateDatabase = "create-database"
+	// AllowDropDatabase: DROP DATABASE or DROP SCHEMA.
+	AllowDropDatabase = "drop-database"
+	// AllowAttachDatabase: SQLite's ATTACH and DETACH.
+	AllowAttachDatabase = "attach-database"
+	// AllowOutsideSchema: a CREATE that names its object in schema public
+	// on a server with one PostgreSQL schema per tenant.
+	AllowOutsideSchema = "outside-schema"
+)
+
+// AllowRules are the rules a herd:allow comment may name, in the order
+// herd's documentation lists them.
+func AllowRules() []string {
+	return []string{AllowSwitchDatabase, AllowCreateDatabase, AllowDropDatabase, AllowAttachDatabase, AllowOutsideSchema}
+}
+
+// Allows reports whether the metadata allows rule.
+func (m Meta) Allows(rule string) bool { return slices.Contains(m.Allow, rule) }
+
+// Equal reports whether two Metas declare the same thing, Allow aside
+// (each file has its own).
 func (m Meta) Equal(o Meta) bool {
 	return m.Kind == o.Kind && m.NoTransaction == o.NoTransaction && slices.Equal(m.Depends, o.Depends)
 }
@@ -77,8 +111,19 @@ func (m *Meta) set(key, value string) string {
 			}
 			m.Depends = append(m.Depends, canonicalID(d))
 		}
+	case "allow":
+		rules := strings.Fields(value)
+		if len(rules) == 0 {
+			return fmt.Sprintf("herd:allow needs a rule name (%s)", strings.Join(AllowRules(), ", "))
+		}
+		for _, r := range rules {
+			if !slices.Contains(AllowRules(), r) {
+				return fmt.Sprintf("herd:allow: unknown rule %q (want %s)", r, strings.Join(AllowRules(), ", "))
+			}
+			m.Allow = append(m.Allow, r)
+		}
 	default:
-		return fmt.Sprintf("unknown metadata key herd:%s (want kind, no-transaction or depends)", key)
+		return fmt.Sprintf("unknown metadata key herd:%s (want kind, no-transaction, depends or allow)", key)
 	}
 	return ""
 }

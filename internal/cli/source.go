@@ -109,7 +109,12 @@ a later command would certainly trip on, exit 2:
     ALTER TABLE ... DROP [COLUMN], RENAME TABLE, ALTER TABLE ... RENAME) in
     a release not marked breaking_changes;
   - a release whose system: is not a system schema version;
-  - a migration without a down file that going back to a rollback_point runs.
+  - a migration without a down file that going back to a rollback_point runs;
+  - a tenant migration statement that leaves the tenant's database or schema
+    (USE, SET search_path, set_config('search_path', ...), CREATE or DROP
+    DATABASE or SCHEMA, ATTACH; with tenancy: schema, a CREATE of a public.
+    name), unless the file opens with -- herd:allow RULE (switch-database,
+    create-database, drop-database, attach-database, outside-schema).
 Warnings, which may be meant, are printed as FILE:LINE: warning: ... and
 exit 0:
   - a release that omits system: and has no system schema of its own

@@ -276,6 +276,9 @@ type Token struct {
 	// Quoted is set for a string literal, a quoted identifier or a
 	// dollar-quoted body: one token, none of whose words count.
 	Quoted bool
+	// Text is a quoted token as written, quotes included ('search_path',
+	// "Name", $$…$$); "" for other tokens.
+	Text string
 }
 
 // Tokens cuts one statement, as Split returns it, into its significant
@@ -300,7 +303,54 @@ func Tokens(stmt string, f Family) ([]Token, error) {
 		case tokPunct:
 			out = append(out, Token{Punct: t.text[0]})
 		case tokQuoted:
-			out = append(out, Token{Quoted: true})
+			out = append(out, Token{Quoted: true, Text: t.text})
 		}
 	}
+}
+
+// Leading returns the first n tokens of stmt, as Tokens reads it by the
+// rules of family f, upper-cased, while they are words: "DROP", "DATABASE"
+// for "drop /* x */ database d". It returns fewer when the statement has
+// fewer, or a token that is not a word comes first, and none when stmt
+// cannot be read.
+func Leading(stmt string, f Family, n int) []string {
+	s := scanner{src: stmt, family: f, delim: ";", line: 1}
+	var out []string
+	for len(out) < n {
+		s.skipSpace()
+		if s.eof() {
+			return out
+		}
+		t, err := s.next()
+		switch {
+		case err != nil:
+			return nil
+		case t.kind == tokComment || t.kind == tokExecComment:
+			continue
+		case t.kind != tokWord:
+			return out
+		}
+		out = append(out, t.word())
+	}
+	return out
+}
+
+// Ident returns the identifier the token names: an unquoted word as
+// Tokens upper-cased it, a quoted identifier ("name", `name`, [name])
+// without its quotes; "" for anything else.
+func (t Token) Ident() string {
+	if t.Word != "" {
+		return t.Word
+	}
+	if !t.Quoted || len(t.Text) < 2 {
+		return ""
+	}
+	switch open, end := t.Text[0], t.Text[len(t.Text)-1]; {
+	case open == '"' && end == '"', open == '`' && end == '`':
+		q := t.Text[:1]
+		return strings.ReplaceAll(t.Text[1:len(t.Text)-1], q+q, q)
+	case open == '[' && end == ']':
+		return t.Text[1 : len(t.Text)-1]
+	}
+	return ""
 }

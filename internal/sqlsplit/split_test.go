@@ -248,7 +248,7 @@ func TestTokens(t *testing.T) {
 	t.Parallel()
 	w := func(s string) Token { return Token{Word: s} }
 	p := func(c byte) Token { return Token{Punct: c} }
-	q := Token{Quoted: true}
+	q := func(s string) Token { return Token{Quoted: true, Text: s} }
 	tests := []struct {
 		name   string
 		family Family
@@ -256,10 +256,10 @@ func TestTokens(t *testing.T) {
 		want   []Token
 	}{
 		{"words upper-cased, comments dropped", SQLite, "drop /* x */ table -- y\n t1", []Token{w("DROP"), w("TABLE"), w("T1")}},
-		{"literal is one token", Postgres, "SELECT 'drop table x'", []Token{w("SELECT"), q}},
-		{"dollar body is one token", Postgres, "DO $$ DROP TABLE x $$", []Token{w("DO"), q}},
+		{"literal is one token", Postgres, "SELECT 'drop table x'", []Token{w("SELECT"), q("'drop table x'")}},
+		{"dollar body is one token", Postgres, "DO $$ DROP TABLE x $$", []Token{w("DO"), q("$$ DROP TABLE x $$")}},
 		{"mysql executable comment dropped", MySQL, "/*!40000 DROP TABLE x */ SELECT 1", []Token{w("SELECT"), w("1")}},
-		{"punctuation", MySQL, "a.`b`(c)", []Token{w("A"), p('.'), q, p('('), w("C"), p(')')}},
+		{"punctuation", MySQL, "a.`b`(c)", []Token{w("A"), p('.'), q("`b`"), p('('), w("C"), p(')')}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -271,4 +271,46 @@ func TestTokens(t *testing.T) {
 	}
 	_, err := Tokens("SELECT 'open", SQLite)
 	require.ErrorContains(t, err, "unterminated string literal")
+}
+
+func TestLeading(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		stmt   string
+		family Family
+		n      int
+		want   []string
+	}{
+		{"drop /* x */ database d", MySQL, 2, []string{"DROP", "DATABASE"}},
+		{"-- c\n  use\n`db`", MySQL, 2, []string{"USE"}},
+		{"/*!40101 SET x = 1 */ USE d", MySQL, 1, []string{"USE"}},
+		{"attach 'f.db' as f", SQLite, 3, []string{"ATTACH"}},
+		{"SELECT 'open", Postgres, 3, nil},
+		{"", Postgres, 1, nil},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, Leading(tt.stmt, tt.family, tt.n), tt.stmt)
+	}
+}
+
+func TestIdent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		stmt   string
+		family Family
+		want   []string
+	}{
+		{`x "A""b" 'lit' $$body$$`, Postgres, []string{"X", `A"b`, "", ""}},
+		{"`a``b` [c]", SQLite, []string{"a`b", "c"}},
+		{"a.b", MySQL, []string{"A", "", "B"}},
+	}
+	for _, tt := range tests {
+		toks, err := Tokens(tt.stmt, tt.family)
+		require.NoError(t, err)
+		var got []string
+		for _, tok := range toks {
+			got = append(got, tok.Ident())
+		}
+		require.Equal(t, tt.want, got, tt.stmt)
+	}
 }
