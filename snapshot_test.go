@@ -1,6 +1,8 @@
 package herd_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"testing/fstest"
 
@@ -81,5 +83,57 @@ func TestRollbackRestoresSnapshot(t *testing.T) {
 		require.Equal(t, 2, code, output)
 		require.Contains(t, output, "no down migration")
 		require.Contains(t, output, "no snapshot at v1.0.0")
+	})
+}
+
+// everyObjectSource is a tenant source whose v1.0.0 holds every kind of
+// object a rollback point must copy (the dialect suite's fixtures), and
+// whose breaking v1.1.0 adds a table.
+func everyObjectSource(t *testing.T) fstest.MapFS {
+	t.Helper()
+	fixture := func(engine string) *fstest.MapFile {
+		data, err := os.ReadFile(filepath.Join("dialect", "dialecttest", "testdata", "every_object."+engine+".sql"))
+		require.NoError(t, err)
+		return &fstest.MapFile{Data: data}
+	}
+	return fstest.MapFS{
+		"tenant/v1.0.0/001_every_object.up.sql":          fixture("sqlite"),
+		"tenant/v1.0.0/001_every_object.postgres.up.sql": fixture("postgres"),
+		"tenant/v1.0.0/001_every_object.mysql.up.sql":    fixture("mysql"),
+		"tenant/v1.1.0/002_notes.up.sql":                 file("CREATE TABLE notes (id INT);"),
+		"tenant/v1.1.0/002_notes.down.sql":               file("DROP TABLE notes;"),
+	}
+}
+
+// A breaking rollout with snapshots required, over tenants that hold
+// triggers, routines, views, partitions and the rest, takes a rollback
+// point of every tenant and completes.
+func TestBreakingRolloutOverRealSchemas(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := witnessFleet(t, e, everyObjectSource(t), `releases:
+  v1.0.0: {}
+  v1.1.0: {breaking_changes: true, rollback_point: v1.0.0}
+rollout:
+  snapshots: required
+`, "real%d", 2)
+		m := b.fleet.Rollouts(rollout.Options{})
+		r, _, err := m.Start(b.ctx, rollout.StartRequest{Release: "v1.1.0"})
+		require.NoError(t, err)
+		out, err := m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		items, err := b.fleet.Control().Items(b.ctx, r.ID)
+		require.NoError(t, err)
+		for _, it := range items {
+			require.Equal(t, control.ItemDone, it.State, "%s: %s", it.Tenant, it.Error)
+		}
+		require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+		for _, code := range []string{"real1", "real2"} {
+			sns, err := b.fleet.Snapshots(b.ctx, code)
+			require.NoError(t, err)
+			require.Len(t, sns, 1, "%s has its rollback point", code)
+			require.Equal(t, "1.0.0", sns[0].Version)
+			b.agree(control.TenantRef(code), "1.1.0")
+		}
 	})
 }
