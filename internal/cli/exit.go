@@ -28,8 +28,8 @@ const exitCodes = `Exit codes (every command):
      (with --all or --tenants, a tenant that was refused counts as failed
      once the run changed a database)
   2  bad input or usage: an unknown command or flag, a malformed herd.yaml or
-     migration, a selector that matches no tenant, a plan policy refuses;
-     nothing was changed
+     migration, a selector that matches no tenant, a plan policy refuses,
+     a tenant database another environment's fleet owns; nothing was changed
   3  waiting: tenants wait for their maintenance window, the rollout is
      paused, or the run was interrupted; running it again carries on`
 
