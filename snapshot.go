@@ -28,6 +28,26 @@ func (f *Fleet) snapshotter(t control.Tenant) (dialect.Snapshotter, error) {
 	return sn, nil
 }
 
+// SnapshotLimits lists what in tenant code's database a snapshot could
+// not take along (see dialect.CopyLimiter): a rollout that takes rollback
+// points would fail on the tenant with "snapshot failed", and herd plan
+// warns beforehand. It is empty where the engine copies a tenant whole.
+func (f *Fleet) SnapshotLimits(ctx context.Context, code string) ([]string, error) {
+	t, err := f.control.Tenant(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	sn, err := f.snapshotter(t)
+	if err != nil {
+		return nil, err
+	}
+	limiter, ok := sn.(dialect.CopyLimiter)
+	if !ok {
+		return nil, nil
+	}
+	return limiter.CopyLimits(ctx, t.Database)
+}
+
 // snapshotName names a snapshot of database: short enough for every
 // engine's limit, unique per database and instant.
 func snapshotName(database string, at time.Time) string {

@@ -137,3 +137,41 @@ rollout:
 		}
 	})
 }
+
+// With a schema per tenant, a tenant that uses a type of another schema
+// cannot be snapshotted (the copy is renamed in a scratch database that
+// lacks the type): herd plan warns beforehand, naming what it uses.
+func TestPlanWarnsOfWhatASnapshotCannotCopy(t *testing.T) {
+	t.Parallel()
+	for _, e := range herdtest.Engines() {
+		if !e.SchemaPerTenant() {
+			continue
+		}
+		t.Run(e.Label, func(t *testing.T) {
+			t.Parallel()
+			shared := herdtest.Name(t, "shared_")
+			b := setup(t, e, fstest.MapFS{
+				"tenant/v1.0.0/001_moods.up.sql":   file("CREATE TABLE moods (m " + shared + ".mood);"),
+				"tenant/v1.0.0/001_moods.down.sql": file("DROP TABLE moods;"),
+			})
+			b.addTenant("alpha")
+			db, _, err := b.fleet.OpenTenant(b.ctx, "alpha")
+			require.NoError(t, err)
+			_, err = db.DB.ExecContext(b.ctx, "CREATE SCHEMA "+shared+"; CREATE TYPE "+shared+".mood AS ENUM ('ok')")
+			require.NoError(t, err)
+			t.Cleanup(func() {
+				db.DB.ExecContext(b.ctx, "DROP SCHEMA "+shared+" CASCADE") //nolint:errcheck // best effort
+				db.Close()
+			})
+			out := cliAt(t, b.scratch.ConfigPath)(0, "plan", "--tenant", "alpha")
+			require.NotContains(t, out, "warning:", "nothing uses another schema yet")
+			require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
+
+			out = cliAt(t, b.scratch.ConfigPath)(0, "plan", "--tenant", "alpha")
+			require.Contains(t, out, "warning: a snapshot of tenant alpha cannot take along what it uses from outside its schema: ")
+			require.Contains(t, out, "uses type "+shared+".mood")
+			_, err = b.fleet.TakeSnapshot(b.ctx, "alpha", 0)
+			require.Error(t, err, "the warning is right: the snapshot fails")
+		})
+	}
+}

@@ -138,3 +138,14 @@ type Check struct {
 	// Expr is the check expression as the engine renders it.
 	Expr string
 }
+
+// CopyLimiter is an optional capability of a Snapshotter whose copy of a
+// tenant can need what lies outside it. CopyLimits lists what in tenant
+// name a snapshot cannot take along (PostgreSQL with a schema per tenant:
+// objects that use types, functions or tables of another schema, which
+// the scratch database the schema is renamed in lacks), so that herd can
+// warn before a rollout counts on a rollback point. It returns nothing
+// when a snapshot can be taken, and fails when the catalog cannot be read.
+type CopyLimiter interface {
+	CopyLimits(ctx context.Context, name string) ([]string, error)
+}

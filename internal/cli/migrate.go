@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
@@ -179,6 +180,15 @@ func (a *app) planCmd() *cobra.Command {
 				p, err := f.Plan(cmd.Context(), ref, to)
 				if err != nil {
 					return err
+				}
+				if ref.Type == source.Tenant && f.Config().Rollout.Snapshots != config.SnapshotsNever {
+					limits, err := f.SnapshotLimits(cmd.Context(), ref.Identifier)
+					if err != nil {
+						return err
+					}
+					for _, l := range limits {
+						fmt.Fprintf(a.env.Stderr, "warning: a snapshot of tenant %s cannot take along what it uses from outside its schema: %s\n", ref.Identifier, l)
+					}
 				}
 				if asJSON {
 					return writeJSON(a.out, planJSON(ref, p))
