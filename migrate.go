@@ -249,9 +249,7 @@ func (f *Fleet) settleRun(ctx context.Context, tg target, to *semver.Version, er
 // database whose connection failed (see Options.Reconnect), logging each
 // failure it rides out.
 func (f *Fleet) reconnect(ref control.Ref, what string) retry.Policy {
-	return retry.Policy{Within: f.opts.Reconnect, First: 200 * time.Millisecond, Notify: func(err error, wait time.Duration) {
-		f.opts.Logger.Warn("herd: "+what+" failed; trying again", "database", ref.String(), "in", wait, "err", err)
-	}}
+	return retry.Logged(f.opts.Logger, f.opts.Reconnect, "herd: "+what, "database", ref.String())
 }
 
 // nothingToDo ends a run that found tg's database at its target: it

@@ -87,6 +87,10 @@ func (it Item) Terminal() bool {
 	return false
 }
 
+// Failed reports whether an item in state failed: it failed, whether or
+// not it was rolled back. Failures count against a wave's budget.
+func Failed(state string) bool { return state == ItemFailed || state == ItemRolledBack }
+
 // ErrRolloutNotFound is returned for an unknown rollout id, or when no
 // rollout is unfinished.
 var ErrRolloutNotFound = errors.New("rollout not found")

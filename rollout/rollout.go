@@ -252,14 +252,9 @@ func pendingCodes(items []control.Item) []string {
 // while it does what: it tries again for Options.Reconnect, except after
 // bad input, which no second try mends.
 func (m *Manager) reconnect(what string) retry.Policy {
-	return retry.Policy{
-		Within:    m.opts.Reconnect,
-		First:     200 * time.Millisecond,
-		Retryable: func(err error) bool { return !IsInputError(err) },
-		Notify: func(err error, wait time.Duration) {
-			m.opts.Logger.Warn("rollout: "+what+" failed; trying again", "in", wait, "err", err)
-		},
-	}
+	p := retry.Logged(m.opts.Logger, m.opts.Reconnect, "rollout: "+what)
+	p.Retryable = func(err error) bool { return !IsInputError(err) }
+	return p
 }
 
 func (m *Manager) emit(e event.Event) {

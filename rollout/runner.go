@@ -209,7 +209,7 @@ func (m *Manager) complete(ctx context.Context, r control.Rollout, items []contr
 func failures(items []control.Item) int {
 	n := 0
 	for _, it := range items {
-		if it.State == control.ItemFailed || it.State == control.ItemRolledBack {
+		if control.Failed(it.State) {
 			n++
 		}
 	}
@@ -245,7 +245,7 @@ func (m *Manager) overBudget(items []control.Item, wave int) string {
 		}
 		size++
 		name = it.WaveName
-		if it.State == control.ItemFailed || it.State == control.ItemRolledBack {
+		if control.Failed(it.State) {
 			failed++
 		}
 	}
@@ -335,7 +335,7 @@ func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items 
 		if res.err != nil {
 			errs = append(errs, res.err)
 		}
-		if res.state == control.ItemFailed || res.state == control.ItemRolledBack {
+		if control.Failed(res.state) {
 			failures[res.it.Tenant] = true
 			stop = stop || m.overBudget(withFailures(items, failures), wave) != ""
 		}

@@ -6,6 +6,8 @@ package retry
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -22,6 +24,15 @@ type Policy struct {
 	// Notify, if set, hears of each failure that will be retried, with the
 	// wait before the next attempt.
 	Notify func(err error, wait time.Duration)
+}
+
+// Logged is the policy herd rides out a lost connection with: attempts
+// for within, the first wait 200ms, and each failure it rides out logged
+// as a warning that what failed, with attrs.
+func Logged(logger *slog.Logger, within time.Duration, what string, attrs ...any) Policy {
+	return Policy{Within: within, First: 200 * time.Millisecond, Notify: func(err error, wait time.Duration) {
+		logger.Warn(what+" failed; trying again", slices.Concat(attrs, []any{"in", wait, "err", err})...)
+	}}
 }
 
 // Do calls op until it returns nil, an error the policy does not retry, or
