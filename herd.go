@@ -176,10 +176,6 @@ func (f *Fleet) openControl(ctx context.Context) error {
 	return err
 }
 
-// Owner is this fleet's identity as recorded in the tenant databases it
-// writes to: the control database's fleet id and the environment.
-func (f *Fleet) Owner() execute.Owner { return f.owner }
-
 // executor returns an Executor for a database of kind k on dialect d,
 // fenced by the fleet's identity when the database is a tenant's.
 func (f *Fleet) executor(d dialect.Dialect, k source.Target, observe func(execute.Event)) *execute.Executor {

@@ -15,10 +15,9 @@ type Snapshotter interface {
 	// Snapshot copies database src into a new database (or schema) dst, consistently
 	// (one snapshot transaction), with tables, keys, indexes, defaults, foreign keys,
 	// sequences / identity positions and AUTO_INCREMENT positions. dst must not exist.
-	// On failure, nothing named dst is left behind, and the error says which
-	// object could not be copied; a source holding objects the dialect
-	// cannot copy (see each dialect's documentation) is refused rather than
-	// copied in part.
+	// On failure, nothing named dst is left behind, and the error says
+	// what could not be copied (see CopyLimiter for what a dialect can
+	// tell beforehand).
 	Snapshot(ctx context.Context, src, dst string) error
 	// Restore makes target's contents exactly those of snapshot (target is emptied, or
 	// dropped and recreated, first); snapshot stays intact so it can be restored again.

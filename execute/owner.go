@@ -133,11 +133,6 @@ func (e *Executor) CheckOwner(ctx context.Context, db *dialect.Database) error {
 	return e.guard(ctx, db.DB, db)
 }
 
-// Owner returns the fleet that owns db, and false when none does.
-func (e *Executor) Owner(ctx context.Context, db *dialect.Database) (Owner, bool, error) {
-	return newOwnerTable(e.dialect, db).read(ctx, db.DB)
-}
-
 // TakeOver makes the Executor's fleet the owner of db whoever owned it,
 // and returns the owner before (false when there was none). It needs
 // Options.Owner.
