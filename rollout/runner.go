@@ -442,23 +442,22 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		// skipped, as it would have been then, and nothing ran.
 		state, msg, ev, err = control.ItemSkipped, "canMigrate: "+refused.Msg, event.TenantSkipped, nil
 	}
+	// A refused plan, or a database another fleet owns, ran nothing:
+	// there is nothing to roll back (and, in another fleet's database,
+	// nothing herd may touch).
 	var foreign *execute.OwnerError
+	ranNothing := refused != nil || errors.As(err, &foreign)
 	switch {
 	case snapErr != nil:
 		// Nothing ran: there is nothing to roll back.
 		state, msg, ev = control.ItemFailed, snapErr.Error(), event.TenantFailed
-	case errors.As(err, &foreign):
-		// Another fleet owns the tenant's database: nothing ran, and
-		// nothing may be rolled back there either.
-		state, msg, ev = control.ItemFailed, err.Error(), event.TenantFailed
 	case errors.Is(err, execute.ErrOutcomeUnknown):
 		// Rolling back a migration that may have committed could undo it:
 		// the next run, which reads the ledger first, settles it.
 		state, msg, ev = control.ItemFailed, err.Error()+"; not rolled back: retry the tenant once its database is reachable", event.TenantFailed
 	case err != nil:
 		state, msg, ev = control.ItemFailed, joinNote(err.Error(), note), event.TenantFailed
-		// A refused plan ran nothing: there is nothing to roll back.
-		if it.FromVersion != "" && refused == nil {
+		if it.FromVersion != "" && !ranNothing {
 			if how, rbErr := m.fleet.Restore(ctx, it.Tenant, "v"+it.FromVersion); rbErr != nil {
 				msg += "; automatic rollback failed: " + rbErr.Error()
 			} else {
