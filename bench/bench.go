@@ -1,9 +1,25 @@
 // Package bench measures what herd's durability and bookkeeping cost. It
-// migrates a scratch fleet of School ERP tenants (examples/school-erp) from
-// empty to the latest release with herd, and applies the same SQL to a
-// second fleet of the same size, with the same concurrency, through a
-// minimal loop with no bookkeeping: the floor. It reports tenants per
-// second for both and the ratio of herd's wall time to the floor's.
+// migrates a scratch fleet of School ERP tenants (examples/school-erp) with
+// herd, and applies the same SQL to a second fleet of the same size, with
+// the same concurrency, through a minimal loop with no bookkeeping: the
+// floor. It reports tenants per second for both and the ratio of herd's
+// wall time to the floor's.
+//
+// # Operations
+//
+// Options.Operation says what herd does, and the floor with it:
+//
+//   - MigrateUp (the default): `herd migrate --all` from empty to the latest
+//     tenant schema version; the floor applies every release's up scripts.
+//   - MigrateDown: `herd migrate --all --to` the previous version, from the
+//     latest; the floor applies the newest release's down scripts, last
+//     migration first.
+//   - RolloutUp and RolloutDown: the same two moves as `herd rollout start
+//     --to VERSION` run to the end (phase 1, then the waves of a herd.yaml
+//     without waves or releases: one wave of every tenant, no snapshots).
+//
+// For the two downward operations both fleets are first brought to the
+// latest version, untimed.
 //
 // # What is timed
 //
@@ -46,6 +62,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os/exec"
+	"slices"
 	"time"
 
 	"github.com/herdhq/herd"
@@ -65,11 +82,30 @@ const (
 	Floor Side = "floor"
 )
 
+// Operation is what a benchmark times; see the package doc.
+type Operation string
+
+// The operations.
+const (
+	MigrateUp   Operation = "migrate"
+	MigrateDown Operation = "migrate-down"
+	RolloutUp   Operation = "rollout"
+	RolloutDown Operation = "rollout-down"
+)
+
+// Operations lists every Operation, the default first.
+func Operations() []Operation { return []Operation{MigrateUp, MigrateDown, RolloutUp, RolloutDown} }
+
+// down says whether o takes the fleets from the latest version down.
+func (o Operation) down() bool { return o == MigrateDown || o == RolloutDown }
+
 // Options configure Run. Engine is required, and DSN for PostgreSQL and
 // MySQL; the rest have defaults.
 type Options struct {
 	// Engine is "sqlite", "postgres" or "mysql".
 	Engine string
+	// Operation is what is timed; default MigrateUp.
+	Operation Operation
 	// Tenants is the size of each fleet; default DefaultTenants(Engine).
 	Tenants int
 	// Runs is how many times both sides are timed; default 3. The figures
@@ -116,10 +152,11 @@ func DefaultTenants(engine string) int {
 
 // Report is the outcome of Run.
 type Report struct {
-	Engine      string `json:"engine"`
-	Tenants     int    `json:"tenants"`
-	Runs        int    `json:"runs"`
-	Concurrency int    `json:"concurrency"`
+	Engine      string    `json:"engine"`
+	Operation   Operation `json:"operation"`
+	Tenants     int       `json:"tenants"`
+	Runs        int       `json:"runs"`
+	Concurrency int       `json:"concurrency"`
 	// Isolated says that each side ran in its own process (Options.Spawn).
 	Isolated bool       `json:"isolated"`
 	Herd     SideReport `json:"herd"`
@@ -182,7 +219,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return Report{}, err
 	}
 	defer env.close()
-	rep := Report{Engine: opts.Engine, Tenants: opts.Tenants, Runs: opts.Runs, Concurrency: opts.Concurrency,
+	rep := Report{Engine: opts.Engine, Operation: opts.Operation, Tenants: opts.Tenants, Runs: opts.Runs, Concurrency: opts.Concurrency,
 		Isolated: opts.Spawn != nil}
 	for run := 1; run <= opts.Runs; run++ {
 		herdRun, floorRun, err := env.run(ctx, run)
@@ -210,6 +247,9 @@ func (opts Options) check() (Options, dialect.Dialect, error) {
 	if opts.Runs == 0 {
 		opts.Runs = 3
 	}
+	if opts.Operation == "" {
+		opts.Operation = MigrateUp
+	}
 	if opts.Concurrency == 0 {
 		opts.Concurrency = 8
 	}
@@ -225,6 +265,8 @@ func (opts Options) check() (Options, dialect.Dialect, error) {
 		return bad("engine %q: want sqlite, postgres or mysql", opts.Engine)
 	case d == nil:
 		return bad("no dialect wired for engine %q", opts.Engine)
+	case !slices.Contains(Operations(), opts.Operation):
+		return bad("operation %q: want one of %v", opts.Operation, Operations())
 	case opts.Tenants < 1:
 		return bad("tenants must be at least 1, not %d", opts.Tenants)
 	case opts.Runs < 1:

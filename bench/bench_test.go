@@ -151,6 +151,7 @@ func TestOptionsRefused(t *testing.T) {
 		{"no tenants", Options{Engine: "sqlite", Tenants: -1}},
 		{"no runs", Options{Engine: "sqlite", Runs: -3}},
 		{"no concurrency", Options{Engine: "sqlite", Concurrency: -1}},
+		{"unknown operation", Options{Engine: "sqlite", Operation: "sideways"}},
 		{"a dsn for sqlite", Options{Engine: "sqlite", DSN: "postgres://127.0.0.1/x"}},
 		{"no dsn for a server", Options{Engine: "postgres"}},
 		{"a remote server", Options{Engine: "postgres", DSN: "postgres://postgres@db.example.com:5432/postgres"}},
@@ -205,25 +206,44 @@ func TestRunSQLite(t *testing.T) {
 	}
 }
 
-// TestRunServers runs a tiny benchmark on each real server whose DSN is
-// set, and checks that it drops what it made.
+// TestRunOperations times each operation once on a tiny SQLite fleet: the
+// herd side fails the run unless its migration or rollout ends where the
+// operation goes, and the floor's unless its scripts apply.
+func TestRunOperations(t *testing.T) {
+	t.Parallel()
+	for _, op := range Operations() {
+		t.Run(string(op), func(t *testing.T) {
+			t.Parallel()
+			rep, err := Run(context.Background(), Options{Engine: "sqlite", Operation: op, Tenants: 2, Runs: 1,
+				Concurrency: 2, Dir: t.TempDir(), Logger: herdtest.Logger(t)})
+			require.NoError(t, err)
+			require.Equal(t, op, rep.Operation)
+			require.Len(t, rep.RunRatios, 1)
+		})
+	}
+}
+
+// TestRunServers runs a tiny benchmark of each operation on each real
+// server whose DSN is set, and checks that it drops what it made.
 func TestRunServers(t *testing.T) {
 	t.Parallel()
 	for _, e := range herdtest.Engines() {
 		if e.Name == "sqlite" || e.SchemaPerTenant() {
 			continue
 		}
-		t.Run(e.Label, func(t *testing.T) {
-			t.Parallel()
-			dsn := herdtest.PostgresDSN
-			if e.Name == "mysql" {
-				dsn = herdtest.MySQLDSN
-			}
-			rep, err := Run(context.Background(), Options{Engine: e.Name, DSN: dsn(t), Tenants: 2, Runs: 1,
-				Concurrency: 2, Spawn: spawnTest, Logger: herdtest.Logger(t)})
-			require.NoError(t, err)
-			require.Len(t, rep.RunRatios, 1)
-		})
+		for _, op := range Operations() {
+			t.Run(e.Label+"/"+string(op), func(t *testing.T) {
+				t.Parallel()
+				dsn := herdtest.PostgresDSN
+				if e.Name == "mysql" {
+					dsn = herdtest.MySQLDSN
+				}
+				rep, err := Run(context.Background(), Options{Engine: e.Name, Operation: op, DSN: dsn(t), Tenants: 2,
+					Runs: 1, Concurrency: 2, Spawn: spawnTest, Logger: herdtest.Logger(t)})
+				require.NoError(t, err)
+				require.Len(t, rep.RunRatios, 1)
+			})
+		}
 	}
 }
 

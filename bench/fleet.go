@@ -18,6 +18,7 @@ import (
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/source"
 )
 
 // cleanupTimeout bounds dropping a run's databases once ctx has ended.
@@ -35,6 +36,9 @@ type environment struct {
 	removeDir bool
 	// server is the PostgreSQL or MySQL server (nil for SQLite).
 	server dialect.Server
+	// latest and previous are the two newest tenant schema versions
+	// ("v2.0.0"); previous is "" when there is only one.
+	latest, previous string
 }
 
 func newEnvironment(ctx context.Context, opts Options, d dialect.Dialect) (*environment, error) {
@@ -43,6 +47,17 @@ func newEnvironment(ctx context.Context, opts Options, d dialect.Dialect) (*envi
 		return nil, fmt.Errorf("bench: random name: %w", err)
 	}
 	e := &environment{opts: opts, d: d, prefix: "hb" + hex.EncodeToString(b)}
+	src, err := loadSource(d)
+	if err != nil {
+		return nil, err
+	}
+	versions := src.Versions(source.Tenant)
+	e.latest = "v" + versions[len(versions)-1].String()
+	if len(versions) > 1 {
+		e.previous = "v" + versions[len(versions)-2].String()
+	} else if opts.Operation.down() {
+		return nil, fmt.Errorf("bench: %s needs two tenant schema versions, the migrations have %d", opts.Operation, len(versions))
+	}
 	if opts.Engine == "sqlite" {
 		e.dir = opts.Dir
 		if e.dir == "" {
@@ -105,11 +120,15 @@ func (e *environment) run(ctx context.Context, n int) (herdRun, floorRun SideRun
 		return SideRun{}, SideRun{}, err
 	}
 	e.opts.Logger.Info("fleets created", "run", n, "took", time.Since(start).Round(time.Millisecond))
+	op, to := e.opts.Operation, e.latest
+	if op.down() {
+		to = e.previous
+	}
 	jobs := []job{
-		{Side: Herd, Engine: e.opts.Engine, Concurrency: e.opts.Concurrency, Tenants: e.opts.Tenants,
-			Config: string(s.herdConfig), ConfigPath: s.herdPath},
-		{Side: Floor, Engine: e.opts.Engine, Concurrency: e.opts.Concurrency, Tenants: e.opts.Tenants,
-			ServerDSN: s.floorDSN, Databases: s.floorNames},
+		{Side: Herd, Operation: op, To: to, Engine: e.opts.Engine, Concurrency: e.opts.Concurrency,
+			Tenants: e.opts.Tenants, Config: string(s.herdConfig), ConfigPath: s.herdPath},
+		{Side: Floor, Operation: op, To: to, Engine: e.opts.Engine, Concurrency: e.opts.Concurrency,
+			Tenants: e.opts.Tenants, ServerDSN: s.floorDSN, Databases: s.floorNames},
 	}
 	if n%2 == 0 {
 		jobs[0], jobs[1] = jobs[1], jobs[0]
@@ -159,7 +178,8 @@ func (e *environment) settle(ctx context.Context) {
 
 // build creates run n's two fleets: herd's control database, migrated to
 // the latest system version, with every tenant registered and its
-// database created; and the floor's databases.
+// database created; and the floor's databases. For a downward operation
+// both fleets are then migrated to the latest tenant version.
 func (e *environment) build(ctx context.Context, n int, s *scratch) error {
 	codes := make([]string, e.opts.Tenants)
 	for i := range codes {
@@ -214,14 +234,24 @@ func (e *environment) build(ctx context.Context, n int, s *scratch) error {
 		controlDSN, herdDSN, s.floorDSN = u.String(), e.opts.DSN, e.opts.DSN
 		floor = e.server
 	}
-	s.herdConfig = []byte(fmt.Sprintf("control: %q\nservers:\n  main: %q\ntenant_database: %s\nmigrations: ./migrations\n",
-		controlDSN, herdDSN, template))
+	s.herdConfig = []byte(fmt.Sprintf("control: %q\nservers:\n  main: %q\ntenant_database: %s\nmigrations: ./migrations\n"+
+		"rollout:\n  concurrency: %d\n", controlDSN, herdDSN, template, e.opts.Concurrency))
 	if err := e.buildHerd(ctx, s, codes); err != nil {
 		return err
+	}
+	var up []release
+	if e.opts.Operation.down() {
+		var err error
+		if up, err = floorScripts(e.d, false); err != nil {
+			return err
+		}
 	}
 	return each(ctx, len(s.floorNames), e.opts.Concurrency, func(i int) error {
 		if err := floor.Create(ctx, s.floorNames[i]); err != nil {
 			return fmt.Errorf("bench: floor: %w", err)
+		}
+		if len(up) > 0 {
+			return floorTenant(ctx, floor, s.floorNames[i], up)
 		}
 		return nil
 	})
@@ -238,12 +268,17 @@ func (e *environment) buildHerd(ctx context.Context, s *scratch, codes []string)
 	if err := f.Migrate(ctx, control.SystemRef, ""); err != nil {
 		return fmt.Errorf("bench: herd: %w", err)
 	}
-	return each(ctx, len(codes), e.opts.Concurrency, func(i int) error {
-		if _, err := f.AddTenant(ctx, herd.TenantSpec{Code: codes[i]}); err != nil {
-			return fmt.Errorf("bench: herd: %w", err)
-		}
-		return nil
+	err = each(ctx, len(codes), e.opts.Concurrency, func(i int) error {
+		_, err := f.AddTenant(ctx, herd.TenantSpec{Code: codes[i]})
+		return err
 	})
+	if err == nil && e.opts.Operation.down() {
+		err = f.MigrateAll(ctx, e.latest, e.opts.Concurrency)
+	}
+	if err != nil {
+		return fmt.Errorf("bench: herd: %w", err)
+	}
+	return nil
 }
 
 // openFleet opens the herd side's fleet on the School ERP migrations.

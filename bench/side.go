@@ -7,23 +7,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
 )
 
 // job is one timed section, as a side's process receives it on stdin.
 type job struct {
-	Side        Side   `json:"side"`
-	Engine      string `json:"engine"`
-	Tenants     int    `json:"tenants"`
-	Concurrency int    `json:"concurrency"`
+	Side        Side      `json:"side"`
+	Operation   Operation `json:"operation"`
+	Engine      string    `json:"engine"`
+	Tenants     int       `json:"tenants"`
+	Concurrency int       `json:"concurrency"`
+	// To is the tenant schema version the section moves the fleet to
+	// ("v2.0.0").
+	To string `json:"to"`
 	// Config and ConfigPath are the herd side's herd.yaml and the path it
 	// is parsed as read from.
 	Config     string `json:"config,omitempty"`
@@ -102,13 +109,13 @@ func timeSide(ctx context.Context, j job, dialects []dialect.Dialect) (SideRun, 
 			return SideRun{}, err
 		}
 		defer f.Close()
-		section = func(ctx context.Context) error { return f.MigrateAll(ctx, "", j.Concurrency) }
+		section = func(ctx context.Context) error { return herdSection(ctx, f, j) }
 	case Floor:
 		d := dialect.Named(dialects, j.Engine)
 		if d == nil {
 			return SideRun{}, fmt.Errorf("bench: no dialect wired for engine %q", j.Engine)
 		}
-		releases, err := releaseStatements(d, migrations())
+		releases, err := floorScripts(d, j.Operation.down())
 		if err != nil {
 			return SideRun{}, err
 		}
@@ -146,25 +153,65 @@ func timeSide(ctx context.Context, j job, dialects []dialect.Dialect) (SideRun, 
 	return SideRun{Wall: wall, CPU: used.CPU, PeakRSS: peakRSS(), ReadCalls: used.ReadCalls, WriteCalls: used.WriteCalls}, err
 }
 
-// release is one tenant schema version's up statements.
+// herdSection is the herd side's timed work: j.Operation to j.To.
+func herdSection(ctx context.Context, f *herd.Fleet, j job) error {
+	if j.Operation == MigrateUp || j.Operation == MigrateDown {
+		return f.MigrateAll(ctx, j.To, j.Concurrency)
+	}
+	m := f.Rollouts(rollout.Options{})
+	r, _, err := m.Start(ctx, rollout.StartRequest{Release: j.To})
+	if err != nil {
+		return fmt.Errorf("bench: rollout start: %w", err)
+	}
+	out, err := m.Work(ctx, r.ID)
+	if err != nil {
+		return fmt.Errorf("bench: rollout %d: %w", r.ID, err)
+	}
+	if out.Rollout.Status != control.RolloutCompleted || out.Failed > 0 {
+		return fmt.Errorf("bench: rollout %d ended %s with %d tenants failed", r.ID, out.Rollout.Status, out.Failed)
+	}
+	return nil
+}
+
+// release is the statements of one tenant schema version's migrations in
+// one direction.
 type release struct {
 	version    string
 	statements []string
 }
 
-// releaseStatements returns the tenant migrations' up statements for d,
-// version by version: each migration's override for the engine, else its
-// plain file, cut by d's splitter.
-func releaseStatements(d dialect.Dialect, fsys fs.FS) ([]release, error) {
-	src, err := source.Load(fsys, &source.Options{Engines: []string{d.Name()}})
+// floorScripts returns what the floor applies for d: the tenant
+// migrations' up statements version by version, or, down, the newest
+// version's down statements, last migration first. Each script is the
+// migration's override for the engine, else its plain file, cut by d's
+// splitter.
+func floorScripts(d dialect.Dialect, down bool) ([]release, error) {
+	src, err := loadSource(d)
 	if err != nil {
-		return nil, fmt.Errorf("bench: load the migrations: %w", err)
+		return nil, err
 	}
+	ms := src.Migrations(source.Tenant)
+	if down {
+		newest := src.Versions(source.Tenant)
+		ms = slices.DeleteFunc(slices.Clone(ms), func(m *source.Migration) bool {
+			return !m.Version.Equal(newest[len(newest)-1])
+		})
+		slices.Reverse(ms)
+	}
+	return statements(d, ms, down)
+}
+
+// statements cuts ms's up (or down) scripts for d into releases.
+func statements(d dialect.Dialect, ms []*source.Migration, down bool) ([]release, error) {
 	var out []release
-	for _, m := range src.Migrations(source.Tenant) {
-		script, ok := m.Up(d.Name())
+	for _, m := range ms {
+		pick, dir := m.Up, "up"
+		if down {
+			pick, dir = m.Down, "down"
+		}
+		script, ok := pick(d.Name())
 		if !ok {
-			return nil, fmt.Errorf("bench: %s has no SQL up script for %s", m.ID(), d.Name())
+			return nil, fmt.Errorf("bench: %s has no SQL %s script for %s", m.ID(), dir, d.Name())
 		}
 		stmts, err := d.Split(script.SQL)
 		if err != nil {
@@ -180,6 +227,15 @@ func releaseStatements(d dialect.Dialect, fsys fs.FS) ([]release, error) {
 		}
 	}
 	return out, nil
+}
+
+// loadSource loads the School ERP migrations for d.
+func loadSource(d dialect.Dialect) (*source.Source, error) {
+	src, err := source.Load(migrations(), &source.Options{Engines: []string{d.Name()}})
+	if err != nil {
+		return nil, fmt.Errorf("bench: load the migrations: %w", err)
+	}
+	return src, nil
 }
 
 // floorTenant is the floor's work on one tenant: open its pool, run each

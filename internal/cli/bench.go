@@ -32,12 +32,16 @@ func (a *app) benchCmd() *cobra.Command {
 		wrapper       string
 	)
 	cmd := &cobra.Command{
-		Use:   "bench --engine sqlite|postgres|mysql [--tenants N] [--runs 3] [--concurrency 8] [--dsn DSN]",
+		Use:   "bench --engine sqlite|postgres|mysql [--operation migrate|migrate-down|rollout|rollout-down] [--tenants N] [--runs 3] [--concurrency 8] [--dsn DSN]",
 		Short: "Time herd against a bare migration loop (the floor) on a scratch School ERP fleet",
-		Long: `bench migrates a scratch fleet of School ERP tenants from empty to the latest
-release with herd, and a second fleet of the same size through a minimal loop
-that applies the same SQL with no bookkeeping (the floor), with the same
-concurrency. It prints tenants/second for both, the ratio herd/floor of wall
+		Long: `bench migrates a scratch fleet of School ERP tenants with herd, and a second
+fleet of the same size through a minimal loop that applies the same SQL with
+no bookkeeping (the floor), with the same concurrency. --operation says what
+herd does: migrate (migrate --all from empty to the latest release, the
+default), migrate-down (migrate --all --to the previous release, from the
+latest), rollout and rollout-down (the same moves by rollout start, run to
+the end). The floor applies the releases' up scripts, or the newest
+release's down scripts. It prints tenants/second for both, the ratio herd/floor of wall
 times (median of the runs), the ratio of the two processes' CPU times and
 each side's peak RSS. Each side runs in its own process. Every database it creates is dropped at the end.
 
@@ -86,6 +90,7 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Engine, "engine", "sqlite", "sqlite, postgres or mysql")
+	cmd.Flags().StringVar((*string)(&opts.Operation), "operation", string(bench.MigrateUp), "migrate, migrate-down, rollout or rollout-down")
 	cmd.Flags().IntVar(&opts.Tenants, "tenants", 0, "tenants in each fleet (default: 1000 on sqlite, 200 on postgres, 100 on mysql)")
 	cmd.Flags().IntVar(&opts.Runs, "runs", 3, "timed runs; the figures are medians")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 8, "tenants migrated at once, on both sides")
@@ -117,8 +122,8 @@ func (a *app) benchSideCmd() *cobra.Command {
 
 // renderBench prints the report as a table and the ratio.
 func renderBench(w io.Writer, r bench.Report) {
-	fmt.Fprintf(w, "herd bench: %s, %d tenants, concurrency %d, %d runs (empty -> v2.0.0)\n\n",
-		r.Engine, r.Tenants, r.Concurrency, r.Runs)
+	fmt.Fprintf(w, "herd bench: %s %s, %d tenants, concurrency %d, %d runs\n\n",
+		r.Engine, r.Operation, r.Tenants, r.Concurrency, r.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "side\tmedian wall\ttenants/s\truns\tcpu/run\twrites/tenant\tpeak RSS")
 	for _, s := range []struct {
