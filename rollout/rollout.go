@@ -25,6 +25,7 @@ import (
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/internal/problem"
 	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/release"
 )
@@ -123,12 +124,6 @@ func New(fleet Fleet, cfg *config.Config, opts Options) *Manager {
 	return &Manager{fleet: fleet, cfg: cfg, settings: cfg.Rollout, opts: opts}
 }
 
-// InputError is a rollout request that cannot be carried out as asked.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
 // StartRequest describes a rollout to start.
 type StartRequest struct {
 	// Release is a release name or schema version ("v2.0.0").
@@ -168,7 +163,7 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 		selected, err = nil, nil
 	}
 	if err != nil {
-		return control.Rollout{}, nil, &InputError{Err: err}
+		return control.Rollout{}, nil, &problem.InputError{Err: err}
 	}
 	items, err := m.items(ctx, selected, m.release(req.Release, tenantV), tenantV)
 	if err != nil {
@@ -253,7 +248,7 @@ func pendingCodes(items []control.Item) []string {
 // bad input, which no second try mends.
 func (m *Manager) reconnect(what string) retry.Policy {
 	p := retry.Logged(m.opts.Logger, m.opts.Reconnect, "rollout: "+what)
-	p.Retryable = func(err error) bool { return !IsInputError(err) }
+	p.Retryable = func(err error) bool { return !isInputError(err) }
 	return p
 }
 
@@ -357,7 +352,7 @@ func (m *Manager) transition(ctx context.Context, id int64, verb string, from []
 		return r, err
 	}
 	if !ok {
-		return r, &InputError{Err: fmt.Errorf("rollout %d is %s; cannot %s it", r.ID, r.Status, verb)}
+		return r, &problem.InputError{Err: fmt.Errorf("rollout %d is %s; cannot %s it", r.ID, r.Status, verb)}
 	}
 	if to == control.RolloutPaused {
 		m.emit(event.Event{Type: event.RolloutPaused, Rollout: r.ID, Reason: reason})
@@ -368,8 +363,8 @@ func (m *Manager) transition(ctx context.Context, id int64, verb string, from []
 	return m.fleet.Control().Rollout(ctx, r.ID)
 }
 
-// IsInputError reports whether err is a request the rollout refused.
-func IsInputError(err error) bool {
-	var in *InputError
+// isInputError reports whether err is a request the rollout refused.
+func isInputError(err error) bool {
+	var in *problem.InputError
 	return errors.As(err, &in) || errors.Is(err, control.ErrRolloutNotFound)
 }

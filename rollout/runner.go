@@ -11,6 +11,7 @@ import (
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/problem"
 	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/plan"
 )
@@ -42,7 +43,7 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 	}
 	release, err := m.fleet.Control().GuardRunner()
 	if err != nil {
-		return Outcome{}, &InputError{Err: err}
+		return Outcome{}, &problem.InputError{Err: err}
 	}
 	defer release()
 	tenants, err := m.tenantsByCode(ctx)
