@@ -89,7 +89,7 @@ func TestTenantsOnOneServerMigrateInParallel(t *testing.T) {
 			case <-time.After(30 * time.Second):
 			}
 		}
-		f, err := herd.Open(b.ctx, b.scratch.Load(t), herd.Options{Dialects: herdtest.Dialects(), Observe: observe})
+		f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Observe: observe})
 		require.NoError(t, err)
 		defer f.Close()
 		require.NoError(t, f.MigrateAll(b.ctx, "1.0.0", 2))

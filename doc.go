@@ -9,9 +9,8 @@
 // application wires in explicitly — herd has no global registry:
 //
 //	cfg, err := config.Load("herd.yaml")
-//	fleet, err := herd.Open(ctx, cfg, herd.Options{
-//		Dialects: []dialect.Dialect{sqlite.New(), postgres.New(), mysql.New()},
-//	})
+//	dialects := []herd.Dialect{sqlite.New(), postgres.New(), mysql.New()}
+//	fleet, err := herd.Open(ctx, cfg, dialects, herd.Options{})
 //	defer fleet.Close()
 //
 // # Migrating

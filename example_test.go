@@ -11,7 +11,6 @@ import (
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
-	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/dialect/sqlite"
 	schoolerp "github.com/herdhq/herd/examples/school-erp"
 	"github.com/herdhq/herd/flags"
@@ -36,10 +35,7 @@ migrations: ./migrations
 		log.Fatal(err)
 	}
 	migrations, _ := fs.Sub(schoolerp.Files(), "migrations")
-	fleet, err := herd.Open(ctx, cfg, herd.Options{
-		Dialects:   []dialect.Dialect{sqlite.New()},
-		Migrations: migrations,
-	})
+	fleet, err := herd.Open(ctx, cfg, []herd.Dialect{sqlite.New()}, herd.Options{Migrations: migrations})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -235,7 +235,7 @@ func TestStoppedBetweenStepsOutsideTransactions(t *testing.T) {
 				cancel()
 			}
 		}
-		f, err := herd.Open(b.ctx, b.scratch.Load(t), herd.Options{Dialects: herdtest.Dialects(), Observe: observe})
+		f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Observe: observe})
 		require.NoError(t, err)
 		defer f.Close()
 		require.ErrorIs(t, f.Migrate(ctx, alpha, "1.0.0"), context.Canceled)

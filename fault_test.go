@@ -82,7 +82,7 @@ func TestConnectionLostAfterCommit(t *testing.T) {
 				defer db.Close()
 				dropped.Add(int64(dropSessions(context.Background(), t, e.Name, db.DB)))
 			}
-			faulty, err := herd.Open(b.ctx, b.scratch.Load(t), herd.Options{Dialects: herdtest.Dialects(), Observe: hook, Logger: herdtest.Logger(t)})
+			faulty, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Observe: hook, Logger: herdtest.Logger(t)})
 			require.NoError(t, err)
 			defer faulty.Close()
 
@@ -143,7 +143,7 @@ func TestControlConnectionLost(t *testing.T) {
 					dropped.Add(int64(dropSessions(context.Background(), t, e.Name, admin.DB)))
 				}
 			}
-			faulty, err := herd.Open(b.ctx, b.scratch.Load(t), herd.Options{Dialects: herdtest.Dialects(), Observe: hook, Logger: herdtest.Logger(t)})
+			faulty, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Observe: hook, Logger: herdtest.Logger(t)})
 			require.NoError(t, err)
 			defer faulty.Close()
 			m := faulty.Rollouts(rollout.Options{})

@@ -27,7 +27,7 @@ type bundle struct {
 	engine  herdtest.Engine
 	scratch *herdtest.Fleet
 	fleet   *herd.Fleet
-	// opts are the options reopen opens the fleet with (Dialects aside).
+	// opts are the options reopen opens the fleet with.
 	opts herd.Options
 }
 
@@ -68,9 +68,7 @@ func (b *bundle) reopen() {
 	if b.fleet != nil {
 		require.NoError(b.t, b.fleet.Close())
 	}
-	opts := b.opts
-	opts.Dialects = herdtest.Dialects()
-	f, err := herd.Open(b.ctx, b.scratch.Load(b.t), opts)
+	f, err := herd.Open(b.ctx, b.scratch.Load(b.t), herdtest.Dialects(), b.opts)
 	require.NoError(b.t, err)
 	b.fleet = f
 }

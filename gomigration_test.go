@@ -36,7 +36,7 @@ func TestGoMigration(t *testing.T) {
 				return err
 			},
 		}
-		f, err := herd.Open(context.Background(), scratch.Load(t), herd.Options{Dialects: herdtest.Dialects(), Go: []source.GoMigration{backfill}})
+		f, err := herd.Open(context.Background(), scratch.Load(t), herdtest.Dialects(), herd.Options{Go: []source.GoMigration{backfill}})
 		require.NoError(t, err)
 		b := &bundle{t: t, ctx: context.Background(), engine: e, scratch: scratch, fleet: f}
 		t.Cleanup(func() {

@@ -22,11 +22,13 @@ import (
 	"github.com/herdhq/herd/source"
 )
 
-// Options are a Fleet's dependencies beyond its configuration.
+// Dialect is an engine herd can use: the application wires the ones its
+// herd.yaml needs into Open (herd has no registry of its own).
+type Dialect = dialect.Dialect
+
+// Options are a Fleet's optional settings; the zero value is the
+// defaults each field names.
 type Options struct {
-	// Dialects are the engines herd may use, by Name(). Required: each DSN
-	// in the configuration must find its engine here.
-	Dialects []dialect.Dialect
 	// Migrations is the migration source; default os.DirFS of the
 	// configuration's migrations folder.
 	Migrations fs.FS
@@ -36,7 +38,11 @@ type Options struct {
 	Now func() time.Time
 	// Observe receives the executor's events; optional.
 	Observe func(execute.Event)
-	// Logger; default discards.
+	// Logger hears of what herd rides out or cannot act on without
+	// failing the run (warnings: a lost connection tried again, a lock or
+	// connection that could not be released, a snapshot retention that
+	// failed); rollout managers log through it too unless their own
+	// Options name another. Default discards.
 	Logger *slog.Logger
 	// Reconnect is how long herd keeps trying to reach a database whose
 	// connection failed where giving up would misreport a run: recording
@@ -55,14 +61,15 @@ type Options struct {
 // Fleet is an open fleet: the control database, the servers and the
 // migration source. It is safe for concurrent use.
 type Fleet struct {
-	cfg     *config.Config
-	src     *source.Source
-	matrix  *release.Matrix
-	opts    Options
-	control *control.Store
-	system  *dialect.Database
-	systemD dialect.Dialect
-	servers map[string]server
+	cfg      *config.Config
+	dialects []dialect.Dialect
+	src      *source.Source
+	matrix   *release.Matrix
+	opts     Options
+	control  *control.Store
+	system   *dialect.Database
+	systemD  dialect.Dialect
+	servers  map[string]server
 	// splits holds the migrations' scripts split into statements, once
 	// for the whole fleet.
 	splits execute.Splits
@@ -107,8 +114,10 @@ func LoadSource(cfg *config.Config, opts Options) (*source.Source, error) {
 
 // Open loads the source, opens the control database (bringing herd's own
 // control schema up to date) and prepares the servers, which connect
-// lazily. The caller must Close the Fleet.
-func Open(ctx context.Context, cfg *config.Config, opts Options) (*Fleet, error) {
+// lazily. dialects are the engines herd may use, by Name(): each DSN of
+// cfg must find its engine among them, or Open returns an *InputError.
+// The caller must Close the Fleet.
+func Open(ctx context.Context, cfg *config.Config, dialects []Dialect, opts Options) (*Fleet, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -125,7 +134,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Fleet, error)
 	if err != nil {
 		return nil, err
 	}
-	f := &Fleet{cfg: cfg, src: src, matrix: release.New(cfg.Releases, src), opts: opts, servers: map[string]server{}}
+	f := &Fleet{cfg: cfg, dialects: dialects, src: src, matrix: release.New(cfg.Releases, src), opts: opts, servers: map[string]server{}}
 	if err := f.openServers(ctx); err != nil {
 		f.Close()
 		return nil, err
@@ -187,7 +196,7 @@ func (f *Fleet) executor(d dialect.Dialect, k source.Target, observe func(execut
 }
 
 func (f *Fleet) dialectFor(dsn string) (dialect.Dialect, error) {
-	if d := dialect.Named(f.opts.Dialects, config.Engine(dsn)); d != nil {
+	if d := dialect.Named(f.dialects, config.Engine(dsn)); d != nil {
 		return d, nil
 	}
 	return nil, &InputError{Err: fmt.Errorf("no engine wired for %s", config.RedactDSN(dsn))}

@@ -140,7 +140,7 @@ func TestMigrateAllStopped(t *testing.T) {
 		b := witnessFleet(t, e, witnessSource(), "", "s%d", 3)
 		stop := make(chan struct{})
 		close(stop)
-		f, err := herd.Open(b.ctx, b.scratch.Load(t), herd.Options{Dialects: herdtest.Dialects(), Stop: stop})
+		f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Stop: stop})
 		require.NoError(t, err)
 		defer f.Close()
 

@@ -70,7 +70,7 @@ func snapshotBenchTenant(b *testing.B, e herdtest.Engine) (*herd.Fleet, string) 
 		b.Fatal(err)
 	}
 	scratch := e.NewFleet(b, migrations)
-	f, err := herd.Open(ctx, scratch.Load(b), herd.Options{Dialects: herdtest.Dialects()})
+	f, err := herd.Open(ctx, scratch.Load(b), herdtest.Dialects(), herd.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 func upToDateFleet(tb testing.TB, n int) *herd.Fleet {
 	tb.Helper()
 	scratch := herdtest.Engines()[0].NewFleet(tb, waveSource())
-	f, err := herd.Open(context.Background(), scratch.Load(tb), herd.Options{Dialects: herdtest.Dialects()})
+	f, err := herd.Open(context.Background(), scratch.Load(tb), herdtest.Dialects(), herd.Options{})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { f.Close() })
 	ctx := context.Background()

@@ -287,7 +287,7 @@ func openFleet(ctx context.Context, yaml []byte, path string, dialects []dialect
 	if err != nil {
 		return nil, fmt.Errorf("bench: herd.yaml: %w", err)
 	}
-	f, err := herd.Open(ctx, cfg, herd.Options{Dialects: dialects, Migrations: migrations(), Actor: "bench"})
+	f, err := herd.Open(ctx, cfg, dialects, herd.Options{Migrations: migrations(), Actor: "bench"})
 	if err != nil {
 		return nil, fmt.Errorf("bench: herd: %w", err)
 	}

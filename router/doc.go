@@ -4,7 +4,7 @@
 // evaluates herd's feature flags for it, in-process, from a cached copy of
 // herd's control database.
 //
-//	r, err := router.Open(ctx, cfg, router.Options{Dialects: []dialect.Dialect{sqlite.New(), postgres.New()}})
+//	r, err := router.Open(ctx, cfg, []dialect.Dialect{sqlite.New(), postgres.New()}, router.Options{})
 //	if err != nil { … }
 //	defer r.Close()
 //

@@ -54,7 +54,7 @@ flags:
 // control database and registers two tenants, oakfield at v1.1.0 and
 // elmwood at v1.0.0.
 func exampleFleet(ctx context.Context, cfg *config.Config) (*herd.Fleet, error) {
-	fleet, err := herd.Open(ctx, cfg, herd.Options{Dialects: []dialect.Dialect{sqlite.New()}})
+	fleet, err := herd.Open(ctx, cfg, []herd.Dialect{sqlite.New()}, herd.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -97,10 +97,7 @@ func Example() {
 	defer fleet.Close()
 
 	// The application's side.
-	r, err := router.Open(ctx, cfg, router.Options{
-		Dialects: []dialect.Dialect{sqlite.New()},
-		Refresh:  2 * time.Second,
-	})
+	r, err := router.Open(ctx, cfg, []dialect.Dialect{sqlite.New()}, router.Options{Refresh: 2 * time.Second})
 	if err != nil {
 		fmt.Println(err)
 		return

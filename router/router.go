@@ -32,11 +32,9 @@ const failureLogEvery = time.Minute
 // errors.Is matches either name.
 var ErrUnknownTenant = flags.ErrTenantNotFound
 
-// Options are a router's dependencies beyond the configuration.
+// Options are a router's optional settings; the zero value is the
+// defaults each field names.
 type Options struct {
-	// Dialects are the engines of the control database and of the servers
-	// of herd.yaml, matched by Name() to each DSN's scheme. Required.
-	Dialects []dialect.Dialect
 	// Refresh is how often the router reads the control database's change
 	// counter (control.Store.Generation), reloading when it moved; default
 	// DefaultRefresh. A negative Refresh starts no poller: the snapshot
@@ -55,9 +53,10 @@ type Options struct {
 // keeps current. See the package documentation. It is safe for
 // concurrent use.
 type Router struct {
-	cfg   *config.Config
-	opts  Options
-	store *control.Store
+	cfg      *config.Config
+	dialects []dialect.Dialect
+	opts     Options
+	store    *control.Store
 	// closeControl releases the control database; nil until attached.
 	closeControl func() error
 	servers      map[string]server
@@ -85,13 +84,15 @@ type server struct {
 // says to run herd migrate --system), loads the first snapshot and, unless
 // opts.Refresh is negative, starts the poller. It connects to no tenant
 // server. cfg is used as given: for an environment of herd.yaml, pass
-// cfg.InEnvironment(name). It fails when a DSN of cfg has no engine among
-// opts.Dialects or does not parse, or when the control database cannot be
+// cfg.InEnvironment(name). dialects are the engines of the control
+// database and of the servers of herd.yaml, matched by Name() to each
+// DSN's scheme. It fails when a DSN of cfg has no engine among dialects or
+// does not parse, or when the control database cannot be
 // read; errors never contain a DSN's password. The caller must Close the
 // Router.
-func Open(ctx context.Context, cfg *config.Config, opts Options) (*Router, error) {
-	if len(opts.Dialects) == 0 {
-		return nil, errors.New("router: open: Options.Dialects is empty: wire the engines of herd.yaml")
+func Open(ctx context.Context, cfg *config.Config, dialects []dialect.Dialect, opts Options) (*Router, error) {
+	if len(dialects) == 0 {
+		return nil, errors.New("router: open: no dialects: wire the engines of herd.yaml")
 	}
 	if opts.Refresh == 0 {
 		opts.Refresh = DefaultRefresh
@@ -102,7 +103,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Router, error
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Router{cfg: cfg, opts: opts, servers: make(map[string]server, len(cfg.Servers))}
+	r := &Router{cfg: cfg, dialects: dialects, opts: opts, servers: make(map[string]server, len(cfg.Servers))}
 	if err := r.open(ctx); err != nil {
 		return nil, errors.Join(err, r.closeConns())
 	}
@@ -144,7 +145,7 @@ func (r *Router) open(ctx context.Context) error {
 
 // dialectFor finds the engine a DSN's scheme names.
 func (r *Router) dialectFor(dsn string) (dialect.Dialect, error) {
-	if d := dialect.Named(r.opts.Dialects, config.Engine(dsn)); d != nil {
+	if d := dialect.Named(r.dialects, config.Engine(dsn)); d != nil {
 		return d, nil
 	}
 	return nil, fmt.Errorf("no engine wired for %s", config.RedactDSN(dsn))

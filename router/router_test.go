@@ -88,7 +88,7 @@ func setup(t testing.TB, e herdtest.Engine) *bundle {
 // database.
 func (b *bundle) openFleet(t testing.TB) *herd.Fleet {
 	t.Helper()
-	f, err := herd.Open(b.ctx, b.scratch.Load(t), herd.Options{Dialects: herdtest.Dialects()})
+	f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { f.Close() })
 	return f
@@ -110,7 +110,7 @@ func (b *bundle) open(t testing.TB, refresh time.Duration, logger *slog.Logger) 
 	if logger == nil {
 		logger = herdtest.Logger(t)
 	}
-	r, err := router.Open(b.ctx, b.scratch.Load(t), router.Options{Dialects: herdtest.Dialects(), Refresh: refresh, Logger: logger})
+	r, err := router.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), router.Options{Refresh: refresh, Logger: logger})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, r.Close()) })
 	return r
@@ -375,7 +375,7 @@ func TestOpenRefusesUnmigratedControl(t *testing.T) {
 			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 			require.NoError(t, os.WriteFile(path, nil, 0o644))
 		}
-		_, err := router.Open(context.Background(), scratch.Load(t), router.Options{Dialects: herdtest.Dialects()})
+		_, err := router.Open(context.Background(), scratch.Load(t), herdtest.Dialects(), router.Options{})
 		require.ErrorIs(t, err, control.ErrControlSchemaOutdated)
 		require.ErrorContains(t, err, "run herd migrate --system")
 
@@ -397,8 +397,8 @@ func TestOpenRefusesUnmigratedControl(t *testing.T) {
 func TestOpenNeedsDialects(t *testing.T) {
 	t.Parallel()
 	b := setup(t, herdtest.Engines()[0])
-	_, err := router.Open(b.ctx, b.scratch.Load(t), router.Options{})
-	require.ErrorContains(t, err, "Options.Dialects is empty")
+	_, err := router.Open(b.ctx, b.scratch.Load(t), nil, router.Options{})
+	require.ErrorContains(t, err, "no dialects")
 }
 
 // A SQLite control file that is not there is an error, and stays absent.
@@ -408,7 +408,7 @@ func TestOpenMissingSQLiteControl(t *testing.T) {
 	cfg := b.scratch.Load(t)
 	missing := filepath.Join(t.TempDir(), "nowhere", "control.db")
 	cfg.Control = "sqlite:" + missing
-	_, err := router.Open(b.ctx, cfg, router.Options{Dialects: herdtest.Dialects()})
+	_, err := router.Open(b.ctx, cfg, herdtest.Dialects(), router.Options{})
 	require.ErrorIs(t, err, os.ErrNotExist)
 	_, statErr := os.Stat(missing)
 	require.ErrorIs(t, statErr, os.ErrNotExist)
@@ -451,11 +451,11 @@ func TestOpenErrorRedactsPassword(t *testing.T) {
 	b := setup(t, herdtest.Engines()[0])
 	cfg := b.scratch.Load(t)
 	cfg.Control = "postgres://app:" + secret + "@127.0.0.1:1/erp?connect_timeout=2"
-	_, err := router.Open(b.ctx, cfg, router.Options{Dialects: herdtest.Dialects()})
+	_, err := router.Open(b.ctx, cfg, herdtest.Dialects(), router.Options{})
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), secret)
 	cfg.Control = "oracle://app:" + secret + "@db/erp"
-	_, err = router.Open(b.ctx, cfg, router.Options{Dialects: herdtest.Dialects()})
+	_, err = router.Open(b.ctx, cfg, herdtest.Dialects(), router.Options{})
 	require.ErrorContains(t, err, "no engine wired")
 	require.NotContains(t, err.Error(), secret)
 }
@@ -480,7 +480,7 @@ func TestCallsDoNotAllocate(t *testing.T) {
 func TestClose(t *testing.T) {
 	t.Parallel()
 	b := setup(t, herdtest.Engines()[0])
-	r, err := router.Open(b.ctx, b.scratch.Load(t), router.Options{Dialects: herdtest.Dialects(), Refresh: time.Millisecond})
+	r, err := router.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), router.Options{Refresh: time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close())

@@ -54,7 +54,7 @@ func openFleet(t testing.TB, flagsSection string, tenants map[string]string) *he
 	require.NoError(t, err)
 	scratch := herdtest.Engines()[0].NewFleet(t, migrations)
 	scratch.WriteConfig(t, scratch.Config(flagsSection))
-	fleet, err := herd.Open(ctx, scratch.Load(t), herd.Options{Dialects: herdtest.Dialects()})
+	fleet, err := herd.Open(ctx, scratch.Load(t), herdtest.Dialects(), herd.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { fleet.Close() })
 	for code, version := range tenants {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/config"
-	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
 )
@@ -28,7 +27,7 @@ type Env struct {
 	// Getenv reads the environment; default os.Getenv.
 	Getenv func(string) string
 	// Dialects are the engines wired in by main.
-	Dialects []dialect.Dialect
+	Dialects []herd.Dialect
 	// Signals, if set, delivers the process's interrupts (see
 	// Interrupts). The first stops a running rollout runner gracefully:
 	// it claims no new tenant and those in flight finish. Any other
@@ -168,13 +167,12 @@ func (a *app) loadConfig() (*config.Config, error) {
 }
 
 // withFleet opens the fleet named by the configuration for one command,
-// runs fn on it and closes it. opts.Dialects is filled in.
+// runs fn on it and closes it.
 func (a *app) withFleet(ctx context.Context, opts herd.Options, fn func(*herd.Fleet) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
-	opts.Dialects = a.env.Dialects
 	if opts.Logger == nil {
 		// Warnings: failures herd rode out, or that cannot change an
 		// outcome (a lock released by a dying connection).
@@ -189,7 +187,7 @@ func (a *app) withFleet(ctx context.Context, opts herd.Options, fn func(*herd.Fl
 			hook(e)
 		}
 	}
-	f, err := herd.Open(ctx, cfg, opts)
+	f, err := herd.Open(ctx, cfg, a.env.Dialects, opts)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (a *app) demo(ctx context.Context, dir string, tenants int) error {
 	if err != nil {
 		return err
 	}
-	f, err := herd.Open(ctx, cfg, herd.Options{Dialects: a.env.Dialects, Actor: "demo"})
+	f, err := herd.Open(ctx, cfg, a.env.Dialects, herd.Options{Actor: "demo"})
 	if err != nil {
 		return err
 	}

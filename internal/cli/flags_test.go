@@ -42,7 +42,7 @@ func flagFleet(t *testing.T) string {
 	require.NoError(t, err)
 	scratch := herdtest.Engines()[0].NewFleet(t, migrations)
 	scratch.WriteConfig(t, scratch.Config(cliFlags))
-	f, err := herd.Open(ctx, scratch.Load(t), herd.Options{Dialects: herdtest.Dialects()})
+	f, err := herd.Open(ctx, scratch.Load(t), herdtest.Dialects(), herd.Options{})
 	require.NoError(t, err)
 	defer f.Close()
 	for _, spec := range []herd.TenantSpec{{Code: "alpha", Tier: "premium"}, {Code: "beta"}} {
