@@ -21,7 +21,7 @@ func (b *bundle) snapshot() string {
 	b.reopen()
 	tenants, err := b.fleet.Tenants(b.ctx)
 	require.NoError(b.t, err)
-	versions, err := b.fleet.Control().Versions(b.ctx)
+	versions, err := b.control().Versions(b.ctx)
 	require.NoError(b.t, err)
 	state := map[string]any{"tenants": tenants, "versions": versions}
 	refs := []control.Ref{control.SystemRef}
@@ -29,7 +29,7 @@ func (b *bundle) snapshot() string {
 		refs = append(refs, control.TenantRef(tn.Code))
 	}
 	for _, ref := range refs {
-		history, err := b.fleet.Control().History(b.ctx, ref)
+		history, err := b.control().History(b.ctx, ref)
 		require.NoError(b.t, err)
 		ledger, err := b.fleet.Ledger(b.ctx, ref)
 		require.NoError(b.t, err)

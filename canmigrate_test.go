@@ -76,7 +76,7 @@ flags:
 		// Removing a tenant removes its flag overrides with it.
 		run(0, "flags", "set", "new_ui", "--tenant", "modern", "on")
 		run(0, "tenant", "remove", "modern", "--drop-database")
-		overrides, err := b.fleet.Control().Overrides(b.ctx)
+		overrides, err := b.control().Overrides(b.ctx)
 		require.NoError(t, err)
 		require.NotContains(t, overrides["new_ui"], "modern")
 	})

@@ -38,14 +38,14 @@ func TestTwoProcessesMigrateOnce(t *testing.T) {
 		for i, p := range procs {
 			require.NoError(t, p.wait(), "process %d: %s", i, p.out)
 		}
-		history, err := b.fleet.Control().History(b.ctx, control.TenantRef("alpha"))
+		history, err := b.control().History(b.ctx, control.TenantRef("alpha"))
 		require.NoError(t, err)
 		applied := map[string]int{}
 		for _, h := range history {
 			require.Equal(t, control.HistorySuccess, h.Status)
 			applied[h.Migration]++
 		}
-		require.Len(t, applied, len(b.fleet.Source().Migrations("tenant")))
+		require.Len(t, applied, len(b.source().Migrations("tenant")))
 		for id, n := range applied {
 			require.Equal(t, 1, n, "%s applied %d times", id, n)
 		}
@@ -172,7 +172,7 @@ func waitForStatement(t *testing.T, b *bundle, e herdtest.Engine, ref control.Re
 	defer cancel()
 	for ctx.Err() == nil {
 		if e.Name != "mysql" {
-			v, ok, err := b.fleet.Control().Version(ctx, ref)
+			v, ok, err := b.control().Version(ctx, ref)
 			require.NoError(t, err)
 			if ok && v.Status == control.StatusRunning {
 				time.Sleep(500 * time.Millisecond) // statement 1 is instant; statement 2 runs for seconds

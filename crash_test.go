@@ -91,7 +91,7 @@ func TestRolloutSurvivesKills(t *testing.T) {
 			cmd.Process.Kill() //nolint:errcheck // it may have finished
 			cmd.Wait()         //nolint:errcheck // killed on purpose
 			kills++
-			if _, err := b.fleet.Control().LatestUnfinished(b.ctx); err == nil {
+			if _, err := b.control().LatestUnfinished(b.ctx); err == nil {
 				midway++
 			}
 		}
@@ -134,19 +134,19 @@ func TestRepairResolvesARolloutsTenant(t *testing.T) {
 		// The tenant's outcome is uncertain: the rollout halts on it.
 		res := herdAt(1, "rollout", "resume")
 		require.Contains(t, res, "outcome is unknown")
-		rollouts, err := b.fleet.Control().Rollouts(b.ctx)
+		rollouts, err := b.control().Rollouts(b.ctx)
 		require.NoError(t, err)
 		r := rollouts[len(rollouts)-1]
 		require.Equal(t, control.RolloutHalted, r.Status, res)
 
 		herdAt(0, "repair", "--tenant", "u1", "--action", "retry", "--uncertain", "not-ran")
-		items, err := b.fleet.Control().Items(b.ctx, r.ID)
+		items, err := b.control().Items(b.ctx, r.ID)
 		require.NoError(t, err)
 		require.Equal(t, control.ItemDone, items[0].State, "u1 after repair: %s", items[0].Error)
 		require.Contains(t, items[0].Error, "resolved by herd repair")
 
 		herdAt(0, "rollout", "resume")
-		r, err = b.fleet.Control().Rollout(b.ctx, r.ID)
+		r, err = b.control().Rollout(b.ctx, r.ID)
 		require.NoError(t, err)
 		require.Equal(t, control.RolloutCompleted, r.Status)
 		for _, code := range []string{"u1", "u2"} {

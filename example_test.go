@@ -53,10 +53,10 @@ func Example() {
 		log.Fatal(err)
 	}
 	for _, to := range []string{"v2.0.0", "v1.1.0"} {
-		if err := fleet.Migrate(ctx, control.TenantRef("greenfield"), to); err != nil {
+		if err := fleet.Migrate(ctx, herd.TenantRef("greenfield"), to); err != nil {
 			log.Fatal(err)
 		}
-		v, _, _ := fleet.Control().Version(ctx, control.TenantRef("greenfield"))
+		v, _, _ := fleet.Version(ctx, herd.TenantRef("greenfield"))
 		fmt.Printf("greenfield at %s (%s)\n", v.CurrentVersion, v.Status)
 	}
 	// Output:

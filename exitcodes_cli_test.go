@@ -120,7 +120,7 @@ func TestPartialMigrateExits1(t *testing.T) {
 		out = run(1, "rollout", "start", "--to", "v1.1.0", "--tenants", "beta")
 		require.Equal(t, 1, strings.Count(out, "was changed"), out)
 		require.NotContains(t, out, "automatic rollback")
-		items, err := b.fleet.Control().Items(b.ctx, 1)
+		items, err := b.control().Items(b.ctx, 1)
 		require.NoError(t, err)
 		require.Equal(t, control.ItemFailed, items[0].State)
 		require.Equal(t, 1, strings.Count(items[0].Error, "was changed"), items[0].Error)

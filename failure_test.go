@@ -47,7 +47,7 @@ func TestFailureInThirdStatement(t *testing.T) {
 		require.ErrorContains(t, err, `migrate tenant "alpha": v1.1.0/002_broken (up) statement 3 (tenant/v1.1.0/002_broken.up.sql:3)`)
 		require.False(t, herd.IsInputError(err))
 
-		v, _, err := b.fleet.Control().Version(b.ctx, alpha)
+		v, _, err := b.control().Version(b.ctx, alpha)
 		require.NoError(t, err)
 		require.Equal(t, control.StatusFailed, v.Status)
 		require.Equal(t, "1.0.0", v.CurrentVersion)
@@ -181,7 +181,7 @@ func TestPathCommitsWhole(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, entries)
 		require.False(t, b.tableExists("alpha", "base"))
-		history, err := b.fleet.Control().History(b.ctx, alpha)
+		history, err := b.control().History(b.ctx, alpha)
 		require.NoError(t, err)
 		require.Len(t, history, 1)
 		require.Equal(t, "v1.1.0/002_broken", history[0].Migration)

@@ -97,7 +97,7 @@ func TestConnectionLostAfterCommit(t *testing.T) {
 			require.Zero(t, out.Failed)
 			require.GreaterOrEqual(t, dropped.Load(), int64(tenants), "each tenant's session was dropped")
 
-			items, err := faulty.Control().Items(b.ctx, r.ID)
+			items, err := b.control().Items(b.ctx, r.ID)
 			require.NoError(t, err)
 			for _, it := range items {
 				require.Equal(t, control.ItemDone, it.State, "%s: %s", it.Tenant, it.Error)
@@ -106,7 +106,7 @@ func TestConnectionLostAfterCommit(t *testing.T) {
 				code := fmt.Sprintf("k%d", i)
 				require.Equal(t, 1, b.count(code, "witness"), "%s: a down migration undid the committed one", code)
 				b.agree(control.TenantRef(code), "1.1.0")
-				history, err := b.fleet.Control().History(b.ctx, control.TenantRef(code))
+				history, err := b.control().History(b.ctx, control.TenantRef(code))
 				require.NoError(t, err)
 				for _, h := range history {
 					require.NotEqual(t, control.HistoryRolledBack, h.Status, "%s: %s was rolled back", code, h.Migration)

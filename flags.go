@@ -125,3 +125,47 @@ func lookupFlag(declared []config.Flag, name string) (config.Flag, error) {
 	}
 	return fl, nil
 }
+
+// FlagRules is one flag of herd.yaml with its rules and the tenants that
+// override it.
+type FlagRules struct {
+	Name              string   `json:"name"`
+	RequiredVersion   string   `json:"required_version"`
+	EnabledFor        []string `json:"enabled_for"`
+	BetaTenants       []string `json:"beta_tenants"`
+	RolloutPercentage float64  `json:"rollout_percentage"`
+	Description       string   `json:"description"`
+	// Overrides are the tenants' overrides by code ("on" or "off").
+	Overrides map[string]string `json:"overrides"`
+}
+
+// FlagRules returns every flag herd.yaml declares, in its order, with the
+// overrides the control database holds; lists are empty, not nil. It
+// returns the control database's error when that cannot be read.
+func (f *Fleet) FlagRules(ctx context.Context) ([]FlagRules, error) {
+	overrides, err := f.control.Overrides(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rules := make([]FlagRules, len(f.cfg.Flags))
+	for i, fl := range f.cfg.Flags {
+		r := FlagRules{Name: fl.Name, EnabledFor: nonNil(fl.EnabledFor), BetaTenants: nonNil(fl.BetaTenants),
+			RolloutPercentage: fl.RolloutPercentage, Description: fl.Description, Overrides: map[string]string{}}
+		if fl.RequiredVersion != nil {
+			r.RequiredVersion = fl.RequiredVersion.String()
+		}
+		for code, o := range overrides[fl.Name] {
+			r.Overrides[code] = o.String()
+		}
+		rules[i] = r
+	}
+	return rules, nil
+}
+
+// nonNil makes an empty list marshal as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

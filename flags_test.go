@@ -87,7 +87,7 @@ func TestFlagOverrides(t *testing.T) {
 		b.addTenant("beta")
 		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
 		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("beta"), "1.0.0"))
-		store := b.fleet.Control()
+		store := b.control()
 
 		all, err := store.Overrides(b.ctx)
 		require.NoError(t, err)
@@ -182,7 +182,7 @@ func TestEvaluateFlagVersionFromControl(t *testing.T) {
 
 	// The control database is the source: record alpha at 2.0.0 there
 	// (its own ledger stays at 1.1.0) and the gate opens.
-	require.NoError(t, b.fleet.Control().Sync(b.ctx, control.TenantRef("alpha"), "2.0.0"))
+	require.NoError(t, b.control().Sync(b.ctx, control.TenantRef("alpha"), "2.0.0"))
 	r = b.eval("enhanced_fees", "alpha")
 	require.True(t, r.Enabled, r.Detail())
 	require.Equal(t, flags.ReasonPercentageOn, r.Reason)

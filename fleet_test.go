@@ -29,6 +29,26 @@ type bundle struct {
 	fleet   *herd.Fleet
 	// opts are the options reopen opens the fleet with.
 	opts herd.Options
+	// store is the fleet's control database, opened beside it by control.
+	store *control.Store
+}
+
+// control returns a store on the fleet's control database, to read what
+// herd recorded there (see herdtest.Fleet.Control).
+func (b *bundle) control() *control.Store {
+	b.t.Helper()
+	if b.store == nil {
+		b.store = b.scratch.Control(b.t)
+	}
+	return b.store
+}
+
+// source loads the fleet's migration source as herd does.
+func (b *bundle) source() *source.Source {
+	b.t.Helper()
+	src, err := herd.LoadSource(b.scratch.Load(b.t), b.opts)
+	require.NoError(b.t, err)
+	return src
 }
 
 func schoolMigrations(t *testing.T) fs.FS {
@@ -92,7 +112,7 @@ func (b *bundle) agree(ref control.Ref, want string) {
 func (b *bundle) agreeRolledBack(ref control.Ref, want string) {
 	b.t.Helper()
 	b.agreeAt(ref, want, control.StatusFailed)
-	v, _, err := b.fleet.Control().Version(b.ctx, ref)
+	v, _, err := b.control().Version(b.ctx, ref)
 	require.NoError(b.t, err)
 	require.Contains(b.t, v.Error, "rolled back to v"+want)
 }
@@ -108,16 +128,16 @@ func (b *bundle) agreeAt(ref control.Ref, want, status string) {
 		ledger = append(ledger, e.ID)
 	}
 	kind := ref.Type
-	current := plan.Current(b.fleet.Source().Migrations(kind), execute.Applied(entries))
+	current := plan.Current(b.source().Migrations(kind), execute.Applied(entries))
 	require.Equal(b.t, want, control.Version(current), "ledger version")
 
-	v, ok, err := b.fleet.Control().Version(b.ctx, ref)
+	v, ok, err := b.control().Version(b.ctx, ref)
 	require.NoError(b.t, err)
 	require.True(b.t, ok, "no database_schema_versions row for %s", ref)
 	require.Equal(b.t, want, v.CurrentVersion, "database_schema_versions.current_version")
 	require.Equal(b.t, status, v.Status)
 
-	history, err := b.fleet.Control().History(b.ctx, ref)
+	history, err := b.control().History(b.ctx, ref)
 	require.NoError(b.t, err)
 	replayed := map[string]bool{}
 	for _, h := range history {
@@ -140,7 +160,7 @@ func (b *bundle) agreeAt(ref control.Ref, want, status string) {
 // tenantVersions returns the tenants' rows of database_schema_versions.
 func (b *bundle) tenantVersions() []control.VersionState {
 	b.t.Helper()
-	all, err := b.fleet.Control().Versions(b.ctx)
+	all, err := b.control().Versions(b.ctx)
 	require.NoError(b.t, err)
 	var out []control.VersionState
 	for _, v := range all {
@@ -195,7 +215,7 @@ func TestMigrateAllRefusedChangesNothing(t *testing.T) {
 			b.addTenant(code)
 		}
 		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 2))
-		script, _ := b.fleet.Source().Find(source.Tenant, "v1.0.0/001_create_students").Up(e.Name)
+		script, _ := b.source().Find(source.Tenant, "v1.0.0/001_create_students").Up(e.Name)
 		path := filepath.Join(b.scratch.Dir, "migrations", filepath.FromSlash(script.File))
 		body, err := os.ReadFile(path)
 		require.NoError(t, err)
@@ -221,7 +241,7 @@ func TestEditedMigrationIsRefused(t *testing.T) {
 		b := setup(t, e, schoolMigrations(t))
 		b.addTenant("alpha")
 		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
-		m := b.fleet.Source().Find(source.Tenant, "v1.0.0/001_create_students")
+		m := b.source().Find(source.Tenant, "v1.0.0/001_create_students")
 		oldSum := m.Checksum(e.Name)
 		script, _ := m.Up(e.Name)
 
@@ -230,7 +250,7 @@ func TestEditedMigrationIsRefused(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(path, append(body, []byte("\n-- edited after it was applied\n")...), 0o644))
 		b.reopen()
-		newSum := b.fleet.Source().Find(source.Tenant, "v1.0.0/001_create_students").Checksum(e.Name)
+		newSum := b.source().Find(source.Tenant, "v1.0.0/001_create_students").Checksum(e.Name)
 
 		_, err = b.fleet.Plan(b.ctx, control.TenantRef("alpha"), "1.1.0")
 		var refused *plan.RefusedError

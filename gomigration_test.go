@@ -48,7 +48,7 @@ func TestGoMigration(t *testing.T) {
 
 		require.NoError(t, f.Migrate(b.ctx, alpha, "1.1.0"))
 		require.Equal(t, 3, b.count("alpha", "base"))
-		history, err := f.Control().History(b.ctx, alpha)
+		history, err := f.History(b.ctx, alpha)
 		require.NoError(t, err)
 		require.Equal(t, "v1.1.0/002_seed_base_in_go", history[len(history)-1].Migration)
 		require.Equal(t, "data", history[len(history)-1].Kind)

@@ -18,7 +18,6 @@ import (
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/release"
-	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
 )
 
@@ -214,12 +213,6 @@ func (f *Fleet) Close() error {
 	return errors.Join(errs...)
 }
 
-// Control returns the control database's store.
-func (f *Fleet) Control() *control.Store { return f.control }
-
-// Source returns the loaded migration source.
-func (f *Fleet) Source() *source.Source { return f.src }
-
 func dsns(cfg *config.Config) []string {
 	out := []string{cfg.Control}
 	for _, s := range cfg.Servers {
@@ -296,15 +289,4 @@ func (f *Fleet) resolveTarget(t source.Target, to string) (*semver.Version, erro
 		names[i] = "v" + k.String()
 	}
 	return nil, &InputError{Err: fmt.Errorf("%s version v%s does not exist (known: %s)", t, v, strings.Join(names, ", "))}
-}
-
-// Config returns the configuration the fleet was opened with.
-func (f *Fleet) Config() *config.Config { return f.cfg }
-
-// Rollouts returns a rollout manager working on this fleet.
-func (f *Fleet) Rollouts(opts rollout.Options) *rollout.Manager {
-	if opts.Logger == nil {
-		opts.Logger = f.opts.Logger
-	}
-	return rollout.New(f, f.cfg, opts)
 }

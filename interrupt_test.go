@@ -29,7 +29,7 @@ var slowStatement = map[string]string{
 // in one query.
 func running(b *bundle) int {
 	b.t.Helper()
-	versions, err := b.fleet.Control().Versions(b.ctx)
+	versions, err := b.control().Versions(b.ctx)
 	require.NoError(b.t, err)
 	count := 0
 	for _, v := range versions {
@@ -87,7 +87,7 @@ func TestInterruptStopsGracefully(t *testing.T) {
 				done := 0
 				for i := 1; i <= tenants; i++ {
 					ref := control.TenantRef(fmt.Sprintf("g%d", i))
-					v, _, err := b.fleet.Control().Version(b.ctx, ref)
+					v, _, err := b.control().Version(b.ctx, ref)
 					require.NoError(t, err)
 					require.NotEqual(t, control.StatusRunning, v.Status, "%s is left running", ref)
 					if v.CurrentVersion == "1.1.0" {
@@ -108,9 +108,9 @@ func TestInterruptStopsGracefully(t *testing.T) {
 				require.GreaterOrEqual(t, done, inFlight, "the tenants in flight finished")
 				require.Less(t, done, tenants, "the interrupt stopped before the end")
 				if tc.name == "rollout" {
-					r, err := b.fleet.Control().LatestUnfinished(b.ctx)
+					r, err := b.control().LatestUnfinished(b.ctx)
 					require.NoError(t, err)
-					items, err := b.fleet.Control().Items(b.ctx, r.ID)
+					items, err := b.control().Items(b.ctx, r.ID)
 					require.NoError(t, err)
 					for _, it := range items {
 						require.Contains(t, []string{control.ItemDone, control.ItemPending}, it.State, it.Tenant)

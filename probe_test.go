@@ -55,7 +55,7 @@ health_probes:
 		require.NoError(t, err)
 		require.Equal(t, 1, out.Failed)
 
-		items, err := b.fleet.Control().Items(b.ctx, r.ID)
+		items, err := b.control().Items(b.ctx, r.ID)
 		require.NoError(t, err)
 		require.Equal(t, control.ItemRolledBack, items[0].State)
 		require.Contains(t, items[0].Error, "health probe http failed")

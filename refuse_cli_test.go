@@ -50,14 +50,14 @@ func TestSelectorMistakesRefused(t *testing.T) {
 			out := run(2, tt.args...)
 			require.Contains(t, out, tt.want, tt.name)
 			require.Equal(t, before, b.snapshot(), "%s: the command changed the fleet", tt.name)
-			rollouts, err := b.fleet.Control().Rollouts(b.ctx)
+			rollouts, err := b.control().Rollouts(b.ctx)
 			require.NoError(t, err)
 			require.Empty(t, rollouts, tt.name)
 			require.Empty(t, b.audit("rollout.start"), tt.name)
 		}
 
 		run(0, "rollout", "start", "--to", "v1.1.0", "--tenants", "tier=premum", "--allow-empty")
-		rollouts, err := b.fleet.Control().Rollouts(b.ctx)
+		rollouts, err := b.control().Rollouts(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, rollouts, 1)
 		require.Equal(t, control.RolloutCompleted, rollouts[0].Status)
@@ -87,7 +87,7 @@ func TestWebhookSecretOnlyForRollouts(t *testing.T) {
 	out := run(2, "rollout", "start", "--to", "v1.1.0")
 	require.Contains(t, out, "webhooks[0].secret: environment variable "+unset+" is not set (commands that send webhooks need it)")
 	require.Equal(t, before, b.snapshot())
-	rollouts, err := b.fleet.Control().Rollouts(b.ctx)
+	rollouts, err := b.control().Rollouts(b.ctx)
 	require.NoError(t, err)
 	require.Empty(t, rollouts)
 }

@@ -31,10 +31,6 @@ type ReleaseCounts struct {
 	Unreleased int
 }
 
-// Matrix returns the compatibility matrix of the fleet's declared releases
-// and migration source. It reads no database.
-func (f *Fleet) Matrix() *release.Matrix { return f.matrix }
-
 // Releases returns the compatibility matrix with, for each release, how
 // many registered tenants are on it by their current schema version. It
 // only reads the control database, and returns its error when that fails.
@@ -51,7 +47,7 @@ func (f *Fleet) Releases(ctx context.Context) (ReleaseCounts, error) {
 	for _, v := range versions {
 		current[v.Ref] = v.CurrentVersion
 	}
-	m := f.Matrix()
+	m := f.matrix
 	rs := m.Releases()
 	out := ReleaseCounts{Releases: make([]ReleaseCount, len(rs))}
 	index := map[string]int{}
@@ -74,13 +70,13 @@ func (f *Fleet) Releases(ctx context.Context) (ReleaseCounts, error) {
 	return out, nil
 }
 
-// LintReleases checks cfg's releases and flags against src with
+// lintReleases checks cfg's releases and flags against src with
 // release.Lint and returns what it finds: errors (such as a breaking
 // release without a rollback point, at its line in cfg.Path, or a
 // statement that drops or renames a table or column in a release not
 // marked breaking, at its file, named as LoadSource names migration files
 // in its problems, and line) and warnings. See release.Lint for every rule.
-func LintReleases(cfg *config.Config, src *source.Source) release.Findings {
+func lintReleases(cfg *config.Config, src *source.Source) release.Findings {
 	f := release.Lint(release.New(cfg.Releases, src), src, cfg)
 	root := relative(cfg.Migrations)
 	for _, ps := range [][]source.Problem{f.Errors, f.Warnings} {

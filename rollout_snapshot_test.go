@@ -53,7 +53,7 @@ rollout:
 				require.NoError(t, err)
 				_, err = m.Work(b.ctx, r.ID)
 				require.NoError(t, err)
-				items, err := b.fleet.Control().Items(b.ctx, r.ID)
+				items, err := b.control().Items(b.ctx, r.ID)
 				require.NoError(t, err)
 				byTenant := map[string]control.Item{}
 				for _, it := range items {

@@ -85,7 +85,7 @@ func TestRolloutWavesWithAFailingTenant(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, 1, out.Failed)
 
-				items, err = b.fleet.Control().Items(b.ctx, r.ID)
+				items, err = b.control().Items(b.ctx, r.ID)
 				require.NoError(t, err)
 				byTenant := map[string]control.Item{}
 				for _, it := range items {
@@ -122,7 +122,7 @@ func TestRolloutWavesWithAFailingTenant(t *testing.T) {
 					default:
 						require.Equal(t, control.ItemPending, it.State, it.Tenant)
 						require.Zero(t, it.Attempts, "%s was touched after the halt", it.Tenant)
-						v, _, err := b.fleet.Control().Version(b.ctx, control.TenantRef(it.Tenant))
+						v, _, err := b.control().Version(b.ctx, control.TenantRef(it.Tenant))
 						require.NoError(t, err)
 						require.Equal(t, "1.0.0", v.CurrentVersion)
 					}
@@ -152,7 +152,7 @@ func retryAfterFix(t *testing.T, b *bundle, m *rollout.Manager, id int64) {
 	out, err := m.Work(b.ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
-	items, err := b.fleet.Control().Items(b.ctx, id)
+	items, err := b.control().Items(b.ctx, id)
 	require.NoError(t, err)
 	for _, it := range items {
 		require.Equal(t, control.ItemDone, it.State, it.Tenant)
@@ -168,7 +168,7 @@ func retryAfterFix(t *testing.T, b *bundle, m *rollout.Manager, id int64) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 	require.Equal(t, control.RolloutCompleted, r.Status)
-	r, err = b.fleet.Control().Rollout(b.ctx, id)
+	r, err = b.control().Rollout(b.ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, control.RolloutCompleted, r.Status, "a retry with nothing to retry changes nothing")
 }
@@ -248,7 +248,7 @@ func TestRolloutPerServerLimit(t *testing.T) {
 		require.Equal(t, map[string]int{all: 4, "main": 2, "second": 2}, peak)
 		require.ElementsMatch(t, []string{"main_1", "main_2", "second_1", "second_2"}, started[:4],
 			"the first four to start ran together, two on each server")
-		items, err = b.fleet.Control().Items(b.ctx, r.ID)
+		items, err = b.control().Items(b.ctx, r.ID)
 		require.NoError(t, err)
 		for _, it := range items {
 			require.Equal(t, control.ItemDone, it.State, it.Tenant)

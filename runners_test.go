@@ -49,7 +49,7 @@ func TestThreeRunnersShareARollout(t *testing.T) {
 
 			require.Equal(t, tenants, countState(t, b, r.ID, control.ItemDone))
 			owners := map[string]int{}
-			items, err := b.fleet.Control().Items(b.ctx, r.ID)
+			items, err := b.control().Items(b.ctx, r.ID)
 			require.NoError(t, err)
 			for _, it := range items {
 				owners[it.LeaseOwner]++
@@ -67,7 +67,7 @@ func TestThreeRunnersShareARollout(t *testing.T) {
 
 func countState(t *testing.T, b *bundle, id int64, state string) int {
 	t.Helper()
-	items, err := b.fleet.Control().Items(b.ctx, id)
+	items, err := b.control().Items(b.ctx, id)
 	require.NoError(t, err)
 	n := 0
 	for _, it := range items {
@@ -86,7 +86,7 @@ func TestSQLiteRefusesASecondRunner(t *testing.T) {
 	b.scratch.WriteConfig(t, b.scratch.Config("rollout:\n  lease: 3s\nmaintenance_windows:\n  default: {days: [mon], hours: \"00:00-00:01\", time_zone: UTC}\n"))
 	b.reopen()
 	b.addTenant("alpha")
-	release, err := b.fleet.Control().GuardRunner()
+	release, err := b.control().GuardRunner()
 	require.NoError(t, err)
 	defer release()
 	code, out := runCLI(t, "--config", b.scratch.ConfigPath, "rollout", "start", "--to", "v1.0.0")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/execute"
@@ -31,8 +32,12 @@ func (f *Fleet) snapshotter(t control.Tenant) (dialect.Snapshotter, error) {
 // SnapshotLimits lists what in tenant code's database a snapshot could
 // not take along (see dialect.CopyLimiter): a rollout that takes rollback
 // points would fail on the tenant with "snapshot failed", and herd plan
-// warns beforehand. It is empty where the engine copies a tenant whole.
+// warns beforehand. It is empty where the engine copies a tenant whole,
+// and when herd.yaml takes no snapshots (rollout.snapshots: never).
 func (f *Fleet) SnapshotLimits(ctx context.Context, code string) ([]string, error) {
+	if f.cfg.Rollout.Snapshots == config.SnapshotsNever {
+		return nil, nil
+	}
 	t, err := f.control.Tenant(ctx, code)
 	if err != nil {
 		return nil, err

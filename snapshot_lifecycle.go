@@ -49,6 +49,11 @@ func (f *Fleet) SnapshotsOlderThan(ctx context.Context, tenant string, age time.
 	return slices.DeleteFunc(sns, func(sn control.Snapshot) bool { return !sn.CreatedAt.Before(cutoff) }), nil
 }
 
+// SnapshotRetention is how many snapshots, and for how long, herd.yaml
+// keeps per tenant (rollout.snapshots.retain): what ExpiredSnapshots and
+// PruneSnapshots apply for the CLI.
+func (f *Fleet) SnapshotRetention() config.Retention { return f.cfg.Rollout.SnapshotRetention }
+
 // ExpiredSnapshots returns the kept snapshots, of tenant alone unless
 // tenant is "", that retain no longer keeps: per tenant, those beyond its
 // newest retain.Count and those older than retain.Age by the fleet's

@@ -68,7 +68,7 @@ func TestRollbackRestoresSnapshot(t *testing.T) {
 		require.NoError(t, db.Close())
 		require.Equal(t, before, after)
 		b.agree(control.TenantRef("alpha"), "1.0.0")
-		history, err := b.fleet.Control().History(b.ctx, control.TenantRef("alpha"))
+		history, err := b.control().History(b.ctx, control.TenantRef("alpha"))
 		require.NoError(t, err)
 		last := history[len(history)-1]
 		require.Equal(t, "v1.1.0/002_drop_note", last.Migration)
@@ -122,7 +122,7 @@ rollout:
 		require.NoError(t, err)
 		out, err := m.Work(b.ctx, r.ID)
 		require.NoError(t, err)
-		items, err := b.fleet.Control().Items(b.ctx, r.ID)
+		items, err := b.control().Items(b.ctx, r.ID)
 		require.NoError(t, err)
 		for _, it := range items {
 			require.Equal(t, control.ItemDone, it.State, "%s: %s", it.Tenant, it.Error)

@@ -39,7 +39,7 @@ func TestStatusTellsTheTruth(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, control.RolloutCompletedWithFailures, out.Rollout.Status)
 
-		v, ok, err := b.fleet.Control().Version(b.ctx, control.TenantRef("s2"))
+		v, ok, err := b.control().Version(b.ctx, control.TenantRef("s2"))
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, "1.0.0", v.CurrentVersion)

@@ -298,3 +298,26 @@ func (f *Fleet) checkOwner(ctx context.Context, t control.Tenant) error {
 	defer db.Close()
 	return f.executor(srv.dialect, source.Tenant, nil).CheckOwner(ctx, db)
 }
+
+// SeedTenant runs script, SQL in the tenant's engine, in tenant code's
+// database, statement by statement outside herd's ledger, and records it
+// in the audit log as the Fleet's actor: for sample or fixture rows, never
+// for a schema change (that is a migration's job). It returns how many
+// statements ran; a failure names the statement's line.
+func (f *Fleet) SeedTenant(ctx context.Context, code, script string) (int, error) {
+	db, d, err := f.OpenTenant(ctx, code)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	stmts, err := d.Split(script)
+	if err != nil {
+		return 0, err
+	}
+	for i, st := range stmts {
+		if _, err := db.DB.ExecContext(ctx, st.SQL); err != nil {
+			return i, fmt.Errorf("line %d: %w", st.Line, err)
+		}
+	}
+	return len(stmts), f.control.Audit(ctx, f.opts.Actor, "tenant.seed", code, fmt.Sprintf("%d sample rows", len(stmts)))
+}

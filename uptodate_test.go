@@ -24,7 +24,7 @@ func upToDateFleet(tb testing.TB, n int) *herd.Fleet {
 	require.NoError(tb, err)
 	tb.Cleanup(func() { f.Close() })
 	ctx := context.Background()
-	store := f.Control()
+	store := scratch.Control(tb)
 	for i := range n {
 		code := fmt.Sprintf("t%05d", i)
 		require.NoError(tb, store.AddTenant(ctx, control.Tenant{Code: code, Name: code, Tier: "standard", Server: "main",

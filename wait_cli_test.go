@@ -46,7 +46,7 @@ func (b *bundle) newestRollout(status string) control.Rollout {
 	b.t.Helper()
 	var r control.Rollout
 	require.Eventually(b.t, func() bool {
-		rs, err := b.fleet.Control().Rollouts(b.ctx)
+		rs, err := b.control().Rollouts(b.ctx)
 		require.NoError(b.t, err)
 		if len(rs) == 0 {
 			return false
@@ -83,7 +83,7 @@ func TestScheduledRolloutHonoursPauseAndAbort(t *testing.T) {
 			res := within(t, done, 10*time.Second)
 			require.Equal(t, tc.code, res.code, "%s: %s", tc.verb, res.out)
 			require.Contains(t, res.out, tc.want)
-			got, err := b.fleet.Control().Rollout(b.ctx, r.ID)
+			got, err := b.control().Rollout(b.ctx, r.ID)
 			require.NoError(t, err)
 			require.Equal(t, tc.status, got.Status)
 			require.False(t, b.tableExists("alpha", "u"), "%s: alpha was migrated", tc.verb)
@@ -135,7 +135,7 @@ func TestPauseBetweenBatchesEndsEarly(t *testing.T) {
 		done := background(t, b.scratch.ConfigPath, "rollout", "start", "--to", "v1.1.0", "--tenants", "c_good,d_good")
 		r := b.newestRollout(control.RolloutRunning)
 		require.Eventually(t, func() bool {
-			items, err := b.fleet.Control().Items(b.ctx, r.ID)
+			items, err := b.control().Items(b.ctx, r.ID)
 			require.NoError(t, err)
 			return items[0].State == control.ItemDone
 		}, 20*time.Second, 20*time.Millisecond)

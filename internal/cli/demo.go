@@ -86,16 +86,11 @@ func (a *app) demo(ctx context.Context, dir string, tenants int) error {
 			fmt.Fprintf(a.out, "seeded %d trusts with sample classes, teachers and students\n", tenants)
 		}
 	}
-	versions, err := f.Control().Versions(ctx)
+	rows, err := f.Status(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(a.out)
-	rows := make([]statusRow, len(versions))
-	for i, v := range versions {
-		rows[i] = statusRow{Type: string(v.Type), Identifier: v.Identifier, CurrentVersion: v.CurrentVersion,
-			TargetVersion: v.TargetVersion, Status: v.Status, LastError: v.Error}
-	}
 	renderStatus(a.out, rows)
 	fmt.Fprintf(a.out, "\nexplore it: go run ./cmd/herd --config %s status\n", filepath.Join(dir, "herd.yaml"))
 	return nil
@@ -106,27 +101,9 @@ func seedTenants(ctx context.Context, f *herd.Fleet, seed string, tenants int) e
 	for i := 1; i <= tenants; i++ {
 		code := fmt.Sprintf("trust_%03d", i)
 		script := strings.NewReplacer("{{code}}", code, "{{n}}", strconv.Itoa(i)).Replace(seed)
-		if err := seedTenant(ctx, f, code, script); err != nil {
+		if _, err := f.SeedTenant(ctx, code, script); err != nil {
 			return fmt.Errorf("demo: seed %s: %w", code, err)
 		}
 	}
 	return nil
-}
-
-func seedTenant(ctx context.Context, f *herd.Fleet, code, script string) error {
-	db, d, err := f.OpenTenant(ctx, code)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	stmts, err := d.Split(script)
-	if err != nil {
-		return err
-	}
-	for _, st := range stmts {
-		if _, err := db.DB.ExecContext(ctx, st.SQL); err != nil {
-			return fmt.Errorf("line %d: %w", st.Line, err)
-		}
-	}
-	return f.Control().Audit(ctx, "demo", "tenant.seed", code, fmt.Sprintf("%d sample rows", len(stmts)))
 }

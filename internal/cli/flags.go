@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
-	"github.com/herdhq/herd/config"
-	"github.com/herdhq/herd/flags"
 )
 
 func (a *app) flagsCmd() *cobra.Command {
@@ -24,28 +22,17 @@ func (a *app) flagsCmd() *cobra.Command {
 	return cmd
 }
 
-// flagRules is one flag as herd flags list --json prints it.
-type flagRules struct {
-	Name              string            `json:"name"`
-	RequiredVersion   string            `json:"required_version"`
-	EnabledFor        []string          `json:"enabled_for"`
-	BetaTenants       []string          `json:"beta_tenants"`
-	RolloutPercentage float64           `json:"rollout_percentage"`
-	Description       string            `json:"description"`
-	Overrides         map[string]string `json:"overrides"`
-}
-
 // flagResult is one evaluation as herd flags eval --json and herd flags
 // list --tenant --json print it.
 type flagResult struct {
-	Flag    string       `json:"flag"`
-	Tenant  string       `json:"tenant"`
-	Enabled bool         `json:"enabled"`
-	Reason  flags.Reason `json:"reason"`
-	Detail  string       `json:"detail"`
+	Flag    string          `json:"flag"`
+	Tenant  string          `json:"tenant"`
+	Enabled bool            `json:"enabled"`
+	Reason  herd.FlagReason `json:"reason"`
+	Detail  string          `json:"detail"`
 }
 
-func toFlagResult(r flags.Result) flagResult {
+func toFlagResult(r herd.FlagResult) flagResult {
 	return flagResult{Flag: r.Flag, Tenant: r.Tenant, Enabled: r.Enabled, Reason: r.Reason, Detail: r.Detail()}
 }
 
@@ -76,13 +63,9 @@ func (a *app) flagsListCmd() *cobra.Command {
 					renderFlagResults(a.out, results)
 					return nil
 				}
-				overrides, err := f.Control().Overrides(ctx)
+				rules, err := f.FlagRules(ctx)
 				if err != nil {
 					return err
-				}
-				rules := make([]flagRules, len(f.Config().Flags))
-				for i, fl := range f.Config().Flags {
-					rules[i] = toFlagRules(fl, overrides[fl.Name])
 				}
 				if asJSON {
 					return writeJSON(a.out, rules)
@@ -97,19 +80,7 @@ func (a *app) flagsListCmd() *cobra.Command {
 	return cmd
 }
 
-func toFlagRules(fl config.Flag, overrides map[string]flags.Override) flagRules {
-	r := flagRules{Name: fl.Name, EnabledFor: nonNil(fl.EnabledFor), BetaTenants: nonNil(fl.BetaTenants),
-		RolloutPercentage: fl.RolloutPercentage, Description: fl.Description, Overrides: map[string]string{}}
-	if fl.RequiredVersion != nil {
-		r.RequiredVersion = fl.RequiredVersion.String()
-	}
-	for code, o := range overrides {
-		r.Overrides[code] = o.String()
-	}
-	return r
-}
-
-func renderFlagRules(w io.Writer, rules []flagRules) {
+func renderFlagRules(w io.Writer, rules []herd.FlagRules) {
 	if len(rules) == 0 {
 		fmt.Fprintln(w, "herd.yaml declares no flags")
 		return
@@ -135,7 +106,7 @@ func listOrAll(items []string, empty string) string {
 	return strings.Join(items, ",")
 }
 
-func renderFlagResults(w io.Writer, results []flags.Result) {
+func renderFlagResults(w io.Writer, results []herd.FlagResult) {
 	if len(results) == 0 {
 		fmt.Fprintln(w, "herd.yaml declares no flags")
 		return
@@ -204,14 +175,14 @@ lacks what it needs. The change is written to the audit log.`,
 			if tenant == "" {
 				return usagef("flags set needs --tenant CODE")
 			}
-			var o flags.Override
+			var o herd.FlagOverride
 			switch args[1] {
 			case "on":
-				o = flags.OverrideOn
+				o = herd.FlagOverrideOn
 			case "off":
-				o = flags.OverrideOff
+				o = herd.FlagOverrideOff
 			case "default":
-				o = flags.OverrideNone
+				o = herd.FlagOverrideNone
 			default:
 				return usagef("flags set: want on, off or default, got %q", args[1])
 			}
@@ -224,7 +195,7 @@ lacks what it needs. The change is written to the audit log.`,
 				if err != nil {
 					return err
 				}
-				if o == flags.OverrideNone {
+				if o == herd.FlagOverrideNone {
 					fmt.Fprintf(a.out, "removed the override of %s for tenant %s\n", args[0], tenant)
 				} else {
 					fmt.Fprintf(a.out, "overrode %s for tenant %s: %s\n", args[0], tenant, o)

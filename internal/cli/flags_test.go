@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd"
-	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/internal/herdtest"
 
 	schoolerp "github.com/herdhq/herd/examples/school-erp"
@@ -49,8 +48,8 @@ func flagFleet(t *testing.T) string {
 		_, err := f.AddTenant(ctx, spec)
 		require.NoError(t, err)
 	}
-	require.NoError(t, f.Migrate(ctx, control.TenantRef("alpha"), "1.0.0"))
-	require.NoError(t, f.Migrate(ctx, control.TenantRef("beta"), "2.0.0"))
+	require.NoError(t, f.Migrate(ctx, herd.TenantRef("alpha"), "1.0.0"))
+	require.NoError(t, f.Migrate(ctx, herd.TenantRef("beta"), "2.0.0"))
 	return scratch.ConfigPath
 }
 
@@ -119,9 +118,9 @@ func TestFlagsSetAndList(t *testing.T) {
 	out = runFlags(t, config, 0, "flags", "set", "enhanced_fees", "--tenant", "alpha", "on")
 	require.Contains(t, out, "now off (VERSION_GATE)", "an override does not open the version gate")
 
-	var rules []flagRules
+	var rules []herd.FlagRules
 	require.NoError(t, json.Unmarshal([]byte(runFlags(t, config, 0, "flags", "list", "--json")), &rules))
-	require.Equal(t, []flagRules{
+	require.Equal(t, []herd.FlagRules{
 		{Name: "enhanced_fees", RequiredVersion: "2.0.0", EnabledFor: []string{}, BetaTenants: []string{}, RolloutPercentage: 100,
 			Overrides: map[string]string{"alpha": "on"}},
 		{Name: "reports", RequiredVersion: "1.0.0", EnabledFor: []string{"premium"}, BetaTenants: []string{}, RolloutPercentage: 100,

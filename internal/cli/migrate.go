@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,12 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
-	"github.com/herdhq/herd/config"
-	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/execute"
-	"github.com/herdhq/herd/plan"
-	"github.com/herdhq/herd/rollout"
-	"github.com/herdhq/herd/source"
 )
 
 // selector is the --system | --tenant CODE | --all | --tenants SELECTOR
@@ -44,7 +38,7 @@ func (s *selector) flags(cmd *cobra.Command, withAll bool) {
 func (s *selector) fleetWide() bool { return s.all || s.tenants != "" }
 
 // ref returns the chosen database; exactly one choice must be made.
-func (s *selector) ref(allowed string) (control.Ref, error) {
+func (s *selector) ref(allowed string) (herd.Ref, error) {
 	n := 0
 	for _, set := range []bool{s.system, s.tenant != "", s.all, s.tenants != ""} {
 		if set {
@@ -52,15 +46,15 @@ func (s *selector) ref(allowed string) (control.Ref, error) {
 		}
 	}
 	if n != 1 {
-		return control.Ref{}, usagef("say which database: %s", allowed)
+		return herd.Ref{}, usagef("say which database: %s", allowed)
 	}
 	if s.tenant != "" {
 		if err := herd.ValidateTenantCode(s.tenant); err != nil {
-			return control.Ref{}, err
+			return herd.Ref{}, err
 		}
-		return control.TenantRef(s.tenant), nil
+		return herd.TenantRef(s.tenant), nil
 	}
-	return control.SystemRef, nil
+	return herd.SystemRef(), nil
 }
 
 func (a *app) migrateCmd() *cobra.Command {
@@ -137,7 +131,7 @@ func checkConcurrency(n int) error {
 // allowEmptyHint names --allow-empty in the error of a selector that
 // matched no tenant.
 func allowEmptyHint(err error) error {
-	if errors.Is(err, rollout.ErrNoTenant) {
+	if errors.Is(err, herd.ErrNoTenant) {
 		return fmt.Errorf("%w (--allow-empty if you mean it)", err)
 	}
 	return err
@@ -181,7 +175,7 @@ func (a *app) planCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if ref.Type == source.Tenant && f.Config().Rollout.Snapshots != config.SnapshotsNever {
+				if ref.Type == herd.TenantDatabase {
 					limits, err := f.SnapshotLimits(cmd.Context(), ref.Identifier)
 					if err != nil {
 						return err
@@ -205,28 +199,28 @@ func (a *app) planCmd() *cobra.Command {
 }
 
 type planView struct {
-	Database control.Ref `json:"database"`
-	From     string      `json:"from"`
-	To       string      `json:"to"`
-	Steps    []stepView  `json:"steps"`
+	Database herd.Ref   `json:"database"`
+	From     string     `json:"from"`
+	To       string     `json:"to"`
+	Steps    []stepView `json:"steps"`
 }
 
 type stepView struct {
 	Migration string         `json:"migration"`
-	Direction plan.Direction `json:"direction"`
+	Direction herd.Direction `json:"direction"`
 	Kind      string         `json:"kind"`
 }
 
-func planJSON(ref control.Ref, p *plan.Plan) planView {
-	v := planView{Database: ref, From: control.Version(p.From), To: control.Version(p.To), Steps: []stepView{}}
+func planJSON(ref herd.Ref, p *herd.Plan) planView {
+	v := planView{Database: ref, From: schemaVersion(p.From), To: schemaVersion(p.To), Steps: []stepView{}}
 	for _, s := range p.Steps {
 		v.Steps = append(v.Steps, stepView{Migration: s.Migration.ID(), Direction: s.Direction, Kind: string(s.Migration.Kind)})
 	}
 	return v
 }
 
-func renderPlan(w io.Writer, ref control.Ref, p *plan.Plan) {
-	fmt.Fprintf(w, "%s: %s -> v%s\n", ref, versionLabel(control.Version(p.From)), p.To)
+func renderPlan(w io.Writer, ref herd.Ref, p *herd.Plan) {
+	fmt.Fprintf(w, "%s: %s -> v%s\n", ref, versionLabel(schemaVersion(p.From)), p.To)
 	if len(p.Steps) == 0 {
 		fmt.Fprintln(w, "  nothing to do")
 	}
@@ -242,16 +236,6 @@ func versionLabel(v string) string {
 	return "v" + v
 }
 
-// statusRow is one database in herd status.
-type statusRow struct {
-	Type           string `json:"type"`
-	Identifier     string `json:"identifier"`
-	CurrentVersion string `json:"current_version"`
-	TargetVersion  string `json:"target_version"`
-	Status         string `json:"status"`
-	LastError      string `json:"last_error"`
-}
-
 func (a *app) statusCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -259,8 +243,8 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Show every database's version and migration status",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return show(a, cmd, asJSON, view[[]statusRow]{
-				read:   func(_ context.Context, f *herd.Fleet) ([]statusRow, error) { return status(cmd, f) },
+			return show(a, cmd, asJSON, view[[]herd.StatusRow]{
+				read:   (*herd.Fleet).Status,
 				render: renderStatus,
 			})
 		},
@@ -269,49 +253,7 @@ func (a *app) statusCmd() *cobra.Command {
 	return cmd
 }
 
-// statusNotApplicable is the status of the system database in a project
-// without system migrations.
-const statusNotApplicable = "n/a (no system migrations)"
-
-// status lists the system database and every tenant, including those the
-// control database has no version row for yet.
-func status(cmd *cobra.Command, f *herd.Fleet) ([]statusRow, error) {
-	ctx := cmd.Context()
-	versions, err := f.Control().Versions(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tenants, err := f.Tenants(ctx)
-	if err != nil {
-		return nil, err
-	}
-	byRef := map[control.Ref]control.VersionState{}
-	for _, v := range versions {
-		byRef[v.Ref] = v
-	}
-	rows := make([]statusRow, 0, len(tenants)+1)
-	var refs []control.Ref
-	if _, recorded := byRef[control.SystemRef]; recorded || len(f.Source().Versions(source.System)) > 0 {
-		refs = append(refs, control.SystemRef)
-	} else {
-		// No system migrations: the system database has no version.
-		rows = append(rows, statusRow{Type: string(source.System), Identifier: control.SystemRef.Identifier, Status: statusNotApplicable})
-	}
-	for _, t := range tenants {
-		refs = append(refs, control.TenantRef(t.Code))
-	}
-	for _, ref := range refs {
-		v, ok := byRef[ref]
-		if !ok {
-			v = control.VersionState{Ref: ref, Status: control.StatusPending}
-		}
-		rows = append(rows, statusRow{Type: string(ref.Type), Identifier: ref.Identifier, CurrentVersion: v.CurrentVersion,
-			TargetVersion: v.TargetVersion, Status: v.Status, LastError: v.Error})
-	}
-	return rows, nil
-}
-
-func renderStatus(w io.Writer, rows []statusRow) {
+func renderStatus(w io.Writer, rows []herd.StatusRow) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TYPE\tDATABASE\tVERSION\tTARGET\tSTATUS\tLAST ERROR")
 	for _, r := range rows {
@@ -367,34 +309,32 @@ retry and rollback need --uncertain ran or --uncertain not-ran.`,
 	return cmd
 }
 
-func repairChoice(action, uncertain string) (execute.RepairAction, execute.Uncertain, error) {
-	act := execute.RepairAction(action)
+func repairChoice(action, uncertain string) (herd.RepairAction, herd.Uncertain, error) {
+	act := herd.RepairAction(action)
 	switch act {
-	case "", execute.Retry, execute.Rollback, execute.MarkApplied, execute.MarkRolledBack:
+	case "", herd.RepairRetry, herd.RepairRollback, herd.RepairMarkApplied, herd.RepairMarkRolledBack:
 	default:
 		return "", "", usagef("--action %q: want retry, rollback, mark-applied or mark-rolled-back", action)
 	}
-	unc := execute.Uncertain(uncertain)
+	unc := herd.Uncertain(uncertain)
 	switch unc {
-	case execute.UncertainUnknown, execute.UncertainRan, execute.UncertainNotRan:
+	case herd.UncertainUnknown, herd.UncertainRan, herd.UncertainNotRan:
 	default:
 		return "", "", usagef("--uncertain %q: want ran or not-ran", uncertain)
 	}
 	return act, unc, nil
 }
 
-func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref control.Ref) error {
-	entries, err := f.Ledger(cmd.Context(), ref)
+func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref herd.Ref) error {
+	e, ok, err := f.Dirty(cmd.Context(), ref)
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if e.State == execute.StateDirty {
-			fmt.Fprintf(a.out, "%s: %s\n", ref, e.Describe())
-			return nil
-		}
+	if !ok {
+		fmt.Fprintf(a.out, "%s: nothing to repair\n", ref)
+		return nil
 	}
-	fmt.Fprintf(a.out, "%s: nothing to repair\n", ref)
+	fmt.Fprintf(a.out, "%s: %s\n", ref, e.Describe())
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -43,7 +42,7 @@ their current schema version.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return show(a, cmd, asJSON, view[herd.ReleaseCounts]{
-				read:   func(ctx context.Context, f *herd.Fleet) (herd.ReleaseCounts, error) { return f.Releases(ctx) },
+				read:   (*herd.Fleet).Releases,
 				json:   func(c herd.ReleaseCounts) any { return releaseRows(c) },
 				render: renderReleases,
 			})

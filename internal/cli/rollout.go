@@ -11,10 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
-	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/event"
-	"github.com/herdhq/herd/rollout"
-	"github.com/herdhq/herd/webhook"
 )
 
 // ExitWaiting is the exit code of a rollout that stopped with tenants
@@ -36,17 +33,16 @@ func (a *app) rolloutCmd() *cobra.Command {
 // renderer, the webhooks of herd.yaml, the tests' hooks and a graceful
 // stop at the first interrupt. The returned function flushes the
 // webhooks (for at most 30 seconds).
-func (a *app) rolloutOptions(f *herd.Fleet, r *renderer) (rollout.Options, func()) {
+func (a *app) rolloutOptions(f *herd.Fleet, r *renderer) (herd.RolloutOptions, func()) {
 	sinks := event.Fanout{r}
 	if a.env.Hooks.Rollout != nil {
 		sinks = append(sinks, a.env.Hooks.Rollout)
 	}
-	opts := rollout.Options{Events: sinks, Stop: a.interrupts.graceful()}
-	hooks := f.Config().Webhooks
-	if len(hooks) == 0 {
+	opts := herd.RolloutOptions{Events: sinks, Stop: a.interrupts.graceful()}
+	sender := f.Webhooks()
+	if sender == nil {
 		return opts, func() {}
 	}
-	sender := webhook.New(hooks, webhook.Options{})
 	opts.Events = append(sinks, sender)
 	return opts, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -78,7 +74,7 @@ a second stops at once.
 			if to == "" {
 				return usagef("rollout start: --to RELEASE is required")
 			}
-			req := rollout.StartRequest{Release: to, Selector: selector, DryRun: dryRun, AllowEmpty: allowEmpty}
+			req := herd.StartRequest{Release: to, Selector: selector, DryRun: dryRun, AllowEmpty: allowEmpty}
 			if at != "" {
 				t, err := time.Parse(time.RFC3339, at)
 				if err != nil {
@@ -92,7 +88,7 @@ a second stops at once.
 				opts, flush := a.rolloutOptions(f, r)
 				defer flush()
 				if !dryRun {
-					if err := f.Config().CheckWebhooks(); err != nil {
+					if err := f.CheckWebhooks(); err != nil {
 						return err
 					}
 				}
@@ -123,15 +119,15 @@ a second stops at once.
 }
 
 // finish turns how a runner ended into the exit code's error.
-func (a *app) finish(out rollout.Outcome, err error) error {
+func (a *app) finish(out herd.Outcome, err error) error {
 	if err != nil {
 		return err
 	}
 	r := out.Rollout
 	switch {
-	case r.Status == control.RolloutHalted:
+	case r.Status == herd.RolloutHalted:
 		return fmt.Errorf("rollout %d halted: %s", r.ID, r.Reason)
-	case r.Status == control.RolloutAborted:
+	case r.Status == herd.RolloutAborted:
 		return fmt.Errorf("rollout %d was aborted", r.ID)
 	case out.Failed > 0:
 		return fmt.Errorf("rollout %d: %d tenants failed; see herd rollout status %d", r.ID, out.Failed, r.ID)
@@ -140,7 +136,7 @@ func (a *app) finish(out rollout.Outcome, err error) error {
 	case out.Waiting:
 		return &waitingError{fmt.Sprintf("rollout %d: tenants wait for their maintenance window (next opens %s); run herd rollout work %d then",
 			r.ID, out.NextWindow.Format(time.RFC3339), r.ID)}
-	case r.Status == control.RolloutPaused:
+	case r.Status == herd.RolloutPaused:
 		return &waitingError{fmt.Sprintf("rollout %d is paused; herd rollout resume %d carries on", r.ID, r.ID)}
 	}
 	fmt.Fprintf(a.out, "rollout %d %s\n", r.ID, r.Status)
@@ -163,7 +159,7 @@ func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
 				opts, flush := a.rolloutOptions(f, r)
 				defer flush()
-				if err := f.Config().CheckWebhooks(); err != nil {
+				if err := f.CheckWebhooks(); err != nil {
 					return err
 				}
 				m := f.Rollouts(opts)
@@ -193,7 +189,7 @@ func (a *app) rolloutStepCmd(verb string) *cobra.Command {
 				return err
 			}
 			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-				m := f.Rollouts(rollout.Options{})
+				m := f.Rollouts(herd.RolloutOptions{})
 				step := m.Pause
 				if verb == "abort" {
 					step = m.Abort
@@ -224,7 +220,7 @@ func (a *app) rolloutRetryCmd() *cobra.Command {
 				return err
 			}
 			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-				r, n, err := f.Rollouts(rollout.Options{}).RetryFailed(cmd.Context(), id)
+				r, n, err := f.Rollouts(herd.RolloutOptions{}).RetryFailed(cmd.Context(), id)
 				if err != nil {
 					return err
 				}
@@ -241,19 +237,6 @@ func (a *app) rolloutRetryCmd() *cobra.Command {
 	return cmd
 }
 
-// statusReport is what herd rollout status prints.
-type statusReport struct {
-	Rollout control.Rollout `json:"rollout"`
-	Counts  map[string]int  `json:"counts"`
-	Tenants []tenantStatus  `json:"tenants"`
-}
-
-type tenantStatus struct {
-	control.Item
-	// NextEligible is when a pending tenant's maintenance window opens.
-	NextEligible *time.Time `json:"next_eligible,omitempty"`
-}
-
 func (a *app) rolloutStatusCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -265,16 +248,11 @@ func (a *app) rolloutStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-				rep, err := report(cmd.Context(), f, id)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return writeJSON(a.out, rep)
-				}
-				renderReport(a.out, rep)
-				return nil
+			return show(a, cmd, asJSON, view[herd.RolloutReport]{
+				read: func(f *herd.Fleet, ctx context.Context) (herd.RolloutReport, error) {
+					return f.RolloutReport(ctx, id)
+				},
+				render: renderReport,
 			})
 		},
 	}
@@ -282,46 +260,14 @@ func (a *app) rolloutStatusCmd() *cobra.Command {
 	return cmd
 }
 
-func report(ctx context.Context, f *herd.Fleet, id int64) (statusReport, error) {
-	store := f.Control()
-	r, err := f.Rollouts(rollout.Options{}).Newest(ctx, id)
-	if err != nil {
-		return statusReport{}, err
-	}
-	items, err := store.Items(ctx, r.ID)
-	if err != nil {
-		return statusReport{}, err
-	}
-	tenants, err := f.Tenants(ctx)
-	if err != nil {
-		return statusReport{}, err
-	}
-	tiers := map[string]string{}
-	for _, t := range tenants {
-		tiers[t.Code] = t.Tier
-	}
-	rep := statusReport{Rollout: r, Counts: map[string]int{}, Tenants: []tenantStatus{}}
-	now := time.Now()
-	for _, it := range items {
-		rep.Counts[it.State]++
-		ts := tenantStatus{Item: it}
-		if w := f.Config().Windows.For(it.Tenant, tiers[it.Tenant]); w != nil && it.State == control.ItemPending && !w.Contains(now) {
-			next := w.Next(now)
-			ts.NextEligible = &next
-		}
-		rep.Tenants = append(rep.Tenants, ts)
-	}
-	return rep, nil
-}
-
-func renderReport(w io.Writer, rep statusReport) {
+func renderReport(w io.Writer, rep herd.RolloutReport) {
 	r := rep.Rollout
 	fmt.Fprintf(w, "rollout %d: %s to %s (tenant v%s), %s", r.ID, r.Selector, r.Release, r.TenantVersion, r.Status)
 	if r.Reason != "" {
 		fmt.Fprintf(w, ": %s", r.Reason)
 	}
 	fmt.Fprintln(w)
-	for _, st := range []string{control.ItemPending, control.ItemRunning, control.ItemDone, control.ItemFailed, control.ItemRolledBack, control.ItemSkipped} {
+	for _, st := range []string{herd.ItemPending, herd.ItemRunning, herd.ItemDone, herd.ItemFailed, herd.ItemRolledBack, herd.ItemSkipped} {
 		if n := rep.Counts[st]; n > 0 {
 			fmt.Fprintf(w, "  %-12s %d\n", st, n)
 		}
@@ -342,18 +288,18 @@ func renderReport(w io.Writer, rep statusReport) {
 // would be recorded (it has no id yet), its counts per state and its
 // tenants, as rollout status --json names them.
 type dryRun struct {
-	DryRun        bool           `json:"dry_run"`
-	Release       string         `json:"release"`
-	SystemVersion string         `json:"system_version"`
-	TenantVersion string         `json:"tenant_version"`
-	Selector      string         `json:"selector"`
-	Status        string         `json:"status"`
-	StartAt       *time.Time     `json:"start_at,omitempty"`
-	Counts        map[string]int `json:"counts"`
-	Tenants       []control.Item `json:"tenants"`
+	DryRun        bool               `json:"dry_run"`
+	Release       string             `json:"release"`
+	SystemVersion string             `json:"system_version"`
+	TenantVersion string             `json:"tenant_version"`
+	Selector      string             `json:"selector"`
+	Status        string             `json:"status"`
+	StartAt       *time.Time         `json:"start_at,omitempty"`
+	Counts        map[string]int     `json:"counts"`
+	Tenants       []herd.RolloutItem `json:"tenants"`
 }
 
-func dryRunReport(r control.Rollout, items []control.Item) dryRun {
+func dryRunReport(r herd.Rollout, items []herd.RolloutItem) dryRun {
 	rep := dryRun{DryRun: true, Release: r.Release, SystemVersion: r.SystemVersion, TenantVersion: r.TenantVersion,
 		Selector: r.Selector, Status: r.Status, StartAt: r.StartAt, Counts: map[string]int{}, Tenants: nonNil(items)}
 	for _, it := range items {
@@ -362,7 +308,7 @@ func dryRunReport(r control.Rollout, items []control.Item) dryRun {
 	return rep
 }
 
-func renderItems(w io.Writer, items []control.Item) {
+func renderItems(w io.Writer, items []herd.RolloutItem) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WAVE\tTENANT\tSERVER\tFROM\tSTATE")
 	for _, it := range items {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/config"
-	"github.com/herdhq/herd/control"
 )
 
 func (a *app) snapshotCmd() *cobra.Command {
@@ -34,11 +33,11 @@ func (a *app) snapshotListCmd() *cobra.Command {
 		Short: "List the kept snapshots, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return show(a, cmd, asJSON, view[[]control.Snapshot]{
-				read: func(ctx context.Context, f *herd.Fleet) ([]control.Snapshot, error) {
+			return show(a, cmd, asJSON, view[[]herd.Snapshot]{
+				read: func(f *herd.Fleet, ctx context.Context) ([]herd.Snapshot, error) {
 					return f.Snapshots(ctx, tenant)
 				},
-				json:   func(sns []control.Snapshot) any { return nonNil(sns) },
+				json:   func(sns []herd.Snapshot) any { return nonNil(sns) },
 				render: renderSnapshots,
 			})
 		},
@@ -48,7 +47,7 @@ func (a *app) snapshotListCmd() *cobra.Command {
 	return cmd
 }
 
-func renderSnapshots(w io.Writer, sns []control.Snapshot) {
+func renderSnapshots(w io.Writer, sns []herd.Snapshot) {
 	if len(sns) == 0 {
 		fmt.Fprintln(w, "no snapshots")
 		return
@@ -123,12 +122,12 @@ take its tenant back: herd rollback then needs down migrations.`,
 			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
 				ctx := cmd.Context()
 				var (
-					sns    []control.Snapshot
+					sns    []herd.Snapshot
 					reason string
 					err    error
 				)
 				if expired {
-					retain := f.Config().Rollout.SnapshotRetention
+					retain := f.SnapshotRetention()
 					sns, err = f.ExpiredSnapshots(ctx, tenant, retain)
 					reason = "retention " + retain.String()
 				} else {
@@ -162,7 +161,7 @@ func (a *app) dropSnapshot(ctx context.Context, id int64) error {
 }
 
 // dropSnapshots drops sns with yes, else prints them and changes nothing.
-func (a *app) dropSnapshots(ctx context.Context, f *herd.Fleet, sns []control.Snapshot, reason string, yes bool) error {
+func (a *app) dropSnapshots(ctx context.Context, f *herd.Fleet, sns []herd.Snapshot, reason string, yes bool) error {
 	switch {
 	case len(sns) == 0:
 		fmt.Fprintf(a.out, "no snapshot to drop (%s)\n", reason)

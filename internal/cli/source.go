@@ -1,17 +1,12 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
-	"github.com/herdhq/herd/config"
-	"github.com/herdhq/herd/source"
 )
 
 func (a *app) initCmd() *cobra.Command {
@@ -21,19 +16,10 @@ func (a *app) initCmd() *cobra.Command {
 		Short: "Write a commented herd.yaml and empty migrations folders",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := filepath.Join(dir, "herd.yaml")
-			if _, err := os.Stat(path); err == nil {
-				return &herd.InputError{Err: fmt.Errorf("%s already exists", path)}
-			}
-			for _, t := range []source.Target{source.System, source.Tenant} {
-				if err := os.MkdirAll(filepath.Join(dir, "migrations", string(t)), 0o755); err != nil {
-					return err
-				}
-			}
-			if err := os.WriteFile(path, []byte(config.Template()), 0o644); err != nil {
+			if err := herd.Init(dir); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "wrote %s and %s\n", path, filepath.Join(dir, "migrations", "{system,tenant}"))
+			fmt.Fprintf(a.out, "wrote %s and %s\n", filepath.Join(dir, "herd.yaml"), filepath.Join(dir, "migrations", "{system,tenant}"))
 			return nil
 		},
 	}
@@ -41,57 +27,25 @@ func (a *app) initCmd() *cobra.Command {
 	return cmd
 }
 
-var migrationName = regexp.MustCompile(`^[a-z0-9_]+$`)
-
 func (a *app) newCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "new (system|tenant) VERSION NAME",
 		Short: "Scaffold the next migration's up and down files",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t := source.Target(args[0])
-			if t != source.System && t != source.Tenant {
+			t := herd.Target(args[0])
+			if t != herd.SystemDatabase && t != herd.TenantDatabase {
 				return usagef("new: first argument must be system or tenant, not %q", args[0])
-			}
-			v, err := source.ParseVersion(args[1])
-			if err != nil {
-				return &herd.InputError{Err: err}
-			}
-			if !migrationName.MatchString(args[2]) {
-				return &herd.InputError{Err: fmt.Errorf("migration name %q: use lower-case letters, digits and underscores", args[2])}
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			src, err := herd.LoadSource(cfg, herd.Options{})
-			if err != nil {
-				return err
-			}
-			seq := 1
-			if ms := src.Migrations(t); len(ms) > 0 {
-				last := ms[len(ms)-1]
-				if v.LessThan(last.Version) {
-					return &herd.InputError{Err: fmt.Errorf("v%s is older than %s, the latest %s migration", v, last.ID(), t)}
-				}
-				seq = last.Seq + 1
-			}
-			dir := filepath.Join(cfg.Migrations, string(t), "v"+v.String())
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			stem := filepath.Join(dir, fmt.Sprintf("%03d_%s", seq, args[2]))
-			files := map[string]string{
-				stem + ".up.sql":   fmt.Sprintf("-- %s: describe the change.\n-- herd:kind schema\n\n", args[2]),
-				stem + ".down.sql": fmt.Sprintf("-- Undo %s; statement 1 undoes the up file's last statement.\n\n", args[2]),
-			}
-			for path, body := range files {
-				if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-					return err
-				}
+			paths, err := herd.NewMigration(cfg, t, args[1], args[2])
+			for _, path := range paths {
 				fmt.Fprintf(a.out, "created %s\n", path)
 			}
-			return nil
+			return err
 		},
 	}
 }
@@ -129,34 +83,19 @@ exit 0:
 			if err != nil {
 				return err
 			}
-			for _, w := range cfg.SharedTenantHomes() {
+			rep, err := herd.Lint(cfg)
+			for _, w := range rep.SharedHomes {
 				fmt.Fprintf(a.out, "warning: %s: %s\n", cfg.Path, w)
 			}
-			// A source that does not load has problems of its own; the
-			// releases are then still checked, without their migrations.
-			src, err := herd.LoadSource(cfg, herd.Options{})
-			var bad *source.Error
-			if err != nil && !errors.As(err, &bad) {
-				return err
-			}
-			found := herd.LintReleases(cfg, src)
-			for _, w := range found.Warnings {
+			for _, w := range rep.Warnings {
 				w.Msg = "warning: " + w.Msg
 				fmt.Fprintln(a.out, w)
 			}
-			problems := found.Errors
-			if bad != nil {
-				problems = append(problems, bad.Problems...)
+			if err != nil {
+				return err
 			}
-			if n := len(problems); n > 0 {
-				noun := "problems"
-				if n == 1 {
-					noun = "problem"
-				}
-				return &herd.InputError{Err: fmt.Errorf("%d %s:\n%w", n, noun, &source.Error{Problems: problems})}
-			}
-			fmt.Fprintf(a.out, "ok: %d system and %d tenant migrations", len(src.Migrations(source.System)), len(src.Migrations(source.Tenant)))
-			if n := len(found.Warnings); n > 0 {
+			fmt.Fprintf(a.out, "ok: %d system and %d tenant migrations", rep.SystemMigrations, rep.TenantMigrations)
+			if n := len(rep.Warnings); n > 0 {
 				fmt.Fprintf(a.out, ", %d %s", n, map[bool]string{true: "warning", false: "warnings"}[n == 1])
 			}
 			fmt.Fprintln(a.out)

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
-	"github.com/herdhq/herd/control"
 )
 
 func (a *app) tenantCmd() *cobra.Command {
@@ -107,9 +106,9 @@ func (a *app) tenantListCmd() *cobra.Command {
 		Short: "List the registered tenants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return show(a, cmd, asJSON, view[[]control.Tenant]{
-				read:   func(ctx context.Context, f *herd.Fleet) ([]control.Tenant, error) { return f.Tenants(ctx) },
-				json:   func(ts []control.Tenant) any { return nonNil(ts) },
+			return show(a, cmd, asJSON, view[[]herd.Tenant]{
+				read:   (*herd.Fleet).Tenants,
+				json:   func(ts []herd.Tenant) any { return nonNil(ts) },
 				render: renderTenants,
 			})
 		},
@@ -118,20 +117,13 @@ func (a *app) tenantListCmd() *cobra.Command {
 	return cmd
 }
 
-func renderTenants(w io.Writer, ts []control.Tenant) {
+func renderTenants(w io.Writer, ts []herd.Tenant) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CODE\tNAME\tTIER\tSERVER\tDATABASE")
 	for _, t := range ts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Code, t.Name, t.Tier, t.Server, t.Database)
 	}
 	tw.Flush()
-}
-
-// tenantDetail is what herd tenant show prints.
-type tenantDetail struct {
-	control.Tenant
-	Version *control.VersionState  `json:"version"`
-	History []control.HistoryEntry `json:"history"`
 }
 
 func (a *app) tenantShowCmd() *cobra.Command {
@@ -141,28 +133,11 @@ func (a *app) tenantShowCmd() *cobra.Command {
 		Short: "Show a tenant, its version and its migration history",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			return a.withFleet(ctx, herd.Options{}, func(f *herd.Fleet) error {
-				t, err := f.Tenant(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				d := tenantDetail{Tenant: t}
-				ref := control.TenantRef(t.Code)
-				if v, ok, err := f.Control().Version(ctx, ref); err != nil {
-					return err
-				} else if ok {
-					d.Version = &v
-				}
-				if d.History, err = f.Control().History(ctx, ref); err != nil {
-					return err
-				}
-				if asJSON {
-					d.History = nonNil(d.History)
-					return writeJSON(a.out, d)
-				}
-				renderTenant(a.out, d)
-				return nil
+			return show(a, cmd, asJSON, view[herd.TenantDetail]{
+				read: func(f *herd.Fleet, ctx context.Context) (herd.TenantDetail, error) {
+					return f.TenantDetail(ctx, args[0])
+				},
+				render: renderTenant,
 			})
 		},
 	}
@@ -170,7 +145,7 @@ func (a *app) tenantShowCmd() *cobra.Command {
 	return cmd
 }
 
-func renderTenant(w io.Writer, d tenantDetail) {
+func renderTenant(w io.Writer, d herd.TenantDetail) {
 	fmt.Fprintf(w, "tenant    %s (%s)\ntier      %s\ndatabase  %s on server %s\n", d.Code, d.Name, d.Tier, d.Database, d.Server)
 	if len(d.Tags) > 0 {
 		fmt.Fprintf(w, "tags      %s\n", strings.Join(d.Tags, ", "))

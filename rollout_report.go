@@ -1,0 +1,101 @@
+package herd
+
+import (
+	"context"
+	"time"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/release"
+	"github.com/herdhq/herd/rollout"
+	"github.com/herdhq/herd/webhook"
+)
+
+// Rollouts returns a rollout manager working on this fleet. It logs
+// through the Fleet's Logger unless opts names another.
+func (f *Fleet) Rollouts(opts RolloutOptions) *rollout.Manager {
+	if opts.Logger == nil {
+		opts.Logger = f.opts.Logger
+	}
+	return rollout.New(rolloutFleet{f}, f.cfg, opts)
+}
+
+// rolloutFleet is the Fleet as a rollout manager drives it, with the
+// control store and the compatibility matrix it reads.
+type rolloutFleet struct{ *Fleet }
+
+func (r rolloutFleet) Control() *control.Store { return r.control }
+
+func (r rolloutFleet) Matrix() *release.Matrix { return r.matrix }
+
+// RolloutReport is a rollout with its tenants: how many are in each state
+// and, per tenant, its wave, state, attempts, duration and last error.
+type RolloutReport struct {
+	Rollout Rollout `json:"rollout"`
+	// Counts are the tenants per state (ItemPending, ...).
+	Counts  map[string]int  `json:"counts"`
+	Tenants []RolloutTenant `json:"tenants"`
+}
+
+// RolloutTenant is one tenant of a RolloutReport.
+type RolloutTenant struct {
+	RolloutItem
+	// NextEligible is when a pending tenant's maintenance window opens,
+	// when it is closed now.
+	NextEligible *time.Time `json:"next_eligible,omitempty"`
+}
+
+// RolloutReport returns rollout id (0: the newest unfinished one, else the
+// newest) with its tenants, their maintenance windows judged by the
+// Fleet's clock. An unknown rollout is an input error.
+func (f *Fleet) RolloutReport(ctx context.Context, id int64) (RolloutReport, error) {
+	r, err := f.Rollouts(RolloutOptions{}).Newest(ctx, id)
+	if err != nil {
+		return RolloutReport{}, err
+	}
+	items, err := f.control.Items(ctx, r.ID)
+	if err != nil {
+		return RolloutReport{}, err
+	}
+	tenants, err := f.control.Tenants(ctx)
+	if err != nil {
+		return RolloutReport{}, err
+	}
+	tiers := make(map[string]string, len(tenants))
+	for _, t := range tenants {
+		tiers[t.Code] = t.Tier
+	}
+	rep := RolloutReport{Rollout: r, Counts: map[string]int{}, Tenants: make([]RolloutTenant, 0, len(items))}
+	now := f.opts.Now()
+	for _, it := range items {
+		rep.Counts[it.State]++
+		ts := RolloutTenant{RolloutItem: it}
+		if w := f.cfg.Windows.For(it.Tenant, tiers[it.Tenant]); w != nil && it.State == control.ItemPending && !w.Contains(now) {
+			next := w.Next(now)
+			ts.NextEligible = &next
+		}
+		rep.Tenants = append(rep.Tenants, ts)
+	}
+	return rep, nil
+}
+
+// ListRollouts returns every rollout the control database records,
+// oldest first.
+func (f *Fleet) ListRollouts(ctx context.Context) ([]Rollout, error) {
+	return f.control.Rollouts(ctx)
+}
+
+// Webhooks returns a sender that delivers the events it receives to the
+// webhooks of herd.yaml, or nil when it declares none. The caller adds it
+// to a rollout's events (RolloutOptions.Events) and closes it, which
+// flushes what is queued.
+func (f *Fleet) Webhooks() *webhook.Sender {
+	if len(f.cfg.Webhooks) == 0 {
+		return nil
+	}
+	return webhook.New(f.cfg.Webhooks, webhook.Options{})
+}
+
+// CheckWebhooks refuses webhooks of herd.yaml that this environment may
+// not use (see config.Config.CheckWebhooks): an *config.Error naming each
+// at its line.
+func (f *Fleet) CheckWebhooks() error { return f.cfg.CheckWebhooks() }

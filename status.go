@@ -1,0 +1,126 @@
+package herd
+
+import (
+	"context"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/source"
+)
+
+// StatusRow is one database in the fleet's status: where it stands in the
+// control database.
+type StatusRow struct {
+	Type           string `json:"type"`
+	Identifier     string `json:"identifier"`
+	CurrentVersion string `json:"current_version"`
+	TargetVersion  string `json:"target_version"`
+	Status         string `json:"status"`
+	LastError      string `json:"last_error"`
+}
+
+// StatusNotApplicable is the status of the system database in a project
+// without system migrations.
+const StatusNotApplicable = "n/a (no system migrations)"
+
+// Status lists the system database, then every registered tenant by code,
+// with where each stands: a tenant the control database has no version
+// row for yet is pending, and the system database of a project without
+// system migrations is StatusNotApplicable. It reads only the control
+// database and returns its error when that fails.
+func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
+	versions, err := f.control.Versions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tenants, err := f.control.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byRef := make(map[control.Ref]control.VersionState, len(versions))
+	for _, v := range versions {
+		byRef[v.Ref] = v
+	}
+	rows := make([]StatusRow, 0, len(tenants)+1)
+	refs := make([]control.Ref, 0, len(tenants)+1)
+	if _, recorded := byRef[control.SystemRef]; recorded || len(f.src.Versions(source.System)) > 0 {
+		refs = append(refs, control.SystemRef)
+	} else {
+		rows = append(rows, StatusRow{Type: string(source.System), Identifier: control.SystemRef.Identifier, Status: StatusNotApplicable})
+	}
+	for _, t := range tenants {
+		refs = append(refs, control.TenantRef(t.Code))
+	}
+	for _, ref := range refs {
+		v, ok := byRef[ref]
+		if !ok {
+			v = control.VersionState{Ref: ref, Status: control.StatusPending}
+		}
+		rows = append(rows, StatusRow{Type: string(ref.Type), Identifier: ref.Identifier, CurrentVersion: v.CurrentVersion,
+			TargetVersion: v.TargetVersion, Status: v.Status, LastError: v.Error})
+	}
+	return rows, nil
+}
+
+// Version returns where ref's database stands in the control database;
+// ok is false when it has no row there yet (it was never migrated).
+func (f *Fleet) Version(ctx context.Context, ref Ref) (v VersionState, ok bool, err error) {
+	return f.control.Version(ctx, ref)
+}
+
+// History returns ref's migration history in the control database,
+// oldest first; empty, not nil, when it has none.
+func (f *Fleet) History(ctx context.Context, ref Ref) ([]HistoryEntry, error) {
+	h, err := f.control.History(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return nonNil(h), nil
+}
+
+// TenantDetail is a registered tenant with where its database stands and
+// its migration history.
+type TenantDetail struct {
+	Tenant
+	// Version is nil while the tenant was never migrated.
+	Version *VersionState `json:"version"`
+	// History is oldest first, empty when there is none.
+	History []HistoryEntry `json:"history"`
+}
+
+// TenantDetail returns tenant code with its version and history, read
+// from the control database. An unknown tenant is an input error wrapping
+// control.ErrTenantNotFound.
+func (f *Fleet) TenantDetail(ctx context.Context, code string) (TenantDetail, error) {
+	t, err := f.control.Tenant(ctx, code)
+	if err != nil {
+		return TenantDetail{}, err
+	}
+	d := TenantDetail{Tenant: t}
+	ref := control.TenantRef(t.Code)
+	if v, ok, err := f.control.Version(ctx, ref); err != nil {
+		return TenantDetail{}, err
+	} else if ok {
+		d.Version = &v
+	}
+	if d.History, err = f.History(ctx, ref); err != nil {
+		return TenantDetail{}, err
+	}
+	return d, nil
+}
+
+// Dirty returns ref's dirty migration, the one a failure left part-way
+// and Repair acts on, as its own ledger records it; ok is false when
+// there is none. It reads the ledger without locking or creating it.
+func (f *Fleet) Dirty(ctx context.Context, ref Ref) (e LedgerEntry, ok bool, err error) {
+	entries, err := f.Ledger(ctx, ref)
+	if err != nil {
+		return LedgerEntry{}, false, err
+	}
+	for _, e := range entries {
+		if e.State == execute.StateDirty {
+			return e, true, nil
+		}
+	}
+	return LedgerEntry{}, false, nil
+}
