@@ -15,8 +15,8 @@
 //
 // # Migrating
 //
-// Migrate brings one database (control.SystemRef, or control.TenantRef of
-// a code) to a version, MigrateAll the system database and then every
+// Migrate brings one database (SystemRef(), or TenantRef of a code) to a
+// version, MigrateAll the system database and then every
 // tenant with bounded concurrency; Plan shows the path without writing. Each database is migrated under its own
 // lock on one pinned connection; every step is written to the database's
 // own ledger (herd_schema_migrations) and to the control database's
@@ -25,7 +25,7 @@
 //
 // # Releases and canMigrate
 //
-// herd.yaml's releases are the compatibility matrix (Matrix, package
+// herd.yaml's releases are the compatibility matrix (Releases, package
 // release): what system and tenant schema versions ship together and which
 // features each release offers. A tenant's enabled features live in its
 // registry entry (TenantSpec.Features, SetTenant); a plan to a version
@@ -58,9 +58,23 @@
 // Applications use package router instead, which keeps that snapshot
 // fresh, or ask herd serve over OFREP.
 //
+// # Reading the fleet
+//
+// What the CLI shows, an embedding program reads through the same typed
+// methods: Status (every database's version and status), TenantDetail
+// (a tenant with its version and history), Version and History (one
+// database's), RolloutReport (a rollout with its tenants, their
+// maintenance windows judged by Options.Now) and ListRollouts, Releases,
+// Snapshots and FlagRules. Their types are defined, or aliased, in this
+// package (Ref, Tenant, VersionState, RolloutItem, ...), so a program
+// needs no other of herd's packages to call a Fleet. The project's own
+// files have functions of their own that touch no database: Init,
+// NewMigration and Lint.
+//
 // # Errors
 //
 // Errors caused by the caller's input — a malformed source, an unknown
-// tenant or version, a plan that policy refuses — satisfy IsInputError; the
-// CLI exits 2 on them and 1 on database failures.
+// tenant or version, a plan that policy refuses — satisfy IsInputError;
+// *InputError is the one type herd and the packages it builds on return
+// for them. The CLI exits 2 on them and 1 on database failures.
 package herd

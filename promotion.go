@@ -14,7 +14,8 @@ import (
 )
 
 // CheckRelease says whether release (a release name or schema version;
-// "" for the latest) may be used in the fleet's environment (Config().Env): a pre-release or
+// "" for the latest) may be used in the fleet's environment (herd.yaml's
+// env of the configuration the Fleet was opened with): a pre-release or
 // a release marked experimental is refused where allow_experimental is
 // false, and, when the environment names another under after:, the
 // release is refused until it has completed there. Refusals are input
