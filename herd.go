@@ -18,6 +18,7 @@ import (
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/release"
+	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
 )
 
@@ -290,3 +291,19 @@ func (f *Fleet) resolveTarget(t source.Target, to string) (*semver.Version, erro
 	}
 	return nil, &InputError{Err: fmt.Errorf("%s version v%s does not exist (known: %s)", t, v, strings.Join(names, ", "))}
 }
+
+// Rollouts returns a rollout manager working on this fleet.
+func (f *Fleet) Rollouts(opts rollout.Options) *rollout.Manager {
+	if opts.Logger == nil {
+		opts.Logger = f.opts.Logger
+	}
+	return rollout.New(rolloutFleet{f}, f.cfg, opts)
+}
+
+// rolloutFleet is the Fleet as a rollout manager drives it, with the
+// control store and the compatibility matrix it reads.
+type rolloutFleet struct{ *Fleet }
+
+func (r rolloutFleet) Control() *control.Store { return r.control }
+
+func (r rolloutFleet) Matrix() *release.Matrix { return r.matrix }

@@ -5,27 +5,8 @@ import (
 	"time"
 
 	"github.com/herdhq/herd/control"
-	"github.com/herdhq/herd/release"
-	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/webhook"
 )
-
-// Rollouts returns a rollout manager working on this fleet. It logs
-// through the Fleet's Logger unless opts names another.
-func (f *Fleet) Rollouts(opts RolloutOptions) *rollout.Manager {
-	if opts.Logger == nil {
-		opts.Logger = f.opts.Logger
-	}
-	return rollout.New(rolloutFleet{f}, f.cfg, opts)
-}
-
-// rolloutFleet is the Fleet as a rollout manager drives it, with the
-// control store and the compatibility matrix it reads.
-type rolloutFleet struct{ *Fleet }
-
-func (r rolloutFleet) Control() *control.Store { return r.control }
-
-func (r rolloutFleet) Matrix() *release.Matrix { return r.matrix }
 
 // RolloutReport is a rollout with its tenants: how many are in each state
 // and, per tenant, its wave, state, attempts, duration and last error.
