@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/rollout"
@@ -83,4 +84,40 @@ func TestAbortedRolloutLeavesNoTenantPending(t *testing.T) {
 			require.Empty(t, v.TargetVersion, v.Identifier)
 		}
 	})
+}
+
+// Status lists every registered tenant, a never-migrated one as pending,
+// and TenantDetail gives one tenant's version and history.
+func TestStatusAndTenantDetail(t *testing.T) {
+	t.Parallel()
+	b := setup(t, herdtest.Engines()[0], waveSource())
+	b.addTenant("alpha")
+	b.addTenant("beta")
+	require.NoError(t, b.fleet.Migrate(b.ctx, herd.TenantRef("alpha"), "v1.0.0"))
+
+	rows, err := b.fleet.Status(b.ctx)
+	require.NoError(t, err)
+	require.Equal(t, []herd.StatusRow{
+		{Type: "system", Identifier: herd.SystemRef().Identifier, Status: herd.StatusNotApplicable},
+		{Type: "tenant", Identifier: "alpha", CurrentVersion: "1.0.0", TargetVersion: "1.0.0", Status: "completed"},
+		{Type: "tenant", Identifier: "beta", Status: "pending"},
+	}, rows)
+
+	d, err := b.fleet.TenantDetail(b.ctx, "alpha")
+	require.NoError(t, err)
+	require.Equal(t, "alpha", d.Code)
+	require.NotNil(t, d.Version)
+	require.Equal(t, "1.0.0", d.Version.CurrentVersion)
+	require.Len(t, d.History, 1)
+	require.Equal(t, "v1.0.0/001_create_t", d.History[0].Migration)
+
+	d, err = b.fleet.TenantDetail(b.ctx, "beta")
+	require.NoError(t, err)
+	require.NotNil(t, d.Version)
+	require.Equal(t, "pending", d.Version.Status, "beta was never migrated")
+	require.Empty(t, d.Version.CurrentVersion)
+	require.Equal(t, []herd.HistoryEntry{}, d.History)
+
+	_, err = b.fleet.TenantDetail(b.ctx, "ghost")
+	require.True(t, herd.IsInputError(err), "an unknown tenant is bad input: %v", err)
 }
