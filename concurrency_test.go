@@ -7,13 +7,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
-	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/internal/herdtest"
 )
 
@@ -69,8 +70,8 @@ func TestTenantsOnOneServerMigrateInParallel(t *testing.T) {
 		var once sync.Once
 		seen := map[string]bool{}
 		var mu sync.Mutex
-		observe := func(ev execute.Event) {
-			if ev.Kind != execute.StatementStarted || ev.Statement != 1 || !strings.HasPrefix(ev.Database, "tenant") {
+		observe := event.SinkFunc(func(ev event.Event) {
+			if ev.Type != event.StatementStarted || ev.Statement != 1 || !strings.HasPrefix(ev.Database, "tenant") {
 				return
 			}
 			mu.Lock()
@@ -88,8 +89,8 @@ func TestTenantsOnOneServerMigrateInParallel(t *testing.T) {
 			case <-both:
 			case <-time.After(30 * time.Second):
 			}
-		}
-		f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Observe: observe})
+		})
+		f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Events: observe})
 		require.NoError(t, err)
 		defer f.Close()
 		require.NoError(t, f.MigrateAll(b.ctx, "1.0.0", 2))
@@ -188,4 +189,62 @@ func waitForStatement(t *testing.T, b *bundle, e herdtest.Engine, ref control.Re
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal(errors.New("the child never reached statement 2"))
+}
+
+// migrate --all keeps to rollout.per_server as rollouts do: with a cap of
+// one, at most one tenant of a server migrates at once, while the tenants
+// of two servers migrate side by side.
+func TestMigrateAllPerServerLimit(t *testing.T) {
+	t.Parallel()
+	pause := map[string]string{
+		"sqlite":   "SELECT herd_test_sleep(200)",
+		"postgres": "SELECT pg_sleep(0.2)",
+		"mysql":    "SELECT SLEEP(0.2)",
+	}
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, fstest.MapFS{"tenant/v1.0.0/001_wait.up.sql": file(pause[e.Name] + ";\n")})
+		b.scratch.WriteConfig(t, b.scratch.ConfigServers([]string{"main", "second"}, "rollout:\n  concurrency: 4\n  per_server: 1\n"))
+		server := map[string]string{}
+		for _, s := range []string{"main", "second"} {
+			for i := 1; i <= 3; i++ {
+				server[fmt.Sprintf("%s_%d", s, i)] = s
+			}
+		}
+		const all = "" // the key of the counts over both servers
+		var (
+			mu      sync.Mutex
+			running = map[string]int{}
+			peak    = map[string]int{}
+		)
+		b.opts.Events = event.SinkFunc(func(ev event.Event) {
+			s, ok := server[ev.Tenant]
+			if !ok {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch ev.Type {
+			case event.MigrationStarted:
+				for _, k := range []string{s, all} {
+					running[k]++
+					peak[k] = max(peak[k], running[k])
+				}
+			case event.MigrationDone, event.MigrationFailed:
+				running[s]--
+				running[all]--
+			}
+		})
+		b.reopen()
+		for code, s := range server {
+			_, err := b.fleet.AddTenant(b.ctx, herd.TenantSpec{Code: code, Server: s})
+			require.NoError(t, err)
+		}
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 4))
+		mu.Lock()
+		defer mu.Unlock()
+		require.Equal(t, map[string]int{all: 2, "main": 1, "second": 1}, peak)
+		for code := range server {
+			b.agree(control.TenantRef(code), "1.0.0")
+		}
+	})
 }

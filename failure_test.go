@@ -13,6 +13,7 @@ import (
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/plan"
@@ -230,12 +231,12 @@ func TestStoppedBetweenStepsOutsideTransactions(t *testing.T) {
 		alpha := control.TenantRef("alpha")
 		ctx, cancel := context.WithCancel(b.ctx)
 		defer cancel()
-		observe := func(ev execute.Event) {
-			if ev.Kind == execute.MigrationFinished && ev.Migration == "v1.0.0/001_a" {
+		observe := event.SinkFunc(func(ev event.Event) {
+			if ev.Type == event.MigrationDone && ev.Migration == "v1.0.0/001_a" {
 				cancel()
 			}
-		}
-		f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Observe: observe})
+		})
+		f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Events: observe})
 		require.NoError(t, err)
 		defer f.Close()
 		require.ErrorIs(t, f.Migrate(ctx, alpha, "1.0.0"), context.Canceled)

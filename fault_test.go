@@ -12,7 +12,7 @@ import (
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
-	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/rollout"
@@ -69,9 +69,9 @@ func TestConnectionLostAfterCommit(t *testing.T) {
 
 			var dropped atomic.Int64
 			var faulty *herd.Fleet
-			hook := func(ev execute.Event) {
+			hook := event.SinkFunc(func(ev event.Event) {
 				var code string
-				if ev.Kind != execute.MigrationFinished || ev.Direction != plan.Up {
+				if ev.Type != event.MigrationDone || ev.Direction != string(plan.Up) {
 					return
 				}
 				if _, err := fmt.Sscanf(ev.Database, "tenant %q", &code); err != nil {
@@ -81,8 +81,8 @@ func TestConnectionLostAfterCommit(t *testing.T) {
 				require.NoError(t, err)
 				defer db.Close()
 				dropped.Add(int64(dropSessions(context.Background(), t, e.Name, db.DB)))
-			}
-			faulty, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Observe: hook, Logger: herdtest.Logger(t)})
+			})
+			faulty, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Events: hook, Logger: herdtest.Logger(t)})
 			require.NoError(t, err)
 			defer faulty.Close()
 
@@ -138,12 +138,12 @@ func TestControlConnectionLost(t *testing.T) {
 			defer admin.Close()
 
 			var dropped atomic.Int64
-			hook := func(ev execute.Event) {
-				if ev.Kind == execute.MigrationFinished && ev.Direction == plan.Up {
+			hook := event.SinkFunc(func(ev event.Event) {
+				if ev.Type == event.MigrationDone && ev.Direction == string(plan.Up) {
 					dropped.Add(int64(dropSessions(context.Background(), t, e.Name, admin.DB)))
 				}
-			}
-			faulty, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Observe: hook, Logger: herdtest.Logger(t)})
+			})
+			faulty, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Events: hook, Logger: herdtest.Logger(t)})
 			require.NoError(t, err)
 			defer faulty.Close()
 			m := faulty.Rollouts(rollout.Options{})

@@ -15,6 +15,7 @@ import (
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/release"
@@ -36,8 +37,11 @@ type Options struct {
 	Go []source.GoMigration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// Observe receives the executor's events; optional.
-	Observe func(execute.Event)
+	// Events receives every event of the fleet's work, synchronously: the
+	// steps of each migration (with Database set) and snapshot, and the
+	// rollout and tenant events of its rollout managers (see
+	// Fleet.Rollouts). It must be safe for concurrent use; optional.
+	Events event.Sink
 	// Logger hears of what herd rides out or cannot act on without
 	// failing the run (warnings: a lost connection tried again, a lock or
 	// connection that could not be released, a snapshot retention that
@@ -52,10 +56,6 @@ type Options struct {
 	Reconnect time.Duration
 	// Actor names who acts, in the audit log; default "cli".
 	Actor string
-	// Stop, once closed, stops MigrateAll gracefully: it hands no new
-	// tenant to its workers and lets those in flight finish (see
-	// ErrStopped). Optional.
-	Stop <-chan struct{}
 }
 
 // Fleet is an open fleet: the control database, the servers and the
@@ -187,8 +187,8 @@ func (f *Fleet) openControl(ctx context.Context) error {
 
 // executor returns an Executor for a database of kind k on dialect d,
 // fenced by the fleet's identity when the database is a tenant's.
-func (f *Fleet) executor(d dialect.Dialect, k source.Target, observe func(execute.Event)) *execute.Executor {
-	opts := &execute.Options{Now: f.opts.Now, Observe: observe, Splits: &f.splits}
+func (f *Fleet) executor(d dialect.Dialect, k source.Target, events event.Sink) *execute.Executor {
+	opts := &execute.Options{Now: f.opts.Now, Events: events, Splits: &f.splits}
 	if k == source.Tenant {
 		opts.Owner = &f.owner
 	}
@@ -292,18 +292,20 @@ func (f *Fleet) resolveTarget(t source.Target, to string) (*semver.Version, erro
 	return nil, &InputError{Err: fmt.Errorf("%s version v%s does not exist (known: %s)", t, v, strings.Join(names, ", "))}
 }
 
-// Rollouts returns a rollout manager working on this fleet.
+// Rollouts returns a rollout manager working on this fleet. Its rollout
+// and tenant events go to Options.Events, and to opts.Events when set.
 func (f *Fleet) Rollouts(opts rollout.Options) *rollout.Manager {
 	if opts.Logger == nil {
 		opts.Logger = f.opts.Logger
 	}
-	return rollout.New(rolloutFleet{f}, f.cfg, opts)
+	if f.opts.Events != nil {
+		opts.Events = event.Fanout{f.opts.Events, opts.Events}
+	}
+	return rollout.New(f.cfg, f.control, rollout.Deps{Migrator: f, Snapshots: f, Releases: rolloutFleet{f}, TenantOpener: f}, opts)
 }
 
-// rolloutFleet is the Fleet as a rollout manager drives it, with the
-// control store and the compatibility matrix it reads.
+// rolloutFleet is the Fleet in its rollout.Releases role, with the
+// compatibility matrix a rollout reads.
 type rolloutFleet struct{ *Fleet }
-
-func (r rolloutFleet) Control() *control.Store { return r.control }
 
 func (r rolloutFleet) Matrix() *release.Matrix { return r.matrix }

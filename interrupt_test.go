@@ -132,19 +132,19 @@ func TestInterruptStopsGracefully(t *testing.T) {
 	})
 }
 
-// MigrateAll whose stop is already closed starts no tenant and says so
+// MigrateAll whose graceful stop is already requested starts no tenant and says so
 // with ErrStopped.
 func TestMigrateAllStopped(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := witnessFleet(t, e, witnessSource(), "", "s%d", 3)
-		stop := make(chan struct{})
-		close(stop)
-		f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{Stop: stop})
+		f, err := herd.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), herd.Options{})
 		require.NoError(t, err)
 		defer f.Close()
 
-		err = f.MigrateAll(b.ctx, "1.1.0", 2)
+		ctx, stop := herd.WithStop(b.ctx)
+		stop()
+		err = f.MigrateAll(ctx, "1.1.0", 2)
 		require.ErrorIs(t, err, herd.ErrStopped)
 		require.EqualError(t, err, "stopped on request: 3 of 3 tenants not started; migrate --all again carries on")
 		for i := 1; i <= 3; i++ {

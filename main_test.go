@@ -14,7 +14,6 @@ import (
 	msqlite "modernc.org/sqlite"
 
 	"github.com/herdhq/herd/event"
-	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/cli"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/plan"
@@ -53,30 +52,19 @@ func TestMain(m *testing.M) {
 // "MIGRATION#N" (statement N of that migration, going up, about to run: of
 // a migration that runs outside a transaction, recorded as started, its
 // outcome uncertain).
-func crashHooks(point string) cli.Hooks {
+func crashHooks(point string) event.Sink {
 	if point == "" {
-		return cli.Hooks{}
+		return nil
 	}
-	kill := func() {
-		fmt.Fprintf(os.Stderr, "herd: crash point %s\n", point)
-		p, _ := os.FindProcess(os.Getpid())
-		p.Kill() //nolint:errcheck // the process is gone
-		select {}
-	}
-	at := map[string]event.Type{"claimed": event.TenantStarted, "migrated": event.TenantMigrated, "released": event.TenantDone}
-	return cli.Hooks{
-		Executor: func(e execute.Event) {
-			if point == "committed" && e.Kind == execute.MigrationFinished ||
-				e.Kind == execute.StatementStarted && e.Direction == plan.Up && point == fmt.Sprintf("%s#%d", e.Migration, e.Statement) {
-				kill()
-			}
-		},
-		Rollout: event.SinkFunc(func(e event.Event) {
-			if t, ok := at[point]; ok && e.Type == t {
-				kill()
-			}
-		}),
-	}
+	at := map[string]event.Type{"claimed": event.TenantStarted, "committed": event.MigrationDone, "migrated": event.TenantMigrated, "released": event.TenantDone}
+	return event.SinkFunc(func(e event.Event) {
+		if e.Type == at[point] || e.Type == event.StatementStarted && e.Direction == string(plan.Up) && point == fmt.Sprintf("%s#%d", e.Migration, e.Statement) {
+			fmt.Fprintf(os.Stderr, "herd: crash point %s\n", point)
+			p, _ := os.FindProcess(os.Getpid())
+			p.Kill() //nolint:errcheck // the process is gone
+			select {}
+		}
+	})
 }
 
 // herdProcess returns a herd command run by the test binary in its own

@@ -12,9 +12,11 @@ import (
 
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/schedule"
 	"github.com/herdhq/herd/source"
 )
 
@@ -75,18 +77,34 @@ func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Sessi
 		return err
 	}
 	defer f.warn(tg.ref, "close the connection", closeDB)
-	observe := func(e execute.Event) {
-		if f.opts.Observe != nil {
-			e.Database = tg.ref.String()
-			f.opts.Observe(e)
-		}
-	}
-	s, err := f.executor(tg.dialect, tg.kind, observe).Lock(ctx, db)
+	s, err := f.executor(tg.dialect, tg.kind, f.stepEvents(tg.ref)).Lock(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer f.warn(tg.ref, "end the session", func() error { return s.Close(ctx) })
 	return fn(s)
+}
+
+// stepEvents passes the step events of ref's database on to
+// Options.Events, naming the database by ref; nil when no one listens.
+func (f *Fleet) stepEvents(ref control.Ref) event.Sink {
+	if f.opts.Events == nil {
+		return nil
+	}
+	return event.SinkFunc(func(e event.Event) {
+		e.Database = ref.String()
+		if ref.Type == source.Tenant {
+			e.Tenant = ref.Identifier
+		}
+		f.opts.Events.Send(e)
+	})
+}
+
+// emit sends a step event of ref's database to Options.Events, if set.
+func (f *Fleet) emit(ref control.Ref, e event.Event) {
+	if sink := f.stepEvents(ref); sink != nil {
+		sink.Send(e)
+	}
 }
 
 // warn runs a clean-up step whose failure cannot undo what came before
@@ -312,20 +330,30 @@ func (b *buffer) Record(_ context.Context, r execute.Result) error {
 	return nil
 }
 
-// ErrStopped is what MigrateAll returns when Options.Stop stopped it
-// before its end and no tenant failed: the tenants it did not start are
-// as they were, and running it again carries on.
+// ErrStopped is what MigrateAll returns when a graceful stop (WithStop)
+// stopped it before its end and no tenant failed: the tenants it did not
+// start are as they were, and running it again carries on.
 var ErrStopped = errors.New("stopped on request")
+
+// WithStop returns a copy of ctx that carries a graceful stop, and the
+// function that requests it: MigrateAll, and the rollout runners of
+// Fleet.Rollouts, working under the returned context then start no other
+// tenant and let those in flight finish. Cancelling ctx ends them at once.
+func WithStop(ctx context.Context) (context.Context, context.CancelFunc) {
+	return schedule.WithStop(ctx)
+}
 
 // MigrateAll migrates the system database, then every tenant with at most
 // concurrency at a time (1 when less than 1), to version to ("" for the
-// latest). The tenants are handed to the workers in batches of
-// concurrency, and each batch is marked as running in the control
-// database with one write (see beginBatch). It does not stop at a
-// tenant's failure; the returned *TenantsError lists every failure. When
-// Options.Stop closes it starts no other tenant, waits for those in
-// flight, and says how many it left; that error wraps ErrStopped only
-// when no tenant failed.
+// latest). Where herd.yaml caps the tenants of one server below the
+// rollout concurrency (rollout.per_server), MigrateAll keeps to that cap
+// too. The tenants are handed to the workers in batches of concurrency,
+// and each batch is marked as running in the control database with one
+// write (see beginBatch). It does not stop at a tenant's failure; the
+// returned *TenantsError lists every failure. When ctx's graceful stop is
+// requested (WithStop) it starts no other tenant, waits for those in
+// flight, and says how many it left; that error wraps ErrStopped only when
+// no tenant failed.
 func (f *Fleet) MigrateAll(ctx context.Context, to string, concurrency int) error {
 	return f.MigrateTenants(ctx, Selection{AllowEmpty: true}, to, concurrency)
 }
@@ -355,69 +383,56 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 			return err
 		}
 	}
-	if concurrency < 1 {
-		concurrency = 1
-	}
+	concurrency = max(concurrency, 1)
 	var (
 		mu   sync.Mutex
 		errs []error
-		wg   sync.WaitGroup
-		// sem holds a slot for each tenant handed to a worker and not
-		// yet done, so that a batch is marked as running only once a
-		// worker is free for its first tenant.
-		sem  = make(chan struct{}, concurrency)
-		work = make(chan target)
+		jobs []*batched
 	)
 	fail := func(err error) {
 		mu.Lock()
 		errs = append(errs, err)
 		mu.Unlock()
 	}
-	// The workers live as long as the fleet's migration: a goroutine per
-	// tenant would grow a new stack to the engine driver's depth each time.
-	for range concurrency {
-		wg.Go(func() {
-			for tg := range work {
-				if err := f.migrate(ctx, tg, version); err != nil {
-					fail(err)
-				}
-				<-sem
-			}
-		})
-	}
-	left := 0 // tenants not started because of a stop
-	for start := 0; start < len(tenants) && left == 0; start += concurrency {
-		batch := make([]target, 0, concurrency)
+	for start := 0; start < len(tenants); start += concurrency {
+		batch := &tenantBatch{}
 		for _, t := range tenants[start:min(start+concurrency, len(tenants))] {
 			tg, err := f.tenantTarget(t)
 			if err != nil {
 				fail(err)
 				continue
 			}
-			batch = append(batch, tg)
-		}
-		for i := range batch {
-			sem <- struct{}{}
-			if f.stopping() {
-				<-sem
-				if err := f.unbeginAll(ctx, batch[i:]); err != nil {
-					fail(err)
-				}
-				left = len(batch) - i + max(0, len(tenants)-(start+concurrency))
-				break
-			}
-			if i == 0 {
-				f.beginBatch(ctx, batch, version)
-			}
-			work <- batch[i]
+			job := &batched{target: tg, server: t.Server, batch: batch}
+			batch.jobs = append(batch.jobs, job)
+			jobs = append(jobs, job)
 		}
 	}
-	close(work)
-	wg.Wait()
-	if left > 0 {
-		note := fmt.Sprintf("%d of %d tenants not started; migrate --all again carries on", left, len(tenants))
+	pool := schedule.Pool[*batched]{
+		Limits: schedule.Limits{Concurrency: concurrency, PerServer: f.perServer()},
+		Server: func(j *batched) string { return j.server },
+		// A batch is marked as running once a worker is free for the
+		// first of its tenants to start.
+		Gate: func(j *batched) bool {
+			if !j.batch.begun {
+				j.batch.begun = true
+				f.beginBatch(ctx, j.batch.jobs, version)
+			}
+			return true
+		},
+		Work: func(ctx context.Context, j *batched) {
+			if err := f.migrate(ctx, j.target, version); err != nil {
+				fail(err)
+			}
+		},
+	}
+	left := pool.Run(ctx, jobs) // the tenants a stop kept from starting
+	if err := f.unbeginAll(ctx, left); err != nil {
+		fail(err)
+	}
+	if len(left) > 0 {
+		note := fmt.Sprintf("%d of %d tenants not started; migrate --all again carries on", len(left), len(tenants))
 		if len(errs) > 0 {
-			return errors.Join(tenantsError(errs, len(tenants), len(tenants)-left, systemChanged), fmt.Errorf("stopped on request: %s", note))
+			return errors.Join(tenantsError(errs, len(tenants), len(tenants)-len(left), systemChanged), fmt.Errorf("stopped on request: %s", note))
 		}
 		return fmt.Errorf("%w: %s", ErrStopped, note)
 	}
@@ -427,23 +442,37 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 	return nil
 }
 
-// stopping reports whether Options.Stop is closed.
-func (f *Fleet) stopping() bool {
-	select {
-	case <-f.opts.Stop:
-		return true
-	default:
-		return false
+// batched is one tenant of a fleet-wide migration, in its batch.
+type batched struct {
+	target
+	server string
+	batch  *tenantBatch
+}
+
+// tenantBatch is a batch of a fleet-wide migration, marked as running in
+// the control database with one write (see beginBatch).
+type tenantBatch struct {
+	jobs  []*batched
+	begun bool
+}
+
+// perServer is the cap of a fleet-wide migration on one server's tenants:
+// rollout.per_server where herd.yaml sets it below rollout.concurrency
+// (where it binds a rollout), none otherwise.
+func (f *Fleet) perServer() int {
+	if r := f.cfg.Rollout; r.PerServer < r.Concurrency {
+		return r.PerServer
 	}
+	return 0
 }
 
 // unbeginAll puts back the control rows of the tenants of a begun batch
 // that a stop kept from starting.
-func (f *Fleet) unbeginAll(ctx context.Context, tgs []target) error {
+func (f *Fleet) unbeginAll(ctx context.Context, jobs []*batched) error {
 	var errs []error
-	for _, tg := range tgs {
-		if tg.before != nil {
-			errs = append(errs, f.control.Unbegin(context.WithoutCancel(ctx), *tg.before))
+	for _, j := range jobs {
+		if j.before != nil {
+			errs = append(errs, f.control.Unbegin(context.WithoutCancel(ctx), *j.before))
 		}
 	}
 	return errors.Join(errs...)
@@ -455,17 +484,17 @@ func (f *Fleet) unbeginAll(ctx context.Context, tgs []target) error {
 // rather than one per tenant, and a tenant may show as running for as
 // long as the tenants before it in its batch take to start. When the write
 // fails, each run makes its own, which reports the failure.
-func (f *Fleet) beginBatch(ctx context.Context, batch []target, to *semver.Version) {
+func (f *Fleet) beginBatch(ctx context.Context, batch []*batched, to *semver.Version) {
 	codes := make([]string, len(batch))
-	for i, tg := range batch {
-		codes[i] = tg.ref.Identifier
+	for i, j := range batch {
+		codes[i] = j.ref.Identifier
 	}
 	before, err := f.control.BeginTenants(ctx, codes, control.Version(to))
 	if err != nil {
 		return
 	}
-	for i := range batch {
-		batch[i].before = before[i]
+	for i, j := range batch {
+		j.before = before[i]
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/snapshot"
@@ -98,6 +99,7 @@ func (f *Fleet) TakeSnapshot(ctx context.Context, code string, rollout int64) (c
 	if err := f.control.Audit(ctx, f.opts.Actor, "snapshot.take", code, record.Name+" at v"+record.Version); err != nil {
 		return control.Snapshot{}, err
 	}
+	f.emit(tg.ref, event.Event{Type: event.SnapshotTaken, Time: now.UTC(), Rollout: rollout, To: record.Version, Snapshot: record.Name})
 	// The snapshot is taken: failing to drop older ones must not fail the
 	// tenant's migration. The next prune, or herd snapshot drop --expired,
 	// tries again.
@@ -188,6 +190,7 @@ func (f *Fleet) restoreSnapshot(ctx context.Context, record control.Snapshot) er
 	if err := f.control.Audit(ctx, f.opts.Actor, "snapshot.restore", t.Code, record.Name+" at v"+record.Version); err != nil {
 		return err
 	}
+	f.emit(tg.ref, event.Event{Type: event.SnapshotRestored, Time: f.opts.Now().UTC(), To: record.Version, Snapshot: record.Name})
 	// The restored ledger is the truth: the history records the
 	// migrations the restore undid as such, and the version follows.
 	entries, err := readLedger(ctx, tg)

@@ -112,7 +112,7 @@ releases:
 # Webhooks receive rollout and tenant events as signed JSON POSTs: the
 # X-Herd-Signature header is sha256=HMAC-SHA256(secret, timestamp + "." +
 # body), hex. ${NAME} in url and secret is replaced like in DSNs. events:
-# default every event; rollout.started, wave.started, tenant.started,
+# default every fleet event; rollout.started, wave.started, tenant.started,
 # tenant.migrated, tenant.done, tenant.failed, tenant.skipped, tenant.rolled_back,
 # tenant.maintenance_planned, rollout.halted, rollout.paused,
 # rollout.completed, rollout.completed_with_failures.

@@ -22,7 +22,7 @@ type Webhook struct {
 	// expanded. Never shown.
 	Secret string
 	// Events are the event types the webhook receives, as event.Type
-	// strings; nil means every event.
+	// strings; nil means every fleet event (see event.Type.Step).
 	Events []string
 	// Line is the line of the webhook in the file.
 	Line int
@@ -47,9 +47,13 @@ func (c *Config) CheckWebhooks() error {
 	return &Error{Problems: list}
 }
 
-// Wants reports whether the webhook receives events of type t.
+// Wants reports whether the webhook receives events of type t: those it
+// lists, or every fleet event (not a step event) when it lists none.
 func (w Webhook) Wants(t event.Type) bool {
-	return len(w.Events) == 0 || slices.Contains(w.Events, string(t))
+	if len(w.Events) == 0 {
+		return !t.Step()
+	}
+	return slices.Contains(w.Events, string(t))
 }
 
 // String describes the webhook without its secret, and with its URL cut to
@@ -77,16 +81,16 @@ func RedactURL(s string) string {
 	return out
 }
 
-// EventTypes returns every event type a webhook may subscribe to, in the
-// order package event declares them.
+// EventTypes returns every event type a webhook may subscribe to: the
+// fleet events of event.Types, in its order.
 func EventTypes() []event.Type {
-	// Keep in step with the constants of package event.
-	return []event.Type{
-		event.RolloutStarted, event.WaveStarted,
-		event.TenantStarted, event.TenantMigrated, event.TenantDone, event.TenantFailed, event.TenantSkipped,
-		event.TenantRolledBack, event.TenantMaintenancePlanned,
-		event.RolloutHalted, event.RolloutPaused, event.RolloutCompleted, event.RolloutCompletedWithFailures,
+	var out []event.Type
+	for _, t := range event.Types() {
+		if !t.Step() {
+			out = append(out, t)
+		}
 	}
+	return out
 }
 
 // webhooks reads the webhooks section: a list of {url, secret, events}.

@@ -1,18 +1,24 @@
-// Package event holds herd's typed fleet events: what rollouts and
-// migrations tell the world. Progress bars, the JSON event stream, metrics
-// and webhooks all subscribe to the same values; nothing parses log lines.
+// Package event holds herd's typed events: what migrations, snapshots and
+// rollouts tell the world. Progress bars, the JSON event stream, metrics,
+// webhooks and the tests' fault injection all subscribe to the same values
+// through a Sink; nothing parses log lines.
 package event
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Type names an event.
 type Type string
 
-// The fleet events.
+// The fleet events: what happens to rollouts, their waves and tenants.
 const (
 	RolloutStarted Type = "rollout.started"
-	WaveStarted    Type = "wave.started"
-	TenantStarted  Type = "tenant.started"
+	// WaveStarted says a runner claims the first tenant of a wave none of
+	// whose tenants was claimed before.
+	WaveStarted   Type = "wave.started"
+	TenantStarted Type = "tenant.started"
 	// TenantMigrated says a tenant's migration committed and is recorded;
 	// its bake time (health probes) follows, then TenantDone or
 	// TenantRolledBack.
@@ -32,8 +38,50 @@ const (
 	RolloutCompletedWithFailures Type = "rollout.completed_with_failures"
 )
 
-// Event is one thing that happened to a rollout or a tenant. Fields that do
-// not apply are empty.
+// The step events: the progress of one database's migration, as the
+// executor runs it, and its snapshots. They are finer than the fleet
+// events (see Type.Step).
+const (
+	MigrationStarted Type = "migration.started"
+	// StatementStarted says statement Event.Statement of a migration is
+	// about to run.
+	StatementStarted Type = "statement.started"
+	// MigrationDone says a migration committed in its database (the
+	// control database is told after).
+	MigrationDone   Type = "migration.done"
+	MigrationFailed Type = "migration.failed"
+	// SnapshotTaken says a tenant's rollback point (Event.Snapshot, at
+	// version To) is taken and registered.
+	SnapshotTaken Type = "snapshot.taken"
+	// SnapshotRestored says a tenant's database was restored from
+	// Event.Snapshot and verified, back at version To.
+	SnapshotRestored Type = "snapshot.restored"
+)
+
+// Types returns every event type, the fleet events first, in the order
+// they are declared. It is the one list of them: herd.yaml's webhooks are
+// checked against it.
+func Types() []Type {
+	return []Type{
+		RolloutStarted, WaveStarted,
+		TenantStarted, TenantMigrated, TenantDone, TenantFailed, TenantSkipped,
+		TenantRolledBack, TenantMaintenancePlanned,
+		RolloutHalted, RolloutPaused, RolloutCompleted, RolloutCompletedWithFailures,
+		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed,
+		SnapshotTaken, SnapshotRestored,
+	}
+}
+
+// Step reports whether t is a step event (migration.*, statement.*,
+// snapshot.*), of one database rather than of the fleet. The rollout event
+// stream (herd rollout --json) and webhooks carry the fleet events only.
+func (t Type) Step() bool {
+	kind, _, _ := strings.Cut(string(t), ".")
+	return kind == "migration" || kind == "statement" || kind == "snapshot"
+}
+
+// Event is one thing that happened to a rollout, a tenant or a database.
+// Fields that do not apply are empty, and left out of its JSON.
 type Event struct {
 	Type    Type      `json:"type"`
 	Time    time.Time `json:"time"`
@@ -48,10 +96,27 @@ type Event struct {
 	Reason string `json:"reason,omitempty"`
 	// At is when a waiting tenant's maintenance window next opens.
 	At *time.Time `json:"at,omitempty"`
+
+	// Database names the database of a step event: "system" or
+	// `tenant "code"`.
+	Database string `json:"database,omitempty"`
+	// Migration is a step event's migration ID ("v1.1.0/003_fees").
+	Migration string `json:"migration,omitempty"`
+	// Direction is a step event's direction, "up" or "down".
+	Direction string `json:"direction,omitempty"`
+	// Statement is the 1-based statement number of StatementStarted.
+	Statement int `json:"statement,omitempty"`
+	// Duration is how long a finished migration took.
+	Duration time.Duration `json:"duration_ns,omitempty"`
+	// Snapshot names the snapshot of a snapshot event.
+	Snapshot string `json:"snapshot,omitempty"`
 }
 
-// Sink receives events. Implementations must not block the caller for
-// long: a slow subscriber (a webhook) queues and returns.
+// Sink receives events, synchronously: the caller goes on once Send
+// returns, so a subscriber may act at an exact point of a run (the tests'
+// fault injection does). Implementations must not block for long: a slow
+// subscriber (a webhook) queues and returns. A Sink shared by concurrent
+// runs must be safe for concurrent use.
 type Sink interface {
 	Send(Event)
 }
@@ -62,12 +127,15 @@ type SinkFunc func(Event)
 // Send calls f(e).
 func (f SinkFunc) Send(e Event) { f(e) }
 
-// Fanout sends every event to each of its sinks, in order.
+// Fanout sends every event to each of its sinks, in order; nil sinks are
+// passed over.
 type Fanout []Sink
 
 // Send passes e to every sink.
 func (fo Fanout) Send(e Event) {
 	for _, s := range fo {
-		s.Send(e)
+		if s != nil {
+			s.Send(e)
+		}
 	}
 }

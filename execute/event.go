@@ -3,37 +3,31 @@ package execute
 import (
 	"time"
 
+	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/plan"
 )
 
-// EventKind names what happened.
-type EventKind string
-
-// The events an Executor emits.
-const (
-	MigrationStarted  EventKind = "migration_started"
-	StatementStarted  EventKind = "statement_started"
-	MigrationFinished EventKind = "migration_finished"
-	MigrationFailed   EventKind = "migration_failed"
-)
-
-// Event is one thing that happened while applying a plan. Progress bars,
-// JSON event streams and tests subscribe to them through Options.Observe.
-type Event struct {
-	Kind      EventKind
-	Database  string
-	Migration string
-	Direction plan.Direction
-	// Statement is set on StatementStarted.
-	Statement int
-	// Duration and Err are set when a migration ends.
-	Duration time.Duration
-	Err      error
+// emit sends a step event of step to the Executor's sink, if it has one:
+// statement n is set for StatementStarted, took when the migration ended,
+// err when it failed.
+func (s *Session) emit(t event.Type, step plan.Step, n int, took time.Duration, err error) {
+	if s.e.events == nil {
+		return
+	}
+	e := event.Event{Type: t, Time: s.e.now().UTC(), Database: s.db.Name, Migration: step.Migration.ID(),
+		Direction: string(step.Direction), Statement: n, Duration: took}
+	if err != nil {
+		e.Reason = err.Error()
+	}
+	s.e.events.Send(e)
 }
 
-func finished(err error) EventKind {
+// finished emits the end of a step: MigrationDone, or MigrationFailed with
+// err.
+func (s *Session) finished(step plan.Step, took time.Duration, err error) {
+	t := event.MigrationDone
 	if err != nil {
-		return MigrationFailed
+		t = event.MigrationFailed
 	}
-	return MigrationFinished
+	s.emit(t, step, 0, took, err)
 }

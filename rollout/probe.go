@@ -105,7 +105,7 @@ func (m *Manager) bake(ctx context.Context, code string) error {
 			return nil
 		}
 		// A graceful stop does not cut a tenant's bake short: it is in flight.
-		if _, err := sleep(ctx, nil, min(m.settings.ProbeInterval, deadline.Sub(m.opts.Now()))); err != nil {
+		if err := sleep(ctx, nil, min(m.settings.ProbeInterval, deadline.Sub(m.opts.Now()))); err != nil {
 			return err
 		}
 	}

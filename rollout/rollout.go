@@ -30,14 +30,17 @@ import (
 	"github.com/herdhq/herd/release"
 )
 
-// Fleet is what a rollout needs of an open herd fleet. *herd.Fleet
-// satisfies it.
-type Fleet interface {
-	// Migrate brings one database to a schema version ("v1.2.0").
+// Migrator changes databases for a rollout: the system database or a
+// tenant's to a schema version ("v1.2.0"), and a failed tenant back.
+type Migrator interface {
 	Migrate(ctx context.Context, ref control.Ref, to string) error
 	// Restore takes a tenant back to version to (down migrations, else its
 	// snapshot at that version) and says how.
 	Restore(ctx context.Context, code, to string) (how string, err error)
+}
+
+// Snapshots takes and prunes the tenants' rollback points.
+type Snapshots interface {
 	// TakeSnapshot takes a rollback point of the tenant at its version.
 	TakeSnapshot(ctx context.Context, code string, rollout int64) (control.Snapshot, error)
 	// IrreversibleStep returns the first migration on the tenant's path to
@@ -46,6 +49,10 @@ type Fleet interface {
 	IrreversibleStep(ctx context.Context, code, to string) (string, error)
 	// PruneSnapshots drops the snapshots that retain no longer keeps.
 	PruneSnapshots(ctx context.Context, retain config.Retention) (int, error)
+}
+
+// Releases resolves and guards the release a rollout brings tenants to.
+type Releases interface {
 	// ReleaseVersions maps a release (or schema version) to the system
 	// and tenant schema versions it brings databases to, without the v.
 	ReleaseVersions(release string) (system, tenant string, err error)
@@ -55,10 +62,20 @@ type Fleet interface {
 	CheckRelease(ctx context.Context, release string) error
 	// Matrix is the compatibility matrix, for canMigrate.
 	Matrix() *release.Matrix
-	Tenants(ctx context.Context) ([]control.Tenant, error)
-	Control() *control.Store
-	// OpenTenant opens a tenant's database, for health probes.
+}
+
+// TenantOpener opens a tenant's database, for the SQL health probes.
+type TenantOpener interface {
 	OpenTenant(ctx context.Context, code string) (*dialect.Database, dialect.Dialect, error)
+}
+
+// Deps are the roles a Manager relies on besides the control database;
+// every one is required. *herd.Fleet plays them all.
+type Deps struct {
+	Migrator
+	Snapshots
+	Releases
+	TenantOpener
 }
 
 // Options configures a Manager. Zero values mean the defaults.
@@ -81,24 +98,20 @@ type Options struct {
 	// HTTPClient runs the HTTP health probe; default a client with a
 	// 10-second timeout.
 	HTTPClient *http.Client
-	// Stop, once closed, stops Work gracefully: it claims no new tenant,
-	// lets those in flight finish and be recorded, and returns with the
-	// rollout still running (Outcome.Stopped), for resume or another
-	// runner to carry on. Cancelling Work's context instead stops at
-	// once and leaves the tenants in flight to their leases' expiry.
-	Stop <-chan struct{}
 }
 
 // Manager starts, runs and steers rollouts. It is safe for concurrent use.
 type Manager struct {
-	fleet    Fleet
+	store    *control.Store
+	fleet    Deps
 	cfg      *config.Config
 	settings config.Rollout
 	opts     Options
 }
 
-// New returns a Manager for fleet with cfg's rollout settings.
-func New(fleet Fleet, cfg *config.Config, opts Options) *Manager {
+// New returns a Manager of the rollouts that store records, working on
+// fleet with cfg's rollout settings.
+func New(cfg *config.Config, store *control.Store, fleet Deps, opts Options) *Manager {
 	if opts.Owner == "" {
 		host, _ := os.Hostname()
 		opts.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
@@ -107,7 +120,7 @@ func New(fleet Fleet, cfg *config.Config, opts Options) *Manager {
 		opts.Now = time.Now
 	}
 	if opts.Events == nil {
-		opts.Events = event.SinkFunc(func(event.Event) {})
+		opts.Events = event.Fanout{}
 	}
 	if opts.Reconnect == 0 {
 		opts.Reconnect = time.Minute
@@ -121,7 +134,7 @@ func New(fleet Fleet, cfg *config.Config, opts Options) *Manager {
 	if opts.Poll == 0 {
 		opts.Poll = cfg.Rollout.Lease / 3
 	}
-	return &Manager{fleet: fleet, cfg: cfg, settings: cfg.Rollout, opts: opts}
+	return &Manager{store: store, fleet: fleet, cfg: cfg, settings: cfg.Rollout, opts: opts}
 }
 
 // StartRequest describes a rollout to start.
@@ -154,7 +167,7 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 	if err := m.fleet.CheckRelease(ctx, req.Release); err != nil {
 		return control.Rollout{}, nil, err
 	}
-	all, err := m.fleet.Tenants(ctx)
+	all, err := m.store.Tenants(ctx)
 	if err != nil {
 		return control.Rollout{}, nil, err
 	}
@@ -182,14 +195,14 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 			return control.Rollout{}, nil, fmt.Errorf("rollout: phase 1: %w", err)
 		}
 	}
-	if r.ID, err = m.fleet.Control().CreateRollout(ctx, r, items); err != nil {
+	if r.ID, err = m.store.CreateRollout(ctx, r, items); err != nil {
 		return control.Rollout{}, nil, err
 	}
-	if err := m.fleet.Control().MarkTargets(ctx, pendingCodes(items), tenantV); err != nil {
+	if err := m.store.MarkTargets(ctx, pendingCodes(items), tenantV); err != nil {
 		return control.Rollout{}, nil, err
 	}
 	m.emit(event.Event{Type: event.RolloutStarted, Rollout: r.ID, To: tenantV})
-	return r, items, m.fleet.Control().Audit(ctx, m.opts.Owner, "rollout.start", fmt.Sprint(r.ID),
+	return r, items, m.store.Audit(ctx, m.opts.Owner, "rollout.start", fmt.Sprint(r.ID),
 		fmt.Sprintf("%s to %d tenants (selector %q)", req.Release, len(items), req.Selector))
 }
 
@@ -208,7 +221,7 @@ func (m *Manager) release(name, tenantV string) release.Release {
 // alone: those already at the target are done, and those with an enabled
 // feature the release lacks are skipped with the reason (canMigrate).
 func (m *Manager) items(ctx context.Context, tenants []control.Tenant, rel release.Release, target string) ([]control.Item, error) {
-	versions, err := m.fleet.Control().Versions(ctx)
+	versions, err := m.store.Versions(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -262,17 +275,17 @@ func (m *Manager) emit(e event.Event) {
 // resolve returns rollout id, or the newest unfinished one when id is 0.
 func (m *Manager) resolve(ctx context.Context, id int64) (control.Rollout, error) {
 	if id == 0 {
-		return m.fleet.Control().LatestUnfinished(ctx)
+		return m.store.LatestUnfinished(ctx)
 	}
-	return m.fleet.Control().Rollout(ctx, id)
+	return m.store.Rollout(ctx, id)
 }
 
 // Newest returns rollout id, or the newest rollout when id is 0.
 func (m *Manager) Newest(ctx context.Context, id int64) (control.Rollout, error) {
 	if id != 0 {
-		return m.fleet.Control().Rollout(ctx, id)
+		return m.store.Rollout(ctx, id)
 	}
-	rs, err := m.fleet.Control().Rollouts(ctx)
+	rs, err := m.store.Rollouts(ctx)
 	if err != nil {
 		return control.Rollout{}, err
 	}
@@ -296,7 +309,7 @@ func (m *Manager) Abort(ctx context.Context, id int64) (control.Rollout, error) 
 		return r, err
 	}
 	// The tenants it will not reach are no longer pending.
-	items, err := m.fleet.Control().Items(ctx, r.ID)
+	items, err := m.store.Items(ctx, r.ID)
 	if err != nil {
 		return r, err
 	}
@@ -306,7 +319,7 @@ func (m *Manager) Abort(ctx context.Context, id int64) (control.Rollout, error) 
 			pending = append(pending, it.Tenant)
 		}
 	}
-	return r, m.fleet.Control().Unmark(ctx, pending, r.TenantVersion)
+	return r, m.store.Unmark(ctx, pending, r.TenantVersion)
 }
 
 // Reopen makes a paused or halted rollout runnable again, or one that
@@ -334,7 +347,7 @@ func (m *Manager) RetryFailed(ctx context.Context, id int64) (control.Rollout, i
 	if err != nil {
 		return r, 0, err
 	}
-	n, err := m.fleet.Control().RetryItems(ctx, r.ID, control.ItemFailed, control.ItemRolledBack)
+	n, err := m.store.RetryItems(ctx, r.ID, control.ItemFailed, control.ItemRolledBack)
 	if err != nil || n == 0 {
 		return r, n, err
 	}
@@ -347,7 +360,7 @@ func (m *Manager) transition(ctx context.Context, id int64, verb string, from []
 	if err != nil {
 		return r, err
 	}
-	ok, err := m.fleet.Control().SetRolloutStatus(ctx, r.ID, from, to, reason)
+	ok, err := m.store.SetRolloutStatus(ctx, r.ID, from, to, reason)
 	if err != nil {
 		return r, err
 	}
@@ -357,10 +370,10 @@ func (m *Manager) transition(ctx context.Context, id int64, verb string, from []
 	if to == control.RolloutPaused {
 		m.emit(event.Event{Type: event.RolloutPaused, Rollout: r.ID, Reason: reason})
 	}
-	if err := m.fleet.Control().Audit(ctx, m.opts.Owner, "rollout."+verb, fmt.Sprint(r.ID), reason); err != nil {
+	if err := m.store.Audit(ctx, m.opts.Owner, "rollout."+verb, fmt.Sprint(r.ID), reason); err != nil {
 		return r, err
 	}
-	return m.fleet.Control().Rollout(ctx, r.ID)
+	return m.store.Rollout(ctx, r.ID)
 }
 
 // isInputError reports whether err is a request the rollout refused.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/schedule"
 )
 
 // maxStatusPoll bounds how long a waiting runner goes without reading its
@@ -16,27 +17,27 @@ const maxStatusPoll = time.Second
 // await waits for d while rollout id stays in status, reading the status
 // every Options.Poll (at most maxStatusPoll). It returns early when the
 // status changes (paused, aborted, or halted by another runner) and when
-// ctx is done, and reports a graceful stop (Options.Stop) as stopped.
-func (m *Manager) await(ctx context.Context, id int64, status string, d time.Duration) (stopped bool, err error) {
+// ctx is done or its graceful stop is requested (schedule.WithStop).
+func (m *Manager) await(ctx context.Context, id int64, status string, d time.Duration) error {
 	poll := min(m.opts.Poll, maxStatusPoll)
 	if poll <= 0 {
 		poll = maxStatusPoll
 	}
 	for d > 0 {
 		step := min(d, poll)
-		if stopped, err := sleep(ctx, m.opts.Stop, step); stopped || err != nil {
-			return stopped, err
+		if err := sleep(ctx, schedule.Stopped(ctx), step); err != nil || schedule.Stopping(ctx) {
+			return err
 		}
 		d -= step
-		r, err := m.fleet.Control().Rollout(ctx, id)
+		r, err := m.store.Rollout(ctx, id)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if r.Status != status {
-			return false, nil
+			return nil
 		}
 	}
-	return false, nil
+	return nil
 }
 
 // pauseBetweenBatches waits rollout.pause_between_batches after a batch of
@@ -44,7 +45,7 @@ func (m *Manager) await(ctx context.Context, id int64, status string, d time.Dur
 // rollout is about to halt: there is nothing to pause for) or the rollout
 // stops running meanwhile.
 func (m *Manager) pauseBetweenBatches(ctx context.Context, id int64, wave int) error {
-	items, err := m.fleet.Control().Items(ctx, id)
+	items, err := m.store.Items(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -54,6 +55,5 @@ func (m *Manager) pauseBetweenBatches(ctx context.Context, id int64, wave int) e
 	if !m.stillRunning(ctx, id) {
 		return nil
 	}
-	_, err = m.await(ctx, id, control.RolloutRunning, m.settings.PauseBetweenBatches)
-	return err
+	return m.await(ctx, id, control.RolloutRunning, m.settings.PauseBetweenBatches)
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/event"
-	"github.com/herdhq/herd/execute"
 )
 
 // Env is what a run of the CLI gets from its process.
@@ -29,24 +28,18 @@ type Env struct {
 	// Dialects are the engines wired in by main.
 	Dialects []herd.Dialect
 	// Signals, if set, delivers the process's interrupts (see
-	// Interrupts). The first stops a running rollout runner gracefully:
-	// it claims no new tenant and those in flight finish. Any other
-	// command, and any later signal, cancels the run.
+	// Interrupts). The first stops a running rollout runner, or migrate
+	// --all, gracefully (see herd.WithStop): it starts no new tenant and
+	// those in flight finish. Any other command, and any later signal,
+	// cancels the run.
 	Signals <-chan os.Signal
-	// Hooks lets tests inject faults at exact points of a run; main
-	// leaves it empty.
-	Hooks Hooks
-}
-
-// Hooks see a run's events as they happen, synchronously, before the run
-// goes on, so that a test can inject a fault at an exact point of the
-// protocol: kill the process once a tenant's migration committed, or drop
-// its connection before the lock is released.
-type Hooks struct {
-	// Executor receives every event of the migration executor.
-	Executor func(execute.Event)
-	// Rollout receives every rollout and tenant event.
-	Rollout event.Sink
+	// Hooks, if set, receives every event of a run (the steps of each
+	// migration, and the rollout and tenant events) synchronously, before
+	// the run goes on, so that a test can inject a fault at an exact point
+	// of the protocol: kill the process once a tenant's migration
+	// committed, or drop its connection before the lock is released. main
+	// leaves it nil.
+	Hooks event.Sink
 }
 
 // app is one run's state, shared by its commands.
@@ -167,7 +160,8 @@ func (a *app) loadConfig() (*config.Config, error) {
 }
 
 // withFleet opens the fleet named by the configuration for one command,
-// runs fn on it and closes it.
+// runs fn on it and closes it. The run's events go to Env.Hooks besides
+// opts.Events.
 func (a *app) withFleet(ctx context.Context, opts herd.Options, fn func(*herd.Fleet) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
@@ -178,14 +172,8 @@ func (a *app) withFleet(ctx context.Context, opts herd.Options, fn func(*herd.Fl
 		// outcome (a lock released by a dying connection).
 		opts.Logger = slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	if hook := a.env.Hooks.Executor; hook != nil {
-		observe := opts.Observe
-		opts.Observe = func(e execute.Event) {
-			if observe != nil {
-				observe(e)
-			}
-			hook(e)
-		}
+	if a.env.Hooks != nil {
+		opts.Events = event.Fanout{opts.Events, a.env.Hooks}
 	}
 	f, err := herd.Open(ctx, cfg, a.env.Dialects, opts)
 	if err != nil {

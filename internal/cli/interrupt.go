@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"github.com/herdhq/herd"
 )
 
 // Interrupts returns a channel that receives the process's SIGINT and
@@ -19,14 +21,16 @@ func Interrupts() <-chan os.Signal {
 }
 
 // interrupts decides what a signal does to the running command. The first
-// stops a rollout runner gracefully, once the command has asked for that
-// (graceful), and otherwise cancels the run; any later one cancels it.
+// requests the graceful stop of the command's context, once the command
+// has asked for one (graceful), and otherwise cancels the run; any later
+// one cancels it.
 type interrupts struct {
 	cancel context.CancelFunc
 	stderr io.Writer
 
-	mu   sync.Mutex
-	stop chan struct{} // made by graceful, closed by the first signal
+	mu      sync.Mutex
+	stop    context.CancelFunc // set by graceful, called by the first signal
+	stopped bool
 }
 
 // watch handles the signals from sigs until done is closed.
@@ -44,30 +48,20 @@ func (in *interrupts) watch(sigs <-chan os.Signal, done <-chan struct{}) {
 func (in *interrupts) interrupt() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.stop == nil || isClosed(in.stop) {
+	if in.stop == nil || in.stopped {
 		in.cancel()
 		return
 	}
-	close(in.stop)
+	in.stop()
+	in.stopped = true
 	fmt.Fprintln(in.stderr, "herd: stopping: no new tenant is claimed and those in flight finish; interrupt again to stop at once")
 }
 
-// graceful returns a channel that the first signal closes instead of
-// cancelling the run.
-func (in *interrupts) graceful() <-chan struct{} {
+// graceful returns a copy of ctx whose graceful stop (herd.WithStop) the
+// first signal requests instead of cancelling the run.
+func (in *interrupts) graceful(ctx context.Context) context.Context {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.stop == nil {
-		in.stop = make(chan struct{})
-	}
-	return in.stop
-}
-
-func isClosed(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
+	ctx, in.stop = herd.WithStop(ctx)
+	return ctx
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/schedule"
 )
 
 // What each interrupt does: with a graceful stop asked for, the first
@@ -28,9 +30,9 @@ func TestInterrupts(t *testing.T) {
 			defer cancel()
 			var stderr bytes.Buffer
 			in := &interrupts{cancel: cancel, stderr: &stderr}
-			var stop <-chan struct{}
+			stopCtx := ctx
 			if tc.graceful {
-				stop = in.graceful()
+				stopCtx = in.graceful(ctx)
 			}
 			sigs, done := make(chan os.Signal), make(chan struct{})
 			watching := make(chan struct{})
@@ -41,13 +43,7 @@ func TestInterrupts(t *testing.T) {
 			close(done)
 			<-watching
 
-			stopped := false
-			select {
-			case <-stop:
-				stopped = true
-			default:
-			}
-			require.Equal(t, tc.wantStop, stopped, "graceful stop")
+			require.Equal(t, tc.wantStop, schedule.Stopping(stopCtx), "graceful stop")
 			require.Equal(t, tc.wantCancel, ctx.Err() != nil, "cancelled")
 			require.Equal(t, tc.wantStop, bytes.Contains(stderr.Bytes(), []byte("interrupt again to stop at once")))
 		})

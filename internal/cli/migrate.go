@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
-	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/event"
 )
 
 // selector is the --system | --tenant CODE | --all | --tenants SELECTOR
@@ -85,24 +85,24 @@ The first SIGINT or SIGTERM starts no other tenant and lets those in flight fini
 			if err := checkConcurrency(concurrency); err != nil {
 				return err
 			}
-			opts := herd.Options{Observe: a.progress()}
+			ctx := cmd.Context()
 			if sel.fleetWide() {
-				opts.Stop = a.interrupts.graceful()
+				ctx = a.interrupts.graceful(ctx)
 			}
-			return a.withFleet(cmd.Context(), opts, func(f *herd.Fleet) error {
+			return a.withFleet(ctx, herd.Options{Events: a.progress()}, func(f *herd.Fleet) error {
 				if !sel.system {
-					if err := f.CheckRelease(cmd.Context(), to); err != nil {
+					if err := f.CheckRelease(ctx, to); err != nil {
 						return err
 					}
 				}
 				if sel.fleetWide() {
-					err := f.MigrateTenants(cmd.Context(), herd.Selection{Tenants: sel.tenants, AllowEmpty: sel.all || sel.allowEmpty}, to, concurrency)
+					err := f.MigrateTenants(ctx, herd.Selection{Tenants: sel.tenants, AllowEmpty: sel.all || sel.allowEmpty}, to, concurrency)
 					if errors.Is(err, herd.ErrStopped) {
 						return &waitingError{err.Error()}
 					}
 					return allowEmptyHint(err)
 				}
-				return f.Migrate(cmd.Context(), ref, to)
+				return f.Migrate(ctx, ref, to)
 			})
 		},
 	}
@@ -137,22 +137,19 @@ func allowEmptyHint(err error) error {
 	return err
 }
 
-// progress returns an observer that prints one line per finished
-// migration. It is safe for concurrent use.
-func (a *app) progress() func(execute.Event) {
+// progress returns a sink that prints one line per finished migration. It
+// is safe for concurrent use.
+func (a *app) progress() event.Sink {
 	var mu sync.Mutex
-	return func(e execute.Event) {
-		if e.Kind != execute.MigrationFinished && e.Kind != execute.MigrationFailed {
+	return event.SinkFunc(func(e event.Event) {
+		outcome := map[event.Type]string{event.MigrationDone: "ok", event.MigrationFailed: "FAILED"}[e.Type]
+		if outcome == "" {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		outcome := "ok"
-		if e.Err != nil {
-			outcome = "FAILED"
-		}
 		fmt.Fprintf(a.out, "%s: %s %s %s (%dms)\n", e.Database, e.Migration, e.Direction, outcome, e.Duration.Milliseconds())
-	}
+	})
 }
 
 func (a *app) planCmd() *cobra.Command {

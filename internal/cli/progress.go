@@ -15,7 +15,8 @@ import (
 	"github.com/herdhq/herd/event"
 )
 
-// renderer shows a rollout's events: progress bars per wave and overall on
+// renderer shows a rollout's events (the fleet events of the run's event
+// stream): progress bars per wave and overall on
 // a terminal, one plain line per event otherwise, or one JSON object per
 // line with --json. It is an event.Sink and safe for concurrent use.
 type renderer struct {
@@ -89,8 +90,12 @@ func (r *renderer) begin(ro control.Rollout, items []control.Item) {
 	r.overall.SetCurrent(int64(total))
 }
 
-// Send renders one event.
+// Send renders one fleet event; step events (event.Type.Step) are the
+// migrate command's, not a rollout's, and are passed over.
 func (r *renderer) Send(e event.Event) {
+	if e.Type.Step() {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch r.mode {

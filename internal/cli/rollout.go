@@ -29,22 +29,16 @@ func (a *app) rolloutCmd() *cobra.Command {
 	return cmd
 }
 
-// rolloutOptions wires the rollout manager to this process: its event
-// renderer, the webhooks of herd.yaml, the tests' hooks and a graceful
-// stop at the first interrupt. The returned function flushes the
-// webhooks (for at most 30 seconds).
-func (a *app) rolloutOptions(f *herd.Fleet, r *renderer) (herd.RolloutOptions, func()) {
-	sinks := event.Fanout{r}
-	if a.env.Hooks.Rollout != nil {
-		sinks = append(sinks, a.env.Hooks.Rollout)
-	}
-	opts := herd.RolloutOptions{Events: sinks, Stop: a.interrupts.graceful()}
+// rolloutOptions wires the rollout manager to the webhooks of herd.yaml;
+// the run's other subscribers (the renderer, the tests' hooks) are on the
+// fleet's event stream, which the manager's events join. The returned
+// function flushes the webhooks (for at most 30 seconds).
+func (a *app) rolloutOptions(f *herd.Fleet) (herd.RolloutOptions, func()) {
 	sender := f.Webhooks()
 	if sender == nil {
-		return opts, func() {}
+		return herd.RolloutOptions{}, func() {}
 	}
-	opts.Events = append(sinks, sender)
-	return opts, func() {
+	return herd.RolloutOptions{Events: sender}, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := sender.Close(ctx); err != nil {
@@ -84,8 +78,10 @@ a second stops at once.
 			}
 			r := a.newRenderer(asJSON)
 			defer r.close()
-			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-				opts, flush := a.rolloutOptions(f, r)
+			// The first interrupt stops the runner gracefully.
+			ctx := a.interrupts.graceful(cmd.Context())
+			return a.withFleet(ctx, herd.Options{Events: r}, func(f *herd.Fleet) error {
+				opts, flush := a.rolloutOptions(f)
 				defer flush()
 				if !dryRun {
 					if err := f.CheckWebhooks(); err != nil {
@@ -93,7 +89,7 @@ a second stops at once.
 					}
 				}
 				m := f.Rollouts(opts)
-				ro, items, err := m.Start(cmd.Context(), req)
+				ro, items, err := m.Start(ctx, req)
 				if err != nil {
 					return allowEmptyHint(err)
 				}
@@ -105,7 +101,7 @@ a second stops at once.
 					return nil
 				}
 				r.begin(ro, items)
-				return a.finish(m.Work(cmd.Context(), ro.ID))
+				return a.finish(m.Work(ctx, ro.ID))
 			})
 		},
 	}
@@ -156,21 +152,23 @@ func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 			}
 			r := a.newRenderer(asJSON)
 			defer r.close()
-			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-				opts, flush := a.rolloutOptions(f, r)
+			// The first interrupt stops the runner gracefully.
+			ctx := a.interrupts.graceful(cmd.Context())
+			return a.withFleet(ctx, herd.Options{Events: r}, func(f *herd.Fleet) error {
+				opts, flush := a.rolloutOptions(f)
 				defer flush()
 				if err := f.CheckWebhooks(); err != nil {
 					return err
 				}
 				m := f.Rollouts(opts)
 				if verb == "resume" {
-					ro, err := m.Reopen(cmd.Context(), id)
+					ro, err := m.Reopen(ctx, id)
 					if err != nil {
 						return err
 					}
 					id = ro.ID
 				}
-				return a.finish(m.Work(cmd.Context(), id))
+				return a.finish(m.Work(ctx, id))
 			})
 		},
 	}

@@ -1,0 +1,212 @@
+package execute
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/source"
+)
+
+// Session is one database held under its migration lock, on one pinned
+// connection. It is not safe for concurrent use.
+type Session struct {
+	e      *Executor
+	db     *dialect.Database
+	conn   *sql.Conn
+	unlock func(context.Context) error
+	ledger *ledger
+	// ledgerMissing is set while the database has no ledger table yet:
+	// the first write makes it (see beginTx and record), so that on an
+	// engine with transactional DDL a fresh database's ledger commits with
+	// its first migration instead of in a commit of its own.
+	ledgerMissing bool
+	// ledgerInTx is set when the open transaction made the ledger table.
+	ledgerInTx bool
+	// kill stops the statement running on conn on the server, where
+	// cancelling the client does not (MySQL); nil elsewhere.
+	kill func(context.Context) error
+	// opened is the migration whose opening ledger row the previous
+	// step's last write already made ("statement 1 started"), so that a
+	// path of steps outside transactions writes once between two
+	// statements, not twice (see opening).
+	opened string
+	// confine checks where the session is, on engines where a migration
+	// can move it (see dialect.Confinement); nil elsewhere.
+	confine dialect.Confinement
+	// strayed is set once a migration moved the session out of the
+	// database: Close then discards the connection.
+	strayed bool
+}
+
+// Lock pins a connection to db, takes db's migration lock on it (waiting
+// until ctx ends), checks that db belongs to the Executor's fleet (see
+// Options.Owner), sets the engine's lock-wait limits and reads the
+// ledger; a database without a ledger table gets one from the session's
+// first ledger write. The caller must Close the session.
+func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, error) {
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", db.Name, err)
+	}
+	unlock, err := e.dialect.Lock(ctx, conn, db)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lock %s: %w", db.Name, err)
+	}
+	s := &Session{e: e, db: db, conn: conn, unlock: unlock, ledger: newLedger(e.dialect, db, e.table)}
+	if k, ok := e.dialect.(dialect.QueryKiller); ok {
+		id, err := k.SessionID(ctx, conn)
+		if err != nil {
+			s.Close(ctx)
+			return nil, err
+		}
+		s.kill = func(ctx context.Context) error { return k.KillQuery(ctx, db.DB, id) }
+	}
+	s.confine, _ = e.dialect.(dialect.Confinement)
+	if err := s.prepare(ctx); err != nil {
+		s.Close(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Session) prepare(ctx context.Context) error {
+	if err := s.e.guard(ctx, s.conn, s.db); err != nil {
+		return err
+	}
+	if g, ok := s.e.dialect.(dialect.SessionGuard); ok {
+		if err := g.GuardSession(ctx, s.conn); err != nil {
+			return fmt.Errorf("set lock timeouts on %s: %w", s.db.Name, err)
+		}
+	}
+	_, missing, err := s.ledger.readOrMissing(ctx, s.conn)
+	s.ledgerMissing = missing
+	return err
+}
+
+// Provision makes db's ledger table, empty, unless it is there. herd makes
+// each database it creates with its ledger, so that the database's first
+// migration does not pay for it; a database without one (adopted, or made
+// before herd did this) gets it from its first migration instead.
+func (e *Executor) Provision(ctx context.Context, db *dialect.Database) error {
+	if err := e.createLedger(ctx, db.DB, db); err != nil {
+		return err
+	}
+	return e.guard(ctx, db.DB, db)
+}
+
+// createLedger makes db's ledger table through q.
+func (e *Executor) createLedger(ctx context.Context, q querier, db *dialect.Database) error {
+	if _, err := q.ExecContext(ctx, e.dialect.CreateLedger(dialect.Qualify(e.dialect, db, e.table))); err != nil {
+		return fmt.Errorf("create ledger in %s: %w", db.Name, err)
+	}
+	return nil
+}
+
+// createLedger makes the session's ledger table through q.
+func (s *Session) createLedger(ctx context.Context, q querier) error {
+	return s.e.createLedger(ctx, q, s.db)
+}
+
+// beginTx begins a transaction on the session's connection. Where DDL is
+// not transactional (MySQL) it first makes a missing ledger table, which
+// would otherwise commit the transaction part-way.
+func (s *Session) beginTx(ctx context.Context) (*sql.Tx, error) {
+	if s.ledgerMissing && !dialect.HasTransactionalDDL(s.e.dialect) {
+		if err := s.createLedger(ctx, s.conn); err != nil {
+			return nil, err
+		}
+		s.ledgerMissing = false
+	}
+	s.ledgerInTx = false
+	return s.conn.BeginTx(ctx, nil)
+}
+
+// record writes entries to the ledger in tx, making the missing ledger
+// table in tx first.
+func (s *Session) record(ctx context.Context, tx *sql.Tx, entries ...Entry) error {
+	if s.ledgerMissing && !s.ledgerInTx {
+		if err := s.createLedger(ctx, tx); err != nil {
+			return err
+		}
+		s.ledgerInTx = true
+	}
+	return s.ledger.write(ctx, tx, entries...)
+}
+
+// commit commits tx; a ledger table made in it exists from then on.
+func (s *Session) commit(tx *sql.Tx) error {
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if s.ledgerInTx {
+		s.ledgerMissing, s.ledgerInTx = false, false
+	}
+	return nil
+}
+
+// Close releases the lock and the connection. It uses a fresh context for
+// the unlock when ctx has ended, so a cancelled run still lets go. When
+// the unlock fails (the connection died) the connection is discarded
+// rather than returned to the pool, so that the server frees the lock with
+// the session, and the error says so. Nothing Close reports changes what
+// the session committed.
+func (s *Session) Close(ctx context.Context) error {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+	}
+	err := s.unlock(ctx)
+	if err != nil || s.strayed {
+		// driver.ErrBadConn from Raw makes database/sql close the
+		// connection instead of pooling it: a connection whose migration
+		// moved it to another database must not serve another query.
+		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	if err != nil {
+		err = fmt.Errorf("release the migration lock of %s (the connection is dropped, which frees it): %w", s.db.Name, err)
+	}
+	return errors.Join(err, s.conn.Close())
+}
+
+// Ledger reads the database's ledger. Read it after Lock, so it cannot
+// change before the plan made from it runs.
+func (s *Session) Ledger(ctx context.Context) ([]Entry, error) {
+	if s.ledgerMissing {
+		return nil, nil
+	}
+	return s.ledger.read(ctx, s.conn)
+}
+
+// run executes one action. When ctx ends while it runs on an engine whose
+// statements outlive their client (MySQL), the statement is killed on the
+// server and run returns only once the session is idle, so a timed-out
+// migration never keeps running behind herd's back.
+func (s *Session) run(ctx context.Context, a action, db source.DB) error {
+	if s.kill == nil {
+		return a.run(ctx, db)
+	}
+	done, killed := make(chan struct{}), make(chan error, 1)
+	go func() {
+		select {
+		case <-done:
+			killed <- nil
+		case <-ctx.Done():
+			kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			killed <- s.kill(kctx)
+		}
+	}()
+	err := a.run(ctx, db)
+	close(done)
+	if kerr := <-killed; kerr != nil {
+		err = errors.Join(err, kerr)
+	}
+	return err
+}

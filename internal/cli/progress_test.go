@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/event"
+)
+
+// The run's one event stream feeds migrate's progress lines (finished
+// migrations only) and rollout --json (fleet events only, as before).
+func TestRenderingFromTheEventStream(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	stream := []event.Event{
+		{Type: event.RolloutStarted, Time: at, Rollout: 1, To: "1.1.0"},
+		{Type: event.MigrationStarted, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up"},
+		{Type: event.StatementStarted, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up", Statement: 1},
+		{Type: event.MigrationDone, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up", Duration: 12 * time.Millisecond},
+		{Type: event.MigrationFailed, Time: at, Database: "system", Migration: "v1.1.0/001_s", Direction: "down", Duration: 3 * time.Millisecond, Reason: "boom"},
+		{Type: event.SnapshotTaken, Time: at, Database: `tenant "acme"`, Tenant: "acme", Snapshot: "herd_snap_1", To: "1.0.0"},
+		{Type: event.TenantDone, Time: at, Rollout: 1, Wave: "all", Tenant: "acme", From: "1.0.0", To: "1.1.0"},
+	}
+	t.Run("migrate progress", func(t *testing.T) {
+		t.Parallel()
+		var out bytes.Buffer
+		a := &app{out: &out}
+		sink := a.progress()
+		for _, e := range stream {
+			sink.Send(e)
+		}
+		require.Equal(t, "tenant \"acme\": v1.1.0/002_u up ok (12ms)\nsystem: v1.1.0/001_s down FAILED (3ms)\n", out.String())
+	})
+	t.Run("rollout --json", func(t *testing.T) {
+		t.Parallel()
+		var out bytes.Buffer
+		r := &renderer{w: &out, mode: "json"}
+		for _, e := range stream {
+			r.Send(e)
+		}
+		require.Equal(t, `{"type":"rollout.started","time":"2026-12-06T10:00:00Z","rollout":1,"to":"1.1.0"}
+{"type":"tenant.done","time":"2026-12-06T10:00:00Z","rollout":1,"wave":"all","tenant":"acme","from":"1.0.0","to":"1.1.0"}
+`, out.String())
+	})
+}

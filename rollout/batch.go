@@ -1,0 +1,189 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/schedule"
+)
+
+// complete ends a rollout all of whose tenants are finished: completed
+// when none failed, completed_with_failures (which proves nothing to the
+// environments that come after) when some failed or were rolled back.
+func (m *Manager) complete(ctx context.Context, r control.Rollout, items []control.Item) error {
+	status, ev, reason := control.RolloutCompleted, event.RolloutCompleted, ""
+	if failed := failures(items); failed > 0 {
+		status, ev = control.RolloutCompletedWithFailures, event.RolloutCompletedWithFailures
+		reason = fmt.Sprintf("%d of %d tenants failed or were rolled back", failed, len(items))
+	}
+	if _, err := m.store.SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, status, reason); err != nil {
+		return err
+	}
+	m.emit(event.Event{Type: ev, Rollout: r.ID, To: r.TenantVersion, Reason: reason})
+	_, err := m.fleet.PruneSnapshots(ctx, m.settings.SnapshotRetention)
+	return err
+}
+
+// failures counts the failed and rolled-back tenants among items.
+func failures(items []control.Item) int {
+	n := 0
+	for _, it := range items {
+		if control.Failed(it.State) {
+			n++
+		}
+	}
+	return n
+}
+
+// lastWave is the highest wave of items.
+func lastWave(items []control.Item) int {
+	last := 0
+	for _, it := range items {
+		last = max(last, it.Wave)
+	}
+	return last
+}
+
+// currentWave is the first wave with a tenant not yet finished.
+func currentWave(items []control.Item) (int, bool) {
+	for _, it := range items {
+		if !it.Terminal() {
+			return it.Wave, true
+		}
+	}
+	return 0, false
+}
+
+// overBudget returns why the wave's failures exceed its budget, or "".
+func (m *Manager) overBudget(items []control.Item, wave int) string {
+	size, failed := 0, 0
+	name := ""
+	for _, it := range items {
+		if it.Wave != wave {
+			continue
+		}
+		size++
+		name = it.WaveName
+		if control.Failed(it.State) {
+			failed++
+		}
+	}
+	budget := m.budget(wave)
+	if !budget.Exceeded(failed, size) {
+		return ""
+	}
+	return fmt.Sprintf("wave %q: %d of %d tenants failed, over its failure budget", name, failed, size)
+}
+
+func (m *Manager) budget(wave int) config.Budget {
+	if wave < len(m.settings.Waves) && m.settings.Waves[wave].FailureBudget != nil {
+		return *m.settings.Waves[wave].FailureBudget
+	}
+	return m.settings.FailureBudget
+}
+
+func (m *Manager) halt(ctx context.Context, r control.Rollout, reason string) error {
+	ok, err := m.store.SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, control.RolloutHalted, reason)
+	if err == nil && ok {
+		m.emit(event.Event{Type: event.RolloutHalted, Rollout: r.ID, Reason: reason})
+		err = m.store.Audit(ctx, m.opts.Owner, "rollout.halt", fmt.Sprint(r.ID), reason)
+	}
+	return err
+}
+
+// claimable returns the next batch of the wave that this runner may claim
+// now (pending tenants, and tenants whose lease expired by the control
+// database's clock, inside their maintenance windows), how many of the
+// wave's tenants are leased, and when the first tenant waiting for its
+// window may start. A tenant deferred to its window is announced once (the
+// planned-maintenance event).
+func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item, wave int, tenants map[string]control.Tenant, announced map[string]bool) (batch []control.Item, running int, next time.Time, err error) {
+	now := m.opts.Now()
+	for _, it := range items {
+		if it.Wave == wave && it.State == control.ItemRunning {
+			running++
+		}
+	}
+	candidates, err := m.store.Claimable(ctx, id, wave, len(items))
+	if err != nil {
+		return nil, 0, time.Time{}, err
+	}
+	for _, it := range candidates {
+		if w := m.cfg.Windows.For(it.Tenant, tenants[it.Tenant].Tier); w != nil && !w.Contains(now) {
+			at := w.Next(now)
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			if !announced[it.Tenant] {
+				announced[it.Tenant] = true
+				m.emit(event.Event{Type: event.TenantMaintenancePlanned, Rollout: id, Wave: it.WaveName, Tenant: it.Tenant, At: &at})
+			}
+			continue
+		}
+		if len(batch) < m.settings.BatchSize {
+			batch = append(batch, it)
+		}
+	}
+	return batch, running, next, nil
+}
+
+// runBatch claims and migrates the batch on the fleet's scheduler, with at
+// most Concurrency tenants at once and PerServer per server, in batch
+// order as far as those allow (see schedule.Pool). It stops claiming as
+// soon as the wave's failure budget is exceeded, the rollout is no longer
+// running or a graceful stop is asked for; tenants in flight finish.
+func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items []control.Item, wave int) error {
+	type run struct {
+		it    control.Item
+		state string
+		err   error
+	}
+	var (
+		errs   []error
+		failed = map[string]bool{}
+		over   bool // the wave's failures exceed its budget
+	)
+	pool := schedule.Pool[*run]{
+		Limits: schedule.Limits{Concurrency: m.settings.Concurrency, PerServer: m.settings.PerServer},
+		Server: func(j *run) string { return j.it.Server },
+		Gate:   func(*run) bool { return !over && m.stillRunning(ctx, r.ID) },
+		Work:   func(ctx context.Context, j *run) { j.state, j.err = m.runTenant(ctx, r, j.it) },
+		Done: func(j *run) {
+			if j.err != nil {
+				errs = append(errs, j.err)
+			}
+			if control.Failed(j.state) {
+				failed[j.it.Tenant] = true
+				over = over || m.overBudget(withFailures(items, failed), wave) != ""
+			}
+		},
+	}
+	jobs := make([]*run, len(batch))
+	for i, it := range batch {
+		jobs[i] = &run{it: it}
+	}
+	pool.Run(ctx, jobs)
+	return errors.Join(errs...)
+}
+
+// withFailures returns items with the given tenants marked failed.
+func withFailures(items []control.Item, failed map[string]bool) []control.Item {
+	out := make([]control.Item, len(items))
+	for i, it := range items {
+		if failed[it.Tenant] {
+			it.State = control.ItemFailed
+		}
+		out[i] = it
+	}
+	return out
+}
+
+func (m *Manager) stillRunning(ctx context.Context, id int64) bool {
+	r, err := m.store.Rollout(ctx, id)
+	return err == nil && r.Status == control.RolloutRunning
+}

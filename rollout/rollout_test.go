@@ -1,0 +1,371 @@
+package rollout_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/release"
+	"github.com/herdhq/herd/rollout"
+	"github.com/herdhq/herd/schedule"
+)
+
+// fleet plays the roles a Manager relies on (rollout.Deps) without
+// databases of tenants: its migrations take a moment and are counted, so a
+// test sees what ran, in which order and how many at once. The rollout's
+// own state lives in a real control database.
+type fleet struct {
+	mu        sync.Mutex
+	servers   map[string]string // tenant -> server
+	running   map[string]int    // per server
+	maxServer int
+	migrated  []string // in the order they started
+	fail      map[string]bool
+	// during, if set, runs inside a tenant's migration.
+	during func(ctx context.Context, code string)
+}
+
+func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
+	code := ref.Identifier
+	f.mu.Lock()
+	server := f.servers[code]
+	f.running[server]++
+	f.maxServer = max(f.maxServer, f.running[server])
+	f.migrated = append(f.migrated, code)
+	during := f.during
+	f.mu.Unlock()
+	if during != nil {
+		during(ctx, code)
+	}
+	time.Sleep(10 * time.Millisecond)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.running[server]--
+	if f.fail[code] {
+		return errors.New("boom")
+	}
+	return nil
+}
+
+func (f *fleet) Restore(context.Context, string, string) (string, error) {
+	return "down migrations", nil
+}
+
+func (f *fleet) TakeSnapshot(context.Context, string, int64) (control.Snapshot, error) {
+	return control.Snapshot{}, nil
+}
+
+func (f *fleet) IrreversibleStep(context.Context, string, string) (string, error) { return "", nil }
+
+func (f *fleet) PruneSnapshots(context.Context, config.Retention) (int, error) { return 0, nil }
+
+func (f *fleet) ReleaseVersions(string) (string, string, error) { return "", "1.1.0", nil }
+
+func (f *fleet) CheckRelease(context.Context, string) error { return nil }
+
+func (f *fleet) Matrix() *release.Matrix { return release.New(nil, nil) }
+
+func (f *fleet) OpenTenant(context.Context, string) (*dialect.Database, dialect.Dialect, error) {
+	return nil, nil, errors.New("no tenant databases here")
+}
+
+// started returns the tenants migrated so far, in order.
+func (f *fleet) started() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.migrated)
+}
+
+// events records what a Manager emits.
+type events struct {
+	mu   sync.Mutex
+	list []event.Event
+}
+
+func (e *events) Send(ev event.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.list = append(e.list, ev)
+}
+
+func (e *events) of(t event.Type) []event.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []event.Event
+	for _, ev := range e.list {
+		if ev.Type == t {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// bundle is a Manager on a fresh control database of one engine.
+type bundle struct {
+	ctx    context.Context
+	store  *control.Store
+	fleet  *fleet
+	events *events
+	m      *rollout.Manager
+}
+
+// forEachEngine runs fn as a parallel subtest on every engine's control
+// database (tenancy does not change the control database).
+func forEachEngine(t *testing.T, fn func(t *testing.T, e herdtest.Engine)) {
+	for _, e := range herdtest.Engines() {
+		if e.SchemaPerTenant() {
+			continue
+		}
+		t.Run(e.Label, func(t *testing.T) {
+			t.Parallel()
+			fn(t, e)
+		})
+	}
+}
+
+// setup registers tenants (code -> server, servers a and b) in a fresh
+// control database on e and returns a Manager with the rollout section
+// of herd.yaml given.
+func setup(t *testing.T, e herdtest.Engine, section string, tenants [][2]string) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	scratch := e.NewFleet(t, fstest.MapFS{})
+	var d dialect.Dialect
+	for _, c := range herdtest.Dialects() {
+		if c.Name() == e.Name {
+			d = c
+		}
+	}
+	srv, err := d.OpenServer(ctx, dialect.ServerConfig{Name: "control", DSN: scratch.ControlDSN})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	db, err := srv.Control(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	store, err := control.Open(ctx, d, db, nil)
+	require.NoError(t, err)
+
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`control: %q
+servers:
+  a: %q
+  b: %q
+default_server: a
+tenant_database: t_{code}
+migrations: ./migrations
+%s`, scratch.ControlDSN, scratch.ServerDSN, scratch.ServerDSN, section)), "herd.yaml")
+	require.NoError(t, err)
+
+	f := &fleet{servers: map[string]string{}, running: map[string]int{}, fail: map[string]bool{}}
+	for _, tn := range tenants {
+		require.NoError(t, store.AddTenant(ctx, control.Tenant{Code: tn[0], Server: tn[1], Database: "t_" + tn[0], Tier: "standard"}))
+		f.servers[tn[0]] = tn[1]
+	}
+	ev := &events{}
+	m := rollout.New(cfg, store, rollout.Deps{Migrator: f, Snapshots: f, Releases: f, TenantOpener: f},
+		rollout.Options{Owner: "runner", Events: ev, Poll: 10 * time.Millisecond, Logger: herdtest.Logger(t)})
+	return &bundle{ctx: ctx, store: store, fleet: f, events: ev, m: m}
+}
+
+// start starts a rollout to v1.1.0 of every tenant.
+func (b *bundle) start(t *testing.T) control.Rollout {
+	t.Helper()
+	r, _, err := b.m.Start(b.ctx, rollout.StartRequest{Release: "v1.1.0"})
+	require.NoError(t, err)
+	return r
+}
+
+// states returns each tenant's item state.
+func (b *bundle) states(t *testing.T, id int64) map[string]string {
+	t.Helper()
+	items, err := b.store.Items(b.ctx, id)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, it := range items {
+		out[it.Tenant] = it.State
+	}
+	return out
+}
+
+var sixOnTwoServers = [][2]string{{"c1", "a"}, {"a1", "a"}, {"a2", "a"}, {"b1", "b"}, {"b2", "b"}, {"b3", "b"}}
+
+// Waves run in order, each tenant once, and no server has more tenants in
+// flight than rollout.per_server; each wave is announced once.
+func TestWorkHonoursWavesAndPerServerCaps(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, `rollout:
+  concurrency: 4
+  per_server: 1
+  batch_size: 6
+  snapshots: never
+  waves:
+    - name: canary
+      tenants: [c1]
+    - name: rest
+`, sixOnTwoServers)
+		r := b.start(t)
+		out, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+		require.Zero(t, out.Failed)
+
+		started := b.fleet.started()
+		require.Len(t, started, 6)
+		require.Equal(t, "c1", started[0], "the canary wave runs first")
+		require.ElementsMatch(t, []string{"c1", "a1", "a2", "b1", "b2", "b3"}, started, "each tenant once")
+		require.Equal(t, 1, b.fleet.maxServer, "at most per_server tenants of a server at once")
+		for _, s := range b.states(t, r.ID) {
+			require.Equal(t, control.ItemDone, s)
+		}
+		waves := b.events.of(event.WaveStarted)
+		require.Len(t, waves, 2)
+		require.Equal(t, []string{"canary", "rest"}, []string{waves[0].Wave, waves[1].Wave})
+		require.Len(t, b.events.of(event.TenantDone), 6)
+		require.Len(t, b.events.of(event.RolloutCompleted), 1)
+	})
+}
+
+// A wave over its failure budget halts the rollout: the next wave does not
+// start.
+func TestWorkHaltsOverBudget(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, `rollout:
+  concurrency: 1
+  snapshots: never
+  waves:
+    - name: canary
+      tenants: [c1]
+    - name: rest
+`, sixOnTwoServers)
+		b.fleet.fail["c1"] = true
+		r := b.start(t)
+		out, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutHalted, out.Rollout.Status)
+		require.Equal(t, []string{"c1"}, b.fleet.started(), "nothing after the halting wave ran")
+		require.Equal(t, control.ItemFailed, b.states(t, r.ID)["c1"])
+		require.Len(t, b.events.of(event.RolloutHalted), 1)
+	})
+}
+
+// Pause and abort from another process stop the runner claiming tenants;
+// the one in flight finishes. A paused rollout resumes where it stopped,
+// each tenant migrated once; an aborted one leaves the rest pending.
+func TestWorkPauseAndAbort(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		for _, verb := range []string{"pause", "abort"} {
+			t.Run(verb, func(t *testing.T) {
+				b := setup(t, e, "rollout:\n  concurrency: 1\n  batch_size: 2\n  snapshots: never\n", sixOnTwoServers)
+				r := b.start(t)
+				var once sync.Once
+				b.fleet.during = func(ctx context.Context, _ string) {
+					once.Do(func() {
+						step := b.m.Pause
+						if verb == "abort" {
+							step = b.m.Abort
+						}
+						_, err := step(ctx, r.ID)
+						require.NoError(t, err)
+					})
+				}
+				out, err := b.m.Work(b.ctx, r.ID)
+				require.NoError(t, err)
+				require.Len(t, b.fleet.started(), 1, "no tenant is claimed after the %s", verb)
+				counts := map[string]int{}
+				for _, s := range b.states(t, r.ID) {
+					counts[s]++
+				}
+				require.Equal(t, map[string]int{control.ItemDone: 1, control.ItemPending: 5}, counts)
+				if verb == "abort" {
+					require.Equal(t, control.RolloutAborted, out.Rollout.Status)
+					return
+				}
+				require.Equal(t, control.RolloutPaused, out.Rollout.Status)
+				require.Len(t, b.events.of(event.RolloutPaused), 1)
+				b.fleet.during = nil
+				_, err = b.m.Reopen(b.ctx, r.ID)
+				require.NoError(t, err)
+				out, err = b.m.Work(b.ctx, r.ID)
+				require.NoError(t, err)
+				require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+				require.ElementsMatch(t, []string{"c1", "a1", "a2", "b1", "b2", "b3"}, b.fleet.started(), "each tenant once")
+				require.Len(t, b.events.of(event.WaveStarted), 1, "a resumed wave is not announced again")
+			})
+		}
+	})
+}
+
+// A graceful stop lets the tenants in flight finish and returns with the
+// rollout still running and the others unclaimed.
+func TestWorkGracefulStop(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, "rollout:\n  concurrency: 2\n  batch_size: 2\n  snapshots: never\n", sixOnTwoServers)
+		r := b.start(t)
+		ctx, stop := schedule.WithStop(b.ctx)
+		b.fleet.during = func(context.Context, string) { stop() }
+		out, err := b.m.Work(ctx, r.ID)
+		require.NoError(t, err)
+		require.True(t, out.Stopped)
+		require.Equal(t, control.RolloutRunning, out.Rollout.Status)
+		items, err := b.store.Items(b.ctx, r.ID)
+		require.NoError(t, err)
+		done := 0
+		for _, it := range items {
+			switch it.State {
+			case control.ItemDone:
+				done++
+			case control.ItemPending:
+				require.Zero(t, it.Attempts, "%s was claimed after the stop", it.Tenant)
+			default:
+				t.Fatalf("%s is %s", it.Tenant, it.State)
+			}
+		}
+		require.Equal(t, len(b.fleet.started()), done, "the tenants in flight finished")
+		require.Less(t, done, 6)
+	})
+}
+
+// A tenant whose runner died (its lease expired by the control database's
+// clock) is taken over and migrated; the dead runner's late release is
+// refused.
+func TestWorkTakesOverExpiredLeases(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, "rollout:\n  concurrency: 2\n  snapshots: never\n", sixOnTwoServers[:2])
+		r := b.start(t)
+		dead, ok, err := b.store.Claim(b.ctx, r.ID, "c1", "dead-runner", -time.Second)
+		require.NoError(t, err)
+		require.True(t, ok)
+
+		out, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+		require.ElementsMatch(t, []string{"c1", "a1"}, b.fleet.started())
+		items, err := b.store.Items(b.ctx, r.ID)
+		require.NoError(t, err)
+		for _, it := range items {
+			require.Equal(t, control.ItemDone, it.State, it.Tenant)
+			if it.Tenant == "c1" {
+				require.Equal(t, 2, it.Attempts, "claimed by the dead runner, then taken over")
+			}
+		}
+		ok, err = b.store.Release(b.ctx, dead, control.ItemFailed, time.Second, "late")
+		require.NoError(t, err)
+		require.False(t, ok, "the dead runner's lease was lost")
+	})
+}

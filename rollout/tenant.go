@@ -1,0 +1,186 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/retry"
+	"github.com/herdhq/herd/plan"
+)
+
+// runTenant claims one tenant, migrates it under a heartbeated lease, rolls
+// it back when the migration fails, and releases it with the outcome. It
+// returns the state recorded, "" when another runner had the tenant.
+func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item) (string, error) {
+	store := m.store
+	lease, ok, err := store.Claim(ctx, r.ID, it.Tenant, m.opts.Owner, m.settings.Lease)
+	if err != nil || !ok {
+		return "", err
+	}
+	stopHeartbeat := m.heartbeat(ctx, lease)
+	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
+	start := m.opts.Now()
+
+	note, snapErr := m.snapshot(ctx, r, it)
+	if snapErr == nil {
+		err = m.migrate(ctx, it.Tenant, r.TenantVersion)
+	}
+	if ctx.Err() != nil {
+		stopHeartbeat()
+		return "", ctx.Err() // the lease lapses; a runner takes the tenant over
+	}
+	if snapErr == nil && err == nil {
+		m.emit(event.Event{Type: event.TenantMigrated, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
+		err = m.bake(ctx, it.Tenant)
+	}
+
+	state, msg, ev := control.ItemDone, note, event.TenantDone
+	var refused *plan.RefusedError
+	if errors.As(err, &refused) && refused.Reason == plan.MissingFeatures {
+		// The tenant's features changed since the rollout started: it is
+		// skipped, as it would have been then, and nothing ran.
+		state, msg, ev, err = control.ItemSkipped, "canMigrate: "+refused.Msg, event.TenantSkipped, nil
+	}
+	// A refused plan, or a database another fleet owns, ran nothing:
+	// there is nothing to roll back (and, in another fleet's database,
+	// nothing herd may touch).
+	var foreign *execute.OwnerError
+	ranNothing := refused != nil || errors.As(err, &foreign)
+	switch {
+	case snapErr != nil:
+		// Nothing ran: there is nothing to roll back.
+		state, msg, ev = control.ItemFailed, snapErr.Error(), event.TenantFailed
+	case errors.Is(err, execute.ErrOutcomeUnknown):
+		// Rolling back a migration that may have committed could undo it:
+		// the next run, which reads the ledger first, settles it.
+		state, msg, ev = control.ItemFailed, err.Error()+"; not rolled back: retry the tenant once its database is reachable", event.TenantFailed
+	case err != nil:
+		state, msg, ev = control.ItemFailed, joinNote(err.Error(), note), event.TenantFailed
+		if it.FromVersion != "" && !ranNothing {
+			if how, rbErr := m.fleet.Restore(ctx, it.Tenant, "v"+it.FromVersion); rbErr != nil {
+				msg += "; automatic rollback failed: " + rbErr.Error()
+			} else {
+				state, ev = control.ItemRolledBack, event.TenantRolledBack
+				msg = fmt.Sprintf("rolled back to v%s (%s) after: %s", it.FromVersion, how, msg)
+				// The rollback's own success is not the tenant's news:
+				// its status shows the failure until it migrates again.
+				if err := retry.Do(ctx, m.reconnect("record tenant "+it.Tenant), func(ctx context.Context) error {
+					return store.End(ctx, control.TenantRef(it.Tenant), it.FromVersion, errors.New(msg))
+				}); err != nil {
+					msg += "; recording it failed: " + err.Error()
+				}
+			}
+		}
+	}
+	stopHeartbeat()
+	took := m.opts.Now().Sub(start)
+	err = retry.Do(ctx, m.reconnect("release tenant "+it.Tenant), func(ctx context.Context) (err error) {
+		ok, err = store.Release(ctx, lease, state, took, msg)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", nil // the lease expired and another runner owns the tenant now
+	}
+	m.emit(event.Event{Type: ev, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion, Reason: msg})
+	return state, nil
+}
+
+// heartbeat extends the lease every third of its length until stopped.
+func (m *Manager) heartbeat(ctx context.Context, l control.Lease) (stop func()) {
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(m.settings.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+				if ok, err := m.store.Heartbeat(hctx, l, m.settings.Lease); err == nil && !ok {
+					return // lost: the final Release will say so
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// migrate brings one tenant to version under the tenant timeout, with the
+// health probes watching; a timeout or a failed probe ends the migration
+// (on MySQL the running statement is killed on the server) and is the
+// error returned.
+func (m *Manager) migrate(ctx context.Context, code, version string) error {
+	tctx, cancelTimeout := context.WithTimeoutCause(ctx, m.settings.TenantTimeout,
+		fmt.Errorf("timed out after %s", m.settings.TenantTimeout))
+	defer cancelTimeout()
+	tctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	stopWatch := m.watch(tctx, cancel, code)
+	err := m.fleet.Migrate(tctx, control.TenantRef(code), "v"+version)
+	probeErr := stopWatch()
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(tctx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return fmt.Errorf("%w: %w", cause, err)
+	}
+	return errors.Join(err, probeErr)
+}
+
+// snapshot takes the tenant's rollback point when the snapshot policy
+// asks for one. A failed snapshot is the returned error (the tenant is then
+// neither migrated nor rolled back), except under best_effort when down
+// migrations can take the tenant back: then the tenant is migrated and
+// note says so.
+func (m *Manager) snapshot(ctx context.Context, r control.Rollout, it control.Item) (note string, err error) {
+	if !m.wantsSnapshot(r) {
+		return "", nil
+	}
+	_, err = m.fleet.TakeSnapshot(ctx, it.Tenant, r.ID)
+	if err == nil || ctx.Err() != nil {
+		return "", err
+	}
+	if m.settings.Snapshots != config.SnapshotsBestEffort {
+		return "", fmt.Errorf("snapshot failed: %w, not migrated", err)
+	}
+	step, rerr := m.fleet.IrreversibleStep(ctx, it.Tenant, "v"+r.TenantVersion)
+	switch {
+	case rerr != nil:
+		return "", fmt.Errorf("snapshot failed: %w, not migrated (best_effort could not check for down migrations: %v)", err, rerr)
+	case step != "":
+		return "", fmt.Errorf("snapshot failed: %w, not migrated (best_effort: %s has no down migration)", err, step)
+	}
+	return fmt.Sprintf("snapshot failed: %v; migrated without one (best_effort: down migrations can take it back)", err), nil
+}
+
+// joinNote appends note, when there is one, to msg.
+func joinNote(msg, note string) string {
+	if note == "" {
+		return msg
+	}
+	return msg + "; " + note
+}
+
+// wantsSnapshot applies the snapshot policy: always, never, or (required,
+// best_effort) on releases marked breaking.
+func (m *Manager) wantsSnapshot(r control.Rollout) bool {
+	switch m.settings.Snapshots {
+	case config.SnapshotsAlways:
+		return true
+	case config.SnapshotsRequired, config.SnapshotsBreaking, config.SnapshotsBestEffort:
+		rel, ok := m.cfg.Release(r.Release)
+		return ok && rel.BreakingChanges
+	}
+	return false
+}

@@ -1,0 +1,127 @@
+package schedule_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/schedule"
+)
+
+// job is a test job on a server that takes a moment.
+type job struct {
+	name, server string
+}
+
+// watch runs jobs on a Pool with limits and reports the most that ran at
+// once overall and on one server, and the order they started in.
+type watch struct {
+	mu        sync.Mutex
+	running   map[string]int
+	total     int
+	maxServer int
+	maxTotal  int
+	started   []string
+}
+
+func (w *watch) work(_ context.Context, j job) {
+	w.mu.Lock()
+	w.running[j.server]++
+	w.total++
+	w.maxServer = max(w.maxServer, w.running[j.server])
+	w.maxTotal = max(w.maxTotal, w.total)
+	w.started = append(w.started, j.name)
+	w.mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	w.mu.Lock()
+	w.running[j.server]--
+	w.total--
+	w.mu.Unlock()
+}
+
+func jobs(servers ...string) []job {
+	var out []job
+	for i, s := range servers {
+		out = append(out, job{name: fmt.Sprintf("j%d", i), server: s})
+	}
+	return out
+}
+
+func TestPoolLimits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name                  string
+		limits                schedule.Limits
+		servers               []string
+		wantServer, wantTotal int
+		wantOrder             []string // nil: any
+	}{
+		{name: "one at a time", limits: schedule.Limits{Concurrency: 1}, servers: []string{"a", "b", "a"},
+			wantServer: 1, wantTotal: 1, wantOrder: []string{"j0", "j1", "j2"}},
+		{name: "concurrency caps the total", limits: schedule.Limits{Concurrency: 3}, servers: []string{"a", "a", "a", "a", "a", "a"},
+			wantServer: 3, wantTotal: 3},
+		{name: "per server caps each server", limits: schedule.Limits{Concurrency: 4, PerServer: 1},
+			servers: []string{"a", "a", "a", "b", "b", "b"}, wantServer: 1, wantTotal: 2},
+		{name: "a full server does not hold up the others", limits: schedule.Limits{Concurrency: 2, PerServer: 1},
+			servers: []string{"a", "a", "b"}, wantServer: 1, wantTotal: 2, wantOrder: []string{"j0", "j2", "j1"}},
+		{name: "zero limits run one at a time", servers: []string{"a", "b"}, wantServer: 1, wantTotal: 1,
+			wantOrder: []string{"j0", "j1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := &watch{running: map[string]int{}}
+			var done []string
+			p := schedule.Pool[job]{Limits: tc.limits, Server: func(j job) string { return j.server }, Work: w.work,
+				Done: func(j job) { done = append(done, j.name) }}
+			left := p.Run(context.Background(), jobs(tc.servers...))
+			require.Empty(t, left)
+			require.Len(t, done, len(tc.servers), "Done hears of every job")
+			require.Equal(t, tc.wantServer, w.maxServer, "most on one server")
+			require.Equal(t, tc.wantTotal, w.maxTotal, "most at once")
+			if tc.wantOrder != nil {
+				require.Equal(t, tc.wantOrder, w.started)
+			}
+		})
+	}
+}
+
+// A gate that says no, or a graceful stop, starts no other job: those
+// running finish and the rest come back in order.
+func TestPoolStops(t *testing.T) {
+	t.Parallel()
+	t.Run("gate", func(t *testing.T) {
+		t.Parallel()
+		w := &watch{running: map[string]int{}}
+		failed := false
+		p := schedule.Pool[job]{Limits: schedule.Limits{Concurrency: 1}, Work: w.work,
+			Gate: func(job) bool { return !failed },
+			Done: func(j job) { failed = failed || j.name == "j1" }}
+		left := p.Run(context.Background(), jobs("a", "a", "a", "a"))
+		require.Equal(t, []string{"j0", "j1"}, w.started)
+		require.Equal(t, jobs("a", "a", "a", "a")[2:], left)
+	})
+	t.Run("graceful stop", func(t *testing.T) {
+		t.Parallel()
+		ctx, stop := schedule.WithStop(context.Background())
+		require.False(t, schedule.Stopping(ctx))
+		w := &watch{running: map[string]int{}}
+		p := schedule.Pool[job]{Limits: schedule.Limits{Concurrency: 2}, Work: func(ctx context.Context, j job) {
+			stop()
+			w.work(ctx, j)
+			require.NoError(t, ctx.Err(), "a graceful stop does not cancel the jobs in flight")
+		}}
+		left := p.Run(ctx, jobs("a", "a", "a", "a", "a"))
+		require.True(t, schedule.Stopping(ctx))
+		require.NotEmpty(t, w.started)
+		require.Len(t, left, 5-len(w.started))
+	})
+	t.Run("no stop carried", func(t *testing.T) {
+		t.Parallel()
+		require.False(t, schedule.Stopping(context.Background()))
+		require.Nil(t, schedule.Stopped(context.Background()))
+	})
+}
