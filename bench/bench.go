@@ -67,9 +67,6 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/dialect"
-	"github.com/herdhq/herd/dialect/mysql"
-	"github.com/herdhq/herd/dialect/postgres"
-	"github.com/herdhq/herd/dialect/sqlite"
 	schoolerp "github.com/herdhq/herd/examples/school-erp"
 )
 
@@ -99,10 +96,11 @@ func Operations() []Operation { return []Operation{MigrateUp, MigrateDown, Rollo
 // down says whether o takes the fleets from the latest version down.
 func (o Operation) down() bool { return o == MigrateDown || o == RolloutDown }
 
-// Options configure Run. Engine is required, and DSN for PostgreSQL and
-// MySQL; the rest have defaults.
+// Options configure Run. Engine and Dialects are required, and DSN for an
+// engine with a server (PostgreSQL, MySQL); the rest have defaults.
 type Options struct {
-	// Engine is "sqlite", "postgres" or "mysql".
+	// Engine is the name of the dialect to measure: "sqlite", "postgres"
+	// or "mysql" as cmd/herd wires them.
 	Engine string
 	// Operation is what is timed; default MigrateUp.
 	Operation Operation
@@ -117,11 +115,12 @@ type Options struct {
 	// created on, e.g. postgres://postgres@127.0.0.1:5432/postgres. Its
 	// host must be a loopback address. Unused for SQLite.
 	DSN string
-	// Dir is the folder SQLite fleets are built in; default a new
-	// temporary folder, removed at the end. Run removes only what it
-	// created inside a given Dir.
+	// Dir is the folder the fleets of an engine without a server
+	// (SQLite, a dialect.Files) are built in; default a new temporary
+	// folder, removed at the end. Run removes only what it created inside
+	// a given Dir.
 	Dir string
-	// Dialects are the engines; default SQLite, PostgreSQL and MySQL.
+	// Dialects are the engines herd is wired with; Engine names one.
 	Dialects []dialect.Dialect
 	// Spawn, when set, returns a command that runs ServeSide in a new
 	// process: Run then times each side of each run in its own process,
@@ -136,19 +135,13 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultTenants is the fleet size the issue asks for on engine: 1000 on
-// SQLite, 200 on PostgreSQL, 100 on MySQL/MariaDB (0 for an unknown one).
-func DefaultTenants(engine string) int {
-	switch engine {
-	case "sqlite":
-		return 1000
-	case "postgres":
-		return 200
-	case "mysql":
-		return 100
-	}
-	return 0
-}
+// defaultTenants are the fleet sizes the issue asks for, by dialect name.
+var defaultTenants = map[string]int{"sqlite": 1000, "postgres": 200, "mysql": 100}
+
+// DefaultTenants is the fleet size the issue asks for on the engine of
+// that name: 1000 on SQLite, 200 on PostgreSQL, 100 on MySQL/MariaDB (0
+// for another).
+func DefaultTenants(engine string) int { return defaultTenants[engine] }
 
 // Report is the outcome of Run.
 type Report struct {
@@ -256,15 +249,11 @@ func (opts Options) check() (Options, dialect.Dialect, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if len(opts.Dialects) == 0 {
-		opts.Dialects = []dialect.Dialect{sqlite.New(), postgres.New(), mysql.New()}
-	}
 	d := dialect.Named(opts.Dialects, opts.Engine)
+	_, files := d.(dialect.Files)
 	switch {
-	case opts.Engine != "sqlite" && opts.Engine != "postgres" && opts.Engine != "mysql":
-		return bad("engine %q: want sqlite, postgres or mysql", opts.Engine)
 	case d == nil:
-		return bad("no dialect wired for engine %q", opts.Engine)
+		return bad("engine %q: want %s", opts.Engine, names(opts.Dialects))
 	case !slices.Contains(Operations(), opts.Operation):
 		return bad("operation %q: want one of %v", opts.Operation, Operations())
 	case opts.Tenants < 1:
@@ -273,17 +262,33 @@ func (opts Options) check() (Options, dialect.Dialect, error) {
 		return bad("runs must be at least 1, not %d", opts.Runs)
 	case opts.Concurrency < 1:
 		return bad("concurrency must be at least 1, not %d", opts.Concurrency)
-	case opts.Engine == "sqlite" && opts.DSN != "":
-		return bad("a DSN is for postgres and mysql; SQLite fleets are built in a folder (Dir)")
-	case opts.Engine != "sqlite" && opts.DSN == "":
+	case files && opts.DSN != "":
+		return bad("a DSN is for an engine with a server; %s fleets are built in a folder (Dir)", opts.Engine)
+	case !files && opts.DSN == "":
 		return bad("engine %s needs the DSN of a loopback server", opts.Engine)
 	}
-	if opts.Engine != "sqlite" {
+	if !files {
 		if err := checkLoopback(opts.DSN); err != nil {
 			return opts, nil, &herd.InputError{Err: err}
 		}
 	}
 	return opts, d, nil
+}
+
+// names lists the names of ds for a message: "a, b or c".
+func names(ds []dialect.Dialect) string {
+	var out string
+	for i, d := range ds {
+		switch {
+		case i == 0:
+		case i == len(ds)-1:
+			out += " or "
+		default:
+			out += ", "
+		}
+		out += d.Name()
+	}
+	return out
 }
 
 // migrations is the School ERP example's migrations folder.

@@ -143,19 +143,21 @@ func TestProcFields(t *testing.T) {
 
 func TestOptionsRefused(t *testing.T) {
 	t.Parallel()
+	wired := herdtest.Dialects()
 	tests := []struct {
 		name string
 		opts Options
 	}{
-		{"unknown engine", Options{Engine: "oracle"}},
-		{"no tenants", Options{Engine: "sqlite", Tenants: -1}},
-		{"no runs", Options{Engine: "sqlite", Runs: -3}},
-		{"no concurrency", Options{Engine: "sqlite", Concurrency: -1}},
-		{"unknown operation", Options{Engine: "sqlite", Operation: "sideways"}},
-		{"a dsn for sqlite", Options{Engine: "sqlite", DSN: "postgres://127.0.0.1/x"}},
-		{"no dsn for a server", Options{Engine: "postgres"}},
-		{"a remote server", Options{Engine: "postgres", DSN: "postgres://postgres@db.example.com:5432/postgres"}},
-		{"a remote mysql", Options{Engine: "mysql", DSN: "mysql://root@10.0.0.5:3306/test"}},
+		{"nothing wired", Options{Engine: "sqlite"}},
+		{"unknown engine", Options{Engine: "oracle", Dialects: wired}},
+		{"no tenants", Options{Engine: "sqlite", Tenants: -1, Dialects: wired}},
+		{"no runs", Options{Engine: "sqlite", Runs: -3, Dialects: wired}},
+		{"no concurrency", Options{Engine: "sqlite", Concurrency: -1, Dialects: wired}},
+		{"unknown operation", Options{Engine: "sqlite", Operation: "sideways", Dialects: wired}},
+		{"a dsn for sqlite", Options{Engine: "sqlite", DSN: "postgres://127.0.0.1/x", Dialects: wired}},
+		{"no dsn for a server", Options{Engine: "postgres", Dialects: wired}},
+		{"a remote server", Options{Engine: "postgres", DSN: "postgres://postgres@db.example.com:5432/postgres", Dialects: wired}},
+		{"a remote mysql", Options{Engine: "mysql", DSN: "mysql://root@10.0.0.5:3306/test", Dialects: wired}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,7 +188,7 @@ func TestRunSQLite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			rep, err := Run(context.Background(), Options{Engine: "sqlite", Tenants: 3, Runs: 2, Concurrency: 2,
+			rep, err := Run(context.Background(), Options{Engine: "sqlite", Dialects: herdtest.Dialects(), Tenants: 3, Runs: 2, Concurrency: 2,
 				Dir: dir, Spawn: tt.spawn, ProfileDir: dir, Logger: herdtest.Logger(t)})
 			require.NoError(t, err)
 			require.Equal(t, tt.spawn != nil, rep.Isolated)
@@ -228,17 +230,13 @@ func TestRunOperations(t *testing.T) {
 func TestRunServers(t *testing.T) {
 	t.Parallel()
 	for _, e := range herdtest.Engines() {
-		if e.Name == "sqlite" || e.SchemaPerTenant() {
+		if e.Files() || e.SchemaPerTenant() {
 			continue
 		}
 		for _, op := range Operations() {
 			t.Run(e.Label+"/"+string(op), func(t *testing.T) {
 				t.Parallel()
-				dsn := herdtest.PostgresDSN
-				if e.Name == "mysql" {
-					dsn = herdtest.MySQLDSN
-				}
-				rep, err := Run(context.Background(), Options{Engine: e.Name, Operation: op, DSN: dsn(t), Tenants: 2,
+				rep, err := Run(context.Background(), Options{Engine: e.Name, Dialects: herdtest.Dialects(), Operation: op, DSN: e.ServerDSN(t), Tenants: 2,
 					Runs: 1, Concurrency: 2, Spawn: spawnTest, Logger: herdtest.Logger(t)})
 				require.NoError(t, err)
 				require.Len(t, rep.RunRatios, 1)
@@ -258,7 +256,7 @@ var benchTenants = flag.Int("bench.tenants", 50, "tenants per fleet in Benchmark
 func BenchmarkMigrateFleet(b *testing.B) {
 	var total Report
 	for b.Loop() {
-		rep, err := Run(context.Background(), Options{Engine: "sqlite", Tenants: *benchTenants, Runs: 1, Dir: b.TempDir()})
+		rep, err := Run(context.Background(), Options{Engine: "sqlite", Dialects: herdtest.Dialects(), Tenants: *benchTenants, Runs: 1, Dir: b.TempDir()})
 		if err != nil {
 			b.Fatal(err)
 		}

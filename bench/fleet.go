@@ -31,10 +31,13 @@ type environment struct {
 	d    dialect.Dialect
 	// prefix starts every database name of this benchmark ("hb1a2b3c4d").
 	prefix string
-	// dir is the SQLite folder; removeDir says Run made it.
+	// files is d when its databases are files (SQLite), else nil.
+	files dialect.Files
+	// dir is the folder files's fleets are built in; removeDir says Run
+	// made it.
 	dir       string
 	removeDir bool
-	// server is the PostgreSQL or MySQL server (nil for SQLite).
+	// server is the PostgreSQL or MySQL server (nil when files is set).
 	server dialect.Server
 	// latest and previous are the two newest tenant schema versions
 	// ("v2.0.0"); previous is "" when there is only one.
@@ -58,8 +61,8 @@ func newEnvironment(ctx context.Context, opts Options, d dialect.Dialect) (*envi
 	} else if opts.Operation.down() {
 		return nil, fmt.Errorf("bench: %s needs two tenant schema versions, the migrations have %d", opts.Operation, len(versions))
 	}
-	if opts.Engine == "sqlite" {
-		e.dir = opts.Dir
+	if files, ok := d.(dialect.Files); ok {
+		e.files, e.dir = files, opts.Dir
 		if e.dir == "" {
 			dir, err := os.MkdirTemp("", "herd-bench-")
 			if err != nil {
@@ -188,15 +191,15 @@ func (e *environment) build(ctx context.Context, n int, s *scratch) error {
 	run := fmt.Sprintf("%s_r%d", e.prefix, n)
 	var controlDSN, herdDSN, template string
 	var floor dialect.Server
-	if e.server == nil {
+	if e.files != nil {
 		dir := filepath.Join(e.dir, run)
 		s.drops = append(s.drops, func(context.Context) error { return os.RemoveAll(dir) })
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
-		controlDSN = "sqlite:" + filepath.Join(dir, "control.db")
-		herdDSN = "sqlite:" + filepath.Join(dir, "herd")
-		s.floorDSN = "sqlite:" + filepath.Join(dir, "floor")
+		controlDSN = e.files.FileDSN(filepath.Join(dir, "control.db"))
+		herdDSN = e.files.FileDSN(filepath.Join(dir, "herd"))
+		s.floorDSN = e.files.FileDSN(filepath.Join(dir, "floor"))
 		s.herdPath = filepath.Join(dir, "herd.yaml")
 		template = "t_{code}"
 		for _, c := range codes {

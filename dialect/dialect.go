@@ -52,13 +52,18 @@ type Quoter interface {
 	Placeholder(n int) string
 }
 
-// Splitter cuts a migration script into statements, by the engine's
-// lexical rules.
+// Splitter reads SQL by the engine's lexical rules (its quotes, comments,
+// delimiters and bodies): it is the one way herd cuts a script into
+// statements and a statement into words.
 type Splitter interface {
 	// Split returns the statements of script in order, each with the line
 	// it starts on. It fails on an unterminated string, comment or body,
 	// naming the line.
 	Split(script string) ([]sqlsplit.Statement, error)
+	// Tokens returns the words, quoted names and punctuation of one
+	// statement as Split returns it, without its comments. It fails as
+	// Split does.
+	Tokens(stmt string) ([]sqlsplit.Token, error)
 }
 
 // Connector opens servers: the connection targets that hold tenant
@@ -69,6 +74,15 @@ type Connector interface {
 	// malformed DSN fails here and an unreachable server fails later. Errors
 	// never contain the DSN's password.
 	OpenServer(ctx context.Context, cfg ServerConfig) (Server, error)
+}
+
+// Files is an optional capability of engines with no server to connect
+// to, whose databases are files (SQLite): a folder is a server, so a fleet
+// can be made out of paths alone.
+type Files interface {
+	// FileDSN returns the DSN of the database file, or of the server
+	// folder, at path.
+	FileDSN(path string) string
 }
 
 // Tenancy says how tenants are laid out on a server.

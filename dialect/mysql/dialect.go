@@ -57,6 +57,11 @@ func (d *Dialect) Split(script string) ([]sqlsplit.Statement, error) {
 	return sqlsplit.Split(script, sqlsplit.MySQL)
 }
 
+// Tokens returns the words of stmt by MySQL's lexical rules.
+func (d *Dialect) Tokens(stmt string) ([]sqlsplit.Token, error) {
+	return sqlsplit.Tokens(stmt, sqlsplit.MySQL)
+}
+
 // GuardSession sets lock_wait_timeout on conn to d.LockWaitTimeout, in
 // whole seconds and at least one. The setting lasts for the connection's
 // session.

@@ -59,6 +59,11 @@ func (d *Dialect) Split(script string) ([]sqlsplit.Statement, error) {
 	return sqlsplit.Split(script, sqlsplit.Postgres)
 }
 
+// Tokens returns the words of stmt by PostgreSQL's lexical rules.
+func (d *Dialect) Tokens(stmt string) ([]sqlsplit.Token, error) {
+	return sqlsplit.Tokens(stmt, sqlsplit.Postgres)
+}
+
 // TransactionalDDL reports true: PostgreSQL's DDL rolls back with its
 // transaction.
 func (d *Dialect) TransactionalDDL() bool { return true }

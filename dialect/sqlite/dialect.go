@@ -23,6 +23,7 @@ type Dialect struct{}
 var (
 	_ dialect.Dialect          = (*Dialect)(nil)
 	_ dialect.TransactionalDDL = (*Dialect)(nil)
+	_ dialect.Files            = (*Dialect)(nil)
 )
 
 // New returns the SQLite dialect.
@@ -43,6 +44,14 @@ func (d *Dialect) Placeholder(int) string { return "?" }
 func (d *Dialect) Split(script string) ([]sqlsplit.Statement, error) {
 	return sqlsplit.Split(script, sqlsplit.SQLite)
 }
+
+// Tokens returns the words of stmt by SQLite's lexical rules.
+func (d *Dialect) Tokens(stmt string) ([]sqlsplit.Token, error) {
+	return sqlsplit.Tokens(stmt, sqlsplit.SQLite)
+}
+
+// FileDSN returns "sqlite:" + path.
+func (d *Dialect) FileDSN(path string) string { return "sqlite:" + path }
 
 // TransactionalDDL reports true: SQLite's DDL rolls back with its
 // transaction.

@@ -17,12 +17,11 @@ import (
 	"github.com/herdhq/herd/bench"
 )
 
-// The environment variables bench reads its default DSNs from, the same
-// the real-server tests use.
-const (
-	benchPostgresEnv = "HERD_TEST_POSTGRES"
-	benchMySQLEnv    = "HERD_TEST_MYSQL"
-)
+// benchDSNEnv starts the name of the environment variable bench reads an
+// engine's default DSN from, the engine's name in upper case ending it:
+// the variables the real-server tests use (HERD_TEST_POSTGRES,
+// HERD_TEST_MYSQL).
+const benchDSNEnv = "HERD_TEST_"
 
 func (a *app) benchCmd() *cobra.Command {
 	var (
@@ -53,12 +52,7 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 				return err
 			}
 			if opts.DSN == "" {
-				switch opts.Engine {
-				case "postgres":
-					opts.DSN = a.env.Getenv(benchPostgresEnv)
-				case "mysql":
-					opts.DSN = a.env.Getenv(benchMySQLEnv)
-				}
+				opts.DSN = a.env.Getenv(benchDSNEnv + strings.ToUpper(opts.Engine))
 			}
 			a.secrets.add(opts.DSN)
 			opts.Dialects = a.env.Dialects
@@ -94,7 +88,7 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 	cmd.Flags().IntVar(&opts.Tenants, "tenants", 0, "tenants in each fleet (default: 1000 on sqlite, 200 on postgres, 100 on mysql)")
 	cmd.Flags().IntVar(&opts.Runs, "runs", 3, "timed runs; the figures are medians")
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 8, "tenants migrated at once, on both sides")
-	cmd.Flags().StringVar(&opts.DSN, "dsn", "", "loopback server for postgres or mysql (default $"+benchPostgresEnv+" or $"+benchMySQLEnv+")")
+	cmd.Flags().StringVar(&opts.DSN, "dsn", "", "loopback server for postgres or mysql (default $"+benchDSNEnv+"POSTGRES or $"+benchDSNEnv+"MYSQL)")
 	cmd.Flags().StringVar(&opts.Dir, "dir", "", "folder for the SQLite fleets (default: a temporary folder)")
 	cmd.Flags().StringVar(&opts.ProfileDir, "profile-dir", "", "write a CPU profile of each timed section here")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")

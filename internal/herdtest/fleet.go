@@ -62,6 +62,24 @@ func mysqlDialect() dialect.Dialect    { return mysql.New() }
 // SchemaPerTenant reports whether tenants are Postgres schemas.
 func (e Engine) SchemaPerTenant() bool { return e.tenancy == dialect.SchemaPerTenant }
 
+// Files reports whether the engine's databases are files, with no server
+// to connect to (a dialect.Files: SQLite).
+func (e Engine) Files() bool {
+	_, ok := e.dialect().(dialect.Files)
+	return ok
+}
+
+// ServerDSN returns the DSN of the real server the engine's tests use,
+// from the environment: the test is skipped when it is not set, except
+// under CI=true, where it fails. It is "" for an engine without a server.
+func (e Engine) ServerDSN(t testing.TB) string {
+	t.Helper()
+	if e.baseDSN == nil {
+		return ""
+	}
+	return e.baseDSN(t)
+}
+
 // Fleet is a scratch fleet: a folder with herd.yaml and a copy of the
 // migrations, a fresh control database and a tenant naming template no
 // other test shares. Its databases are dropped when the test ends.
@@ -86,11 +104,10 @@ func (e Engine) NewFleet(t testing.TB, migrations fs.FS) *Fleet {
 	if err := os.CopyFS(filepath.Join(f.Dir, "migrations"), migrations); err != nil {
 		t.Fatalf("copy migrations: %v", err)
 	}
-	switch e.Name {
-	case "sqlite":
-		f.ControlDSN = "sqlite:" + filepath.Join(f.Dir, "data", "control.db")
-		f.ServerDSN = "sqlite:" + filepath.Join(f.Dir, "data", "tenants")
-	default:
+	if files, ok := e.dialect().(dialect.Files); ok {
+		f.ControlDSN = files.FileDSN(filepath.Join(f.Dir, "data", "control.db"))
+		f.ServerDSN = files.FileDSN(filepath.Join(f.Dir, "data", "tenants"))
+	} else {
 		f.ControlDSN, f.ServerDSN = e.controlDatabase(t)
 	}
 	f.WriteConfig(t, f.Config(""))
@@ -103,8 +120,8 @@ func (e Engine) NewFleet(t testing.TB, migrations fs.FS) *Fleet {
 // uses it), else a fresh database dropped when the test ends.
 func (f *Fleet) NewControl(t testing.TB, label string) string {
 	t.Helper()
-	if f.Engine.Name == "sqlite" {
-		return "sqlite:" + filepath.Join(f.Dir, "data", label+".db")
+	if files, ok := f.Engine.dialect().(dialect.Files); ok {
+		return files.FileDSN(filepath.Join(f.Dir, "data", label+".db"))
 	}
 	dsn, _ := f.Engine.controlDatabase(t)
 	return dsn
