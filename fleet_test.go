@@ -46,7 +46,7 @@ func (b *bundle) control() *control.Store {
 // source loads the fleet's migration source as herd does.
 func (b *bundle) source() *source.Source {
 	b.t.Helper()
-	src, err := herd.LoadSource(b.scratch.Load(b.t), b.opts)
+	src, err := herd.LoadSource(b.scratch.Load(b.t), herdtest.Dialects(), b.opts)
 	require.NoError(b.t, err)
 	return src
 }

@@ -86,8 +86,11 @@ type server struct {
 }
 
 // LoadSource loads and checks the configured migration source for the
-// engines the configuration uses, without touching any database.
-func LoadSource(cfg *config.Config, opts Options) (*source.Source, error) {
+// engines the configuration uses, each read by its dialect among
+// dialects, without touching any database. Override files may name any
+// engine herd.yaml can (config.Engines); a DSN whose engine is not among
+// dialects is an *InputError.
+func LoadSource(cfg *config.Config, dialects []Dialect, opts Options) (*source.Source, error) {
 	fsys := opts.Migrations
 	if fsys == nil {
 		if _, err := os.Stat(cfg.Migrations); err != nil {
@@ -95,17 +98,21 @@ func LoadSource(cfg *config.Config, opts Options) (*source.Source, error) {
 		}
 		fsys = os.DirFS(cfg.Migrations)
 	}
-	engines := map[string]bool{}
+	inUse := map[dialect.Dialect]bool{}
 	for _, dsn := range dsns(cfg) {
-		engines[config.Engine(dsn)] = true
+		d, err := dialectFor(dialects, dsn)
+		if err != nil {
+			return nil, err
+		}
+		inUse[d] = true
 	}
-	var names []string
-	for _, name := range []string{"sqlite", "postgres", "mysql"} {
-		if engines[name] {
-			names = append(names, name)
+	var engines []source.Engine
+	for _, d := range dialects {
+		if inUse[d] {
+			engines = append(engines, d)
 		}
 	}
-	src, err := source.Load(fsys, &source.Options{Engines: names, Go: opts.Go, Root: relative(cfg.Migrations)})
+	src, err := source.Load(fsys, engines, &source.Options{Known: config.Engines(), Go: opts.Go, Root: relative(cfg.Migrations)})
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
@@ -130,7 +137,7 @@ func Open(ctx context.Context, cfg *config.Config, dialects []Dialect, opts Opti
 	if opts.Actor == "" {
 		opts.Actor = "cli"
 	}
-	src, err := LoadSource(cfg, opts)
+	src, err := LoadSource(cfg, dialects, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +203,12 @@ func (f *Fleet) executor(d dialect.Dialect, k source.Target, events event.Sink) 
 }
 
 func (f *Fleet) dialectFor(dsn string) (dialect.Dialect, error) {
-	if d := dialect.Named(f.dialects, config.Engine(dsn)); d != nil {
+	return dialectFor(f.dialects, dsn)
+}
+
+// dialectFor returns the dialect of ds that the DSN's scheme names.
+func dialectFor(ds []dialect.Dialect, dsn string) (dialect.Dialect, error) {
+	if d := dialect.Named(ds, config.Engine(dsn)); d != nil {
 		return d, nil
 	}
 	return nil, &InputError{Err: fmt.Errorf("no engine wired for %s", config.RedactDSN(dsn))}

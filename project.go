@@ -45,8 +45,9 @@ var migrationName = regexp.MustCompile(`^[a-z0-9_]+$`)
 // migration of that kind. It returns the paths it wrote, up file first. A
 // version that does not parse or is older than the latest migration's, a
 // name other than lower-case letters, digits and underscores, or a source
-// that does not load is an input error, and nothing is written.
-func NewMigration(cfg *config.Config, t Target, version, name string) ([]string, error) {
+// that does not load is an input error, and nothing is written. dialects
+// read the scripts of the engines cfg uses, as Open's do.
+func NewMigration(cfg *config.Config, dialects []Dialect, t Target, version, name string) ([]string, error) {
 	v, err := source.ParseVersion(version)
 	if err != nil {
 		return nil, &InputError{Err: err}
@@ -54,7 +55,7 @@ func NewMigration(cfg *config.Config, t Target, version, name string) ([]string,
 	if !migrationName.MatchString(name) {
 		return nil, &InputError{Err: fmt.Errorf("migration name %q: use lower-case letters, digits and underscores", name)}
 	}
-	src, err := LoadSource(cfg, Options{})
+	src, err := LoadSource(cfg, dialects, Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -101,10 +102,11 @@ type LintReport struct {
 // against them, without touching a database. Every error it finds, with
 // its file and line, is in the one input error it returns (a source that
 // does not load has its releases still checked, without its migrations);
-// the report holds the warnings either way.
-func Lint(cfg *config.Config) (LintReport, error) {
+// the report holds the warnings either way. dialects read the scripts of
+// the engines cfg uses, as Open's do.
+func Lint(cfg *config.Config, dialects []Dialect) (LintReport, error) {
 	rep := LintReport{SharedHomes: cfg.SharedTenantHomes()}
-	src, err := LoadSource(cfg, Options{})
+	src, err := LoadSource(cfg, dialects, Options{})
 	var bad *source.Error
 	if err != nil && !errors.As(err, &bad) {
 		return rep, err

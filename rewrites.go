@@ -62,7 +62,6 @@ func (f *Fleet) Rewrites(ctx context.Context, code, to string) ([]Rewrite, error
 	for _, e := range entries {
 		applied[e.ID] = true // a dirty one ran in part, and goes back too
 	}
-	family := map[string]sqlsplit.Family{"mysql": sqlsplit.MySQL, "postgres": sqlsplit.Postgres, "sqlite": sqlsplit.SQLite}[tg.dialect.Name()]
 	var out []Rewrite
 	for _, m := range f.src.Migrations(source.Tenant) {
 		if !m.Version.GreaterThan(version) || !applied[m.ID()] {
@@ -77,7 +76,11 @@ func (f *Fleet) Rewrites(ctx context.Context, code, to string) ([]Rewrite, error
 			return nil, err
 		}
 		for _, st := range stmts {
-			t := updatedTable(st.SQL, family)
+			toks, err := tg.dialect.Tokens(st.SQL)
+			if err != nil {
+				continue // the statement split, so this does not happen
+			}
+			t := updatedTable(toks)
 			if i := slices.IndexFunc(tables, func(s string) bool { return strings.EqualFold(s, t) }); t != "" && i >= 0 {
 				out = append(out, Rewrite{Migration: m.ID(), File: script.File, Line: st.Line, Table: tables[i]})
 			}
@@ -86,12 +89,11 @@ func (f *Fleet) Rewrites(ctx context.Context, code, to string) ([]Rewrite, error
 	return out, nil
 }
 
-// updatedTable returns the table whose existing rows stmt updates, or "":
-// UPDATE t, REPLACE [INTO] t, INSERT INTO t … ON DUPLICATE KEY UPDATE or
-// … ON CONFLICT … DO UPDATE.
-func updatedTable(stmt string, f sqlsplit.Family) string {
-	toks, err := sqlsplit.Tokens(stmt, f)
-	if err != nil || len(toks) == 0 {
+// updatedTable returns the table whose existing rows the statement of
+// tokens toks updates, or "": UPDATE t, REPLACE [INTO] t, INSERT INTO t …
+// ON DUPLICATE KEY UPDATE or … ON CONFLICT … DO UPDATE.
+func updatedTable(toks []sqlsplit.Token) string {
+	if len(toks) == 0 {
 		return ""
 	}
 	skip := func(i int, words ...string) int {

@@ -28,6 +28,8 @@ func TestUpdatedTable(t *testing.T) {
 		{"SELECT 'UPDATE pupils'", sqlsplit.MySQL, ""},
 	}
 	for _, tt := range tests {
-		require.Equal(t, tt.want, updatedTable(tt.stmt, tt.family), tt.stmt)
+		toks, err := sqlsplit.Tokens(tt.stmt, tt.family)
+		require.NoError(t, err, tt.stmt)
+		require.Equal(t, tt.want, updatedTable(toks), tt.stmt)
 	}
 }

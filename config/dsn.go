@@ -17,6 +17,12 @@ const (
 	engineMySQL    = "mysql"
 )
 
+// Engines returns the names of the engines a DSN's scheme may name, in
+// the order herd lists them: sqlite, postgres, mysql. They are the names
+// of herd's dialects, and so the suffixes a migration file may carry
+// (004_x.postgres.up.sql) whichever engines a program wires.
+func Engines() []string { return []string{engineSQLite, enginePostgres, engineMySQL} }
+
 // Engine returns the engine a DSN's scheme names ("sqlite", "postgres" or
 // "mysql", the names of herd's dialects), or "" when the scheme is not one
 // herd knows.

@@ -40,7 +40,7 @@ func Attach(ctx context.Context, d dialect.Dialect, db *dialect.Database, now fu
 	if now == nil {
 		now = time.Now
 	}
-	src, err := source.Load(d.ControlSchema(), &source.Options{Engines: []string{d.Name()}, Root: "control-schema"})
+	src, err := source.Load(d.ControlSchema(), []source.Engine{d}, &source.Options{Root: "control-schema"})
 	if err != nil {
 		return nil, fmt.Errorf("control: load control schema: %w", err)
 	}

@@ -63,7 +63,7 @@ func controlSetup(t *testing.T, e herdtest.Engine) *changesBundle {
 // older herd would have left it.
 func (b *changesBundle) migrateControlTo(t *testing.T, to string) {
 	t.Helper()
-	src, err := source.Load(b.d.ControlSchema(), &source.Options{Engines: []string{b.d.Name()}, Root: "control-schema"})
+	src, err := source.Load(b.d.ControlSchema(), []source.Engine{b.d}, &source.Options{Root: "control-schema"})
 	require.NoError(t, err)
 	session, err := execute.New(b.d, &execute.Options{LedgerTable: control.LedgerTable}).Lock(b.ctx, b.db)
 	require.NoError(t, err)

@@ -87,7 +87,7 @@ func (e serialExec) ExecContext(ctx context.Context, query string, args ...any) 
 }
 
 func migrateSchema(ctx context.Context, d dialect.Dialect, db *dialect.Database, now func() time.Time) error {
-	src, err := source.Load(d.ControlSchema(), &source.Options{Engines: []string{d.Name()}, Root: "control-schema"})
+	src, err := source.Load(d.ControlSchema(), []source.Engine{d}, &source.Options{Root: "control-schema"})
 	if err != nil {
 		return fmt.Errorf("load control schema: %w", err)
 	}

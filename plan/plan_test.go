@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/release"
 	"github.com/herdhq/herd/source"
@@ -29,7 +30,7 @@ func fixture(t *testing.T) *source.Source {
 		"tenant/v2.0.0/004_d.down.sql":     file("DROP TABLE d;"),
 		"tenant/v2.1.0-dev/005_e.up.sql":   file("CREATE TABLE e (id INT);"),
 		"tenant/v2.1.0-dev/005_e.down.sql": file("DROP TABLE e;"),
-	}, nil)
+	}, herdtest.SourceEngines("sqlite"), nil)
 	require.NoError(t, err)
 	return src
 }
@@ -139,7 +140,7 @@ func TestRollbackOrderKeepsDependenciesMet(t *testing.T) {
 		"tenant/v1.0.0/001_a.down.sql": file("SELECT 1;"),
 		"tenant/v1.1.0/002_b.up.sql":   file("-- herd:depends v1.0.0/001_a\nSELECT 1;"),
 		"tenant/v1.1.0/002_b.down.sql": file("SELECT 1;"),
-	}, nil)
+	}, herdtest.SourceEngines("sqlite"), nil)
 	require.NoError(t, err)
 	// 002 applied out of order without 001, then asked to roll 001 back: 002 needs it.
 	_, err = plan.Make(src, source.Tenant, []plan.Applied{

@@ -39,7 +39,9 @@ func TestDestructive(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, tt.want, destructive(tt.stmt, tt.family))
+			toks, err := sqlsplit.Tokens(tt.stmt, tt.family)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, destructive(toks))
 		})
 	}
 }

@@ -65,8 +65,8 @@ func lintDowns(m *Matrix, src *source.Source, f *Findings) {
 		for _, mig := range migrations {
 			var missing []string
 			for _, e := range engines {
-				if !mig.Reversible(e) {
-					missing = append(missing, e)
+				if !mig.Reversible(e.Name()) {
+					missing = append(missing, e.Name())
 				}
 			}
 			if len(missing) == 0 {
@@ -137,7 +137,7 @@ func inFolder(ms []*source.Migration, v *semver.Version) int {
 // upFile is where a problem with the migration as a whole is reported: its
 // plain up file, else its first engine override, else (a Go migration)
 // "go:" and its ID.
-func upFile(mig *source.Migration, inUse []string) string {
+func upFile(mig *source.Migration, inUse []source.Engine) string {
 	if s := upScripts(mig, inUse); len(s) > 0 {
 		return s[0].File
 	}

@@ -13,7 +13,7 @@ import (
 // validate files) that would move a tenant's objects out of its database
 // or schema, unless the file allows the rule with a herd:allow comment.
 func lintEscapes(src *source.Source, cfg *config.Config, add func(source.Problem)) {
-	schemaTenancy := schemaTenancy(cfg)
+	schemaEngines := schemaEngines(cfg)
 	for _, mig := range src.Migrations(source.Tenant) {
 		if mig.Go != nil {
 			continue
@@ -24,17 +24,17 @@ func lintEscapes(src *source.Source, cfg *config.Config, add func(source.Problem
 		}
 		for _, s := range files {
 			meta, _ := source.ParseMeta(s.SQL) // an up file's problems are source.Load's to report
-			for _, fam := range s.families {
-				stmts, err := sqlsplit.Split(s.SQL, fam)
+			for _, e := range s.engines {
+				stmts, err := e.Split(s.SQL)
 				if err != nil {
 					continue
 				}
 				for _, st := range stmts {
-					toks, err := sqlsplit.Tokens(st.SQL, fam)
+					toks, err := e.Tokens(st.SQL)
 					if err != nil {
 						continue
 					}
-					rule, what := escape(toks, fam == sqlsplit.Postgres && schemaTenancy)
+					rule, what := escape(toks, schemaEngines[e.Name()])
 					if rule == "" || meta.Allows(rule) {
 						continue
 					}
@@ -61,18 +61,20 @@ var escapeWhy = map[string]string{
 		"the first tenant's run would create it there and the next would fail or change it; leave the name unqualified",
 }
 
-// schemaTenancy reports whether a PostgreSQL server of cfg keeps one schema
-// per tenant.
-func schemaTenancy(cfg *config.Config) bool {
+// schemaEngines returns the names of the engines of cfg's servers that
+// keep one schema per tenant (PostgreSQL's, the one engine that can), on
+// which schema public is shared by every tenant of the server.
+func schemaEngines(cfg *config.Config) map[string]bool {
+	out := map[string]bool{}
 	if cfg == nil {
-		return false
+		return out
 	}
 	for _, s := range cfg.Servers {
-		if s.Tenancy == "schema" && config.Engine(s.DSN) == "postgres" {
-			return true
+		if s.Tenancy == "schema" {
+			out[config.Engine(s.DSN)] = true
 		}
 	}
-	return false
+	return out
 }
 
 // escape returns the rule a statement breaks and what it does, or "", by

@@ -7,6 +7,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/dialect/sqlite"
 	"github.com/herdhq/herd/release"
 	"github.com/herdhq/herd/source"
 )
@@ -32,7 +33,7 @@ releases:
 		"tenant/v1.0.0/001_create_students.up.sql": {Data: []byte("CREATE TABLE students (id INT, nickname TEXT);")},
 		"tenant/v1.1.0/002_drop_nickname.up.sql":   {Data: []byte("-- No longer shown.\nALTER TABLE students DROP COLUMN nickname;")},
 		"tenant/v2.0.0/003_fees.up.sql":            {Data: []byte("CREATE TABLE fees (id INT);")},
-	}, nil)
+	}, []source.Engine{sqlite.New()}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -3,6 +3,7 @@ package release
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/internal/sqlsplit"
@@ -94,13 +95,17 @@ func Lint(m *Matrix, src *source.Source, cfg *config.Config) Findings {
 				continue
 			}
 			for _, s := range upScripts(mig, src.Engines()) {
-				for _, fam := range s.families {
-					stmts, err := sqlsplit.Split(s.SQL, fam)
+				for _, e := range s.engines {
+					stmts, err := e.Split(s.SQL)
 					if err != nil {
 						continue // source.Load reports it for the engines in use
 					}
 					for _, st := range stmts {
-						for _, kind := range destructive(st.SQL, fam) {
+						toks, err := e.Tokens(st.SQL)
+						if err != nil {
+							continue // the statement split, so this does not happen
+						}
+						for _, kind := range destructive(toks) {
 							add(&f.Errors, source.Problem{File: s.File, Line: st.Line, Msg: fmt.Sprintf(
 								"%s in %s migration %s, but its release %s is not marked breaking_changes%s",
 								kind, t, mig.ID(), r.Name, undeclared(r))})
@@ -173,65 +178,49 @@ func undeclared(r Release) string {
 	return " (declare it under releases: with breaking_changes and a rollback_point)"
 }
 
-// engines are the engine suffixes of override files, with the lexical
-// family their scripts are read in.
-var engines = []struct {
-	name   string
-	family sqlsplit.Family
-}{
-	{"mysql", sqlsplit.MySQL},
-	{"postgres", sqlsplit.Postgres},
-	{"sqlite", sqlsplit.SQLite},
-}
-
-// script is one file of a migration with the families it is read in: the
-// families of the engines that run it. A plain file is run by every engine
-// the source serves that has no override of its own, and is read only in
-// their families: a MySQL script's DELIMITER and BEGIN … END bodies read as
-// PostgreSQL or SQLite would split at every semicolon, and make the
-// statements of a procedure's body look like top-level ones.
+// script is one file of a migration with the engines that read it: those
+// that run it. A plain file is run by every engine the source serves that
+// has no override of its own, and is read only by their rules: a MySQL
+// script's DELIMITER and BEGIN … END bodies read as PostgreSQL or SQLite
+// would split at every semicolon, and make the statements of a procedure's
+// body look like top-level ones.
 type script struct {
 	source.Script
-	families []sqlsplit.Family
+	engines []source.Engine
 }
 
 // upScripts returns m's up files for the engines in use.
-func upScripts(m *source.Migration, inUse []string) []script {
+func upScripts(m *source.Migration, inUse []source.Engine) []script {
 	return scripts(m.Up, inUse)
 }
 
-// scripts returns the files that get gives for the engines in use (every
-// engine when inUse is empty), each with the families that read it.
-func scripts(get func(engine string) (source.Script, bool), inUse []string) []script {
+// scripts returns the files that get gives for the engines in use, each
+// with the engines that read it: the plain file first, then the overrides
+// in the order of their engines' names.
+func scripts(get func(engine string) (source.Script, bool), inUse []source.Engine) []script {
 	var out []script
 	plain, hasPlain := get("")
-	var plainFams []sqlsplit.Family
-	for _, e := range engines {
-		if len(inUse) > 0 && !slices.Contains(inUse, e.name) {
-			continue
-		}
-		s, ok := get(e.name)
+	var plainEngines []source.Engine
+	byName := func(a, b source.Engine) int { return strings.Compare(a.Name(), b.Name()) }
+	for _, e := range slices.SortedFunc(slices.Values(inUse), byName) {
+		s, ok := get(e.Name())
 		switch {
 		case !ok:
 		case hasPlain && s.File == plain.File:
-			plainFams = append(plainFams, e.family)
+			plainEngines = append(plainEngines, e)
 		default:
-			out = append(out, script{s, []sqlsplit.Family{e.family}})
+			out = append(out, script{s, []source.Engine{e}})
 		}
 	}
-	if len(plainFams) > 0 {
-		out = append([]script{{plain, plainFams}}, out...)
+	if len(plainEngines) > 0 {
+		out = append([]script{{plain, plainEngines}}, out...)
 	}
 	return out
 }
 
-// destructive returns the kinds of destructive change the statement makes,
-// each once, in the order they appear.
-func destructive(stmt string, f sqlsplit.Family) []string {
-	toks, err := sqlsplit.Tokens(stmt, f)
-	if err != nil {
-		return nil // the statement split, so this does not happen
-	}
+// destructive returns the kinds of destructive change the statement of
+// tokens toks makes, each once, in the order they appear.
+func destructive(toks []sqlsplit.Token) []string {
 	word := func(i int) string {
 		if i < len(toks) {
 			return toks[i].Word

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/release"
 	"github.com/herdhq/herd/source"
 )
@@ -46,7 +47,7 @@ func load(t *testing.T, files map[string]string, engines ...string) *source.Sour
 	for p, body := range files {
 		fsys[p] = file(body)
 	}
-	src, err := source.Load(fsys, &source.Options{Engines: engines})
+	src, err := source.Load(fsys, herdtest.SourceEngines(engines...), &source.Options{Known: herdtest.DialectNames()})
 	require.NoError(t, err)
 	return src
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/herdhq/herd/config"
 	schoolerp "github.com/herdhq/herd/examples/school-erp"
+	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/release"
 	"github.com/herdhq/herd/source"
 )
@@ -25,7 +26,7 @@ func TestLintSchoolERP(t *testing.T) {
 	require.NoError(t, err)
 	migrations, err := fs.Sub(files, "migrations")
 	require.NoError(t, err)
-	src, err := source.Load(migrations, nil)
+	src, err := source.Load(migrations, herdtest.SourceEngines(), nil)
 	require.NoError(t, err)
 
 	m := release.New(cfg.Releases, src)

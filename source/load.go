@@ -15,20 +15,27 @@ import (
 	"github.com/herdhq/herd/internal/sqlsplit"
 )
 
-// engines are the engine names a file may be specialised for, as in
-// 004_x.postgres.up.sql.
-var engines = map[string]sqlsplit.Family{
-	"sqlite":   sqlsplit.SQLite,
-	"postgres": sqlsplit.Postgres,
-	"mysql":    sqlsplit.MySQL,
+// Engine is an engine a source serves, as the source reads it: the name
+// its override files carry (004_x.postgres.up.sql) and the lexical rules
+// its scripts are read by, which the source's readers (release's lint)
+// read them by too. A dialect.Dialect is one.
+type Engine interface {
+	// Name is the engine's name, as in override file names.
+	Name() string
+	// Split cuts a script into statements; it fails on one that does not
+	// end, naming the line (a *sqlsplit.Error).
+	Split(script string) ([]sqlsplit.Statement, error)
+	// Tokens cuts one statement into its words.
+	Tokens(stmt string) ([]sqlsplit.Token, error)
 }
 
 // Options tunes Load. A nil *Options means the defaults.
 type Options struct {
-	// Engines lists the engines the source must serve; each script is
-	// checked with their statement splitters, and each migration must have
-	// an up script for each. Default: sqlite, postgres and mysql.
-	Engines []string
+	// Known are the names of further engines whose override files the
+	// source may hold without serving them, such as every engine herd is
+	// wired with. A file whose suffix names none of Known and none of the
+	// engines served is a problem.
+	Known []string
 	// Go lists the Go migrations to add to the SQL files.
 	Go []GoMigration
 	// Root prefixes file names in problems, e.g. "migrations".
@@ -39,12 +46,12 @@ type Options struct {
 // for concurrent use.
 type Source struct {
 	byTarget map[Target][]*Migration
-	engines  []string
+	engines  []Engine
 }
 
-// Engines returns the engines the source was loaded for (Options.Engines,
-// or every engine by default). The caller must not modify them.
-func (s *Source) Engines() []string { return s.engines }
+// Engines returns the engines the source was loaded for, in the order
+// given to Load. The caller must not modify them.
+func (s *Source) Engines() []Engine { return s.engines }
 
 // Migrations returns the target's migrations ordered by (version,
 // sequence). The caller must not modify them.
@@ -74,18 +81,25 @@ func (s *Source) Find(t Target, id string) *Migration {
 var fileName = regexp.MustCompile(`^(\d+)_([a-z0-9_]+)((?:\.[a-z0-9]+)?)\.(up|down|validate)\.sql$`)
 
 // Load reads migrations from fsys, laid out as system/vX.Y.Z/NNN_name.up.sql
-// and tenant/vX.Y.Z/…, and checks them. Either target folder may be absent.
-// On any defect it returns an *Error listing every problem with its file and
-// line, and no Source.
-func Load(fsys fs.FS, opts *Options) (*Source, error) {
+// and tenant/vX.Y.Z/…, for the engines it must serve (at least one), and
+// checks them: each migration must have an up script for each engine, and
+// each script must split by the rules of every engine that runs it. Either
+// target folder may be absent. On any defect it returns an *Error listing
+// every problem with its file and line, and no Source.
+func Load(fsys fs.FS, engines []Engine, opts *Options) (*Source, error) {
+	if len(engines) == 0 {
+		return nil, errors.New("source: load: no engine to serve")
+	}
 	if opts == nil {
 		opts = &Options{}
 	}
-	l := &loader{fsys: fsys, opts: opts, engines: opts.Engines}
-	if len(l.engines) == 0 {
-		l.engines = []string{"sqlite", "postgres", "mysql"}
+	l := &loader{fsys: fsys, opts: opts, engines: engines, known: slices.Clone(opts.Known)}
+	for _, e := range engines {
+		if !slices.Contains(l.known, e.Name()) {
+			l.known = append(l.known, e.Name())
+		}
 	}
-	src := &Source{byTarget: map[Target][]*Migration{}, engines: l.engines}
+	src := &Source{byTarget: map[Target][]*Migration{}, engines: engines}
 	for _, t := range []Target{System, Tenant} {
 		src.byTarget[t] = l.loadTarget(t)
 	}
@@ -94,8 +108,8 @@ func Load(fsys fs.FS, opts *Options) (*Source, error) {
 		for _, m := range src.byTarget[t] {
 			m.id = m.ID()
 			m.checksums = map[string]string{}
-			for _, engine := range l.engines {
-				m.checksums[engine] = m.checksum(engine)
+			for _, e := range l.engines {
+				m.checksums[e.Name()] = m.checksum(e.Name())
 			}
 		}
 		slices.SortFunc(src.byTarget[t], Compare)
@@ -109,9 +123,12 @@ func Load(fsys fs.FS, opts *Options) (*Source, error) {
 }
 
 type loader struct {
-	fsys     fs.FS
-	opts     *Options
-	engines  []string
+	fsys    fs.FS
+	opts    *Options
+	engines []Engine
+	// known are the engine names a file may carry: Options.Known, then
+	// those of the engines served.
+	known    []string
 	problems []Problem
 }
 
@@ -169,8 +186,8 @@ func (l *loader) loadVersion(t Target, v *semver.Version, dir string) []*Migrati
 		}
 		seq, _ := strconv.Atoi(match[1])
 		name, engine, role := match[2], strings.TrimPrefix(match[3], "."), match[4]
-		if _, ok := engines[engine]; engine != "" && !ok {
-			l.problem(file, 0, "unknown engine suffix %q (want sqlite, postgres or mysql)", engine)
+		if engine != "" && !slices.Contains(l.known, engine) {
+			l.problem(file, 0, "unknown engine suffix %q (want %s)", engine, oneOf(l.known))
 			continue
 		}
 		m := bySeq[seq]
@@ -228,9 +245,9 @@ func (l *loader) finish(m *Migration) {
 		}
 	}
 	m.Kind, m.NoTransaction, m.Depends = first.Kind, first.NoTransaction, first.Depends
-	for _, engine := range l.engines {
-		if _, ok := m.Up(engine); !ok {
-			l.problem(path.Dir(m.file), 0, "%s has no up file for %s", m.ID(), engine)
+	for _, e := range l.engines {
+		if _, ok := m.Up(e.Name()); !ok {
+			l.problem(path.Dir(m.file), 0, "%s has no up file for %s", m.ID(), e.Name())
 		}
 	}
 	for _, scripts := range []map[string]Script{m.up, m.down, m.validate} {
@@ -238,21 +255,21 @@ func (l *loader) finish(m *Migration) {
 	}
 }
 
-// checkScripts splits each script with the splitter of every engine that
-// will run it.
+// checkScripts splits each script by the rules of every engine that will
+// run it.
 func (l *loader) checkScripts(m *Migration, scripts map[string]Script) {
-	for _, engine := range l.engines {
-		s, ok := pick(scripts, engine)
+	for _, e := range l.engines {
+		s, ok := pick(scripts, e.Name())
 		if !ok {
 			continue
 		}
-		stmts, err := sqlsplit.Split(s.SQL, engines[engine])
+		stmts, err := e.Split(s.SQL)
 		if err != nil {
 			var se *sqlsplit.Error
 			if errors.As(err, &se) {
-				l.problem(s.File, se.Line, "%s (as %s)", se.Msg, engine)
+				l.problem(s.File, se.Line, "%s (as %s)", se.Msg, e.Name())
 			} else {
-				l.problem(s.File, 0, "%v (as %s)", err, engine)
+				l.problem(s.File, 0, "%v (as %s)", err, e.Name())
 			}
 			continue
 		}
@@ -391,6 +408,14 @@ func ParseVersion(s string) (*semver.Version, error) {
 		return nil, fmt.Errorf("%q is not a semantic version", s)
 	}
 	return v, nil
+}
+
+// oneOf lists names for a message: "a, b or c".
+func oneOf(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func sortedKeys(m map[string]Script) []string {

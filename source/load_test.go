@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/source"
 )
 
@@ -28,7 +29,7 @@ func TestLoadGood(t *testing.T) {
 		"tenant/v2.0.0-beta.1/004_experiment.up.sql":           file("SELECT 1;"),
 		"tenant/v10.0.0/005_ordered_by_semver_not_text.up.sql": file("SELECT 1;"),
 	}
-	src, err := source.Load(fsys, nil)
+	src, err := source.Load(fsys, herdtest.SourceEngines(), nil)
 	require.NoError(t, err)
 
 	var ids []string
@@ -61,7 +62,7 @@ func TestLoadGood(t *testing.T) {
 func TestChecksumNormalisesLineEndingsAndBOM(t *testing.T) {
 	t.Parallel()
 	load := func(body string) string {
-		src, err := source.Load(fstest.MapFS{"tenant/v1.0.0/001_a.up.sql": file(body)}, nil)
+		src, err := source.Load(fstest.MapFS{"tenant/v1.0.0/001_a.up.sql": file(body)}, herdtest.SourceEngines(), nil)
 		require.NoError(t, err)
 		return src.Migrations(source.Tenant)[0].Checksum("sqlite")
 	}
@@ -127,7 +128,7 @@ func TestLoadProblems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := source.Load(tt.files, &source.Options{})
+			_, err := source.Load(tt.files, herdtest.SourceEngines(), nil)
 			require.Error(t, err)
 			var lint *source.Error
 			require.ErrorAs(t, err, &lint)
@@ -143,7 +144,7 @@ func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
 		"tenant/v1.0.0/001_a.down.sql":      file("SELECT 1;"),
 		"tenant/v1.0.0/002_b.up.sql":        file("-- herd:colour red\nSELECT 1;"),
 		"tenant/v1.0.0/003_c.oracle.up.sql": file("SELECT 1;"),
-	}, &source.Options{Root: "migrations"})
+	}, herdtest.SourceEngines(), &source.Options{Root: "migrations"})
 	var lint *source.Error
 	require.ErrorAs(t, err, &lint)
 	require.Len(t, lint.Problems, 4, err.Error())
@@ -155,7 +156,7 @@ func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
 func TestGoMigration(t *testing.T) {
 	t.Parallel()
 	up := func(ctx context.Context, db source.DB) error { return nil }
-	src, err := source.Load(fstest.MapFS{"tenant/v1.0.0/001_a.up.sql": file("SELECT 1;")}, &source.Options{
+	src, err := source.Load(fstest.MapFS{"tenant/v1.0.0/001_a.up.sql": file("SELECT 1;")}, herdtest.SourceEngines(), &source.Options{
 		Go: []source.GoMigration{{Target: source.Tenant, ID: "v1.1.0/002_backfill_in_go", Up: up}},
 	})
 	require.NoError(t, err)
@@ -164,8 +165,45 @@ func TestGoMigration(t *testing.T) {
 	require.Equal(t, source.Data, m.Kind)
 	require.False(t, m.Reversible("sqlite"))
 
-	_, err = source.Load(fstest.MapFS{}, &source.Options{
+	_, err = source.Load(fstest.MapFS{}, herdtest.SourceEngines(), &source.Options{
 		Go: []source.GoMigration{{Target: source.Tenant, ID: "backfill", Up: up}},
 	})
 	require.ErrorContains(t, err, `migration id "backfill" must look like v1.2.0/003_name`)
+}
+
+// TestLoadEngines checks that a source serves the engines it is given:
+// an override file for an engine it does not serve is accepted when
+// Options.Known names that engine, and is a problem otherwise; and a
+// source needs an engine to serve.
+func TestLoadEngines(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"tenant/v1.0.0/001_a.up.sql":       file("SELECT 1;"),
+		"tenant/v1.0.0/001_a.mysql.up.sql": file("SELECT 2;"),
+	}
+	sqlite := herdtest.SourceEngines("sqlite")
+	tests := []struct {
+		name    string
+		engines []source.Engine
+		opts    *source.Options
+		err     string
+	}{
+		{name: "known", engines: sqlite, opts: &source.Options{Known: herdtest.DialectNames()}},
+		{name: "served", engines: herdtest.SourceEngines("sqlite", "mysql")},
+		{name: "unknown", engines: sqlite,
+			err: `tenant/v1.0.0/001_a.mysql.up.sql: unknown engine suffix "mysql" (want sqlite)`},
+		{name: "no engine", err: "no engine to serve"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src, err := source.Load(fsys, tt.engines, tt.opts)
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.engines, src.Engines())
+		})
+	}
 }

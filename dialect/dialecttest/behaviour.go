@@ -77,6 +77,14 @@ func (s *suite) testSplit(t *testing.T) {
 	for i := 1; i < len(stmts); i++ {
 		require.Greater(t, stmts[i].Line, stmts[i-1].Line, "line of statement %d", i+1)
 	}
+	// Tokens reads each statement by the same rules: its first word is
+	// the statement's.
+	for i, st := range stmts {
+		toks, err := s.d.Tokens(st.SQL)
+		require.NoError(t, err, "tokens of statement %d", i+1)
+		require.NotEmpty(t, toks, "tokens of statement %d", i+1)
+		require.Equal(t, strings.ToUpper(strings.Fields(st.SQL)[0]), toks[0].Word, "first word of statement %d", i+1)
+	}
 
 	// The statements are what the engine runs.
 	_, a := s.tenant(t)

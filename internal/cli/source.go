@@ -41,7 +41,7 @@ func (a *app) newCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			paths, err := herd.NewMigration(cfg, t, args[1], args[2])
+			paths, err := herd.NewMigration(cfg, a.env.Dialects, t, args[1], args[2])
 			for _, path := range paths {
 				fmt.Fprintf(a.out, "created %s\n", path)
 			}
@@ -83,7 +83,7 @@ exit 0:
 			if err != nil {
 				return err
 			}
-			rep, err := herd.Lint(cfg)
+			rep, err := herd.Lint(cfg, a.env.Dialects)
 			for _, w := range rep.SharedHomes {
 				fmt.Fprintf(a.out, "warning: %s: %s\n", cfg.Path, w)
 			}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/herdhq/herd/dialect/mysql"
 	"github.com/herdhq/herd/dialect/postgres"
 	"github.com/herdhq/herd/dialect/sqlite"
+	"github.com/herdhq/herd/source"
 )
 
 // Engine is one engine (and tenancy) a fleet test runs on.
@@ -53,6 +55,28 @@ func ForEachEngine(t *testing.T, fn func(t *testing.T, e Engine)) {
 // Dialects returns one of each engine, as cmd/herd wires them.
 func Dialects() []dialect.Dialect {
 	return []dialect.Dialect{sqlite.New(), postgres.New(), mysql.New()}
+}
+
+// SourceEngines returns the dialects of Dialects that names name (every one
+// when names is empty), as the engines a migration source serves: for
+// loading a source as herd would, with Options.Known set to DialectNames.
+func SourceEngines(names ...string) []source.Engine {
+	var out []source.Engine
+	for _, d := range Dialects() {
+		if len(names) == 0 || slices.Contains(names, d.Name()) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// DialectNames returns the names of Dialects, in order.
+func DialectNames() []string {
+	var out []string
+	for _, d := range Dialects() {
+		out = append(out, d.Name())
+	}
+	return out
 }
 
 func sqliteDialect() dialect.Dialect   { return sqlite.New() }
