@@ -1,10 +1,10 @@
 package archtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"slices"
 	"strings"
@@ -83,7 +83,7 @@ func TestRuleCatchesViolations(t *testing.T) {
 		{"direct", rule{from: []string{"plan", "source"}, forbid: []string{"dialect/..."}},
 			[]string{module + "/source imports " + module + "/dialect"}},
 		{"deep", rule{from: []string{"plan", "source"}, forbid: []string{"dialect/..."}, deep: true},
-			[]string{module + "/plan imports " + module + "/dialect", module + "/source imports " + module + "/dialect"}},
+			[]string{module + "/plan depends on " + module + "/dialect", module + "/source depends on " + module + "/dialect"}},
 		{"excepted", rule{from: []string{"..."}, except: []string{"dialect/..."}, forbid: drivers}, nil},
 		{"not excepted", rule{from: []string{"..."}, forbid: drivers},
 			[]string{module + "/dialect/sqlite imports modernc.org/sqlite"}},
@@ -96,9 +96,13 @@ func TestRuleCatchesViolations(t *testing.T) {
 	}
 }
 
-// violations returns "A imports B" for each package A the rule covers and
-// each forbidden B it imports.
+// violations returns "A imports B" (or, for a deep rule, "A depends on
+// B") for each package A the rule covers and each forbidden B it reaches.
 func (r rule) violations(pkgs []pkg) []string {
+	verb := " imports "
+	if r.deep {
+		verb = " depends on "
+	}
 	var out []string
 	for _, p := range pkgs {
 		if !matchAny(r.from, p.ImportPath) || matchAny(r.except, p.ImportPath) {
@@ -110,7 +114,7 @@ func (r rule) violations(pkgs []pkg) []string {
 		}
 		for _, imp := range imports {
 			if matchAny(r.forbid, imp) {
-				out = append(out, p.ImportPath+" imports "+imp)
+				out = append(out, p.ImportPath+verb+imp)
 			}
 		}
 	}
@@ -150,14 +154,10 @@ func listPackages(t *testing.T) []pkg {
 	}
 	require.NoError(t, err, "go list")
 	var pkgs []pkg
-	dec := json.NewDecoder(strings.NewReader(string(out)))
-	for {
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
 		var p pkg
-		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
-			break
-		} else {
-			require.NoError(t, err, "decode go list")
-		}
+		require.NoError(t, dec.Decode(&p), "decode go list")
 		pkgs = append(pkgs, p)
 	}
 	require.NotEmpty(t, pkgs)
