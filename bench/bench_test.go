@@ -216,7 +216,7 @@ func TestRunOperations(t *testing.T) {
 	for _, op := range Operations() {
 		t.Run(string(op), func(t *testing.T) {
 			t.Parallel()
-			rep, err := Run(context.Background(), Options{Engine: "sqlite", Operation: op, Tenants: 2, Runs: 1,
+			rep, err := Run(context.Background(), Options{Engine: "sqlite", Dialects: herdtest.Dialects(), Operation: op, Tenants: 2, Runs: 1,
 				Concurrency: 2, Dir: t.TempDir(), Logger: herdtest.Logger(t)})
 			require.NoError(t, err)
 			require.Equal(t, op, rep.Operation)
