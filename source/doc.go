@@ -23,9 +23,12 @@
 //
 // # Checks
 //
-// Load checks every file against the engines it must serve: names,
-// ordering, dependencies, and that each script splits into statements with
-// that engine's splitter. It reports every problem at once, each with its
+// Load checks every file against the engines it must serve, which the
+// caller gives it (an Engine is a name and a lexer; herd passes its
+// dialects): names, ordering, dependencies, and that each script splits
+// into statements by the rules of each engine that runs it. The source
+// knows no engine of its own: an override's suffix must name an engine
+// it serves or one of Options.Known. It reports every problem at once, each with its
 // file and line (*Error), and returns no Source when there is any. A
 // loaded Source is immutable and safe for concurrent use; checksums are
 // computed per engine, so an override changes only its engine's checksum.
