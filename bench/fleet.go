@@ -50,7 +50,7 @@ func newEnvironment(ctx context.Context, opts Options, d dialect.Dialect) (*envi
 		return nil, fmt.Errorf("bench: random name: %w", err)
 	}
 	e := &environment{opts: opts, d: d, prefix: "hb" + hex.EncodeToString(b)}
-	src, err := loadSource(d, opts.Dialects)
+	src, err := loadSource(d)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +245,7 @@ func (e *environment) build(ctx context.Context, n int, s *scratch) error {
 	var up []release
 	if e.opts.Operation.down() {
 		var err error
-		if up, err = floorScripts(e.d, e.opts.Dialects, false); err != nil {
+		if up, err = floorScripts(e.d, false); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/rollout"
@@ -115,7 +116,7 @@ func timeSide(ctx context.Context, j job, dialects []dialect.Dialect) (SideRun, 
 		if d == nil {
 			return SideRun{}, fmt.Errorf("bench: no dialect wired for engine %q", j.Engine)
 		}
-		releases, err := floorScripts(d, dialects, j.Operation.down())
+		releases, err := floorScripts(d, j.Operation.down())
 		if err != nil {
 			return SideRun{}, err
 		}
@@ -185,8 +186,8 @@ type release struct {
 // version's down statements, last migration first. Each script is the
 // migration's override for the engine, else its plain file, cut by d's
 // splitter.
-func floorScripts(d dialect.Dialect, wired []dialect.Dialect, down bool) ([]release, error) {
-	src, err := loadSource(d, wired)
+func floorScripts(d dialect.Dialect, down bool) ([]release, error) {
+	src, err := loadSource(d)
 	if err != nil {
 		return nil, err
 	}
@@ -229,14 +230,10 @@ func statements(d dialect.Dialect, ms []*source.Migration, down bool) ([]release
 	return out, nil
 }
 
-// loadSource loads the School ERP migrations for d; they may hold
-// overrides for the other engines wired.
-func loadSource(d dialect.Dialect, wired []dialect.Dialect) (*source.Source, error) {
-	known := make([]string, len(wired))
-	for i, w := range wired {
-		known[i] = w.Name()
-	}
-	src, err := source.Load(migrations(), []source.Engine{d}, &source.Options{Known: known})
+// loadSource loads the School ERP migrations for d; they hold overrides
+// for the other engines too.
+func loadSource(d dialect.Dialect) (*source.Source, error) {
+	src, err := source.Load(migrations(), []source.Engine{d}, &source.Options{Known: config.Engines()})
 	if err != nil {
 		return nil, fmt.Errorf("bench: load the migrations: %w", err)
 	}

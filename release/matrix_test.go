@@ -47,7 +47,7 @@ func load(t *testing.T, files map[string]string, engines ...string) *source.Sour
 	for p, body := range files {
 		fsys[p] = file(body)
 	}
-	src, err := source.Load(fsys, herdtest.SourceEngines(engines...), &source.Options{Known: herdtest.DialectNames()})
+	src, err := source.Load(fsys, herdtest.SourceEngines(engines...), &source.Options{Known: config.Engines()})
 	require.NoError(t, err)
 	return src
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/source"
 )
@@ -188,7 +189,7 @@ func TestLoadEngines(t *testing.T) {
 		opts    *source.Options
 		err     string
 	}{
-		{name: "known", engines: sqlite, opts: &source.Options{Known: herdtest.DialectNames()}},
+		{name: "known", engines: sqlite, opts: &source.Options{Known: config.Engines()}},
 		{name: "served", engines: herdtest.SourceEngines("sqlite", "mysql")},
 		{name: "unknown", engines: sqlite,
 			err: `tenant/v1.0.0/001_a.mysql.up.sql: unknown engine suffix "mysql" (want sqlite)`},

@@ -59,22 +59,14 @@ func Dialects() []dialect.Dialect {
 
 // SourceEngines returns the dialects of Dialects that names name (every one
 // when names is empty), as the engines a migration source serves: for
-// loading a source as herd would, with Options.Known set to DialectNames.
+// loading a source as herd would, with Options.Known set to
+// config.Engines().
 func SourceEngines(names ...string) []source.Engine {
 	var out []source.Engine
 	for _, d := range Dialects() {
 		if len(names) == 0 || slices.Contains(names, d.Name()) {
 			out = append(out, d)
 		}
-	}
-	return out
-}
-
-// DialectNames returns the names of Dialects, in order.
-func DialectNames() []string {
-	var out []string
-	for _, d := range Dialects() {
-		out = append(out, d.Name())
 	}
 	return out
 }
