@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/internal/herdtest"
 )
@@ -34,6 +35,8 @@ type suite struct {
 // each subtest.
 func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 	t.Helper()
+	// herd finds a server's dialect by the name its DSN's scheme gives.
+	require.Equal(t, d.Name(), config.Engine(cfg.DSN), "the dialect answers to the engine its DSN names")
 	srv, err := d.OpenServer(t.Context(), cfg)
 	require.NoError(t, err, "open server")
 	t.Cleanup(func() { require.NoError(t, srv.Close()) })
