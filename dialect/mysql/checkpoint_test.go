@@ -35,17 +35,28 @@ func TestCheckpoint(t *testing.T) {
 	require.Equal(t, pct, setting(t, db.DB), "innodb_max_dirty_pages_pct is put back")
 }
 
+// setting reads innodb_max_dirty_pages_pct while holding the lock every
+// Checkpoint takes, so that a checkpoint another test (the bench's) runs
+// on the same server meanwhile is not caught with the setting at 0.
+func setting(t *testing.T, db *sql.DB) float64 {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	var got int
+	require.NoError(t, conn.QueryRowContext(ctx, "SELECT GET_LOCK('herd:checkpoint', 60)").Scan(&got))
+	require.Equal(t, 1, got, "the checkpoint lock")
+	defer conn.ExecContext(ctx, "SELECT RELEASE_LOCK('herd:checkpoint')") //nolint:errcheck // closing the connection releases it too
+	var pct float64
+	require.NoError(t, conn.QueryRowContext(ctx, "SELECT @@GLOBAL.innodb_max_dirty_pages_pct").Scan(&pct))
+	return pct
+}
+
 func status(t *testing.T, db *sql.DB, name string) uint64 {
 	t.Helper()
 	var got string
 	var v uint64
 	require.NoError(t, db.QueryRow("SHOW GLOBAL STATUS LIKE '"+name+"'").Scan(&got, &v))
 	return v
-}
-
-func setting(t *testing.T, db *sql.DB) float64 {
-	t.Helper()
-	var pct float64
-	require.NoError(t, db.QueryRow("SELECT @@GLOBAL.innodb_max_dirty_pages_pct").Scan(&pct))
-	return pct
 }
