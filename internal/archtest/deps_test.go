@@ -24,16 +24,17 @@ var drivers = []string{"github.com/jackc/pgx/...", "github.com/go-sql-driver/mys
 var engines = []string{"dialect/sqlite/...", "dialect/postgres/...", "dialect/mysql/..."}
 
 // rule forbids the packages matching from, except those matching except,
-// to import a package matching forbid: directly, or through any chain of
-// imports when deep is set. Patterns are import paths, relative to the
+// to import a package matching forbid, or, when allow is set, any package
+// of the module that allow does not match: directly, or through any chain
+// of imports when deep is set. Patterns are import paths, relative to the
 // module unless they start with a domain; a trailing /... also matches
 // every package below. "." is the module's root package. Tests' imports
 // are not counted.
 type rule struct {
-	name         string
-	from, except []string
-	forbid       []string
-	deep         bool
+	name          string
+	from, except  []string
+	forbid, allow []string
+	deep          bool
 }
 
 // wiring are the packages that choose the engines: the binary, and the
@@ -46,7 +47,20 @@ var rules = []rule{
 	{name: "only the wiring imports an engine", from: []string{"..."}, except: slices.Concat(wiring, engines), forbid: engines},
 	{name: "only the dialects and the wiring link a driver", from: []string{"..."}, except: slices.Concat(wiring, []string{"dialect/..."}), forbid: drivers, deep: true},
 	{name: "source, plan, release, flags and config know no dialect", from: []string{"source", "plan", "release", "flags", "config"}, forbid: []string{"dialect/..."}, deep: true},
+	{name: "the CLI goes through the front door", from: []string{"internal/cli"}, allow: frontDoor},
+	{name: "the rooms below the front door do not call it", from: []string{"..."}, except: callers, forbid: []string{"."}},
+	{name: "only the binary wires the CLI", from: []string{"..."}, except: []string{"cmd/herd"}, forbid: []string{"internal/cli"}},
 }
+
+// frontDoor is what the CLI may import of herd: the root package, config
+// to load herd.yaml, and event, the vocabulary of the stream it renders
+// (values only: it can run nothing); besides them the commands that are
+// programs of their own: the benchmark, the OFREP server and the demo's
+// example project.
+var frontDoor = []string{".", "config", "event", "bench", "server", "examples/school-erp"}
+
+// callers are the packages that use the root package rather than serve it.
+var callers = []string{".", "cmd/herd", "internal/cli", "internal/herdtest", "bench", "server"}
 
 // pkg is what go list says of one package.
 type pkg struct {
@@ -87,6 +101,9 @@ func TestRuleCatchesViolations(t *testing.T) {
 		{"excepted", rule{from: []string{"..."}, except: []string{"dialect/..."}, forbid: drivers}, nil},
 		{"not excepted", rule{from: []string{"..."}, forbid: drivers},
 			[]string{module + "/dialect/sqlite imports modernc.org/sqlite"}},
+		{"allowed", rule{from: []string{"plan"}, allow: []string{"source"}}, nil},
+		{"not allowed", rule{from: []string{"source"}, allow: []string{"plan"}},
+			[]string{module + "/source imports " + module + "/dialect"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +130,7 @@ func (r rule) violations(pkgs []pkg) []string {
 			imports = p.Deps
 		}
 		for _, imp := range imports {
-			if matchAny(r.forbid, imp) {
+			if matchAny(r.forbid, imp) || len(r.allow) > 0 && match("...", imp) && !matchAny(r.allow, imp) {
 				out = append(out, p.ImportPath+verb+imp)
 			}
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
-	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/event"
 )
 
@@ -54,7 +54,7 @@ func terminal(w io.Writer) *os.File {
 
 // begin sets up the bars for a rollout's items; plain and JSON output
 // need nothing.
-func (r *renderer) begin(ro control.Rollout, items []control.Item) {
+func (r *renderer) begin(ro herd.Rollout, items []herd.RolloutItem) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.mode != "bars" || r.bars != nil {
