@@ -1,0 +1,57 @@
+// Package bench measures what herd's durability and bookkeeping cost. It
+// migrates a scratch fleet of School ERP tenants (examples/school-erp) with
+// herd, and applies the same SQL to a second fleet of the same size, with
+// the same concurrency, through a minimal loop with no bookkeeping: the
+// floor. It reports tenants per second for both and the ratio of herd's
+// wall time to the floor's.
+//
+// # Operations
+//
+// Options.Operation says what herd does, and the floor with it:
+//
+//   - MigrateUp (the default): `herd migrate --all` from empty to the latest
+//     tenant schema version; the floor applies every release's up scripts.
+//   - MigrateDown: `herd migrate --all --to` the previous version, from the
+//     latest; the floor applies the newest release's down scripts, last
+//     migration first.
+//   - RolloutUp and RolloutDown: the same two moves as `herd rollout start
+//     --to VERSION` run to the end (phase 1, then the waves of a herd.yaml
+//     without waves or releases: one wave of every tenant, no snapshots).
+//
+// For the two downward operations both fleets are first brought to the
+// latest version, untimed.
+//
+// # What is timed
+//
+// Before either side is timed, every tenant database of both fleets is
+// created through the dialect's Server.Create, herd's tenants are
+// registered (herd.Fleet.AddTenant) and herd's system database is migrated
+// to the latest system version. The timed sections are then:
+//
+//   - herd: herd.Open on the prepared configuration (not timed), then
+//     Fleet.MigrateAll(ctx, "", concurrency), with herd's default
+//     durability and bookkeeping: the per-database lock, the ledger, the
+//     validate scripts, the control database's version rows, history and
+//     audit log. MigrateAll visits the system database first; it is
+//     already current, so that visit (its lock, ledger and history reads
+//     and one version-row write) is all the system work in the section.
+//   - floor: concurrency workers over the tenants; for each, open its pool
+//     (Server.Open), then for each release run that schema version's up
+//     statements (the engine's override file, else the plain one, cut by
+//     the dialect's Split, split before timing) in one transaction, and
+//     close the pool. No lock, no ledger, no validation, no control
+//     database. On MySQL the DDL commits implicitly, as it does under herd.
+//
+// Each run builds both fleets afresh and times the two sides one after the
+// other, alternating which goes first; the databases are dropped after
+// every run and again, whatever remains, when Run returns, even on error.
+//
+// # Memory
+//
+// With Options.Spawn each side runs in its own process, started for each
+// run, so the peak resident set size reported for a side is that process's
+// own (VmHWM): herd's figure is what `herd migrate --all` would use. Without
+// Spawn both sides run in this process and the peak is measured from a
+// reset high-water mark (Linux), after returning free heap to the system;
+// it then also counts what the process held before the side began.
+package bench
