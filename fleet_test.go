@@ -118,7 +118,7 @@ func (b *bundle) agreeRolledBack(ref control.Ref, want string) {
 }
 
 // agreeAt is agree with the database_schema_versions status expected.
-func (b *bundle) agreeAt(ref control.Ref, want, status string) {
+func (b *bundle) agreeAt(ref control.Ref, want string, status control.Status) {
 	b.t.Helper()
 	entries, err := b.fleet.Ledger(b.ctx, ref)
 	require.NoError(b.t, err)

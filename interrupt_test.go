@@ -113,7 +113,7 @@ func TestInterruptStopsGracefully(t *testing.T) {
 					items, err := b.control().Items(b.ctx, r.ID)
 					require.NoError(t, err)
 					for _, it := range items {
-						require.Contains(t, []string{control.ItemDone, control.ItemPending}, it.State, it.Tenant)
+						require.Contains(t, []control.ItemState{control.ItemDone, control.ItemPending}, it.State, it.Tenant)
 						if it.State == control.ItemPending {
 							require.Zero(t, it.Attempts, "%s was claimed after the interrupt", it.Tenant)
 						}

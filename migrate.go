@@ -309,7 +309,7 @@ func (f *Fleet) settle(ctx context.Context, tg target, s *execute.Session) ([]ex
 	if err != nil || verdict == execute.UncertainUnknown {
 		return entries, err
 	}
-	if _, err := s.Repair(ctx, f.src, tg.kind, execute.Retry, verdict, f.control.Recorder(tg.ref)); err != nil {
+	if _, err := s.Repair(ctx, f.src, tg.kind, execute.Retry, verdict, historyRecorder{f.control, tg.ref}); err != nil {
 		return nil, fmt.Errorf("finish %s: %w", entry.Describe(), err)
 	}
 	detail := fmt.Sprintf("%s; the database shows statement %d %s: finished it", entry.Describe(), entry.StatementStarted, verdict)
@@ -317,17 +317,6 @@ func (f *Fleet) settle(ctx context.Context, tg target, s *execute.Session) ([]ex
 		return nil, err
 	}
 	return s.Ledger(ctx)
-}
-
-// buffer collects a run's step results, for one control-database commit.
-// A process killed before that commit loses them; the next run
-// reconciles the history from the tenant's ledger.
-type buffer []execute.Result
-
-// Record appends r.
-func (b *buffer) Record(_ context.Context, r execute.Result) error {
-	*b = append(*b, r)
-	return nil
 }
 
 // ErrStopped is what MigrateAll returns when a graceful stop (WithStop)
@@ -568,7 +557,7 @@ func (f *Fleet) Repair(ctx context.Context, ref control.Ref, action execute.Repa
 			uncertain = v
 		}
 		var rerr error
-		before, rerr = s.Repair(ctx, f.src, tg.kind, action, uncertain, f.control.Recorder(ref))
+		before, rerr = s.Repair(ctx, f.src, tg.kind, action, uncertain, historyRecorder{f.control, ref})
 		if errors.Is(rerr, execute.ErrNotDirty) {
 			return &InputError{Err: rerr}
 		}
@@ -635,7 +624,7 @@ func (f *Fleet) reconcile(ctx context.Context, tg target, entries []execute.Entr
 			delete(recorded, h.Migration)
 		}
 	}
-	rec := f.control.Recorder(tg.ref)
+	rec := historyRecorder{f.control, tg.ref}
 	for _, e := range entries {
 		if recorded[e.ID] || e.State != execute.StateApplied {
 			delete(recorded, e.ID)

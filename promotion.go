@@ -77,7 +77,7 @@ func (f *Fleet) completedIn(ctx context.Context, env config.Environment, systemV
 	if err != nil {
 		return false, "", err
 	}
-	store, closeStore, err := control.AttachDSN(ctx, d, env.Control, f.opts.Now)
+	store, closeStore, err := control.AttachDSN(ctx, d, env.Control)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return false, fmt.Sprintf("%s has no control database yet", env.Name), nil
@@ -144,7 +144,7 @@ func (f *Fleet) completedIn(ctx context.Context, env config.Environment, systemV
 // every tenant it selected reached the release (at least one did; tenants
 // skipped by canMigrate were left as they were, by policy). When not, why
 // says so.
-func provenBy(ctx context.Context, store *control.Store, r control.Rollout) (bool, string, error) {
+func provenBy(ctx context.Context, store *control.Reader, r control.Rollout) (bool, string, error) {
 	if r.Status != control.RolloutCompleted {
 		why := fmt.Sprintf("rollout %d to %s is %s", r.ID, r.Release, r.Status)
 		if r.Reason != "" {

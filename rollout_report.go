@@ -13,8 +13,8 @@ import (
 type RolloutReport struct {
 	Rollout Rollout `json:"rollout"`
 	// Counts are the tenants per state (ItemPending, ...).
-	Counts  map[string]int  `json:"counts"`
-	Tenants []RolloutTenant `json:"tenants"`
+	Counts  map[ItemState]int `json:"counts"`
+	Tenants []RolloutTenant   `json:"tenants"`
 }
 
 // RolloutTenant is one tenant of a RolloutReport.
@@ -45,7 +45,7 @@ func (f *Fleet) RolloutReport(ctx context.Context, id int64) (RolloutReport, err
 	for _, t := range tenants {
 		tiers[t.Code] = t.Tier
 	}
-	rep := RolloutReport{Rollout: r, Counts: map[string]int{}, Tenants: make([]RolloutTenant, 0, len(items))}
+	rep := RolloutReport{Rollout: r, Counts: map[ItemState]int{}, Tenants: make([]RolloutTenant, 0, len(items))}
 	now := f.opts.Now()
 	for _, it := range items {
 		rep.Counts[it.State]++

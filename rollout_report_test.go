@@ -29,7 +29,7 @@ func TestRolloutReportUsesTheFleetsClock(t *testing.T) {
 	rep, err := b.fleet.RolloutReport(b.ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, r.ID, rep.Rollout.ID)
-	require.Equal(t, map[string]int{herd.ItemPending: 1}, rep.Counts)
+	require.Equal(t, map[herd.ItemState]int{herd.ItemPending: 1}, rep.Counts)
 	require.Len(t, rep.Tenants, 1)
 	require.Equal(t, "alpha", rep.Tenants[0].Tenant)
 	require.NotNil(t, rep.Tenants[0].NextEligible, "the window is closed at the Fleet's noon")

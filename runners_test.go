@@ -65,7 +65,7 @@ func TestThreeRunnersShareARollout(t *testing.T) {
 	}
 }
 
-func countState(t *testing.T, b *bundle, id int64, state string) int {
+func countState(t *testing.T, b *bundle, id int64, state control.ItemState) int {
 	t.Helper()
 	items, err := b.control().Items(b.ctx, id)
 	require.NoError(t, err)

@@ -57,7 +57,7 @@ func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 			v = control.VersionState{Ref: ref, Status: control.StatusPending}
 		}
 		rows = append(rows, StatusRow{Type: string(ref.Type), Identifier: ref.Identifier, CurrentVersion: v.CurrentVersion,
-			TargetVersion: v.TargetVersion, Status: v.Status, LastError: v.Error})
+			TargetVersion: v.TargetVersion, Status: string(v.Status), LastError: v.Error})
 	}
 	return rows, nil
 }

@@ -34,6 +34,10 @@ type (
 	// RolloutItem is one tenant of a rollout: its wave, state, attempts
 	// and last error.
 	RolloutItem = control.Item
+	// RolloutStatus is the state of a rollout (RolloutScheduled, ...).
+	RolloutStatus = control.RolloutStatus
+	// ItemState is the state of a rollout's tenant (ItemPending, ...).
+	ItemState = control.ItemState
 	// Plan is the path a database would take to a version.
 	Plan = plan.Plan
 	// Direction is a plan step's direction, up or down.
@@ -91,6 +95,10 @@ const (
 	ItemRolledBack = control.ItemRolledBack
 	ItemSkipped    = control.ItemSkipped
 )
+
+// ItemStates returns every state of a rollout's tenant, in the order
+// reports list them.
+func ItemStates() []ItemState { return control.ItemStates() }
 
 // The repairs of a dirty migration (see execute.RepairAction).
 const (

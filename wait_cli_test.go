@@ -42,7 +42,7 @@ func within(t *testing.T, done <-chan cliRun, d time.Duration) cliRun {
 }
 
 // newestRollout returns the newest rollout once one is in status.
-func (b *bundle) newestRollout(status string) control.Rollout {
+func (b *bundle) newestRollout(status control.RolloutStatus) control.Rollout {
 	b.t.Helper()
 	var r control.Rollout
 	require.Eventually(b.t, func() bool {
@@ -70,9 +70,10 @@ func TestScheduledRolloutHonoursPauseAndAbort(t *testing.T) {
 		at := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 
 		for _, tc := range []struct {
-			verb, status string
-			code         int
-			want         string
+			verb   string
+			status control.RolloutStatus
+			code   int
+			want   string
 		}{
 			{"pause", control.RolloutPaused, 3, "is paused"},
 			{"abort", control.RolloutAborted, 1, "was aborted"},

@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/dialect"
-	"github.com/herdhq/herd/execute"
-	"github.com/herdhq/herd/plan"
-	"github.com/herdhq/herd/source"
 )
 
 // AttachVersion is the lowest control schema version Attach accepts: the
@@ -25,30 +21,34 @@ const AttachVersion = "1.4.0"
 // has none): herd must migrate it first, with herd migrate --system.
 var ErrControlSchemaOutdated = errors.New("control schema is outdated")
 
-// Attach returns a Store on db for reading, without touching the control
-// schema: it never creates or migrates a table, which only herd itself
-// (Open, behind herd migrate --system) may do. It reads herd's control
-// schema ledger and fails with an error wrapping ErrControlSchemaOutdated
-// when the schema is below AttachVersion, or when a control schema
-// migration is left half-applied. A newer schema than this build knows is
-// accepted. now is the clock (nil means time.Now). The caller keeps
-// ownership of db.
-//
-// The Store's methods that write still work; an application that attaches
-// to herd's control database should only read through it.
-func Attach(ctx context.Context, d dialect.Dialect, db *dialect.Database, now func() time.Time) (*Store, error) {
-	if now == nil {
-		now = time.Now
-	}
-	src, err := source.Load(d.ControlSchema(), []source.Engine{d}, &source.Options{Root: "control-schema"})
+// Attach returns a Reader on db, without touching the control schema: it
+// never creates or migrates a table, which only herd itself (Open, behind
+// herd migrate --system) may do. It reads herd's control schema ledger and
+// fails with an error wrapping ErrControlSchemaOutdated when the schema is
+// below AttachVersion, or when a control schema migration is left
+// half-applied. A newer schema than this build knows is accepted. The
+// caller keeps ownership of db.
+func Attach(ctx context.Context, d dialect.Dialect, db *dialect.Database) (*Reader, error) {
+	r, err := newReader(d, db)
 	if err != nil {
-		return nil, fmt.Errorf("control: load control schema: %w", err)
+		return nil, err
 	}
-	entries, err := execute.ReadLedger(ctx, d, db, LedgerTable)
+	migrations, err := schemaMigrations(d)
+	if err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
+	var current *semver.Version
+	exists, err := d.TableExists(ctx, db.DB, db, LedgerTable)
 	if err != nil {
 		return nil, fmt.Errorf("control: read control schema ledger of %s: %w", db.Name, err)
 	}
-	current := plan.Current(src.Migrations(source.System), execute.Applied(entries))
+	if exists {
+		states, err := schemaStates(ctx, db.DB, r.q)
+		if err != nil {
+			return nil, fmt.Errorf("control: %s: %w", db.Name, err)
+		}
+		current = schemaVersion(migrations, states)
+	}
 	if current == nil || current.LessThan(semver.MustParse(AttachVersion)) {
 		at := "has no control schema"
 		if current != nil {
@@ -57,14 +57,14 @@ func Attach(ctx context.Context, d dialect.Dialect, db *dialect.Database, now fu
 		return nil, fmt.Errorf("control: %s %s and v%s or later is needed: run herd migrate --system on it first: %w",
 			db.Name, at, AttachVersion, ErrControlSchemaOutdated)
 	}
-	return newStore(d, db, now), nil
+	return r, nil
 }
 
 // AttachDSN opens the control database at dsn, on engine d, and attaches
 // to it as Attach does. It creates nothing: a SQLite control file that is
 // not there is an error wrapping os.ErrNotExist, not a new empty file.
 // closeDB releases the database.
-func AttachDSN(ctx context.Context, d dialect.Dialect, dsn string, now func() time.Time) (store *Store, closeDB func() error, err error) {
+func AttachDSN(ctx context.Context, d dialect.Dialect, dsn string) (reader *Reader, closeDB func() error, err error) {
 	if path, ok := config.SQLitePath(dsn); ok {
 		if _, err := os.Stat(path); err != nil {
 			return nil, nil, fmt.Errorf("control database: %w", err)
@@ -81,9 +81,9 @@ func AttachDSN(ctx context.Context, d dialect.Dialect, dsn string, now func() ti
 	if err != nil {
 		return nil, nil, fmt.Errorf("control database: %w", err)
 	}
-	store, err = Attach(ctx, d, db, now)
+	reader, err = Attach(ctx, d, db)
 	if err != nil {
 		return nil, nil, errors.Join(err, db.Close())
 	}
-	return store, db.Close, nil
+	return reader, db.Close, nil
 }

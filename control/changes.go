@@ -15,14 +15,10 @@ import (
 // the row lock it takes is held only for the commit, and, taken last, it
 // cannot close a deadlock cycle.
 
-// bumpGeneration is the one statement that records a change. It is the
-// same on every engine.
-const bumpGeneration = `UPDATE herd_control_changes SET generation = generation + 1 WHERE id = 1`
-
 // bump records a change in the transaction q. Call it last in the
 // transaction.
 func (s *Store) bump(ctx context.Context, q execer) error {
-	if _, err := s.execIn(ctx, q, bumpGeneration); err != nil {
+	if _, err := s.execIn(ctx, q, s.q.generationBump); err != nil {
 		return fmt.Errorf("control: record change: %w", err)
 	}
 	return nil
@@ -36,9 +32,9 @@ func (s *Store) bump(ctx context.Context, q execer) error {
 // than one, and it is not comparable across control databases). It is
 // one query, safe for concurrent use, and fails only when the control
 // database does.
-func (s *Store) Generation(ctx context.Context) (int64, error) {
+func (r *Reader) Generation(ctx context.Context) (int64, error) {
 	var g int64
-	if err := s.db.DB.QueryRowContext(ctx, `SELECT generation FROM herd_control_changes WHERE id = 1`).Scan(&g); err != nil {
+	if err := r.db.DB.QueryRowContext(ctx, r.q.generationGet).Scan(&g); err != nil {
 		return 0, fmt.Errorf("control: read generation: %w", err)
 	}
 	return g, nil

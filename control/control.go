@@ -1,16 +1,22 @@
 // Package control is herd's control database: the tenant registry, each
 // database's schema version and migration status (the brief's
 // database_schema_versions), the migration history
-// (database_migration_history) and the audit log. Its own tables are
-// versioned by herd's embedded control-schema migrations, applied with the
-// same executor as every other migration, into the ledger table
-// herd_control_migrations.
+// (database_migration_history), rollouts, snapshots, flag overrides and
+// the audit log. It stores and reads fleet state and knows nothing of how
+// migrations run.
+//
+// A Reader reads the control database (what status, the router and the
+// server need); a Store is a Reader that also writes, and that Open
+// brings the control schema up to date for. Every query is one of the
+// dialect's control queries (dialect.Dialect.ControlQueries), written out
+// in full per engine and looked up by name when the Reader is made. The
+// control schema's own migrations (dialect.Dialect.ControlSchema) run in
+// Open, recorded in the ledger table herd_control_migrations.
 package control
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -18,9 +24,6 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/herdhq/herd/dialect"
-	"github.com/herdhq/herd/execute"
-	"github.com/herdhq/herd/plan"
-	"github.com/herdhq/herd/source"
 )
 
 // LedgerTable is the ledger of herd's own control schema, kept apart from
@@ -30,9 +33,11 @@ const LedgerTable = "herd_control_migrations"
 // Store reads and writes the control database. It is safe for concurrent
 // use.
 type Store struct {
-	dialect dialect.Dialect
-	db      *dialect.Database
-	now     func() time.Time
+	Reader
+	now func() time.Time
+	// returning is set for engines whose INSERT returns the new row's id
+	// (dialect.InsertReturning) rather than report it (LastInsertId).
+	returning bool
 	// serial is set for engines that take one writer at a time (SQLite):
 	// herd queues its own writes on mu rather than let the engine's busy
 	// handler back off and sleep.
@@ -41,27 +46,28 @@ type Store struct {
 	// group batches the version and history writes of concurrent
 	// migrations into shared commits.
 	group group
-	// stmts are the prepared forms of the frequent writes.
+	// stmts are the prepared forms of the writes made in transactions.
 	stmts statements
 }
 
 // Open brings the control schema in db up to date and returns a Store on
-// it. now is the clock (nil means time.Now). The caller keeps ownership of
-// db.
+// it. now is the clock (nil means time.Now). It fails when d's control
+// queries lack one that the Store runs. The caller keeps ownership of db.
 func Open(ctx context.Context, d dialect.Dialect, db *dialect.Database, now func() time.Time) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	if err := migrateSchema(ctx, d, db, now); err != nil {
+	r, err := newReader(d, db)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrateSchema(ctx, d, db, r.q, now); err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
-	return newStore(d, db, now), nil
-}
-
-func newStore(d dialect.Dialect, db *dialect.Database, now func() time.Time) *Store {
+	_, returning := d.(dialect.InsertReturning)
 	_, serial := d.(dialect.SingleWriter)
 	_, inProcess := d.(dialect.InProcess)
-	return &Store{dialect: d, db: db, now: now, serial: serial, stmts: statements{enabled: inProcess}}
+	return &Store{Reader: *r, now: now, returning: returning, serial: serial, stmts: statements{enabled: inProcess}}, nil
 }
 
 // exec runs one write statement outside a transaction.
@@ -86,35 +92,62 @@ func (e serialExec) ExecContext(ctx context.Context, query string, args ...any) 
 	return e.s.db.DB.ExecContext(ctx, query, args...)
 }
 
-func migrateSchema(ctx context.Context, d dialect.Dialect, db *dialect.Database, now func() time.Time) error {
-	src, err := source.Load(d.ControlSchema(), []source.Engine{d}, &source.Options{Root: "control-schema"})
-	if err != nil {
-		return fmt.Errorf("load control schema: %w", err)
-	}
-	versions := src.Versions(source.System)
-	if len(versions) == 0 {
-		return errors.New("control schema has no migrations")
-	}
-	session, err := execute.New(d, &execute.Options{LedgerTable: LedgerTable, Now: now}).Lock(ctx, db)
-	if err != nil {
-		return err
-	}
-	defer session.Close(ctx)
-	entries, err := session.Ledger(ctx)
-	if err != nil {
-		return err
-	}
-	p, err := plan.Make(src, source.System, execute.Applied(entries), versions[len(versions)-1],
-		plan.Options{Engine: d.Name(), AllowExperimental: true})
-	if err != nil {
-		return fmt.Errorf("plan control schema: %w", err)
-	}
-	return session.Apply(ctx, p, discard{})
+// execer runs a statement: the pool or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-type discard struct{}
+// querier runs a query: the pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
 
-func (discard) Record(context.Context, execute.Result) error { return nil }
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.serial {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	tx, err := s.db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("control: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback() //nolint:errcheck // the error that matters is fn's
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("control: commit: %w", err)
+	}
+	return nil
+}
+
+// insertID runs insert, a query that makes one row with an id, in tx and
+// returns the new row's id.
+func (s *Store) insertID(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error) {
+	if s.returning {
+		var id int64
+		err := tx.QueryRowContext(ctx, insert, args...).Scan(&id)
+		return id, err
+	}
+	res, err := tx.ExecContext(ctx, insert, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// GuardRunner takes the control database's runner lock where the engine
+// serves one runner process at a time (SQLite); elsewhere it does nothing.
+// It fails with an error wrapping dialect.ErrRunnerBusy when another
+// process runs.
+func (s *Store) GuardRunner() (release func() error, err error) {
+	g, ok := s.d.(dialect.RunnerGuard)
+	if !ok {
+		return func() error { return nil }, nil
+	}
+	return g.GuardRunner(s.db)
+}
 
 // Version formats a schema version as stored in the control database:
 // without the leading v.
@@ -123,4 +156,26 @@ func Version(v *semver.Version) string {
 		return ""
 	}
 	return v.String()
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	return &t.Time
+}
+
+func utcPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
+}
+
+// nullable writes "" as NULL.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

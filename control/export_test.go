@@ -17,5 +17,3 @@ func (s *Store) CachedStatements() int {
 	return len(s.stmts.bySQL)
 }
 
-// MaxCached exposes maxCached.
-const MaxCached = maxCached

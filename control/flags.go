@@ -35,26 +35,24 @@ func (s *Store) SetOverride(ctx context.Context, flag, tenant string, o flags.Ov
 		return fmt.Errorf("control: override of flag %q for tenant %q: unknown override %s", flag, tenant, o)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM herd_tenants WHERE code = ?`), tenant).Scan(&n)
+		ok, err := s.tenantExists(ctx, tx, tenant)
 		if err != nil {
 			return fmt.Errorf("control: override of flag %q for tenant %q: %w", flag, tenant, err)
 		}
-		if n == 0 {
+		if !ok {
 			return fmt.Errorf("tenant %q: %w", tenant, ErrTenantNotFound)
 		}
 		var was sql.NullString
-		err = tx.QueryRowContext(ctx, s.bind(`SELECT value FROM herd_flag_overrides WHERE flag = ? AND tenant = ?`), flag, tenant).Scan(&was)
+		err = tx.QueryRowContext(ctx, s.q.overrideGet, flag, tenant).Scan(&was)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("control: override of flag %q for tenant %q: %w", flag, tenant, err)
 		}
 		// Delete, then insert: the same two statements on every engine.
-		if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM herd_flag_overrides WHERE flag = ? AND tenant = ?`), flag, tenant); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q.overrideDelete, flag, tenant); err != nil {
 			return fmt.Errorf("control: override of flag %q for tenant %q: %w", flag, tenant, err)
 		}
 		if value != "" {
-			_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO herd_flag_overrides (flag, tenant, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)`),
-				flag, tenant, value, s.now().UTC(), actor)
+			_, err := tx.ExecContext(ctx, s.q.overrideInsert, flag, tenant, value, s.now().UTC(), actor)
 			if err != nil {
 				return fmt.Errorf("control: override of flag %q for tenant %q: %w", flag, tenant, err)
 			}
@@ -78,9 +76,9 @@ func overrideWord(value string) string {
 
 // Override returns the override of flag for tenant: OverrideNone when it
 // has none (or the tenant does not exist). It is safe for concurrent use.
-func (s *Store) Override(ctx context.Context, flag, tenant string) (flags.Override, error) {
+func (r *Reader) Override(ctx context.Context, flag, tenant string) (flags.Override, error) {
 	var value string
-	err := s.db.DB.QueryRowContext(ctx, s.bind(`SELECT value FROM herd_flag_overrides WHERE flag = ? AND tenant = ?`), flag, tenant).Scan(&value)
+	err := r.db.DB.QueryRowContext(ctx, r.q.overrideGet, flag, tenant).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return flags.OverrideNone, nil
 	}
@@ -93,8 +91,8 @@ func (s *Store) Override(ctx context.Context, flag, tenant string) (flags.Overri
 // Overrides returns every override, by flag and then by tenant code, in
 // one query. Flags without overrides are absent. It is safe for
 // concurrent use.
-func (s *Store) Overrides(ctx context.Context) (map[string]map[string]flags.Override, error) {
-	rows, err := s.db.DB.QueryContext(ctx, `SELECT flag, tenant, value FROM herd_flag_overrides`)
+func (r *Reader) Overrides(ctx context.Context) (map[string]map[string]flags.Override, error) {
+	rows, err := r.db.DB.QueryContext(ctx, r.q.overrideList)
 	if err != nil {
 		return nil, fmt.Errorf("control: read flag overrides: %w", err)
 	}
@@ -130,20 +128,14 @@ func parseOverride(flag, tenant, value string) (flags.Override, error) {
 	return flags.OverrideNone, fmt.Errorf("control: override of flag %q for tenant %q: stored value %q is neither on nor off", flag, tenant, value)
 }
 
-// flagTenantQuery reads what flag evaluation needs of tenants: code, tier
-// and current schema version, in one query.
-const flagTenantQuery = `SELECT t.code, t.tier, COALESCE(v.current_version, '')
-	FROM herd_tenants t LEFT JOIN database_schema_versions v
-	ON v.database_type = 'tenant' AND v.database_identifier = t.code`
-
 // FlagTenant returns what flag evaluation needs to know of the tenant with
 // the given code: its tier and its current schema version from
 // database_schema_versions (nil when it has none). It reads the control
 // database only, never the tenant's database, and returns an error
 // wrapping ErrTenantNotFound for an unknown code. It is safe for
 // concurrent use.
-func (s *Store) FlagTenant(ctx context.Context, code string) (flags.Tenant, error) {
-	ts, err := s.flagTenants(ctx, ` WHERE t.code = ?`, code)
+func (r *Reader) FlagTenant(ctx context.Context, code string) (flags.Tenant, error) {
+	ts, err := r.flagTenants(ctx, r.q.flagTenantGet, code)
 	if err != nil {
 		return flags.Tenant{}, err
 	}
@@ -155,12 +147,14 @@ func (s *Store) FlagTenant(ctx context.Context, code string) (flags.Tenant, erro
 
 // FlagTenants returns FlagTenant for every tenant, ordered by code, in one
 // query. It is safe for concurrent use.
-func (s *Store) FlagTenants(ctx context.Context) ([]flags.Tenant, error) {
-	return s.flagTenants(ctx, "")
+func (r *Reader) FlagTenants(ctx context.Context) ([]flags.Tenant, error) {
+	return r.flagTenants(ctx, r.q.flagTenantList)
 }
 
-func (s *Store) flagTenants(ctx context.Context, where string, args ...any) ([]flags.Tenant, error) {
-	rows, err := s.db.DB.QueryContext(ctx, s.bind(flagTenantQuery+where+` ORDER BY t.code`), args...)
+// flagTenants reads what flag evaluation needs of tenants (code, tier and
+// current schema version) with query, in one query.
+func (r *Reader) flagTenants(ctx context.Context, query string, args ...any) ([]flags.Tenant, error) {
+	rows, err := r.db.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read tenants for flags: %w", err)
 	}

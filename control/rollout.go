@@ -5,34 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/herdhq/herd/dialect"
-)
-
-// The states of a rollout.
-const (
-	RolloutScheduled = "scheduled"
-	RolloutRunning   = "running"
-	RolloutPaused    = "paused"
-	RolloutHalted    = "halted"
-	RolloutAborted   = "aborted"
-	RolloutCompleted = "completed"
-	// RolloutCompletedWithFailures is a rollout that ran every tenant,
-	// within its failure budgets, and some failed or were rolled back: it
-	// has not proven its release.
-	RolloutCompletedWithFailures = "completed_with_failures"
-)
-
-// The states of a rollout's tenant (work item).
-const (
-	ItemPending    = "pending"
-	ItemRunning    = "running"
-	ItemDone       = "done"
-	ItemFailed     = "failed"
-	ItemSkipped    = "skipped"
-	ItemRolledBack = "rolled_back"
 )
 
 // Rollout is one rollout: a set of tenants brought to a release in waves.
@@ -42,7 +15,7 @@ type Rollout struct {
 	SystemVersion string     `json:"system_version"`
 	TenantVersion string     `json:"tenant_version"`
 	Selector      string     `json:"selector"`
-	Status        string     `json:"status"`
+	Status        RolloutStatus `json:"status"`
 	Reason        string     `json:"reason,omitempty"`
 	StartAt       *time.Time `json:"start_at,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
@@ -51,13 +24,7 @@ type Rollout struct {
 }
 
 // Finished reports whether the rollout will do no more work by itself.
-func (r Rollout) Finished() bool {
-	switch r.Status {
-	case RolloutAborted, RolloutCompleted, RolloutCompletedWithFailures:
-		return true
-	}
-	return false
-}
+func (r Rollout) Finished() bool { return r.Status.Finished() }
 
 // Item is one tenant of a rollout.
 type Item struct {
@@ -67,7 +34,7 @@ type Item struct {
 	Wave        int        `json:"wave"`
 	WaveName    string     `json:"wave_name"`
 	Position    int        `json:"position"`
-	State       string     `json:"state"`
+	State       ItemState  `json:"state"`
 	Attempts    int        `json:"attempts"`
 	LeaseOwner  string     `json:"lease_owner,omitempty"`
 	LeaseToken  int64      `json:"-"`
@@ -79,17 +46,7 @@ type Item struct {
 }
 
 // Terminal reports whether the item needs no more work.
-func (it Item) Terminal() bool {
-	switch it.State {
-	case ItemDone, ItemFailed, ItemSkipped, ItemRolledBack:
-		return true
-	}
-	return false
-}
-
-// Failed reports whether an item in state failed: it failed, whether or
-// not it was rolled back. Failures count against a wave's budget.
-func Failed(state string) bool { return state == ItemFailed || state == ItemRolledBack }
+func (it Item) Terminal() bool { return it.State.Terminal() }
 
 // ErrRolloutNotFound is returned for an unknown rollout id, or when no
 // rollout is unfinished.
@@ -101,11 +58,10 @@ func (s *Store) CreateRollout(ctx context.Context, r Rollout, items []Item) (int
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now().UTC()
-		insert := s.bind(`INSERT INTO herd_rollouts (release_name, system_version, tenant_version, selector, status, start_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-		args := []any{r.Release, r.SystemVersion, r.TenantVersion, r.Selector, r.Status, utcPtr(r.StartAt), now, now}
 		var err error
-		if id, err = s.insertID(ctx, tx, insert, args...); err != nil {
+		id, err = s.insertID(ctx, tx, s.q.rolloutInsert, r.Release, r.SystemVersion, r.TenantVersion, r.Selector, r.Status,
+			utcPtr(r.StartAt), now, now)
+		if err != nil {
 			return fmt.Errorf("control: create rollout: %w", err)
 		}
 		return s.insertItems(ctx, tx, id, items)
@@ -113,46 +69,22 @@ func (s *Store) CreateRollout(ctx context.Context, r Rollout, items []Item) (int
 	return id, err
 }
 
-// insertID runs insert in tx and returns the new row's id.
-func (s *Store) insertID(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error) {
-	if ret, ok := s.dialect.(dialect.InsertReturning); ok {
-		var id int64
-		err := tx.QueryRowContext(ctx, insert+ret.ReturningID(), args...).Scan(&id)
-		return id, err
-	}
-	res, err := tx.ExecContext(ctx, insert, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
-}
-
-// insertItems writes items in multi-row INSERTs of at most 100 rows.
+// insertItems writes items, one row each.
 func (s *Store) insertItems(ctx context.Context, tx *sql.Tx, id int64, items []Item) error {
-	const cols = 9
-	for start := 0; start < len(items); start += 100 {
-		chunk := items[start:min(start+100, len(items))]
-		rows := make([]string, len(chunk))
-		args := make([]any, 0, len(chunk)*cols)
-		for i, it := range chunk {
-			rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
-			args = append(args, id, it.Tenant, it.Server, it.Wave, it.WaveName, it.Position, it.State, it.FromVersion, nullable(it.Error))
-		}
-		_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO herd_rollout_tenants
-			(rollout_id, tenant, server, wave, wave_name, position, state, from_version, error) VALUES `+strings.Join(rows, ", ")), args...)
+	for _, it := range items {
+		_, err := s.execIn(ctx, tx, s.q.itemInsert, id, it.Tenant, it.Server, it.Wave, it.WaveName, it.Position, it.State,
+			it.FromVersion, nullable(it.Error))
 		if err != nil {
-			return fmt.Errorf("control: record rollout tenants: %w", err)
+			return fmt.Errorf("control: record rollout tenant %q: %w", it.Tenant, err)
 		}
 	}
 	return nil
 }
 
-const rolloutColumns = `id, release_name, system_version, tenant_version, selector, status, reason, start_at, created_at, updated_at, finished_at`
-
 // Rollout returns the rollout with the given id, or an error wrapping
 // ErrRolloutNotFound.
-func (s *Store) Rollout(ctx context.Context, id int64) (Rollout, error) {
-	rs, err := s.rollouts(ctx, `WHERE id = ?`, id)
+func (r *Reader) Rollout(ctx context.Context, id int64) (Rollout, error) {
+	rs, err := r.rollouts(ctx, r.q.rolloutGet, id)
 	if err != nil {
 		return Rollout{}, err
 	}
@@ -164,22 +96,22 @@ func (s *Store) Rollout(ctx context.Context, id int64) (Rollout, error) {
 
 // LatestUnfinished returns the newest rollout that is neither completed
 // nor aborted, or an error wrapping ErrRolloutNotFound.
-func (s *Store) LatestUnfinished(ctx context.Context) (Rollout, error) {
-	rs, err := s.rollouts(ctx, `WHERE status NOT IN (?, ?, ?)`, RolloutCompleted, RolloutCompletedWithFailures, RolloutAborted)
+func (r *Reader) LatestUnfinished(ctx context.Context) (Rollout, error) {
+	rs, err := r.rollouts(ctx, r.q.rolloutLatestUnfinished, RolloutCompleted, RolloutCompletedWithFailures, RolloutAborted)
 	if err != nil {
 		return Rollout{}, err
 	}
 	if len(rs) == 0 {
 		return Rollout{}, fmt.Errorf("no unfinished rollout: %w", ErrRolloutNotFound)
 	}
-	return rs[len(rs)-1], nil
+	return rs[0], nil
 }
 
 // Rollouts returns every rollout, oldest first.
-func (s *Store) Rollouts(ctx context.Context) ([]Rollout, error) { return s.rollouts(ctx, "") }
+func (r *Reader) Rollouts(ctx context.Context) ([]Rollout, error) { return r.rollouts(ctx, r.q.rolloutList) }
 
-func (s *Store) rollouts(ctx context.Context, where string, args ...any) ([]Rollout, error) {
-	rows, err := s.db.DB.QueryContext(ctx, s.bind(`SELECT `+rolloutColumns+` FROM herd_rollouts `+where+` ORDER BY id`), args...)
+func (r *Reader) rollouts(ctx context.Context, query string, args ...any) ([]Rollout, error) {
+	rows, err := r.db.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read rollouts: %w", err)
 	}
@@ -204,44 +136,54 @@ func (s *Store) rollouts(ctx context.Context, where string, args ...any) ([]Roll
 
 // SetRolloutStatus moves rollout id to status to, with a reason, if its
 // status is one of from. It reports whether it did.
-func (s *Store) SetRolloutStatus(ctx context.Context, id int64, from []string, to, reason string) (bool, error) {
-	return s.setRolloutStatus(ctx, s.writer(), id, from, to, reason)
+func (s *Store) SetRolloutStatus(ctx context.Context, id int64, from []RolloutStatus, to RolloutStatus, reason string) (bool, error) {
+	var moved bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		moved, err = s.setRolloutStatus(ctx, tx, id, from, to, reason)
+		return err
+	})
+	return moved, err
 }
 
-func (s *Store) setRolloutStatus(ctx context.Context, q execer, id int64, from []string, to, reason string) (bool, error) {
+// setRolloutStatus is SetRolloutStatus in tx: a rollout has one status, so
+// at most one of from matches it.
+func (s *Store) setRolloutStatus(ctx context.Context, tx *sql.Tx, id int64, from []RolloutStatus, to RolloutStatus, reason string) (bool, error) {
 	now := s.now().UTC()
 	var finished any
-	if to == RolloutCompleted || to == RolloutCompletedWithFailures || to == RolloutAborted {
+	if to.Finished() {
 		finished = now
 	}
-	marks, statuses := inList(from)
-	res, err := q.ExecContext(ctx, s.bind(`UPDATE herd_rollouts SET status = ?, reason = ?, updated_at = ?, finished_at = ?
-		WHERE id = ? AND status IN (`+marks+`)`), append([]any{to, nullable(reason), now, finished, id}, statuses...)...)
-	if err != nil {
-		return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
+	for _, f := range from {
+		res, err := tx.ExecContext(ctx, s.q.rolloutSetStatus, to, nullable(reason), now, finished, id, f)
+		if err != nil {
+			return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
+		}
+		if n == 1 {
+			return true, nil
+		}
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return false, nil
 }
 
-const itemColumns = `tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
-	from_version, started_at, finished_at, duration_ms, error`
-
 // Items returns the rollout's tenants by wave and position.
-func (s *Store) Items(ctx context.Context, id int64) ([]Item, error) {
-	return s.items(ctx, `WHERE rollout_id = ? ORDER BY wave, position`, id)
+func (r *Reader) Items(ctx context.Context, id int64) ([]Item, error) {
+	return r.items(ctx, r.q.itemList, id)
 }
 
 // Claimable returns up to limit tenants of the wave that a runner may
 // claim: pending ones, and running ones whose lease has expired by the
 // control database's clock.
-func (s *Store) Claimable(ctx context.Context, id int64, wave, limit int) ([]Item, error) {
-	return s.items(ctx, `WHERE rollout_id = ? AND wave = ? AND (state = ? OR (state = ? AND lease_expires_ms < `+
-		s.dialect.NowMillisSQL()+`)) ORDER BY position LIMIT `+fmt.Sprint(limit), id, wave, ItemPending, ItemRunning)
+func (r *Reader) Claimable(ctx context.Context, id int64, wave, limit int) ([]Item, error) {
+	return r.items(ctx, r.q.itemClaimable, id, wave, ItemPending, ItemRunning, limit)
 }
 
-func (s *Store) items(ctx context.Context, where string, args ...any) ([]Item, error) {
-	rows, err := s.db.DB.QueryContext(ctx, s.bind(`SELECT `+itemColumns+` FROM herd_rollout_tenants `+where), args...)
+func (r *Reader) items(ctx context.Context, query string, args ...any) ([]Item, error) {
+	rows, err := r.db.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read rollout tenants: %w", err)
 	}
@@ -279,11 +221,7 @@ type Lease struct {
 // has expired. ok is false when another runner got it first.
 func (s *Store) Claim(ctx context.Context, rollout int64, tenant, owner string, d time.Duration) (l Lease, ok bool, err error) {
 	now := s.now().UTC()
-	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants
-		SET state = ?, lease_owner = ?, lease_token = lease_token + 1, lease_expires_ms = `+s.dialect.NowMillisSQL()+` + ?,
-		    attempts = attempts + 1, started_at = ?, error = NULL
-		WHERE rollout_id = ? AND tenant = ? AND (state = ? OR (state = ? AND lease_expires_ms < `+s.dialect.NowMillisSQL()+`))`),
-		ItemRunning, owner, d.Milliseconds(), now, rollout, tenant, ItemPending, ItemRunning)
+	res, err := s.exec(ctx, s.q.itemClaim, ItemRunning, owner, d.Milliseconds(), now, rollout, tenant, ItemPending, ItemRunning)
 	if err != nil {
 		return Lease{}, false, fmt.Errorf("control: claim tenant %q: %w", tenant, err)
 	}
@@ -291,8 +229,7 @@ func (s *Store) Claim(ctx context.Context, rollout int64, tenant, owner string, 
 		return Lease{}, false, err
 	}
 	l = Lease{Rollout: rollout, Tenant: tenant, Owner: owner}
-	err = s.db.DB.QueryRowContext(ctx, s.bind(`SELECT lease_token FROM herd_rollout_tenants WHERE rollout_id = ? AND tenant = ? AND lease_owner = ?`),
-		rollout, tenant, owner).Scan(&l.Token)
+	err = s.db.DB.QueryRowContext(ctx, s.q.itemLeaseToken, rollout, tenant, owner).Scan(&l.Token)
 	if err != nil {
 		return Lease{}, false, fmt.Errorf("control: claim tenant %q: %w", tenant, err)
 	}
@@ -302,25 +239,25 @@ func (s *Store) Claim(ctx context.Context, rollout int64, tenant, owner string, 
 // Heartbeat extends the lease by d from now, by the control database's
 // clock. ok is false when the lease was lost.
 func (s *Store) Heartbeat(ctx context.Context, l Lease, d time.Duration) (bool, error) {
-	return s.fenced(ctx, l, `lease_expires_ms = `+s.dialect.NowMillisSQL()+` + ?`, d.Milliseconds())
+	return s.fenced(ctx, l, s.q.itemHeartbeat, d.Milliseconds())
 }
 
 // Release ends the lease with the tenant in state (done, failed, skipped,
 // rolled_back, or pending to give it back), recording its duration and
 // error. ok is false when the lease was lost, and then nothing is written.
-func (s *Store) Release(ctx context.Context, l Lease, state string, duration time.Duration, msg string) (bool, error) {
+func (s *Store) Release(ctx context.Context, l Lease, state ItemState, duration time.Duration, msg string) (bool, error) {
 	var finished any
 	if state != ItemPending {
 		finished = s.now().UTC()
 	}
-	return s.fenced(ctx, l, `state = ?, lease_expires_ms = 0, finished_at = ?, duration_ms = ?, error = ?`,
-		state, finished, duration.Milliseconds(), nullable(msg))
+	return s.fenced(ctx, l, s.q.itemRelease, state, finished, duration.Milliseconds(), nullable(msg))
 }
 
-func (s *Store) fenced(ctx context.Context, l Lease, set string, args ...any) (bool, error) {
+// fenced runs update, one of the item updates whose last arguments are
+// the lease's fence, with args before the fence's.
+func (s *Store) fenced(ctx context.Context, l Lease, update string, args ...any) (bool, error) {
 	args = append(args, l.Rollout, l.Tenant, l.Owner, l.Token, ItemRunning)
-	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants SET `+set+`
-		WHERE rollout_id = ? AND tenant = ? AND lease_owner = ? AND lease_token = ? AND state = ?`), args...)
+	res, err := s.exec(ctx, update, args...)
 	if err != nil {
 		return false, fmt.Errorf("control: tenant %q of rollout %d: %w", l.Tenant, l.Rollout, err)
 	}
@@ -332,18 +269,24 @@ func (s *Store) fenced(ctx context.Context, l Lease, set string, args ...any) (b
 // for a retry, and returns how many. When it puts any back, a completed
 // rollout is running again, in the same transaction, so that no tenant is
 // left pending in a rollout that is over; with none, nothing changes.
-func (s *Store) RetryItems(ctx context.Context, id int64, states ...string) (n int64, err error) {
-	marks, args := inList(states)
+func (s *Store) RetryItems(ctx context.Context, id int64, states ...ItemState) (n int64, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.bind(`UPDATE herd_rollout_tenants SET state = ?, lease_expires_ms = 0, lease_owner = NULL
-			WHERE rollout_id = ? AND state IN (`+marks+`)`), append([]any{ItemPending, id}, args...)...)
-		if err != nil {
-			return fmt.Errorf("control: reset tenants of rollout %d: %w", id, err)
+		n = 0
+		for _, st := range states {
+			res, err := tx.ExecContext(ctx, s.q.itemRetry, ItemPending, id, st)
+			if err != nil {
+				return fmt.Errorf("control: reset tenants of rollout %d: %w", id, err)
+			}
+			reset, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("control: reset tenants of rollout %d: %w", id, err)
+			}
+			n += reset
 		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
-			return err
+		if n == 0 {
+			return nil
 		}
-		_, err = s.setRolloutStatus(ctx, tx, id, []string{RolloutCompleted, RolloutCompletedWithFailures}, RolloutRunning, "retrying failed tenants")
+		_, err := s.setRolloutStatus(ctx, tx, id, []RolloutStatus{RolloutCompleted, RolloutCompletedWithFailures}, RolloutRunning, "retrying failed tenants")
 		return err
 	})
 	return n, err
@@ -355,9 +298,7 @@ func (s *Store) RetryItems(ctx context.Context, id int64, states ...string) (n i
 // and resuming it goes on from there. note is kept as the item's error
 // column, saying how it was resolved. It returns how many items it marked.
 func (s *Store) ResolveItems(ctx context.Context, tenant, version, note string) (int64, error) {
-	res, err := s.exec(ctx, s.bind(`UPDATE herd_rollout_tenants SET state = ?, error = ?, finished_at = ?
-		WHERE tenant = ? AND state IN (?, ?) AND rollout_id IN
-		(SELECT id FROM herd_rollouts WHERE tenant_version = ? AND status NOT IN (?, ?))`),
+	res, err := s.exec(ctx, s.q.itemResolve,
 		ItemDone, note, s.now().UTC(), tenant, ItemFailed, ItemRolledBack, version, RolloutCompleted, RolloutAborted)
 	if err != nil {
 		return 0, fmt.Errorf("control: resolve tenant %q in its rollouts: %w", tenant, err)
@@ -365,21 +306,3 @@ func (s *Store) ResolveItems(ctx context.Context, tenant, version, note string) 
 	return res.RowsAffected()
 }
 
-func utcPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UTC()
-}
-
-// GuardRunner takes the control database's runner lock where the engine
-// serves one runner process at a time (SQLite); elsewhere it does nothing.
-// It fails with an error wrapping dialect.ErrRunnerBusy when another
-// process runs.
-func (s *Store) GuardRunner() (release func() error, err error) {
-	g, ok := s.dialect.(dialect.RunnerGuard)
-	if !ok {
-		return func() error { return nil }, nil
-	}
-	return g.GuardRunner(s.db)
-}

@@ -36,9 +36,7 @@ func (s *Store) AddSnapshot(ctx context.Context, sn Snapshot) (int64, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		id, err = s.insertID(ctx, tx, s.bind(`INSERT INTO herd_snapshots
-			(tenant, server, database_name, snapshot_name, version, rollout_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			sn.Tenant, sn.Server, sn.Database, sn.Name, sn.Version, rollout, sn.CreatedAt.UTC())
+		id, err = s.insertID(ctx, tx, s.q.snapshotInsert, sn.Tenant, sn.Server, sn.Database, sn.Name, sn.Version, rollout, sn.CreatedAt.UTC())
 		return err
 	})
 	if err != nil {
@@ -47,12 +45,10 @@ func (s *Store) AddSnapshot(ctx context.Context, sn Snapshot) (int64, error) {
 	return id, nil
 }
 
-const snapshotColumns = `id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at`
-
 // LatestSnapshot returns the tenant's newest kept snapshot at version, or
 // an error wrapping ErrNoSnapshot.
-func (s *Store) LatestSnapshot(ctx context.Context, tenant, version string) (Snapshot, error) {
-	sns, err := s.snapshots(ctx, `WHERE tenant = ? AND version = ? AND dropped_at IS NULL ORDER BY id DESC`, tenant, version)
+func (r *Reader) LatestSnapshot(ctx context.Context, tenant, version string) (Snapshot, error) {
+	sns, err := r.snapshots(ctx, r.q.snapshotLatest, tenant, version)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -64,16 +60,16 @@ func (s *Store) LatestSnapshot(ctx context.Context, tenant, version string) (Sna
 
 // Snapshots returns the kept snapshots, of tenant alone unless tenant is
 // "", oldest first.
-func (s *Store) Snapshots(ctx context.Context, tenant string) ([]Snapshot, error) {
+func (r *Reader) Snapshots(ctx context.Context, tenant string) ([]Snapshot, error) {
 	if tenant == "" {
-		return s.snapshots(ctx, `WHERE dropped_at IS NULL ORDER BY created_at, id`)
+		return r.snapshots(ctx, r.q.snapshotList)
 	}
-	return s.snapshots(ctx, `WHERE tenant = ? AND dropped_at IS NULL ORDER BY created_at, id`, tenant)
+	return r.snapshots(ctx, r.q.snapshotListTenant, tenant)
 }
 
 // Snapshot returns kept snapshot id, or an error wrapping ErrNoSnapshot.
-func (s *Store) Snapshot(ctx context.Context, id int64) (Snapshot, error) {
-	sns, err := s.snapshots(ctx, `WHERE id = ? AND dropped_at IS NULL`, id)
+func (r *Reader) Snapshot(ctx context.Context, id int64) (Snapshot, error) {
+	sns, err := r.snapshots(ctx, r.q.snapshotGet, id)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -88,15 +84,15 @@ func (s *Store) Snapshot(ctx context.Context, id int64) (Snapshot, error) {
 // transaction. A record already removed is not an error.
 func (s *Store) DeleteSnapshot(ctx context.Context, sn Snapshot, actor, detail string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM herd_snapshots WHERE id = ?`), sn.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q.snapshotDelete, sn.ID); err != nil {
 			return fmt.Errorf("control: remove snapshot %d of tenant %q: %w", sn.ID, sn.Tenant, err)
 		}
 		return s.audit(ctx, tx, actor, "snapshot.drop", sn.Tenant, detail)
 	})
 }
 
-func (s *Store) snapshots(ctx context.Context, where string, args ...any) ([]Snapshot, error) {
-	rows, err := s.db.DB.QueryContext(ctx, s.bind(`SELECT `+snapshotColumns+` FROM herd_snapshots `+where), args...)
+func (r *Reader) snapshots(ctx context.Context, query string, args ...any) ([]Snapshot, error) {
+	rows, err := r.db.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read snapshots: %w", err)
 	}
@@ -120,7 +116,7 @@ func (s *Store) snapshots(ctx context.Context, where string, args ...any) ([]Sna
 
 // MarkRestored records that snapshot id was restored, now.
 func (s *Store) MarkRestored(ctx context.Context, id int64) error {
-	_, err := s.exec(ctx, s.bind(`UPDATE herd_snapshots SET restored_at = ? WHERE id = ?`), s.now().UTC(), id)
+	_, err := s.exec(ctx, s.q.snapshotMarkRestored, s.now().UTC(), id)
 	if err != nil {
 		return fmt.Errorf("control: mark snapshot %d restored: %w", id, err)
 	}

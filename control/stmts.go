@@ -6,11 +6,7 @@ import (
 	"sync"
 )
 
-// maxCached bounds the statements a Store keeps prepared: the few writes
-// every migration makes, whatever its length, fit many times over.
-const maxCached = 64
-
-// statements keeps the Store's frequent writes prepared, so that each is
+// statements keeps the Store's writes in transactions prepared, so that each is
 // parsed once per connection rather than once per call, on engines that
 // run in this process (dialect.InProcess): on SQLite, recording a run's
 // outcome took 500 µs of CPU, 350 µs prepared. Elsewhere the server
@@ -41,9 +37,9 @@ func (s *Store) execIn(ctx context.Context, q execer, query string, args ...any)
 
 // prepared returns query's statement, prepared on the pool (database/sql
 // prepares it again on each connection that runs it). It returns nil
-// where statements are not kept (not dialect.InProcess), and once
-// maxCached are. The pool opens a connection for it when the others are
-// busy (dialect.InProcess).
+// where statements are not kept (not dialect.InProcess). They are
+// bounded by the control queries, one statement each. The pool opens a
+// connection for it when the others are busy (dialect.InProcess).
 func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	c := &s.stmts
 	if !c.enabled {
@@ -53,9 +49,6 @@ func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	defer c.mu.Unlock()
 	if st, ok := c.bySQL[query]; ok {
 		return st, nil
-	}
-	if len(c.bySQL) >= maxCached {
-		return nil, nil
 	}
 	st, err := s.db.DB.PrepareContext(ctx, query)
 	if err != nil {

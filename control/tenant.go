@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/source"
 )
 
 // Tenant is one entry of the tenant registry.
@@ -33,10 +32,6 @@ var ErrTenantNotFound = errors.New("tenant not found")
 // server) the registry already has.
 var ErrTenantExists = errors.New("tenant already exists")
 
-func (s *Store) bind(query string) string { return dialect.Bind(s.dialect, query) }
-
-const tenantColumns = `code, name, tier, server, database_name, tags, features, created_at`
-
 // AddTenant registers t, with its row of database_schema_versions
 // (pending, no version yet). It returns an error wrapping ErrTenantExists when
 // the code, or the database on that server, is taken.
@@ -44,28 +39,24 @@ func (s *Store) AddTenant(ctx context.Context, t Tenant) error {
 	tags, features := jsonList(t.Tags), jsonList(t.Features)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM herd_tenants WHERE code = ? OR (server = ? AND database_name = ?)`),
-			t.Code, t.Server, t.Database).Scan(&n)
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, s.q.tenantConflicts, t.Code, t.Server, t.Database).Scan(&n); err != nil {
 			return fmt.Errorf("control: add tenant %q: %w", t.Code, err)
 		}
 		if n > 0 {
 			return fmt.Errorf("control: add tenant %q: %w (code, or database %s on server %s)", t.Code, ErrTenantExists, t.Database, t.Server)
 		}
-		_, err = tx.ExecContext(ctx, s.bind(`INSERT INTO herd_tenants (`+tenantColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			t.Code, t.Name, t.Tier, t.Server, t.Database, tags, features, t.CreatedAt.UTC())
+		_, err := tx.ExecContext(ctx, s.q.tenantInsert, t.Code, t.Name, t.Tier, t.Server, t.Database, tags, features, t.CreatedAt.UTC())
 		if err != nil {
 			return fmt.Errorf("control: add tenant %q: %w", t.Code, err)
 		}
 		// Its version row, pending, which RemoveTenant deletes with it (a
 		// row left by a version of herd that did not is kept).
-		err = tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?`),
-			"tenant", t.Code).Scan(&n)
-		if err != nil {
+		ref := TenantRef(t.Code)
+		if err := tx.QueryRowContext(ctx, s.q.versionExists, string(ref.Type), ref.Identifier).Scan(&n); err != nil {
 			return fmt.Errorf("control: add tenant %q: %w", t.Code, err)
 		}
 		if n == 0 {
-			if err := s.insertVersion(ctx, tx, TenantRef(t.Code)); err != nil {
+			if err := s.insertVersion(ctx, tx, ref, ""); err != nil {
 				return err
 			}
 		}
@@ -75,8 +66,8 @@ func (s *Store) AddTenant(ctx context.Context, t Tenant) error {
 
 // Tenant returns the tenant with the given code, or an error wrapping
 // ErrTenantNotFound.
-func (s *Store) Tenant(ctx context.Context, code string) (Tenant, error) {
-	ts, err := s.tenants(ctx, `WHERE code = ?`, code)
+func (r *Reader) Tenant(ctx context.Context, code string) (Tenant, error) {
+	ts, err := r.tenants(ctx, r.q.tenantGet, code)
 	if err != nil {
 		return Tenant{}, err
 	}
@@ -87,12 +78,12 @@ func (s *Store) Tenant(ctx context.Context, code string) (Tenant, error) {
 }
 
 // Tenants returns every tenant, ordered by code.
-func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
-	return s.tenants(ctx, "")
+func (r *Reader) Tenants(ctx context.Context) ([]Tenant, error) {
+	return r.tenants(ctx, r.q.tenantList)
 }
 
-func (s *Store) tenants(ctx context.Context, where string, args ...any) ([]Tenant, error) {
-	rows, err := s.db.DB.QueryContext(ctx, s.bind(`SELECT `+tenantColumns+` FROM herd_tenants `+where+` ORDER BY code`), args...)
+func (r *Reader) tenants(ctx context.Context, query string, args ...any) ([]Tenant, error) {
+	rows, err := r.db.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read tenants: %w", err)
 	}
@@ -120,19 +111,17 @@ func (s *Store) tenants(ctx context.Context, where string, args ...any) ([]Tenan
 // ErrTenantNotFound for an unknown code.
 func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.bind(`DELETE FROM herd_tenants WHERE code = ?`), code)
+		res, err := tx.ExecContext(ctx, s.q.tenantDelete, code)
 		if err != nil {
 			return fmt.Errorf("control: remove tenant %q: %w", code, err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return fmt.Errorf("tenant %q: %w", code, ErrTenantNotFound)
 		}
-		_, err = tx.ExecContext(ctx, s.bind(`DELETE FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?`),
-			"tenant", code)
-		if err != nil {
+		if _, err = tx.ExecContext(ctx, s.q.versionDelete, string(source.Tenant), code); err != nil {
 			return fmt.Errorf("control: remove tenant %q: %w", code, err)
 		}
-		if _, err = tx.ExecContext(ctx, s.bind(`DELETE FROM herd_flag_overrides WHERE tenant = ?`), code); err != nil {
+		if _, err = tx.ExecContext(ctx, s.q.overrideDeleteTenant, code); err != nil {
 			return fmt.Errorf("control: remove tenant %q: flag overrides: %w", code, err)
 		}
 		return s.bump(ctx, tx)
@@ -146,16 +135,14 @@ func (s *Store) UpdateTenant(ctx context.Context, t Tenant) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		// Counted first: MySQL reports an update that changes nothing as
 		// affecting no row.
-		var n int
-		err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM herd_tenants WHERE code = ?`), t.Code).Scan(&n)
+		ok, err := s.tenantExists(ctx, tx, t.Code)
 		if err != nil {
 			return fmt.Errorf("control: update tenant %q: %w", t.Code, err)
 		}
-		if n == 0 {
+		if !ok {
 			return fmt.Errorf("tenant %q: %w", t.Code, ErrTenantNotFound)
 		}
-		_, err = tx.ExecContext(ctx, s.bind(`UPDATE herd_tenants SET name = ?, tier = ?, tags = ?, features = ? WHERE code = ?`),
-			t.Name, t.Tier, jsonList(t.Tags), jsonList(t.Features), t.Code)
+		_, err = tx.ExecContext(ctx, s.q.tenantUpdate, t.Name, t.Tier, jsonList(t.Tags), jsonList(t.Features), t.Code)
 		if err != nil {
 			return fmt.Errorf("control: update tenant %q: %w", t.Code, err)
 		}
@@ -163,23 +150,11 @@ func (s *Store) UpdateTenant(ctx context.Context, t Tenant) error {
 	})
 }
 
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	if s.serial {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-	}
-	tx, err := s.db.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("control: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback() //nolint:errcheck // the error that matters is fn's
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("control: commit: %w", err)
-	}
-	return nil
+// tenantExists reports whether the registry has code, reading through q.
+func (s *Store) tenantExists(ctx context.Context, q querier, code string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, s.q.tenantExists, code).Scan(&n)
+	return n > 0, err
 }
 
 func jsonList(items []string) string {
@@ -188,22 +163,4 @@ func jsonList(items []string) string {
 	}
 	b, _ := json.Marshal(items) // a []string always marshals
 	return string(b)
-}
-
-// inList returns the markers of an IN (…) list of values, "?, ?, …", and
-// the values as arguments.
-func inList(values []string) (marks string, args []any) {
-	args = make([]any, len(values))
-	for i, v := range values {
-		args[i] = v
-	}
-	return strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", "), args
-}
-
-// nullable writes "" as NULL.
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

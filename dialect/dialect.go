@@ -22,11 +22,14 @@ type Dialect interface {
 	Connector
 	Locker
 	LedgerSQL
-	Clock
 	// ControlSchema returns herd's own control-database migrations for this
 	// engine, as the system target of a migration source
 	// (system/v1.0.0/001_x.up.sql).
 	ControlSchema() fs.FS
+	// ControlQueries returns herd's queries on the control database for
+	// this engine, written out in full: a text of queries that each start
+	// with a "-- name: NAME" line.
+	ControlQueries() string
 }
 
 // Named returns the dialect of ds whose Name is name, or nil when none is.
@@ -190,14 +193,6 @@ type LedgerSQL interface {
 // *sql.Tx.
 type RowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// Clock reads the database server's clock, so that leases shared by
-// runners on several machines expire by one clock, never the runners'.
-type Clock interface {
-	// NowMillisSQL is an SQL expression for the server's current time in
-	// milliseconds since the Unix epoch, as an integer.
-	NowMillisSQL() string
 }
 
 // TransactionalDDL is an optional capability: engines whose DDL runs inside

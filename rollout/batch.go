@@ -21,7 +21,7 @@ func (m *Manager) complete(ctx context.Context, r control.Rollout, items []contr
 		status, ev = control.RolloutCompletedWithFailures, event.RolloutCompletedWithFailures
 		reason = fmt.Sprintf("%d of %d tenants failed or were rolled back", failed, len(items))
 	}
-	if _, err := m.store.SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, status, reason); err != nil {
+	if _, err := m.store.SetRolloutStatus(ctx, r.ID, []control.RolloutStatus{control.RolloutRunning}, status, reason); err != nil {
 		return err
 	}
 	m.emit(event.Event{Type: ev, Rollout: r.ID, To: r.TenantVersion, Reason: reason})
@@ -33,7 +33,7 @@ func (m *Manager) complete(ctx context.Context, r control.Rollout, items []contr
 func failures(items []control.Item) int {
 	n := 0
 	for _, it := range items {
-		if control.Failed(it.State) {
+		if it.State.Failed() {
 			n++
 		}
 	}
@@ -69,7 +69,7 @@ func (m *Manager) overBudget(items []control.Item, wave int) string {
 		}
 		size++
 		name = it.WaveName
-		if control.Failed(it.State) {
+		if it.State.Failed() {
 			failed++
 		}
 	}
@@ -88,7 +88,7 @@ func (m *Manager) budget(wave int) config.Budget {
 }
 
 func (m *Manager) halt(ctx context.Context, r control.Rollout, reason string) error {
-	ok, err := m.store.SetRolloutStatus(ctx, r.ID, []string{control.RolloutRunning}, control.RolloutHalted, reason)
+	ok, err := m.store.SetRolloutStatus(ctx, r.ID, []control.RolloutStatus{control.RolloutRunning}, control.RolloutHalted, reason)
 	if err == nil && ok {
 		m.emit(event.Event{Type: event.RolloutHalted, Rollout: r.ID, Reason: reason})
 		err = m.store.Audit(ctx, m.opts.Owner, "rollout.halt", fmt.Sprint(r.ID), reason)
@@ -140,7 +140,7 @@ func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item,
 func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items []control.Item, wave int) error {
 	type run struct {
 		it    control.Item
-		state string
+		state control.ItemState
 		err   error
 	}
 	var (
@@ -157,7 +157,7 @@ func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items 
 			if j.err != nil {
 				errs = append(errs, j.err)
 			}
-			if control.Failed(j.state) {
+			if j.state.Failed() {
 				failed[j.it.Tenant] = true
 				over = over || m.overBudget(withFailures(items, failed), wave) != ""
 			}

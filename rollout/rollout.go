@@ -288,13 +288,13 @@ func (m *Manager) Newest(ctx context.Context, id int64) (control.Rollout, error)
 
 // Pause stops runners from claiming new tenants; those in flight finish.
 func (m *Manager) Pause(ctx context.Context, id int64) (control.Rollout, error) {
-	return m.transition(ctx, id, "pause", []string{control.RolloutRunning, control.RolloutScheduled}, control.RolloutPaused, "paused by operator")
+	return m.transition(ctx, id, "pause", []control.RolloutStatus{control.RolloutRunning, control.RolloutScheduled}, control.RolloutPaused, "paused by operator")
 }
 
 // Abort ends the rollout: no tenant is claimed again. Tenants already
 // migrated stay migrated.
 func (m *Manager) Abort(ctx context.Context, id int64) (control.Rollout, error) {
-	r, err := m.transition(ctx, id, "abort", []string{control.RolloutRunning, control.RolloutScheduled, control.RolloutPaused, control.RolloutHalted},
+	r, err := m.transition(ctx, id, "abort", []control.RolloutStatus{control.RolloutRunning, control.RolloutScheduled, control.RolloutPaused, control.RolloutHalted},
 		control.RolloutAborted, "aborted by operator")
 	if err != nil {
 		return r, err
@@ -325,7 +325,7 @@ func (m *Manager) Reopen(ctx context.Context, id int64) (control.Rollout, error)
 	if r.StartAt != nil && r.StartAt.After(m.opts.Now()) {
 		to = control.RolloutScheduled
 	}
-	return m.transition(ctx, r.ID, "resume", []string{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning, control.RolloutCompletedWithFailures},
+	return m.transition(ctx, r.ID, "resume", []control.RolloutStatus{control.RolloutPaused, control.RolloutHalted, control.RolloutRunning, control.RolloutCompletedWithFailures},
 		to, "")
 }
 
@@ -346,7 +346,7 @@ func (m *Manager) RetryFailed(ctx context.Context, id int64) (control.Rollout, i
 	return r, n, err
 }
 
-func (m *Manager) transition(ctx context.Context, id int64, verb string, from []string, to, reason string) (control.Rollout, error) {
+func (m *Manager) transition(ctx context.Context, id int64, verb string, from []control.RolloutStatus, to control.RolloutStatus, reason string) (control.Rollout, error) {
 	r, err := m.resolve(ctx, id)
 	if err != nil {
 		return r, err

@@ -180,7 +180,7 @@ func (m *Manager) waitForStart(ctx context.Context, r control.Rollout) (*Outcome
 			}
 		}
 	}
-	_, err := m.store.SetRolloutStatus(ctx, r.ID, []string{control.RolloutScheduled}, control.RolloutRunning, "")
+	_, err := m.store.SetRolloutStatus(ctx, r.ID, []control.RolloutStatus{control.RolloutScheduled}, control.RolloutRunning, "")
 	return nil, err
 }
 

@@ -17,7 +17,7 @@ import (
 // runTenant claims one tenant, migrates it under a heartbeated lease, rolls
 // it back when the migration fails, and releases it with the outcome. It
 // returns the state recorded, "" when another runner had the tenant.
-func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item) (string, error) {
+func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item) (control.ItemState, error) {
 	store := m.store
 	lease, ok, err := store.Claim(ctx, r.ID, it.Tenant, m.opts.Owner, m.settings.Lease)
 	if err != nil || !ok {

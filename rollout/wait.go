@@ -18,7 +18,7 @@ const maxStatusPoll = time.Second
 // every Options.Poll (at most maxStatusPoll). It returns early when the
 // status changes (paused, aborted, or halted by another runner) and when
 // ctx is done or its graceful stop is requested (schedule.WithStop).
-func (m *Manager) await(ctx context.Context, id int64, status string, d time.Duration) error {
+func (m *Manager) await(ctx context.Context, id int64, status control.RolloutStatus, d time.Duration) error {
 	poll := min(m.opts.Poll, maxStatusPoll)
 	if poll <= 0 {
 		poll = maxStatusPoll

@@ -56,7 +56,7 @@ type Router struct {
 	cfg      *config.Config
 	dialects []dialect.Dialect
 	opts     Options
-	store    *control.Store
+	store    *control.Reader
 	// closeControl releases the control database; nil until attached.
 	closeControl func() error
 	servers      map[string]server
@@ -136,7 +136,7 @@ func (r *Router) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("router: control database: %w", err)
 	}
-	r.store, r.closeControl, err = control.AttachDSN(ctx, d, r.cfg.Control, r.opts.Now)
+	r.store, r.closeControl, err = control.AttachDSN(ctx, d, r.cfg.Control)
 	if err != nil {
 		return fmt.Errorf("router: %w", err)
 	}

@@ -117,7 +117,7 @@ func (b *bundle) open(t testing.TB, refresh time.Duration, logger *slog.Logger) 
 }
 
 // want is the target the router should give for a tenant of b.
-func (b *bundle) want(code, name, tier, version, status, release string) router.Target {
+func (b *bundle) want(code, name, tier, version string, status control.Status, release string) router.Target {
 	t := router.Target{Code: code, Name: name, Tier: tier, Server: "main", Engine: b.engine.Name, DSN: b.scratch.ServerDSN,
 		Status: status, Release: release}
 	if b.engine.SchemaPerTenant() {

@@ -32,7 +32,7 @@ type entry struct {
 
 // load reads the tenant registry, the tenants' version rows and the flag
 // overrides (three queries) and builds the snapshot of generation gen.
-func load(ctx context.Context, store *control.Store, gen int64, cfg *config.Config, servers map[string]server) (*snapshot, error) {
+func load(ctx context.Context, store *control.Reader, gen int64, cfg *config.Config, servers map[string]server) (*snapshot, error) {
 	tenants, err := store.Tenants(ctx)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
 )
 
 // Target is where a tenant's data lives and what state its schema is in,
@@ -48,7 +49,7 @@ type Target struct {
 	// Status is the state of the tenant's last or current migration:
 	// control.StatusPending, StatusRunning, StatusCompleted or
 	// StatusFailed; "" when herd never planned one.
-	Status string
+	Status control.Status
 	// Release is the name of the latest release of herd.yaml whose tenant
 	// schema version is Version; "" when none is.
 	Release string
@@ -105,24 +106,24 @@ func (t Target) LogValue() slog.Value {
 		slog.String("database", t.Database),
 		slog.String("schema", t.Schema),
 		slog.String("version", version),
-		slog.String("status", t.Status),
+		slog.String("status", string(t.Status)),
 		slog.String("release", t.Release),
 	)
 }
 
 // targetJSON is the JSON form of a Target.
 type targetJSON struct {
-	Code     string `json:"code"`
-	Name     string `json:"name"`
-	Tier     string `json:"tier"`
-	Server   string `json:"server"`
-	Engine   string `json:"engine"`
-	DSN      string `json:"dsn"`
-	Database string `json:"database"`
-	Schema   string `json:"schema,omitempty"`
-	Version  string `json:"version"`
-	Status   string `json:"status"`
-	Release  string `json:"release,omitempty"`
+	Code     string         `json:"code"`
+	Name     string         `json:"name"`
+	Tier     string         `json:"tier"`
+	Server   string         `json:"server"`
+	Engine   string         `json:"engine"`
+	DSN      string         `json:"dsn"`
+	Database string         `json:"database"`
+	Schema   string         `json:"schema,omitempty"`
+	Version  string         `json:"version"`
+	Status   control.Status `json:"status"`
+	Release  string         `json:"release,omitempty"`
 }
 
 // MarshalJSON writes the target as an object with snake_case keys, its

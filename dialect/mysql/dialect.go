@@ -110,6 +110,13 @@ const ledgerDDL = "CREATE TABLE IF NOT EXISTS %s (\n" +
 //go:embed controlschema
 var controlSchema embed.FS
 
+//go:embed controlqueries.sql
+var controlQueries string
+
+// ControlQueries returns herd's named queries on its control database for
+// MySQL and MariaDB.
+func (d *Dialect) ControlQueries() string { return controlQueries }
+
 // ControlSchema returns herd's control-database migrations for MySQL.
 func (d *Dialect) ControlSchema() fs.FS {
 	sub, err := fs.Sub(controlSchema, "controlschema")

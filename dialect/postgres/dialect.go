@@ -109,6 +109,13 @@ const ledgerDDL = `CREATE TABLE IF NOT EXISTS %s (
 //go:embed controlschema
 var controlSchema embed.FS
 
+//go:embed controlqueries.sql
+var controlQueries string
+
+// ControlQueries returns herd's named queries on its control database for
+// PostgreSQL.
+func (d *Dialect) ControlQueries() string { return controlQueries }
+
 // ControlSchema returns herd's control-database migrations for PostgreSQL.
 func (d *Dialect) ControlSchema() fs.FS {
 	sub, err := fs.Sub(controlSchema, "controlschema")

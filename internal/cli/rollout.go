@@ -265,7 +265,7 @@ func renderReport(w io.Writer, rep herd.RolloutReport) {
 		fmt.Fprintf(w, ": %s", r.Reason)
 	}
 	fmt.Fprintln(w)
-	for _, st := range []string{herd.ItemPending, herd.ItemRunning, herd.ItemDone, herd.ItemFailed, herd.ItemRolledBack, herd.ItemSkipped} {
+	for _, st := range herd.ItemStates() {
 		if n := rep.Counts[st]; n > 0 {
 			fmt.Fprintf(w, "  %-12s %d\n", st, n)
 		}
@@ -286,20 +286,20 @@ func renderReport(w io.Writer, rep herd.RolloutReport) {
 // would be recorded (it has no id yet), its counts per state and its
 // tenants, as rollout status --json names them.
 type dryRun struct {
-	DryRun        bool               `json:"dry_run"`
-	Release       string             `json:"release"`
-	SystemVersion string             `json:"system_version"`
-	TenantVersion string             `json:"tenant_version"`
-	Selector      string             `json:"selector"`
-	Status        string             `json:"status"`
-	StartAt       *time.Time         `json:"start_at,omitempty"`
-	Counts        map[string]int     `json:"counts"`
-	Tenants       []herd.RolloutItem `json:"tenants"`
+	DryRun        bool                   `json:"dry_run"`
+	Release       string                 `json:"release"`
+	SystemVersion string                 `json:"system_version"`
+	TenantVersion string                 `json:"tenant_version"`
+	Selector      string                 `json:"selector"`
+	Status        herd.RolloutStatus     `json:"status"`
+	StartAt       *time.Time             `json:"start_at,omitempty"`
+	Counts        map[herd.ItemState]int `json:"counts"`
+	Tenants       []herd.RolloutItem     `json:"tenants"`
 }
 
 func dryRunReport(r herd.Rollout, items []herd.RolloutItem) dryRun {
 	rep := dryRun{DryRun: true, Release: r.Release, SystemVersion: r.SystemVersion, TenantVersion: r.TenantVersion,
-		Selector: r.Selector, Status: r.Status, StartAt: r.StartAt, Counts: map[string]int{}, Tenants: nonNil(items)}
+		Selector: r.Selector, Status: r.Status, StartAt: r.StartAt, Counts: map[herd.ItemState]int{}, Tenants: nonNil(items)}
 	for _, it := range items {
 		rep.Counts[it.State]++
 	}

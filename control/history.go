@@ -1,0 +1,102 @@
+package control
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Step is one migration step run on a database, as its history records
+// it.
+type Step struct {
+	// Migration is the migration's id ("v1.1.0/004_add_fees").
+	Migration string
+	Version   string
+	Kind      string
+	Direction Direction
+	Checksum  string
+	Started   time.Time
+	Duration  time.Duration
+	// Err is the step's failure; nil when it succeeded.
+	Err error
+	// Note is kept as the row's message when the step succeeded.
+	Note string
+}
+
+// HistoryEntry is one row of database_migration_history.
+type HistoryEntry struct {
+	Ref
+	Migration   string        `json:"migration"`
+	Version     string        `json:"version"`
+	Kind        string        `json:"kind"`
+	Direction   Direction     `json:"direction"`
+	ExecutedAt  time.Time     `json:"executed_at"`
+	ExecutionMS int64         `json:"execution_time_ms"`
+	Status      HistoryStatus `json:"status"`
+	Error       string        `json:"error,omitempty"`
+	Checksum    string        `json:"checksum"`
+}
+
+// Record writes step to ref's history. It is safe for concurrent use.
+func (s *Store) Record(ctx context.Context, ref Ref, step Step) error {
+	return s.insertHistory(ctx, s.writer(), ref, []Step{step})
+}
+
+// insertHistory writes one history row per step.
+func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, steps []Step) error {
+	for _, st := range steps {
+		status, msg := HistorySuccess, any(nil)
+		switch {
+		case st.Err != nil:
+			status, msg = HistoryFailed, st.Err.Error()
+		case st.Direction == Down:
+			status = HistoryRolledBack
+		}
+		if st.Note != "" && st.Err == nil {
+			msg = st.Note
+		}
+		_, err := s.execIn(ctx, q, s.q.historyInsert, string(ref.Type), ref.Identifier, st.Migration, st.Version, st.Kind,
+			string(st.Direction), st.Started.UTC(), st.Duration.Milliseconds(), status, msg, st.Checksum)
+		if err != nil {
+			return fmt.Errorf("control: history of %s: %w", ref, err)
+		}
+	}
+	return nil
+}
+
+// History returns ref's history, oldest first.
+func (r *Reader) History(ctx context.Context, ref Ref) ([]HistoryEntry, error) {
+	rows, err := r.db.DB.QueryContext(ctx, r.q.historyList, string(ref.Type), ref.Identifier)
+	if err != nil {
+		return nil, fmt.Errorf("control: history of %s: %w", ref, err)
+	}
+	defer rows.Close()
+	var out []HistoryEntry
+	for rows.Next() {
+		h := HistoryEntry{Ref: ref}
+		var msg sql.NullString
+		if err := rows.Scan(&h.Migration, &h.Version, &h.Kind, &h.Direction, &h.ExecutedAt, &h.ExecutionMS, &h.Status, &msg, &h.Checksum); err != nil {
+			return nil, fmt.Errorf("control: history of %s: %w", ref, err)
+		}
+		h.Error = msg.String
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("control: history of %s: %w", ref, err)
+	}
+	return out, nil
+}
+
+// Audit appends one entry to the audit log.
+func (s *Store) Audit(ctx context.Context, actor, action, subject, detail string) error {
+	return s.audit(ctx, s.writer(), actor, action, subject, detail)
+}
+
+func (s *Store) audit(ctx context.Context, q execer, actor, action, subject, detail string) error {
+	_, err := s.execIn(ctx, q, s.q.auditInsert, s.now().UTC(), actor, action, subject, detail)
+	if err != nil {
+		return fmt.Errorf("control: audit %s %s: %w", action, subject, err)
+	}
+	return nil
+}

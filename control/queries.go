@@ -1,0 +1,169 @@
+package control
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+)
+
+// queries are the control database's statements on one engine, as its
+// dialect writes them out in full (dialect.Dialect.ControlQueries), each
+// under its name in that file.
+type queries struct {
+	schemaLedgerRead, schemaLedgerWrite string
+
+	tenantConflicts, tenantExists, tenantInsert, tenantGet, tenantList, tenantUpdate, tenantDelete string
+
+	versionExists, versionInsert, versionDelete, versionGet, versionList, versionIdentifiers string
+	versionBegin, versionBeginKeepCurrent, versionRestore, versionEnd, versionSync        string
+	versionMark, versionUnmark                                                              string
+
+	historyInsert, historyList, auditInsert string
+
+	rolloutInsert, rolloutGet, rolloutList, rolloutLatestUnfinished, rolloutSetStatus string
+
+	itemInsert, itemList, itemClaimable, itemClaim, itemLeaseToken, itemHeartbeat string
+	itemRelease, itemRetry, itemResolve                                           string
+
+	snapshotInsert, snapshotGet, snapshotLatest, snapshotList, snapshotListTenant string
+	snapshotDelete, snapshotMarkRestored                                         string
+
+	overrideGet, overrideList, overrideInsert, overrideDelete, overrideDeleteTenant string
+	flagTenantGet, flagTenantList                                                  string
+
+	generationBump, generationGet, fleetID string
+}
+
+// byName returns where each query goes, by its name in the queries file.
+func (q *queries) byName() map[string]*string {
+	return map[string]*string{
+		"schema-ledger-read":  &q.schemaLedgerRead,
+		"schema-ledger-write": &q.schemaLedgerWrite,
+
+		"tenant-conflicts": &q.tenantConflicts,
+		"tenant-exists":    &q.tenantExists,
+		"tenant-insert":    &q.tenantInsert,
+		"tenant-get":       &q.tenantGet,
+		"tenant-list":      &q.tenantList,
+		"tenant-update":    &q.tenantUpdate,
+		"tenant-delete":    &q.tenantDelete,
+
+		"version-exists":             &q.versionExists,
+		"version-insert":             &q.versionInsert,
+		"version-delete":             &q.versionDelete,
+		"version-get":                &q.versionGet,
+		"version-list":               &q.versionList,
+		"version-identifiers":        &q.versionIdentifiers,
+		"version-begin":              &q.versionBegin,
+		"version-begin-keep-current": &q.versionBeginKeepCurrent,
+		"version-restore":            &q.versionRestore,
+		"version-end":                &q.versionEnd,
+		"version-sync":               &q.versionSync,
+		"version-mark":               &q.versionMark,
+		"version-unmark":             &q.versionUnmark,
+
+		"history-insert": &q.historyInsert,
+		"history-list":   &q.historyList,
+		"audit-insert":   &q.auditInsert,
+
+		"rollout-insert":            &q.rolloutInsert,
+		"rollout-get":               &q.rolloutGet,
+		"rollout-list":              &q.rolloutList,
+		"rollout-latest-unfinished": &q.rolloutLatestUnfinished,
+		"rollout-set-status":        &q.rolloutSetStatus,
+
+		"item-insert":      &q.itemInsert,
+		"item-list":        &q.itemList,
+		"item-claimable":   &q.itemClaimable,
+		"item-claim":       &q.itemClaim,
+		"item-lease-token": &q.itemLeaseToken,
+		"item-heartbeat":   &q.itemHeartbeat,
+		"item-release":     &q.itemRelease,
+		"item-retry":       &q.itemRetry,
+		"item-resolve":     &q.itemResolve,
+
+		"snapshot-insert":        &q.snapshotInsert,
+		"snapshot-get":           &q.snapshotGet,
+		"snapshot-latest":        &q.snapshotLatest,
+		"snapshot-list":          &q.snapshotList,
+		"snapshot-list-tenant":   &q.snapshotListTenant,
+		"snapshot-delete":        &q.snapshotDelete,
+		"snapshot-mark-restored": &q.snapshotMarkRestored,
+
+		"override-get":           &q.overrideGet,
+		"override-list":          &q.overrideList,
+		"override-insert":        &q.overrideInsert,
+		"override-delete":        &q.overrideDelete,
+		"override-delete-tenant": &q.overrideDeleteTenant,
+		"flag-tenant-get":        &q.flagTenantGet,
+		"flag-tenant-list":       &q.flagTenantList,
+
+		"generation-bump": &q.generationBump,
+		"generation-get":  &q.generationGet,
+		"fleet-id":        &q.fleetID,
+	}
+}
+
+// loadQueries reads the queries of engine from text: each starts with a
+// "-- name: NAME" line and runs to the next; other comment lines and blank
+// lines are left out. It fails when a query is missing, named twice,
+// empty, or unknown to this package.
+func loadQueries(engine, text string) (*queries, error) {
+	found := map[string]string{}
+	var order []string
+	var name string
+	var body strings.Builder
+	flush := func() error {
+		if name == "" {
+			return nil
+		}
+		sql := strings.TrimSpace(body.String())
+		if sql == "" {
+			return fmt.Errorf("%s control queries: query %q is empty", engine, name)
+		}
+		if _, dup := found[name]; dup {
+			return fmt.Errorf("%s control queries: query %q is named twice", engine, name)
+		}
+		found[name] = sql
+		order = append(order, name)
+		body.Reset()
+		return nil
+	}
+	lines := bufio.NewScanner(strings.NewReader(text))
+	for lines.Scan() {
+		line := strings.TrimSpace(lines.Text())
+		if n, ok := strings.CutPrefix(line, "-- name:"); ok {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			name = strings.TrimSpace(n)
+			continue
+		}
+		if line == "" || strings.HasPrefix(line, "--") {
+			continue
+		}
+		if name == "" {
+			return nil, fmt.Errorf("%s control queries: SQL before the first -- name: line", engine)
+		}
+		body.WriteString(lines.Text())
+		body.WriteByte('\n')
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	q := &queries{}
+	slots := q.byName()
+	for _, n := range order {
+		slot, ok := slots[n]
+		if !ok {
+			return nil, fmt.Errorf("%s control queries: unknown query %q", engine, n)
+		}
+		*slot = found[n]
+	}
+	for n, slot := range slots {
+		if *slot == "" {
+			return nil, fmt.Errorf("%s control queries: query %q is missing", engine, n)
+		}
+	}
+	return q, nil
+}

@@ -1,0 +1,248 @@
+-- herd's queries on its control database, for MySQL and MariaDB. Each query starts
+-- with a "-- name:" line; package control loads them all when it opens
+-- the control database and refuses to open when one is missing.
+
+-- name: schema-ledger-read
+SELECT migration_id, state FROM herd_control_migrations ORDER BY migration_id
+
+-- name: schema-ledger-write
+INSERT INTO herd_control_migrations (migration_id, version, kind, checksum, state, direction,
+    statements_total, statements_done, statement_started, error, applied_at, execution_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON DUPLICATE KEY UPDATE version = VALUES(version), kind = VALUES(kind),
+    checksum = VALUES(checksum), state = VALUES(state), direction = VALUES(direction),
+    statements_total = VALUES(statements_total), statements_done = VALUES(statements_done),
+    statement_started = VALUES(statement_started), error = VALUES(error),
+    applied_at = VALUES(applied_at), execution_ms = VALUES(execution_ms)
+
+-- name: tenant-conflicts
+SELECT COUNT(*) FROM herd_tenants WHERE code = ? OR (server = ? AND database_name = ?)
+
+-- name: tenant-exists
+SELECT COUNT(*) FROM herd_tenants WHERE code = ?
+
+-- name: tenant-insert
+INSERT INTO herd_tenants (code, name, tier, server, database_name, tags, features, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: tenant-get
+SELECT code, name, tier, server, database_name, tags, features, created_at
+FROM herd_tenants WHERE code = ?
+
+-- name: tenant-list
+SELECT code, name, tier, server, database_name, tags, features, created_at
+FROM herd_tenants ORDER BY code
+
+-- name: tenant-update
+UPDATE herd_tenants SET name = ?, tier = ?, tags = ?, features = ? WHERE code = ?
+
+-- name: tenant-delete
+DELETE FROM herd_tenants WHERE code = ?
+
+-- name: version-exists
+SELECT COUNT(*) FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-insert
+INSERT INTO database_schema_versions (database_type, database_identifier, current_version,
+    target_version, migration_status, created_at, updated_at)
+VALUES (?, ?, '', ?, ?, ?, ?)
+
+-- name: version-delete
+DELETE FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-get
+SELECT database_type, database_identifier, current_version, target_version, migration_status,
+    migration_started_at, migration_completed_at, migration_error, updated_at
+FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-list
+SELECT database_type, database_identifier, current_version, target_version, migration_status,
+    migration_started_at, migration_completed_at, migration_error, updated_at
+FROM database_schema_versions ORDER BY database_type, database_identifier
+
+-- name: version-identifiers
+SELECT database_identifier FROM database_schema_versions WHERE database_type = ?
+
+-- name: version-begin
+UPDATE database_schema_versions SET current_version = ?, target_version = ?, migration_status = ?,
+    migration_started_at = ?, migration_completed_at = NULL, migration_error = NULL, updated_at = ?
+WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-begin-keep-current
+UPDATE database_schema_versions SET target_version = ?, migration_status = ?,
+    migration_started_at = ?, migration_completed_at = NULL, migration_error = NULL, updated_at = ?
+WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-restore
+UPDATE database_schema_versions SET target_version = ?, migration_status = ?, migration_started_at = ?,
+    migration_completed_at = ?, migration_error = ?, updated_at = ?
+WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-end
+UPDATE database_schema_versions SET current_version = ?, migration_status = ?,
+    migration_completed_at = ?, migration_error = ?, updated_at = ?
+WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-sync
+UPDATE database_schema_versions SET current_version = ?, migration_status = ?, migration_error = NULL,
+    updated_at = ?
+WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-mark
+UPDATE database_schema_versions SET target_version = ?, migration_status = ?, updated_at = ?
+WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-unmark
+UPDATE database_schema_versions SET target_version = NULL,
+    migration_status = CASE WHEN migration_error IS NULL THEN ? ELSE ? END, updated_at = ?
+WHERE database_type = ? AND database_identifier = ? AND migration_status = ? AND target_version = ?
+
+-- name: history-insert
+INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
+    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
+    error_message, checksum)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: history-list
+SELECT migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
+    status, error_message, checksum
+FROM database_migration_history WHERE database_type = ? AND database_identifier = ? ORDER BY id
+
+-- name: audit-insert
+INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)
+
+-- name: rollout-insert
+INSERT INTO herd_rollouts (release_name, system_version, tenant_version, selector, status, start_at,
+    created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: rollout-get
+SELECT id, release_name, system_version, tenant_version, selector, status, reason, start_at,
+    created_at, updated_at, finished_at
+FROM herd_rollouts WHERE id = ?
+
+-- name: rollout-list
+SELECT id, release_name, system_version, tenant_version, selector, status, reason, start_at,
+    created_at, updated_at, finished_at
+FROM herd_rollouts ORDER BY id
+
+-- name: rollout-latest-unfinished
+SELECT id, release_name, system_version, tenant_version, selector, status, reason, start_at,
+    created_at, updated_at, finished_at
+FROM herd_rollouts WHERE status NOT IN (?, ?, ?) ORDER BY id DESC LIMIT 1
+
+-- name: rollout-set-status
+UPDATE herd_rollouts SET status = ?, reason = ?, updated_at = ?, finished_at = ?
+WHERE id = ? AND status = ?
+
+-- name: item-insert
+INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
+    from_version, error)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: item-list
+SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
+    from_version, started_at, finished_at, duration_ms, error
+FROM herd_rollout_tenants WHERE rollout_id = ? ORDER BY wave, position
+
+-- The lease columns hold milliseconds since the Unix epoch by the
+-- server's wall clock: SYSDATE, not NOW, so that a long statement sees
+-- time pass.
+
+-- name: item-claimable
+SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
+    from_version, started_at, finished_at, duration_ms, error
+FROM herd_rollout_tenants
+WHERE rollout_id = ? AND wave = ? AND (state = ? OR (state = ? AND
+    lease_expires_ms < CAST(UNIX_TIMESTAMP(SYSDATE(3)) * 1000 AS SIGNED)))
+ORDER BY position LIMIT ?
+
+-- name: item-claim
+UPDATE herd_rollout_tenants SET state = ?, lease_owner = ?, lease_token = lease_token + 1,
+    lease_expires_ms = CAST(UNIX_TIMESTAMP(SYSDATE(3)) * 1000 AS SIGNED) + ?,
+    attempts = attempts + 1, started_at = ?, error = NULL
+WHERE rollout_id = ? AND tenant = ? AND (state = ? OR (state = ? AND
+    lease_expires_ms < CAST(UNIX_TIMESTAMP(SYSDATE(3)) * 1000 AS SIGNED)))
+
+-- name: item-lease-token
+SELECT lease_token FROM herd_rollout_tenants WHERE rollout_id = ? AND tenant = ? AND lease_owner = ?
+
+-- name: item-heartbeat
+UPDATE herd_rollout_tenants
+SET lease_expires_ms = CAST(UNIX_TIMESTAMP(SYSDATE(3)) * 1000 AS SIGNED) + ?
+WHERE rollout_id = ? AND tenant = ? AND lease_owner = ? AND lease_token = ? AND state = ?
+
+-- name: item-release
+UPDATE herd_rollout_tenants SET state = ?, lease_expires_ms = 0, finished_at = ?, duration_ms = ?, error = ?
+WHERE rollout_id = ? AND tenant = ? AND lease_owner = ? AND lease_token = ? AND state = ?
+
+-- name: item-retry
+UPDATE herd_rollout_tenants SET state = ?, lease_expires_ms = 0, lease_owner = NULL
+WHERE rollout_id = ? AND state = ?
+
+-- name: item-resolve
+UPDATE herd_rollout_tenants SET state = ?, error = ?, finished_at = ?
+WHERE tenant = ? AND state IN (?, ?) AND rollout_id IN
+    (SELECT id FROM herd_rollouts WHERE tenant_version = ? AND status NOT IN (?, ?))
+
+-- name: snapshot-insert
+INSERT INTO herd_snapshots (tenant, server, database_name, snapshot_name, version, rollout_id, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+
+-- name: snapshot-get
+SELECT id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at
+FROM herd_snapshots WHERE id = ? AND dropped_at IS NULL
+
+-- name: snapshot-latest
+SELECT id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at
+FROM herd_snapshots WHERE tenant = ? AND version = ? AND dropped_at IS NULL ORDER BY id DESC LIMIT 1
+
+-- name: snapshot-list
+SELECT id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at
+FROM herd_snapshots WHERE dropped_at IS NULL ORDER BY created_at, id
+
+-- name: snapshot-list-tenant
+SELECT id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at
+FROM herd_snapshots WHERE tenant = ? AND dropped_at IS NULL ORDER BY created_at, id
+
+-- name: snapshot-delete
+DELETE FROM herd_snapshots WHERE id = ?
+
+-- name: snapshot-mark-restored
+UPDATE herd_snapshots SET restored_at = ? WHERE id = ?
+
+-- name: override-get
+SELECT value FROM herd_flag_overrides WHERE flag = ? AND tenant = ?
+
+-- name: override-list
+SELECT flag, tenant, value FROM herd_flag_overrides
+
+-- name: override-insert
+INSERT INTO herd_flag_overrides (flag, tenant, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+
+-- name: override-delete
+DELETE FROM herd_flag_overrides WHERE flag = ? AND tenant = ?
+
+-- name: override-delete-tenant
+DELETE FROM herd_flag_overrides WHERE tenant = ?
+
+-- name: flag-tenant-get
+SELECT t.code, t.tier, COALESCE(v.current_version, '')
+FROM herd_tenants t LEFT JOIN database_schema_versions v
+    ON v.database_type = 'tenant' AND v.database_identifier = t.code
+WHERE t.code = ?
+
+-- name: flag-tenant-list
+SELECT t.code, t.tier, COALESCE(v.current_version, '')
+FROM herd_tenants t LEFT JOIN database_schema_versions v
+    ON v.database_type = 'tenant' AND v.database_identifier = t.code
+ORDER BY t.code
+
+-- name: generation-bump
+UPDATE herd_control_changes SET generation = generation + 1 WHERE id = 1
+
+-- name: generation-get
+SELECT generation FROM herd_control_changes WHERE id = 1
+
+-- name: fleet-id
+SELECT fleet_id FROM herd_fleet WHERE id = 1

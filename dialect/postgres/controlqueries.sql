@@ -1,0 +1,249 @@
+-- herd's queries on its control database, for PostgreSQL. Each query starts
+-- with a "-- name:" line; package control loads them all when it opens
+-- the control database and refuses to open when one is missing. An INSERT
+-- that makes a row with an id returns it (pgx has no LastInsertId).
+
+-- name: schema-ledger-read
+SELECT migration_id, state FROM herd_control_migrations ORDER BY migration_id
+
+-- name: schema-ledger-write
+INSERT INTO herd_control_migrations (migration_id, version, kind, checksum, state, direction,
+    statements_total, statements_done, statement_started, error, applied_at, execution_ms)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (migration_id) DO UPDATE SET version = excluded.version, kind = excluded.kind,
+    checksum = excluded.checksum, state = excluded.state, direction = excluded.direction,
+    statements_total = excluded.statements_total, statements_done = excluded.statements_done,
+    statement_started = excluded.statement_started, error = excluded.error,
+    applied_at = excluded.applied_at, execution_ms = excluded.execution_ms
+
+-- name: tenant-conflicts
+SELECT COUNT(*) FROM herd_tenants WHERE code = $1 OR (server = $2 AND database_name = $3)
+
+-- name: tenant-exists
+SELECT COUNT(*) FROM herd_tenants WHERE code = $1
+
+-- name: tenant-insert
+INSERT INTO herd_tenants (code, name, tier, server, database_name, tags, features, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+
+-- name: tenant-get
+SELECT code, name, tier, server, database_name, tags, features, created_at
+FROM herd_tenants WHERE code = $1
+
+-- name: tenant-list
+SELECT code, name, tier, server, database_name, tags, features, created_at
+FROM herd_tenants ORDER BY code
+
+-- name: tenant-update
+UPDATE herd_tenants SET name = $1, tier = $2, tags = $3, features = $4 WHERE code = $5
+
+-- name: tenant-delete
+DELETE FROM herd_tenants WHERE code = $1
+
+-- name: version-exists
+SELECT COUNT(*) FROM database_schema_versions WHERE database_type = $1 AND database_identifier = $2
+
+-- name: version-insert
+INSERT INTO database_schema_versions (database_type, database_identifier, current_version,
+    target_version, migration_status, created_at, updated_at)
+VALUES ($1, $2, '', $3, $4, $5, $6)
+
+-- name: version-delete
+DELETE FROM database_schema_versions WHERE database_type = $1 AND database_identifier = $2
+
+-- name: version-get
+SELECT database_type, database_identifier, current_version, target_version, migration_status,
+    migration_started_at, migration_completed_at, migration_error, updated_at
+FROM database_schema_versions WHERE database_type = $1 AND database_identifier = $2
+
+-- name: version-list
+SELECT database_type, database_identifier, current_version, target_version, migration_status,
+    migration_started_at, migration_completed_at, migration_error, updated_at
+FROM database_schema_versions ORDER BY database_type, database_identifier
+
+-- name: version-identifiers
+SELECT database_identifier FROM database_schema_versions WHERE database_type = $1
+
+-- name: version-begin
+UPDATE database_schema_versions SET current_version = $1, target_version = $2, migration_status = $3,
+    migration_started_at = $4, migration_completed_at = NULL, migration_error = NULL, updated_at = $5
+WHERE database_type = $6 AND database_identifier = $7
+
+-- name: version-begin-keep-current
+UPDATE database_schema_versions SET target_version = $1, migration_status = $2,
+    migration_started_at = $3, migration_completed_at = NULL, migration_error = NULL, updated_at = $4
+WHERE database_type = $5 AND database_identifier = $6
+
+-- name: version-restore
+UPDATE database_schema_versions SET target_version = $1, migration_status = $2, migration_started_at = $3,
+    migration_completed_at = $4, migration_error = $5, updated_at = $6
+WHERE database_type = $7 AND database_identifier = $8
+
+-- name: version-end
+UPDATE database_schema_versions SET current_version = $1, migration_status = $2,
+    migration_completed_at = $3, migration_error = $4, updated_at = $5
+WHERE database_type = $6 AND database_identifier = $7
+
+-- name: version-sync
+UPDATE database_schema_versions SET current_version = $1, migration_status = $2, migration_error = NULL,
+    updated_at = $3
+WHERE database_type = $4 AND database_identifier = $5
+
+-- name: version-mark
+UPDATE database_schema_versions SET target_version = $1, migration_status = $2, updated_at = $3
+WHERE database_type = $4 AND database_identifier = $5
+
+-- name: version-unmark
+UPDATE database_schema_versions SET target_version = NULL,
+    migration_status = CASE WHEN migration_error IS NULL THEN $1 ELSE $2 END, updated_at = $3
+WHERE database_type = $4 AND database_identifier = $5 AND migration_status = $6 AND target_version = $7
+
+-- name: history-insert
+INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
+    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
+    error_message, checksum)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+
+-- name: history-list
+SELECT migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
+    status, error_message, checksum
+FROM database_migration_history WHERE database_type = $1 AND database_identifier = $2 ORDER BY id
+
+-- name: audit-insert
+INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)
+
+-- name: rollout-insert
+INSERT INTO herd_rollouts (release_name, system_version, tenant_version, selector, status, start_at,
+    created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
+
+-- name: rollout-get
+SELECT id, release_name, system_version, tenant_version, selector, status, reason, start_at,
+    created_at, updated_at, finished_at
+FROM herd_rollouts WHERE id = $1
+
+-- name: rollout-list
+SELECT id, release_name, system_version, tenant_version, selector, status, reason, start_at,
+    created_at, updated_at, finished_at
+FROM herd_rollouts ORDER BY id
+
+-- name: rollout-latest-unfinished
+SELECT id, release_name, system_version, tenant_version, selector, status, reason, start_at,
+    created_at, updated_at, finished_at
+FROM herd_rollouts WHERE status NOT IN ($1, $2, $3) ORDER BY id DESC LIMIT 1
+
+-- name: rollout-set-status
+UPDATE herd_rollouts SET status = $1, reason = $2, updated_at = $3, finished_at = $4
+WHERE id = $5 AND status = $6
+
+-- name: item-insert
+INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
+    from_version, error)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+
+-- name: item-list
+SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
+    from_version, started_at, finished_at, duration_ms, error
+FROM herd_rollout_tenants WHERE rollout_id = $1 ORDER BY wave, position
+
+-- The lease columns hold milliseconds since the Unix epoch by the
+-- server's clock: clock_timestamp, not now, so that a long transaction
+-- sees time pass.
+
+-- name: item-claimable
+SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
+    from_version, started_at, finished_at, duration_ms, error
+FROM herd_rollout_tenants
+WHERE rollout_id = $1 AND wave = $2 AND (state = $3 OR (state = $4 AND
+    lease_expires_ms < CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)))
+ORDER BY position LIMIT $5
+
+-- name: item-claim
+UPDATE herd_rollout_tenants SET state = $1, lease_owner = $2, lease_token = lease_token + 1,
+    lease_expires_ms = CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) + $3,
+    attempts = attempts + 1, started_at = $4, error = NULL
+WHERE rollout_id = $5 AND tenant = $6 AND (state = $7 OR (state = $8 AND
+    lease_expires_ms < CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)))
+
+-- name: item-lease-token
+SELECT lease_token FROM herd_rollout_tenants WHERE rollout_id = $1 AND tenant = $2 AND lease_owner = $3
+
+-- name: item-heartbeat
+UPDATE herd_rollout_tenants
+SET lease_expires_ms = CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) + $1
+WHERE rollout_id = $2 AND tenant = $3 AND lease_owner = $4 AND lease_token = $5 AND state = $6
+
+-- name: item-release
+UPDATE herd_rollout_tenants SET state = $1, lease_expires_ms = 0, finished_at = $2, duration_ms = $3, error = $4
+WHERE rollout_id = $5 AND tenant = $6 AND lease_owner = $7 AND lease_token = $8 AND state = $9
+
+-- name: item-retry
+UPDATE herd_rollout_tenants SET state = $1, lease_expires_ms = 0, lease_owner = NULL
+WHERE rollout_id = $2 AND state = $3
+
+-- name: item-resolve
+UPDATE herd_rollout_tenants SET state = $1, error = $2, finished_at = $3
+WHERE tenant = $4 AND state IN ($5, $6) AND rollout_id IN
+    (SELECT id FROM herd_rollouts WHERE tenant_version = $7 AND status NOT IN ($8, $9))
+
+-- name: snapshot-insert
+INSERT INTO herd_snapshots (tenant, server, database_name, snapshot_name, version, rollout_id, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+
+-- name: snapshot-get
+SELECT id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at
+FROM herd_snapshots WHERE id = $1 AND dropped_at IS NULL
+
+-- name: snapshot-latest
+SELECT id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at
+FROM herd_snapshots WHERE tenant = $1 AND version = $2 AND dropped_at IS NULL ORDER BY id DESC LIMIT 1
+
+-- name: snapshot-list
+SELECT id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at
+FROM herd_snapshots WHERE dropped_at IS NULL ORDER BY created_at, id
+
+-- name: snapshot-list-tenant
+SELECT id, tenant, server, database_name, snapshot_name, version, rollout_id, created_at, restored_at
+FROM herd_snapshots WHERE tenant = $1 AND dropped_at IS NULL ORDER BY created_at, id
+
+-- name: snapshot-delete
+DELETE FROM herd_snapshots WHERE id = $1
+
+-- name: snapshot-mark-restored
+UPDATE herd_snapshots SET restored_at = $1 WHERE id = $2
+
+-- name: override-get
+SELECT value FROM herd_flag_overrides WHERE flag = $1 AND tenant = $2
+
+-- name: override-list
+SELECT flag, tenant, value FROM herd_flag_overrides
+
+-- name: override-insert
+INSERT INTO herd_flag_overrides (flag, tenant, value, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
+
+-- name: override-delete
+DELETE FROM herd_flag_overrides WHERE flag = $1 AND tenant = $2
+
+-- name: override-delete-tenant
+DELETE FROM herd_flag_overrides WHERE tenant = $1
+
+-- name: flag-tenant-get
+SELECT t.code, t.tier, COALESCE(v.current_version, '')
+FROM herd_tenants t LEFT JOIN database_schema_versions v
+    ON v.database_type = 'tenant' AND v.database_identifier = t.code
+WHERE t.code = $1
+
+-- name: flag-tenant-list
+SELECT t.code, t.tier, COALESCE(v.current_version, '')
+FROM herd_tenants t LEFT JOIN database_schema_versions v
+    ON v.database_type = 'tenant' AND v.database_identifier = t.code
+ORDER BY t.code
+
+-- name: generation-bump
+UPDATE herd_control_changes SET generation = generation + 1 WHERE id = 1
+
+-- name: generation-get
+SELECT generation FROM herd_control_changes WHERE id = 1
+
+-- name: fleet-id
+SELECT fleet_id FROM herd_fleet WHERE id = 1
