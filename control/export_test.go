@@ -16,4 +16,3 @@ func (s *Store) CachedStatements() int {
 	defer s.stmts.mu.Unlock()
 	return len(s.stmts.bySQL)
 }
-

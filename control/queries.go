@@ -15,8 +15,8 @@ type queries struct {
 	tenantConflicts, tenantExists, tenantInsert, tenantGet, tenantList, tenantUpdate, tenantDelete string
 
 	versionExists, versionInsert, versionDelete, versionGet, versionList, versionIdentifiers string
-	versionBegin, versionBeginKeepCurrent, versionRestore, versionEnd, versionSync        string
-	versionMark, versionUnmark                                                              string
+	versionBegin, versionBeginKeepCurrent, versionRestore, versionEnd, versionSync           string
+	versionMark, versionUnmark                                                               string
 
 	historyInsert, historyList, auditInsert string
 
@@ -26,10 +26,10 @@ type queries struct {
 	itemRelease, itemRetry, itemResolve                                           string
 
 	snapshotInsert, snapshotGet, snapshotLatest, snapshotList, snapshotListTenant string
-	snapshotDelete, snapshotMarkRestored                                         string
+	snapshotDelete, snapshotMarkRestored                                          string
 
 	overrideGet, overrideList, overrideInsert, overrideDelete, overrideDeleteTenant string
-	flagTenantGet, flagTenantList                                                  string
+	flagTenantGet, flagTenantList                                                   string
 
 	generationBump, generationGet, fleetID string
 }

@@ -10,17 +10,17 @@ import (
 
 // Rollout is one rollout: a set of tenants brought to a release in waves.
 type Rollout struct {
-	ID            int64      `json:"id"`
-	Release       string     `json:"release"`
-	SystemVersion string     `json:"system_version"`
-	TenantVersion string     `json:"tenant_version"`
-	Selector      string     `json:"selector"`
+	ID            int64         `json:"id"`
+	Release       string        `json:"release"`
+	SystemVersion string        `json:"system_version"`
+	TenantVersion string        `json:"tenant_version"`
+	Selector      string        `json:"selector"`
 	Status        RolloutStatus `json:"status"`
-	Reason        string     `json:"reason,omitempty"`
-	StartAt       *time.Time `json:"start_at,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-	FinishedAt    *time.Time `json:"finished_at,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	StartAt       *time.Time    `json:"start_at,omitempty"`
+	CreatedAt     time.Time     `json:"created_at"`
+	UpdatedAt     time.Time     `json:"updated_at"`
+	FinishedAt    *time.Time    `json:"finished_at,omitempty"`
 }
 
 // Finished reports whether the rollout will do no more work by itself.
@@ -108,7 +108,9 @@ func (r *Reader) LatestUnfinished(ctx context.Context) (Rollout, error) {
 }
 
 // Rollouts returns every rollout, oldest first.
-func (r *Reader) Rollouts(ctx context.Context) ([]Rollout, error) { return r.rollouts(ctx, r.q.rolloutList) }
+func (r *Reader) Rollouts(ctx context.Context) ([]Rollout, error) {
+	return r.rollouts(ctx, r.q.rolloutList)
+}
 
 func (r *Reader) rollouts(ctx context.Context, query string, args ...any) ([]Rollout, error) {
 	rows, err := r.db.DB.QueryContext(ctx, query, args...)
@@ -305,4 +307,3 @@ func (s *Store) ResolveItems(ctx context.Context, tenant, version, note string) 
 	}
 	return res.RowsAffected()
 }
-

@@ -187,11 +187,11 @@ func (b *bundle) start(t *testing.T) control.Rollout {
 }
 
 // states returns each tenant's item state.
-func (b *bundle) states(t *testing.T, id int64) map[string]string {
+func (b *bundle) states(t *testing.T, id int64) map[string]control.ItemState {
 	t.Helper()
 	items, err := b.store.Items(b.ctx, id)
 	require.NoError(t, err)
-	out := map[string]string{}
+	out := map[string]control.ItemState{}
 	for _, it := range items {
 		out[it.Tenant] = it.State
 	}
@@ -285,11 +285,11 @@ func TestWorkPauseAndAbort(t *testing.T) {
 				out, err := b.m.Work(b.ctx, r.ID)
 				require.NoError(t, err)
 				require.Len(t, b.fleet.started(), 1, "no tenant is claimed after the %s", verb)
-				counts := map[string]int{}
+				counts := map[control.ItemState]int{}
 				for _, s := range b.states(t, r.ID) {
 					counts[s]++
 				}
-				require.Equal(t, map[string]int{control.ItemDone: 1, control.ItemPending: 5}, counts)
+				require.Equal(t, map[control.ItemState]int{control.ItemDone: 1, control.ItemPending: 5}, counts)
 				if verb == "abort" {
 					require.Equal(t, control.RolloutAborted, out.Rollout.Status)
 					return

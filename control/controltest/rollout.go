@@ -1,0 +1,150 @@
+package controltest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/control"
+)
+
+// createRollout records a running rollout of the given tenants, one wave.
+func (s *suite) createRollout(t *testing.T, store *control.Store, codes ...string) int64 {
+	t.Helper()
+	items := make([]control.Item, len(codes))
+	for i, code := range codes {
+		items[i] = control.Item{Tenant: code, Server: "main", Wave: 0, WaveName: "canary", Position: i, State: control.ItemPending}
+	}
+	id, err := store.CreateRollout(t.Context(), control.Rollout{Release: "r2", SystemVersion: "2.0.0", TenantVersion: "2.0.0",
+		Selector: "all", Status: control.RolloutRunning}, items)
+	require.NoError(t, err)
+	require.Positive(t, id)
+	return id
+}
+
+// A rollout moves between states only from those named, and one that is
+// over has a finish time and is no longer the latest unfinished.
+func (s *suite) testRolloutStatus(t *testing.T) {
+	ctx := t.Context()
+	store, _, _ := s.open(t)
+	_, err := store.LatestUnfinished(ctx)
+	require.ErrorIs(t, err, control.ErrRolloutNotFound)
+	first := s.createRollout(t, store, "alpha")
+	second := s.createRollout(t, store, "beta", "gamma")
+	require.Greater(t, second, first)
+	latest, err := store.LatestUnfinished(ctx)
+	require.NoError(t, err)
+	require.Equal(t, second, latest.ID)
+
+	ok, err := store.SetRolloutStatus(ctx, second, []control.RolloutStatus{control.RolloutPaused, control.RolloutHalted}, control.RolloutAborted, "no")
+	require.NoError(t, err)
+	require.False(t, ok, "a running rollout is not paused or halted")
+	ok, err = store.SetRolloutStatus(ctx, second, []control.RolloutStatus{control.RolloutScheduled, control.RolloutRunning}, control.RolloutAborted, "by test")
+	require.NoError(t, err)
+	require.True(t, ok)
+	r, err := store.Rollout(ctx, second)
+	require.NoError(t, err)
+	require.Equal(t, control.RolloutAborted, r.Status)
+	require.Equal(t, "by test", r.Reason)
+	require.NotNil(t, r.FinishedAt)
+	require.True(t, r.Finished())
+	latest, err = store.LatestUnfinished(ctx)
+	require.NoError(t, err)
+	require.Equal(t, first, latest.ID)
+	all, err := store.Rollouts(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+	_, err = store.Rollout(ctx, second+100)
+	require.ErrorIs(t, err, control.ErrRolloutNotFound)
+	items, err := store.Items(ctx, second)
+	require.NoError(t, err)
+	require.Len(t, items, 2)
+	require.Equal(t, "beta", items[0].Tenant)
+	require.Equal(t, control.ItemPending, items[0].State)
+}
+
+// A tenant is leased to one runner at a time; a lease fences every write
+// about the tenant, and an expired one can be claimed again.
+func (s *suite) testLeases(t *testing.T) {
+	ctx := t.Context()
+	store, _, _ := s.open(t)
+	id := s.createRollout(t, store, "alpha", "beta")
+	claimable, err := store.Claimable(ctx, id, 0, 1)
+	require.NoError(t, err)
+	require.Len(t, claimable, 1, "up to the limit")
+	require.Equal(t, "alpha", claimable[0].Tenant)
+
+	lease, ok, err := store.Claim(ctx, id, "alpha", "runner-1", time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, ok, err = store.Claim(ctx, id, "alpha", "runner-2", time.Hour)
+	require.NoError(t, err)
+	require.False(t, ok, "a live lease is not claimed")
+	ok, err = store.Heartbeat(ctx, lease, time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	// beta's lease expires at once, and another runner takes it over.
+	stale, ok, err := store.Claim(ctx, id, "beta", "runner-1", -time.Second)
+	require.NoError(t, err)
+	require.True(t, ok)
+	taken, ok, err := store.Claim(ctx, id, "beta", "runner-2", time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok, "an expired lease is claimed again")
+	require.Greater(t, taken.Token, stale.Token)
+	ok, err = store.Release(ctx, stale, control.ItemFailed, time.Second, "late")
+	require.NoError(t, err)
+	require.False(t, ok, "a lost lease writes nothing")
+
+	ok, err = store.Release(ctx, lease, control.ItemDone, 2*time.Second, "")
+	require.NoError(t, err)
+	require.True(t, ok)
+	items, err := store.Items(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, control.ItemDone, items[0].State)
+	require.Equal(t, 1, items[0].Attempts)
+	require.Equal(t, int64(2000), items[0].DurationMS)
+	require.NotNil(t, items[0].FinishedAt)
+	require.Equal(t, control.ItemRunning, items[1].State)
+	require.Equal(t, "runner-2", items[1].LeaseOwner)
+	require.Equal(t, 2, items[1].Attempts)
+}
+
+// RetryItems puts failed tenants back and reopens a completed rollout;
+// ResolveItems marks a repaired tenant done in its unfinished rollouts.
+func (s *suite) testRetryAndResolve(t *testing.T) {
+	ctx := t.Context()
+	store, _, _ := s.open(t)
+	id := s.createRollout(t, store, "alpha", "beta", "gamma")
+	for code, state := range map[string]control.ItemState{"alpha": control.ItemFailed, "beta": control.ItemRolledBack, "gamma": control.ItemDone} {
+		lease, ok, err := store.Claim(ctx, id, code, "runner", time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = store.Release(ctx, lease, state, time.Second, "")
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	n, err := store.ResolveItems(ctx, "alpha", "2.0.0", "repaired")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+
+	ok, err := store.SetRolloutStatus(ctx, id, []control.RolloutStatus{control.RolloutRunning}, control.RolloutCompletedWithFailures, "")
+	require.NoError(t, err)
+	require.True(t, ok)
+	n, err = store.RetryItems(ctx, id, control.ItemFailed, control.ItemRolledBack)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n, "beta only: alpha was resolved")
+	r, err := store.Rollout(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, control.RolloutRunning, r.Status, "running again")
+	require.Nil(t, r.FinishedAt)
+	items, err := store.Items(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, control.ItemDone, items[0].State)
+	require.Equal(t, "repaired", items[0].Error)
+	require.Equal(t, control.ItemPending, items[1].State)
+	n, err = store.RetryItems(ctx, id, control.ItemFailed)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
