@@ -14,16 +14,16 @@ type queries struct {
 
 	tenantConflicts, tenantExists, tenantInsert, tenantGet, tenantList, tenantUpdate, tenantDelete string
 
-	versionExists, versionInsert, versionDelete, versionGet, versionList, versionIdentifiers string
-	versionBegin, versionBeginKeepCurrent, versionRestore, versionEnd, versionSync           string
-	versionMark, versionUnmark                                                               string
+	versionExists, versionInsert, versionDelete, versionGet, versionGetMany, versionList string
+	versionIdentifiers, versionBegin, versionBeginMany, versionRestore, versionEnd       string
+	versionSync, versionMark, versionUnmark                                              string
 
-	historyInsert, historyList, auditInsert string
+	historyInsert, historyInsertMany, historyList, auditInsert string
 
 	rolloutInsert, rolloutGet, rolloutList, rolloutLatestUnfinished, rolloutSetStatus string
 
-	itemInsert, itemList, itemClaimable, itemClaim, itemLeaseToken, itemHeartbeat string
-	itemRelease, itemRetry, itemResolve                                           string
+	itemInsert, itemInsertMany, itemList, itemClaimable, itemClaim, itemLeaseToken, itemHeartbeat string
+	itemRelease, itemRetry, itemResolve                                                           string
 
 	snapshotInsert, snapshotGet, snapshotLatest, snapshotList, snapshotListTenant string
 	snapshotDelete, snapshotMarkRestored                                          string
@@ -48,23 +48,25 @@ func (q *queries) byName() map[string]*string {
 		"tenant-update":    &q.tenantUpdate,
 		"tenant-delete":    &q.tenantDelete,
 
-		"version-exists":             &q.versionExists,
-		"version-insert":             &q.versionInsert,
-		"version-delete":             &q.versionDelete,
-		"version-get":                &q.versionGet,
-		"version-list":               &q.versionList,
-		"version-identifiers":        &q.versionIdentifiers,
-		"version-begin":              &q.versionBegin,
-		"version-begin-keep-current": &q.versionBeginKeepCurrent,
-		"version-restore":            &q.versionRestore,
-		"version-end":                &q.versionEnd,
-		"version-sync":               &q.versionSync,
-		"version-mark":               &q.versionMark,
-		"version-unmark":             &q.versionUnmark,
+		"version-exists":      &q.versionExists,
+		"version-insert":      &q.versionInsert,
+		"version-delete":      &q.versionDelete,
+		"version-get":         &q.versionGet,
+		"version-get-many":    &q.versionGetMany,
+		"version-list":        &q.versionList,
+		"version-identifiers": &q.versionIdentifiers,
+		"version-begin":       &q.versionBegin,
+		"version-begin-many":  &q.versionBeginMany,
+		"version-restore":     &q.versionRestore,
+		"version-end":         &q.versionEnd,
+		"version-sync":        &q.versionSync,
+		"version-mark":        &q.versionMark,
+		"version-unmark":      &q.versionUnmark,
 
-		"history-insert": &q.historyInsert,
-		"history-list":   &q.historyList,
-		"audit-insert":   &q.auditInsert,
+		"history-insert":      &q.historyInsert,
+		"history-insert-many": &q.historyInsertMany,
+		"history-list":        &q.historyList,
+		"audit-insert":        &q.auditInsert,
 
 		"rollout-insert":            &q.rolloutInsert,
 		"rollout-get":               &q.rolloutGet,
@@ -73,6 +75,7 @@ func (q *queries) byName() map[string]*string {
 		"rollout-set-status":        &q.rolloutSetStatus,
 
 		"item-insert":      &q.itemInsert,
+		"item-insert-many": &q.itemInsertMany,
 		"item-list":        &q.itemList,
 		"item-claimable":   &q.itemClaimable,
 		"item-claim":       &q.itemClaim,
@@ -102,6 +105,24 @@ func (q *queries) byName() map[string]*string {
 		"generation-get":  &q.generationGet,
 		"fleet-id":        &q.fleetID,
 	}
+}
+
+// many is how many rows the queries named "-many" write, or how many
+// codes they take (the unused ones NULL): a batch of tenants, or of a
+// run's steps, goes in one statement.
+const many = 8
+
+// batches calls fn with each run of up to many of n items, from i to j:
+// full runs while there are many left, then the rest. full says whether
+// the run is full.
+func batches(n int, fn func(i, j int, full bool) error) error {
+	for i := 0; i < n; i += many {
+		j := min(i+many, n)
+		if err := fn(i, j, j-i == many); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadQueries reads the queries of engine from text: each starts with a

@@ -69,16 +69,18 @@ func (s *Store) CreateRollout(ctx context.Context, r Rollout, items []Item) (int
 	return id, err
 }
 
-// insertItems writes items, one row each.
+// insertItems writes items, many to a statement.
 func (s *Store) insertItems(ctx context.Context, tx *sql.Tx, id int64, items []Item) error {
-	for _, it := range items {
-		_, err := s.execIn(ctx, tx, s.q.itemInsert, id, it.Tenant, it.Server, it.Wave, it.WaveName, it.Position, it.State,
-			it.FromVersion, nullable(it.Error))
-		if err != nil {
-			return fmt.Errorf("control: record rollout tenant %q: %w", it.Tenant, err)
+	return batches(len(items), func(i, j int, full bool) error {
+		args := make([]any, 0, 9*many)
+		for _, it := range items[i:j] {
+			args = append(args, id, it.Tenant, it.Server, it.Wave, it.WaveName, it.Position, it.State, it.FromVersion, nullable(it.Error))
 		}
-	}
-	return nil
+		if err := s.execRows(ctx, tx, s.q.itemInsertMany, s.q.itemInsert, full, 9, args); err != nil {
+			return fmt.Errorf("control: record rollout tenants: %w", err)
+		}
+		return nil
+	})
 }
 
 // Rollout returns the rollout with the given id, or an error wrapping

@@ -70,22 +70,28 @@ func (s *Store) BeginTenants(ctx context.Context, codes []string, target string)
 		// When a shared batch fails, this runs again in a transaction of
 		// its own, and reads the rows again there.
 		before = make([]*VersionState, len(codes))
-		for i, code := range codes {
-			ref := TenantRef(code)
-			found, err := s.versions(ctx, tx, s.q.versionGet, string(ref.Type), ref.Identifier)
+		return batches(len(codes), func(i, j int, _ bool) error {
+			slots := make([]any, many) // the codes, then NULLs
+			for k, code := range codes[i:j] {
+				slots[k] = code
+			}
+			found, err := s.versions(ctx, tx, s.q.versionGetMany, append([]any{string(source.Tenant)}, slots...)...)
 			if err != nil {
 				return err
 			}
-			if len(found) == 0 {
-				continue
+			byCode := make(map[string]*VersionState, len(found))
+			for k := range found {
+				byCode[found[k].Identifier] = &found[k]
 			}
-			before[i] = &found[0]
-			_, err = s.execIn(ctx, tx, s.q.versionBeginKeepCurrent, target, StatusRunning, now, now, string(ref.Type), ref.Identifier)
+			for k, code := range codes[i:j] {
+				before[i+k] = byCode[code]
+			}
+			_, err = s.execIn(ctx, tx, s.q.versionBeginMany, append([]any{target, StatusRunning, now, now, string(source.Tenant)}, slots...)...)
 			if err != nil {
-				return fmt.Errorf("control: mark %s as running: %w", ref, err)
+				return fmt.Errorf("control: mark %d tenants as running: %w", j-i, err)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return before, err
 }

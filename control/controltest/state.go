@@ -2,6 +2,7 @@ package controltest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -189,6 +190,29 @@ func (s *suite) testBeginTenants(t *testing.T) {
 	c.now = c.now.Add(time.Minute)
 	require.NoError(t, store.Unbegin(ctx, *before[1]))
 	require.Equal(t, was["beta"], versions(t, store)["beta"])
+
+	// A batch larger than one statement takes.
+	var many []string
+	for i := range 19 {
+		code := fmt.Sprintf("t%02d", i)
+		many = append(many, code)
+		if i != 9 {
+			s.addTenants(t, store, c, code)
+		}
+	}
+	before, err = store.BeginTenants(ctx, many, "3.0.0")
+	require.NoError(t, err)
+	require.Len(t, before, len(many))
+	marked = versions(t, store)
+	for i, code := range many {
+		if i == 9 {
+			require.Nil(t, before[i], code)
+			continue
+		}
+		require.Equal(t, code, before[i].Identifier, "in the order of the codes")
+		require.Equal(t, control.StatusPending, before[i].Status, code)
+		require.Equal(t, control.StatusRunning, marked[code].Status, code)
+	}
 }
 
 // MarkTargets marks tenants pending towards a target, making rows where
@@ -230,6 +254,20 @@ func (s *suite) testHistory(t *testing.T) {
 	history, err := store.History(ctx, ref)
 	require.NoError(t, err)
 	require.Len(t, history, 3)
+	defer func() {
+		// A run of more steps than one statement takes, in order.
+		var steps []control.Step
+		for i := range 17 {
+			steps = append(steps, step(fmt.Sprintf("%03d_s", i), control.Up, nil, ""))
+		}
+		require.NoError(t, store.Finish(ctx, ref, "1.0.0", nil, steps, "test", "long run"))
+		history, err := store.History(ctx, ref)
+		require.NoError(t, err)
+		require.Len(t, history, 3+len(steps))
+		for i, h := range history[3:] {
+			require.Equal(t, steps[i].Migration, h.Migration)
+		}
+	}()
 	require.Equal(t, control.HistorySuccess, history[0].Status)
 	require.Equal(t, control.Up, history[0].Direction)
 	require.Equal(t, int64(3), history[0].ExecutionMS)

@@ -2,6 +2,10 @@
 -- with a "-- name:" line; package control loads them all when it opens
 -- the control database and refuses to open when one is missing.
 
+-- The queries named "-many" take 8 rows, or 8 codes of which the unused
+-- ones are NULL: package control writes and reads a batch of tenants in
+-- one statement, and the steps of a run 8 at a time.
+
 -- name: schema-ledger-read
 SELECT migration_id, state FROM herd_control_migrations ORDER BY migration_id
 
@@ -60,6 +64,12 @@ SELECT database_type, database_identifier, current_version, target_version, migr
     migration_started_at, migration_completed_at, migration_error, updated_at
 FROM database_schema_versions ORDER BY database_type, database_identifier
 
+-- name: version-get-many
+SELECT database_type, database_identifier, current_version, target_version, migration_status,
+    migration_started_at, migration_completed_at, migration_error, updated_at
+FROM database_schema_versions
+WHERE database_type = ? AND database_identifier IN (?, ?, ?, ?, ?, ?, ?, ?)
+
 -- name: version-identifiers
 SELECT database_identifier FROM database_schema_versions WHERE database_type = ?
 
@@ -68,10 +78,10 @@ UPDATE database_schema_versions SET current_version = ?, target_version = ?, mig
     migration_started_at = ?, migration_completed_at = NULL, migration_error = NULL, updated_at = ?
 WHERE database_type = ? AND database_identifier = ?
 
--- name: version-begin-keep-current
+-- name: version-begin-many
 UPDATE database_schema_versions SET target_version = ?, migration_status = ?,
     migration_started_at = ?, migration_completed_at = NULL, migration_error = NULL, updated_at = ?
-WHERE database_type = ? AND database_identifier = ?
+WHERE database_type = ? AND database_identifier IN (?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: version-restore
 UPDATE database_schema_versions SET target_version = ?, migration_status = ?, migration_started_at = ?,
@@ -102,6 +112,19 @@ INSERT INTO database_migration_history (database_type, database_identifier, migr
     migration_version, migration_type, direction, executed_at, execution_time_ms, status,
     error_message, checksum)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: history-insert-many
+INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
+    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
+    error_message, checksum)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: history-list
 SELECT migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
@@ -139,6 +162,18 @@ WHERE id = ? AND status = ?
 INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
     from_version, error)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: item-insert-many
+INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
+    from_version, error)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: item-list
 SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,

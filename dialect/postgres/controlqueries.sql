@@ -3,6 +3,10 @@
 -- the control database and refuses to open when one is missing. An INSERT
 -- that makes a row with an id returns it (pgx has no LastInsertId).
 
+-- The queries named "-many" take 8 rows, or 8 codes of which the unused
+-- ones are NULL: package control writes and reads a batch of tenants in
+-- one statement, and the steps of a run 8 at a time.
+
 -- name: schema-ledger-read
 SELECT migration_id, state FROM herd_control_migrations ORDER BY migration_id
 
@@ -61,6 +65,12 @@ SELECT database_type, database_identifier, current_version, target_version, migr
     migration_started_at, migration_completed_at, migration_error, updated_at
 FROM database_schema_versions ORDER BY database_type, database_identifier
 
+-- name: version-get-many
+SELECT database_type, database_identifier, current_version, target_version, migration_status,
+    migration_started_at, migration_completed_at, migration_error, updated_at
+FROM database_schema_versions
+WHERE database_type = $1 AND database_identifier IN ($2, $3, $4, $5, $6, $7, $8, $9)
+
 -- name: version-identifiers
 SELECT database_identifier FROM database_schema_versions WHERE database_type = $1
 
@@ -69,10 +79,10 @@ UPDATE database_schema_versions SET current_version = $1, target_version = $2, m
     migration_started_at = $4, migration_completed_at = NULL, migration_error = NULL, updated_at = $5
 WHERE database_type = $6 AND database_identifier = $7
 
--- name: version-begin-keep-current
+-- name: version-begin-many
 UPDATE database_schema_versions SET target_version = $1, migration_status = $2,
     migration_started_at = $3, migration_completed_at = NULL, migration_error = NULL, updated_at = $4
-WHERE database_type = $5 AND database_identifier = $6
+WHERE database_type = $5 AND database_identifier IN ($6, $7, $8, $9, $10, $11, $12, $13)
 
 -- name: version-restore
 UPDATE database_schema_versions SET target_version = $1, migration_status = $2, migration_started_at = $3,
@@ -103,6 +113,19 @@ INSERT INTO database_migration_history (database_type, database_identifier, migr
     migration_version, migration_type, direction, executed_at, execution_time_ms, status,
     error_message, checksum)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+
+-- name: history-insert-many
+INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
+    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
+    error_message, checksum)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11),
+    ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22),
+    ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33),
+    ($34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44),
+    ($45, $46, $47, $48, $49, $50, $51, $52, $53, $54, $55),
+    ($56, $57, $58, $59, $60, $61, $62, $63, $64, $65, $66),
+    ($67, $68, $69, $70, $71, $72, $73, $74, $75, $76, $77),
+    ($78, $79, $80, $81, $82, $83, $84, $85, $86, $87, $88)
 
 -- name: history-list
 SELECT migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
@@ -140,6 +163,18 @@ WHERE id = $5 AND status = $6
 INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
     from_version, error)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+
+-- name: item-insert-many
+INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
+    from_version, error)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9),
+    ($10, $11, $12, $13, $14, $15, $16, $17, $18),
+    ($19, $20, $21, $22, $23, $24, $25, $26, $27),
+    ($28, $29, $30, $31, $32, $33, $34, $35, $36),
+    ($37, $38, $39, $40, $41, $42, $43, $44, $45),
+    ($46, $47, $48, $49, $50, $51, $52, $53, $54),
+    ($55, $56, $57, $58, $59, $60, $61, $62, $63),
+    ($64, $65, $66, $67, $68, $69, $70, $71, $72)
 
 -- name: item-list
 SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
