@@ -278,7 +278,8 @@ func Bind(q Quoter, query string) string {
 
 // InsertReturning is an optional capability: engines whose driver cannot
 // report the id of an inserted row (LastInsertId), but whose INSERT can
-// return it.
+// return it. The control queries of such an engine that make a row with
+// an id return it.
 type InsertReturning interface {
 	// ReturningID is the clause appended to an INSERT to return the new
 	// row's id column.
