@@ -51,10 +51,10 @@ func TestStatusTellsTheTruth(t *testing.T) {
 		require.Equal(t, "n/a (no system migrations)", rows[0].Status)
 		for _, row := range rows[1:] {
 			if row.Identifier == "s2" {
-				require.Equal(t, control.StatusFailed, row.Status)
+				require.Equal(t, string(control.StatusFailed), row.Status)
 				require.Contains(t, row.LastError, "rolled back to v1.0.0")
 			} else {
-				require.Equal(t, control.StatusCompleted, row.Status, row.Identifier)
+				require.Equal(t, string(control.StatusCompleted), row.Status, row.Identifier)
 				require.Equal(t, "1.1.0", row.CurrentVersion)
 			}
 		}
