@@ -114,7 +114,7 @@ func TestStatusAndTenantDetail(t *testing.T) {
 	d, err = b.fleet.TenantDetail(b.ctx, "beta")
 	require.NoError(t, err)
 	require.NotNil(t, d.Version)
-	require.Equal(t, "pending", d.Version.Status, "beta was never migrated")
+	require.Equal(t, control.StatusPending, d.Version.Status, "beta was never migrated")
 	require.Empty(t, d.Version.CurrentVersion)
 	require.Equal(t, []herd.HistoryEntry{}, d.History)
 
