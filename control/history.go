@@ -45,8 +45,8 @@ func (s *Store) Record(ctx context.Context, ref Ref, step Step) error {
 
 // insertHistory writes one history row per step, many to a statement.
 func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, steps []Step) error {
-	return batches(len(steps), func(i, j int, full bool) error {
-		args := make([]any, 0, 11*many)
+	return batches(len(steps), func(i, j int) error {
+		args := make([]any, 0, 11*many) // the rows, then NULLs
 		for _, st := range steps[i:j] {
 			status, msg := HistorySuccess, any(nil)
 			switch {
@@ -61,28 +61,11 @@ func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, steps []St
 			args = append(args, string(ref.Type), ref.Identifier, st.Migration, st.Version, st.Kind,
 				string(st.Direction), st.Started.UTC(), st.Duration.Milliseconds(), status, msg, st.Checksum)
 		}
-		err := s.execRows(ctx, q, s.q.historyInsertMany, s.q.historyInsert, full, 11, args)
-		if err != nil {
+		if _, err := s.execIn(ctx, q, s.q.historyInsertMany, args[:cap(args)]...); err != nil {
 			return fmt.Errorf("control: history of %s: %w", ref, err)
 		}
 		return nil
 	})
-}
-
-// execRows writes rows of width columns each, given one after the other
-// in args: with insertMany in one statement when they are a full batch,
-// else one by one with insertOne.
-func (s *Store) execRows(ctx context.Context, q execer, insertMany, insertOne string, full bool, width int, args []any) error {
-	if full {
-		_, err := s.execIn(ctx, q, insertMany, args...)
-		return err
-	}
-	for k := 0; k < len(args); k += width {
-		if _, err := s.execIn(ctx, q, insertOne, args[k:k+width]...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // History returns ref's history, oldest first.

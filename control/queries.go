@@ -18,12 +18,12 @@ type queries struct {
 	versionIdentifiers, versionBegin, versionBeginMany, versionRestore, versionEnd       string
 	versionSync, versionMark, versionUnmark                                              string
 
-	historyInsert, historyInsertMany, historyList, auditInsert string
+	historyInsertMany, historyList, auditInsert string
 
 	rolloutInsert, rolloutGet, rolloutList, rolloutLatestUnfinished, rolloutSetStatus string
 
-	itemInsert, itemInsertMany, itemList, itemClaimable, itemClaim, itemLeaseToken, itemHeartbeat string
-	itemRelease, itemRetry, itemResolve                                                           string
+	itemInsertMany, itemList, itemClaimable, itemClaim, itemLeaseToken, itemHeartbeat string
+	itemRelease, itemRetry, itemResolve                                               string
 
 	snapshotInsert, snapshotGet, snapshotLatest, snapshotList, snapshotListTenant string
 	snapshotDelete, snapshotMarkRestored                                          string
@@ -63,7 +63,6 @@ func (q *queries) byName() map[string]*string {
 		"version-mark":        &q.versionMark,
 		"version-unmark":      &q.versionUnmark,
 
-		"history-insert":      &q.historyInsert,
 		"history-insert-many": &q.historyInsertMany,
 		"history-list":        &q.historyList,
 		"audit-insert":        &q.auditInsert,
@@ -74,7 +73,6 @@ func (q *queries) byName() map[string]*string {
 		"rollout-latest-unfinished": &q.rolloutLatestUnfinished,
 		"rollout-set-status":        &q.rolloutSetStatus,
 
-		"item-insert":      &q.itemInsert,
 		"item-insert-many": &q.itemInsertMany,
 		"item-list":        &q.itemList,
 		"item-claimable":   &q.itemClaimable,
@@ -108,17 +106,14 @@ func (q *queries) byName() map[string]*string {
 }
 
 // many is how many rows the queries named "-many" write, or how many
-// codes they take (the unused ones NULL): a batch of tenants, or of a
-// run's steps, goes in one statement.
+// codes they take; the unused ones are all NULL, and left out. A batch of
+// tenants, or the steps of a run, go in one statement.
 const many = 8
 
-// batches calls fn with each run of up to many of n items, from i to j:
-// full runs while there are many left, then the rest. full says whether
-// the run is full.
-func batches(n int, fn func(i, j int, full bool) error) error {
+// batches calls fn with each run of up to many of n items, from i to j.
+func batches(n int, fn func(i, j int) error) error {
 	for i := 0; i < n; i += many {
-		j := min(i+many, n)
-		if err := fn(i, j, j-i == many); err != nil {
+		if err := fn(i, min(i+many, n)); err != nil {
 			return err
 		}
 	}

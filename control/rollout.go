@@ -71,12 +71,12 @@ func (s *Store) CreateRollout(ctx context.Context, r Rollout, items []Item) (int
 
 // insertItems writes items, many to a statement.
 func (s *Store) insertItems(ctx context.Context, tx *sql.Tx, id int64, items []Item) error {
-	return batches(len(items), func(i, j int, full bool) error {
-		args := make([]any, 0, 9*many)
+	return batches(len(items), func(i, j int) error {
+		args := make([]any, 0, 9*many) // the rows, then NULLs
 		for _, it := range items[i:j] {
 			args = append(args, id, it.Tenant, it.Server, it.Wave, it.WaveName, it.Position, it.State, it.FromVersion, nullable(it.Error))
 		}
-		if err := s.execRows(ctx, tx, s.q.itemInsertMany, s.q.itemInsert, full, 9, args); err != nil {
+		if _, err := s.execIn(ctx, tx, s.q.itemInsertMany, args[:cap(args)]...); err != nil {
 			return fmt.Errorf("control: record rollout tenants: %w", err)
 		}
 		return nil

@@ -70,7 +70,7 @@ func (s *Store) BeginTenants(ctx context.Context, codes []string, target string)
 		// When a shared batch fails, this runs again in a transaction of
 		// its own, and reads the rows again there.
 		before = make([]*VersionState, len(codes))
-		return batches(len(codes), func(i, j int, _ bool) error {
+		return batches(len(codes), func(i, j int) error {
 			slots := make([]any, many) // the codes, then NULLs
 			for k, code := range codes[i:j] {
 				slots[k] = code

@@ -60,6 +60,10 @@ func (s *suite) testRolloutStatus(t *testing.T) {
 	require.Len(t, items, 10, "more tenants than one statement takes")
 	for i, it := range items {
 		require.Equal(t, i, it.Position)
+		require.Equal(t, "canary", it.WaveName)
+		require.Equal(t, "main", it.Server)
+		require.Equal(t, control.ItemPending, it.State)
+		require.Empty(t, it.Error)
 	}
 	_, err = store.Rollout(ctx, second+100)
 	require.ErrorIs(t, err, control.ErrRolloutNotFound)

@@ -3,9 +3,9 @@
 -- the control database and refuses to open when one is missing. An INSERT
 -- that makes a row with an id returns it (pgx has no LastInsertId).
 
--- The queries named "-many" take 8 rows, or 8 codes of which the unused
--- ones are NULL: package control writes and reads a batch of tenants in
--- one statement, and the steps of a run 8 at a time.
+-- The queries named "-many" take 8 rows, or 8 codes, of which the unused
+-- ones are all NULL and left out: package control reads and writes a
+-- batch of tenants, or the steps of a run, in one statement.
 
 -- name: schema-ledger-read
 SELECT migration_id, state FROM herd_control_migrations ORDER BY migration_id
@@ -108,24 +108,21 @@ UPDATE database_schema_versions SET target_version = NULL,
     migration_status = CASE WHEN migration_error IS NULL THEN $1 ELSE $2 END, updated_at = $3
 WHERE database_type = $4 AND database_identifier = $5 AND migration_status = $6 AND target_version = $7
 
--- name: history-insert
-INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
-    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
-    error_message, checksum)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-
 -- name: history-insert-many
-INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
-    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
-    error_message, checksum)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11),
+INSERT INTO database_migration_history (database_type, database_identifier, migration_name, migration_version, migration_type,
+    direction, executed_at, execution_time_ms, status, error_message, checksum)
+SELECT * FROM (VALUES
+    ($1::varchar, $2::varchar, $3::varchar, $4::varchar, $5::varchar, $6::varchar, $7::timestamptz, $8::int, $9::varchar, $10::text, $11::varchar),
     ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22),
     ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33),
     ($34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44),
     ($45, $46, $47, $48, $49, $50, $51, $52, $53, $54, $55),
     ($56, $57, $58, $59, $60, $61, $62, $63, $64, $65, $66),
     ($67, $68, $69, $70, $71, $72, $73, $74, $75, $76, $77),
-    ($78, $79, $80, $81, $82, $83, $84, $85, $86, $87, $88)
+    ($78, $79, $80, $81, $82, $83, $84, $85, $86, $87, $88))
+    AS v (database_type, database_identifier, migration_name, migration_version, migration_type,
+    direction, executed_at, execution_time_ms, status, error_message, checksum)
+WHERE v.database_type IS NOT NULL
 
 -- name: history-list
 SELECT migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
@@ -159,22 +156,19 @@ FROM herd_rollouts WHERE status NOT IN ($1, $2, $3) ORDER BY id DESC LIMIT 1
 UPDATE herd_rollouts SET status = $1, reason = $2, updated_at = $3, finished_at = $4
 WHERE id = $5 AND status = $6
 
--- name: item-insert
-INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
-    from_version, error)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-
 -- name: item-insert-many
-INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
-    from_version, error)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9),
+INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state, from_version, error)
+SELECT * FROM (VALUES
+    ($1::bigint, $2::varchar, $3::varchar, $4::int, $5::varchar, $6::int, $7::varchar, $8::varchar, $9::text),
     ($10, $11, $12, $13, $14, $15, $16, $17, $18),
     ($19, $20, $21, $22, $23, $24, $25, $26, $27),
     ($28, $29, $30, $31, $32, $33, $34, $35, $36),
     ($37, $38, $39, $40, $41, $42, $43, $44, $45),
     ($46, $47, $48, $49, $50, $51, $52, $53, $54),
     ($55, $56, $57, $58, $59, $60, $61, $62, $63),
-    ($64, $65, $66, $67, $68, $69, $70, $71, $72)
+    ($64, $65, $66, $67, $68, $69, $70, $71, $72))
+    AS v (rollout_id, tenant, server, wave, wave_name, position, state, from_version, error)
+WHERE v.rollout_id IS NOT NULL
 
 -- name: item-list
 SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,

@@ -2,9 +2,9 @@
 -- with a "-- name:" line; package control loads them all when it opens
 -- the control database and refuses to open when one is missing.
 
--- The queries named "-many" take 8 rows, or 8 codes of which the unused
--- ones are NULL: package control writes and reads a batch of tenants in
--- one statement, and the steps of a run 8 at a time.
+-- The queries named "-many" take 8 rows, or 8 codes, of which the unused
+-- ones are all NULL and left out: package control reads and writes a
+-- batch of tenants, or the steps of a run, in one statement.
 
 -- name: schema-ledger-read
 SELECT migration_id, state FROM herd_control_migrations ORDER BY migration_id
@@ -107,24 +107,19 @@ UPDATE database_schema_versions SET target_version = NULL,
     migration_status = CASE WHEN migration_error IS NULL THEN ? ELSE ? END, updated_at = ?
 WHERE database_type = ? AND database_identifier = ? AND migration_status = ? AND target_version = ?
 
--- name: history-insert
-INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
-    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
-    error_message, checksum)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-
 -- name: history-insert-many
-INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
-    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
-    error_message, checksum)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+INSERT INTO database_migration_history (database_type, database_identifier, migration_name, migration_version, migration_type,
+    direction, executed_at, execution_time_ms, status, error_message, checksum)
+SELECT * FROM (VALUES
     (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))
+WHERE column1 IS NOT NULL
 
 -- name: history-list
 SELECT migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
@@ -158,22 +153,18 @@ FROM herd_rollouts WHERE status NOT IN (?, ?, ?) ORDER BY id DESC LIMIT 1
 UPDATE herd_rollouts SET status = ?, reason = ?, updated_at = ?, finished_at = ?
 WHERE id = ? AND status = ?
 
--- name: item-insert
-INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
-    from_version, error)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-
 -- name: item-insert-many
-INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state,
-    from_version, error)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?),
+INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state, from_version, error)
+SELECT * FROM (VALUES
     (?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?),
     (?, ?, ?, ?, ?, ?, ?, ?, ?),
-    (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    (?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?))
+WHERE column1 IS NOT NULL
 
 -- name: item-list
 SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
