@@ -47,6 +47,8 @@ var rules = []rule{
 	{name: "only the wiring imports an engine", from: []string{"..."}, except: slices.Concat(wiring, engines), forbid: engines},
 	{name: "only the dialects and the wiring link a driver", from: []string{"..."}, except: slices.Concat(wiring, []string{"dialect/..."}), forbid: drivers, deep: true},
 	{name: "source, plan, release, flags and config know no dialect", from: []string{"source", "plan", "release", "flags", "config"}, forbid: []string{"dialect/..."}, deep: true},
+	{name: "control stores fleet state and knows nothing of how migrations are planned or run", from: []string{"control/..."}, forbid: []string{"execute", "plan"}, deep: true},
+	{name: "the router reads fleet state and runs nothing", from: []string{"router"}, forbid: []string{"execute", "plan", "schedule", "rollout"}, deep: true},
 	{name: "the CLI goes through the front door", from: []string{"internal/cli"}, allow: frontDoor},
 	{name: "the rooms below the front door do not call it", from: []string{"..."}, except: callers, forbid: []string{"."}},
 	{name: "only the binary wires the CLI", from: []string{"..."}, except: []string{"cmd/herd"}, forbid: []string{"internal/cli"}},
