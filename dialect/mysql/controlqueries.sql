@@ -108,8 +108,9 @@ UPDATE database_schema_versions SET target_version = NULL,
 WHERE database_type = ? AND database_identifier = ? AND migration_status = ? AND target_version = ?
 
 -- name: history-insert-many
-INSERT INTO database_migration_history (database_type, database_identifier, migration_name, migration_version, migration_type,
-    direction, executed_at, execution_time_ms, status, error_message, checksum)
+INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
+    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
+    error_message, checksum)
 SELECT * FROM (
     SELECT ? AS database_type, ? AS database_identifier, ? AS migration_name,
         ? AS migration_version, ? AS migration_type, ? AS direction, ? AS executed_at,

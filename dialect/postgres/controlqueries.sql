@@ -5,7 +5,8 @@
 
 -- The queries named "-many" take 8 rows, or 8 codes, of which the unused
 -- ones are all NULL and left out: package control reads and writes a
--- batch of tenants, or the steps of a run, in one statement.
+-- batch of tenants, or the steps of a run, in one statement. The casts on
+-- the first row of a "-many" insert type the columns of its VALUES.
 
 -- name: schema-ledger-read
 SELECT migration_id, state FROM herd_control_migrations ORDER BY migration_id
@@ -109,8 +110,9 @@ UPDATE database_schema_versions SET target_version = NULL,
 WHERE database_type = $4 AND database_identifier = $5 AND migration_status = $6 AND target_version = $7
 
 -- name: history-insert-many
-INSERT INTO database_migration_history (database_type, database_identifier, migration_name, migration_version, migration_type,
-    direction, executed_at, execution_time_ms, status, error_message, checksum)
+INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
+    migration_version, migration_type, direction, executed_at, execution_time_ms, status,
+    error_message, checksum)
 SELECT * FROM (VALUES
     ($1::varchar, $2::varchar, $3::varchar, $4::varchar, $5::varchar, $6::varchar, $7::timestamptz, $8::int, $9::varchar, $10::text, $11::varchar),
     ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22),
@@ -121,7 +123,7 @@ SELECT * FROM (VALUES
     ($67, $68, $69, $70, $71, $72, $73, $74, $75, $76, $77),
     ($78, $79, $80, $81, $82, $83, $84, $85, $86, $87, $88))
     AS v (database_type, database_identifier, migration_name, migration_version, migration_type,
-    direction, executed_at, execution_time_ms, status, error_message, checksum)
+        direction, executed_at, execution_time_ms, status, error_message, checksum)
 WHERE v.database_type IS NOT NULL
 
 -- name: history-list
