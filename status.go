@@ -2,6 +2,7 @@ package herd
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/execute"
@@ -76,6 +77,47 @@ func (f *Fleet) History(ctx context.Context, ref Ref) ([]HistoryEntry, error) {
 		return nil, err
 	}
 	return nonNil(h), nil
+}
+
+// The bounds of a history page's Limit.
+const (
+	DefaultHistoryLimit = 100
+	MaxHistoryLimit     = 1000
+)
+
+// HistoryPage is one page of a database's migration history, oldest first.
+type HistoryPage struct {
+	Entries []HistoryEntry `json:"entries"`
+	// Next is the After of the following page; 0 when this page is the
+	// last.
+	Next int64 `json:"next,omitempty"`
+}
+
+// HistoryPage returns at most limit entries of ref's history (0 means
+// DefaultHistoryLimit) after the entry whose ID is after (0: from the
+// first), and where the next page starts. A limit outside 0 to
+// MaxHistoryLimit, or a negative after, is an input error.
+func (f *Fleet) HistoryPage(ctx context.Context, ref Ref, after int64, limit int) (HistoryPage, error) {
+	switch {
+	case limit == 0:
+		limit = DefaultHistoryLimit
+	case limit < 0 || limit > MaxHistoryLimit:
+		return HistoryPage{}, &InputError{Err: fmt.Errorf("history of %s: limit %d: want 1 to %d", ref, limit, MaxHistoryLimit)}
+	}
+	if after < 0 {
+		return HistoryPage{}, &InputError{Err: fmt.Errorf("history of %s: after %d: want an entry's id, or 0 for the first page", ref, after)}
+	}
+	// One more than the page tells whether another follows.
+	h, err := f.control.HistoryPage(ctx, ref, after, limit+1)
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	page := HistoryPage{Entries: nonNil(h)}
+	if len(h) > limit {
+		page.Entries = h[:limit]
+		page.Next = h[limit-1].ID
+	}
+	return page, nil
 }
 
 // TenantDetail is a registered tenant with where its database stands and

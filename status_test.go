@@ -121,3 +121,41 @@ func TestStatusAndTenantDetail(t *testing.T) {
 	_, err = b.fleet.TenantDetail(b.ctx, "ghost")
 	require.True(t, herd.IsInputError(err), "an unknown tenant is bad input: %v", err)
 }
+
+// A database's history read page by page is its whole history, in order;
+// a limit out of bounds is bad input.
+func TestHistoryPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t, herdtest.Engines()[0], waveSource())
+	b.addTenant("alpha")
+	ref := herd.TenantRef("alpha")
+	require.NoError(t, b.fleet.Migrate(b.ctx, ref, ""))
+	require.NoError(t, b.fleet.Migrate(b.ctx, ref, "v1.0.0"))
+	all, err := b.fleet.History(b.ctx, ref)
+	require.NoError(t, err)
+	require.Greater(t, len(all), 2, "up and down again make more than one page")
+
+	var paged []herd.HistoryEntry
+	var after int64
+	for pages := 1; ; pages++ {
+		page, err := b.fleet.HistoryPage(b.ctx, ref, after, 2)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page.Entries), 2)
+		paged = append(paged, page.Entries...)
+		if page.Next == 0 {
+			require.Equal(t, (len(all)+1)/2, pages)
+			break
+		}
+		after = page.Next
+	}
+	require.Equal(t, all, paged)
+
+	for _, tc := range []struct {
+		name  string
+		after int64
+		limit int
+	}{{"limit below 0", 0, -1}, {"limit above the most", 0, herd.MaxHistoryLimit + 1}, {"after below 0", -5, 10}} {
+		_, err := b.fleet.HistoryPage(b.ctx, ref, tc.after, tc.limit)
+		require.True(t, herd.IsInputError(err), "%s: %v", tc.name, err)
+	}
+}

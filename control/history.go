@@ -27,6 +27,8 @@ type Step struct {
 // HistoryEntry is one row of database_migration_history.
 type HistoryEntry struct {
 	Ref
+	// ID orders a database's history; History's pages start after one.
+	ID          int64         `json:"id"`
 	Migration   string        `json:"migration"`
 	Version     string        `json:"version"`
 	Kind        string        `json:"kind"`
@@ -70,7 +72,17 @@ func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, steps []St
 
 // History returns ref's history, oldest first.
 func (r *Reader) History(ctx context.Context, ref Ref) ([]HistoryEntry, error) {
-	rows, err := r.db.DB.QueryContext(ctx, r.q.historyList, string(ref.Type), ref.Identifier)
+	return r.history(ctx, ref, r.q.historyList, string(ref.Type), ref.Identifier)
+}
+
+// HistoryPage returns at most limit entries of ref's history, oldest
+// first, of those whose ID is above after (0: from the first).
+func (r *Reader) HistoryPage(ctx context.Context, ref Ref, after int64, limit int) ([]HistoryEntry, error) {
+	return r.history(ctx, ref, r.q.historyPage, string(ref.Type), ref.Identifier, after, limit)
+}
+
+func (r *Reader) history(ctx context.Context, ref Ref, query string, args ...any) ([]HistoryEntry, error) {
+	rows, err := r.db.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: history of %s: %w", ref, err)
 	}
@@ -79,7 +91,7 @@ func (r *Reader) History(ctx context.Context, ref Ref) ([]HistoryEntry, error) {
 	for rows.Next() {
 		h := HistoryEntry{Ref: ref}
 		var msg sql.NullString
-		if err := rows.Scan(&h.Migration, &h.Version, &h.Kind, &h.Direction, &h.ExecutedAt, &h.ExecutionMS, &h.Status, &msg, &h.Checksum); err != nil {
+		if err := rows.Scan(&h.ID, &h.Migration, &h.Version, &h.Kind, &h.Direction, &h.ExecutedAt, &h.ExecutionMS, &h.Status, &msg, &h.Checksum); err != nil {
 			return nil, fmt.Errorf("control: history of %s: %w", ref, err)
 		}
 		h.Error = msg.String

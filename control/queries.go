@@ -18,7 +18,7 @@ type queries struct {
 	versionIdentifiers, versionBegin, versionBeginMany, versionRestore, versionEnd       string
 	versionSync, versionMark, versionUnmark                                              string
 
-	historyInsertMany, historyList, auditInsert string
+	historyInsertMany, historyList, historyPage, auditInsert string
 
 	rolloutInsert, rolloutGet, rolloutList, rolloutLatestUnfinished, rolloutSetStatus string
 
@@ -65,6 +65,7 @@ func (q *queries) byName() map[string]*string {
 
 		"history-insert-many": &q.historyInsertMany,
 		"history-list":        &q.historyList,
+		"history-page":        &q.historyPage,
 		"audit-insert":        &q.auditInsert,
 
 		"rollout-insert":            &q.rolloutInsert,

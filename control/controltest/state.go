@@ -267,6 +267,18 @@ func (s *suite) testHistory(t *testing.T) {
 		for i, h := range history[3:] {
 			require.Equal(t, steps[i].Migration, h.Migration)
 		}
+		// Paged by ID, the same entries in the same order.
+		var paged []control.HistoryEntry
+		for after := int64(0); ; {
+			page, err := store.HistoryPage(ctx, ref, after, 6)
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(page), 6)
+			if len(page) == 0 {
+				break
+			}
+			paged, after = append(paged, page...), page[len(page)-1].ID
+		}
+		require.Equal(t, history, paged)
 	}()
 	require.Equal(t, control.HistorySuccess, history[0].Status)
 	require.Equal(t, control.Up, history[0].Direction)

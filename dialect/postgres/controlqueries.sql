@@ -127,9 +127,14 @@ SELECT * FROM (VALUES
 WHERE v.database_type IS NOT NULL
 
 -- name: history-list
-SELECT migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
+SELECT id, migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
     status, error_message, checksum
 FROM database_migration_history WHERE database_type = $1 AND database_identifier = $2 ORDER BY id
+
+-- name: history-page
+SELECT id, migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
+    status, error_message, checksum
+FROM database_migration_history WHERE database_type = $1 AND database_identifier = $2 AND id > $3 ORDER BY id LIMIT $4
 
 -- name: audit-insert
 INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)

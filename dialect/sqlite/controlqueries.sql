@@ -123,9 +123,14 @@ SELECT * FROM (VALUES
 WHERE column1 IS NOT NULL
 
 -- name: history-list
-SELECT migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
+SELECT id, migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
     status, error_message, checksum
 FROM database_migration_history WHERE database_type = ? AND database_identifier = ? ORDER BY id
+
+-- name: history-page
+SELECT id, migration_name, migration_version, migration_type, direction, executed_at, execution_time_ms,
+    status, error_message, checksum
+FROM database_migration_history WHERE database_type = ? AND database_identifier = ? AND id > ? ORDER BY id LIMIT ?
 
 -- name: audit-insert
 INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)
