@@ -30,6 +30,12 @@ func (ws Windows) For(code, tier string) *Window {
 	return ws.Default
 }
 
+// None reports whether herd.yaml declares no window at all: every tenant
+// may be migrated at any time.
+func (ws Windows) None() bool {
+	return ws.Default == nil && len(ws.Tiers) == 0 && len(ws.Tenants) == 0
+}
+
 // Window is a maintenance window: it opens on each of Days at Start and
 // closes at End, both read on the wall clock of Location. A window whose
 // End is not after its Start wraps past midnight: it closes at End on the

@@ -109,7 +109,14 @@ func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item,
 			running++
 		}
 	}
-	candidates, err := m.store.Claimable(ctx, id, wave, len(items))
+	// Without windows every candidate can be claimed, so the first
+	// BatchSize are all the batch needs; with them, every candidate is read
+	// to find those whose window is open and announce the others.
+	limit := len(items)
+	if m.cfg.Windows.None() {
+		limit = m.settings.BatchSize
+	}
+	candidates, err := m.store.Claimable(ctx, id, wave, limit)
 	if err != nil {
 		return nil, 0, time.Time{}, err
 	}
