@@ -22,8 +22,8 @@ type queries struct {
 
 	rolloutInsert, rolloutGet, rolloutList, rolloutLatestUnfinished, rolloutSetStatus string
 
-	itemInsertMany, itemList, itemClaimable, itemClaim, itemLeaseToken, itemHeartbeat string
-	itemRelease, itemRetry, itemResolve                                               string
+	itemInsertMany, itemList, itemWaves, itemClaimable, itemClaim, itemLeaseToken, itemHeartbeat string
+	itemRelease, itemRetry, itemResolve                                                          string
 
 	snapshotInsert, snapshotGet, snapshotLatest, snapshotList, snapshotListTenant string
 	snapshotDelete, snapshotMarkRestored                                          string
@@ -76,6 +76,7 @@ func (q *queries) byName() map[string]*string {
 
 		"item-insert-many": &q.itemInsertMany,
 		"item-list":        &q.itemList,
+		"item-waves":       &q.itemWaves,
 		"item-claimable":   &q.itemClaimable,
 		"item-claim":       &q.itemClaim,
 		"item-lease-token": &q.itemLeaseToken,

@@ -179,6 +179,76 @@ func (r *Reader) Items(ctx context.Context, id int64) ([]Item, error) {
 	return r.items(ctx, r.q.itemList, id)
 }
 
+// Wave is one wave of a rollout as the control database counts it: how
+// many of its tenants are in each state. A runner decides from it, without
+// reading every tenant, which wave is current, whether a wave is over its
+// failure budget and whether the rollout is complete.
+type Wave struct {
+	// Index is the wave's place in the rollout, from 0.
+	Index int
+	Name  string
+	// States counts the wave's tenants by state.
+	States map[ItemState]int
+	// Claimed counts the tenants a runner ever claimed: running now, or
+	// attempted before.
+	Claimed int
+}
+
+// Size is how many tenants the wave holds.
+func (w Wave) Size() int { return w.count(func(ItemState) bool { return true }) }
+
+// Failed is how many of the wave's tenants failed, rolled back or not.
+func (w Wave) Failed() int { return w.count(ItemState.Failed) }
+
+// Open is how many of the wave's tenants still need work.
+func (w Wave) Open() int {
+	return w.count(func(st ItemState) bool { return !st.Terminal() })
+}
+
+func (w Wave) count(in func(ItemState) bool) int {
+	n := 0
+	for st, c := range w.States {
+		if in(st) {
+			n += c
+		}
+	}
+	return n
+}
+
+// Waves returns the rollout's waves that hold tenants, in order.
+func (r *Reader) Waves(ctx context.Context, id int64) ([]Wave, error) {
+	rows, err := r.db.DB.QueryContext(ctx, r.q.itemWaves, id)
+	if err != nil {
+		return nil, fmt.Errorf("control: count rollout %d's tenants: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Wave
+	for rows.Next() {
+		var (
+			w                Wave
+			st               ItemState
+			count, attempted int
+		)
+		if err := rows.Scan(&w.Index, &w.Name, &st, &count, &attempted); err != nil {
+			return nil, fmt.Errorf("control: count rollout %d's tenants: %w", id, err)
+		}
+		if len(out) == 0 || out[len(out)-1].Index != w.Index {
+			w.States = map[ItemState]int{}
+			out = append(out, w)
+		}
+		last := &out[len(out)-1]
+		last.States[st] += count
+		if st == ItemRunning {
+			attempted = count
+		}
+		last.Claimed += attempted
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("control: count rollout %d's tenants: %w", id, err)
+	}
+	return out, nil
+}
+
 // Claimable returns up to limit tenants of the wave that a runner may
 // claim: pending ones, and running ones whose lease has expired by the
 // control database's clock.

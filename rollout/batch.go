@@ -15,11 +15,11 @@ import (
 // complete ends a rollout all of whose tenants are finished: completed
 // when none failed, completed_with_failures (which proves nothing to the
 // environments that come after) when some failed or were rolled back.
-func (m *Manager) complete(ctx context.Context, r control.Rollout, items []control.Item) error {
+func (m *Manager) complete(ctx context.Context, r control.Rollout, waves []control.Wave) error {
 	status, ev, reason := control.RolloutCompleted, event.RolloutCompleted, ""
-	if failed := failures(items); failed > 0 {
+	if failed, size := failures(waves); failed > 0 {
 		status, ev = control.RolloutCompletedWithFailures, event.RolloutCompletedWithFailures
-		reason = fmt.Sprintf("%d of %d tenants failed or were rolled back", failed, len(items))
+		reason = fmt.Sprintf("%d of %d tenants failed or were rolled back", failed, size)
 	}
 	if _, err := m.store.SetRolloutStatus(ctx, r.ID, []control.RolloutStatus{control.RolloutRunning}, status, reason); err != nil {
 		return err
@@ -29,55 +29,33 @@ func (m *Manager) complete(ctx context.Context, r control.Rollout, items []contr
 	return err
 }
 
-// failures counts the failed and rolled-back tenants among items.
-func failures(items []control.Item) int {
-	n := 0
-	for _, it := range items {
-		if it.State.Failed() {
-			n++
-		}
+// failures counts the failed and rolled-back tenants of the waves, and
+// all their tenants.
+func failures(waves []control.Wave) (failed, size int) {
+	for _, w := range waves {
+		failed, size = failed+w.Failed(), size+w.Size()
 	}
-	return n
-}
-
-// lastWave is the highest wave of items.
-func lastWave(items []control.Item) int {
-	last := 0
-	for _, it := range items {
-		last = max(last, it.Wave)
-	}
-	return last
+	return failed, size
 }
 
 // currentWave is the first wave with a tenant not yet finished.
-func currentWave(items []control.Item) (int, bool) {
-	for _, it := range items {
-		if !it.Terminal() {
-			return it.Wave, true
+func currentWave(waves []control.Wave) (control.Wave, bool) {
+	for _, w := range waves {
+		if w.Open() > 0 {
+			return w, true
 		}
 	}
-	return 0, false
+	return control.Wave{}, false
 }
 
-// overBudget returns why the wave's failures exceed its budget, or "".
-func (m *Manager) overBudget(items []control.Item, wave int) string {
-	size, failed := 0, 0
-	name := ""
-	for _, it := range items {
-		if it.Wave != wave {
-			continue
-		}
-		size++
-		name = it.WaveName
-		if it.State.Failed() {
-			failed++
-		}
-	}
-	budget := m.budget(wave)
-	if !budget.Exceeded(failed, size) {
+// overBudget returns why the wave's failures, with more failed tenants
+// the wave does not count yet, exceed its budget, or "".
+func (m *Manager) overBudget(w control.Wave, more int) string {
+	failed, size := w.Failed()+more, w.Size()
+	if !m.budget(w.Index).Exceeded(failed, size) {
 		return ""
 	}
-	return fmt.Sprintf("wave %q: %d of %d tenants failed, over its failure budget", name, failed, size)
+	return fmt.Sprintf("wave %q: %d of %d tenants failed, over its failure budget", w.Name, failed, size)
 }
 
 func (m *Manager) budget(wave int) config.Budget {
@@ -102,21 +80,17 @@ func (m *Manager) halt(ctx context.Context, r control.Rollout, reason string) er
 // wave's tenants are leased, and when the first tenant waiting for its
 // window may start. A tenant deferred to its window is announced once (the
 // planned-maintenance event).
-func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item, wave int, tenants map[string]control.Tenant, announced map[string]bool) (batch []control.Item, running int, next time.Time, err error) {
+func (m *Manager) claimable(ctx context.Context, id int64, wave control.Wave, tenants map[string]control.Tenant, announced map[string]bool) (batch []control.Item, running int, next time.Time, err error) {
 	now := m.opts.Now()
-	for _, it := range items {
-		if it.Wave == wave && it.State == control.ItemRunning {
-			running++
-		}
-	}
+	running = wave.States[control.ItemRunning]
 	// Without windows every candidate can be claimed, so the first
 	// BatchSize are all the batch needs; with them, every candidate is read
 	// to find those whose window is open and announce the others.
-	limit := len(items)
+	limit := wave.Size()
 	if m.cfg.Windows.None() {
 		limit = m.settings.BatchSize
 	}
-	candidates, err := m.store.Claimable(ctx, id, wave, limit)
+	candidates, err := m.store.Claimable(ctx, id, wave.Index, limit)
 	if err != nil {
 		return nil, 0, time.Time{}, err
 	}
@@ -144,7 +118,7 @@ func (m *Manager) claimable(ctx context.Context, id int64, items []control.Item,
 // order as far as those allow (see schedule.Pool). It stops claiming as
 // soon as the wave's failure budget is exceeded, the rollout is no longer
 // running or a graceful stop is asked for; tenants in flight finish.
-func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items []control.Item, wave int) error {
+func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch []control.Item, wave control.Wave) error {
 	type run struct {
 		it    control.Item
 		state control.ItemState
@@ -166,7 +140,7 @@ func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items 
 			}
 			if j.state.Failed() {
 				failed[j.it.Tenant] = true
-				over = over || m.overBudget(withFailures(items, failed), wave) != ""
+				over = over || m.overBudget(wave, len(failed)) != ""
 			}
 		},
 	}
@@ -176,18 +150,6 @@ func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch, items 
 	}
 	pool.Run(ctx, jobs)
 	return errors.Join(errs...)
-}
-
-// withFailures returns items with the given tenants marked failed.
-func withFailures(items []control.Item, failed map[string]bool) []control.Item {
-	out := make([]control.Item, len(items))
-	for i, it := range items {
-		if failed[it.Tenant] {
-			it.State = control.ItemFailed
-		}
-		out[i] = it
-	}
-	return out
 }
 
 func (m *Manager) stillRunning(ctx context.Context, id int64) bool {

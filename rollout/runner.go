@@ -77,7 +77,7 @@ type work struct {
 	waves map[int]bool
 }
 
-// round is one turn of Work's loop: it reads rollout id and its items
+// round is one turn of Work's loop: it reads rollout id and its waves' counts
 // and moves the rollout on by one step: it waits for a scheduled start,
 // halts or completes the rollout, or runs its next batch. It returns the
 // outcome Work ends with, nil to go on.
@@ -91,36 +91,36 @@ func (m *Manager) round(ctx context.Context, id int64, w *work) (*Outcome, error
 	case r.Status != control.RolloutRunning:
 		return m.outcome(ctx, r, time.Time{}, false)
 	}
-	items, err := m.store.Items(ctx, r.ID)
+	waves, err := m.store.Waves(ctx, r.ID)
 	if err != nil {
 		return nil, err
 	}
-	wave, ok := currentWave(items)
-	// The current wave, and every wave before it: the last batch of a
-	// wave may have taken it over its budget after the wave's last check.
-	upTo := wave
-	if !ok {
-		upTo = lastWave(items)
-	}
-	for i := 0; i <= upTo; i++ {
-		if reason := m.overBudget(items, i); reason != "" {
+	// The current wave, and every wave before it (all of them when none
+	// is left): the last batch of a wave may have taken it over its budget
+	// after the wave's last check.
+	wave, ok := currentWave(waves)
+	for _, w := range waves {
+		if ok && w.Index > wave.Index {
+			break
+		}
+		if reason := m.overBudget(w, 0); reason != "" {
 			return nil, m.halt(ctx, r, reason)
 		}
 	}
 	switch {
 	case !ok:
-		return nil, m.complete(ctx, r, items)
+		return nil, m.complete(ctx, r, waves)
 	case schedule.Stopping(ctx):
 		return m.outcome(ctx, r, time.Time{}, true)
 	}
-	return m.next(ctx, r, items, wave, w)
+	return m.next(ctx, r, wave, w)
 }
 
 // next claims and runs the next batch of the wave, or waits for the
 // tenants other runners hold. When every tenant left in the wave waits
 // for its maintenance window, it returns the outcome that says so.
-func (m *Manager) next(ctx context.Context, r control.Rollout, items []control.Item, wave int, w *work) (*Outcome, error) {
-	batch, running, next, err := m.claimable(ctx, r.ID, items, wave, w.tenants, w.announced)
+func (m *Manager) next(ctx context.Context, r control.Rollout, wave control.Wave, w *work) (*Outcome, error) {
+	batch, running, next, err := m.claimable(ctx, r.ID, wave, w.tenants, w.announced)
 	switch {
 	case err != nil:
 		return nil, err
@@ -129,29 +129,19 @@ func (m *Manager) next(ctx context.Context, r control.Rollout, items []control.I
 	case len(batch) == 0:
 		return nil, sleep(ctx, schedule.Stopped(ctx), m.opts.Poll)
 	}
-	if !w.waves[wave] {
-		w.waves[wave] = true
-		if unclaimed(items, wave) {
+	if !w.waves[wave.Index] {
+		w.waves[wave.Index] = true
+		if wave.Claimed == 0 {
 			m.emit(event.Event{Type: event.WaveStarted, Rollout: r.ID, Wave: batch[0].WaveName, To: r.TenantVersion})
 		}
 	}
-	if err := m.runBatch(ctx, r, batch, items, wave); err != nil {
+	if err := m.runBatch(ctx, r, batch, wave); err != nil {
 		return nil, err
 	}
 	if m.settings.PauseBetweenBatches > 0 {
-		return nil, m.pauseBetweenBatches(ctx, r.ID, wave)
+		return nil, m.pauseBetweenBatches(ctx, r.ID, wave.Index)
 	}
 	return nil, nil
-}
-
-// unclaimed reports whether no tenant of the wave was ever claimed.
-func unclaimed(items []control.Item, wave int) bool {
-	for _, it := range items {
-		if it.Wave == wave && (it.Attempts > 0 || it.State == control.ItemRunning) {
-			return false
-		}
-	}
-	return true
 }
 
 func (m *Manager) tenantsByCode(ctx context.Context) (map[string]control.Tenant, error) {
@@ -187,11 +177,12 @@ func (m *Manager) waitForStart(ctx context.Context, r control.Rollout) (*Outcome
 // outcome is how Work ends on rollout r: with tenants waiting for their
 // window from next (when not zero), or stopped on request.
 func (m *Manager) outcome(ctx context.Context, r control.Rollout, next time.Time, stopped bool) (*Outcome, error) {
-	items, err := m.store.Items(ctx, r.ID)
+	waves, err := m.store.Waves(ctx, r.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &Outcome{Rollout: r, Waiting: !next.IsZero(), NextWindow: next, Failed: failures(items), Stopped: stopped}, nil
+	failed, _ := failures(waves)
+	return &Outcome{Rollout: r, Waiting: !next.IsZero(), NextWindow: next, Failed: failed, Stopped: stopped}, nil
 }
 
 // sleep waits for d, or until ctx is done (its error) or stop is closed

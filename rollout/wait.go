@@ -45,12 +45,14 @@ func (m *Manager) await(ctx context.Context, id int64, status control.RolloutSta
 // rollout is about to halt: there is nothing to pause for) or the rollout
 // stops running meanwhile.
 func (m *Manager) pauseBetweenBatches(ctx context.Context, id int64, wave int) error {
-	items, err := m.store.Items(ctx, id)
+	waves, err := m.store.Waves(ctx, id)
 	if err != nil {
 		return err
 	}
-	if m.overBudget(items, wave) != "" {
-		return nil
+	for _, w := range waves {
+		if w.Index == wave && m.overBudget(w, 0) != "" {
+			return nil
+		}
 	}
 	if !m.stillRunning(ctx, id) {
 		return nil

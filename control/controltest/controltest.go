@@ -47,6 +47,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"RolloutStatus", s.testRolloutStatus},
 		{"Leases", s.testLeases},
 		{"RetryAndResolve", s.testRetryAndResolve},
+		{"Waves", s.testWaves},
 		{"Snapshots", s.testSnapshots},
 	}
 	for _, tt := range tests {

@@ -158,3 +158,43 @@ func (s *suite) testRetryAndResolve(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
+
+// Waves counts each wave's tenants by state, in wave order, and which of
+// them a runner ever claimed.
+func (s *suite) testWaves(t *testing.T) {
+	ctx := t.Context()
+	store, _, _ := s.open(t)
+	items := []control.Item{
+		{Tenant: "a", Server: "main", Wave: 0, WaveName: "canary", Position: 0, State: control.ItemPending},
+		{Tenant: "b", Server: "main", Wave: 0, WaveName: "canary", Position: 1, State: control.ItemPending},
+		{Tenant: "c", Server: "main", Wave: 0, WaveName: "canary", Position: 2, State: control.ItemSkipped},
+		{Tenant: "d", Server: "main", Wave: 2, WaveName: "rest", Position: 0, State: control.ItemPending},
+	}
+	id, err := store.CreateRollout(ctx, control.Rollout{Release: "r2", TenantVersion: "2.0.0", Status: control.RolloutRunning}, items)
+	require.NoError(t, err)
+	for code, state := range map[string]control.ItemState{"a": control.ItemFailed, "b": control.ItemRunning} {
+		lease, ok, err := store.Claim(ctx, id, code, "runner", time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+		if state != control.ItemRunning {
+			ok, err = store.Release(ctx, lease, state, time.Second, "boom")
+			require.NoError(t, err)
+			require.True(t, ok)
+		}
+	}
+
+	waves, err := store.Waves(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, []control.Wave{
+		{Index: 0, Name: "canary", States: map[control.ItemState]int{control.ItemFailed: 1, control.ItemRunning: 1, control.ItemSkipped: 1}, Claimed: 2},
+		{Index: 2, Name: "rest", States: map[control.ItemState]int{control.ItemPending: 1}},
+	}, waves)
+	require.Equal(t, 3, waves[0].Size())
+	require.Equal(t, 1, waves[0].Failed())
+	require.Equal(t, 1, waves[0].Open(), "b still runs")
+	require.Equal(t, 1, waves[1].Open())
+
+	none, err := store.Waves(ctx, id+1000)
+	require.NoError(t, err)
+	require.Empty(t, none, "an unknown rollout has no waves")
+}

@@ -182,6 +182,10 @@ SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, 
     from_version, started_at, finished_at, duration_ms, error
 FROM herd_rollout_tenants WHERE rollout_id = $1 ORDER BY wave, position
 
+-- name: item-waves
+SELECT wave, wave_name, state, COUNT(*), COUNT(*) FILTER (WHERE attempts > 0)
+FROM herd_rollout_tenants WHERE rollout_id = $1 GROUP BY wave, wave_name, state ORDER BY wave
+
 -- The lease columns hold milliseconds since the Unix epoch by the
 -- server's clock: clock_timestamp, not now, so that a long transaction
 -- sees time pass.
