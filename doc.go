@@ -62,10 +62,10 @@
 //
 // What the CLI shows, an embedding program reads through the same typed
 // methods: Status (every database's version and status), TenantDetail
-// (a tenant with its version and history), Version and History (one
-// database's), RolloutReport (a rollout with its tenants, their
-// maintenance windows judged by Options.Now) and ListRollouts, Releases,
-// Snapshots and FlagRules. Their types are defined, or aliased, in this
+// (a tenant with its version and history), Version, History and
+// HistoryPage (one database's), RolloutReport (a rollout with its tenants,
+// their maintenance windows judged by Options.Now), Releases, Snapshots
+// and FlagRules. Their types are defined, or aliased, in this
 // package (Ref, Tenant, VersionState, RolloutItem, ...), so a program
 // needs no other of herd's packages to call a Fleet. The project's own
 // files have functions of their own that touch no database: Init,

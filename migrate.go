@@ -336,9 +336,10 @@ func WithStop(ctx context.Context) (context.Context, context.CancelFunc) {
 // concurrency at a time (1 when less than 1), to version to ("" for the
 // latest). Where herd.yaml caps the tenants of one server below the
 // rollout concurrency (rollout.per_server), MigrateAll keeps to that cap
-// too. The tenants are handed to the workers in batches of concurrency,
-// and each batch is marked as running in the control database with one
-// write (see beginBatch). It does not stop at a tenant's failure; the
+// too. The tenants are handed to the workers in batches of concurrency
+// (of one server each, at most its cap, where the cap binds), and each
+// batch is marked as running in the control database with one write (see
+// beginBatch). It does not stop at a tenant's failure; the
 // returned *TenantsError lists every failure. When ctx's graceful stop is
 // requested (WithStop) it starts no other tenant, waits for those in
 // flight, and says how many it left; that error wraps ErrStopped only when
@@ -383,21 +384,35 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 		errs = append(errs, err)
 		mu.Unlock()
 	}
-	for start := 0; start < len(tenants); start += concurrency {
-		batch := &tenantBatch{}
-		for _, t := range tenants[start:min(start+concurrency, len(tenants))] {
-			tg, err := f.tenantTarget(t)
-			if err != nil {
-				fail(err)
-				continue
-			}
-			job := &batched{target: tg, server: t.Server, batch: batch}
-			batch.jobs = append(batch.jobs, job)
-			jobs = append(jobs, job)
+	// Batches hold concurrency tenants; where a server's cap binds, each
+	// holds tenants of one server only, at most its cap, so that a batch
+	// is not marked running while its server is full.
+	size, perServer := concurrency, f.perServer()
+	if perServer > 0 {
+		size = min(size, perServer)
+	}
+	filling := map[string]*tenantBatch{} // by server, or all under ""
+	for _, t := range tenants {
+		tg, err := f.tenantTarget(t)
+		if err != nil {
+			fail(err)
+			continue
 		}
+		key := ""
+		if perServer > 0 {
+			key = t.Server
+		}
+		batch := filling[key]
+		if batch == nil || len(batch.jobs) == size {
+			batch = &tenantBatch{}
+			filling[key] = batch
+		}
+		job := &batched{target: tg, server: t.Server, batch: batch}
+		batch.jobs = append(batch.jobs, job)
+		jobs = append(jobs, job)
 	}
 	pool := schedule.Pool[*batched]{
-		Limits: schedule.Limits{Concurrency: concurrency, PerServer: f.perServer()},
+		Limits: schedule.Limits{Concurrency: concurrency, PerServer: perServer},
 		Server: func(j *batched) string { return j.server },
 		// A batch is marked as running once a worker is free for the
 		// first of its tenants to start.
@@ -471,7 +486,8 @@ func (f *Fleet) unbeginAll(ctx context.Context, jobs []*batched) error {
 // control-database write, as the batch's first tenant is handed to a
 // worker: a fleet-wide migration then makes one such write per batch
 // rather than one per tenant, and a tenant may show as running for as
-// long as the tenants before it in its batch take to start. When the write
+// long as the tenants before it in its batch (and, under a server's cap,
+// those running on its server) take to start. When the write
 // fails, each run makes its own, which reports the failure.
 func (f *Fleet) beginBatch(ctx context.Context, batch []*batched, to *semver.Version) {
 	codes := make([]string, len(batch))

@@ -88,8 +88,9 @@ func NewMigration(cfg *config.Config, dialects []Dialect, t Target, version, nam
 
 // LintReport is what Lint finds that is not an error.
 type LintReport struct {
-	// SharedHomes are the environments of herd.yaml whose tenants would
-	// share databases (see config.Config.SharedTenantHomes).
+	// SharedHomes are warnings, one for each pair of herd.yaml's
+	// environments whose tenants would share databases (see
+	// config.Config.SharedTenantHomes).
 	SharedHomes []string
 	// Warnings may be meant: see release.Lint.
 	Warnings []Problem

@@ -80,7 +80,7 @@ func (f *Fleet) rollbackTargets(ctx context.Context, req RollbackRequest) ([]str
 		}
 		return []string{req.Tenant}, nil
 	case req.Rollout != 0:
-		if _, err := f.Rollouts(RolloutOptions{}).Newest(ctx, req.Rollout); err != nil {
+		if _, err := f.control.Rollout(ctx, req.Rollout); err != nil {
 			return nil, err
 		}
 		items, err := f.control.Items(ctx, req.Rollout)

@@ -25,8 +25,7 @@ type RolloutTenant struct {
 	NextEligible *time.Time `json:"next_eligible,omitempty"`
 }
 
-// RolloutReport returns rollout id (0: the newest unfinished one, else the
-// newest) with its tenants, their maintenance windows judged by the
+// RolloutReport returns rollout id (0: the newest) with its tenants, their maintenance windows judged by the
 // Fleet's clock. An unknown rollout is an input error.
 func (f *Fleet) RolloutReport(ctx context.Context, id int64) (RolloutReport, error) {
 	r, err := f.Rollouts(RolloutOptions{}).Newest(ctx, id)
@@ -37,13 +36,9 @@ func (f *Fleet) RolloutReport(ctx context.Context, id int64) (RolloutReport, err
 	if err != nil {
 		return RolloutReport{}, err
 	}
-	tenants, err := f.control.Tenants(ctx)
+	tiers, err := f.tiers(ctx)
 	if err != nil {
 		return RolloutReport{}, err
-	}
-	tiers := make(map[string]string, len(tenants))
-	for _, t := range tenants {
-		tiers[t.Code] = t.Tier
 	}
 	rep := RolloutReport{Rollout: r, Counts: map[ItemState]int{}, Tenants: make([]RolloutTenant, 0, len(items))}
 	now := f.opts.Now()
@@ -59,10 +54,22 @@ func (f *Fleet) RolloutReport(ctx context.Context, id int64) (RolloutReport, err
 	return rep, nil
 }
 
-// ListRollouts returns every rollout the control database records,
-// oldest first.
-func (f *Fleet) ListRollouts(ctx context.Context) ([]Rollout, error) {
-	return f.control.Rollouts(ctx)
+// tiers returns every tenant's tier by code, which the maintenance
+// windows are judged by; none, without reading the registry, when
+// herd.yaml declares no window.
+func (f *Fleet) tiers(ctx context.Context) (map[string]string, error) {
+	if f.cfg.Windows.None() {
+		return nil, nil
+	}
+	tenants, err := f.control.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tiers := make(map[string]string, len(tenants))
+	for _, t := range tenants {
+		tiers[t.Code] = t.Tier
+	}
+	return tiers, nil
 }
 
 // Webhooks returns a sender that delivers the events it receives to the

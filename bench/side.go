@@ -193,10 +193,9 @@ func floorScripts(d dialect.Dialect, down bool) ([]release, error) {
 	}
 	ms := src.Migrations(source.Tenant)
 	if down {
-		newest := src.Versions(source.Tenant)
-		ms = slices.DeleteFunc(slices.Clone(ms), func(m *source.Migration) bool {
-			return !m.Version.Equal(newest[len(newest)-1])
-		})
+		versions := src.Versions(source.Tenant)
+		newest := versions[len(versions)-1]
+		ms = slices.DeleteFunc(slices.Clone(ms), func(m *source.Migration) bool { return !m.Version.Equal(newest) })
 		slices.Reverse(ms)
 	}
 	return statements(d, ms, down)

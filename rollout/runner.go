@@ -99,11 +99,11 @@ func (m *Manager) round(ctx context.Context, id int64, w *work) (*Outcome, error
 	// is left): the last batch of a wave may have taken it over its budget
 	// after the wave's last check.
 	wave, ok := currentWave(waves)
-	for _, w := range waves {
-		if ok && w.Index > wave.Index {
+	for _, earlier := range waves {
+		if ok && earlier.Index > wave.Index {
 			break
 		}
-		if reason := m.overBudget(w, 0); reason != "" {
+		if reason := m.overBudget(earlier, 0); reason != "" {
 			return nil, m.halt(ctx, r, reason)
 		}
 	}
