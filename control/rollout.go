@@ -189,8 +189,8 @@ type Wave struct {
 	Name  string
 	// States counts the wave's tenants by state.
 	States map[ItemState]int
-	// Claimed counts the tenants a runner ever claimed: running now, or
-	// attempted before.
+	// Claimed counts the tenants a runner ever claimed (attempted at
+	// least once, whether running now or not).
 	Claimed int
 }
 
@@ -238,10 +238,7 @@ func (r *Reader) Waves(ctx context.Context, id int64) ([]Wave, error) {
 		}
 		last := &out[len(out)-1]
 		last.States[st] += count
-		if st == ItemRunning {
-			attempted = count
-		}
-		last.Claimed += attempted
+		last.Claimed += attempted // a claim counts an attempt as it marks the tenant running
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("control: count rollout %d's tenants: %w", id, err)

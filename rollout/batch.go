@@ -126,7 +126,7 @@ func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch []contr
 	}
 	var (
 		errs   []error
-		failed = map[string]bool{}
+		failed int  // the batch's tenants that failed
 		over   bool // the wave's failures exceed its budget
 	)
 	pool := schedule.Pool[*run]{
@@ -139,8 +139,8 @@ func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch []contr
 				errs = append(errs, j.err)
 			}
 			if j.state.Failed() {
-				failed[j.it.Tenant] = true
-				over = over || m.overBudget(wave, len(failed)) != ""
+				failed++
+				over = over || m.overBudget(wave, failed) != ""
 			}
 		},
 	}

@@ -144,7 +144,13 @@ func (m *Manager) next(ctx context.Context, r control.Rollout, wave control.Wave
 	return nil, nil
 }
 
+// tenantsByCode returns the registry by code, for the maintenance
+// windows' tiers; nil, without reading it, when herd.yaml declares no
+// window.
 func (m *Manager) tenantsByCode(ctx context.Context) (map[string]control.Tenant, error) {
+	if m.cfg.Windows.None() {
+		return nil, nil
+	}
 	ts, err := m.store.Tenants(ctx)
 	if err != nil {
 		return nil, err
