@@ -109,6 +109,7 @@ func TestParseRolloutSections(t *testing.T) {
 	require.True(t, cfg.Webhooks[0].Wants(event.TenantFailed))
 	require.False(t, cfg.Webhooks[0].Wants(event.TenantStarted))
 	require.True(t, cfg.Webhooks[1].Wants(event.TenantStarted))
+	require.False(t, cfg.Webhooks[1].Wants(event.StatementStarted), "a webhook listing no events gets the fleet events, not the steps")
 }
 
 func TestParseRolloutDefaults(t *testing.T) {

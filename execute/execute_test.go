@@ -332,6 +332,9 @@ func TestOwnerFencesTheDatabase(t *testing.T) {
 			var oe *execute.OwnerError
 			if tt.owned {
 				require.ErrorAs(t, err, &oe, tt.name)
+				// The refusal names the owner the first lock recorded.
+				require.Equal(t, "fleet-a", oe.Owner.Fleet, tt.name)
+				require.Equal(t, "fleet-b", oe.Self.Fleet, tt.name)
 				continue
 			}
 			require.NoError(t, err, tt.name)
