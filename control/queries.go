@@ -16,7 +16,7 @@ type queries struct {
 
 	versionExists, versionInsert, versionDelete, versionGet, versionGetMany, versionList string
 	versionIdentifiers, versionBegin, versionBeginMany, versionRestore, versionEnd       string
-	versionSync, versionMark, versionUnmark                                              string
+	versionSync, versionMark, versionUnmarkMany                                          string
 
 	historyInsertMany, historyList, historyPage, auditInsert string
 
@@ -61,7 +61,7 @@ func (q *queries) byName() map[string]*string {
 		"version-end":         &q.versionEnd,
 		"version-sync":        &q.versionSync,
 		"version-mark":        &q.versionMark,
-		"version-unmark":      &q.versionUnmark,
+		"version-unmark-many": &q.versionUnmarkMany,
 
 		"history-insert-many": &q.historyInsertMany,
 		"history-list":        &q.historyList,

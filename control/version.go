@@ -249,12 +249,17 @@ func (s *Store) Unmark(ctx context.Context, codes []string, target string) error
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now().UTC()
-		for _, code := range codes {
-			_, err := s.execIn(ctx, tx, s.q.versionUnmark, StatusCompleted, StatusFailed, now,
-				string(source.Tenant), code, StatusPending, target)
-			if err != nil {
-				return fmt.Errorf("control: unmark tenant %q towards %s: %w", code, target, err)
+		err := batches(len(codes), func(i, j int) error {
+			slots := make([]any, many) // the codes, then NULLs
+			for k, code := range codes[i:j] {
+				slots[k] = code
 			}
+			_, err := s.execIn(ctx, tx, s.q.versionUnmarkMany, append([]any{StatusCompleted, StatusFailed, now,
+				string(source.Tenant), StatusPending, target}, slots...)...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("control: unmark %d tenants towards %s: %w", len(codes), target, err)
 		}
 		return s.bump(ctx, tx)
 	})

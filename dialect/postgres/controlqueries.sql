@@ -104,10 +104,11 @@ WHERE database_type = $4 AND database_identifier = $5
 UPDATE database_schema_versions SET target_version = $1, migration_status = $2, updated_at = $3
 WHERE database_type = $4 AND database_identifier = $5
 
--- name: version-unmark
+-- name: version-unmark-many
 UPDATE database_schema_versions SET target_version = NULL,
     migration_status = CASE WHEN migration_error IS NULL THEN $1 ELSE $2 END, updated_at = $3
-WHERE database_type = $4 AND database_identifier = $5 AND migration_status = $6 AND target_version = $7
+WHERE database_type = $4 AND migration_status = $5 AND target_version = $6
+    AND database_identifier IN ($7, $8, $9, $10, $11, $12, $13, $14)
 
 -- name: history-insert-many
 INSERT INTO database_migration_history (database_type, database_identifier, migration_name,

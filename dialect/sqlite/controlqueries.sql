@@ -102,10 +102,11 @@ WHERE database_type = ? AND database_identifier = ?
 UPDATE database_schema_versions SET target_version = ?, migration_status = ?, updated_at = ?
 WHERE database_type = ? AND database_identifier = ?
 
--- name: version-unmark
+-- name: version-unmark-many
 UPDATE database_schema_versions SET target_version = NULL,
     migration_status = CASE WHEN migration_error IS NULL THEN ? ELSE ? END, updated_at = ?
-WHERE database_type = ? AND database_identifier = ? AND migration_status = ? AND target_version = ?
+WHERE database_type = ? AND migration_status = ? AND target_version = ?
+    AND database_identifier IN (?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: history-insert-many
 INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
