@@ -141,37 +141,36 @@ func (r *Reader) rollouts(ctx context.Context, query string, args ...any) ([]Rol
 // SetRolloutStatus moves rollout id to status to, with a reason, if its
 // status is one of from. It reports whether it did.
 func (s *Store) SetRolloutStatus(ctx context.Context, id int64, from []RolloutStatus, to RolloutStatus, reason string) (bool, error) {
-	var moved bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		moved, err = s.setRolloutStatus(ctx, tx, id, from, to, reason)
-		return err
-	})
-	return moved, err
+	return s.setRolloutStatus(ctx, s.writer(), id, from, to, reason)
 }
 
-// setRolloutStatus is SetRolloutStatus in tx: a rollout has one status, so
-// at most one of from matches it.
-func (s *Store) setRolloutStatus(ctx context.Context, tx *sql.Tx, id int64, from []RolloutStatus, to RolloutStatus, reason string) (bool, error) {
+// fromStatuses is how many statuses rollout-set-status takes a rollout
+// from; the unused ones are NULL, which no status equals.
+const fromStatuses = 4
+
+// setRolloutStatus is SetRolloutStatus through q, in one statement.
+func (s *Store) setRolloutStatus(ctx context.Context, q execer, id int64, from []RolloutStatus, to RolloutStatus, reason string) (bool, error) {
+	if len(from) > fromStatuses {
+		return false, fmt.Errorf("control: rollout %d to %s: from %d statuses, at most %d", id, to, len(from), fromStatuses)
+	}
 	now := s.now().UTC()
 	var finished any
 	if to.Finished() {
 		finished = now
 	}
-	for _, f := range from {
-		res, err := tx.ExecContext(ctx, s.q.rolloutSetStatus, to, nullable(reason), now, finished, id, f)
-		if err != nil {
-			return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
-		}
-		if n == 1 {
-			return true, nil
-		}
+	slots := make([]any, fromStatuses) // the statuses, then NULLs
+	for i, f := range from {
+		slots[i] = f
 	}
-	return false, nil
+	res, err := s.execIn(ctx, q, s.q.rolloutSetStatus, append([]any{to, nullable(reason), now, finished, id}, slots...)...)
+	if err != nil {
+		return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("control: rollout %d to %s: %w", id, to, err)
+	}
+	return n == 1, nil
 }
 
 // Items returns the rollout's tenants by wave and position.

@@ -162,7 +162,7 @@ FROM herd_rollouts WHERE status NOT IN ($1, $2, $3) ORDER BY id DESC LIMIT 1
 
 -- name: rollout-set-status
 UPDATE herd_rollouts SET status = $1, reason = $2, updated_at = $3, finished_at = $4
-WHERE id = $5 AND status = $6
+WHERE id = $5 AND status IN ($6, $7, $8, $9)
 
 -- name: item-insert-many
 INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state, from_version, error)

@@ -158,7 +158,7 @@ FROM herd_rollouts WHERE status NOT IN (?, ?, ?) ORDER BY id DESC LIMIT 1
 
 -- name: rollout-set-status
 UPDATE herd_rollouts SET status = ?, reason = ?, updated_at = ?, finished_at = ?
-WHERE id = ? AND status = ?
+WHERE id = ? AND status IN (?, ?, ?, ?)
 
 -- name: item-insert-many
 INSERT INTO herd_rollout_tenants (rollout_id, tenant, server, wave, wave_name, position, state, from_version, error)
