@@ -43,7 +43,8 @@ type Rollout struct {
 	// Concurrency is how many tenants one runner migrates at once
 	// (default 4); PerServer, how many of those on one server (default
 	// Concurrency); BatchSize, how many tenants a batch holds (default
-	// Concurrency). All are at least 1.
+	// Concurrency): a runner waits for a batch to end only to pause
+	// between batches. All are at least 1.
 	Concurrency, PerServer, BatchSize int
 	// PauseBetweenBatches is the wait between two batches of a wave
 	// (default 0).

@@ -22,8 +22,8 @@ type queries struct {
 
 	rolloutInsert, rolloutGet, rolloutList, rolloutLatestUnfinished, rolloutSetStatus string
 
-	itemInsertMany, itemList, itemWaves, itemClaimable, itemClaim, itemLeaseToken, itemHeartbeat string
-	itemRelease, itemRetry, itemResolve                                                          string
+	itemInsertMany, itemList, itemWaves, itemClaimable, itemClaim, itemHeartbeat string
+	itemRelease, itemRetry, itemResolve                                          string
 
 	snapshotInsert, snapshotGet, snapshotLatest, snapshotList, snapshotListTenant string
 	snapshotDelete, snapshotMarkRestored                                          string
@@ -79,7 +79,6 @@ func (q *queries) byName() map[string]*string {
 		"item-waves":       &q.itemWaves,
 		"item-claimable":   &q.itemClaimable,
 		"item-claim":       &q.itemClaim,
-		"item-lease-token": &q.itemLeaseToken,
 		"item-heartbeat":   &q.itemHeartbeat,
 		"item-release":     &q.itemRelease,
 		"item-retry":       &q.itemRetry,

@@ -175,7 +175,7 @@ func (s *Store) setRolloutStatus(ctx context.Context, q execer, id int64, from [
 
 // Items returns the rollout's tenants by wave and position.
 func (r *Reader) Items(ctx context.Context, id int64) ([]Item, error) {
-	return r.items(ctx, r.q.itemList, id)
+	return r.items(ctx, id, r.q.itemList, id)
 }
 
 // Wave is one wave of a rollout as the control database counts it: how
@@ -249,10 +249,10 @@ func (r *Reader) Waves(ctx context.Context, id int64) ([]Wave, error) {
 // claim: pending ones, and running ones whose lease has expired by the
 // control database's clock.
 func (r *Reader) Claimable(ctx context.Context, id int64, wave, limit int) ([]Item, error) {
-	return r.items(ctx, r.q.itemClaimable, id, wave, ItemPending, ItemRunning, limit)
+	return r.items(ctx, id, r.q.itemClaimable, id, wave, ItemPending, ItemRunning, limit)
 }
 
-func (r *Reader) items(ctx context.Context, query string, args ...any) ([]Item, error) {
+func (r *Reader) items(ctx context.Context, rollout int64, query string, args ...any) ([]Item, error) {
 	rows, err := r.db.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read rollout tenants: %w", err)
@@ -260,7 +260,7 @@ func (r *Reader) items(ctx context.Context, query string, args ...any) ([]Item, 
 	defer rows.Close()
 	var out []Item
 	for rows.Next() {
-		var it Item
+		it := Item{Rollout: rollout}
 		var owner, msg sql.NullString
 		var started, finished sql.NullTime
 		if err := rows.Scan(&it.Tenant, &it.Server, &it.Wave, &it.WaveName, &it.Position, &it.State, &it.Attempts, &owner,
@@ -287,23 +287,22 @@ type Lease struct {
 	Token   int64
 }
 
-// Claim leases the tenant to owner for d, if it is pending or its lease
-// has expired. ok is false when another runner got it first.
-func (s *Store) Claim(ctx context.Context, rollout int64, tenant, owner string, d time.Duration) (l Lease, ok bool, err error) {
+// Claim leases item it, as Claimable or Items read it, to owner for d,
+// if the item is still as read (pending, or running with an expired
+// lease, and the same lease token) and its rollout is running. ok is
+// false when another runner got it first or the rollout is no longer
+// running: a claim never races a pause or an abort.
+func (s *Store) Claim(ctx context.Context, it Item, owner string, d time.Duration) (l Lease, ok bool, err error) {
 	now := s.now().UTC()
-	res, err := s.exec(ctx, s.q.itemClaim, ItemRunning, owner, d.Milliseconds(), now, rollout, tenant, ItemPending, ItemRunning)
+	res, err := s.exec(ctx, s.q.itemClaim, ItemRunning, owner, d.Milliseconds(), now, it.Rollout, it.Tenant, it.LeaseToken,
+		ItemPending, ItemRunning, it.Rollout, RolloutRunning)
 	if err != nil {
-		return Lease{}, false, fmt.Errorf("control: claim tenant %q: %w", tenant, err)
+		return Lease{}, false, fmt.Errorf("control: claim tenant %q: %w", it.Tenant, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return Lease{}, false, err
 	}
-	l = Lease{Rollout: rollout, Tenant: tenant, Owner: owner}
-	err = s.db.DB.QueryRowContext(ctx, s.q.itemLeaseToken, rollout, tenant, owner).Scan(&l.Token)
-	if err != nil {
-		return Lease{}, false, fmt.Errorf("control: claim tenant %q: %w", tenant, err)
-	}
-	return l, true, nil
+	return Lease{Rollout: it.Rollout, Tenant: it.Tenant, Owner: owner, Token: it.LeaseToken + 1}, true, nil
 }
 
 // Heartbeat extends the lease by d from now, by the control database's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/herdhq/herd/config"
@@ -83,12 +84,13 @@ func (m *Manager) halt(ctx context.Context, r control.Rollout, reason string) er
 func (m *Manager) claimable(ctx context.Context, id int64, wave control.Wave, tenants map[string]control.Tenant, announced map[string]bool) (batch []control.Item, running int, next time.Time, err error) {
 	now := m.opts.Now()
 	running = wave.States[control.ItemRunning]
-	// Without windows every candidate can be claimed, so the first
-	// BatchSize are all the batch needs; with them, every candidate is read
-	// to find those whose window is open and announce the others.
+	size := m.batchSize()
+	// Without windows every candidate can be claimed, so the first size are
+	// all the batch needs; with them, every candidate is read to find those
+	// whose window is open and announce the others.
 	limit := wave.Size()
 	if m.cfg.Windows.None() {
-		limit = m.settings.BatchSize
+		limit = size
 	}
 	candidates, err := m.store.Claimable(ctx, id, wave.Index, limit)
 	if err != nil {
@@ -106,41 +108,73 @@ func (m *Manager) claimable(ctx context.Context, id int64, wave control.Wave, te
 			}
 			continue
 		}
-		if len(batch) < m.settings.BatchSize {
+		if len(batch) < size {
 			batch = append(batch, it)
 		}
 	}
 	return batch, running, next, nil
 }
 
+// unpausedBatch is how many tenants a round takes when there is no pause
+// between batches: batches are then only how the runner reads its work,
+// and a larger one keeps every worker busy instead of waiting at the end
+// of each batch for its slowest tenant.
+const unpausedBatch = 64
+
+// batchSize is how many tenants a round claims at most: the batch size
+// when batches are paused between, else at least unpausedBatch.
+func (m *Manager) batchSize() int {
+	if m.settings.PauseBetweenBatches > 0 {
+		return m.settings.BatchSize
+	}
+	return max(m.settings.BatchSize, unpausedBatch)
+}
+
 // runBatch claims and migrates the batch on the fleet's scheduler, with at
 // most Concurrency tenants at once and PerServer per server, in batch
 // order as far as those allow (see schedule.Pool). It stops claiming as
-// soon as the wave's failure budget is exceeded, the rollout is no longer
-// running or a graceful stop is asked for; tenants in flight finish.
+// soon as the wave's failure budget is exceeded (counting a tenant whose
+// migration failed at once, before its rollback is over), the rollout is
+// no longer running (a claim then fails) or a graceful stop is asked for;
+// tenants in flight finish.
 func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch []control.Item, wave control.Wave) error {
 	type run struct {
-		it    control.Item
-		state control.ItemState
-		err   error
+		it      control.Item
+		state   control.ItemState
+		err     error
+		failing bool // counted in failing while it was rolled back
 	}
 	var (
-		errs   []error
-		failed int  // the batch's tenants that failed
-		over   bool // the wave's failures exceed its budget
+		errs    []error
+		failed  int          // the batch's tenants recorded as failed
+		failing atomic.Int32 // the batch's tenants failed and not recorded yet
+		ended   bool         // the rollout is no longer running
 	)
 	pool := schedule.Pool[*run]{
 		Limits: schedule.Limits{Concurrency: m.settings.Concurrency, PerServer: m.settings.PerServer},
 		Server: func(j *run) string { return j.it.Server },
-		Gate:   func(*run) bool { return !over && m.stillRunning(ctx, r.ID) },
-		Work:   func(ctx context.Context, j *run) { j.state, j.err = m.runTenant(ctx, r, j.it) },
+		Gate: func(*run) bool {
+			return !ended && m.overBudget(wave, failed+int(failing.Load())) == ""
+		},
+		Work: func(ctx context.Context, j *run) {
+			j.state, j.err = m.runTenant(ctx, r, j.it, func() {
+				j.failing = true
+				failing.Add(1)
+			})
+		},
 		Done: func(j *run) {
-			if j.err != nil {
-				errs = append(errs, j.err)
+			if j.failing {
+				failing.Add(-1)
 			}
-			if j.state.Failed() {
+			switch {
+			case j.err != nil:
+				errs = append(errs, j.err)
+			case j.state == "" && ctx.Err() == nil:
+				// Another runner had the tenant, or the rollout stopped
+				// running: only the second ends the batch.
+				ended = !m.stillRunning(ctx, r.ID)
+			case j.state.Failed():
 				failed++
-				over = over || m.overBudget(wave, failed) != ""
 			}
 		},
 	}

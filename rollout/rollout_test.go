@@ -35,6 +35,8 @@ type fleet struct {
 	fail      map[string]bool
 	// during, if set, runs inside a tenant's migration.
 	during func(ctx context.Context, code string)
+	// restore, if set, runs inside a tenant's rollback.
+	restore func(code string)
 }
 
 func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
@@ -59,7 +61,10 @@ func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
 	return nil
 }
 
-func (f *fleet) Restore(context.Context, string, string) (string, error) {
+func (f *fleet) Restore(_ context.Context, code, _ string) (string, error) {
+	if f.restore != nil {
+		f.restore(code)
+	}
 	return "down migrations", nil
 }
 
@@ -237,6 +242,42 @@ func TestWorkHonoursWavesAndPerServerCaps(t *testing.T) {
 	})
 }
 
+// Without a pause between batches, workers go on to the next batch as
+// they free up, but a tenant whose migration fails stops new starts at
+// once: none starts while it is rolled back, and the rollout halts over a
+// budget of 0 with only the tenants already in flight finished.
+func TestWorkStopsStartingOnceATenantFails(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		var tenants [][2]string
+		for i := range 12 {
+			tenants = append(tenants, [2]string{fmt.Sprintf("t%02d", i), "a"})
+		}
+		b := setup(t, e, "rollout:\n  concurrency: 3\n  batch_size: 3\n  failure_budget: 0\n  snapshots: never\n", tenants)
+		for _, tn := range tenants {
+			require.NoError(t, b.store.Sync(b.ctx, control.TenantRef(tn[0]), "1.0.0"))
+		}
+		b.fleet.fail["t04"] = true
+		// Started while t04 was rolled back, once the tenants claimed
+		// before its failure was known had time to start (a migration here
+		// takes 10ms, so the others would run through the whole wave).
+		var during []string
+		b.fleet.restore = func(string) {
+			time.Sleep(200 * time.Millisecond)
+			before := len(b.fleet.started())
+			time.Sleep(300 * time.Millisecond)
+			during = b.fleet.started()[before:]
+		}
+		r := b.start(t)
+		out, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutHalted, out.Rollout.Status)
+		require.Empty(t, during, "no tenant starts while a failed one is rolled back")
+		require.Less(t, len(b.fleet.started()), len(tenants), "the halt left tenants unstarted")
+		require.Equal(t, control.ItemRolledBack, b.states(t, r.ID)["t04"])
+	})
+}
+
 // A wave over its failure budget halts the rollout: the next wave does not
 // start.
 func TestWorkHaltsOverBudget(t *testing.T) {
@@ -348,7 +389,11 @@ func TestWorkTakesOverExpiredLeases(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, "rollout:\n  concurrency: 2\n  snapshots: never\n", sixOnTwoServers[:2])
 		r := b.start(t)
-		dead, ok, err := b.store.Claim(b.ctx, r.ID, "c1", "dead-runner", -time.Second)
+		items, err := b.store.Items(b.ctx, r.ID)
+		require.NoError(t, err)
+		i := slices.IndexFunc(items, func(it control.Item) bool { return it.Tenant == "c1" })
+		require.NotEqual(t, -1, i)
+		dead, ok, err := b.store.Claim(b.ctx, items[i], "dead-runner", -time.Second)
 		require.NoError(t, err)
 		require.True(t, ok)
 
@@ -356,7 +401,7 @@ func TestWorkTakesOverExpiredLeases(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
 		require.ElementsMatch(t, []string{"c1", "a1"}, b.fleet.started())
-		items, err := b.store.Items(b.ctx, r.ID)
+		items, err = b.store.Items(b.ctx, r.ID)
 		require.NoError(t, err)
 		for _, it := range items {
 			require.Equal(t, control.ItemDone, it.State, it.Tenant)

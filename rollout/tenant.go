@@ -16,10 +16,12 @@ import (
 
 // runTenant claims one tenant, migrates it under a heartbeated lease, rolls
 // it back when the migration fails, and releases it with the outcome. It
-// returns the state recorded, "" when another runner had the tenant.
-func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item) (control.ItemState, error) {
+// calls failed as soon as the tenant is bound to fail (before its
+// rollback), for the failure budget. It returns the state recorded, ""
+// when another runner had the tenant.
+func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item, failed func()) (control.ItemState, error) {
 	store := m.store
-	lease, ok, err := store.Claim(ctx, r.ID, it.Tenant, m.opts.Owner, m.settings.Lease)
+	lease, ok, err := store.Claim(ctx, it, m.opts.Owner, m.settings.Lease)
 	if err != nil || !ok {
 		return "", err
 	}
@@ -52,6 +54,9 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	// nothing herd may touch).
 	var foreign *execute.OwnerError
 	ranNothing := refused != nil || errors.As(err, &foreign)
+	if snapErr != nil || err != nil {
+		failed()
+	}
 	switch {
 	case snapErr != nil:
 		// Nothing ran: there is nothing to roll back.

@@ -23,6 +23,20 @@ func (s *suite) createRollout(t *testing.T, store *control.Store, codes ...strin
 	return id
 }
 
+// item is tenant code's item of rollout id, as it is now.
+func item(t *testing.T, store *control.Store, id int64, code string) control.Item {
+	t.Helper()
+	items, err := store.Items(t.Context(), id)
+	require.NoError(t, err)
+	for _, it := range items {
+		if it.Tenant == code {
+			return it
+		}
+	}
+	t.Fatalf("rollout %d has no tenant %q", id, code)
+	return control.Item{}
+}
+
 // A rollout moves between states only from those named, and one that is
 // over has a finish time and is no longer the latest unfinished.
 func (s *suite) testRolloutStatus(t *testing.T) {
@@ -85,24 +99,37 @@ func (s *suite) testLeases(t *testing.T) {
 	require.Len(t, claimable, 1, "up to the limit")
 	require.Equal(t, "alpha", claimable[0].Tenant)
 
-	lease, ok, err := store.Claim(ctx, id, "alpha", "runner-1", time.Hour)
+	alpha := claimable[0]
+	require.Equal(t, id, alpha.Rollout)
+	lease, ok, err := store.Claim(ctx, alpha, "runner-1", time.Hour)
 	require.NoError(t, err)
 	require.True(t, ok)
-	_, ok, err = store.Claim(ctx, id, "alpha", "runner-2", time.Hour)
+	_, ok, err = store.Claim(ctx, alpha, "runner-2", time.Hour)
 	require.NoError(t, err)
 	require.False(t, ok, "a live lease is not claimed")
 	ok, err = store.Heartbeat(ctx, lease, time.Hour)
 	require.NoError(t, err)
 	require.True(t, ok)
 
-	// beta's lease expires at once, and another runner takes it over.
-	stale, ok, err := store.Claim(ctx, id, "beta", "runner-1", -time.Second)
+	// beta's lease expires at once, and another runner takes it over; a
+	// runner that read beta before the first claim gets nothing.
+	seen := item(t, store, id, "beta")
+	stale, ok, err := store.Claim(ctx, seen, "runner-1", -time.Second)
 	require.NoError(t, err)
 	require.True(t, ok)
-	taken, ok, err := store.Claim(ctx, id, "beta", "runner-2", time.Hour)
+	_, ok, err = store.Claim(ctx, seen, "runner-3", time.Hour)
+	require.NoError(t, err)
+	require.False(t, ok, "an item claimed since it was read is not claimed")
+	expired, err := store.Claimable(ctx, id, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, expired, 1, "alpha is leased, beta's lease expired")
+	taken, ok, err := store.Claim(ctx, expired[0], "runner-2", time.Hour)
 	require.NoError(t, err)
 	require.True(t, ok, "an expired lease is claimed again")
 	require.Greater(t, taken.Token, stale.Token)
+	ok, err = store.Heartbeat(ctx, taken, time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok, "the claim returns the token it wrote")
 	ok, err = store.Release(ctx, stale, control.ItemFailed, time.Second, "late")
 	require.NoError(t, err)
 	require.False(t, ok, "a lost lease writes nothing")
@@ -119,6 +146,15 @@ func (s *suite) testLeases(t *testing.T) {
 	require.Equal(t, control.ItemRunning, items[1].State)
 	require.Equal(t, "runner-2", items[1].LeaseOwner)
 	require.Equal(t, 2, items[1].Attempts)
+
+	// A rollout that is no longer running has no tenant to claim.
+	paused := s.createRollout(t, store, "gamma")
+	ok, err = store.SetRolloutStatus(ctx, paused, []control.RolloutStatus{control.RolloutRunning}, control.RolloutPaused, "")
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, ok, err = store.Claim(ctx, item(t, store, paused, "gamma"), "runner-1", time.Hour)
+	require.NoError(t, err)
+	require.False(t, ok, "a paused rollout's tenant is not claimed")
 }
 
 // RetryItems puts failed tenants back and reopens a completed rollout;
@@ -128,7 +164,7 @@ func (s *suite) testRetryAndResolve(t *testing.T) {
 	store, _, _ := s.open(t)
 	id := s.createRollout(t, store, "alpha", "beta", "gamma")
 	for code, state := range map[string]control.ItemState{"alpha": control.ItemFailed, "beta": control.ItemRolledBack, "gamma": control.ItemDone} {
-		lease, ok, err := store.Claim(ctx, id, code, "runner", time.Hour)
+		lease, ok, err := store.Claim(ctx, item(t, store, id, code), "runner", time.Hour)
 		require.NoError(t, err)
 		require.True(t, ok)
 		ok, err = store.Release(ctx, lease, state, time.Second, "")
@@ -173,7 +209,7 @@ func (s *suite) testWaves(t *testing.T) {
 	id, err := store.CreateRollout(ctx, control.Rollout{Release: "r2", TenantVersion: "2.0.0", Status: control.RolloutRunning}, items)
 	require.NoError(t, err)
 	for code, state := range map[string]control.ItemState{"a": control.ItemFailed, "b": control.ItemRunning} {
-		lease, ok, err := store.Claim(ctx, id, code, "runner", time.Hour)
+		lease, ok, err := store.Claim(ctx, item(t, store, id, code), "runner", time.Hour)
 		require.NoError(t, err)
 		require.True(t, ok)
 		if state != control.ItemRunning {

@@ -203,11 +203,9 @@ ORDER BY position LIMIT ?
 UPDATE herd_rollout_tenants SET state = ?, lease_owner = ?, lease_token = lease_token + 1,
     lease_expires_ms = CAST(UNIX_TIMESTAMP(SYSDATE(3)) * 1000 AS SIGNED) + ?,
     attempts = attempts + 1, started_at = ?, error = NULL
-WHERE rollout_id = ? AND tenant = ? AND (state = ? OR (state = ? AND
+WHERE rollout_id = ? AND tenant = ? AND lease_token = ? AND (state = ? OR (state = ? AND
     lease_expires_ms < CAST(UNIX_TIMESTAMP(SYSDATE(3)) * 1000 AS SIGNED)))
-
--- name: item-lease-token
-SELECT lease_token FROM herd_rollout_tenants WHERE rollout_id = ? AND tenant = ? AND lease_owner = ?
+    AND EXISTS (SELECT 1 FROM herd_rollouts WHERE id = ? AND status = ?)
 
 -- name: item-heartbeat
 UPDATE herd_rollout_tenants

@@ -203,11 +203,9 @@ ORDER BY position LIMIT $5
 UPDATE herd_rollout_tenants SET state = $1, lease_owner = $2, lease_token = lease_token + 1,
     lease_expires_ms = CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) + $3,
     attempts = attempts + 1, started_at = $4, error = NULL
-WHERE rollout_id = $5 AND tenant = $6 AND (state = $7 OR (state = $8 AND
+WHERE rollout_id = $5 AND tenant = $6 AND lease_token = $7 AND (state = $8 OR (state = $9 AND
     lease_expires_ms < CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)))
-
--- name: item-lease-token
-SELECT lease_token FROM herd_rollout_tenants WHERE rollout_id = $1 AND tenant = $2 AND lease_owner = $3
+    AND EXISTS (SELECT 1 FROM herd_rollouts WHERE id = $10 AND status = $11)
 
 -- name: item-heartbeat
 UPDATE herd_rollout_tenants
