@@ -210,10 +210,16 @@ func (l *ledger) holdsAny(entries []Entry) bool {
 	return false
 }
 
-func (l *ledger) remove(ctx context.Context, q querier, id string) error {
+// remove deletes the rows of the migrations ids, in one statement.
+func (l *ledger) remove(ctx context.Context, q querier, ids ...string) error {
 	l.fresh = false
-	if _, err := q.ExecContext(ctx, l.bind(`DELETE FROM {ledger} WHERE migration_id = ?`), dialect.OneShot(l.d, id)...); err != nil {
-		return fmt.Errorf("ledger: remove %s: %w", id, err)
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	if _, err := q.ExecContext(ctx, l.bind(`DELETE FROM {ledger} WHERE migration_id IN (`+marks+`)`), dialect.OneShot(l.d, args...)...); err != nil {
+		return fmt.Errorf("ledger: remove %s: %w", strings.Join(ids, ", "), err)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/herdhq/herd/plan"
 )
 
 // applyPath runs every step in one transaction and reports them once it
@@ -18,7 +20,7 @@ func (s *Session) applyPath(ctx context.Context, steps []prepared, rec Recorder)
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	starts := make([]time.Time, len(steps))
 	durations := make([]time.Duration, len(steps))
-	var entries []Entry // written together, just before the commit
+	var entries []*Entry // written together, just before the commit
 	for i, st := range steps {
 		starts[i] = s.e.now()
 		s.started(st.step)
@@ -27,9 +29,7 @@ func (s *Session) applyPath(ctx context.Context, steps []prepared, rec Recorder)
 			tx.Rollback() //nolint:errcheck // the step's error is the one to report
 			return s.finish(ctx, rec, st.step, starts[i], fmt.Errorf("%w (the path was rolled back whole)", err))
 		}
-		if entry != nil {
-			entries = append(entries, *entry)
-		}
+		entries = append(entries, entry)
 		durations[i] = s.e.now().Sub(starts[i])
 	}
 	last := steps[len(steps)-1].step
@@ -42,7 +42,11 @@ func (s *Session) applyPath(ctx context.Context, steps []prepared, rec Recorder)
 				fmt.Errorf("%w (checked at the end of the path, which was rolled back whole)", err)))
 		}
 	}
-	if err := s.record(ctx, tx, entries...); err != nil {
+	run := make([]plan.Step, len(steps))
+	for i, st := range steps {
+		run[i] = st.step
+	}
+	if err := s.settleLedger(ctx, tx, run, entries...); err != nil {
 		tx.Rollback() //nolint:errcheck // the ledger's error is the one to report
 		return s.finish(ctx, rec, last, starts[len(steps)-1], s.fail(last, action{}, fmt.Errorf("%w (the path was rolled back whole)", err)))
 	}

@@ -27,10 +27,8 @@ func (s *Session) inTransaction(ctx context.Context, st prepared) error {
 			return s.fail(step, action{}, fmt.Errorf("%w (rolled back)", err))
 		}
 	}
-	if entry != nil {
-		if err := s.record(ctx, tx, *entry); err != nil {
-			return s.fail(step, action{}, err)
-		}
+	if err := s.settleLedger(ctx, tx, []plan.Step{step}, entry); err != nil {
+		return s.fail(step, action{}, err)
 	}
 	if err := s.commit(tx); err != nil {
 		return s.fail(step, action{}, fmt.Errorf("commit: %w", err))
@@ -38,9 +36,9 @@ func (s *Session) inTransaction(ctx context.Context, st prepared) error {
 	return nil
 }
 
-// stepInTx runs a step's statements and its validation in tx. Going
-// down, it removes the step's ledger row in tx; going up, it returns the
-// row for the caller to write in tx.
+// stepInTx runs a step's statements and its validation in tx. Going up,
+// it returns the step's ledger row for the caller to write in tx (see
+// settleLedger).
 func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, actions []action) (*Entry, error) {
 	m := step.Migration
 	start := s.e.now()
@@ -51,9 +49,6 @@ func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, acti
 		}
 	}
 	if step.Direction == plan.Down {
-		if err := s.ledger.remove(ctx, tx, m.ID()); err != nil {
-			return nil, s.fail(step, action{}, err)
-		}
 		return nil, nil
 	}
 	if err := s.validate(ctx, tx, m); err != nil {
@@ -63,4 +58,30 @@ func (s *Session) stepInTx(ctx context.Context, tx *sql.Tx, step plan.Step, acti
 	entry.State, entry.StatementsDone = StateApplied, len(actions)
 	entry.ExecutionMS = s.e.now().Sub(start).Milliseconds()
 	return &entry, nil
+}
+
+// settleLedger writes the ledger of steps run in tx: it removes the rows
+// of the steps going down, in one statement, and writes entries.
+func (s *Session) settleLedger(ctx context.Context, tx *sql.Tx, steps []plan.Step, entries ...*Entry) error {
+	var down []string
+	for _, step := range steps {
+		if step.Direction == plan.Down {
+			down = append(down, step.Migration.ID())
+		}
+	}
+	if len(down) > 0 {
+		if err := s.ledger.remove(ctx, tx, down...); err != nil {
+			return err
+		}
+	}
+	var rows []Entry
+	for _, e := range entries {
+		if e != nil {
+			rows = append(rows, *e)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.record(ctx, tx, rows...)
 }

@@ -176,6 +176,7 @@ func (s *suite) testLifecycle(t *testing.T) {
 	_, err = s.srv.Open(ctx, name)
 	require.Error(t, err, "open before create")
 	require.Contains(t, err.Error(), name)
+	require.Contains(t, err.Error(), "does not exist")
 
 	require.NoError(t, s.srv.Create(ctx, name))
 	ok, err = s.srv.Exists(ctx, name)

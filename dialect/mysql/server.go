@@ -188,17 +188,15 @@ func (s *Server) Drop(ctx context.Context, name string) error {
 	return nil
 }
 
+// errBadDB is MySQL's error for a connection to a database that does not
+// exist (ER_BAD_DB_ERROR).
+const errBadDB = 1049
+
 // Open opens the database name, which must exist. Database.Schema is name,
 // so that herd's tables are qualified with it.
 func (s *Server) Open(ctx context.Context, name string) (*dialect.Database, error) {
 	if err := target.CheckName(name, MaxNameLength); err != nil {
 		return nil, s.fail("open", name, err)
-	}
-	switch ok, err := s.exists(ctx, name); {
-	case err != nil:
-		return nil, s.fail("open", name, err)
-	case !ok:
-		return nil, s.fail("open", name, errors.New("does not exist"))
 	}
 	config := s.config.Clone()
 	config.DBName = name
@@ -208,6 +206,9 @@ func (s *Server) Open(ctx context.Context, name string) (*dialect.Database, erro
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
+		if myErr, ok := errors.AsType[*mysql.MySQLError](err); ok && myErr.Number == errBadDB {
+			err = errors.New("does not exist")
+		}
 		return nil, s.fail("open", name, err)
 	}
 	return dialect.NewDatabase(db, name, name, db.Close), nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/herdhq/herd/dialect"
@@ -159,6 +160,10 @@ func (s *Server) Drop(ctx context.Context, name string) error {
 	return nil
 }
 
+// invalidCatalogName is the SQLSTATE of a connection to a database that
+// does not exist.
+const invalidCatalogName = "3D000"
+
 // Open opens the tenant name, which must exist: a pool on database name
 // (Database.Schema "public"), or a pool on the DSN's database whose every
 // connection has search_path set to schema name (Database.Schema name).
@@ -166,15 +171,17 @@ func (s *Server) Open(ctx context.Context, name string) (*dialect.Database, erro
 	if err := target.CheckName(name, MaxNameLength); err != nil {
 		return nil, s.fail("open", name, err)
 	}
-	switch ok, err := s.exists(ctx, name); {
-	case err != nil:
-		return nil, s.fail("open", name, err)
-	case !ok:
-		return nil, s.fail("open", name, errors.New("does not exist"))
-	}
 	config := s.config.Copy()
 	schema := "public"
 	if s.tenancy == dialect.SchemaPerTenant {
+		// A connection's search_path may name a schema that is not there:
+		// only the catalog says.
+		switch ok, err := s.exists(ctx, name); {
+		case err != nil:
+			return nil, s.fail("open", name, err)
+		case !ok:
+			return nil, s.fail("open", name, errors.New("does not exist"))
+		}
 		if config.RuntimeParams == nil {
 			config.RuntimeParams = map[string]string{}
 		}
@@ -186,6 +193,9 @@ func (s *Server) Open(ctx context.Context, name string) (*dialect.Database, erro
 	db := s.pool(config)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == invalidCatalogName {
+			err = errors.New("does not exist")
+		}
 		return nil, s.fail("open", name, err)
 	}
 	return dialect.NewDatabase(db, name, schema, db.Close), nil
