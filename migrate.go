@@ -33,6 +33,10 @@ type target struct {
 	// ends without recording its outcome.
 	before *control.VersionState
 	open   func(ctx context.Context) (*dialect.Database, func() error, error)
+	// private is set when open returns a pool of the target's own, which
+	// its close func closes: a session then ends by closing its
+	// connection (see execute.Session.Discard).
+	private bool
 }
 
 // resolve finds the database behind ref.
@@ -57,7 +61,7 @@ func (f *Fleet) tenantTarget(t control.Tenant) (target, error) {
 	if !ok {
 		return target{}, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
 	}
-	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect, features: t.Features,
+	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect, features: t.Features, private: true,
 		open: func(ctx context.Context) (*dialect.Database, func() error, error) {
 			db, err := srv.Open(ctx, t.Database)
 			if err != nil {
@@ -81,7 +85,11 @@ func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Sessi
 	if err != nil {
 		return err
 	}
-	defer f.warn(tg.ref, "end the session", func() error { return s.Close(ctx) })
+	end := s.Close
+	if tg.private {
+		end = s.Discard
+	}
+	defer f.warn(tg.ref, "end the session", func() error { return end(ctx) })
 	return fn(s)
 }
 

@@ -318,6 +318,15 @@ type SingleWriter interface {
 	SingleWriter()
 }
 
+// SessionLock is an optional marker of engines whose migration lock
+// (Locker) belongs to the server session of the connection that took it
+// (PostgreSQL's session advisory locks, MySQL's GET_LOCK): the server
+// releases it when that connection closes, so a session whose connection
+// is closed anyway needs no unlock round trip.
+type SessionLock interface {
+	SessionLock()
+}
+
 // InProcess is an optional marker of engines that run inside herd's
 // process and whose pools open connections as needed (SQLite): parsing a
 // statement costs herd's own CPU there, so herd keeps its frequent control

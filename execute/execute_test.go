@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -341,5 +342,27 @@ func TestOwnerFencesTheDatabase(t *testing.T) {
 			require.NoError(t, s.Close(b.ctx), tt.name)
 		}
 		require.Empty(t, b.ledger(t), "the refused executor wrote nothing")
+	})
+}
+
+// A discarded session lets go of the lock with its connection: the next
+// session takes it at once, while the lock of a session still open holds.
+func TestDiscardReleasesTheLock(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, migrations)
+		s, err := b.ex.Lock(b.ctx, b.db)
+		require.NoError(t, err)
+		held, cancel := context.WithTimeout(b.ctx, 300*time.Millisecond)
+		_, err = b.ex.Lock(held, b.db)
+		cancel()
+		require.Error(t, err, "the lock is held while the session is open")
+
+		require.NoError(t, s.Discard(b.ctx))
+		next, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		defer cancel()
+		s, err = b.ex.Lock(next, b.db)
+		require.NoError(t, err, "a discarded session released the lock")
+		require.NoError(t, s.Close(b.ctx))
 	})
 }

@@ -157,22 +157,43 @@ func (s *Session) commit(tx *sql.Tx) error {
 // the session, and the error says so. Nothing Close reports changes what
 // the session committed.
 func (s *Session) Close(ctx context.Context) error {
+	return s.end(ctx, false)
+}
+
+// Discard ends the session by closing its connection, for a caller that
+// closes the database right after. Where the lock ends with the server
+// session (dialect.SessionLock), closing the connection releases it and no
+// unlock is sent; elsewhere Discard unlocks first, as Close does.
+func (s *Session) Discard(ctx context.Context) error {
+	_, ok := s.e.dialect.(dialect.SessionLock)
+	return s.end(ctx, ok)
+}
+
+// end closes the session's connection, unlocking first unless closing the
+// connection releases the lock.
+func (s *Session) end(ctx context.Context, closeReleases bool) error {
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 	}
-	err := s.unlock(ctx)
-	if err != nil || s.strayed {
-		// driver.ErrBadConn from Raw makes database/sql close the
-		// connection instead of pooling it: a connection whose migration
-		// moved it to another database must not serve another query.
-		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	var err error
+	if !closeReleases {
+		err = s.unlock(ctx)
 	}
 	if err != nil {
 		err = fmt.Errorf("release the migration lock of %s (the connection is dropped, which frees it): %w", s.db.Name, err)
 	}
-	return errors.Join(err, s.conn.Close())
+	if err != nil || s.strayed || closeReleases {
+		// driver.ErrBadConn from Raw makes database/sql close the
+		// connection instead of pooling it (and ends the *sql.Conn): a
+		// connection whose migration moved it to another database must
+		// not serve another query, and one that still holds the lock must
+		// not either.
+		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+		return err
+	}
+	return s.conn.Close()
 }
 
 // Ledger reads the database's ledger. Read it after Lock, so it cannot

@@ -12,6 +12,12 @@ import (
 	"github.com/herdhq/herd/dialect"
 )
 
+var _ dialect.SessionLock = (*Dialect)(nil)
+
+// SessionLock marks the migration lock as the session's: closing the
+// connection that holds it releases it.
+func (d *Dialect) SessionLock() {}
+
 // lockAttempt is how long one GET_LOCK waits on the server. It bounds how
 // long Lock outlives a cancelled ctx.
 const lockAttempt = 1 // second

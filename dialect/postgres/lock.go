@@ -13,6 +13,12 @@ import (
 	"github.com/herdhq/herd/dialect"
 )
 
+var _ dialect.SessionLock = (*Dialect)(nil)
+
+// SessionLock marks the migration lock as the session's: closing the
+// connection that holds it releases it.
+func (d *Dialect) SessionLock() {}
+
 // Lock takes the session advisory lock of db on conn with
 // pg_advisory_lock, blocking until it is granted or ctx ends. The key is
 // derived from "herd:", conn's current database and db.Schema (unless that
