@@ -68,7 +68,7 @@ func (o ownerTable) bind(query string) string {
 // read returns the database's owner; ok is false when it has none (no
 // owner table, or an empty one).
 func (o ownerTable) read(ctx context.Context, q lookQuerier) (owner Owner, ok bool, err error) {
-	err = q.QueryRowContext(ctx, o.bind(`SELECT fleet_id, environment FROM {owner}`)).Scan(&owner.Fleet, &owner.Environment)
+	err = q.QueryRowContext(ctx, o.bind(`SELECT fleet_id, environment FROM {owner}`), dialect.OneShot(o.d)...).Scan(&owner.Fleet, &owner.Environment)
 	switch {
 	case err == nil:
 		return owner, true, nil
