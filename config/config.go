@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 )
@@ -37,6 +38,13 @@ type Config struct {
 	AllowExperimental bool
 	// Releases are the declared releases in semver precedence order.
 	Releases []Release
+	// LockTimeout bounds each lock wait of a migration statement
+	// (lock_timeout, default DefaultLockTimeout): one that waits longer
+	// gives up, so that the application's queries do not queue behind it.
+	LockTimeout time.Duration
+	// LockRetries is how many times a migration that gave up on a lock is
+	// tried again (lock_retries, default DefaultLockRetries; 0: never).
+	LockRetries int
 	// Rollout is how rollouts pace, guard and schedule their work, with
 	// the defaults of DefaultRollout for keys the file leaves out.
 	Rollout Rollout
@@ -57,6 +65,12 @@ type Config struct {
 	// InEnvironment), or "" for the top level.
 	Env string
 }
+
+// The defaults of lock_timeout and lock_retries.
+const (
+	DefaultLockTimeout = 5 * time.Second
+	DefaultLockRetries = 3
+)
 
 // Server is one named connection target that holds tenant databases.
 type Server struct {

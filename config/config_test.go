@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -354,4 +355,28 @@ func FuzzParse(f *testing.F) {
 		_, err = cfg.Server("")
 		require.NoError(t, err)
 	})
+}
+
+// lock_timeout and lock_retries have defaults, and the file's values
+// replace them; lock_retries may be 0 (never retry).
+func TestLockSettings(t *testing.T) {
+	t.Parallel()
+	base := "control: sqlite:./control.db\nservers: {default: sqlite:./tenants}\ntenant_database: t_{code}\nmigrations: ./migrations\n"
+	for _, tc := range []struct {
+		name    string
+		extra   string
+		timeout time.Duration
+		retries int
+	}{
+		{"defaults", "", config.DefaultLockTimeout, config.DefaultLockRetries},
+		{"set", "lock_timeout: 250ms\nlock_retries: 7\n", 250 * time.Millisecond, 7},
+		{"no retries", "lock_retries: 0\n", config.DefaultLockTimeout, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(base+tc.extra), "herd.yaml")
+			require.NoError(t, err)
+			require.Equal(t, tc.timeout, cfg.LockTimeout)
+			require.Equal(t, tc.retries, cfg.LockRetries)
+		})
+	}
 }

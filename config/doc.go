@@ -14,6 +14,8 @@
 //	tenant_database: school_erp_trust_{code}    # required: a-z, 0-9, _ and {code} once
 //	migrations: ./migrations                    # required
 //	allow_experimental: false
+//	lock_timeout: 5s           # each lock wait of a migration statement; at least 1ms
+//	lock_retries: 3            # tries after one that gave up on a lock; 0: none
 //	releases:
 //	  v1.0.0:
 //	    system: 1.0.0          # default: the highest system schema at or below the release's version

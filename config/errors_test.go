@@ -39,6 +39,21 @@ func TestParseErrors(t *testing.T) {
 		want  string // the whole error, "file:line: msg" per problem
 	}{
 		{
+			name:  "lock_timeout without a unit",
+			lines: append(with(8, valid[7]), "lock_timeout: 5"),
+			want:  `herd.yaml:9: lock_timeout: "5" is not a duration (want a number and a unit: 30s, 5m, 1h30m)`,
+		},
+		{
+			name:  "lock_timeout of zero",
+			lines: append(with(8, valid[7]), "lock_timeout: 0s"),
+			want:  "herd.yaml:9: lock_timeout: must be at least 1ms, got 0s",
+		},
+		{
+			name:  "negative lock_retries",
+			lines: append(with(8, valid[7]), "lock_retries: -1"),
+			want:  "herd.yaml:9: lock_retries: must be at least 0, got -1",
+		},
+		{
 			name:  "unclosed flow sequence", // reported at its opening bracket
 			lines: with(3, "  default: [sqlite:./tenants", "  pg: postgres://h/db"),
 			want:  "herd.yaml:3: invalid YAML: did not find expected ',' or ']'",
@@ -77,7 +92,7 @@ func TestParseErrors(t *testing.T) {
 			name:  "unknown top-level key",
 			lines: with(5, "migrations: ./migrations", "contrl: x"),
 			want: "herd.yaml:6: unknown key \"contrl\" (known: control, servers, default_server, " +
-				"tenant_database, migrations, allow_experimental, releases, rollout, health_probes, " +
+				"tenant_database, migrations, allow_experimental, releases, lock_timeout, lock_retries, rollout, health_probes, " +
 				"maintenance_windows, webhooks, flags, environments)",
 		},
 		{
@@ -315,7 +330,7 @@ func TestParseReportsAllProblems(t *testing.T) {
 		{File: "conf/herd.yaml", Line: 6, Msg: "tenant_database: \"Tenant\" must contain {code} exactly once, not 0 times"},
 		{File: "conf/herd.yaml", Line: 6, Msg: "tenant_database: \"Tenant\": use only a-z, 0-9 and _ besides {code}"},
 		{File: "conf/herd.yaml", Line: 8, Msg: "unknown key \"colour\" (known: control, servers, default_server, " +
-			"tenant_database, migrations, allow_experimental, releases, rollout, health_probes, " +
+			"tenant_database, migrations, allow_experimental, releases, lock_timeout, lock_retries, rollout, health_probes, " +
 			"maintenance_windows, webhooks, flags, environments)"},
 		{File: "conf/herd.yaml", Line: 10, Msg: "releases: \"v2\" is not a semantic version (want v1.2.3 or 1.2.3)"},
 	}, cerr.Problems)

@@ -115,14 +115,20 @@ func (p *parser) names(n *yaml.Node, where string) []string {
 // positive reads a whole number of at least 1. It reports false after
 // recording a problem.
 func (p *parser) positive(n *yaml.Node, where string) (int, bool) {
+	return p.whole(n, where, 1)
+}
+
+// whole reads a whole number of at least least. It reports false after
+// recording a problem.
+func (p *parser) whole(n *yaml.Node, where string, least int) (int, bool) {
 	n = deref(n)
 	var v int
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&v) != nil {
 		p.add(n.Line, "%s: want a whole number such as 4, got %s", where, scalarText(n))
 		return 0, false
 	}
-	if v < 1 {
-		p.add(n.Line, "%s: must be at least 1, got %d", where, v)
+	if v < least {
+		p.add(n.Line, "%s: must be at least %d, got %d", where, least, v)
 		return 0, false
 	}
 	return v, true

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -90,7 +91,7 @@ func (p *parser) decode(data []byte) (*yaml.Node, bool) {
 // config fills cfg from the root mapping.
 func (p *parser) config(root *yaml.Node, cfg *Config) {
 	top := p.fields(root, "", "control", "servers", "default_server", "tenant_database",
-		"migrations", "allow_experimental", "releases",
+		"migrations", "allow_experimental", "releases", "lock_timeout", "lock_retries",
 		"rollout", "health_probes", "maintenance_windows", "webhooks",
 		"flags", "environments")
 
@@ -124,6 +125,18 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 
 	if e, ok := top["releases"]; ok {
 		cfg.Releases = p.releases(e.val)
+	}
+
+	cfg.LockTimeout, cfg.LockRetries = DefaultLockTimeout, DefaultLockRetries
+	if e, ok := top["lock_timeout"]; ok {
+		if d, ok := p.duration(e.val, "lock_timeout", time.Millisecond); ok {
+			cfg.LockTimeout = d
+		}
+	}
+	if e, ok := top["lock_retries"]; ok {
+		if n, ok := p.whole(e.val, "lock_retries", 0); ok {
+			cfg.LockRetries = n
+		}
 	}
 
 	cfg.Rollout = DefaultRollout()

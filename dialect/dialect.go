@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/herdhq/herd/internal/sqlsplit"
 )
@@ -228,11 +229,26 @@ func OneShot(d Dialect, args ...any) []any {
 }
 
 // SessionGuard is an optional capability: engines that bound how long one
-// migration's DDL may queue behind other transactions' locks.
+// migration statement may wait for a lock, so that it gives up (and herd
+// retries it later) rather than queue the application's queries behind it.
 type SessionGuard interface {
-	// GuardSession sets the engine's lock-wait limits on conn before a
-	// migration runs.
-	GuardSession(ctx context.Context, conn *sql.Conn) error
+	// GuardSession bounds every lock wait of the statements run on conn
+	// from now on to lockTimeout, as the engine counts it (see each
+	// engine's GuardSession).
+	GuardSession(ctx context.Context, conn *sql.Conn, lockTimeout time.Duration) error
+	// LockTimedOut reports whether err is a statement that gave up
+	// waiting for a lock at that bound; the statement changed nothing.
+	LockTimedOut(err error) bool
+}
+
+// LockWaits is an optional capability of engines that can tell, from
+// another connection, what lock a session waits for and who holds it.
+type LockWaits interface {
+	// SessionID returns the server's id of conn's session.
+	SessionID(ctx context.Context, conn *sql.Conn) (int64, error)
+	// LockWait describes, asking through db, the lock session waits for
+	// and the session that holds it, or returns "" when it waits for none.
+	LockWait(ctx context.Context, db *sql.DB, session int64) (string, error)
 }
 
 // Qualify returns table qualified by db's schema, both quoted by q.

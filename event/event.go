@@ -46,6 +46,10 @@ const (
 	// control database is told after).
 	MigrationDone   Type = "migration.done"
 	MigrationFailed Type = "migration.failed"
+	// LockRetry says a migration's transaction (Event.Statement 0) or
+	// statement gave up waiting for a lock and runs again after
+	// Event.Duration; Event.Reason names the lock where the engine tells.
+	LockRetry Type = "lock.retry"
 	// SnapshotTaken says a tenant's rollback point (Event.Snapshot, at
 	// version To) is taken and registered.
 	SnapshotTaken Type = "snapshot.taken"
@@ -63,17 +67,17 @@ func Types() []Type {
 		TenantStarted, TenantMigrated, TenantDone, TenantFailed, TenantSkipped,
 		TenantRolledBack, TenantMaintenancePlanned,
 		RolloutHalted, RolloutPaused, RolloutCompleted, RolloutCompletedWithFailures,
-		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed,
+		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry,
 		SnapshotTaken, SnapshotRestored,
 	}
 }
 
 // Step reports whether t is a step event (migration.*, statement.*,
-// snapshot.*), of one database rather than of the fleet. The rollout event
+// lock.*, snapshot.*), of one database rather than of the fleet. The rollout event
 // stream (herd rollout --json) and webhooks carry the fleet events only.
 func (t Type) Step() bool {
 	kind, _, _ := strings.Cut(string(t), ".")
-	return kind == "migration" || kind == "statement" || kind == "snapshot"
+	return kind == "migration" || kind == "statement" || kind == "lock" || kind == "snapshot"
 }
 
 // Event is one thing that happened to a rollout, a tenant or a database.

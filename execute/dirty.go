@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/plan"
 )
@@ -37,14 +38,22 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 		if i+1 < len(todo) {
 			done.StatementStarted = todo[i+1].n
 		}
+		// A data statement runs in a transaction of its own, which a lock
+		// timeout rolls back: it runs again.
 		if a.isDML() {
-			if err := s.runRecorded(ctx, a, done); err != nil {
+			if err := s.retryLocks(ctx, step, a.n, func() error { return s.runRecorded(ctx, a, done) }); err != nil {
 				return s.failDirty(ctx, step, entry, a, err)
 			}
 			entry = done
 			continue
 		}
-		if err := s.run(ctx, a, s.conn); err != nil {
+		if err := s.runOutside(ctx, step, a); err != nil {
+			var lockErr *LockError
+			if a.n == 1 && step.Direction == plan.Up && errors.As(err, &lockErr) {
+				// The migration's first statement never began: the
+				// ledger shows the migration as never begun either.
+				return s.fail(step, a, errors.Join(err, s.ledger.remove(context.WithoutCancel(ctx), s.conn, m.ID())))
+			}
 			return s.failDirty(ctx, step, entry, a, err)
 		}
 		if a.mayLeave {
@@ -88,6 +97,19 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 		s.opened = next.ID
 	}
 	return nil
+}
+
+// runOutside runs a statement outside a transaction. Where DDL cannot run
+// in a transaction (MySQL), a statement that gave up on a lock had not
+// begun (it waits for its metadata lock first) and runs again; elsewhere a
+// statement run outside a transaction is one that may stop part-way
+// (PostgreSQL's CREATE INDEX CONCURRENTLY leaves an invalid index), and it
+// is not retried.
+func (s *Session) runOutside(ctx context.Context, step plan.Step, a action) error {
+	if dialect.HasTransactionalDDL(s.e.dialect) {
+		return s.run(ctx, a, s.conn)
+	}
+	return s.retryLocks(ctx, step, a.n, func() error { return s.run(ctx, a, s.conn) })
 }
 
 // runRecorded runs a data statement and writes done, its ledger row once

@@ -30,6 +30,14 @@ type Options struct {
 	// has none, and Provision records it in the databases it provisions.
 	// Leave it nil for databases that are not tenants'.
 	Owner *Owner
+	// LockTimeout bounds each lock wait of a migration statement (see
+	// dialect.SessionGuard); default DefaultLockTimeout.
+	LockTimeout time.Duration
+	// LockRetries is how many times a transaction (or, outside one, a
+	// statement) that gave up on a lock is tried again, after a backoff
+	// from half the lock timeout, doubling; default DefaultLockRetries,
+	// and a negative value means none.
+	LockRetries int
 }
 
 // Executor applies plans with one dialect. It is safe for concurrent use
@@ -41,12 +49,26 @@ type Executor struct {
 	events  event.Sink
 	splits  *Splits
 	owner   *Owner
+	// lockTimeout and lockRetries are Options.LockTimeout and
+	// Options.LockRetries, defaults applied.
+	lockTimeout time.Duration
+	lockRetries int
 }
 
 // New returns an Executor for dialect d.
 func New(d dialect.Dialect, opts *Options) *Executor {
-	e := &Executor{dialect: d, table: DefaultLedgerTable, now: time.Now, splits: &Splits{}}
+	e := &Executor{dialect: d, table: DefaultLedgerTable, now: time.Now, splits: &Splits{},
+		lockTimeout: DefaultLockTimeout, lockRetries: DefaultLockRetries}
 	if opts != nil {
+		if opts.LockTimeout > 0 {
+			e.lockTimeout = opts.LockTimeout
+		}
+		switch {
+		case opts.LockRetries < 0:
+			e.lockRetries = 0
+		case opts.LockRetries > 0:
+			e.lockRetries = opts.LockRetries
+		}
 		if opts.Splits != nil {
 			e.splits = opts.Splits
 		}

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/herdhq/herd/dialect"
@@ -41,6 +42,11 @@ type Session struct {
 	// strayed is set once a migration moved the session out of the
 	// database: Close then discards the connection.
 	strayed bool
+	// lockWait describes the lock the session waits for, asking through
+	// another connection (see dialect.LockWaits); nil where the engine
+	// cannot tell. waiting is its last answer during the current try.
+	lockWait func(context.Context) string
+	waiting  atomic.Pointer[string]
 }
 
 // Lock pins a connection to db, takes db's migration lock on it (waiting
@@ -59,13 +65,23 @@ func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, er
 		return nil, fmt.Errorf("lock %s: %w", db.Name, err)
 	}
 	s := &Session{e: e, db: db, conn: conn, unlock: unlock, ledger: newLedger(e.dialect, db, e.table)}
-	if k, ok := e.dialect.(dialect.QueryKiller); ok {
-		id, err := k.SessionID(ctx, conn)
+	k, kills := e.dialect.(dialect.QueryKiller)
+	w, waits := e.dialect.(dialect.LockWaits)
+	if kills || waits {
+		var id int64
+		if kills {
+			id, err = k.SessionID(ctx, conn)
+		} else {
+			id, err = w.SessionID(ctx, conn)
+		}
 		if err != nil {
 			s.Close(ctx)
 			return nil, err
 		}
-		s.kill = func(ctx context.Context) error { return k.KillQuery(ctx, db.DB, id) }
+		if kills {
+			s.kill = func(ctx context.Context) error { return k.KillQuery(ctx, db.DB, id) }
+		}
+		s.lockWait = lockWaiter(e.dialect, db, id)
 	}
 	s.confine, _ = e.dialect.(dialect.Confinement)
 	if err := s.prepare(ctx); err != nil {
@@ -80,7 +96,7 @@ func (s *Session) prepare(ctx context.Context) error {
 		return err
 	}
 	if g, ok := s.e.dialect.(dialect.SessionGuard); ok {
-		if err := g.GuardSession(ctx, s.conn); err != nil {
+		if err := g.GuardSession(ctx, s.conn, s.e.lockTimeout); err != nil {
 			return fmt.Errorf("set lock timeouts on %s: %w", s.db.Name, err)
 		}
 	}
@@ -210,6 +226,7 @@ func (s *Session) Ledger(ctx context.Context) ([]Entry, error) {
 // server and run returns only once the session is idle, so a timed-out
 // migration never keeps running behind herd's back.
 func (s *Session) run(ctx context.Context, a action, db source.DB) error {
+	defer s.watchLockWait(ctx)()
 	if s.kill == nil {
 		return a.run(ctx, db)
 	}

@@ -10,8 +10,14 @@ import (
 )
 
 // inTransaction runs a step, its validation and its ledger write in one
-// transaction: a failure anywhere leaves the database as it was.
+// transaction: a failure anywhere leaves the database as it was. A
+// transaction that gave up on a lock is run again (see retryLocks).
 func (s *Session) inTransaction(ctx context.Context, st prepared) error {
+	return s.retryLocks(ctx, st.step, 0, func() error { return s.transaction(ctx, st) })
+}
+
+// transaction is one try of inTransaction.
+func (s *Session) transaction(ctx context.Context, st prepared) error {
 	step := st.step
 	tx, err := s.beginTx(ctx)
 	if err != nil {

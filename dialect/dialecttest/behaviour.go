@@ -3,6 +3,7 @@ package dialecttest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -22,16 +23,63 @@ func (s *suite) testTransactionalDDL(t *testing.T) {
 		"TransactionalDDL is %v but the rolled-back table exists: %v", dialect.HasTransactionalDDL(s.d), exists)
 }
 
+// A statement that waits for another session's lock gives up at the
+// guard's bound, LockTimedOut says so (and not of another error), and,
+// where the engine tells, LockWait names the wait while it lasts.
 func (s *suite) testSessionGuard(t *testing.T) {
 	g, ok := s.d.(dialect.SessionGuard)
 	if !ok {
 		t.Skipf("%s has no SessionGuard", s.d.Name())
 	}
+	ctx := t.Context()
 	_, a := s.tenant(t)
+	_, err := a.DB.ExecContext(ctx, "CREATE TABLE herd_guard_probe (id INT PRIMARY KEY)")
+	require.NoError(t, err)
+
+	// The holder writes a row and keeps its transaction open.
+	holder := conn(t, a)
+	tx, err := holder.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer tx.Rollback() //nolint:errcheck // the test's end
+	_, err = tx.ExecContext(ctx, "INSERT INTO herd_guard_probe (id) VALUES (1)")
+	require.NoError(t, err)
+
 	c := conn(t, a)
-	require.NoError(t, g.GuardSession(t.Context(), c))
+	require.NoError(t, g.GuardSession(ctx, c, 500*time.Millisecond))
 	var one int
-	require.NoError(t, c.QueryRowContext(t.Context(), "SELECT 1").Scan(&one), "conn usable after GuardSession")
+	require.NoError(t, c.QueryRowContext(ctx, "SELECT 1").Scan(&one), "conn usable after GuardSession")
+
+	waits, _ := s.d.(dialect.LockWaits)
+	var session int64
+	if waits != nil {
+		session, err = waits.SessionID(ctx, c)
+		require.NoError(t, err)
+	}
+	seen := make(chan string, 1)
+	go func() {
+		// Ask while the statement below waits.
+		time.Sleep(200 * time.Millisecond)
+		desc := ""
+		if waits != nil {
+			desc, _ = waits.LockWait(ctx, a.DB, session)
+		}
+		seen <- desc
+	}()
+	start := time.Now()
+	_, err = c.ExecContext(ctx, "ALTER TABLE herd_guard_probe ADD COLUMN note INT")
+	took := time.Since(start)
+	require.Error(t, err, "the table is locked by the holder")
+	require.True(t, g.LockTimedOut(err), "a lock timeout: %v", err)
+	require.Less(t, took, 10*time.Second, "gave up at the bound, not the engine's default")
+	desc := <-seen
+	if waits != nil {
+		require.NotEmpty(t, desc, "the wait is named while it lasts")
+		t.Logf("%s: %s", s.d.Name(), desc)
+	}
+
+	_, err = c.ExecContext(ctx, "SELECT * FROM herd_no_such_table")
+	require.Error(t, err)
+	require.False(t, g.LockTimedOut(err), "another error is not a lock timeout")
 }
 
 // splitProbes are scripts that only the engine's own family splits into

@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/internal/sqlsplit"
@@ -16,19 +19,13 @@ import (
 // MaxNameLength is MySQL's limit on database names.
 const MaxNameLength = 64
 
-// DefaultLockWaitTimeout is the lock_wait_timeout GuardSession sets by
-// default.
+// DefaultLockWaitTimeout is the lock_wait_timeout of a snapshot's dump
+// and restore.
 const DefaultLockWaitTimeout = 30 * time.Second
 
-// Dialect is the MySQL/MariaDB engine. Create it with New; its fields may
-// be changed before first use, after which it is safe for concurrent use.
-type Dialect struct {
-	// LockWaitTimeout is the lock_wait_timeout GuardSession sets, in whole
-	// seconds (at least one): how long one migration statement may wait
-	// for a metadata lock before it fails, instead of blocking every
-	// reader queued behind it. New sets DefaultLockWaitTimeout.
-	LockWaitTimeout time.Duration
-}
+// Dialect is the MySQL/MariaDB engine. Create it with New. It is safe for
+// concurrent use.
+type Dialect struct{}
 
 var (
 	_ dialect.Dialect      = (*Dialect)(nil)
@@ -36,7 +33,7 @@ var (
 )
 
 // New returns the MySQL dialect with default settings.
-func New() *Dialect { return &Dialect{LockWaitTimeout: DefaultLockWaitTimeout} }
+func New() *Dialect { return &Dialect{} }
 
 // Name returns "mysql".
 func (d *Dialect) Name() string { return "mysql" }
@@ -62,18 +59,28 @@ func (d *Dialect) Tokens(stmt string) ([]sqlsplit.Token, error) {
 	return sqlsplit.Tokens(stmt, sqlsplit.MySQL)
 }
 
-// GuardSession sets lock_wait_timeout on conn to d.LockWaitTimeout, in
-// whole seconds and at least one. The setting lasts for the connection's
-// session.
-func (d *Dialect) GuardSession(ctx context.Context, conn *sql.Conn) error {
-	secs := int64(d.LockWaitTimeout / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", secs)); err != nil {
+// GuardSession sets lock_wait_timeout (metadata locks: what DDL waits
+// for) and innodb_lock_wait_timeout (row locks) on conn to lockTimeout,
+// in whole seconds, rounded up, and at least one: MySQL counts no finer.
+// The settings last for the connection's session.
+func (d *Dialect) GuardSession(ctx context.Context, conn *sql.Conn, lockTimeout time.Duration) error {
+	secs := max(int64((lockTimeout+time.Second-1)/time.Second), 1)
+	q := fmt.Sprintf("SET SESSION lock_wait_timeout = %d, innodb_lock_wait_timeout = %d", secs, secs)
+	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("mysql: set lock_wait_timeout: %w", err)
 	}
 	return nil
+}
+
+// errLockWaitTimeout is ER_LOCK_WAIT_TIMEOUT, which both lock waits end
+// with.
+const errLockWaitTimeout = 1205
+
+// LockTimedOut reports whether err is a statement that gave up waiting
+// for a metadata or row lock.
+func (d *Dialect) LockTimedOut(err error) bool {
+	myErr, ok := errors.AsType[*mysql.MySQLError](err)
+	return ok && myErr.Number == errLockWaitTimeout
 }
 
 // Upsert returns ON DUPLICATE KEY UPDATE c = VALUES(c), …: the table's

@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/internal/sqlsplit"
@@ -18,18 +21,12 @@ import (
 // names are truncated by the server.
 const MaxNameLength = 63
 
-// DefaultLockTimeout is the lock_timeout GuardSession sets by default.
+// DefaultLockTimeout is the lock_timeout of a snapshot's dump and restore.
 const DefaultLockTimeout = 30 * time.Second
 
-// Dialect is the PostgreSQL engine. Create it with New; its fields may be
-// changed before first use, after which it is safe for concurrent use.
-type Dialect struct {
-	// LockTimeout is the lock_timeout GuardSession sets: how long one
-	// migration statement may queue for a table lock before it fails,
-	// instead of blocking every reader queued behind it. Zero or less
-	// means no limit. New sets DefaultLockTimeout.
-	LockTimeout time.Duration
-}
+// Dialect is the PostgreSQL engine. Create it with New. It is safe for
+// concurrent use.
+type Dialect struct{}
 
 var (
 	_ dialect.Dialect          = (*Dialect)(nil)
@@ -38,7 +35,7 @@ var (
 )
 
 // New returns the PostgreSQL dialect with default settings.
-func New() *Dialect { return &Dialect{LockTimeout: DefaultLockTimeout} }
+func New() *Dialect { return &Dialect{} }
 
 // Name returns "postgres".
 func (d *Dialect) Name() string { return "postgres" }
@@ -68,17 +65,27 @@ func (d *Dialect) Tokens(stmt string) ([]sqlsplit.Token, error) {
 // transaction.
 func (d *Dialect) TransactionalDDL() bool { return true }
 
-// GuardSession sets lock_timeout on conn to d.LockTimeout (whole
-// milliseconds). The setting lasts for the connection's session.
-func (d *Dialect) GuardSession(ctx context.Context, conn *sql.Conn) error {
-	ms := d.LockTimeout.Milliseconds()
-	if ms < 0 {
-		ms = 0
-	}
+// GuardSession sets lock_timeout on conn to lockTimeout, in whole
+// milliseconds (zero or less: no limit). The setting lasts for the
+// connection's session. It bounds each wait for a lock, a table's or a
+// row's.
+func (d *Dialect) GuardSession(ctx context.Context, conn *sql.Conn, lockTimeout time.Duration) error {
+	ms := max(lockTimeout.Milliseconds(), 0)
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET lock_timeout = '%dms'", ms)); err != nil {
 		return fmt.Errorf("postgres: set lock_timeout: %w", err)
 	}
 	return nil
+}
+
+// lockNotAvailable is the SQLSTATE of a statement cancelled at
+// lock_timeout.
+const lockNotAvailable = "55P03"
+
+// LockTimedOut reports whether err is a statement cancelled at
+// lock_timeout.
+func (d *Dialect) LockTimedOut(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pgErr.Code == lockNotAvailable
 }
 
 // Upsert returns ON CONFLICT (key) DO UPDATE SET c = excluded.c, ….

@@ -20,5 +20,4 @@ func TestQuoteAndPlaceholder(t *testing.T) {
 	d := New()
 	require.Equal(t, `"a""b"`, d.QuoteIdent(`a"b`))
 	require.Equal(t, "$3", d.Placeholder(3))
-	require.Equal(t, DefaultLockTimeout, d.LockTimeout)
 }
