@@ -58,7 +58,7 @@ func (s *Session) pathTransaction(ctx context.Context, steps []prepared) pathTry
 	if err != nil {
 		return fail(0, s.fail(steps[0].step, action{}, fmt.Errorf("begin: %w", err)))
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer tx.Rollback()  //nolint:errcheck // a no-op after Commit
 	var entries []*Entry // written together, just before the commit
 	for i, st := range steps {
 		t.starts[i] = s.e.now()
