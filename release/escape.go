@@ -23,7 +23,7 @@ func lintEscapes(src *source.Source, cfg *config.Config, add func(source.Problem
 			files = append(files, scripts(get, src.Engines())...)
 		}
 		for _, s := range files {
-			meta, _ := source.ParseMeta(s.SQL) // an up file's problems are source.Load's to report
+			meta, _ := source.ParseMeta(s.SQL, src.AllowRules()) // an up file's problems are source.Load's to report
 			for _, e := range s.engines {
 				stmts, err := e.Split(s.SQL)
 				if err != nil {

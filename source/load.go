@@ -12,6 +12,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/herdhq/herd/internal/locklint"
 	"github.com/herdhq/herd/internal/sqlsplit"
 )
 
@@ -47,11 +48,34 @@ type Options struct {
 type Source struct {
 	byTarget map[Target][]*Migration
 	engines  []Engine
+	rules    []string
 }
 
 // Engines returns the engines the source was loaded for, in the order
 // given to Load. The caller must not modify them.
 func (s *Source) Engines() []Engine { return s.engines }
+
+// AllowRules returns the rules a herd:allow comment may name in this
+// source: AllowRules, the lock rules every engine shares and those of each
+// engine served that has some (a locklint.Linter). The caller must not
+// modify them.
+func (s *Source) AllowRules() []string { return s.rules }
+
+// allowRules returns the rules a herd:allow comment may name with engines.
+func allowRules(engines []Engine) []string {
+	rules := AllowRules()
+	for _, r := range locklint.Everywhere() {
+		rules = append(rules, r.ID)
+	}
+	for _, e := range engines {
+		if l, ok := e.(locklint.Linter); ok {
+			for _, r := range l.LockRules() {
+				rules = append(rules, r.ID)
+			}
+		}
+	}
+	return rules
+}
 
 // Migrations returns the target's migrations ordered by (version,
 // sequence). The caller must not modify them.
@@ -93,13 +117,13 @@ func Load(fsys fs.FS, engines []Engine, opts *Options) (*Source, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	l := &loader{fsys: fsys, opts: opts, engines: engines, known: slices.Clone(opts.Known)}
+	l := &loader{fsys: fsys, opts: opts, engines: engines, known: slices.Clone(opts.Known), rules: allowRules(engines)}
 	for _, e := range engines {
 		if !slices.Contains(l.known, e.Name()) {
 			l.known = append(l.known, e.Name())
 		}
 	}
-	src := &Source{byTarget: map[Target][]*Migration{}, engines: engines}
+	src := &Source{byTarget: map[Target][]*Migration{}, engines: engines, rules: l.rules}
 	for _, t := range []Target{System, Tenant} {
 		src.byTarget[t] = l.loadTarget(t)
 	}
@@ -129,6 +153,7 @@ type loader struct {
 	// known are the engine names a file may carry: Options.Known, then
 	// those of the engines served.
 	known    []string
+	rules    []string // what herd:allow may name
 	problems []Problem
 }
 
@@ -234,7 +259,7 @@ func (l *loader) finish(m *Migration) {
 	var first *Meta
 	for _, engine := range sortedKeys(m.up) {
 		s := m.up[engine]
-		meta, problems := ParseMeta(s.SQL)
+		meta, problems := ParseMeta(s.SQL, l.rules)
 		for _, p := range problems {
 			l.problem(s.File, p.Line, "%s", p.Msg)
 		}

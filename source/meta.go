@@ -17,10 +17,12 @@ type Meta struct {
 	Kind          Kind
 	NoTransaction bool
 	Depends       []string
-	// Allow names the lint rules (see AllowRules) the script means to
-	// break. Unlike the other keys it is read from each script on its own
-	// (an up, down or validate file, plain or engine override): it covers
-	// the statements of the file it is written in.
+	// Allow names the lint rules (see Source.AllowRules) the script means
+	// to break. Unlike the other keys it is read from each script on its
+	// own (an up, down or validate file, plain or engine override): it
+	// covers the statements of the file it is written in. The same comment
+	// among a statement's own comments covers that statement alone (see
+	// StatementAllows).
 	Allow []string
 }
 
@@ -42,8 +44,9 @@ const (
 	AllowOutsideSchema = "outside-schema"
 )
 
-// AllowRules are the rules a herd:allow comment may name, in the order
-// herd's documentation lists them.
+// AllowRules are the rules a herd:allow comment may name whatever the
+// engine, in the order herd's documentation lists them. A Source adds the
+// lock rules of the engines it serves (Source.AllowRules).
 func AllowRules() []string {
 	return []string{AllowSwitchDatabase, AllowCreateDatabase, AllowDropDatabase, AllowAttachDatabase, AllowOutsideSchema}
 }
@@ -59,8 +62,9 @@ func (m Meta) Equal(o Meta) bool {
 
 // ParseMeta reads the herd: keys from the comment lines that open script;
 // it stops at the first line that is neither blank nor a "--" comment.
-// Problems carry the line they are on.
-func ParseMeta(script string) (Meta, []Problem) {
+// rules are those herd:allow may name (Source.AllowRules). Problems carry
+// the line they are on.
+func ParseMeta(script string, rules []string) (Meta, []Problem) {
 	meta := Meta{Kind: Schema}
 	var problems []Problem
 	for i, line := range strings.Split(script, "\n") {
@@ -78,7 +82,7 @@ func ParseMeta(script string) (Meta, []Problem) {
 		}
 		key, value, _ := strings.Cut(key, " ")
 		value = strings.TrimSpace(value)
-		if msg := meta.set(key, value); msg != "" {
+		if msg := meta.set(key, value, rules); msg != "" {
 			problems = append(problems, Problem{Line: i + 1, Msg: msg})
 		}
 	}
@@ -86,7 +90,7 @@ func ParseMeta(script string) (Meta, []Problem) {
 }
 
 // set applies one key and returns a problem message, or "".
-func (m *Meta) set(key, value string) string {
+func (m *Meta) set(key, value string, rules []string) string {
 	switch key {
 	case "kind":
 		switch k := Kind(value); k {
@@ -112,13 +116,13 @@ func (m *Meta) set(key, value string) string {
 			m.Depends = append(m.Depends, canonicalID(d))
 		}
 	case "allow":
-		rules := strings.Fields(value)
-		if len(rules) == 0 {
-			return fmt.Sprintf("herd:allow needs a rule name (%s)", strings.Join(AllowRules(), ", "))
+		named := strings.Fields(value)
+		if len(named) == 0 {
+			return fmt.Sprintf("herd:allow needs a rule name (%s)", strings.Join(rules, ", "))
 		}
-		for _, r := range rules {
-			if !slices.Contains(AllowRules(), r) {
-				return fmt.Sprintf("herd:allow: unknown rule %q (want %s)", r, strings.Join(AllowRules(), ", "))
+		for _, r := range named {
+			if !slices.Contains(rules, r) {
+				return unknownRule(r, rules)
 			}
 			m.Allow = append(m.Allow, r)
 		}
@@ -126,4 +130,31 @@ func (m *Meta) set(key, value string) string {
 		return fmt.Sprintf("unknown metadata key herd:%s (want kind, no-transaction, depends or allow)", key)
 	}
 	return ""
+}
+
+func unknownRule(r string, rules []string) string {
+	return fmt.Sprintf("herd:allow: unknown rule %q (want %s)", r, strings.Join(rules, ", "))
+}
+
+// StatementAllows returns the rules that the herd:allow comments among a
+// statement's comments (sqlsplit.Statement.Comments: "-- herd:allow
+// pg-create-index" on the line before it, or after it on its line) name,
+// and a problem message for each name not among rules.
+func StatementAllows(comments []string, rules []string) (allow, problems []string) {
+	for _, c := range comments {
+		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSuffix(c, "*/"), "/*"))
+		text = strings.TrimSpace(strings.TrimLeft(text, "-#"))
+		value, ok := strings.CutPrefix(text, "herd:allow")
+		if !ok || value != "" && value[0] != ' ' && value[0] != '\t' {
+			continue
+		}
+		for _, r := range strings.Fields(value) {
+			if !slices.Contains(rules, r) {
+				problems = append(problems, unknownRule(r, rules))
+				continue
+			}
+			allow = append(allow, r)
+		}
+	}
+	return allow, problems
 }
