@@ -37,6 +37,11 @@ type Options struct {
 	// wired with. A file whose suffix names none of Known and none of the
 	// engines served is a problem.
 	Known []string
+	// Rules are the IDs of further lint rules a herd:allow comment may
+	// name, such as the lock rules of every engine herd is wired with,
+	// so that a plain script may allow one engine's rule in a project
+	// that does not serve that engine.
+	Rules []string
 	// Go lists the Go migrations to add to the SQL files.
 	Go []GoMigration
 	// Root prefixes file names in problems, e.g. "migrations".
@@ -57,12 +62,13 @@ func (s *Source) Engines() []Engine { return s.engines }
 
 // AllowRules returns the rules a herd:allow comment may name in this
 // source: AllowRules, the lock rules every engine shares and those of each
-// engine served that has some (a locklint.Linter). The caller must not
-// modify them.
+// engine served that has some (a locklint.Linter), then Options.Rules.
+// The caller must not modify them.
 func (s *Source) AllowRules() []string { return s.rules }
 
-// allowRules returns the rules a herd:allow comment may name with engines.
-func allowRules(engines []Engine) []string {
+// allowRules returns the rules a herd:allow comment may name with engines
+// and the further rules given, each once.
+func allowRules(engines []Engine, further []string) []string {
 	rules := AllowRules()
 	for _, r := range locklint.Everywhere() {
 		rules = append(rules, r.ID)
@@ -72,6 +78,11 @@ func allowRules(engines []Engine) []string {
 			for _, r := range l.LockRules() {
 				rules = append(rules, r.ID)
 			}
+		}
+	}
+	for _, r := range further {
+		if !slices.Contains(rules, r) {
+			rules = append(rules, r)
 		}
 	}
 	return rules
@@ -117,7 +128,7 @@ func Load(fsys fs.FS, engines []Engine, opts *Options) (*Source, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	l := &loader{fsys: fsys, opts: opts, engines: engines, known: slices.Clone(opts.Known), rules: allowRules(engines)}
+	l := &loader{fsys: fsys, opts: opts, engines: engines, known: slices.Clone(opts.Known), rules: allowRules(engines, opts.Rules)}
 	for _, e := range engines {
 		if !slices.Contains(l.known, e.Name()) {
 			l.known = append(l.known, e.Name())

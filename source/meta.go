@@ -12,7 +12,7 @@ import (
 //	-- herd:kind data
 //	-- herd:no-transaction
 //	-- herd:depends v1.0.0/002_create_classes
-//	-- herd:allow switch-database create-database
+//	-- herd:allow switch-database create-database: the archive is shared
 type Meta struct {
 	Kind          Kind
 	NoTransaction bool
@@ -116,7 +116,7 @@ func (m *Meta) set(key, value string, rules []string) string {
 			m.Depends = append(m.Depends, canonicalID(d))
 		}
 	case "allow":
-		named := strings.Fields(value)
+		named := allowNames(value)
 		if len(named) == 0 {
 			return fmt.Sprintf("herd:allow needs a rule name (%s)", strings.Join(rules, ", "))
 		}
@@ -130,6 +130,13 @@ func (m *Meta) set(key, value string, rules []string) string {
 		return fmt.Sprintf("unknown metadata key herd:%s (want kind, no-transaction, depends or allow)", key)
 	}
 	return ""
+}
+
+// allowNames returns the rules a herd:allow value names: the words before
+// a colon, after which the author may say why ("pg-check: empty table").
+func allowNames(value string) []string {
+	names, _, _ := strings.Cut(value, ":")
+	return strings.Fields(names)
 }
 
 func unknownRule(r string, rules []string) string {
@@ -148,7 +155,7 @@ func StatementAllows(comments []string, rules []string) (allow, problems []strin
 		if !ok || value != "" && value[0] != ' ' && value[0] != '\t' {
 			continue
 		}
-		for _, r := range strings.Fields(value) {
+		for _, r := range allowNames(value) {
 			if !slices.Contains(rules, r) {
 				problems = append(problems, unknownRule(r, rules))
 				continue
