@@ -24,8 +24,8 @@ var (
 	}
 	ruleVolatileDefault = locklint.Rule{
 		ID: "pg-volatile-default",
-		What: "ADD COLUMN with a volatile default (random(), gen_random_uuid(), clock_timestamp(), nextval(), ...), " +
-			"a serial or identity type, or a stored generated column",
+		What: "ADD COLUMN with a volatile default (such as gen_random_uuid(), clock_timestamp() or a serial type) " +
+			"or an identity or stored generated value",
 		Lock: "rewrites the whole table under an ACCESS EXCLUSIVE lock: reads and writes wait throughout " +
 			"(a constant or stable default, such as now(), does not since PostgreSQL 11)",
 		Instead: "add the column without a default (or with a constant one), then ALTER COLUMN ... SET DEFAULT for new rows, " +
