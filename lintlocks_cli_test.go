@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/internal/locklint"
 )
 
 // herd lint warns of statements that make the application queue, by the
@@ -52,4 +53,21 @@ func TestLintLocksCLI(t *testing.T) {
 			"-- herd:allow dml-without-where: every pupil gets the placeholder\nUPDATE pupils SET nickname = 'none';\n")
 		require.NotContains(t, run(0, "lint", "--strict"), "warning")
 	})
+}
+
+// docs/lint.md lists every lock rule, by its ID, in a table row of its own.
+func TestLintDocsListEveryLockRule(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("docs", "lint.md"))
+	require.NoError(t, err)
+	rules := locklint.Everywhere()
+	for _, d := range herdtest.Dialects() {
+		if l, ok := d.(locklint.Linter); ok {
+			rules = append(rules, l.LockRules()...)
+		}
+	}
+	require.Len(t, rules, 13)
+	for _, r := range rules {
+		require.Contains(t, string(doc), "\n| `"+r.ID+"` |", "docs/lint.md has no row for %s", r.ID)
+	}
 }
