@@ -3,7 +3,6 @@ package release
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/herdhq/herd/internal/locklint"
 	"github.com/herdhq/herd/internal/sqlsplit"
@@ -67,7 +66,7 @@ func lockFindings(e source.Engine, script string) ([]sqlsplit.Statement, []lockl
 	if l, ok := e.(locklint.Linter); ok {
 		found = l.LintLocks(toks)
 	}
-	if !chunked(script) {
+	if !source.Declares(script, "chunked") { // herd runs a chunked migration range by range
 		created := locklint.Created{}
 		for i, t := range toks {
 			if table, ok := locklint.UnboundedDML(t); ok && !created.Has(table) {
@@ -78,25 +77,6 @@ func lockFindings(e source.Engine, script string) ([]sqlsplit.Statement, []lockl
 	}
 	slices.SortStableFunc(found, func(a, b locklint.Finding) int { return a.Statement - b.Statement })
 	return stmts, found, nil
-}
-
-// chunked reports whether script's leading comment lines hold a
-// herd:chunked header: herd runs such a migration range by range.
-func chunked(script string) bool {
-	for _, line := range strings.Split(script, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		comment, ok := strings.CutPrefix(line, "--")
-		if !ok {
-			return false
-		}
-		if key, _, _ := strings.Cut(strings.TrimSpace(comment), " "); key == "herd:chunked" {
-			return true
-		}
-	}
-	return false
 }
 
 // allows reports whether the file (its header's herd:allow) or the

@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/release"
 	"github.com/herdhq/herd/source"
 )
@@ -137,12 +136,7 @@ func TestLintLocks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			files := maps.Clone(lintBase)
-			maps.Copy(files, tt.files)
-			src := load(t, files, tt.engines...)
-			cfg, err := config.Parse([]byte(configHead+lintReleases), "herd.yaml")
-			require.NoError(t, err)
-			f := release.Lint(release.New(cfg.Releases, src), src, cfg)
+			f := lintFiles(t, tt.files, tt.engines...)
 			require.Empty(t, f.Errors)
 			got := []string{}
 			for _, p := range f.Locks {
@@ -163,12 +157,7 @@ func TestLintLocks(t *testing.T) {
 func TestLintLockMessages(t *testing.T) {
 	t.Parallel()
 	const up = "tenant/v1.1.0/002_change.up.sql"
-	files := maps.Clone(lintBase)
-	files[up] = "CREATE INDEX i ON t (a);\n-- herd:allow pg-create-idx\nCREATE INDEX j ON t (b);"
-	src := load(t, files, "postgres")
-	cfg, err := config.Parse([]byte(configHead+lintReleases), "herd.yaml")
-	require.NoError(t, err)
-	f := release.Lint(release.New(cfg.Releases, src), src, cfg)
+	f := lintFiles(t, map[string]string{up: "CREATE INDEX i ON t (a);\n-- herd:allow pg-create-idx\nCREATE INDEX j ON t (b);"}, "postgres")
 	require.Len(t, f.Errors, 1)
 	require.Equal(t, up+":3", f.Errors[0].String()[:len(up)+2])
 	require.Contains(t, f.Errors[0].Msg, `herd:allow: unknown rule "pg-create-idx" (want switch-database`)
@@ -178,4 +167,15 @@ func TestLintLockMessages(t *testing.T) {
 		"instead: CREATE INDEX CONCURRENTLY in a -- herd:no-transaction migration "+
 		"(a failed build leaves an invalid index, which herd repair names with the DROP INDEX to run) "+
 		"(or write -- herd:allow pg-create-index before the statement if it is meant)", f.Locks[0].Msg)
+}
+
+// lintFiles lints lintBase with files added, for engines (every engine
+// when none is named), with lintReleases.
+func lintFiles(t *testing.T, files map[string]string, engines ...string) release.Findings {
+	t.Helper()
+	all := maps.Clone(lintBase)
+	maps.Copy(all, files)
+	src := load(t, all, engines...)
+	cfg := parse(t, lintReleases, "herd.yaml")
+	return release.Lint(release.New(cfg.Releases, src), src, cfg)
 }

@@ -67,6 +67,31 @@ func (m Meta) Equal(o Meta) bool {
 func ParseMeta(script string, rules []string) (Meta, []Problem) {
 	meta := Meta{Kind: Schema}
 	var problems []Problem
+	header(script, func(line int, key, value string) bool {
+		if msg := meta.set(key, value, rules); msg != "" {
+			problems = append(problems, Problem{Line: line, Msg: msg})
+		}
+		return true
+	})
+	return meta, problems
+}
+
+// Declares reports whether the comment lines that open script hold the
+// herd: key, such as "chunked" for "-- herd:chunked table=t …", whatever
+// its value.
+func Declares(script, key string) bool {
+	found := false
+	header(script, func(_ int, k, _ string) bool {
+		found = k == key
+		return !found
+	})
+	return found
+}
+
+// header calls fn with the line, key and value of each herd: key in the
+// comment lines that open script, until fn returns false; it stops at the
+// first line that is neither blank nor a "--" comment.
+func header(script string, fn func(line int, key, value string) bool) {
 	for i, line := range strings.Split(script, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -74,19 +99,17 @@ func ParseMeta(script string, rules []string) (Meta, []Problem) {
 		}
 		comment, ok := strings.CutPrefix(line, "--")
 		if !ok {
-			break
+			return
 		}
 		key, ok := strings.CutPrefix(strings.TrimSpace(comment), "herd:")
 		if !ok {
 			continue
 		}
 		key, value, _ := strings.Cut(key, " ")
-		value = strings.TrimSpace(value)
-		if msg := meta.set(key, value, rules); msg != "" {
-			problems = append(problems, Problem{Line: i + 1, Msg: msg})
+		if !fn(i+1, key, strings.TrimSpace(value)) {
+			return
 		}
 	}
-	return meta, problems
 }
 
 // set applies one key and returns a problem message, or "".

@@ -82,18 +82,32 @@ func (t Tokens) Words(i int, ws ...string) bool {
 // Find returns the index of the first token from i on, outside
 // parentheses opened after i, that is the word w, or -1.
 func (t Tokens) Find(i int, w string) int {
+	found := -1
+	t.topLevel(i, func(k int) bool {
+		if t[k].Word == w {
+			found = k
+		}
+		return found < 0
+	})
+	return found
+}
+
+// topLevel calls fn with the index of each token from i on that is
+// outside parentheses opened after i (parentheses included), until fn
+// returns false.
+func (t Tokens) topLevel(i int, fn func(k int) bool) {
 	depth := 0
 	for ; i < len(t); i++ {
-		switch {
-		case t.Punct(i, '('):
-			depth++
-		case t.Punct(i, ')'):
+		if t.Punct(i, ')') {
 			depth--
-		case depth == 0 && t[i].Word == w:
-			return i
+		}
+		if depth == 0 && !fn(i) {
+			return
+		}
+		if t.Punct(i, '(') {
+			depth++
 		}
 	}
-	return -1
 }
 
 // Has reports whether the words ws appear in a row anywhere in t, inside
@@ -161,18 +175,14 @@ func (t Tokens) AlterTable() (table string, actions []Tokens, ok bool) {
 	if t.Punct(i, '*') {
 		i++
 	}
-	depth, start := 0, i
-	for ; i < len(t); i++ {
-		switch {
-		case t.Punct(i, '('):
-			depth++
-		case t.Punct(i, ')'):
-			depth--
-		case t.Punct(i, ',') && depth == 0:
-			actions = append(actions, t[start:i])
-			start = i + 1
+	start := i
+	t.topLevel(i, func(k int) bool {
+		if t.Punct(k, ',') {
+			actions = append(actions, t[start:k])
+			start = k + 1
 		}
-	}
+		return true
+	})
 	if start < len(t) {
 		actions = append(actions, t[start:])
 	}
