@@ -78,16 +78,16 @@ exit 0:
     whose version folder has down files for its other migrations, or that
     has a down file for some engines only;
   - a flag whose required_version no release's tenant schema reaches.
-Lock warnings, printed as FILE:LINE: warning: RULE: ..., exit 0 unless
---strict: a statement of an up migration that holds a lock the application
-queues behind, or rewrites a table, on a table the migration did not
-create, each with its rule and the safe alternative (docs/lint.md lists
-them): on PostgreSQL CREATE INDEX without CONCURRENTLY, ALTER COLUMN ...
-TYPE, ADD COLUMN with a volatile default, SET NOT NULL without a validated
-CHECK, ADD FOREIGN KEY or CHECK without NOT VALID; on MySQL and MariaDB an
-ALTER TABLE that cannot keep writes going (ALGORITHM=INPLACE|INSTANT,
-LOCK=NONE); everywhere an UPDATE or DELETE without WHERE outside a
-herd:chunked migration. -- herd:allow RULE before the statement (or at the
+Lock warnings, printed as FILE:LINE: warning: RULE: ... (exit 0; with
+--strict they are errors, exit 2), are statements of up migrations that
+hold a lock the application queues behind, or rewrite a table, on a table
+the migration did not create, each with its rule and the safe alternative
+(docs/lint.md lists them): on PostgreSQL CREATE INDEX without
+CONCURRENTLY, ALTER COLUMN ... TYPE, ADD COLUMN with a volatile default,
+SET NOT NULL without a validated CHECK, ADD FOREIGN KEY or CHECK without
+NOT VALID; on MySQL and MariaDB an ALTER TABLE that cannot keep writes
+going (ALGORITHM=INPLACE|INSTANT, LOCK=NONE); everywhere an UPDATE or
+DELETE without WHERE outside a herd:chunked migration. -- herd:allow RULE before the statement (or at the
 top of the file, for all of its statements) allows it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
