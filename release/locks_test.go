@@ -94,7 +94,7 @@ func TestLintLocks(t *testing.T) {
 				"ALTER TABLE t DEFAULT CHARSET = utf8mb4;\nALTER TABLE t ADD CONSTRAINT fk_u FOREIGN KEY (a) REFERENCES u (id);\n" +
 				"ALTER TABLE t ADD FULLTEXT INDEX ft (b);\nCREATE FULLTEXT INDEX ft2 ON t (b);\nCREATE INDEX i ON t (b);\n" +
 				"ALTER TABLE t ADD COLUMN n INT AUTO_INCREMENT UNIQUE;\nALTER TABLE t ADD COLUMN g INT AS (a + 1) STORED;\n" +
-				"ALTER TABLE t ADD COLUMN v INT AS (a + 1) VIRTUAL;"},
+				"ALTER TABLE t ADD COLUMN v INT AS (a + 1) VIRTUAL;\nALTER TABLE t CHARACTER SET = utf8mb4, ALGORITHM=INPLACE, LOCK=NONE;"},
 			want: []string{up + ":1: mysql-charset", up + ":2: mysql-charset", up + ":3: mysql-foreign-key",
 				up + ":4: mysql-fulltext-index", up + ":5: mysql-fulltext-index", up + ":7: mysql-add-column-copy",
 				up + ":8: mysql-add-column-copy"},

@@ -16,7 +16,7 @@ var (
 		Lock: "may change the column's type, which copies the table (ALGORITHM=COPY) and blocks writes throughout; " +
 			"the statement alone does not say whether the type changes",
 		Instead: "write ALGORITHM=INPLACE, LOCK=NONE (or ALGORITHM=INSTANT) so that the server refuses rather than blocks " +
-			"when it cannot keep writes going (a rename, a default, a longer VARCHAR of the same length-byte size can); " +
+			"when it cannot keep writes going (a rename or a new default can; on MySQL also a longer VARCHAR of the same length-byte size); " +
 			"to change the type, add a new column, backfill it in chunks and switch, or use an online schema change tool (gh-ost, pt-online-schema-change)",
 	}
 	rulePrimaryKey = locklint.Rule{
@@ -29,8 +29,9 @@ var (
 	}
 	ruleCharset = locklint.Rule{
 		ID:   "mysql-charset",
-		What: "CONVERT TO CHARACTER SET, or a table's CHARACTER SET (CHARSET) option",
-		Lock: "copies the table or rebuilds it without concurrent writes (LOCK=SHARED at best): writes wait throughout",
+		What: "CONVERT TO CHARACTER SET, or a table's CHARACTER SET (CHARSET) option unless the statement says ALGORITHM=INPLACE, LOCK=NONE",
+		Lock: "converting copies the table (ALGORITHM=COPY); on MySQL a new default character set rebuilds it without concurrent writes: " +
+			"writes wait throughout",
 		Instead: "an online schema change tool (gh-ost, pt-online-schema-change), " +
 			"or convert column by column through new columns filled in chunks",
 	}
@@ -59,8 +60,9 @@ var (
 // that cannot run with ALGORITHM=INPLACE or INSTANT and LOCK=NONE
 // (converting a character set, adding a foreign key, a FULLTEXT or SPATIAL
 // index, an AUTO_INCREMENT or stored generated column), and those that may
-// not (MODIFY or CHANGE of a column, a primary key) unless the statement
-// pins an online algorithm; each on a table the migration did not create.
+// not (MODIFY or CHANGE of a column, a primary key, a table's default
+// character set) unless the statement pins an online algorithm; each on a
+// table the migration did not create.
 func (d *Dialect) LockRules() []locklint.Rule {
 	return []locklint.Rule{ruleColumnType, rulePrimaryKey, ruleCharset, ruleForeignKey, ruleFulltext, ruleCopyColumn}
 }
@@ -155,7 +157,7 @@ func alterRules(a locklint.Tokens, pinned bool) []locklint.Rule {
 	case w == "CONVERT" && a.Words(1, "TO"):
 		return []locklint.Rule{ruleCharset}
 	case w == "CHARACTER" && a.Word(1) == "SET", w == "CHARSET", w == "DEFAULT" && (a.Word(1) == "CHARSET" || a.Words(1, "CHARACTER", "SET")):
-		return []locklint.Rule{ruleCharset}
+		return may(ruleCharset)
 	case a.Words(0, "DROP", "PRIMARY", "KEY"):
 		return may(rulePrimaryKey)
 	case w == "ADD":
