@@ -17,6 +17,7 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/locklint"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/release"
 	"github.com/herdhq/herd/rollout"
@@ -106,13 +107,21 @@ func LoadSource(cfg *config.Config, dialects []Dialect, opts Options) (*source.S
 		}
 		inUse[d] = true
 	}
-	var engines []source.Engine
+	var (
+		engines []source.Engine
+		rules   []string // every wired engine's lock rules
+	)
 	for _, d := range dialects {
 		if inUse[d] {
 			engines = append(engines, d)
 		}
+		if l, ok := d.(locklint.Linter); ok {
+			for _, r := range l.LockRules() {
+				rules = append(rules, r.ID)
+			}
+		}
 	}
-	src, err := source.Load(fsys, engines, &source.Options{Known: config.Engines(), Go: opts.Go, Root: relative(cfg.Migrations)})
+	src, err := source.Load(fsys, engines, &source.Options{Known: config.Engines(), Rules: rules, Go: opts.Go, Root: relative(cfg.Migrations)})
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}

@@ -94,9 +94,20 @@ type LintReport struct {
 	SharedHomes []string
 	// Warnings may be meant: see release.Lint.
 	Warnings []Problem
+	// Locks are statements that hold a lock the application queues
+	// behind, or rewrite a table, each with its rule's ID and the safe
+	// alternative (see release.Lint); empty when LintOptions.Strict made
+	// them errors.
+	Locks []Problem
 	// SystemMigrations and TenantMigrations count the source's
 	// migrations.
 	SystemMigrations, TenantMigrations int
+}
+
+// LintOptions tunes Lint. A nil *LintOptions means the defaults.
+type LintOptions struct {
+	// Strict makes the lock findings (LintReport.Locks) errors.
+	Strict bool
 }
 
 // Lint checks cfg and its migration source, and the releases and flags
@@ -105,7 +116,7 @@ type LintReport struct {
 // does not load has its releases still checked, without its migrations);
 // the report holds the warnings either way. dialects read the scripts of
 // the engines cfg uses, as Open's do.
-func Lint(cfg *config.Config, dialects []Dialect) (LintReport, error) {
+func Lint(cfg *config.Config, dialects []Dialect, opts *LintOptions) (LintReport, error) {
 	rep := LintReport{SharedHomes: cfg.SharedTenantHomes()}
 	src, err := LoadSource(cfg, dialects, Options{})
 	var bad *source.Error
@@ -115,6 +126,11 @@ func Lint(cfg *config.Config, dialects []Dialect) (LintReport, error) {
 	found := lintReleases(cfg, src)
 	rep.Warnings = found.Warnings
 	problems := found.Errors
+	if opts != nil && opts.Strict {
+		problems = append(problems, found.Locks...)
+	} else {
+		rep.Locks = found.Locks
+	}
 	if bad != nil {
 		problems = append(problems, bad.Problems...)
 	}

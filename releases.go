@@ -79,7 +79,7 @@ func (f *Fleet) Releases(ctx context.Context) (ReleaseCounts, error) {
 func lintReleases(cfg *config.Config, src *source.Source) release.Findings {
 	f := release.Lint(release.New(cfg.Releases, src), src, cfg)
 	root := relative(cfg.Migrations)
-	for _, ps := range [][]source.Problem{f.Errors, f.Warnings} {
+	for _, ps := range [][]source.Problem{f.Errors, f.Warnings, f.Locks} {
 		for i := range ps {
 			if ps[i].File != cfg.Path && !strings.HasPrefix(ps[i].File, "go:") {
 				ps[i].File = path.Join(root, ps[i].File)

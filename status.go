@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/source"
 )
@@ -165,4 +166,26 @@ func (f *Fleet) Dirty(ctx context.Context, ref Ref) (e LedgerEntry, ok bool, err
 		}
 	}
 	return LedgerEntry{}, false, nil
+}
+
+// InvalidIndexes returns the indexes of ref's database that a failed
+// online build (PostgreSQL's CREATE INDEX CONCURRENTLY in a
+// herd:no-transaction migration) left invalid, each with the statement
+// that drops it; none on an engine without such builds. herd repair shows
+// them: Repair's retry refuses to run while there are any.
+func (f *Fleet) InvalidIndexes(ctx context.Context, ref Ref) ([]InvalidIndex, error) {
+	tg, err := f.resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	inspector, ok := tg.dialect.(dialect.IndexInspector)
+	if !ok {
+		return nil, nil
+	}
+	db, closeDB, err := tg.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB()
+	return inspector.InvalidIndexes(ctx, db)
 }

@@ -2,6 +2,7 @@ package herd
 
 import (
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/flags"
 	"github.com/herdhq/herd/plan"
@@ -46,6 +47,9 @@ type (
 	LedgerEntry = execute.Entry
 	// RepairAction is what Repair does to a dirty migration.
 	RepairAction = execute.RepairAction
+	// InvalidIndex is an index a failed online build left behind (see
+	// Fleet.InvalidIndexes).
+	InvalidIndex = dialect.InvalidIndex
 	// Uncertain says whether a statement whose outcome is unknown ran.
 	Uncertain = execute.Uncertain
 	// FlagResult is a flag's answer for a tenant, with herd's reason.

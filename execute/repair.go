@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
 )
@@ -80,6 +82,9 @@ func (s *Session) Repair(ctx context.Context, src *source.Source, t source.Targe
 	step := plan.Step{Migration: m, Direction: entry.Direction}
 	switch action {
 	case Retry:
+		if err := s.refuseInvalidIndexes(ctx); err != nil {
+			return entry, err
+		}
 		err = s.retry(ctx, step, entry, done)
 	case Rollback:
 		if entry.Direction != plan.Up {
@@ -138,4 +143,25 @@ func (s *Session) rollbackPartial(ctx context.Context, step plan.Step, entry Ent
 		Direction: plan.Down, StatementsTotal: len(actions), StatementsDone: len(actions) - done, AppliedAt: s.e.now()}
 	down.StatementStarted = down.StatementsDone
 	return s.outsideTransaction(ctx, step, down, actions, len(actions)-done+1, false, nil)
+}
+
+// refuseInvalidIndexes fails, naming each with the statement that drops
+// it, when a failed online index build left an invalid index in the
+// database: retried, a CREATE INDEX CONCURRENTLY IF NOT EXISTS would skip
+// it and record the migration as applied without a usable index.
+func (s *Session) refuseInvalidIndexes(ctx context.Context) error {
+	inspector, ok := s.e.dialect.(dialect.IndexInspector)
+	if !ok {
+		return nil
+	}
+	invalid, err := inspector.InvalidIndexes(ctx, s.db)
+	if err != nil || len(invalid) == 0 {
+		return err
+	}
+	drops := make([]string, len(invalid))
+	for i, ix := range invalid {
+		drops[i] = fmt.Sprintf("%s (on %s): %s", ix.Index, ix.Table, ix.Drop)
+	}
+	return fmt.Errorf("a failed index build left %d invalid index(es), which a retry could skip; drop them, then retry: %s",
+		len(invalid), strings.Join(drops, "; "))
 }

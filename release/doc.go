@@ -40,7 +40,13 @@
 // breaking_changes: true and no rollback_point, at the release's line in
 // herd.yaml, and a destructive statement in an up script of a migration
 // whose release is not marked breaking_changes, at the statement's first
-// line.
+// line. Findings.Locks are the statements of up scripts that hold a lock
+// the application queues behind, or rewrite a table, by the rules of the
+// engines that run them (an engine's locklint.Linter) and the rule every
+// engine shares (an UPDATE or DELETE without WHERE): warnings the caller
+// may treat as errors (herd lint --strict). A herd:allow comment allows a
+// rule for its whole file when it opens the file, and for one statement
+// when it is among that statement's comments.
 //
 // # System schemas
 //

@@ -11,9 +11,11 @@ import (
 
 // lintEscapes reports the statements of tenant migrations (up, down and
 // validate files) that would move a tenant's objects out of its database
-// or schema, unless the file allows the rule with a herd:allow comment.
+// or schema, unless the file or the statement allows the rule with a
+// herd:allow comment.
 func lintEscapes(src *source.Source, cfg *config.Config, add func(source.Problem)) {
 	schemaEngines := schemaEngines(cfg)
+	rules := src.AllowRules()
 	for _, mig := range src.Migrations(source.Tenant) {
 		if mig.Go != nil {
 			continue
@@ -23,7 +25,7 @@ func lintEscapes(src *source.Source, cfg *config.Config, add func(source.Problem
 			files = append(files, scripts(get, src.Engines())...)
 		}
 		for _, s := range files {
-			meta, _ := source.ParseMeta(s.SQL) // an up file's problems are source.Load's to report
+			meta, _ := source.ParseMeta(s.SQL, rules) // an up file's problems are source.Load's to report
 			for _, e := range s.engines {
 				stmts, err := e.Split(s.SQL)
 				if err != nil {
@@ -35,7 +37,7 @@ func lintEscapes(src *source.Source, cfg *config.Config, add func(source.Problem
 						continue
 					}
 					rule, what := escape(toks, schemaEngines[e.Name()])
-					if rule == "" || meta.Allows(rule) {
+					if rule == "" || allows(meta, st, rules, rule) {
 						continue
 					}
 					add(source.Problem{File: s.File, Line: st.Line, Msg: fmt.Sprintf(

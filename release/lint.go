@@ -20,9 +20,11 @@ const (
 
 // Findings are what Lint found, each with its file and line: Errors are
 // certain to make a later command fail or refuse; Warnings may be meant
-// and only deserve a look.
+// and only deserve a look; Locks are statements that hold a lock the
+// application queues behind, or rewrite a table, while they run: warnings
+// unless the caller is strict.
 type Findings struct {
-	Errors, Warnings []source.Problem
+	Errors, Warnings, Locks []source.Problem
 }
 
 // Lint checks the matrix against the source and the configuration it was
@@ -47,7 +49,9 @@ type Findings struct {
 //     set_config('search_path', …), CREATE or DROP DATABASE or SCHEMA,
 //     ATTACH) or, on a server with a PostgreSQL schema per tenant, creates
 //     an object in schema public, unless the file allows the rule with a
-//     herd:allow comment (see source.AllowRules), at the statement.
+//     herd:allow comment (see source.AllowRules), at the statement;
+//   - a herd:allow comment among a statement's comments that names no
+//     rule, at the statement.
 //
 // Warnings:
 //
@@ -60,6 +64,14 @@ type Findings struct {
 //     or with a down file for some engines and not others, at its up file;
 //   - a flag whose required_version is above every release's tenant
 //     schema, so it is off for every tenant, at the flag's line.
+//
+// Locks: a statement of an up script (system or tenant, plain or engine
+// override) that holds a lock the application queues behind, or rewrites
+// a table, by the rules of each engine that runs it (locklint.Linter) and
+// locklint.DMLWithoutWhere (not in a migration whose header says
+// herd:chunked), on a table the script did not create, unless the file's
+// header or the statement's own comments allow the rule with herd:allow,
+// at the statement, with the rule's ID and the safe alternative.
 //
 // A migration at schema version V of a target belongs to the lowest release
 // whose schema version for that target is at least V. The package
@@ -116,6 +128,7 @@ func Lint(m *Matrix, src *source.Source, cfg *config.Config) Findings {
 		}
 	}
 	lintEscapes(src, cfg, func(p source.Problem) { add(&f.Errors, p) })
+	lintLocks(src, &f, add)
 	lintDowns(m, src, &f)
 	f.Warnings = append(f.Warnings, lintFlags(m, cfg)...)
 	return f

@@ -12,6 +12,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/herdhq/herd/internal/locklint"
 	"github.com/herdhq/herd/internal/sqlsplit"
 )
 
@@ -36,6 +37,11 @@ type Options struct {
 	// wired with. A file whose suffix names none of Known and none of the
 	// engines served is a problem.
 	Known []string
+	// Rules are the IDs of further lint rules a herd:allow comment may
+	// name, such as the lock rules of every engine herd is wired with,
+	// so that a plain script may allow one engine's rule in a project
+	// that does not serve that engine.
+	Rules []string
 	// Go lists the Go migrations to add to the SQL files.
 	Go []GoMigration
 	// Root prefixes file names in problems, e.g. "migrations".
@@ -47,11 +53,40 @@ type Options struct {
 type Source struct {
 	byTarget map[Target][]*Migration
 	engines  []Engine
+	rules    []string
 }
 
 // Engines returns the engines the source was loaded for, in the order
 // given to Load. The caller must not modify them.
 func (s *Source) Engines() []Engine { return s.engines }
+
+// AllowRules returns the rules a herd:allow comment may name in this
+// source: AllowRules, the lock rules every engine shares and those of each
+// engine served that has some (a locklint.Linter), then Options.Rules.
+// The caller must not modify them.
+func (s *Source) AllowRules() []string { return s.rules }
+
+// allowRules returns the rules a herd:allow comment may name with engines
+// and the further rules given, each once.
+func allowRules(engines []Engine, further []string) []string {
+	rules := AllowRules()
+	for _, r := range locklint.Everywhere() {
+		rules = append(rules, r.ID)
+	}
+	for _, e := range engines {
+		if l, ok := e.(locklint.Linter); ok {
+			for _, r := range l.LockRules() {
+				rules = append(rules, r.ID)
+			}
+		}
+	}
+	for _, r := range further {
+		if !slices.Contains(rules, r) {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
 
 // Migrations returns the target's migrations ordered by (version,
 // sequence). The caller must not modify them.
@@ -93,13 +128,13 @@ func Load(fsys fs.FS, engines []Engine, opts *Options) (*Source, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	l := &loader{fsys: fsys, opts: opts, engines: engines, known: slices.Clone(opts.Known)}
+	l := &loader{fsys: fsys, opts: opts, engines: engines, known: slices.Clone(opts.Known), rules: allowRules(engines, opts.Rules)}
 	for _, e := range engines {
 		if !slices.Contains(l.known, e.Name()) {
 			l.known = append(l.known, e.Name())
 		}
 	}
-	src := &Source{byTarget: map[Target][]*Migration{}, engines: engines}
+	src := &Source{byTarget: map[Target][]*Migration{}, engines: engines, rules: l.rules}
 	for _, t := range []Target{System, Tenant} {
 		src.byTarget[t] = l.loadTarget(t)
 	}
@@ -129,6 +164,7 @@ type loader struct {
 	// known are the engine names a file may carry: Options.Known, then
 	// those of the engines served.
 	known    []string
+	rules    []string // what herd:allow may name
 	problems []Problem
 }
 
@@ -234,7 +270,7 @@ func (l *loader) finish(m *Migration) {
 	var first *Meta
 	for _, engine := range sortedKeys(m.up) {
 		s := m.up[engine]
-		meta, problems := ParseMeta(s.SQL)
+		meta, problems := ParseMeta(s.SQL, l.rules)
 		for _, p := range problems {
 			l.problem(s.File, p.Line, "%s", p.Msg)
 		}

@@ -102,7 +102,7 @@ func TestLoadProblems(t *testing.T) {
 		{"unknown metadata key", fstest.MapFS{"tenant/v1.0.0/001_a.up.sql": file("-- about a\n-- herd:kindd data\nSELECT 1;")},
 			"tenant/v1.0.0/001_a.up.sql:2: unknown metadata key herd:kindd"},
 		{"unknown allow rule", fstest.MapFS{"tenant/v1.0.0/001_a.up.sql": file("-- herd:allow use-database\nUSE x;")},
-			`tenant/v1.0.0/001_a.up.sql:1: herd:allow: unknown rule "use-database" (want switch-database, create-database, drop-database, attach-database, outside-schema)`},
+			`tenant/v1.0.0/001_a.up.sql:1: herd:allow: unknown rule "use-database" (want switch-database, create-database, drop-database, attach-database, outside-schema, dml-without-where, pg-create-index`},
 		{"allow without a rule", fstest.MapFS{"tenant/v1.0.0/001_a.up.sql": file("-- herd:allow\nUSE x;")},
 			"tenant/v1.0.0/001_a.up.sql:1: herd:allow needs a rule name"},
 		{"bad kind", fstest.MapFS{"tenant/v1.0.0/001_a.up.sql": file("-- herd:kind magic\nSELECT 1;")},

@@ -12,15 +12,17 @@ import (
 //	-- herd:kind data
 //	-- herd:no-transaction
 //	-- herd:depends v1.0.0/002_create_classes
-//	-- herd:allow switch-database create-database
+//	-- herd:allow switch-database create-database: the archive is shared
 type Meta struct {
 	Kind          Kind
 	NoTransaction bool
 	Depends       []string
-	// Allow names the lint rules (see AllowRules) the script means to
-	// break. Unlike the other keys it is read from each script on its own
-	// (an up, down or validate file, plain or engine override): it covers
-	// the statements of the file it is written in.
+	// Allow names the lint rules (see Source.AllowRules) the script means
+	// to break. Unlike the other keys it is read from each script on its
+	// own (an up, down or validate file, plain or engine override): it
+	// covers the statements of the file it is written in. The same comment
+	// among a statement's own comments covers that statement alone (see
+	// StatementAllows).
 	Allow []string
 }
 
@@ -42,8 +44,9 @@ const (
 	AllowOutsideSchema = "outside-schema"
 )
 
-// AllowRules are the rules a herd:allow comment may name, in the order
-// herd's documentation lists them.
+// AllowRules are the rules a herd:allow comment may name whatever the
+// engine, in the order herd's documentation lists them. A Source adds the
+// lock rules of the engines it serves (Source.AllowRules).
 func AllowRules() []string {
 	return []string{AllowSwitchDatabase, AllowCreateDatabase, AllowDropDatabase, AllowAttachDatabase, AllowOutsideSchema}
 }
@@ -59,10 +62,36 @@ func (m Meta) Equal(o Meta) bool {
 
 // ParseMeta reads the herd: keys from the comment lines that open script;
 // it stops at the first line that is neither blank nor a "--" comment.
-// Problems carry the line they are on.
-func ParseMeta(script string) (Meta, []Problem) {
+// rules are those herd:allow may name (Source.AllowRules). Problems carry
+// the line they are on.
+func ParseMeta(script string, rules []string) (Meta, []Problem) {
 	meta := Meta{Kind: Schema}
 	var problems []Problem
+	header(script, func(line int, key, value string) bool {
+		if msg := meta.set(key, value, rules); msg != "" {
+			problems = append(problems, Problem{Line: line, Msg: msg})
+		}
+		return true
+	})
+	return meta, problems
+}
+
+// Declares reports whether the comment lines that open script hold the
+// herd: key, such as "chunked" for "-- herd:chunked table=t …", whatever
+// its value.
+func Declares(script, key string) bool {
+	found := false
+	header(script, func(_ int, k, _ string) bool {
+		found = k == key
+		return !found
+	})
+	return found
+}
+
+// header calls fn with the line, key and value of each herd: key in the
+// comment lines that open script, until fn returns false; it stops at the
+// first line that is neither blank nor a "--" comment.
+func header(script string, fn func(line int, key, value string) bool) {
 	for i, line := range strings.Split(script, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -70,23 +99,21 @@ func ParseMeta(script string) (Meta, []Problem) {
 		}
 		comment, ok := strings.CutPrefix(line, "--")
 		if !ok {
-			break
+			return
 		}
 		key, ok := strings.CutPrefix(strings.TrimSpace(comment), "herd:")
 		if !ok {
 			continue
 		}
 		key, value, _ := strings.Cut(key, " ")
-		value = strings.TrimSpace(value)
-		if msg := meta.set(key, value); msg != "" {
-			problems = append(problems, Problem{Line: i + 1, Msg: msg})
+		if !fn(i+1, key, strings.TrimSpace(value)) {
+			return
 		}
 	}
-	return meta, problems
 }
 
 // set applies one key and returns a problem message, or "".
-func (m *Meta) set(key, value string) string {
+func (m *Meta) set(key, value string, rules []string) string {
 	switch key {
 	case "kind":
 		switch k := Kind(value); k {
@@ -112,13 +139,13 @@ func (m *Meta) set(key, value string) string {
 			m.Depends = append(m.Depends, canonicalID(d))
 		}
 	case "allow":
-		rules := strings.Fields(value)
-		if len(rules) == 0 {
-			return fmt.Sprintf("herd:allow needs a rule name (%s)", strings.Join(AllowRules(), ", "))
+		named := allowNames(value)
+		if len(named) == 0 {
+			return fmt.Sprintf("herd:allow needs a rule name (%s)", strings.Join(rules, ", "))
 		}
-		for _, r := range rules {
-			if !slices.Contains(AllowRules(), r) {
-				return fmt.Sprintf("herd:allow: unknown rule %q (want %s)", r, strings.Join(AllowRules(), ", "))
+		for _, r := range named {
+			if !slices.Contains(rules, r) {
+				return unknownRule(r, rules)
 			}
 			m.Allow = append(m.Allow, r)
 		}
@@ -126,4 +153,38 @@ func (m *Meta) set(key, value string) string {
 		return fmt.Sprintf("unknown metadata key herd:%s (want kind, no-transaction, depends or allow)", key)
 	}
 	return ""
+}
+
+// allowNames returns the rules a herd:allow value names: the words before
+// a colon, after which the author may say why ("pg-check: empty table").
+func allowNames(value string) []string {
+	names, _, _ := strings.Cut(value, ":")
+	return strings.Fields(names)
+}
+
+func unknownRule(r string, rules []string) string {
+	return fmt.Sprintf("herd:allow: unknown rule %q (want %s)", r, strings.Join(rules, ", "))
+}
+
+// StatementAllows returns the rules that the herd:allow comments among a
+// statement's comments (sqlsplit.Statement.Comments: "-- herd:allow
+// pg-create-index" on the line before it, or after it on its line) name,
+// and a problem message for each name not among rules.
+func StatementAllows(comments []string, rules []string) (allow, problems []string) {
+	for _, c := range comments {
+		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSuffix(c, "*/"), "/*"))
+		text = strings.TrimSpace(strings.TrimLeft(text, "-#"))
+		value, ok := strings.CutPrefix(text, "herd:allow")
+		if !ok || value != "" && value[0] != ' ' && value[0] != '\t' {
+			continue
+		}
+		for _, r := range allowNames(value) {
+			if !slices.Contains(rules, r) {
+				problems = append(problems, unknownRule(r, rules))
+				continue
+			}
+			allow = append(allow, r)
+		}
+	}
+	return allow, problems
 }

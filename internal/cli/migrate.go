@@ -269,7 +269,9 @@ func (a *app) repairCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "repair (--system | --tenant CODE) [--action ACTION] [--uncertain ran|not-ran]",
 		Short: "Show or resolve a migration left dirty by a failure part-way",
-		Long: `Without --action, repair shows the dirty migration and the statement it stopped at.
+		Long: `Without --action, repair shows the dirty migration and the statement it stopped at,
+and on PostgreSQL any invalid index a failed CREATE INDEX CONCURRENTLY left, with
+the statement that drops it (retry refuses to run while there is one).
 Actions:
   retry             run the remaining statements
   rollback          undo the completed statements with the matching down statements
@@ -327,11 +329,21 @@ func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref herd.Ref) error {
 	if err != nil {
 		return err
 	}
-	if !ok {
+	invalid, err := f.InvalidIndexes(cmd.Context(), ref)
+	if err != nil {
+		return err
+	}
+	if !ok && len(invalid) == 0 {
 		fmt.Fprintf(a.out, "%s: nothing to repair\n", ref)
 		return nil
 	}
-	fmt.Fprintf(a.out, "%s: %s\n", ref, e.Describe())
+	if ok {
+		fmt.Fprintf(a.out, "%s: %s\n", ref, e.Describe())
+	}
+	for _, ix := range invalid {
+		fmt.Fprintf(a.out, "%s: invalid index %s on %s.%s, left by a failed CREATE INDEX CONCURRENTLY (or being built now): "+
+			"drop it before --action retry: %s\n", ref, ix.Index, ix.Schema, ix.Table, ix.Drop)
+	}
 	return nil
 }
 

@@ -51,7 +51,8 @@ func (a *app) newCmd() *cobra.Command {
 }
 
 func (a *app) lintCmd() *cobra.Command {
-	return &cobra.Command{
+	var strict bool
+	cmd := &cobra.Command{
 		Use:   "lint",
 		Short: "Check herd.yaml, every migration and the release matrix, reporting every problem with its file and line",
 		Long: `Check herd.yaml and every migration, reporting every problem with its file and line.
@@ -76,18 +77,29 @@ exit 0:
   - a migration without a down file in a release that is not breaking, or
     whose version folder has down files for its other migrations, or that
     has a down file for some engines only;
-  - a flag whose required_version no release's tenant schema reaches.`,
+  - a flag whose required_version no release's tenant schema reaches.
+Lock warnings, printed as FILE:LINE: warning: RULE: ... (exit 0; with
+--strict they are errors, exit 2), are statements of up migrations that
+hold a lock the application queues behind, or rewrite a table, on a table
+the migration did not create, each with its rule and the safe alternative
+(docs/lint.md lists them): on PostgreSQL CREATE INDEX without
+CONCURRENTLY, ALTER COLUMN ... TYPE, ADD COLUMN with a volatile default,
+SET NOT NULL without a validated CHECK, ADD FOREIGN KEY or CHECK without
+NOT VALID; on MySQL and MariaDB an ALTER TABLE that cannot keep writes
+going (ALGORITHM=INPLACE|INSTANT, LOCK=NONE); everywhere an UPDATE or
+DELETE without WHERE outside a herd:chunked migration. -- herd:allow RULE before the statement (or at the
+top of the file, for all of its statements) allows it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			rep, err := herd.Lint(cfg, a.env.Dialects)
+			rep, err := herd.Lint(cfg, a.env.Dialects, &herd.LintOptions{Strict: strict})
 			for _, w := range rep.SharedHomes {
 				fmt.Fprintf(a.out, "warning: %s: %s\n", cfg.Path, w)
 			}
-			for _, w := range rep.Warnings {
+			for _, w := range append(rep.Warnings, rep.Locks...) {
 				w.Msg = "warning: " + w.Msg
 				fmt.Fprintln(a.out, w)
 			}
@@ -95,11 +107,13 @@ exit 0:
 				return err
 			}
 			fmt.Fprintf(a.out, "ok: %d system and %d tenant migrations", rep.SystemMigrations, rep.TenantMigrations)
-			if n := len(rep.Warnings); n > 0 {
+			if n := len(rep.Warnings) + len(rep.Locks); n > 0 {
 				fmt.Fprintf(a.out, ", %d %s", n, map[bool]string{true: "warning", false: "warnings"}[n == 1])
 			}
 			fmt.Fprintln(a.out)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&strict, "strict", false, "lock warnings are errors (exit 2)")
+	return cmd
 }

@@ -46,6 +46,12 @@ type Statement struct {
 	// Line is the 1-based line of the script on which the statement's first
 	// token starts.
 	Line int
+	// Comments are the comments that belong to the statement, as written
+	// (with their -- or /* */): those between the previous statement's
+	// delimiter line and its first token, those inside it, and those after
+	// its delimiter on the delimiter's line. herd lint reads herd:allow
+	// in them.
+	Comments []string
 }
 
 // Error is a script that cannot be split, such as one with an unterminated
@@ -85,6 +91,10 @@ type splitter struct {
 	start     int  // offset of the open statement's first token
 	startLine int  // line of the open statement's first token
 	blocks    blockTracker
+	// comments are those read since the last statement ended, for the
+	// next one; endLine is the line of the last statement's delimiter.
+	comments []string
+	endLine  int
 }
 
 func (p *splitter) run() ([]Statement, error) {
@@ -97,6 +107,7 @@ func (p *splitter) run() ([]Statement, error) {
 			if err := p.finish(p.pos); err != nil {
 				return nil, err
 			}
+			p.endLine = p.line
 			p.advance(len(p.delim))
 			continue
 		}
@@ -105,6 +116,7 @@ func (p *splitter) run() ([]Statement, error) {
 			return nil, err
 		}
 		if tok.kind == tokComment {
+			p.comment(tok)
 			continue
 		}
 		if !p.open {
@@ -149,10 +161,24 @@ func (p *splitter) finish(end int) error {
 		return &Error{Line: b.line, Msg: "unterminated " + b.describe()}
 	}
 	p.stmts = append(p.stmts, Statement{
-		SQL:  strings.TrimRight(p.src[p.start:end], spaceBytes),
-		Line: p.startLine,
+		SQL:      strings.TrimRight(p.src[p.start:end], spaceBytes),
+		Line:     p.startLine,
+		Comments: p.comments,
 	})
+	p.comments = nil
 	return nil
+}
+
+// comment gives a comment to the statement it belongs to: the last one
+// when it follows that statement's delimiter on the same line, else the
+// open or the next one.
+func (p *splitter) comment(tok token) {
+	if !p.open && len(p.stmts) > 0 && tok.line == p.endLine && p.comments == nil {
+		last := &p.stmts[len(p.stmts)-1]
+		last.Comments = append(last.Comments, tok.text)
+		return
+	}
+	p.comments = append(p.comments, tok.text)
 }
 
 // isDelimiterCommand reports whether tok, the first token of a would-be
