@@ -87,6 +87,12 @@ func (s *Session) Repair(ctx context.Context, src *source.Source, t source.Targe
 		}
 		err = s.retry(ctx, step, entry, done)
 	case Rollback:
+		// The failed statement is not undone by the rollback: an invalid
+		// index it left would stay, and a later CREATE INDEX … IF NOT
+		// EXISTS would skip it.
+		if err := s.refuseInvalidIndexes(ctx); err != nil {
+			return entry, err
+		}
 		if entry.Direction != plan.Up {
 			return entry, fmt.Errorf("%s: rollback repairs an interrupted up migration; retry the down instead", entry.ID)
 		}
@@ -162,6 +168,6 @@ func (s *Session) refuseInvalidIndexes(ctx context.Context) error {
 	for i, ix := range invalid {
 		drops[i] = fmt.Sprintf("%s (on %s): %s", ix.Index, ix.Table, ix.Drop)
 	}
-	return fmt.Errorf("a failed index build left %d invalid index(es), which a retry could skip; drop them, then retry: %s",
+	return fmt.Errorf("a failed index build left %d invalid index(es), which a later run could skip; drop them, then repair: %s",
 		len(invalid), strings.Join(drops, "; "))
 }

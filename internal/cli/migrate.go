@@ -342,7 +342,7 @@ func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref herd.Ref) error {
 	}
 	for _, ix := range invalid {
 		fmt.Fprintf(a.out, "%s: invalid index %s on %s.%s, left by a failed CREATE INDEX CONCURRENTLY (or being built now): "+
-			"drop it before --action retry: %s\n", ref, ix.Index, ix.Schema, ix.Table, ix.Drop)
+			"drop it before --action retry or rollback: %s\n", ref, ix.Index, ix.Schema, ix.Table, ix.Drop)
 	}
 	return nil
 }
