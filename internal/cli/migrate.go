@@ -137,11 +137,17 @@ func allowEmptyHint(err error) error {
 	return err
 }
 
-// progress returns a sink that prints one line per finished migration. It
-// is safe for concurrent use.
+// progress returns a sink that prints one line per finished migration,
+// and one per retry after a lock wait. It is safe for concurrent use.
 func (a *app) progress() event.Sink {
 	var mu sync.Mutex
 	return event.SinkFunc(func(e event.Event) {
+		if e.Type == event.LockRetry {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(a.out, "%s: %s %s: %s\n", e.Database, e.Migration, e.Direction, e.Reason)
+			return
+		}
 		outcome := map[event.Type]string{event.MigrationDone: "ok", event.MigrationFailed: "FAILED"}[e.Type]
 		if outcome == "" {
 			return

@@ -11,7 +11,7 @@ import (
 )
 
 // The run's one event stream feeds migrate's progress lines (finished
-// migrations only) and rollout --json (fleet events only, as before).
+// migrations and lock retries) and rollout --json (fleet events only, as before).
 func TestRenderingFromTheEventStream(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
@@ -19,6 +19,8 @@ func TestRenderingFromTheEventStream(t *testing.T) {
 		{Type: event.RolloutStarted, Time: at, Rollout: 1, To: "1.1.0"},
 		{Type: event.MigrationStarted, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up"},
 		{Type: event.StatementStarted, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up", Statement: 1},
+		{Type: event.LockRetry, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up",
+			Duration: 500 * time.Millisecond, Reason: "try 1 of 4 gave up on a lock after 1s; retrying in 500ms"},
 		{Type: event.MigrationDone, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up", Duration: 12 * time.Millisecond},
 		{Type: event.MigrationFailed, Time: at, Database: "system", Migration: "v1.1.0/001_s", Direction: "down", Duration: 3 * time.Millisecond, Reason: "boom"},
 		{Type: event.SnapshotTaken, Time: at, Database: `tenant "acme"`, Tenant: "acme", Snapshot: "herd_snap_1", To: "1.0.0"},
@@ -32,7 +34,8 @@ func TestRenderingFromTheEventStream(t *testing.T) {
 		for _, e := range stream {
 			sink.Send(e)
 		}
-		require.Equal(t, "tenant \"acme\": v1.1.0/002_u up ok (12ms)\nsystem: v1.1.0/001_s down FAILED (3ms)\n", out.String())
+		require.Equal(t, "tenant \"acme\": v1.1.0/002_u up: try 1 of 4 gave up on a lock after 1s; retrying in 500ms\n"+
+			"tenant \"acme\": v1.1.0/002_u up ok (12ms)\nsystem: v1.1.0/001_s down FAILED (3ms)\n", out.String())
 	})
 	t.Run("rollout --json", func(t *testing.T) {
 		t.Parallel()
