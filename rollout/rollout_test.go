@@ -259,13 +259,14 @@ func TestWorkStopsStartingOnceATenantFails(t *testing.T) {
 		}
 		b.fleet.fail["t04"] = true
 		// Started while t04 was rolled back, once the tenants claimed
-		// before its failure was known had time to start (a migration here
-		// takes 10ms, so the others would run through the whole wave).
+		// before its failure was known had time to start, however slow the
+		// control database (a migration here takes 10ms, so the others
+		// would run through the whole wave in the window).
 		var during []string
 		b.fleet.restore = func(string) {
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(time.Second)
 			before := len(b.fleet.started())
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(500 * time.Millisecond)
 			during = b.fleet.started()[before:]
 		}
 		r := b.start(t)
