@@ -49,6 +49,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"RetryAndResolve", s.testRetryAndResolve},
 		{"Waves", s.testWaves},
 		{"Snapshots", s.testSnapshots},
+		{"Sizes", s.testSizes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
