@@ -206,9 +206,9 @@ func (a *app) planCmd() *cobra.Command {
 }
 
 type planView struct {
-	Database herd.Ref   `json:"database"`
-	From     string     `json:"from"`
-	To       string     `json:"to"`
+	Database herd.Ref `json:"database"`
+	From     string   `json:"from"`
+	To       string   `json:"to"`
 	// SizeClass is a tenant's, by its last analysis (herd analyze).
 	SizeClass herd.SizeClass `json:"size_class,omitempty"`
 	Steps     []stepView     `json:"steps"`
