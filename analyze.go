@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
@@ -88,7 +89,8 @@ func (f *Fleet) measure(ctx context.Context, t control.Tenant) (TenantSize, erro
 	if err != nil {
 		return TenantSize{}, err
 	}
-	sz := TenantSize{Tenant: t.Code, AnalyzedAt: f.opts.Now().UTC(), Tables: []TableSize{}}
+	// To the microsecond, as every engine's control database keeps it.
+	sz := TenantSize{Tenant: t.Code, AnalyzedAt: f.opts.Now().UTC().Truncate(time.Microsecond), Tables: []TableSize{}}
 	for _, ts := range tables {
 		if slices.Contains(herdTables, ts.Table) {
 			continue
@@ -164,6 +166,12 @@ func (f *Fleet) Size(ctx context.Context, code string) (sz TenantSize, class Siz
 		return TenantSize{}, "", false, err
 	}
 	return sz, f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, ok), ok, nil
+}
+
+// SizeClass returns the size class of a tenant of size sz by herd.yaml's
+// large_tenants.
+func (f *Fleet) SizeClass(sz TenantSize) SizeClass {
+	return f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, true)
 }
 
 // sizeClasses returns a function that gives a registered tenant's size

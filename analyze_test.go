@@ -138,6 +138,31 @@ func TestAnalyze(t *testing.T) {
 		_, err = b.fleet.Analyze(b.ctx, "nobody")
 		require.Error(t, err)
 		require.True(t, herd.IsInputError(err), "an unknown tenant is bad input: %v", err)
+
+		// A tenant that cannot be measured fails alone, and keeps the
+		// size it had (none).
+		b.scratch.DropTenants(t, []string{"unseen"})
+		sizes, err = b.fleet.AnalyzeTenants(b.ctx, herd.Selection{}, 3)
+		var te *herd.TenantsError
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, 1, te.Failed)
+		require.Equal(t, 3, te.Total)
+		require.Contains(t, err.Error(), `analyze tenant "unseen": `)
+		require.Len(t, sizes, 2, "the other tenants are analysed")
+		_, class, ok, err := b.fleet.Size(b.ctx, "unseen")
+		require.NoError(t, err)
+		require.False(t, ok)
+		require.Equal(t, herd.SizeUnknown, class)
+		mu.Lock()
+		defer mu.Unlock()
+		var failed []string
+		for _, ev := range events {
+			if ev.Type == event.AnalysisFailed {
+				failed = append(failed, ev.Tenant)
+				require.NotEmpty(t, ev.Reason)
+			}
+		}
+		require.Equal(t, []string{"unseen"}, failed)
 	})
 }
 
@@ -193,11 +218,13 @@ func TestAnalyzeCLI(t *testing.T) {
 		require.NotNil(t, status[1].AnalyzedAt)
 		require.Equal(t, "small", status[2].SizeClass)
 
+		require.Contains(t, run(0, "analyze", "--all"), "analyzed 2 tenants: 1 large, 1 small\n")
 		require.Contains(t, run(0, "tenant", "show", "big"), "size      large: ")
 		require.Contains(t, run(0, "plan", "--tenant", "little"), "size: small")
 		out = run(0, "analyze", "--tenant", "little")
 		require.Contains(t, out, `tenant "little": analyzed, 0 rows`)
 		require.Contains(t, out, "(total)")
+		require.Contains(t, out, "tenant little is small\n")
 		require.Contains(t, run(2, "analyze", "--tenant", "nobody"), "nobody")
 		require.Contains(t, run(2, "analyze", "--tenants", "size=huge"), "size=huge")
 		run(2, "analyze")

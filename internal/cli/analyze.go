@@ -73,15 +73,18 @@ to rollout.per_server; the first SIGINT or SIGTERM starts no other tenant.
 				} else {
 					sizes, err = f.AnalyzeTenants(ctx, herd.Selection{Tenants: tenants, AllowEmpty: all}, concurrency)
 				}
-				if asJSON {
+				switch {
+				case asJSON:
 					if sizes == nil {
 						sizes = []herd.TenantSize{}
 					}
 					if werr := writeJSON(a.out, sizes); werr != nil {
 						return werr
 					}
-				} else if len(sizes) > 0 {
-					renderSizes(a.out, sizes)
+				case tenant != "" && err == nil:
+					renderTables(a.out, sizes[0], f.SizeClass(sizes[0]))
+				case err == nil || len(sizes) > 0:
+					renderClasses(a.out, sizes, f.SizeClass)
 				}
 				if errors.Is(err, herd.ErrStopped) {
 					return &waitingError{err.Error()}
@@ -119,27 +122,37 @@ func (a *app) analysisProgress() event.Sink {
 	})
 }
 
-// renderSizes prints each tenant's totals and tables; estimates carry ~.
-func renderSizes(w io.Writer, sizes []herd.TenantSize) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "TENANT\tTABLE\tROWS\tBYTES\t")
-	for _, sz := range sizes {
-		for _, t := range sz.Tables {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", sz.Tenant, t.Table, rowCount(t.Rows, t.RowsEstimated), bytesLabel(t.Bytes, t.BytesEstimated))
-		}
-		fmt.Fprintf(tw, "%s\t(total)\t%s\t%s\t\n", sz.Tenant, rowCount(sz.Rows, sz.RowsEstimated), bytesLabel(sz.Bytes, sz.BytesEstimated))
+// renderTables prints one tenant's tables and totals, with its size
+// class; estimates carry ~.
+func renderTables(w io.Writer, sz herd.TenantSize, class herd.SizeClass) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tROWS\tBYTES")
+	for _, t := range sz.Tables {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Table, rowCount(t.Rows, t.RowsEstimated), bytesLabel(t.Bytes, t.BytesEstimated))
 	}
+	fmt.Fprintf(tw, "(total)\t%s\t%s\n", rowCount(sz.Rows, sz.RowsEstimated), bytesLabel(sz.Bytes, sz.BytesEstimated))
 	tw.Flush()
+	fmt.Fprintf(w, "tenant %s is %s\n", sz.Tenant, class)
+}
+
+// renderClasses prints how many of the tenants analysed are of each size
+// class.
+func renderClasses(w io.Writer, sizes []herd.TenantSize, class func(herd.TenantSize) herd.SizeClass) {
+	count := map[herd.SizeClass]int{}
+	for _, sz := range sizes {
+		count[class(sz)]++
+	}
+	fmt.Fprintf(w, "analyzed %d tenants: %d large, %d small\n", len(sizes), count[herd.SizeLarge], count[herd.SizeSmall])
 }
 
 // renderSize prints a tenant's size in tenant show.
 func renderSize(w io.Writer, d herd.TenantDetail) {
 	if d.Size == nil {
-		fmt.Fprintf(w, "size      %s (never analysed: herd analyze --tenant %s)\n", d.SizeClass, d.Code)
+		fmt.Fprintf(w, "size      %s (never analyzed: herd analyze --tenant %s)\n", d.SizeClass, d.Code)
 		return
 	}
 	sz := d.Size
-	fmt.Fprintf(w, "size      %s: %s rows, %s (analysed %s)\n", d.SizeClass, rowCount(sz.Rows, sz.RowsEstimated),
+	fmt.Fprintf(w, "size      %s: %s rows, %s (analyzed %s)\n", d.SizeClass, rowCount(sz.Rows, sz.RowsEstimated),
 		bytesLabel(sz.Bytes, sz.BytesEstimated), sz.AnalyzedAt.Format("2006-01-02 15:04:05 MST"))
 }
 
