@@ -29,7 +29,7 @@ func (s *selector) flags(cmd *cobra.Command, withAll bool) {
 	cmd.Flags().StringVar(&s.tenant, "tenant", "", "the tenant with this code")
 	if withAll {
 		cmd.Flags().BoolVar(&s.all, "all", false, "the system database, then every tenant")
-		cmd.Flags().StringVar(&s.tenants, "tenants", "", "the system database, then the tenants SELECTOR names (codes, tier=T, server=S, tag:K=V or @FILE)")
+		cmd.Flags().StringVar(&s.tenants, "tenants", "", "the system database, then the tenants SELECTOR names (codes, tier=T, server=S, tag:K=V, size=large|small or @FILE)")
 		cmd.Flags().BoolVar(&s.allowEmpty, "allow-empty", false, "let --tenants match no tenant (then only the system database is migrated)")
 	}
 }
