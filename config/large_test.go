@@ -48,15 +48,24 @@ func TestLargeTenants(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := config.ParseEnv(yml(tt.lines...), "", nil)
-			if tt.err != "" {
-				require.EqualError(t, err, tt.err)
-				return
+			if cfg := parseOrFail(t, tt.lines, tt.err); cfg != nil {
+				require.Equal(t, tt.want, cfg.LargeTenants)
 			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, cfg.LargeTenants)
 		})
 	}
+}
+
+// parseOrFail parses lines and checks the whole error is wantErr, or,
+// when wantErr is "", that there is none and returns the configuration.
+func parseOrFail(t *testing.T, lines []string, wantErr string) *config.Config {
+	t.Helper()
+	cfg, err := config.ParseEnv(yml(lines...), "", nil)
+	if wantErr != "" {
+		require.EqualError(t, err, wantErr)
+		return nil
+	}
+	require.NoError(t, err)
+	return cfg
 }
 
 func TestSizeClass(t *testing.T) {
@@ -106,14 +115,10 @@ func TestSizeWaves(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := config.ParseEnv(yml(tt.lines...), "", nil)
-			if tt.err != "" {
-				require.EqualError(t, err, tt.err)
-				return
+			if cfg := parseOrFail(t, tt.lines, tt.err); cfg != nil {
+				require.Equal(t, []config.SizeClass{config.SizeSmall, config.SizeUnknown}, cfg.Rollout.Waves[0].Sizes)
+				require.Equal(t, []config.SizeClass{config.SizeLarge}, cfg.Rollout.Waves[1].Sizes)
 			}
-			require.NoError(t, err)
-			require.Equal(t, []config.SizeClass{config.SizeSmall, config.SizeUnknown}, cfg.Rollout.Waves[0].Sizes)
-			require.Equal(t, []config.SizeClass{config.SizeLarge}, cfg.Rollout.Waves[1].Sizes)
 		})
 	}
 }
