@@ -3,6 +3,7 @@ package herd
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
@@ -19,6 +20,14 @@ type StatusRow struct {
 	TargetVersion  string `json:"target_version"`
 	Status         string `json:"status"`
 	LastError      string `json:"last_error"`
+	// Rows, Bytes and AnalyzedAt are a tenant's size by its last analysis
+	// (herd analyze), nil before the first; SizeClass is its class by
+	// large_tenants ("unknown" before the first analysis, "" for the
+	// system database).
+	Rows       *int64     `json:"rows"`
+	Bytes      *int64     `json:"bytes"`
+	SizeClass  SizeClass  `json:"size_class,omitempty"`
+	AnalyzedAt *time.Time `json:"analyzed_at"`
 }
 
 // StatusNotApplicable is the status of the system database in a project
@@ -28,14 +37,19 @@ const StatusNotApplicable = "n/a (no system migrations)"
 // Status lists the system database, then every registered tenant by code,
 // with where each stands: a tenant the control database has no version
 // row for yet is pending, and the system database of a project without
-// system migrations is StatusNotApplicable. It reads only the control
-// database and returns its error when that fails.
+// system migrations is StatusNotApplicable. Tenants carry their size by
+// their last analysis. It reads only the control database and returns its
+// error when that fails.
 func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 	versions, err := f.control.Versions(ctx)
 	if err != nil {
 		return nil, err
 	}
 	tenants, err := f.control.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sizes, err := f.control.Sizes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -58,8 +72,16 @@ func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 		if !ok {
 			v = control.VersionState{Ref: ref, Status: control.StatusPending}
 		}
-		rows = append(rows, StatusRow{Type: string(ref.Type), Identifier: ref.Identifier, CurrentVersion: v.CurrentVersion,
-			TargetVersion: v.TargetVersion, Status: string(v.Status), LastError: v.Error})
+		row := StatusRow{Type: string(ref.Type), Identifier: ref.Identifier, CurrentVersion: v.CurrentVersion,
+			TargetVersion: v.TargetVersion, Status: string(v.Status), LastError: v.Error}
+		if ref.Type == source.Tenant {
+			sz, ok := sizes[ref.Identifier]
+			row.SizeClass = f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, ok)
+			if ok {
+				row.Rows, row.Bytes, row.AnalyzedAt = &sz.Rows, &sz.Bytes, &sz.AnalyzedAt
+			}
+		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }
@@ -121,12 +143,16 @@ func (f *Fleet) HistoryPage(ctx context.Context, ref Ref, after int64, limit int
 	return page, nil
 }
 
-// TenantDetail is a registered tenant with where its database stands and
-// its migration history.
+// TenantDetail is a registered tenant with where its database stands, its
+// size and its migration history.
 type TenantDetail struct {
 	Tenant
 	// Version is nil while the tenant was never migrated.
 	Version *VersionState `json:"version"`
+	// Size is the tenant's last analysis, with its tables; nil before the
+	// first. SizeClass is its class by large_tenants.
+	Size      *TenantSize `json:"size"`
+	SizeClass SizeClass   `json:"size_class"`
 	// History is oldest first, empty when there is none.
 	History []HistoryEntry `json:"history"`
 }
@@ -148,6 +174,13 @@ func (f *Fleet) TenantDetail(ctx context.Context, code string) (TenantDetail, er
 	}
 	if d.History, err = f.History(ctx, ref); err != nil {
 		return TenantDetail{}, err
+	}
+	sz, class, ok, err := f.Size(ctx, code)
+	if err != nil {
+		return TenantDetail{}, err
+	}
+	if d.SizeClass = class; ok {
+		d.Size = &sz
 	}
 	return d, nil
 }

@@ -99,8 +99,8 @@ func TestStatusAndTenantDetail(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []herd.StatusRow{
 		{Type: "system", Identifier: herd.SystemRef().Identifier, Status: herd.StatusNotApplicable},
-		{Type: "tenant", Identifier: "alpha", CurrentVersion: "1.0.0", TargetVersion: "1.0.0", Status: "completed"},
-		{Type: "tenant", Identifier: "beta", Status: "pending"},
+		{Type: "tenant", Identifier: "alpha", CurrentVersion: "1.0.0", TargetVersion: "1.0.0", Status: "completed", SizeClass: herd.SizeUnknown},
+		{Type: "tenant", Identifier: "beta", Status: "pending", SizeClass: herd.SizeUnknown},
 	}, rows)
 
 	d, err := b.fleet.TenantDetail(b.ctx, "alpha")

@@ -235,7 +235,11 @@ func (f *Fleet) selectTenants(ctx context.Context, sel Selection) ([]control.Ten
 	if err != nil {
 		return nil, err
 	}
-	selected, err := rollout.Select(sel.Tenants, all, f.cfg.ServerNames())
+	size, err := f.sizeClasses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	selected, err := rollout.Select(sel.Tenants, all, f.cfg.ServerNames(), size)
 	if errors.Is(err, rollout.ErrNoTenant) && sel.AllowEmpty {
 		return nil, nil
 	}

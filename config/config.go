@@ -48,6 +48,9 @@ type Config struct {
 	// Rollout is how rollouts pace, guard and schedule their work, with
 	// the defaults of DefaultRollout for keys the file leaves out.
 	Rollout Rollout
+	// LargeTenants says which tenants are large (see SizeClass), with the
+	// defaults of DefaultLargeTenants when the file has no large_tenants.
+	LargeTenants LargeTenants
 	// Probes are the health probes run on a tenant after its migration.
 	Probes Probes
 	// Windows are the tenants' maintenance windows; none means a rollout

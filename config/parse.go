@@ -92,7 +92,7 @@ func (p *parser) decode(data []byte) (*yaml.Node, bool) {
 func (p *parser) config(root *yaml.Node, cfg *Config) {
 	top := p.fields(root, "", "control", "servers", "default_server", "tenant_database",
 		"migrations", "allow_experimental", "releases", "lock_timeout", "lock_retries",
-		"rollout", "health_probes", "maintenance_windows", "webhooks",
+		"rollout", "large_tenants", "health_probes", "maintenance_windows", "webhooks",
 		"flags", "environments")
 
 	if e, ok := top["control"]; !ok {
@@ -143,6 +143,11 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	if e, ok := top["rollout"]; ok {
 		cfg.Rollout = p.rollout(e.val)
 	}
+	cfg.LargeTenants = DefaultLargeTenants()
+	if e, ok := top["large_tenants"]; ok {
+		cfg.LargeTenants = p.largeTenants(e)
+	}
+	p.checkSizeWaves(cfg)
 	if e, ok := top["health_probes"]; ok {
 		cfg.Probes = p.probes(e.val)
 	}

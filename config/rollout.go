@@ -131,8 +131,9 @@ func (b Budget) String() string {
 }
 
 // Wave is one wave of a rollout. It selects its tenants from those that
-// earlier waves left by at most one of Tenants, Tiers and Percent; a wave
-// that selects by none (only the last may) takes every tenant left.
+// earlier waves left by at most one of Tenants, Tiers, Sizes and Percent;
+// a wave that selects by none (only the last may) takes every tenant
+// left.
 type Wave struct {
 	// Name names the wave in events and output: a-z, 0-9, _ and -,
 	// unique among the waves.
@@ -141,6 +142,9 @@ type Wave struct {
 	Tenants []string
 	// Tiers are tenant tiers.
 	Tiers []string
+	// Sizes are size classes, by the tenants' last analysis (see
+	// LargeTenants).
+	Sizes []SizeClass
 	// Percent selects a stable share, in (0, 100], of the tenants left.
 	Percent float64
 	// FailureBudget overrides the rollout's failure budget for this wave;
@@ -271,15 +275,16 @@ func (p *parser) waves(n *yaml.Node) []Wave {
 	names := map[string]int{}      // wave name → line
 	tenants := map[string]string{} // tenant code → wave name
 	tiers := map[string]string{}   // tier → wave name
+	sizes := map[string]string{}   // size class → wave name
 	for i, item := range n.Content {
 		item = deref(item)
 		where := fmt.Sprintf("rollout.waves[%d]", i)
 		if item.Kind != yaml.MappingNode {
-			p.add(item.Line, "%s: want a mapping with name and tenants, tiers or percent, got %s", where, kindName(item))
+			p.add(item.Line, "%s: want a mapping with name and tenants, tiers, sizes or percent, got %s", where, kindName(item))
 			continue
 		}
 		w := Wave{Line: item.Line}
-		f := p.fields(item, where, "name", "tenants", "tiers", "percent", "failure_budget")
+		f := p.fields(item, where, "name", "tenants", "tiers", "sizes", "percent", "failure_budget")
 		if e, ok := f["name"]; !ok {
 			p.add(item.Line, "%s: name is required", where)
 		} else if s, ok := p.str(e.val, where+".name"); ok {
@@ -298,19 +303,24 @@ func (p *parser) waves(n *yaml.Node) []Wave {
 		}
 
 		var selectors []string
-		for _, key := range []string{"tenants", "tiers", "percent"} {
+		for _, key := range []string{"tenants", "tiers", "sizes", "percent"} {
 			if e, ok := f[key]; ok && !isNull(deref(e.val)) {
 				selectors = append(selectors, key)
 			}
 		}
 		if len(selectors) > 1 {
-			p.add(item.Line, "%s: select tenants by one of tenants, tiers or percent, not by %s", where, strings.Join(selectors, " and "))
+			p.add(item.Line, "%s: select tenants by one of tenants, tiers, sizes or percent, not by %s", where, strings.Join(selectors, " and "))
 		}
 		if e, ok := f["tenants"]; ok && !isNull(deref(e.val)) {
 			w.Tenants = p.waveMembers(e.val, where+".tenants", "tenant code", checkCode, tenants, w.Name)
 		}
 		if e, ok := f["tiers"]; ok && !isNull(deref(e.val)) {
 			w.Tiers = p.waveMembers(e.val, where+".tiers", "tier", nil, tiers, w.Name)
+		}
+		if e, ok := f["sizes"]; ok && !isNull(deref(e.val)) {
+			for _, c := range p.waveMembers(e.val, where+".sizes", "size class", checkSizeClass, sizes, w.Name) {
+				w.Sizes = append(w.Sizes, SizeClass(c))
+			}
 		}
 		if e, ok := f["percent"]; ok && !isNull(deref(e.val)) {
 			w.Percent = p.wavePercent(e.val, where+".percent")
@@ -321,7 +331,7 @@ func (p *parser) waves(n *yaml.Node) []Wave {
 			}
 		}
 		if len(selectors) == 0 && i < len(n.Content)-1 {
-			p.add(item.Line, "%s: only the last wave may leave out tenants, tiers and percent (such a wave takes every tenant left)", where)
+			p.add(item.Line, "%s: only the last wave may leave out tenants, tiers, sizes and percent (such a wave takes every tenant left)", where)
 		}
 		out = append(out, w)
 	}
@@ -370,6 +380,16 @@ func (p *parser) wavePercent(n *yaml.Node, where string) float64 {
 	}
 	p.add(n.Line, "%s: want a percentage above 0 and at most 100, such as 25, got %s", where, scalarText(n))
 	return 0
+}
+
+// checkSizeClass returns what is wrong with a wave's size class, or "".
+func checkSizeClass(c string) string {
+	for _, known := range SizeClasses() {
+		if SizeClass(c) == known {
+			return ""
+		}
+	}
+	return fmt.Sprintf("size class %q: want large, small or unknown", c)
 }
 
 // checkCode returns what is wrong with a tenant code, or "". It is the rule

@@ -61,8 +61,9 @@ releases:
 # How rollouts pace, guard and schedule their work. Every key is optional;
 # the values below are the defaults. Durations are written 30s, 5m, 1h30m.
 # A wave selects its tenants, from those earlier waves left, by one of
-# tenants (codes), tiers or percent (a stable share); only the last wave may
-# select by none, and it takes every tenant left. Without waves, a rollout
+# tenants (codes), tiers, sizes (large, small or unknown, see large_tenants)
+# or percent (a stable share); only the last wave may select by none, and it
+# takes every tenant left. Without waves, a rollout
 # is one wave of every selected tenant.
 # rollout:
 #   concurrency: 4              # tenants migrated at once across the fleet
@@ -86,6 +87,16 @@ releases:
 #       percent: 25             # a stable 25% of the tenants still left
 #       failure_budget: 10%     # this wave's own budget
 #     - name: rest              # no selector: every tenant left
+
+# Which tenants are large, by the figures herd analyze last recorded (row
+# estimates are as fresh as the engine's last ANALYZE): a tenant is large at
+# or above either threshold, small below both, unknown before its first
+# analysis. bytes takes units: 500MB, 10GiB. Selectors take size=large and
+# waves sizes: [large], so a rollout can take the large tenants last.
+# large_tenants:
+#   rows: 1000000
+#   bytes: 10GiB
+#   concurrency: 1              # large tenants at once per runner (not yet applied by rollouts)
 
 # Health probes judge a tenant after its migration and during the bake
 # time; a failed probe rolls the tenant back. Each SQL probe runs against

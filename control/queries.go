@@ -32,6 +32,8 @@ type queries struct {
 	flagTenantGet, flagTenantList                                                   string
 
 	generationBump, generationGet, fleetID string
+
+	sizeUpsert, sizeGet, sizeList, sizeDelete string
 }
 
 // byName returns where each query goes, by its name in the queries file.
@@ -103,6 +105,11 @@ func (q *queries) byName() map[string]*string {
 		"generation-bump": &q.generationBump,
 		"generation-get":  &q.generationGet,
 		"fleet-id":        &q.fleetID,
+
+		"size-upsert": &q.sizeUpsert,
+		"size-get":    &q.sizeGet,
+		"size-list":   &q.sizeList,
+		"size-delete": &q.sizeDelete,
 	}
 }
 

@@ -106,9 +106,9 @@ func (r *Reader) tenants(ctx context.Context, query string, args ...any) ([]Tena
 	return out, nil
 }
 
-// RemoveTenant deletes the tenant from the registry, with its version row
-// and its flag overrides; its history and audit entries stay. It returns an error wrapping
-// ErrTenantNotFound for an unknown code.
+// RemoveTenant deletes the tenant from the registry, with its version row,
+// its flag overrides and its size; its history and audit entries stay. It
+// returns an error wrapping ErrTenantNotFound for an unknown code.
 func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q.tenantDelete, code)
@@ -123,6 +123,9 @@ func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 		}
 		if _, err = tx.ExecContext(ctx, s.q.overrideDeleteTenant, code); err != nil {
 			return fmt.Errorf("control: remove tenant %q: flag overrides: %w", code, err)
+		}
+		if _, err = tx.ExecContext(ctx, s.q.sizeDelete, code); err != nil {
+			return fmt.Errorf("control: remove tenant %q: size: %w", code, err)
 		}
 		return s.bump(ctx, tx)
 	})

@@ -56,6 +56,12 @@ const (
 	// SnapshotRestored says a tenant's database was restored from
 	// Event.Snapshot and verified, back at version To.
 	SnapshotRestored Type = "snapshot.restored"
+	// AnalysisDone says a tenant's size was measured (Event.Rows,
+	// Event.Bytes) and recorded in the control database.
+	AnalysisDone Type = "analysis.done"
+	// AnalysisFailed says a tenant's size could not be measured or
+	// recorded (Event.Reason).
+	AnalysisFailed Type = "analysis.failed"
 )
 
 // Types returns every event type, the fleet events first, in the order
@@ -69,15 +75,17 @@ func Types() []Type {
 		RolloutHalted, RolloutPaused, RolloutCompleted, RolloutCompletedWithFailures,
 		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry,
 		SnapshotTaken, SnapshotRestored,
+		AnalysisDone, AnalysisFailed,
 	}
 }
 
 // Step reports whether t is a step event (migration.*, statement.*,
-// lock.*, snapshot.*), of one database rather than of the fleet. The rollout event
-// stream (herd rollout --json) and webhooks carry the fleet events only.
+// lock.*, snapshot.*, analysis.*), of one database rather than of the
+// fleet. The rollout event stream (herd rollout --json) and webhooks carry
+// the fleet events only.
 func (t Type) Step() bool {
 	kind, _, _ := strings.Cut(string(t), ".")
-	return kind == "migration" || kind == "statement" || kind == "lock" || kind == "snapshot"
+	return kind == "migration" || kind == "statement" || kind == "lock" || kind == "snapshot" || kind == "analysis"
 }
 
 // Event is one thing that happened to a rollout, a tenant or a database.
@@ -110,6 +118,9 @@ type Event struct {
 	Duration time.Duration `json:"duration_ns,omitempty"`
 	// Snapshot names the snapshot of a snapshot event.
 	Snapshot string `json:"snapshot,omitempty"`
+	// Rows and Bytes are the size AnalysisDone measured.
+	Rows  int64 `json:"rows,omitempty"`
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // Sink receives events, synchronously: the caller goes on once Send

@@ -26,7 +26,7 @@ func TestTypes(t *testing.T) {
 	}
 	require.Equal(t, 13, fleet, "the fleet events webhooks subscribe to")
 	for _, typ := range []event.Type{event.MigrationStarted, event.StatementStarted, event.MigrationDone,
-		event.MigrationFailed, event.SnapshotTaken, event.SnapshotRestored} {
+		event.MigrationFailed, event.SnapshotTaken, event.SnapshotRestored, event.AnalysisDone, event.AnalysisFailed} {
 		require.True(t, typ.Step(), typ)
 		require.True(t, seen[typ], "%s is listed", typ)
 	}

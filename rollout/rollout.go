@@ -162,14 +162,19 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 	if err != nil {
 		return control.Rollout{}, nil, err
 	}
-	selected, err := Select(req.Selector, all, m.cfg.ServerNames())
+	sizes, err := m.store.Sizes(ctx)
+	if err != nil {
+		return control.Rollout{}, nil, err
+	}
+	size := Classify(sizes, m.cfg.LargeTenants)
+	selected, err := Select(req.Selector, all, m.cfg.ServerNames(), size)
 	if errors.Is(err, ErrNoTenant) && req.AllowEmpty {
 		selected, err = nil, nil
 	}
 	if err != nil {
 		return control.Rollout{}, nil, &problem.InputError{Err: err}
 	}
-	items, err := m.items(ctx, selected, m.release(req.Release, tenantV), tenantV)
+	items, err := m.items(ctx, selected, m.release(req.Release, tenantV), tenantV, size)
 	if err != nil {
 		return control.Rollout{}, nil, err
 	}
@@ -210,8 +215,9 @@ func (m *Manager) release(name, tenantV string) release.Release {
 
 // items places the selected tenants in waves, from the control database
 // alone: those already at the target are done, and those with an enabled
-// feature the release lacks are skipped with the reason (canMigrate).
-func (m *Manager) items(ctx context.Context, tenants []control.Tenant, rel release.Release, target string) ([]control.Item, error) {
+// feature the release lacks are skipped with the reason (canMigrate). size
+// is the tenants' size class, for waves that select by it.
+func (m *Manager) items(ctx context.Context, tenants []control.Tenant, rel release.Release, target string, size func(control.Tenant) config.SizeClass) ([]control.Item, error) {
 	versions, err := m.store.Versions(ctx)
 	if err != nil {
 		return nil, err
@@ -223,7 +229,7 @@ func (m *Manager) items(ctx context.Context, tenants []control.Tenant, rel relea
 		}
 	}
 	var items []control.Item
-	for _, a := range assignWaves(m.settings.Waves, tenants) {
+	for _, a := range assignWaves(m.settings.Waves, tenants, size) {
 		it := control.Item{Tenant: a.tenant.Code, Server: a.tenant.Server, Wave: a.wave, WaveName: a.waveName,
 			Position: a.position, State: control.ItemPending, FromVersion: current[a.tenant.Code].CurrentVersion}
 		if v := current[a.tenant.Code]; v.CurrentVersion == target && v.Status == control.StatusCompleted {

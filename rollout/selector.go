@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 )
 
@@ -22,13 +23,16 @@ var ErrNoTenant = errors.New("matched no tenant")
 //	tier=premium          every tenant of a tier
 //	server=eu1            every tenant on a server
 //	tag:region=eu         every tenant with the tag "region=eu"
+//	size=large            every tenant of a size class (large, small or
+//	                      unknown), by its last analysis
 //	@tenants.txt          the codes in a file, one per line (# comments)
 //
 // An empty expression selects every tenant. servers are the servers
-// herd.yaml declares. A code that is not registered, a server not in
-// servers, an empty tier or tag, or a malformed term is an error, and so
-// is a selection of no tenant (wrapping ErrNoTenant).
-func Select(expr string, tenants []control.Tenant, servers []string) ([]control.Tenant, error) {
+// herd.yaml declares; size returns a tenant's size class. A code that is
+// not registered, a server not in servers, an empty tier or tag, an
+// unknown size class, or a malformed term is an error, and so is a
+// selection of no tenant (wrapping ErrNoTenant).
+func Select(expr string, tenants []control.Tenant, servers []string, size func(control.Tenant) config.SizeClass) ([]control.Tenant, error) {
 	expr = strings.TrimSpace(expr)
 	if expr == "" {
 		if len(tenants) == 0 {
@@ -65,6 +69,12 @@ func Select(expr string, tenants []control.Tenant, servers []string) ([]control.
 				return nil, fmt.Errorf("selector term %q: herd.yaml declares no server %q (servers: %s)", term, server, strings.Join(servers, ", "))
 			}
 			preds = append(preds, func(t control.Tenant) bool { return t.Server == server })
+		case strings.HasPrefix(term, "size="):
+			class := config.SizeClass(strings.TrimSpace(term[len("size="):]))
+			if !slices.Contains(config.SizeClasses(), class) {
+				return nil, fmt.Errorf("selector term %q: want size=large, size=small or size=unknown", term)
+			}
+			preds = append(preds, func(t control.Tenant) bool { return size(t) == class })
 		case strings.HasPrefix(term, "tag:"):
 			tag := strings.TrimSpace(term[len("tag:"):])
 			if tag == "" {
@@ -72,7 +82,7 @@ func Select(expr string, tenants []control.Tenant, servers []string) ([]control.
 			}
 			preds = append(preds, func(t control.Tenant) bool { return slices.Contains(t.Tags, tag) })
 		case strings.ContainsAny(term, "=:"):
-			return nil, fmt.Errorf("selector term %q: want a code, tier=T, server=S, tag:K=V or @FILE", term)
+			return nil, fmt.Errorf("selector term %q: want a code, tier=T, server=S, tag:K=V, size=large|small or @FILE", term)
 		default:
 			codes = append(codes, term)
 		}

@@ -20,10 +20,11 @@ type assignment struct {
 
 // assignWaves places each tenant in the first wave that selects it, in
 // the configured order: explicit codes (the canary or beta tenants), tiers,
-// a stable percentage of the tenants still left, and a last wave without a
-// selector that takes the rest. Tenants no wave selects join a final wave
-// "rest". With no waves configured there is one wave, "all".
-func assignWaves(waves []config.Wave, tenants []control.Tenant) []assignment {
+// size classes (size returns a tenant's), a stable percentage of the
+// tenants still left, and a last wave without a selector that takes the
+// rest. Tenants no wave selects join a final wave "rest". With no waves
+// configured there is one wave, "all".
+func assignWaves(waves []config.Wave, tenants []control.Tenant, size func(control.Tenant) config.SizeClass) []assignment {
 	if len(waves) == 0 {
 		waves = []config.Wave{{Name: "all"}}
 	}
@@ -41,6 +42,8 @@ func assignWaves(waves []config.Wave, tenants []control.Tenant) []assignment {
 			chosen, rest = split(left, func(t control.Tenant) bool { return slices.Contains(w.Tenants, t.Code) })
 		case len(w.Tiers) > 0:
 			chosen, rest = split(left, func(t control.Tenant) bool { return slices.Contains(w.Tiers, t.Tier) })
+		case len(w.Sizes) > 0:
+			chosen, rest = split(left, func(t control.Tenant) bool { return slices.Contains(w.Sizes, size(t)) })
 		case w.Percent > 0:
 			chosen, rest = percent(left, w.Percent)
 		default:

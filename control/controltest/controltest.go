@@ -49,6 +49,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"RetryAndResolve", s.testRetryAndResolve},
 		{"Waves", s.testWaves},
 		{"Snapshots", s.testSnapshots},
+		{"Sizes", s.testSizes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,7 +149,11 @@ func (s *suite) testMissingQuery(t *testing.T) {
 	text := s.d.ControlQueries()
 	i := strings.Index(text, "-- name: fleet-id")
 	require.Positive(t, i)
-	_, err := control.Open(t.Context(), overridden{Dialect: s.d, queries: text[:i]}, db, nil)
+	end := len(text) // of the query: the next one's name, or the end
+	if j := strings.Index(text[i+1:], "-- name:"); j >= 0 {
+		end = i + 1 + j
+	}
+	_, err := control.Open(t.Context(), overridden{Dialect: s.d, queries: text[:i] + text[end:]}, db, nil)
 	require.ErrorContains(t, err, `query "fleet-id" is missing`)
 	_, err = control.Open(t.Context(), overridden{Dialect: s.d, queries: text + "\n-- name: fleet-id\nSELECT 1\n"}, db, nil)
 	require.ErrorContains(t, err, `query "fleet-id" is named twice`)

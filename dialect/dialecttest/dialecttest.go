@@ -54,6 +54,7 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 		{"LockContext", s.testLockContext},
 		{"TransactionalDDL", s.testTransactionalDDL},
 		{"SessionGuard", s.testSessionGuard},
+		{"TableSizes", s.testTableSizes},
 		{"Split", s.testSplit},
 		{"ControlSchema", s.testControlSchema},
 		{"Control", s.testControl},

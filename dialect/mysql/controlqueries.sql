@@ -286,3 +286,23 @@ SELECT generation FROM herd_control_changes WHERE id = 1
 
 -- name: fleet-id
 SELECT fleet_id FROM herd_fleet WHERE id = 1
+
+-- The tenants' sizes (herd analyze).
+
+-- name: size-upsert
+INSERT INTO herd_tenant_sizes (tenant_code, rows_total, bytes_total, rows_estimated, bytes_estimated, tables, analyzed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON DUPLICATE KEY UPDATE rows_total = VALUES(rows_total), bytes_total = VALUES(bytes_total),
+    rows_estimated = VALUES(rows_estimated), bytes_estimated = VALUES(bytes_estimated), tables = VALUES(tables),
+    analyzed_at = VALUES(analyzed_at)
+
+-- name: size-get
+SELECT tenant_code, rows_total, bytes_total, rows_estimated, bytes_estimated, analyzed_at, tables
+FROM herd_tenant_sizes WHERE tenant_code = ?
+
+-- name: size-list
+SELECT s.tenant_code, s.rows_total, s.bytes_total, s.rows_estimated, s.bytes_estimated, s.analyzed_at
+FROM herd_tenant_sizes s JOIN herd_tenants t ON t.code = s.tenant_code ORDER BY s.tenant_code
+
+-- name: size-delete
+DELETE FROM herd_tenant_sizes WHERE tenant_code = ?

@@ -281,3 +281,23 @@ SELECT generation FROM herd_control_changes WHERE id = 1
 
 -- name: fleet-id
 SELECT fleet_id FROM herd_fleet WHERE id = 1
+
+-- The tenants' sizes (herd analyze).
+
+-- name: size-upsert
+INSERT INTO herd_tenant_sizes (tenant_code, rows_total, bytes_total, rows_estimated, bytes_estimated, tables, analyzed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant_code) DO UPDATE SET rows_total = excluded.rows_total, bytes_total = excluded.bytes_total,
+    rows_estimated = excluded.rows_estimated, bytes_estimated = excluded.bytes_estimated, tables = excluded.tables,
+    analyzed_at = excluded.analyzed_at
+
+-- name: size-get
+SELECT tenant_code, rows_total, bytes_total, rows_estimated, bytes_estimated, analyzed_at, tables
+FROM herd_tenant_sizes WHERE tenant_code = ?
+
+-- name: size-list
+SELECT s.tenant_code, s.rows_total, s.bytes_total, s.rows_estimated, s.bytes_estimated, s.analyzed_at
+FROM herd_tenant_sizes s JOIN herd_tenants t ON t.code = s.tenant_code ORDER BY s.tenant_code
+
+-- name: size-delete
+DELETE FROM herd_tenant_sizes WHERE tenant_code = ?

@@ -29,7 +29,7 @@ func (s *selector) flags(cmd *cobra.Command, withAll bool) {
 	cmd.Flags().StringVar(&s.tenant, "tenant", "", "the tenant with this code")
 	if withAll {
 		cmd.Flags().BoolVar(&s.all, "all", false, "the system database, then every tenant")
-		cmd.Flags().StringVar(&s.tenants, "tenants", "", "the system database, then the tenants SELECTOR names (codes, tier=T, server=S, tag:K=V or @FILE)")
+		cmd.Flags().StringVar(&s.tenants, "tenants", "", "the system database, then the tenants SELECTOR names (codes, tier=T, server=S, tag:K=V, size=large|small or @FILE)")
 		cmd.Flags().BoolVar(&s.allowEmpty, "allow-empty", false, "let --tenants match no tenant (then only the system database is migrated)")
 	}
 }
@@ -178,7 +178,11 @@ func (a *app) planCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				var class herd.SizeClass
 				if ref.Type == herd.TenantDatabase {
+					if _, class, _, err = f.Size(cmd.Context(), ref.Identifier); err != nil {
+						return err
+					}
 					limits, err := f.SnapshotLimits(cmd.Context(), ref.Identifier)
 					if err != nil {
 						return err
@@ -188,9 +192,9 @@ func (a *app) planCmd() *cobra.Command {
 					}
 				}
 				if asJSON {
-					return writeJSON(a.out, planJSON(ref, p))
+					return writeJSON(a.out, planJSON(ref, p, class))
 				}
-				renderPlan(a.out, ref, p)
+				renderPlan(a.out, ref, p, class)
 				return nil
 			})
 		},
@@ -202,10 +206,12 @@ func (a *app) planCmd() *cobra.Command {
 }
 
 type planView struct {
-	Database herd.Ref   `json:"database"`
-	From     string     `json:"from"`
-	To       string     `json:"to"`
-	Steps    []stepView `json:"steps"`
+	Database herd.Ref `json:"database"`
+	From     string   `json:"from"`
+	To       string   `json:"to"`
+	// SizeClass is a tenant's, by its last analysis (herd analyze).
+	SizeClass herd.SizeClass `json:"size_class,omitempty"`
+	Steps     []stepView     `json:"steps"`
 }
 
 type stepView struct {
@@ -214,16 +220,19 @@ type stepView struct {
 	Kind      string         `json:"kind"`
 }
 
-func planJSON(ref herd.Ref, p *herd.Plan) planView {
-	v := planView{Database: ref, From: schemaVersion(p.From), To: schemaVersion(p.To), Steps: []stepView{}}
+func planJSON(ref herd.Ref, p *herd.Plan, class herd.SizeClass) planView {
+	v := planView{Database: ref, From: schemaVersion(p.From), To: schemaVersion(p.To), SizeClass: class, Steps: []stepView{}}
 	for _, s := range p.Steps {
 		v.Steps = append(v.Steps, stepView{Migration: s.Migration.ID(), Direction: s.Direction, Kind: string(s.Migration.Kind)})
 	}
 	return v
 }
 
-func renderPlan(w io.Writer, ref herd.Ref, p *herd.Plan) {
+func renderPlan(w io.Writer, ref herd.Ref, p *herd.Plan, class herd.SizeClass) {
 	fmt.Fprintf(w, "%s: %s -> v%s\n", ref, versionLabel(schemaVersion(p.From)), p.To)
+	if class != "" {
+		fmt.Fprintf(w, "  size: %s\n", class)
+	}
 	if len(p.Steps) == 0 {
 		fmt.Fprintln(w, "  nothing to do")
 	}
@@ -258,10 +267,10 @@ func (a *app) statusCmd() *cobra.Command {
 
 func renderStatus(w io.Writer, rows []herd.StatusRow) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TYPE\tDATABASE\tVERSION\tTARGET\tSTATUS\tLAST ERROR")
+	fmt.Fprintln(tw, "TYPE\tDATABASE\tVERSION\tTARGET\tSTATUS\tSIZE\tLAST ERROR")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Type, r.Identifier, versionLabel(r.CurrentVersion),
-			versionLabel(r.TargetVersion), r.Status, r.LastError)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Type, r.Identifier, versionLabel(r.CurrentVersion),
+			versionLabel(r.TargetVersion), r.Status, orDash(string(r.SizeClass)), r.LastError)
 	}
 	tw.Flush()
 }

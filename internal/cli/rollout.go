@@ -56,7 +56,7 @@ func (a *app) rolloutStartCmd() *cobra.Command {
 		Use:   "start --to RELEASE [--tenants SELECTOR] [--at TIME] [--dry-run]",
 		Short: "Start a rollout and run it in the foreground until it ends",
 		Long: `Phase 1 migrates the system database and marks the selected tenants; phase 2 runs the
-waves from herd.yaml. SELECTOR: comma-separated codes, tier=T, server=S, tag:K=V or @FILE;
+waves from herd.yaml. SELECTOR: comma-separated codes, tier=T, server=S, tag:K=V, size=large|small or @FILE;
 one that matches no tenant is refused unless --allow-empty. With --at, the runner waits
 for that time; rollout pause or abort from another shell ends the wait. The first SIGINT
 or SIGTERM stops claiming tenants and lets those in flight finish (resume carries on),

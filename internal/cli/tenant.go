@@ -153,6 +153,7 @@ func renderTenant(w io.Writer, d herd.TenantDetail) {
 	if len(d.Features) > 0 {
 		fmt.Fprintf(w, "features  %s\n", strings.Join(d.Features, ", "))
 	}
+	renderSize(w, d)
 	if v := d.Version; v != nil {
 		fmt.Fprintf(w, "version   %s (%s)\n", orNone(v.CurrentVersion), v.Status)
 		if v.Error != "" {

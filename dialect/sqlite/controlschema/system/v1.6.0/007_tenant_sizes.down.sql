@@ -1,0 +1,1 @@
+DROP TABLE herd_tenant_sizes;
