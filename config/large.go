@@ -34,9 +34,9 @@ type LargeTenants struct {
 	// Rows and Bytes are the thresholds: a tenant with at least Rows rows,
 	// or at least Bytes bytes, is large. 0 sets no threshold.
 	Rows, Bytes int64
-	// Concurrency is how many large tenants one runner is to migrate at
-	// once, apart from the small ones (default 1). It is read and checked;
-	// rollouts do not apply it yet.
+	// Concurrency is how many large tenants one rollout runner migrates
+	// at once, beside the small ones (default 1), by the sizes recorded
+	// when the runner started.
 	Concurrency int
 	// Line is the line of large_tenants in the file; 0 when it is absent.
 	Line int

@@ -96,7 +96,7 @@ releases:
 # large_tenants:
 #   rows: 1000000
 #   bytes: 10GiB
-#   concurrency: 1              # large tenants at once per runner (not yet applied by rollouts)
+#   concurrency: 1              # large tenants at once per rollout runner, beside the small ones
 
 # Health probes judge a tenant after its migration and during the bake
 # time; a failed probe rolls the tenant back. Each SQL probe runs against

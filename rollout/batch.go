@@ -132,12 +132,13 @@ func (m *Manager) batchSize() int {
 
 // runBatch claims and migrates the batch on the fleet's scheduler, with at
 // most Concurrency tenants at once and PerServer per server, in batch
-// order as far as those allow (see schedule.Pool). It stops claiming as
+// order as far as those allow (see schedule.Pool), and at most
+// large_tenants.concurrency of the large tenants at once. It stops claiming as
 // soon as the wave's failure budget is exceeded (counting a tenant whose
 // migration failed at once, before its rollback is over), the rollout is
 // no longer running (a claim then fails) or a graceful stop is asked for;
 // tenants in flight finish.
-func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch []control.Item, wave control.Wave) error {
+func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch []control.Item, wave control.Wave, large map[string]bool) error {
 	type run struct {
 		it      control.Item
 		state   control.ItemState
@@ -151,8 +152,10 @@ func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch []contr
 		ended   bool         // the rollout is no longer running
 	)
 	pool := schedule.Pool[*run]{
-		Limits: schedule.Limits{Concurrency: m.settings.Concurrency, PerServer: m.settings.PerServer},
+		Limits: schedule.Limits{Concurrency: m.settings.Concurrency, PerServer: m.settings.PerServer,
+			Large: m.cfg.LargeTenants.Concurrency},
 		Server: func(j *run) string { return j.it.Server },
+		Large:  func(j *run) bool { return large[j.it.Tenant] },
 		Gate: func(*run) bool {
 			return !ended && m.overBudget(wave, failed+int(failing.Load())) == ""
 		},

@@ -37,6 +37,10 @@ type fleet struct {
 	during func(ctx context.Context, code string)
 	// restore, if set, runs inside a tenant's rollback.
 	restore func(code string)
+	// large are the tenants counted in maxLarge, the most of them that
+	// migrated at once.
+	large                  map[string]bool
+	runningLarge, maxLarge int
 }
 
 func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
@@ -45,6 +49,10 @@ func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
 	server := f.servers[code]
 	f.running[server]++
 	f.maxServer = max(f.maxServer, f.running[server])
+	if f.large[code] {
+		f.runningLarge++
+		f.maxLarge = max(f.maxLarge, f.runningLarge)
+	}
 	f.migrated = append(f.migrated, code)
 	during := f.during
 	f.mu.Unlock()
@@ -55,6 +63,9 @@ func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.running[server]--
+	if f.large[code] {
+		f.runningLarge--
+	}
 	if f.fail[code] {
 		return errors.New("boom")
 	}
@@ -239,6 +250,29 @@ func TestWorkHonoursWavesAndPerServerCaps(t *testing.T) {
 		require.Equal(t, []string{"canary", "rest"}, []string{waves[0].Wave, waves[1].Wave})
 		require.Len(t, b.events.of(event.TenantDone), 6)
 		require.Len(t, b.events.of(event.RolloutCompleted), 1)
+	})
+}
+
+// large_tenants.concurrency caps the large tenants a runner migrates at
+// once, by their recorded sizes, while the small ones run beside them.
+func TestWorkCapsLargeTenants(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, "large_tenants: {rows: 1000, concurrency: 1}\nrollout:\n  concurrency: 3\n  snapshots: never\n", sixOnTwoServers)
+		b.fleet.large = map[string]bool{}
+		for i, code := range []string{"c1", "a1", "a2", "b1", "b2", "b3"} {
+			rows := int64(10)
+			if i < 3 {
+				rows, b.fleet.large[code] = 5000, true
+			}
+			require.NoError(t, b.store.SetSize(b.ctx, control.Size{Tenant: code, Rows: rows, AnalyzedAt: time.Now()}))
+		}
+		r := b.start(t)
+		out, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+		require.Len(t, b.fleet.started(), 6)
+		require.Equal(t, 1, b.fleet.maxLarge, "one large tenant at a time")
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/internal/problem"
@@ -50,7 +51,11 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	w := &work{tenants: tenants, announced: map[string]bool{}, waves: map[int]bool{}}
+	large, err := m.largeTenants(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	w := &work{tenants: tenants, large: large, announced: map[string]bool{}, waves: map[int]bool{}}
 	for {
 		var out *Outcome
 		// A round reads all it needs afresh, so a round that lost the
@@ -71,6 +76,9 @@ func (m *Manager) Work(ctx context.Context, id int64) (Outcome, error) {
 // work is what one runner's Work remembers from round to round.
 type work struct {
 	tenants map[string]control.Tenant
+	// large are the tenants large_tenants.concurrency caps, by the sizes
+	// recorded when Work started.
+	large map[string]bool
 	// announced are the tenants whose planned maintenance was announced.
 	announced map[string]bool
 	// waves are the waves this runner ran batches of.
@@ -135,13 +143,34 @@ func (m *Manager) next(ctx context.Context, r control.Rollout, wave control.Wave
 			m.emit(event.Event{Type: event.WaveStarted, Rollout: r.ID, Wave: batch[0].WaveName, To: r.TenantVersion})
 		}
 	}
-	if err := m.runBatch(ctx, r, batch, wave); err != nil {
+	if err := m.runBatch(ctx, r, batch, wave, w.large); err != nil {
 		return nil, err
 	}
 	if m.settings.PauseBetweenBatches > 0 {
 		return nil, m.pauseBetweenBatches(ctx, r.ID, wave.Index)
 	}
 	return nil, nil
+}
+
+// largeTenants returns the tenants whose recorded size makes them large
+// (see config.LargeTenants); nil, without reading the sizes, when
+// herd.yaml sets no threshold.
+func (m *Manager) largeTenants(ctx context.Context) (map[string]bool, error) {
+	limits := m.cfg.LargeTenants
+	if limits.Rows <= 0 && limits.Bytes <= 0 {
+		return nil, nil
+	}
+	sizes, err := m.store.Sizes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	large := map[string]bool{}
+	for code, sz := range sizes {
+		if limits.Class(sz.Rows, sz.Bytes, true) == config.SizeLarge {
+			large[code] = true
+		}
+	}
+	return large, nil
 }
 
 // tenantsByCode returns the registry by code, for the maintenance

@@ -131,3 +131,42 @@ func TestPoolStops(t *testing.T) {
 		require.Nil(t, schedule.Stopped(context.Background()))
 	})
 }
+
+// Large jobs run at most Limits.Large at once, beside the others: a
+// large job waiting for its class does not hold up the small ones after
+// it.
+func TestPoolCapsLargeJobs(t *testing.T) {
+	t.Parallel()
+	large := map[string]bool{"j0": true, "j1": true, "j2": true}
+	var (
+		mu                  sync.Mutex
+		running, maxRunning int
+		big, maxBig         int
+		started             []string
+	)
+	p := schedule.Pool[job]{Limits: schedule.Limits{Concurrency: 3, Large: 1},
+		Large: func(j job) bool { return large[j.name] },
+		Work: func(_ context.Context, j job) {
+			mu.Lock()
+			running++
+			maxRunning = max(maxRunning, running)
+			if large[j.name] {
+				big++
+				maxBig = max(maxBig, big)
+			}
+			started = append(started, j.name)
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+			mu.Lock()
+			running--
+			if large[j.name] {
+				big--
+			}
+			mu.Unlock()
+		}}
+	left := p.Run(context.Background(), jobs("a", "a", "a", "a", "a", "a"))
+	require.Empty(t, left)
+	require.Equal(t, 1, maxBig, "one large job at a time")
+	require.Equal(t, 3, maxRunning, "small jobs run beside it")
+	require.ElementsMatch(t, []string{"j0", "j3", "j4"}, started[:3], "the large jobs after the first wait, the small ones do not")
+}
