@@ -3,6 +3,8 @@ package herd_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -100,4 +102,35 @@ func (b *bundle) ledgerRow(code, id string) (execute.Entry, bool) {
 		}
 	}
 	return execute.Entry{}, false
+}
+
+// herd lint refuses a chunked migration whose statement cannot run
+// chunked, naming the file and line, with exit 2.
+func TestLintRefusesBadChunkedMigrations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body, want string
+	}{
+		{"no :to", "-- herd:chunked table=pupils key=id\nUPDATE pupils SET n = 1 WHERE id > :from;\n",
+			"001_fill.up.sql:2: herd:chunked migration's statement does not use :to"},
+		{"DDL", "-- herd:chunked table=pupils key=id\nALTER TABLE pupils ADD COLUMN n INT;\n",
+			"001_fill.up.sql:2: herd:chunked migration's statement must be a data statement"},
+		{"two statements", "-- herd:chunked table=pupils key=id\nDELETE FROM pupils WHERE id > :from AND id <= :to;\nDELETE FROM pupils;\n",
+			"001_fill.up.sql:3: herd:chunked migration holds 2 statements"},
+		{"bad header", "-- herd:chunked table=pupils\nDELETE FROM pupils WHERE id > :from AND id <= :to;\n",
+			"001_fill.up.sql:1: herd:chunked wants table=T key=K"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			run := cliAt(t, filepath.Join(dir, "herd.yaml"))
+			run(0, "init", "--dir", dir)
+			run(0, "new", "tenant", "v1.0.0", "fill")
+			stem := filepath.Join(dir, "migrations", "tenant", "v1.0.0", "001_fill")
+			require.NoError(t, os.WriteFile(stem+".up.sql", []byte(tt.body), 0o644))
+			require.NoError(t, os.WriteFile(stem+".down.sql", []byte("SELECT 1;\n"), 0o644))
+			require.Contains(t, run(2, "lint"), tt.want)
+		})
+	}
 }

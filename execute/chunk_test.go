@@ -217,3 +217,37 @@ func TestLedgerUpgrade(t *testing.T) {
 		require.Equal(t, []string{"v1.0.0/001_pupils", "v1.1.0/002_fees"}, b.applied(t))
 	})
 }
+
+// herd repair acts on a chunked migration that failed: retry carries it on
+// after its last committed range, rollback runs its down script.
+func TestChunkedRepair(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		for _, action := range []execute.RepairAction{execute.Retry, execute.Rollback} {
+			t.Run(string(action), func(t *testing.T) {
+				b := setup(t, e, chunkTable("INTEGER", "-- herd:chunked table=t key=k size=2"))
+				require.NoError(t, b.migrate(t, "1.0.0"))
+				b.insert(t, []any{1, 2, 3, 4, 5}, 4)
+				require.Error(t, b.migrate(t, "1.1.0"))
+				_, err := b.db.DB.ExecContext(b.ctx, "UPDATE t SET lim = 1")
+				require.NoError(t, err)
+
+				s, err := b.ex.Lock(b.ctx, b.db)
+				require.NoError(t, err)
+				before, err := s.Repair(b.ctx, b.src, "tenant", action, execute.UncertainUnknown, b.rec)
+				require.NoError(t, s.Close(b.ctx))
+				require.NoError(t, err)
+				require.Equal(t, &execute.Progress{Last: "2", HasLast: true, Rows: 2}, before.Chunk)
+				if action == execute.Retry {
+					require.Equal(t, map[int]int{1: 5}, b.touched(t), "every row touched once")
+					require.Equal(t, []string{"v1.0.0/001_t", "v1.1.0/002_backfill"}, b.applied(t))
+				} else {
+					require.Equal(t, map[int]int{0: 5}, b.touched(t), "the down script undid the committed ranges")
+					require.Equal(t, []string{"v1.0.0/001_t"}, b.applied(t))
+					_, dirty := b.dirty(t)
+					require.False(t, dirty)
+				}
+			})
+		}
+	})
+}
