@@ -28,8 +28,9 @@ type Applied struct {
 	// part-way outside a transaction.
 	Dirty bool
 	// Resumable is set for a dirty migration that can carry on where it
-	// stopped (a chunked one going up): it is planned as a step again,
-	// not refused.
+	// stopped (a chunked one going up): it is not refused, but planned
+	// again, up to carry on, or down (as if applied) when the target is
+	// below it.
 	Resumable bool
 }
 
@@ -166,9 +167,11 @@ func Make(src *source.Source, t source.Target, applied []Applied, to *semver.Ver
 	done := map[string]bool{}
 	var lastApplied *source.Migration
 	for _, a := range applied {
-		if a.Resumable {
+		if a.Resumable && !src.Find(t, a.ID).Version.GreaterThan(to) {
 			continue // planned again, and carried on where it stopped
 		}
+		// Above to, a resumable migration is rolled back as if applied:
+		// its committed part is undone by its down script.
 		done[a.ID] = true
 		if m := src.Find(t, a.ID); lastApplied == nil || source.Compare(m, lastApplied) > 0 {
 			lastApplied = m
