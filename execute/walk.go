@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/source"
@@ -134,22 +133,8 @@ type rangeStatement struct {
 // bindRange replaces the :from and :to markers of stmt by the dialect's
 // placeholders, one per marker.
 func (s *Session) bindRange(stmt string) (rangeStatement, error) {
-	params, err := source.ChunkParams(s.e.dialect, stmt)
-	if err != nil {
-		return rangeStatement{}, err
-	}
-	var b strings.Builder
-	out := rangeStatement{}
-	last := 0
-	for i, p := range params {
-		b.WriteString(stmt[last:p.Pos])
-		b.WriteString(s.e.dialect.Placeholder(i + 1))
-		last = p.End
-		out.params = append(out.params, p.Name)
-	}
-	b.WriteString(stmt[last:])
-	out.sql = b.String()
-	return out, nil
+	sqlText, params, err := source.BindChunk(s.e.dialect, s.e.dialect.Placeholder, stmt)
+	return rangeStatement{sql: sqlText, params: params}, err
 }
 
 // args returns the arguments of one range's statement.

@@ -135,6 +135,28 @@ func ChunkParams(e Engine, stmt string) ([]Param, error) {
 	return out, nil
 }
 
+// BindChunk replaces the :from and :to markers of stmt, as e reads it,
+// by placeholder(1), placeholder(2), … in order (one per marker, so that
+// positional placeholders work), and returns the statement with the
+// markers' names in the order of their placeholders.
+func BindChunk(e Engine, placeholder func(n int) string, stmt string) (string, []string, error) {
+	params, err := ChunkParams(e, stmt)
+	if err != nil {
+		return "", nil, err
+	}
+	var b strings.Builder
+	names := make([]string, len(params))
+	last := 0
+	for i, p := range params {
+		b.WriteString(stmt[last:p.Pos])
+		b.WriteString(placeholder(i + 1))
+		last = p.End
+		names[i] = p.Name
+	}
+	b.WriteString(stmt[last:])
+	return b.String(), names, nil
+}
+
 // chunkDML are the statements a chunked migration may run.
 var chunkDML = []string{"UPDATE", "DELETE", "INSERT", "REPLACE", "MERGE", "WITH"}
 
