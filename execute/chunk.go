@@ -74,8 +74,8 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 		if err != nil {
 			return s.failDirty(ctx, step, entry, a, fmt.Errorf("range of %s above %s up to %s: %w", c.Key, w.format(from), w.format(to), err))
 		}
+		p.ranged(w.format(from), w.format(to), done.Chunk.Rows, s.e.now().Sub(began))
 		entry, from = done, to
-		p.ranged(w.format(from), entry.Chunk.Rows, s.e.now().Sub(began))
 		if err := pause(ctx, c.Pause); err != nil {
 			return s.failDirty(ctx, step, entry, a, err)
 		}
@@ -185,15 +185,12 @@ type progress struct {
 	sent     time.Time
 }
 
-// ranged notes a committed range up to key last, after which rows were
-// changed in all, that took took; it emits a Chunk event when a second
-// has passed since the last.
-func (p *progress) ranged(last string, rows int64, took time.Duration) {
+// ranged notes a committed range of the keys above from up to to, after
+// which rows were changed in all, that took took; it emits a Chunk event
+// when a second has passed since the last.
+func (p *progress) ranged(from, to string, rows int64, took time.Duration) {
 	p.ranges++
-	p.from, p.to, p.rows = p.to, last, rows
-	if p.ranges == 1 {
-		p.from = ""
-	}
+	p.from, p.to, p.rows = from, to, rows
 	lo, hi := p.c.ChunkBounds()
 	p.size = nextSize(p.size, took, p.c.Target, lo, hi)
 	if now := p.s.e.now(); now.Sub(p.sent) >= time.Second {

@@ -81,11 +81,12 @@ func TestChunkedWalk(t *testing.T) {
 		tests := []struct {
 			name, keyType string
 			keys          []any
-			last          string
+			// from and last bound the last range.
+			from, last string
 		}{
-			{"integer keys with gaps", "INTEGER", ints, "1000"},
-			{"text keys", "VARCHAR(20)", texts, "zz"},
-			{"empty table", "BIGINT", nil, ""},
+			{"integer keys with gaps", "INTEGER", ints, "34", "1000"},
+			{"text keys", "VARCHAR(20)", texts, "m", "zz"},
+			{"empty table", "BIGINT", nil, "", ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +117,7 @@ func TestChunkedWalk(t *testing.T) {
 				require.Equal(t, int64(len(tt.keys)), last.Rows)
 				require.Equal(t, (len(tt.keys)+2)/3, last.Ranges, "ranges of three keys")
 				require.Equal(t, tt.last, last.To)
+				require.Equal(t, tt.from, last.From)
 			})
 		}
 	})
