@@ -45,7 +45,7 @@ func TestDemo(t *testing.T) {
 	// The demo project lints clean, without warnings.
 	code, out = runCLI(t, "--config", filepath.Join(dir, "herd.yaml"), "lint")
 	require.Equal(t, 0, code, out)
-	require.Equal(t, "ok: 7 system and 7 tenant migrations\n", out)
+	require.Equal(t, "ok: 7 system and 8 tenant migrations\n", out)
 
 	// enabled_for is a filter: trust_003 (standard) is a beta tenant of
 	// enhanced_fee_system but outside its tiers, so the flag is off for it;

@@ -38,7 +38,8 @@
 //   - floor: concurrency workers over the tenants; for each, open its pool
 //     (Server.Open), then for each release run that schema version's up
 //     statements (the engine's override file, else the plain one, cut by
-//     the dialect's Split, split before timing) in one transaction, and
+//     the dialect's Split, split before timing; a chunked migration's
+//     statement as one range over every integer key) in one transaction, and
 //     close the pool. No lock, no ledger, no validation, no control
 //     database. On MySQL the DDL commits implicitly, as it does under herd.
 //

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -178,7 +179,13 @@ func herdSection(ctx context.Context, f *herd.Fleet, j job) error {
 // one direction.
 type release struct {
 	version    string
-	statements []string
+	statements []statement
+}
+
+// statement is one statement the floor runs, with its arguments.
+type statement struct {
+	sql  string
+	args []any
 }
 
 // floorScripts returns what the floor applies for d: the tenant
@@ -223,10 +230,36 @@ func statements(d dialect.Dialect, ms []*source.Migration, down bool) ([]release
 		}
 		r := &out[len(out)-1]
 		for _, st := range stmts {
-			r.statements = append(r.statements, st.SQL)
+			if m.Chunk != nil && !down {
+				whole, err := wholeRange(d, st.SQL)
+				if err != nil {
+					return nil, fmt.Errorf("bench: %s: %w", script.File, err)
+				}
+				r.statements = append(r.statements, whole)
+				continue
+			}
+			r.statements = append(r.statements, statement{sql: st.SQL})
 		}
 	}
 	return out, nil
+}
+
+// wholeRange is the floor's form of a chunked migration's statement: one
+// range over every integer key (the School ERP's chunked migrations walk
+// integer ids), as a bare loop would run it, in one statement.
+func wholeRange(d dialect.Dialect, stmt string) (statement, error) {
+	sqlText, params, err := source.BindChunk(d, d.Placeholder, stmt)
+	if err != nil {
+		return statement{}, err
+	}
+	args := make([]any, len(params))
+	for i, p := range params {
+		args[i] = int64(math.MaxInt64)
+		if p == source.ParamFrom {
+			args[i] = int64(math.MinInt64)
+		}
+	}
+	return statement{sql: sqlText, args: args}, nil
 }
 
 // loadSource loads the School ERP migrations for d; they hold overrides
@@ -253,7 +286,7 @@ func floorTenant(ctx context.Context, srv dialect.Server, name string, releases 
 			return fmt.Errorf("floor: %s v%s: begin: %w", name, r.version, err)
 		}
 		for i, st := range r.statements {
-			if _, err := tx.ExecContext(ctx, st); err != nil {
+			if _, err := tx.ExecContext(ctx, st.sql, st.args...); err != nil {
 				tx.Rollback() //nolint:errcheck // the statement's error is the one to report
 				return fmt.Errorf("floor: %s v%s: statement %d: %w", name, r.version, i+1, err)
 			}

@@ -176,8 +176,15 @@ type LedgerSQL interface {
 	// table's columns are:
 	//   migration_id (primary key), version, kind, checksum, state,
 	//   direction, statements_total, statements_done, statement_started,
-	//   error, applied_at, execution_ms.
+	//   error, applied_at, execution_ms, chunk_key (text, NULL),
+	//   chunk_rows (64-bit integer, NULL).
 	CreateLedger(qualifiedTable string) string
+	// UpgradeLedger returns the statements that bring a ledger table made
+	// before its last columns (chunk_key and chunk_rows) up to
+	// CreateLedger's, by adding them. herd runs each on a ledger that
+	// lacks a column, and goes on past one that fails because its column
+	// is there.
+	UpgradeLedger(qualifiedTable string) []string
 	// Upsert returns the clause that, appended to a multi-row INSERT,
 	// makes a row whose key column is already taken overwrite columns of
 	// the row that holds it, instead of failing: one statement, and one
@@ -226,6 +233,40 @@ func OneShot(d Dialect, args ...any) []any {
 		return u.Unprepared(args...)
 	}
 	return args
+}
+
+// KeyKind is how a chunked migration's key binds and compares.
+type KeyKind string
+
+// The kinds of key a chunked migration can walk.
+const (
+	KeyInteger KeyKind = "integer"
+	KeyText    KeyKind = "text"
+)
+
+// ChunkKey describes the column a chunked migration walks, as the
+// database's catalog has it.
+type ChunkKey struct {
+	// Found is false when the table, or its column, does not exist.
+	Found bool
+	// Type is the column's type as the catalog names it.
+	Type string
+	// Kind is KeyInteger or KeyText, or "" for a type herd cannot walk.
+	Kind KeyKind
+	// Unique is set when the primary key or a unique index (without a
+	// predicate or prefix) covers the column alone.
+	Unique bool
+	// NotNull is set when the column cannot hold NULL.
+	NotNull bool
+}
+
+// KeyInspector is an optional capability: engines that can describe the
+// key column of a chunked migration.
+type KeyInspector interface {
+	// ChunkKey describes column of table in db (in db.Schema when it is
+	// set, else where the session resolves unqualified names), asking
+	// through q.
+	ChunkKey(ctx context.Context, q RowQuerier, db *Database, table, column string) (ChunkKey, error)
 }
 
 // SessionGuard is an optional capability: engines that bound how long one

@@ -50,6 +50,10 @@ const (
 	// statement gave up waiting for a lock and runs again after
 	// Event.Duration; Event.Reason names the lock where the engine tells.
 	LockRetry Type = "lock.retry"
+	// Chunk reports how far a chunked migration got (Event.Chunk): at most
+	// once a second per database, and once more when its last range
+	// committed.
+	Chunk Type = "chunk.progress"
 	// SnapshotTaken says a tenant's rollback point (Event.Snapshot, at
 	// version To) is taken and registered.
 	SnapshotTaken Type = "snapshot.taken"
@@ -73,19 +77,23 @@ func Types() []Type {
 		TenantStarted, TenantMigrated, TenantDone, TenantFailed, TenantSkipped,
 		TenantRolledBack, TenantMaintenancePlanned,
 		RolloutHalted, RolloutPaused, RolloutCompleted, RolloutCompletedWithFailures,
-		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry,
+		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry, Chunk,
 		SnapshotTaken, SnapshotRestored,
 		AnalysisDone, AnalysisFailed,
 	}
 }
 
 // Step reports whether t is a step event (migration.*, statement.*,
-// lock.*, snapshot.*, analysis.*), of one database rather than of the
-// fleet. The rollout event stream (herd rollout --json) and webhooks carry
-// the fleet events only.
+// lock.*, chunk.*, snapshot.*, analysis.*), of one database rather than
+// of the fleet. The rollout event stream (herd rollout --json) carries the
+// fleet events and Chunk; webhooks carry the fleet events only.
 func (t Type) Step() bool {
 	kind, _, _ := strings.Cut(string(t), ".")
-	return kind == "migration" || kind == "statement" || kind == "lock" || kind == "snapshot" || kind == "analysis"
+	switch kind {
+	case "migration", "statement", "lock", "chunk", "snapshot", "analysis":
+		return true
+	}
+	return false
 }
 
 // Event is one thing that happened to a rollout, a tenant or a database.
@@ -121,6 +129,27 @@ type Event struct {
 	// Rows and Bytes are the size AnalysisDone measured.
 	Rows  int64 `json:"rows,omitempty"`
 	Bytes int64 `json:"bytes,omitempty"`
+	// Chunk is a Chunk event's progress.
+	Chunk *ChunkProgress `json:"chunk,omitempty"`
+}
+
+// ChunkProgress is how far a chunked migration got in one database.
+type ChunkProgress struct {
+	// Table and Key are the table walked and its key column.
+	Table string `json:"table"`
+	Key   string `json:"key"`
+	// From and To bound the last range that committed: keys above From,
+	// up to and including To, as text.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Rows counts the rows the statement changed, over every run of the
+	// migration; Ranges the ranges this run committed.
+	Rows   int64 `json:"rows"`
+	Ranges int   `json:"ranges"`
+	// Size is the keys the next range holds, as it adapts.
+	Size int `json:"size"`
+	// Done is set on the event of the last range.
+	Done bool `json:"done,omitempty"`
 }
 
 // Sink receives events, synchronously: the caller goes on once Send

@@ -40,13 +40,34 @@ type Entry struct {
 	Error            string
 	AppliedAt        time.Time
 	ExecutionMS      int64
+	// Chunk is the progress of a chunked migration (see source.Chunk);
+	// nil for any other.
+	Chunk *Progress
+}
+
+// Progress is how far a chunked migration got: each range of its key
+// commits with the row that records it here.
+type Progress struct {
+	// Last is the last key whose range committed, as text (an integer key
+	// in decimal); HasLast is false before the first range commits.
+	Last    string
+	HasLast bool
+	// Rows counts the rows the statement changed, over every run.
+	Rows int64
+}
+
+// Resumable reports whether herd migrate carries the migration on where
+// it stopped, rather than refusing it as dirty: a chunked migration
+// interrupted, or failed, going up.
+func (e Entry) Resumable() bool {
+	return e.State == StateDirty && e.Direction == plan.Up && e.Chunk != nil
 }
 
 // Uncertain reports whether a statement started and was neither recorded
 // as done nor as failed: the process died or lost its connection while it
 // ran, so whether it took effect is unknown.
 func (e Entry) Uncertain() bool {
-	return e.State == StateDirty && e.StatementStarted > e.StatementsDone && e.Error == ""
+	return e.State == StateDirty && e.StatementStarted > e.StatementsDone && e.Error == "" && e.Chunk == nil
 }
 
 // Describe says what state a dirty entry is in, naming the statement.
@@ -55,6 +76,16 @@ func (e Entry) Describe() string {
 		return e.ID + " applied"
 	}
 	switch {
+	case e.Chunk != nil:
+		at := "no range committed yet"
+		if e.Chunk.HasLast {
+			at = fmt.Sprintf("ranges up to key %s committed, %d rows changed", e.Chunk.Last, e.Chunk.Rows)
+		}
+		msg := fmt.Sprintf("%s dirty (%s): chunked, %s; herd migrate resumes after it", e.ID, e.Direction, at)
+		if e.Error != "" {
+			msg += "; the next range failed: " + e.Error
+		}
+		return msg
 	case e.Uncertain():
 		return fmt.Sprintf("%s dirty (%s): statement %d of %d started and its outcome is unknown; statements 1-%d are done",
 			e.ID, e.Direction, e.StatementStarted, e.StatementsTotal, e.StatementsDone)
@@ -99,7 +130,8 @@ func (l *ledger) bind(query string) string {
 }
 
 const ledgerColumns = `migration_id, version, kind, checksum, state, direction,
-	statements_total, statements_done, statement_started, error, applied_at, execution_ms`
+	statements_total, statements_done, statement_started, error, applied_at, execution_ms,
+	chunk_key, chunk_rows`
 
 // read returns the ledger's rows, read through q unless no write was made
 // since the last read.
@@ -115,12 +147,17 @@ func (l *ledger) read(ctx context.Context, q querier) ([]Entry, error) {
 	var out []Entry
 	for rows.Next() {
 		var e Entry
-		var msg sql.NullString
+		var msg, chunkKey sql.NullString
+		var chunkRows sql.NullInt64
 		if err := rows.Scan(&e.ID, &e.Version, &e.Kind, &e.Checksum, &e.State, &e.Direction,
-			&e.StatementsTotal, &e.StatementsDone, &e.StatementStarted, &msg, &e.AppliedAt, &e.ExecutionMS); err != nil {
+			&e.StatementsTotal, &e.StatementsDone, &e.StatementStarted, &msg, &e.AppliedAt, &e.ExecutionMS,
+			&chunkKey, &chunkRows); err != nil {
 			return nil, fmt.Errorf("read ledger %s: %w", l.table, err)
 		}
 		e.Error = msg.String
+		if chunkRows.Valid {
+			e.Chunk = &Progress{Last: chunkKey.String, HasLast: chunkKey.Valid, Rows: chunkRows.Int64}
+		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -139,18 +176,45 @@ type lookQuerier interface {
 
 // readOrMissing reads the ledger through q, in one query where the table
 // is there. When the read fails, it asks whether the table exists:
-// missing is set when it does not (the database has no ledger yet), and
-// the read's error is returned when it does.
+// missing is set when it does not (the database has no ledger yet). When
+// it does, the ledger may be one made before its last columns: it is
+// upgraded (see dialect.LedgerSQL.UpgradeLedger) and read again, and the
+// errors are returned when that read fails too.
 func (l *ledger) readOrMissing(ctx context.Context, q lookQuerier) (entries []Entry, missing bool, err error) {
 	entries, err = l.read(ctx, q)
 	if err == nil {
 		return entries, false, nil
 	}
 	exists, terr := l.d.TableExists(ctx, q, l.db, l.name)
-	if terr != nil || exists {
+	if terr != nil {
 		return nil, false, fmt.Errorf("read the ledger of %s: %w", l.db.Name, errors.Join(err, terr))
 	}
-	return nil, true, nil
+	if !exists {
+		return nil, true, nil
+	}
+	entries, uerr := l.upgrade(ctx, q)
+	if uerr != nil {
+		return nil, false, fmt.Errorf("read the ledger of %s: %w", l.db.Name, errors.Join(err, uerr))
+	}
+	return entries, false, nil
+}
+
+// upgrade adds the columns a ledger made by an earlier herd lacks, then
+// reads it. A statement that fails (its column is there: another process
+// upgraded the ledger first, or a run stopped between two statements) is
+// passed over; the read that follows says whether the ledger is whole.
+func (l *ledger) upgrade(ctx context.Context, q querier) ([]Entry, error) {
+	var failed []error
+	for _, stmt := range l.d.UpgradeLedger(l.table) {
+		if _, err := q.ExecContext(ctx, stmt); err != nil {
+			failed = append(failed, fmt.Errorf("upgrade: %w", err))
+		}
+	}
+	entries, err := l.read(ctx, q)
+	if err != nil {
+		return nil, errors.Join(append(failed, err)...)
+	}
+	return entries, nil
 }
 
 // writeChunk is the most rows write sends in one statement, which keeps
@@ -180,13 +244,21 @@ func (l *ledger) write(ctx context.Context, q querier, entries ...Entry) error {
 
 // writeRows inserts entries in one statement that ends with upsert.
 func (l *ledger) writeRows(ctx context.Context, q querier, entries []Entry, upsert string) error {
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	rows := make([]string, len(entries))
-	args := make([]any, 0, 12*len(entries))
+	args := make([]any, 0, 14*len(entries))
 	for i, e := range entries {
 		rows[i] = row
+		var chunkKey, chunkRows any
+		if e.Chunk != nil {
+			chunkRows = e.Chunk.Rows
+			if e.Chunk.HasLast {
+				chunkKey = e.Chunk.Last
+			}
+		}
 		args = append(args, e.ID, e.Version, e.Kind, e.Checksum, e.State, string(e.Direction),
-			e.StatementsTotal, e.StatementsDone, e.StatementStarted, nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS)
+			e.StatementsTotal, e.StatementsDone, e.StatementStarted, nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS,
+			chunkKey, chunkRows)
 	}
 	query := `INSERT INTO {ledger} (` + ledgerColumns + `) VALUES ` + strings.Join(rows, ", ") + upsert
 	if _, err := q.ExecContext(ctx, l.bind(query), dialect.OneShot(l.d, args...)...); err != nil {
@@ -235,7 +307,7 @@ func nullable(s string) any {
 func Applied(entries []Entry) []plan.Applied {
 	out := make([]plan.Applied, len(entries))
 	for i, e := range entries {
-		out[i] = plan.Applied{ID: e.ID, Checksum: e.Checksum, Dirty: e.State == StateDirty}
+		out[i] = plan.Applied{ID: e.ID, Checksum: e.Checksum, Dirty: e.State == StateDirty, Resumable: e.Resumable()}
 	}
 	return out
 }

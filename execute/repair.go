@@ -116,7 +116,12 @@ func (s *Session) Repair(ctx context.Context, src *source.Source, t source.Targe
 	return before, err
 }
 
+// retry runs the dirty migration's remaining statements; a chunked one
+// carries on after its last committed range.
 func (s *Session) retry(ctx context.Context, step plan.Step, entry Entry, done int) error {
+	if entry.Resumable() {
+		return s.step(ctx, s.prepareStep(step), nil)
+	}
 	actions, err := s.actions(step.Migration, step.Direction)
 	if err != nil {
 		return err
@@ -135,8 +140,12 @@ func (s *Session) retry(ctx context.Context, step plan.Step, entry Entry, done i
 }
 
 // rollbackPartial undoes the first done up statements by running the last
-// done statements of the down script.
+// done statements of the down script. A chunked migration's ranges each
+// committed, so its down script undoes them whole.
 func (s *Session) rollbackPartial(ctx context.Context, step plan.Step, entry Entry, done int) error {
+	if entry.Resumable() {
+		return s.step(ctx, s.prepareStep(step), nil)
+	}
 	actions, err := s.actions(step.Migration, plan.Down)
 	if err != nil {
 		return err

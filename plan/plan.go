@@ -27,6 +27,11 @@ type Applied struct {
 	// Dirty is set while a migration is in progress or after it failed
 	// part-way outside a transaction.
 	Dirty bool
+	// Resumable is set for a dirty migration that can carry on where it
+	// stopped (a chunked one going up): it is not refused, but planned
+	// again, up to carry on, or down (as if applied) when the target is
+	// below it.
+	Resumable bool
 }
 
 // Step is one migration to run in one direction.
@@ -162,6 +167,11 @@ func Make(src *source.Source, t source.Target, applied []Applied, to *semver.Ver
 	done := map[string]bool{}
 	var lastApplied *source.Migration
 	for _, a := range applied {
+		if a.Resumable && !src.Find(t, a.ID).Version.GreaterThan(to) {
+			continue // planned again, and carried on where it stopped
+		}
+		// Above to, a resumable migration is rolled back as if applied:
+		// its committed part is undone by its down script.
 		done[a.ID] = true
 		if m := src.Find(t, a.ID); lastApplied == nil || source.Compare(m, lastApplied) > 0 {
 			lastApplied = m
@@ -202,7 +212,7 @@ func Make(src *source.Source, t source.Target, applied []Applied, to *semver.Ver
 // lacks, or records a checksum that no longer matches the file.
 func checkLedger(src *source.Source, t source.Target, applied []Applied, engine string) error {
 	for _, a := range applied {
-		if a.Dirty {
+		if a.Dirty && !a.Resumable {
 			return refuse(Dirty, a.ID, "%s is dirty (it failed or was interrupted part-way); run herd repair", a.ID)
 		}
 		m := src.Find(t, a.ID)

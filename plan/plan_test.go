@@ -167,3 +167,24 @@ func versionString(v *semver.Version) string {
 	}
 	return v.String()
 }
+
+// A resumable dirty migration is planned again: up, to carry on, when the
+// target is at or above it; down, as if applied, when it is below.
+func TestResumable(t *testing.T) {
+	t.Parallel()
+	src := fixture(t)
+	ledger := applied(src, "v1.0.0/001_a", "v1.0.0/002_b", "v1.1.0/003_c", "v2.0.0/004_d")
+	ledger[3].Dirty, ledger[3].Resumable = true, true
+	up, err := plan.Make(src, source.Tenant, ledger, semver.MustParse("2.0.0"), plan.Options{Engine: "sqlite"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"up v2.0.0/004_d"}, steps(up))
+	require.Equal(t, "1.1.0", up.From.String())
+	down, err := plan.Make(src, source.Tenant, ledger, semver.MustParse("1.1.0"), plan.Options{Engine: "sqlite"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"down v2.0.0/004_d"}, steps(down))
+	ledger[3].Resumable = false
+	_, err = plan.Make(src, source.Tenant, ledger, semver.MustParse("2.0.0"), plan.Options{Engine: "sqlite"})
+	var refused *plan.RefusedError
+	require.ErrorAs(t, err, &refused)
+	require.Equal(t, plan.Dirty, refused.Reason)
+}

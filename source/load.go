@@ -280,7 +280,7 @@ func (l *loader) finish(m *Migration) {
 			l.problem(s.File, 0, "metadata differs from %s; engine overrides must declare the same herd: keys", path.Base(m.file))
 		}
 	}
-	m.Kind, m.NoTransaction, m.Depends = first.Kind, first.NoTransaction, first.Depends
+	m.Kind, m.NoTransaction, m.Depends, m.Chunk = first.Kind, first.NoTransaction, first.Depends, first.Chunk
 	for _, e := range l.engines {
 		if _, ok := m.Up(e.Name()); !ok {
 			l.problem(path.Dir(m.file), 0, "%s has no up file for %s", m.ID(), e.Name())
@@ -288,6 +288,13 @@ func (l *loader) finish(m *Migration) {
 	}
 	for _, scripts := range []map[string]Script{m.up, m.down, m.validate} {
 		l.checkScripts(m, scripts)
+	}
+	if m.Chunk != nil {
+		for _, e := range l.engines {
+			if s, ok := m.Up(e.Name()); ok {
+				l.checkChunked(s, e, m.Chunk)
+			}
+		}
 	}
 }
 

@@ -13,10 +13,13 @@ import (
 //	-- herd:no-transaction
 //	-- herd:depends v1.0.0/002_create_classes
 //	-- herd:allow switch-database create-database: the archive is shared
+//	-- herd:chunked table=students key=id size=10000 pause=100ms target=250ms
 type Meta struct {
 	Kind          Kind
 	NoTransaction bool
 	Depends       []string
+	// Chunk is set when the migration runs chunked (see Chunk).
+	Chunk *Chunk
 	// Allow names the lint rules (see Source.AllowRules) the script means
 	// to break. Unlike the other keys it is read from each script on its
 	// own (an up, down or validate file, plain or engine override): it
@@ -57,7 +60,8 @@ func (m Meta) Allows(rule string) bool { return slices.Contains(m.Allow, rule) }
 // Equal reports whether two Metas declare the same thing, Allow aside
 // (each file has its own).
 func (m Meta) Equal(o Meta) bool {
-	return m.Kind == o.Kind && m.NoTransaction == o.NoTransaction && slices.Equal(m.Depends, o.Depends)
+	return m.Kind == o.Kind && m.NoTransaction == o.NoTransaction && slices.Equal(m.Depends, o.Depends) &&
+		(m.Chunk == nil) == (o.Chunk == nil) && (m.Chunk == nil || *m.Chunk == *o.Chunk)
 }
 
 // ParseMeta reads the herd: keys from the comment lines that open script;
@@ -67,12 +71,23 @@ func (m Meta) Equal(o Meta) bool {
 func ParseMeta(script string, rules []string) (Meta, []Problem) {
 	meta := Meta{Kind: Schema}
 	var problems []Problem
+	chunkLine, kindSet := 0, false
 	header(script, func(line int, key, value string) bool {
 		if msg := meta.set(key, value, rules); msg != "" {
 			problems = append(problems, Problem{Line: line, Msg: msg})
 		}
+		if key == "chunked" && meta.Chunk != nil && chunkLine == 0 {
+			chunkLine = line
+		}
+		kindSet = kindSet || key == "kind"
 		return true
 	})
+	if meta.Chunk != nil && !kindSet {
+		meta.Kind = Data // a chunked migration changes data unless it says otherwise
+	}
+	if meta.Chunk != nil && meta.NoTransaction {
+		problems = append(problems, Problem{Line: chunkLine, Msg: "herd:chunked runs each range in a transaction of its own; it cannot go with herd:no-transaction"})
+	}
 	return meta, problems
 }
 
@@ -149,8 +164,17 @@ func (m *Meta) set(key, value string, rules []string) string {
 			}
 			m.Allow = append(m.Allow, r)
 		}
+	case "chunked":
+		if m.Chunk != nil {
+			return "herd:chunked given twice"
+		}
+		c, msg := parseChunk(value)
+		if msg != "" {
+			return msg
+		}
+		m.Chunk = c
 	default:
-		return fmt.Sprintf("unknown metadata key herd:%s (want kind, no-transaction, depends or allow)", key)
+		return fmt.Sprintf("unknown metadata key herd:%s (want kind, no-transaction, depends, allow or chunked)", key)
 	}
 	return ""
 }

@@ -87,6 +87,9 @@ type Migration struct {
 	NoTransaction bool
 	// Depends lists the IDs of migrations this one needs.
 	Depends []string
+	// Chunk is set for a chunked data migration (herd:chunked): its up
+	// script's one statement runs once per range of a key.
+	Chunk *Chunk
 	// Go is set for a Go migration, whose scripts are then empty.
 	Go *GoMigration
 

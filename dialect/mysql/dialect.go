@@ -111,8 +111,17 @@ const ledgerDDL = "CREATE TABLE IF NOT EXISTS %s (\n" +
 	"    statement_started INT          NOT NULL DEFAULT 0,\n" +
 	"    error             TEXT         NULL,\n" +
 	"    applied_at        DATETIME(6)  NOT NULL,\n" +
-	"    execution_ms      BIGINT       NOT NULL DEFAULT 0\n" +
+	"    execution_ms      BIGINT       NOT NULL DEFAULT 0,\n" +
+	"    chunk_key         TEXT         NULL,\n" +
+	"    chunk_rows        BIGINT       NULL\n" +
 	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+
+// UpgradeLedger returns the statement that adds the columns a ledger made
+// before chunked migrations lacks (MySQL 8 has no ADD COLUMN IF NOT
+// EXISTS; herd runs it only on a ledger that lacks them).
+func (d *Dialect) UpgradeLedger(qualifiedTable string) []string {
+	return []string{"ALTER TABLE " + qualifiedTable + " ADD COLUMN chunk_key TEXT NULL, ADD COLUMN chunk_rows BIGINT NULL"}
+}
 
 //go:embed controlschema
 var controlSchema embed.FS

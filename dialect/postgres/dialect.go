@@ -110,8 +110,16 @@ const ledgerDDL = `CREATE TABLE IF NOT EXISTS %s (
     statement_started INT          NOT NULL DEFAULT 0,
     error             TEXT         NULL,
     applied_at        TIMESTAMPTZ  NOT NULL,
-    execution_ms      BIGINT       NOT NULL DEFAULT 0
+    execution_ms      BIGINT       NOT NULL DEFAULT 0,
+    chunk_key         TEXT         NULL,
+    chunk_rows        BIGINT       NULL
 )`
+
+// UpgradeLedger returns the statements that add the columns a ledger
+// made before chunked migrations lacks.
+func (d *Dialect) UpgradeLedger(qualifiedTable string) []string {
+	return []string{"ALTER TABLE " + qualifiedTable + " ADD COLUMN IF NOT EXISTS chunk_key TEXT NULL, ADD COLUMN IF NOT EXISTS chunk_rows BIGINT NULL"}
+}
 
 //go:embed controlschema
 var controlSchema embed.FS

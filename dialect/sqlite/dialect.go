@@ -82,8 +82,19 @@ const ledgerDDL = `CREATE TABLE IF NOT EXISTS %s (
     statement_started INT NOT NULL DEFAULT 0,
     error TEXT,
     applied_at TIMESTAMP NOT NULL,
-    execution_ms INT NOT NULL DEFAULT 0
+    execution_ms INT NOT NULL DEFAULT 0,
+    chunk_key TEXT,
+    chunk_rows INT
 ) WITHOUT ROWID`
+
+// UpgradeLedger returns the statements that add the columns a ledger
+// made before chunked migrations lacks.
+func (d *Dialect) UpgradeLedger(qualifiedTable string) []string {
+	return []string{
+		"ALTER TABLE " + qualifiedTable + " ADD COLUMN chunk_key TEXT",
+		"ALTER TABLE " + qualifiedTable + " ADD COLUMN chunk_rows INT",
+	}
+}
 
 //go:embed controlschema
 var controlSchema embed.FS

@@ -72,8 +72,9 @@ func TestMigrationsFollowTheConventions(t *testing.T) {
 		t.Run(target, func(t *testing.T) {
 			t.Parallel()
 			migrations := loadMigrations(t, target)
-			if len(migrations) != 7 {
-				t.Errorf("%d %s migrations, want 7", len(migrations), target)
+			want := map[string]int{"system": 7, "tenant": 8}[target]
+			if len(migrations) != want {
+				t.Errorf("%d %s migrations, want %d", len(migrations), target, want)
 			}
 			byID := map[string]*migration{}
 			for i, m := range migrations {
@@ -239,6 +240,10 @@ func readMetadata(t *testing.T, p string) map[string]string {
 		case "depends":
 			if value == "" {
 				t.Errorf("%s: herd:depends names no migration", p)
+			}
+		case "chunked":
+			if !strings.Contains(value, "table=") || !strings.Contains(value, "key=") {
+				t.Errorf("%s: herd:chunked names no table= and key=", p)
 			}
 		default:
 			t.Errorf("%s: unknown metadata key herd:%s", p, key)

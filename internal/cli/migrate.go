@@ -138,7 +138,8 @@ func allowEmptyHint(err error) error {
 }
 
 // progress returns a sink that prints one line per finished migration,
-// and one per retry after a lock wait. It is safe for concurrent use.
+// one per retry after a lock wait, and the progress of chunked ones (at
+// most a line a second per database). It is safe for concurrent use.
 func (a *app) progress() event.Sink {
 	var mu sync.Mutex
 	return event.SinkFunc(func(e event.Event) {
@@ -149,11 +150,15 @@ func (a *app) progress() event.Sink {
 			return
 		}
 		outcome := map[event.Type]string{event.MigrationDone: "ok", event.MigrationFailed: "FAILED"}[e.Type]
-		if outcome == "" {
+		if outcome == "" && e.Type != event.Chunk {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
+		if e.Type == event.Chunk {
+			fmt.Fprintln(a.out, chunkLine(e))
+			return
+		}
 		fmt.Fprintf(a.out, "%s: %s %s %s (%dms)\n", e.Database, e.Migration, e.Direction, outcome, e.Duration.Milliseconds())
 	})
 }

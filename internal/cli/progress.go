@@ -90,10 +90,11 @@ func (r *renderer) begin(ro herd.Rollout, items []herd.RolloutItem) {
 	r.overall.SetCurrent(int64(total))
 }
 
-// Send renders one fleet event; step events (event.Type.Step) are the
-// migrate command's, not a rollout's, and are passed over.
+// Send renders one fleet event, or a chunked migration's progress; other
+// step events (event.Type.Step) are the migrate command's, not a
+// rollout's, and are passed over.
 func (r *renderer) Send(e event.Event) {
-	if e.Type.Step() {
+	if e.Type.Step() && e.Type != event.Chunk {
 		return
 	}
 	r.mu.Lock()
@@ -113,7 +114,7 @@ func (r *renderer) Send(e event.Event) {
 			}
 			r.overall.Increment()
 		}
-		if e.Type == event.TenantFailed || e.Type == event.TenantRolledBack || e.Type == event.RolloutHalted {
+		if e.Type == event.TenantFailed || e.Type == event.TenantRolledBack || e.Type == event.RolloutHalted || e.Type == event.Chunk {
 			r.bars.Write([]byte(line(e) + "\n")) //nolint:errcheck // best effort above the bars
 		}
 	default:
@@ -123,6 +124,9 @@ func (r *renderer) Send(e event.Event) {
 
 // line is an event as one line of text.
 func line(e event.Event) string {
+	if e.Type == event.Chunk {
+		return e.Time.Format("15:04:05") + " " + chunkLine(e)
+	}
 	s := fmt.Sprintf("%s %s", e.Time.Format("15:04:05"), e.Type)
 	if e.Rollout != 0 {
 		s += fmt.Sprintf(" rollout=%d", e.Rollout)
@@ -140,6 +144,21 @@ func line(e event.Event) string {
 		s += ": " + e.Reason
 	}
 	return s
+}
+
+// chunkLine is a Chunk event as one line of text: the database, the
+// migration, the rows changed so far and the last range done.
+func chunkLine(e event.Event) string {
+	c := e.Chunk
+	if c == nil {
+		return fmt.Sprintf("%s: %s chunk", e.Database, e.Migration)
+	}
+	state := "running"
+	if c.Done {
+		state = "done"
+	}
+	return fmt.Sprintf("%s: %s chunked %s: %d rows, %s up to %s (%d ranges this run, next size %d)",
+		e.Database, e.Migration, state, c.Rows, c.Key, orNone(c.To), c.Ranges, c.Size)
 }
 
 // close stops the bars, leaving them drawn.

@@ -11,7 +11,8 @@ import (
 )
 
 // The run's one event stream feeds migrate's progress lines (finished
-// migrations and lock retries) and rollout --json (fleet events only, as before).
+// migrations, lock retries and chunked progress) and rollout --json (fleet
+// events and chunked progress).
 func TestRenderingFromTheEventStream(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
@@ -21,6 +22,8 @@ func TestRenderingFromTheEventStream(t *testing.T) {
 		{Type: event.StatementStarted, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up", Statement: 1},
 		{Type: event.LockRetry, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up",
 			Duration: 500 * time.Millisecond, Reason: "try 1 of 4 gave up on a lock after 1s; retrying in 500ms"},
+		{Type: event.Chunk, Time: at, Database: `tenant "acme"`, Migration: "v1.1.0/002_u", Direction: "up",
+			Chunk: &event.ChunkProgress{Table: "t", Key: "id", From: "10", To: "20", Rows: 20, Ranges: 2, Size: 10, Done: true}},
 		{Type: event.MigrationDone, Time: at, Database: `tenant "acme"`, Tenant: "acme", Migration: "v1.1.0/002_u", Direction: "up", Duration: 12 * time.Millisecond},
 		{Type: event.MigrationFailed, Time: at, Database: "system", Migration: "v1.1.0/001_s", Direction: "down", Duration: 3 * time.Millisecond, Reason: "boom"},
 		{Type: event.SnapshotTaken, Time: at, Database: `tenant "acme"`, Tenant: "acme", Snapshot: "herd_snap_1", To: "1.0.0"},
@@ -35,6 +38,7 @@ func TestRenderingFromTheEventStream(t *testing.T) {
 			sink.Send(e)
 		}
 		require.Equal(t, "tenant \"acme\": v1.1.0/002_u up: try 1 of 4 gave up on a lock after 1s; retrying in 500ms\n"+
+			"tenant \"acme\": v1.1.0/002_u chunked done: 20 rows, id up to 20 (2 ranges this run, next size 10)\n"+
 			"tenant \"acme\": v1.1.0/002_u up ok (12ms)\nsystem: v1.1.0/001_s down FAILED (3ms)\n", out.String())
 	})
 	t.Run("rollout --json", func(t *testing.T) {
@@ -45,6 +49,7 @@ func TestRenderingFromTheEventStream(t *testing.T) {
 			r.Send(e)
 		}
 		require.Equal(t, `{"type":"rollout.started","time":"2026-12-06T10:00:00Z","rollout":1,"to":"1.1.0"}
+{"type":"chunk.progress","time":"2026-12-06T10:00:00Z","database":"tenant \"acme\"","migration":"v1.1.0/002_u","direction":"up","chunk":{"table":"t","key":"id","from":"10","to":"20","rows":20,"ranges":2,"size":10,"done":true}}
 {"type":"tenant.done","time":"2026-12-06T10:00:00Z","rollout":1,"wave":"all","tenant":"acme","from":"1.0.0","to":"1.1.0"}
 `, out.String())
 	})

@@ -279,6 +279,8 @@ type Token struct {
 	// Text is a quoted token as written, quotes included ('search_path',
 	// "Name", $$…$$); "" for other tokens.
 	Text string
+	// Pos is the byte offset of the token's first byte in the statement.
+	Pos int
 }
 
 // Tokens cuts one statement, as Split returns it, into its significant
@@ -299,11 +301,11 @@ func Tokens(stmt string, f Family) ([]Token, error) {
 		}
 		switch t.kind {
 		case tokWord:
-			out = append(out, Token{Word: t.word()})
+			out = append(out, Token{Word: t.word(), Pos: t.pos})
 		case tokPunct:
-			out = append(out, Token{Punct: t.text[0]})
+			out = append(out, Token{Punct: t.text[0], Pos: t.pos})
 		case tokQuoted:
-			out = append(out, Token{Quoted: true, Text: t.text})
+			out = append(out, Token{Quoted: true, Text: t.text, Pos: t.pos})
 		}
 	}
 }

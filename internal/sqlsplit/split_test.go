@@ -285,11 +285,32 @@ func TestTokens(t *testing.T) {
 			t.Parallel()
 			got, err := Tokens(tt.stmt, tt.family)
 			require.NoError(t, err)
+			for i := range got {
+				got[i].Pos = 0 // TestTokenPositions checks them
+			}
 			require.Equal(t, tt.want, got)
 		})
 	}
 	_, err := Tokens("SELECT 'open", SQLite)
 	require.ErrorContains(t, err, "unterminated string literal")
+}
+
+func TestTokenPositions(t *testing.T) {
+	t.Parallel()
+	stmt := "UPDATE t /* :x */ SET a = ':b' WHERE id > :from"
+	got, err := Tokens(stmt, Postgres)
+	require.NoError(t, err)
+	for _, tok := range got {
+		text := tok.Text
+		switch {
+		case tok.Word != "":
+			text = tok.Word
+		case tok.Punct != 0:
+			text = string(tok.Punct)
+		}
+		require.True(t, strings.EqualFold(stmt[tok.Pos:tok.Pos+len(text)], text), "token %q at %d", text, tok.Pos)
+	}
+	require.Equal(t, strings.Index(stmt, ":from"), got[len(got)-2].Pos)
 }
 
 func TestLeading(t *testing.T) {

@@ -1,8 +1,7 @@
--- herd:kind data
+-- herd:kind schema
 -- Enhanced student model, migrated in place (the brief's strategy A): a
 -- JSON document of custom fields and a flag that locks a student's fee
--- structure, then a backfill of existing students. The backfill only
--- touches rows still NULL, so it is safe to run again.
+-- structure. Existing students are backfilled by 008_backfill_custom_fields,
+-- chunked, so that a trust with many students is never locked for long.
 ALTER TABLE students ADD COLUMN custom_fields JSONB NULL;
 ALTER TABLE students ADD COLUMN fee_structure_locked BOOLEAN NOT NULL DEFAULT FALSE;
-UPDATE students SET custom_fields = '{}' WHERE custom_fields IS NULL;

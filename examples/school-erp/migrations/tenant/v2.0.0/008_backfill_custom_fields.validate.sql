@@ -1,0 +1,2 @@
+-- The backfill reached every student.
+SELECT COUNT(*) = 0 FROM students WHERE custom_fields IS NULL;

@@ -1,0 +1,255 @@
+package execute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/internal/problem"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+)
+
+// chunked runs the up step of a chunked migration (see source.Chunk). It
+// checks the key, then walks it by keyset: each range's upper bound is
+// the size-th key above the last one done, and the statement runs for the
+// range in a transaction of its own that also writes the range's progress
+// to the migration's ledger row. A row left by an interrupted or failed
+// run is carried on from the range after its last committed one, so every
+// row of the table is changed once however often the run stops. Once no
+// key is left it runs the validate script and records the migration
+// applied.
+func (s *Session) chunked(ctx context.Context, st prepared) error {
+	step, m := st.step, st.step.Migration
+	c := m.Chunk
+	if len(st.actions) != 1 {
+		return s.fail(step, action{}, fmt.Errorf("a chunked migration holds one statement, its script has %d", len(st.actions)))
+	}
+	a := st.actions[0]
+	start := s.e.now()
+	w, err := s.newWalk(ctx, c)
+	if err != nil {
+		return s.fail(step, a, err)
+	}
+	bound, err := s.bindRange(a.sql)
+	if err != nil {
+		return s.fail(step, a, err)
+	}
+	a.sql = bound.sql
+	if s.ledgerMissing {
+		if err := s.createLedger(ctx, s.conn); err != nil {
+			return s.fail(step, a, err)
+		}
+		s.ledgerMissing = false
+	}
+	entry, resumed, err := s.chunkEntry(ctx, m)
+	if err != nil {
+		return s.fail(step, a, err)
+	}
+	from, more, err := w.start(ctx, s.conn, *entry.Chunk)
+	if err != nil {
+		return s.fail(step, a, err)
+	}
+	if !resumed {
+		if err := s.ledger.write(ctx, s.conn, entry); err != nil {
+			return s.fail(step, a, err)
+		}
+	}
+	s.emit(event.StatementStarted, step, a.n, 0, nil)
+	p := progress{s: s, step: step, c: c, size: c.Size}
+	for more {
+		var to any
+		to, more, err = w.next(ctx, s.conn, from, p.size)
+		if err != nil {
+			return s.failDirty(ctx, step, entry, a, err)
+		}
+		if !more {
+			break
+		}
+		began := s.e.now()
+		done, err := s.runRange(ctx, a, bound.args(from, to), entry, w.format(to))
+		if err != nil {
+			return s.failDirty(ctx, step, entry, a, fmt.Errorf("range of %s above %s up to %s: %w", c.Key, w.format(from), w.format(to), err))
+		}
+		p.ranged(w.format(from), w.format(to), done.Chunk.Rows, s.e.now().Sub(began))
+		entry, from = done, to
+		if err := pause(ctx, c.Pause); err != nil {
+			return s.failDirty(ctx, step, entry, a, err)
+		}
+	}
+	p.finish(entry)
+	if err := s.validate(ctx, s.conn, m); err != nil {
+		return s.failDirty(ctx, step, entry, action{}, err)
+	}
+	entry.State, entry.Error, entry.AppliedAt = StateApplied, "", s.e.now()
+	entry.StatementsDone, entry.StatementStarted = 1, 1
+	entry.ExecutionMS = s.e.now().Sub(start).Milliseconds()
+	if err := s.ledger.write(ctx, s.conn, entry); err != nil {
+		return s.fail(step, action{}, err)
+	}
+	return nil
+}
+
+// chunkedUp reports whether step runs chunked: a chunked migration going
+// up (its down script runs as any other).
+func chunkedUp(step plan.Step) bool {
+	return step.Migration.Chunk != nil && step.Direction == plan.Up
+}
+
+// chunkEntry returns the ledger row m's run starts from: the row of an
+// interrupted run, carried on (resumed), or a new one.
+func (s *Session) chunkEntry(ctx context.Context, m *source.Migration) (e Entry, resumed bool, err error) {
+	entries, err := s.ledger.read(ctx, s.conn)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	for _, old := range entries {
+		if old.ID == m.ID() && old.Resumable() {
+			old.Error, old.Checksum = "", m.Checksum(s.e.dialect.Name())
+			return old, true, nil
+		}
+	}
+	e = s.entry(m, plan.Up, 1)
+	e.Chunk = &Progress{}
+	return e, false, nil
+}
+
+// runRange runs the statement for one range in a transaction that also
+// writes entry with the range (up to last) recorded done, and returns that
+// entry.
+func (s *Session) runRange(ctx context.Context, a action, args []any, entry Entry, last string) (Entry, error) {
+	tx, err := s.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return entry, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var changed int64
+	ranged := a
+	ranged.run = func(ctx context.Context, db source.DB) error {
+		res, err := db.ExecContext(ctx, a.sql, args...)
+		if err != nil {
+			return err
+		}
+		changed, err = res.RowsAffected()
+		return err
+	}
+	if err := s.run(ctx, ranged, tx); err != nil {
+		return entry, err
+	}
+	if a.mayLeave {
+		if err := s.confined(ctx, tx); err != nil {
+			return entry, err
+		}
+	}
+	done := entry
+	done.Chunk = &Progress{Last: last, HasLast: true, Rows: entry.Chunk.Rows + changed}
+	if err := s.ledger.write(ctx, tx, done); err != nil {
+		return entry, err
+	}
+	if err := tx.Commit(); err != nil {
+		return entry, fmt.Errorf("commit: %w", err)
+	}
+	return done, nil
+}
+
+// pause sleeps d, or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// progress follows one run of a chunked migration: it adapts the size of
+// its ranges and emits its Chunk events.
+type progress struct {
+	s    *Session
+	step plan.Step
+	c    *source.Chunk
+	size int
+	// ranges counts the ranges this run committed; from and to bound the
+	// last.
+	ranges   int
+	from, to string
+	rows     int64
+	sent     time.Time
+}
+
+// ranged notes a committed range of the keys above from up to to, after
+// which rows were changed in all, that took took; it emits a Chunk event
+// when a second has passed since the last.
+func (p *progress) ranged(from, to string, rows int64, took time.Duration) {
+	p.ranges++
+	p.from, p.to, p.rows = from, to, rows
+	lo, hi := p.c.ChunkBounds()
+	p.size = nextSize(p.size, took, p.c.Target, lo, hi)
+	if now := p.s.e.now(); now.Sub(p.sent) >= time.Second {
+		p.sent = now
+		p.emit(false)
+	}
+}
+
+// finish emits the run's last Chunk event.
+func (p *progress) finish(e Entry) {
+	p.rows = e.Chunk.Rows
+	if p.to == "" {
+		p.to = e.Chunk.Last
+	}
+	p.emit(true)
+}
+
+func (p *progress) emit(done bool) {
+	if p.s.e.events == nil {
+		return
+	}
+	p.s.e.events.Send(event.Event{Type: event.Chunk, Time: p.s.e.now().UTC(), Database: p.s.db.Name,
+		Migration: p.step.Migration.ID(), Direction: string(plan.Up),
+		Chunk: &event.ChunkProgress{Table: p.c.Table, Key: p.c.Key, From: p.from, To: p.to, Rows: p.rows,
+			Ranges: p.ranges, Size: p.size, Done: done}})
+}
+
+// nextSize is the size of the range after one of size keys that took
+// took: moved toward the size that would have taken target, by at most
+// half or double a range, and kept within lo and hi. Without a target
+// the size stays.
+func nextSize(size int, took, target time.Duration, lo, hi int) int {
+	if target <= 0 || took <= 0 {
+		return size
+	}
+	next := int(float64(size) * float64(target) / float64(took))
+	next = min(max(next, size/2), size*2)
+	return min(max(next, lo), hi)
+}
+
+// ErrChunkKey marks a chunked migration whose table or key herd cannot
+// walk: the table or column is missing, the column is not an integer or
+// text, not unique on its own, or may hold NULL. Nothing ran.
+var ErrChunkKey = errors.New("chunked migration's key cannot be walked")
+
+// checkKey returns an input error when k cannot be walked.
+func checkKey(c *source.Chunk, k dialect.ChunkKey) error {
+	var why string
+	switch {
+	case !k.Found:
+		why = "there is no such table or column"
+	case k.Kind == "":
+		why = fmt.Sprintf("its type %s is neither an integer nor a text type", k.Type)
+	case !k.Unique:
+		why = "it is not unique: no primary key or unique index covers it alone"
+	case !k.NotNull:
+		why = "it may hold NULL, and rows with a NULL key would never be reached: make it NOT NULL"
+	default:
+		return nil
+	}
+	return &problem.InputError{Err: fmt.Errorf("%w: table %s, key %s: %s", ErrChunkKey, c.Table, c.Key, why)}
+}

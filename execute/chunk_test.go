@@ -1,0 +1,255 @@
+package execute_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/herdtest"
+)
+
+// chunkTable makes, at v1.0.0, table t keyed by key of type keyType, with
+// a witness column touched and a limit lim that a CHECK holds touched to
+// (a row whose lim is 0 fails the backfill); v1.1.0 backfills it chunked,
+// three keys a range.
+func chunkTable(keyType, header string) map[string]string {
+	return map[string]string{
+		"tenant/v1.0.0/001_t.up.sql": fmt.Sprintf("CREATE TABLE t (k %s NOT NULL PRIMARY KEY, touched INT NOT NULL DEFAULT 0, lim INT NOT NULL DEFAULT 1, CHECK (touched <= lim));\n", keyType),
+		"tenant/v1.1.0/002_backfill.up.sql": header + "\n" +
+			"UPDATE t SET touched = touched + 1 WHERE k > :from AND k <= :to;\n",
+		"tenant/v1.1.0/002_backfill.down.sql": "UPDATE t SET touched = 0;\n",
+	}
+}
+
+// insert adds rows to t with keys keys and lim 1, but 0 for the keys in
+// failing.
+func (b *bundle) insert(t *testing.T, keys []any, failing ...any) {
+	t.Helper()
+	for _, k := range keys {
+		lim := 1
+		for _, f := range failing {
+			if f == k {
+				lim = 0
+			}
+		}
+		_, err := b.db.DB.ExecContext(b.ctx, dialect.Bind(b.d, "INSERT INTO t (k, lim) VALUES (?, ?)"), k, lim)
+		require.NoError(t, err)
+	}
+}
+
+// touched returns how many rows of t were touched how often.
+func (b *bundle) touched(t *testing.T) map[int]int {
+	t.Helper()
+	rows, err := b.db.DB.QueryContext(b.ctx, "SELECT touched, COUNT(*) FROM t GROUP BY touched")
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[int]int{}
+	for rows.Next() {
+		var touched, n int
+		require.NoError(t, rows.Scan(&touched, &n))
+		out[touched] = n
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// row returns the ledger row of id.
+func (b *bundle) row(t *testing.T, id string) execute.Entry {
+	t.Helper()
+	for _, e := range b.ledger(t) {
+		if e.ID == id {
+			return e
+		}
+	}
+	t.Fatalf("no ledger row %s", id)
+	return execute.Entry{}
+}
+
+// A chunked backfill walks integer and text keys, with gaps and negative
+// keys, and an empty table, touching every row once, and records its
+// progress in the ledger.
+func TestChunkedWalk(t *testing.T) {
+	t.Parallel()
+	ints := []any{-5, 1, 2, 3, 5, 8, 13, 21, 34, 1000}
+	texts := []any{"a", "ab", "b", "c10", "c2", "m", "z", "zz"}
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		tests := []struct {
+			name, keyType string
+			keys          []any
+			// from and last bound the last range.
+			from, last string
+		}{
+			{"integer keys with gaps", "INTEGER", ints, "34", "1000"},
+			{"text keys", "VARCHAR(20)", texts, "m", "zz"},
+			{"empty table", "BIGINT", nil, "", ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				b := setup(t, e, chunkTable(tt.keyType, "-- herd:chunked table=t key=k size=3"))
+				var mu sync.Mutex
+				var events []event.Event
+				b.ex = execute.New(b.d, &execute.Options{Events: event.SinkFunc(func(ev event.Event) {
+					mu.Lock()
+					defer mu.Unlock()
+					if ev.Type == event.Chunk {
+						events = append(events, ev)
+					}
+				})})
+				require.NoError(t, b.migrate(t, "1.0.0"))
+				b.insert(t, tt.keys)
+				require.NoError(t, b.migrate(t, "1.1.0"))
+				if len(tt.keys) > 0 {
+					require.Equal(t, map[int]int{1: len(tt.keys)}, b.touched(t), "every row touched once")
+				}
+				row := b.row(t, "v1.1.0/002_backfill")
+				require.Equal(t, execute.StateApplied, row.State)
+				require.NotNil(t, row.Chunk)
+				require.Equal(t, int64(len(tt.keys)), row.Chunk.Rows)
+				require.Equal(t, tt.last, row.Chunk.Last)
+				require.NotEmpty(t, events, "the last range is reported")
+				last := events[len(events)-1].Chunk
+				require.True(t, last.Done)
+				require.Equal(t, int64(len(tt.keys)), last.Rows)
+				require.Equal(t, (len(tt.keys)+2)/3, last.Ranges, "ranges of three keys")
+				require.Equal(t, tt.last, last.To)
+				require.Equal(t, tt.from, last.From)
+			})
+		}
+	})
+}
+
+// A range that fails rolls back alone: the ranges before it stay
+// committed and recorded, the migration is dirty yet resumable, and the
+// next run carries on at the failed range, touching every row once.
+func TestChunkedResumesAfterAFailedRange(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, chunkTable("INTEGER", "-- herd:chunked table=t key=k size=3"))
+		require.NoError(t, b.migrate(t, "1.0.0"))
+		keys := []any{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+		b.insert(t, keys, 8) // the third range, (6, 9], fails
+		err := b.migrate(t, "1.1.0")
+		var me *execute.MigrationError
+		require.ErrorAs(t, err, &me)
+		require.Equal(t, 1, me.Statement)
+		require.Contains(t, err.Error(), "tenant/v1.1.0/002_backfill.up.sql:2")
+		require.Contains(t, err.Error(), "range of k above 6 up to 9")
+
+		row := b.row(t, "v1.1.0/002_backfill")
+		require.Equal(t, execute.StateDirty, row.State)
+		require.True(t, row.Resumable())
+		require.False(t, row.Uncertain())
+		require.Equal(t, &execute.Progress{Last: "6", HasLast: true, Rows: 6}, row.Chunk)
+		require.Contains(t, row.Describe(), "ranges up to key 6 committed")
+		require.Equal(t, map[int]int{0: 4, 1: 6}, b.touched(t), "two ranges committed, the third rolled back")
+
+		_, err = b.db.DB.ExecContext(b.ctx, "UPDATE t SET lim = 1")
+		require.NoError(t, err)
+		require.NoError(t, b.migrate(t, "1.1.0"))
+		require.Equal(t, map[int]int{1: 10}, b.touched(t), "every row touched once")
+		row = b.row(t, "v1.1.0/002_backfill")
+		require.Equal(t, execute.StateApplied, row.State)
+		require.Equal(t, &execute.Progress{Last: "10", HasLast: true, Rows: 10}, row.Chunk)
+
+		require.NoError(t, b.migrate(t, "1.0.0"), "the down script runs as any other")
+		require.Equal(t, map[int]int{0: 10}, b.touched(t))
+	})
+}
+
+// A key herd cannot walk fails the migration before anything runs, naming
+// the table and the key.
+func TestChunkedKeyRefused(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		tests := []struct {
+			name, table, header, want string
+		}{
+			{"no table", "CREATE TABLE u (k INT NOT NULL PRIMARY KEY, touched INT NOT NULL DEFAULT 0);",
+				"-- herd:chunked table=t key=k", "table t, key k: there is no such table or column"},
+			{"no column", "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, k INT, touched INT NOT NULL DEFAULT 0);",
+				"-- herd:chunked table=t key=kk", "table t, key kk: there is no such table or column"},
+			{"not unique", "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, k INT NOT NULL, touched INT NOT NULL DEFAULT 0);",
+				"-- herd:chunked table=t key=k", "table t, key k: it is not unique"},
+			{"part of a key", "CREATE TABLE t (k INT NOT NULL, j INT NOT NULL, touched INT NOT NULL DEFAULT 0, PRIMARY KEY (k, j));",
+				"-- herd:chunked table=t key=k", "table t, key k: it is not unique"},
+			{"nullable", "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, k INT NULL UNIQUE, touched INT NOT NULL DEFAULT 0);",
+				"-- herd:chunked table=t key=k", "table t, key k: it may hold NULL"},
+			{"not integer or text", "CREATE TABLE t (k DECIMAL(10,2) NOT NULL PRIMARY KEY, touched INT NOT NULL DEFAULT 0);",
+				"-- herd:chunked table=t key=k", "is neither an integer nor a text type"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				files := chunkTable("INT", tt.header)
+				files["tenant/v1.0.0/001_t.up.sql"] = tt.table
+				b := setup(t, e, files)
+				require.NoError(t, b.migrate(t, "1.0.0"))
+				err := b.migrate(t, "1.1.0")
+				require.ErrorIs(t, err, execute.ErrChunkKey)
+				require.ErrorContains(t, err, tt.want)
+				require.Equal(t, []string{"v1.0.0/001_t"}, b.applied(t))
+				_, dirty := b.dirty(t)
+				require.False(t, dirty, "nothing was recorded")
+			})
+		}
+	})
+}
+
+// A ledger made before chunked migrations is upgraded the first time herd
+// reads it, keeping its rows.
+func TestLedgerUpgrade(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, migrations)
+		require.NoError(t, b.migrate(t, "1.0.0"))
+		ledger := dialect.Qualify(b.d, b.db, execute.DefaultLedgerTable)
+		for _, col := range []string{"chunk_key", "chunk_rows"} {
+			_, err := b.db.DB.ExecContext(b.ctx, "ALTER TABLE "+ledger+" DROP COLUMN "+col)
+			require.NoError(t, err)
+		}
+		entries, err := execute.ReadLedger(b.ctx, b.d, b.db, execute.DefaultLedgerTable)
+		require.NoError(t, err)
+		require.Len(t, entries, 1)
+		require.Nil(t, entries[0].Chunk)
+		require.NoError(t, b.migrate(t, "1.1.0"))
+		require.Equal(t, []string{"v1.0.0/001_pupils", "v1.1.0/002_fees"}, b.applied(t))
+	})
+}
+
+// herd repair acts on a chunked migration that failed: retry carries it on
+// after its last committed range, rollback runs its down script.
+func TestChunkedRepair(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		for _, action := range []execute.RepairAction{execute.Retry, execute.Rollback} {
+			t.Run(string(action), func(t *testing.T) {
+				b := setup(t, e, chunkTable("INTEGER", "-- herd:chunked table=t key=k size=2"))
+				require.NoError(t, b.migrate(t, "1.0.0"))
+				b.insert(t, []any{1, 2, 3, 4, 5}, 4)
+				require.Error(t, b.migrate(t, "1.1.0"))
+				_, err := b.db.DB.ExecContext(b.ctx, "UPDATE t SET lim = 1")
+				require.NoError(t, err)
+
+				s, err := b.ex.Lock(b.ctx, b.db)
+				require.NoError(t, err)
+				before, err := s.Repair(b.ctx, b.src, "tenant", action, execute.UncertainUnknown, b.rec)
+				require.NoError(t, s.Close(b.ctx))
+				require.NoError(t, err)
+				require.Equal(t, &execute.Progress{Last: "2", HasLast: true, Rows: 2}, before.Chunk)
+				if action == execute.Retry {
+					require.Equal(t, map[int]int{1: 5}, b.touched(t), "every row touched once")
+					require.Equal(t, []string{"v1.0.0/001_t", "v1.1.0/002_backfill"}, b.applied(t))
+				} else {
+					require.Equal(t, map[int]int{0: 5}, b.touched(t), "the down script undid the committed ranges")
+					require.Equal(t, []string{"v1.0.0/001_t"}, b.applied(t))
+					_, dirty := b.dirty(t)
+					require.False(t, dirty)
+				}
+			})
+		}
+	})
+}
