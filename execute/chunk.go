@@ -53,8 +53,11 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	if err != nil {
 		return s.fail(step, a, err)
 	}
+	// The ledger writes outside the ranges are single upserts: one that
+	// gave up on a lock (SQLite locks the whole file) changed nothing and
+	// runs again.
 	if !resumed {
-		if err := s.ledger.write(ctx, s.conn, entry); err != nil {
+		if err := s.retryLocks(ctx, step, 0, func() error { return s.ledger.write(ctx, s.conn, entry) }); err != nil {
 			return s.fail(step, a, err)
 		}
 	}
@@ -70,7 +73,12 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 			break
 		}
 		began := s.e.now()
-		done, err := s.runRange(ctx, a, bound.args(from, to), entry, w.format(to))
+		var done Entry
+		// A range that gave up on a lock rolled back whole: it runs again.
+		err = s.retryLocks(ctx, step, a.n, func() (err error) {
+			done, err = s.runRange(ctx, a, bound.args(from, to), entry, w.format(to))
+			return err
+		})
 		if err != nil {
 			return s.failDirty(ctx, step, entry, a, fmt.Errorf("range of %s above %s up to %s: %w", c.Key, w.format(from), w.format(to), err))
 		}
@@ -87,7 +95,7 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	entry.State, entry.Error, entry.AppliedAt = StateApplied, "", s.e.now()
 	entry.StatementsDone, entry.StatementStarted = 1, 1
 	entry.ExecutionMS = s.e.now().Sub(start).Milliseconds()
-	if err := s.ledger.write(ctx, s.conn, entry); err != nil {
+	if err := s.retryLocks(ctx, step, 0, func() error { return s.ledger.write(ctx, s.conn, entry) }); err != nil {
 		return s.fail(step, action{}, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -251,5 +252,37 @@ func TestChunkedRepair(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// A range that gives up on a row an application holds rolls back and runs
+// again once the application commits: every row is still touched once.
+func TestChunkedRangeRetriesAfterALockTimeout(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, chunkTable("INTEGER", "-- herd:chunked table=t key=k size=3"))
+		require.NoError(t, b.migrate(t, "1.0.0"))
+		keys := []any{1, 2, 3, 4, 5, 6, 7, 8, 9}
+		b.insert(t, keys)
+		seen := &retries{}
+		b.ex = execute.New(b.d, &execute.Options{Events: seen, LockTimeout: time.Second, LockRetries: 10})
+
+		// The application holds row 5 (the second range) for a while.
+		conn, err := b.db.DB.Conn(b.ctx)
+		require.NoError(t, err)
+		defer conn.Close()
+		tx, err := conn.BeginTx(b.ctx, nil)
+		require.NoError(t, err)
+		_, err = tx.ExecContext(b.ctx, "UPDATE t SET lim = 1 WHERE k = 5")
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() { done <- b.migrate(t, "1.1.0") }()
+		time.Sleep(2500 * time.Millisecond)
+		require.NoError(t, tx.Commit())
+
+		require.NoError(t, <-done)
+		require.Positive(t, seen.count(), "the range gave up on the lock and was retried")
+		require.Equal(t, map[int]int{1: len(keys)}, b.touched(t), "every row touched once")
+		require.Equal(t, execute.StateApplied, b.row(t, "v1.1.0/002_backfill").State)
 	})
 }
