@@ -204,12 +204,8 @@ func (f *Fleet) openControl(ctx context.Context) error {
 // executor returns an Executor for a database of kind k on dialect d,
 // fenced by the fleet's identity when the database is a tenant's.
 func (f *Fleet) executor(d dialect.Dialect, k source.Target, events event.Sink) *execute.Executor {
-	retries := f.cfg.LockRetries
-	if retries == 0 {
-		retries = -1 // none, where execute's zero means its default
-	}
 	opts := &execute.Options{Now: f.opts.Now, Events: events, Splits: &f.splits,
-		LockTimeout: f.cfg.LockTimeout, LockRetries: retries}
+		LockTimeout: f.cfg.LockTimeout, LockRetries: f.cfg.LockRetries}
 	if k == source.Tenant {
 		opts.Owner = &f.owner
 	}

@@ -35,8 +35,7 @@ type Options struct {
 	LockTimeout time.Duration
 	// LockRetries is how many times a transaction (or, outside one, a
 	// statement) that gave up on a lock is tried again, after a backoff
-	// from half the lock timeout, doubling; default DefaultLockRetries,
-	// and a negative value means none.
+	// from half the lock timeout, doubling; zero or less means never.
 	LockRetries int
 }
 
@@ -49,26 +48,20 @@ type Executor struct {
 	events  event.Sink
 	splits  *Splits
 	owner   *Owner
-	// lockTimeout and lockRetries are Options.LockTimeout and
-	// Options.LockRetries, defaults applied.
+	// lockTimeout and lockRetries are Options.LockTimeout (default
+	// applied) and Options.LockRetries.
 	lockTimeout time.Duration
 	lockRetries int
 }
 
 // New returns an Executor for dialect d.
 func New(d dialect.Dialect, opts *Options) *Executor {
-	e := &Executor{dialect: d, table: DefaultLedgerTable, now: time.Now, splits: &Splits{},
-		lockTimeout: DefaultLockTimeout, lockRetries: DefaultLockRetries}
+	e := &Executor{dialect: d, table: DefaultLedgerTable, now: time.Now, splits: &Splits{}, lockTimeout: DefaultLockTimeout}
 	if opts != nil {
 		if opts.LockTimeout > 0 {
 			e.lockTimeout = opts.LockTimeout
 		}
-		switch {
-		case opts.LockRetries < 0:
-			e.lockRetries = 0
-		case opts.LockRetries > 0:
-			e.lockRetries = opts.LockRetries
-		}
+		e.lockRetries = max(opts.LockRetries, 0)
 		if opts.Splits != nil {
 			e.splits = opts.Splits
 		}

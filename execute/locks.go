@@ -15,10 +15,6 @@ import (
 // the application's queries queued behind it go on.
 const DefaultLockTimeout = 5 * time.Second
 
-// DefaultLockRetries is how many times a transaction or statement that
-// gave up on a lock is tried again when Options.LockRetries is zero.
-const DefaultLockRetries = 3
-
 // maxLockBackoff caps the wait before a retry.
 const maxLockBackoff = 30 * time.Second
 

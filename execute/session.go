@@ -49,6 +49,12 @@ type Session struct {
 	waiting  atomic.Pointer[string]
 }
 
+// sessionIDer is the method dialect.QueryKiller and dialect.LockWaits
+// share.
+type sessionIDer interface {
+	SessionID(ctx context.Context, conn *sql.Conn) (int64, error)
+}
+
 // Lock pins a connection to db, takes db's migration lock on it (waiting
 // until ctx ends), checks that db belongs to the Executor's fleet (see
 // Options.Owner), sets the engine's lock-wait limits and reads the
@@ -65,20 +71,15 @@ func (e *Executor) Lock(ctx context.Context, db *dialect.Database) (*Session, er
 		return nil, fmt.Errorf("lock %s: %w", db.Name, err)
 	}
 	s := &Session{e: e, db: db, conn: conn, unlock: unlock, ledger: newLedger(e.dialect, db, e.table)}
-	k, kills := e.dialect.(dialect.QueryKiller)
-	w, waits := e.dialect.(dialect.LockWaits)
-	if kills || waits {
-		var id int64
-		if kills {
-			id, err = k.SessionID(ctx, conn)
-		} else {
-			id, err = w.SessionID(ctx, conn)
-		}
+	// The session's id serves both capabilities that need it, which
+	// share the method.
+	if ider, ok := e.dialect.(sessionIDer); ok {
+		id, err := ider.SessionID(ctx, conn)
 		if err != nil {
 			s.Close(ctx)
 			return nil, err
 		}
-		if kills {
+		if k, ok := e.dialect.(dialect.QueryKiller); ok {
 			s.kill = func(ctx context.Context) error { return k.KillQuery(ctx, db.DB, id) }
 		}
 		s.lockWait = lockWaiter(e.dialect, db, id)
