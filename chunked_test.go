@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/herdtest"
@@ -133,4 +134,48 @@ func TestLintRefusesBadChunkedMigrations(t *testing.T) {
 			require.Contains(t, run(2, "lint"), tt.want)
 		})
 	}
+}
+
+// A tenant herd analyze found small runs a chunked migration whole, as
+// one statement in one transaction; a large tenant, and one never
+// analysed, walk it range by range. Every row is touched once either way.
+func TestChunkedRunsWholeForSmallTenants(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := witnessFleet(t, e, fstest.MapFS{
+			"tenant/v1.0.0/001_witness.up.sql": file("CREATE TABLE witness (n INT NOT NULL PRIMARY KEY, touched INT NOT NULL DEFAULT 0);"),
+			"tenant/v1.1.0/002_touch.up.sql": file(`-- herd:chunked table=witness key=n size=7
+UPDATE witness SET touched = touched + 1 WHERE n > :from AND n <= :to;
+`),
+		}, "large_tenants: {rows: 100}\n", "t%d", 0)
+		seeded := map[string]int{"big": 150, "little": 10, "unseen": 10}
+		for _, code := range []string{"big", "little", "unseen"} {
+			b.addTenant(code)
+		}
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 3))
+		for code, n := range seeded {
+			seedWitness(t, b, code, n)
+		}
+		_, err := b.fleet.AnalyzeTenants(b.ctx, herd.Selection{Tenants: "big,little"}, 2)
+		require.NoError(t, err)
+
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.1.0", 3))
+		for code, n := range seeded {
+			row, ok := b.ledgerRow(code, "v1.1.0/002_touch")
+			require.True(t, ok, code)
+			require.Equal(t, execute.StateApplied, row.State, code)
+			if code == "little" {
+				require.Nil(t, row.Chunk, "%s is small: no ranges", code)
+			} else {
+				require.NotNil(t, row.Chunk, "%s walks its key", code)
+				require.Equal(t, int64(n), row.Chunk.Rows, code)
+			}
+			db, _, err := b.fleet.OpenTenant(b.ctx, code)
+			require.NoError(t, err)
+			var once int
+			require.NoError(t, db.DB.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM witness WHERE touched = 1").Scan(&once))
+			require.NoError(t, db.Close())
+			require.Equal(t, n, once, "%s: every row touched once", code)
+		}
+	})
 }

@@ -204,12 +204,17 @@ func (f *Fleet) openControl(ctx context.Context) error {
 // executor returns an Executor for a database of kind k on dialect d,
 // fenced by the fleet's identity when the database is a tenant's.
 func (f *Fleet) executor(d dialect.Dialect, k source.Target, events event.Sink) *execute.Executor {
+	return execute.New(d, f.executorOptions(k, events))
+}
+
+// executorOptions are the options of an Executor for databases of kind k.
+func (f *Fleet) executorOptions(k source.Target, events event.Sink) *execute.Options {
 	opts := &execute.Options{Now: f.opts.Now, Events: events, Splits: &f.splits,
 		LockTimeout: f.cfg.LockTimeout, LockRetries: f.cfg.LockRetries}
 	if k == source.Tenant {
 		opts.Owner = &f.owner
 	}
-	return execute.New(d, opts)
+	return opts
 }
 
 func (f *Fleet) dialectFor(dsn string) (dialect.Dialect, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
@@ -37,6 +38,10 @@ type target struct {
 	// its close func closes: a session then ends by closing its
 	// connection (see execute.Session.Discard).
 	private bool
+	// small is set for a tenant herd analyze found below large_tenants'
+	// thresholds: its chunked migrations run whole (see
+	// execute.Options.WholeChunks).
+	small bool
 }
 
 // resolve finds the database behind ref.
@@ -61,7 +66,8 @@ func (f *Fleet) tenantTarget(t control.Tenant) (target, error) {
 	if !ok {
 		return target{}, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
 	}
-	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect, features: t.Features, private: true,
+	small := t.Size != nil && f.cfg.LargeTenants.Class(t.Size.Rows, t.Size.Bytes, true) == config.SizeSmall
+	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect, features: t.Features, private: true, small: small,
 		open: func(ctx context.Context) (*dialect.Database, func() error, error) {
 			db, err := srv.Open(ctx, t.Database)
 			if err != nil {
@@ -81,7 +87,9 @@ func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Sessi
 		return err
 	}
 	defer f.warn(tg.ref, "close the connection", closeDB)
-	s, err := f.executor(tg.dialect, tg.kind, f.stepEvents(tg.ref)).Lock(ctx, db)
+	opts := f.executorOptions(tg.kind, f.stepEvents(tg.ref))
+	opts.WholeChunks = tg.small
+	s, err := execute.New(tg.dialect, opts).Lock(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -90,6 +90,23 @@ func (r *Reader) Sizes(ctx context.Context) (map[string]Size, error) {
 	return out, nil
 }
 
+// nullSize is a tenant's size as a LEFT JOIN reads it: NULL when the
+// tenant was never analysed.
+type nullSize struct {
+	rows, bytes                   sql.NullInt64
+	rowsEstimated, bytesEstimated sql.NullBool
+	analyzedAt                    sql.NullTime
+}
+
+// size returns tenant code's size, or nil when it was never analysed.
+func (n nullSize) size(code string) *Size {
+	if !n.analyzedAt.Valid {
+		return nil
+	}
+	return &Size{Tenant: code, Rows: n.rows.Int64, Bytes: n.bytes.Int64, RowsEstimated: n.rowsEstimated.Bool,
+		BytesEstimated: n.bytesEstimated.Bool, AnalyzedAt: n.analyzedAt.Time}
+}
+
 // flag is a boolean as the control schema stores it: 1 or 0.
 func flag(b bool) int {
 	if b {

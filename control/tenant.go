@@ -23,6 +23,10 @@ type Tenant struct {
 	// lacks one of them cannot be its target.
 	Features  []string  `json:"features"`
 	CreatedAt time.Time `json:"created_at"`
+	// Size is the tenant's size as herd analyze last measured it, without
+	// its tables; nil when it was never analysed. Reader.Tenant and
+	// Reader.Tenants fill it; AddTenant and UpdateTenant ignore it.
+	Size *Size `json:"size,omitempty"`
 }
 
 // ErrTenantNotFound is returned for a tenant code the registry lacks.
@@ -92,9 +96,12 @@ func (r *Reader) tenants(ctx context.Context, query string, args ...any) ([]Tena
 	for rows.Next() {
 		var t Tenant
 		var tags, features string
-		if err := rows.Scan(&t.Code, &t.Name, &t.Tier, &t.Server, &t.Database, &tags, &features, &t.CreatedAt); err != nil {
+		var sz nullSize
+		if err := rows.Scan(&t.Code, &t.Name, &t.Tier, &t.Server, &t.Database, &tags, &features, &t.CreatedAt,
+			&sz.rows, &sz.bytes, &sz.rowsEstimated, &sz.bytesEstimated, &sz.analyzedAt); err != nil {
 			return nil, fmt.Errorf("control: read tenants: %w", err)
 		}
+		t.Size = sz.size(t.Code)
 		if err := errors.Join(json.Unmarshal([]byte(tags), &t.Tags), json.Unmarshal([]byte(features), &t.Features)); err != nil {
 			return nil, fmt.Errorf("control: tenant %q: tags or features: %w", t.Code, err)
 		}

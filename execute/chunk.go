@@ -30,7 +30,7 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	}
 	a := st.actions[0]
 	start := s.e.now()
-	w, err := s.newWalk(ctx, c)
+	w, err := s.newWalk(ctx, s.conn, c)
 	if err != nil {
 		return s.fail(step, a, err)
 	}
@@ -101,10 +101,47 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	return nil
 }
 
-// chunkedUp reports whether step runs chunked: a chunked migration going
-// up (its down script runs as any other).
+// chunkedUp reports whether step is a chunked migration going up (its
+// down script runs as any other).
 func chunkedUp(step plan.Step) bool {
 	return step.Migration.Chunk != nil && step.Direction == plan.Up
+}
+
+// chunkedUp reports whether step runs range by range: a chunked migration
+// going up, unless the session runs them whole (Options.WholeChunks).
+func (s *Session) chunkedUp(step plan.Step) bool {
+	return chunkedUp(step) && !s.e.wholeChunks
+}
+
+// wholeRange returns the action that runs chunked statement a once, over
+// every key of c's table: from below the least key up to the greatest,
+// after the same key check as a walk. It runs in the transaction it is
+// given, so for a small tenant a chunked migration costs what the plain
+// UPDATE would, and the key that a large tenant's walk would refuse is
+// refused here too. An empty table runs nothing.
+func (s *Session) wholeRange(a action, c *source.Chunk) action {
+	whole := a
+	whole.run = func(ctx context.Context, db source.DB) error {
+		w, err := s.newWalk(ctx, db, c)
+		if err != nil {
+			return err
+		}
+		from, more, err := w.start(ctx, db, Progress{})
+		if err != nil || !more {
+			return err
+		}
+		to, err := w.greatestKey(ctx, db)
+		if err != nil {
+			return err
+		}
+		bound, err := s.bindRange(a.sql)
+		if err != nil {
+			return err
+		}
+		_, err = db.ExecContext(ctx, bound.sql, bound.args(from, to)...)
+		return err
+	}
+	return whole
 }
 
 // chunkEntry returns the ledger row m's run starts from: the row of an

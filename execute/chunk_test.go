@@ -286,3 +286,60 @@ func TestChunkedRangeRetriesAfterALockTimeout(t *testing.T) {
 		require.Equal(t, execute.StateApplied, b.row(t, "v1.1.0/002_backfill").State)
 	})
 }
+
+// With Options.WholeChunks (a small tenant) a chunked backfill runs as one
+// statement over every key, in the transaction of its step: every row is
+// touched once, a failing row rolls all of it back, and a key a walk
+// would refuse is refused too.
+func TestWholeChunks(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		tests := []struct {
+			name, table string
+			keys        []any
+			failing     []any
+			// applied are the migrations recorded after the run; wantErr,
+			// if set, is what its error says.
+			applied []string
+			wantErr string
+		}{
+			{name: "integer keys with gaps", keys: []any{-5, 1, 2, 3, 5, 8, 1000},
+				applied: []string{"v1.0.0/001_t", "v1.1.0/002_backfill"}},
+			{name: "text keys", table: "CREATE TABLE t (k VARCHAR(20) NOT NULL PRIMARY KEY, touched INT NOT NULL DEFAULT 0, lim INT NOT NULL DEFAULT 1, CHECK (touched <= lim));",
+				keys: []any{"a", "ab", "c10", "zz"}, applied: []string{"v1.0.0/001_t", "v1.1.0/002_backfill"}},
+			{name: "empty table", applied: []string{"v1.0.0/001_t", "v1.1.0/002_backfill"}},
+			{name: "a failing row", keys: []any{1, 2, 3, 4}, failing: []any{3},
+				applied: []string{"v1.0.0/001_t"}, wantErr: "v1.1.0/002_backfill"},
+			{name: "a key a walk refuses", table: "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, k INT NOT NULL, touched INT NOT NULL DEFAULT 0, lim INT NOT NULL DEFAULT 1);",
+				applied: []string{"v1.0.0/001_t"}, wantErr: "table t, key k: it is not unique"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				files := chunkTable("INT", "-- herd:chunked table=t key=k size=2")
+				if tt.table != "" {
+					files["tenant/v1.0.0/001_t.up.sql"] = tt.table
+				}
+				b := setup(t, e, files)
+				require.NoError(t, b.migrate(t, "1.0.0"))
+				if tt.table == "" || tt.keys != nil {
+					b.insert(t, tt.keys, tt.failing...)
+				}
+				b.ex = execute.New(b.d, &execute.Options{WholeChunks: true})
+				err := b.migrate(t, "1.1.0")
+				require.Equal(t, tt.applied, b.applied(t))
+				if tt.wantErr != "" {
+					require.ErrorContains(t, err, tt.wantErr)
+					require.Empty(t, b.touched(t)[1], "the statement rolled back whole")
+					_, dirty := b.dirty(t)
+					require.False(t, dirty, "nothing was recorded")
+					return
+				}
+				require.NoError(t, err)
+				if len(tt.keys) > 0 {
+					require.Equal(t, map[int]int{1: len(tt.keys)}, b.touched(t), "every row touched once")
+				}
+				require.Nil(t, b.row(t, "v1.1.0/002_backfill").Chunk, "no range progress: it ran whole")
+			})
+		}
+	})
+}

@@ -37,6 +37,12 @@ type Options struct {
 	// statement) that gave up on a lock is tried again, after a backoff
 	// from half the lock timeout, doubling; zero or less means never.
 	LockRetries int
+	// WholeChunks runs each chunked migration going up as one statement
+	// over every key of its table (see Session.wholeRange), in a
+	// transaction with its validation and ledger row like any data
+	// migration, instead of range by range. herd sets it for a tenant that
+	// herd analyze found below large_tenants' thresholds.
+	WholeChunks bool
 }
 
 // Executor applies plans with one dialect. It is safe for concurrent use
@@ -52,6 +58,7 @@ type Executor struct {
 	// applied) and Options.LockRetries.
 	lockTimeout time.Duration
 	lockRetries int
+	wholeChunks bool
 }
 
 // New returns an Executor for dialect d.
@@ -73,6 +80,7 @@ func New(d dialect.Dialect, opts *Options) *Executor {
 		}
 		e.events = opts.Events
 		e.owner = opts.Owner
+		e.wholeChunks = opts.WholeChunks
 	}
 	return e
 }

@@ -17,21 +17,22 @@ import (
 type keyWalk struct {
 	c    *source.Chunk
 	kind dialect.KeyKind
-	// bound, least and below are the walk's queries: the next upper
-	// bound, the least key, and how many keys are at or below a value.
-	bound, least, below string
+	// bound, least, greatest and below are the walk's queries: the next
+	// upper bound, the least and the greatest key, and how many keys are
+	// at or below a value.
+	bound, least, greatest, below string
 }
 
 // newWalk checks the session's database can walk c's key (see
 // dialect.KeyInspector) and returns its walk, or an input error wrapping
 // ErrChunkKey that names the table and key.
-func (s *Session) newWalk(ctx context.Context, c *source.Chunk) (*keyWalk, error) {
+func (s *Session) newWalk(ctx context.Context, q dialect.RowQuerier, c *source.Chunk) (*keyWalk, error) {
 	d := s.e.dialect
 	ki, ok := d.(dialect.KeyInspector)
 	if !ok {
 		return nil, fmt.Errorf("%s cannot describe a key, so it cannot run chunked migrations", d.Name())
 	}
-	k, err := ki.ChunkKey(ctx, s.conn, s.db, c.Table, c.Key)
+	k, err := ki.ChunkKey(ctx, q, s.db, c.Table, c.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +43,9 @@ func (s *Session) newWalk(ctx context.Context, c *source.Chunk) (*keyWalk, error
 	return &keyWalk{c: c, kind: k.Kind,
 		bound: dialect.Bind(d, fmt.Sprintf("SELECT MAX(herd_key) FROM (SELECT %s AS herd_key FROM %s WHERE %s > ? ORDER BY %s LIMIT ?) herd_range",
 			key, table, key, key)),
-		least: fmt.Sprintf("SELECT MIN(%s) FROM %s", key, table),
-		below: dialect.Bind(d, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s <= ?", table, key)),
+		least:    fmt.Sprintf("SELECT MIN(%s) FROM %s", key, table),
+		greatest: fmt.Sprintf("SELECT MAX(%s) FROM %s", key, table),
+		below:    dialect.Bind(d, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s <= ?", table, key)),
 	}, nil
 }
 
@@ -99,6 +101,23 @@ func (w *keyWalk) next(ctx context.Context, q dialect.RowQuerier, from any, size
 		return nil, false, fmt.Errorf("next range of %s above %s: %w", w.c.Key, w.format(from), err)
 	}
 	return to, more, nil
+}
+
+// greatestKey returns the greatest key of a table that has one.
+func (w *keyWalk) greatestKey(ctx context.Context, q dialect.RowQuerier) (any, error) {
+	var n int64
+	var text string
+	dest := any(&n)
+	if w.kind != dialect.KeyInteger {
+		dest = &text
+	}
+	if err := q.QueryRowContext(ctx, w.greatest).Scan(dest); err != nil {
+		return nil, fmt.Errorf("greatest %s of %s: %w", w.c.Key, w.c.Table, err)
+	}
+	if w.kind == dialect.KeyInteger {
+		return n, nil
+	}
+	return text, nil
 }
 
 // format writes a key as the ledger records it.

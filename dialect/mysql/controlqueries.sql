@@ -30,12 +30,14 @@ INSERT INTO herd_tenants (code, name, tier, server, database_name, tags, feature
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: tenant-get
-SELECT code, name, tier, server, database_name, tags, features, created_at
-FROM herd_tenants WHERE code = ?
+SELECT t.code, t.name, t.tier, t.server, t.database_name, t.tags, t.features, t.created_at,
+    s.rows_total, s.bytes_total, s.rows_estimated, s.bytes_estimated, s.analyzed_at
+FROM herd_tenants t LEFT JOIN herd_tenant_sizes s ON s.tenant_code = t.code WHERE t.code = ?
 
 -- name: tenant-list
-SELECT code, name, tier, server, database_name, tags, features, created_at
-FROM herd_tenants ORDER BY code
+SELECT t.code, t.name, t.tier, t.server, t.database_name, t.tags, t.features, t.created_at,
+    s.rows_total, s.bytes_total, s.rows_estimated, s.bytes_estimated, s.analyzed_at
+FROM herd_tenants t LEFT JOIN herd_tenant_sizes s ON s.tenant_code = t.code ORDER BY t.code
 
 -- name: tenant-update
 UPDATE herd_tenants SET name = ?, tier = ?, tags = ?, features = ? WHERE code = ?
