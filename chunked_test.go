@@ -1,6 +1,7 @@
 package herd_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -158,6 +159,25 @@ UPDATE witness SET touched = touched + 1 WHERE n > :from AND n <= :to;
 		}
 		_, err := b.fleet.AnalyzeTenants(b.ctx, herd.Selection{Tenants: "big,little"}, 2)
 		require.NoError(t, err)
+
+		run := cliAt(t, b.scratch.ConfigPath)
+		require.Contains(t, run(0, "plan", "--tenant", "little"), "chunked: runs whole, as one statement (small tenant)")
+		require.Contains(t, run(0, "plan", "--tenant", "unseen"), "chunked over witness: ranges unknown")
+		require.Contains(t, run(0, "plan", "--tenant", "big"), "chunked over witness: ")
+		var p struct {
+			Steps []struct {
+				Migration string              `json:"migration"`
+				Chunked   *herd.ChunkEstimate `json:"chunked"`
+			} `json:"steps"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(run(0, "plan", "--tenant", "big", "--json")), &p))
+		require.Len(t, p.Steps, 1)
+		c := p.Steps[0].Chunked
+		require.NotNil(t, c)
+		require.True(t, c.Analyzed)
+		require.False(t, c.Whole)
+		require.InDelta(t, 150, c.Rows, 15, "the analysis' rows (an estimate on some engines)")
+		require.Equal(t, (c.Rows+6)/7, c.Ranges, "ranges of seven keys")
 
 		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.1.0", 3))
 		for code, n := range seeded {

@@ -179,27 +179,17 @@ func (a *app) planCmd() *cobra.Command {
 				return err
 			}
 			return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-				p, err := f.Plan(cmd.Context(), ref, to)
+				d, err := f.PlanDetail(cmd.Context(), ref, to)
 				if err != nil {
 					return err
 				}
-				var class herd.SizeClass
-				if ref.Type == herd.TenantDatabase {
-					if _, class, _, err = f.Size(cmd.Context(), ref.Identifier); err != nil {
-						return err
-					}
-					limits, err := f.SnapshotLimits(cmd.Context(), ref.Identifier)
-					if err != nil {
-						return err
-					}
-					for _, l := range limits {
-						fmt.Fprintf(a.env.Stderr, "warning: a snapshot of tenant %s cannot take along what it uses from outside its schema: %s\n", ref.Identifier, l)
-					}
+				for _, l := range d.SnapshotLimits {
+					fmt.Fprintf(a.env.Stderr, "warning: a snapshot of tenant %s cannot take along what it uses from outside its schema: %s\n", ref.Identifier, l)
 				}
 				if asJSON {
-					return writeJSON(a.out, planJSON(ref, p, class))
+					return writeJSON(a.out, planJSON(d))
 				}
-				renderPlan(a.out, ref, p, class)
+				renderPlan(a.out, d)
 				return nil
 			})
 		},
@@ -223,27 +213,46 @@ type stepView struct {
 	Migration string         `json:"migration"`
 	Direction herd.Direction `json:"direction"`
 	Kind      string         `json:"kind"`
+	// Chunked is what a chunked migration going up is expected to take.
+	Chunked *herd.ChunkEstimate `json:"chunked,omitempty"`
 }
 
-func planJSON(ref herd.Ref, p *herd.Plan, class herd.SizeClass) planView {
-	v := planView{Database: ref, From: schemaVersion(p.From), To: schemaVersion(p.To), SizeClass: class, Steps: []stepView{}}
+func planJSON(d herd.PlanDetail) planView {
+	p := d.Plan
+	v := planView{Database: d.Ref, From: schemaVersion(p.From), To: schemaVersion(p.To), SizeClass: d.SizeClass, Steps: []stepView{}}
 	for _, s := range p.Steps {
-		v.Steps = append(v.Steps, stepView{Migration: s.Migration.ID(), Direction: s.Direction, Kind: string(s.Migration.Kind)})
+		v.Steps = append(v.Steps, stepView{Migration: s.Migration.ID(), Direction: s.Direction, Kind: string(s.Migration.Kind),
+			Chunked: d.Chunk(s.Migration.ID())})
 	}
 	return v
 }
 
-func renderPlan(w io.Writer, ref herd.Ref, p *herd.Plan, class herd.SizeClass) {
-	fmt.Fprintf(w, "%s: %s -> v%s\n", ref, versionLabel(schemaVersion(p.From)), p.To)
-	if class != "" {
-		fmt.Fprintf(w, "  size: %s\n", class)
+func renderPlan(w io.Writer, d herd.PlanDetail) {
+	p := d.Plan
+	fmt.Fprintf(w, "%s: %s -> v%s\n", d.Ref, versionLabel(schemaVersion(p.From)), p.To)
+	if d.SizeClass != "" {
+		fmt.Fprintf(w, "  size: %s\n", d.SizeClass)
 	}
 	if len(p.Steps) == 0 {
 		fmt.Fprintln(w, "  nothing to do")
 	}
 	for _, s := range p.Steps {
-		fmt.Fprintf(w, "  %-4s %s (%s)\n", s.Direction, s.Migration.ID(), s.Migration.Kind)
+		fmt.Fprintf(w, "  %-4s %s (%s)%s\n", s.Direction, s.Migration.ID(), s.Migration.Kind, chunkNote(d.Chunk(s.Migration.ID())))
 	}
+}
+
+// chunkNote says how a chunked migration is expected to run: "" for
+// any other.
+func chunkNote(c *herd.ChunkEstimate) string {
+	switch {
+	case c == nil:
+		return ""
+	case c.Whole:
+		return ", chunked: runs whole, as one statement (small tenant)"
+	case !c.Analyzed:
+		return fmt.Sprintf(", chunked over %s: ranges unknown (herd analyze has not measured it)", c.Table)
+	}
+	return fmt.Sprintf(", chunked over %s: %d rows, about %d ranges", c.Table, c.Rows, c.Ranges)
 }
 
 func versionLabel(v string) string {
