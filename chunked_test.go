@@ -199,3 +199,28 @@ UPDATE witness SET touched = touched + 1 WHERE n > :from AND n <= :to;
 		}
 	})
 }
+
+// rollout status shows how far a failed tenant's chunked migration got:
+// the rows and the last key its committed ranges record, and the share of
+// the table's rows.
+func TestRolloutStatusShowsChunkProgress(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, fstest.MapFS{
+			// Key 5 may not be touched: the third range of two keys fails.
+			"tenant/v1.0.0/001_t.up.sql": file(`CREATE TABLE t (k INT NOT NULL PRIMARY KEY, touched INT NOT NULL DEFAULT 0, lim INT NOT NULL DEFAULT 1, CHECK (touched <= lim));
+INSERT INTO t (k, lim) VALUES (1, 1), (2, 1), (3, 1), (4, 1), (5, 0), (6, 1);`),
+			"tenant/v1.1.0/002_touch.up.sql": file(`-- herd:chunked table=t key=k size=2
+UPDATE t SET touched = touched + 1 WHERE k > :from AND k <= :to;
+`),
+		})
+		b.addTenant("alpha")
+		run := cliAt(t, b.scratch.ConfigPath)
+		run(1, "rollout", "start", "--to", "v1.1.0")
+		require.Contains(t, run(0, "rollout", "status"), "alpha: v1.1.0/002_touch chunked over t: 4 rows, k up to 4 committed")
+		var rep herd.RolloutReport
+		require.NoError(t, json.Unmarshal([]byte(run(0, "rollout", "status", "--json")), &rep))
+		require.Len(t, rep.Tenants, 1)
+		require.Equal(t, &herd.ChunkRun{Migration: "v1.1.0/002_touch", Table: "t", Key: "k", Last: "4", Rows: 4}, rep.Tenants[0].Chunk)
+	})
+}

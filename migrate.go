@@ -10,7 +10,6 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
-	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
@@ -39,8 +38,8 @@ type target struct {
 	// connection (see execute.Session.Discard).
 	private bool
 	// small is set for a tenant herd analyze found below large_tenants'
-	// thresholds: its chunked migrations run whole (see
-	// execute.Options.WholeChunks).
+	// thresholds (config.LargeTenants.RunsWhole): its chunked migrations
+	// run whole (see execute.Options.WholeChunks).
 	small bool
 }
 
@@ -66,7 +65,7 @@ func (f *Fleet) tenantTarget(t control.Tenant) (target, error) {
 	if !ok {
 		return target{}, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
 	}
-	small := t.Size != nil && f.cfg.LargeTenants.Class(t.Size.Rows, t.Size.Bytes, true) == config.SizeSmall
+	small := t.Size != nil && f.cfg.LargeTenants.RunsWhole(t.Size.Rows, t.Size.Bytes, true)
 	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect, features: t.Features, private: true, small: small,
 		open: func(ctx context.Context) (*dialect.Database, func() error, error) {
 			db, err := srv.Open(ctx, t.Database)

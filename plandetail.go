@@ -71,7 +71,7 @@ func (f *Fleet) PlanDetail(ctx context.Context, ref Ref, to string) (PlanDetail,
 		return PlanDetail{}, err
 	}
 	d.SizeClass = f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, ok)
-	d.Chunks = chunkEstimates(p, sz, d.SizeClass)
+	d.Chunks = chunkEstimates(p, sz, f.cfg.LargeTenants.RunsWhole(sz.Rows, sz.Bytes, ok))
 	if d.SnapshotLimits, err = f.SnapshotLimits(ctx, ref.Identifier); err != nil {
 		return PlanDetail{}, err
 	}
@@ -79,8 +79,8 @@ func (f *Fleet) PlanDetail(ctx context.Context, ref Ref, to string) (PlanDetail,
 }
 
 // chunkEstimates returns the estimates of p's chunked migrations going up
-// on a tenant of size sz and class class.
-func chunkEstimates(p *plan.Plan, sz control.Size, class SizeClass) []ChunkEstimate {
+// on a tenant of size sz, which runs them whole or not.
+func chunkEstimates(p *plan.Plan, sz control.Size, whole bool) []ChunkEstimate {
 	rows := map[string]int64{}
 	for _, t := range sz.Tables {
 		rows[t.Table] = t.Rows
@@ -91,7 +91,7 @@ func chunkEstimates(p *plan.Plan, sz control.Size, class SizeClass) []ChunkEstim
 		if c == nil || step.Direction != plan.Up {
 			continue
 		}
-		e := ChunkEstimate{Migration: step.Migration.ID(), Table: c.Table, Whole: class == SizeSmall}
+		e := ChunkEstimate{Migration: step.Migration.ID(), Table: c.Table, Whole: whole}
 		e.Rows, e.Analyzed = rows[c.Table]
 		switch {
 		case e.Whole:

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/source"
 	"github.com/herdhq/herd/webhook"
 )
 
@@ -23,6 +24,24 @@ type RolloutTenant struct {
 	// NextEligible is when a pending tenant's maintenance window opens,
 	// when it is closed now.
 	NextEligible *time.Time `json:"next_eligible,omitempty"`
+	// Chunk is the progress of a chunked migration that a running or
+	// failed tenant's ledger records as under way, nil when there is none.
+	Chunk *ChunkRun `json:"chunk,omitempty"`
+}
+
+// ChunkRun is the progress of a chunked migration under way, as the
+// tenant's ledger records it: what the ranges committed so far did.
+type ChunkRun struct {
+	Migration string `json:"migration"`
+	Table     string `json:"table"`
+	Key       string `json:"key"`
+	// Last is the last key whose range committed ("" before the first),
+	// Rows the rows the ranges changed.
+	Last string `json:"last"`
+	Rows int64  `json:"rows"`
+	// TableRows are the table's rows at the tenant's last analysis (herd
+	// analyze), 0 when it was not measured.
+	TableRows int64 `json:"table_rows,omitempty"`
 }
 
 // RolloutReport returns rollout id (0: the newest) with its tenants, their maintenance windows judged by the
@@ -49,9 +68,41 @@ func (f *Fleet) RolloutReport(ctx context.Context, id int64) (RolloutReport, err
 			next := w.Next(now)
 			ts.NextEligible = &next
 		}
+		if it.State == control.ItemRunning || it.State == control.ItemFailed {
+			ts.Chunk = f.chunkRun(ctx, it.Tenant)
+		}
 		rep.Tenants = append(rep.Tenants, ts)
 	}
 	return rep, nil
+}
+
+// chunkRun reads the progress of the chunked migration under way in
+// tenant code's ledger, nil when there is none. A tenant that cannot be
+// read is logged and shown without progress: a report must not fail on
+// the tenant that is in trouble.
+func (f *Fleet) chunkRun(ctx context.Context, code string) *ChunkRun {
+	ref := control.TenantRef(code)
+	entries, err := f.Ledger(ctx, ref)
+	if err != nil {
+		f.opts.Logger.Warn("herd: rollout report: the tenant's ledger could not be read", "database", ref.String(), "err", err)
+		return nil
+	}
+	for _, e := range entries {
+		m := f.src.Find(source.Tenant, e.ID)
+		if !e.Resumable() || m == nil || m.Chunk == nil {
+			continue
+		}
+		run := &ChunkRun{Migration: e.ID, Table: m.Chunk.Table, Key: m.Chunk.Key, Last: e.Chunk.Last, Rows: e.Chunk.Rows}
+		if sz, ok, err := f.control.Size(ctx, code); err == nil && ok {
+			for _, t := range sz.Tables {
+				if t.Table == run.Table {
+					run.TableRows = t.Rows
+				}
+			}
+		}
+		return run
+	}
+	return nil
 }
 
 // tiers returns every tenant's tier by code, which the maintenance

@@ -58,6 +58,14 @@ func (l LargeTenants) Class(rows, bytes int64, analyzed bool) SizeClass {
 	return SizeSmall
 }
 
+// RunsWhole reports whether a tenant with rows and bytes runs its chunked
+// migrations whole, as one statement: only when it was analysed and is
+// below a threshold herd.yaml sets. Without a threshold every analysed
+// tenant is small, yet nothing says it is small enough.
+func (l LargeTenants) RunsWhole(rows, bytes int64, analyzed bool) bool {
+	return (l.Rows > 0 || l.Bytes > 0) && l.Class(rows, bytes, analyzed) == SizeSmall
+}
+
 // largeTenants reads the large_tenants section.
 func (p *parser) largeTenants(e entry) LargeTenants {
 	l := DefaultLargeTenants()

@@ -280,6 +280,24 @@ func renderReport(w io.Writer, rep herd.RolloutReport) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%dms\t%s\t%s\n", t.Tenant, t.WaveName, t.State, t.Attempts, t.DurationMS, next, t.Error)
 	}
 	tw.Flush()
+	for _, t := range rep.Tenants {
+		if c := t.Chunk; c != nil {
+			fmt.Fprintf(w, "%s: %s chunked over %s: %s\n", t.Tenant, c.Migration, c.Table, chunkDone(c))
+		}
+	}
+}
+
+// chunkDone says how far a chunked migration got: its rows, its last key
+// and, when the table was analysed, its share of the table's rows.
+func chunkDone(c *herd.ChunkRun) string {
+	out := fmt.Sprintf("%d rows", c.Rows)
+	if c.TableRows > 0 {
+		out += fmt.Sprintf(" of about %d (%d%%)", c.TableRows, min(100, c.Rows*100/c.TableRows))
+	}
+	if c.Last == "" {
+		return out + ", no range committed yet"
+	}
+	return out + fmt.Sprintf(", %s up to %s committed", c.Key, c.Last)
 }
 
 // dryRun is what rollout start --dry-run --json prints: the rollout that
