@@ -14,24 +14,28 @@ import (
 
 var _ dialect.Inspector = (*Dialect)(nil)
 
+// Each information_schema table of a join below is filtered by the schema
+// as a constant (the schema is passed once per table): filtered only
+// through the join, MariaDB scans every database on the server for it
+// ("Scanned all databases" in EXPLAIN).
 const columnsSQL = `SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, COALESCE(c.COLLATION_NAME, ''), c.IS_NULLABLE = 'YES',
 	c.COLUMN_DEFAULT, c.EXTRA, COALESCE(c.GENERATION_EXPRESSION, '')
 FROM information_schema.COLUMNS c
 JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE'
-WHERE c.TABLE_SCHEMA = ? ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`
+WHERE c.TABLE_SCHEMA = ? AND t.TABLE_SCHEMA = ? ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`
 
 const indexesSQL = `SELECT s.TABLE_NAME, s.INDEX_NAME, s.NON_UNIQUE = 0, COALESCE(s.COLUMN_NAME, ''), s.SUB_PART,
 	COALESCE(s.COLLATION, ''), s.INDEX_TYPE
 FROM information_schema.STATISTICS s
 JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.TABLE_SCHEMA AND t.TABLE_NAME = s.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE'
-WHERE s.TABLE_SCHEMA = ? ORDER BY s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX`
+WHERE s.TABLE_SCHEMA = ? AND t.TABLE_SCHEMA = ? ORDER BY s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX`
 
 const foreignKeysSQL = `SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME,
 	k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE
 FROM information_schema.KEY_COLUMN_USAGE k
 JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA
 	AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
-WHERE k.TABLE_SCHEMA = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+WHERE k.TABLE_SCHEMA = ? AND r.CONSTRAINT_SCHEMA = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
 ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`
 
 // MariaDB's CHECK_CONSTRAINTS names the table (its column-level checks
@@ -44,7 +48,7 @@ WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'CHECK_CONSTRAINTS' A
 WHERE CONSTRAINT_SCHEMA = ?`
 	mysqlChecksSQL = `SELECT tc.TABLE_NAME, tc.CONSTRAINT_NAME, cc.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS tc
 JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
-WHERE tc.CONSTRAINT_SCHEMA = ? AND tc.CONSTRAINT_TYPE = 'CHECK'`
+WHERE tc.CONSTRAINT_SCHEMA = ? AND cc.CONSTRAINT_SCHEMA = ? AND tc.CONSTRAINT_TYPE = 'CHECK'`
 )
 
 // Tables describes the base tables of database db.Schema (of the
@@ -72,7 +76,7 @@ func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.T
 
 func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, error) {
 	var b inspect.Builder
-	err := snapcopy.Each(ctx, db, columnsSQL, []any{schema}, func(r *sql.Rows) error {
+	err := snapcopy.Each(ctx, db, columnsSQL, []any{schema, schema}, func(r *sql.Rows) error {
 		var (
 			table, collation, extra, expr string
 			c                             dialect.Column
@@ -95,7 +99,7 @@ func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, 
 	if err != nil {
 		return nil, fmt.Errorf("read columns: %w", err)
 	}
-	err = snapcopy.Each(ctx, db, indexesSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, db, indexesSQL, []any{schema, schema}, func(r *sql.Rows) error {
 		var (
 			table, name, column, collation, kind string
 			unique                               bool
@@ -124,7 +128,7 @@ func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, 
 	if err != nil {
 		return nil, fmt.Errorf("read indexes: %w", err)
 	}
-	err = snapcopy.Each(ctx, db, foreignKeysSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, db, foreignKeysSQL, []any{schema, schema}, func(r *sql.Rows) error {
 		var table, name, column, refSchema, refTable, refColumn, onUpdate, onDelete string
 		if err := r.Scan(&table, &name, &column, &refSchema, &refTable, &refColumn, &onUpdate, &onDelete); err != nil {
 			return err
@@ -142,11 +146,11 @@ func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, 
 	if err := db.QueryRowContext(ctx, hasCheckTableSQL).Scan(&mariaDB); err != nil {
 		return nil, fmt.Errorf("read check constraints: %w", err)
 	}
-	checks := mysqlChecksSQL
+	checks, args := mysqlChecksSQL, []any{schema, schema}
 	if mariaDB > 0 {
-		checks = mariaChecksSQL
+		checks, args = mariaChecksSQL, []any{schema}
 	}
-	err = snapcopy.Each(ctx, db, checks, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, db, checks, args, func(r *sql.Rows) error {
 		var table, name, expr string
 		if err := r.Scan(&table, &name, &expr); err != nil {
 			return err
