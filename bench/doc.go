@@ -25,8 +25,11 @@
 //
 // Before either side is timed, every tenant database of both fleets is
 // created through the dialect's Server.Create, herd's tenants are
-// registered (herd.Fleet.AddTenant) and herd's system database is migrated
-// to the latest system version. The timed sections are then:
+// registered (herd.Fleet.AddTenant) and analysed (herd.Fleet.AnalyzeTenants,
+// under a herd.yaml whose large_tenants makes a tenant large at 1,000,000
+// rows, so that these small tenants run the chunked backfill whole, as one
+// statement), and herd's system database is migrated to the latest system
+// version. The timed sections are then:
 //
 //   - herd: herd.Open on the prepared configuration (not timed), then
 //     Fleet.MigrateAll(ctx, "", concurrency), with herd's default

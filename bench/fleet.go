@@ -238,7 +238,7 @@ func (e *environment) build(ctx context.Context, n int, s *scratch) error {
 		floor = e.server
 	}
 	s.herdConfig = []byte(fmt.Sprintf("control: %q\nservers:\n  main: %q\ntenant_database: %s\nmigrations: ./migrations\n"+
-		"rollout:\n  concurrency: %d\n", controlDSN, herdDSN, template, e.opts.Concurrency))
+		"rollout:\n  concurrency: %d\nlarge_tenants:\n  rows: %d\n", controlDSN, herdDSN, template, e.opts.Concurrency, largeRows))
 	if err := e.buildHerd(ctx, s, codes); err != nil {
 		return err
 	}
@@ -260,8 +260,14 @@ func (e *environment) build(ctx context.Context, n int, s *scratch) error {
 	})
 }
 
-// buildHerd opens herd's fleet, migrates its system database and
-// registers the tenants, creating their databases.
+// largeRows is the herd side's large_tenants threshold, the one the
+// README suggests.
+const largeRows = 1_000_000
+
+// buildHerd opens herd's fleet, migrates its system database, registers
+// the tenants, creating their databases, and analyses them (herd analyze)
+// as an operator does before a release: below largeRows, they run the
+// School ERP's chunked backfill whole.
 func (e *environment) buildHerd(ctx context.Context, s *scratch, codes []string) error {
 	f, err := openFleet(ctx, s.herdConfig, s.herdPath, e.opts.Dialects)
 	if err != nil {
@@ -275,6 +281,9 @@ func (e *environment) buildHerd(ctx context.Context, s *scratch, codes []string)
 		_, err := f.AddTenant(ctx, herd.TenantSpec{Code: codes[i]})
 		return err
 	})
+	if err == nil {
+		_, err = f.AnalyzeTenants(ctx, herd.Selection{}, e.opts.Concurrency)
+	}
 	if err == nil && e.opts.Operation.down() {
 		err = f.MigrateAll(ctx, e.latest, e.opts.Concurrency)
 	}
