@@ -33,6 +33,7 @@ func TestDemo(t *testing.T) {
 	code, out := runCLI(t, "demo", "--dir", dir, "--tenants", "3")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "migrated the fleet to v2.0.0")
+	require.Contains(t, out, "analysed 3 trusts: 3 small, 0 large")
 
 	rows := statusJSON(t, filepath.Join(dir, "herd.yaml"))
 	require.Len(t, rows, 4)

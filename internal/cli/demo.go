@@ -84,6 +84,9 @@ func (a *app) demo(ctx context.Context, dir string, tenants int) error {
 				return err
 			}
 			fmt.Fprintf(a.out, "seeded %d trusts with sample classes, teachers and students\n", tenants)
+			if err := a.demoAnalyze(ctx, f); err != nil {
+				return err
+			}
 		}
 	}
 	rows, err := f.Status(ctx)
@@ -93,6 +96,22 @@ func (a *app) demo(ctx context.Context, dir string, tenants int) error {
 	fmt.Fprintln(a.out)
 	renderStatus(a.out, rows)
 	fmt.Fprintf(a.out, "\nexplore it: go run ./cmd/herd --config %s status\n", filepath.Join(dir, "herd.yaml"))
+	return nil
+}
+
+// demoAnalyze measures the trusts (herd analyze) and says what their size
+// classes mean for the chunked backfill of v2.0.0.
+func (a *app) demoAnalyze(ctx context.Context, f *herd.Fleet) error {
+	sizes, err := f.AnalyzeTenants(ctx, herd.Selection{}, 4)
+	if err != nil {
+		return err
+	}
+	classes := map[herd.SizeClass]int{}
+	for _, sz := range sizes {
+		classes[f.SizeClass(sz)]++
+	}
+	fmt.Fprintf(a.out, "analysed %d trusts: %d small, %d large (small trusts run v2.0.0's chunked backfill as one statement, large ones range by range)\n",
+		len(sizes), classes[herd.SizeSmall], classes[herd.SizeLarge])
 	return nil
 }
 
