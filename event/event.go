@@ -54,6 +54,10 @@ const (
 	// once a second per database, and once more when its last range
 	// committed.
 	Chunk Type = "chunk.progress"
+	// ChunkThrottled says a chunked migration waits before its next range
+	// because its server's throttle probe reads over its maximum
+	// (Event.Throttle): at most once a second per database while it waits.
+	ChunkThrottled Type = "chunk.throttled"
 	// SnapshotTaken says a tenant's rollback point (Event.Snapshot, at
 	// version To) is taken and registered.
 	SnapshotTaken Type = "snapshot.taken"
@@ -77,7 +81,7 @@ func Types() []Type {
 		TenantStarted, TenantMigrated, TenantDone, TenantFailed, TenantSkipped,
 		TenantRolledBack, TenantMaintenancePlanned,
 		RolloutHalted, RolloutPaused, RolloutCompleted, RolloutCompletedWithFailures,
-		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry, Chunk,
+		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry, Chunk, ChunkThrottled,
 		SnapshotTaken, SnapshotRestored,
 		AnalysisDone, AnalysisFailed,
 	}
@@ -131,6 +135,21 @@ type Event struct {
 	Bytes int64 `json:"bytes,omitempty"`
 	// Chunk is a Chunk event's progress.
 	Chunk *ChunkProgress `json:"chunk,omitempty"`
+	// Throttle is a ChunkThrottled event's probe reading.
+	Throttle *Throttle `json:"throttle,omitempty"`
+}
+
+// Throttle is what a server's throttle probe read while a chunked
+// migration waited on it.
+type Throttle struct {
+	// Server names the server whose probe it is.
+	Server string `json:"server"`
+	// Value is what the probe's query returned; Max the value above which
+	// herd waits.
+	Value float64 `json:"value"`
+	Max   float64 `json:"max"`
+	// Waited is how long this wait has lasted so far.
+	Waited time.Duration `json:"waited_ns"`
 }
 
 // ChunkProgress is how far a chunked migration got in one database.
@@ -148,6 +167,9 @@ type ChunkProgress struct {
 	Ranges int   `json:"ranges"`
 	// Size is the keys the next range holds, as it adapts.
 	Size int `json:"size"`
+	// Throttled is how long this run waited on its server's throttle
+	// probe in all.
+	Throttled time.Duration `json:"throttled_ns,omitempty"`
 	// Done is set on the event of the last range.
 	Done bool `json:"done,omitempty"`
 }

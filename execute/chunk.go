@@ -34,11 +34,10 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	if err != nil {
 		return s.fail(step, a, err)
 	}
-	bound, err := s.bindRange(a.sql)
+	do, err := s.rangeFunc(st)
 	if err != nil {
 		return s.fail(step, a, err)
 	}
-	a.sql = bound.sql
 	if s.ledgerMissing {
 		if err := s.createLedger(ctx, s.conn); err != nil {
 			return s.fail(step, a, err)
@@ -62,31 +61,16 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 		}
 	}
 	s.emit(event.StatementStarted, step, a.n, 0, nil)
-	p := progress{s: s, step: step, c: c, size: c.Size}
-	for more {
-		var to any
-		to, more, err = w.next(ctx, s.conn, from, p.size)
-		if err != nil {
-			return s.failDirty(ctx, step, entry, a, err)
-		}
-		if !more {
-			break
-		}
-		began := s.e.now()
-		var done Entry
-		// A range that gave up on a lock rolled back whole: it runs again.
-		err = s.retryLocks(ctx, step, a.n, func() (err error) {
-			done, err = s.runRange(ctx, a, bound.args(from, to), entry, w.format(to))
-			return err
-		})
-		if err != nil {
-			return s.failDirty(ctx, step, entry, a, fmt.Errorf("range of %s above %s up to %s: %w", c.Key, w.format(from), w.format(to), err))
-		}
-		p.ranged(w.format(from), w.format(to), done.Chunk.Rows, s.e.now().Sub(began))
-		entry, from = done, to
-		if err := pause(ctx, c.Pause); err != nil {
-			return s.failDirty(ctx, step, entry, a, err)
-		}
+	p := &progress{s: s, step: step, c: c, size: c.Size}
+	r := &ranges{s: s, a: a, w: w, p: p, entry: entry, from: from, more: more}
+	if m.Go != nil {
+		err = r.goUp(ctx)
+	} else {
+		err = r.walk(ctx, do)
+	}
+	entry = r.entry
+	if err != nil {
+		return s.failDirty(ctx, step, entry, a, err)
 	}
 	p.finish(entry)
 	if err := s.validate(ctx, s.conn, m); err != nil {
@@ -162,10 +146,86 @@ func (s *Session) chunkEntry(ctx context.Context, m *source.Migration) (e Entry,
 	return e, false, nil
 }
 
-// runRange runs the statement for one range in a transaction that also
-// writes entry with the range (up to last) recorded done, and returns that
-// entry.
-func (s *Session) runRange(ctx context.Context, a action, args []any, entry Entry, last string) (Entry, error) {
+// ranges is one run's walk over a chunked migration's key: the next
+// range's lower bound, and the ledger row as its last range committed it.
+type ranges struct {
+	s *Session
+	a action
+	w *keyWalk
+	p *progress
+	// entry is the ledger row as the last range committed it.
+	entry Entry
+	// from is the next range's :from; more is false once no key is left.
+	from any
+	more bool
+	// walked is set once walk started: a run walks the key once.
+	walked bool
+}
+
+// walk runs do for each range left, each in a transaction of its own
+// that also records the range done in the ledger (see runRange); before
+// each it waits on the server's throttle probe, and after each it pauses.
+// It keeps r.entry at the last range committed, whatever it returns.
+func (r *ranges) walk(ctx context.Context, do source.RangeFunc) error {
+	if r.walked {
+		return errors.New("the key is walked once per run, and it was walked already")
+	}
+	r.walked = true
+	s, c := r.s, r.w.c
+	for r.more {
+		to, more, err := r.w.next(ctx, s.conn, r.from, r.p.size)
+		if err != nil {
+			return err
+		}
+		if r.more = more; !more {
+			break
+		}
+		if err := r.p.throttle(ctx); err != nil {
+			return err
+		}
+		began := s.e.now()
+		var done Entry
+		// A range that gave up on a lock rolled back whole: it runs again.
+		err = s.retryLocks(ctx, r.p.step, r.a.n, func() (err error) {
+			done, err = s.runRange(ctx, r.a, do, r.from, to, r.entry, r.w.format(to))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("range of %s above %s up to %s: %w", c.Key, r.w.format(r.from), r.w.format(to), err)
+		}
+		r.p.ranged(r.w.format(r.from), r.w.format(to), done.Chunk.Rows, s.e.now().Sub(began))
+		r.entry, r.from = done, to
+		if err := pause(ctx, c.Pause); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rangeFunc returns what a chunked SQL migration runs for each range: its
+// statement with :from and :to bound, counting the rows it changed. A Go
+// migration has none: its Up walks the key through Chunker.
+func (s *Session) rangeFunc(st prepared) (source.RangeFunc, error) {
+	if st.step.Migration.Go != nil {
+		return nil, nil
+	}
+	bound, err := s.bindRange(st.actions[0].sql)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx source.DB, from, to any) (int64, error) {
+		res, err := tx.ExecContext(ctx, bound.sql, bound.args(from, to)...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}, nil
+}
+
+// runRange runs do for the range of keys above from up to to in a
+// transaction that also writes entry with the range (up to last) recorded
+// done, and returns that entry.
+func (s *Session) runRange(ctx context.Context, a action, do source.RangeFunc, from, to any, entry Entry, last string) (Entry, error) {
 	tx, err := s.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return entry, fmt.Errorf("begin: %w", err)
@@ -173,12 +233,8 @@ func (s *Session) runRange(ctx context.Context, a action, args []any, entry Entr
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	var changed int64
 	ranged := a
-	ranged.run = func(ctx context.Context, db source.DB) error {
-		res, err := db.ExecContext(ctx, a.sql, args...)
-		if err != nil {
-			return err
-		}
-		changed, err = res.RowsAffected()
+	ranged.run = func(ctx context.Context, db source.DB) (err error) {
+		changed, err = do(ctx, db, from, to)
 		return err
 	}
 	if err := s.run(ctx, ranged, tx); err != nil {
@@ -228,6 +284,10 @@ type progress struct {
 	from, to string
 	rows     int64
 	sent     time.Time
+	// throttled is how long this run waited on the throttle probe;
+	// throttleSent is when it last emitted ChunkThrottled.
+	throttled    time.Duration
+	throttleSent time.Time
 }
 
 // ranged notes a committed range of the keys above from up to to, after
@@ -260,7 +320,7 @@ func (p *progress) emit(done bool) {
 	p.s.e.events.Send(event.Event{Type: event.Chunk, Time: p.s.e.now().UTC(), Database: p.s.db.Name,
 		Migration: p.step.Migration.ID(), Direction: string(plan.Up),
 		Chunk: &event.ChunkProgress{Table: p.c.Table, Key: p.c.Key, From: p.from, To: p.to, Rows: p.rows,
-			Ranges: p.ranges, Size: p.size, Done: done}})
+			Ranges: p.ranges, Size: p.size, Throttled: p.throttled, Done: done}})
 }
 
 // nextSize is the size of the range after one of size keys that took

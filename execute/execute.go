@@ -43,6 +43,10 @@ type Options struct {
 	// migration, instead of range by range. herd sets it for a tenant that
 	// herd analyze found below large_tenants' thresholds.
 	WholeChunks bool
+	// Throttle, if set, is the throttle probe of the server the database
+	// is on: a chunked migration waits before each range while it reads
+	// over its maximum (see Throttle).
+	Throttle *Throttle
 }
 
 // Executor applies plans with one dialect. It is safe for concurrent use
@@ -59,6 +63,7 @@ type Executor struct {
 	lockTimeout time.Duration
 	lockRetries int
 	wholeChunks bool
+	throttle    *Throttle
 }
 
 // New returns an Executor for dialect d.
@@ -81,6 +86,7 @@ func New(d dialect.Dialect, opts *Options) *Executor {
 		e.events = opts.Events
 		e.owner = opts.Owner
 		e.wholeChunks = opts.WholeChunks
+		e.throttle = opts.Throttle
 	}
 	return e
 }

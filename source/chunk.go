@@ -187,3 +187,26 @@ func (l *loader) checkChunked(s Script, e Engine, c *Chunk) {
 		}
 	}
 }
+
+// goChunk checks a Go migration's Chunk and returns it with its defaults
+// applied, or a problem message; nil when the migration is not chunked.
+func goChunk(g GoMigration) (*Chunk, string) {
+	if g.Chunk == nil {
+		return nil, ""
+	}
+	c := *g.Chunk
+	if c.Size == 0 {
+		c.Size = DefaultChunkSize
+	}
+	switch {
+	case g.NoTransaction:
+		return nil, "a chunked Go migration cannot be NoTransaction: each range is a transaction"
+	case !ident.MatchString(c.Table) || !ident.MatchString(c.Key):
+		return nil, fmt.Sprintf("Chunk: table %q and key %q must be plain identifiers (letters, digits, _ and $)", c.Table, c.Key)
+	case c.Size < 1 || c.Size > MaxChunkSize:
+		return nil, fmt.Sprintf("Chunk: size %d: want 1 to %d", c.Size, MaxChunkSize)
+	case c.Pause < 0 || c.Target < 0:
+		return nil, "Chunk: pause and target must not be negative"
+	}
+	return &c, ""
+}

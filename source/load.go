@@ -337,6 +337,11 @@ func (l *loader) addGo(src *Source) {
 			l.problem(file, 0, "Go migration has no Up function")
 			continue
 		}
+		chunk, msg := goChunk(g)
+		if msg != "" {
+			l.problem(file, 0, "%s", msg)
+			continue
+		}
 		kind := g.Kind
 		if kind == "" {
 			kind = Data
@@ -344,7 +349,7 @@ func (l *loader) addGo(src *Source) {
 		g := g
 		src.byTarget[g.Target] = append(src.byTarget[g.Target], &Migration{
 			Target: g.Target, Version: v, Seq: seq, Name: name, Kind: kind,
-			NoTransaction: g.NoTransaction, Depends: g.Depends, Go: &g, file: file,
+			NoTransaction: g.NoTransaction, Depends: g.Depends, Chunk: chunk, Go: &g, file: file,
 		})
 	}
 }

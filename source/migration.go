@@ -54,6 +54,25 @@ type DB interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// RangeFunc does a chunked Go migration's work for one range: the keys
+// above from, up to and including to (int64 for an integer key, string
+// for a text one), in tx, the range's transaction. It returns the rows it
+// changed, which the ledger and the progress events count; the
+// signature of sql.Result.RowsAffected, so that it can end with
+// "return res.RowsAffected()".
+type RangeFunc func(ctx context.Context, tx DB, from, to any) (rows int64, err error)
+
+// Chunker is what the db a chunked Go migration's Up receives offers
+// besides DB (see GoMigration.Chunk). Chunks runs fn once for each range
+// of the migration's key not yet done, as herd runs a chunked SQL
+// migration's statement: keyset walk, a transaction per range that also
+// records it done, adaptive size, pause and throttle, chunk.progress
+// events. Up calls it once, and returns its error; what Up does outside
+// Chunks runs again when an interrupted run resumes.
+type Chunker interface {
+	Chunks(ctx context.Context, fn RangeFunc) error
+}
+
 // GoMigration is a migration written in Go, for data work SQL cannot
 // express. It is registered on a Source through Options.Go, never through a
 // package-level registry.
@@ -69,6 +88,14 @@ type GoMigration struct {
 	NoTransaction bool
 	// Depends lists the IDs of migrations this one needs.
 	Depends []string
+	// Chunk, if set, makes the migration chunked, as herd:chunked makes
+	// a SQL one: Up runs outside a transaction, and the db it receives is
+	// also a Chunker whose Chunks walks Chunk's key in ranges, each in a
+	// transaction of its own that records its progress in the ledger, so
+	// that a run that stops resumes at the first range not committed.
+	// Size zero means DefaultChunkSize. Down, if any, runs as any Go
+	// migration's.
+	Chunk *Chunk
 	// Up applies the migration. Required.
 	Up func(ctx context.Context, db DB) error
 	// Down reverts it; nil means the migration cannot be rolled back.
