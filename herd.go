@@ -86,6 +86,16 @@ type server struct {
 	cfg     config.Server
 }
 
+// throttle is the server's throttle probe as the executor takes it, or
+// nil when herd.yaml gives it none.
+func (s server) throttle() *execute.Throttle {
+	t := s.cfg.Throttle
+	if t == nil {
+		return nil
+	}
+	return &execute.Throttle{Server: s.cfg.Name, Query: t.Query, Max: t.Max, Interval: t.Interval}
+}
+
 // LoadSource loads and checks the configured migration source for the
 // engines the configuration uses, each read by its dialect among
 // dialects, without touching any database. Override files may name any

@@ -41,6 +41,8 @@ type target struct {
 	// thresholds (config.LargeTenants.RunsWhole): its chunked migrations
 	// run whole (see execute.Options.WholeChunks).
 	small bool
+	// throttle is the throttle probe of a tenant's server, if it has one.
+	throttle *execute.Throttle
 }
 
 // resolve finds the database behind ref.
@@ -67,6 +69,7 @@ func (f *Fleet) tenantTarget(t control.Tenant) (target, error) {
 	}
 	small := t.Size != nil && f.cfg.LargeTenants.RunsWhole(t.Size.Rows, t.Size.Bytes, true)
 	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect, features: t.Features, private: true, small: small,
+		throttle: srv.throttle(),
 		open: func(ctx context.Context) (*dialect.Database, func() error, error) {
 			db, err := srv.Open(ctx, t.Database)
 			if err != nil {
@@ -87,7 +90,7 @@ func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Sessi
 	}
 	defer f.warn(tg.ref, "close the connection", closeDB)
 	opts := f.executorOptions(tg.kind, f.stepEvents(tg.ref))
-	opts.WholeChunks = tg.small
+	opts.WholeChunks, opts.Throttle = tg.small, tg.throttle
 	s, err := execute.New(tg.dialect, opts).Lock(ctx, db)
 	if err != nil {
 		return err

@@ -86,9 +86,33 @@ type Server struct {
 	// Tenancy is "database" (one database per tenant, the default) or
 	// "schema" (one PostgreSQL schema per tenant).
 	Tenancy string
+	// Throttle, if set, is the server's throttle probe: chunked
+	// migrations of its tenants wait before each range while it reads
+	// over its maximum.
+	Throttle *Throttle
 	// Line is the line of the server's name in the file.
 	Line int
 }
+
+// Throttle is a server's throttle probe (servers.NAME.throttle): a query
+// returning one number, replica lag in seconds say, and the most it may
+// read for chunked migrations to go on.
+type Throttle struct {
+	// Query returns one row of one numeric column; it runs on the
+	// migrating session's connection, in the tenant's database.
+	Query string
+	// Max is the greatest value at which ranges go on (max).
+	Max float64
+	// Interval is how long herd waits before probing again (interval,
+	// default DefaultThrottleInterval).
+	Interval time.Duration
+	// Line is the line of throttle: in the file.
+	Line int
+}
+
+// DefaultThrottleInterval is a throttle probe's interval when herd.yaml
+// gives none.
+const DefaultThrottleInterval = time.Second
 
 // Release is one release of the compatibility matrix: what ships together.
 type Release struct {

@@ -98,7 +98,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name:  "unknown server key",
 			lines: with(3, "  default: {dsn: 'sqlite:./tenants', tenncy: database}"),
-			want:  "herd.yaml:3: servers.default: unknown key \"tenncy\" (known: dsn, tenancy)",
+			want:  "herd.yaml:3: servers.default: unknown key \"tenncy\" (known: dsn, tenancy, throttle)",
 		},
 		{
 			name:  "unknown release key",
@@ -135,12 +135,42 @@ func TestParseErrors(t *testing.T) {
 		{
 			name:  "server that is a list",
 			lines: with(3, "  default: [a]"),
-			want:  "herd.yaml:3: servers.default: want a DSN or a mapping with dsn and tenancy, got a list",
+			want:  "herd.yaml:3: servers.default: want a DSN or a mapping with dsn, tenancy and throttle, got a list",
 		},
 		{
 			name:  "server mapping without dsn",
 			lines: with(3, "  default: {tenancy: database}"),
 			want:  "herd.yaml:3: servers.default: dsn is required",
+		},
+		{
+			name:  "throttle without query",
+			lines: with(3, "  default:", "    dsn: sqlite:./tenants", "    throttle: {max: 5}"),
+			want:  "herd.yaml:5: servers.default.throttle: query is required: a SQL query returning one number, as in SELECT lag_seconds FROM replica_status",
+		},
+		{
+			name:  "throttle with an empty query",
+			lines: with(3, "  default:", "    dsn: sqlite:./tenants", "    throttle:", "      query: ' '", "      max: 5"),
+			want:  "herd.yaml:6: servers.default.throttle.query: must not be empty",
+		},
+		{
+			name:  "throttle max not a number",
+			lines: with(3, "  default:", "    dsn: sqlite:./tenants", "    throttle:", "      query: SELECT 1", "      max: lots"),
+			want:  "herd.yaml:7: servers.default.throttle.max: want a number such as 5 or 2.5, got \"lots\"",
+		},
+		{
+			name:  "throttle interval zero",
+			lines: with(3, "  default:", "    dsn: sqlite:./tenants", "    throttle: {query: SELECT 1, max: 5, interval: 0s}"),
+			want:  "herd.yaml:5: servers.default.throttle.interval: must be at least 1ms, got 0s",
+		},
+		{
+			name:  "throttle not a mapping",
+			lines: with(3, "  default:", "    dsn: sqlite:./tenants", "    throttle: SELECT 1"),
+			want:  "herd.yaml:5: servers.default.throttle: want a mapping with query, max and interval, got a string",
+		},
+		{
+			name:  "throttle unknown key",
+			lines: with(3, "  default:", "    dsn: sqlite:./tenants", "    throttle: {query: SELECT 1, max: 5, max_lag: 3}"),
+			want:  "herd.yaml:5: servers.default.throttle: unknown key \"max_lag\" (known: query, max, interval)",
 		},
 		{
 			name:  "bad server name",

@@ -239,9 +239,12 @@ func (p *parser) servers(e entry, where string) []Server {
 		switch dsnNode.Kind {
 		case yaml.ScalarNode:
 		case yaml.MappingNode:
-			f := p.fields(dsnNode, where, "dsn", "tenancy")
+			f := p.fields(dsnNode, where, "dsn", "tenancy", "throttle")
 			if t, ok := f["tenancy"]; ok {
 				tenancyNode = t.val
+			}
+			if t, ok := f["throttle"]; ok {
+				s.Throttle = p.throttle(t, where+".throttle")
 			}
 			d, ok := f["dsn"]
 			if !ok {
@@ -251,7 +254,7 @@ func (p *parser) servers(e entry, where string) []Server {
 			}
 			dsnNode = d.val
 		default:
-			p.add(dsnNode.Line, "%s: want a DSN or a mapping with dsn and tenancy, got %s", where, kindName(dsnNode))
+			p.add(dsnNode.Line, "%s: want a DSN or a mapping with dsn, tenancy and throttle, got %s", where, kindName(dsnNode))
 			dsnNode = nil
 		}
 		engine := ""

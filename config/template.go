@@ -26,6 +26,9 @@ control: sqlite:./herd-data/control.db
 #   tenancy: database   one database per tenant (the default)
 #   tenancy: schema     one schema per tenant, in the DSN's database
 #                       (PostgreSQL only)
+#   throttle: {query: "SELECT …", max: 5, interval: 1s}
+#                       chunked migrations wait before each range while
+#                       the query's number (replica lag, say) is over max
 # For SQLite the DSN names a folder that holds one file per tenant.
 servers:
   default: sqlite:./herd-data/tenants

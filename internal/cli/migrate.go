@@ -138,8 +138,8 @@ func allowEmptyHint(err error) error {
 }
 
 // progress returns a sink that prints one line per finished migration,
-// one per retry after a lock wait, and the progress of chunked ones (at
-// most a line a second per database). It is safe for concurrent use.
+// one per retry after a lock wait, and the progress of chunked ones and
+// their throttle waits (each at most a line a second per database). It is safe for concurrent use.
 func (a *app) progress() event.Sink {
 	var mu sync.Mutex
 	return event.SinkFunc(func(e event.Event) {
@@ -147,6 +147,12 @@ func (a *app) progress() event.Sink {
 			mu.Lock()
 			defer mu.Unlock()
 			fmt.Fprintf(a.out, "%s: %s %s: %s\n", e.Database, e.Migration, e.Direction, e.Reason)
+			return
+		}
+		if e.Type == event.ChunkThrottled {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintln(a.out, throttleLine(e))
 			return
 		}
 		outcome := map[event.Type]string{event.MigrationDone: "ok", event.MigrationFailed: "FAILED"}[e.Type]

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -94,7 +95,7 @@ func (r *renderer) begin(ro herd.Rollout, items []herd.RolloutItem) {
 // step events (event.Type.Step) are the migrate command's, not a
 // rollout's, and are passed over.
 func (r *renderer) Send(e event.Event) {
-	if e.Type.Step() && e.Type != event.Chunk {
+	if e.Type.Step() && e.Type != event.Chunk && e.Type != event.ChunkThrottled {
 		return
 	}
 	r.mu.Lock()
@@ -114,7 +115,7 @@ func (r *renderer) Send(e event.Event) {
 			}
 			r.overall.Increment()
 		}
-		if e.Type == event.TenantFailed || e.Type == event.TenantRolledBack || e.Type == event.RolloutHalted || e.Type == event.Chunk {
+		if e.Type == event.TenantFailed || e.Type == event.TenantRolledBack || e.Type == event.RolloutHalted || e.Type == event.Chunk || e.Type == event.ChunkThrottled {
 			r.bars.Write([]byte(line(e) + "\n")) //nolint:errcheck // best effort above the bars
 		}
 	default:
@@ -126,6 +127,9 @@ func (r *renderer) Send(e event.Event) {
 func line(e event.Event) string {
 	if e.Type == event.Chunk {
 		return e.Time.Format("15:04:05") + " " + chunkLine(e)
+	}
+	if e.Type == event.ChunkThrottled {
+		return e.Time.Format("15:04:05") + " " + throttleLine(e)
 	}
 	s := fmt.Sprintf("%s %s", e.Time.Format("15:04:05"), e.Type)
 	if e.Rollout != 0 {
@@ -157,8 +161,24 @@ func chunkLine(e event.Event) string {
 	if c.Done {
 		state = "done"
 	}
-	return fmt.Sprintf("%s: %s chunked %s: %d rows, %s up to %s (%d ranges this run, next size %d)",
-		e.Database, e.Migration, state, c.Rows, c.Key, orNone(c.To), c.Ranges, c.Size)
+	throttled := ""
+	if c.Throttled > 0 {
+		throttled = fmt.Sprintf(", throttled %s", c.Throttled.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("%s: %s chunked %s: %d rows, %s up to %s (%d ranges this run, next size %d%s)",
+		e.Database, e.Migration, state, c.Rows, c.Key, orNone(c.To), c.Ranges, c.Size, throttled)
+}
+
+// throttleLine is a ChunkThrottled event as one line of text: the
+// database, the migration, what the server's probe read and how long the
+// wait has lasted.
+func throttleLine(e event.Event) string {
+	t := e.Throttle
+	if t == nil {
+		return fmt.Sprintf("%s: %s throttled", e.Database, e.Migration)
+	}
+	return fmt.Sprintf("%s: %s throttled: server %s's probe reads %g, over max %g (waited %s so far)",
+		e.Database, e.Migration, t.Server, t.Value, t.Max, t.Waited.Round(time.Millisecond))
 }
 
 // close stops the bars, leaving them drawn.
