@@ -109,6 +109,9 @@ type Fleet struct {
 	ControlDSN, ServerDSN string
 	// Prefix starts every tenant database name of this fleet.
 	Prefix string
+	// ServerFields, if set, are more keys of every server's mapping in the
+	// herd.yaml Config renders, in YAML flow style ("throttle: {…}").
+	ServerFields string
 }
 
 // NewFleet makes a scratch fleet on e whose migrations are a copy of
@@ -185,9 +188,16 @@ func (f *Fleet) Config(extra string) string {
 // given names (the first is the default), are all the fleet's one real
 // server; extra is appended verbatim.
 func (f *Fleet) ConfigServers(names []string, extra string) string {
-	server := fmt.Sprintf("%q", f.ServerDSN)
+	fields := []string{fmt.Sprintf("dsn: %q", f.ServerDSN)}
 	if f.Engine.tenancy == dialect.SchemaPerTenant {
-		server = fmt.Sprintf("{dsn: %q, tenancy: schema}", f.ServerDSN)
+		fields = append(fields, "tenancy: schema")
+	}
+	if f.ServerFields != "" {
+		fields = append(fields, f.ServerFields)
+	}
+	server := fmt.Sprintf("%q", f.ServerDSN)
+	if len(fields) > 1 {
+		server = "{" + strings.Join(fields, ", ") + "}"
 	}
 	var servers strings.Builder
 	for _, name := range names {
