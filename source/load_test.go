@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -205,6 +206,46 @@ func TestLoadEngines(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.Equal(t, tt.engines, src.Engines())
+		})
+	}
+}
+
+// A chunked Go migration's Chunk is checked and gets its defaults, as a
+// herd:chunked line would.
+func TestGoChunk(t *testing.T) {
+	t.Parallel()
+	up := func(ctx context.Context, db source.DB) error { return nil }
+	tests := []struct {
+		name  string
+		chunk source.Chunk
+		noTx  bool
+		want  *source.Chunk
+		fails string
+	}{
+		{name: "defaults", chunk: source.Chunk{Table: "items", Key: "id"},
+			want: &source.Chunk{Table: "items", Key: "id", Size: source.DefaultChunkSize}},
+		{name: "as given", chunk: source.Chunk{Table: "items", Key: "code", Size: 50, Pause: time.Millisecond, Target: time.Second},
+			want: &source.Chunk{Table: "items", Key: "code", Size: 50, Pause: time.Millisecond, Target: time.Second}},
+		{name: "no key", chunk: source.Chunk{Table: "items"}, fails: `go:v1.1.0/002_go: Chunk: table "items" and key "" must be plain identifiers`},
+		{name: "qualified table", chunk: source.Chunk{Table: "s.items", Key: "id"}, fails: `Chunk: table "s.items" and key "id" must be plain identifiers`},
+		{name: "size", chunk: source.Chunk{Table: "items", Key: "id", Size: -1}, fails: "Chunk: size -1: want 1 to 1000000"},
+		{name: "negative pause", chunk: source.Chunk{Table: "items", Key: "id", Pause: -time.Second}, fails: "Chunk: pause and target must not be negative"},
+		{name: "no transaction", chunk: source.Chunk{Table: "items", Key: "id"}, noTx: true,
+			fails: "a chunked Go migration cannot be NoTransaction: each range is a transaction"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			chunk := tt.chunk
+			src, err := source.Load(fstest.MapFS{"tenant/v1.0.0/001_a.up.sql": file("SELECT 1;")}, herdtest.SourceEngines(), &source.Options{
+				Go: []source.GoMigration{{Target: source.Tenant, ID: "v1.1.0/002_go", Up: up, Chunk: &chunk, NoTransaction: tt.noTx}},
+			})
+			if tt.fails != "" {
+				require.ErrorContains(t, err, tt.fails)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, src.Find(source.Tenant, "v1.1.0/002_go").Chunk)
 		})
 	}
 }
