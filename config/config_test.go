@@ -233,7 +233,7 @@ func TestTemplate(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "sqlite:"+filepath.Join(dir, "herd-data", "control.db"), cfg.Control)
 	require.Equal(t, []config.Server{{
-		Name: "default", DSN: "sqlite:" + filepath.Join(dir, "herd-data", "tenants"), Tenancy: "database", Line: 18,
+		Name: "default", DSN: "sqlite:" + filepath.Join(dir, "herd-data", "tenants"), Tenancy: "database", Line: 21,
 	}}, cfg.Servers)
 	require.Equal(t, "default", cfg.DefaultServer)
 	require.Equal(t, filepath.Join(dir, "migrations"), cfg.Migrations)
