@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/herdtest"
@@ -114,5 +115,31 @@ func TestChunkedGoMigrationMustWalk(t *testing.T) {
 		b.reopen()
 		b.addTenant("k1")
 		require.ErrorIs(t, b.fleet.Migrate(b.ctx, control.TenantRef("k1"), "1.1.0"), execute.ErrChunksNotCalled)
+	})
+}
+
+// A small tenant (herd analyze, below large_tenants) runs a chunked Go
+// migration whole: its Chunks calls the range function once, for every
+// key, in the migration's transaction.
+func TestChunkedGoMigrationRunsWholeForSmallTenants(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		var calls, fail atomic.Int64
+		b := setup(t, e, itemsSource(nil))
+		b.scratch.WriteConfig(t, b.scratch.Config("large_tenants: {rows: 1000000}\n"))
+		b.opts.Go = []source.GoMigration{goTouch(e, &calls, &fail)}
+		b.reopen()
+		b.addTenant("k1")
+		k1 := control.TenantRef("k1")
+		require.NoError(t, b.fleet.Migrate(b.ctx, k1, "1.0.0"))
+		_, err := b.fleet.AnalyzeTenants(b.ctx, herd.Selection{Tenants: "k1"}, 1)
+		require.NoError(t, err)
+
+		require.NoError(t, b.fleet.Migrate(b.ctx, k1, "1.1.0"))
+		require.Equal(t, int64(1), calls.Load(), "one range: every key")
+		row, ok := b.ledgerRow("k1", "v1.1.0/002_touch_in_go")
+		require.True(t, ok)
+		require.Nil(t, row.Chunk, "no ranges")
+		require.Equal(t, itemsRows, b.count("k1", "items WHERE touched = 1"))
 	})
 }

@@ -34,9 +34,11 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	if err != nil {
 		return s.fail(step, a, err)
 	}
-	do, err := s.rangeFunc(st)
-	if err != nil {
-		return s.fail(step, a, err)
+	var do source.RangeFunc
+	if m.Go == nil {
+		if do, err = s.rangeFunc(a.sql); err != nil {
+			return s.fail(step, a, err)
+		}
 	}
 	if s.ledgerMissing {
 		if err := s.createLedger(ctx, s.conn); err != nil {
@@ -64,7 +66,7 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	p := &progress{s: s, step: step, c: c, size: c.Size}
 	r := &ranges{s: s, a: a, w: w, p: p, entry: entry, from: from, more: more}
 	if m.Go != nil {
-		err = r.goUp(ctx)
+		err = runChunkedGo(ctx, a, s.conn, r.walk)
 	} else {
 		err = r.walk(ctx, do)
 	}
@@ -102,7 +104,9 @@ func (s *Session) chunkedUp(step plan.Step) bool {
 // after the same key check as a walk. It runs in the transaction it is
 // given, so for a small tenant a chunked migration costs what the plain
 // UPDATE would, and the key that a large tenant's walk would refuse is
-// refused here too. An empty table runs nothing.
+// refused here too. An empty table runs nothing. A chunked Go migration's
+// Up runs as a, and its Chunks calls the range function once, for that
+// one range, in the same transaction.
 func (s *Session) wholeRange(a action, c *source.Chunk) action {
 	whole := a
 	whole.run = func(ctx context.Context, db source.DB) error {
@@ -110,20 +114,26 @@ func (s *Session) wholeRange(a action, c *source.Chunk) action {
 		if err != nil {
 			return err
 		}
-		from, more, err := w.start(ctx, db, Progress{})
-		if err != nil || !more {
+		walk := func(ctx context.Context, do source.RangeFunc) error {
+			from, more, err := w.start(ctx, db, Progress{})
+			if err != nil || !more {
+				return err
+			}
+			to, err := w.greatestKey(ctx, db)
+			if err != nil {
+				return err
+			}
+			_, err = do(ctx, db, from, to)
 			return err
 		}
-		to, err := w.greatestKey(ctx, db)
+		if a.sql == "" {
+			return runChunkedGo(ctx, a, db, walk)
+		}
+		do, err := s.rangeFunc(a.sql)
 		if err != nil {
 			return err
 		}
-		bound, err := s.bindRange(a.sql)
-		if err != nil {
-			return err
-		}
-		_, err = db.ExecContext(ctx, bound.sql, bound.args(from, to)...)
-		return err
+		return walk(ctx, do)
 	}
 	return whole
 }
@@ -158,8 +168,6 @@ type ranges struct {
 	// from is the next range's :from; more is false once no key is left.
 	from any
 	more bool
-	// walked is set once walk started: a run walks the key once.
-	walked bool
 }
 
 // walk runs do for each range left, each in a transaction of its own
@@ -167,10 +175,6 @@ type ranges struct {
 // each it waits on the server's throttle probe, and after each it pauses.
 // It keeps r.entry at the last range committed, whatever it returns.
 func (r *ranges) walk(ctx context.Context, do source.RangeFunc) error {
-	if r.walked {
-		return errors.New("the key is walked once per run, and it was walked already")
-	}
-	r.walked = true
 	s, c := r.s, r.w.c
 	for r.more {
 		to, more, err := r.w.next(ctx, s.conn, r.from, r.p.size)
@@ -203,13 +207,10 @@ func (r *ranges) walk(ctx context.Context, do source.RangeFunc) error {
 }
 
 // rangeFunc returns what a chunked SQL migration runs for each range: its
-// statement with :from and :to bound, counting the rows it changed. A Go
-// migration has none: its Up walks the key through Chunker.
-func (s *Session) rangeFunc(st prepared) (source.RangeFunc, error) {
-	if st.step.Migration.Go != nil {
-		return nil, nil
-	}
-	bound, err := s.bindRange(st.actions[0].sql)
+// statement stmt with :from and :to bound, counting the rows it changed.
+// (A Go migration's Up walks the key through source.Chunker instead.)
+func (s *Session) rangeFunc(stmt string) (source.RangeFunc, error) {
+	bound, err := s.bindRange(stmt)
 	if err != nil {
 		return nil, err
 	}
