@@ -1,6 +1,7 @@
 package herd_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -186,5 +187,34 @@ func TestChunkedMigrationFailsOnBrokenProbe(t *testing.T) {
 				b.touchedOnce("k1", "v1.1.0/002_touch")
 			})
 		}
+	})
+}
+
+// A run waiting on its throttle probe stops when its context ends,
+// having run no range, and the next run carries on once the probe reads
+// under its max.
+func TestThrottleWaitEndsWithTheContext(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		es := &events{}
+		b := throttledFleet(t, e, itemsSource(touchChunked), "SELECT lag FROM herd_probe_test", es)
+		ctx, cancel := context.WithCancel(b.ctx)
+		defer cancel()
+		es.mu.Lock()
+		es.seen = func(ev event.Event) {
+			if ev.Type == event.ChunkThrottled {
+				cancel()
+			}
+		}
+		es.mu.Unlock()
+		require.ErrorIs(t, b.fleet.Migrate(ctx, control.TenantRef("k1"), "1.1.0"), context.Canceled)
+		require.Equal(t, 0, b.count("k1", "items WHERE touched > 0"), "no range ran")
+
+		es.mu.Lock()
+		es.seen = nil
+		es.mu.Unlock()
+		require.NoError(t, b.exec("k1", "UPDATE herd_probe_test SET lag = 5"))
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("k1"), "1.1.0"))
+		b.touchedOnce("k1", "v1.1.0/002_touch")
 	})
 }

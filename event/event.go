@@ -90,7 +90,8 @@ func Types() []Type {
 // Step reports whether t is a step event (migration.*, statement.*,
 // lock.*, chunk.*, snapshot.*, analysis.*), of one database rather than
 // of the fleet. The rollout event stream (herd rollout --json) carries the
-// fleet events and Chunk; webhooks carry the fleet events only.
+// fleet events, Chunk and ChunkThrottled; webhooks carry the fleet events
+// only.
 func (t Type) Step() bool {
 	kind, _, _ := strings.Cut(string(t), ".")
 	switch kind {
