@@ -171,6 +171,11 @@ type ChunkProgress struct {
 	// Throttled is how long this run waited on its server's throttle
 	// probe in all.
 	Throttled time.Duration `json:"throttled_ns,omitempty"`
+	// Share is how much of an integer key's span the walk has covered,
+	// from 0 to 1: (To - least key) / (greatest key - least key), both as
+	// the run found them when it began; 0 for a text key, whose span
+	// herd cannot measure.
+	Share float64 `json:"share,omitempty"`
 	// Done is set on the event of the last range.
 	Done bool `json:"done,omitempty"`
 }

@@ -64,6 +64,12 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	}
 	s.emit(event.StatementStarted, step, a.n, 0, nil)
 	p := &progress{s: s, step: step, c: c, size: c.Size}
+	if s.e.events != nil {
+		// Only a listener needs the share done.
+		if p.span, err = w.span(ctx, s.conn); err != nil {
+			return s.fail(step, a, err)
+		}
+	}
 	r := &ranges{s: s, a: a, w: w, p: p, entry: entry, from: from, more: more}
 	if m.Go != nil {
 		err = runChunkedGo(ctx, a, s.conn, r.walk)
@@ -289,6 +295,9 @@ type progress struct {
 	// throttleSent is when it last emitted ChunkThrottled.
 	throttled    time.Duration
 	throttleSent time.Time
+	// span is the key's span when the run began, nil for a text key or
+	// when no one listens.
+	span *keySpan
 }
 
 // ranged notes a committed range of the keys above from up to to, after
@@ -321,7 +330,16 @@ func (p *progress) emit(done bool) {
 	p.s.e.events.Send(event.Event{Type: event.Chunk, Time: p.s.e.now().UTC(), Database: p.s.db.Name,
 		Migration: p.step.Migration.ID(), Direction: string(plan.Up),
 		Chunk: &event.ChunkProgress{Table: p.c.Table, Key: p.c.Key, From: p.from, To: p.to, Rows: p.rows,
-			Ranges: p.ranges, Size: p.size, Throttled: p.throttled, Done: done}})
+			Ranges: p.ranges, Size: p.size, Throttled: p.throttled, Share: p.share(done), Done: done}})
+}
+
+// share is how much of the key's span the run has covered: all of it once
+// done.
+func (p *progress) share(done bool) float64 {
+	if done {
+		return 1
+	}
+	return p.span.share(p.to)
 }
 
 // nextSize is the size of the range after one of size keys that took

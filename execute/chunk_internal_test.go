@@ -32,3 +32,28 @@ func TestNextSize(t *testing.T) {
 		})
 	}
 }
+
+// A walk's share done is the keys up to its last bound over the key's
+// span, from 0 to 1; without a span (a text key) it is 0.
+func TestKeySpanShare(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		span *keySpan
+		to   string
+		want float64
+	}{
+		{"a quarter", &keySpan{least: 0, greatest: 400}, "100", 0.25},
+		{"negative keys", &keySpan{least: -100, greatest: 100}, "0", 0.5},
+		{"below the span", &keySpan{least: 10, greatest: 20}, "5", 0},
+		{"past the span (a key added since)", &keySpan{least: 10, greatest: 20}, "25", 1},
+		{"one key", &keySpan{least: 7, greatest: 7}, "7", 0},
+		{"no span", nil, "100", 0},
+		{"not a number", &keySpan{least: 0, greatest: 10}, "abc", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.InDelta(t, tt.want, tt.span.share(tt.to), 1e-9)
+		})
+	}
+}

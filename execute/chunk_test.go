@@ -119,6 +119,7 @@ func TestChunkedWalk(t *testing.T) {
 				require.Equal(t, (len(tt.keys)+2)/3, last.Ranges, "ranges of three keys")
 				require.Equal(t, tt.last, last.To)
 				require.Equal(t, tt.from, last.From)
+				require.Equal(t, 1.0, last.Share, "all of the span once done")
 			})
 		}
 	})

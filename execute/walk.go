@@ -21,6 +21,8 @@ type keyWalk struct {
 	// upper bound, the least and the greatest key, and how many keys are
 	// at or below a value.
 	bound, least, greatest, below string
+	// minMax reads the least and the greatest key together.
+	minMax string
 }
 
 // newWalk checks the session's database can walk c's key (see
@@ -45,6 +47,7 @@ func (s *Session) newWalk(ctx context.Context, q dialect.RowQuerier, c *source.C
 			key, table, key, key)),
 		least:    fmt.Sprintf("SELECT MIN(%s) FROM %s", key, table),
 		greatest: fmt.Sprintf("SELECT MAX(%s) FROM %s", key, table),
+		minMax:   fmt.Sprintf("SELECT MIN(%s), MAX(%s) FROM %s", key, key, table),
 		below:    dialect.Bind(d, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s <= ?", table, key)),
 	}, nil
 }
@@ -118,6 +121,36 @@ func (w *keyWalk) greatestKey(ctx context.Context, q dialect.RowQuerier) (any, e
 		return n, nil
 	}
 	return text, nil
+}
+
+// keySpan is the least and the greatest of an integer key when a walk
+// began, against which its progress is measured.
+type keySpan struct{ least, greatest int64 }
+
+// span returns the span of an integer key, nil for a text key or an
+// empty table.
+func (w *keyWalk) span(ctx context.Context, q dialect.RowQuerier) (*keySpan, error) {
+	if w.kind != dialect.KeyInteger {
+		return nil, nil
+	}
+	var least, greatest sql.NullInt64
+	if err := q.QueryRowContext(ctx, w.minMax).Scan(&least, &greatest); err != nil {
+		return nil, fmt.Errorf("least and greatest %s of %s: %w", w.c.Key, w.c.Table, err)
+	}
+	if !least.Valid {
+		return nil, nil
+	}
+	return &keySpan{least: least.Int64, greatest: greatest.Int64}, nil
+}
+
+// share is how much of the span the keys up to to cover, from 0 to 1; 0
+// without a span.
+func (k *keySpan) share(to string) float64 {
+	n, err := strconv.ParseInt(to, 10, 64)
+	if k == nil || err != nil || k.greatest <= k.least {
+		return 0
+	}
+	return min(1, max(0, float64(n-k.least)/float64(k.greatest-k.least)))
 }
 
 // format writes a key as the ledger records it.

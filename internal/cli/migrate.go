@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/vbauerster/mpb/v8"
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/event"
@@ -89,7 +91,9 @@ The first SIGINT or SIGTERM starts no other tenant and lets those in flight fini
 			if sel.fleetWide() {
 				ctx = a.interrupts.graceful(ctx)
 			}
-			return a.withFleet(ctx, herd.Options{Events: a.progress()}, func(f *herd.Fleet) error {
+			progress := a.progress()
+			defer progress.close()
+			return a.withFleet(ctx, herd.Options{Events: progress}, func(f *herd.Fleet) error {
 				if !sel.system {
 					if err := f.CheckRelease(ctx, to); err != nil {
 						return err
@@ -137,36 +141,65 @@ func allowEmptyHint(err error) error {
 	return err
 }
 
-// progress returns a sink that prints one line per finished migration,
-// one per retry after a lock wait, and the progress of chunked ones and
-// their throttle waits (each at most a line a second per database). It is safe for concurrent use.
-func (a *app) progress() event.Sink {
-	var mu sync.Mutex
-	return event.SinkFunc(func(e event.Event) {
-		if e.Type == event.LockRetry {
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintf(a.out, "%s: %s %s: %s\n", e.Database, e.Migration, e.Direction, e.Reason)
-			return
-		}
-		if e.Type == event.ChunkThrottled {
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintln(a.out, throttleLine(e))
-			return
-		}
+// migrateProgress shows a migrate run's events: a line per finished
+// migration, per retry after a lock wait and per throttle wait, and the
+// progress of chunked migrations, as a bar each on a terminal (see
+// chunkBars, with the lines printed above the bars), otherwise as a line
+// at most a second per database. It is an event.Sink, safe for concurrent
+// use; close stops its bars.
+type migrateProgress struct {
+	mu     sync.Mutex
+	w      io.Writer
+	bars   *mpb.Progress // nil off a terminal, until the first chunk
+	tty    *os.File
+	chunks *chunkBars
+}
+
+func (a *app) progress() *migrateProgress {
+	return &migrateProgress{w: a.out, tty: terminal(a.env.Stdout)}
+}
+
+// Send renders one event.
+func (p *migrateProgress) Send(e event.Event) {
+	var text string
+	switch e.Type {
+	case event.LockRetry:
+		text = fmt.Sprintf("%s: %s %s: %s", e.Database, e.Migration, e.Direction, e.Reason)
+	case event.ChunkThrottled:
+		text = throttleLine(e)
+	case event.MigrationDone, event.MigrationFailed:
 		outcome := map[event.Type]string{event.MigrationDone: "ok", event.MigrationFailed: "FAILED"}[e.Type]
-		if outcome == "" && e.Type != event.Chunk {
-			return
+		text = fmt.Sprintf("%s: %s %s %s (%dms)", e.Database, e.Migration, e.Direction, outcome, e.Duration.Milliseconds())
+	case event.Chunk:
+		text = chunkLine(e)
+	default:
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.Type == event.Chunk && p.tty != nil {
+		if p.bars == nil {
+			p.bars = mpb.New(mpb.WithOutput(p.tty), mpb.WithWidth(30))
+			p.chunks = newChunkBars(p.bars)
+			p.w = above(p.w, p.bars)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if e.Type == event.Chunk {
-			fmt.Fprintln(a.out, chunkLine(e))
-			return
-		}
-		fmt.Fprintf(a.out, "%s: %s %s %s (%dms)\n", e.Database, e.Migration, e.Direction, outcome, e.Duration.Milliseconds())
-	})
+		p.chunks.update(e)
+		return
+	}
+	fmt.Fprintln(p.w, text)
+}
+
+// close stops the bars, leaving them drawn.
+func (p *migrateProgress) close() {
+	p.mu.Lock()
+	bars := p.bars
+	if bars != nil {
+		p.chunks.abort()
+	}
+	p.mu.Unlock()
+	if bars != nil {
+		bars.Wait()
+	}
 }
 
 func (a *app) planCmd() *cobra.Command {

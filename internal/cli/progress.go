@@ -28,6 +28,8 @@ type renderer struct {
 	bars    *mpb.Progress
 	overall *mpb.Bar
 	waves   map[string]*mpb.Bar
+	// chunks are the bars of chunked migrations under way.
+	chunks *chunkBars
 }
 
 func (a *app) newRenderer(asJSON bool) *renderer {
@@ -53,6 +55,15 @@ func terminal(w io.Writer) *os.File {
 	return nil
 }
 
+// above returns a writer that prints w's lines above bars, through w's
+// redactor when it has one.
+func above(w io.Writer, bars *mpb.Progress) io.Writer {
+	if rw, ok := w.(redactingWriter); ok {
+		return redactingWriter{rw.r, bars}
+	}
+	return bars
+}
+
 // begin sets up the bars for a rollout's items; plain and JSON output
 // need nothing.
 func (r *renderer) begin(ro herd.Rollout, items []herd.RolloutItem) {
@@ -62,6 +73,7 @@ func (r *renderer) begin(ro herd.Rollout, items []herd.RolloutItem) {
 		return
 	}
 	r.bars = mpb.New(mpb.WithOutput(r.tty), mpb.WithWidth(40))
+	r.chunks = newChunkBars(r.bars)
 	perWave := map[string]int{}
 	var order []string
 	done := map[string]int{}
@@ -115,7 +127,11 @@ func (r *renderer) Send(e event.Event) {
 			}
 			r.overall.Increment()
 		}
-		if e.Type == event.TenantFailed || e.Type == event.TenantRolledBack || e.Type == event.RolloutHalted || e.Type == event.Chunk || e.Type == event.ChunkThrottled {
+		if e.Type == event.Chunk {
+			r.chunks.update(e)
+			return
+		}
+		if e.Type == event.TenantFailed || e.Type == event.TenantRolledBack || e.Type == event.RolloutHalted || e.Type == event.ChunkThrottled {
 			r.bars.Write([]byte(line(e) + "\n")) //nolint:errcheck // best effort above the bars
 		}
 	default:
@@ -189,6 +205,9 @@ func (r *renderer) close() {
 	if bars == nil {
 		return
 	}
+	r.mu.Lock()
+	r.chunks.abort()
+	r.mu.Unlock()
 	if r.overall != nil {
 		r.overall.Abort(false)
 	}
