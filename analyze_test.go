@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -228,5 +229,64 @@ func TestAnalyzeCLI(t *testing.T) {
 		require.Contains(t, run(2, "analyze", "--tenant", "nobody"), "nobody")
 		require.Contains(t, run(2, "analyze", "--tenants", "size=huge"), "size=huge")
 		run(2, "analyze")
+	})
+}
+
+// migrate --all keeps to large_tenants.concurrency: the two large tenants
+// never migrate at once, while small ones run beside them.
+func TestMigrateAllCapsLargeTenants(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, witnessSource())
+		b.scratch.WriteConfig(t, b.scratch.Config(analyzeYAML))
+		b.reopen()
+		codes := []string{"big1", "big2", "little1", "little2"}
+		for _, code := range codes {
+			b.addTenant(code)
+		}
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 4))
+		seedWitness(t, b, "big1", 150)
+		seedWitness(t, b, "big2", 150)
+		_, err := b.fleet.AnalyzeTenants(b.ctx, herd.Selection{}, 4)
+		require.NoError(t, err)
+
+		var (
+			mu                sync.Mutex
+			inFlight          = map[string]bool{}
+			largeAtOnce, most int
+		)
+		b.opts.Events = event.SinkFunc(func(ev event.Event) {
+			if ev.Tenant == "" || ev.Type != event.MigrationStarted && ev.Type != event.MigrationDone {
+				return
+			}
+			large := strings.HasPrefix(ev.Tenant, "big")
+			mu.Lock()
+			if ev.Type == event.MigrationStarted {
+				inFlight[ev.Tenant] = true
+				if large {
+					largeAtOnce++
+				}
+				most = max(most, largeAtOnce)
+			} else {
+				delete(inFlight, ev.Tenant)
+				if large {
+					largeAtOnce--
+				}
+			}
+			mu.Unlock()
+			if ev.Type == event.MigrationStarted && large {
+				// The migration is held here (events are synchronous), so
+				// that a second large one would start meanwhile if allowed.
+				time.Sleep(300 * time.Millisecond)
+			}
+		})
+		b.reopen()
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.1.0", 4))
+		require.Equal(t, 1, most, "at most one large tenant at once")
+		rows, err := b.fleet.Status(b.ctx)
+		require.NoError(t, err)
+		for _, r := range rows[1:] {
+			require.Equal(t, "1.1.0", r.CurrentVersion, r.Identifier)
+		}
 	})
 }

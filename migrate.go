@@ -10,6 +10,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
@@ -425,13 +426,15 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 			batch = &tenantBatch{}
 			filling[key] = batch
 		}
-		job := &batched{target: tg, server: t.Server, batch: batch}
+		large := t.Size != nil && f.cfg.LargeTenants.Class(t.Size.Rows, t.Size.Bytes, true) == config.SizeLarge
+		job := &batched{target: tg, server: t.Server, large: large, batch: batch}
 		batch.jobs = append(batch.jobs, job)
 		jobs = append(jobs, job)
 	}
 	pool := schedule.Pool[*batched]{
-		Limits: schedule.Limits{Concurrency: concurrency, PerServer: perServer},
+		Limits: schedule.Limits{Concurrency: concurrency, PerServer: perServer, Large: f.cfg.LargeTenants.Concurrency},
 		Server: func(j *batched) string { return j.server },
+		Large:  func(j *batched) bool { return j.large },
 		// A batch is marked as running once a worker is free for the
 		// first of its tenants to start.
 		Gate: func(j *batched) bool {
@@ -468,7 +471,10 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 type batched struct {
 	target
 	server string
-	batch  *tenantBatch
+	// large is set for a tenant herd analyze found large: at most
+	// large_tenants.concurrency of them run at once.
+	large bool
+	batch *tenantBatch
 }
 
 // tenantBatch is a batch of a fleet-wide migration, marked as running in
