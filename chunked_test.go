@@ -224,3 +224,39 @@ UPDATE t SET touched = touched + 1 WHERE k > :from AND k <= :to;
 		require.Equal(t, &herd.ChunkRun{Migration: "v1.1.0/002_touch", Table: "t", Key: "k", Last: "4", Rows: 4}, rep.Tenants[0].Chunk)
 	})
 }
+
+// herd lint --rehearse runs the tenant migrations on a scratch database of
+// each engine: a chunked migration whose key cannot be walked there fails
+// at its file and line (exit 2); a sound source runs through.
+func TestLintRehearsesChunkedKeys(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		tests := []struct {
+			name, table string
+			code        int
+			want        string
+		}{
+			{"not unique", "CREATE TABLE pupils (id INT NOT NULL PRIMARY KEY, k INT NOT NULL, n INT);", 2,
+				"002_fill.up.sql:2: v1.1.0/002_fill fails on " + e.Name},
+			{"sound", "CREATE TABLE pupils (id INT NOT NULL PRIMARY KEY, k INT NOT NULL UNIQUE, n INT);", 0,
+				"rehearsed on " + e.Name},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				b := setup(t, e, fstest.MapFS{
+					"tenant/v1.0.0/001_pupils.up.sql":   file(tt.table),
+					"tenant/v1.0.0/001_pupils.down.sql": file("DROP TABLE pupils;"),
+					"tenant/v1.1.0/002_fill.up.sql":     file("-- herd:chunked table=pupils key=k\nUPDATE pupils SET n = 1 WHERE k > :from AND k <= :to;\n"),
+					"tenant/v1.1.0/002_fill.down.sql":   file("UPDATE pupils SET n = NULL;"),
+				})
+				out := cliAt(t, b.scratch.ConfigPath)(tt.code, "lint", "--rehearse")
+				require.Contains(t, out, tt.want)
+				if tt.code != 0 {
+					require.Contains(t, out, "table pupils, key k: it is not unique")
+				} else {
+					require.Contains(t, out, "2 tenant migrations ran")
+				}
+			})
+		}
+	})
+}

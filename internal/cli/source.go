@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/config"
 )
 
 func (a *app) initCmd() *cobra.Command {
@@ -51,7 +53,7 @@ func (a *app) newCmd() *cobra.Command {
 }
 
 func (a *app) lintCmd() *cobra.Command {
-	var strict bool
+	var strict, rehearse bool
 	cmd := &cobra.Command{
 		Use:   "lint",
 		Short: "Check herd.yaml, every migration and the release matrix, reporting every problem with its file and line",
@@ -88,7 +90,13 @@ SET NOT NULL without a validated CHECK, ADD FOREIGN KEY or CHECK without
 NOT VALID; on MySQL and MariaDB an ALTER TABLE that cannot keep writes
 going (ALGORITHM=INPLACE|INSTANT, LOCK=NONE); everywhere an UPDATE or
 DELETE without WHERE outside a herd:chunked migration. -- herd:allow RULE before the statement (or at the
-top of the file, for all of its statements) allows it.`,
+top of the file, for all of its statements) allows it.
+
+With --rehearse, lint then runs every tenant migration, from empty to the latest
+version, on a scratch database (herd_rehearse_...) that it creates on the first
+server of each engine herd.yaml uses and drops afterwards: a statement the engine
+refuses, or a chunked migration whose key cannot be walked (missing, not unique,
+nullable), is an error at its file and line (exit 2). No tenant is touched.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
@@ -111,9 +119,25 @@ top of the file, for all of its statements) allows it.`,
 				fmt.Fprintf(a.out, ", %d %s", n, map[bool]string{true: "warning", false: "warnings"}[n == 1])
 			}
 			fmt.Fprintln(a.out)
+			if rehearse {
+				return a.rehearse(cmd.Context(), cfg)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "lock warnings are errors (exit 2)")
+	cmd.Flags().BoolVar(&rehearse, "rehearse", false, "also run every tenant migration on a scratch database of each engine's first server, then drop it")
 	return cmd
+}
+
+// rehearse runs lint --rehearse's rehearsal and prints what ran on each
+// engine; a migration that failed is in the error, at its file and line.
+func (a *app) rehearse(ctx context.Context, cfg *config.Config) error {
+	rs, err := herd.Rehearse(ctx, cfg, a.env.Dialects)
+	for _, r := range rs {
+		if r.Problem == nil {
+			fmt.Fprintf(a.out, "rehearsed on %s (server %s): %d tenant migrations ran\n", r.Engine, r.Server, r.Applied)
+		}
+	}
+	return err
 }
