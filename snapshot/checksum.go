@@ -210,3 +210,16 @@ func canonical(v any) (text []byte, null bool) {
 	}
 	return fmt.Append(nil, v), false
 }
+
+// TableChecksum returns the checksum of table t of db (hex sha256 over
+// its rows in primary-key order, as Checksums computes it) and its number
+// of rows, for engines that cannot hash rows in SQL (SQLite). d must be
+// db's dialect. It fails when the table cannot be read, and is safe for
+// concurrent use.
+func TableChecksum(ctx context.Context, d dialect.Dialect, db *dialect.Database, t dialect.Table) (sum string, rows int64, err error) {
+	sum, rows, err = tableChecksum(ctx, d, db, t, columnNames(t.Columns))
+	if err != nil {
+		return "", 0, fmt.Errorf("snapshot: checksum of %q: %w", db.Name, err)
+	}
+	return sum, rows, nil
+}

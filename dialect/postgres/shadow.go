@@ -1,0 +1,181 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/herdhq/herd/dialect"
+)
+
+var (
+	_ dialect.ChangeCapture    = (*Dialect)(nil)
+	_ dialect.WriteFreezer     = (*Dialect)(nil)
+	_ dialect.TableChecksummer = (*Dialect)(nil)
+)
+
+// captureFunction is the trigger function, and the name of every capture
+// trigger: PostgreSQL names triggers per table.
+const captureFunction = dialect.CaptureTriggerPrefix + "capture"
+
+// captureTableDDL creates the capture table; %s is its qualified name.
+const captureTableDDL = `CREATE TABLE %s (
+	seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	tbl text NOT NULL,
+	pk text
+)`
+
+// captureFunctionDDL creates the trigger function; %[1]s is its qualified
+// name, %[2]s the capture table's. The key columns are the trigger's
+// arguments; the key is rendered as a JSON array of their values. An
+// update records the old key, and the new one when it differs.
+const captureFunctionDDL = `CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $herd$
+DECLARE
+	old_key text;
+	new_key text;
+BEGIN
+	IF TG_OP <> 'INSERT' THEN
+		SELECT json_agg(to_json(OLD) -> u.k ORDER BY u.n)::text INTO old_key
+			FROM unnest(TG_ARGV) WITH ORDINALITY AS u(k, n);
+		INSERT INTO %[2]s (tbl, pk) VALUES (TG_TABLE_NAME, old_key);
+	END IF;
+	IF TG_OP <> 'DELETE' THEN
+		SELECT json_agg(to_json(NEW) -> u.k ORDER BY u.n)::text INTO new_key
+			FROM unnest(TG_ARGV) WITH ORDINALITY AS u(k, n);
+		IF new_key IS DISTINCT FROM old_key THEN
+			INSERT INTO %[2]s (tbl, pk) VALUES (TG_TABLE_NAME, new_key);
+		END IF;
+	END IF;
+	RETURN NULL;
+END
+$herd$`
+
+// InstallCapture creates the capture table, one plpgsql trigger function
+// and an AFTER INSERT OR UPDATE OR DELETE row trigger on each table, in
+// one transaction whose locks wait at most dialect.CaptureLockTimeout.
+// The function and table are named with db.Schema, so the triggers write
+// to this tenant's capture table whatever the writer's search_path. Row
+// triggers do not fire on TRUNCATE, nor in sessions with
+// session_replication_role = replica.
+func (d *Dialect) InstallCapture(ctx context.Context, db *dialect.Database, tables []dialect.Table) error {
+	fail := func(err error) error {
+		return fmt.Errorf("postgres: install change capture in %q: %w", db.Name, err)
+	}
+	tx, err := db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	fn := dialect.Qualify(d, db, captureFunction)
+	stmts := []string{
+		fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", dialect.CaptureLockTimeout.Milliseconds()),
+		fmt.Sprintf(captureTableDDL, dialect.Qualify(d, db, dialect.CaptureTable)),
+		fmt.Sprintf(captureFunctionDDL, fn, dialect.Qualify(d, db, dialect.CaptureTable)),
+	}
+	for _, t := range tables {
+		if len(t.PrimaryKey) == 0 {
+			return fail(fmt.Errorf("table %q has no primary key", t.Name))
+		}
+		args := make([]string, len(t.PrimaryKey))
+		for i, c := range t.PrimaryKey {
+			args[i] = quoteLiteral(c)
+		}
+		stmts = append(stmts, "CREATE TRIGGER "+quoteIdent(captureFunction)+" AFTER INSERT OR UPDATE OR DELETE ON "+
+			dialect.Qualify(d, db, t.Name)+" FOR EACH ROW EXECUTE FUNCTION "+fn+"("+strings.Join(args, ", ")+")")
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fail(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// quoteLiteral quotes s as an SQL string literal.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// RemoveCapture drops the trigger function with every trigger that uses
+// it (CASCADE), then the capture table, in one transaction.
+func (d *Dialect) RemoveCapture(ctx context.Context, db *dialect.Database) error {
+	fail := func(err error) error {
+		return fmt.Errorf("postgres: remove change capture from %q: %w", db.Name, err)
+	}
+	tx, err := db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, s := range []string{
+		fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", DefaultLockTimeout.Milliseconds()),
+		"DROP FUNCTION IF EXISTS " + dialect.Qualify(d, db, captureFunction) + "() CASCADE",
+		"DROP TABLE IF EXISTS " + dialect.Qualify(d, db, dialect.CaptureTable),
+	} {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fail(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// FreezeWrites opens a transaction on conn and locks tables IN EXCLUSIVE
+// MODE, which conflicts with every write (ROW EXCLUSIVE) and lets plain
+// SELECTs (ACCESS SHARE) through. The wait for each lock is bounded by
+// the session's lock_timeout (GuardSession). release rolls the
+// transaction back.
+func (d *Dialect) FreezeWrites(ctx context.Context, conn *sql.Conn, db *dialect.Database, tables []string) (func() error, error) {
+	fail := func(err error) error {
+		return fmt.Errorf("postgres: freeze writes to %q: %w", db.Name, err)
+	}
+	// The transaction outlives ctx: release ends it.
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return nil, fail(err)
+	}
+	if len(tables) > 0 {
+		names := make([]string, len(tables))
+		for i, t := range tables {
+			names[i] = dialect.Qualify(d, db, t)
+		}
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE "+strings.Join(names, ", ")+" IN EXCLUSIVE MODE"); err != nil {
+			_ = tx.Rollback()
+			return nil, fail(err)
+		}
+	}
+	return tx.Rollback, nil
+}
+
+// TableChecksum counts the rows of t and sums two 64-bit halves of the
+// md5 of each row's text (ROW(columns)::text), as numeric, so that no
+// row is held in memory and no sum overflows: the checksum is the same
+// whatever order the rows are read in, and, since a primary key makes
+// each row distinct, differs from another table's unless their rows are
+// the same (a 128-bit sum: a chance difference goes unseen with odds of
+// about 2^-64).
+func (d *Dialect) TableChecksum(ctx context.Context, db *dialect.Database, t dialect.Table) (int64, string, error) {
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = "r." + quoteIdent(c.Name)
+	}
+	half := func(from int) string {
+		return fmt.Sprintf("COALESCE(sum(('x' || substr(h, %d, 16))::bit(64)::bigint::numeric), 0)::text", from)
+	}
+	query := "SELECT count(*), " + half(1) + " || '/' || " + half(17) + " FROM (SELECT md5(ROW(" + strings.Join(cols, ", ") +
+		")::text) AS h FROM " + dialect.Qualify(d, db, t.Name) + " AS r) AS s"
+	var (
+		n   int64
+		sum string
+	)
+	if err := db.DB.QueryRowContext(ctx, query, d.Unprepared()...).Scan(&n, &sum); err != nil {
+		return 0, "", fmt.Errorf("postgres: checksum of table %q in %q: %w", t.Name, db.Name, err)
+	}
+	return n, sum, nil
+}

@@ -1,0 +1,99 @@
+package dialect
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// CaptureTable is the table, in a tenant under a shadow migration, where
+// the capture triggers record the key of every row the application
+// inserts, updates or deletes: seq (ascending, assigned by the engine),
+// tbl (the table's name) and pk (the row's primary-key values as a JSON
+// array, in key order).
+const CaptureTable = "herd_shadow_changes"
+
+// CaptureTriggerPrefix starts the name of every object ChangeCapture
+// makes besides CaptureTable (triggers, and PostgreSQL's trigger
+// function), so that they can be found and removed by name.
+const CaptureTriggerPrefix = "herd_shadow_"
+
+// ChangeCapture is an optional capability of a Dialect: triggers that
+// record, in CaptureTable of a tenant, the primary key of every row that
+// is inserted, updated (the old key, and the new one when it changed) or
+// deleted, so that a copy of the tenant taken after they exist can catch
+// up with what changed since. Every herd dialect implements it.
+type ChangeCapture interface {
+	// InstallCapture creates CaptureTable in db (in db.Schema when it is
+	// set) and a trigger on each of tables, which must all have a primary
+	// key, in one transaction where the engine allows it. Each trigger
+	// waits for the application's transactions open on its table (at
+	// most the engine's default lock timeout), so that a write committed
+	// after InstallCapture returns is captured. It fails if CaptureTable
+	// exists.
+	InstallCapture(ctx context.Context, db *Database, tables []Table) error
+	// RemoveCapture drops every capture trigger (the objects named with
+	// CaptureTriggerPrefix) and CaptureTable from db. It is a no-op when
+	// there are none.
+	RemoveCapture(ctx context.Context, db *Database) error
+}
+
+// RowSyncer is an optional capability of a Server: making chosen rows,
+// by primary key, of a database (or schema) equal to those of another on
+// the same server, with the engine's fastest path between the two. Every
+// herd dialect implements it.
+type RowSyncer interface {
+	// SyncRows opens a session that copies rows from database src to
+	// database dst (names as Server.Open takes them), which have the same
+	// tables. The caller closes it.
+	SyncRows(ctx context.Context, src, dst string) (RowSync, error)
+}
+
+// RowSync is a session of RowSyncer. It is not safe for concurrent use.
+type RowSync interface {
+	// Sync makes the rows of table t in dst whose primary key is one of
+	// keys equal to those of src, in one transaction: it deletes them in
+	// dst, then copies those that src has. Each key holds the values of
+	// t.PrimaryKey's columns, in order, as strings, numbers, booleans or
+	// nil (a key decoded from CaptureTable). Foreign keys are not
+	// enforced in dst meanwhile (a parent's delete must not cascade to
+	// rows that are synced on their own), and columns the engine
+	// generates are left for it to compute. Syncing a key twice is
+	// harmless.
+	Sync(ctx context.Context, t Table, keys [][]any) error
+	// Close ends the session and releases its connections.
+	Close() error
+}
+
+// WriteFreezer is an optional capability of a Dialect: a lock, held by
+// one pinned connection, that blocks writes to a tenant's tables but lets
+// reads through. Every herd dialect implements it.
+type WriteFreezer interface {
+	// FreezeWrites blocks writes to tables of db (all of them on engines
+	// whose lock is the whole database: SQLite) from other sessions, from
+	// conn's session, waiting for writers already under way at most the
+	// session's lock timeout (SessionGuard), after which it fails with an
+	// error SessionGuard.LockTimedOut recognises. Reads of every table go
+	// on meanwhile. release ends the freeze; the freeze also ends when
+	// conn's session does, so a killed herd leaves none behind. conn must
+	// not be used for anything else until release returns.
+	FreezeWrites(ctx context.Context, conn *sql.Conn, db *Database, tables []string) (release func() error, err error)
+}
+
+// TableChecksummer is an optional capability of a Dialect that can hash
+// a table's rows in SQL, so that two copies of a table can be compared
+// without pulling their rows into herd. SQLite, which has no hash
+// function, lacks it.
+type TableChecksummer interface {
+	// TableChecksum returns the number of rows of table t in db and a
+	// checksum over every column of every row, as the engine renders
+	// them: two tables of one server with the same rows have the same
+	// checksum. It fails when the table cannot be read.
+	TableChecksum(ctx context.Context, db *Database, t Table) (rows int64, sum string, err error)
+}
+
+// CaptureLockTimeout bounds how long ChangeCapture waits for the lock on
+// each table it puts a trigger on: the application's writes to that
+// table queue behind the wait, so it gives up early, and the caller tries
+// again later.
+const CaptureLockTimeout = 5 * time.Second

@@ -1,0 +1,72 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/dialect/internal/rowsync"
+	"github.com/herdhq/herd/dialect/internal/target"
+	sqlite "modernc.org/sqlite"
+)
+
+var _ dialect.RowSyncer = (*Server)(nil)
+
+// syncSource is the name the source file is attached under.
+const syncSource = "herd_src"
+
+// SyncRows opens a connection on dst's file and attaches src's: each
+// chunk of keys is one transaction of a DELETE from dst and an INSERT OR
+// REPLACE INTO dst … SELECT from src (no row passes through herd; the
+// REPLACE also removes a stale row of dst that a copied row collides
+// with on a unique key), with foreign keys off. Its transactions are
+// deferred, not immediate as herd's others: they take dst's write lock
+// only, and read src as any reader does, so they run while src is frozen
+// (FreezeWrites holds src's write lock). Triggers of dst fire: the
+// capture triggers were removed from it, but an application trigger
+// copied along runs again on each synced row.
+func (s *Server) SyncRows(ctx context.Context, src, dst string) (dialect.RowSync, error) {
+	fail := func(err error) (dialect.RowSync, error) {
+		return nil, fmt.Errorf("sqlite: sync rows from database %q to %q on server %q: %w", src, dst, s.name, err)
+	}
+	for _, n := range []string{src, dst} {
+		if err := target.CheckName(n, MaxNameLength); err != nil {
+			return fail(err)
+		}
+		if err := s.mustExist(n); err != nil {
+			return fail(err)
+		}
+	}
+	params := strings.Replace(connParams, "_txlock=immediate", "_txlock=deferred", 1)
+	c, err := sqlite.NewConnector(fileURI(s.file(dst)) + "?" + params)
+	if err != nil {
+		return fail(err)
+	}
+	db := sql.OpenDB(c)
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF")
+	}
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "ATTACH DATABASE ? AS "+syncSource, s.file(src))
+	}
+	if err != nil {
+		if conn != nil {
+			_ = conn.Close()
+		}
+		_ = db.Close()
+		return fail(err)
+	}
+	d := New()
+	return &rowsync.Session{
+		Conn:    conn,
+		Quoter:  d,
+		Src:     func(t string) string { return syncSource + "." + d.QuoteIdent(t) },
+		Dst:     func(t string) string { return "main." + d.QuoteIdent(t) },
+		Insert:  "INSERT OR REPLACE",
+		Release: db.Close,
+	}, nil
+}

@@ -1,0 +1,94 @@
+package shadow
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/herdhq/herd/dialect"
+)
+
+// ErrFreezeTimeout is wrapped by Freeze's error when the tenant's write
+// lock could not be taken within the timeout: writers (or, on MySQL and
+// PostgreSQL, transactions that wrote) held it all along. Nothing was
+// frozen; try again later.
+var ErrFreezeTimeout = errors.New("freeze timed out")
+
+// Freeze blocks writes to the tenant's tables, not reads, until release
+// is called: from its own connection, waiting at most timeout for the
+// lock (PostgreSQL LOCK TABLE … IN EXCLUSIVE MODE under lock_timeout,
+// MySQL LOCK TABLES … READ under lock_wait_timeout, SQLite BEGIN
+// IMMEDIATE under busy_timeout; see each dialect's FreezeWrites). The
+// application's writes meanwhile wait (for the lock, as their engine
+// bounds it) and then go on or fail; none is lost. The freeze dies with
+// its connection: a herd that is killed leaves none. While frozen,
+// CatchUp catches up without deleting from the capture table, and Verify
+// compares a tenant that cannot change.
+//
+// On a timeout the error wraps ErrFreezeTimeout. release is safe to call
+// from any goroutine and more than once; it returns the error of ending
+// the lock, after which the lock's connection is closed anyway.
+func (s *Shadow) Freeze(ctx context.Context, timeout time.Duration) (release func() error, err error) {
+	fail := func(err error) (func() error, error) {
+		return nil, fmt.Errorf("shadow: freeze tenant %q: %w", s.tenantName, err)
+	}
+	s.mu.Lock()
+	held := s.freezing
+	s.mu.Unlock()
+	if held {
+		return fail(errors.New("already frozen"))
+	}
+	guard, ok := s.d.(dialect.SessionGuard)
+	if !ok {
+		return fail(fmt.Errorf("engine %q cannot bound a lock wait", s.d.Name()))
+	}
+	// A pool of its own: closing it ends the session, and the lock with it.
+	db, err := s.srv.Open(ctx, s.tenantName)
+	if err != nil {
+		return fail(err)
+	}
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		_ = db.Close()
+		return fail(err)
+	}
+	unlock, err := s.freezeOn(ctx, guard, conn, db, timeout)
+	if err != nil {
+		_ = conn.Close()
+		_ = db.Close()
+		if guard.LockTimedOut(err) {
+			err = fmt.Errorf("%w after %v: %w", ErrFreezeTimeout, timeout, err)
+		}
+		return fail(err)
+	}
+	s.mu.Lock()
+	s.freezing, s.mark = true, 0
+	s.mu.Unlock()
+	var (
+		once   sync.Once
+		relErr error
+	)
+	return func() error {
+		once.Do(func() {
+			relErr = errors.Join(unlock(), conn.Close(), db.Close())
+			s.mu.Lock()
+			s.freezing = false
+			s.mu.Unlock()
+		})
+		if relErr != nil {
+			return fmt.Errorf("shadow: release the freeze of tenant %q: %w", s.tenantName, relErr)
+		}
+		return nil
+	}, nil
+}
+
+// freezeOn bounds conn's lock waits and takes the freeze on it.
+func (s *Shadow) freezeOn(ctx context.Context, guard dialect.SessionGuard, conn *sql.Conn, db *dialect.Database, timeout time.Duration) (func() error, error) {
+	if err := guard.GuardSession(ctx, conn, timeout); err != nil {
+		return nil, err
+	}
+	return s.d.(dialect.WriteFreezer).FreezeWrites(ctx, conn, db, s.frozen)
+}
