@@ -63,6 +63,7 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 		{"MalformedDSN", s.testMalformedDSN},
 	}
 	tests = append(tests, s.snapshotTests(t)...)
+	tests = append(tests, s.shadowTests(t)...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/dialect/internal/snapcopy"
+	"github.com/herdhq/herd/internal/problem"
 )
 
 var (
@@ -81,8 +82,8 @@ func (d *Dialect) InstallCapture(ctx context.Context, db *dialect.Database, tabl
 	}
 	stmts := []string{fmt.Sprintf(captureTableDDL, dialect.Qualify(d, db, dialect.CaptureTable))}
 	for _, t := range tables {
-		if len(t.PrimaryKey) == 0 {
-			return fail(fmt.Errorf("table %q has no primary key", t.Name))
+		if err := capturable(t); err != nil {
+			return fail(&problem.InputError{Err: err})
 		}
 		stmts = append(stmts, d.captureTriggers(db, t)...)
 	}
@@ -102,6 +103,24 @@ func (d *Dialect) InstallCapture(ctx context.Context, db *dialect.Database, tabl
 				}
 			}
 			return fail(err)
+		}
+	}
+	return nil
+}
+
+// capturable fails for a table whose changes triggers cannot all see: one
+// without a primary key, and one with a foreign key whose action changes
+// its rows (CASCADE, SET NULL, SET DEFAULT), since MySQL fires no trigger
+// for the rows a foreign key's action changes.
+func capturable(t dialect.Table) error {
+	if len(t.PrimaryKey) == 0 {
+		return fmt.Errorf("table %q has no primary key", t.Name)
+	}
+	for _, fk := range t.ForeignKeys {
+		for _, action := range []string{fk.OnDelete, fk.OnUpdate} {
+			if action != "" && action != "NO ACTION" && action != "RESTRICT" {
+				return fmt.Errorf("table %q: foreign key %q is ON … %s, and MySQL fires no trigger for the rows it changes", t.Name, fk.Name, action)
+			}
 		}
 	}
 	return nil
