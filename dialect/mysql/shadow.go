@@ -40,12 +40,13 @@ func quoteString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, "'", "''").Replace(s) + "'"
 }
 
-// captureTriggers returns the CREATE TRIGGER statements of table t in db:
-// one AFTER INSERT, UPDATE and DELETE trigger each, writing the key as
-// JSON_ARRAY of the key columns to the capture table, which the body
-// names unqualified: a trigger's body resolves names in its table's
-// database.
-func (d *Dialect) captureTriggers(db *dialect.Database, t dialect.Table) []string {
+// captureTriggers returns the CREATE TRIGGER statements of table t: one
+// AFTER INSERT, UPDATE and DELETE trigger each, writing the key as
+// JSON_ARRAY of the key columns to the capture table. Every name is
+// unqualified, for a session whose database is the tenant's: the dump a
+// snapshot loads keeps a trigger's statement as it was written, and a
+// trigger's body resolves names in its table's database.
+func (d *Dialect) captureTriggers(t dialect.Table) []string {
 	key := func(row string) string {
 		cols := make([]string, len(t.PrimaryKey))
 		for i, c := range t.PrimaryKey {
@@ -59,8 +60,8 @@ func (d *Dialect) captureTriggers(db *dialect.Database, t dialect.Table) []strin
 		same[i] = "OLD." + quoteIdent(c) + " <=> NEW." + quoteIdent(c)
 	}
 	on := func(event, when, body string) string {
-		return "CREATE TRIGGER " + dialect.Qualify(d, db, triggerName(t.Name, event)) + " AFTER " + when + " ON " +
-			dialect.Qualify(d, db, t.Name) + " FOR EACH ROW " + body
+		return "CREATE TRIGGER " + quoteIdent(triggerName(t.Name, event)) + " AFTER " + when + " ON " +
+			quoteIdent(t.Name) + " FOR EACH ROW " + body
 	}
 	return []string{
 		on("i", "INSERT", key("NEW")),
@@ -80,18 +81,21 @@ func (d *Dialect) InstallCapture(ctx context.Context, db *dialect.Database, tabl
 	fail := func(err error) error {
 		return fmt.Errorf("mysql: install change capture in %q: %w", db.Name, err)
 	}
-	stmts := []string{fmt.Sprintf(captureTableDDL, dialect.Qualify(d, db, dialect.CaptureTable))}
+	stmts := []string{fmt.Sprintf(captureTableDDL, quoteIdent(dialect.CaptureTable))}
 	for _, t := range tables {
 		if err := capturable(t); err != nil {
 			return fail(&problem.InputError{Err: err})
 		}
-		stmts = append(stmts, d.captureTriggers(db, t)...)
+		stmts = append(stmts, d.captureTriggers(t)...)
 	}
 	conn, err := db.DB.Conn(ctx)
 	if err != nil {
 		return fail(err)
 	}
 	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "USE "+quoteIdent(db.Schema)); err != nil {
+		return fail(err)
+	}
 	if err := d.GuardSession(ctx, conn, dialect.CaptureLockTimeout); err != nil {
 		return fail(err)
 	}
