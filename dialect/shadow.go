@@ -61,6 +61,13 @@ type RowSync interface {
 	// generates are left for it to compute. Syncing a key twice is
 	// harmless.
 	Sync(ctx context.Context, t Table, keys [][]any) error
+	// SyncGenerators brings what generates keys in dst (PostgreSQL's
+	// sequences, MySQL's AUTO_INCREMENT counters, SQLite's
+	// sqlite_sequence) to src's positions, or past them where the engine
+	// keeps a counter above the largest key (MySQL): rows copied with
+	// their keys do not move them, and an insert into dst must not take a
+	// key src has handed out. Generators only src has are left alone.
+	SyncGenerators(ctx context.Context) error
 	// Close ends the session and releases its connections.
 	Close() error
 }

@@ -32,7 +32,9 @@ type change struct {
 // which is harmless. While the tenant is frozen (Freeze), nothing is
 // deleted (on SQLite the freeze holds the file's one write lock): CatchUp
 // reads past the last change it caught up, which is safe since no new
-// change can commit.
+// change can commit; and the call that returns 0 also brings the shadow's
+// key generators (sequences, AUTO_INCREMENT counters) to the tenant's
+// positions, since rows copied with their keys do not move them.
 func (s *Shadow) CatchUp(ctx context.Context) (remaining int, err error) {
 	fail := func(err error) (int, error) {
 		return 0, fmt.Errorf("shadow: catch up tenant %q: %w", s.tenantName, err)
@@ -40,6 +42,9 @@ func (s *Shadow) CatchUp(ctx context.Context) (remaining int, err error) {
 	frozen, mark := s.frozenAt()
 	batch, err := s.readChanges(ctx, frozen, mark)
 	if err != nil {
+		return fail(err)
+	}
+	if _, err := s.rowSync(ctx); err != nil {
 		return fail(err)
 	}
 	if err := s.apply(ctx, batch); err != nil {
@@ -56,6 +61,11 @@ func (s *Shadow) CatchUp(ctx context.Context) (remaining int, err error) {
 	n, err := s.count(ctx, frozen, mark)
 	if err != nil {
 		return fail(err)
+	}
+	if frozen && n == 0 {
+		if err := s.sync.SyncGenerators(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	return n, nil
 }

@@ -26,6 +26,13 @@ const patience = 30 * time.Second
 // held is how long a write must stay blocked by a freeze.
 const held = 300 * time.Millisecond
 
+// eventsTable is a table whose keys the engine generates.
+var eventsTable = map[string]string{
+	"sqlite":   "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, what VARCHAR(40) NULL)",
+	"postgres": "CREATE TABLE events (id SERIAL PRIMARY KEY, what VARCHAR(40) NULL)",
+	"mysql":    "CREATE TABLE events (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, what VARCHAR(40) NULL)",
+}
+
 // bundle is what a test of one engine shares.
 type bundle struct {
 	ctx    context.Context
@@ -155,7 +162,15 @@ func (w *writer) exec(q string, args ...any) error {
 // step makes the i-th change.
 func (w *writer) step(i int) error {
 	seededID := 1 + (i*7919)%seeded
-	switch i % 8 {
+	switch i % 10 {
+	case 8:
+		return w.exec("INSERT INTO events (what) VALUES (?)", fmt.Sprintf("e%d", i))
+	case 9: // the one before, or now and then the last key handed out
+		gone := i - 11
+		if i%30 == 9 {
+			gone = i - 1
+		}
+		return w.exec("DELETE FROM events WHERE what = ?", fmt.Sprintf("e%d", gone))
 	case 0, 1:
 		id := w.next
 		w.next++
@@ -233,7 +248,7 @@ func (w *writer) halt(t *testing.T) int {
 func TestShadowOnline(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		b := setup(t, e)
+		b := setup(t, e, eventsTable[e.Name])
 		w := startWriter(b)
 		w.waitOps(t, 20)
 		sh := b.prepare(t)
@@ -241,16 +256,17 @@ func TestShadowOnline(t *testing.T) {
 		require.True(t, b.captureExists(t))
 
 		rounds := 0
-		for remaining := -1; remaining != 0 && rounds < 50; rounds++ {
-			var err error
-			remaining, err = sh.CatchUp(b.ctx)
+		for rounds < 50 {
+			remaining, err := sh.CatchUp(b.ctx)
 			require.NoError(t, err)
+			rounds++
 			if remaining < 100 {
 				break
 			}
 		}
 		release, err := sh.Freeze(b.ctx, patience)
 		require.NoError(t, err)
+		defer release() //nolint:errcheck // released below; again harmlessly if the test fails first
 		for {
 			remaining, err := sh.CatchUp(b.ctx)
 			require.NoError(t, err)
@@ -265,6 +281,15 @@ func TestShadowOnline(t *testing.T) {
 		require.ErrorAs(t, err, &diff, "only the capture table differs")
 		require.Len(t, diff.Differences, 1, diff.Error())
 		require.Equal(t, dialect.CaptureTable, diff.Differences[0].Table)
+		// The shadow's generators are past every key the tenant has.
+		var maxID int64
+		require.NoError(t, b.db.DB.QueryRowContext(b.ctx, "SELECT COALESCE(MAX(id), 0) FROM events").Scan(&maxID))
+		require.Positive(t, maxID)
+		_, err = sh.Database().DB.ExecContext(b.ctx, "INSERT INTO events (what) VALUES ('probe')")
+		require.NoError(t, err, "an insert into the shadow takes a new key")
+		var probe int64
+		require.NoError(t, sh.Database().DB.QueryRowContext(b.ctx, "SELECT id FROM events WHERE what = 'probe'").Scan(&probe))
+		require.Greater(t, probe, maxID)
 		require.NoError(t, release())
 
 		ops := w.halt(t)

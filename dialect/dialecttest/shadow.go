@@ -36,6 +36,7 @@ func (s *suite) shadowTests(t *testing.T) []namedTest {
 		{"ShadowFreeze", s.testShadowFreeze},
 		{"ShadowFreezeTimeout", s.testShadowFreezeTimeout},
 		{"ShadowChecksum", s.testShadowChecksum},
+		{"ShadowGenerators", s.testShadowGenerators},
 	}
 }
 
@@ -250,4 +251,39 @@ func (s *suite) testShadowChecksum(t *testing.T) {
 		require.NotEqual(t, before, after, change)
 		before = after
 	}
+}
+
+// eventsTable is a table whose keys the engine generates, per engine.
+var eventsTable = map[string]string{
+	"sqlite":   "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, what VARCHAR(40) NULL)",
+	"postgres": "CREATE TABLE events (id SERIAL PRIMARY KEY, what VARCHAR(40) NULL)",
+	"mysql":    "CREATE TABLE events (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, what VARCHAR(40) NULL)",
+}
+
+// testShadowGenerators syncs rows with generated keys, the last of them
+// deleted, then the generators: the next key is the same on both sides.
+func (s *suite) testShadowGenerators(t *testing.T) {
+	ctx := t.Context()
+	name, db := s.tenant(t)
+	ddl, ok := eventsTable[s.d.Name()]
+	require.True(t, ok, "no events table for %s", s.d.Name())
+	s.execAll(t, db, ddl, "INSERT INTO events (what) VALUES ('a'), ('b')")
+	copyName, copyDB := s.takeSnapshot(t, name)
+	s.execAll(t, db, "INSERT INTO events (what) VALUES ('c'), ('d'), ('e')", "DELETE FROM events WHERE what = 'e'")
+	tables, err := s.d.(dialect.Inspector).Tables(ctx, db)
+	require.NoError(t, err)
+	rs, err := s.srv.(dialect.RowSyncer).SyncRows(ctx, name, copyName)
+	require.NoError(t, err)
+	defer rs.Close()
+	require.NoError(t, rs.Sync(ctx, tables[0], [][]any{{int64(3)}, {int64(4)}, {int64(5)}}))
+	require.NoError(t, rs.SyncGenerators(ctx))
+	next := func(db *dialect.Database) int64 {
+		t.Helper()
+		s.execAll(t, db, "INSERT INTO events (what) VALUES ('next')")
+		var id int64
+		require.NoError(t, db.DB.QueryRowContext(ctx, "SELECT id FROM events WHERE what = 'next'").Scan(&id))
+		return id
+	}
+	require.Equal(t, int64(6), next(db))
+	require.Equal(t, int64(6), next(copyDB), "the copy hands out the tenant's next key, not one it handed out and deleted")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/dialect/internal/rowsync"
+	"github.com/herdhq/herd/dialect/internal/snapcopy"
 )
 
 var _ dialect.RowSyncer = (*Server)(nil)
@@ -65,6 +66,7 @@ func (s *Server) SyncRows(ctx context.Context, src, dst string) (dialect.RowSync
 			Conflicts:  true,
 			Overriding: overriding,
 			Args:       simple,
+			Generators: func(ctx context.Context, _ *sql.Conn) error { return syncSequences(ctx, from, to) },
 			Release:    closeAll,
 		}, nil
 	}
@@ -146,4 +148,54 @@ func conflicts(q dialect.Quoter, dst string, cols []string) string {
 // Close releases both connections' pools.
 func (s *databaseSync) Close() error {
 	return errors.Join(s.conn.Close(), s.release())
+}
+
+// positionsSQL lists the sequences of schema $1 with their last value,
+// NULL for a sequence that never handed one out.
+const positionsSQL = `SELECT sequencename, last_value FROM pg_catalog.pg_sequences WHERE schemaname = $1`
+
+// syncSequences sets each sequence of to's schema to the last value of
+// the sequence of the same name in from's, where that one handed values
+// out.
+func syncSequences(ctx context.Context, from, to *dialect.Database) error {
+	positions := func(db *dialect.Database) (map[string]sql.NullInt64, error) {
+		out := map[string]sql.NullInt64{}
+		err := snapcopy.Each(ctx, db.DB, positionsSQL, []any{db.Schema}, func(r *sql.Rows) error {
+			var (
+				n    string
+				last sql.NullInt64
+			)
+			err := r.Scan(&n, &last)
+			out[n] = last
+			return err
+		})
+		return out, err
+	}
+	src, err := positions(from)
+	if err != nil {
+		return err
+	}
+	dst, err := positions(to)
+	if err != nil {
+		return err
+	}
+	for n, last := range src {
+		if _, ok := dst[n]; !ok || !last.Valid {
+			continue
+		}
+		target := quoteLiteral(quoteIdent(to.Schema) + "." + quoteIdent(n))
+		if _, err := to.DB.ExecContext(ctx, "SELECT setval("+target+", $1, true)", last.Int64); err != nil {
+			return fmt.Errorf("set sequence %q: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// SyncGenerators sets the destination's sequences to the source's
+// positions.
+func (s *databaseSync) SyncGenerators(ctx context.Context) error {
+	if err := syncSequences(ctx, s.from, s.to); err != nil {
+		return fmt.Errorf("sync sequences: %w", err)
+	}
+	return nil
 }

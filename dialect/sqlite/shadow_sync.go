@@ -62,11 +62,40 @@ func (s *Server) SyncRows(ctx context.Context, src, dst string) (dialect.RowSync
 	}
 	d := New()
 	return &rowsync.Session{
-		Conn:    conn,
-		Quoter:  d,
-		Src:     func(t string) string { return syncSource + "." + d.QuoteIdent(t) },
-		Dst:     func(t string) string { return "main." + d.QuoteIdent(t) },
-		Insert:  "INSERT OR REPLACE",
-		Release: db.Close,
+		Conn:       conn,
+		Quoter:     d,
+		Src:        func(t string) string { return syncSource + "." + d.QuoteIdent(t) },
+		Dst:        func(t string) string { return "main." + d.QuoteIdent(t) },
+		Insert:     "INSERT OR REPLACE",
+		Generators: syncSequence,
+		Release:    db.Close,
 	}, nil
+}
+
+// syncSequence copies the source's sqlite_sequence rows (AUTOINCREMENT
+// tables' counters) for the tables the destination has, when the source
+// has any.
+func syncSequence(ctx context.Context, conn *sql.Conn) error {
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+syncSource+".sqlite_master WHERE name = 'sqlite_sequence'").Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, q := range []string{
+		"DELETE FROM main.sqlite_sequence WHERE name IN (SELECT name FROM " + syncSource + ".sqlite_sequence)",
+		"INSERT INTO main.sqlite_sequence (name, seq) SELECT s.name, s.seq FROM " + syncSource + ".sqlite_sequence AS s " +
+			"WHERE s.name IN (SELECT name FROM main.sqlite_master WHERE type = 'table')",
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }

@@ -124,6 +124,8 @@ type Session struct {
 	// Args, when set, rewrites each statement's arguments (PostgreSQL
 	// puts its query mode first).
 	Args func(args []any) []any
+	// Generators implements SyncGenerators, on Conn.
+	Generators func(ctx context.Context, conn *sql.Conn) error
 	// Release runs after Conn is closed, or is nil.
 	Release func() error
 }
@@ -170,6 +172,14 @@ func (s *Session) Sync(ctx context.Context, t dialect.Table, keys [][]any) error
 		}
 		return nil
 	})
+}
+
+// SyncGenerators runs Generators.
+func (s *Session) SyncGenerators(ctx context.Context) error {
+	if err := s.Generators(ctx, s.Conn); err != nil {
+		return fmt.Errorf("sync key generators: %w", err)
+	}
+	return nil
 }
 
 // conflicts returns the DELETE of the destination's rows whose columns
