@@ -98,6 +98,59 @@ func Prepare(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant 
 	if err != nil {
 		return nil, err
 	}
+	s, err := open(ctx, srv, d, caps, tenant, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.refuseLeftBehind(ctx); err != nil {
+		_ = s.tenant.Close()
+		return nil, err
+	}
+	if err := s.create(ctx, caps); err != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		if rerr := s.Abandon(cctx); rerr != nil {
+			err = fmt.Errorf("%w (and removing what was made failed: %v)", err, rerr)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// Resume opens the shadow of tenant that a Prepare made and a herd that
+// stopped (was killed) left behind, with its capture still running, so
+// that catching up can go on: no captured change was lost, since CatchUp
+// deletes a change only once its row is in the shadow. It fails when the
+// tenant has no capture table or no shadow (Prepare did not finish:
+// Remove what is left and prepare again), or when the tenant's tables no
+// longer qualify.
+func Resume(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant string, opts *Options) (*Shadow, error) {
+	caps, err := capabilitiesOf(srv, d)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(ctx, srv, d, caps, tenant, opts)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Shadow, error) {
+		_ = s.Close()
+		return nil, fmt.Errorf("shadow: resume tenant %q: %w", tenant, err)
+	}
+	switch ok, err := d.TableExists(ctx, s.tenant.DB, s.tenant, dialect.CaptureTable); {
+	case err != nil:
+		return fail(err)
+	case !ok:
+		return fail(errors.New("it has no capture table: no shadow migration was prepared, or it was abandoned"))
+	}
+	if s.shadow, err = srv.Open(ctx, s.name); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// open returns a Shadow of tenant with the tenant open and inspected.
+func open(ctx context.Context, srv dialect.Server, d dialect.Dialect, caps capabilities, tenant string, opts *Options) (*Shadow, error) {
 	name, err := Name(tenant, srv.MaxNameLength())
 	if err != nil {
 		return nil, err
@@ -111,18 +164,6 @@ func Prepare(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant 
 	}
 	if err := s.inspect(ctx, caps.ins); err != nil {
 		_ = s.tenant.Close()
-		return nil, err
-	}
-	if err := s.refuseLeftBehind(ctx); err != nil {
-		_ = s.tenant.Close()
-		return nil, err
-	}
-	if err := s.create(ctx, caps); err != nil {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		if rerr := s.Abandon(cctx); rerr != nil {
-			err = fmt.Errorf("%w (and removing what was made failed: %v)", err, rerr)
-		}
 		return nil, err
 	}
 	return s, nil

@@ -461,16 +461,29 @@ func TestShadowAbandon(t *testing.T) {
 		b.exec(t, "UPDATE pupils SET name = 'after' WHERE id = 1") // no trigger left
 		require.NoError(t, sh.Abandon(b.ctx), "abandoned twice")
 
-		// Left behind: a second Prepare is refused until it is removed.
+		// Left behind: a herd that stops leaves the capture running; a
+		// later one resumes it and catches up what changed meanwhile.
 		left := b.prepare(t)
 		require.NoError(t, left.Close())
-		_, err := shadow.Prepare(b.ctx, b.srv, b.d, b.tenant, nil)
+		b.exec(t, "UPDATE pupils SET name = 'while no herd ran' WHERE id = 2", "DELETE FROM marks WHERE pupil_id = 3")
+		resumed, err := shadow.Resume(b.ctx, b.srv, b.d, b.tenant, nil)
+		require.NoError(t, err)
+		remaining, err := resumed.CatchUp(b.ctx)
+		require.NoError(t, err)
+		require.Zero(t, remaining)
+		require.NoError(t, resumed.Verify(b.ctx))
+		require.NoError(t, resumed.Close())
+
+		// A second Prepare is refused until what was left is removed.
+		_, err = shadow.Prepare(b.ctx, b.srv, b.d, b.tenant, nil)
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "left behind")
 		require.True(t, shadowExists(left), "a refused Prepare leaves the old shadow alone")
 		require.NoError(t, shadow.Remove(b.ctx, b.srv, b.d, b.tenant))
 		require.False(t, shadowExists(left))
 		require.False(t, b.captureExists(t))
+		_, err = shadow.Resume(b.ctx, b.srv, b.d, b.tenant, nil)
+		require.ErrorContains(t, err, "no capture table")
 		again := b.prepare(t)
 		require.NoError(t, again.StopCapture(b.ctx))
 		require.True(t, shadowExists(again), "StopCapture keeps the shadow")
