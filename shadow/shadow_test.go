@@ -40,14 +40,15 @@ type bundle struct {
 	srv    dialect.Server
 	tenant string
 	db     *dialect.Database // the application's pool on the tenant
+	rows   int               // the largest pupil id seeded
 }
 
-// setup makes a tenant of pupils and marks, with herd's ledger, seeded
+// setup makes a tenant of pupils, marks and events, with herd's ledger, seeded
 // with rows, and removes it and any shadow of it when the test ends.
 func setup(t *testing.T, e herdtest.Engine, extra ...string) *bundle {
 	t.Helper()
 	d, srv := e.Server(t)
-	b := &bundle{ctx: t.Context(), d: d, srv: srv, tenant: herdtest.Name(t, "herd_sh_")}
+	b := &bundle{ctx: t.Context(), d: d, srv: srv, tenant: herdtest.Name(t, "herd_sh_"), rows: seeded}
 	require.NoError(t, srv.Create(b.ctx, b.tenant))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -68,6 +69,7 @@ func setup(t *testing.T, e herdtest.Engine, extra ...string) *bundle {
 		"CREATE UNIQUE INDEX pupils_email ON pupils (email)",
 		"CREATE TABLE marks (pupil_id INT NOT NULL, subject VARCHAR(20) NOT NULL, score INT NULL, "+
 			"PRIMARY KEY (pupil_id, subject), FOREIGN KEY (pupil_id) REFERENCES pupils (id))",
+		eventsTable[d.Name()],
 		d.CreateLedger(dialect.Qualify(d, db, "herd_schema_migrations")),
 	)
 	_, err = db.DB.ExecContext(b.ctx, b.bind("INSERT INTO herd_schema_migrations (migration_id, version, kind, checksum, state, direction, applied_at) "+
@@ -129,7 +131,7 @@ type writer struct {
 }
 
 func startWriter(b *bundle) *writer {
-	w := &writer{b: b, stop: make(chan struct{}), done: make(chan struct{}), next: seeded + 1, email: map[int]string{}}
+	w := &writer{b: b, stop: make(chan struct{}), done: make(chan struct{}), next: b.rows + 1, email: map[int]string{}}
 	go w.run()
 	return w
 }
@@ -248,7 +250,7 @@ func (w *writer) halt(t *testing.T) int {
 func TestShadowOnline(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		b := setup(t, e, eventsTable[e.Name])
+		b := setup(t, e)
 		w := startWriter(b)
 		w.waitOps(t, 20)
 		sh := b.prepare(t)
