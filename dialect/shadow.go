@@ -2,7 +2,9 @@ package dialect
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"time"
 )
 
@@ -17,6 +19,15 @@ const CaptureTable = "herd_shadow_changes"
 // makes besides CaptureTable (triggers, and PostgreSQL's trigger
 // function), so that they can be found and removed by name.
 const CaptureTriggerPrefix = "herd_shadow_"
+
+// CaptureTriggerName names the capture trigger of table for one event
+// (a short tag such as "i", "u" or "d") on engines that name triggers
+// per database: the prefix, 12 hex digits of a hash of the table's name
+// (any table name fits the engines' 64-character limits) and the tag.
+func CaptureTriggerName(table, event string) string {
+	sum := sha256.Sum256([]byte(table))
+	return CaptureTriggerPrefix + hex.EncodeToString(sum[:6]) + "_" + event
+}
 
 // ChangeCapture is an optional capability of a Dialect: triggers that
 // record, in CaptureTable of a tenant, the primary key of every row that

@@ -39,6 +39,9 @@ func (s *Shadow) CatchUp(ctx context.Context) (remaining int, err error) {
 	fail := func(err error) (int, error) {
 		return 0, fmt.Errorf("shadow: catch up tenant %q: %w", s.tenantName, err)
 	}
+	if err := s.closed(); err != nil {
+		return fail(err)
+	}
 	frozen, mark := s.frozenAt()
 	batch, err := s.readChanges(ctx, frozen, mark)
 	if err != nil {

@@ -35,6 +35,9 @@ func (s *Shadow) Freeze(ctx context.Context, timeout time.Duration) (release fun
 	fail := func(err error) (func() error, error) {
 		return nil, fmt.Errorf("shadow: freeze tenant %q: %w", s.tenantName, err)
 	}
+	if err := s.closed(); err != nil {
+		return fail(err)
+	}
 	s.mu.Lock()
 	held := s.freezing
 	s.mu.Unlock()

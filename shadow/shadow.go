@@ -242,13 +242,26 @@ func (s *Shadow) create(ctx context.Context, caps capabilities) error {
 	return nil
 }
 
+// errClosed is returned by the methods of a closed Shadow that need its
+// connections.
+var errClosed = errors.New("the shadow is closed")
+
+// closed reports errClosed once Close has run.
+func (s *Shadow) closed() error {
+	if s.tenant == nil || s.shadow == nil {
+		return errClosed
+	}
+	return nil
+}
+
 // Name is the shadow's database (or schema) name on the tenant's server.
 func (s *Shadow) Name() string { return s.name }
 
 // Tenant is the tenant's database name, as Prepare received it.
 func (s *Shadow) Tenant() string { return s.tenantName }
 
-// Database is the open shadow, for migrating it. The Shadow closes it.
+// Database is the open shadow, for migrating it, or nil once the Shadow
+// is closed. The Shadow closes it.
 func (s *Shadow) Database() *dialect.Database { return s.shadow }
 
 // StopCapture closes the Shadow and removes the capture triggers and
@@ -299,7 +312,9 @@ func removeCapture(ctx context.Context, srv dialect.Server, capture dialect.Chan
 }
 
 // Close releases the Shadow's connections and leaves the tenant, its
-// capture and the shadow as they are. It is safe to call again.
+// capture and the shadow as they are (Resume opens them again). After
+// Close, CatchUp, Freeze and Verify fail; Abandon and StopCapture still
+// work. It is safe to call again.
 func (s *Shadow) Close() error {
 	var errs []error
 	if s.sync != nil {

@@ -467,6 +467,8 @@ func TestShadowAbandon(t *testing.T) {
 		// later one resumes it and catches up what changed meanwhile.
 		left := b.prepare(t)
 		require.NoError(t, left.Close())
+		_, err := left.CatchUp(b.ctx)
+		require.ErrorContains(t, err, "closed")
 		b.exec(t, "UPDATE pupils SET name = 'while no herd ran' WHERE id = 2", "DELETE FROM marks WHERE pupil_id = 3")
 		resumed, err := shadow.Resume(b.ctx, b.srv, b.d, b.tenant, nil)
 		require.NoError(t, err)

@@ -55,6 +55,9 @@ func (s *Shadow) Verify(ctx context.Context) error {
 	fail := func(err error) error {
 		return fmt.Errorf("shadow: verify tenant %q: %w", s.tenantName, err)
 	}
+	if err := s.closed(); err != nil {
+		return fail(err)
+	}
 	ins := s.d.(dialect.Inspector)
 	tenant, err := ins.Tables(ctx, s.tenant)
 	if err != nil {

@@ -2,9 +2,7 @@ package mysql
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,14 +24,6 @@ const captureTableDDL = "CREATE TABLE %s (\n" +
 	"\ttbl VARCHAR(64) NOT NULL,\n" +
 	"\tpk TEXT\n" +
 	") ENGINE=InnoDB"
-
-// triggerName names table's capture trigger for one event (i, u or d):
-// trigger names are per database, at most 64 characters, so the table's
-// name goes in as a hash.
-func triggerName(table, event string) string {
-	sum := sha256.Sum256([]byte(table))
-	return dialect.CaptureTriggerPrefix + hex.EncodeToString(sum[:6]) + "_" + event
-}
 
 // quoteString quotes s as a string literal under any sql_mode.
 func quoteString(s string) string {
@@ -60,7 +50,7 @@ func (d *Dialect) captureTriggers(t dialect.Table) []string {
 		same[i] = "OLD." + quoteIdent(c) + " <=> NEW." + quoteIdent(c)
 	}
 	on := func(event, when, body string) string {
-		return "CREATE TRIGGER " + quoteIdent(triggerName(t.Name, event)) + " AFTER " + when + " ON " +
+		return "CREATE TRIGGER " + quoteIdent(dialect.CaptureTriggerName(t.Name, event)) + " AFTER " + when + " ON " +
 			quoteIdent(t.Name) + " FOR EACH ROW " + body
 	}
 	return []string{

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -24,12 +22,6 @@ const captureTableDDL = `CREATE TABLE %s (
 	tbl TEXT NOT NULL,
 	pk TEXT
 )`
-
-// triggerName names table's capture trigger for one event (i, u or d).
-func triggerName(table, event string) string {
-	sum := sha256.Sum256([]byte(table))
-	return dialect.CaptureTriggerPrefix + hex.EncodeToString(sum[:6]) + "_" + event
-}
 
 // quoteString quotes s as an SQL string literal.
 func quoteString(s string) string {
@@ -55,7 +47,7 @@ func (d *Dialect) captureTriggers(t dialect.Table) []string {
 		changed[i] = "OLD." + q(c) + " IS NOT NEW." + q(c)
 	}
 	on := func(event, when string) string {
-		return "CREATE TRIGGER " + q(triggerName(t.Name, event)) + " AFTER " + when + " ON " + q(t.Name) + " FOR EACH ROW"
+		return "CREATE TRIGGER " + q(dialect.CaptureTriggerName(t.Name, event)) + " AFTER " + when + " ON " + q(t.Name) + " FOR EACH ROW"
 	}
 	return []string{
 		on("i", "INSERT") + key("NEW"),
