@@ -11,7 +11,8 @@
 // shortened with a hash where the engine's limit needs it), installs
 // change capture on every table of the tenant but herd's own, then copies
 // the tenant with the engine's Snapshotter, and removes from the copy the
-// capture objects it took along. CatchUp copies the rows whose keys were
+// capture objects it took along, and marks it as the tenant's shadow
+// (MarkerTable). CatchUp copies the rows whose keys were
 // captured since, a batch at a time, and says how many changes remain.
 // Freeze blocks the tenant's writes (not its reads) from a connection of
 // its own, bounded by a timeout; under it, CatchUp catches up the rest

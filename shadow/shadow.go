@@ -146,6 +146,12 @@ func Resume(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant s
 	if s.shadow, err = srv.Open(ctx, s.name); err != nil {
 		return fail(err)
 	}
+	switch ok, err := markedFor(ctx, d, s.shadow, tenant); {
+	case err != nil:
+		return fail(err)
+	case !ok:
+		return fail(fmt.Errorf("%q is not marked as its shadow (no %s naming it)", s.name, MarkerTable))
+	}
 	return s, nil
 }
 
@@ -239,6 +245,9 @@ func (s *Shadow) create(ctx context.Context, caps capabilities) error {
 	if err := s.capture.RemoveCapture(ctx, s.shadow); err != nil {
 		return fmt.Errorf("shadow: tenant %q: shadow %q: %w", s.tenantName, s.name, err)
 	}
+	if err := mark(ctx, s.d, s.shadow, s.tenantName); err != nil {
+		return fmt.Errorf("shadow: tenant %q: shadow %q: %w", s.tenantName, s.name, err)
+	}
 	return nil
 }
 
@@ -264,24 +273,38 @@ func (s *Shadow) Tenant() string { return s.tenantName }
 // is closed. The Shadow closes it.
 func (s *Shadow) Database() *dialect.Database { return s.shadow }
 
-// StopCapture closes the Shadow and removes the capture triggers and
-// table from the tenant, keeping the shadow: for after the switch, when
-// the tenant has become the rollback point. It is safe to call again.
+// StopCapture removes the capture triggers and table from the tenant and
+// the shadow's mark (MarkerTable) from the shadow, keeping the shadow,
+// and closes the Shadow: for after the switch, when the shadow has become
+// the tenant and the tenant its rollback point. It is safe to call again.
 func (s *Shadow) StopCapture(ctx context.Context) error {
-	return errors.Join(s.Close(), removeCapture(ctx, s.srv, s.capture, s.tenantName))
+	var err error
+	if s.shadow != nil {
+		if err = unmark(ctx, s.d, s.shadow); err != nil {
+			err = fmt.Errorf("shadow: tenant %q: shadow %q: %w", s.tenantName, s.name, err)
+		}
+	}
+	return errors.Join(err, s.Close(), removeCapture(ctx, s.srv, s.capture, s.tenantName))
 }
 
 // Abandon closes the Shadow, removes the capture triggers and table from
 // the tenant and drops the shadow: the tenant is as it was before
 // Prepare. It is safe to call again.
 func (s *Shadow) Abandon(ctx context.Context) error {
-	return errors.Join(s.Close(), Remove(ctx, s.srv, s.d, s.tenantName))
+	err := errors.Join(s.Close(), removeCapture(ctx, s.srv, s.capture, s.tenantName))
+	if derr := s.srv.Drop(ctx, s.name); derr != nil {
+		err = errors.Join(err, fmt.Errorf("shadow: tenant %q: drop shadow %q: %w", s.tenantName, s.name, derr))
+	}
+	return err
 }
 
 // Remove removes what a shadow migration of tenant left behind, by name:
 // the capture triggers and table in the tenant, and the tenant's shadow
-// (Name). It is for a shadow whose herd is gone (killed); a live one is
-// abandoned with Shadow.Abandon. Nothing left is not an error.
+// (Name), which it drops only when it holds the mark of tenant's shadow
+// (MarkerTable): a database of that name that is not one (a tenant, or a
+// shadow already switched to) is left alone, and Remove says so. It is
+// for a shadow whose herd is gone (killed); a live one is abandoned with
+// Shadow.Abandon. Nothing left is not an error.
 func Remove(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant string) error {
 	capture, ok := d.(dialect.ChangeCapture)
 	if !ok {
@@ -292,10 +315,36 @@ func Remove(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant s
 		return err
 	}
 	err = removeCapture(ctx, srv, capture, tenant)
-	if derr := srv.Drop(ctx, name); derr != nil {
+	if derr := dropMarked(ctx, srv, d, tenant, name); derr != nil {
 		err = errors.Join(err, fmt.Errorf("shadow: tenant %q: drop shadow %q: %w", tenant, name, derr))
 	}
 	return err
+}
+
+// dropMarked drops database name when it exists and holds the mark of
+// tenant's shadow.
+func dropMarked(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant, name string) error {
+	switch ok, err := srv.Exists(ctx, name); {
+	case err != nil:
+		return err
+	case !ok:
+		return nil
+	}
+	db, err := srv.Open(ctx, name)
+	if err != nil {
+		return err
+	}
+	marked, err := markedFor(ctx, d, db, tenant)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		return err
+	case !marked:
+		return fmt.Errorf("it is not marked as the tenant's shadow (no %s naming it): left alone", MarkerTable)
+	}
+	return srv.Drop(ctx, name)
 }
 
 // removeCapture opens tenant and removes its capture triggers and table.

@@ -280,9 +280,10 @@ func TestShadowOnline(t *testing.T) {
 		// Independently, in Go, with herd's own tables too.
 		err = snapshot.Verify(b.ctx, b.d, b.db, sh.Database())
 		var diff *snapshot.DiffError
-		require.ErrorAs(t, err, &diff, "only the capture table differs")
-		require.Len(t, diff.Differences, 1, diff.Error())
-		require.Equal(t, dialect.CaptureTable, diff.Differences[0].Table)
+		require.ErrorAs(t, err, &diff, "only the capture table and the shadow's mark differ")
+		require.Len(t, diff.Differences, 2, diff.Error())
+		require.ElementsMatch(t, []string{dialect.CaptureTable, shadow.MarkerTable},
+			[]string{diff.Differences[0].Table, diff.Differences[1].Table})
 		// The shadow's generators are past every key the tenant has.
 		var maxID int64
 		require.NoError(t, b.db.DB.QueryRowContext(b.ctx, "SELECT COALESCE(MAX(id), 0) FROM events").Scan(&maxID))
@@ -492,5 +493,11 @@ func TestShadowAbandon(t *testing.T) {
 		require.NoError(t, again.StopCapture(b.ctx))
 		require.True(t, shadowExists(again), "StopCapture keeps the shadow")
 		require.False(t, b.captureExists(t))
+
+		// Once unmarked (switched to), the shadow is no longer Remove's.
+		err = shadow.Remove(b.ctx, b.srv, b.d, b.tenant)
+		require.ErrorContains(t, err, "left alone")
+		require.True(t, shadowExists(again))
+		require.NoError(t, b.srv.Drop(b.ctx, again.Name()))
 	})
 }

@@ -39,7 +39,8 @@ func (e *MismatchError) Error() string {
 }
 
 // Verify compares the shadow with the tenant, table by table (herd's
-// ledger and owner table too, the capture table aside): the same tables
+// ledger and owner table too, the capture table and the shadow's mark
+// aside): the same tables
 // with the same description (dialect.Inspector), the same number of rows
 // and the same checksum over every row. Where the engine can hash rows
 // in SQL (dialect.TableChecksummer: PostgreSQL, MySQL) the checksum is
@@ -95,7 +96,7 @@ func (s *Shadow) Verify(ctx context.Context) error {
 		}
 	}
 	for _, t := range shadow {
-		if _, ok := byName[t.Name]; ok {
+		if _, ok := byName[t.Name]; ok && t.Name != MarkerTable {
 			mismatch.add(t.Name, "only in the shadow")
 		}
 	}
