@@ -15,7 +15,7 @@
 // (MarkerTable). CatchUp copies the rows whose keys were
 // captured since, a batch at a time, and says how many changes remain.
 // Freeze blocks the tenant's writes (not its reads) from a connection of
-// its own, bounded by a timeout; under it, CatchUp catches up the rest
+// its own, in short attempts until a timeout; under it, CatchUp catches up the rest
 // and brings the shadow's key generators to the tenant's positions, and
 // Verify compares every table's row count and checksum. Abandon undoes
 // everything; StopCapture removes the capture but keeps the shadow (for

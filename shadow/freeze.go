@@ -17,11 +17,26 @@ import (
 // frozen; try again later.
 var ErrFreezeTimeout = errors.New("freeze timed out")
 
+// freezeAttempt bounds each attempt at the freeze's lock, and freezePause
+// separates two attempts. An attempt holds the locks it got while it
+// waits for the others, and the application's writes to those tables
+// wait meanwhile: a short attempt that gives up and lets them through,
+// rather than one long wait, keeps them from queueing behind it, and ends
+// before PostgreSQL's deadlock detector (deadlock_timeout, 1 s) would
+// pick the application's transaction as the victim of a cycle through
+// the freeze. MySQL counts its lock wait in whole seconds: an attempt
+// there lasts 1 s.
+const (
+	freezeAttempt = 100 * time.Millisecond
+	freezePause   = 50 * time.Millisecond
+)
+
 // Freeze blocks writes to the tenant's tables, not reads, until release
-// is called: from its own connection, waiting at most timeout for the
-// lock (PostgreSQL LOCK TABLE … IN EXCLUSIVE MODE under lock_timeout,
-// MySQL LOCK TABLES … READ under lock_wait_timeout, SQLite BEGIN
-// IMMEDIATE under busy_timeout; see each dialect's FreezeWrites). The
+// is called: from its own connection, in attempts of at most 100 ms each
+// (PostgreSQL LOCK TABLE … IN SHARE MODE under lock_timeout, MySQL LOCK
+// TABLES … READ under lock_wait_timeout, SQLite BEGIN IMMEDIATE under
+// busy_timeout; see each dialect's FreezeWrites), until one gets the lock
+// or timeout has passed, like gh-ost's cut-over. The
 // application's writes meanwhile wait (for the lock, as their engine
 // bounds it) and then go on or fail; none is lost. The freeze dies with
 // its connection: a herd that is killed leaves none. While frozen,
@@ -62,9 +77,6 @@ func (s *Shadow) Freeze(ctx context.Context, timeout time.Duration) (release fun
 	if err != nil {
 		_ = conn.Close()
 		_ = db.Close()
-		if guard.LockTimedOut(err) {
-			err = fmt.Errorf("%w after %v: %w", ErrFreezeTimeout, timeout, err)
-		}
 		return fail(err)
 	}
 	s.mu.Lock()
@@ -88,10 +100,29 @@ func (s *Shadow) Freeze(ctx context.Context, timeout time.Duration) (release fun
 	}, nil
 }
 
-// freezeOn bounds conn's lock waits and takes the freeze on it.
+// freezeOn takes the freeze on conn, in attempts, until timeout has
+// passed.
 func (s *Shadow) freezeOn(ctx context.Context, guard dialect.SessionGuard, conn *sql.Conn, db *dialect.Database, timeout time.Duration) (func() error, error) {
-	if err := guard.GuardSession(ctx, conn, timeout); err != nil {
-		return nil, err
+	freezer := s.d.(dialect.WriteFreezer)
+	deadline := time.Now().Add(timeout)
+	for attempt := 1; ; attempt++ {
+		wait := min(freezeAttempt, max(time.Until(deadline), time.Millisecond))
+		if err := guard.GuardSession(ctx, conn, wait); err != nil {
+			return nil, err
+		}
+		unlock, err := freezer.FreezeWrites(ctx, conn, db, s.frozen)
+		switch {
+		case err == nil:
+			return unlock, nil
+		case !guard.LockTimedOut(errors.Unwrap(err)) && !guard.LockTimedOut(err):
+			return nil, err
+		case time.Until(deadline) <= freezePause:
+			return nil, fmt.Errorf("%w after %v (%d attempts): %w", ErrFreezeTimeout, timeout, attempt, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(freezePause):
+		}
 	}
-	return s.d.(dialect.WriteFreezer).FreezeWrites(ctx, conn, db, s.frozen)
 }

@@ -70,6 +70,7 @@ func setup(t *testing.T, e herdtest.Engine, extra ...string) *bundle {
 		"CREATE TABLE marks (pupil_id INT NOT NULL, subject VARCHAR(20) NOT NULL, score INT NULL, "+
 			"PRIMARY KEY (pupil_id, subject), FOREIGN KEY (pupil_id) REFERENCES pupils (id))",
 		eventsTable[d.Name()],
+		"CREATE TABLE attendance (day DATE NOT NULL, pupil_id INT NOT NULL, present INT NOT NULL, PRIMARY KEY (day, pupil_id))",
 		d.CreateLedger(dialect.Qualify(d, db, "herd_schema_migrations")),
 	)
 	_, err = db.DB.ExecContext(b.ctx, b.bind("INSERT INTO herd_schema_migrations (migration_id, version, kind, checksum, state, direction, applied_at) "+
@@ -164,7 +165,17 @@ func (w *writer) exec(q string, args ...any) error {
 // step makes the i-th change.
 func (w *writer) step(i int) error {
 	seededID := 1 + (i*7919)%seeded
-	switch i % 10 {
+	switch i % 12 {
+	case 10, 11: // a key of a date and a number
+		n := i / 12
+		day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n%365).Format(time.DateOnly)
+		if i%12 == 10 {
+			return w.exec(fmt.Sprintf("INSERT INTO attendance (day, pupil_id, present) VALUES ('%s', %d, 1)", day, 1+n/365))
+		}
+		if n%3 == 0 {
+			return w.exec(fmt.Sprintf("DELETE FROM attendance WHERE day = '%s' AND pupil_id = %d", day, 1+n/365))
+		}
+		return w.exec(fmt.Sprintf("UPDATE attendance SET present = 0 WHERE day = '%s' AND pupil_id = %d", day, 1+n/365))
 	case 8:
 		return w.exec("INSERT INTO events (what) VALUES (?)", fmt.Sprintf("e%d", i))
 	case 9: // the one before, or now and then the last key handed out

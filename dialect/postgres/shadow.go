@@ -126,11 +126,14 @@ func (d *Dialect) RemoveCapture(ctx context.Context, db *dialect.Database) error
 	return nil
 }
 
-// FreezeWrites opens a transaction on conn and locks tables IN EXCLUSIVE
-// MODE, which conflicts with every write (ROW EXCLUSIVE) and lets plain
-// SELECTs (ACCESS SHARE) through. The wait for each lock is bounded by
-// the session's lock_timeout (GuardSession). release rolls the
-// transaction back.
+// FreezeWrites opens a transaction on conn and locks tables IN SHARE
+// MODE, which conflicts with every write (ROW EXCLUSIVE) and lets reads
+// through: plain SELECTs (ACCESS SHARE), and also the row locks of
+// SELECT … FOR UPDATE/SHARE and of foreign-key checks (ROW SHARE), which
+// EXCLUSIVE MODE would block too, so that a write under way on one table
+// whose foreign-key check reads another finishes instead of deadlocking
+// with the freeze. The wait for each lock is bounded by the session's
+// lock_timeout (GuardSession). release rolls the transaction back.
 func (d *Dialect) FreezeWrites(ctx context.Context, conn *sql.Conn, db *dialect.Database, tables []string) (func() error, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("postgres: freeze writes to %q: %w", db.Name, err)
@@ -145,7 +148,7 @@ func (d *Dialect) FreezeWrites(ctx context.Context, conn *sql.Conn, db *dialect.
 		for i, t := range tables {
 			names[i] = dialect.Qualify(d, db, t)
 		}
-		if _, err := tx.ExecContext(ctx, "LOCK TABLE "+strings.Join(names, ", ")+" IN EXCLUSIVE MODE"); err != nil {
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE "+strings.Join(names, ", ")+" IN SHARE MODE"); err != nil {
 			_ = tx.Rollback()
 			return nil, fail(err)
 		}
