@@ -19,8 +19,9 @@
 // and brings the shadow's key generators to the tenant's positions, and
 // Verify compares every table's row count and checksum. Abandon undoes
 // everything; StopCapture removes the capture but keeps the shadow (for
-// after a switch); Resume reopens a shadow whose herd stopped; Remove
-// clears, by name, what a shadow migration left behind.
+// after a switch); Inspect says what a shadow migration left on the
+// server, Resume reopens a shadow whose herd stopped, and Remove clears,
+// by name, what one left behind.
 //
 // # Capture
 //

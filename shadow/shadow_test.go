@@ -475,13 +475,21 @@ func TestShadowAbandon(t *testing.T) {
 		b.exec(t, "UPDATE pupils SET name = 'after' WHERE id = 1") // no trigger left
 		require.NoError(t, sh.Abandon(b.ctx), "abandoned twice")
 
+		st, err := shadow.Inspect(b.ctx, b.srv, b.d, b.tenant)
+		require.NoError(t, err)
+		require.False(t, st.LeftBehind(), "%+v", st)
+
 		// Left behind: a herd that stops leaves the capture running; a
 		// later one resumes it and catches up what changed meanwhile.
 		left := b.prepare(t)
 		require.NoError(t, left.Close())
-		_, err := left.CatchUp(b.ctx)
+		_, err = left.CatchUp(b.ctx)
 		require.ErrorContains(t, err, "closed")
 		b.exec(t, "UPDATE pupils SET name = 'while no herd ran' WHERE id = 2", "DELETE FROM marks WHERE pupil_id = 3")
+		st, err = shadow.Inspect(b.ctx, b.srv, b.d, b.tenant)
+		require.NoError(t, err)
+		require.Equal(t, shadow.Status{Shadow: left.Name(), Capturing: true, Changes: 2, Exists: true, Marked: true}, st)
+		require.True(t, st.Resumable())
 		resumed, err := shadow.Resume(b.ctx, b.srv, b.d, b.tenant, nil)
 		require.NoError(t, err)
 		remaining, err := resumed.CatchUp(b.ctx)
@@ -506,6 +514,10 @@ func TestShadowAbandon(t *testing.T) {
 		require.False(t, b.captureExists(t))
 
 		// Once unmarked (switched to), the shadow is no longer Remove's.
+		st, err = shadow.Inspect(b.ctx, b.srv, b.d, b.tenant)
+		require.NoError(t, err)
+		require.Equal(t, shadow.Status{Shadow: again.Name(), Exists: true}, st)
+		require.False(t, st.LeftBehind())
 		err = shadow.Remove(b.ctx, b.srv, b.d, b.tenant)
 		require.ErrorContains(t, err, "left alone")
 		require.True(t, shadowExists(again))

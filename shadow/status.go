@@ -1,0 +1,74 @@
+package shadow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/herdhq/herd/dialect"
+)
+
+// Status is what a shadow migration of a tenant has left on its server,
+// as Inspect finds it: for `herd repair` to show a shadow left behind and
+// choose between Resume and Remove.
+type Status struct {
+	// Shadow is the shadow's name (Name).
+	Shadow string
+	// Capturing reports that the tenant has the capture table (and, as
+	// InstallCapture makes them together, its triggers); Changes is how
+	// many captured changes it holds.
+	Capturing bool
+	Changes   int
+	// Exists reports that a database (or schema) of the shadow's name
+	// exists; Marked that it bears the tenant's mark (MarkerTable), so
+	// that it is the tenant's shadow and Remove would drop it.
+	Exists, Marked bool
+}
+
+// LeftBehind reports whether anything of a shadow migration is there.
+func (s Status) LeftBehind() bool { return s.Capturing || s.Marked }
+
+// Resumable reports whether Resume can go on with it: the capture is
+// running and the shadow is marked.
+func (s Status) Resumable() bool { return s.Capturing && s.Marked }
+
+// Inspect says what a shadow migration of tenant has left on srv. It
+// changes nothing, and fails when the tenant or the shadow cannot be
+// read.
+func Inspect(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant string) (Status, error) {
+	fail := func(err error) (Status, error) {
+		return Status{}, fmt.Errorf("shadow: inspect tenant %q: %w", tenant, err)
+	}
+	name, err := Name(tenant, srv.MaxNameLength())
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{Shadow: name}
+	db, err := srv.Open(ctx, tenant)
+	if err != nil {
+		return fail(err)
+	}
+	defer db.Close()
+	if st.Capturing, err = d.TableExists(ctx, db.DB, db, dialect.CaptureTable); err != nil {
+		return fail(err)
+	}
+	if st.Capturing {
+		if err := db.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+dialect.Qualify(d, db, dialect.CaptureTable)).Scan(&st.Changes); err != nil {
+			return fail(err)
+		}
+	}
+	if st.Exists, err = srv.Exists(ctx, name); err != nil || !st.Exists {
+		if err != nil {
+			return fail(err)
+		}
+		return st, nil
+	}
+	sdb, err := srv.Open(ctx, name)
+	if err != nil {
+		return fail(err)
+	}
+	defer sdb.Close()
+	if st.Marked, err = markedFor(ctx, d, sdb, tenant); err != nil {
+		return fail(err)
+	}
+	return st, nil
+}
