@@ -42,8 +42,8 @@ func (s *Shadow) CatchUp(ctx context.Context) (remaining int, err error) {
 	if err := s.closed(); err != nil {
 		return fail(err)
 	}
-	frozen, mark := s.frozenAt()
-	batch, err := s.readChanges(ctx, frozen, mark)
+	frozen, upTo := s.frozenAt()
+	batch, err := s.readChanges(ctx, frozen, upTo)
 	if err != nil {
 		return fail(err)
 	}
@@ -60,8 +60,8 @@ func (s *Shadow) CatchUp(ctx context.Context) (remaining int, err error) {
 			return fail(err)
 		}
 	}
-	frozen, mark = s.frozenAt()
-	n, err := s.count(ctx, frozen, mark)
+	frozen, upTo = s.frozenAt()
+	n, err := s.count(ctx, frozen, upTo)
 	if err != nil {
 		return fail(err)
 	}
@@ -76,27 +76,27 @@ func (s *Shadow) CatchUp(ctx context.Context) (remaining int, err error) {
 func (s *Shadow) frozenAt() (bool, int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.freezing, s.mark
+	return s.freezing, s.caughtUp
 }
 
 func (s *Shadow) advance(seq int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.freezing {
-		s.mark = seq
+		s.caughtUp = seq
 	}
 }
 
 func (s *Shadow) captureTable() string { return dialect.Qualify(s.d, s.tenant, dialect.CaptureTable) }
 
 // readChanges reads the batch: the oldest changes, or while frozen those
-// after mark.
-func (s *Shadow) readChanges(ctx context.Context, frozen bool, mark int64) ([]change, error) {
+// after upTo.
+func (s *Shadow) readChanges(ctx context.Context, frozen bool, upTo int64) ([]change, error) {
 	query := "SELECT seq, tbl, pk FROM " + s.captureTable()
 	var args []any
 	if frozen {
 		query += " WHERE seq > ?"
-		args = append(args, mark)
+		args = append(args, upTo)
 	}
 	query += " ORDER BY seq LIMIT " + strconv.Itoa(s.batch)
 	rows, err := s.tenant.DB.QueryContext(ctx, dialect.Bind(s.d, query), dialect.OneShot(s.d, args...)...)
@@ -219,12 +219,12 @@ func (s *Shadow) consume(ctx context.Context, batch []change) error {
 }
 
 // count returns how many captured changes are left to catch up.
-func (s *Shadow) count(ctx context.Context, frozen bool, mark int64) (int, error) {
+func (s *Shadow) count(ctx context.Context, frozen bool, upTo int64) (int, error) {
 	query := "SELECT COUNT(*) FROM " + s.captureTable()
 	var args []any
 	if frozen {
 		query += " WHERE seq > ?"
-		args = append(args, mark)
+		args = append(args, upTo)
 	}
 	var n int
 	if err := s.tenant.DB.QueryRowContext(ctx, dialect.Bind(s.d, query), dialect.OneShot(s.d, args...)...).Scan(&n); err != nil {

@@ -80,7 +80,7 @@ func (s *Shadow) Freeze(ctx context.Context, timeout time.Duration) (release fun
 		return fail(err)
 	}
 	s.mu.Lock()
-	s.freezing, s.mark = true, 0
+	s.freezing, s.caughtUp = true, 0
 	s.mu.Unlock()
 	var (
 		once   sync.Once

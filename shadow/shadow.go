@@ -54,7 +54,7 @@ type Shadow struct {
 
 	mu       sync.Mutex
 	freezing bool  // a freeze is held
-	mark     int64 // while frozen: the last change caught up
+	caughtUp int64 // while frozen: the seq of the last change caught up
 }
 
 // capabilities are what a shadow migration needs of an engine.
