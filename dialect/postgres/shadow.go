@@ -156,23 +156,22 @@ func (d *Dialect) FreezeWrites(ctx context.Context, conn *sql.Conn, db *dialect.
 	return tx.Rollback, nil
 }
 
-// TableChecksum counts the rows of t and sums two 64-bit halves of the
-// md5 of each row's text (ROW(columns)::text), as numeric, so that no
-// row is held in memory and no sum overflows: the checksum is the same
-// whatever order the rows are read in, and, since a primary key makes
-// each row distinct, differs from another table's unless their rows are
-// the same (a 128-bit sum: a chance difference goes unseen with odds of
-// about 2^-64).
+// TableChecksum counts the rows of t and sums, as numeric (no sum
+// overflows), two 64-bit hashes of each row's text (ROW(columns)::text):
+// hashtextextended, PostgreSQL's own hash function (PostgreSQL 11 and
+// later), with seeds 0 and 1. The sums stream (no row is held in memory)
+// and need no order; since a primary key makes each row distinct, two
+// tables with the same count and sums hold the same rows but by a chance
+// of about 2^-64 per difference. md5 of each row took about three times
+// as long, md5(string_agg(… ORDER BY key)) holds the whole table's text
+// in memory (at most 1 GB).
 func (d *Dialect) TableChecksum(ctx context.Context, db *dialect.Database, t dialect.Table) (int64, string, error) {
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = "r." + quoteIdent(c.Name)
 	}
-	half := func(from int) string {
-		return fmt.Sprintf("COALESCE(sum(('x' || substr(h, %d, 16))::bit(64)::bigint::numeric), 0)::text", from)
-	}
-	query := "SELECT count(*), " + half(1) + " || '/' || " + half(17) + " FROM (SELECT md5(ROW(" + strings.Join(cols, ", ") +
-		")::text) AS h FROM " + dialect.Qualify(d, db, t.Name) + " AS r) AS s"
+	query := "SELECT count(*), COALESCE(sum(hashtextextended(h, 0)), 0)::text || '/' || COALESCE(sum(hashtextextended(h, 1)), 0)::text " +
+		"FROM (SELECT ROW(" + strings.Join(cols, ", ") + ")::text AS h FROM " + dialect.Qualify(d, db, t.Name) + " AS r) AS s"
 	var (
 		n   int64
 		sum string
