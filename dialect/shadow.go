@@ -12,7 +12,8 @@ import (
 // the capture triggers record the key of every row the application
 // inserts, updates or deletes: seq (ascending, assigned by the engine),
 // tbl (the table's name) and pk (the row's primary-key values as a JSON
-// array, in key order).
+// array, in key order; NULL when every row of the table may have changed:
+// PostgreSQL records a TRUNCATE so, which no row trigger sees).
 const CaptureTable = "herd_shadow_changes"
 
 // CaptureTriggerPrefix starts the name of every object ChangeCapture

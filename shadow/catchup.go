@@ -3,6 +3,8 @@ package shadow
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -11,11 +13,17 @@ import (
 	"github.com/herdhq/herd/dialect"
 )
 
+// ErrTruncated is wrapped by CatchUp's error when a table of the tenant
+// was truncated after the shadow was made (PostgreSQL captures a
+// TRUNCATE; MySQL fires no trigger on one, and Verify finds it): a
+// truncate is not caught up. Abandon the shadow and prepare it again.
+var ErrTruncated = errors.New("truncated while its shadow was made")
+
 // change is one row of the capture table.
 type change struct {
 	seq   int64
 	table string
-	key   string // JSON array
+	key   sql.NullString // a JSON array, or NULL for every row
 }
 
 // CatchUp reads the oldest captured changes (Options.Batch of them),
@@ -132,11 +140,14 @@ func (s *Shadow) apply(ctx context.Context, batch []change) error {
 			seen[c.table] = map[string]bool{}
 			order = append(order, c.table)
 		}
-		if seen[c.table][c.key] {
+		if !c.key.Valid {
+			return fmt.Errorf("table %q: %w", c.table, ErrTruncated)
+		}
+		if seen[c.table][c.key.String] {
 			continue
 		}
-		seen[c.table][c.key] = true
-		k, err := decodeKey(c.key)
+		seen[c.table][c.key.String] = true
+		k, err := decodeKey(c.key.String)
 		if err != nil {
 			return fmt.Errorf("change %d of table %q: %w", c.seq, c.table, err)
 		}

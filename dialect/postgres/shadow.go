@@ -19,6 +19,19 @@ var (
 // trigger: PostgreSQL names triggers per table.
 const captureFunction = dialect.CaptureTriggerPrefix + "capture"
 
+// truncateFunction is the statement-level trigger function that records
+// a TRUNCATE, and the name of its triggers.
+const truncateFunction = dialect.CaptureTriggerPrefix + "truncate"
+
+// truncateFunctionDDL creates it; %[1]s is its qualified name, %[2]s the
+// capture table's. A NULL key stands for every row of the table.
+const truncateFunctionDDL = `CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $herd$
+BEGIN
+	INSERT INTO %[2]s (tbl, pk) VALUES (TG_TABLE_NAME, NULL);
+	RETURN NULL;
+END
+$herd$`
+
 // captureTableDDL creates the capture table; %s is its qualified name.
 const captureTableDDL = `CREATE TABLE %s (
 	seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -53,11 +66,12 @@ $herd$`
 
 // InstallCapture creates the capture table, one plpgsql trigger function
 // and an AFTER INSERT OR UPDATE OR DELETE row trigger on each table, in
-// one transaction whose locks wait at most dialect.CaptureLockTimeout.
-// The function and table are named with db.Schema, so the triggers write
-// to this tenant's capture table whatever the writer's search_path. Row
-// triggers do not fire on TRUNCATE, nor in sessions with
-// session_replication_role = replica.
+// one transaction whose locks wait at most dialect.CaptureLockTimeout,
+// and a statement trigger AFTER TRUNCATE on each table that records a
+// NULL key (every row). The functions and table are named with
+// db.Schema, so the triggers write to this tenant's capture table
+// whatever the writer's search_path. Triggers do not fire in sessions
+// with session_replication_role = replica.
 func (d *Dialect) InstallCapture(ctx context.Context, db *dialect.Database, tables []dialect.Table) error {
 	fail := func(err error) error {
 		return fmt.Errorf("postgres: install change capture in %q: %w", db.Name, err)
@@ -67,11 +81,13 @@ func (d *Dialect) InstallCapture(ctx context.Context, db *dialect.Database, tabl
 		return fail(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	fn := dialect.Qualify(d, db, captureFunction)
+	fn, truncated := dialect.Qualify(d, db, captureFunction), dialect.Qualify(d, db, truncateFunction)
+	capture := dialect.Qualify(d, db, dialect.CaptureTable)
 	stmts := []string{
 		fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", dialect.CaptureLockTimeout.Milliseconds()),
-		fmt.Sprintf(captureTableDDL, dialect.Qualify(d, db, dialect.CaptureTable)),
-		fmt.Sprintf(captureFunctionDDL, fn, dialect.Qualify(d, db, dialect.CaptureTable)),
+		fmt.Sprintf(captureTableDDL, capture),
+		fmt.Sprintf(captureFunctionDDL, fn, capture),
+		fmt.Sprintf(truncateFunctionDDL, truncated, capture),
 	}
 	for _, t := range tables {
 		if len(t.PrimaryKey) == 0 {
@@ -82,7 +98,9 @@ func (d *Dialect) InstallCapture(ctx context.Context, db *dialect.Database, tabl
 			args[i] = quoteLiteral(c)
 		}
 		stmts = append(stmts, "CREATE TRIGGER "+quoteIdent(captureFunction)+" AFTER INSERT OR UPDATE OR DELETE ON "+
-			dialect.Qualify(d, db, t.Name)+" FOR EACH ROW EXECUTE FUNCTION "+fn+"("+strings.Join(args, ", ")+")")
+			dialect.Qualify(d, db, t.Name)+" FOR EACH ROW EXECUTE FUNCTION "+fn+"("+strings.Join(args, ", ")+")",
+			"CREATE TRIGGER "+quoteIdent(truncateFunction)+" AFTER TRUNCATE ON "+dialect.Qualify(d, db, t.Name)+
+				" FOR EACH STATEMENT EXECUTE FUNCTION "+truncated+"()")
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
@@ -114,6 +132,7 @@ func (d *Dialect) RemoveCapture(ctx context.Context, db *dialect.Database) error
 	for _, s := range []string{
 		fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", DefaultLockTimeout.Milliseconds()),
 		"DROP FUNCTION IF EXISTS " + dialect.Qualify(d, db, captureFunction) + "() CASCADE",
+		"DROP FUNCTION IF EXISTS " + dialect.Qualify(d, db, truncateFunction) + "() CASCADE",
 		"DROP TABLE IF EXISTS " + dialect.Qualify(d, db, dialect.CaptureTable),
 	} {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
