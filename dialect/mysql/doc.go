@@ -28,4 +28,12 @@
 // The migration lock is a named user lock, GET_LOCK, held by the caller's
 // pinned connection. Its name is "herd:" and the hex SHA-256 of the
 // database name, cut to MySQL's 64-character limit.
+//
+// # Shadow migrations
+//
+// Change capture is three triggers per table (none on a table whose
+// foreign keys cascade: MySQL fires no trigger for those rows); rows are
+// synced across databases with REPLACE … SELECT, foreign_key_checks off;
+// the write freeze is LOCK TABLES … READ; table checksums sum the halves
+// of each row's MD5. See docs/shadow.md.
 package mysql

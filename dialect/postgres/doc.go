@@ -30,4 +30,14 @@
 // the caller's pinned connection. Its key is derived from "herd:", the
 // connection's database and, for a tenant schema, the schema, so that each
 // tenant database or schema locks independently.
+//
+// # Shadow migrations
+//
+// Change capture is one plpgsql row trigger function (and one for
+// TRUNCATE) with a trigger per table; rows are synced across schemas in
+// one statement, or between databases through two connections as JSON,
+// in replica mode (session_replication_role, which needs a superuser or,
+// on PostgreSQL 15 and later, SET on it); the write freeze is LOCK TABLE
+// … IN SHARE MODE; table checksums sum hashtextextended per row. See
+// docs/shadow.md.
 package postgres

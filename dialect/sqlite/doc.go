@@ -30,4 +30,13 @@
 // The migration lock of a database file is an exclusive flock on FILE.lock
 // beside it. It is per file, held by the process rather than a connection,
 // and released when the unlock function runs or the process ends.
+//
+// # Shadow migrations
+//
+// Change capture is four triggers per table; rows are synced from the
+// tenant's file, ATTACHed to a connection on the shadow's, with INSERT OR
+// REPLACE … SELECT, foreign keys off; the write freeze is BEGIN
+// IMMEDIATE, which holds the file's write lock while readers go on (WAL).
+// SQLite cannot hash in SQL: herd checksums its rows in Go. See
+// docs/shadow.md.
 package sqlite
