@@ -114,7 +114,7 @@ func (s *Shadow) freezeOn(ctx context.Context, guard dialect.SessionGuard, conn 
 		switch {
 		case err == nil:
 			return unlock, nil
-		case !guard.LockTimedOut(errors.Unwrap(err)) && !guard.LockTimedOut(err):
+		case !guard.LockTimedOut(err):
 			return nil, err
 		case time.Until(deadline) <= freezePause:
 			return nil, fmt.Errorf("%w after %v (%d attempts): %w", ErrFreezeTimeout, timeout, attempt, err)
