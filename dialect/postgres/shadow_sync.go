@@ -30,13 +30,18 @@ const overriding = " OVERRIDING SYSTEM VALUE"
 // type.
 func simple(args []any) []any { return append([]any{pgx.QueryExecModeSimpleProtocol}, args...) }
 
-// SyncRows opens a session between tenants src and dst. With a schema per
-// tenant, both schemas are in one database: each chunk of keys is a
-// DELETE and an INSERT … SELECT across the two schemas on one connection.
-// With a database per tenant, no statement can reach both databases: the
-// session holds a connection to each, reads the chunk's rows from src as
-// one JSON document and writes them to dst with json_populate_recordset,
-// so every type goes through its own text form.
+// SyncRows opens a session between tenants src and dst. Each chunk of
+// keys is one transaction on a connection to dst: DELETE the keys, DELETE
+// the rows that collide with a copied one on a unique index, INSERT the
+// copied ones. The rows go as one JSON document, read from src with
+// json_agg and written with json_populate_recordset, so that every value
+// goes through its type's text form: between databases (a database per
+// tenant), where no statement reaches both, herd reads the document
+// through a connection to src and passes it on; between schemas of one
+// database, the document is a subquery of each statement and no row
+// passes through herd. (An INSERT … SELECT across schemas would fail on
+// a column whose type each schema defines for itself: an enum's value of
+// one schema's type is not of the other's.)
 func (s *Server) SyncRows(ctx context.Context, src, dst string) (dialect.RowSync, error) {
 	fail := func(err error) (dialect.RowSync, error) {
 		return nil, fmt.Errorf("postgres: sync rows from %s %q to %q on server %q: %w", s.kind(), src, dst, s.name, s.dsn.Scrub(err))
@@ -50,27 +55,12 @@ func (s *Server) SyncRows(ctx context.Context, src, dst string) (dialect.RowSync
 		_ = from.Close()
 		return fail(err)
 	}
-	closeAll := func() error { return errors.Join(from.Close(), to.Close()) }
-	toConn, err := replicaConn(ctx, to)
+	conn, err := replicaConn(ctx, to)
 	if err != nil {
-		_ = closeAll()
+		_ = errors.Join(from.Close(), to.Close())
 		return fail(err)
 	}
-	if s.tenancy == dialect.SchemaPerTenant {
-		q := New()
-		return &rowsync.Session{
-			Conn:       toConn,
-			Quoter:     q,
-			Src:        func(t string) string { return dialect.Qualify(q, from, t) },
-			Dst:        func(t string) string { return dialect.Qualify(q, to, t) },
-			Conflicts:  true,
-			Overriding: overriding,
-			Args:       simple,
-			Generators: func(ctx context.Context, _ *sql.Conn) error { return syncSequences(ctx, from, to) },
-			Release:    closeAll,
-		}, nil
-	}
-	return &databaseSync{from: from, to: to, conn: toConn, release: closeAll}, nil
+	return &rowSync{from: from, to: to, conn: conn, sameDatabase: s.tenancy == dialect.SchemaPerTenant}, nil
 }
 
 // replicaConn pins a connection of db in replica mode.
@@ -86,47 +76,48 @@ func replicaConn(ctx context.Context, db *dialect.Database) (*sql.Conn, error) {
 	return conn, nil
 }
 
-// databaseSync syncs rows between two databases through herd.
-type databaseSync struct {
-	from, to *dialect.Database
-	conn     *sql.Conn // on to, in replica mode
-	release  func() error
+// rowSync is PostgreSQL's dialect.RowSync.
+type rowSync struct {
+	from, to     *dialect.Database
+	conn         *sql.Conn // on to, in replica mode
+	sameDatabase bool      // schemas of one database: src is reachable from conn
 }
 
-// Sync reads each chunk's rows from the source as JSON, then deletes and
-// inserts them in the destination in one transaction.
-func (s *databaseSync) Sync(ctx context.Context, t dialect.Table, keys [][]any) error {
+// Sync syncs keys in chunks, each in one transaction.
+func (s *rowSync) Sync(ctx context.Context, t dialect.Table, keys [][]any) error {
 	if len(t.PrimaryKey) == 0 {
 		return fmt.Errorf("sync table %q: no primary key", t.Name)
 	}
 	q := New()
 	cols := strings.Join(rowsync.Columns(q, t), ", ")
+	dst := dialect.Qualify(q, s.to, t.Name)
 	return rowsync.Chunks(keys, func(chunk [][]any) error {
 		where, args := rowsync.Where(q, t.PrimaryKey, chunk, 1)
-		var rows string
 		read := "SELECT COALESCE(json_agg(r), '[]')::text FROM (SELECT " + cols + " FROM " + dialect.Qualify(q, s.from, t.Name) +
 			" WHERE " + where + ") AS r"
-		if err := s.from.DB.QueryRowContext(ctx, read, simple(args)...).Scan(&rows); err != nil {
-			return fmt.Errorf("sync table %q: read: %w", t.Name, err)
+		rows, rowArgs := "("+read+")::json", args
+		if !s.sameDatabase {
+			var doc string
+			if err := s.from.DB.QueryRowContext(ctx, read, simple(args)...).Scan(&doc); err != nil {
+				return fmt.Errorf("sync table %q: read: %w", t.Name, err)
+			}
+			rows, rowArgs = "$1::json", []any{doc}
 		}
+		copied := "json_populate_recordset(NULL::" + dst + ", " + rows + ")"
+		stmts := []statement{{"DELETE FROM " + dst + " WHERE " + where, args}}
+		for _, u := range rowsync.UniqueKeys(t) {
+			stmts = append(stmts, statement{conflicts(q, dst, copied, u), rowArgs})
+		}
+		stmts = append(stmts, statement{"INSERT INTO " + dst + " (" + cols + ")" + overriding + " SELECT " + cols + " FROM " + copied, rowArgs})
 		tx, err := s.conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("sync table %q: %w", t.Name, err)
 		}
 		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-		dst := dialect.Qualify(q, s.to, t.Name)
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+dst+" WHERE "+where, simple(args)...); err != nil {
-			return fmt.Errorf("sync table %q: delete: %w", t.Name, err)
-		}
-		for _, u := range rowsync.UniqueKeys(t) {
-			if _, err := tx.ExecContext(ctx, conflicts(q, dst, u), simple([]any{rows})...); err != nil {
-				return fmt.Errorf("sync table %q: delete rows colliding on (%s): %w", t.Name, strings.Join(u, ", "), err)
+		for _, st := range stmts {
+			if _, err := tx.ExecContext(ctx, st.query, simple(st.args)...); err != nil {
+				return fmt.Errorf("sync table %q: %w", t.Name, err)
 			}
-		}
-		insert := "INSERT INTO " + dst + " (" + cols + ")" + overriding + " SELECT " + cols +
-			" FROM json_populate_recordset(NULL::" + dst + ", $1::json)"
-		if _, err := tx.ExecContext(ctx, insert, simple([]any{rows})...); err != nil {
-			return fmt.Errorf("sync table %q: copy: %w", t.Name, err)
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("sync table %q: commit: %w", t.Name, err)
@@ -135,19 +126,35 @@ func (s *databaseSync) Sync(ctx context.Context, t dialect.Table, keys [][]any) 
 	})
 }
 
+// statement is one statement of a chunk's transaction, with its
+// arguments.
+type statement struct {
+	query string
+	args  []any
+}
+
 // conflicts returns the DELETE of the rows of table dst whose columns
-// cols hold the values of a row of the JSON document $1.
-func conflicts(q dialect.Quoter, dst string, cols []string) string {
+// cols hold the values of a row of copied (a json_populate_recordset).
+func conflicts(q dialect.Quoter, dst, copied string, cols []string) string {
 	eq := make([]string, len(cols))
 	for i, c := range cols {
 		eq[i] = "d." + q.QuoteIdent(c) + " = r." + q.QuoteIdent(c)
 	}
-	return "DELETE FROM " + dst + " AS d USING json_populate_recordset(NULL::" + dst + ", $1::json) AS r WHERE " + strings.Join(eq, " AND ")
+	return "DELETE FROM " + dst + " AS d USING " + copied + " AS r WHERE " + strings.Join(eq, " AND ")
 }
 
-// Close releases both connections' pools.
-func (s *databaseSync) Close() error {
-	return errors.Join(s.conn.Close(), s.release())
+// SyncGenerators sets the destination's sequences to the source's
+// positions.
+func (s *rowSync) SyncGenerators(ctx context.Context) error {
+	if err := syncSequences(ctx, s.from, s.to); err != nil {
+		return fmt.Errorf("sync sequences: %w", err)
+	}
+	return nil
+}
+
+// Close releases the connection and both pools.
+func (s *rowSync) Close() error {
+	return errors.Join(s.conn.Close(), s.from.Close(), s.to.Close())
 }
 
 // positionsSQL lists the sequences of schema $1 with their last value,
@@ -187,15 +194,6 @@ func syncSequences(ctx context.Context, from, to *dialect.Database) error {
 		if _, err := to.DB.ExecContext(ctx, "SELECT setval("+target+", $1, true)", last.Int64); err != nil {
 			return fmt.Errorf("set sequence %q: %w", n, err)
 		}
-	}
-	return nil
-}
-
-// SyncGenerators sets the destination's sequences to the source's
-// positions.
-func (s *databaseSync) SyncGenerators(ctx context.Context) error {
-	if err := syncSequences(ctx, s.from, s.to); err != nil {
-		return fmt.Errorf("sync sequences: %w", err)
 	}
 	return nil
 }

@@ -97,9 +97,10 @@ func Chunks(keys [][]any, fn func([][]any) error) error {
 }
 
 // Session is a dialect.RowSync for the engines that reach both databases
-// from one connection: each chunk of keys is one transaction of a DELETE
-// from the destination and an INSERT … SELECT from the source, with no
-// row passing through herd.
+// from one connection and whose INSERT can replace the rows a copied row
+// collides with (MySQL, SQLite): each chunk of keys is one transaction of
+// a DELETE from the destination and an INSERT … SELECT (REPLACE …
+// SELECT) from the source, with no row passing through herd.
 type Session struct {
 	// Conn is the pinned connection, set up by the engine (foreign keys
 	// off, databases attached); Close closes it.
@@ -112,18 +113,8 @@ type Session struct {
 	// that replaces the destination's rows that a copied row collides
 	// with on a unique index ("REPLACE", "INSERT OR REPLACE").
 	Insert string
-	// Conflicts, when set, deletes from the destination, before the
-	// copy, the rows that collide on a unique index (UniqueKeys) with a
-	// row to be copied, for engines whose INSERT cannot replace them.
-	Conflicts bool
-	// Overriding is put between the INSERT's column list and its SELECT
-	// (PostgreSQL's OVERRIDING SYSTEM VALUE), or "".
-	Overriding string
 	// Tx are the options of each chunk's transaction (nil for defaults).
 	Tx *sql.TxOptions
-	// Args, when set, rewrites each statement's arguments (PostgreSQL
-	// puts its query mode first).
-	Args func(args []any) []any
 	// Generators implements SyncGenerators, on Conn.
 	Generators func(ctx context.Context, conn *sql.Conn) error
 	// Release runs after Conn is closed, or is nil.
@@ -140,9 +131,6 @@ func (s *Session) Sync(ctx context.Context, t dialect.Table, keys [][]any) error
 	cols := strings.Join(Columns(s.Quoter, t), ", ")
 	return Chunks(keys, func(chunk [][]any) error {
 		where, args := Where(s.Quoter, t.PrimaryKey, chunk, 1)
-		if s.Args != nil {
-			args = s.Args(args)
-		}
 		tx, err := s.Conn.BeginTx(ctx, s.Tx)
 		if err != nil {
 			return fmt.Errorf("sync table %q: %w", t.Name, err)
@@ -151,18 +139,11 @@ func (s *Session) Sync(ctx context.Context, t dialect.Table, keys [][]any) error
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+s.Dst(t.Name)+" WHERE "+where, args...); err != nil {
 			return fmt.Errorf("sync table %q: delete: %w", t.Name, err)
 		}
-		if s.Conflicts {
-			for _, u := range UniqueKeys(t) {
-				if _, err := tx.ExecContext(ctx, s.conflicts(t, u, where), args...); err != nil {
-					return fmt.Errorf("sync table %q: delete rows colliding on (%s): %w", t.Name, strings.Join(u, ", "), err)
-				}
-			}
-		}
 		verb := s.Insert
 		if verb == "" {
 			verb = "INSERT"
 		}
-		insert := verb + " INTO " + s.Dst(t.Name) + " (" + cols + ")" + s.Overriding +
+		insert := verb + " INTO " + s.Dst(t.Name) + " (" + cols + ")" +
 			" SELECT " + cols + " FROM " + s.Src(t.Name) + " WHERE " + where
 		if _, err := tx.ExecContext(ctx, insert, args...); err != nil {
 			return fmt.Errorf("sync table %q: copy: %w", t.Name, err)
@@ -180,17 +161,6 @@ func (s *Session) SyncGenerators(ctx context.Context) error {
 		return fmt.Errorf("sync key generators: %w", err)
 	}
 	return nil
-}
-
-// conflicts returns the DELETE of the destination's rows whose columns
-// cols hold the values of a source row that where selects.
-func (s *Session) conflicts(t dialect.Table, cols []string, where string) string {
-	quoted := make([]string, len(cols))
-	for i, c := range cols {
-		quoted[i] = s.Quoter.QuoteIdent(c)
-	}
-	list := strings.Join(quoted, ", ")
-	return "DELETE FROM " + s.Dst(t.Name) + " WHERE (" + list + ") IN (SELECT " + list + " FROM " + s.Src(t.Name) + " WHERE " + where + ")"
 }
 
 // Close closes the connection, then runs Release.
