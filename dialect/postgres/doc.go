@@ -34,9 +34,9 @@
 // # Shadow migrations
 //
 // Change capture is one plpgsql row trigger function (and one for
-// TRUNCATE) with a trigger per table; rows are synced across schemas in
-// one statement, or between databases through two connections as JSON,
-// in replica mode (session_replication_role, which needs a superuser or,
+// TRUNCATE) with a trigger per table; rows are synced as JSON documents
+// (json_agg, json_populate_recordset), across schemas within each
+// statement, between databases through two connections, in replica mode (session_replication_role, which needs a superuser or,
 // on PostgreSQL 15 and later, SET on it); the write freeze is LOCK TABLE
 // … IN SHARE MODE; table checksums sum hashtextextended per row. See
 // docs/shadow.md.
