@@ -34,6 +34,8 @@ type queries struct {
 	generationBump, generationGet, fleetID string
 
 	sizeUpsert, sizeGet, sizeList, sizeDelete string
+
+	tenantMove, switchInsert, switchList, switchListTenant, switchEnd string
 }
 
 // byName returns where each query goes, by its name in the queries file.
@@ -110,6 +112,12 @@ func (q *queries) byName() map[string]*string {
 		"size-get":    &q.sizeGet,
 		"size-list":   &q.sizeList,
 		"size-delete": &q.sizeDelete,
+
+		"tenant-move":        &q.tenantMove,
+		"switch-insert":      &q.switchInsert,
+		"switch-list":        &q.switchList,
+		"switch-list-tenant": &q.switchListTenant,
+		"switch-end":         &q.switchEnd,
 	}
 }
 

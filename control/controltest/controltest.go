@@ -50,6 +50,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"Waves", s.testWaves},
 		{"Snapshots", s.testSnapshots},
 		{"Sizes", s.testSizes},
+		{"Switches", s.testSwitches},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

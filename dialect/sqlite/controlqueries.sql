@@ -303,3 +303,23 @@ FROM herd_tenant_sizes s JOIN herd_tenants t ON t.code = s.tenant_code ORDER BY 
 
 -- name: size-delete
 DELETE FROM herd_tenant_sizes WHERE tenant_code = ?
+
+-- Shadow migrations' cut-overs (control schema v1.7.0).
+
+-- name: tenant-move
+UPDATE herd_tenants SET database_name = ? WHERE code = ? AND database_name = ?
+
+-- name: switch-insert
+INSERT INTO herd_shadow_switches (tenant, server, old_database, new_database, from_version, to_version, state, switched_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: switch-list
+SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at
+FROM herd_shadow_switches ORDER BY id DESC
+
+-- name: switch-list-tenant
+SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at
+FROM herd_shadow_switches WHERE tenant = ? ORDER BY id DESC
+
+-- name: switch-end
+UPDATE herd_shadow_switches SET state = ?, ended_at = ? WHERE id = ? AND state = ?

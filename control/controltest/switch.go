@@ -1,0 +1,84 @@
+package controltest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/control"
+)
+
+// A shadow switch moves the tenant's database and version in one
+// transaction, with its history and the change counter; switching back
+// and cleaning up end it once; a tenant that is not where a switch
+// expects it is left alone.
+func (s *suite) testSwitches(t *testing.T) {
+	ctx := t.Context()
+	store, c, _ := s.open(t)
+	s.addTenants(t, store, c, "alpha", "beta")
+	gen, err := store.Generation(ctx)
+	require.NoError(t, err)
+
+	sw := control.Switch{Tenant: "alpha", Server: "main", OldDatabase: "t_alpha", NewDatabase: "t_alpha_herd_shadow",
+		FromVersion: "1.0.0", ToVersion: "1.1.0", SwitchedAt: c.now}
+	steps := []control.Step{{Migration: "v1.1.0/002_b", Version: "1.1.0", Kind: "schema", Direction: control.Up, Started: c.now}}
+	id, err := store.SwitchTenant(ctx, sw, steps, "test")
+	require.NoError(t, err)
+	require.Positive(t, id)
+	alpha, err := store.Tenant(ctx, "alpha")
+	require.NoError(t, err)
+	require.Equal(t, "t_alpha_herd_shadow", alpha.Database)
+	v, ok, err := store.Version(ctx, control.TenantRef("alpha"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "1.1.0", v.CurrentVersion)
+	require.Equal(t, control.StatusCompleted, v.Status)
+	h, err := store.History(ctx, control.TenantRef("alpha"))
+	require.NoError(t, err)
+	require.Len(t, h, 1)
+	after, err := store.Generation(ctx)
+	require.NoError(t, err)
+	require.Greater(t, after, gen, "the router follows")
+
+	_, err = store.SwitchTenant(ctx, sw, steps, "test")
+	require.ErrorIs(t, err, control.ErrMoved, "alpha is no longer on t_alpha")
+	beta := sw
+	beta.Tenant, beta.OldDatabase = "beta", "somewhere_else"
+	_, err = store.SwitchTenant(ctx, beta, steps, "test")
+	require.ErrorIs(t, err, control.ErrMoved)
+	all, err := store.Switches(ctx, "")
+	require.NoError(t, err)
+	require.Len(t, all, 1, "a refused switch records nothing")
+	got := all[0]
+	require.Equal(t, control.SwitchActive, got.State)
+	require.Nil(t, got.EndedAt)
+	require.True(t, c.now.Equal(got.SwitchedAt))
+	got.SwitchedAt = sw.SwitchedAt
+	sw.ID, sw.State = id, control.SwitchActive
+	require.Equal(t, sw, got)
+
+	require.NoError(t, store.SwitchBack(ctx, sw, nil, "nothing written since the switch", "test"))
+	alpha, err = store.Tenant(ctx, "alpha")
+	require.NoError(t, err)
+	require.Equal(t, "t_alpha", alpha.Database)
+	v, _, err = store.Version(ctx, control.TenantRef("alpha"))
+	require.NoError(t, err)
+	require.Equal(t, "1.0.0", v.CurrentVersion)
+	require.ErrorIs(t, store.SwitchBack(ctx, sw, nil, "again", "test"), control.ErrMoved, "a switch is taken back once")
+	require.ErrorIs(t, store.CleanedSwitch(ctx, sw, "test"), control.ErrMoved, "an undone switch has nothing to clean")
+
+	sw2 := sw
+	sw2.ID, sw2.State = 0, ""
+	id2, err := store.SwitchTenant(ctx, sw2, nil, "test")
+	require.NoError(t, err)
+	sw2.ID = id2
+	require.NoError(t, store.CleanedSwitch(ctx, sw2, "test"))
+	mine, err := store.Switches(ctx, "alpha")
+	require.NoError(t, err)
+	require.Len(t, mine, 2)
+	require.Equal(t, []control.SwitchState{control.SwitchCleaned, control.SwitchUndone}, []control.SwitchState{mine[0].State, mine[1].State}, "newest first")
+	require.NotNil(t, mine[0].EndedAt)
+	none, err := store.Switches(ctx, "beta")
+	require.NoError(t, err)
+	require.Empty(t, none)
+}

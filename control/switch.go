@@ -1,0 +1,188 @@
+package control
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SwitchState is where a shadow migration's cut-over stands.
+type SwitchState string
+
+// The states of a Switch.
+const (
+	// SwitchActive is a tenant on the database it was switched to, with
+	// the database it left kept as its rollback point.
+	SwitchActive SwitchState = "switched"
+	// SwitchUndone is a switch that herd rollback took back: the tenant
+	// is on its old database again.
+	SwitchUndone SwitchState = "switched_back"
+	// SwitchCleaned is a switch whose old database herd cleanup dropped.
+	SwitchCleaned SwitchState = "cleaned"
+)
+
+// Switch is a shadow migration's cut-over: tenant Tenant moved, at once,
+// from database OldDatabase at FromVersion to its migrated shadow
+// NewDatabase at ToVersion, on server Server. OldDatabase stays as the
+// tenant's rollback point until it is cleaned up.
+type Switch struct {
+	ID          int64       `json:"id"`
+	Tenant      string      `json:"tenant"`
+	Server      string      `json:"server"`
+	OldDatabase string      `json:"old_database"`
+	NewDatabase string      `json:"new_database"`
+	FromVersion string      `json:"from_version"`
+	ToVersion   string      `json:"to_version"`
+	State       SwitchState `json:"state"`
+	SwitchedAt  time.Time   `json:"switched_at"`
+	// EndedAt is when the switch was taken back or cleaned up.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+}
+
+// ErrMoved is returned when a tenant is not on the database a switch
+// expects it on: another command moved it meanwhile.
+var ErrMoved = errors.New("the tenant is not on the database expected")
+
+// SwitchTenant records sw (its ID and State are set here) and moves the
+// tenant to sw.NewDatabase at sw.ToVersion in one transaction: the
+// registry row, the version row (completed), the history of steps, an
+// audit entry and the change counter, so that the router and herd serve
+// follow at their next refresh. It fails, changing nothing, with an
+// error wrapping ErrMoved when the tenant is not on sw.OldDatabase.
+func (s *Store) SwitchTenant(ctx context.Context, sw Switch, steps []Step, actor string) (int64, error) {
+	ref := TenantRef(sw.Tenant)
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.move(ctx, tx, sw.Tenant, sw.OldDatabase, sw.NewDatabase); err != nil {
+			return err
+		}
+		if err := s.insertHistory(ctx, tx, ref, steps); err != nil {
+			return err
+		}
+		if err := s.upsertTx(ctx, tx, ref, s.q.versionEnd, s.endArgs(sw.ToVersion, nil)); err != nil {
+			return err
+		}
+		var err error
+		id, err = s.insertID(ctx, tx, s.q.switchInsert, sw.Tenant, sw.Server, sw.OldDatabase, sw.NewDatabase,
+			sw.FromVersion, sw.ToVersion, string(SwitchActive), sw.SwitchedAt.UTC())
+		if err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("shadow switch: %s (v%s) -> %s (v%s)", sw.OldDatabase, sw.FromVersion, sw.NewDatabase, sw.ToVersion)
+		if err := s.audit(ctx, tx, actor, "switch", ref.String(), detail); err != nil {
+			return err
+		}
+		return s.bump(ctx, tx)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("control: switch tenant %q to %s: %w", sw.Tenant, sw.NewDatabase, err)
+	}
+	return id, nil
+}
+
+// SwitchBack takes switch sw back in one transaction: the tenant returns
+// to sw.OldDatabase at sw.FromVersion, with the history of steps (the
+// path's migrations, down, each with a note saying how), an audit entry
+// and the change counter, and the switch is marked SwitchUndone. It
+// fails, changing nothing, with an error wrapping ErrMoved when the
+// tenant is not on sw.NewDatabase or the switch is not active.
+func (s *Store) SwitchBack(ctx context.Context, sw Switch, steps []Step, note, actor string) error {
+	ref := TenantRef(sw.Tenant)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.endSwitch(ctx, tx, sw.ID, SwitchUndone); err != nil {
+			return err
+		}
+		if err := s.move(ctx, tx, sw.Tenant, sw.NewDatabase, sw.OldDatabase); err != nil {
+			return err
+		}
+		if err := s.insertHistory(ctx, tx, ref, steps); err != nil {
+			return err
+		}
+		if err := s.upsertTx(ctx, tx, ref, s.q.versionEnd, s.endArgs(sw.FromVersion, nil)); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, actor, "switch back", ref.String(), note); err != nil {
+			return err
+		}
+		return s.bump(ctx, tx)
+	})
+	if err != nil {
+		return fmt.Errorf("control: switch tenant %q back to %s: %w", sw.Tenant, sw.OldDatabase, err)
+	}
+	return nil
+}
+
+// CleanedSwitch marks active switch id cleaned up (its old database was
+// dropped), with an audit entry. It wraps ErrMoved when the switch is not
+// active.
+func (s *Store) CleanedSwitch(ctx context.Context, sw Switch, actor string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.endSwitch(ctx, tx, sw.ID, SwitchCleaned); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "cleanup", TenantRef(sw.Tenant).String(), "dropped "+sw.OldDatabase)
+	})
+	if err != nil {
+		return fmt.Errorf("control: record the cleanup of %s: %w", sw.OldDatabase, err)
+	}
+	return nil
+}
+
+// move moves tenant code from database from to database to, in tx.
+func (s *Store) move(ctx context.Context, tx *sql.Tx, code, from, to string) error {
+	res, err := tx.ExecContext(ctx, s.q.tenantMove, to, code, from)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errors.Join(err, fmt.Errorf("%w: %s", ErrMoved, from))
+	}
+	return nil
+}
+
+// endSwitch moves active switch id to state, in tx.
+func (s *Store) endSwitch(ctx context.Context, tx *sql.Tx, id int64, state SwitchState) error {
+	res, err := tx.ExecContext(ctx, s.q.switchEnd, string(state), s.now().UTC(), id, string(SwitchActive))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errors.Join(err, fmt.Errorf("%w: switch %d is no longer active", ErrMoved, id))
+	}
+	return nil
+}
+
+// Switches returns the shadow switches of tenant (every tenant's when it
+// is ""), newest first.
+func (r *Reader) Switches(ctx context.Context, tenant string) ([]Switch, error) {
+	query, args := r.q.switchList, []any(nil)
+	if tenant != "" {
+		query, args = r.q.switchListTenant, []any{tenant}
+	}
+	rows, err := r.db.DB.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("control: read shadow switches: %w", err)
+	}
+	defer rows.Close()
+	var out []Switch
+	for rows.Next() {
+		var sw Switch
+		var state string
+		var ended sql.NullTime
+		if err := rows.Scan(&sw.ID, &sw.Tenant, &sw.Server, &sw.OldDatabase, &sw.NewDatabase, &sw.FromVersion,
+			&sw.ToVersion, &state, &sw.SwitchedAt, &ended); err != nil {
+			return nil, fmt.Errorf("control: read shadow switches: %w", err)
+		}
+		sw.State = SwitchState(state)
+		if ended.Valid {
+			sw.EndedAt = &ended.Time
+		}
+		out = append(out, sw)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("control: read shadow switches: %w", err)
+	}
+	return out, nil
+}
