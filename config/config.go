@@ -42,6 +42,8 @@ type Config struct {
 	// (lock_timeout, default DefaultLockTimeout): one that waits longer
 	// gives up, so that the application's queries do not queue behind it.
 	LockTimeout time.Duration
+	// Shadow tunes shadow migrations' cut-over (shadow).
+	Shadow Shadow
 	// LockRetries is how many times a migration that gave up on a lock is
 	// tried again (lock_retries, default DefaultLockRetries; 0: never).
 	LockRetries int

@@ -380,3 +380,33 @@ func TestLockSettings(t *testing.T) {
 		})
 	}
 }
+
+// shadow: reads its three keys, defaults the rest, and names the line of
+// a bad value.
+func TestShadowSection(t *testing.T) {
+	t.Parallel()
+	base := []string{"control: sqlite:./c.db", "servers: {main: sqlite:./t}", "tenant_database: t_{code}", "migrations: ./m"}
+	tests := []struct {
+		name  string
+		lines []string
+		want  config.Shadow
+		err   string
+	}{
+		{"absent", nil, config.DefaultShadow(), ""},
+		{"set", []string{"shadow: {freeze_timeout: 500ms, freeze_retries: 0, retain: 30d}"},
+			config.Shadow{FreezeTimeout: 500 * time.Millisecond, Retain: 30 * 24 * time.Hour}, ""},
+		{"bad timeout", []string{"shadow:", "  freeze_timeout: soon"}, config.Shadow{}, `herd.yaml:6: shadow.freeze_timeout: "soon" is not a duration`},
+		{"unknown key", []string{"shadow: {freeze: 1s}"}, config.Shadow{}, `herd.yaml:5: shadow: unknown key "freeze"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse(yml(append(base, tt.lines...)...), "herd.yaml")
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, cfg.Shadow)
+		})
+	}
+}

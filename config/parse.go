@@ -92,7 +92,7 @@ func (p *parser) decode(data []byte) (*yaml.Node, bool) {
 func (p *parser) config(root *yaml.Node, cfg *Config) {
 	top := p.fields(root, "", "control", "servers", "default_server", "tenant_database",
 		"migrations", "allow_experimental", "releases", "lock_timeout", "lock_retries",
-		"rollout", "large_tenants", "health_probes", "maintenance_windows", "webhooks",
+		"rollout", "large_tenants", "shadow", "health_probes", "maintenance_windows", "webhooks",
 		"flags", "environments")
 
 	if e, ok := top["control"]; !ok {
@@ -148,6 +148,10 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 		cfg.LargeTenants = p.largeTenants(e)
 	}
 	p.checkSizeWaves(cfg)
+	cfg.Shadow = DefaultShadow()
+	if e, ok := top["shadow"]; ok {
+		cfg.Shadow = p.shadow(e.val)
+	}
 	if e, ok := top["health_probes"]; ok {
 		cfg.Probes = p.probes(e.val)
 	}

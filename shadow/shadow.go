@@ -182,26 +182,39 @@ func (s *Shadow) inspect(ctx context.Context, ins dialect.Inspector) error {
 	if err != nil {
 		return fmt.Errorf("shadow: tenant %q: %w", s.tenantName, err)
 	}
-	s.tables = make(map[string]dialect.Table, len(tables))
+	for _, t := range tables {
+		if t.Name != dialect.CaptureTable {
+			s.frozen = append(s.frozen, t.Name)
+		}
+	}
+	captured, err := capturable(s.tenantName, tables)
+	s.tables = make(map[string]dialect.Table, len(captured))
+	for _, t := range captured {
+		s.tables[t.Name] = t
+	}
+	return err
+}
+
+// capturable returns the tables of db a capture covers: every table but
+// herd's own, in the order given; an input error names those without a
+// primary key.
+func capturable(db string, tables []dialect.Table) ([]dialect.Table, error) {
+	var out []dialect.Table
 	var keyless []string
 	for _, t := range tables {
-		if t.Name == dialect.CaptureTable {
-			continue
-		}
-		s.frozen = append(s.frozen, t.Name)
 		if strings.HasPrefix(t.Name, herdPrefix) {
 			continue
 		}
 		if len(t.PrimaryKey) == 0 {
 			keyless = append(keyless, fmt.Sprintf("%q", t.Name))
 		}
-		s.tables[t.Name] = t
+		out = append(out, t)
 	}
 	if len(keyless) > 0 {
-		return &problem.InputError{Err: fmt.Errorf("shadow: tenant %q: table %s has no primary key: a shadow migration catches up changed rows by key",
-			s.tenantName, strings.Join(keyless, ", "))}
+		return out, &problem.InputError{Err: fmt.Errorf("shadow: tenant %q: table %s has no primary key: a shadow migration catches up changed rows by key",
+			db, strings.Join(keyless, ", "))}
 	}
-	return nil
+	return out, nil
 }
 
 // refuseLeftBehind fails when a shadow migration of the tenant was

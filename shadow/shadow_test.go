@@ -557,3 +557,41 @@ func TestShadowTruncate(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// A watched database counts the row changes it takes (updates and deletes
+// included) until it is unwatched; a keyless table cannot be watched.
+func TestWatchWrites(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e)
+		n, watched, err := shadow.Writes(b.ctx, b.srv, b.d, b.tenant)
+		require.NoError(t, err)
+		require.False(t, watched)
+		require.Zero(t, n)
+
+		require.NoError(t, shadow.Watch(b.ctx, b.srv, b.d, b.tenant))
+		n, watched, err = shadow.Writes(b.ctx, b.srv, b.d, b.tenant)
+		require.NoError(t, err)
+		require.True(t, watched)
+		require.Zero(t, n, "nothing written yet")
+		b.exec(t, "UPDATE pupils SET score = 1 WHERE id = 1", "DELETE FROM marks WHERE pupil_id = 2",
+			"INSERT INTO attendance (day, pupil_id, present) VALUES ('2026-12-07', 3, 1)")
+		n, _, err = shadow.Writes(b.ctx, b.srv, b.d, b.tenant)
+		require.NoError(t, err)
+		require.Equal(t, 3, n)
+
+		require.NoError(t, shadow.Unwatch(b.ctx, b.srv, b.d, b.tenant))
+		_, watched, err = shadow.Writes(b.ctx, b.srv, b.d, b.tenant)
+		require.NoError(t, err)
+		require.False(t, watched)
+		b.exec(t, "UPDATE pupils SET score = 2 WHERE id = 1") // no trigger left
+		require.NoError(t, shadow.Unwatch(b.ctx, b.srv, b.d, b.tenant), "again: a no-op")
+
+		b.exec(t, "CREATE TABLE notes (body VARCHAR(20) NULL)")
+		err = shadow.Watch(b.ctx, b.srv, b.d, b.tenant)
+		var input *problem.InputError
+		require.ErrorAs(t, err, &input)
+		require.Contains(t, err.Error(), `"notes"`)
+		require.False(t, b.captureExists(t), "nothing installed")
+	})
+}

@@ -48,13 +48,8 @@ func Inspect(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant 
 		return fail(err)
 	}
 	defer db.Close()
-	if st.Capturing, err = d.TableExists(ctx, db.DB, db, dialect.CaptureTable); err != nil {
+	if st.Changes, st.Capturing, err = captured(ctx, d, db); err != nil {
 		return fail(err)
-	}
-	if st.Capturing {
-		if err := db.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+dialect.Qualify(d, db, dialect.CaptureTable)).Scan(&st.Changes); err != nil {
-			return fail(err)
-		}
 	}
 	if st.Exists, err = srv.Exists(ctx, name); err != nil || !st.Exists {
 		if err != nil {
