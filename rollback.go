@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/source"
 )
 
 // RollbackRequest is an emergency rollback of tenants to a version.
@@ -20,6 +21,11 @@ type RollbackRequest struct {
 	// or not down migrations exist (see RestoreSnapshot); otherwise each
 	// goes back as Restore takes it.
 	FromSnapshot bool
+	// DiscardWrites lets a tenant that a shadow migration switched from
+	// To switch back although its new database was written since (those
+	// writes are lost). Such a tenant goes back by switching, before any
+	// other way.
+	DiscardWrites bool
 }
 
 // RolledBack is one tenant's outcome of RollbackTenants.
@@ -45,12 +51,21 @@ func (f *Fleet) RollbackTenants(ctx context.Context, req RollbackRequest, each f
 	if err != nil {
 		return err
 	}
+	version, err := f.resolveTarget(source.Tenant, req.To)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, code := range codes {
 		out := RolledBack{Tenant: code}
-		if req.FromSnapshot {
+		var switched bool
+		out.How, switched, out.Err = f.switchBack(ctx, code, version, req.DiscardWrites)
+		switch {
+		case switched || out.Err != nil:
+			// A shadow switch from To went back by switching, or could not.
+		case req.FromSnapshot:
 			out.How, out.Err = f.RestoreSnapshot(ctx, code, req.To)
-		} else {
+		default:
 			// Read before the down migrations run: they may drop the
 			// tables.
 			rewrites, rerr := f.Rewrites(ctx, code, req.To)

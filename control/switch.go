@@ -114,18 +114,19 @@ func (s *Store) SwitchBack(ctx context.Context, sw Switch, steps []Step, note, a
 	return nil
 }
 
-// CleanedSwitch marks active switch id cleaned up (its old database was
-// dropped), with an audit entry. It wraps ErrMoved when the switch is not
-// active.
-func (s *Store) CleanedSwitch(ctx context.Context, sw Switch, actor string) error {
+// CleanedSwitch marks switch sw cleaned up: the database it made
+// redundant was dropped (the old one of an active switch, the new one of
+// a switch taken back), with an audit entry. It wraps ErrMoved when the
+// switch is no longer in sw.State.
+func (s *Store) CleanedSwitch(ctx context.Context, sw Switch, dropped, actor string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.endSwitch(ctx, tx, sw.ID, SwitchCleaned); err != nil {
+		if err := s.endSwitchFrom(ctx, tx, sw.ID, sw.State, SwitchCleaned); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "cleanup", TenantRef(sw.Tenant).String(), "dropped "+sw.OldDatabase)
+		return s.audit(ctx, tx, actor, "cleanup", TenantRef(sw.Tenant).String(), "dropped "+dropped)
 	})
 	if err != nil {
-		return fmt.Errorf("control: record the cleanup of %s: %w", sw.OldDatabase, err)
+		return fmt.Errorf("control: record the cleanup of %s: %w", dropped, err)
 	}
 	return nil
 }
@@ -144,12 +145,17 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, code, from, to string) err
 
 // endSwitch moves active switch id to state, in tx.
 func (s *Store) endSwitch(ctx context.Context, tx *sql.Tx, id int64, state SwitchState) error {
-	res, err := tx.ExecContext(ctx, s.q.switchEnd, string(state), s.now().UTC(), id, string(SwitchActive))
+	return s.endSwitchFrom(ctx, tx, id, SwitchActive, state)
+}
+
+// endSwitchFrom moves switch id from state from to state to, in tx.
+func (s *Store) endSwitchFrom(ctx context.Context, tx *sql.Tx, id int64, from, to SwitchState) error {
+	res, err := tx.ExecContext(ctx, s.q.switchEnd, string(to), s.now().UTC(), id, string(from))
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errors.Join(err, fmt.Errorf("%w: switch %d is no longer active", ErrMoved, id))
+		return errors.Join(err, fmt.Errorf("%w: switch %d is no longer %s", ErrMoved, id, from))
 	}
 	return nil
 }

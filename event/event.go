@@ -70,6 +70,19 @@ const (
 	// AnalysisFailed says a tenant's size could not be measured or
 	// recorded (Event.Reason).
 	AnalysisFailed Type = "analysis.failed"
+	// The phases of a shadow migration of a tenant (herd migrate
+	// --strategy shadow), each sent as it ends, with how long it took
+	// (Event.Duration) and what it found (Event.Reason): the shadow
+	// copied, caught up, the tenant's writes frozen, the copy verified,
+	// the shadow migrated, the tenant switched to it; ShadowAbandoned
+	// says why the tenant was left as it was and the shadow dropped.
+	ShadowCopy      Type = "shadow.copy"
+	ShadowCatchUp   Type = "shadow.catchup"
+	ShadowFreeze    Type = "shadow.freeze"
+	ShadowVerify    Type = "shadow.verify"
+	ShadowMigrate   Type = "shadow.migrate"
+	ShadowSwitch    Type = "shadow.switch"
+	ShadowAbandoned Type = "shadow.abandoned"
 )
 
 // Types returns every event type, the fleet events first, in the order
@@ -84,18 +97,19 @@ func Types() []Type {
 		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry, Chunk, ChunkThrottled,
 		SnapshotTaken, SnapshotRestored,
 		AnalysisDone, AnalysisFailed,
+		ShadowCopy, ShadowCatchUp, ShadowFreeze, ShadowVerify, ShadowMigrate, ShadowSwitch, ShadowAbandoned,
 	}
 }
 
 // Step reports whether t is a step event (migration.*, statement.*,
-// lock.*, chunk.*, snapshot.*, analysis.*), of one database rather than
+// lock.*, chunk.*, snapshot.*, analysis.*, shadow.*), of one database rather than
 // of the fleet. The rollout event stream (herd rollout --json) carries the
 // fleet events, Chunk and ChunkThrottled; webhooks carry the fleet events
 // only.
 func (t Type) Step() bool {
 	kind, _, _ := strings.Cut(string(t), ".")
 	switch kind {
-	case "migration", "statement", "lock", "chunk", "snapshot", "analysis":
+	case "migration", "statement", "lock", "chunk", "snapshot", "analysis", "shadow":
 		return true
 	}
 	return false

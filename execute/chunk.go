@@ -9,6 +9,7 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/internal/problem"
+	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
 )
@@ -205,7 +206,7 @@ func (r *ranges) walk(ctx context.Context, do source.RangeFunc) error {
 		}
 		r.p.ranged(r.w.format(r.from), r.w.format(to), done.Chunk.Rows, s.e.now().Sub(began))
 		r.entry, r.from = done, to
-		if err := pause(ctx, c.Pause); err != nil {
+		if err := retry.Sleep(ctx, c.Pause); err != nil {
 			return err
 		}
 	}
@@ -261,21 +262,6 @@ func (s *Session) runRange(ctx context.Context, a action, do source.RangeFunc, f
 		return entry, fmt.Errorf("commit: %w", err)
 	}
 	return done, nil
-}
-
-// pause sleeps d, or until ctx ends.
-func pause(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // progress follows one run of a chunked migration: it adapts the size of

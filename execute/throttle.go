@@ -9,6 +9,7 @@ import (
 
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/plan"
 )
 
@@ -78,7 +79,7 @@ func (p *progress) throttle(ctx context.Context) error {
 			p.throttleSent = now
 			p.emitThrottled(t, v, now.Sub(began))
 		}
-		if err := pause(ctx, t.interval()); err != nil {
+		if err := retry.Sleep(ctx, t.interval()); err != nil {
 			return err
 		}
 	}

@@ -65,18 +65,22 @@ func (s *suite) testSwitches(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "1.0.0", v.CurrentVersion)
 	require.ErrorIs(t, store.SwitchBack(ctx, sw, nil, "again", "test"), control.ErrMoved, "a switch is taken back once")
-	require.ErrorIs(t, store.CleanedSwitch(ctx, sw, "test"), control.ErrMoved, "an undone switch has nothing to clean")
+	require.ErrorIs(t, store.CleanedSwitch(ctx, sw, "t_alpha", "test"), control.ErrMoved, "the switch is no longer active")
 
 	sw2 := sw
 	sw2.ID, sw2.State = 0, ""
 	id2, err := store.SwitchTenant(ctx, sw2, nil, "test")
 	require.NoError(t, err)
-	sw2.ID = id2
-	require.NoError(t, store.CleanedSwitch(ctx, sw2, "test"))
+	sw2.ID, sw2.State = id2, control.SwitchActive
+	require.NoError(t, store.CleanedSwitch(ctx, sw2, "t_alpha", "test"))
+	undone := sw
+	undone.State = control.SwitchUndone
+	require.NoError(t, store.CleanedSwitch(ctx, undone, "t_alpha_herd_shadow", "test"), "a switch taken back leaves its new database to clean")
 	mine, err := store.Switches(ctx, "alpha")
 	require.NoError(t, err)
 	require.Len(t, mine, 2)
-	require.Equal(t, []control.SwitchState{control.SwitchCleaned, control.SwitchUndone}, []control.SwitchState{mine[0].State, mine[1].State}, "newest first")
+	require.Equal(t, []control.SwitchState{control.SwitchCleaned, control.SwitchCleaned}, []control.SwitchState{mine[0].State, mine[1].State})
+	require.Equal(t, id2, mine[0].ID, "newest first")
 	require.NotNil(t, mine[0].EndedAt)
 	none, err := store.Switches(ctx, "beta")
 	require.NoError(t, err)

@@ -64,6 +64,7 @@ func (a *app) migrateCmd() *cobra.Command {
 		sel         selector
 		to          string
 		concurrency int
+		strategy    string
 	)
 	cmd := &cobra.Command{
 		Use:   "migrate (--system | --tenant CODE | --all | --tenants SELECTOR) [--to VERSION]",
@@ -73,6 +74,14 @@ then every tenant, --concurrency at a time; --tenants SELECTOR does the same for
 tenants it names, and refuses a selector that matches no tenant unless --allow-empty.
 The first SIGINT or SIGTERM starts no other tenant and lets those in flight finish
 (exit 3; running it again carries on), a second stops at once.
+
+--strategy shadow (with --tenant, up only) migrates a copy of the tenant instead of
+the tenant: herd copies it beside itself while the application keeps reading and
+writing, catches the copy up, freezes the tenant's writes (not its reads) for at
+most shadow.freeze_timeout a try, verifies the copy, migrates it and switches the
+tenant to it; the old database stays as its rollback point (herd rollback switches
+back, herd cleanup drops it). Anything failing before the switch leaves the tenant
+as it was.
 
 ` + exitCodes,
 		Args: cobra.NoArgs,
@@ -86,6 +95,12 @@ The first SIGINT or SIGTERM starts no other tenant and lets those in flight fini
 			}
 			if err := checkConcurrency(concurrency); err != nil {
 				return err
+			}
+			switch {
+			case strategy != strategyInPlace && strategy != strategyShadow:
+				return usagef("--strategy %q: want %s or %s", strategy, strategyInPlace, strategyShadow)
+			case strategy == strategyShadow && sel.tenant == "":
+				return usagef("--strategy shadow migrates one tenant: give --tenant CODE")
 			}
 			ctx := cmd.Context()
 			if sel.fleetWide() {
@@ -106,15 +121,25 @@ The first SIGINT or SIGTERM starts no other tenant and lets those in flight fini
 					}
 					return allowEmptyHint(err)
 				}
+				if strategy == strategyShadow {
+					return f.MigrateShadow(ctx, sel.tenant, to)
+				}
 				return f.Migrate(ctx, ref, to)
 			})
 		},
 	}
 	sel.flags(cmd, true)
 	cmd.Flags().StringVar(&to, "to", "", "target version or release (default: the latest)")
+	cmd.Flags().StringVar(&strategy, "strategy", strategyInPlace, "in-place, or shadow: migrate a copy of the tenant and switch to it (--tenant only)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 4, fmt.Sprintf("tenants migrated at once with --all or --tenants (%d..%d)", minConcurrency, maxConcurrency))
 	return cmd
 }
+
+// The strategies of migrate --strategy.
+const (
+	strategyInPlace = "in-place"
+	strategyShadow  = "shadow"
+)
 
 // The range of --concurrency. A runner holds a connection per tenant in
 // flight; beyond maxConcurrency a fleet-wide run would exhaust any

@@ -57,12 +57,8 @@ func Do(ctx context.Context, p Policy, op func(context.Context) error) error {
 		if p.Notify != nil {
 			p.Notify(err, wait)
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return errors.Join(err, ctx.Err())
-		case <-timer.C:
+		if serr := Sleep(ctx, wait); serr != nil {
+			return errors.Join(err, serr)
 		}
 		wait = min(2*wait, maxWait)
 	}
@@ -73,4 +69,19 @@ func (p Policy) retryable(err error) bool {
 		return false
 	}
 	return p.Retryable == nil || p.Retryable(err)
+}
+
+// Sleep waits d, or until ctx ends, and then returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -1,0 +1,254 @@
+package herd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/retry"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/shadow"
+	"github.com/herdhq/herd/source"
+)
+
+// MigrateShadow migrates tenant code up to version to ("" for the latest)
+// by a shadow migration, under the tenant's migration lock: it copies the
+// tenant beside itself while the application keeps reading and writing
+// it, catches the copy up with what the application writes, freezes the
+// tenant's writes (never its reads; each try bounded by
+// shadow.freeze_timeout), catches up the rest, verifies that the copy
+// equals the tenant, migrates the copy with the ordinary executor, and
+// switches the tenant to it in one control-database transaction (see
+// control.Store.SwitchTenant). The database the tenant left is kept as
+// its rollback point: RollbackTenants switches back to it, and
+// CleanupSwitches drops it.
+//
+// Whatever fails before the switch leaves the tenant exactly as it was
+// (the shadow is dropped), and is recorded as the tenant's failure. A
+// plan that goes down, a tenant already at version to (nothing to do), a
+// table without a primary key, or a shadow name the engine cannot hold is
+// refused first, changing nothing.
+func (f *Fleet) MigrateShadow(ctx context.Context, code, to string) error {
+	version, err := f.resolveTarget(source.Tenant, to)
+	if err != nil {
+		return err
+	}
+	t, err := f.control.Tenant(ctx, code)
+	if err != nil {
+		return err
+	}
+	tg, err := f.tenantTarget(t)
+	if err != nil {
+		return err
+	}
+	err = f.session(ctx, tg, func(s *execute.Session) error {
+		entries, err := f.settle(ctx, tg, s)
+		if err != nil {
+			return err
+		}
+		p, err := plan.Make(f.src, tg.kind, execute.Applied(entries), version, f.planOptions(tg))
+		if err != nil {
+			return describeDirty(err, entries)
+		}
+		if len(p.Steps) == 0 {
+			return f.nothingToDo(ctx, tg, entries, control.Version(p.From))
+		}
+		if p.Direction() != plan.Up {
+			return &InputError{Err: fmt.Errorf("a shadow migration goes up; v%s is below the tenant's version: use herd rollback or herd migrate", version)}
+		}
+		run := &shadowRun{f: f, tg: tg, tenant: t, srv: f.servers[t.Server], plan: p}
+		return run.run(ctx)
+	})
+	if err != nil {
+		return fmt.Errorf("shadow migrate %s: %w", tg.ref, err)
+	}
+	return nil
+}
+
+// shadowRun is one shadow migration of a tenant, under its lock.
+type shadowRun struct {
+	f      *Fleet
+	tg     target
+	tenant control.Tenant
+	srv    server
+	plan   *plan.Plan
+	sh     *shadow.Shadow
+	// release ends the tenant's write freeze; nil when none is held.
+	release func() error
+}
+
+// run runs the phases and records the outcome: the switch, or the failure
+// with the tenant as it was.
+func (r *shadowRun) run(ctx context.Context) error {
+	f, ref := r.f, r.tg.ref
+	from := control.Version(r.plan.From)
+	if err := f.control.Begin(ctx, ref, from, r.plan.To.String()); err != nil {
+		return err
+	}
+	if err := r.phases(ctx); err != nil {
+		if r.sh != nil {
+			r.emit(event.ShadowAbandoned, err.Error(), time.Time{})
+			err = errors.Join(err, r.abandon(context.WithoutCancel(ctx)))
+		}
+		return errors.Join(err, f.control.End(context.WithoutCancel(ctx), ref, from, err))
+	}
+	return nil
+}
+
+// phases runs every phase up to the switch, and ends the freeze and the
+// capture after it. An error before the switch leaves the shadow for run
+// to abandon.
+func (r *shadowRun) phases(ctx context.Context) error {
+	began := r.f.opts.Now()
+	sh, err := shadow.Prepare(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database, nil)
+	if err != nil {
+		return err
+	}
+	r.sh = sh
+	r.emit(event.ShadowCopy, "copied to "+sh.Name(), began)
+
+	began = r.f.opts.Now()
+	left, err := r.catchUp(ctx, shadow.DefaultBatch)
+	if err != nil {
+		return err
+	}
+	r.emit(event.ShadowCatchUp, fmt.Sprintf("%d changes left to catch up under the freeze", left), began)
+
+	began = r.f.opts.Now()
+	if err := r.freeze(ctx); err != nil {
+		return err
+	}
+	r.emit(event.ShadowFreeze, "writes frozen, reads go on", began)
+
+	began = r.f.opts.Now()
+	if _, err := r.catchUp(ctx, 1); err != nil {
+		return err
+	}
+	if err := sh.Verify(ctx); err != nil {
+		return err
+	}
+	r.emit(event.ShadowVerify, "the shadow equals the tenant", began)
+
+	began = r.f.opts.Now()
+	var results buffer
+	if err := r.migrate(ctx, &results); err != nil {
+		return err
+	}
+	r.emit(event.ShadowMigrate, fmt.Sprintf("%d migrations", len(results)), began)
+	// Writes after the switch are what switching back would lose: the
+	// new database counts them.
+	if err := shadow.Watch(ctx, r.srv.Server, r.srv.dialect, sh.Name()); err != nil {
+		return err
+	}
+
+	began = r.f.opts.Now()
+	if err := r.switchTo(ctx, results); err != nil {
+		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
+	}
+	r.emit(event.ShadowSwitch, fmt.Sprintf("%s -> %s, v%s", r.tenant.Database, sh.Name(), r.plan.To), began)
+	r.sh = nil // switched: nothing to abandon
+	r.thaw()
+	// The old database stops capturing; it is the rollback point.
+	if err := sh.StopCapture(context.WithoutCancel(ctx)); err != nil {
+		r.f.opts.Logger.Warn("herd: the tenant switched; removing the capture from its old database failed", "database", r.tg.ref.String(), "err", err)
+	}
+	return nil
+}
+
+// catchUp catches the shadow up until fewer than left changes remain,
+// and returns how many do.
+func (r *shadowRun) catchUp(ctx context.Context, left int) (int, error) {
+	for {
+		n, err := r.sh.CatchUp(ctx)
+		if err != nil || n < left {
+			return n, err
+		}
+	}
+}
+
+// freeze freezes the tenant's writes, trying shadow.freeze_retries more
+// times after a pause (catching up meanwhile) when the application's
+// writers keep it from the freeze within shadow.freeze_timeout.
+func (r *shadowRun) freeze(ctx context.Context) error {
+	cfg := r.f.cfg.Shadow
+	for try := 0; ; try++ {
+		release, err := r.sh.Freeze(ctx, cfg.FreezeTimeout)
+		if err == nil {
+			r.release = release
+			return nil
+		}
+		if !errors.Is(err, shadow.ErrFreezeTimeout) || try >= cfg.FreezeRetries {
+			return err
+		}
+		r.emit(event.ShadowFreeze, fmt.Sprintf("try %d of %d gave up after %s: %v", try+1, cfg.FreezeRetries+1, cfg.FreezeTimeout, err), time.Time{})
+		if err := retry.Sleep(ctx, cfg.FreezeTimeout); err != nil {
+			return err
+		}
+		if _, err := r.catchUp(ctx, shadow.DefaultBatch); err != nil {
+			return err
+		}
+	}
+}
+
+// thaw ends the freeze, if one is held.
+func (r *shadowRun) thaw() {
+	if r.release == nil {
+		return
+	}
+	if err := r.release(); err != nil {
+		r.f.opts.Logger.Warn("herd: ending the write freeze failed; it ends with its connection", "database", r.tg.ref.String(), "err", err)
+	}
+	r.release = nil
+}
+
+// abandon ends the freeze and drops the shadow: the tenant is as it was.
+func (r *shadowRun) abandon(ctx context.Context) error {
+	r.thaw()
+	return r.sh.Abandon(ctx)
+}
+
+// migrate runs the plan on the shadow, with the ordinary executor and its
+// ledger. Nothing uses the shadow yet, so a chunked migration runs whole.
+func (r *shadowRun) migrate(ctx context.Context, rec execute.Recorder) error {
+	opts := r.f.executorOptions(source.Tenant, r.f.stepEvents(r.tg.ref))
+	opts.WholeChunks = true
+	s, err := execute.New(r.srv.dialect, opts).Lock(ctx, r.sh.Database())
+	if err != nil {
+		return err
+	}
+	defer r.f.warn(r.tg.ref, "end the shadow's session", func() error { return s.Close(context.WithoutCancel(ctx)) })
+	return s.Apply(ctx, r.plan, rec)
+}
+
+// switchTo moves the tenant to its migrated shadow in the control
+// database. A switch whose commit was not acknowledged is read back: once
+// the registry names the shadow, the switch stands.
+func (r *shadowRun) switchTo(ctx context.Context, results []control.Step) error {
+	sw := control.Switch{Tenant: r.tenant.Code, Server: r.tenant.Server, OldDatabase: r.tenant.Database,
+		NewDatabase: r.sh.Name(), FromVersion: control.Version(r.plan.From), ToVersion: r.plan.To.String(),
+		SwitchedAt: r.f.opts.Now()}
+	_, err := r.f.control.SwitchTenant(ctx, sw, results, r.f.opts.Actor)
+	if err == nil || errors.Is(err, control.ErrMoved) {
+		return err
+	}
+	t, rerr := r.f.control.Tenant(context.WithoutCancel(ctx), r.tenant.Code)
+	if rerr == nil && t.Database == sw.NewDatabase {
+		r.f.opts.Logger.Warn("herd: the switch committed; the error after it is ignored", "database", r.tg.ref.String(), "err", err)
+		return nil
+	}
+	return err
+}
+
+// emit sends a shadow phase's event, with the time since began (none when
+// began is zero).
+func (r *shadowRun) emit(t event.Type, reason string, began time.Time) {
+	e := event.Event{Type: t, Time: r.f.opts.Now().UTC(), From: control.Version(r.plan.From), To: r.plan.To.String(), Reason: reason}
+	if !began.IsZero() {
+		e.Duration = r.f.opts.Now().Sub(began)
+	}
+	r.f.emit(r.tg.ref, e)
+}

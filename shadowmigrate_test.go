@@ -1,0 +1,134 @@
+package herd_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/internal/herdtest"
+)
+
+// shadowSource: v1.0.0 makes pupils; v1.1.0 adds a column and fills it;
+// v1.2.0 fails on any pupil (a NOT NULL column without a default on a
+// table with rows).
+func shadowSource() fstest.MapFS {
+	return fstest.MapFS{
+		"tenant/v1.0.0/001_pupils.up.sql":   file("CREATE TABLE pupils (id INT NOT NULL PRIMARY KEY, name VARCHAR(40) NOT NULL);"),
+		"tenant/v1.0.0/001_pupils.down.sql": file("DROP TABLE pupils;"),
+		"tenant/v1.1.0/002_house.up.sql":    file("ALTER TABLE pupils ADD COLUMN house INT NULL;\nUPDATE pupils SET house = id % 4;"),
+		"tenant/v1.1.0/002_house.down.sql":  file("ALTER TABLE pupils DROP COLUMN house;"),
+		"tenant/v1.2.0/003_bad.up.sql":      file("-- herd:kind data\nINSERT INTO pupils (id, name) SELECT id + 1000, NULL FROM pupils;"),
+		"tenant/v1.2.0/003_bad.down.sql":    file("DELETE FROM pupils WHERE id > 1000;"),
+	}
+}
+
+// shadowDatabase returns the database a tenant's registry row names.
+func (b *bundle) tenantDatabase(code string) string {
+	b.t.Helper()
+	d, err := b.fleet.TenantDetail(b.ctx, code)
+	require.NoError(b.t, err)
+	return d.Tenant.Database
+}
+
+// hasDatabase reports whether the tenant server holds database name.
+func (b *bundle) hasDatabase(name string) bool {
+	b.t.Helper()
+	if b.engine.Name == "sqlite" {
+		_, err := os.Stat(filepath.Join(strings.TrimPrefix(b.scratch.ServerDSN, "sqlite:"), name+".db"))
+		return err == nil
+	}
+	return b.onServer(name)
+}
+
+// A shadow migration copies the tenant, migrates the copy and switches
+// the tenant to it: the tenant then reads and writes the new database at
+// the new version, the old one is kept as it was, and each phase is an
+// event. rollback switches back, refusing while the new database has
+// writes that would be lost; cleanup drops what a switch left. A shadow
+// whose migration fails is dropped, the tenant untouched.
+func TestShadowMigration(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, shadowSource())
+		var mu sync.Mutex
+		var phases []event.Type
+		b.opts.Events = event.SinkFunc(func(ev event.Event) {
+			if strings.HasPrefix(string(ev.Type), "shadow.") {
+				mu.Lock()
+				defer mu.Unlock()
+				phases = append(phases, ev.Type)
+			}
+		})
+		b.reopen()
+		b.addTenant("alpha")
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
+		_, err := b.fleet.SeedTenant(b.ctx, "alpha", "INSERT INTO pupils (id, name) VALUES (1, 'ada'), (2, 'bo'), (3, 'cy');")
+		require.NoError(t, err)
+		old := b.tenantDatabase("alpha")
+
+		require.NoError(t, b.fleet.MigrateShadow(b.ctx, "alpha", "1.1.0"))
+		require.Equal(t, []event.Type{event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify,
+			event.ShadowMigrate, event.ShadowSwitch}, phases)
+		moved := b.tenantDatabase("alpha")
+		require.NotEqual(t, old, moved)
+		require.True(t, strings.Contains(moved, "shadow"), moved)
+		b.agree(control.TenantRef("alpha"), "1.1.0")
+		require.Equal(t, 3, b.count("alpha", "pupils"))
+		require.NoError(t, b.exec("alpha", "UPDATE pupils SET house = 9 WHERE id = 1"), "the new column is there")
+		require.True(t, b.hasDatabase(old), "the old database is the rollback point")
+		require.False(t, b.tableExists("alpha", "herd_shadow_of"), "the new database is no longer marked a shadow")
+		sws, err := b.fleet.Switches(b.ctx, "alpha")
+		require.NoError(t, err)
+		require.Len(t, sws, 1)
+		require.Equal(t, herd.Switch{ID: sws[0].ID, Tenant: "alpha", Server: sws[0].Server, OldDatabase: old, NewDatabase: moved,
+			FromVersion: "1.0.0", ToVersion: "1.1.0", State: control.SwitchActive, SwitchedAt: sws[0].SwitchedAt}, sws[0])
+
+		run := cliAt(t, b.scratch.ConfigPath)
+		out := run(2, "rollback", "--tenant", "alpha", "--to", "v1.0.0")
+		require.Contains(t, out, "1 row changes written to "+moved+" since the switch would be lost; --discard-writes")
+		require.Equal(t, moved, b.tenantDatabase("alpha"), "refused: nothing changed")
+		out = run(0, "rollback", "--tenant", "alpha", "--to", "v1.0.0", "--discard-writes")
+		require.Contains(t, out, "switched back to "+old)
+		require.Equal(t, old, b.tenantDatabase("alpha"))
+		b.agree(control.TenantRef("alpha"), "1.0.0")
+		require.Equal(t, 3, b.count("alpha", "pupils"))
+
+		out = run(0, "cleanup", "--older-than", "0s")
+		require.Contains(t, out, "would drop "+moved)
+		var listed []herd.Cleanup
+		require.NoError(t, json.Unmarshal([]byte(run(0, "cleanup", "--older-than", "0s", "--json")), &listed))
+		require.Len(t, listed, 1)
+		require.True(t, b.hasDatabase(moved), "listing drops nothing")
+		require.Contains(t, run(0, "cleanup", "--older-than", "0s", "--yes"), "dropped "+moved)
+		require.False(t, b.hasDatabase(moved))
+		require.Contains(t, run(0, "cleanup", "--older-than", "0s"), "nothing to clean up")
+
+		phases = nil
+		err = b.fleet.MigrateShadow(b.ctx, "alpha", "1.2.0")
+		require.Error(t, err, "003_bad fails on the shadow")
+		require.Contains(t, err.Error(), "v1.2.0/003_bad")
+		require.Equal(t, event.ShadowAbandoned, phases[len(phases)-1])
+		require.Equal(t, old, b.tenantDatabase("alpha"), "the tenant is where it was")
+		require.False(t, b.tableExists("alpha", "herd_shadow_changes"), "no capture left")
+		require.False(t, b.hasDatabase(moved), "the shadow was dropped")
+		require.Equal(t, 3, b.count("alpha", "pupils"))
+		sws, err = b.fleet.Switches(b.ctx, "alpha")
+		require.NoError(t, err)
+		require.Len(t, sws, 1, "no switch recorded")
+
+		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "blue-green"), `--strategy "blue-green"`)
+		run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
+		require.Equal(t, moved, b.tenantDatabase("alpha"), "through the CLI too")
+		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.0.0", "--strategy", "shadow"), "a shadow migration goes up")
+		require.Contains(t, run(2, "migrate", "--all", "--strategy", "shadow"), "--strategy shadow migrates one tenant")
+	})
+}

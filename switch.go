@@ -1,0 +1,171 @@
+package herd
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/shadow"
+)
+
+// Switch is a shadow migration's cut-over, as the control database
+// records it (see Fleet.MigrateShadow).
+type Switch = control.Switch
+
+// Switches returns the shadow switches of tenant (every tenant's when it
+// is ""), newest first.
+func (f *Fleet) Switches(ctx context.Context, tenant string) ([]Switch, error) {
+	return f.control.Switches(ctx, tenant)
+}
+
+// switchBack takes tenant code back to the database its newest active
+// shadow switch left, when that switch came from version to: at once, in
+// one control-database transaction, under the tenant's lock. Row changes
+// the tenant took since the switch would be lost, so they refuse it (an
+// input error that counts them) unless discard; so does a new database
+// whose writes were not counted. ok is false, with nothing done, when no
+// active switch came from to.
+func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version, discard bool) (how string, ok bool, err error) {
+	sws, err := f.control.Switches(ctx, code)
+	if err != nil {
+		return "", false, err
+	}
+	var sw Switch
+	for _, s := range sws {
+		if s.State == control.SwitchActive {
+			sw = s
+			break
+		}
+	}
+	if sw.ID == 0 || sw.FromVersion != to.String() {
+		return "", false, nil
+	}
+	srv, known := f.servers[sw.Server]
+	if !known {
+		return "", true, &InputError{Err: fmt.Errorf("tenant %q was switched on server %q, which herd.yaml does not declare", code, sw.Server)}
+	}
+	tg, err := f.resolve(ctx, control.TenantRef(code))
+	if err != nil {
+		return "", true, err
+	}
+	err = f.session(ctx, tg, func(s *execute.Session) error {
+		n, watched, err := shadow.Writes(ctx, srv.Server, srv.dialect, sw.NewDatabase)
+		if err != nil {
+			return err
+		}
+		note := fmt.Sprintf("switched back from %s to %s", sw.NewDatabase, sw.OldDatabase)
+		switch {
+		case !watched && !discard:
+			return &InputError{Err: fmt.Errorf("tenant %q: the writes to %s since the switch were not counted; --discard-writes switches back to %s (v%s) and loses any", code, sw.NewDatabase, sw.OldDatabase, sw.FromVersion)}
+		case n > 0 && !discard:
+			return &InputError{Err: fmt.Errorf("tenant %q: %d row changes written to %s since the switch would be lost; --discard-writes switches back to %s (v%s) anyway", code, n, sw.NewDatabase, sw.OldDatabase, sw.FromVersion)}
+		case n > 0:
+			note += fmt.Sprintf(", discarding %d row changes written since the switch", n)
+		}
+		entries, err := s.Ledger(ctx)
+		if err != nil {
+			return err
+		}
+		return f.control.SwitchBack(ctx, sw, f.switchBackSteps(tg, entries, to, note), note, f.opts.Actor)
+	})
+	if err != nil {
+		return "", true, fmt.Errorf("switch tenant %q back: %w", code, err)
+	}
+	return "switched back to " + sw.OldDatabase, true, nil
+}
+
+// switchBackSteps are the history rows of a switch back: the migrations
+// the tenant's ledger holds above version to, newest first, going down,
+// each with note.
+func (f *Fleet) switchBackSteps(tg target, entries []execute.Entry, to *semver.Version, note string) []control.Step {
+	now := f.opts.Now()
+	var steps []control.Step
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		m := f.src.Find(tg.kind, e.ID)
+		if e.State != execute.StateApplied || m == nil || !m.Version.GreaterThan(to) {
+			continue
+		}
+		steps = append(steps, control.Step{Migration: m.ID(), Version: m.Version.String(), Kind: string(m.Kind),
+			Direction: control.Down, Checksum: m.Checksum(tg.dialect.Name()), Started: now, Note: note})
+	}
+	return steps
+}
+
+// ShadowRetain is how long herd cleanup keeps what shadow switches left,
+// by default (herd.yaml's shadow.retain).
+func (f *Fleet) ShadowRetain() time.Duration { return f.cfg.Shadow.Retain }
+
+// Cleanup is a database a shadow switch made redundant: the old database
+// of an active switch (its rollback point), or the new database of one
+// taken back.
+type Cleanup struct {
+	Switch Switch `json:"switch"`
+	// Database is the database to drop.
+	Database string `json:"database"`
+	// Dropped reports that CleanupSwitches dropped it.
+	Dropped bool `json:"dropped"`
+}
+
+// CleanupSwitches returns the databases shadow switches made redundant
+// that are older than olderThan (an active switch by when it switched,
+// one taken back by when it was), and with drop drops each one, records
+// it in the control database and the audit log, and stops counting the
+// writes of the tenant's database: it can no longer switch back. A
+// database the tenant is on is never dropped.
+func (f *Fleet) CleanupSwitches(ctx context.Context, olderThan time.Duration, drop bool) ([]Cleanup, error) {
+	sws, err := f.control.Switches(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	cutoff := f.opts.Now().Add(-olderThan)
+	var out []Cleanup
+	for _, sw := range sws {
+		c := Cleanup{Switch: sw}
+		switch {
+		case sw.State == control.SwitchActive && sw.SwitchedAt.Before(cutoff):
+			c.Database = sw.OldDatabase
+		case sw.State == control.SwitchUndone && sw.EndedAt != nil && sw.EndedAt.Before(cutoff):
+			c.Database = sw.NewDatabase
+		default:
+			continue
+		}
+		if drop {
+			if err := f.dropSwitched(ctx, c); err != nil {
+				return out, err
+			}
+			c.Dropped = true
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// dropSwitched drops c's database and records it.
+func (f *Fleet) dropSwitched(ctx context.Context, c Cleanup) error {
+	sw := c.Switch
+	srv, ok := f.servers[sw.Server]
+	if !ok {
+		return &InputError{Err: fmt.Errorf("tenant %q was switched on server %q, which herd.yaml does not declare", sw.Tenant, sw.Server)}
+	}
+	t, err := f.control.Tenant(ctx, sw.Tenant)
+	if err != nil {
+		return err
+	}
+	if t.Database == c.Database {
+		return fmt.Errorf("cleanup: tenant %q is on %s: not dropped", sw.Tenant, c.Database)
+	}
+	if sw.State == control.SwitchActive {
+		if err := shadow.Unwatch(ctx, srv.Server, srv.dialect, sw.NewDatabase); err != nil {
+			return err
+		}
+	}
+	if err := srv.Drop(ctx, c.Database); err != nil {
+		return fmt.Errorf("cleanup: drop %s of tenant %q: %w", c.Database, sw.Tenant, err)
+	}
+	return f.control.CleanedSwitch(ctx, sw, c.Database, f.opts.Actor)
+}
