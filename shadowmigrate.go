@@ -60,6 +60,9 @@ func (f *Fleet) MigrateShadow(ctx context.Context, code, to string) error {
 		if p.Direction() != plan.Up {
 			return &InputError{Err: fmt.Errorf("a shadow migration goes up; v%s is below the tenant's version: use herd rollback or herd migrate", version)}
 		}
+		if err := f.refuseSwitched(ctx, code); err != nil {
+			return err
+		}
 		run := &shadowRun{f: f, tg: tg, tenant: t, srv: f.servers[t.Server], plan: p}
 		return run.run(ctx)
 	})
@@ -103,6 +106,9 @@ func (r *shadowRun) run(ctx context.Context) error {
 // capture after it. An error before the switch leaves the shadow for run
 // to abandon.
 func (r *shadowRun) phases(ctx context.Context) error {
+	if err := r.removeLeftBehind(ctx); err != nil {
+		return err
+	}
 	began := r.f.opts.Now()
 	sh, err := shadow.Prepare(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database, nil)
 	if err != nil {
@@ -155,6 +161,39 @@ func (r *shadowRun) phases(ctx context.Context) error {
 	// The old database stops capturing; it is the rollback point.
 	if err := sh.StopCapture(context.WithoutCancel(ctx)); err != nil {
 		r.f.opts.Logger.Warn("herd: the tenant switched; removing the capture from its old database failed", "database", r.tg.ref.String(), "err", err)
+	}
+	return nil
+}
+
+// removeLeftBehind removes what a shadow migration of the tenant that
+// was killed left: its capture in the tenant, and its shadow. Under the
+// tenant's lock no other one runs, and a freeze ends with its session, so
+// none is left.
+func (r *shadowRun) removeLeftBehind(ctx context.Context) error {
+	st, err := shadow.Inspect(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database)
+	if err != nil || !st.LeftBehind() {
+		return err
+	}
+	if err := shadow.Remove(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database); err != nil {
+		return fmt.Errorf("remove what an interrupted shadow migration left: %w", err)
+	}
+	r.emit(event.ShadowAbandoned, fmt.Sprintf("removed what an interrupted shadow migration left (%d captured changes, shadow %s)", st.Changes, st.Shadow), time.Time{})
+	return nil
+}
+
+// refuseSwitched refuses a tenant whose last shadow switch is still
+// active: its database counts its writes for a switch back, which a
+// second shadow migration would end.
+func (f *Fleet) refuseSwitched(ctx context.Context, code string) error {
+	sws, err := f.control.Switches(ctx, code)
+	if err != nil {
+		return err
+	}
+	for _, sw := range sws {
+		if sw.State == control.SwitchActive {
+			return &InputError{Err: fmt.Errorf("tenant %q was switched from %s to %s (switch %d) and can still switch back: herd cleanup (or herd rollback) first",
+				code, sw.OldDatabase, sw.NewDatabase, sw.ID)}
+		}
 	}
 	return nil
 }

@@ -13,8 +13,10 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/shadow"
 )
 
 // shadowSource: v1.0.0 makes pupils; v1.1.0 adds a column and fills it;
@@ -129,6 +131,51 @@ func TestShadowMigration(t *testing.T) {
 		run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
 		require.Equal(t, moved, b.tenantDatabase("alpha"), "through the CLI too")
 		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.0.0", "--strategy", "shadow"), "a shadow migration goes up")
+		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.2.0", "--strategy", "shadow"),
+			"can still switch back: herd cleanup (or herd rollback) first")
 		require.Contains(t, run(2, "migrate", "--all", "--strategy", "shadow"), "--strategy shadow migrates one tenant")
 	})
+}
+
+// A shadow migration that was killed part-way (its capture installed, its
+// shadow made) is cleared by the next one, which then runs through.
+func TestShadowMigrationClearsAnInterruptedOne(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, shadowSource())
+		b.addTenant("alpha")
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
+		_, err := b.fleet.SeedTenant(b.ctx, "alpha", "INSERT INTO pupils (id, name) VALUES (1, 'ada'), (2, 'bo');")
+		require.NoError(t, err)
+		old := b.tenantDatabase("alpha")
+		d, srv := b.tenantServer()
+		sh, err := shadow.Prepare(b.ctx, srv, d, old, nil)
+		require.NoError(t, err)
+		require.NoError(t, b.exec("alpha", "INSERT INTO pupils (id, name) VALUES (3, 'cy')"), "captured")
+		require.NoError(t, sh.Close(), "herd stops here, leaving capture and shadow")
+
+		cliAt(t, b.scratch.ConfigPath)(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
+		b.agree(control.TenantRef("alpha"), "1.1.0")
+		require.NotEqual(t, old, b.tenantDatabase("alpha"))
+		require.Equal(t, 3, b.count("alpha", "pupils"), "the write after the first copy is there")
+	})
+}
+
+// tenantServer opens the fleet's tenant server, as herd.yaml declares it.
+func (b *bundle) tenantServer() (dialect.Dialect, dialect.Server) {
+	b.t.Helper()
+	var d dialect.Dialect
+	for _, candidate := range herdtest.Dialects() {
+		if candidate.Name() == b.engine.Name {
+			d = candidate
+		}
+	}
+	tenancy := dialect.DatabasePerTenant
+	if b.engine.SchemaPerTenant() {
+		tenancy = dialect.SchemaPerTenant
+	}
+	srv, err := d.OpenServer(b.ctx, dialect.ServerConfig{Name: "main", DSN: b.scratch.ServerDSN, Tenancy: tenancy})
+	require.NoError(b.t, err)
+	b.t.Cleanup(func() { srv.Close() })
+	return d, srv
 }
