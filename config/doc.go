@@ -16,6 +16,7 @@
 //	allow_experimental: false
 //	lock_timeout: 5s           # each lock wait of a migration statement; at least 1ms
 //	lock_retries: 3            # tries after one that gave up on a lock; 0: none
+//	shadow: {freeze_timeout: 2s, freeze_retries: 3, retain: 7d}   # migrate --strategy shadow's cut-over
 //	releases:
 //	  v1.0.0:
 //	    system: 1.0.0          # default: the highest system schema at or below the release's version
