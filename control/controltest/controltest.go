@@ -178,13 +178,14 @@ func (s *suite) testAttach(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, ok, "Attach creates nothing")
 
-	// An earlier herd left the control schema at v1.3.0.
-	_, err = control.Open(ctx, overridden{Dialect: s.d, schema: schemaUpTo(t, s.d, "1.3.0")}, db, nil)
+	// An earlier herd left the control schema at v1.5.0, before the
+	// tenants' sizes that tenant rows carry.
+	_, err = control.Open(ctx, overridden{Dialect: s.d, schema: schemaUpTo(t, s.d, "1.5.0")}, db, nil)
 	require.NoError(t, err)
 	_, err = control.Attach(ctx, s.d, db)
 	require.ErrorIs(t, err, control.ErrControlSchemaOutdated)
-	require.ErrorContains(t, err, "is at control schema v1.3.0 and v1.4.0 or later is needed")
-	ok, err = s.d.TableExists(ctx, db.DB, db, "herd_control_changes")
+	require.ErrorContains(t, err, "is at control schema v1.5.0 and v"+control.AttachVersion+" or later is needed")
+	ok, err = s.d.TableExists(ctx, db.DB, db, "herd_tenant_sizes")
 	require.NoError(t, err)
 	require.False(t, ok, "Attach migrates nothing")
 
