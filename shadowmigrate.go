@@ -82,7 +82,15 @@ type shadowRun struct {
 	sh     *shadow.Shadow
 	// release ends the tenant's write freeze; nil when none is held.
 	release func() error
+	// unannounce ends the freeze's record in the control database (see
+	// announce); nil when there is none.
+	unannounce func()
 }
+
+// writeFreezeLease is how far ahead a write freeze's record in the
+// control database runs: the migration extends it every third of it, so
+// a record a killed herd left lapses within it.
+const writeFreezeLease = 15 * time.Second
 
 // run runs the phases and records the outcome: the switch, or the failure
 // with the tenant as it was.
@@ -218,7 +226,7 @@ func (r *shadowRun) freeze(ctx context.Context) error {
 		release, err := r.sh.Freeze(ctx, cfg.FreezeTimeout)
 		if err == nil {
 			r.release = release
-			return nil
+			return r.announce(ctx)
 		}
 		if !errors.Is(err, shadow.ErrFreezeTimeout) || try >= cfg.FreezeRetries {
 			return err
@@ -233,15 +241,53 @@ func (r *shadowRun) freeze(ctx context.Context) error {
 	}
 }
 
-// thaw ends the freeze, if one is held.
+// announce records the freeze in the control database, so that routers
+// report the tenant read-only, and keeps the record from lapsing until
+// thaw.
+func (r *shadowRun) announce(ctx context.Context) error {
+	f, code := r.f, r.tenant.Code
+	if err := f.control.FreezeWrites(ctx, code, f.opts.Now().Add(writeFreezeLease)); err != nil {
+		return err
+	}
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(writeFreezeLease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-tick.C:
+				if err := f.control.FreezeWrites(hctx, code, f.opts.Now().Add(writeFreezeLease)); err != nil && hctx.Err() == nil {
+					f.opts.Logger.Warn("herd: extending the write freeze's record failed; routers may stop reporting it", "database", r.tg.ref.String(), "err", err)
+				}
+			}
+		}
+	}()
+	r.unannounce = func() {
+		cancel()
+		<-done
+		f.warn(r.tg.ref, "record the end of the write freeze", func() error {
+			return f.control.ThawWrites(context.WithoutCancel(ctx), code)
+		})
+	}
+	return nil
+}
+
+// thaw ends the freeze and its record, if one is held.
 func (r *shadowRun) thaw() {
-	if r.release == nil {
-		return
+	if r.release != nil {
+		if err := r.release(); err != nil {
+			r.f.opts.Logger.Warn("herd: ending the write freeze failed; it ends with its connection", "database", r.tg.ref.String(), "err", err)
+		}
+		r.release = nil
 	}
-	if err := r.release(); err != nil {
-		r.f.opts.Logger.Warn("herd: ending the write freeze failed; it ends with its connection", "database", r.tg.ref.String(), "err", err)
+	if r.unannounce != nil {
+		r.unannounce()
+		r.unannounce = nil
 	}
-	r.release = nil
 }
 
 // abandon ends the freeze and drops the shadow: the tenant is as it was.

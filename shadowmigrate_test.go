@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -63,11 +64,18 @@ func TestShadowMigration(t *testing.T) {
 		b := setup(t, e, shadowSource())
 		var mu sync.Mutex
 		var phases []event.Type
+		var frozen map[string]time.Time // the write freezes recorded as the copy was verified
 		b.opts.Events = event.SinkFunc(func(ev event.Event) {
-			if strings.HasPrefix(string(ev.Type), "shadow.") {
-				mu.Lock()
-				defer mu.Unlock()
-				phases = append(phases, ev.Type)
+			if !strings.HasPrefix(string(ev.Type), "shadow.") {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			phases = append(phases, ev.Type)
+			if ev.Type == event.ShadowVerify {
+				var err error
+				frozen, err = b.control().WriteFreezes(b.ctx)
+				require.NoError(t, err)
 			}
 		})
 		b.reopen()
@@ -80,6 +88,10 @@ func TestShadowMigration(t *testing.T) {
 		require.NoError(t, b.fleet.MigrateShadow(b.ctx, "alpha", "1.1.0"))
 		require.Equal(t, []event.Type{event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify,
 			event.ShadowMigrate, event.ShadowSwitch}, phases)
+		require.Contains(t, frozen, "alpha", "routers report the tenant read-only during the freeze")
+		after, err := b.control().WriteFreezes(b.ctx)
+		require.NoError(t, err)
+		require.Empty(t, after, "the freeze ended with the switch")
 		moved := b.tenantDatabase("alpha")
 		require.NotEqual(t, old, moved)
 		require.True(t, strings.Contains(moved, "shadow"), moved)

@@ -36,6 +36,8 @@ type queries struct {
 	sizeUpsert, sizeGet, sizeList, sizeDelete string
 
 	tenantMove, switchInsert, switchList, switchListTenant, switchEnd string
+
+	freezeUpsert, freezeDelete, freezeList string
 }
 
 // byName returns where each query goes, by its name in the queries file.
@@ -118,6 +120,10 @@ func (q *queries) byName() map[string]*string {
 		"switch-list":        &q.switchList,
 		"switch-list-tenant": &q.switchListTenant,
 		"switch-end":         &q.switchEnd,
+
+		"freeze-upsert": &q.freezeUpsert,
+		"freeze-delete": &q.freezeDelete,
+		"freeze-list":   &q.freezeList,
 	}
 }
 

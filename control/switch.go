@@ -192,3 +192,57 @@ func (r *Reader) Switches(ctx context.Context, tenant string) ([]Switch, error) 
 	}
 	return out, nil
 }
+
+// FreezeWrites records that tenant code's writes are frozen until until
+// (a shadow migration's cut-over), or extends the freeze to until, and
+// moves the change counter so that routers report the tenant read-only
+// at their next refresh.
+func (s *Store) FreezeWrites(ctx context.Context, code string, until time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.freezeUpsert, code, until.UTC()); err != nil {
+			return err
+		}
+		return s.bump(ctx, tx)
+	})
+	if err != nil {
+		return fmt.Errorf("control: record the write freeze of tenant %q: %w", code, err)
+	}
+	return nil
+}
+
+// ThawWrites records that tenant code's write freeze ended.
+func (s *Store) ThawWrites(ctx context.Context, code string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.freezeDelete, code); err != nil {
+			return err
+		}
+		return s.bump(ctx, tx)
+	})
+	if err != nil {
+		return fmt.Errorf("control: record the end of tenant %q's write freeze: %w", code, err)
+	}
+	return nil
+}
+
+// WriteFreezes returns until when each tenant whose writes were frozen is
+// frozen, by code; a time in the past is a freeze that lapsed.
+func (r *Reader) WriteFreezes(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := r.db.DB.QueryContext(ctx, r.q.freezeList)
+	if err != nil {
+		return nil, fmt.Errorf("control: read write freezes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var code string
+		var until time.Time
+		if err := rows.Scan(&code, &until); err != nil {
+			return nil, fmt.Errorf("control: read write freezes: %w", err)
+		}
+		out[code] = until
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("control: read write freezes: %w", err)
+	}
+	return out, nil
+}

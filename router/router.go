@@ -189,7 +189,10 @@ func (r *Router) Resolve(_ context.Context, code string) (Target, error) {
 	if e.serverMissing {
 		return Target{}, fmt.Errorf("router: tenant %q is on server %q, which herd.yaml does not declare", code, e.target.Server)
 	}
-	return e.target, nil
+	t := e.target
+	// A freeze a killed herd left lapses at its time, without a refresh.
+	t.ReadOnly = r.opts.Now().Before(e.frozenUntil)
+	return t, nil
 }
 
 // Enabled reports whether the tenant with the given code may use the

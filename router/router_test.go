@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -484,4 +485,59 @@ func TestClose(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close())
+}
+
+// A tenant whose writes a shadow migration freezes is read-only until the
+// freeze ends, or until its time passes (a freeze a killed herd left
+// lapses without a refresh).
+func TestResolveReadOnlyDuringAFreeze(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e)
+		now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+		var clock atomic.Pointer[time.Time]
+		clock.Store(&now)
+		r, err := router.Open(b.ctx, b.scratch.Load(t), herdtest.Dialects(), router.Options{Refresh: -1, Logger: herdtest.Logger(t),
+			Now: func() time.Time { return *clock.Load() }})
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, r.Close()) })
+		readOnly := func(code string) bool {
+			t.Helper()
+			got, err := r.Resolve(b.ctx, code)
+			require.NoError(t, err)
+			return got.ReadOnly
+		}
+		store := b.controlStore(t)
+		require.NoError(t, store.FreezeWrites(b.ctx, "alpha", now.Add(time.Minute)))
+		require.False(t, readOnly("alpha"), "not before the refresh")
+		require.NoError(t, r.Refresh(b.ctx))
+		require.True(t, readOnly("alpha"))
+		require.False(t, readOnly("beta"))
+		got, err := r.Resolve(b.ctx, "alpha")
+		require.NoError(t, err)
+		require.Contains(t, got.String(), "read-only")
+
+		later := now.Add(2 * time.Minute)
+		clock.Store(&later)
+		require.False(t, readOnly("alpha"), "the freeze lapsed")
+		clock.Store(&now)
+		require.NoError(t, store.ThawWrites(b.ctx, "alpha"))
+		require.NoError(t, r.Refresh(b.ctx))
+		require.False(t, readOnly("alpha"), "the freeze ended")
+	})
+}
+
+// controlStore opens the scratch fleet's control database as herd does.
+func (b *bundle) controlStore(t *testing.T) *control.Store {
+	t.Helper()
+	d := dialectOf(t, b.engine)
+	srv, err := d.OpenServer(b.ctx, dialect.ServerConfig{Name: "control", DSN: b.scratch.ControlDSN})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	db, err := srv.Control(b.ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	store, err := control.Open(b.ctx, d, db, nil)
+	require.NoError(t, err)
+	return store
 }

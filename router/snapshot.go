@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -28,10 +29,14 @@ type snapshot struct {
 type entry struct {
 	target        Target
 	serverMissing bool
+	// frozenUntil is until when the tenant's writes are frozen; zero
+	// when they are not.
+	frozenUntil time.Time
 }
 
-// load reads the tenant registry, the tenants' version rows and the flag
-// overrides (three queries) and builds the snapshot of generation gen.
+// load reads the tenant registry, the tenants' version rows, their write
+// freezes and the flag overrides (four queries) and builds the snapshot
+// of generation gen.
 func load(ctx context.Context, store *control.Reader, gen int64, cfg *config.Config, servers map[string]server) (*snapshot, error) {
 	tenants, err := store.Tenants(ctx)
 	if err != nil {
@@ -42,6 +47,10 @@ func load(ctx context.Context, store *control.Reader, gen int64, cfg *config.Con
 		return nil, err
 	}
 	overrides, err := store.Overrides(ctx)
+	if err != nil {
+		return nil, err
+	}
+	frozen, err := store.WriteFreezes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +78,7 @@ func load(ctx context.Context, store *control.Reader, gen int64, cfg *config.Con
 			Version: version,
 			Status:  state.Status,
 			Release: releaseOf(cfg.Releases, version),
-		}}
+		}, frozenUntil: frozen[t.Code]}
 		if srv, ok := servers[t.Server]; ok {
 			e.target.Engine, e.target.DSN = srv.dialect.Name(), srv.cfg.DSN
 			if dialect.Tenancy(srv.cfg.Tenancy) == dialect.SchemaPerTenant {

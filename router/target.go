@@ -53,6 +53,12 @@ type Target struct {
 	// Release is the name of the latest release of herd.yaml whose tenant
 	// schema version is Version; "" when none is.
 	Release string
+	// ReadOnly is set while a shadow migration's cut-over freezes the
+	// tenant's writes (herd migrate --strategy shadow): reads go on,
+	// writes wait on the server (at most shadow.freeze_timeout for the
+	// freeze to begin, then until it ends). An application may refuse
+	// writes meanwhile, or queue them.
+	ReadOnly bool
 }
 
 // String describes the target in one line, with the DSN's password
@@ -75,6 +81,9 @@ func (t Target) String() string {
 	}
 	if t.Status != "" {
 		fmt.Fprintf(&b, " (%s)", t.Status)
+	}
+	if t.ReadOnly {
+		b.WriteString(" read-only")
 	}
 	return b.String()
 }

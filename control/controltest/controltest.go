@@ -51,6 +51,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"Snapshots", s.testSnapshots},
 		{"Sizes", s.testSizes},
 		{"Switches", s.testSwitches},
+		{"WriteFreezes", s.testWriteFreezes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

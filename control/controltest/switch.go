@@ -2,6 +2,7 @@ package controltest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -85,4 +86,32 @@ func (s *suite) testSwitches(t *testing.T) {
 	none, err := store.Switches(ctx, "beta")
 	require.NoError(t, err)
 	require.Empty(t, none)
+}
+
+// A write freeze is recorded, extended and ended, each moving the change
+// counter.
+func (s *suite) testWriteFreezes(t *testing.T) {
+	ctx := t.Context()
+	store, c, _ := s.open(t)
+	s.addTenants(t, store, c, "alpha")
+	none, err := store.WriteFreezes(ctx)
+	require.NoError(t, err)
+	require.Empty(t, none)
+	gen, err := store.Generation(ctx)
+	require.NoError(t, err)
+	until := c.now.Add(15 * time.Second)
+	require.NoError(t, store.FreezeWrites(ctx, "alpha", until))
+	require.NoError(t, store.FreezeWrites(ctx, "alpha", until.Add(10*time.Second)), "extended")
+	frozen, err := store.WriteFreezes(ctx)
+	require.NoError(t, err)
+	require.Len(t, frozen, 1)
+	require.True(t, until.Add(10*time.Second).Equal(frozen["alpha"]), "read %s", frozen["alpha"])
+	moved, err := store.Generation(ctx)
+	require.NoError(t, err)
+	require.Greater(t, moved, gen)
+	require.NoError(t, store.ThawWrites(ctx, "alpha"))
+	none, err = store.WriteFreezes(ctx)
+	require.NoError(t, err)
+	require.Empty(t, none)
+	require.NoError(t, store.ThawWrites(ctx, "alpha"), "again: nothing to end")
 }

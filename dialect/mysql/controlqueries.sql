@@ -328,3 +328,15 @@ FROM herd_shadow_switches WHERE tenant = ? ORDER BY id DESC
 
 -- name: switch-end
 UPDATE herd_shadow_switches SET state = ?, ended_at = ? WHERE id = ? AND state = ?
+
+-- Write freezes of shadow migrations (control schema v1.7.0).
+
+-- name: freeze-upsert
+INSERT INTO herd_write_freezes (tenant, frozen_until) VALUES (?, ?)
+ON DUPLICATE KEY UPDATE frozen_until = VALUES(frozen_until)
+
+-- name: freeze-delete
+DELETE FROM herd_write_freezes WHERE tenant = ?
+
+-- name: freeze-list
+SELECT tenant, frozen_until FROM herd_write_freezes

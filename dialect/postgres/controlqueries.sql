@@ -328,3 +328,15 @@ FROM herd_shadow_switches WHERE tenant = $1 ORDER BY id DESC
 
 -- name: switch-end
 UPDATE herd_shadow_switches SET state = $1, ended_at = $2 WHERE id = $3 AND state = $4
+
+-- Write freezes of shadow migrations (control schema v1.7.0).
+
+-- name: freeze-upsert
+INSERT INTO herd_write_freezes (tenant, frozen_until) VALUES ($1, $2)
+ON CONFLICT (tenant) DO UPDATE SET frozen_until = excluded.frozen_until
+
+-- name: freeze-delete
+DELETE FROM herd_write_freezes WHERE tenant = $1
+
+-- name: freeze-list
+SELECT tenant, frozen_until FROM herd_write_freezes

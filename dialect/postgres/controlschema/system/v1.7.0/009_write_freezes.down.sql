@@ -1,0 +1,1 @@
+DROP TABLE herd_write_freezes;
