@@ -61,6 +61,9 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 			if err := checkConcurrency(opts.Concurrency); err != nil {
 				return err
 			}
+			if err := checkBackfillFlags(cmd, backfill); err != nil {
+				return err
+			}
 			if opts.DSN == "" {
 				opts.DSN = a.env.Getenv(benchDSNEnv + strings.ToUpper(opts.Engine))
 			}
@@ -128,6 +131,22 @@ func (a *app) benchSideCmd() *cobra.Command {
 			return bench.ServeSide(cmd.Context(), cmd.InOrStdin(), a.out, a.env.Dialects)
 		},
 	}
+}
+
+// checkBackfillFlags refuses a flag of one mode given in the other: the
+// backfill's table and chunking without --backfill, the fleet's operation
+// and size with it.
+func checkBackfillFlags(cmd *cobra.Command, backfill bool) error {
+	wrong, mode := []string{"rows", "chunk-size", "target", "pause"}, "without --backfill"
+	if backfill {
+		wrong, mode = []string{"operation", "tenants", "concurrency"}, "with --backfill"
+	}
+	for _, name := range wrong {
+		if cmd.Flags().Changed(name) {
+			return usagef("bench: --%s does not apply %s", name, mode)
+		}
+	}
+	return nil
 }
 
 // printBench prints rep as JSON, or with render.
