@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -152,4 +153,32 @@ func TestBenchExec(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, entries, "nothing was created")
 	})
+}
+
+// bench --backfill prints the three sides and both ratios; a flag of the
+// other mode is refused with exit 2 before anything is created.
+func TestBenchBackfill(t *testing.T) {
+	t.Parallel()
+	t.Run("runs", func(t *testing.T) {
+		t.Parallel()
+		cmd, out := herdProcess(t, "bench", "--backfill", "--engine", "sqlite", "--rows", "3000", "--chunk-size", "500", "--runs", "1",
+			"--dir", t.TempDir())
+		require.NoError(t, cmd.Run(), out.String())
+		for _, want := range []string{"herd: -- herd:chunked table=students key=id size=500 target=250ms", "\nfloor ", "\nherd ", "\noffset ",
+			"throughput herd/floor", "time offset/herd"} {
+			require.Contains(t, out.String(), want)
+		}
+	})
+	for _, args := range [][]string{{"--rows", "10"}, {"--backfill", "--tenants", "2"}, {"--backfill", "--operation", "rollout"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			code, out := runCLI(t, append([]string{"bench", "--engine", "sqlite", "--runs", "1", "--dir", dir}, args...)...)
+			require.Equal(t, 2, code, out)
+			require.Contains(t, out, "does not apply")
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			require.Empty(t, entries, "nothing was created")
+		})
+	}
 }

@@ -77,6 +77,14 @@ type Options struct {
 	ProfileDir string
 	// Logger receives progress; default discards.
 	Logger *slog.Logger
+
+	// Rows, ChunkSize, Target and Pause are RunBackfill's alone (Run
+	// ignores them): the students table's size (default DefaultRows),
+	// herd's size= and the OFFSET side's page size (default
+	// DefaultChunkSize), and herd's target= (default DefaultTarget;
+	// negative: none) and pause= (default none).
+	Rows, ChunkSize int
+	Target, Pause   time.Duration
 }
 
 // defaultTenants are the fleet sizes the issue asks for, by dialect name.

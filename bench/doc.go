@@ -50,6 +50,40 @@
 // other, alternating which goes first; the databases are dropped after
 // every run and again, whatever remains, when Run returns, even on error.
 //
+// # Backfills
+//
+// RunBackfill (`herd bench --backfill`) times instead one data migration
+// over one large table. Each run fills three students tables of
+// Options.Rows rows (integer key id, name, grade, custom_fields and the
+// witness touched), untimed, one per side, from cross joins of a table of
+// digits in SQL every engine runs. Each side then sets custom_fields and
+// increments touched on every row:
+//
+//   - floor: one UPDATE of the whole table in one transaction, through
+//     database/sql.
+//   - herd: a herd project whose tenant v1.0.0 makes the tables and whose
+//     v1.1.0 is the backfill as a chunked migration (`-- herd:chunked
+//     table=students key=id size=Options.ChunkSize target=Options.Target`,
+//     pause=Options.Pause when set), migrated for its one tenant with
+//     Fleet.Migrate, as `herd migrate --tenant` does; herd.Open is not
+//     timed.
+//   - offset: the brief's largeTenantMigration, without its 100 ms delay:
+//     COUNT(*) the rows, then for each offset from 0 by ChunkSize one
+//     UPDATE of the rows whose id is in the page `ORDER BY id LIMIT size
+//     OFFSET k` (through a derived table, which MySQL needs), each page in
+//     a transaction of its own.
+//
+// While each side runs, a writer on a connection of its own updates the
+// grade of a random student every WriterInterval, with every lock wait
+// bounded by an hour rather than the engine's default, and records how
+// long each statement took: its p50, p99 and maximum are reported per
+// side. After each side the run fails unless every row's touched is 1.
+// The sides go in the order floor, herd, offset, the next run starting one
+// further along; their databases are dropped after every run, also on
+// error. The ratios are herd's throughput over the floor's and the OFFSET
+// side's wall time over herd's, each taken within a run, then the median
+// over the runs.
+//
 // # Memory
 //
 // With Options.Spawn each side runs in its own process, started for each

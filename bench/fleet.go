@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -295,11 +296,16 @@ func (e *environment) buildHerd(ctx context.Context, s *scratch, codes []string)
 
 // openFleet opens the herd side's fleet on the School ERP migrations.
 func openFleet(ctx context.Context, yaml []byte, path string, dialects []dialect.Dialect) (*herd.Fleet, error) {
+	return openFleetOn(ctx, yaml, path, dialects, migrations())
+}
+
+// openFleetOn opens a fleet on the migrations in fsys.
+func openFleetOn(ctx context.Context, yaml []byte, path string, dialects []dialect.Dialect, fsys fs.FS) (*herd.Fleet, error) {
 	cfg, err := config.Parse(yaml, path)
 	if err != nil {
 		return nil, fmt.Errorf("bench: herd.yaml: %w", err)
 	}
-	f, err := herd.Open(ctx, cfg, dialects, herd.Options{Migrations: migrations(), Actor: "bench"})
+	f, err := herd.Open(ctx, cfg, dialects, herd.Options{Migrations: fsys, Actor: "bench"})
 	if err != nil {
 		return nil, fmt.Errorf("bench: herd: %w", err)
 	}

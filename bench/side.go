@@ -42,12 +42,17 @@ type job struct {
 	Databases []string `json:"databases,omitempty"`
 	// CPUProfile, when set, is the file the section's CPU profile goes to.
 	CPUProfile string `json:"cpu_profile,omitempty"`
+	// Backfill, when set, makes the job one side of a backfill benchmark
+	// (see RunBackfill) instead of a fleet migration.
+	Backfill *backfillJob `json:"backfill,omitempty"`
 }
 
 // result is what a side's process writes to stdout.
 type result struct {
-	Run   SideRun `json:"run"`
-	Error string  `json:"error,omitempty"`
+	Run SideRun `json:"run"`
+	// Writer is the concurrent writer's figures of a backfill side.
+	Writer WriterStats `json:"writer"`
+	Error  string      `json:"error,omitempty"`
 }
 
 // ServeSide runs one timed section in this process: it reads the job Run
@@ -59,8 +64,7 @@ func ServeSide(ctx context.Context, r io.Reader, w io.Writer, dialects []dialect
 	if err := json.NewDecoder(r).Decode(&j); err != nil {
 		return fmt.Errorf("bench: read the job: %w", err)
 	}
-	run, err := timeSide(ctx, j, dialects)
-	res := result{Run: run}
+	res, err := serve(ctx, j, dialects)
 	if err != nil {
 		res.Error = err.Error()
 	}
@@ -70,15 +74,31 @@ func ServeSide(ctx context.Context, r io.Reader, w io.Writer, dialects []dialect
 	return err
 }
 
+// serve times j: a backfill side or a fleet side.
+func serve(ctx context.Context, j job, dialects []dialect.Dialect) (result, error) {
+	if j.Backfill != nil {
+		return timeBackfill(ctx, j, dialects)
+	}
+	run, err := timeSide(ctx, j, dialects)
+	return result{Run: run}, err
+}
+
 // time runs j in a new process when Options.Spawn is set, else here.
 func (e *environment) time(ctx context.Context, j job) (SideRun, error) {
+	res, err := e.serve(ctx, j)
+	return res.Run, err
+}
+
+// serve runs j in a new process when Options.Spawn is set, else here, and
+// returns its result.
+func (e *environment) serve(ctx context.Context, j job) (result, error) {
 	if e.opts.Spawn == nil {
 		resetPeakRSS()
-		return timeSide(ctx, j, e.opts.Dialects)
+		return serve(ctx, j, e.opts.Dialects)
 	}
 	in, err := json.Marshal(j)
 	if err != nil {
-		return SideRun{}, err
+		return result{}, err
 	}
 	cmd := e.opts.Spawn(ctx)
 	var out, stderr bytes.Buffer
@@ -90,15 +110,15 @@ func (e *environment) time(ctx context.Context, j job) (SideRun, error) {
 	var res result
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		msg := strings.TrimSpace(stderr.String())
-		return SideRun{}, errors.Join(runErr, fmt.Errorf("side process: no result (%v) %s", err, msg))
+		return result{}, errors.Join(runErr, fmt.Errorf("side process: no result (%v) %s", err, msg))
 	}
 	if res.Error != "" {
-		return SideRun{}, errors.New(res.Error)
+		return result{}, errors.New(res.Error)
 	}
 	if runErr != nil {
-		return SideRun{}, fmt.Errorf("side process: %w", runErr)
+		return result{}, fmt.Errorf("side process: %w", runErr)
 	}
-	return res.Run, nil
+	return res, nil
 }
 
 // timeSide prepares j's side, then times its section.
@@ -134,8 +154,14 @@ func timeSide(ctx context.Context, j job, dialects []dialect.Dialect) (SideRun, 
 	default:
 		return SideRun{}, fmt.Errorf("bench: unknown side %q", j.Side)
 	}
-	if j.CPUProfile != "" {
-		f, err := os.Create(j.CPUProfile)
+	return timeSection(ctx, j.CPUProfile, section)
+}
+
+// timeSection runs section and measures it, with a CPU profile into
+// profile when it is set.
+func timeSection(ctx context.Context, profile string, section func(ctx context.Context) error) (SideRun, error) {
+	if profile != "" {
+		f, err := os.Create(profile)
 		if err != nil {
 			return SideRun{}, fmt.Errorf("bench: cpu profile: %w", err)
 		}
@@ -149,7 +175,7 @@ func timeSide(ctx context.Context, j job, dialects []dialect.Dialect) (SideRun, 
 	err := section(ctx)
 	wall := time.Since(start)
 	used := readUsage().sub(before)
-	if j.CPUProfile != "" {
+	if profile != "" {
 		pprof.StopCPUProfile()
 	}
 	return SideRun{Wall: wall, CPU: used.CPU, PeakRSS: peakRSS(), ReadCalls: used.ReadCalls, WriteCalls: used.WriteCalls}, err

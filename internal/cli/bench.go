@@ -28,6 +28,7 @@ func (a *app) benchCmd() *cobra.Command {
 		opts          bench.Options
 		asJSON        bool
 		inThisProcess bool
+		backfill      bool
 		wrapper       string
 	)
 	cmd := &cobra.Command{
@@ -44,11 +45,23 @@ release's down scripts. It prints tenants/second for both, the ratio herd/floor 
 times (median of the runs), the ratio of the two processes' CPU times and
 each side's peak RSS. Each side runs in its own process. Every database it creates is dropped at the end.
 
+With --backfill it times instead a backfill of one students table of --rows
+rows three ways: the floor (one UPDATE of the whole table in one transaction),
+herd (a herd:chunked migration with --chunk-size, --target and --pause,
+migrated as herd migrate --tenant does) and the brief's OFFSET chunking
+(pages of --chunk-size rows, each in its own transaction), each while a
+writer updates a random student every 5ms. It prints rows/s, herd/floor
+throughput and OFFSET/herd time ratios (medians of per-run ratios), the
+writer's p50/p99/max wait and each side's peak RSS.
+
 PostgreSQL and MySQL need a loopback server: --dsn, default $HERD_TEST_POSTGRES
 or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkConcurrency(opts.Concurrency); err != nil {
+				return err
+			}
+			if err := checkBackfillFlags(cmd, backfill); err != nil {
 				return err
 			}
 			if opts.DSN == "" {
@@ -70,17 +83,18 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 					return c
 				}
 			}
+			if backfill {
+				rep, err := bench.RunBackfill(cmd.Context(), opts)
+				if err != nil {
+					return err
+				}
+				return a.printBench(rep, asJSON, func() { renderBackfill(a.out, rep) })
+			}
 			rep, err := bench.Run(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(a.out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
-			}
-			renderBench(a.out, rep)
-			return nil
+			return a.printBench(rep, asJSON, func() { renderBench(a.out, rep) })
 		},
 	}
 	cmd.Flags().StringVar(&opts.Engine, "engine", "sqlite", "sqlite, postgres or mysql")
@@ -91,6 +105,11 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 	cmd.Flags().StringVar(&opts.DSN, "dsn", "", "loopback server for postgres or mysql (default $"+benchDSNEnv+"POSTGRES or $"+benchDSNEnv+"MYSQL)")
 	cmd.Flags().StringVar(&opts.Dir, "dir", "", "folder for the SQLite fleets (default: a temporary folder)")
 	cmd.Flags().StringVar(&opts.ProfileDir, "profile-dir", "", "write a CPU profile of each timed section here")
+	cmd.Flags().BoolVar(&backfill, "backfill", false, "time a backfill of one students table instead of a fleet migration")
+	cmd.Flags().IntVar(&opts.Rows, "rows", bench.DefaultRows, "with --backfill: rows in the students table")
+	cmd.Flags().IntVar(&opts.ChunkSize, "chunk-size", bench.DefaultChunkSize, "with --backfill: herd's size= and the OFFSET page size")
+	cmd.Flags().DurationVar(&opts.Target, "target", bench.DefaultTarget, "with --backfill: herd's target= (negative: none)")
+	cmd.Flags().DurationVar(&opts.Pause, "pause", 0, "with --backfill: herd's pause=")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&inThisProcess, "in-process", false, "run both sides in this process (peak RSS is then not per side)")
 	cmd.Flags().StringVar(&wrapper, "exec", "", "run each side's process through this command, as go test -exec does (e.g. \"valgrind --tool=callgrind\", which counts instructions; the times are then its own)")
@@ -112,6 +131,81 @@ func (a *app) benchSideCmd() *cobra.Command {
 			return bench.ServeSide(cmd.Context(), cmd.InOrStdin(), a.out, a.env.Dialects)
 		},
 	}
+}
+
+// checkBackfillFlags refuses a flag of one mode given in the other: the
+// backfill's table and chunking without --backfill, the fleet's operation
+// and size with it.
+func checkBackfillFlags(cmd *cobra.Command, backfill bool) error {
+	wrong, mode := []string{"rows", "chunk-size", "target", "pause"}, "without --backfill"
+	if backfill {
+		wrong, mode = []string{"operation", "tenants", "concurrency"}, "with --backfill"
+	}
+	for _, name := range wrong {
+		if cmd.Flags().Changed(name) {
+			return usagef("bench: --%s does not apply %s", name, mode)
+		}
+	}
+	return nil
+}
+
+// printBench prints rep as JSON, or with render.
+func (a *app) printBench(rep any, asJSON bool, render func()) error {
+	if asJSON {
+		enc := json.NewEncoder(a.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	render()
+	return nil
+}
+
+// renderBackfill prints a backfill report as a table and the ratios.
+func renderBackfill(w io.Writer, r bench.BackfillReport) {
+	fmt.Fprintf(w, "herd bench --backfill: %s, %d rows, %d runs\nherd: %s\n\n", r.Engine, r.Rows, r.Runs, r.Header)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "side	median wall	rows/s	runs	writer p50	writer p99	writer max	writer errors	peak RSS")
+	ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+	for _, s := range []struct {
+		name string
+		rep  bench.BackfillSideReport
+	}{{"floor", r.Floor}, {"herd", r.Herd}, {"offset", r.Offset}} {
+		runs := make([]string, len(s.rep.Runs))
+		errs := 0
+		for i, run := range s.rep.Runs {
+			runs[i] = run.Wall.Round(time.Millisecond).String()
+			errs += run.Writer.Errors
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t%s\n", s.name, s.rep.Median.Round(time.Millisecond),
+			s.rep.RowsPerSecond, strings.Join(runs, " "), ms(s.rep.WriterP50), ms(s.rep.WriterP99), ms(s.rep.WriterMax),
+			errs, mebibytes(s.rep.PeakRSS))
+	}
+	tw.Flush()
+	for _, s := range []struct {
+		name string
+		rep  bench.BackfillSideReport
+	}{{"floor", r.Floor}, {"herd", r.Herd}, {"offset", r.Offset}} {
+		for i, run := range s.rep.Runs {
+			if run.Writer.FirstError != "" {
+				fmt.Fprintf(w, "%s run %d: writer's first error: %s\n", s.name, i+1, run.Writer.FirstError)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nthroughput herd/floor: %.3f (runs: %s)\n", r.Throughput, floats(r.ThroughputRatios))
+	fmt.Fprintf(w, "time offset/herd: %.3f (runs: %s)\n", r.Speedup, floats(r.SpeedupRatios))
+	fmt.Fprintln(w, "writer figures are medians over the runs of each run's p50, p99 and max")
+	if !r.Isolated {
+		fmt.Fprintln(w, "the sides ran in this process: peak RSS is not per side")
+	}
+}
+
+// floats formats xs with three decimals.
+func floats(xs []float64) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprintf("%.3f", x)
+	}
+	return strings.Join(out, " ")
 }
 
 // renderBench prints the report as a table and the ratio.
