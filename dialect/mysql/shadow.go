@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/dialect/internal/rowsync"
 	"github.com/herdhq/herd/dialect/internal/snapcopy"
 	"github.com/herdhq/herd/internal/problem"
 )
@@ -38,16 +39,8 @@ func quoteString(s string) string {
 // trigger's body resolves names in its table's database.
 func (d *Dialect) captureTriggers(t dialect.Table) []string {
 	key := func(row string) string {
-		cols := make([]string, len(t.PrimaryKey))
-		for i, c := range t.PrimaryKey {
-			cols[i] = row + "." + quoteIdent(c)
-		}
 		return "INSERT INTO " + quoteIdent(dialect.CaptureTable) + " (tbl, pk) VALUES (" + quoteString(t.Name) +
-			", JSON_ARRAY(" + strings.Join(cols, ", ") + "))"
-	}
-	same := make([]string, len(t.PrimaryKey))
-	for i, c := range t.PrimaryKey {
-		same[i] = "OLD." + quoteIdent(c) + " <=> NEW." + quoteIdent(c)
+			", JSON_ARRAY(" + rowsync.Key(d, t, row) + "))"
 	}
 	on := func(event, when, body string) string {
 		return "CREATE TRIGGER " + quoteIdent(dialect.CaptureTriggerName(t.Name, event)) + " AFTER " + when + " ON " +
@@ -56,7 +49,7 @@ func (d *Dialect) captureTriggers(t dialect.Table) []string {
 	return []string{
 		on("i", "INSERT", key("NEW")),
 		on("d", "DELETE", key("OLD")),
-		on("u", "UPDATE", "BEGIN\n\t"+key("OLD")+";\n\tIF NOT ("+strings.Join(same, " AND ")+") THEN\n\t\t"+
+		on("u", "UPDATE", "BEGIN\n\t"+key("OLD")+";\n\tIF NOT ("+rowsync.KeyCompared(d, t, "<=>", " AND ")+") THEN\n\t\t"+
 			key("NEW")+";\n\tEND IF;\nEND"),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/dialect/internal/rowsync"
 	"github.com/herdhq/herd/dialect/internal/snapcopy"
 )
 
@@ -35,16 +36,8 @@ func quoteString(s string) string {
 func (d *Dialect) captureTriggers(t dialect.Table) []string {
 	q := d.QuoteIdent
 	key := func(row string) string {
-		cols := make([]string, len(t.PrimaryKey))
-		for i, c := range t.PrimaryKey {
-			cols[i] = row + "." + q(c)
-		}
 		return " BEGIN INSERT INTO " + q(dialect.CaptureTable) + " (tbl, pk) VALUES (" + quoteString(t.Name) +
-			", json_array(" + strings.Join(cols, ", ") + ")); END"
-	}
-	changed := make([]string, len(t.PrimaryKey))
-	for i, c := range t.PrimaryKey {
-		changed[i] = "OLD." + q(c) + " IS NOT NEW." + q(c)
+			", json_array(" + rowsync.Key(d, t, row) + ")); END"
 	}
 	on := func(event, when string) string {
 		return "CREATE TRIGGER " + q(dialect.CaptureTriggerName(t.Name, event)) + " AFTER " + when + " ON " + q(t.Name) + " FOR EACH ROW"
@@ -53,7 +46,7 @@ func (d *Dialect) captureTriggers(t dialect.Table) []string {
 		on("i", "INSERT") + key("NEW"),
 		on("d", "DELETE") + key("OLD"),
 		on("u", "UPDATE") + key("OLD"),
-		on("n", "UPDATE") + " WHEN " + strings.Join(changed, " OR ") + key("NEW"),
+		on("n", "UPDATE") + " WHEN " + rowsync.KeyCompared(d, t, "IS NOT", " OR ") + key("NEW"),
 	}
 }
 

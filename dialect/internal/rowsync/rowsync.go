@@ -41,6 +41,27 @@ func Where(q dialect.Quoter, pk []string, keys [][]any, first int) (string, []an
 	return "(" + strings.Join(ors, " OR ") + ")", args
 }
 
+// Key returns t's primary key columns as a trigger reads them from row
+// (OLD or NEW), quoted: "NEW.`id`, NEW.`day`".
+func Key(q dialect.Quoter, t dialect.Table, row string) string {
+	cols := make([]string, len(t.PrimaryKey))
+	for i, c := range t.PrimaryKey {
+		cols[i] = row + "." + q.QuoteIdent(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// KeyCompared returns, for each of t's primary key columns, the old and
+// the new value compared by op ("IS NOT", "<=>"), joined by join: what a
+// trigger tests to learn whether an update changed the key.
+func KeyCompared(q dialect.Quoter, t dialect.Table, op, join string) string {
+	cmp := make([]string, len(t.PrimaryKey))
+	for i, c := range t.PrimaryKey {
+		cmp[i] = "OLD." + q.QuoteIdent(c) + " " + op + " NEW." + q.QuoteIdent(c)
+	}
+	return strings.Join(cmp, join)
+}
+
 // Columns returns the quoted names of the columns of t that a copy
 // writes: every column but those the engine generates from others
 // (stored or virtual generated columns), which it computes itself.
