@@ -191,3 +191,32 @@ func (b *bundle) tenantServer() (dialect.Dialect, dialect.Server) {
 	b.t.Cleanup(func() { srv.Close() })
 	return d, srv
 }
+
+// A rollout whose wave says strategy: shadow migrates each of its tenants
+// by a shadow migration, and takes no snapshot of them.
+func TestRolloutByShadow(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, shadowSource())
+		b.scratch.WriteConfig(t, b.scratch.Config("rollout:\n  snapshots: always\n  waves:\n    - {name: all, strategy: shadow}\n"))
+		b.reopen()
+		before := map[string]string{}
+		for _, code := range []string{"alpha", "beta"} {
+			b.addTenant(code)
+			require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef(code), "1.0.0"))
+			before[code] = b.tenantDatabase(code)
+		}
+		run := cliAt(t, b.scratch.ConfigPath)
+		run(0, "rollout", "start", "--to", "v1.1.0")
+		for code, old := range before {
+			b.agree(control.TenantRef(code), "1.1.0")
+			require.NotEqual(t, old, b.tenantDatabase(code), "%s was switched", code)
+		}
+		sns, err := b.fleet.Snapshots(b.ctx, "")
+		require.NoError(t, err)
+		require.Empty(t, sns, "the old databases are the rollback points")
+		sws, err := b.fleet.Switches(b.ctx, "")
+		require.NoError(t, err)
+		require.Len(t, sws, 2)
+	})
+}

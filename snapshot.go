@@ -131,21 +131,26 @@ func (f *Fleet) IrreversibleStep(ctx context.Context, code, to string) (string, 
 	return "", nil
 }
 
-// Restore takes the tenant back to version to: through its down
-// migrations where every step has one, otherwise by restoring its newest
-// snapshot at that version and verifying the result (schema and a checksum
-// per table against the snapshot). With neither, it refuses. It returns
-// how it went back. A restore discards the writes made since the snapshot.
+// Restore takes the tenant back to version to: by switching back to the
+// database a shadow migration from to left (refused when the tenant was
+// written since the switch), else through its down migrations where every
+// step has one, otherwise by restoring its newest snapshot at that
+// version and verifying the result (schema and a checksum per table
+// against the snapshot). With none, it refuses. It returns how it went
+// back. A restore discards the writes made since the snapshot.
 func (f *Fleet) Restore(ctx context.Context, code, to string) (how string, err error) {
 	ref := control.TenantRef(code)
+	version, err := f.resolveTarget(ref.Type, to)
+	if err != nil {
+		return "", err
+	}
+	if how, switched, err := f.switchBack(ctx, code, version, false); switched || err != nil {
+		return how, err
+	}
 	err = f.RollBack(ctx, ref, to)
 	var refused *plan.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != plan.DownMissing {
 		return DownMigrations, err
-	}
-	version, verr := f.resolveTarget(ref.Type, to)
-	if verr != nil {
-		return "", verr
 	}
 	record, serr := f.control.LatestSnapshot(ctx, code, version.String())
 	if errors.Is(serr, control.ErrNoSnapshot) {

@@ -410,3 +410,23 @@ func TestShadowSection(t *testing.T) {
 		})
 	}
 }
+
+// A wave's strategy and large_tenants' strategy read in-place or shadow,
+// and name the line of anything else.
+func TestStrategies(t *testing.T) {
+	t.Parallel()
+	base := []string{"control: sqlite:./c.db", "servers: {main: sqlite:./t}", "tenant_database: t_{code}", "migrations: ./m"}
+	cfg, err := config.Parse(yml(append(base,
+		"large_tenants: {rows: 1000000, strategy: shadow}",
+		"rollout:",
+		"  waves:",
+		"    - {name: canary, tenants: [a], strategy: in-place}",
+		"    - {name: rest}")...), "herd.yaml")
+	require.NoError(t, err)
+	require.Equal(t, config.StrategyShadow, cfg.LargeTenants.Strategy)
+	require.Equal(t, config.StrategyInPlace, cfg.Rollout.Waves[0].Strategy)
+	require.Equal(t, config.Strategy(""), cfg.Rollout.Waves[1].Strategy, "unset: large_tenants decides")
+
+	_, err = config.Parse(yml(append(base, "rollout:", "  waves:", "    - {name: all, strategy: blue-green}")...), "herd.yaml")
+	require.ErrorContains(t, err, `herd.yaml:7: rollout.waves.all.strategy: unknown strategy "blue-green" (want in-place or shadow)`)
+}

@@ -38,6 +38,9 @@ type LargeTenants struct {
 	// at once, beside the small ones (default 1), by the sizes recorded
 	// when the runner started.
 	Concurrency int
+	// Strategy, if set, is how a rollout migrates large tenants (a wave's
+	// own strategy comes first); "" is in place.
+	Strategy Strategy
 	// Line is the line of large_tenants in the file; 0 when it is absent.
 	Line int
 }
@@ -78,7 +81,7 @@ func (p *parser) largeTenants(e entry) LargeTenants {
 		return l
 	}
 	l.Line = e.key.Line
-	f := p.fields(n, "large_tenants", "rows", "bytes", "concurrency")
+	f := p.fields(n, "large_tenants", "rows", "bytes", "concurrency", "strategy")
 	set := func(key string) (*yaml.Node, bool) {
 		v, ok := f[key]
 		if !ok || isNull(deref(v.val)) {
@@ -98,6 +101,9 @@ func (p *parser) largeTenants(e entry) LargeTenants {
 		if c, ok := p.positive(v, "large_tenants.concurrency"); ok {
 			l.Concurrency = c
 		}
+	}
+	if v, ok := set("strategy"); ok {
+		l.Strategy = p.strategy(v, "large_tenants.strategy")
 	}
 	_, hasRows := set("rows")
 	_, hasBytes := set("bytes")

@@ -40,7 +40,7 @@ func TestLargeTenants(t *testing.T) {
 		{name: "concurrency zero", lines: with(8, valid[7], "large_tenants:", "  rows: 10", "  concurrency: 0"),
 			err: "herd.yaml:11: large_tenants.concurrency: must be at least 1, got 0"},
 		{name: "unknown key", lines: with(8, valid[7], "large_tenants:", "  row: 10"),
-			err: "herd.yaml:10: large_tenants: unknown key \"row\" (known: rows, bytes, concurrency)\n" +
+			err: "herd.yaml:10: large_tenants: unknown key \"row\" (known: rows, bytes, concurrency, strategy)\n" +
 				"herd.yaml:10: large_tenants: set rows, bytes or both: the size at or above which a tenant is large"},
 		{name: "not a mapping", lines: with(8, valid[7], "large_tenants: 10GiB"),
 			err: "herd.yaml:9: large_tenants: want a mapping with rows, bytes and concurrency, got a string"},

@@ -150,6 +150,9 @@ type Wave struct {
 	// FailureBudget overrides the rollout's failure budget for this wave;
 	// nil keeps it.
 	FailureBudget *Budget
+	// Strategy, if set, is how the wave's tenants are migrated; ""
+	// leaves it to large_tenants.strategy, else in place.
+	Strategy Strategy
 	// Line is the line of the wave in the file.
 	Line int
 }
@@ -284,7 +287,7 @@ func (p *parser) waves(n *yaml.Node) []Wave {
 			continue
 		}
 		w := Wave{Line: item.Line}
-		f := p.fields(item, where, "name", "tenants", "tiers", "sizes", "percent", "failure_budget")
+		f := p.fields(item, where, "name", "tenants", "tiers", "sizes", "percent", "failure_budget", "strategy")
 		if e, ok := f["name"]; !ok {
 			p.add(item.Line, "%s: name is required", where)
 		} else if s, ok := p.str(e.val, where+".name"); ok {
@@ -329,6 +332,9 @@ func (p *parser) waves(n *yaml.Node) []Wave {
 			if b, ok := p.budget(e.val, where+".failure_budget"); ok {
 				w.FailureBudget = &b
 			}
+		}
+		if e, ok := f["strategy"]; ok && !isNull(deref(e.val)) {
+			w.Strategy = p.strategy(e.val, where+".strategy")
 		}
 		if len(selectors) == 0 && i < len(n.Content)-1 {
 			p.add(item.Line, "%s: only the last wave may leave out tenants, tiers, sizes and percent (such a wave takes every tenant left)", where)

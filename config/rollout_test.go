@@ -249,7 +249,7 @@ func TestParseRolloutErrors(t *testing.T) {
 		{"duplicate wave name", plus("rollout:", "  waves:", "    - {name: one, tenants: [a]}", "    - {name: one, tiers: [b]}", "    - name: rest"),
 			"herd.yaml:12: rollout.waves[1]: duplicate wave name \"one\" (first at line 11)"},
 		{"unknown wave key", plus("rollout:", "  waves:", "    - name: canary", "      tenant: [a]"),
-			"herd.yaml:12: rollout.waves[0]: unknown key \"tenant\" (known: name, tenants, tiers, sizes, percent, failure_budget)"},
+			"herd.yaml:12: rollout.waves[0]: unknown key \"tenant\" (known: name, tenants, tiers, sizes, percent, failure_budget, strategy)"},
 		{"two selectors", plus("rollout:", "  waves:", "    - name: mixed", "      tenants: [a]", "      percent: 10"),
 			"herd.yaml:11: rollout.waves.mixed: select tenants by one of tenants, tiers, sizes or percent, not by tenants and percent"},
 		{"three selectors", plus("rollout:", "  waves:", "    - {name: all3, tenants: [a], tiers: [b], percent: 5}"),

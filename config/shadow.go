@@ -6,6 +6,30 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// Strategy is how a tenant is migrated: in place (the default) or by a
+// shadow migration (see herd.Fleet.MigrateShadow).
+type Strategy string
+
+// The strategies.
+const (
+	StrategyInPlace Strategy = "in-place"
+	StrategyShadow  Strategy = "shadow"
+)
+
+// strategy reads a wave's or large_tenants' strategy.
+func (p *parser) strategy(n *yaml.Node, where string) Strategy {
+	s, ok := p.str(n, where)
+	if !ok {
+		return ""
+	}
+	switch Strategy(s) {
+	case StrategyInPlace, StrategyShadow:
+		return Strategy(s)
+	}
+	p.add(deref(n).Line, "%s: unknown strategy %q (want %s or %s)", where, s, StrategyInPlace, StrategyShadow)
+	return ""
+}
+
 // Shadow is herd.yaml's shadow: how a shadow migration's cut-over freezes
 // a tenant's writes, and how long the database a tenant left is kept.
 type Shadow struct {

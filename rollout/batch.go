@@ -160,7 +160,7 @@ func (m *Manager) runBatch(ctx context.Context, r control.Rollout, batch []contr
 			return !ended && m.overBudget(wave, failed+int(failing.Load())) == ""
 		},
 		Work: func(ctx context.Context, j *run) {
-			j.state, j.err = m.runTenant(ctx, r, j.it, func() {
+			j.state, j.err = m.runTenant(ctx, r, j.it, m.shadowed(j.it, large[j.it.Tenant]), func() {
 				j.failing = true
 				failing.Add(1)
 			})

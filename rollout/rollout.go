@@ -25,6 +25,9 @@ import (
 // tenant's to a schema version ("v1.2.0"), and a failed tenant back.
 type Migrator interface {
 	Migrate(ctx context.Context, ref control.Ref, to string) error
+	// MigrateShadow migrates tenant code to version to by a shadow
+	// migration (a wave's or large_tenants' strategy: shadow).
+	MigrateShadow(ctx context.Context, code, to string) error
 	// Restore takes a tenant back to version to (down migrations, else its
 	// snapshot at that version) and says how.
 	Restore(ctx context.Context, code, to string) (how string, err error)

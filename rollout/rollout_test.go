@@ -41,6 +41,8 @@ type fleet struct {
 	// migrated at once.
 	large                  map[string]bool
 	runningLarge, maxLarge int
+	// shadowed are the tenants migrated by MigrateShadow.
+	shadowed []string
 }
 
 func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
@@ -70,6 +72,13 @@ func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
 		return errors.New("boom")
 	}
 	return nil
+}
+
+func (f *fleet) MigrateShadow(ctx context.Context, code, to string) error {
+	f.mu.Lock()
+	f.shadowed = append(f.shadowed, code)
+	f.mu.Unlock()
+	return f.Migrate(ctx, control.TenantRef(code), to)
 }
 
 func (f *fleet) Restore(_ context.Context, code, _ string) (string, error) {
@@ -273,6 +282,28 @@ func TestWorkCapsLargeTenants(t *testing.T) {
 		require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
 		require.Len(t, b.fleet.started(), 6)
 		require.Equal(t, 1, b.fleet.maxLarge, "one large tenant at a time")
+	})
+}
+
+// A wave's strategy decides how its tenants are migrated; in a wave
+// without one, large_tenants' strategy takes the large tenants.
+func TestWorkMigratesByStrategy(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, "large_tenants: {rows: 1000, strategy: shadow}\nrollout:\n  snapshots: never\n  waves:\n"+
+			"    - {name: canary, tenants: [c1, a1], strategy: in-place}\n"+
+			"    - {name: chosen, tenants: [a2], strategy: shadow}\n"+
+			"    - {name: rest}\n", sixOnTwoServers)
+		for _, code := range []string{"c1", "b1", "b2"} {
+			require.NoError(t, b.store.SetSize(b.ctx, control.Size{Tenant: code, Rows: 5000, AnalyzedAt: time.Now()}))
+		}
+		r := b.start(t)
+		out, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, control.RolloutCompleted, out.Rollout.Status)
+		require.Len(t, b.fleet.started(), 6)
+		require.ElementsMatch(t, []string{"a2", "b1", "b2"}, b.fleet.shadowed,
+			"a2 by its wave; b1 and b2, large, by large_tenants; c1, large, in place by its wave's")
 	})
 }
 

@@ -19,7 +19,7 @@ import (
 // calls failed as soon as the tenant is bound to fail (before its
 // rollback), for the failure budget. It returns the state recorded, ""
 // when another runner had the tenant.
-func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item, failed func()) (control.ItemState, error) {
+func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item, shadow bool, failed func()) (control.ItemState, error) {
 	store := m.store
 	lease, ok, err := store.Claim(ctx, it, m.opts.Owner, m.settings.Lease)
 	if err != nil || !ok {
@@ -29,9 +29,15 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 	start := m.opts.Now()
 
-	note, snapErr := m.snapshot(ctx, r, it)
+	// A shadow migration keeps the database it leaves as the rollback
+	// point: it takes no snapshot.
+	var note string
+	var snapErr error
+	if !shadow {
+		note, snapErr = m.snapshot(ctx, r, it)
+	}
 	if snapErr == nil {
-		err = m.migrate(ctx, it.Tenant, r.TenantVersion)
+		err = m.migrate(ctx, it.Tenant, r.TenantVersion, shadow)
 	}
 	if ctx.Err() != nil {
 		stopHeartbeat()
@@ -125,14 +131,19 @@ func (m *Manager) heartbeat(ctx context.Context, l control.Lease) (stop func()) 
 // health probes watching; a timeout or a failed probe ends the migration
 // (on MySQL the running statement is killed on the server) and is the
 // error returned.
-func (m *Manager) migrate(ctx context.Context, code, version string) error {
+func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool) error {
 	tctx, cancelTimeout := context.WithTimeoutCause(ctx, m.settings.TenantTimeout,
 		fmt.Errorf("timed out after %s", m.settings.TenantTimeout))
 	defer cancelTimeout()
 	tctx, cancel := context.WithCancelCause(tctx)
 	defer cancel(nil)
 	stopWatch := m.watch(tctx, cancel, code)
-	err := m.fleet.Migrate(tctx, control.TenantRef(code), "v"+version)
+	var err error
+	if shadow {
+		err = m.fleet.MigrateShadow(tctx, code, "v"+version)
+	} else {
+		err = m.fleet.Migrate(tctx, control.TenantRef(code), "v"+version)
+	}
 	probeErr := stopWatch()
 	if err == nil {
 		return nil
@@ -141,6 +152,18 @@ func (m *Manager) migrate(ctx context.Context, code, version string) error {
 		return fmt.Errorf("%w: %w", cause, err)
 	}
 	return errors.Join(err, probeErr)
+}
+
+// shadowed reports whether tenant it is migrated by a shadow migration:
+// its wave's strategy says so, or, for a large tenant of a wave without
+// one, large_tenants' strategy.
+func (m *Manager) shadowed(it control.Item, large bool) bool {
+	if it.Wave < len(m.settings.Waves) {
+		if s := m.settings.Waves[it.Wave].Strategy; s != "" {
+			return s == config.StrategyShadow
+		}
+	}
+	return large && m.cfg.LargeTenants.Strategy == config.StrategyShadow
 }
 
 // snapshot takes the tenant's rollback point when the snapshot policy
