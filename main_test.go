@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,14 +52,16 @@ func TestMain(m *testing.M) {
 // the rollout item not yet released), "released" (the item released) or
 // "MIGRATION#N" (statement N of that migration, going up, about to run: of
 // a migration that runs outside a transaction, recorded as started, its
-// outcome uncertain).
+// outcome uncertain); or at the end of a shadow migration's phase, named
+// by its event ("shadow.copy", …, "shadow.switch").
 func crashHooks(point string) event.Sink {
 	if point == "" {
 		return nil
 	}
 	at := map[string]event.Type{"claimed": event.TenantStarted, "committed": event.MigrationDone, "migrated": event.TenantMigrated, "released": event.TenantDone}
 	return event.SinkFunc(func(e event.Event) {
-		if e.Type == at[point] || e.Type == event.StatementStarted && e.Direction == string(plan.Up) && point == fmt.Sprintf("%s#%d", e.Migration, e.Statement) {
+		if e.Type == at[point] || string(e.Type) == point && strings.HasPrefix(point, "shadow.") ||
+			e.Type == event.StatementStarted && e.Direction == string(plan.Up) && point == fmt.Sprintf("%s#%d", e.Migration, e.Statement) {
 			fmt.Fprintf(os.Stderr, "herd: crash point %s\n", point)
 			p, _ := os.FindProcess(os.Getpid())
 			p.Kill() //nolint:errcheck // the process is gone
