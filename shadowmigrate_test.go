@@ -109,6 +109,7 @@ func TestShadowMigration(t *testing.T) {
 			FromVersion: "1.0.0", ToVersion: "1.1.0", State: control.SwitchActive, SwitchedAt: sws[0].SwitchedAt}, sws[0])
 
 		run := cliAt(t, b.scratch.ConfigPath)
+		require.Contains(t, run(0, "tenant", "show", "alpha"), "switch    "+fmt.Sprint(sws[0].ID)+": "+old+" (v1.0.0) -> "+moved+" (v1.1.0)")
 		out := run(2, "rollback", "--tenant", "alpha", "--to", "v1.0.0")
 		require.Contains(t, out, "1 row changes written to "+moved+" since the switch would be lost; --discard-writes")
 		require.Equal(t, moved, b.tenantDatabase("alpha"), "refused: nothing changed")

@@ -155,6 +155,8 @@ type TenantDetail struct {
 	SizeClass SizeClass   `json:"size_class"`
 	// History is oldest first, empty when there is none.
 	History []HistoryEntry `json:"history"`
+	// Switches are the tenant's shadow switches, newest first.
+	Switches []Switch `json:"switches,omitempty"`
 }
 
 // TenantDetail returns tenant code with its version and history, read
@@ -181,6 +183,9 @@ func (f *Fleet) TenantDetail(ctx context.Context, code string) (TenantDetail, er
 	}
 	if d.SizeClass = class; ok {
 		d.Size = &sz
+	}
+	if d.Switches, err = f.control.Switches(ctx, code); err != nil {
+		return TenantDetail{}, err
 	}
 	return d, nil
 }

@@ -160,6 +160,10 @@ func renderTenant(w io.Writer, d herd.TenantDetail) {
 			fmt.Fprintf(w, "error     %s\n", v.Error)
 		}
 	}
+	for _, sw := range d.Switches {
+		fmt.Fprintf(w, "switch    %d: %s (v%s) -> %s (v%s) at %s, %s\n", sw.ID, sw.OldDatabase, sw.FromVersion,
+			sw.NewDatabase, sw.ToVersion, sw.SwitchedAt.Format("2006-01-02 15:04:05"), sw.State)
+	}
 	if len(d.History) == 0 {
 		return
 	}
