@@ -193,17 +193,27 @@ func (r *shadowRun) removeLeftBehind(ctx context.Context) error {
 // active: its database counts its writes for a switch back, which a
 // second shadow migration would end.
 func (f *Fleet) refuseSwitched(ctx context.Context, code string) error {
+	sw, ok, err := f.activeSwitch(ctx, code)
+	if err != nil || !ok {
+		return err
+	}
+	return &InputError{Err: fmt.Errorf("tenant %q was switched from %s to %s (switch %d) and can still switch back: herd cleanup (or herd rollback) first",
+		code, sw.OldDatabase, sw.NewDatabase, sw.ID)}
+}
+
+// activeSwitch returns tenant code's shadow switch that can still be
+// taken back; ok is false when it has none.
+func (f *Fleet) activeSwitch(ctx context.Context, code string) (sw Switch, ok bool, err error) {
 	sws, err := f.control.Switches(ctx, code)
 	if err != nil {
-		return err
+		return Switch{}, false, err
 	}
 	for _, sw := range sws {
 		if sw.State == control.SwitchActive {
-			return &InputError{Err: fmt.Errorf("tenant %q was switched from %s to %s (switch %d) and can still switch back: herd cleanup (or herd rollback) first",
-				code, sw.OldDatabase, sw.NewDatabase, sw.ID)}
+			return sw, true, nil
 		}
 	}
-	return nil
+	return Switch{}, false, nil
 }
 
 // catchUp catches the shadow up until fewer than left changes remain,

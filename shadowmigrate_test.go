@@ -169,7 +169,18 @@ func TestShadowMigrationClearsAnInterruptedOne(t *testing.T) {
 		require.NoError(t, b.exec("alpha", "INSERT INTO pupils (id, name) VALUES (3, 'cy')"), "captured")
 		require.NoError(t, sh.Close(), "herd stops here, leaving capture and shadow")
 
-		cliAt(t, b.scratch.ConfigPath)(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
+		run := cliAt(t, b.scratch.ConfigPath)
+		require.Contains(t, run(0, "repair", "--tenant", "alpha"),
+			"an interrupted shadow migration left capture triggers in the tenant (1 changes captured) and its shadow "+sh.Name())
+		run(0, "repair", "--tenant", "alpha", "--action", "remove-shadow")
+		require.Contains(t, run(0, "repair", "--tenant", "alpha"), "nothing to repair")
+		require.False(t, b.hasDatabase(sh.Name()))
+		require.Contains(t, run(2, "repair", "--system", "--action", "remove-shadow"), "--action remove-shadow goes with --tenant CODE")
+
+		sh, err = shadow.Prepare(b.ctx, srv, d, old, nil)
+		require.NoError(t, err)
+		require.NoError(t, sh.Close(), "interrupted again")
+		run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
 		b.agree(control.TenantRef("alpha"), "1.1.0")
 		require.NotEqual(t, old, b.tenantDatabase("alpha"))
 		require.Equal(t, 3, b.count("alpha", "pupils"), "the write after the first copy is there")

@@ -30,18 +30,11 @@ func (f *Fleet) Switches(ctx context.Context, tenant string) ([]Switch, error) {
 // whose writes were not counted. ok is false, with nothing done, when no
 // active switch came from to.
 func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version, discard bool) (how string, ok bool, err error) {
-	sws, err := f.control.Switches(ctx, code)
+	sw, active, err := f.activeSwitch(ctx, code)
 	if err != nil {
 		return "", false, err
 	}
-	var sw Switch
-	for _, s := range sws {
-		if s.State == control.SwitchActive {
-			sw = s
-			break
-		}
-	}
-	if sw.ID == 0 || sw.FromVersion != to.String() {
+	if !active || sw.FromVersion != to.String() {
 		return "", false, nil
 	}
 	srv, known := f.servers[sw.Server]
@@ -168,4 +161,60 @@ func (f *Fleet) dropSwitched(ctx context.Context, c Cleanup) error {
 		return fmt.Errorf("cleanup: drop %s of tenant %q: %w", c.Database, sw.Tenant, err)
 	}
 	return f.control.CleanedSwitch(ctx, sw, c.Database, f.opts.Actor)
+}
+
+// ShadowStatus is what an interrupted shadow migration left of a tenant
+// (see shadow.Status).
+type ShadowStatus = shadow.Status
+
+// ShadowLeftBehind says what an interrupted shadow migration of tenant
+// code left on its server: the capture in its database, and its shadow.
+// A tenant whose last switch can still be taken back has its writes
+// counted by design, and none left behind.
+func (f *Fleet) ShadowLeftBehind(ctx context.Context, code string) (ShadowStatus, error) {
+	t, srv, err := f.shadowTenant(ctx, code)
+	if err != nil {
+		return ShadowStatus{}, err
+	}
+	if _, switched, err := f.activeSwitch(ctx, code); err != nil || switched {
+		return ShadowStatus{}, err
+	}
+	return shadow.Inspect(ctx, srv.Server, srv.dialect, t.Database)
+}
+
+// RemoveShadow removes, under the tenant's lock, what an interrupted
+// shadow migration of tenant code left: the capture in its database and
+// its shadow, which must bear the tenant's mark. A tenant whose last
+// switch can still be taken back is refused (an input error).
+func (f *Fleet) RemoveShadow(ctx context.Context, code string) error {
+	t, srv, err := f.shadowTenant(ctx, code)
+	if err != nil {
+		return err
+	}
+	tg, err := f.tenantTarget(t)
+	if err != nil {
+		return err
+	}
+	return f.session(ctx, tg, func(*execute.Session) error {
+		if err := f.refuseSwitched(ctx, code); err != nil {
+			return err
+		}
+		if err := shadow.Remove(ctx, srv.Server, srv.dialect, t.Database); err != nil {
+			return err
+		}
+		return f.control.Audit(ctx, f.opts.Actor, "repair", control.TenantRef(code).String(), "removed what an interrupted shadow migration left")
+	})
+}
+
+// shadowTenant returns tenant code and its server.
+func (f *Fleet) shadowTenant(ctx context.Context, code string) (control.Tenant, server, error) {
+	t, err := f.control.Tenant(ctx, code)
+	if err != nil {
+		return control.Tenant{}, server{}, err
+	}
+	srv, ok := f.servers[t.Server]
+	if !ok {
+		return control.Tenant{}, server{}, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", code, t.Server)}
+	}
+	return t, srv, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"text/tabwriter"
 
@@ -370,6 +371,8 @@ Actions:
   rollback          undo the completed statements with the matching down statements
   mark-applied      record the migration as applied (you finished it by hand)
   mark-rolled-back  forget the migration (you undid it by hand)
+  remove-shadow     remove what an interrupted shadow migration left: the capture
+                    triggers in the tenant and its shadow (--tenant only)
 When the statement that was running has an unknown outcome (the process was killed),
 retry and rollback need --uncertain ran or --uncertain not-ran.`,
 		Args: cobra.NoArgs,
@@ -377,6 +380,18 @@ retry and rollback need --uncertain ran or --uncertain not-ran.`,
 			ref, err := sel.ref("--system or --tenant CODE")
 			if err != nil {
 				return err
+			}
+			if action == removeShadow {
+				if sel.tenant == "" {
+					return usagef("--action %s goes with --tenant CODE", removeShadow)
+				}
+				return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
+					if err := f.RemoveShadow(cmd.Context(), sel.tenant); err != nil {
+						return err
+					}
+					fmt.Fprintf(a.out, "%s: removed what an interrupted shadow migration left\n", ref)
+					return nil
+				})
 			}
 			act, unc, err := repairChoice(action, uncertain)
 			if err != nil {
@@ -396,17 +411,20 @@ retry and rollback need --uncertain ran or --uncertain not-ran.`,
 		},
 	}
 	sel.flags(cmd, false)
-	cmd.Flags().StringVar(&action, "action", "", "retry, rollback, mark-applied or mark-rolled-back")
+	cmd.Flags().StringVar(&action, "action", "", "retry, rollback, mark-applied, mark-rolled-back or remove-shadow")
 	cmd.Flags().StringVar(&uncertain, "uncertain", "", "whether the statement with an unknown outcome ran: ran or not-ran")
 	return cmd
 }
+
+// removeShadow is repair's action on a shadow migration left behind.
+const removeShadow = "remove-shadow"
 
 func repairChoice(action, uncertain string) (herd.RepairAction, herd.Uncertain, error) {
 	act := herd.RepairAction(action)
 	switch act {
 	case "", herd.RepairRetry, herd.RepairRollback, herd.RepairMarkApplied, herd.RepairMarkRolledBack:
 	default:
-		return "", "", usagef("--action %q: want retry, rollback, mark-applied or mark-rolled-back", action)
+		return "", "", usagef("--action %q: want retry, rollback, mark-applied, mark-rolled-back or %s", action, removeShadow)
 	}
 	unc := herd.Uncertain(uncertain)
 	switch unc {
@@ -426,9 +444,19 @@ func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref herd.Ref) error {
 	if err != nil {
 		return err
 	}
-	if !ok && len(invalid) == 0 {
+	var left herd.ShadowStatus
+	if ref.Type == herd.TenantDatabase {
+		if left, err = f.ShadowLeftBehind(cmd.Context(), ref.Identifier); err != nil {
+			return err
+		}
+	}
+	if !ok && len(invalid) == 0 && !left.LeftBehind() {
 		fmt.Fprintf(a.out, "%s: nothing to repair\n", ref)
 		return nil
+	}
+	if left.LeftBehind() {
+		fmt.Fprintf(a.out, "%s: an interrupted shadow migration left %s: --action %s removes it (the next --strategy shadow does too)\n",
+			ref, describeLeft(left), removeShadow)
 	}
 	if ok {
 		fmt.Fprintf(a.out, "%s: %s\n", ref, e.Describe())
@@ -438,6 +466,18 @@ func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref herd.Ref) error {
 			"drop it before --action retry or rollback: %s\n", ref, ix.Index, ix.Schema, ix.Table, ix.Drop)
 	}
 	return nil
+}
+
+// describeLeft says what an interrupted shadow migration left.
+func describeLeft(st herd.ShadowStatus) string {
+	var parts []string
+	if st.Capturing {
+		parts = append(parts, fmt.Sprintf("capture triggers in the tenant (%d changes captured)", st.Changes))
+	}
+	if st.Marked {
+		parts = append(parts, "its shadow "+st.Shadow)
+	}
+	return strings.Join(parts, " and ")
 }
 
 func writeJSON(w io.Writer, v any) error {
