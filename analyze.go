@@ -14,7 +14,6 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
-	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/schedule"
 )
 
@@ -172,14 +171,4 @@ func (f *Fleet) Size(ctx context.Context, code string) (sz TenantSize, class Siz
 // large_tenants.
 func (f *Fleet) SizeClass(sz TenantSize) SizeClass {
 	return f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, true)
-}
-
-// sizeClasses returns a function that gives a registered tenant's size
-// class, from the control database's record of their sizes.
-func (f *Fleet) sizeClasses(ctx context.Context) (func(control.Tenant) SizeClass, error) {
-	sizes, err := f.control.Sizes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return rollout.Classify(sizes, f.cfg.LargeTenants), nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/schedule"
 	"github.com/herdhq/herd/source"
 )
@@ -411,6 +412,7 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 		size = min(size, perServer)
 	}
 	filling := map[string]*tenantBatch{} // by server, or all under ""
+	classify := rollout.Classify(f.cfg.LargeTenants)
 	for _, t := range tenants {
 		tg, err := f.tenantTarget(t)
 		if err != nil {
@@ -426,7 +428,7 @@ func (f *Fleet) MigrateTenants(ctx context.Context, sel Selection, to string, co
 			batch = &tenantBatch{}
 			filling[key] = batch
 		}
-		large := t.Size != nil && f.cfg.LargeTenants.Class(t.Size.Rows, t.Size.Bytes, true) == config.SizeLarge
+		large := classify(t) == config.SizeLarge
 		job := &batched{target: tg, server: t.Server, large: large, batch: batch}
 		batch.jobs = append(batch.jobs, job)
 		jobs = append(jobs, job)

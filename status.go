@@ -49,10 +49,6 @@ func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	sizes, err := f.control.Sizes(ctx)
-	if err != nil {
-		return nil, err
-	}
 	byRef := make(map[control.Ref]control.VersionState, len(versions))
 	for _, v := range versions {
 		byRef[v.Ref] = v
@@ -64,8 +60,10 @@ func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 	} else {
 		rows = append(rows, StatusRow{Type: string(source.System), Identifier: control.SystemRef.Identifier, Status: StatusNotApplicable})
 	}
+	sizes := make(map[string]*control.Size, len(tenants))
 	for _, t := range tenants {
 		refs = append(refs, control.TenantRef(t.Code))
+		sizes[t.Code] = t.Size
 	}
 	for _, ref := range refs {
 		v, ok := byRef[ref]
@@ -75,9 +73,9 @@ func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 		row := StatusRow{Type: string(ref.Type), Identifier: ref.Identifier, CurrentVersion: v.CurrentVersion,
 			TargetVersion: v.TargetVersion, Status: string(v.Status), LastError: v.Error}
 		if ref.Type == source.Tenant {
-			sz, ok := sizes[ref.Identifier]
-			row.SizeClass = f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, ok)
-			if ok {
+			row.SizeClass = SizeUnknown
+			if sz := sizes[ref.Identifier]; sz != nil {
+				row.SizeClass = f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, true)
 				row.Rows, row.Bytes, row.AnalyzedAt = &sz.Rows, &sz.Bytes, &sz.AnalyzedAt
 			}
 		}

@@ -235,11 +235,7 @@ func (f *Fleet) selectTenants(ctx context.Context, sel Selection) ([]control.Ten
 	if err != nil {
 		return nil, err
 	}
-	size, err := f.sizeClasses(ctx)
-	if err != nil {
-		return nil, err
-	}
-	selected, err := rollout.Select(sel.Tenants, all, f.cfg.ServerNames(), size)
+	selected, err := rollout.Select(sel.Tenants, all, f.cfg.ServerNames(), rollout.Classify(f.cfg.LargeTenants))
 	if errors.Is(err, rollout.ErrNoTenant) && sel.AllowEmpty {
 		return nil, nil
 	}

@@ -165,11 +165,7 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (control.Rollout,
 	if err != nil {
 		return control.Rollout{}, nil, err
 	}
-	sizes, err := m.store.Sizes(ctx)
-	if err != nil {
-		return control.Rollout{}, nil, err
-	}
-	size := Classify(sizes, m.cfg.LargeTenants)
+	size := Classify(m.cfg.LargeTenants)
 	selected, err := Select(req.Selector, all, m.cfg.ServerNames(), size)
 	if errors.Is(err, ErrNoTenant) && req.AllowEmpty {
 		selected, err = nil, nil

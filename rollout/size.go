@@ -5,11 +5,13 @@ import (
 	"github.com/herdhq/herd/control"
 )
 
-// Classify returns the size class of a tenant by limits, from sizes (the
-// control database's record of the tenants' last analyses, by code).
-func Classify(sizes map[string]control.Size, limits config.LargeTenants) func(control.Tenant) config.SizeClass {
+// Classify returns the size class of a tenant by limits, from the last
+// analysis its registry row carries (control.Tenant.Size).
+func Classify(limits config.LargeTenants) func(control.Tenant) config.SizeClass {
 	return func(t control.Tenant) config.SizeClass {
-		sz, ok := sizes[t.Code]
-		return limits.Class(sz.Rows, sz.Bytes, ok)
+		if t.Size == nil {
+			return config.SizeUnknown
+		}
+		return limits.Class(t.Size.Rows, t.Size.Bytes, true)
 	}
 }

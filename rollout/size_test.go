@@ -13,13 +13,13 @@ import (
 
 func TestSelectBySize(t *testing.T) {
 	t.Parallel()
-	tenants := []control.Tenant{{Code: "big"}, {Code: "huge"}, {Code: "small"}, {Code: "new"}}
-	sizes := map[string]control.Size{
-		"big":   {Tenant: "big", Rows: 1000, AnalyzedAt: time.Now()},
-		"huge":  {Tenant: "huge", Rows: 10, Bytes: 1 << 30},
-		"small": {Tenant: "small", Rows: 999, Bytes: 1<<30 - 1},
+	tenants := []control.Tenant{
+		{Code: "big", Size: &control.Size{Tenant: "big", Rows: 1000, AnalyzedAt: time.Now()}},
+		{Code: "huge", Size: &control.Size{Tenant: "huge", Rows: 10, Bytes: 1 << 30}},
+		{Code: "small", Size: &control.Size{Tenant: "small", Rows: 999, Bytes: 1<<30 - 1}},
+		{Code: "new"},
 	}
-	size := rollout.Classify(sizes, config.LargeTenants{Rows: 1000, Bytes: 1 << 30})
+	size := rollout.Classify(config.LargeTenants{Rows: 1000, Bytes: 1 << 30})
 	tests := []struct {
 		expr string
 		want []string
@@ -48,6 +48,6 @@ func TestSelectBySize(t *testing.T) {
 			require.Equal(t, tt.want, codes)
 		})
 	}
-	_, err := rollout.Select("size=large", tenants, nil, rollout.Classify(sizes, config.LargeTenants{}))
+	_, err := rollout.Select("size=large", tenants, nil, rollout.Classify(config.LargeTenants{}))
 	require.ErrorIs(t, err, rollout.ErrNoTenant, "without thresholds no tenant is large")
 }
