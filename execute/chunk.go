@@ -122,11 +122,11 @@ func (s *Session) wholeRange(a action, c *source.Chunk) action {
 			return err
 		}
 		walk := func(ctx context.Context, do source.RangeFunc) error {
-			from, more, err := w.start(ctx, db, Progress{})
+			least, to, more, err := w.keyExtent(ctx, db)
 			if err != nil || !more {
 				return err
 			}
-			to, err := w.greatestKey(ctx, db)
+			from, err := w.fromBelow(ctx, db, least)
 			if err != nil {
 				return err
 			}

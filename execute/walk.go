@@ -17,12 +17,10 @@ import (
 type keyWalk struct {
 	c    *source.Chunk
 	kind dialect.KeyKind
-	// bound, least, greatest and below are the walk's queries: the next
-	// upper bound, the least and the greatest key, and how many keys are
-	// at or below a value.
-	bound, least, greatest, below string
-	// minMax reads the least and the greatest key together.
-	minMax string
+	// bound, extent and below are the walk's queries: the next upper
+	// bound, the least and the greatest key, and how many keys are at or
+	// below a value.
+	bound, extent, below string
 }
 
 // newWalk checks the session's database can walk c's key (see
@@ -45,10 +43,8 @@ func (s *Session) newWalk(ctx context.Context, q dialect.RowQuerier, c *source.C
 	return &keyWalk{c: c, kind: k.Kind,
 		bound: dialect.Bind(d, fmt.Sprintf("SELECT MAX(herd_key) FROM (SELECT %s AS herd_key FROM %s WHERE %s > ? ORDER BY %s LIMIT ?) herd_range",
 			key, table, key, key)),
-		least:    fmt.Sprintf("SELECT MIN(%s) FROM %s", key, table),
-		greatest: fmt.Sprintf("SELECT MAX(%s) FROM %s", key, table),
-		minMax:   fmt.Sprintf("SELECT MIN(%s), MAX(%s) FROM %s", key, key, table),
-		below:    dialect.Bind(d, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s <= ?", table, key)),
+		extent: fmt.Sprintf("SELECT MIN(%s), MAX(%s) FROM %s", key, key, table),
+		below:  dialect.Bind(d, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s <= ?", table, key)),
 	}, nil
 }
 
@@ -60,31 +56,51 @@ func (w *keyWalk) start(ctx context.Context, q dialect.RowQuerier, p Progress) (
 		from, err := w.parse(p.Last)
 		return from, err == nil, err
 	}
+	least, _, more, err := w.keyExtent(ctx, q)
+	if err != nil || !more {
+		return nil, false, err
+	}
+	from, err = w.fromBelow(ctx, q, least)
+	return from, err == nil, err
+}
+
+// keyExtent returns the least and the greatest key; ok is false when the
+// table has none.
+func (w *keyWalk) keyExtent(ctx context.Context, q dialect.RowQuerier) (least, greatest any, ok bool, err error) {
+	row := q.QueryRowContext(ctx, w.extent)
 	if w.kind == dialect.KeyInteger {
-		var least sql.NullInt64
-		if err := q.QueryRowContext(ctx, w.least).Scan(&least); err != nil {
-			return nil, false, fmt.Errorf("least %s of %s: %w", w.c.Key, w.c.Table, err)
-		}
-		if least.Valid && least.Int64 == math.MinInt64 {
-			return nil, false, fmt.Errorf("table %s, key %s: its least key is the least 64-bit integer, and no :from can be below it", w.c.Table, w.c.Key)
-		}
-		return least.Int64 - 1, least.Valid, nil
+		var lo, hi sql.NullInt64
+		err = row.Scan(&lo, &hi)
+		least, greatest, ok = lo.Int64, hi.Int64, lo.Valid
+	} else {
+		var lo, hi sql.NullString
+		err = row.Scan(&lo, &hi)
+		least, greatest, ok = lo.String, hi.String, lo.Valid
 	}
-	var least sql.NullString
-	if err := q.QueryRowContext(ctx, w.least).Scan(&least); err != nil {
-		return nil, false, fmt.Errorf("least %s of %s: %w", w.c.Key, w.c.Table, err)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("least and greatest %s of %s: %w", w.c.Key, w.c.Table, err)
 	}
-	if !least.Valid {
-		return nil, false, nil
+	return least, greatest, ok, nil
+}
+
+// fromBelow returns a :from below every key, whose least is least: one less
+// for an integer key, the empty string for a text key (refused when a key
+// is the empty string or ranks with it).
+func (w *keyWalk) fromBelow(ctx context.Context, q dialect.RowQuerier, least any) (any, error) {
+	if n, ok := least.(int64); ok {
+		if n == math.MinInt64 {
+			return nil, fmt.Errorf("table %s, key %s: its least key is the least 64-bit integer, and no :from can be below it", w.c.Table, w.c.Key)
+		}
+		return n - 1, nil
 	}
 	var n int64
 	if err := q.QueryRowContext(ctx, w.below, "").Scan(&n); err != nil {
-		return nil, false, fmt.Errorf("keys of %s at or below '': %w", w.c.Table, err)
+		return nil, fmt.Errorf("keys of %s at or below '': %w", w.c.Table, err)
 	}
 	if n > 0 {
-		return nil, false, fmt.Errorf("table %s, key %s: a key is the empty string (or ranks with it), and no :from can be below it", w.c.Table, w.c.Key)
+		return nil, fmt.Errorf("table %s, key %s: a key is the empty string (or ranks with it), and no :from can be below it", w.c.Table, w.c.Key)
 	}
-	return "", true, nil
+	return "", nil
 }
 
 // next returns the upper bound of the range of at most size keys above
@@ -106,23 +122,6 @@ func (w *keyWalk) next(ctx context.Context, q dialect.RowQuerier, from any, size
 	return to, more, nil
 }
 
-// greatestKey returns the greatest key of a table that has one.
-func (w *keyWalk) greatestKey(ctx context.Context, q dialect.RowQuerier) (any, error) {
-	var n int64
-	var text string
-	dest := any(&n)
-	if w.kind != dialect.KeyInteger {
-		dest = &text
-	}
-	if err := q.QueryRowContext(ctx, w.greatest).Scan(dest); err != nil {
-		return nil, fmt.Errorf("greatest %s of %s: %w", w.c.Key, w.c.Table, err)
-	}
-	if w.kind == dialect.KeyInteger {
-		return n, nil
-	}
-	return text, nil
-}
-
 // keySpan is the least and the greatest of an integer key when a walk
 // began, against which its progress is measured.
 type keySpan struct{ least, greatest int64 }
@@ -133,14 +132,11 @@ func (w *keyWalk) span(ctx context.Context, q dialect.RowQuerier) (*keySpan, err
 	if w.kind != dialect.KeyInteger {
 		return nil, nil
 	}
-	var least, greatest sql.NullInt64
-	if err := q.QueryRowContext(ctx, w.minMax).Scan(&least, &greatest); err != nil {
-		return nil, fmt.Errorf("least and greatest %s of %s: %w", w.c.Key, w.c.Table, err)
+	least, greatest, ok, err := w.keyExtent(ctx, q)
+	if err != nil || !ok {
+		return nil, err
 	}
-	if !least.Valid {
-		return nil, nil
-	}
-	return &keySpan{least: least.Int64, greatest: greatest.Int64}, nil
+	return &keySpan{least: least.(int64), greatest: greatest.(int64)}, nil
 }
 
 // share is how much of the span the keys up to to cover, from 0 to 1; 0
