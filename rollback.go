@@ -69,7 +69,7 @@ func (f *Fleet) RollbackTenants(ctx context.Context, req RollbackRequest, each f
 			// Read before the down migrations run: they may drop the
 			// tables.
 			rewrites, rerr := f.Rewrites(ctx, code, req.To)
-			out.How, out.Err = f.Restore(ctx, code, req.To)
+			out.How, out.Err = f.restoreDown(ctx, code, req.To, version)
 			if out.Err == nil && out.How == DownMigrations {
 				out.Rewrites, out.RewritesErr = rewrites, rerr
 			}

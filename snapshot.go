@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
+
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
@@ -147,6 +149,14 @@ func (f *Fleet) Restore(ctx context.Context, code, to string) (how string, err e
 	if how, switched, err := f.switchBack(ctx, code, version, false); switched || err != nil {
 		return how, err
 	}
+	return f.restoreDown(ctx, code, to, version)
+}
+
+// restoreDown takes the tenant back to version (to as the caller gave
+// it) through its down migrations, else by restoring its newest snapshot
+// at version; see Restore.
+func (f *Fleet) restoreDown(ctx context.Context, code, to string, version *semver.Version) (how string, err error) {
+	ref := control.TenantRef(code)
 	err = f.RollBack(ctx, ref, to)
 	var refused *plan.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != plan.DownMissing {
