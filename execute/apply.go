@@ -70,7 +70,7 @@ func (s *Session) prepareStep(step plan.Step) prepared {
 	if s.e.wholeChunks && chunkedUp(step) && len(actions) == 1 {
 		actions[0] = s.wholeRange(actions[0], m.Chunk)
 	}
-	tx := !m.NoTransaction && !s.chunkedUp(step) && (dialect.HasTransactionalDDL(s.e.dialect) || m.Go != nil || onlyDML(actions))
+	tx := !m.NoTransaction && !s.inRanges(step) && (dialect.HasTransactionalDDL(s.e.dialect) || m.Go != nil || onlyDML(actions))
 	p := prepared{step: step, actions: actions, transactional: tx}
 	p.mayLeave = s.mayLeave(p)
 	return p
@@ -95,7 +95,7 @@ func (s *Session) finish(ctx context.Context, rec Recorder, step plan.Step, star
 
 // step runs one step on its own; next is the step after it, if any.
 func (s *Session) step(ctx context.Context, st prepared, next *prepared) error {
-	if s.chunkedUp(st.step) {
+	if s.inRanges(st.step) {
 		return s.chunked(ctx, st)
 	}
 	if st.transactional {
@@ -144,7 +144,7 @@ func (s *Session) unopen(ctx context.Context, err error) error {
 // started. The step before it writes this row in the same statement as
 // its own last one, as nothing runs on the database between the two.
 func (s *Session) opening(next *prepared) *Entry {
-	if next == nil || next.err != nil || next.transactional || next.step.Direction != plan.Up || len(next.actions) == 0 || s.chunkedUp(next.step) {
+	if next == nil || next.err != nil || next.transactional || next.step.Direction != plan.Up || len(next.actions) == 0 || s.inRanges(next.step) {
 		return nil
 	}
 	e := s.entry(next.step.Migration, plan.Up, len(next.actions))

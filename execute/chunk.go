@@ -100,9 +100,9 @@ func chunkedUp(step plan.Step) bool {
 	return step.Migration.Chunk != nil && step.Direction == plan.Up
 }
 
-// chunkedUp reports whether step runs range by range: a chunked migration
+// inRanges reports whether step runs range by range: a chunked migration
 // going up, unless the session runs them whole (Options.WholeChunks).
-func (s *Session) chunkedUp(step plan.Step) bool {
+func (s *Session) inRanges(step plan.Step) bool {
 	return chunkedUp(step) && !s.e.wholeChunks
 }
 

@@ -197,22 +197,30 @@ func (p *migrateProgress) Send(e event.Event) {
 		outcome := map[event.Type]string{event.MigrationDone: "ok", event.MigrationFailed: "FAILED"}[e.Type]
 		text = fmt.Sprintf("%s: %s %s %s (%dms)", e.Database, e.Migration, e.Direction, outcome, e.Duration.Milliseconds())
 	case event.Chunk:
+		if p.tty != nil {
+			p.drawChunk(e)
+			return
+		}
 		text = chunkLine(e)
 	default:
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e.Type == event.Chunk && p.tty != nil {
-		if p.bars == nil {
-			p.bars = mpb.New(mpb.WithOutput(p.tty), mpb.WithWidth(30))
-			p.chunks = newChunkBars(p.bars)
-			p.w = above(p.w, p.bars)
-		}
-		p.chunks.update(e)
-		return
-	}
 	fmt.Fprintln(p.w, text)
+}
+
+// drawChunk moves a chunked migration's bar, drawing the bars from the
+// first, with the lines printed above them from then on.
+func (p *migrateProgress) drawChunk(e event.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bars == nil {
+		p.bars = mpb.New(mpb.WithOutput(p.tty), mpb.WithWidth(30))
+		p.chunks = newChunkBars(p.bars)
+		p.w = above(p.w, p.bars)
+	}
+	p.chunks.update(e)
 }
 
 // close stops the bars, leaving them drawn.
