@@ -57,6 +57,19 @@ type Inspector interface {
 	// of db describes itself identically. It fails when the catalog
 	// cannot be read.
 	Tables(ctx context.Context, db *Database) ([]Table, error)
+	// Views describes the views of db (of db.Schema when it is set),
+	// sorted by name, with the same rule for names as Tables.
+	Views(ctx context.Context, db *Database) ([]View, error)
+}
+
+// View describes one view.
+type View struct {
+	// Name is the view's name, unqualified.
+	Name string
+	// Definition is the view's query as the engine renders it, with runs
+	// of white space made one space and db's own name left out, so that
+	// one view created in two databases of one engine reads the same.
+	Definition string
 }
 
 // Table describes one base table, as an Inspector normalises it. Two tables
@@ -75,9 +88,9 @@ type Table struct {
 	Indexes []Index
 	// ForeignKeys are sorted by name, then by columns.
 	ForeignKeys []ForeignKey
-	// Checks are the table's check constraints, sorted by name. SQLite
-	// does not report them (they are part of its table definition, which
-	// it does not expose piecewise).
+	// Checks are the table's check constraints, sorted by name, then by
+	// expression (SQLite keeps no name for a check declared without a
+	// CONSTRAINT clause).
 	Checks []Check
 }
 

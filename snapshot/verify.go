@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -183,7 +184,7 @@ func compareTable(a, b dialect.Table, an, bn string) []string {
 	}
 	compareNamed(a.Indexes, b.Indexes, func(i dialect.Index) string { return i.Name }, describeIndex, "index", an, bn, add)
 	compareNamed(a.ForeignKeys, b.ForeignKeys, foreignKeyID, describeForeignKey, "foreign key", an, bn, add)
-	compareNamed(a.Checks, b.Checks, func(c dialect.Check) string { return c.Name }, func(c dialect.Check) string { return "CHECK " + c.Expr }, "check", an, bn, add)
+	compareNamed(a.Checks, b.Checks, func(c dialect.Check) string { return cmp.Or(c.Name, c.Expr) }, func(c dialect.Check) string { return "CHECK " + c.Expr }, "check", an, bn, add)
 	return out
 }
 

@@ -55,6 +55,7 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 		{"TransactionalDDL", s.testTransactionalDDL},
 		{"SessionGuard", s.testSessionGuard},
 		{"TableSizes", s.testTableSizes},
+		{"Inspect", s.testInspect},
 		{"Split", s.testSplit},
 		{"ControlSchema", s.testControlSchema},
 		{"Control", s.testControl},

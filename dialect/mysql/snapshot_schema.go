@@ -59,13 +59,9 @@ WHERE tc.CONSTRAINT_SCHEMA = ? AND cc.CONSTRAINT_SCHEMA = ? AND tc.CONSTRAINT_TY
 // generated") with the generation expression. Index parts carry their
 // prefix length and DESC; an index's Definition is its type (USING BTREE).
 func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.Table, error) {
-	schema := db.Schema
-	if schema == "" {
-		var current sql.NullString
-		if err := db.DB.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&current); err != nil {
-			return nil, fmt.Errorf("mysql: inspect %q: %w", db.Name, err)
-		}
-		schema = current.String
+	schema, err := schemaOf(ctx, db)
+	if err != nil {
+		return nil, err
 	}
 	tables, err := describe(ctx, db.DB, schema)
 	if err != nil {
@@ -162,4 +158,34 @@ func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, 
 		return nil, fmt.Errorf("read check constraints: %w", err)
 	}
 	return b.Tables(), nil
+}
+
+// Views describes the views of database db.Schema (of the connection's
+// current database when it is ""), each as information_schema.VIEWS
+// holds its query, without the database's own name, which the server
+// puts before every column and table.
+func (d *Dialect) Views(ctx context.Context, db *dialect.Database) ([]dialect.View, error) {
+	schema, err := schemaOf(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	views, err := inspect.Views(ctx, db.DB, "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?",
+		[]any{schema}, d.QuoteIdent(schema)+".")
+	if err != nil {
+		return nil, fmt.Errorf("mysql: inspect %q: %w", db.Name, err)
+	}
+	return views, nil
+}
+
+// schemaOf is the database db's description reads: db.Schema, or the
+// connection's current database when that is "".
+func schemaOf(ctx context.Context, db *dialect.Database) (string, error) {
+	if db.Schema != "" {
+		return db.Schema, nil
+	}
+	var current sql.NullString
+	if err := db.DB.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&current); err != nil {
+		return "", fmt.Errorf("mysql: inspect %q: %w", db.Name, err)
+	}
+	return current.String, nil
 }

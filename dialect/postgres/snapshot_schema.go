@@ -43,11 +43,9 @@ func normaliseExpr(expr string) string {
 // casts and parentheses, since PostgreSQL renders a copy of one
 // differently from its original.
 func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.Table, error) {
-	schema := db.Schema
-	if schema == "" {
-		if err := db.DB.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-			return nil, fmt.Errorf("postgres: inspect %q: %w", db.Name, err)
-		}
+	schema, err := schemaOf(ctx, db)
+	if err != nil {
+		return nil, err
 	}
 	tables, err := readTables(ctx, db.DB, schema)
 	if err != nil {
@@ -98,4 +96,33 @@ func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.T
 		}
 	}
 	return b.Tables(), nil
+}
+
+// Views describes the views of schema db.Schema (of the connection's
+// current schema when it is ""), each as pg_get_viewdef renders it under
+// db's search_path, without the schema's own name.
+func (d *Dialect) Views(ctx context.Context, db *dialect.Database) ([]dialect.View, error) {
+	schema, err := schemaOf(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	views, err := inspect.Views(ctx, db.DB, `SELECT c.relname, pg_get_viewdef(c.oid, true) FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'v'`, []any{schema}, schema+".")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: inspect %q: %w", db.Name, err)
+	}
+	return views, nil
+}
+
+// schemaOf is the schema db's description reads: db.Schema, or the
+// connection's current schema when that is "".
+func schemaOf(ctx context.Context, db *dialect.Database) (string, error) {
+	if db.Schema != "" {
+		return db.Schema, nil
+	}
+	var schema string
+	if err := db.DB.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return "", fmt.Errorf("postgres: inspect %q: %w", db.Name, err)
+	}
+	return schema, nil
 }

@@ -21,7 +21,8 @@ var autoincrement = regexp.MustCompile(`(?i)\bAUTOINCREMENT\b`)
 // it is set, else of main), from sqlite_schema and the table_xinfo,
 // index_list, index_xinfo and foreign_key_list pragmas. SQLite's internal
 // tables (sqlite_%) are left out. Column types and defaults are as
-// declared; check constraints are not reported.
+// declared; check constraints are read from the table's definition, with
+// their expressions as written.
 func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.Table, error) {
 	schema := db.Schema
 	if schema == "" {
@@ -58,6 +59,9 @@ func (d *Dialect) tables(ctx context.Context, db *sql.DB, schema string) ([]dial
 		}
 		if err := d.indexes(ctx, db, schema, t.name, &b); err != nil {
 			return nil, fmt.Errorf("table %q: %w", t.name, err)
+		}
+		for _, c := range checks(t.sql) {
+			b.Check(t.name, c.Name, c.Expr)
 		}
 		err := snapcopy.Each(ctx, db, `SELECT id, "table", "from", COALESCE("to", ''), on_update, on_delete `+
 			"FROM pragma_foreign_key_list(?, ?) ORDER BY id, seq", []any{t.name, schema},
@@ -170,4 +174,18 @@ func (d *Dialect) indexes(ctx context.Context, db *sql.DB, schema, table string,
 		}
 	}
 	return nil
+}
+
+// Views describes the views of db (of the attached schema db.Schema when
+// it is set, else of main), each as its CREATE VIEW statement was written.
+func (d *Dialect) Views(ctx context.Context, db *dialect.Database) ([]dialect.View, error) {
+	schema := db.Schema
+	if schema == "" {
+		schema = "main"
+	}
+	views, err := inspect.Views(ctx, db.DB, "SELECT name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+".sqlite_schema WHERE type = 'view'", nil, "")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: inspect %q: %w", db.Name, err)
+	}
+	return views, nil
 }

@@ -2,10 +2,14 @@ package inspect
 
 import (
 	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/dialect/internal/snapcopy"
 )
 
 // Builder collects catalog rows into tables. Rows of one table, index or
@@ -110,4 +114,30 @@ func (b *Builder) Tables() []dialect.Table {
 // ("no action" and "NO_ACTION" become "NO ACTION"); "" stays "".
 func Action(a string) string {
 	return strings.Join(strings.Fields(strings.ToUpper(strings.ReplaceAll(a, "_", " "))), " ")
+}
+
+// Views reads views from query, whose rows are a view's name and its
+// definition, and returns them sorted by name with each definition's runs
+// of white space made one space and every occurrence of qualifier (the
+// database's own name as the engine prefixes it, such as "`tenant`.")
+// left out; qualifier "" leaves none out.
+func Views(ctx context.Context, q snapcopy.Querier, query string, args []any, qualifier string) ([]dialect.View, error) {
+	var views []dialect.View
+	err := snapcopy.Each(ctx, q, query, args, func(r *sql.Rows) error {
+		var v dialect.View
+		if err := r.Scan(&v.Name, &v.Definition); err != nil {
+			return err
+		}
+		if qualifier != "" {
+			v.Definition = strings.ReplaceAll(v.Definition, qualifier, "")
+		}
+		v.Definition = strings.Join(strings.Fields(v.Definition), " ")
+		views = append(views, v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read views: %w", err)
+	}
+	slices.SortFunc(views, func(x, y dialect.View) int { return cmp.Compare(x.Name, y.Name) })
+	return views, nil
 }
