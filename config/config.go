@@ -44,6 +44,9 @@ type Config struct {
 	LockTimeout time.Duration
 	// Shadow tunes shadow migrations' cut-over (shadow).
 	Shadow Shadow
+	// Customisations are the agreed differences from the reference
+	// schema (customisations), which herd drift does not count as drift.
+	Customisations Customisations
 	// LockRetries is how many times a migration that gave up on a lock is
 	// tried again (lock_retries, default DefaultLockRetries; 0: never).
 	LockRetries int

@@ -93,7 +93,7 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	top := p.fields(root, "", "control", "servers", "default_server", "tenant_database",
 		"migrations", "allow_experimental", "releases", "lock_timeout", "lock_retries",
 		"rollout", "large_tenants", "shadow", "health_probes", "maintenance_windows", "webhooks",
-		"flags", "environments")
+		"flags", "environments", "customisations")
 
 	if e, ok := top["control"]; !ok {
 		p.add(0, "control is required: the DSN of the control database, as in sqlite:./herd-data/control.db")
@@ -151,6 +151,9 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	cfg.Shadow = DefaultShadow()
 	if e, ok := top["shadow"]; ok {
 		cfg.Shadow = p.shadow(e.val)
+	}
+	if e, ok := top["customisations"]; ok {
+		cfg.Customisations = p.customisations(e.val)
 	}
 	if e, ok := top["health_probes"]; ok {
 		cfg.Probes = p.probes(e.val)
