@@ -13,10 +13,11 @@ import (
 )
 
 // AttachVersion is the lowest control schema version Attach accepts: the
-// one that added the write freezes a router reads (WriteFreezes); the
+// one that added the tenants' drift, which status reads (Drifts); the
+// write freezes a router reads (WriteFreezes) came in 1.7.0, the
 // tenants' sizes, which a Reader's tenant rows carry, came in 1.6.0, and
 // the change counter, Generation, in 1.4.0.
-const AttachVersion = "1.7.0"
+const AttachVersion = "1.9.0"
 
 // ErrControlSchemaOutdated is wrapped by the error Attach returns for a
 // control database whose control schema is below AttachVersion (or that

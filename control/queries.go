@@ -38,6 +38,8 @@ type queries struct {
 	tenantMove, switchInsert, switchList, switchListTenant, switchEnd string
 
 	freezeUpsert, freezeDelete, freezeList string
+
+	referenceUpsert, referenceGet, driftUpsert, driftGet, driftList, driftDelete string
 }
 
 // byName returns where each query goes, by its name in the queries file.
@@ -114,6 +116,13 @@ func (q *queries) byName() map[string]*string {
 		"size-get":    &q.sizeGet,
 		"size-list":   &q.sizeList,
 		"size-delete": &q.sizeDelete,
+
+		"reference-upsert": &q.referenceUpsert,
+		"reference-get":    &q.referenceGet,
+		"drift-upsert":     &q.driftUpsert,
+		"drift-get":        &q.driftGet,
+		"drift-list":       &q.driftList,
+		"drift-delete":     &q.driftDelete,
 
 		"tenant-move":        &q.tenantMove,
 		"switch-insert":      &q.switchInsert,

@@ -134,6 +134,9 @@ func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 		if _, err = tx.ExecContext(ctx, s.q.sizeDelete, code); err != nil {
 			return fmt.Errorf("control: remove tenant %q: size: %w", code, err)
 		}
+		if _, err = tx.ExecContext(ctx, s.q.driftDelete, code); err != nil {
+			return fmt.Errorf("control: remove tenant %q: drift: %w", code, err)
+		}
 		return s.bump(ctx, tx)
 	})
 }

@@ -273,3 +273,42 @@ func describeForeignKey(fk dialect.ForeignKey) string {
 }
 
 func describeCheck(c dialect.Check) string { return "CHECK (" + c.Expr + ")" }
+
+// State sums up a tenant's differences.
+type State string
+
+// The states.
+const (
+	// None: the tenant's schema is its reference.
+	None State = "none"
+	// Customised: every difference is an agreed customisation.
+	Customised State = "customised"
+	// Drifted: some difference is drift.
+	Drifted State = "drifted"
+)
+
+// Summary counts classified differences.
+type Summary struct {
+	State      State `json:"state"`
+	Drifted    int   `json:"drifted"`
+	Customised int   `json:"customised"`
+}
+
+// Summarise counts diffs, as Classify marked them.
+func Summarise(diffs []Difference) Summary {
+	s := Summary{State: None}
+	for _, d := range diffs {
+		if d.Drift() {
+			s.Drifted++
+		} else {
+			s.Customised++
+		}
+	}
+	switch {
+	case s.Drifted > 0:
+		s.State = Drifted
+	case s.Customised > 0:
+		s.State = Customised
+	}
+	return s
+}

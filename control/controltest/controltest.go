@@ -50,6 +50,8 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"Waves", s.testWaves},
 		{"Snapshots", s.testSnapshots},
 		{"Sizes", s.testSizes},
+		{"References", s.testReferences},
+		{"Drift", s.testDrift},
 		{"Switches", s.testSwitches},
 		{"WriteFreezes", s.testWriteFreezes},
 	}

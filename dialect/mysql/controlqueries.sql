@@ -340,3 +340,28 @@ DELETE FROM herd_write_freezes WHERE tenant = ?
 
 -- name: freeze-list
 SELECT tenant, frozen_until FROM herd_write_freezes
+
+-- The reference schemas and the tenants' drift (herd drift).
+
+-- name: reference-upsert
+INSERT INTO herd_schema_references (engine, version, path_sum, schema_json, built_at) VALUES (?, ?, ?, ?, ?)
+ON DUPLICATE KEY UPDATE schema_json = VALUES(schema_json), built_at = VALUES(built_at)
+
+-- name: reference-get
+SELECT schema_json, built_at FROM herd_schema_references WHERE engine = ? AND version = ? AND path_sum = ?
+
+-- name: drift-upsert
+INSERT INTO herd_tenant_drift (tenant_code, version, state, drifted, customised, differences, checked_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON DUPLICATE KEY UPDATE version = VALUES(version), state = VALUES(state), drifted = VALUES(drifted),
+    customised = VALUES(customised), differences = VALUES(differences), checked_at = VALUES(checked_at)
+
+-- name: drift-get
+SELECT tenant_code, version, state, drifted, customised, differences, checked_at FROM herd_tenant_drift WHERE tenant_code = ?
+
+-- name: drift-list
+SELECT d.tenant_code, d.version, d.state, d.drifted, d.customised, d.checked_at
+FROM herd_tenant_drift d JOIN herd_tenants t ON t.code = d.tenant_code ORDER BY d.tenant_code
+
+-- name: drift-delete
+DELETE FROM herd_tenant_drift WHERE tenant_code = ?

@@ -340,3 +340,28 @@ DELETE FROM herd_write_freezes WHERE tenant = $1
 
 -- name: freeze-list
 SELECT tenant, frozen_until FROM herd_write_freezes
+
+-- The reference schemas and the tenants' drift (herd drift).
+
+-- name: reference-upsert
+INSERT INTO herd_schema_references (engine, version, path_sum, schema_json, built_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (engine, version, path_sum) DO UPDATE SET schema_json = excluded.schema_json, built_at = excluded.built_at
+
+-- name: reference-get
+SELECT schema_json, built_at FROM herd_schema_references WHERE engine = $1 AND version = $2 AND path_sum = $3
+
+-- name: drift-upsert
+INSERT INTO herd_tenant_drift (tenant_code, version, state, drifted, customised, differences, checked_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (tenant_code) DO UPDATE SET version = excluded.version, state = excluded.state, drifted = excluded.drifted,
+    customised = excluded.customised, differences = excluded.differences, checked_at = excluded.checked_at
+
+-- name: drift-get
+SELECT tenant_code, version, state, drifted, customised, differences, checked_at FROM herd_tenant_drift WHERE tenant_code = $1
+
+-- name: drift-list
+SELECT d.tenant_code, d.version, d.state, d.drifted, d.customised, d.checked_at
+FROM herd_tenant_drift d JOIN herd_tenants t ON t.code = d.tenant_code ORDER BY d.tenant_code
+
+-- name: drift-delete
+DELETE FROM herd_tenant_drift WHERE tenant_code = $1

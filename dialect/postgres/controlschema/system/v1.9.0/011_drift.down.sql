@@ -1,0 +1,2 @@
+DROP TABLE herd_tenant_drift;
+DROP TABLE herd_schema_references;
