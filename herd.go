@@ -77,6 +77,8 @@ type Fleet struct {
 	// owner is this fleet's identity, recorded in the tenant databases it
 	// writes to.
 	owner execute.Owner
+	// refs builds each reference schema herd drift needs once.
+	refs references
 }
 
 // server is one configured server with its engine.

@@ -2,10 +2,9 @@ package herd
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -87,31 +86,11 @@ func rehearse(ctx context.Context, d dialect.Dialect, sc config.Server, src *sou
 		return r, &InputError{Err: err}
 	}
 	defer srv.Close()
-	name, err := scratchName()
-	if err != nil {
-		return r, err
-	}
-	if err := srv.Create(ctx, name); err != nil {
-		return r, err
-	}
-	defer srv.Drop(context.WithoutCancel(ctx), name) //nolint:errcheck // best effort; the name says what it was
-	db, err := srv.Open(ctx, name)
-	if err != nil {
-		return r, err
-	}
-	defer db.Close()
 	p, err := plan.Make(src, source.Tenant, nil, latest, plan.Options{Engine: d.Name(), AllowExperimental: true})
 	if err != nil {
 		return r, err
 	}
-	s, err := execute.New(d, nil).Lock(ctx, db)
-	if err != nil {
-		return r, err
-	}
-	defer s.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the database is dropped
-	count := &counter{}
-	err = s.Apply(ctx, p, count)
-	r.Applied = count.applied
+	r.Applied, err = onScratch(ctx, d, srv, p, time.Now(), nil)
 	var failed *execute.MigrationError
 	if errors.As(err, &failed) {
 		r.Problem = &Problem{File: failed.File, Line: failed.Line,
@@ -119,24 +98,4 @@ func rehearse(ctx context.Context, d dialect.Dialect, sc config.Server, src *sou
 		return r, nil
 	}
 	return r, err
-}
-
-// scratchName is a new scratch database's name, which says what it is
-// for.
-func scratchName() (string, error) {
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return "herd_rehearse_" + hex.EncodeToString(b), nil
-}
-
-// counter is a Recorder that counts the migrations applied.
-type counter struct{ applied int }
-
-func (c *counter) Record(_ context.Context, r execute.Result) error {
-	if r.Err == nil {
-		c.applied++
-	}
-	return nil
 }

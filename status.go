@@ -28,6 +28,9 @@ type StatusRow struct {
 	Bytes      *int64     `json:"bytes"`
 	SizeClass  SizeClass  `json:"size_class,omitempty"`
 	AnalyzedAt *time.Time `json:"analyzed_at"`
+	// Drift is a tenant's last drift check (herd drift), without its
+	// differences; nil before the first.
+	Drift *TenantDrift `json:"drift,omitempty"`
 }
 
 // StatusNotApplicable is the status of the system database in a project
@@ -38,7 +41,7 @@ const StatusNotApplicable = "n/a (no system migrations)"
 // with where each stands: a tenant the control database has no version
 // row for yet is pending, and the system database of a project without
 // system migrations is StatusNotApplicable. Tenants carry their size by
-// their last analysis. It reads only the control database and returns its
+// their last analysis and their last drift check. It reads only the control database and returns its
 // error when that fails.
 func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 	versions, err := f.control.Versions(ctx)
@@ -46,6 +49,10 @@ func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 		return nil, err
 	}
 	tenants, err := f.control.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	drifts, err := f.control.Drifts(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +84,9 @@ func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 			if sz := sizes[ref.Identifier]; sz != nil {
 				row.SizeClass = f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, true)
 				row.Rows, row.Bytes, row.AnalyzedAt = &sz.Rows, &sz.Bytes, &sz.AnalyzedAt
+			}
+			if d, ok := drifts[ref.Identifier]; ok {
+				row.Drift = &d
 			}
 		}
 		rows = append(rows, row)
@@ -155,10 +165,13 @@ type TenantDetail struct {
 	History []HistoryEntry `json:"history"`
 	// Switches are the tenant's shadow switches, newest first.
 	Switches []Switch `json:"switches,omitempty"`
+	// Drift is the tenant's last drift check, with its differences; nil
+	// before the first.
+	Drift *TenantDrift `json:"drift,omitempty"`
 }
 
-// TenantDetail returns tenant code with its version and history, read
-// from the control database. An unknown tenant is an input error wrapping
+// TenantDetail returns tenant code with its version, history, size,
+// switches and last drift check, read from the control database. An unknown tenant is an input error wrapping
 // control.ErrTenantNotFound.
 func (f *Fleet) TenantDetail(ctx context.Context, code string) (TenantDetail, error) {
 	t, err := f.control.Tenant(ctx, code)
@@ -184,6 +197,11 @@ func (f *Fleet) TenantDetail(ctx context.Context, code string) (TenantDetail, er
 	}
 	if d.Switches, err = f.control.Switches(ctx, code); err != nil {
 		return TenantDetail{}, err
+	}
+	if dr, ok, err := f.control.Drift(ctx, code); err != nil {
+		return TenantDetail{}, err
+	} else if ok {
+		d.Drift = &dr
 	}
 	return d, nil
 }

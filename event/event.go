@@ -70,6 +70,12 @@ const (
 	// AnalysisFailed says a tenant's size could not be measured or
 	// recorded (Event.Reason).
 	AnalysisFailed Type = "analysis.failed"
+	// DriftChecked says a tenant's live schema was compared with the
+	// reference of its version and the result recorded (Event.Reason
+	// sums it up: "none", "customised: 2", "drifted: 1, customised: 2");
+	// DriftFailed says it could not be (Event.Reason).
+	DriftChecked Type = "drift.checked"
+	DriftFailed  Type = "drift.failed"
 	// The phases of a shadow migration of a tenant (herd migrate
 	// --strategy shadow), each sent as it ends, with how long it took
 	// (Event.Duration) and what it found (Event.Reason): the shadow
@@ -96,20 +102,20 @@ func Types() []Type {
 		RolloutHalted, RolloutPaused, RolloutCompleted, RolloutCompletedWithFailures,
 		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry, Chunk, ChunkThrottled,
 		SnapshotTaken, SnapshotRestored,
-		AnalysisDone, AnalysisFailed,
+		AnalysisDone, AnalysisFailed, DriftChecked, DriftFailed,
 		ShadowCopy, ShadowCatchUp, ShadowFreeze, ShadowVerify, ShadowMigrate, ShadowSwitch, ShadowAbandoned,
 	}
 }
 
 // Step reports whether t is a step event (migration.*, statement.*,
-// lock.*, chunk.*, snapshot.*, analysis.*, shadow.*), of one database rather than
+// lock.*, chunk.*, snapshot.*, analysis.*, drift.*, shadow.*), of one database rather than
 // of the fleet. The rollout event stream (herd rollout --json) carries the
 // fleet events, Chunk and ChunkThrottled; webhooks carry the fleet events
 // only.
 func (t Type) Step() bool {
 	kind, _, _ := strings.Cut(string(t), ".")
 	switch kind {
-	case "migration", "statement", "lock", "chunk", "snapshot", "analysis", "shadow":
+	case "migration", "statement", "lock", "chunk", "snapshot", "analysis", "drift", "shadow":
 		return true
 	}
 	return false

@@ -98,7 +98,7 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.envName, "env", "", "environment of herd.yaml whose control database to use (default $HERD_ENV, else the top-level control)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(a.initCmd(), a.newCmd(), a.lintCmd(), a.tenantCmd(), a.migrateCmd(), a.planCmd(),
-		a.statusCmd(), a.analyzeCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.cleanupCmd(), a.snapshotCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd())
+		a.statusCmd(), a.analyzeCmd(), a.driftCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.cleanupCmd(), a.snapshotCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

@@ -354,12 +354,26 @@ func (a *app) statusCmd() *cobra.Command {
 
 func renderStatus(w io.Writer, rows []herd.StatusRow) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TYPE\tDATABASE\tVERSION\tTARGET\tSTATUS\tSIZE\tLAST ERROR")
+	fmt.Fprintln(tw, "TYPE\tDATABASE\tVERSION\tTARGET\tSTATUS\tSIZE\tDRIFT\tLAST ERROR")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Type, r.Identifier, versionLabel(r.CurrentVersion),
-			versionLabel(r.TargetVersion), r.Status, orDash(string(r.SizeClass)), r.LastError)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Type, r.Identifier, versionLabel(r.CurrentVersion),
+			versionLabel(r.TargetVersion), r.Status, orDash(string(r.SizeClass)), driftLabel(r.Drift), r.LastError)
 	}
 	tw.Flush()
+}
+
+// driftLabel is a tenant's last drift check in a status row: "-" before
+// the first, else its state with the count of what makes it so.
+func driftLabel(d *herd.TenantDrift) string {
+	switch {
+	case d == nil:
+		return "-"
+	case d.Drifted > 0:
+		return fmt.Sprintf("%s %d", d.State, d.Drifted)
+	case d.Customised > 0:
+		return fmt.Sprintf("%s %d", d.State, d.Customised)
+	}
+	return string(d.State)
 }
 
 func (a *app) repairCmd() *cobra.Command {

@@ -164,6 +164,12 @@ func renderTenant(w io.Writer, d herd.TenantDetail) {
 		fmt.Fprintf(w, "switch    %d: %s (v%s) -> %s (v%s) at %s, %s\n", sw.ID, sw.OldDatabase, sw.FromVersion,
 			sw.NewDatabase, sw.ToVersion, sw.SwitchedAt.Format("2006-01-02 15:04:05"), sw.State)
 	}
+	if d.Drift == nil {
+		fmt.Fprintf(w, "drift     never checked (herd drift --tenant %s)\n", d.Code)
+	} else {
+		fmt.Fprint(w, "drift     ")
+		renderDrift(w, *d.Drift, true)
+	}
 	if len(d.History) == 0 {
 		return
 	}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/event"
+)
+
+func (a *app) driftCmd() *cobra.Command {
+	var (
+		tenant      string
+		all         bool
+		tenants     string
+		concurrency int
+		asJSON      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "drift (--tenant CODE | --all | --tenants SELECTOR) [--json]",
+		Short: "Compare tenants' live schemas with the reference schema of their version",
+		Long: `Compare each tenant's live schema (tables, columns, primary keys, indexes,
+foreign keys, checks and views) with the reference schema of the version the
+control database records for it: what the tenant migrations produce on an empty
+database. herd builds a reference once per engine and version, on a scratch
+database (herd_rehearse_...) of the tenant's server that it drops afterwards,
+and keeps it in the control database until a migration on its path changes.
+
+Every difference is a customisation when a rule of herd.yaml's customisations
+allows it (for all tenants, the tenant's tier, or the tenant), and drift
+otherwise. The result is recorded in the control database, where status --json
+and tenant show read it. herd's own tables are never drift.
+
+With --all or --tenants, tenants are compared --concurrency at a time, keeping
+to rollout.per_server; tenants never migrated are not compared.
+
+Exit codes: 0 no tenant drifted (customisations are fine), 1 some tenant
+drifted or could not be compared, 2 bad input.
+
+` + exitCodes,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			chosen := 0
+			for _, set := range []bool{tenant != "", all, tenants != ""} {
+				if set {
+					chosen++
+				}
+			}
+			if chosen != 1 {
+				return usagef("say which tenants: --tenant CODE, --all or --tenants SELECTOR")
+			}
+			if err := checkConcurrency(concurrency); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			var events event.Sink
+			if tenant != "" {
+				if err := herd.ValidateTenantCode(tenant); err != nil {
+					return err
+				}
+			} else {
+				ctx = a.interrupts.graceful(ctx)
+				if !asJSON {
+					events = a.driftProgress()
+				}
+			}
+			return a.withFleet(ctx, herd.Options{Events: events}, func(f *herd.Fleet) error {
+				var (
+					checked    []herd.TenantDrift
+					unmigrated []string
+					err        error
+				)
+				if tenant != "" {
+					var d herd.TenantDrift
+					if d, err = f.Drift(ctx, tenant); err == nil {
+						checked = []herd.TenantDrift{d}
+					}
+				} else {
+					checked, unmigrated, err = f.DriftTenants(ctx, herd.Selection{Tenants: tenants, AllowEmpty: all}, concurrency)
+				}
+				switch {
+				case asJSON:
+					if checked == nil {
+						checked = []herd.TenantDrift{}
+					}
+					if werr := writeJSON(a.out, checked); werr != nil {
+						return werr
+					}
+				case tenant != "" && err == nil:
+					renderDrift(a.out, checked[0], true)
+				default:
+					renderDrifts(a.out, checked, unmigrated)
+				}
+				if errors.Is(err, herd.ErrStopped) {
+					return &waitingError{err.Error()}
+				}
+				if err != nil {
+					return err
+				}
+				return driftedError(checked)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "the tenant with this code")
+	cmd.Flags().BoolVar(&all, "all", false, "every tenant")
+	cmd.Flags().StringVar(&tenants, "tenants", "", "the tenants SELECTOR names (codes, tier=T, server=S, tag:K=V, size=large|small or @FILE)")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 4, fmt.Sprintf("tenants compared at once with --all or --tenants (%d..%d)", minConcurrency, maxConcurrency))
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// driftedError is the error, exit 1, of a check in which some tenant
+// drifted; nil when none did.
+func driftedError(checked []herd.TenantDrift) error {
+	var drifted []string
+	for _, d := range checked {
+		if d.Drifted > 0 {
+			drifted = append(drifted, d.Tenant)
+		}
+	}
+	if len(drifted) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d tenants drifted: %s", len(drifted), len(checked), strings.Join(drifted, ", "))
+}
+
+// driftProgress returns a sink that prints one line per tenant compared.
+// It is safe for concurrent use.
+func (a *app) driftProgress() event.Sink {
+	var mu sync.Mutex
+	return event.SinkFunc(func(e event.Event) {
+		var line string
+		switch e.Type {
+		case event.DriftChecked:
+			line = fmt.Sprintf("%s: v%s, %s (%dms)", e.Database, e.To, e.Reason, e.Duration.Milliseconds())
+		case event.DriftFailed:
+			line = fmt.Sprintf("%s: drift check FAILED: %s", e.Database, e.Reason)
+		default:
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(a.out, line)
+	})
+}
+
+// renderDrift prints a tenant's drift check: a summary line, then its
+// differences (with customisations, or drift only).
+func renderDrift(w io.Writer, d herd.TenantDrift, customisations bool) {
+	fmt.Fprintf(w, "%s at v%s: %s (checked %s)\n", d.Tenant, d.Version, driftWords(d), d.CheckedAt.Format("2006-01-02 15:04:05 MST"))
+	for _, diff := range d.Differences {
+		switch {
+		case diff.Drift():
+			fmt.Fprintf(w, "  drift          %s\n", diff)
+		case customisations:
+			fmt.Fprintf(w, "  customisation  %s\n", diff)
+		}
+	}
+}
+
+// renderDrifts prints the drift of many tenants: each drifted tenant's
+// drift, then counts.
+func renderDrifts(w io.Writer, checked []herd.TenantDrift, unmigrated []string) {
+	count := map[herd.DriftState]int{}
+	for _, d := range checked {
+		count[d.State]++
+		if d.Drifted > 0 {
+			renderDrift(w, d, false)
+		}
+	}
+	fmt.Fprintf(w, "compared %d tenants: %d drifted, %d customised, %d as their reference\n",
+		len(checked), count[herd.DriftDrifted], count[herd.DriftCustomised], count[herd.DriftNone])
+	if len(unmigrated) > 0 {
+		fmt.Fprintf(w, "not compared (never migrated): %s\n", strings.Join(unmigrated, ", "))
+	}
+}
+
+// driftWords sums up a drift check for people.
+func driftWords(d herd.TenantDrift) string {
+	switch {
+	case d.Drifted > 0 && d.Customised > 0:
+		return fmt.Sprintf("DRIFTED (%d differences are drift, %d customisations)", d.Drifted, d.Customised)
+	case d.Drifted > 0:
+		return fmt.Sprintf("DRIFTED (%d differences are drift)", d.Drifted)
+	case d.Customised > 0:
+		return fmt.Sprintf("customised (%d customisations, no drift)", d.Customised)
+	}
+	return "as its reference"
+}
