@@ -35,6 +35,8 @@ func TestDemo(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "migrated the fleet to v2.0.0")
 	require.Contains(t, out, "analysed 3 trusts: 3 small, 0 large")
+	require.Contains(t, out, "compared 3 tenants: 1 drifted, 1 customised, 1 as their reference")
+	require.Contains(t, out, "drift          extra index students.support_students_phone")
 
 	rows := statusJSON(t, filepath.Join(dir, "herd.yaml"))
 	require.Len(t, rows, 4)

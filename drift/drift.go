@@ -94,7 +94,7 @@ func (d Difference) String() string {
 		s += fmt.Sprintf(": expected %s, found %s", d.Expected, d.Found)
 	}
 	if d.Customisation != "" {
-		s += " — customisation " + d.Customisation
+		s += " — allowed by " + d.Customisation
 	}
 	return s
 }

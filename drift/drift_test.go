@@ -107,5 +107,5 @@ func TestClassify(t *testing.T) {
 
 func TestDifferenceString(t *testing.T) {
 	d := drift.Difference{Change: drift.Changed, Object: drift.ForeignKey, Name: "a.b", Expected: "x", Found: "y", Customisation: "all: foreign_key a.*"}
-	assert.Equal(t, "changed foreign key a.b: expected x, found y — customisation all: foreign_key a.*", d.String())
+	assert.Equal(t, "changed foreign key a.b: expected x, found y — allowed by all: foreign_key a.*", d.String())
 }

@@ -45,8 +45,9 @@ func (a *app) demoCmd() *cobra.Command {
 	return cmd
 }
 
-// demo copies the School ERP example into dir, registers the trusts, and
-// migrates the fleet release by release, seeding sample rows at v1.0.0.
+// demo copies the School ERP example into dir, registers the trusts,
+// migrates the fleet release by release, seeding sample rows at v1.0.0,
+// then customises two trusts and checks the fleet's drift.
 func (a *app) demo(ctx context.Context, dir string, tenants int) error {
 	example := schoolerp.Files()
 	if err := os.CopyFS(dir, example); err != nil {
@@ -89,6 +90,13 @@ func (a *app) demo(ctx context.Context, dir string, tenants int) error {
 			}
 		}
 	}
+	customise, err := fs.ReadFile(example, "demo/customise.sqlite.sql")
+	if err != nil {
+		return err
+	}
+	if err := a.demoDrift(ctx, f, string(customise), tenants); err != nil {
+		return err
+	}
 	rows, err := f.Status(ctx)
 	if err != nil {
 		return err
@@ -112,6 +120,39 @@ func (a *app) demoAnalyze(ctx context.Context, f *herd.Fleet) error {
 	}
 	fmt.Fprintf(a.out, "analysed %d trusts: %d small, %d large (small trusts run v2.0.0's chunked backfill as one statement, large ones range by range)\n",
 		len(sizes), classes[herd.SizeSmall], classes[herd.SizeLarge])
+	return nil
+}
+
+// demoDrift runs each trust's part of script (under its "-- name: CODE"
+// line; trusts the demo did not make are left out), as a support engineer
+// would change a trust, then compares every trust with its reference
+// schema as herd drift --all does.
+func (a *app) demoDrift(ctx context.Context, f *herd.Fleet, script string, tenants int) error {
+	var code string
+	parts := map[string]string{}
+	for _, line := range strings.SplitAfter(script, "\n") {
+		if name, ok := strings.CutPrefix(line, "-- name: "); ok {
+			code = strings.TrimSpace(name)
+			continue
+		}
+		parts[code] += line
+	}
+	changed := 0
+	for i := 1; i <= tenants; i++ {
+		code := fmt.Sprintf("trust_%03d", i)
+		if part, ok := parts[code]; ok {
+			if _, err := f.SeedTenant(ctx, code, part); err != nil {
+				return fmt.Errorf("demo: customise %s: %w", code, err)
+			}
+			changed++
+		}
+	}
+	checked, _, err := f.DriftTenants(ctx, herd.Selection{}, 4)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "\nsupport engineers changed %d trusts; herd drift --all:\n", changed)
+	renderDrifts(a.out, checked, nil)
 	return nil
 }
 

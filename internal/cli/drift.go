@@ -184,11 +184,19 @@ func renderDrifts(w io.Writer, checked []herd.TenantDrift, unmigrated []string) 
 func driftWords(d herd.TenantDrift) string {
 	switch {
 	case d.Drifted > 0 && d.Customised > 0:
-		return fmt.Sprintf("DRIFTED (%d differences are drift, %d customisations)", d.Drifted, d.Customised)
+		return fmt.Sprintf("DRIFTED (%s, %s)", counted(d.Drifted, "drift difference"), counted(d.Customised, "customisation"))
 	case d.Drifted > 0:
-		return fmt.Sprintf("DRIFTED (%d differences are drift)", d.Drifted)
+		return fmt.Sprintf("DRIFTED (%s)", counted(d.Drifted, "drift difference"))
 	case d.Customised > 0:
-		return fmt.Sprintf("customised (%d customisations, no drift)", d.Customised)
+		return fmt.Sprintf("customised (%s, no drift)", counted(d.Customised, "customisation"))
 	}
 	return "as its reference"
+}
+
+// counted is n with noun, in the plural unless n is 1.
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
