@@ -161,3 +161,15 @@ type Check struct {
 type CopyLimiter interface {
 	CopyLimits(ctx context.Context, name string) ([]string, error)
 }
+
+// SchemaCopier is an optional capability of a Server: a copy of a tenant's
+// schema without its rows, beside it, so that migrations can be rehearsed
+// on what the tenant really holds (herd's pre-flight). Every herd dialect
+// implements it.
+type SchemaCopier interface {
+	// CopySchema copies the schema of database (or schema) src without
+	// its rows into the new database (or schema) dst: what Snapshot would
+	// copy but the rows. dst must not exist; on failure, nothing named
+	// dst is left behind.
+	CopySchema(ctx context.Context, src, dst string) error
+}

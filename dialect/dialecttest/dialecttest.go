@@ -56,6 +56,7 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 		{"SessionGuard", s.testSessionGuard},
 		{"TableSizes", s.testTableSizes},
 		{"Inspect", s.testInspect},
+		{"CopySchema", s.testCopySchema},
 		{"Split", s.testSplit},
 		{"ControlSchema", s.testControlSchema},
 		{"Control", s.testControl},

@@ -53,3 +53,40 @@ func (s *suite) testInspect(t *testing.T) {
 	_, bv = describe(bdb)
 	require.Len(t, bv, len(av)+1, "a new view is described")
 }
+
+// testCopySchema copies the schema of the engine's every-object fixture
+// and checks that the copy describes itself as the tenant does, with no
+// rows, and that a copy onto an existing name fails.
+func (s *suite) testCopySchema(t *testing.T) {
+	ctx := t.Context()
+	copier, ok := s.srv.(dialect.SchemaCopier)
+	require.True(t, ok, "%T does not implement dialect.SchemaCopier", s.srv)
+	ins := s.d.(dialect.Inspector)
+	tenant, db := s.tenant(t)
+	s.apply(t, db, fixtures, "testdata/every_object."+s.d.Name()+".sql")
+	dst := s.snapshotName(t, tenant)
+	s.cleanupDrop(t, dst)
+	require.NoError(t, copier.CopySchema(ctx, tenant, dst))
+	cdb := s.open(t, dst)
+
+	want, err := ins.Tables(ctx, db)
+	require.NoError(t, err)
+	got, err := ins.Tables(ctx, cdb)
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "tables")
+	wantViews, err := ins.Views(ctx, db)
+	require.NoError(t, err)
+	gotViews, err := ins.Views(ctx, cdb)
+	require.NoError(t, err)
+	assert.Equal(t, wantViews, gotViews, "views")
+	var n int
+	require.NoError(t, cdb.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.q("pupils")).Scan(&n))
+	assert.Zero(t, n, "no rows are copied")
+	require.NoError(t, db.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.q("pupils")).Scan(&n))
+	assert.Positive(t, n, "the tenant keeps its rows")
+
+	require.Error(t, copier.CopySchema(ctx, tenant, dst), "the copy's name is taken")
+	exists, err := s.srv.Exists(ctx, dst)
+	require.NoError(t, err)
+	assert.True(t, exists, "a failed copy leaves the existing database alone")
+}

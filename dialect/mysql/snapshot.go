@@ -43,8 +43,20 @@ var charsetName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 // DDL is not transactional: dst appears while the copy runs. It fails if
 // dst exists; on failure, dst is dropped.
 func (s *Server) Snapshot(ctx context.Context, src, dst string) error {
+	return s.copyTenant(ctx, "snapshot", src, dst, "--single-transaction", "--hex-blob")
+}
+
+// CopySchema copies database src into the new database dst as Snapshot
+// does, without the rows (mariadb-dump --no-data).
+func (s *Server) CopySchema(ctx context.Context, src, dst string) error {
+	return s.copyTenant(ctx, "copy the schema of", src, dst, "--no-data")
+}
+
+// copyTenant copies database src into the new database dst with
+// mariadb-dump's extra arguments; what names the copy in errors.
+func (s *Server) copyTenant(ctx context.Context, what, src, dst string, extra ...string) error {
 	fail := func(err error) error {
-		return fmt.Errorf("mysql: snapshot database %q to %q on server %q: %w", src, dst, s.name, s.dsn.Scrub(err))
+		return fmt.Errorf("mysql: %s database %q to %q on server %q: %w", what, src, dst, s.name, s.dsn.Scrub(err))
 	}
 	if err := snapcopy.Names(src, dst, MaxNameLength); err != nil {
 		return fail(err)
@@ -52,7 +64,7 @@ func (s *Server) Snapshot(ctx context.Context, src, dst string) error {
 	if err := s.mustExist(ctx, src); err != nil {
 		return fail(err)
 	}
-	if err := s.copyDatabase(ctx, src, dst, false); err != nil {
+	if err := s.copyDatabase(ctx, src, dst, false, extra...); err != nil {
 		return fail(err)
 	}
 	return nil
@@ -76,7 +88,7 @@ func (s *Server) Restore(ctx context.Context, snapshot, target string) error {
 	if err := s.mustExist(ctx, snapshot); err != nil {
 		return fail(fmt.Errorf("snapshot: %w", err))
 	}
-	if err := s.copyDatabase(ctx, snapshot, target, true); err != nil {
+	if err := s.copyDatabase(ctx, snapshot, target, true, "--single-transaction", "--hex-blob"); err != nil {
 		return fail(err)
 	}
 	return nil
@@ -93,9 +105,10 @@ func (s *Server) mustExist(ctx context.Context, name string) error {
 	return nil
 }
 
-// copyDatabase copies database from into a new database to, dropping to
-// first when replace is set, and dropping it again when the copy fails.
-func (s *Server) copyDatabase(ctx context.Context, from, to string, replace bool) (err error) {
+// copyDatabase copies database from into a new database to with
+// mariadb-dump's extra arguments, dropping to first when replace is set,
+// and dropping it again when the copy fails.
+func (s *Server) copyDatabase(ctx context.Context, from, to string, replace bool, extra ...string) (err error) {
 	var charset, collation string
 	if err := s.admin.QueryRowContext(ctx, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
 		from).Scan(&charset, &collation); err != nil {
@@ -130,7 +143,7 @@ func (s *Server) copyDatabase(ctx context.Context, from, to string, replace bool
 			err = fmt.Errorf("%w (and dropping the incomplete %q failed: %v)", err, to, derr)
 		}
 	}()
-	return dumptool.Pipe(ctx, s.dump(from, "--single-transaction", "--hex-blob"), "", s.load(to))
+	return dumptool.Pipe(ctx, s.dump(from, extra...), "", s.load(to))
 }
 
 // toolEnv points mariadb-dump and mariadb at the server as the DSN's user:

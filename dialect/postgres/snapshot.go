@@ -53,8 +53,21 @@ const cleanupTimeout = time.Minute
 //
 // It fails if dst exists; on failure, nothing named dst is left.
 func (s *Server) Snapshot(ctx context.Context, src, dst string) error {
+	return s.copyTenant(ctx, "snapshot", src, dst)
+}
+
+// CopySchema copies tenant src into the new tenant dst as Snapshot does,
+// without the rows (pg_dump --schema-only): materialized views are
+// created without data.
+func (s *Server) CopySchema(ctx context.Context, src, dst string) error {
+	return s.copyTenant(ctx, "copy the schema of", src, dst, "--schema-only")
+}
+
+// copyTenant copies tenant src into the new tenant dst with pg_dump's
+// extra arguments; what names the copy in errors.
+func (s *Server) copyTenant(ctx context.Context, what, src, dst string, extra ...string) error {
 	fail := func(err error) error {
-		return fmt.Errorf("postgres: snapshot %s %q to %q on server %q: %w", s.kind(), src, dst, s.name, s.dsn.Scrub(err))
+		return fmt.Errorf("postgres: %s %s %q to %q on server %q: %w", what, s.kind(), src, dst, s.name, s.dsn.Scrub(err))
 	}
 	if err := snapcopy.Names(src, dst, MaxNameLength); err != nil {
 		return fail(err)
@@ -70,10 +83,10 @@ func (s *Server) Snapshot(ctx context.Context, src, dst string) error {
 	}
 	var err error
 	if s.tenancy == dialect.SchemaPerTenant {
-		err = s.snapshotSchema(ctx, src, dst)
+		err = s.snapshotSchema(ctx, src, dst, extra...)
 	} else {
 		err = s.withNewDatabase(ctx, dst, true, func() error {
-			return s.pipe(ctx, s.dump(src), "", s.load(dst))
+			return s.pipe(ctx, s.dump(src, extra...), "", s.load(dst))
 		})
 	}
 	if err != nil {
@@ -83,11 +96,12 @@ func (s *Server) Snapshot(ctx context.Context, src, dst string) error {
 }
 
 // snapshotSchema copies schema src of the server's database into the new
-// schema dst through a scratch database named dst.
-func (s *Server) snapshotSchema(ctx context.Context, src, dst string) error {
+// schema dst through a scratch database named dst, with pg_dump's extra
+// arguments.
+func (s *Server) snapshotSchema(ctx context.Context, src, dst string, extra ...string) error {
 	main := s.config.Database
 	return s.withNewDatabase(ctx, dst, false, func() error {
-		if err := s.pipe(ctx, s.dump(main, "--schema="+quoteIdent(src)), "", s.load(dst)); err != nil {
+		if err := s.pipe(ctx, s.dump(main, append(extra, "--schema="+quoteIdent(src))...), "", s.load(dst)); err != nil {
 			return fmt.Errorf("into scratch database %q: %w", dst, err)
 		}
 		conn, closeConn, err := s.connectTo(ctx, dst)
@@ -98,7 +112,7 @@ func (s *Server) snapshotSchema(ctx context.Context, src, dst string) error {
 		if _, err := conn.ExecContext(ctx, "ALTER SCHEMA "+quoteIdent(src)+" RENAME TO "+quoteIdent(dst)); err != nil {
 			return fmt.Errorf("rename in scratch database %q: %w", dst, err)
 		}
-		return s.pipe(ctx, s.dump(dst, "--schema="+quoteIdent(dst)), "", s.load(main))
+		return s.pipe(ctx, s.dump(dst, append(extra, "--schema="+quoteIdent(dst))...), "", s.load(main))
 	})
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -203,4 +204,63 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// CopySchema creates the new file PATH/dst.db holding src's schema
+// without its rows: src's tables, indexes, views and triggers are created
+// again from their definitions in sqlite_schema, in one transaction, tables
+// first. It fails if PATH/dst.db exists, and removes it when it fails.
+func (s *Server) CopySchema(ctx context.Context, src, dst string) (err error) {
+	fail := func(err error) error {
+		return fmt.Errorf("sqlite: copy the schema of database %q to %q on server %q: %w", src, dst, s.name, err)
+	}
+	if err := snapcopy.Names(src, dst, MaxNameLength); err != nil {
+		return fail(err)
+	}
+	from, err := s.Open(ctx, src)
+	if err != nil {
+		return fail(err)
+	}
+	defer from.Close()
+	var stmts []string
+	err = snapcopy.Each(ctx, from.DB, `SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
+ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid`, nil,
+		func(r *sql.Rows) error {
+			var stmt string
+			if err := r.Scan(&stmt); err != nil {
+				return err
+			}
+			stmts = append(stmts, stmt)
+			return nil
+		})
+	if err != nil {
+		return fail(err)
+	}
+	if err := s.Create(ctx, dst); err != nil {
+		return fail(err)
+	}
+	defer func() {
+		if err != nil {
+			_ = s.Drop(context.WithoutCancel(ctx), dst)
+		}
+	}()
+	to, err := s.Open(ctx, dst)
+	if err != nil {
+		return fail(err)
+	}
+	defer to.Close()
+	tx, err := to.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, stmt := range stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fail(fmt.Errorf("%s: %w", stmt, err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return nil
 }
