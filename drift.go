@@ -213,45 +213,6 @@ func pathSum(p *plan.Plan, engine string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// references builds each reference schema once for a Fleet however many
-// tenants ask for it at once; a build that fails is tried again by the
-// next caller.
-type references struct {
-	mu    sync.Mutex
-	calls map[string]*referenceCall
-}
-
-type referenceCall struct {
-	done   chan struct{}
-	schema drift.Schema
-	err    error
-}
-
-func (r *references) do(key string, build func() (drift.Schema, error)) (drift.Schema, error) {
-	r.mu.Lock()
-	if r.calls == nil {
-		r.calls = map[string]*referenceCall{}
-	}
-	c, ok := r.calls[key]
-	if !ok {
-		c = &referenceCall{done: make(chan struct{})}
-		r.calls[key] = c
-	}
-	r.mu.Unlock()
-	if ok {
-		<-c.done
-		return c.schema, c.err
-	}
-	c.schema, c.err = build()
-	if c.err != nil {
-		r.mu.Lock()
-		delete(r.calls, key)
-		r.mu.Unlock()
-	}
-	close(c.done)
-	return c.schema, c.err
-}
-
 // DriftTenants checks the drift of the tenants sel names (see Drift), at
 // most concurrency at a time (1 when less than 1), keeping to
 // rollout.per_server as AnalyzeTenants does. Tenants never migrated are

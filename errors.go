@@ -19,7 +19,8 @@ type InputError = problem.InputError
 // IsInputError reports whether err was caused by bad input: an
 // *InputError, a malformed configuration or source, an unknown tenant,
 // version or rollout, an invalid tenant code, a plan that policy refuses,
-// or a tenant database that another fleet owns. It is the one predicate
+// a tenant database that another fleet owns, or a pending path that
+// conflicts with a tenant's schema. It is the one predicate
 // the CLI and the server map to their answer for bad input.
 func IsInputError(err error) bool {
 	var (
@@ -27,8 +28,9 @@ func IsInputError(err error) bool {
 		problems *problem.List // *config.Error and *source.Error: lists of file:line problems
 		ref      *plan.RefusedError
 		owner    *execute.OwnerError
+		conflict *ConflictError
 	)
-	return errors.As(err, &in) || errors.As(err, &problems) || errors.As(err, &ref) || errors.As(err, &owner) ||
+	return errors.As(err, &in) || errors.As(err, &problems) || errors.As(err, &ref) || errors.As(err, &owner) || errors.As(err, &conflict) ||
 		errors.Is(err, control.ErrTenantNotFound) || errors.Is(err, control.ErrTenantExists) || errors.Is(err, control.ErrRolloutNotFound)
 }
 

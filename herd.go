@@ -15,6 +15,7 @@ import (
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/drift"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/locklint"
@@ -77,8 +78,10 @@ type Fleet struct {
 	// owner is this fleet's identity, recorded in the tenant databases it
 	// writes to.
 	owner execute.Owner
-	// refs builds each reference schema herd drift needs once.
-	refs references
+	// refs builds each reference schema herd drift needs once, and
+	// rehearsals runs each pre-flight rehearsal once.
+	refs       flights[drift.Schema]
+	rehearsals flights[*ConflictError]
 }
 
 // server is one configured server with its engine.

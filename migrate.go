@@ -35,6 +35,10 @@ type target struct {
 	// ends without recording its outcome.
 	before *control.VersionState
 	open   func(ctx context.Context) (*dialect.Database, func() error, error)
+	// srv and database are a tenant's server and database name, for its
+	// pre-flight rehearsal.
+	srv      server
+	database string
 	// private is set when open returns a pool of the target's own, which
 	// its close func closes: a session then ends by closing its
 	// connection (see execute.Session.Discard).
@@ -71,7 +75,7 @@ func (f *Fleet) tenantTarget(t control.Tenant) (target, error) {
 	}
 	small := t.Size != nil && f.cfg.LargeTenants.RunsWhole(t.Size.Rows, t.Size.Bytes, true)
 	return target{ref: ref, kind: source.Tenant, dialect: srv.dialect, features: t.Features, private: true, small: small,
-		throttle: srv.throttle(),
+		throttle: srv.throttle(), srv: srv, database: t.Database,
 		open: func(ctx context.Context) (*dialect.Database, func() error, error) {
 			db, err := srv.Open(ctx, t.Database)
 			if err != nil {
@@ -187,6 +191,9 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	from := control.Version(p.From)
 	if len(p.Steps) == 0 {
 		return true, f.nothingToDo(ctx, tg, entries, from)
+	}
+	if err := f.preflight(ctx, tg, s.Database(), p); err != nil {
+		return false, err
 	}
 	if tg.before == nil {
 		if err := f.control.Begin(ctx, tg.ref, from, control.Version(to)); err != nil {

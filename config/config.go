@@ -47,6 +47,10 @@ type Config struct {
 	// Customisations are the agreed differences from the reference
 	// schema (customisations), which herd drift does not count as drift.
 	Customisations Customisations
+	// OnConflict says what happens to a tenant whose pending path
+	// conflicts with its live schema (on_conflict): ConflictRefuse
+	// (default) or ConflictSkip.
+	OnConflict OnConflict
 	// LockRetries is how many times a migration that gave up on a lock is
 	// tried again (lock_retries, default DefaultLockRetries; 0: never).
 	LockRetries int

@@ -115,3 +115,31 @@ func (p *parser) customisationRules(n *yaml.Node, where, scope string) []Customi
 func (c Customisations) For(tier, code string) []Customisation {
 	return slices.Concat(c.All, c.Tiers[tier], c.Tenants[code])
 }
+
+// OnConflict is herd.yaml's on_conflict: what herd does when a tenant's
+// pending path conflicts with how its live schema differs from its
+// reference (the pre-flight rehearsal fails).
+type OnConflict string
+
+// The answers to a conflict.
+const (
+	// ConflictRefuse fails the tenant before anything runs (the default).
+	ConflictRefuse OnConflict = "refuse"
+	// ConflictSkip runs no pre-flight: the path meets the tenant's
+	// schema as it is, as before herd had one.
+	ConflictSkip OnConflict = "skip"
+)
+
+// onConflict reads on_conflict.
+func (p *parser) onConflict(n *yaml.Node) OnConflict {
+	s, ok := p.str(n, "on_conflict")
+	if !ok {
+		return ConflictRefuse
+	}
+	switch OnConflict(s) {
+	case ConflictRefuse, ConflictSkip:
+		return OnConflict(s)
+	}
+	p.add(deref(n).Line, "on_conflict: unknown answer %q (want %s or %s)", s, ConflictRefuse, ConflictSkip)
+	return ConflictRefuse
+}

@@ -70,3 +70,12 @@ func TestCustomisationsFor(t *testing.T) {
 	require.Equal(t, []string{"a", "b", "c"}, patterns(c.For("gold", "x")))
 	require.Equal(t, []string{"a"}, patterns(c.For("silver", "y")))
 }
+
+func TestOnConflict(t *testing.T) {
+	t.Parallel()
+	cfg := parseOrFail(t, valid, "")
+	require.Equal(t, config.ConflictRefuse, cfg.OnConflict, "the default")
+	cfg = parseOrFail(t, with(8, valid[7], "on_conflict: skip"), "")
+	require.Equal(t, config.ConflictSkip, cfg.OnConflict)
+	parseOrFail(t, with(8, valid[7], "on_conflict: ignore"), "herd.yaml:9: on_conflict: unknown answer \"ignore\" (want refuse or skip)")
+}

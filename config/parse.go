@@ -93,7 +93,7 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	top := p.fields(root, "", "control", "servers", "default_server", "tenant_database",
 		"migrations", "allow_experimental", "releases", "lock_timeout", "lock_retries",
 		"rollout", "large_tenants", "shadow", "health_probes", "maintenance_windows", "webhooks",
-		"flags", "environments", "customisations")
+		"flags", "environments", "customisations", "on_conflict")
 
 	if e, ok := top["control"]; !ok {
 		p.add(0, "control is required: the DSN of the control database, as in sqlite:./herd-data/control.db")
@@ -154,6 +154,10 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	}
 	if e, ok := top["customisations"]; ok {
 		cfg.Customisations = p.customisations(e.val)
+	}
+	cfg.OnConflict = ConflictRefuse
+	if e, ok := top["on_conflict"]; ok {
+		cfg.OnConflict = p.onConflict(e.val)
 	}
 	if e, ok := top["health_probes"]; ok {
 		cfg.Probes = p.probes(e.val)

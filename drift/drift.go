@@ -2,6 +2,8 @@ package drift
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,6 +27,14 @@ func (s Schema) Without(tables ...string) Schema {
 		}
 	}
 	return out
+}
+
+// Fingerprint is a digest of s: two schemas with one fingerprint describe
+// identically (triggers and routines, which s does not describe, aside).
+func (s Schema) Fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%#v", s)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Object is the kind of schema object a difference concerns.

@@ -109,3 +109,10 @@ func TestDifferenceString(t *testing.T) {
 	d := drift.Difference{Change: drift.Changed, Object: drift.ForeignKey, Name: "a.b", Expected: "x", Found: "y", Customisation: "all: foreign_key a.*"}
 	assert.Equal(t, "changed foreign key a.b: expected x, found y — allowed by all: foreign_key a.*", d.String())
 }
+
+func TestFingerprint(t *testing.T) {
+	a, b := reference(), reference()
+	assert.Equal(t, a.Fingerprint(), b.Fingerprint())
+	b.Tables[1].Columns[2].Default = "'blue'"
+	assert.NotEqual(t, a.Fingerprint(), b.Fingerprint())
+}

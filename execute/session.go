@@ -249,3 +249,6 @@ func (s *Session) run(ctx context.Context, a action, db source.DB) error {
 	}
 	return err
 }
+
+// Database is the database the session locked.
+func (s *Session) Database() *dialect.Database { return s.db }

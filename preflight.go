@@ -1,0 +1,148 @@
+package herd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/drift"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/source"
+)
+
+// ConflictError says a tenant's pending path conflicts with its live
+// schema, found before any of it ran: rehearsed on a copy of the tenant's
+// schema without its rows, a statement failed there (a column or index
+// that already exists, a column a custom view depends on), or the path
+// left one of the tenant's views unable to run. It is bad input: nothing
+// changed, and the remedy is to fix the tenant's schema or the migration.
+type ConflictError struct {
+	Tenant string
+	// Migration is the migration that failed on the copy, with the
+	// statement and its file and line; View is set instead when the path
+	// ran and left the view unable to run.
+	Migration string
+	Statement int
+	File      string
+	Line      int
+	View      string
+	// Err is what the engine said.
+	Err error
+}
+
+func (e *ConflictError) Error() string {
+	if e.View != "" {
+		return fmt.Sprintf("tenant %q: the pending migrations break its view %s (rehearsed on a copy of its schema): %v",
+			e.Tenant, e.View, e.Err)
+	}
+	return fmt.Sprintf("tenant %q: %s statement %d (%s:%d) conflicts with the tenant's schema (rehearsed on a copy of it): %v",
+		e.Tenant, e.Migration, e.Statement, e.File, e.Line, e.Err)
+}
+
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// preflight rehearses tenant tg's plan p on a scratch database holding
+// its schema without rows, before anything runs on the tenant, unless
+// herd.yaml's on_conflict is skip. A tenant whose live schema is its
+// version's reference is rehearsed on a scratch database built by the
+// reference path (no dump tool needed); another on a copy of its schema
+// (dialect.SchemaCopier). Tenants whose live schemas describe identically
+// share one rehearsal of a path for the Fleet's life. It returns a
+// *ConflictError when the rehearsal fails.
+func (f *Fleet) preflight(ctx context.Context, tg target, db *dialect.Database, p *plan.Plan) error {
+	if tg.kind != source.Tenant || len(p.Steps) == 0 || f.cfg.OnConflict == config.ConflictSkip {
+		return nil
+	}
+	live, err := inspect(ctx, tg.dialect, db)
+	if err != nil {
+		return fmt.Errorf("pre-flight: %w", err)
+	}
+	engine := tg.dialect.Name()
+	from := control.Version(p.From)
+	reference := drift.Schema{}
+	if from != "" {
+		if reference, err = f.reference(ctx, tg.srv, from); err != nil {
+			return fmt.Errorf("pre-flight: %w", err)
+		}
+	}
+	asReference := len(drift.Compare(reference, live)) == 0
+	key := fmt.Sprintf("%s %s %s %s %s %s", engine, live.Fingerprint(), from, p.Direction(), control.Version(p.To), pathSum(p, engine))
+	conflict, err := f.rehearsals.do(key, func() (*ConflictError, error) {
+		return f.rehearsePath(ctx, tg, p, asReference)
+	})
+	if err != nil {
+		return fmt.Errorf("pre-flight of tenant %q: %w", tg.ref.Identifier, err)
+	}
+	if conflict != nil {
+		c := *conflict
+		c.Tenant = tg.ref.Identifier
+		return &c
+	}
+	return nil
+}
+
+// rehearsePath runs p on a scratch database holding tg's schema: built
+// by the reference path to p's start when asReference, else copied from
+// the tenant. Then every view must still run.
+func (f *Fleet) rehearsePath(ctx context.Context, tg target, p *plan.Plan, asReference bool) (*ConflictError, error) {
+	name, err := scratchName(f.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	srv := tg.srv.Server
+	if asReference {
+		if err := srv.Create(ctx, name); err != nil {
+			return nil, err
+		}
+	} else {
+		copier, ok := srv.(dialect.SchemaCopier)
+		if !ok {
+			return nil, fmt.Errorf("%s cannot copy a tenant's schema", tg.dialect.Name())
+		}
+		if err := copier.CopySchema(ctx, tg.database, name); err != nil {
+			return nil, err
+		}
+	}
+	defer srv.Drop(context.WithoutCancel(ctx), name) //nolint:errcheck // best effort; the name says what it was
+	db, err := srv.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	s, err := execute.New(tg.dialect, nil).Lock(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the database is dropped
+	if asReference && p.From != nil {
+		base, err := plan.Make(f.src, source.Tenant, nil, p.From, plan.Options{Engine: tg.dialect.Name(), AllowExperimental: true})
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Apply(ctx, base, &counter{}); err != nil {
+			return nil, fmt.Errorf("build the reference of %s: %w", control.Version(p.From), err)
+		}
+	}
+	var failed *execute.MigrationError
+	switch err := s.Apply(ctx, p, &counter{}); {
+	case errors.As(err, &failed):
+		return &ConflictError{Migration: failed.Migration, Statement: failed.Statement, File: failed.File, Line: failed.Line,
+			Err: failed.Err}, nil
+	case err != nil:
+		return nil, err
+	}
+	views, err := tg.dialect.(dialect.Inspector).Views(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range views {
+		if _, err := db.DB.ExecContext(ctx, "SELECT * FROM "+tg.dialect.QuoteIdent(v.Name)+" WHERE 1 = 0"); err != nil {
+			return &ConflictError{View: v.Name, Err: err}, nil
+		}
+	}
+	return nil, nil
+}
