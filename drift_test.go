@@ -30,6 +30,8 @@ CREATE VIEW rolls AS SELECT id, name FROM students;`),
 		"tenant/v1.0.0/001_houses.down.sql": file("DROP VIEW rolls;\nDROP TABLE students;\nDROP TABLE houses;"),
 		"tenant/v1.1.0/002_email.up.sql":    file("ALTER TABLE students ADD COLUMN email VARCHAR(200);"),
 		"tenant/v1.1.0/002_email.down.sql":  file("ALTER TABLE students DROP COLUMN email;"),
+		"tenant/v1.2.0/003_no_email.up.sql":   file("-- Email moves to the system database.\nALTER TABLE students DROP COLUMN email;"),
+		"tenant/v1.2.0/003_no_email.down.sql": file("ALTER TABLE students ADD COLUMN email VARCHAR(200);"),
 	}
 }
 

@@ -1,0 +1,71 @@
+package herd_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/internal/herdtest"
+)
+
+// The pre-flight refuses a tenant whose pending path conflicts with its
+// customised schema before any statement runs (a column that already
+// exists; a column a custom view uses, which PostgreSQL and SQLite refuse
+// to drop and MySQL drops, leaving the view broken), lets the other
+// tenants through, and on_conflict: skip turns it off.
+func TestPreflightRefusesConflicts(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, driftSource())
+		for _, code := range []string{"clean", "taken", "viewdep"} {
+			b.addTenant(code)
+		}
+		require.NoError(t, b.fleet.MigrateTenants(b.ctx, herd.Selection{Tenants: "clean,taken"}, "1.0.0", 2))
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("viewdep"), "1.1.0"))
+		_, err := b.fleet.SeedTenant(b.ctx, "taken", "ALTER TABLE students ADD COLUMN email VARCHAR(200);")
+		require.NoError(t, err)
+		_, err = b.fleet.SeedTenant(b.ctx, "viewdep", "CREATE VIEW custom_emails AS SELECT id, email FROM students;")
+		require.NoError(t, err)
+		before := b.snapshot()
+
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("taken"), "1.1.0")
+		var conflict *herd.ConflictError
+		require.ErrorAs(t, err, &conflict)
+		assert.True(t, herd.IsInputError(err))
+		assert.Equal(t, "taken", conflict.Tenant)
+		assert.Equal(t, "v1.1.0/002_email", conflict.Migration)
+		assert.Equal(t, 1, conflict.Statement)
+		assert.Contains(t, conflict.File, "002_email.up.sql")
+		assert.Contains(t, err.Error(), "email", "the engine's error names the object")
+
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("viewdep"), "1.2.0")
+		require.ErrorAs(t, err, &conflict, "%v", err)
+		assert.Equal(t, "viewdep", conflict.Tenant)
+		if conflict.View == "" {
+			assert.Equal(t, "v1.2.0/003_no_email", conflict.Migration, "the engine refuses the drop")
+		} else {
+			assert.Equal(t, "custom_emails", conflict.View, "the engine drops the column and breaks the view")
+		}
+		assert.Equal(t, before, b.snapshot(), "nothing ran on a refused tenant")
+
+		// A fleet-wide run refuses the conflicting tenant and migrates the rest.
+		err = b.fleet.MigrateTenants(b.ctx, herd.Selection{Tenants: "clean,taken"}, "1.1.0", 2)
+		var failed *herd.TenantsError
+		require.ErrorAs(t, err, &failed)
+		require.Len(t, failed.Errors, 1)
+		require.True(t, errors.As(failed.Errors[0], &conflict))
+		b.agree(control.TenantRef("clean"), "1.1.0")
+		b.agree(control.TenantRef("taken"), "1.0.0")
+
+		// Without the pre-flight the migration meets the conflict itself.
+		b.scratch.WriteConfig(t, b.scratch.Config("on_conflict: skip\n"))
+		b.reopen()
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("taken"), "1.1.0")
+		require.Error(t, err)
+		assert.False(t, errors.As(err, &conflict), "no pre-flight: %v", err)
+	})
+}
