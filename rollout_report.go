@@ -27,8 +27,8 @@ type RolloutTenant struct {
 	// Chunk is the progress of a chunked migration that a running or
 	// failed tenant's ledger records as under way, nil when there is none.
 	Chunk *ChunkRun `json:"chunk,omitempty"`
-	// Shadow is the tenant's shadow migration while one is recorded as
-	// running (its phase and progress), or interrupted; nil otherwise.
+	// Shadow is a running tenant's shadow migration while one is recorded
+	// as running (its phase and progress), or interrupted; nil otherwise.
 	Shadow *ShadowRun `json:"shadow,omitempty"`
 }
 
@@ -78,7 +78,7 @@ func (f *Fleet) RolloutReport(ctx context.Context, id int64) (RolloutReport, err
 		if it.State == control.ItemRunning || it.State == control.ItemFailed {
 			ts.Chunk = f.chunkRun(ctx, it.Tenant)
 		}
-		if run, ok := shadows[it.Tenant]; ok {
+		if run, ok := shadows[it.Tenant]; ok && it.State == control.ItemRunning {
 			ts.Shadow = &run
 		}
 		rep.Tenants = append(rep.Tenants, ts)
