@@ -185,8 +185,8 @@ func (f *Fleet) ShadowLeftBehind(ctx context.Context, code string) (ShadowStatus
 // RemoveShadow removes, under the tenant's lock, what an interrupted
 // shadow migration of tenant code left: the capture in its database and
 // its shadow, which must bear the tenant's mark; the migration's record
-// says it was abandoned. A tenant whose last
-// switch can still be taken back is refused (an input error).
+// says it was abandoned. A tenant whose last switch can still be taken
+// back is refused (an input error).
 func (f *Fleet) RemoveShadow(ctx context.Context, code string) error {
 	t, srv, err := f.shadowTenant(ctx, code)
 	if err != nil {
