@@ -63,7 +63,7 @@ func (p *pauser) wait(t *testing.T, want event.Type, done <-chan error) {
 // migration holds at the end of its catch-up; frozen, herd serve answers
 // herd.read_only for the tenant. Once it switched, or was abandoned, the
 // record says how it ended; a record its herd stopped renewing reads as
-// interrupted.
+// interrupted, until herd repair marks it abandoned.
 func TestShadowMigrationStatus(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
@@ -167,22 +167,28 @@ func TestShadowMigrationStatus(t *testing.T) {
 		require.NotContains(t, run(0, "rollout", "status"), "shadow migration")
 		require.Contains(t, run(0, "tenant", "show", "alpha"), "shadow    v1.0.0 -> v1.1.0: switched at ")
 
-		// A record its herd stopped renewing (killed) reads as interrupted.
+		// Back to the first database, and the shadow dropped.
+		run(0, "rollback", "--tenant", "alpha", "--to", "v1.0.0", "--discard-writes")
+		require.Equal(t, old, b.tenantDatabase("alpha"))
+		run(0, "cleanup", "--older-than", "0s", "--yes")
+
+		// A record its herd stopped renewing (killed) reads as
+		// interrupted, until herd repair removes what the run left.
 		lapsed := time.Now().Add(-time.Minute)
-		require.NoError(t, b.control().BeginShadowRun(b.ctx, herd.ShadowRun{Tenant: "alpha", FromVersion: "1.1.0", ToVersion: "1.2.0",
+		require.NoError(t, b.control().BeginShadowRun(b.ctx, herd.ShadowRun{Tenant: "alpha", FromVersion: "1.0.0", ToVersion: "1.1.0",
 			Phase: control.ShadowCopy, StartedAt: lapsed.Add(-time.Minute)}, lapsed))
 		interrupted, ok, err := b.fleet.ShadowRun(b.ctx, "alpha")
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, herd.ShadowInterrupted, interrupted.State)
 		require.Contains(t, run(0, "tenant", "show", "alpha"),
-			"shadow    v1.1.0 -> v1.2.0: interrupted in copy (its herd stopped renewing the record, which lapsed at ")
-		require.NoError(t, b.control().EndShadowRun(b.ctx, "alpha", "test"))
-
-		// Back to the first database, and the shadow dropped.
-		run(0, "rollback", "--tenant", "alpha", "--to", "v1.0.0", "--discard-writes")
-		require.Equal(t, old, b.tenantDatabase("alpha"))
-		run(0, "cleanup", "--older-than", "0s", "--yes")
+			"shadow    v1.0.0 -> v1.1.0: interrupted in copy (its herd stopped renewing the record, which lapsed at ")
+		run(0, "repair", "--tenant", "alpha", "--action", "remove-shadow")
+		removed, ok, err := b.fleet.ShadowRun(b.ctx, "alpha")
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, herd.ShadowAbandoned, removed.State)
+		require.Equal(t, "removed by herd repair", removed.Error)
 	})
 }
 
