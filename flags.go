@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
@@ -114,6 +115,14 @@ func (f *Fleet) FlagSnapshot(ctx context.Context) (*flags.Snapshot, error) {
 		return nil, err
 	}
 	return flags.NewSnapshot(f.cfg.Flags, tenants, overrides), nil
+}
+
+// WriteFreezes returns until when each tenant whose writes a shadow
+// migration froze is frozen, by code, as the control database records it:
+// a time in the past is a freeze whose herd stopped without ending it,
+// which holds no more. herd serve answers herd.read_only from it.
+func (f *Fleet) WriteFreezes(ctx context.Context) (map[string]time.Time, error) {
+	return f.control.WriteFreezes(ctx)
 }
 
 // lookupFlag finds the flag called name in declared, or returns an

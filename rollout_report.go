@@ -27,6 +27,9 @@ type RolloutTenant struct {
 	// Chunk is the progress of a chunked migration that a running or
 	// failed tenant's ledger records as under way, nil when there is none.
 	Chunk *ChunkRun `json:"chunk,omitempty"`
+	// Shadow is a running tenant's shadow migration while one is recorded
+	// as running (its phase and progress), or interrupted; nil otherwise.
+	Shadow *ShadowRun `json:"shadow,omitempty"`
 }
 
 // ChunkRun is the progress of a chunked migration under way, as the
@@ -59,6 +62,10 @@ func (f *Fleet) RolloutReport(ctx context.Context, id int64) (RolloutReport, err
 	if err != nil {
 		return RolloutReport{}, err
 	}
+	shadows, err := f.runningShadowRuns(ctx)
+	if err != nil {
+		return RolloutReport{}, err
+	}
 	rep := RolloutReport{Rollout: r, Counts: map[ItemState]int{}, Tenants: make([]RolloutTenant, 0, len(items))}
 	now := f.opts.Now()
 	for _, it := range items {
@@ -70,6 +77,9 @@ func (f *Fleet) RolloutReport(ctx context.Context, id int64) (RolloutReport, err
 		}
 		if it.State == control.ItemRunning || it.State == control.ItemFailed {
 			ts.Chunk = f.chunkRun(ctx, it.Tenant)
+		}
+		if run, ok := shadows[it.Tenant]; ok && it.State == control.ItemRunning {
+			ts.Shadow = &run
 		}
 		rep.Tenants = append(rep.Tenants, ts)
 	}

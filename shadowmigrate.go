@@ -80,6 +80,8 @@ type shadowRun struct {
 	srv    server
 	plan   *plan.Plan
 	sh     *shadow.Shadow
+	// record keeps the migration's phase in the control database.
+	record *shadowRecord
 	// release ends the tenant's write freeze; nil when none is held.
 	release func() error
 	// unannounce ends the freeze's record in the control database (see
@@ -100,11 +102,18 @@ func (r *shadowRun) run(ctx context.Context) error {
 	if err := f.control.Begin(ctx, ref, from, r.plan.To.String()); err != nil {
 		return err
 	}
+	rec, err := f.recordShadowRun(ctx, r.tenant.Code, from, r.plan.To.String())
+	if err != nil {
+		return errors.Join(err, f.control.End(context.WithoutCancel(ctx), ref, from, err))
+	}
+	r.record = rec
+	defer rec.end()
 	if err := r.phases(ctx); err != nil {
 		if r.sh != nil {
 			r.emit(event.ShadowAbandoned, err.Error(), time.Time{})
 			err = errors.Join(err, r.abandon(context.WithoutCancel(ctx)))
 		}
+		rec.abandoned(context.WithoutCancel(ctx), err)
 		return errors.Join(err, f.control.End(context.WithoutCancel(ctx), ref, from, err))
 	}
 	return nil
@@ -126,6 +135,7 @@ func (r *shadowRun) phases(ctx context.Context) error {
 	r.emit(event.ShadowCopy, "copied to "+sh.Name(), began)
 
 	began = r.f.opts.Now()
+	r.record.phase(ctx, control.ShadowCatchUp, nil)
 	left, err := r.catchUp(ctx, shadow.DefaultBatch)
 	if err != nil {
 		return err
@@ -133,12 +143,14 @@ func (r *shadowRun) phases(ctx context.Context) error {
 	r.emit(event.ShadowCatchUp, fmt.Sprintf("%d changes left to catch up under the freeze", left), began)
 
 	began = r.f.opts.Now()
+	r.record.phase(ctx, control.ShadowFreeze, nil)
 	if err := r.freeze(ctx); err != nil {
 		return err
 	}
 	r.emit(event.ShadowFreeze, "writes frozen, reads go on", began)
 
 	began = r.f.opts.Now()
+	r.record.phase(ctx, control.ShadowVerify, nil)
 	if _, err := r.catchUp(ctx, 1); err != nil {
 		return err
 	}
@@ -149,7 +161,8 @@ func (r *shadowRun) phases(ctx context.Context) error {
 
 	began = r.f.opts.Now()
 	var results buffer
-	if err := r.migrate(ctx, &results); err != nil {
+	r.record.phase(ctx, control.ShadowMigrate, &ShadowProgress{Of: int64(len(r.plan.Steps)), Unit: "migrations"})
+	if err := r.migrate(ctx, r.record.steps(&results, len(r.plan.Steps))); err != nil {
 		return err
 	}
 	r.emit(event.ShadowMigrate, fmt.Sprintf("%d migrations", len(results)), began)
@@ -160,6 +173,7 @@ func (r *shadowRun) phases(ctx context.Context) error {
 	}
 
 	began = r.f.opts.Now()
+	r.record.phase(ctx, control.ShadowSwitch, nil)
 	if err := r.switchTo(ctx, results); err != nil {
 		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
 	}
@@ -221,6 +235,9 @@ func (f *Fleet) activeSwitch(ctx context.Context, code string) (sw Switch, ok bo
 func (r *shadowRun) catchUp(ctx context.Context, left int) (int, error) {
 	for {
 		n, err := r.sh.CatchUp(ctx)
+		if err == nil {
+			r.record.progress(ctx, ShadowProgress{Count: int64(n), Unit: "changes left"}, n < left)
+		}
 		if err != nil || n < left {
 			return n, err
 		}
@@ -233,6 +250,7 @@ func (r *shadowRun) catchUp(ctx context.Context, left int) (int, error) {
 func (r *shadowRun) freeze(ctx context.Context) error {
 	cfg := r.f.cfg.Shadow
 	for try := 0; ; try++ {
+		r.record.progress(ctx, ShadowProgress{Count: int64(try + 1), Of: int64(cfg.FreezeRetries + 1), Unit: "tries"}, true)
 		release, err := r.sh.Freeze(ctx, cfg.FreezeTimeout)
 		if err == nil {
 			r.release = release

@@ -168,10 +168,14 @@ type TenantDetail struct {
 	// Drift is the tenant's last drift check, with its differences; nil
 	// before the first.
 	Drift *TenantDrift `json:"drift,omitempty"`
+	// Shadow is the tenant's newest shadow migration: its phase while it
+	// runs, or how it ended; nil when it has none.
+	Shadow *ShadowRun `json:"shadow,omitempty"`
 }
 
 // TenantDetail returns tenant code with its version, history, size,
-// switches and last drift check, read from the control database. An unknown tenant is an input error wrapping
+// switches, last drift check and shadow migration, read from the control
+// database. An unknown tenant is an input error wrapping
 // control.ErrTenantNotFound.
 func (f *Fleet) TenantDetail(ctx context.Context, code string) (TenantDetail, error) {
 	t, err := f.control.Tenant(ctx, code)
@@ -202,6 +206,11 @@ func (f *Fleet) TenantDetail(ctx context.Context, code string) (TenantDetail, er
 		return TenantDetail{}, err
 	} else if ok {
 		d.Drift = &dr
+	}
+	if run, ok, err := f.ShadowRun(ctx, code); err != nil {
+		return TenantDetail{}, err
+	} else if ok {
+		d.Shadow = &run
 	}
 	return d, nil
 }

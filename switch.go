@@ -184,8 +184,9 @@ func (f *Fleet) ShadowLeftBehind(ctx context.Context, code string) (ShadowStatus
 
 // RemoveShadow removes, under the tenant's lock, what an interrupted
 // shadow migration of tenant code left: the capture in its database and
-// its shadow, which must bear the tenant's mark. A tenant whose last
-// switch can still be taken back is refused (an input error).
+// its shadow, which must bear the tenant's mark; the migration's record
+// says it was abandoned. A tenant whose last switch can still be taken
+// back is refused (an input error).
 func (f *Fleet) RemoveShadow(ctx context.Context, code string) error {
 	t, srv, err := f.shadowTenant(ctx, code)
 	if err != nil {
@@ -200,6 +201,9 @@ func (f *Fleet) RemoveShadow(ctx context.Context, code string) error {
 			return err
 		}
 		if err := shadow.Remove(ctx, srv.Server, srv.dialect, t.Database); err != nil {
+			return err
+		}
+		if err := f.control.EndShadowRun(ctx, code, "removed by herd repair"); err != nil {
 			return err
 		}
 		return f.control.Audit(ctx, f.opts.Actor, "repair", control.TenantRef(code).String(), "removed what an interrupted shadow migration left")

@@ -66,12 +66,19 @@ func (p *parser) flags(n *yaml.Node) []Flag {
 	return out
 }
 
+// ReservedFlagPrefix starts the names of the flags herd answers itself
+// (herd serve's herd.read_only); herd.yaml may not declare one.
+const ReservedFlagPrefix = "herd."
+
 // flag reads one flag.
 func (p *parser) flag(e entry) Flag {
 	fl := Flag{Name: e.key.Value, Line: e.key.Line}
 	where := "flags." + fl.Name
 	if !validName(fl.Name, ".-") {
 		p.add(e.key.Line, "flags: flag name %q: use only a-z, 0-9, _, . and -", fl.Name)
+	} else if strings.HasPrefix(fl.Name, ReservedFlagPrefix) {
+		p.add(e.key.Line, "flags: flag name %q: names that start with %q are herd's own flags (herd serve answers %sread_only)",
+			fl.Name, ReservedFlagPrefix, ReservedFlagPrefix)
 	}
 	n := deref(e.val)
 	if isNull(n) {

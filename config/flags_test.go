@@ -142,6 +142,8 @@ func TestParseFlagAndEnvironmentErrors(t *testing.T) {
 			"herd.yaml:10: flags: flag name \"Fees\": use only a-z, 0-9, _, . and -"},
 		{"flag name with a space", plus("flags:", "  'late fees': {required_version: 1.0.0}"),
 			"herd.yaml:10: flags: flag name \"late fees\": use only a-z, 0-9, _, . and -"},
+		{"herd's own flag name", plus("flags:", "  herd.read_only: {required_version: 1.0.0}"),
+			"herd.yaml:10: flags: flag name \"herd.read_only\": names that start with \"herd.\" are herd's own flags (herd serve answers herd.read_only)"},
 		{"duplicate flag", plus("flags:", "  fees: {required_version: 1.0.0}", "  fees: {required_version: 2.0.0}"),
 			"herd.yaml:11: flags: duplicate key \"fees\" (first at line 10)"},
 		{"flag without anything", plus("flags:", "  fees:"),

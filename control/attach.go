@@ -14,9 +14,10 @@ import (
 
 // AttachVersion is the lowest control schema version Attach accepts: the
 // one that added the tenants' drift, which status reads (Drifts); the
-// write freezes a router reads (WriteFreezes) came in 1.7.0, the
-// tenants' sizes, which a Reader's tenant rows carry, came in 1.6.0, and
-// the change counter, Generation, in 1.4.0.
+// shadow migrations' phases a Reader reads (ShadowRun,
+// RunningShadowRuns) came in 1.8.0, the write freezes a router reads
+// (WriteFreezes) in 1.7.0, the tenants' sizes, which a Reader's tenant
+// rows carry, in 1.6.0, and the change counter, Generation, in 1.4.0.
 const AttachVersion = "1.9.0"
 
 // ErrControlSchemaOutdated is wrapped by the error Attach returns for a

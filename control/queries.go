@@ -39,6 +39,9 @@ type queries struct {
 
 	freezeUpsert, freezeDelete, freezeList string
 
+	shadowRunBegin, shadowRunPhase, shadowRunProgress, shadowRunAlive, shadowRunEnd string
+	shadowRunGet, shadowRunList, shadowRunDelete                                    string
+
 	referenceUpsert, referenceGet, driftUpsert, driftGet, driftList, driftDelete string
 }
 
@@ -133,6 +136,15 @@ func (q *queries) byName() map[string]*string {
 		"freeze-upsert": &q.freezeUpsert,
 		"freeze-delete": &q.freezeDelete,
 		"freeze-list":   &q.freezeList,
+
+		"shadow-run-begin":    &q.shadowRunBegin,
+		"shadow-run-phase":    &q.shadowRunPhase,
+		"shadow-run-progress": &q.shadowRunProgress,
+		"shadow-run-alive":    &q.shadowRunAlive,
+		"shadow-run-end":      &q.shadowRunEnd,
+		"shadow-run-get":      &q.shadowRunGet,
+		"shadow-run-list":     &q.shadowRunList,
+		"shadow-run-delete":   &q.shadowRunDelete,
 	}
 }
 

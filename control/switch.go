@@ -48,7 +48,8 @@ var ErrMoved = errors.New("the tenant is not on the database expected")
 // SwitchTenant records sw (its ID and State are set here) and moves the
 // tenant to sw.NewDatabase at sw.ToVersion in one transaction: the
 // registry row, the version row (completed), the history of steps, an
-// audit entry and the change counter, so that the router and herd serve
+// audit entry, the end of the tenant's running shadow migration
+// (ShadowSwitched) and the change counter, so that the router and herd serve
 // follow at their next refresh. It fails, changing nothing, with an
 // error wrapping ErrMoved when the tenant is not on sw.OldDatabase.
 func (s *Store) SwitchTenant(ctx context.Context, sw Switch, steps []Step, actor string) (int64, error) {
@@ -68,6 +69,9 @@ func (s *Store) SwitchTenant(ctx context.Context, sw Switch, steps []Step, actor
 		id, err = s.insertID(ctx, tx, s.q.switchInsert, sw.Tenant, sw.Server, sw.OldDatabase, sw.NewDatabase,
 			sw.FromVersion, sw.ToVersion, string(SwitchActive), sw.SwitchedAt.UTC())
 		if err != nil {
+			return err
+		}
+		if err := s.endShadowRun(ctx, tx, sw.Tenant, ShadowSwitched, ""); err != nil {
 			return err
 		}
 		detail := fmt.Sprintf("shadow switch: %s (v%s) -> %s (v%s)", sw.OldDatabase, sw.FromVersion, sw.NewDatabase, sw.ToVersion)

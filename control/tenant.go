@@ -114,8 +114,9 @@ func (r *Reader) tenants(ctx context.Context, query string, args ...any) ([]Tena
 }
 
 // RemoveTenant deletes the tenant from the registry, with its version row,
-// its flag overrides and its size; its history and audit entries stay. It
-// returns an error wrapping ErrTenantNotFound for an unknown code.
+// its flag overrides, its size, its drift and its shadow migration's
+// record; its history and audit entries stay. It returns an error wrapping
+// ErrTenantNotFound for an unknown code.
 func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q.tenantDelete, code)
@@ -136,6 +137,9 @@ func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 		}
 		if _, err = tx.ExecContext(ctx, s.q.driftDelete, code); err != nil {
 			return fmt.Errorf("control: remove tenant %q: drift: %w", code, err)
+		}
+		if _, err = tx.ExecContext(ctx, s.q.shadowRunDelete, code); err != nil {
+			return fmt.Errorf("control: remove tenant %q: shadow migration: %w", code, err)
 		}
 		return s.bump(ctx, tx)
 	})

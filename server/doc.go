@@ -16,6 +16,11 @@
 // from what the caller claims. See ofrep.go for the responses and how
 // herd's reasons map to OpenFeature's.
 //
+// Besides the flags herd.yaml declares, the server answers one of its
+// own, herd.read_only (ReadOnlyFlag): true while a shadow migration's
+// cut-over freezes the tenant's writes, when every evaluation's metadata
+// and the bulk answer's also carry "readOnly": true.
+//
 // # Data
 //
 // Evaluations read an in-memory flags.Snapshot shared by every request

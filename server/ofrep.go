@@ -27,6 +27,27 @@ package server
 //
 // The bulk response carries an ETag, a hash of its body; a request whose
 // If-None-Match names it gets 304 Not Modified and no body.
+//
+// While a shadow migration's cut-over freezes the tenant's writes (reads
+// go on; see herd migrate --strategy shadow), the answers say so, in the
+// three places an OpenFeature client may look:
+//
+//   - the flag herd.read_only (ReadOnlyFlag), which herd answers for every
+//     tenant and lists last in the bulk answer: true, reason
+//     TARGETING_MATCH, variant "on", while the tenant is frozen; false,
+//     reason DEFAULT, variant "off", otherwise. Any provider can read it
+//     as an ordinary boolean flag, a static-context (browser) provider
+//     from its cached bulk answer too;
+//   - "readOnly": true in the metadata of every evaluation of the tenant
+//     (OFREP's flag metadata; absent when it is not frozen), for hooks
+//     that read flag metadata;
+//   - "readOnly": true in the bulk answer's own metadata (OFREP's flag-set
+//     metadata), likewise.
+//
+// A freeze begins and ends in the control database with a move of its
+// change counter, so the answers follow within about
+// Options.RefreshEvery; a freeze whose herd was killed holds until the
+// time its record gives, judged at each request.
 
 import (
 	"crypto/sha256"
@@ -40,6 +61,19 @@ import (
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/flags"
+)
+
+// ReadOnlyFlag is the flag herd serve answers itself: true while a shadow
+// migration freezes the tenant's writes. herd.yaml may not declare a flag
+// named with its prefix (config.ReservedFlagPrefix).
+const ReadOnlyFlag = config.ReservedFlagPrefix + "read_only"
+
+// The herd reasons of ReadOnlyFlag, in its metadata's herdReason.
+const (
+	// reasonWriteFreeze: a shadow migration freezes the tenant's writes.
+	reasonWriteFreeze flags.Reason = "WRITE_FREEZE"
+	// reasonNoWriteFreeze: no freeze holds the tenant's writes.
+	reasonNoWriteFreeze flags.Reason = "NO_WRITE_FREEZE"
 )
 
 // The OpenFeature reasons herd answers with (OpenFeature specification,
@@ -109,13 +143,21 @@ type evaluation struct {
 	Metadata metadata `json:"metadata"`
 }
 
-// metadata is the flag metadata of an evaluation: strings only, as OFREP
-// allows.
+// metadata is the flag metadata of an evaluation: strings and booleans,
+// as OFREP allows.
 type metadata struct {
 	HerdReason      flags.Reason `json:"herdReason"`
 	Detail          string       `json:"detail"`
 	RequiredVersion string       `json:"requiredVersion,omitempty"`
 	TenantVersion   string       `json:"tenantVersion,omitempty"`
+	// ReadOnly is set while the tenant's writes are frozen.
+	ReadOnly bool `json:"readOnly,omitempty"`
+}
+
+// setMetadata is the flag-set metadata of a bulk answer.
+type setMetadata struct {
+	// ReadOnly is set while the tenant's writes are frozen.
+	ReadOnly bool `json:"readOnly"`
 }
 
 // failure is OFREP's evaluationFailure, flagNotFound and (without a key)
@@ -129,17 +171,20 @@ type failure struct {
 // bulkEvaluation is OFREP's bulkEvaluationSuccess.
 type bulkEvaluation struct {
 	Flags []evaluation `json:"flags"`
+	// Metadata is there while the tenant's writes are frozen.
+	Metadata *setMetadata `json:"metadata,omitempty"`
 }
 
-// evaluate turns a result into OFREP's form.
-func evaluate(fl config.Flag, t flags.Tenant, o flags.Override) evaluation {
+// evaluate turns a result into OFREP's form; readOnly says whether the
+// tenant's writes are frozen.
+func evaluate(fl config.Flag, t flags.Tenant, o flags.Override, readOnly bool) evaluation {
 	res := flags.Evaluate(fl, t, o)
 	e := evaluation{
 		Key:      fl.Name,
 		Value:    res.Enabled,
 		Reason:   ofrepReason(fl, res.Reason),
 		Variant:  "off",
-		Metadata: metadata{HerdReason: res.Reason, Detail: res.Detail()},
+		Metadata: metadata{HerdReason: res.Reason, Detail: res.Detail(), ReadOnly: readOnly},
 	}
 	if res.Enabled {
 		e.Variant = "on"
@@ -151,6 +196,18 @@ func evaluate(fl config.Flag, t flags.Tenant, o flags.Override) evaluation {
 		e.Metadata.TenantVersion = t.Version.String()
 	}
 	return e
+}
+
+// evaluateReadOnly answers ReadOnlyFlag for a tenant whose writes are
+// frozen, or not.
+func evaluateReadOnly(t flags.Tenant, readOnly bool) evaluation {
+	if readOnly {
+		return evaluation{Key: ReadOnlyFlag, Value: true, Reason: reasonTargetingMatch, Variant: "on",
+			Metadata: metadata{HerdReason: reasonWriteFreeze, ReadOnly: true,
+				Detail: fmt.Sprintf("a shadow migration freezes the writes of tenant %q: reads go on; writes wait or may be refused", t.Code)}}
+	}
+	return evaluation{Key: ReadOnlyFlag, Value: false, Reason: reasonDefault, Variant: "off",
+		Metadata: metadata{HerdReason: reasonNoWriteFreeze, Detail: fmt.Sprintf("the writes of tenant %q are not frozen", t.Code)}}
 }
 
 // tenantOf reads the request body and finds the tenant its targeting key
@@ -189,7 +246,7 @@ func fieldName(err *json.UnmarshalTypeError) string {
 }
 
 // snapshot returns the snapshot to answer from, or answers 500.
-func (s *server) snapshot(w http.ResponseWriter, r *http.Request) (*flags.Snapshot, bool) {
+func (s *server) snapshot(w http.ResponseWriter, r *http.Request) (*taken, bool) {
 	snap, err := s.snapshots.get(r.Context())
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, generalError{
@@ -207,19 +264,24 @@ func (s *server) evaluateFlag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PathValue("key")
-	fl, ok := snap.Flag(key)
-	if !ok {
+	fl, ok := snap.flags.Flag(key)
+	if !ok && key != ReadOnlyFlag {
 		writeJSON(w, http.StatusNotFound, failure{Key: key, ErrorCode: codeFlagNotFound,
 			ErrorDetails: fmt.Sprintf("flag %q is not declared in herd.yaml", key)})
 		return
 	}
-	t, status, fail := tenantOf(w, r, snap)
+	t, status, fail := tenantOf(w, r, snap.flags)
 	if fail != nil {
 		fail.Key = key
 		writeJSON(w, status, fail)
 		return
 	}
-	writeJSON(w, http.StatusOK, evaluate(fl, t, snap.Override(fl.Name, t.Code)))
+	readOnly := snap.readOnly(t.Code, s.snapshots.now())
+	if !ok {
+		writeJSON(w, http.StatusOK, evaluateReadOnly(t, readOnly))
+		return
+	}
+	writeJSON(w, http.StatusOK, evaluate(fl, t, snap.flags.Override(fl.Name, t.Code), readOnly))
 }
 
 // evaluateFlags serves POST /ofrep/v1/evaluate/flags: every flag for one
@@ -229,15 +291,20 @@ func (s *server) evaluateFlags(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	t, status, fail := tenantOf(w, r, snap)
+	t, status, fail := tenantOf(w, r, snap.flags)
 	if fail != nil {
 		writeJSON(w, status, fail)
 		return
 	}
-	all := snap.Flags()
-	out := bulkEvaluation{Flags: make([]evaluation, len(all))}
-	for i, fl := range all {
-		out.Flags[i] = evaluate(fl, t, snap.Override(fl.Name, t.Code))
+	readOnly := snap.readOnly(t.Code, s.snapshots.now())
+	all := snap.flags.Flags()
+	out := bulkEvaluation{Flags: make([]evaluation, 0, len(all)+1)}
+	for _, fl := range all {
+		out.Flags = append(out.Flags, evaluate(fl, t, snap.flags.Override(fl.Name, t.Code), readOnly))
+	}
+	out.Flags = append(out.Flags, evaluateReadOnly(t, readOnly))
+	if readOnly {
+		out.Metadata = &setMetadata{ReadOnly: true}
 	}
 	body, err := json.Marshal(out)
 	if err != nil { // an evaluation always marshals

@@ -49,22 +49,36 @@ const testFlags = `flags:
 // flags section and tenants, each migrated to the version given.
 func openFleet(t testing.TB, flagsSection string, tenants map[string]string) *herd.Fleet {
 	t.Helper()
+	fleet, _ := openFleetOn(t, herdtest.Engines()[0], flagsSection, tenants)
+	return fleet
+}
+
+// openFleetOn makes the fleet openFleet makes on engine e, and returns
+// its scratch fleet too. The tenants' databases are dropped when the test
+// ends.
+func openFleetOn(t testing.TB, e herdtest.Engine, flagsSection string, tenants map[string]string) (*herd.Fleet, *herdtest.Fleet) {
+	t.Helper()
 	ctx := context.Background()
 	migrations, err := fs.Sub(schoolerp.Files(), "migrations")
 	require.NoError(t, err)
-	scratch := herdtest.Engines()[0].NewFleet(t, migrations)
+	scratch := e.NewFleet(t, migrations)
 	scratch.WriteConfig(t, scratch.Config(flagsSection))
 	fleet, err := herd.Open(ctx, scratch.Load(t), herdtest.Dialects(), herd.Options{})
 	require.NoError(t, err)
-	t.Cleanup(func() { fleet.Close() })
+	var codes []string
+	t.Cleanup(func() {
+		fleet.Close()
+		scratch.DropTenants(t, codes)
+	})
 	for code, version := range tenants {
+		codes = append(codes, code)
 		_, err := fleet.AddTenant(ctx, herd.TenantSpec{Code: code})
 		require.NoError(t, err)
 		if version != "" {
 			require.NoError(t, fleet.Migrate(ctx, control.TenantRef(code), version))
 		}
 	}
-	return fleet
+	return fleet, scratch
 }
 
 // clock is a fake clock for the snapshot's age.
@@ -230,11 +244,14 @@ func TestEvaluateFlagsBulk(t *testing.T) {
 	require.NoError(t, json.Unmarshal(resp.body, &bulk))
 	want, err := fleet.EvaluateFlags(t.Context(), "alpha")
 	require.NoError(t, err)
-	require.Len(t, bulk.Flags, len(want))
+	require.Len(t, bulk.Flags, len(want)+1, "the declared flags, then herd's own")
 	for i, w := range want {
 		require.Equal(t, w.Flag, bulk.Flags[i].Key)
 		require.Equal(t, w.Enabled, bulk.Flags[i].Value, w.Flag)
 	}
+	require.Equal(t, server.ReadOnlyFlag, bulk.Flags[len(want)].Key)
+	require.False(t, bulk.Flags[len(want)].Value)
+	require.NotContains(t, resp.object(t), "metadata", "no flag-set metadata while the tenant is not frozen")
 
 	// Unchanged: 304, no body, same ETag; also for a weak or listed tag.
 	for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag, "*"} {
@@ -322,6 +339,10 @@ type failingFleet struct{}
 
 func (failingFleet) FlagSnapshot(context.Context) (*flags.Snapshot, error) {
 	return nil, fmt.Errorf("control: read tenants for flags: connection refused")
+}
+
+func (failingFleet) WriteFreezes(context.Context) (map[string]time.Time, error) {
+	return nil, fmt.Errorf("control: read write freezes: connection refused")
 }
 
 func (failingFleet) Generation(context.Context) (int64, error) {

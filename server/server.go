@@ -13,11 +13,14 @@ import (
 	"github.com/herdhq/herd/flags"
 )
 
-// Fleet is what the server needs of a fleet: flag snapshots. *herd.Fleet
-// satisfies it.
+// Fleet is what the server needs of a fleet: flag snapshots and write
+// freezes. *herd.Fleet satisfies it.
 type Fleet interface {
 	// FlagSnapshot takes a snapshot of the flags, tenants and overrides.
 	FlagSnapshot(ctx context.Context) (*flags.Snapshot, error)
+	// WriteFreezes reads until when each tenant whose writes a shadow
+	// migration froze is frozen, by code.
+	WriteFreezes(ctx context.Context) (map[string]time.Time, error)
 	// Generation reads the control database's change counter, which
 	// moves with every change a snapshot depends on.
 	Generation(ctx context.Context) (int64, error)
@@ -149,7 +152,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, health{Status: "unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, health{Status: "ok", Tenants: snap.Len(), Flags: snap.FlagCount()})
+	writeJSON(w, http.StatusOK, health{Status: "ok", Tenants: snap.flags.Len(), Flags: snap.flags.FlagCount()})
 }
 
 // generalError is OFREP's generalErrorResponse.

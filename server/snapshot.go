@@ -33,11 +33,19 @@ type snapshots struct {
 	taking sync.Mutex
 }
 
-// taken is a snapshot and when the server took it, by its own clock.
+// taken is a snapshot, the write freezes read with it, and when the
+// server took them, by its own clock.
 type taken struct {
-	snap *flags.Snapshot
-	gen  int64 // the control database's change counter, read before snap
-	at   time.Time
+	flags *flags.Snapshot
+	// frozen is until when each tenant's writes are frozen, by code.
+	frozen map[string]time.Time
+	gen    int64 // the control database's change counter, read before flags
+	at     time.Time
+}
+
+// readOnly reports whether tenant code's writes are frozen at now.
+func (t *taken) readOnly(code string, now time.Time) bool {
+	return t.frozen[code].After(now)
 }
 
 // errNoSnapshot is returned while no snapshot could be taken yet.
@@ -49,13 +57,13 @@ var errRecentlyFailed = fmt.Errorf("%w: the last attempt to take one failed (see
 
 // get returns the snapshot to answer from, taking a new one as described
 // in the package documentation.
-func (c *snapshots) get(ctx context.Context) (*flags.Snapshot, error) {
+func (c *snapshots) get(ctx context.Context) (*taken, error) {
 	cur := c.current.Load()
 	if cur != nil {
 		now := c.now()
 		age := now.Sub(cur.at)
 		if age < c.every || c.recentlyFailed(now) {
-			return cur.snap, nil
+			return cur, nil
 		}
 		if age < 2*c.every {
 			if c.taking.TryLock() {
@@ -66,7 +74,7 @@ func (c *snapshots) get(ctx context.Context) (*flags.Snapshot, error) {
 					c.take(ctx) //nolint:errcheck // logged; the current snapshot goes on serving
 				}()
 			}
-			return cur.snap, nil
+			return cur, nil
 		}
 	}
 	// No snapshot, or one too old to serve: wait for a new one, taken once
@@ -74,13 +82,13 @@ func (c *snapshots) get(ctx context.Context) (*flags.Snapshot, error) {
 	c.taking.Lock()
 	defer c.taking.Unlock()
 	if fresh := c.current.Load(); fresh != nil && fresh != cur {
-		return fresh.snap, nil
+		return fresh, nil
 	}
 	if c.recentlyFailed(c.now()) {
 		if cur == nil {
 			return nil, errRecentlyFailed // do not ask a failing database once per request
 		}
-		return cur.snap, nil
+		return cur, nil
 	}
 	// Detached from the request: others wait on this snapshot too, and a
 	// client that goes away must not count as a failure of the database.
@@ -89,7 +97,7 @@ func (c *snapshots) get(ctx context.Context) (*flags.Snapshot, error) {
 	fresh, err := c.take(ctx)
 	if err != nil {
 		if cur != nil {
-			return cur.snap, nil // stale beats nothing; the failure is logged
+			return cur, nil // stale beats nothing; the failure is logged
 		}
 		return nil, errors.Join(errNoSnapshot, err)
 	}
@@ -98,11 +106,12 @@ func (c *snapshots) get(ctx context.Context) (*flags.Snapshot, error) {
 
 // take makes a current snapshot: the one it has, when the control
 // database's change counter has not moved since it was taken (one small
-// read), else a new one. The caller holds taking. The counter is read
-// before the snapshot, so a change that commits in between moves it past
-// the snapshot's and the next take loads again.
-func (c *snapshots) take(ctx context.Context) (*flags.Snapshot, error) {
-	fail := func(err error) (*flags.Snapshot, error) {
+// read), else a new one, with the write freezes (which move the counter
+// too). The caller holds taking. The counter is read before the
+// snapshot, so a change that commits in between moves it past the
+// snapshot's and the next take loads again.
+func (c *snapshots) take(ctx context.Context) (*taken, error) {
+	fail := func(err error) (*taken, error) {
 		c.failedAt.Store(c.now().UnixNano())
 		c.log.Error("server: take flag snapshot", "error", err)
 		return nil, err
@@ -111,15 +120,20 @@ func (c *snapshots) take(ctx context.Context) (*flags.Snapshot, error) {
 	if err != nil {
 		return fail(err)
 	}
-	snap := (*flags.Snapshot)(nil)
+	fresh := &taken{gen: gen, at: c.now()}
 	if cur := c.current.Load(); cur != nil && cur.gen == gen {
-		snap = cur.snap
-	} else if snap, err = c.fleet.FlagSnapshot(ctx); err != nil {
-		return fail(err)
+		fresh.flags, fresh.frozen = cur.flags, cur.frozen
+	} else {
+		if fresh.flags, err = c.fleet.FlagSnapshot(ctx); err != nil {
+			return fail(err)
+		}
+		if fresh.frozen, err = c.fleet.WriteFreezes(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	c.failedAt.Store(0)
-	c.current.Store(&taken{snap: snap, gen: gen, at: c.now()})
-	return snap, nil
+	c.current.Store(fresh)
+	return fresh, nil
 }
 
 func (c *snapshots) recentlyFailed(now time.Time) bool {

@@ -54,6 +54,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"Drift", s.testDrift},
 		{"Switches", s.testSwitches},
 		{"WriteFreezes", s.testWriteFreezes},
+		{"ShadowRuns", s.testShadowRuns},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -341,6 +341,44 @@ DELETE FROM herd_write_freezes WHERE tenant = ?
 -- name: freeze-list
 SELECT tenant, frozen_until FROM herd_write_freezes
 
+-- Shadow migrations' phases (control schema v1.8.0).
+
+-- name: shadow-run-begin
+INSERT INTO herd_shadow_runs (tenant, from_version, to_version, state, phase, started_at, phase_started_at, alive_until)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON DUPLICATE KEY UPDATE from_version = VALUES(from_version), to_version = VALUES(to_version), state = VALUES(state),
+    phase = VALUES(phase), started_at = VALUES(started_at), phase_started_at = VALUES(phase_started_at),
+    progress_count = NULL, progress_of = NULL, progress_unit = NULL, alive_until = VALUES(alive_until),
+    ended_at = NULL, error_message = NULL
+
+-- name: shadow-run-phase
+UPDATE herd_shadow_runs SET phase = ?, phase_started_at = ?, progress_count = ?, progress_of = ?, progress_unit = ?,
+    alive_until = ?
+WHERE tenant = ? AND state = ?
+
+-- name: shadow-run-progress
+UPDATE herd_shadow_runs SET progress_count = ?, progress_of = ?, progress_unit = ?, alive_until = ?
+WHERE tenant = ? AND state = ?
+
+-- name: shadow-run-alive
+UPDATE herd_shadow_runs SET alive_until = ? WHERE tenant = ? AND state = ?
+
+-- name: shadow-run-end
+UPDATE herd_shadow_runs SET state = ?, ended_at = ?, error_message = ? WHERE tenant = ? AND state = ?
+
+-- name: shadow-run-get
+SELECT tenant, from_version, to_version, state, phase, started_at, phase_started_at, progress_count, progress_of, progress_unit,
+    alive_until, ended_at, error_message
+FROM herd_shadow_runs WHERE tenant = ?
+
+-- name: shadow-run-list
+SELECT tenant, from_version, to_version, state, phase, started_at, phase_started_at, progress_count, progress_of, progress_unit,
+    alive_until, ended_at, error_message
+FROM herd_shadow_runs WHERE state = ? ORDER BY tenant
+
+-- name: shadow-run-delete
+DELETE FROM herd_shadow_runs WHERE tenant = ?
+
 -- The reference schemas and the tenants' drift (herd drift).
 
 -- name: reference-upsert

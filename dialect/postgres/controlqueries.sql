@@ -341,6 +341,44 @@ DELETE FROM herd_write_freezes WHERE tenant = $1
 -- name: freeze-list
 SELECT tenant, frozen_until FROM herd_write_freezes
 
+-- Shadow migrations' phases (control schema v1.8.0).
+
+-- name: shadow-run-begin
+INSERT INTO herd_shadow_runs (tenant, from_version, to_version, state, phase, started_at, phase_started_at, alive_until)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (tenant) DO UPDATE SET from_version = excluded.from_version, to_version = excluded.to_version,
+    state = excluded.state, phase = excluded.phase, started_at = excluded.started_at,
+    phase_started_at = excluded.phase_started_at, progress_count = NULL, progress_of = NULL, progress_unit = NULL,
+    alive_until = excluded.alive_until, ended_at = NULL, error_message = NULL
+
+-- name: shadow-run-phase
+UPDATE herd_shadow_runs SET phase = $1, phase_started_at = $2, progress_count = $3, progress_of = $4, progress_unit = $5,
+    alive_until = $6
+WHERE tenant = $7 AND state = $8
+
+-- name: shadow-run-progress
+UPDATE herd_shadow_runs SET progress_count = $1, progress_of = $2, progress_unit = $3, alive_until = $4
+WHERE tenant = $5 AND state = $6
+
+-- name: shadow-run-alive
+UPDATE herd_shadow_runs SET alive_until = $1 WHERE tenant = $2 AND state = $3
+
+-- name: shadow-run-end
+UPDATE herd_shadow_runs SET state = $1, ended_at = $2, error_message = $3 WHERE tenant = $4 AND state = $5
+
+-- name: shadow-run-get
+SELECT tenant, from_version, to_version, state, phase, started_at, phase_started_at, progress_count, progress_of, progress_unit,
+    alive_until, ended_at, error_message
+FROM herd_shadow_runs WHERE tenant = $1
+
+-- name: shadow-run-list
+SELECT tenant, from_version, to_version, state, phase, started_at, phase_started_at, progress_count, progress_of, progress_unit,
+    alive_until, ended_at, error_message
+FROM herd_shadow_runs WHERE state = $1 ORDER BY tenant
+
+-- name: shadow-run-delete
+DELETE FROM herd_shadow_runs WHERE tenant = $1
+
 -- The reference schemas and the tenants' drift (herd drift).
 
 -- name: reference-upsert

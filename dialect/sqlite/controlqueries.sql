@@ -336,6 +336,44 @@ DELETE FROM herd_write_freezes WHERE tenant = ?
 -- name: freeze-list
 SELECT tenant, frozen_until FROM herd_write_freezes
 
+-- Shadow migrations' phases (control schema v1.8.0).
+
+-- name: shadow-run-begin
+INSERT INTO herd_shadow_runs (tenant, from_version, to_version, state, phase, started_at, phase_started_at, alive_until)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tenant) DO UPDATE SET from_version = excluded.from_version, to_version = excluded.to_version,
+    state = excluded.state, phase = excluded.phase, started_at = excluded.started_at,
+    phase_started_at = excluded.phase_started_at, progress_count = NULL, progress_of = NULL, progress_unit = NULL,
+    alive_until = excluded.alive_until, ended_at = NULL, error_message = NULL
+
+-- name: shadow-run-phase
+UPDATE herd_shadow_runs SET phase = ?, phase_started_at = ?, progress_count = ?, progress_of = ?, progress_unit = ?,
+    alive_until = ?
+WHERE tenant = ? AND state = ?
+
+-- name: shadow-run-progress
+UPDATE herd_shadow_runs SET progress_count = ?, progress_of = ?, progress_unit = ?, alive_until = ?
+WHERE tenant = ? AND state = ?
+
+-- name: shadow-run-alive
+UPDATE herd_shadow_runs SET alive_until = ? WHERE tenant = ? AND state = ?
+
+-- name: shadow-run-end
+UPDATE herd_shadow_runs SET state = ?, ended_at = ?, error_message = ? WHERE tenant = ? AND state = ?
+
+-- name: shadow-run-get
+SELECT tenant, from_version, to_version, state, phase, started_at, phase_started_at, progress_count, progress_of, progress_unit,
+    alive_until, ended_at, error_message
+FROM herd_shadow_runs WHERE tenant = ?
+
+-- name: shadow-run-list
+SELECT tenant, from_version, to_version, state, phase, started_at, phase_started_at, progress_count, progress_of, progress_unit,
+    alive_until, ended_at, error_message
+FROM herd_shadow_runs WHERE state = ? ORDER BY tenant
+
+-- name: shadow-run-delete
+DELETE FROM herd_shadow_runs WHERE tenant = ?
+
 -- The reference schemas and the tenants' drift (herd drift).
 
 -- name: reference-upsert

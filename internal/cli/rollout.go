@@ -284,6 +284,9 @@ func renderReport(w io.Writer, rep herd.RolloutReport) {
 		if c := t.Chunk; c != nil {
 			fmt.Fprintf(w, "%s: %s chunked over %s: %s\n", t.Tenant, c.Migration, c.Table, chunkDone(c))
 		}
+		if t.Shadow != nil {
+			fmt.Fprintf(w, "%s: shadow migration %s\n", t.Tenant, describeShadow(*t.Shadow))
+		}
 	}
 }
 

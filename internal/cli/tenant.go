@@ -160,9 +160,12 @@ func renderTenant(w io.Writer, d herd.TenantDetail) {
 			fmt.Fprintf(w, "error     %s\n", v.Error)
 		}
 	}
+	if d.Shadow != nil {
+		fmt.Fprintf(w, "shadow    %s\n", describeShadow(*d.Shadow))
+	}
 	for _, sw := range d.Switches {
 		fmt.Fprintf(w, "switch    %d: %s (v%s) -> %s (v%s) at %s, %s\n", sw.ID, sw.OldDatabase, sw.FromVersion,
-			sw.NewDatabase, sw.ToVersion, sw.SwitchedAt.Format("2006-01-02 15:04:05"), sw.State)
+			sw.NewDatabase, sw.ToVersion, sw.SwitchedAt.Format(stamp), sw.State)
 	}
 	if d.Drift == nil {
 		fmt.Fprintf(w, "drift     never checked (herd drift --tenant %s)\n", d.Code)
@@ -179,6 +182,45 @@ func renderTenant(w io.Writer, d herd.TenantDetail) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%dms\t%s\n", h.ExecutedAt.Format("2006-01-02 15:04:05"), h.Migration, h.Direction, h.Status, h.ExecutionMS, h.Error)
 	}
 	tw.Flush()
+}
+
+// stamp is how tenant show and rollout status print a time.
+const stamp = "2006-01-02 15:04:05"
+
+// describeShadow says where a shadow migration is in one line: "v1.0.0 ->
+// v1.1.0: catchup since 2026-12-07 03:01:02, 12 changes left".
+func describeShadow(run herd.ShadowRun) string {
+	path := versionOrNone(run.FromVersion) + " -> " + versionOrNone(run.ToVersion)
+	switch run.State {
+	case herd.ShadowRunning:
+		out := fmt.Sprintf("%s: %s since %s", path, run.Phase, run.PhaseStartedAt.Format(stamp))
+		if run.Progress != nil {
+			out += ", " + run.Progress.String()
+		}
+		return out
+	case herd.ShadowInterrupted:
+		return fmt.Sprintf("%s: interrupted in %s (its herd stopped renewing the record, which lapsed at %s): see herd repair --tenant %s",
+			path, run.Phase, run.AliveUntil.Format(stamp), run.Tenant)
+	}
+	out := fmt.Sprintf("%s: %s", path, run.State)
+	if run.State == herd.ShadowAbandoned {
+		out += " in " + string(run.Phase)
+	}
+	if run.EndedAt != nil {
+		out += " at " + run.EndedAt.Format(stamp)
+	}
+	if run.Error != "" {
+		out += ": " + run.Error
+	}
+	return out
+}
+
+// versionOrNone is "v" and version, or "none".
+func versionOrNone(version string) string {
+	if version == "" {
+		return "none"
+	}
+	return "v" + version
 }
 
 func (a *app) tenantRemoveCmd() *cobra.Command {
