@@ -1,9 +1,11 @@
 package herd_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,9 +29,9 @@ CREATE TABLE students (
 );
 CREATE INDEX students_by_name ON students (name);
 CREATE VIEW rolls AS SELECT id, name FROM students;`),
-		"tenant/v1.0.0/001_houses.down.sql": file("DROP VIEW rolls;\nDROP TABLE students;\nDROP TABLE houses;"),
-		"tenant/v1.1.0/002_email.up.sql":    file("ALTER TABLE students ADD COLUMN email VARCHAR(200);"),
-		"tenant/v1.1.0/002_email.down.sql":  file("ALTER TABLE students DROP COLUMN email;"),
+		"tenant/v1.0.0/001_houses.down.sql":   file("DROP VIEW rolls;\nDROP TABLE students;\nDROP TABLE houses;"),
+		"tenant/v1.1.0/002_email.up.sql":      file("ALTER TABLE students ADD COLUMN email VARCHAR(200);"),
+		"tenant/v1.1.0/002_email.down.sql":    file("ALTER TABLE students DROP COLUMN email;"),
 		"tenant/v1.2.0/003_no_email.up.sql":   file("-- Email moves to the system database.\nALTER TABLE students DROP COLUMN email;"),
 		"tenant/v1.2.0/003_no_email.down.sql": file("ALTER TABLE students ADD COLUMN email VARCHAR(200);"),
 	}
@@ -66,9 +68,21 @@ func TestDrift(t *testing.T) {
 		}
 		require.NoError(t, b.fleet.MigrateTenants(b.ctx, herd.Selection{Tenants: "clean,custom,drifted"}, "1.1.0", 3))
 
+		// Scratch databases a killed run left: the old one goes with the
+		// next scratch database herd makes, the recent one may be in use.
+		_, srv := b.tenantServer()
+		left := "herd_rehearse_20200101000000_" + herdtest.Name(t, "")
+		recent := "herd_rehearse_" + time.Now().UTC().Format("20060102150405") + "_" + herdtest.Name(t, "")
+		for _, name := range []string{left, recent} {
+			require.NoError(t, srv.Create(b.ctx, name))
+		}
+		t.Cleanup(func() { require.NoError(t, srv.Drop(context.Background(), recent)) })
+
 		d, err := b.fleet.Drift(b.ctx, "clean")
 		require.NoError(t, err)
 		assert.Equal(t, herd.DriftNone, d.State, "no difference right after migrating: %v", d.Differences)
+		assert.False(t, b.hasDatabase(left), "an old scratch database is dropped")
+		assert.True(t, b.hasDatabase(recent), "a recent one is left alone")
 		assert.Empty(t, d.Differences)
 		assert.Equal(t, "1.1.0", d.Version)
 

@@ -89,11 +89,11 @@ func (f *Fleet) preflight(ctx context.Context, tg target, db *dialect.Database, 
 // by the reference path to p's start when asReference, else copied from
 // the tenant. Then every view must still run.
 func (f *Fleet) rehearsePath(ctx context.Context, tg target, p *plan.Plan, asReference bool) (*ConflictError, error) {
-	name, err := scratchName(f.opts.Now())
+	srv := tg.srv.Server
+	name, err := newScratch(ctx, srv, f.opts.Now())
 	if err != nil {
 		return nil, err
 	}
-	srv := tg.srv.Server
 	if asReference {
 		if err := srv.Create(ctx, name); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/herdhq/herd/dialect"
@@ -17,6 +18,14 @@ import (
 // is recognised.
 const scratchPrefix = "herd_rehearse_"
 
+// scratchTime is the layout of the time in a scratch database's name.
+const scratchTime = "20060102150405"
+
+// scratchTTL is the age past which a scratch database is taken for one a
+// killed run left behind: no rehearsal or reference build lasts that
+// long.
+const scratchTTL = time.Hour
+
 // scratchName is a new scratch database's name: scratchPrefix, the time
 // it was made (UTC, to the second) and a random part.
 func scratchName(now time.Time) (string, error) {
@@ -24,7 +33,24 @@ func scratchName(now time.Time) (string, error) {
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	return scratchPrefix + now.UTC().Format("20060102150405") + "_" + hex.EncodeToString(b), nil
+	return scratchPrefix + now.UTC().Format(scratchTime) + "_" + hex.EncodeToString(b), nil
+}
+
+// newScratch returns a new scratch database's name, after dropping the
+// scratch databases of srv older than scratchTTL (best effort: what
+// cannot be listed or dropped now is tried again next time).
+func newScratch(ctx context.Context, srv dialect.Server, now time.Time) (string, error) {
+	if lister, ok := srv.(dialect.Lister); ok {
+		names, _ := lister.Databases(ctx, scratchPrefix)
+		for _, name := range names {
+			stamp, _, _ := strings.Cut(strings.TrimPrefix(name, scratchPrefix), "_")
+			made, err := time.Parse(scratchTime, stamp)
+			if err == nil && now.Sub(made) > scratchTTL {
+				_ = srv.Drop(ctx, name)
+			}
+		}
+	}
+	return scratchName(now)
 }
 
 // onScratch creates a scratch database on srv, applies p to it with the
@@ -34,7 +60,7 @@ func scratchName(now time.Time) (string, error) {
 // *execute.MigrationError.
 func onScratch(ctx context.Context, d dialect.Dialect, srv dialect.Server, p *plan.Plan, now time.Time,
 	then func(*dialect.Database) error) (applied int, err error) {
-	name, err := scratchName(now)
+	name, err := newScratch(ctx, srv, now)
 	if err != nil {
 		return 0, err
 	}

@@ -444,3 +444,14 @@ func QueryStrings(ctx context.Context, q Querier, query string, args ...any) ([]
 	}
 	return out, rows.Err()
 }
+
+// Lister is an optional capability of a Server: the names of its
+// databases (or schemas) that start with a prefix, so that herd can find
+// the scratch databases a killed run left behind. Every herd dialect
+// implements it.
+type Lister interface {
+	// Databases returns the names of the server's databases (of its
+	// database's schemas, with a schema per tenant) that start with
+	// prefix, sorted.
+	Databases(ctx context.Context, prefix string) ([]string, error)
+}

@@ -57,6 +57,7 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 		{"TableSizes", s.testTableSizes},
 		{"Inspect", s.testInspect},
 		{"CopySchema", s.testCopySchema},
+		{"Databases", s.testDatabases},
 		{"Split", s.testSplit},
 		{"ControlSchema", s.testControlSchema},
 		{"Control", s.testControl},

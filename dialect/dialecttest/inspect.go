@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/internal/herdtest"
 )
 
 // testInspect applies the engine's every-object fixture to two tenants and
@@ -89,4 +90,23 @@ func (s *suite) testCopySchema(t *testing.T) {
 	exists, err := s.srv.Exists(ctx, dst)
 	require.NoError(t, err)
 	assert.True(t, exists, "a failed copy leaves the existing database alone")
+}
+
+// testDatabases lists the databases that start with a prefix: those
+// created with it, sorted, and none other.
+func (s *suite) testDatabases(t *testing.T) {
+	ctx := t.Context()
+	lister, ok := s.srv.(dialect.Lister)
+	require.True(t, ok, "%T does not implement dialect.Lister", s.srv)
+	prefix := herdtest.Name(t, "herd_l_")
+	for _, name := range []string{prefix + "_b", prefix + "_a"} {
+		s.cleanupDrop(t, name)
+		require.NoError(t, s.srv.Create(ctx, name))
+	}
+	got, err := lister.Databases(ctx, prefix)
+	require.NoError(t, err)
+	assert.Equal(t, []string{prefix + "_a", prefix + "_b"}, got)
+	got, err = lister.Databases(ctx, prefix+"_c")
+	require.NoError(t, err)
+	assert.Empty(t, got)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/dialect/internal/snapcopy"
 	"github.com/herdhq/herd/dialect/internal/target"
 )
 
@@ -233,4 +234,15 @@ func (s *Server) Control(ctx context.Context) (*dialect.Database, error) {
 		return nil, fail(err)
 	}
 	return dialect.NewDatabase(db, name, "", db.Close), nil
+}
+
+// Databases returns the names of the server's databases that start with
+// prefix.
+func (s *Server) Databases(ctx context.Context, prefix string) ([]string, error) {
+	names, err := snapcopy.Strings(ctx, s.admin,
+		"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(?)) = ? ORDER BY SCHEMA_NAME", prefix, prefix)
+	if err != nil {
+		return nil, s.fail("list", prefix+"*", err)
+	}
+	return names, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/dialect/internal/snapcopy"
 	"github.com/herdhq/herd/dialect/internal/target"
 )
 
@@ -211,4 +212,18 @@ func (s *Server) Control(ctx context.Context) (*dialect.Database, error) {
 		return nil, fmt.Errorf("postgres: open control database %q on server %q: %w", s.config.Database, s.name, s.dsn.Scrub(err))
 	}
 	return dialect.NewDatabase(db, s.config.Database, "", db.Close), nil
+}
+
+// Databases returns the names of the server's databases (of its
+// database's schemas, with a schema per tenant) that start with prefix.
+func (s *Server) Databases(ctx context.Context, prefix string) ([]string, error) {
+	q := "SELECT datname FROM pg_catalog.pg_database WHERE starts_with(datname, $1) ORDER BY datname"
+	if s.tenancy == dialect.SchemaPerTenant {
+		q = "SELECT nspname FROM pg_catalog.pg_namespace WHERE starts_with(nspname, $1) ORDER BY nspname"
+	}
+	names, err := snapcopy.Strings(ctx, s.admin, q, prefix)
+	if err != nil {
+		return nil, s.fail("list", prefix+"*", err)
+	}
+	return names, nil
 }

@@ -221,3 +221,23 @@ func fileURI(path string) string {
 	}
 	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
+
+// Databases returns the names of the database files in the server's
+// directory that start with prefix.
+func (s *Server) Databases(_ context.Context, prefix string) ([]string, error) {
+	entries, err := os.ReadDir(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.fail("list databases", prefix+"*", err)
+	}
+	var names []string
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".db")
+		if ok && e.Type().IsRegular() && strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}

@@ -97,3 +97,17 @@ func Each(ctx context.Context, q Querier, query string, args []any, scan func(*s
 	}
 	return rows.Err()
 }
+
+// Strings returns the first column of query's rows, as strings.
+func Strings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	var out []string
+	err := Each(ctx, q, query, args, func(r *sql.Rows) error {
+		var s string
+		if err := r.Scan(&s); err != nil {
+			return err
+		}
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
