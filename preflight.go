@@ -54,7 +54,38 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // share one rehearsal of a path for the Fleet's life. It returns a
 // *ConflictError when the rehearsal fails.
 func (f *Fleet) preflight(ctx context.Context, tg target, db *dialect.Database, p *plan.Plan) error {
-	if tg.kind != source.Tenant || len(p.Steps) == 0 || f.cfg.OnConflict == config.ConflictSkip {
+	if f.cfg.OnConflict == config.ConflictSkip {
+		return nil
+	}
+	return f.rehearseTenant(ctx, tg, db, p)
+}
+
+// Preflight rehearses the path of tenant code to version to ("" for the
+// latest) as a migration's pre-flight does (whatever on_conflict says),
+// changing nothing on the tenant: nil when the path would meet no
+// conflict, a *ConflictError when it would. An unknown tenant or version,
+// or a plan policy refuses, is an input error.
+func (f *Fleet) Preflight(ctx context.Context, code, to string) error {
+	ref := control.TenantRef(code)
+	p, err := f.Plan(ctx, ref, to)
+	if err != nil {
+		return err
+	}
+	tg, err := f.resolve(ctx, ref)
+	if err != nil {
+		return err
+	}
+	db, closeDB, err := tg.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer f.warn(ref, "close the connection", closeDB)
+	return f.rehearseTenant(ctx, tg, db, p)
+}
+
+// rehearseTenant is preflight's rehearsal, of tenant tg open as db.
+func (f *Fleet) rehearseTenant(ctx context.Context, tg target, db *dialect.Database, p *plan.Plan) error {
+	if tg.kind != source.Tenant || len(p.Steps) == 0 {
 		return nil
 	}
 	live, err := inspect(ctx, tg.dialect, db)

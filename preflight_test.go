@@ -32,6 +32,14 @@ func TestPreflightRefusesConflicts(t *testing.T) {
 		require.NoError(t, err)
 		before := b.snapshot()
 
+		// herd plan --rehearse finds the conflict on demand.
+		run := cliAt(t, b.scratch.ConfigPath)
+		out := run(2, "plan", "--tenant", "taken", "--to", "1.1.0", "--rehearse")
+		assert.Contains(t, out, "v1.1.0/002_email statement 1")
+		out = run(0, "plan", "--tenant", "clean", "--to", "1.1.0", "--rehearse")
+		assert.Contains(t, out, "rehearsed on a copy of the tenant's schema: no conflict")
+		require.ErrorAs(t, b.fleet.Preflight(b.ctx, "viewdep", "1.2.0"), new(*herd.ConflictError))
+
 		err = b.fleet.Migrate(b.ctx, control.TenantRef("taken"), "1.1.0")
 		var conflict *herd.ConflictError
 		require.ErrorAs(t, err, &conflict)

@@ -238,14 +238,24 @@ func (p *migrateProgress) close() {
 
 func (a *app) planCmd() *cobra.Command {
 	var (
-		sel    selector
-		to     string
-		asJSON bool
+		sel      selector
+		to       string
+		asJSON   bool
+		rehearse bool
 	)
 	cmd := &cobra.Command{
-		Use:   "plan (--system | --tenant CODE) [--to VERSION]",
+		Use:   "plan (--system | --tenant CODE) [--to VERSION] [--rehearse]",
 		Short: "Show the path a database would take to a version, without changing anything",
-		Args:  cobra.NoArgs,
+		Long: `Show the path a database would take to a version, without changing anything.
+
+With --rehearse (a tenant only), the path also runs on a scratch database
+holding the tenant's schema without its rows, as a migration's pre-flight
+does: a statement that would trip on the tenant's own changes (a column it
+already has, a column its custom view uses) is reported at its file:line,
+exit 2; the scratch database is dropped afterwards.
+
+` + exitCodes,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ref, err := sel.ref("--system or --tenant CODE")
 			if err != nil {
@@ -259,18 +269,52 @@ func (a *app) planCmd() *cobra.Command {
 				for _, l := range d.SnapshotLimits {
 					fmt.Fprintf(a.env.Stderr, "warning: a snapshot of tenant %s cannot take along what it uses from outside its schema: %s\n", ref.Identifier, l)
 				}
-				if asJSON {
-					return writeJSON(a.out, planJSON(d))
+				var conflict error
+				if rehearse {
+					if ref.Type != herd.TenantDatabase {
+						return usagef("--rehearse rehearses a tenant's path: use it with --tenant CODE")
+					}
+					if conflict = f.Preflight(cmd.Context(), ref.Identifier, to); conflict != nil && !herd.IsInputError(conflict) {
+						return conflict
+					}
 				}
-				renderPlan(a.out, d)
-				return nil
+				if asJSON {
+					v := planJSON(d)
+					if rehearse {
+						v.Rehearsed = &rehearsalView{Conflict: errorText(conflict)}
+					}
+					if err := writeJSON(a.out, v); err != nil {
+						return err
+					}
+				} else {
+					renderPlan(a.out, d)
+					if rehearse && conflict == nil {
+						fmt.Fprintln(a.out, "rehearsed on a copy of the tenant's schema: no conflict")
+					}
+				}
+				return conflict
 			})
 		},
 	}
 	sel.flags(cmd, false)
 	cmd.Flags().StringVar(&to, "to", "", "target version or release (default: the latest)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&rehearse, "rehearse", false, "also run the path on a copy of the tenant's schema without rows, and report a conflict")
 	return cmd
+}
+
+// rehearsalView is what plan --rehearse found.
+type rehearsalView struct {
+	// Conflict is the conflict the rehearsal met; "" when none.
+	Conflict string `json:"conflict,omitempty"`
+}
+
+// errorText is err's message, "" for nil.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 type planView struct {
@@ -280,6 +324,8 @@ type planView struct {
 	// SizeClass is a tenant's, by its last analysis (herd analyze).
 	SizeClass herd.SizeClass `json:"size_class,omitempty"`
 	Steps     []stepView     `json:"steps"`
+	// Rehearsed is set by --rehearse.
+	Rehearsed *rehearsalView `json:"rehearsed,omitempty"`
 }
 
 type stepView struct {
