@@ -77,6 +77,10 @@ type Options struct {
 	ProfileDir string
 	// Logger receives progress; default discards.
 	Logger *slog.Logger
+	// OnConflict is the herd side's herd.yaml on_conflict ("": herd's
+	// default, the pre-flight on; "skip": off), so that the pre-flight's
+	// cost can be measured.
+	OnConflict string
 
 	// Rows, ChunkSize, Target and Pause are RunBackfill's alone (Run
 	// ignores them): the students table's size (default DefaultRows),

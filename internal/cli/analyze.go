@@ -16,11 +16,8 @@ import (
 
 func (a *app) analyzeCmd() *cobra.Command {
 	var (
-		tenant      string
-		all         bool
-		tenants     string
-		concurrency int
-		asJSON      bool
+		which  tenantsFlags
+		asJSON bool
 	)
 	cmd := &cobra.Command{
 		Use:   "analyze (--tenant CODE | --all | --tenants SELECTOR) [--json]",
@@ -36,42 +33,26 @@ to rollout.per_server; the first SIGINT or SIGTERM starts no other tenant.
 ` + exitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			chosen := 0
-			for _, set := range []bool{tenant != "", all, tenants != ""} {
-				if set {
-					chosen++
-				}
-			}
-			if chosen != 1 {
-				return usagef("say which tenants: --tenant CODE, --all or --tenants SELECTOR")
-			}
-			if err := checkConcurrency(concurrency); err != nil {
+			if err := which.check(); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
+			ctx, many := which.many(cmd.Context(), a)
 			var events event.Sink
 			if !asJSON {
 				events = a.analysisProgress()
-			}
-			if tenant != "" {
-				if err := herd.ValidateTenantCode(tenant); err != nil {
-					return err
-				}
-			} else {
-				ctx = a.interrupts.graceful(ctx)
 			}
 			return a.withFleet(ctx, herd.Options{Events: events}, func(f *herd.Fleet) error {
 				var (
 					sizes []herd.TenantSize
 					err   error
 				)
-				if tenant != "" {
+				if many {
+					sizes, err = f.AnalyzeTenants(ctx, which.selection(), which.concurrency)
+				} else {
 					var sz herd.TenantSize
-					if sz, err = f.Analyze(ctx, tenant); err == nil {
+					if sz, err = f.Analyze(ctx, which.tenant); err == nil {
 						sizes = []herd.TenantSize{sz}
 					}
-				} else {
-					sizes, err = f.AnalyzeTenants(ctx, herd.Selection{Tenants: tenants, AllowEmpty: all}, concurrency)
 				}
 				switch {
 				case asJSON:
@@ -81,7 +62,7 @@ to rollout.per_server; the first SIGINT or SIGTERM starts no other tenant.
 					if werr := writeJSON(a.out, sizes); werr != nil {
 						return werr
 					}
-				case tenant != "" && err == nil:
+				case !many && err == nil:
 					renderTables(a.out, sizes[0], f.SizeClass(sizes[0]))
 				case err == nil || len(sizes) > 0:
 					renderClasses(a.out, sizes, f.SizeClass)
@@ -93,10 +74,7 @@ to rollout.per_server; the first SIGINT or SIGTERM starts no other tenant.
 			})
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", "", "the tenant with this code")
-	cmd.Flags().BoolVar(&all, "all", false, "every tenant")
-	cmd.Flags().StringVar(&tenants, "tenants", "", "the tenants SELECTOR names (codes, tier=T, server=S, tag:K=V, size=large|small or @FILE)")
-	cmd.Flags().IntVar(&concurrency, "concurrency", 4, fmt.Sprintf("tenants measured at once with --all or --tenants (%d..%d)", minConcurrency, maxConcurrency))
+	which.register(cmd, "measured")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

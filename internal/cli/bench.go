@@ -105,6 +105,7 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 	cmd.Flags().StringVar(&opts.DSN, "dsn", "", "loopback server for postgres or mysql (default $"+benchDSNEnv+"POSTGRES or $"+benchDSNEnv+"MYSQL)")
 	cmd.Flags().StringVar(&opts.Dir, "dir", "", "folder for the SQLite fleets (default: a temporary folder)")
 	cmd.Flags().StringVar(&opts.ProfileDir, "profile-dir", "", "write a CPU profile of each timed section here")
+	cmd.Flags().StringVar(&opts.OnConflict, "on-conflict", "", "herd's on_conflict (skip: no pre-flight), to measure the pre-flight's cost")
 	cmd.Flags().BoolVar(&backfill, "backfill", false, "time a backfill of one students table instead of a fleet migration")
 	cmd.Flags().IntVar(&opts.Rows, "rows", bench.DefaultRows, "with --backfill: rows in the students table")
 	cmd.Flags().IntVar(&opts.ChunkSize, "chunk-size", bench.DefaultChunkSize, "with --backfill: herd's size= and the OFFSET page size")

@@ -15,11 +15,8 @@ import (
 
 func (a *app) driftCmd() *cobra.Command {
 	var (
-		tenant      string
-		all         bool
-		tenants     string
-		concurrency int
-		asJSON      bool
+		which  tenantsFlags
+		asJSON bool
 	)
 	cmd := &cobra.Command{
 		Use:   "drift (--tenant CODE | --all | --tenants SELECTOR) [--json]",
@@ -45,29 +42,13 @@ drifted or could not be compared, 2 bad input.
 ` + exitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			chosen := 0
-			for _, set := range []bool{tenant != "", all, tenants != ""} {
-				if set {
-					chosen++
-				}
-			}
-			if chosen != 1 {
-				return usagef("say which tenants: --tenant CODE, --all or --tenants SELECTOR")
-			}
-			if err := checkConcurrency(concurrency); err != nil {
+			if err := which.check(); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
+			ctx, many := which.many(cmd.Context(), a)
 			var events event.Sink
-			if tenant != "" {
-				if err := herd.ValidateTenantCode(tenant); err != nil {
-					return err
-				}
-			} else {
-				ctx = a.interrupts.graceful(ctx)
-				if !asJSON {
-					events = a.driftProgress()
-				}
+			if many && !asJSON {
+				events = a.driftProgress()
 			}
 			return a.withFleet(ctx, herd.Options{Events: events}, func(f *herd.Fleet) error {
 				var (
@@ -75,13 +56,13 @@ drifted or could not be compared, 2 bad input.
 					unmigrated []string
 					err        error
 				)
-				if tenant != "" {
+				if many {
+					checked, unmigrated, err = f.DriftTenants(ctx, which.selection(), which.concurrency)
+				} else {
 					var d herd.TenantDrift
-					if d, err = f.Drift(ctx, tenant); err == nil {
+					if d, err = f.Drift(ctx, which.tenant); err == nil {
 						checked = []herd.TenantDrift{d}
 					}
-				} else {
-					checked, unmigrated, err = f.DriftTenants(ctx, herd.Selection{Tenants: tenants, AllowEmpty: all}, concurrency)
 				}
 				switch {
 				case asJSON:
@@ -91,7 +72,7 @@ drifted or could not be compared, 2 bad input.
 					if werr := writeJSON(a.out, checked); werr != nil {
 						return werr
 					}
-				case tenant != "" && err == nil:
+				case !many && err == nil:
 					renderDrift(a.out, checked[0], true)
 				default:
 					renderDrifts(a.out, checked, unmigrated)
@@ -106,10 +87,7 @@ drifted or could not be compared, 2 bad input.
 			})
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", "", "the tenant with this code")
-	cmd.Flags().BoolVar(&all, "all", false, "every tenant")
-	cmd.Flags().StringVar(&tenants, "tenants", "", "the tenants SELECTOR names (codes, tier=T, server=S, tag:K=V, size=large|small or @FILE)")
-	cmd.Flags().IntVar(&concurrency, "concurrency", 4, fmt.Sprintf("tenants compared at once with --all or --tenants (%d..%d)", minConcurrency, maxConcurrency))
+	which.register(cmd, "compared")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
