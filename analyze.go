@@ -2,11 +2,8 @@ package herd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/herdhq/herd/config"
@@ -14,7 +11,6 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/execute"
-	"github.com/herdhq/herd/schedule"
 )
 
 // TenantSize is a tenant's size as herd analyze last measured it, with
@@ -119,38 +115,8 @@ func (f *Fleet) AnalyzeTenants(ctx context.Context, sel Selection, concurrency i
 	if err != nil {
 		return nil, err
 	}
-	var (
-		mu    sync.Mutex
-		sizes []TenantSize
-		errs  []error
-	)
-	pool := schedule.Pool[control.Tenant]{
-		Limits: schedule.Limits{Concurrency: concurrency, PerServer: f.perServer()},
-		Server: func(t control.Tenant) string { return t.Server },
-		Work: func(ctx context.Context, t control.Tenant) {
-			sz, err := f.analyze(ctx, t)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			sizes = append(sizes, sz)
-		},
-	}
-	left := pool.Run(ctx, tenants)
-	sort.Slice(sizes, func(i, j int) bool { return sizes[i].Tenant < sizes[j].Tenant })
-	if len(errs) > 0 {
-		err = tenantsError(errs, len(tenants), len(tenants)-len(left), false)
-	}
-	if len(left) > 0 {
-		note := fmt.Errorf("%d of %d tenants not analysed; analyze again to carry on", len(left), len(tenants))
-		if err == nil {
-			return sizes, fmt.Errorf("%w: %w", ErrStopped, note)
-		}
-		err = errors.Join(err, fmt.Errorf("stopped on request: %w", note))
-	}
-	return sizes, err
+	return eachTenant(ctx, f, tenants, concurrency, f.analyze, func(sz TenantSize) string { return sz.Tenant },
+		"analysed; analyze again to carry on")
 }
 
 // Size returns tenant code's size as its last analysis recorded it, with

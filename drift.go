@@ -5,11 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -19,7 +16,6 @@ import (
 	"github.com/herdhq/herd/drift"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/plan"
-	"github.com/herdhq/herd/schedule"
 	"github.com/herdhq/herd/source"
 )
 
@@ -242,36 +238,8 @@ func (f *Fleet) DriftTenants(ctx context.Context, sel Selection, concurrency int
 			unmigrated = append(unmigrated, t.Code)
 		}
 	}
-	var (
-		mu   sync.Mutex
-		errs []error
-	)
-	pool := schedule.Pool[control.Tenant]{
-		Limits: schedule.Limits{Concurrency: concurrency, PerServer: f.perServer()},
-		Server: func(t control.Tenant) string { return t.Server },
-		Work: func(ctx context.Context, t control.Tenant) {
-			d, err := f.drift(ctx, t)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			checked = append(checked, d)
-		},
-	}
-	left := pool.Run(ctx, migrated)
-	sort.Slice(checked, func(i, j int) bool { return checked[i].Tenant < checked[j].Tenant })
-	if len(errs) > 0 {
-		err = tenantsError(errs, len(migrated), len(migrated)-len(left), false)
-	}
-	if len(left) > 0 {
-		note := fmt.Errorf("%d of %d tenants not compared; run herd drift again to carry on", len(left), len(migrated))
-		if err == nil {
-			return checked, unmigrated, fmt.Errorf("%w: %w", ErrStopped, note)
-		}
-		err = errors.Join(err, fmt.Errorf("stopped on request: %w", note))
-	}
+	checked, err = eachTenant(ctx, f, migrated, concurrency, f.drift, func(d TenantDrift) string { return d.Tenant },
+		"compared; run herd drift again to carry on")
 	return checked, unmigrated, err
 }
 
