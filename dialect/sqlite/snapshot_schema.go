@@ -35,71 +35,97 @@ func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.T
 	return tables, nil
 }
 
+// tables reads the tables of schema in four queries, however many tables
+// it holds: the tables, their columns, their indexes' key parts and their
+// foreign keys, each joined with the pragma that describes it.
 func (d *Dialect) tables(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, error) {
-	type table struct{ name, sql string }
-	var list []table
-	err := snapcopy.Each(ctx, db, "SELECT name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+".sqlite_schema "+
-		`WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`, nil,
-		func(r *sql.Rows) error {
-			var t table
-			if err := r.Scan(&t.name, &t.sql); err != nil {
-				return err
-			}
-			list = append(list, t)
-			return nil
-		})
+	sch := d.QuoteIdent(schema)
+	from := " FROM " + sch + `.sqlite_schema AS m `
+	where := ` WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'`
+	var b inspect.Builder
+	defs := map[string]string{}
+	err := snapcopy.Each(ctx, db, "SELECT m.name, COALESCE(m.sql, '')"+from+where, nil, func(r *sql.Rows) error {
+		var name, def string
+		if err := r.Scan(&name, &def); err != nil {
+			return err
+		}
+		b.Table(name)
+		defs[name] = def
+		for _, c := range checks(def) {
+			b.Check(name, c.Name, c.Expr)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	var b inspect.Builder
-	for _, t := range list {
-		b.Table(t.name)
-		if err := d.columns(ctx, db, schema, t.name, autoincrement.MatchString(t.sql), &b); err != nil {
-			return nil, fmt.Errorf("table %q: %w", t.name, err)
-		}
-		if err := d.indexes(ctx, db, schema, t.name, &b); err != nil {
-			return nil, fmt.Errorf("table %q: %w", t.name, err)
-		}
-		for _, c := range checks(t.sql) {
-			b.Check(t.name, c.Name, c.Expr)
-		}
-		err := snapcopy.Each(ctx, db, `SELECT id, "table", "from", COALESCE("to", ''), on_update, on_delete `+
-			"FROM pragma_foreign_key_list(?, ?) ORDER BY id, seq", []any{t.name, schema},
-			func(r *sql.Rows) error {
-				var (
-					id                           int
-					ref, from, to, upd, onDelete string
-				)
-				if err := r.Scan(&id, &ref, &from, &to, &upd, &onDelete); err != nil {
-					return err
-				}
-				b.ForeignKeyPart(t.name, strconv.Itoa(id), "", from, ref, to, upd, onDelete)
-				return nil
-			})
-		if err != nil {
-			return nil, fmt.Errorf("table %q: foreign keys: %w", t.name, err)
-		}
+	if err := d.columns(ctx, db, from+"JOIN pragma_table_xinfo(m.name, ?) AS p"+where, schema, defs, &b); err != nil {
+		return nil, err
+	}
+	err = snapcopy.Each(ctx, db, `SELECT m.name, l.name, l."unique", COALESCE(s.sql, ''), COALESCE(x.name, '(expression)'), x."desc", x.coll`+
+		from+"JOIN pragma_index_list(m.name, ?) AS l JOIN pragma_index_xinfo(l.name, ?) AS x "+
+		"LEFT JOIN "+sch+".sqlite_schema AS s ON s.type = 'index' AND s.name = l.name"+
+		where+" AND l.origin <> 'pk' AND x.key = 1 ORDER BY m.name, l.name, x.seqno", []any{schema, schema},
+		func(r *sql.Rows) error {
+			var (
+				table, index, def, part, coll string
+				unique, desc                  bool
+			)
+			if err := r.Scan(&table, &index, &unique, &def, &part, &desc, &coll); err != nil {
+				return err
+			}
+			if coll != "BINARY" {
+				part += " COLLATE " + coll
+			}
+			if desc {
+				part += " DESC"
+			}
+			b.IndexPart(table, index, unique, part, def)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("indexes: %w", err)
+	}
+	err = snapcopy.Each(ctx, db, `SELECT m.name, f.id, f."table", f."from", COALESCE(f."to", ''), f.on_update, f.on_delete`+
+		from+"JOIN pragma_foreign_key_list(m.name, ?) AS f"+where+" ORDER BY m.name, f.id, f.seq", []any{schema},
+		func(r *sql.Rows) error {
+			var (
+				id                                 int
+				table, ref, col, to, upd, onDelete string
+			)
+			if err := r.Scan(&table, &id, &ref, &col, &to, &upd, &onDelete); err != nil {
+				return err
+			}
+			b.ForeignKeyPart(table, strconv.Itoa(id), "", col, ref, to, upd, onDelete)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("foreign keys: %w", err)
 	}
 	return b.Tables(), nil
 }
 
-// columns adds table's columns and primary key to b. With autoinc (the
-// table is declared with AUTOINCREMENT), its single key column is reported
-// as generated "autoincrement".
-func (d *Dialect) columns(ctx context.Context, db *sql.DB, schema, table string, autoinc bool, b *inspect.Builder) error {
-	var (
-		cols []dialect.Column
-		pk   = map[int]string{} // position in the key → column
-	)
-	err := snapcopy.Each(ctx, db, `SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid`,
-		[]any{table, schema}, func(r *sql.Rows) error {
+// columns adds the tables' columns and primary keys to b, from the
+// columns pragma joined as tail says. A table declared with AUTOINCREMENT
+// (defs holds the definitions) reports its single key column as
+// generated "autoincrement".
+func (d *Dialect) columns(ctx context.Context, db *sql.DB, tail, schema string, defs map[string]string, b *inspect.Builder) error {
+	type column struct {
+		table string
+		dialect.Column
+		pk int
+	}
+	var cols []column
+	keys := map[string]int{} // table → columns in its primary key
+	err := snapcopy.Each(ctx, db, `SELECT m.name, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden`+tail+" ORDER BY m.name, p.cid",
+		[]any{schema}, func(r *sql.Rows) error {
 			var (
-				c           dialect.Column
-				notNull     bool
-				def         sql.NullString
-				pkN, hidden int
+				c       column
+				notNull bool
+				def     sql.NullString
+				hidden  int
 			)
-			if err := r.Scan(&c.Name, &c.Type, &notNull, &def, &pkN, &hidden); err != nil {
+			if err := r.Scan(&c.table, &c.Name, &c.Type, &notNull, &def, &c.pk, &hidden); err != nil {
 				return err
 			}
 			c.Nullable = !notNull
@@ -110,8 +136,8 @@ func (d *Dialect) columns(ctx context.Context, db *sql.DB, schema, table string,
 			case 3:
 				c.Generated = "stored generated"
 			}
-			if pkN > 0 {
-				pk[pkN] = c.Name
+			if c.pk > 0 {
+				keys[c.table]++
 			}
 			cols = append(cols, c)
 			return nil
@@ -119,58 +145,22 @@ func (d *Dialect) columns(ctx context.Context, db *sql.DB, schema, table string,
 	if err != nil {
 		return fmt.Errorf("columns: %w", err)
 	}
+	pks := map[string]map[int]string{} // table → position in the key → column
 	for _, c := range cols {
-		if autoinc && len(pk) == 1 && pk[1] == c.Name {
+		if c.pk > 0 && keys[c.table] == 1 && autoincrement.MatchString(defs[c.table]) {
 			c.Generated = "autoincrement"
 		}
-		b.Column(table, c)
-	}
-	for n := 1; n <= len(pk); n++ {
-		b.PrimaryKey(table, pk[n])
-	}
-	return nil
-}
-
-func (d *Dialect) indexes(ctx context.Context, db *sql.DB, schema, table string, b *inspect.Builder) error {
-	type index struct {
-		name, def string
-		unique    bool
-	}
-	var list []index
-	err := snapcopy.Each(ctx, db, "SELECT l.name, l.\"unique\", COALESCE(m.sql, '') FROM pragma_index_list(?, ?) AS l "+
-		"LEFT JOIN "+d.QuoteIdent(schema)+".sqlite_schema AS m ON m.type = 'index' AND m.name = l.name "+
-		"WHERE l.origin <> 'pk' ORDER BY l.name", []any{table, schema}, func(r *sql.Rows) error {
-		var i index
-		if err := r.Scan(&i.name, &i.unique, &i.def); err != nil {
-			return err
+		b.Column(c.table, c.Column)
+		if c.pk > 0 {
+			if pks[c.table] == nil {
+				pks[c.table] = map[int]string{}
+			}
+			pks[c.table][c.pk] = c.Name
 		}
-		list = append(list, i)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("indexes: %w", err)
 	}
-	for _, i := range list {
-		err := snapcopy.Each(ctx, db, "SELECT COALESCE(name, '(expression)'), \"desc\", coll FROM pragma_index_xinfo(?, ?) WHERE key = 1 ORDER BY seqno",
-			[]any{i.name, schema}, func(r *sql.Rows) error {
-				var (
-					part, coll string
-					desc       bool
-				)
-				if err := r.Scan(&part, &desc, &coll); err != nil {
-					return err
-				}
-				if coll != "BINARY" {
-					part += " COLLATE " + coll
-				}
-				if desc {
-					part += " DESC"
-				}
-				b.IndexPart(table, i.name, i.unique, part, i.def)
-				return nil
-			})
-		if err != nil {
-			return fmt.Errorf("index %q: %w", i.name, err)
+	for table, pk := range pks {
+		for n := 1; n <= len(pk); n++ {
+			b.PrimaryKey(table, pk[n])
 		}
 	}
 	return nil
