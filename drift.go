@@ -116,7 +116,7 @@ func (f *Fleet) compare(ctx context.Context, t control.Tenant) (TenantDrift, err
 		return TenantDrift{}, err
 	}
 	defer f.warn(control.TenantRef(t.Code), "close the connection", db.Close)
-	live, err := inspect(ctx, srv.dialect, db)
+	live, err := inspect(ctx, srv.dialect, db.DB, db)
 	if err != nil {
 		return TenantDrift{}, err
 	}
@@ -134,17 +134,17 @@ func (f *Fleet) rules(t control.Tenant) []drift.Rule {
 	return out
 }
 
-// inspect describes db's schema, herd's own tables left out.
-func inspect(ctx context.Context, d dialect.Dialect, db *dialect.Database) (drift.Schema, error) {
+// inspect describes db's schema through q, herd's own tables left out.
+func inspect(ctx context.Context, d dialect.Dialect, q dialect.Queryer, db *dialect.Database) (drift.Schema, error) {
 	ins, ok := d.(dialect.Inspector)
 	if !ok {
 		return drift.Schema{}, fmt.Errorf("%s cannot describe a database's schema", d.Name())
 	}
-	tables, err := ins.Tables(ctx, db)
+	tables, err := ins.Tables(ctx, q, db)
 	if err != nil {
 		return drift.Schema{}, err
 	}
-	views, err := ins.Views(ctx, db)
+	views, err := ins.Views(ctx, q, db)
 	if err != nil {
 		return drift.Schema{}, err
 	}
@@ -185,7 +185,7 @@ func (f *Fleet) reference(ctx context.Context, srv server, version string) (drif
 			return s, nil
 		}
 		_, err = onScratch(ctx, srv.dialect, srv.Server, p, f.opts.Now(), func(db *dialect.Database) error {
-			s, err = inspect(ctx, srv.dialect, db)
+			s, err = inspect(ctx, srv.dialect, db.DB, db)
 			return err
 		})
 		if err != nil {

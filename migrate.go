@@ -192,7 +192,7 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	if len(p.Steps) == 0 {
 		return true, f.nothingToDo(ctx, tg, entries, from)
 	}
-	if err := f.preflight(ctx, tg, s.Database(), p); err != nil {
+	if err := f.preflight(ctx, tg, s, p); err != nil {
 		return false, err
 	}
 	if tg.before == nil {

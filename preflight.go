@@ -53,11 +53,11 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // (dialect.SchemaCopier). Tenants whose live schemas describe identically
 // share one rehearsal of a path for the Fleet's life. It returns a
 // *ConflictError when the rehearsal fails.
-func (f *Fleet) preflight(ctx context.Context, tg target, db *dialect.Database, p *plan.Plan) error {
+func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p *plan.Plan) error {
 	if f.cfg.OnConflict == config.ConflictSkip {
 		return nil
 	}
-	return f.rehearseTenant(ctx, tg, db, p)
+	return f.rehearseTenant(ctx, tg, s.Conn(), s.Database(), p)
 }
 
 // Preflight rehearses the path of tenant code to version to ("" for the
@@ -80,15 +80,16 @@ func (f *Fleet) Preflight(ctx context.Context, code, to string) error {
 		return err
 	}
 	defer f.warn(ref, "close the connection", closeDB)
-	return f.rehearseTenant(ctx, tg, db, p)
+	return f.rehearseTenant(ctx, tg, db.DB, db, p)
 }
 
-// rehearseTenant is preflight's rehearsal, of tenant tg open as db.
-func (f *Fleet) rehearseTenant(ctx context.Context, tg target, db *dialect.Database, p *plan.Plan) error {
+// rehearseTenant is preflight's rehearsal, of tenant tg open as db,
+// whose schema it reads through q.
+func (f *Fleet) rehearseTenant(ctx context.Context, tg target, q dialect.Queryer, db *dialect.Database, p *plan.Plan) error {
 	if tg.kind != source.Tenant || len(p.Steps) == 0 {
 		return nil
 	}
-	live, err := inspect(ctx, tg.dialect, db)
+	live, err := inspect(ctx, tg.dialect, q, db)
 	if err != nil {
 		return fmt.Errorf("pre-flight: %w", err)
 	}
@@ -166,7 +167,7 @@ func (f *Fleet) rehearsePath(ctx context.Context, tg target, p *plan.Plan, asRef
 	case err != nil:
 		return nil, err
 	}
-	views, err := tg.dialect.(dialect.Inspector).Views(ctx, db)
+	views, err := tg.dialect.(dialect.Inspector).Views(ctx, db.DB, db)
 	if err != nil {
 		return nil, err
 	}

@@ -427,6 +427,13 @@ type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// Queryer runs queries that return rows or one row: a *sql.DB, *sql.Conn
+// or *sql.Tx.
+type Queryer interface {
+	Querier
+	RowQuerier
+}
+
 // QueryStrings runs query through q and returns its first column.
 func QueryStrings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
 	rows, err := q.QueryContext(ctx, query, args...)

@@ -52,14 +52,16 @@ type SchemaDumper interface {
 // dialect implements it.
 type Inspector interface {
 	// Tables describes the base tables of db (of db.Schema when it is
-	// set), sorted by name; views are not included. Names in the
-	// description never carry db's own database or schema name, so a copy
-	// of db describes itself identically. It fails when the catalog
-	// cannot be read.
-	Tables(ctx context.Context, db *Database) ([]Table, error)
+	// set), asking through q (db.DB, or a connection of db's already
+	// held, which spares opening another), sorted by name; views are not
+	// included. Names in the description never carry db's own database or
+	// schema name, so a copy of db describes itself identically. It fails
+	// when the catalog cannot be read.
+	Tables(ctx context.Context, q Queryer, db *Database) ([]Table, error)
 	// Views describes the views of db (of db.Schema when it is set),
-	// sorted by name, with the same rule for names as Tables.
-	Views(ctx context.Context, db *Database) ([]View, error)
+	// asking through q, sorted by name, with the same rule for names as
+	// Tables.
+	Views(ctx context.Context, q Queryer, db *Database) ([]View, error)
 }
 
 // View describes one view.

@@ -252,3 +252,9 @@ func (s *Session) run(ctx context.Context, a action, db source.DB) error {
 
 // Database is the database the session locked.
 func (s *Session) Database() *dialect.Database { return s.db }
+
+// Conn is the connection that holds the session's lock, for reads between
+// Apply calls (a pre-flight's look at the schema) that would otherwise
+// open another connection. It must not be used while Apply runs, nor
+// closed.
+func (s *Session) Conn() *sql.Conn { return s.conn }

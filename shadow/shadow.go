@@ -178,7 +178,7 @@ func open(ctx context.Context, srv dialect.Server, d dialect.Dialect, caps capab
 // inspect reads the tenant's tables, and refuses those without a primary
 // key.
 func (s *Shadow) inspect(ctx context.Context, ins dialect.Inspector) error {
-	tables, err := ins.Tables(ctx, s.tenant)
+	tables, err := ins.Tables(ctx, s.tenant.DB, s.tenant)
 	if err != nil {
 		return fmt.Errorf("shadow: tenant %q: %w", s.tenantName, err)
 	}

@@ -60,11 +60,11 @@ func (s *Shadow) Verify(ctx context.Context) error {
 		return fail(err)
 	}
 	ins := s.d.(dialect.Inspector)
-	tenant, err := ins.Tables(ctx, s.tenant)
+	tenant, err := ins.Tables(ctx, s.tenant.DB, s.tenant)
 	if err != nil {
 		return fail(err)
 	}
-	shadow, err := ins.Tables(ctx, s.shadow)
+	shadow, err := ins.Tables(ctx, s.shadow.DB, s.shadow)
 	if err != nil {
 		return fail(err)
 	}

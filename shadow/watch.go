@@ -24,7 +24,7 @@ func Watch(ctx context.Context, srv dialect.Server, d dialect.Dialect, name stri
 		return fmt.Errorf("shadow: watch %q: %w", name, err)
 	}
 	defer db.Close()
-	all, err := ins.Tables(ctx, db)
+	all, err := ins.Tables(ctx, db.DB, db)
 	if err != nil {
 		return fmt.Errorf("shadow: watch %q: %w", name, err)
 	}

@@ -35,7 +35,7 @@ func Checksums(ctx context.Context, d dialect.Dialect, db *dialect.Database) (ma
 	if err != nil {
 		return nil, err
 	}
-	tables, err := ins.Tables(ctx, db)
+	tables, err := ins.Tables(ctx, db.DB, db)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: checksums of %q: %w", db.Name, err)
 	}

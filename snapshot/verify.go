@@ -56,11 +56,11 @@ func Verify(ctx context.Context, d dialect.Dialect, a, b *dialect.Database) erro
 	if err != nil {
 		return err
 	}
-	ta, err := ins.Tables(ctx, a)
+	ta, err := ins.Tables(ctx, a.DB, a)
 	if err != nil {
 		return fmt.Errorf("snapshot: verify %q against %q: %w", a.Name, b.Name, err)
 	}
-	tb, err := ins.Tables(ctx, b)
+	tb, err := ins.Tables(ctx, b.DB, b)
 	if err != nil {
 		return fmt.Errorf("snapshot: verify %q against %q: %w", a.Name, b.Name, err)
 	}

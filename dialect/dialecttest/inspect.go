@@ -19,9 +19,9 @@ func (s *suite) testInspect(t *testing.T) {
 	ins := s.d.(dialect.Inspector)
 	describe := func(db *dialect.Database) ([]dialect.Table, []dialect.View) {
 		t.Helper()
-		tables, err := ins.Tables(ctx, db)
+		tables, err := ins.Tables(ctx, db.DB, db)
 		require.NoError(t, err)
-		views, err := ins.Views(ctx, db)
+		views, err := ins.Views(ctx, db.DB, db)
 		require.NoError(t, err)
 		return tables, views
 	}
@@ -70,14 +70,14 @@ func (s *suite) testCopySchema(t *testing.T) {
 	require.NoError(t, copier.CopySchema(ctx, tenant, dst))
 	cdb := s.open(t, dst)
 
-	want, err := ins.Tables(ctx, db)
+	want, err := ins.Tables(ctx, db.DB, db)
 	require.NoError(t, err)
-	got, err := ins.Tables(ctx, cdb)
+	got, err := ins.Tables(ctx, cdb.DB, cdb)
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "tables")
-	wantViews, err := ins.Views(ctx, db)
+	wantViews, err := ins.Views(ctx, db.DB, db)
 	require.NoError(t, err)
-	gotViews, err := ins.Views(ctx, cdb)
+	gotViews, err := ins.Views(ctx, cdb.DB, cdb)
 	require.NoError(t, err)
 	assert.Equal(t, wantViews, gotViews, "views")
 	var n int

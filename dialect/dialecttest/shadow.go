@@ -66,7 +66,7 @@ func (s *suite) pupilsTenant(t *testing.T) (string, *dialect.Database, []dialect
 		"INSERT INTO pupils (id, email, name) VALUES (1, 'a@x', 'Asha'), (2, 'b@x', 'Bilal')",
 		"INSERT INTO marks (pupil_id, subject, score) VALUES (1, 'math', 90), (2, 'art', 70)",
 	)
-	tables, err := s.d.(dialect.Inspector).Tables(t.Context(), db)
+	tables, err := s.d.(dialect.Inspector).Tables(t.Context(), db.DB, db)
 	require.NoError(t, err)
 	require.Len(t, tables, 2)
 	return name, db, tables
@@ -123,7 +123,7 @@ func (s *suite) testShadowCapture(t *testing.T) {
 
 	// A table without a primary key is refused, and nothing is made.
 	s.execAll(t, db, "CREATE TABLE notes (body VARCHAR(20) NULL)")
-	all, err := s.d.(dialect.Inspector).Tables(ctx, db)
+	all, err := s.d.(dialect.Inspector).Tables(ctx, db.DB, db)
 	require.NoError(t, err)
 	err = capture.InstallCapture(ctx, db, all)
 	require.Error(t, err)
@@ -272,7 +272,7 @@ func (s *suite) testShadowGenerators(t *testing.T) {
 	s.execAll(t, db, ddl, "INSERT INTO events (what) VALUES ('a'), ('b')")
 	copyName, copyDB := s.takeSnapshot(t, name)
 	s.execAll(t, db, "INSERT INTO events (what) VALUES ('c'), ('d'), ('e')", "DELETE FROM events WHERE what = 'e'")
-	tables, err := s.d.(dialect.Inspector).Tables(ctx, db)
+	tables, err := s.d.(dialect.Inspector).Tables(ctx, db.DB, db)
 	require.NoError(t, err)
 	rs, err := s.srv.(dialect.RowSyncer).SyncRows(ctx, name, copyName)
 	require.NoError(t, err)
@@ -298,7 +298,7 @@ func (s *suite) testShadowSyncFidelity(t *testing.T) {
 	ctx := t.Context()
 	name, db := s.schoolTenant(t)
 	copyName, copyDB := s.takeSnapshot(t, name)
-	tables, err := s.d.(dialect.Inspector).Tables(ctx, db)
+	tables, err := s.d.(dialect.Inspector).Tables(ctx, db.DB, db)
 	require.NoError(t, err)
 	rs, err := s.srv.(dialect.RowSyncer).SyncRows(ctx, name, copyName)
 	require.NoError(t, err)

@@ -58,19 +58,19 @@ WHERE tc.CONSTRAINT_SCHEMA = ? AND cc.CONSTRAINT_SCHEMA = ? AND tc.CONSTRAINT_TY
 // case ("auto_increment", "on update current_timestamp()", "stored
 // generated") with the generation expression. Index parts carry their
 // prefix length and DESC; an index's Definition is its type (USING BTREE).
-func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.Table, error) {
-	schema, err := schemaOf(ctx, db)
+func (d *Dialect) Tables(ctx context.Context, q dialect.Queryer, db *dialect.Database) ([]dialect.Table, error) {
+	schema, err := schemaOf(ctx, q, db)
 	if err != nil {
 		return nil, err
 	}
-	tables, err := describe(ctx, db.DB, schema)
+	tables, err := describe(ctx, q, schema)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: inspect %q: %w", db.Name, err)
 	}
 	return tables, nil
 }
 
-func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, error) {
+func describe(ctx context.Context, db dialect.Queryer, schema string) ([]dialect.Table, error) {
 	var b inspect.Builder
 	err := snapcopy.Each(ctx, db, columnsSQL, []any{schema, schema}, func(r *sql.Rows) error {
 		var (
@@ -164,12 +164,12 @@ func describe(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, 
 // current database when it is ""), each as information_schema.VIEWS
 // holds its query, without the database's own name, which the server
 // puts before every column and table.
-func (d *Dialect) Views(ctx context.Context, db *dialect.Database) ([]dialect.View, error) {
-	schema, err := schemaOf(ctx, db)
+func (d *Dialect) Views(ctx context.Context, q dialect.Queryer, db *dialect.Database) ([]dialect.View, error) {
+	schema, err := schemaOf(ctx, q, db)
 	if err != nil {
 		return nil, err
 	}
-	views, err := inspect.Views(ctx, db.DB, "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?",
+	views, err := inspect.Views(ctx, q, "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?",
 		[]any{schema}, d.QuoteIdent(schema)+".")
 	if err != nil {
 		return nil, fmt.Errorf("mysql: inspect %q: %w", db.Name, err)
@@ -179,12 +179,12 @@ func (d *Dialect) Views(ctx context.Context, db *dialect.Database) ([]dialect.Vi
 
 // schemaOf is the database db's description reads: db.Schema, or the
 // connection's current database when that is "".
-func schemaOf(ctx context.Context, db *dialect.Database) (string, error) {
+func schemaOf(ctx context.Context, q dialect.RowQuerier, db *dialect.Database) (string, error) {
 	if db.Schema != "" {
 		return db.Schema, nil
 	}
 	var current sql.NullString
-	if err := db.DB.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&current); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&current); err != nil {
 		return "", fmt.Errorf("mysql: inspect %q: %w", db.Name, err)
 	}
 	return current.String, nil

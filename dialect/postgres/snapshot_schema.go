@@ -42,12 +42,12 @@ func normaliseExpr(expr string) string {
 // generation expressions are compared by normaliseExpr's form, without
 // casts and parentheses, since PostgreSQL renders a copy of one
 // differently from its original.
-func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.Table, error) {
-	schema, err := schemaOf(ctx, db)
+func (d *Dialect) Tables(ctx context.Context, q dialect.Queryer, db *dialect.Database) ([]dialect.Table, error) {
+	schema, err := schemaOf(ctx, q, db)
 	if err != nil {
 		return nil, err
 	}
-	tables, err := readTables(ctx, db.DB, schema)
+	tables, err := readTables(ctx, q, schema)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: inspect %q: %w", db.Name, err)
 	}
@@ -101,12 +101,12 @@ func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.T
 // Views describes the views of schema db.Schema (of the connection's
 // current schema when it is ""), each as pg_get_viewdef renders it under
 // db's search_path, without the schema's own name.
-func (d *Dialect) Views(ctx context.Context, db *dialect.Database) ([]dialect.View, error) {
-	schema, err := schemaOf(ctx, db)
+func (d *Dialect) Views(ctx context.Context, q dialect.Queryer, db *dialect.Database) ([]dialect.View, error) {
+	schema, err := schemaOf(ctx, q, db)
 	if err != nil {
 		return nil, err
 	}
-	views, err := inspect.Views(ctx, db.DB, `SELECT c.relname, pg_get_viewdef(c.oid, true) FROM pg_class c
+	views, err := inspect.Views(ctx, q, `SELECT c.relname, pg_get_viewdef(c.oid, true) FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'v'`, []any{schema}, schema+".")
 	if err != nil {
 		return nil, fmt.Errorf("postgres: inspect %q: %w", db.Name, err)
@@ -116,12 +116,12 @@ JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind
 
 // schemaOf is the schema db's description reads: db.Schema, or the
 // connection's current schema when that is "".
-func schemaOf(ctx context.Context, db *dialect.Database) (string, error) {
+func schemaOf(ctx context.Context, q dialect.RowQuerier, db *dialect.Database) (string, error) {
 	if db.Schema != "" {
 		return db.Schema, nil
 	}
 	var schema string
-	if err := db.DB.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+	if err := q.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		return "", fmt.Errorf("postgres: inspect %q: %w", db.Name, err)
 	}
 	return schema, nil

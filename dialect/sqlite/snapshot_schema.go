@@ -23,12 +23,12 @@ var autoincrement = regexp.MustCompile(`(?i)\bAUTOINCREMENT\b`)
 // tables (sqlite_%) are left out. Column types and defaults are as
 // declared; check constraints are read from the table's definition, with
 // their expressions as written.
-func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.Table, error) {
+func (d *Dialect) Tables(ctx context.Context, q dialect.Queryer, db *dialect.Database) ([]dialect.Table, error) {
 	schema := db.Schema
 	if schema == "" {
 		schema = "main"
 	}
-	tables, err := d.tables(ctx, db.DB, schema)
+	tables, err := d.tables(ctx, q, schema)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: inspect %q: %w", db.Name, err)
 	}
@@ -38,7 +38,7 @@ func (d *Dialect) Tables(ctx context.Context, db *dialect.Database) ([]dialect.T
 // tables reads the tables of schema in four queries, however many tables
 // it holds: the tables, their columns, their indexes' key parts and their
 // foreign keys, each joined with the pragma that describes it.
-func (d *Dialect) tables(ctx context.Context, db *sql.DB, schema string) ([]dialect.Table, error) {
+func (d *Dialect) tables(ctx context.Context, db dialect.Queryer, schema string) ([]dialect.Table, error) {
 	sch := d.QuoteIdent(schema)
 	from := " FROM " + sch + `.sqlite_schema AS m `
 	where := ` WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'`
@@ -109,7 +109,7 @@ func (d *Dialect) tables(ctx context.Context, db *sql.DB, schema string) ([]dial
 // columns pragma joined as tail says. A table declared with AUTOINCREMENT
 // (defs holds the definitions) reports its single key column as
 // generated "autoincrement".
-func (d *Dialect) columns(ctx context.Context, db *sql.DB, tail, schema string, defs map[string]string, b *inspect.Builder) error {
+func (d *Dialect) columns(ctx context.Context, db dialect.Queryer, tail, schema string, defs map[string]string, b *inspect.Builder) error {
 	type column struct {
 		table string
 		dialect.Column
@@ -168,12 +168,12 @@ func (d *Dialect) columns(ctx context.Context, db *sql.DB, tail, schema string, 
 
 // Views describes the views of db (of the attached schema db.Schema when
 // it is set, else of main), each as its CREATE VIEW statement was written.
-func (d *Dialect) Views(ctx context.Context, db *dialect.Database) ([]dialect.View, error) {
+func (d *Dialect) Views(ctx context.Context, q dialect.Queryer, db *dialect.Database) ([]dialect.View, error) {
 	schema := db.Schema
 	if schema == "" {
 		schema = "main"
 	}
-	views, err := inspect.Views(ctx, db.DB, "SELECT name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+".sqlite_schema WHERE type = 'view'", nil, "")
+	views, err := inspect.Views(ctx, q, "SELECT name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+".sqlite_schema WHERE type = 'view'", nil, "")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: inspect %q: %w", db.Name, err)
 	}
