@@ -177,10 +177,17 @@ func (r *shadowRun) phases(ctx context.Context) error {
 	if err := r.switchTo(ctx, results); err != nil {
 		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
 	}
+	// Sealed before the freeze ends: the writes that waited for it, and
+	// those of applications that still resolve the tenant to its old
+	// database, fail there instead of landing where no one reads them.
+	if err := sh.Seal(context.WithoutCancel(ctx), sh.Name()); err != nil {
+		r.f.opts.Logger.Error("herd: the tenant switched, but sealing its old database failed: writes sent there are lost", "database", r.tg.ref.String(), "err", err)
+	}
 	r.emit(event.ShadowSwitch, fmt.Sprintf("%s -> %s, v%s", r.tenant.Database, sh.Name(), r.plan.To), began)
 	r.sh = nil // switched: nothing to abandon
 	r.thaw()
-	// The old database stops capturing; it is the rollback point.
+	// The old database stays sealed (its capture refuses every write):
+	// it is the rollback point.
 	if err := sh.StopCapture(context.WithoutCancel(ctx)); err != nil {
 		r.f.opts.Logger.Warn("herd: the tenant switched; removing the capture from its old database failed", "database", r.tg.ref.String(), "err", err)
 	}

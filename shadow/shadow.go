@@ -2,6 +2,7 @@ package shadow
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,6 +56,11 @@ type Shadow struct {
 	mu       sync.Mutex
 	freezing bool  // a freeze is held
 	caughtUp int64 // while frozen: the seq of the last change caught up
+	// freezeConn holds the freeze, while one is held (for Seal).
+	freezeConn *sql.Conn
+	// sealed is set once Seal sealed the tenant: StopCapture keeps its
+	// capture, which holds the seal.
+	sealed bool
 }
 
 // capabilities are what a shadow migration needs of an engine.
@@ -286,10 +292,12 @@ func (s *Shadow) Tenant() string { return s.tenantName }
 // is closed. The Shadow closes it.
 func (s *Shadow) Database() *dialect.Database { return s.shadow }
 
-// StopCapture removes the capture triggers and table from the tenant and
-// the shadow's mark (MarkerTable) from the shadow, keeping the shadow,
-// and closes the Shadow: for after the switch, when the shadow has become
-// the tenant and the tenant its rollback point. It is safe to call again.
+// StopCapture removes the capture triggers and table from the tenant
+// (unless Seal sealed it: the capture then stays, refusing writes, until
+// Unseal) and the shadow's mark (MarkerTable) from the shadow, keeping
+// the shadow, and closes the Shadow: for after the switch, when the
+// shadow has become the tenant and the tenant its rollback point. It is
+// safe to call again.
 func (s *Shadow) StopCapture(ctx context.Context) error {
 	var err error
 	if s.shadow != nil {
@@ -297,7 +305,14 @@ func (s *Shadow) StopCapture(ctx context.Context) error {
 			err = fmt.Errorf("shadow: tenant %q: shadow %q: %w", s.tenantName, s.name, err)
 		}
 	}
-	return errors.Join(err, s.Close(), removeCapture(ctx, s.srv, s.capture, s.tenantName))
+	err = errors.Join(err, s.Close())
+	s.mu.Lock()
+	sealed := s.sealed
+	s.mu.Unlock()
+	if sealed {
+		return err
+	}
+	return errors.Join(err, removeCapture(ctx, s.srv, s.capture, s.tenantName))
 }
 
 // Abandon closes the Shadow, removes the capture triggers and table from
