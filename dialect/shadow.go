@@ -131,6 +131,9 @@ type CaptureSealer interface {
 	// SQLSTATE 25006 (read-only transaction) where the engine sets one.
 	// RemoveCapture removes the seal with the capture.
 	SealCapture(ctx context.Context, conn *sql.Conn, db *Database, reason string) error
+	// Sealed reports whether db is sealed: its capture table has the
+	// seal's trigger.
+	Sealed(ctx context.Context, db *Database) (bool, error)
 }
 
 // TableChecksummer is an optional capability of a Dialect that can hash

@@ -222,7 +222,11 @@ func (s *suite) testShadowSeal(t *testing.T) {
 	case <-time.After(held):
 	}
 	reason := dialect.SealedMessage + " from a to b: resolve it again"
-	require.NoError(t, s.d.(dialect.CaptureSealer).SealCapture(ctx, c, db, reason))
+	sealer := s.d.(dialect.CaptureSealer)
+	sealed, err := sealer.Sealed(ctx, db)
+	require.NoError(t, err)
+	require.False(t, sealed)
+	require.NoError(t, sealer.SealCapture(ctx, c, db, reason))
 	require.NoError(t, release())
 	select {
 	case err := <-write:
@@ -237,8 +241,14 @@ func (s *suite) testShadowSeal(t *testing.T) {
 	var n int
 	require.NoError(t, app.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM pupils").Scan(&n), "a read of a sealed database")
 	require.Equal(t, 2, n, "nothing written")
+	sealed, err = sealer.Sealed(ctx, db)
+	require.NoError(t, err)
+	require.True(t, sealed)
 
 	require.NoError(t, s.d.(dialect.ChangeCapture).RemoveCapture(ctx, db))
+	sealed, err = sealer.Sealed(ctx, db)
+	require.NoError(t, err)
+	require.False(t, sealed, "unsealed")
 	_, err = app.DB.ExecContext(ctx, s.bind("INSERT INTO pupils (id, email) VALUES (?, 'u@x')"), 10)
 	require.NoError(t, err, "unsealed with the capture")
 }

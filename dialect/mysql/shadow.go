@@ -199,6 +199,17 @@ func (d *Dialect) SealCapture(ctx context.Context, _ *sql.Conn, db *dialect.Data
 	return nil
 }
 
+// Sealed looks for the seal's trigger in db.
+func (d *Dialect) Sealed(ctx context.Context, db *dialect.Database) (bool, error) {
+	var n int
+	err := db.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?",
+		db.Schema, dialect.SealTrigger).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("mysql: is %q sealed: %w", db.Name, err)
+	}
+	return n > 0, nil
+}
+
 // TableChecksum counts the rows of t and sums two 64-bit halves of the
 // MD5 of each row's JSON_ARRAY of its columns, as DECIMAL, in one pass
 // that holds no row in memory (unlike GROUP_CONCAT, bounded by

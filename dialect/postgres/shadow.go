@@ -206,6 +206,18 @@ func (d *Dialect) SealCapture(ctx context.Context, conn *sql.Conn, db *dialect.D
 	return nil
 }
 
+// Sealed looks for the seal's trigger on the capture table.
+func (d *Dialect) Sealed(ctx context.Context, db *dialect.Database) (bool, error) {
+	var ok bool
+	err := db.DB.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "+
+		"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.tgname = $1 AND c.relname = $2 AND n.nspname = COALESCE(NULLIF($3, ''), current_schema()))",
+		d.Unprepared(dialect.SealTrigger, dialect.CaptureTable, db.Schema)...).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("postgres: is %q sealed: %w", db.Name, err)
+	}
+	return ok, nil
+}
+
 // TableChecksum counts the rows of t and sums, as numeric (no sum
 // overflows), two 64-bit hashes of each row's text (ROW(columns)::text):
 // hashtextextended, PostgreSQL's own hash function (PostgreSQL 11 and

@@ -87,6 +87,16 @@ func inTx(ctx context.Context, db *sql.DB, stmts []string) error {
 	return tx.Commit()
 }
 
+// Sealed looks for the seal's trigger in db.
+func (d *Dialect) Sealed(ctx context.Context, db *dialect.Database) (bool, error) {
+	var n int
+	err := db.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?", dialect.SealTrigger).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: is %q sealed: %w", db.Name, err)
+	}
+	return n > 0, nil
+}
+
 // RemoveCapture drops the triggers named with the capture prefix and the
 // capture table, in one transaction.
 func (d *Dialect) RemoveCapture(ctx context.Context, db *dialect.Database) error {

@@ -542,8 +542,11 @@ func describeLeft(st herd.ShadowStatus) string {
 	if st.Capturing {
 		parts = append(parts, fmt.Sprintf("capture triggers in the tenant (%d changes captured)", st.Changes))
 	}
-	if st.Marked {
+	switch {
+	case st.Marked:
 		parts = append(parts, "its shadow "+st.Shadow)
+	case st.Unfinished:
+		parts = append(parts, "its unfinished copy "+st.Shadow)
 	}
 	return strings.Join(parts, " and ")
 }
