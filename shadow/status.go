@@ -29,7 +29,6 @@ type Status struct {
 // LeftBehind reports whether anything of a shadow migration is there.
 func (s Status) LeftBehind() bool { return s.Capturing || s.Marked }
 
-
 // Resumable reports whether Resume can go on with it: the capture is
 // running and the shadow is marked.
 func (s Status) Resumable() bool { return s.Capturing && s.Marked }
