@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 // outcome uncertain); or at a shadow migration's event, named by its type:
 // the end of a phase ("shadow.copy", …, "shadow.switch"), the capture
 // installed as the copy begins ("shadow.capture"), or the first batch of
-// captured changes caught up ("shadow.catchup.progress").
+// captured changes caught up ("shadow.catchup_progress").
 func crashHooks(point string) event.Sink {
 	if point == "" {
 		return nil

@@ -302,7 +302,7 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 		}
 		write()
 		background := 1_000_000
-		for _, point := range []string{"shadow.capture", "shadow.copy", "shadow.catchup.progress", "shadow.catchup",
+		for _, point := range []string{"shadow.capture", "shadow.copy", "shadow.catchup_progress", "shadow.catchup",
 			"shadow.freeze", "shadow.verify", "shadow.migrate", "shadow.switch"} {
 			write()
 			before := maps.Clone(want)

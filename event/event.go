@@ -87,7 +87,7 @@ const (
 	// of captured changes caught up (Event.Reason says how many remain).
 	ShadowCapture         Type = "shadow.capture"
 	ShadowCopy            Type = "shadow.copy"
-	ShadowCatchUpProgress Type = "shadow.catchup.progress"
+	ShadowCatchUpProgress Type = "shadow.catchup_progress"
 	ShadowCatchUp         Type = "shadow.catchup"
 	ShadowFreeze          Type = "shadow.freeze"
 	ShadowVerify          Type = "shadow.verify"
