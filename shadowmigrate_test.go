@@ -21,6 +21,7 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/router"
 	"github.com/herdhq/herd/shadow"
 )
 
@@ -111,6 +112,20 @@ func TestShadowMigration(t *testing.T) {
 		require.Equal(t, 3, b.count("alpha", "pupils"))
 		require.NoError(t, b.exec("alpha", "UPDATE pupils SET house = 9 WHERE id = 1"), "the new column is there")
 		require.True(t, b.hasDatabase(old), "the old database is the rollback point")
+		d, srv := b.tenantServer()
+		oldDB, err := srv.Open(b.ctx, old)
+		require.NoError(t, err)
+		_, err = oldDB.DB.ExecContext(b.ctx, "INSERT INTO pupils (id, name) VALUES (4, 'di')")
+		require.True(t, router.Moved(err), "the old database is sealed: %v", err)
+		_, err = oldDB.DB.ExecContext(b.ctx, "UPDATE pupils SET name = 'x' WHERE id = 1")
+		require.True(t, router.Moved(err), "%v", err)
+		var n int
+		require.NoError(t, oldDB.DB.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM pupils").Scan(&n), "reads go on")
+		require.Equal(t, 3, n)
+		require.NoError(t, oldDB.Close())
+		st, err := shadow.Inspect(b.ctx, srv, d, old)
+		require.NoError(t, err)
+		require.False(t, st.Marked || st.Unfinished, "the sealed old database claims no shadow: %+v", st)
 		require.False(t, b.tableExists("alpha", "herd_shadow_of"), "the new database is no longer marked a shadow")
 		sws, err := b.fleet.Switches(b.ctx, "alpha")
 		require.NoError(t, err)
@@ -337,6 +352,9 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 			}
 			t.Logf("%s: %d writes succeeded during the killed run", point, len(succeeded))
 			require.Contains(t, out.String(), "crash point "+point, out.String())
+			if point == "shadow.copy" {
+				require.Contains(t, run(0, "repair", "--tenant", "alpha"), "its unfinished copy", "killed before the copy was marked")
+			}
 			write()
 			present(point)
 			run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
