@@ -168,8 +168,12 @@ func TestShadowMigration(t *testing.T) {
 		require.Len(t, sws, 1, "no switch recorded")
 
 		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "blue-green"), `--strategy "blue-green"`)
-		run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
+		out = run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
 		require.Equal(t, moved, b.tenantDatabase("alpha"), "through the CLI too")
+		for _, phase := range []string{"shadow.capture: changes captured; copying to " + moved, "shadow.copy: copied to " + moved,
+			"shadow.catchup_progress: 0 changes left to catch up", "shadow.verify: the shadow equals the tenant", "shadow.switch: " + old + " -> " + moved} {
+			require.Contains(t, out, `tenant "alpha": `+phase, "the CLI shows the phases")
+		}
 		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.0.0", "--strategy", "shadow"), "a shadow migration goes up")
 		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.2.0", "--strategy", "shadow"),
 			"can still switch back: herd cleanup (or herd rollback) first")

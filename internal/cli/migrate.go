@@ -202,6 +202,12 @@ func (p *migrateProgress) Send(e event.Event) {
 			return
 		}
 		text = chunkLine(e)
+	case event.ShadowCapture, event.ShadowCopy, event.ShadowCatchUpProgress, event.ShadowCatchUp, event.ShadowFreeze,
+		event.ShadowVerify, event.ShadowMigrate, event.ShadowSwitch, event.ShadowAbandoned:
+		text = fmt.Sprintf("%s: %s: %s", e.Database, e.Type, e.Reason)
+		if e.Duration > 0 {
+			text += fmt.Sprintf(" (%dms)", e.Duration.Milliseconds())
+		}
 	default:
 		return
 	}
