@@ -52,8 +52,10 @@ func TestMain(m *testing.M) {
 // the rollout item not yet released), "released" (the item released) or
 // "MIGRATION#N" (statement N of that migration, going up, about to run: of
 // a migration that runs outside a transaction, recorded as started, its
-// outcome uncertain); or at the end of a shadow migration's phase, named
-// by its event ("shadow.copy", …, "shadow.switch").
+// outcome uncertain); or at a shadow migration's event, named by its type:
+// the end of a phase ("shadow.copy", …, "shadow.switch"), the capture
+// installed as the copy begins ("shadow.capture"), or the first batch of
+// captured changes caught up ("shadow.catchup_progress").
 func crashHooks(point string) event.Sink {
 	if point == "" {
 		return nil

@@ -127,12 +127,24 @@ func (r *shadowRun) phases(ctx context.Context) error {
 		return err
 	}
 	began := r.f.opts.Now()
-	sh, err := shadow.Prepare(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database, nil)
+	name, err := shadow.Name(r.tenant.Database, r.srv.MaxNameLength())
+	if err != nil {
+		return err
+	}
+	progress := func(step shadow.Step) {
+		switch step {
+		case shadow.Captured:
+			r.emit(event.ShadowCapture, "changes captured; copying to "+name, began)
+			began = r.f.opts.Now()
+		case shadow.Copied:
+			r.emit(event.ShadowCopy, "copied to "+name, began)
+		}
+	}
+	sh, err := shadow.Prepare(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database, &shadow.Options{Progress: progress})
 	if err != nil {
 		return err
 	}
 	r.sh = sh
-	r.emit(event.ShadowCopy, "copied to "+sh.Name(), began)
 
 	began = r.f.opts.Now()
 	r.record.phase(ctx, control.ShadowCatchUp, nil)
@@ -177,10 +189,17 @@ func (r *shadowRun) phases(ctx context.Context) error {
 	if err := r.switchTo(ctx, results); err != nil {
 		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
 	}
-	r.emit(event.ShadowSwitch, fmt.Sprintf("%s -> %s, v%s", r.tenant.Database, sh.Name(), r.plan.To), began)
+	// Sealed before the freeze ends: the writes that waited for it, and
+	// those of applications that still resolve the tenant to its old
+	// database, fail there instead of landing where no one reads them.
+	if err := sh.Seal(context.WithoutCancel(ctx), sh.Name()); err != nil {
+		r.f.opts.Logger.Error("herd: the tenant switched, but sealing its old database failed: writes sent there are lost", "database", r.tg.ref.String(), "err", err)
+	}
 	r.sh = nil // switched: nothing to abandon
 	r.thaw()
-	// The old database stops capturing; it is the rollback point.
+	r.emit(event.ShadowSwitch, fmt.Sprintf("%s -> %s, v%s", r.tenant.Database, sh.Name(), r.plan.To), began)
+	// The old database stays sealed (its capture refuses every write):
+	// it is the rollback point.
 	if err := sh.StopCapture(context.WithoutCancel(ctx)); err != nil {
 		r.f.opts.Logger.Warn("herd: the tenant switched; removing the capture from its old database failed", "database", r.tg.ref.String(), "err", err)
 	}
@@ -231,15 +250,18 @@ func (f *Fleet) activeSwitch(ctx context.Context, code string) (sw Switch, ok bo
 }
 
 // catchUp catches the shadow up until fewer than left changes remain,
-// and returns how many do.
+// and returns how many do, with a progress event after each batch.
 func (r *shadowRun) catchUp(ctx context.Context, left int) (int, error) {
 	for {
+		began := r.f.opts.Now()
 		n, err := r.sh.CatchUp(ctx)
-		if err == nil {
-			r.record.progress(ctx, ShadowProgress{Count: int64(n), Unit: "changes left"}, n < left)
-		}
-		if err != nil || n < left {
+		if err != nil {
 			return n, err
+		}
+		r.record.progress(ctx, ShadowProgress{Count: int64(n), Unit: "changes left"}, n < left)
+		r.emit(event.ShadowCatchUpProgress, fmt.Sprintf("%d changes left to catch up", n), began)
+		if n < left {
+			return n, nil
 		}
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/event"
 	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/router"
 	"github.com/herdhq/herd/shadow"
 )
 
@@ -88,8 +91,16 @@ func TestShadowMigration(t *testing.T) {
 		old := b.tenantDatabase("alpha")
 
 		require.NoError(t, b.fleet.MigrateShadow(b.ctx, "alpha", "1.1.0"))
-		require.Equal(t, []event.Type{event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify,
+		var progress int
+		phases = slices.DeleteFunc(phases, func(t event.Type) bool {
+			if t == event.ShadowCatchUpProgress {
+				progress++
+			}
+			return t == event.ShadowCatchUpProgress
+		})
+		require.Equal(t, []event.Type{event.ShadowCapture, event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify,
 			event.ShadowMigrate, event.ShadowSwitch}, phases)
+		require.GreaterOrEqual(t, progress, 2, "a batch caught up online, and one under the freeze")
 		require.Contains(t, frozen, "alpha", "routers report the tenant read-only during the freeze")
 		after, err := b.control().WriteFreezes(b.ctx)
 		require.NoError(t, err)
@@ -101,6 +112,20 @@ func TestShadowMigration(t *testing.T) {
 		require.Equal(t, 3, b.count("alpha", "pupils"))
 		require.NoError(t, b.exec("alpha", "UPDATE pupils SET house = 9 WHERE id = 1"), "the new column is there")
 		require.True(t, b.hasDatabase(old), "the old database is the rollback point")
+		d, srv := b.tenantServer()
+		oldDB, err := srv.Open(b.ctx, old)
+		require.NoError(t, err)
+		_, err = oldDB.DB.ExecContext(b.ctx, "INSERT INTO pupils (id, name) VALUES (4, 'di')")
+		require.True(t, router.Moved(err), "the old database is sealed: %v", err)
+		_, err = oldDB.DB.ExecContext(b.ctx, "UPDATE pupils SET name = 'x' WHERE id = 1")
+		require.True(t, router.Moved(err), "%v", err)
+		var n int
+		require.NoError(t, oldDB.DB.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM pupils").Scan(&n), "reads go on")
+		require.Equal(t, 3, n)
+		require.NoError(t, oldDB.Close())
+		st, err := shadow.Inspect(b.ctx, srv, d, old)
+		require.NoError(t, err)
+		require.False(t, st.Marked || st.Unfinished, "the sealed old database claims no shadow: %+v", st)
 		require.False(t, b.tableExists("alpha", "herd_shadow_of"), "the new database is no longer marked a shadow")
 		sws, err := b.fleet.Switches(b.ctx, "alpha")
 		require.NoError(t, err)
@@ -143,8 +168,12 @@ func TestShadowMigration(t *testing.T) {
 		require.Len(t, sws, 1, "no switch recorded")
 
 		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "blue-green"), `--strategy "blue-green"`)
-		run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
+		out = run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
 		require.Equal(t, moved, b.tenantDatabase("alpha"), "through the CLI too")
+		for _, phase := range []string{"shadow.capture: changes captured; copying to " + moved, "shadow.copy: copied to " + moved,
+			"shadow.catchup_progress: 0 changes left to catch up", "shadow.verify: the shadow equals the tenant", "shadow.switch: " + old + " -> " + moved} {
+			require.Contains(t, out, `tenant "alpha": `+phase, "the CLI shows the phases")
+		}
 		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.0.0", "--strategy", "shadow"), "a shadow migration goes up")
 		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.2.0", "--strategy", "shadow"),
 			"can still switch back: herd cleanup (or herd rollback) first")
@@ -235,10 +264,13 @@ func TestRolloutByShadow(t *testing.T) {
 	})
 }
 
-// A shadow migration killed (SIGKILL) at the end of each of its phases
-// leaves no freeze behind: the tenant takes writes at once, on the
-// database the registry names. Run again, it finishes: the tenant is
-// switched, with every row written before, in between and after.
+// A shadow migration killed (SIGKILL) at the end of each of its phases,
+// and in the middle of two (the capture installed as the copy begins, and
+// after the first batch of captured changes is caught up), while the
+// application writes, leaves no freeze behind: the tenant takes writes at
+// once, on the database the registry names. Run again, it finishes: the
+// tenant is switched, with every row whose write succeeded before, during
+// and after the killed run.
 func TestShadowMigrationSurvivesKills(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
@@ -246,42 +278,100 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 		b.addTenant("alpha")
 		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
 		run := cliAt(t, b.scratch.ConfigPath)
+		want := map[int]bool{} // the rows whose write succeeded
+		insert := func(ctx context.Context, id int) error {
+			db, _, err := b.fleet.OpenTenant(ctx, "alpha") // resolved again: the writer follows a switch
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.DB.ExecContext(ctx, fmt.Sprintf("INSERT INTO pupils (id, name) VALUES (%d, 'p%d')", id, id))
+			return err
+		}
 		id := 0
 		write := func() {
 			t.Helper()
 			id++
 			ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second) // a freeze left behind would hold it
 			defer cancel()
-			db, _, err := b.fleet.OpenTenant(ctx, "alpha")
+			require.NoError(t, insert(ctx, id), "the tenant takes writes")
+			want[id] = true
+		}
+		// present checks that every row in want is on the tenant's
+		// database, and returns the rows there.
+		present := func(point string) map[int]bool {
+			t.Helper()
+			db, _, err := b.fleet.OpenTenant(b.ctx, "alpha")
 			require.NoError(t, err)
 			defer db.Close()
-			_, err = db.DB.ExecContext(ctx, fmt.Sprintf("INSERT INTO pupils (id, name) VALUES (%d, 'p%d')", id, id))
-			require.NoError(t, err, "the tenant takes writes")
+			rows, err := db.DB.QueryContext(b.ctx, "SELECT id FROM pupils")
+			require.NoError(t, err)
+			defer rows.Close()
+			got := map[int]bool{}
+			for rows.Next() {
+				var n int
+				require.NoError(t, rows.Scan(&n))
+				got[n] = true
+			}
+			require.NoError(t, rows.Err())
+			for n := range want {
+				require.True(t, got[n], "%s: row %d, whose write succeeded, is on the tenant's database", point, n)
+			}
+			return got
 		}
 		write()
-		for _, point := range []string{"shadow.copy", "shadow.catchup", "shadow.freeze", "shadow.verify", "shadow.migrate", "shadow.switch"} {
+		background := 1_000_000
+		for _, point := range []string{"shadow.capture", "shadow.copy", "shadow.catchup_progress", "shadow.catchup",
+			"shadow.freeze", "shadow.verify", "shadow.migrate", "shadow.switch"} {
 			write()
+			before := maps.Clone(want)
+			// The application writes all along the killed run; the writes
+			// that fail (frozen, or refused by the old database once
+			// switched) are not counted.
+			stop, done := make(chan struct{}), make(chan []int)
+			go func() {
+				var ok []int
+				for {
+					select {
+					case <-stop:
+						done <- ok
+						return
+					case <-time.After(5 * time.Millisecond):
+					}
+					background++
+					ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+					if insert(ctx, background) == nil {
+						ok = append(ok, background)
+					}
+					cancel()
+				}
+			}()
 			cmd, out := herdProcess(t, "--config", b.scratch.ConfigPath, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
 			cmd.Env = append(cmd.Env, "HERD_TEST_CRASH_AT="+point)
 			cmd.Run() //nolint:errcheck // it kills itself on purpose
+			close(stop)
+			succeeded := <-done
+			for _, n := range succeeded {
+				want[n] = true
+			}
+			t.Logf("%s: %d writes succeeded during the killed run", point, len(succeeded))
 			require.Contains(t, out.String(), "crash point "+point, out.String())
+			if point == "shadow.copy" {
+				require.Contains(t, run(0, "repair", "--tenant", "alpha"), "its unfinished copy", "killed before the copy was marked")
+			}
 			write()
+			present(point)
 			run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
 			write()
 			b.agree(control.TenantRef("alpha"), "1.1.0")
-			require.Equal(t, id, b.count("alpha", "pupils"), "%s: every row written is on the tenant's database", point)
+			present(point)
 
-			// Back to v1.0.0 for the next point, and clean up.
+			// Back to v1.0.0 for the next point, and clean up: the writes
+			// after the switch go with it, those before it stay.
 			run(0, "rollback", "--tenant", "alpha", "--to", "v1.0.0", "--discard-writes")
 			run(0, "cleanup", "--older-than", "0s", "--yes")
-			// The writes after the switch went with it: the last one, and,
-			// killed after the switch, the one before the second run too.
-			lost := 1
-			if point == "shadow.switch" {
-				lost = 2
-			}
-			id -= lost
-			require.Equal(t, id, b.count("alpha", "pupils"), "%s: the writes after the switch went with it", point)
+			want = before
+			want = present(point + ", switched back")
 		}
 	})
 }

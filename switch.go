@@ -63,6 +63,11 @@ func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version,
 		if err != nil {
 			return err
 		}
+		// The old database was sealed at the switch; it takes writes
+		// again before the registry names it.
+		if err := shadow.Unseal(ctx, srv.Server, srv.dialect, sw.OldDatabase); err != nil {
+			return err
+		}
 		return f.control.SwitchBack(ctx, sw, f.switchBackSteps(tg, entries, to, note), note, f.opts.Actor)
 	})
 	if err != nil {

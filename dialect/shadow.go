@@ -95,8 +95,45 @@ type WriteFreezer interface {
 	// error SessionGuard.LockTimedOut recognises. Reads of every table go
 	// on meanwhile. release ends the freeze; the freeze also ends when
 	// conn's session does, so a killed herd leaves none behind. conn must
-	// not be used for anything else until release returns.
+	// not be used for anything else until release returns, but by
+	// CaptureSealer.SealCapture. release commits what was done in the
+	// freeze's transaction (the seal), where the freeze is one.
 	FreezeWrites(ctx context.Context, conn *sql.Conn, db *Database, tables []string) (release func() error, err error)
+}
+
+// SealedMessage starts the message of the error every write to a sealed
+// database fails with (see CaptureSealer): the tenant it held has moved
+// to another database, which the application reaches by resolving the
+// tenant again (router.Moved recognises the error).
+const SealedMessage = "herd: sealed: the tenant moved"
+
+// SealTrigger names the trigger (and on PostgreSQL its function) that
+// seals a database: it starts with CaptureTriggerPrefix, so that
+// ChangeCapture.RemoveCapture removes it with the capture.
+const SealTrigger = CaptureTriggerPrefix + "sealed"
+
+// CaptureSealer is an optional capability of a Dialect: sealing a
+// database whose change capture is installed (ChangeCapture), so that
+// every write to a table it captures fails: a trigger on CaptureTable
+// refuses every row the capture triggers record. A shadow migration seals
+// the database a tenant leaves at its switch, before the write freeze
+// ends, so that the writes that waited for the freeze, and those of
+// applications that still resolve the tenant to it, fail instead of
+// landing where no one reads. Every herd dialect implements it.
+type CaptureSealer interface {
+	// SealCapture installs the seal in db, whose write freeze conn holds
+	// (WriteFreezer.FreezeWrites): in the freeze's transaction where the
+	// freeze is one (PostgreSQL, SQLite: the seal then commits as the
+	// freeze's release ends it, so no write gets between the two), on a
+	// connection of db otherwise (MySQL, whose LOCK TABLES leaves the
+	// capture table free). Each write it refuses fails with an error
+	// whose message is reason, which starts with SealedMessage, and with
+	// SQLSTATE 25006 (read-only transaction) where the engine sets one.
+	// RemoveCapture removes the seal with the capture.
+	SealCapture(ctx context.Context, conn *sql.Conn, db *Database, reason string) error
+	// Sealed reports whether db is sealed: its capture table has the
+	// seal's trigger.
+	Sealed(ctx context.Context, db *Database) (bool, error)
 }
 
 // TableChecksummer is an optional capability of a Dialect that can hash

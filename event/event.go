@@ -82,13 +82,18 @@ const (
 	// copied, caught up, the tenant's writes frozen, the copy verified,
 	// the shadow migrated, the tenant switched to it; ShadowAbandoned
 	// says why the tenant was left as it was and the shadow dropped.
-	ShadowCopy      Type = "shadow.copy"
-	ShadowCatchUp   Type = "shadow.catchup"
-	ShadowFreeze    Type = "shadow.freeze"
-	ShadowVerify    Type = "shadow.verify"
-	ShadowMigrate   Type = "shadow.migrate"
-	ShadowSwitch    Type = "shadow.switch"
-	ShadowAbandoned Type = "shadow.abandoned"
+	// ShadowCapture comes before them: the tenant's changes are captured
+	// and the copy begins. ShadowCatchUpProgress is sent after each batch
+	// of captured changes caught up (Event.Reason says how many remain).
+	ShadowCapture         Type = "shadow.capture"
+	ShadowCopy            Type = "shadow.copy"
+	ShadowCatchUpProgress Type = "shadow.catchup_progress"
+	ShadowCatchUp         Type = "shadow.catchup"
+	ShadowFreeze          Type = "shadow.freeze"
+	ShadowVerify          Type = "shadow.verify"
+	ShadowMigrate         Type = "shadow.migrate"
+	ShadowSwitch          Type = "shadow.switch"
+	ShadowAbandoned       Type = "shadow.abandoned"
 )
 
 // Types returns every event type, the fleet events first, in the order
@@ -103,7 +108,7 @@ func Types() []Type {
 		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry, Chunk, ChunkThrottled,
 		SnapshotTaken, SnapshotRestored,
 		AnalysisDone, AnalysisFailed, DriftChecked, DriftFailed,
-		ShadowCopy, ShadowCatchUp, ShadowFreeze, ShadowVerify, ShadowMigrate, ShadowSwitch, ShadowAbandoned,
+		ShadowCapture, ShadowCopy, ShadowCatchUpProgress, ShadowCatchUp, ShadowFreeze, ShadowVerify, ShadowMigrate, ShadowSwitch, ShadowAbandoned,
 	}
 }
 

@@ -80,7 +80,7 @@ func (s *Shadow) Freeze(ctx context.Context, timeout time.Duration) (release fun
 		return fail(err)
 	}
 	s.mu.Lock()
-	s.freezing, s.caughtUp = true, 0
+	s.freezing, s.caughtUp, s.freezeConn = true, 0, conn
 	s.mu.Unlock()
 	var (
 		once   sync.Once
@@ -88,10 +88,10 @@ func (s *Shadow) Freeze(ctx context.Context, timeout time.Duration) (release fun
 	)
 	return func() error {
 		once.Do(func() {
-			relErr = errors.Join(unlock(), conn.Close(), db.Close())
 			s.mu.Lock()
-			s.freezing = false
+			s.freezing, s.freezeConn = false, nil
 			s.mu.Unlock()
+			relErr = errors.Join(unlock(), conn.Close(), db.Close())
 		})
 		if relErr != nil {
 			return fmt.Errorf("shadow: release the freeze of tenant %q: %w", s.tenantName, relErr)
@@ -125,4 +125,50 @@ func (s *Shadow) freezeOn(ctx context.Context, guard dialect.SessionGuard, conn 
 		case <-time.After(freezePause):
 		}
 	}
+}
+
+// Seal seals the tenant, which must be frozen (Freeze): once the freeze's
+// release ends it, every write to the tenant's captured tables fails
+// with an error that starts with dialect.SealedMessage and names
+// movedTo, until Unseal (or Remove, or Abandon) removes the capture. It
+// is for the switch: the writes that waited for the freeze, and those of
+// applications that still resolve the tenant to its old database, fail
+// instead of landing where no one reads them. After Seal, StopCapture
+// leaves the capture in the tenant, since the seal is a trigger on it.
+func (s *Shadow) Seal(ctx context.Context, movedTo string) error {
+	fail := func(err error) error {
+		return fmt.Errorf("shadow: seal tenant %q: %w", s.tenantName, err)
+	}
+	if err := s.closed(); err != nil {
+		return fail(err)
+	}
+	sealer, ok := s.d.(dialect.CaptureSealer)
+	if !ok {
+		return fail(fmt.Errorf("engine %q cannot seal a database", s.d.Name()))
+	}
+	s.mu.Lock()
+	conn := s.freezeConn
+	s.mu.Unlock()
+	if conn == nil {
+		return fail(errors.New("it is not frozen"))
+	}
+	reason := fmt.Sprintf("%s from %s to %s: resolve it again", dialect.SealedMessage, s.tenantName, movedTo)
+	if err := sealer.SealCapture(ctx, conn, s.tenant, reason); err != nil {
+		return fail(err)
+	}
+	s.mu.Lock()
+	s.sealed = true
+	s.mu.Unlock()
+	return nil
+}
+
+// Unseal removes the seal Seal put on database name of srv, with the
+// capture it is a trigger on: the database takes writes again (a switch
+// back to it). It is a no-op on a database that is not sealed.
+func Unseal(ctx context.Context, srv dialect.Server, d dialect.Dialect, name string) error {
+	capture, ok := d.(dialect.ChangeCapture)
+	if !ok {
+		return fmt.Errorf("shadow: engine %q has no change capture", d.Name())
+	}
+	return removeCapture(ctx, srv, capture, name)
 }

@@ -2,6 +2,7 @@ package shadow
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,7 +31,22 @@ type Options struct {
 	// Batch is how many captured changes one CatchUp reads; 0 means
 	// DefaultBatch.
 	Batch int
+	// Progress, when set, is told how far Prepare got: Captured once the
+	// capture triggers are on the tenant's tables and the copy begins,
+	// Copied once the copy is made (its capture objects not yet removed,
+	// its mark not yet set). It runs on Prepare's goroutine.
+	Progress func(Step)
 }
+
+// Step is how far Prepare got (Options.Progress).
+type Step int
+
+const (
+	// Captured: the tenant's changes are captured; the copy begins.
+	Captured Step = iota + 1
+	// Copied: the copy is made.
+	Copied
+)
 
 // Shadow is a tenant's shadow under construction: a copy of the tenant
 // beside it on the same server, kept up to date with the tenant's changes
@@ -43,6 +59,7 @@ type Shadow struct {
 	tenantName string
 	name       string
 	batch      int
+	progress   func(Step)
 
 	tenant *dialect.Database
 	shadow *dialect.Database
@@ -55,6 +72,11 @@ type Shadow struct {
 	mu       sync.Mutex
 	freezing bool  // a freeze is held
 	caughtUp int64 // while frozen: the seq of the last change caught up
+	// freezeConn holds the freeze, while one is held (for Seal).
+	freezeConn *sql.Conn
+	// sealed is set once Seal sealed the tenant: StopCapture keeps its
+	// capture, which holds the seal.
+	sealed bool
 }
 
 // capabilities are what a shadow migration needs of an engine.
@@ -101,6 +123,9 @@ func Prepare(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant 
 	s, err := open(ctx, srv, d, caps, tenant, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts != nil {
+		s.progress = opts.Progress
 	}
 	if err := s.refuseLeftBehind(ctx); err != nil {
 		_ = s.tenant.Close()
@@ -246,9 +271,11 @@ func (s *Shadow) create(ctx context.Context, caps capabilities) error {
 	if err := s.capture.InstallCapture(ctx, s.tenant, tables); err != nil {
 		return fmt.Errorf("shadow: tenant %q: %w", s.tenantName, err)
 	}
+	s.tell(Captured)
 	if err := caps.snap.Snapshot(ctx, s.tenantName, s.name); err != nil {
 		return fmt.Errorf("shadow: tenant %q: copy: %w", s.tenantName, err)
 	}
+	s.tell(Copied)
 	var err error
 	if s.shadow, err = s.srv.Open(ctx, s.name); err != nil {
 		return fmt.Errorf("shadow: tenant %q: %w", s.tenantName, err)
@@ -262,6 +289,13 @@ func (s *Shadow) create(ctx context.Context, caps capabilities) error {
 		return fmt.Errorf("shadow: tenant %q: shadow %q: %w", s.tenantName, s.name, err)
 	}
 	return nil
+}
+
+// tell reports a step to Options.Progress.
+func (s *Shadow) tell(step Step) {
+	if s.progress != nil {
+		s.progress(step)
+	}
 }
 
 // errClosed is returned by the methods of a closed Shadow that need its
@@ -286,10 +320,12 @@ func (s *Shadow) Tenant() string { return s.tenantName }
 // is closed. The Shadow closes it.
 func (s *Shadow) Database() *dialect.Database { return s.shadow }
 
-// StopCapture removes the capture triggers and table from the tenant and
-// the shadow's mark (MarkerTable) from the shadow, keeping the shadow,
-// and closes the Shadow: for after the switch, when the shadow has become
-// the tenant and the tenant its rollback point. It is safe to call again.
+// StopCapture removes the capture triggers and table from the tenant
+// (unless Seal sealed it: the capture then stays, refusing writes, until
+// Unseal) and the shadow's mark (MarkerTable) from the shadow, keeping
+// the shadow, and closes the Shadow: for after the switch, when the
+// shadow has become the tenant and the tenant its rollback point. It is
+// safe to call again.
 func (s *Shadow) StopCapture(ctx context.Context) error {
 	var err error
 	if s.shadow != nil {
@@ -297,7 +333,14 @@ func (s *Shadow) StopCapture(ctx context.Context) error {
 			err = fmt.Errorf("shadow: tenant %q: shadow %q: %w", s.tenantName, s.name, err)
 		}
 	}
-	return errors.Join(err, s.Close(), removeCapture(ctx, s.srv, s.capture, s.tenantName))
+	err = errors.Join(err, s.Close())
+	s.mu.Lock()
+	sealed := s.sealed
+	s.mu.Unlock()
+	if sealed {
+		return err
+	}
+	return errors.Join(err, removeCapture(ctx, s.srv, s.capture, s.tenantName))
 }
 
 // Abandon closes the Shadow, removes the capture triggers and table from
@@ -314,9 +357,11 @@ func (s *Shadow) Abandon(ctx context.Context) error {
 // Remove removes what a shadow migration of tenant left behind, by name:
 // the capture triggers and table in the tenant, and the tenant's shadow
 // (Name), which it drops only when it holds the mark of tenant's shadow
-// (MarkerTable): a database of that name that is not one (a tenant, or a
-// shadow already switched to) is left alone, and Remove says so. It is
-// for a shadow whose herd is gone (killed); a live one is abandoned with
+// (MarkerTable), or when the tenant's capture claims it (see claims): a
+// copy a herd killed during Prepare left unmarked, or half made. A
+// database of that name that is neither (a tenant, or a shadow already
+// switched to) is left alone, and Remove says so. It is for a shadow
+// whose herd is gone (killed); a live one is abandoned with
 // Shadow.Abandon. Nothing left is not an error.
 func Remove(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant string) error {
 	capture, ok := d.(dialect.ChangeCapture)
@@ -327,21 +372,53 @@ func Remove(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant s
 	if err != nil {
 		return err
 	}
+	claimed, err := claims(ctx, srv, d, tenant)
+	if err != nil {
+		return fmt.Errorf("shadow: tenant %q: %w", tenant, err)
+	}
 	err = removeCapture(ctx, srv, capture, tenant)
-	if derr := dropMarked(ctx, srv, d, tenant, name); derr != nil {
+	if derr := dropShadow(ctx, srv, d, tenant, name, claimed); derr != nil {
 		err = errors.Join(err, fmt.Errorf("shadow: tenant %q: drop shadow %q: %w", tenant, name, derr))
 	}
 	return err
 }
 
-// dropMarked drops database name when it exists and holds the mark of
-// tenant's shadow.
-func dropMarked(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant, name string) error {
+// claims reports whether tenant's capture says that a database bearing
+// its shadow's name is the copy a Prepare was making: Prepare installs
+// the capture only after it has checked that no database bears that
+// name, so one that does since is its copy, whether or not the copy got
+// as far as the mark. A sealed tenant (the database a switch left, see
+// Shadow.Seal) claims nothing: its shadow's name is the database the
+// tenant moved to.
+func claims(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant string) (bool, error) {
+	sealer, ok := d.(dialect.CaptureSealer)
+	if !ok {
+		return false, nil
+	}
+	db, err := srv.Open(ctx, tenant)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	switch ok, err := d.TableExists(ctx, db.DB, db, dialect.CaptureTable); {
+	case err != nil || !ok:
+		return false, err
+	}
+	sealed, err := sealer.Sealed(ctx, db)
+	return !sealed, err
+}
+
+// dropShadow drops database name when it exists and either claimed or
+// it holds the mark of tenant's shadow.
+func dropShadow(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant, name string, claimed bool) error {
 	switch ok, err := srv.Exists(ctx, name); {
 	case err != nil:
 		return err
 	case !ok:
 		return nil
+	case claimed:
+		// Not opened: a copy cut short may not be a database yet.
+		return srv.Drop(ctx, name)
 	}
 	db, err := srv.Open(ctx, name)
 	if err != nil {

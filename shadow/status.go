@@ -20,8 +20,10 @@ type Status struct {
 	Changes   int
 	// Exists reports that a database (or schema) of the shadow's name
 	// exists; Marked that it bears the tenant's mark (MarkerTable), so
-	// that it is the tenant's shadow and Remove would drop it.
-	Exists, Marked bool
+	// that it is the tenant's shadow and Remove would drop it; Unfinished
+	// that it does not, but the tenant's capture claims it: the copy a
+	// herd killed during Prepare was making, which Remove drops too.
+	Exists, Marked, Unfinished bool
 }
 
 // LeftBehind reports whether anything of a shadow migration is there.
@@ -57,13 +59,27 @@ func Inspect(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant 
 		}
 		return st, nil
 	}
-	sdb, err := srv.Open(ctx, name)
+	claimed, err := claims(ctx, srv, d, tenant)
 	if err != nil {
 		return fail(err)
 	}
-	defer sdb.Close()
-	if st.Marked, err = markedFor(ctx, d, sdb, tenant); err != nil {
+	marked, err := func() (bool, error) {
+		sdb, err := srv.Open(ctx, name)
+		if err != nil {
+			return false, err
+		}
+		defer sdb.Close()
+		return markedFor(ctx, d, sdb, tenant)
+	}()
+	switch {
+	case claimed:
+		// A copy cut short may not be a database yet: unfinished.
+		st.Marked = err == nil && marked
+		st.Unfinished = !st.Marked
+	case err != nil:
 		return fail(err)
+	default:
+		st.Marked = marked
 	}
 	return st, nil
 }

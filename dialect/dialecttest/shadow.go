@@ -25,6 +25,7 @@ func (s *suite) shadowTests(t *testing.T) []namedTest {
 		{"dialect.ChangeCapture", is[dialect.ChangeCapture](s.d)},
 		{"dialect.WriteFreezer", is[dialect.WriteFreezer](s.d)},
 		{"dialect.RowSyncer", is[dialect.RowSyncer](s.srv)},
+		{"dialect.CaptureSealer", is[dialect.CaptureSealer](s.d)},
 	} {
 		if !c.ok {
 			t.Errorf("%s: does not implement %s", s.d.Name(), c.name)
@@ -36,6 +37,7 @@ func (s *suite) shadowTests(t *testing.T) []namedTest {
 		{"ShadowSync", s.testShadowSync},
 		{"ShadowFreeze", s.testShadowFreeze},
 		{"ShadowFreezeTimeout", s.testShadowFreezeTimeout},
+		{"ShadowSeal", s.testShadowSeal},
 		{"ShadowChecksum", s.testShadowChecksum},
 		{"ShadowGenerators", s.testShadowGenerators},
 		{"ShadowSyncFidelity", s.testShadowSyncFidelity},
@@ -199,6 +201,56 @@ func (s *suite) testShadowFreeze(t *testing.T) {
 	case <-time.After(patience):
 		t.Fatal("the write did not go on after the freeze")
 	}
+}
+
+// A database sealed under its freeze refuses, once the freeze ends, the
+// write that waited for it and every later one, each with the seal's
+// message; reads go on; removing the capture unseals it.
+func (s *suite) testShadowSeal(t *testing.T) {
+	ctx := t.Context()
+	name, db, tables := s.pupilsTenant(t)
+	require.NoError(t, s.d.(dialect.ChangeCapture).InstallCapture(ctx, db, tables))
+	app := s.open(t, name)
+	c := conn(t, db)
+	require.NoError(t, s.d.(dialect.SessionGuard).GuardSession(ctx, c, patience))
+	release, err := s.d.(dialect.WriteFreezer).FreezeWrites(ctx, c, db, []string{"pupils", "marks"})
+	require.NoError(t, err)
+	write := s.writeAsync(ctx, app, 9)
+	select {
+	case err := <-write:
+		t.Fatalf("a write went through the freeze (err %v)", err)
+	case <-time.After(held):
+	}
+	reason := dialect.SealedMessage + " from a to b: resolve it again"
+	sealer := s.d.(dialect.CaptureSealer)
+	sealed, err := sealer.Sealed(ctx, db)
+	require.NoError(t, err)
+	require.False(t, sealed)
+	require.NoError(t, sealer.SealCapture(ctx, c, db, reason))
+	require.NoError(t, release())
+	select {
+	case err := <-write:
+		require.ErrorContains(t, err, reason, "the write that waited for the freeze")
+	case <-time.After(patience):
+		t.Fatal("the write did not end after the freeze")
+	}
+	_, err = app.DB.ExecContext(ctx, "UPDATE marks SET score = 1 WHERE pupil_id = 1")
+	require.ErrorContains(t, err, dialect.SealedMessage, "a write after the freeze")
+	_, err = app.DB.ExecContext(ctx, "DELETE FROM marks WHERE pupil_id = 2")
+	require.ErrorContains(t, err, dialect.SealedMessage)
+	var n int
+	require.NoError(t, app.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM pupils").Scan(&n), "a read of a sealed database")
+	require.Equal(t, 2, n, "nothing written")
+	sealed, err = sealer.Sealed(ctx, db)
+	require.NoError(t, err)
+	require.True(t, sealed)
+
+	require.NoError(t, s.d.(dialect.ChangeCapture).RemoveCapture(ctx, db))
+	sealed, err = sealer.Sealed(ctx, db)
+	require.NoError(t, err)
+	require.False(t, sealed, "unsealed")
+	_, err = app.DB.ExecContext(ctx, s.bind("INSERT INTO pupils (id, email) VALUES (?, 'u@x')"), 10)
+	require.NoError(t, err, "unsealed with the capture")
 }
 
 func (s *suite) testShadowFreezeTimeout(t *testing.T) {

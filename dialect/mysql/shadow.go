@@ -17,6 +17,7 @@ var (
 	_ dialect.ChangeCapture    = (*Dialect)(nil)
 	_ dialect.WriteFreezer     = (*Dialect)(nil)
 	_ dialect.TableChecksummer = (*Dialect)(nil)
+	_ dialect.CaptureSealer    = (*Dialect)(nil)
 )
 
 // captureTableDDL creates the capture table; %s is its qualified name.
@@ -165,6 +166,48 @@ func (d *Dialect) FreezeWrites(ctx context.Context, conn *sql.Conn, db *dialect.
 		_, err := conn.ExecContext(context.Background(), "UNLOCK TABLES")
 		return err
 	}, nil
+}
+
+// signalMessageMax is the longest MESSAGE_TEXT of a SIGNAL, in
+// characters.
+const signalMessageMax = 128
+
+// SealCapture creates, on a connection of db (the freeze's LOCK TABLES
+// leaves the capture table out, and its session could not create a
+// trigger on a table it has not locked for writing), a BEFORE INSERT
+// trigger on the capture table that signals reason (cut to 128
+// characters) with SQLSTATE 25006: every write the capture triggers see
+// then fails, those that waited for the freeze too, since they open the
+// capture table (their triggers') only once they have their own.
+func (d *Dialect) SealCapture(ctx context.Context, _ *sql.Conn, db *dialect.Database, reason string) error {
+	if r := []rune(reason); len(r) > signalMessageMax {
+		reason = string(r[:signalMessageMax])
+	}
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("mysql: seal %q: %w", db.Name, err)
+	}
+	defer conn.Close()
+	if err := d.GuardSession(ctx, conn, dialect.CaptureLockTimeout); err != nil {
+		return fmt.Errorf("mysql: seal %q: %w", db.Name, err)
+	}
+	s := "CREATE TRIGGER " + dialect.Qualify(d, db, dialect.SealTrigger) + " BEFORE INSERT ON " + dialect.Qualify(d, db, dialect.CaptureTable) +
+		" FOR EACH ROW SIGNAL SQLSTATE '25006' SET MESSAGE_TEXT = " + quoteString(reason)
+	if _, err := conn.ExecContext(ctx, s); err != nil {
+		return fmt.Errorf("mysql: seal %q: %w", db.Name, err)
+	}
+	return nil
+}
+
+// Sealed looks for the seal's trigger in db.
+func (d *Dialect) Sealed(ctx context.Context, db *dialect.Database) (bool, error) {
+	var n int
+	err := db.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?",
+		db.Schema, dialect.SealTrigger).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("mysql: is %q sealed: %w", db.Name, err)
+	}
+	return n > 0, nil
 }
 
 // TableChecksum counts the rows of t and sums two 64-bit halves of the

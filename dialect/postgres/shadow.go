@@ -13,6 +13,7 @@ var (
 	_ dialect.ChangeCapture    = (*Dialect)(nil)
 	_ dialect.WriteFreezer     = (*Dialect)(nil)
 	_ dialect.TableChecksummer = (*Dialect)(nil)
+	_ dialect.CaptureSealer    = (*Dialect)(nil)
 )
 
 // captureFunction is the trigger function, and the name of every capture
@@ -133,6 +134,7 @@ func (d *Dialect) RemoveCapture(ctx context.Context, db *dialect.Database) error
 		fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", DefaultLockTimeout.Milliseconds()),
 		"DROP FUNCTION IF EXISTS " + dialect.Qualify(d, db, captureFunction) + "() CASCADE",
 		"DROP FUNCTION IF EXISTS " + dialect.Qualify(d, db, truncateFunction) + "() CASCADE",
+		"DROP FUNCTION IF EXISTS " + dialect.Qualify(d, db, dialect.SealTrigger) + "() CASCADE",
 		"DROP TABLE IF EXISTS " + dialect.Qualify(d, db, dialect.CaptureTable),
 	} {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
@@ -152,7 +154,8 @@ func (d *Dialect) RemoveCapture(ctx context.Context, db *dialect.Database) error
 // EXCLUSIVE MODE would block too, so that a write under way on one table
 // whose foreign-key check reads another finishes instead of deadlocking
 // with the freeze. The wait for each lock is bounded by the session's
-// lock_timeout (GuardSession). release rolls the transaction back.
+// lock_timeout (GuardSession). release commits the transaction, with the
+// seal SealCapture made in it.
 func (d *Dialect) FreezeWrites(ctx context.Context, conn *sql.Conn, db *dialect.Database, tables []string) (func() error, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("postgres: freeze writes to %q: %w", db.Name, err)
@@ -172,7 +175,47 @@ func (d *Dialect) FreezeWrites(ctx context.Context, conn *sql.Conn, db *dialect.
 			return nil, fail(err)
 		}
 	}
-	return tx.Rollback, nil
+	return tx.Commit, nil
+}
+
+// sealFunctionDDL creates the seal's trigger function; %[1]s is its
+// qualified name, %[2]s the message as a literal.
+const sealFunctionDDL = `CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $herd$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'read_only_sql_transaction', MESSAGE = %[2]s;
+END
+$herd$`
+
+// SealCapture creates, in the freeze's transaction on conn, a trigger
+// function raising reason (SQLSTATE 25006) and a BEFORE INSERT row
+// trigger on the capture table that calls it: every write the capture
+// triggers see then fails, from the moment the freeze's release commits.
+// Creating the trigger locks only the capture table, which no one writes
+// while the tenant is frozen.
+func (d *Dialect) SealCapture(ctx context.Context, conn *sql.Conn, db *dialect.Database, reason string) error {
+	fn := dialect.Qualify(d, db, dialect.SealTrigger)
+	for _, s := range []string{
+		fmt.Sprintf(sealFunctionDDL, fn, quoteLiteral(reason)),
+		"CREATE TRIGGER " + quoteIdent(dialect.SealTrigger) + " BEFORE INSERT ON " + dialect.Qualify(d, db, dialect.CaptureTable) +
+			" FOR EACH ROW EXECUTE FUNCTION " + fn + "()",
+	} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("postgres: seal %q: %w", db.Name, err)
+		}
+	}
+	return nil
+}
+
+// Sealed looks for the seal's trigger on the capture table.
+func (d *Dialect) Sealed(ctx context.Context, db *dialect.Database) (bool, error) {
+	var ok bool
+	err := db.DB.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "+
+		"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.tgname = $1 AND c.relname = $2 AND n.nspname = COALESCE(NULLIF($3, ''), current_schema()))",
+		d.Unprepared(dialect.SealTrigger, dialect.CaptureTable, db.Schema)...).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("postgres: is %q sealed: %w", db.Name, err)
+	}
+	return ok, nil
 }
 
 // TableChecksum counts the rows of t and sums, as numeric (no sum

@@ -14,6 +14,7 @@ import (
 var (
 	_ dialect.ChangeCapture = (*Dialect)(nil)
 	_ dialect.WriteFreezer  = (*Dialect)(nil)
+	_ dialect.CaptureSealer = (*Dialect)(nil)
 )
 
 // captureTableDDL creates the capture table. An INTEGER PRIMARY KEY takes
@@ -86,6 +87,16 @@ func inTx(ctx context.Context, db *sql.DB, stmts []string) error {
 	return tx.Commit()
 }
 
+// Sealed looks for the seal's trigger in db.
+func (d *Dialect) Sealed(ctx context.Context, db *dialect.Database) (bool, error) {
+	var n int
+	err := db.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?", dialect.SealTrigger).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: is %q sealed: %w", db.Name, err)
+	}
+	return n > 0, nil
+}
+
 // RemoveCapture drops the triggers named with the capture prefix and the
 // capture table, in one transaction.
 func (d *Dialect) RemoveCapture(ctx context.Context, db *dialect.Database) error {
@@ -115,13 +126,26 @@ func (d *Dialect) RemoveCapture(ctx context.Context, db *dialect.Database) error
 // which holds the file's one write lock: every other writer waits, for
 // its busy timeout, and readers go on (WAL). SQLite locks the whole
 // file, so tables are not used. The wait for the lock is bounded by the
-// session's busy timeout (GuardSession). release rolls the transaction
-// back.
+// session's busy timeout (GuardSession). release commits the
+// transaction, with the seal SealCapture made in it.
 func (d *Dialect) FreezeWrites(ctx context.Context, conn *sql.Conn, db *dialect.Database, _ []string) (func() error, error) {
 	// The transaction outlives ctx: release ends it.
 	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: freeze writes to %q: %w", db.Name, err)
 	}
-	return tx.Rollback, nil
+	return tx.Commit, nil
+}
+
+// SealCapture creates, in the freeze's transaction on conn (which holds
+// the file's write lock), a BEFORE INSERT trigger on the capture table
+// that aborts with reason: every write the capture triggers see then
+// fails, from the moment the freeze's release commits.
+func (d *Dialect) SealCapture(ctx context.Context, conn *sql.Conn, db *dialect.Database, reason string) error {
+	s := "CREATE TRIGGER " + d.QuoteIdent(dialect.SealTrigger) + " BEFORE INSERT ON " + d.QuoteIdent(dialect.CaptureTable) +
+		" BEGIN SELECT RAISE(ABORT, " + quoteString(reason) + "); END"
+	if _, err := conn.ExecContext(ctx, s); err != nil {
+		return fmt.Errorf("sqlite: seal %q: %w", db.Name, err)
+	}
+	return nil
 }

@@ -202,6 +202,12 @@ func (p *migrateProgress) Send(e event.Event) {
 			return
 		}
 		text = chunkLine(e)
+	case event.ShadowCapture, event.ShadowCopy, event.ShadowCatchUpProgress, event.ShadowCatchUp, event.ShadowFreeze,
+		event.ShadowVerify, event.ShadowMigrate, event.ShadowSwitch, event.ShadowAbandoned:
+		text = fmt.Sprintf("%s: %s: %s", e.Database, e.Type, e.Reason)
+		if e.Duration > 0 {
+			text += fmt.Sprintf(" (%dms)", e.Duration.Milliseconds())
+		}
 	default:
 		return
 	}
@@ -542,8 +548,11 @@ func describeLeft(st herd.ShadowStatus) string {
 	if st.Capturing {
 		parts = append(parts, fmt.Sprintf("capture triggers in the tenant (%d changes captured)", st.Changes))
 	}
-	if st.Marked {
+	switch {
+	case st.Marked:
 		parts = append(parts, "its shadow "+st.Shadow)
+	case st.Unfinished:
+		parts = append(parts, "its unfinished copy "+st.Shadow)
 	}
 	return strings.Join(parts, " and ")
 }
