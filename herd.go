@@ -81,7 +81,7 @@ type Fleet struct {
 	// refs builds each reference schema herd drift needs once, and
 	// rehearsals runs each pre-flight rehearsal once.
 	refs       flights[drift.Schema]
-	rehearsals flights[*ConflictError]
+	rehearsals flights[rehearsal]
 }
 
 // server is one configured server with its engine.

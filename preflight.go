@@ -10,6 +10,7 @@ import (
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/drift"
 	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/locklint"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
 )
@@ -57,7 +58,11 @@ func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p 
 	if f.cfg.OnConflict == config.ConflictSkip {
 		return nil
 	}
-	return f.rehearseTenant(ctx, tg, s.Conn(), s.Database(), p)
+	r, err := f.rehearseTenant(ctx, tg, s.Conn(), s.Database(), p)
+	if err == nil {
+		s.Resolve(r.existing)
+	}
+	return err
 }
 
 // Preflight rehearses the path of tenant code to version to ("" for the
@@ -80,47 +85,113 @@ func (f *Fleet) Preflight(ctx context.Context, code, to string) error {
 		return err
 	}
 	defer f.warn(ref, "close the connection", closeDB)
-	return f.rehearseTenant(ctx, tg, db.DB, db, p)
+	_, err = f.rehearseTenant(ctx, tg, db.DB, db, p)
+	return err
+}
+
+// rehearsal is what the pre-flight rehearsal of a path found: a conflict,
+// or none, with the statements that on_conflict: adopt_identical takes as
+// done (see execute.Session.Resolve).
+type rehearsal struct {
+	conflict *ConflictError
+	existing map[string][]int
 }
 
 // rehearseTenant is preflight's rehearsal, of tenant tg open as db,
 // whose schema it reads through q.
-func (f *Fleet) rehearseTenant(ctx context.Context, tg target, q dialect.Queryer, db *dialect.Database, p *plan.Plan) error {
+func (f *Fleet) rehearseTenant(ctx context.Context, tg target, q dialect.Queryer, db *dialect.Database, p *plan.Plan) (rehearsal, error) {
 	if tg.kind != source.Tenant || len(p.Steps) == 0 {
-		return nil
+		return rehearsal{}, nil
 	}
 	live, err := inspect(ctx, tg.dialect, q, db)
 	if err != nil {
-		return fmt.Errorf("pre-flight: %w", err)
+		return rehearsal{}, fmt.Errorf("pre-flight: %w", err)
 	}
 	engine := tg.dialect.Name()
 	from := control.Version(p.From)
 	reference := drift.Schema{}
 	if from != "" {
 		if reference, err = f.reference(ctx, tg.srv, from); err != nil {
-			return fmt.Errorf("pre-flight: %w", err)
+			return rehearsal{}, fmt.Errorf("pre-flight: %w", err)
 		}
 	}
 	asReference := len(drift.Compare(reference, live)) == 0
 	key := fmt.Sprintf("%s %s %s %s %s %s", engine, live.Fingerprint(), from, p.Direction(), control.Version(p.To), pathSum(p, engine))
-	conflict, err := f.rehearsals.do(key, func() (*ConflictError, error) {
-		return f.rehearsePath(ctx, tg, p, asReference)
+	r, err := f.rehearsals.do(key, func() (rehearsal, error) {
+		return f.rehearse(ctx, tg, p, asReference, live)
 	})
 	if err != nil {
-		return fmt.Errorf("pre-flight of tenant %q: %w", tg.ref.Identifier, err)
+		return rehearsal{}, fmt.Errorf("pre-flight of tenant %q: %w", tg.ref.Identifier, err)
 	}
-	if conflict != nil {
-		c := *conflict
+	if r.conflict != nil {
+		c := *r.conflict
 		c.Tenant = tg.ref.Identifier
-		return &c
+		return rehearsal{}, &c
 	}
-	return nil
+	return r, nil
 }
 
-// rehearsePath runs p on a scratch database holding tg's schema: built
-// by the reference path to p's start when asReference, else copied from
-// the tenant. Then every view must still run.
-func (f *Fleet) rehearsePath(ctx context.Context, tg target, p *plan.Plan, asReference bool) (*ConflictError, error) {
+// rehearse rehearses p (see rehearsePath) and, with on_conflict:
+// adopt_identical, takes each statement that fails because it creates
+// what the tenant's live schema holds identically as done, and rehearses
+// again without it, until the path runs or meets another conflict.
+func (f *Fleet) rehearse(ctx context.Context, tg target, p *plan.Plan, asReference bool, live drift.Schema) (rehearsal, error) {
+	existing := map[string][]int{}
+	for {
+		conflict, err := f.rehearsePath(ctx, tg, p, asReference, existing)
+		if err != nil || conflict == nil || f.cfg.OnConflict != config.ConflictAdoptIdentical {
+			return rehearsal{conflict: conflict, existing: existing}, err
+		}
+		same, err := f.existsIdentically(ctx, tg, p, live, conflict)
+		if err != nil || !same {
+			return rehearsal{conflict: conflict}, err
+		}
+		existing[conflict.Migration] = append(existing[conflict.Migration], conflict.Statement)
+	}
+}
+
+// existsIdentically reports whether conflict's statement creates an
+// object that the tenant's live schema already holds as the reference of
+// the statement's version defines it.
+func (f *Fleet) existsIdentically(ctx context.Context, tg target, p *plan.Plan, live drift.Schema, conflict *ConflictError) (bool, error) {
+	if conflict.View != "" || conflict.Statement == 0 || p.Direction() != plan.Up {
+		return false, nil
+	}
+	engine := tg.dialect.Name()
+	for _, step := range p.Steps {
+		m := step.Migration
+		if m.ID() != conflict.Migration || m.Go != nil {
+			continue
+		}
+		script, _ := m.Up(engine)
+		stmts, err := tg.dialect.Split(script.SQL)
+		if err != nil || conflict.Statement > len(stmts) {
+			return false, err
+		}
+		toks, err := tg.dialect.Tokens(stmts[conflict.Statement-1].SQL)
+		if err != nil {
+			return false, err
+		}
+		object, name, ok := drift.Creates(locklint.Tokens(toks))
+		if !ok {
+			return false, nil
+		}
+		reference, err := f.reference(ctx, tg.srv, control.Version(m.Version))
+		if err != nil {
+			return false, err
+		}
+		want, inReference := reference.Describe(object, name)
+		got, inTenant := live.Describe(object, name)
+		return inReference && inTenant && want == got, nil
+	}
+	return false, nil
+}
+
+// rehearsePath runs p, but the statements existing takes as done, on a
+// scratch database holding tg's schema: built by the reference path to
+// p's start when asReference, else copied from the tenant. Then every
+// view must still run.
+func (f *Fleet) rehearsePath(ctx context.Context, tg target, p *plan.Plan, asReference bool, existing map[string][]int) (*ConflictError, error) {
 	srv := tg.srv.Server
 	name, err := newScratch(ctx, srv, f.opts.Now())
 	if err != nil {
@@ -159,6 +230,7 @@ func (f *Fleet) rehearsePath(ctx context.Context, tg target, p *plan.Plan, asRef
 			return nil, fmt.Errorf("build the reference of %s: %w", control.Version(p.From), err)
 		}
 	}
+	s.Resolve(existing)
 	var failed *execute.MigrationError
 	switch err := s.Apply(ctx, p, &counter{}); {
 	case errors.As(err, &failed):

@@ -16,17 +16,21 @@ import (
 // customised schema before any statement runs (a column that already
 // exists; a column a custom view uses, which PostgreSQL and SQLite refuse
 // to drop and MySQL drops, leaving the view broken), lets the other
-// tenants through, and on_conflict: skip turns it off.
+// tenants through; on_conflict: adopt_identical takes a column that
+// exists as the migration would make it as added, and skip turns the
+// pre-flight off.
 func TestPreflightRefusesConflicts(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, driftSource())
-		for _, code := range []string{"clean", "taken", "viewdep"} {
+		for _, code := range []string{"clean", "taken", "differs", "viewdep"} {
 			b.addTenant(code)
 		}
-		require.NoError(t, b.fleet.MigrateTenants(b.ctx, herd.Selection{Tenants: "clean,taken"}, "1.0.0", 2))
+		require.NoError(t, b.fleet.MigrateTenants(b.ctx, herd.Selection{Tenants: "clean,taken,differs"}, "1.0.0", 2))
 		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("viewdep"), "1.1.0"))
 		_, err := b.fleet.SeedTenant(b.ctx, "taken", "ALTER TABLE students ADD COLUMN email VARCHAR(200);")
+		require.NoError(t, err)
+		_, err = b.fleet.SeedTenant(b.ctx, "differs", "ALTER TABLE students ADD COLUMN email VARCHAR(50);")
 		require.NoError(t, err)
 		_, err = b.fleet.SeedTenant(b.ctx, "viewdep", "CREATE VIEW custom_emails AS SELECT id, email FROM students;")
 		require.NoError(t, err)
@@ -69,10 +73,26 @@ func TestPreflightRefusesConflicts(t *testing.T) {
 		b.agree(control.TenantRef("clean"), "1.1.0")
 		b.agree(control.TenantRef("taken"), "1.0.0")
 
+		// adopt_identical takes the column taken already has, as the
+		// migration defines it, as added, and notes it in the history; a
+		// column of another type is still refused.
+		b.scratch.WriteConfig(t, b.scratch.Config("on_conflict: adopt_identical\n"))
+		b.reopen()
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("taken"), "1.1.0"))
+		b.agree(control.TenantRef("taken"), "1.1.0")
+		history, err := b.control().History(b.ctx, control.TenantRef("taken"))
+		require.NoError(t, err)
+		last := history[len(history)-1]
+		assert.Equal(t, "v1.1.0/002_email", last.Migration)
+		assert.Equal(t, "resolved: existed: statement 1", last.Error, "the history notes the statement taken as done")
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("differs"), "1.1.0")
+		require.ErrorAs(t, err, &conflict, "%v", err)
+		b.agree(control.TenantRef("differs"), "1.0.0")
+
 		// Without the pre-flight the migration meets the conflict itself.
 		b.scratch.WriteConfig(t, b.scratch.Config("on_conflict: skip\n"))
 		b.reopen()
-		err = b.fleet.Migrate(b.ctx, control.TenantRef("taken"), "1.1.0")
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("differs"), "1.1.0")
 		require.Error(t, err)
 		assert.False(t, errors.As(err, &conflict), "no pre-flight: %v", err)
 	})

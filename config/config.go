@@ -49,7 +49,7 @@ type Config struct {
 	Customisations Customisations
 	// OnConflict says what happens to a tenant whose pending path
 	// conflicts with its live schema (on_conflict): ConflictRefuse
-	// (default) or ConflictSkip.
+	// (default), ConflictAdoptIdentical or ConflictSkip.
 	OnConflict OnConflict
 	// LockRetries is how many times a migration that gave up on a lock is
 	// tried again (lock_retries, default DefaultLockRetries; 0: never).

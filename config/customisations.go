@@ -125,6 +125,10 @@ type OnConflict string
 const (
 	// ConflictRefuse fails the tenant before anything runs (the default).
 	ConflictRefuse OnConflict = "refuse"
+	// ConflictAdoptIdentical takes a statement that creates what the
+	// tenant already holds identically as done, and refuses anything
+	// else.
+	ConflictAdoptIdentical OnConflict = "adopt_identical"
 	// ConflictSkip runs no pre-flight: the path meets the tenant's
 	// schema as it is, as before herd had one.
 	ConflictSkip OnConflict = "skip"
@@ -137,9 +141,9 @@ func (p *parser) onConflict(n *yaml.Node) OnConflict {
 		return ConflictRefuse
 	}
 	switch OnConflict(s) {
-	case ConflictRefuse, ConflictSkip:
+	case ConflictRefuse, ConflictAdoptIdentical, ConflictSkip:
 		return OnConflict(s)
 	}
-	p.add(deref(n).Line, "on_conflict: unknown answer %q (want %s or %s)", s, ConflictRefuse, ConflictSkip)
+	p.add(deref(n).Line, "on_conflict: unknown answer %q (want %s, %s or %s)", s, ConflictRefuse, ConflictAdoptIdentical, ConflictSkip)
 	return ConflictRefuse
 }

@@ -77,5 +77,7 @@ func TestOnConflict(t *testing.T) {
 	require.Equal(t, config.ConflictRefuse, cfg.OnConflict, "the default")
 	cfg = parseOrFail(t, with(8, valid[7], "on_conflict: skip"), "")
 	require.Equal(t, config.ConflictSkip, cfg.OnConflict)
-	parseOrFail(t, with(8, valid[7], "on_conflict: ignore"), "herd.yaml:9: on_conflict: unknown answer \"ignore\" (want refuse or skip)")
+	cfg = parseOrFail(t, with(8, valid[7], "on_conflict: adopt_identical"), "")
+	require.Equal(t, config.ConflictAdoptIdentical, cfg.OnConflict)
+	parseOrFail(t, with(8, valid[7], "on_conflict: ignore"), "herd.yaml:9: on_conflict: unknown answer \"ignore\" (want refuse, adopt_identical or skip)")
 }

@@ -49,7 +49,16 @@ func (s *Session) actions(m *source.Migration, dir plan.Direction) ([]action, er
 	if !ok {
 		return nil, fmt.Errorf("%s: no %s script for %s", m.ID(), dir, engine)
 	}
-	return s.statements(script)
+	actions, err := s.statements(script)
+	if err != nil || dir != plan.Up {
+		return actions, err
+	}
+	for i := range actions {
+		if slices.Contains(s.existing[m.ID()], actions[i].n) {
+			actions[i].run = func(context.Context, source.DB) error { return nil }
+		}
+	}
+	return actions, nil
 }
 
 func (s *Session) statements(script source.Script) ([]action, error) {

@@ -83,12 +83,10 @@ func (s *Session) started(step plan.Step) {
 // finish reports a step's outcome to the event sink and the recorder, and
 // returns the step's error, or the recorder's.
 func (s *Session) finish(ctx context.Context, rec Recorder, step plan.Step, start time.Time, err error) error {
-	m := step.Migration
-	res := Result{Migration: m, Direction: step.Direction, Checksum: m.Checksum(s.e.dialect.Name()),
-		Started: start, Duration: s.e.now().Sub(start), Err: err}
+	res := s.result(step, start, s.e.now().Sub(start), err)
 	s.finished(step, res.Duration, err)
 	if rerr := rec.Record(context.WithoutCancel(ctx), res); rerr != nil {
-		return errors.Join(err, fmt.Errorf("record %s in the control database: %w", m.ID(), rerr))
+		return errors.Join(err, fmt.Errorf("record %s in the control database: %w", step.Migration.ID(), rerr))
 	}
 	return err
 }

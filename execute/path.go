@@ -23,12 +23,10 @@ func (s *Session) applyPath(ctx context.Context, steps []prepared, rec Recorder)
 		return s.finish(ctx, rec, steps[t.failed].step, t.starts[t.failed], err)
 	}
 	for i, st := range steps {
-		m := st.step.Migration
-		res := Result{Migration: m, Direction: st.step.Direction, Checksum: m.Checksum(s.e.dialect.Name()),
-			Started: t.starts[i], Duration: t.durations[i]}
+		res := s.result(st.step, t.starts[i], t.durations[i], nil)
 		s.finished(st.step, res.Duration, nil)
 		if err := rec.Record(context.WithoutCancel(ctx), res); err != nil {
-			return fmt.Errorf("record %s in the control database: %w", m.ID(), err)
+			return fmt.Errorf("record %s in the control database: %w", st.step.Migration.ID(), err)
 		}
 	}
 	return nil

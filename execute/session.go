@@ -6,21 +6,26 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
 )
 
 // Session is one database held under its migration lock, on one pinned
 // connection. It is not safe for concurrent use.
 type Session struct {
-	e      *Executor
-	db     *dialect.Database
-	conn   *sql.Conn
-	unlock func(context.Context) error
-	ledger *ledger
+	e  *Executor
+	db *dialect.Database
+	// existing are the statements taken as done (see Resolve), by
+	// migration ID.
+	existing map[string][]int
+	conn     *sql.Conn
+	unlock   func(context.Context) error
+	ledger   *ledger
 	// ledgerMissing is set while the database has no ledger table yet:
 	// the first write makes it (see beginTx and record), so that on an
 	// engine with transactional DDL a fresh database's ledger commits with
@@ -248,6 +253,25 @@ func (s *Session) run(ctx context.Context, a action, db source.DB) error {
 		err = errors.Join(err, kerr)
 	}
 	return err
+}
+
+// Resolve takes statements of the migrations the session applies as done
+// already: for each migration ID, the 1-based numbers of statements that
+// create what the database holds identically (herd's pre-flight with
+// on_conflict: adopt_identical found them). They do not run, and the
+// step's Result notes them ("resolved: existed: statement 1").
+func (s *Session) Resolve(existing map[string][]int) { s.existing = existing }
+
+// result is the Result of step, started at start, with err, noting the
+// statements Resolve took as done.
+func (s *Session) result(step plan.Step, start time.Time, took time.Duration, err error) Result {
+	m := step.Migration
+	res := Result{Migration: m, Direction: step.Direction, Checksum: m.Checksum(s.e.dialect.Name()), Started: start,
+		Duration: took, Err: err}
+	if n := s.existing[m.ID()]; len(n) > 0 && step.Direction == plan.Up {
+		res.Note = fmt.Sprintf("resolved: existed: statement %s", strings.Trim(fmt.Sprint(n), "[]"))
+	}
+	return res
 }
 
 // Database is the database the session locked.
