@@ -15,11 +15,13 @@ import (
 
 func (a *app) driftCmd() *cobra.Command {
 	var (
-		which  tenantsFlags
-		asJSON bool
+		which    tenantsFlags
+		asJSON   bool
+		printSQL bool
+		adopt    bool
 	)
 	cmd := &cobra.Command{
-		Use:   "drift (--tenant CODE | --all | --tenants SELECTOR) [--json]",
+		Use:   "drift (--tenant CODE [--sql | --adopt] | --all | --tenants SELECTOR) [--json]",
 		Short: "Compare tenants' live schemas with the reference schema of their version",
 		Long: `Compare each tenant's live schema (tables, columns, primary keys, indexes,
 foreign keys, checks and views) with the reference schema of the version the
@@ -33,6 +35,16 @@ allows it (for all tenants, the tenant's tier, or the tenant), and drift
 otherwise. The result is recorded in the control database, where status --json
 and tenant show read it. herd's own tables are never drift.
 
+With --tenant CODE --sql, herd prints the SQL that would bring the tenant back to
+its reference (drift only: customisations are left as they are), for a person to
+review and run; herd never runs it. On SQLite, what cannot be changed in place
+(a column, a constraint) is written as SQLite's documented table rebuild.
+What herd cannot write is a "-- BY HAND:" comment.
+
+With --tenant CODE --adopt, herd writes the tenant's drift into herd.yaml as
+customisations.tenants.CODE rules, one per difference, keeping the file's
+comments and layout, for when the differences were agreed.
+
 With --all or --tenants, tenants are compared --concurrency at a time, keeping
 to rollout.per_server; tenants never migrated are not compared.
 
@@ -45,12 +57,26 @@ drifted or could not be compared, 2 bad input.
 			if err := which.check(); err != nil {
 				return err
 			}
+			if (printSQL || adopt) && which.tenant == "" {
+				return usagef("--sql and --adopt take one tenant: --tenant CODE")
+			}
+			if printSQL && (adopt || asJSON) {
+				return usagef("--sql prints SQL: it goes with neither --adopt nor --json")
+			}
 			ctx, many := which.many(cmd.Context(), a)
 			var events event.Sink
 			if many && !asJSON {
 				events = a.driftProgress()
 			}
 			return a.withFleet(ctx, herd.Options{Events: events}, func(f *herd.Fleet) error {
+				if printSQL {
+					script, err := f.DriftSQL(ctx, which.tenant)
+					if err != nil {
+						return err
+					}
+					_, err = io.WriteString(a.out, script)
+					return err
+				}
 				var (
 					checked    []herd.TenantDrift
 					unmigrated []string
@@ -89,6 +115,7 @@ drifted or could not be compared, 2 bad input.
 	}
 	which.register(cmd, "compared")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&printSQL, "sql", false, "print the SQL that would remove the tenant's drift (herd does not run it)")
 	return cmd
 }
 
