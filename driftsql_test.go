@@ -1,6 +1,7 @@
 package herd_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -223,4 +224,70 @@ func runScript(t *testing.T, b *bundle, code, script string) {
 		_, err := conn.ExecContext(b.ctx, s.SQL)
 		require.NoError(t, err, "line %d: %s", s.Line, s.SQL)
 	}
+}
+
+// adoptYAML has comments, a blank line and odd spacing that herd drift
+// --adopt must keep.
+const adoptYAML = `
+# Agreed with the trusts; ask support before changing.
+customisations:
+  all: [ {table: "custom_*"} ]   # everyone
+
+  tenants:
+    adopter:
+      - {column: students.house_colour}   # agreed 2026-11
+# end of customisations
+`
+
+// herd drift --tenant CODE --adopt writes one exact rule per drift
+// difference into herd.yaml's customisations.tenants.CODE, keeping the
+// file's comments and layout, after which the tenant is customised (exit
+// 0), as the check --adopt records says; adopting again adds nothing.
+func TestDriftAdopt(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, driftSource())
+		original := b.scratch.Config(adoptYAML)
+		b.scratch.WriteConfig(t, original)
+		b.reopen()
+		b.addTenant("adopter")
+		require.NoError(t, b.fleet.MigrateTenants(b.ctx, herd.Selection{Tenants: "adopter"}, "1.1.0", 1))
+		_, err := b.fleet.SeedTenant(b.ctx, "adopter", `CREATE TABLE stray (id INTEGER PRIMARY KEY);
+ALTER TABLE students ADD COLUMN nickname VARCHAR(20);
+ALTER TABLE students ADD COLUMN house_colour VARCHAR(20);
+DROP VIEW rolls;
+`+dropIndex[e.Name])
+		require.NoError(t, err)
+
+		run := cliAt(t, b.scratch.ConfigPath)
+		run(1, "drift", "--tenant", "adopter")
+		out := run(0, "drift", "--tenant", "adopter", "--adopt")
+		assert.Contains(t, out, "added 4 rules to customisations.tenants.adopter")
+		assert.Contains(t, out, "adopter at v1.1.0: customised (5 customisations, no drift)")
+
+		written, err := os.ReadFile(b.scratch.ConfigPath)
+		require.NoError(t, err)
+		added := []string{
+			`      - {table: "stray"}`,
+			`      - {column: "students.nickname"}`,
+			`      - {index: "students.students_by_name"}`,
+			`      - {view: "rolls"}`,
+		}
+		want := strings.Replace(original, "   # agreed 2026-11\n", "   # agreed 2026-11\n"+strings.Join(added, "\n")+"\n", 1)
+		assert.Equal(t, want, string(written), "the rules go after the tenant's last; nothing else changes")
+
+		d, ok, err := b.fleet.LastDrift(b.ctx, "adopter")
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, herd.DriftCustomised, d.State, "--adopt records the check under the new rules")
+		out = run(0, "drift", "--tenant", "adopter")
+		assert.Contains(t, out, "customisation  missing view rolls")
+		assert.Contains(t, out, "allowed by tenant adopter: view rolls")
+		out = run(0, "drift", "--tenant", "adopter", "--adopt")
+		assert.Contains(t, out, "adopter has no drift: nothing to adopt")
+		again, err := os.ReadFile(b.scratch.ConfigPath)
+		require.NoError(t, err)
+		assert.Equal(t, string(written), string(again))
+		run(2, "drift", "--all", "--adopt")
+	})
 }

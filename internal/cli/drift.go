@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/event"
 )
 
@@ -68,6 +71,9 @@ drifted or could not be compared, 2 bad input.
 			if many && !asJSON {
 				events = a.driftProgress()
 			}
+			if adopt {
+				return a.adoptDrift(ctx, which.tenant, asJSON)
+			}
 			return a.withFleet(ctx, herd.Options{Events: events}, func(f *herd.Fleet) error {
 				if printSQL {
 					script, err := f.DriftSQL(ctx, which.tenant)
@@ -116,7 +122,69 @@ drifted or could not be compared, 2 bad input.
 	which.register(cmd, "compared")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&printSQL, "sql", false, "print the SQL that would remove the tenant's drift (herd does not run it)")
+	cmd.Flags().BoolVar(&adopt, "adopt", false, "write the tenant's drift into herd.yaml as customisations.tenants.CODE rules")
 	return cmd
+}
+
+// adoptDrift checks tenant's drift, writes a rule allowing each drift
+// difference into herd.yaml's customisations.tenants, and checks (and
+// records) the tenant again under the new rules.
+func (a *app) adoptDrift(ctx context.Context, tenant string, asJSON bool) error {
+	var rules []config.Customisation
+	err := a.withFleet(ctx, herd.Options{}, func(f *herd.Fleet) error {
+		d, err := f.Drift(ctx, tenant)
+		rules = herd.AdoptionRules(d)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	path := a.configFile()
+	if len(rules) > 0 {
+		if err := addCustomisations(path, tenant, rules); err != nil {
+			return err
+		}
+		if !asJSON {
+			fmt.Fprintf(a.out, "added %s to customisations.tenants.%s in %s:\n", counted(len(rules), "rule"), tenant, path)
+			for _, r := range rules {
+				fmt.Fprintf(a.out, "  {%s: %q}\n", r.Object, r.Pattern)
+			}
+		}
+	} else if !asJSON {
+		fmt.Fprintf(a.out, "%s has no drift: nothing to adopt\n", tenant)
+	}
+	return a.withFleet(ctx, herd.Options{}, func(f *herd.Fleet) error {
+		d, err := f.Drift(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return writeJSON(a.out, []herd.TenantDrift{d})
+		}
+		renderDrift(a.out, d, true)
+		return driftedError([]herd.TenantDrift{d})
+	})
+}
+
+// addCustomisations adds rules for tenant to the herd.yaml at path,
+// keeping the rest of the file as it is.
+func addCustomisations(path, tenant string, rules []config.Customisation) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	out, err := config.AddTenantCustomisations(src, tenant, rules)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.WriteFile(path, out, info.Mode().Perm()); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // driftedError is the error, exit 1, of a check in which some tenant
