@@ -13,11 +13,16 @@ import (
 	"github.com/herdhq/herd/internal/herdtest"
 )
 
-// driftSQLSource is driftSource with a v1.2.0 that adds a table with a
-// foreign key, a check, a default and a unique index, a table nothing
-// references, and a second view.
+// driftSQLSource is driftSource up to v1.1.0 (students have an email),
+// then a v1.2.0 that adds a table with a foreign key, a check, a default
+// and a unique index, a table nothing references, and a second view.
 func driftSQLSource() fstest.MapFS {
 	src := driftSource()
+	for name := range src {
+		if !strings.HasPrefix(name, "tenant/v1.0.0/") && !strings.HasPrefix(name, "tenant/v1.1.0/") {
+			delete(src, name)
+		}
+	}
 	src["tenant/v1.2.0/003_fees.up.sql"] = file(`CREATE TABLE rooms (id INTEGER PRIMARY KEY, label VARCHAR(20) NOT NULL);
 CREATE TABLE fees (
     id INTEGER PRIMARY KEY,
