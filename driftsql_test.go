@@ -33,8 +33,9 @@ CREATE TABLE fees (
     CONSTRAINT fees_amount_positive CHECK (amount >= 0)
 );
 CREATE UNIQUE INDEX fees_by_amount ON fees (amount, id);
-CREATE VIEW house_names AS SELECT name FROM houses;`)
-	src["tenant/v1.2.0/003_fees.down.sql"] = file("DROP VIEW house_names;\nDROP TABLE fees;\nDROP TABLE rooms;")
+CREATE VIEW house_names AS SELECT name FROM houses;
+CREATE TABLE terms (code VARCHAR(10) NOT NULL, title VARCHAR(40) DEFAULT 'x', PRIMARY KEY (code));`)
+	src["tenant/v1.2.0/003_fees.down.sql"] = file("DROP TABLE terms;\nDROP VIEW house_names;\nDROP TABLE fees;\nDROP TABLE rooms;")
 	return src
 }
 
@@ -47,7 +48,9 @@ CREATE VIEW house_names AS SELECT name FROM houses;`)
 // changed (students → houses, now ON DELETE CASCADE) foreign key; a
 // missing (fees_amount_positive), an extra (houses_named) and a changed
 // (students_name_set) check; a missing (rolls), an extra (stray_names)
-// and a changed (house_names) view. It also makes the customisations
+// and a changed (house_names) view; a changed primary key (terms, now
+// (code, title)) with its column's nullability and default changed. It
+// also makes the customisations
 // driftSQLYAML allows: a table custom_awards, a column
 // students.house_colour and an index students.x_by_colour. SQLite, which
 // cannot alter a table in place, gets its tables rebuilt by hand.
@@ -79,6 +82,10 @@ ALTER TABLE fees_new RENAME TO fees;
 CREATE INDEX fees_by_amount ON fees (amount, id);
 CREATE VIEW house_names AS SELECT name FROM houses WHERE id > 0;
 CREATE VIEW stray_names AS SELECT id FROM stray;
+CREATE TABLE terms_new (code VARCHAR(10) NOT NULL, title VARCHAR(40) NOT NULL DEFAULT 'y', PRIMARY KEY (code, title));
+INSERT INTO terms_new SELECT code, title FROM terms;
+DROP TABLE terms;
+ALTER TABLE terms_new RENAME TO terms;
 PRAGMA foreign_keys = ON;`,
 	"postgres": `DROP TABLE rooms;
 CREATE TABLE stray (id INTEGER PRIMARY KEY);
@@ -103,7 +110,11 @@ ALTER TABLE students ADD CONSTRAINT students_house FOREIGN KEY (house_id) REFERE
 ALTER TABLE fees DROP CONSTRAINT fees_amount_positive;
 ALTER TABLE houses ADD CONSTRAINT houses_named CHECK (name <> '');
 ALTER TABLE students DROP CONSTRAINT students_name_set;
-ALTER TABLE students ADD CONSTRAINT students_name_set CHECK (name <> 'x');`,
+ALTER TABLE students ADD CONSTRAINT students_name_set CHECK (name <> 'x');
+ALTER TABLE terms DROP CONSTRAINT terms_pkey;
+ALTER TABLE terms ALTER COLUMN title SET DEFAULT 'y';
+ALTER TABLE terms ALTER COLUMN title SET NOT NULL;
+ALTER TABLE terms ADD PRIMARY KEY (code, title);`,
 	"mysql": `DROP TABLE rooms;
 CREATE TABLE stray (id INTEGER PRIMARY KEY);
 CREATE TABLE custom_awards (id INTEGER PRIMARY KEY, title VARCHAR(80));
@@ -127,7 +138,10 @@ ALTER TABLE students ADD CONSTRAINT students_house FOREIGN KEY (house_id) REFERE
 ALTER TABLE fees DROP CONSTRAINT fees_amount_positive;
 ALTER TABLE houses ADD CONSTRAINT houses_named CHECK (name <> '');
 ALTER TABLE students DROP CONSTRAINT students_name_set;
-ALTER TABLE students ADD CONSTRAINT students_name_set CHECK (name <> 'x');`,
+ALTER TABLE students ADD CONSTRAINT students_name_set CHECK (name <> 'x');
+ALTER TABLE terms DROP PRIMARY KEY;
+ALTER TABLE terms MODIFY title VARCHAR(40) NOT NULL DEFAULT 'y';
+ALTER TABLE terms ADD PRIMARY KEY (code, title);`,
 }
 
 // driftSQLYAML allows the tenant's three customisations.
@@ -151,7 +165,8 @@ func TestDriftSQL(t *testing.T) {
 		require.NoError(t, b.fleet.MigrateTenants(b.ctx, herd.Selection{Tenants: "fixme"}, "1.2.0", 1))
 		_, err := b.fleet.SeedTenant(b.ctx, "fixme", `INSERT INTO houses (id, name) VALUES (1, 'Red');
 INSERT INTO students (id, name, house_id) VALUES (1, 'Ann', 1);
-INSERT INTO fees (id, student_id, house_id, amount) VALUES (1, 1, 1, 25);`)
+INSERT INTO fees (id, student_id, house_id, amount) VALUES (1, 1, 1, 25);
+INSERT INTO terms (code, title) VALUES ('T1', 'Autumn');`)
 		require.NoError(t, err)
 
 		script, err := b.fleet.DriftSQL(b.ctx, "fixme")
@@ -175,6 +190,7 @@ INSERT INTO fees (id, student_id, house_id, amount) VALUES (1, 1, 1, 25);`)
 				assert.True(t, kinds[change+" "+object], "%s %s drift made: %v", change, object, d.Differences)
 			}
 		}
+		assert.True(t, kinds["changed primary_key"], "changed primary key made: %v", d.Differences)
 		want := customisations(d)
 
 		script, err = b.fleet.DriftSQL(b.ctx, "fixme")
@@ -206,6 +222,8 @@ INSERT INTO fees (id, student_id, house_id, amount) VALUES (1, 1, 1, 25);`)
 		var rows int
 		require.NoError(t, db.DB.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM students s JOIN houses h ON h.id = s.house_id JOIN fees f ON f.student_id = s.id").Scan(&rows))
 		assert.Equal(t, 1, rows, "the rows survive the repair")
+		require.NoError(t, db.DB.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM terms WHERE title = 'Autumn'").Scan(&rows))
+		assert.Equal(t, 1, rows, "the rows of a table whose key changed survive the repair")
 	})
 }
 

@@ -26,12 +26,13 @@ const (
 	dropForeignKeys
 	dropChecks
 	dropIndexes
+	dropPrimaryKeys
 	dropColumns
 	dropTables
 	createTables
 	rebuildTables
 	alterColumns
-	primaryKeys
+	addPrimaryKeys
 	createIndexes
 	addChecks
 	addForeignKeys
@@ -149,8 +150,17 @@ func (r *repair) table(ref, got dialect.Table, drifted []Difference) {
 				step(alterColumns, d, stmts, err)
 			}
 		case PrimaryKey:
-			stmts, err := r.w.SetPrimaryKey(ref.Name, got.PrimaryKey, ref.PrimaryKey)
-			step(primaryKeys, d, stmts, err)
+			// Dropped before columns change (a column of the old key may
+			// lose NOT NULL or go), added after (a column of the new key
+			// may be added).
+			if len(got.PrimaryKey) > 0 {
+				stmts, err := r.w.SetPrimaryKey(ref.Name, got.PrimaryKey, nil)
+				step(dropPrimaryKeys, d, stmts, err)
+			}
+			if len(ref.PrimaryKey) > 0 {
+				stmts, err := r.w.SetPrimaryKey(ref.Name, nil, ref.PrimaryKey)
+				step(addPrimaryKeys, d, stmts, err)
+			}
 		case Index:
 			a, b := find(ref.Indexes, id, indexID), find(got.Indexes, id, indexID)
 			if b != nil {
