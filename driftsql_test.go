@@ -259,6 +259,7 @@ customisations:
   tenants:
     adopter:
       - {column: students.house_colour}   # agreed 2026-11
+    left_us: [{table: "report_*"}]   # a trust that left
 # end of customisations
 `
 
@@ -283,8 +284,10 @@ DROP VIEW rolls;
 		require.NoError(t, err)
 
 		run := cliAt(t, b.scratch.ConfigPath)
-		run(1, "drift", "--tenant", "adopter")
-		out := run(0, "drift", "--tenant", "adopter", "--adopt")
+		out := run(1, "drift", "--tenant", "adopter")
+		assert.Contains(t, out, "herd.yaml:14: warning: customisations.tenants.left_us: no tenant left_us is registered",
+			"herd drift names customisations of tenants the registry lacks, at their line")
+		out = run(0, "drift", "--tenant", "adopter", "--adopt")
 		assert.Contains(t, out, "added 4 rules to customisations.tenants.adopter")
 		assert.Contains(t, out, "adopter at v1.1.0: customised (5 customisations, no drift)")
 

@@ -109,6 +109,7 @@ drifted or could not be compared, 2 bad input.
 				default:
 					renderDrifts(a.out, checked, unmigrated)
 				}
+				a.warnUnregistered(ctx, f)
 				if errors.Is(err, herd.ErrStopped) {
 					return &waitingError{err.Error()}
 				}
@@ -124,6 +125,21 @@ drifted or could not be compared, 2 bad input.
 	cmd.Flags().BoolVar(&printSQL, "sql", false, "print the SQL that would remove the tenant's drift (herd does not run it)")
 	cmd.Flags().BoolVar(&adopt, "adopt", false, "write the tenant's drift into herd.yaml as customisations.tenants.CODE rules")
 	return cmd
+}
+
+// warnUnregistered prints, on standard error, a warning at herd.yaml's
+// line for each tenant of customisations.tenants the control database
+// does not register. A registry that cannot be read is left to the
+// command's own error.
+func (a *app) warnUnregistered(ctx context.Context, f *herd.Fleet) {
+	problems, err := f.UnregisteredCustomisations(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range problems {
+		p.Msg = "warning: " + p.Msg
+		fmt.Fprintln(a.env.Stderr, p)
+	}
 }
 
 // adoptDrift checks tenant's drift, writes a rule allowing each drift

@@ -1,6 +1,9 @@
 package herd
 
 import (
+	"cmp"
+	"context"
+	"fmt"
 	"slices"
 
 	"github.com/herdhq/herd/config"
@@ -27,4 +30,28 @@ func AdoptionRules(d TenantDrift) []config.Customisation {
 		}
 	}
 	return out
+}
+
+// UnregisteredCustomisations returns a problem at herd.yaml's line for
+// each tenant of customisations.tenants that the control database does
+// not register (a tenant removed, or a code mistyped), in line order:
+// its rules allow nothing. It fails when the registry cannot be read.
+func (f *Fleet) UnregisteredCustomisations(ctx context.Context) ([]Problem, error) {
+	tenants, err := f.control.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	registered := map[string]bool{}
+	for _, t := range tenants {
+		registered[t.Code] = true
+	}
+	var out []Problem
+	for code := range f.cfg.Customisations.Tenants {
+		if !registered[code] {
+			out = append(out, Problem{File: f.cfg.Path, Line: f.cfg.Customisations.TenantLines[code],
+				Msg: fmt.Sprintf("customisations.tenants.%s: no tenant %s is registered, so its rules allow nothing", code, code)})
+		}
+	}
+	slices.SortFunc(out, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+	return out, nil
 }
