@@ -197,6 +197,7 @@ INSERT INTO terms (code, title) VALUES ('T1', 'Autumn');`)
 		require.NoError(t, err)
 		t.Log(script)
 		assert.NotContains(t, script, "BY HAND")
+		assert.Contains(t, script, "-- Rehearsed on a copy of the tenant's schema without its rows: every statement ran")
 		assert.NotContains(t, script, `DROP INDEX "x_by_colour"`, "customisations are left alone")
 		out := cliAt(t, b.scratch.ConfigPath)(0, "drift", "--tenant", "fixme", "--sql")
 		assert.Equal(t, script, out, "the CLI prints DriftSQL's script")
@@ -247,6 +248,36 @@ func runScript(t *testing.T, b *bundle, code, script string) {
 		_, err := conn.ExecContext(b.ctx, s.SQL)
 		require.NoError(t, err, "line %d: %s", s.Line, s.SQL)
 	}
+}
+
+// DriftSQL rehearses its script on a copy of the tenant's schema and says
+// so when the script would break an agreed customisation: here dropping a
+// drifted column that a customised view reads, which PostgreSQL refuses
+// and MySQL and SQLite allow, leaving the view broken. The tenant is not
+// touched.
+func TestDriftSQLRehearsal(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, driftSQLSource())
+		b.scratch.WriteConfig(t, b.scratch.Config("customisations:\n  tenants: {viewer: [{view: \"x_*\"}]}\n"))
+		b.reopen()
+		b.addTenant("viewer")
+		require.NoError(t, b.fleet.MigrateTenants(b.ctx, herd.Selection{Tenants: "viewer"}, "1.1.0", 1))
+		_, err := b.fleet.SeedTenant(b.ctx, "viewer", `ALTER TABLE students ADD COLUMN nickname VARCHAR(20);
+CREATE VIEW x_nicknames AS SELECT nickname FROM students;`)
+		require.NoError(t, err)
+
+		script, err := b.fleet.DriftSQL(b.ctx, "viewer")
+		require.NoError(t, err)
+		t.Log(script)
+		assert.Contains(t, script, "-- REHEARSAL FAILED on a copy of the tenant's schema: ", script)
+		assert.Regexp(t, `DROP COLUMN "nickname".* failed|view x_nicknames no longer runs`, script)
+		assert.NotContains(t, script, "Rehearsed on a copy")
+		d, err := b.fleet.Drift(b.ctx, "viewer")
+		require.NoError(t, err)
+		assert.Equal(t, 1, d.Drifted, "the tenant is untouched: %v", d.Differences)
+		assert.Equal(t, 1, d.Customised)
+	})
 }
 
 // adoptYAML has comments, a blank line and odd spacing that herd drift
