@@ -40,9 +40,13 @@ and tenant show read it. herd's own tables are never drift.
 
 With --tenant CODE --sql, herd prints the SQL that would bring the tenant back to
 its reference (drift only: customisations are left as they are), for a person to
-review and run; herd never runs it. On SQLite, what cannot be changed in place
-(a column, a constraint) is written as SQLite's documented table rebuild.
-What herd cannot write is a "-- BY HAND:" comment.
+review and run; herd never runs it on the tenant. On SQLite, what cannot be
+changed in place (a column, a constraint) is written as SQLite's documented
+table rebuild. What herd cannot write is a "-- BY HAND:" comment. herd first
+rehearses the script on a copy of the tenant's schema without its rows (a
+scratch database it drops) and says in the header whether every statement ran,
+every view still runs and no drift is left, or what failed (exit 0 either way:
+the script is for reading).
 
 With --tenant CODE --adopt, herd writes the tenant's drift into herd.yaml as
 customisations.tenants.CODE rules, one per difference, keeping the file's
