@@ -66,7 +66,7 @@ func (f *Fleet) Drift(ctx context.Context, code string) (TenantDrift, error) {
 func (f *Fleet) drift(ctx context.Context, t control.Tenant) (TenantDrift, error) {
 	ref := control.TenantRef(t.Code)
 	start := f.opts.Now()
-	d, err := f.compare(ctx, t)
+	d, _, _, err := f.compare(ctx, t)
 	if err == nil {
 		err = f.control.SetDrift(ctx, d)
 	}
@@ -94,35 +94,36 @@ func summary(s drift.Summary) string {
 	return strings.Join(parts, ", ")
 }
 
-// compare inspects tenant t and compares it with its version's reference.
-func (f *Fleet) compare(ctx context.Context, t control.Tenant) (TenantDrift, error) {
+// compare inspects tenant t and compares it with its version's reference;
+// it returns the result with both schemas.
+func (f *Fleet) compare(ctx context.Context, t control.Tenant) (d TenantDrift, reference, live drift.Schema, err error) {
 	srv, ok := f.servers[t.Server]
 	if !ok {
-		return TenantDrift{}, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
+		return d, reference, live, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
 	}
 	v, ok, err := f.control.Version(ctx, control.TenantRef(t.Code))
 	if err != nil {
-		return TenantDrift{}, err
+		return d, reference, live, err
 	}
 	if !ok || v.CurrentVersion == "" {
-		return TenantDrift{}, &InputError{Err: fmt.Errorf("tenant %q was never migrated: it has no version to compare with", t.Code)}
+		return d, reference, live, &InputError{Err: fmt.Errorf("tenant %q was never migrated: it has no version to compare with", t.Code)}
 	}
-	reference, err := f.reference(ctx, srv, v.CurrentVersion)
+	reference, err = f.reference(ctx, srv, v.CurrentVersion)
 	if err != nil {
-		return TenantDrift{}, err
+		return d, reference, live, err
 	}
 	db, err := srv.Open(ctx, t.Database)
 	if err != nil {
-		return TenantDrift{}, err
+		return d, reference, live, err
 	}
 	defer f.warn(control.TenantRef(t.Code), "close the connection", db.Close)
-	live, err := inspect(ctx, srv.dialect, db.DB, db)
+	live, err = inspect(ctx, srv.dialect, db.DB, db)
 	if err != nil {
-		return TenantDrift{}, err
+		return d, reference, live, err
 	}
 	diffs := drift.Classify(drift.Compare(reference, live), f.rules(t))
 	return TenantDrift{Tenant: t.Code, Version: v.CurrentVersion, Summary: drift.Summarise(diffs),
-		CheckedAt: f.opts.Now().UTC().Truncate(time.Microsecond), Differences: diffs}, nil
+		CheckedAt: f.opts.Now().UTC().Truncate(time.Microsecond), Differences: diffs}, reference, live, nil
 }
 
 // rules are herd.yaml's customisations for tenant t.

@@ -116,3 +116,17 @@ func TestFingerprint(t *testing.T) {
 	b.Tables[1].Columns[2].Default = "'blue'"
 	assert.NotEqual(t, a.Fingerprint(), b.Fingerprint())
 }
+
+// An exact rule allows its difference and no other, even when the name
+// holds wildcards.
+func TestExactRule(t *testing.T) {
+	d := drift.Difference{Change: drift.Extra, Object: drift.Index, Name: "students.x*[1]?", Table: "students"}
+	r := drift.ExactRule(d)
+	assert.Equal(t, drift.Rule{Object: drift.Index, Pattern: `students.x\*\[1]\?`}, r)
+	assert.True(t, r.Allows(d))
+	other := d
+	other.Name = "students.xyz1a" // what the unescaped pattern would match
+	assert.False(t, r.Allows(other))
+	fk := drift.Difference{Change: drift.Missing, Object: drift.ForeignKey, Name: "fees.(student_id) → students", Table: "fees"}
+	assert.True(t, drift.ExactRule(fk).Allows(fk))
+}

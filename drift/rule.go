@@ -56,3 +56,11 @@ func Classify(diffs []Difference, rules []Rule) []Difference {
 	}
 	return out
 }
+
+// ExactRule is the rule that allows d's object and no other: d's kind of
+// object (a table's for a missing or extra table) and its name, with
+// path.Match's wildcards in it escaped. Its Scope is left empty.
+func ExactRule(d Difference) Rule {
+	escape := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
+	return Rule{Object: d.Object, Pattern: escape.Replace(d.Name)}
+}

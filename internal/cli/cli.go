@@ -120,10 +120,9 @@ func wrapArgs(c *cobra.Command) {
 	}
 }
 
-// loadConfig reads the configuration named by --config, $HERD_CONFIG or
-// ./herd.yaml, registers its passwords with the output redactor and,
-// with --env or $HERD_ENV, returns that environment's view of it.
-func (a *app) loadConfig() (*config.Config, error) {
+// configFile is the configuration's path: --config, $HERD_CONFIG or
+// ./herd.yaml.
+func (a *app) configFile() string {
 	path := a.configPath
 	if path == "" {
 		path = a.env.Getenv("HERD_CONFIG")
@@ -131,7 +130,14 @@ func (a *app) loadConfig() (*config.Config, error) {
 	if path == "" {
 		path = "herd.yaml"
 	}
-	cfg, err := config.Load(path)
+	return path
+}
+
+// loadConfig reads the configuration named by --config, $HERD_CONFIG or
+// ./herd.yaml, registers its passwords with the output redactor and,
+// with --env or $HERD_ENV, returns that environment's view of it.
+func (a *app) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(a.configFile())
 	if err != nil {
 		return nil, &herd.InputError{Err: err}
 	}

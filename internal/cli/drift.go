@@ -1,25 +1,30 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/event"
 )
 
 func (a *app) driftCmd() *cobra.Command {
 	var (
-		which  tenantsFlags
-		asJSON bool
+		which    tenantsFlags
+		asJSON   bool
+		printSQL bool
+		adopt    bool
 	)
 	cmd := &cobra.Command{
-		Use:   "drift (--tenant CODE | --all | --tenants SELECTOR) [--json]",
+		Use:   "drift (--tenant CODE [--sql | --adopt] | --all | --tenants SELECTOR) [--json]",
 		Short: "Compare tenants' live schemas with the reference schema of their version",
 		Long: `Compare each tenant's live schema (tables, columns, primary keys, indexes,
 foreign keys, checks and views) with the reference schema of the version the
@@ -33,6 +38,20 @@ allows it (for all tenants, the tenant's tier, or the tenant), and drift
 otherwise. The result is recorded in the control database, where status --json
 and tenant show read it. herd's own tables are never drift.
 
+With --tenant CODE --sql, herd prints the SQL that would bring the tenant back to
+its reference (drift only: customisations are left as they are), for a person to
+review and run; herd never runs it on the tenant. On SQLite, what cannot be
+changed in place (a column, a constraint) is written as SQLite's documented
+table rebuild. What herd cannot write is a "-- BY HAND:" comment. herd first
+rehearses the script on a copy of the tenant's schema without its rows (a
+scratch database it drops) and says in the header whether every statement ran,
+every view still runs and no drift is left, or what failed (exit 0 either way:
+the script is for reading).
+
+With --tenant CODE --adopt, herd writes the tenant's drift into herd.yaml as
+customisations.tenants.CODE rules, one per difference, keeping the file's
+comments and layout, for when the differences were agreed.
+
 With --all or --tenants, tenants are compared --concurrency at a time, keeping
 to rollout.per_server; tenants never migrated are not compared.
 
@@ -45,12 +64,29 @@ drifted or could not be compared, 2 bad input.
 			if err := which.check(); err != nil {
 				return err
 			}
+			if (printSQL || adopt) && which.tenant == "" {
+				return usagef("--sql and --adopt take one tenant: --tenant CODE")
+			}
+			if printSQL && (adopt || asJSON) {
+				return usagef("--sql prints SQL: it goes with neither --adopt nor --json")
+			}
 			ctx, many := which.many(cmd.Context(), a)
 			var events event.Sink
 			if many && !asJSON {
 				events = a.driftProgress()
 			}
+			if adopt {
+				return a.adoptDrift(ctx, which.tenant, asJSON)
+			}
 			return a.withFleet(ctx, herd.Options{Events: events}, func(f *herd.Fleet) error {
+				if printSQL {
+					script, err := f.DriftSQL(ctx, which.tenant)
+					if err != nil {
+						return err
+					}
+					_, err = io.WriteString(a.out, script)
+					return err
+				}
 				var (
 					checked    []herd.TenantDrift
 					unmigrated []string
@@ -77,6 +113,7 @@ drifted or could not be compared, 2 bad input.
 				default:
 					renderDrifts(a.out, checked, unmigrated)
 				}
+				a.warnUnregistered(ctx, f)
 				if errors.Is(err, herd.ErrStopped) {
 					return &waitingError{err.Error()}
 				}
@@ -89,7 +126,85 @@ drifted or could not be compared, 2 bad input.
 	}
 	which.register(cmd, "compared")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&printSQL, "sql", false, "print the SQL that would remove the tenant's drift (herd does not run it)")
+	cmd.Flags().BoolVar(&adopt, "adopt", false, "write the tenant's drift into herd.yaml as customisations.tenants.CODE rules")
 	return cmd
+}
+
+// warnUnregistered prints, on standard error, a warning at herd.yaml's
+// line for each tenant of customisations.tenants the control database
+// does not register. A registry that cannot be read is left to the
+// command's own error.
+func (a *app) warnUnregistered(ctx context.Context, f *herd.Fleet) {
+	problems, err := f.UnregisteredCustomisations(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range problems {
+		p.Msg = "warning: " + p.Msg
+		fmt.Fprintln(a.env.Stderr, p)
+	}
+}
+
+// adoptDrift checks tenant's drift, writes a rule allowing each drift
+// difference into herd.yaml's customisations.tenants, and checks (and
+// records) the tenant again under the new rules.
+func (a *app) adoptDrift(ctx context.Context, tenant string, asJSON bool) error {
+	var rules []config.Customisation
+	err := a.withFleet(ctx, herd.Options{}, func(f *herd.Fleet) error {
+		d, err := f.Drift(ctx, tenant)
+		rules = herd.AdoptionRules(d)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	path := a.configFile()
+	if len(rules) > 0 {
+		if err := addCustomisations(path, tenant, rules); err != nil {
+			return err
+		}
+		if !asJSON {
+			fmt.Fprintf(a.out, "added %s to customisations.tenants.%s in %s:\n", counted(len(rules), "rule"), tenant, path)
+			for _, r := range rules {
+				fmt.Fprintf(a.out, "  {%s: %q}\n", r.Object, r.Pattern)
+			}
+		}
+	} else if !asJSON {
+		fmt.Fprintf(a.out, "%s has no drift: nothing to adopt\n", tenant)
+	}
+	return a.withFleet(ctx, herd.Options{}, func(f *herd.Fleet) error {
+		d, err := f.Drift(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return writeJSON(a.out, []herd.TenantDrift{d})
+		}
+		renderDrift(a.out, d, true)
+		return driftedError([]herd.TenantDrift{d})
+	})
+}
+
+// addCustomisations adds rules for tenant to the herd.yaml at path,
+// keeping the rest of the file as it is.
+func addCustomisations(path, tenant string, rules []config.Customisation) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	out, err := config.AddTenantCustomisations(src, tenant, rules)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.WriteFile(path, out, info.Mode().Perm()); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // driftedError is the error, exit 1, of a check in which some tenant
