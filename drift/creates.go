@@ -101,19 +101,19 @@ func (s Schema) Describe(object Object, name string) (string, bool) {
 		}
 		switch object {
 		case Column:
-			if d, ok := find(t, t.Columns, name, func(c dialect.Column) string { return c.Name }, describeColumn); ok {
+			if d, ok := describeIn(t, t.Columns, name, func(c dialect.Column) string { return c.Name }, describeColumn); ok {
 				return d, true
 			}
 		case Index:
-			if d, ok := find(t, t.Indexes, name, func(i dialect.Index) string { return i.Name }, describeIndex); ok {
+			if d, ok := describeIn(t, t.Indexes, name, func(i dialect.Index) string { return i.Name }, describeIndex); ok {
 				return d, true
 			}
 		case ForeignKey:
-			if d, ok := find(t, t.ForeignKeys, name, foreignKeyID, describeForeignKey); ok {
+			if d, ok := describeIn(t, t.ForeignKeys, name, foreignKeyID, describeForeignKey); ok {
 				return d, true
 			}
 		case Check:
-			if d, ok := find(t, t.Checks, name, checkID, describeCheck); ok {
+			if d, ok := describeIn(t, t.Checks, name, checkID, describeCheck); ok {
 				return d, true
 			}
 		}
@@ -121,9 +121,9 @@ func (s Schema) Describe(object Object, name string) (string, bool) {
 	return "", false
 }
 
-// find describes the element of xs on table t that name ("table.id")
+// describeIn describes the element of xs on table t that name ("table.id")
 // names.
-func find[T any](t dialect.Table, xs []T, name string, id func(T) string, describe func(T) string) (string, bool) {
+func describeIn[T any](t dialect.Table, xs []T, name string, id func(T) string, describe func(T) string) (string, bool) {
 	for _, x := range xs {
 		if strings.EqualFold(t.Name+"."+id(x), name) {
 			return describe(x), true
