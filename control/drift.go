@@ -98,21 +98,9 @@ func (r *Reader) Drift(ctx context.Context, code string) (d Drift, ok bool, err 
 // Drifts returns every registered tenant's last drift check, without the
 // differences, by tenant code.
 func (r *Reader) Drifts(ctx context.Context) (map[string]Drift, error) {
-	rows, err := r.db.DB.QueryContext(ctx, r.q.driftList)
-	if err != nil {
-		return nil, fmt.Errorf("control: read the tenants' drift: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]Drift{}
-	for rows.Next() {
+	return byTenant(ctx, r.db.DB, r.q.driftList, "the tenants' drift", func(rows *sql.Rows) (string, Drift, error) {
 		var d Drift
-		if err := rows.Scan(&d.Tenant, &d.Version, &d.State, &d.Drifted, &d.Customised, &d.CheckedAt); err != nil {
-			return nil, fmt.Errorf("control: read the tenants' drift: %w", err)
-		}
-		out[d.Tenant] = d
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("control: read the tenants' drift: %w", err)
-	}
-	return out, nil
+		err := rows.Scan(&d.Tenant, &d.Version, &d.State, &d.Drifted, &d.Customised, &d.CheckedAt)
+		return d.Tenant, d, err
+	})
 }

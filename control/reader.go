@@ -1,6 +1,8 @@
 package control
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/herdhq/herd/dialect"
@@ -22,4 +24,27 @@ func newReader(d dialect.Dialect, db *dialect.Database) (*Reader, error) {
 		return nil, fmt.Errorf("control: %w", err)
 	}
 	return &Reader{d: d, db: db, q: q}, nil
+}
+
+// byTenant runs query and reads each row with scan, which returns the
+// tenant code the row is about with its value; what names the rows in
+// errors ("the tenants' sizes").
+func byTenant[T any](ctx context.Context, db *sql.DB, query, what string, scan func(*sql.Rows) (string, T, error)) (map[string]T, error) {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("control: read %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := map[string]T{}
+	for rows.Next() {
+		code, v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("control: read %s: %w", what, err)
+		}
+		out[code] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("control: read %s: %w", what, err)
+	}
+	return out, nil
 }

@@ -71,23 +71,11 @@ func (r *Reader) Size(ctx context.Context, code string) (sz Size, ok bool, err e
 // Sizes returns the sizes of the registered tenants that were analysed,
 // by tenant code, without their tables.
 func (r *Reader) Sizes(ctx context.Context) (map[string]Size, error) {
-	rows, err := r.db.DB.QueryContext(ctx, r.q.sizeList)
-	if err != nil {
-		return nil, fmt.Errorf("control: read the tenants' sizes: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]Size{}
-	for rows.Next() {
+	return byTenant(ctx, r.db.DB, r.q.sizeList, "the tenants' sizes", func(rows *sql.Rows) (string, Size, error) {
 		var sz Size
-		if err := rows.Scan(&sz.Tenant, &sz.Rows, &sz.Bytes, &sz.RowsEstimated, &sz.BytesEstimated, &sz.AnalyzedAt); err != nil {
-			return nil, fmt.Errorf("control: read the tenants' sizes: %w", err)
-		}
-		out[sz.Tenant] = sz
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("control: read the tenants' sizes: %w", err)
-	}
-	return out, nil
+		err := rows.Scan(&sz.Tenant, &sz.Rows, &sz.Bytes, &sz.RowsEstimated, &sz.BytesEstimated, &sz.AnalyzedAt)
+		return sz.Tenant, sz, err
+	})
 }
 
 // nullSize is a tenant's size as a LEFT JOIN reads it: NULL when the
