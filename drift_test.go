@@ -34,6 +34,8 @@ CREATE VIEW rolls AS SELECT id, name FROM students;`),
 		"tenant/v1.1.0/002_email.down.sql":    file("ALTER TABLE students DROP COLUMN email;"),
 		"tenant/v1.2.0/003_no_email.up.sql":   file("-- Email moves to the system database.\nALTER TABLE students DROP COLUMN email;"),
 		"tenant/v1.2.0/003_no_email.down.sql": file("ALTER TABLE students ADD COLUMN email VARCHAR(200);"),
+		"tenant/v1.3.0/004_dorms.up.sql":      file("ALTER TABLE houses RENAME TO dorms;"),
+		"tenant/v1.3.0/004_dorms.down.sql":    file("ALTER TABLE dorms RENAME TO houses;"),
 	}
 }
 

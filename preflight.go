@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
@@ -118,6 +119,11 @@ func (f *Fleet) rehearseTenant(ctx context.Context, tg target, q dialect.Queryer
 	asReference := len(drift.Compare(reference, live)) == 0
 	key := fmt.Sprintf("%s %s %s %s %s %s", engine, live.Fingerprint(), from, p.Direction(), control.Version(p.To), pathSum(p, engine))
 	r, err := f.rehearsals.do(key, func() (rehearsal, error) {
+		if !asReference {
+			if conflict, err := touchesChanged(tg.dialect, p, reference, live); conflict != nil || err != nil {
+				return rehearsal{conflict: conflict}, err
+			}
+		}
 		return f.rehearse(ctx, tg, p, asReference, live)
 	})
 	if err != nil {
@@ -246,6 +252,64 @@ func (f *Fleet) rehearsePath(ctx context.Context, tg target, p *plan.Plan, asRef
 	for _, v := range views {
 		if _, err := db.DB.ExecContext(ctx, "SELECT * FROM "+tg.dialect.QuoteIdent(v.Name)+" WHERE 1 = 0"); err != nil {
 			return &ConflictError{View: v.Name, Err: err}, nil
+		}
+	}
+	return nil, nil
+}
+
+// touchesChanged reads p's statements for what no engine refuses: a
+// statement that drops or renames an object the tenant changed (its live
+// definition is not the reference's), or a table that one of the
+// tenant's own foreign keys references. It returns the first such
+// statement as a conflict.
+func touchesChanged(d dialect.Dialect, p *plan.Plan, reference, live drift.Schema) (*ConflictError, error) {
+	changed := map[string]drift.Difference{}
+	for _, diff := range drift.Compare(reference, live) {
+		if diff.Change == drift.Changed {
+			changed[string(diff.Object)+" "+strings.ToLower(diff.Name)] = diff
+		}
+	}
+	referenced := map[string]string{} // table → the tenant's own foreign key on it
+	for _, t := range live.Tables {
+		for _, fk := range t.ForeignKeys {
+			name := t.Name + "." + drift.ForeignKeyID(fk)
+			if _, ours := reference.Describe(drift.ForeignKey, name); !ours {
+				referenced[strings.ToLower(fk.RefTable)] = name
+			}
+		}
+	}
+	if len(changed) == 0 && len(referenced) == 0 {
+		return nil, nil
+	}
+	for _, step := range p.Steps {
+		m := step.Migration
+		script, ok := m.Up(d.Name())
+		if step.Direction == plan.Down {
+			script, ok = m.Down(d.Name())
+		}
+		if m.Go != nil || !ok {
+			continue
+		}
+		stmts, err := d.Split(script.SQL)
+		if err != nil {
+			return nil, err
+		}
+		for n, st := range stmts {
+			toks, err := d.Tokens(st.SQL)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range drift.Touches(locklint.Tokens(toks)) {
+				why := ""
+				if diff, ok := changed[string(t.Object)+" "+strings.ToLower(t.Name)]; ok {
+					why = fmt.Sprintf("it drops or renames %s, which the tenant changed: %s", t.Name, diff)
+				} else if fk, ok := referenced[strings.ToLower(t.Name)]; ok && t.Object == drift.Table {
+					why = fmt.Sprintf("it drops or renames table %s, which the tenant's own foreign key %s references", t.Name, fk)
+				}
+				if why != "" {
+					return &ConflictError{Migration: m.ID(), Statement: n + 1, File: script.File, Line: st.Line, Err: errors.New(why)}, nil
+				}
+			}
 		}
 	}
 	return nil, nil

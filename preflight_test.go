@@ -64,6 +64,22 @@ func TestPreflightRefusesConflicts(t *testing.T) {
 		}
 		assert.Equal(t, before, b.snapshot(), "nothing ran on a refused tenant")
 
+		// What no engine refuses: renaming a table the tenant's own
+		// foreign key references (the key follows the rename, the
+		// tenant's code that joins by name does not).
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("clean"), "1.2.0"))
+		_, err = b.fleet.SeedTenant(b.ctx, "clean", "CREATE TABLE custom_house_cups (id INTEGER PRIMARY KEY, house_id INTEGER, "+
+			"CONSTRAINT custom_cups_house FOREIGN KEY (house_id) REFERENCES houses (id));")
+		require.NoError(t, err)
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("clean"), "1.3.0")
+		require.ErrorAs(t, err, &conflict, "%v", err)
+		assert.Equal(t, "v1.3.0/004_dorms", conflict.Migration)
+		assert.Contains(t, err.Error(), "which the tenant's own foreign key custom_house_cups.")
+		b.agree(control.TenantRef("clean"), "1.2.0")
+		_, err = b.fleet.SeedTenant(b.ctx, "clean", "DROP TABLE custom_house_cups;")
+		require.NoError(t, err)
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("clean"), "1.0.0"))
+
 		// A fleet-wide run refuses the conflicting tenant and migrates the rest.
 		err = b.fleet.MigrateTenants(b.ctx, herd.Selection{Tenants: "clean,taken"}, "1.1.0", 2)
 		var failed *herd.TenantsError

@@ -109,7 +109,7 @@ func (s Schema) Describe(object Object, name string) (string, bool) {
 				return d, true
 			}
 		case ForeignKey:
-			if d, ok := describeIn(t, t.ForeignKeys, name, foreignKeyID, describeForeignKey); ok {
+			if d, ok := describeIn(t, t.ForeignKeys, name, ForeignKeyID, describeForeignKey); ok {
 				return d, true
 			}
 		case Check:
@@ -130,4 +130,84 @@ func describeIn[T any](t dialect.Table, xs []T, name string, id func(T) string, 
 		}
 	}
 	return "", false
+}
+
+// Touched is an object a statement drops or renames, named as
+// Difference.Name names it.
+type Touched struct {
+	Object Object
+	Name   string
+	// Table is the table the object is on, or the table itself; "" for a
+	// view.
+	Table string
+}
+
+// Touches returns the objects a DDL statement drops or renames: DROP
+// TABLE t (each of a list), DROP VIEW v, ALTER TABLE t RENAME TO n, and
+// the actions of ALTER TABLE t: DROP [COLUMN] c, RENAME [COLUMN] c TO d,
+// DROP CONSTRAINT n (a foreign key or check), MODIFY/CHANGE/ALTER
+// [COLUMN] c (a column redefined). Nothing for any other statement.
+func Touches(t locklint.Tokens) []Touched {
+	if table, actions, ok := t.AlterTable(); ok {
+		var out []Touched
+		for _, a := range actions {
+			i := 1
+			switch a.Word(0) {
+			case "RENAME":
+				if a.Word(1) == "TO" || a.Word(1) == "AS" {
+					out = append(out, Touched{Object: Table, Name: table, Table: table})
+					continue
+				}
+			case "DROP", "MODIFY", "CHANGE", "ALTER":
+			default:
+				continue
+			}
+			switch a.Word(i) {
+			case "CONSTRAINT":
+				if n, _ := a.Name(i + 1); n != "" {
+					out = append(out, Touched{Object: ForeignKey, Name: table + "." + n, Table: table},
+						Touched{Object: Check, Name: table + "." + n, Table: table})
+				}
+				continue
+			case "PRIMARY", "INDEX", "KEY", "FOREIGN", "CHECK", "DEFAULT":
+				continue
+			case "COLUMN":
+				i++
+			}
+			if a.Words(i, "IF", "EXISTS") {
+				i += 2
+			}
+			if c, _ := a.Name(i); c != "" {
+				out = append(out, Touched{Object: Column, Name: table + "." + c, Table: table})
+			}
+		}
+		return out
+	}
+	if t.Word(0) != "DROP" || (t.Word(1) != "TABLE" && t.Word(1) != "VIEW") {
+		return nil
+	}
+	object := Table
+	if t.Word(1) == "VIEW" {
+		object = View
+	}
+	i := 2
+	if t.Words(i, "IF", "EXISTS") {
+		i += 2
+	}
+	var out []Touched
+	for {
+		n, next := t.Name(i)
+		if n == "" {
+			return out
+		}
+		touched := Touched{Object: object, Name: n}
+		if object == Table {
+			touched.Table = n
+		}
+		out = append(out, touched)
+		if !t.Punct(next, ',') {
+			return out
+		}
+		i = next + 1
+	}
 }

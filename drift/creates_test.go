@@ -71,3 +71,31 @@ func TestDescribe(t *testing.T) {
 	b, _ := other.Describe(drift.Table, "houses")
 	assert.NotEqual(t, a, b, "a table with another column describes differently")
 }
+
+func TestTouches(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		stmt string
+		want []drift.Touched
+	}{
+		{"ALTER TABLE students DROP COLUMN email", []drift.Touched{{Object: drift.Column, Name: "students.email", Table: "students"}}},
+		{"ALTER TABLE students DROP IF EXISTS email, RENAME COLUMN name TO full_name", []drift.Touched{
+			{Object: drift.Column, Name: "students.email", Table: "students"},
+			{Object: drift.Column, Name: "students.name", Table: "students"}}},
+		{"ALTER TABLE students ALTER COLUMN name TYPE text", []drift.Touched{{Object: drift.Column, Name: "students.name", Table: "students"}}},
+		{"ALTER TABLE houses RENAME TO dorms", []drift.Touched{{Object: drift.Table, Name: "houses", Table: "houses"}}},
+		{"ALTER TABLE students DROP CONSTRAINT students_house", []drift.Touched{
+			{Object: drift.ForeignKey, Name: "students.students_house", Table: "students"},
+			{Object: drift.Check, Name: "students.students_house", Table: "students"}}},
+		{"DROP TABLE IF EXISTS a, b", []drift.Touched{{Object: drift.Table, Name: "a", Table: "a"}, {Object: drift.Table, Name: "b", Table: "b"}}},
+		{"DROP VIEW rolls", []drift.Touched{{Object: drift.View, Name: "rolls"}}},
+		{"ALTER TABLE students ADD COLUMN x INT", nil},
+		{"ALTER TABLE students DROP PRIMARY KEY", nil},
+		{"DROP INDEX by_name", nil},
+	}
+	for _, tt := range tests {
+		toks, err := sqlsplit.Tokens(tt.stmt, sqlsplit.Postgres)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, drift.Touches(locklint.Tokens(toks)), tt.stmt)
+	}
+}

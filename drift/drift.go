@@ -179,8 +179,8 @@ func compareTable(ref, got dialect.Table, add func(Difference)) {
 	pair(ref.Indexes, got.Indexes, func(i dialect.Index) string { return i.Name }, func(a, b *dialect.Index) {
 		part(Index, nameOf(a, b, func(i dialect.Index) string { return i.Name }), describe(a, describeIndex), describe(b, describeIndex))
 	})
-	pair(ref.ForeignKeys, got.ForeignKeys, foreignKeyID, func(a, b *dialect.ForeignKey) {
-		part(ForeignKey, nameOf(a, b, foreignKeyID), describe(a, describeForeignKey), describe(b, describeForeignKey))
+	pair(ref.ForeignKeys, got.ForeignKeys, ForeignKeyID, func(a, b *dialect.ForeignKey) {
+		part(ForeignKey, nameOf(a, b, ForeignKeyID), describe(a, describeForeignKey), describe(b, describeForeignKey))
 	})
 	pair(ref.Checks, got.Checks, checkID, func(a, b *dialect.Check) {
 		part(Check, nameOf(a, b, checkID), describe(a, describeCheck), describe(b, describeCheck))
@@ -230,7 +230,10 @@ func describe[T any](x *T, f func(T) string) string {
 	return f(*x)
 }
 
-func foreignKeyID(fk dialect.ForeignKey) string {
+// ForeignKeyID names a foreign key of a table as Difference.Name does
+// after the table's name: by its name, or by its columns and the table it
+// references when it has none (SQLite keeps none).
+func ForeignKeyID(fk dialect.ForeignKey) string {
 	return cmp.Or(fk.Name, fmt.Sprintf("(%s) → %s", strings.Join(fk.Columns, ", "), fk.RefTable))
 }
 

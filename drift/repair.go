@@ -172,7 +172,7 @@ func (r *repair) table(ref, got dialect.Table, drifted []Difference) {
 				step(createIndexes, d, stmts, err)
 			}
 		case ForeignKey:
-			a, b := find(ref.ForeignKeys, id, foreignKeyID), find(got.ForeignKeys, id, foreignKeyID)
+			a, b := find(ref.ForeignKeys, id, ForeignKeyID), find(got.ForeignKeys, id, ForeignKeyID)
 			if b != nil {
 				stmts, err := one(r.w.DropForeignKey(ref.Name, *b))
 				step(dropForeignKeys, d, stmts, err)
@@ -217,7 +217,7 @@ func desired(ref, got dialect.Table, drifted []Difference) dialect.Table {
 	out := dialect.Table{Name: ref.Name, PrimaryKey: got.PrimaryKey,
 		Columns:     merge(ref.Columns, got.Columns, columnID, drift[Column]),
 		Indexes:     merge(ref.Indexes, got.Indexes, indexID, drift[Index]),
-		ForeignKeys: merge(ref.ForeignKeys, got.ForeignKeys, foreignKeyID, drift[ForeignKey]),
+		ForeignKeys: merge(ref.ForeignKeys, got.ForeignKeys, ForeignKeyID, drift[ForeignKey]),
 		Checks:      merge(ref.Checks, got.Checks, checkID, drift[Check]),
 	}
 	if len(drift[PrimaryKey]) > 0 {
