@@ -133,7 +133,16 @@ func TestRepairByMarking(t *testing.T) {
 		require.Equal(t, 2, before.StatementsDone)
 		b.agree(alpha, "1.0.0")
 
-		// This time the operator finishes the migration by hand.
+		// This time the operator finishes the migration by hand. The
+		// statements left in place conflict with the path, which the
+		// pre-flight says before anything runs; the operator, who knows,
+		// runs it without.
+		err = b.fleet.Migrate(b.ctx, alpha, "1.1.0")
+		var conflict *herd.ConflictError
+		require.ErrorAs(t, err, &conflict)
+		require.Equal(t, 1, conflict.Statement)
+		b.scratch.WriteConfig(t, b.scratch.Config("on_conflict: skip\n"))
+		b.reopen()
 		require.Error(t, b.fleet.Migrate(b.ctx, alpha, "1.1.0"))
 		_, err = b.fleet.Repair(b.ctx, alpha, execute.MarkApplied, execute.UncertainUnknown)
 		require.NoError(t, err)

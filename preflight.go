@@ -50,11 +50,12 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // preflight rehearses tenant tg's plan p on a scratch database holding
 // its schema without rows, before anything runs on the tenant, unless
 // herd.yaml's on_conflict is skip. A tenant whose live schema is its
-// version's reference is rehearsed on a scratch database built by the
-// reference path (no dump tool needed); another on a copy of its schema
-// (dialect.SchemaCopier). Tenants whose live schemas describe identically
-// share one rehearsal of a path for the Fleet's life. It returns a
-// *ConflictError when the rehearsal fails.
+// version's reference has nothing to conflict with and is not rehearsed;
+// another is rehearsed on a copy of its schema (dialect.SchemaCopier),
+// and what fails there as it fails on the reference is the migration's
+// own fault, left for the run. Tenants whose live schemas describe
+// identically share one rehearsal of a path for the Fleet's life. It
+// returns a *ConflictError when the rehearsal meets a conflict.
 func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p *plan.Plan) error {
 	if f.cfg.OnConflict == config.ConflictSkip {
 		return nil
@@ -116,15 +117,17 @@ func (f *Fleet) rehearseTenant(ctx context.Context, tg target, q dialect.Queryer
 			return rehearsal{}, fmt.Errorf("pre-flight: %w", err)
 		}
 	}
-	asReference := len(drift.Compare(reference, live)) == 0
+	if len(drift.Compare(reference, live)) == 0 {
+		// The tenant is its reference: what fails on it is the
+		// migration's own fault, for the run to meet and record.
+		return rehearsal{}, nil
+	}
 	key := fmt.Sprintf("%s %s %s %s %s %s", engine, live.Fingerprint(), from, p.Direction(), control.Version(p.To), pathSum(p, engine))
 	r, err := f.rehearsals.do(key, func() (rehearsal, error) {
-		if !asReference {
-			if conflict, err := touchesChanged(tg.dialect, p, reference, live); conflict != nil || err != nil {
-				return rehearsal{conflict: conflict}, err
-			}
+		if conflict, err := touchesChanged(tg.dialect, p, reference, live); conflict != nil || err != nil {
+			return rehearsal{conflict: conflict}, err
 		}
-		return f.rehearse(ctx, tg, p, asReference, live)
+		return f.rehearse(ctx, tg, p, live)
 	})
 	if err != nil {
 		return rehearsal{}, fmt.Errorf("pre-flight of tenant %q: %w", tg.ref.Identifier, err)
@@ -137,16 +140,25 @@ func (f *Fleet) rehearseTenant(ctx context.Context, tg target, q dialect.Queryer
 	return r, nil
 }
 
-// rehearse rehearses p (see rehearsePath) and, with on_conflict:
-// adopt_identical, takes each statement that fails because it creates
-// what the tenant's live schema holds identically as done, and rehearses
-// again without it, until the path runs or meets another conflict.
-func (f *Fleet) rehearse(ctx context.Context, tg target, p *plan.Plan, asReference bool, live drift.Schema) (rehearsal, error) {
+// rehearse rehearses p on a copy of tenant tg's schema (see
+// rehearsePath). A statement that fails there as it fails on the
+// reference is the migration's own fault, not a conflict: the run meets
+// and records it. With on_conflict: adopt_identical, a statement that
+// fails because it creates what the tenant's live schema holds
+// identically is taken as done, and the path rehearsed again without it,
+// until it runs or meets another conflict.
+func (f *Fleet) rehearse(ctx context.Context, tg target, p *plan.Plan, live drift.Schema) (rehearsal, error) {
 	existing := map[string][]int{}
 	for {
-		conflict, err := f.rehearsePath(ctx, tg, p, asReference, existing)
-		if err != nil || conflict == nil || f.cfg.OnConflict != config.ConflictAdoptIdentical {
-			return rehearsal{conflict: conflict, existing: existing}, err
+		conflict, err := f.rehearsePath(ctx, tg, p, false, existing)
+		if err != nil || conflict == nil {
+			return rehearsal{existing: existing}, err
+		}
+		if own, err := f.failsOnReference(ctx, tg, p, conflict); own || err != nil {
+			return rehearsal{existing: existing}, err
+		}
+		if f.cfg.OnConflict != config.ConflictAdoptIdentical {
+			return rehearsal{conflict: conflict}, nil
 		}
 		same, err := f.existsIdentically(ctx, tg, p, live, conflict)
 		if err != nil || !same {
@@ -154,6 +166,24 @@ func (f *Fleet) rehearse(ctx context.Context, tg target, p *plan.Plan, asReferen
 		}
 		existing[conflict.Migration] = append(existing[conflict.Migration], conflict.Statement)
 	}
+}
+
+// failsOnReference reports whether p fails on the reference of its start
+// as conflict says it failed on the tenant's copy: at the same statement,
+// or breaking the same view. The reference's rehearsal is shared by every
+// tenant on the path.
+func (f *Fleet) failsOnReference(ctx context.Context, tg target, p *plan.Plan, conflict *ConflictError) (bool, error) {
+	engine := tg.dialect.Name()
+	key := fmt.Sprintf("%s reference %s %s %s %s", engine, control.Version(p.From), p.Direction(), control.Version(p.To), pathSum(p, engine))
+	r, err := f.rehearsals.do(key, func() (rehearsal, error) {
+		c, err := f.rehearsePath(ctx, tg, p, true, nil)
+		return rehearsal{conflict: c}, err
+	})
+	if err != nil || r.conflict == nil {
+		return false, err
+	}
+	c := r.conflict
+	return c.Migration == conflict.Migration && c.Statement == conflict.Statement && c.View == conflict.View, nil
 }
 
 // existsIdentically reports whether conflict's statement creates an
