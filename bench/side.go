@@ -45,6 +45,9 @@ type job struct {
 	// Backfill, when set, makes the job one side of a backfill benchmark
 	// (see RunBackfill) instead of a fleet migration.
 	Backfill *backfillJob `json:"backfill,omitempty"`
+	// Shadow, when set, makes the job one side of a shadow benchmark (see
+	// RunShadow).
+	Shadow *shadowJob `json:"shadow,omitempty"`
 }
 
 // result is what a side's process writes to stdout.
@@ -52,7 +55,15 @@ type result struct {
 	Run SideRun `json:"run"`
 	// Writer is the concurrent writer's figures of a backfill side.
 	Writer WriterStats `json:"writer"`
-	Error  string      `json:"error,omitempty"`
+	// Reader, ShadowWriter and Phases are a shadow benchmark side's
+	// reader, writer and shadow migration phases.
+	Reader       WriterStats       `json:"reader"`
+	ShadowWriter ShadowWriterStats `json:"shadow_writer"`
+	Phases       ShadowPhases      `json:"phases"`
+	// ReadMaxDuring says what was under way when the reader's longest read
+	// began (see StrategyRun).
+	ReadMaxDuring string `json:"read_max_during,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 // ServeSide runs one timed section in this process: it reads the job Run
@@ -74,10 +85,13 @@ func ServeSide(ctx context.Context, r io.Reader, w io.Writer, dialects []dialect
 	return err
 }
 
-// serve times j: a backfill side or a fleet side.
+// serve times j: a backfill side, a shadow side or a fleet side.
 func serve(ctx context.Context, j job, dialects []dialect.Dialect) (result, error) {
 	if j.Backfill != nil {
 		return timeBackfill(ctx, j, dialects)
+	}
+	if j.Shadow != nil {
+		return timeShadow(ctx, j, dialects)
 	}
 	run, err := timeSide(ctx, j, dialects)
 	return result{Run: run}, err

@@ -29,6 +29,7 @@ func (a *app) benchCmd() *cobra.Command {
 		asJSON        bool
 		inThisProcess bool
 		backfill      bool
+		shadowMode    bool
 		wrapper       string
 	)
 	cmd := &cobra.Command{
@@ -54,6 +55,18 @@ writer updates a random student every 5ms. It prints rows/s, herd/floor
 throughput and OFFSET/herd time ratios (medians of per-run ratios), the
 writer's p50/p99/max wait and each side's peak RSS.
 
+With --shadow it times instead one migration of a tenant of --rows students
+that rewrites the students table (grade INT to BIGINT) and backfills it (a
+herd:chunked migration with --chunk-size, --target and --pause), in place
+(herd migrate --tenant) and by shadow migration (--strategy shadow), each on
+a tenant of its own, the order alternating between runs. A reader reads a
+student through the router every 10ms; during the shadow migration a writer
+also writes one every 10ms, refusing writes while the router says the tenant
+is read-only. It prints each strategy's time, the reader's longest wait, the
+shadow migration's phases and write freeze (from herd's shadow.* events),
+the ratios shadow/in-place (medians of per-run ratios), and which of issue
+18's goals the medians meet.
+
 PostgreSQL and MySQL need a loopback server: --dsn, default $HERD_TEST_POSTGRES
 or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 		Args: cobra.NoArgs,
@@ -61,7 +74,7 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 			if err := checkConcurrency(opts.Concurrency); err != nil {
 				return err
 			}
-			if err := checkBackfillFlags(cmd, backfill); err != nil {
+			if err := checkBackfillFlags(cmd, backfill, shadowMode); err != nil {
 				return err
 			}
 			if opts.DSN == "" {
@@ -82,6 +95,13 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 					c.Stderr = stderr
 					return c
 				}
+			}
+			if shadowMode {
+				rep, err := bench.RunShadow(cmd.Context(), opts)
+				if err != nil {
+					return err
+				}
+				return a.printBench(rep, asJSON, func() { renderShadow(a.out, rep) })
 			}
 			if backfill {
 				rep, err := bench.RunBackfill(cmd.Context(), opts)
@@ -107,15 +127,17 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 	cmd.Flags().StringVar(&opts.ProfileDir, "profile-dir", "", "write a CPU profile of each timed section here")
 	cmd.Flags().StringVar(&opts.OnConflict, "on-conflict", "", "herd's on_conflict (skip: no pre-flight), to measure the pre-flight's cost")
 	cmd.Flags().BoolVar(&backfill, "backfill", false, "time a backfill of one students table instead of a fleet migration")
-	cmd.Flags().IntVar(&opts.Rows, "rows", bench.DefaultRows, "with --backfill: rows in the students table")
-	cmd.Flags().IntVar(&opts.ChunkSize, "chunk-size", bench.DefaultChunkSize, "with --backfill: herd's size= and the OFFSET page size")
-	cmd.Flags().DurationVar(&opts.Target, "target", bench.DefaultTarget, "with --backfill: herd's target= (negative: none)")
-	cmd.Flags().DurationVar(&opts.Pause, "pause", 0, "with --backfill: herd's pause=")
+	cmd.Flags().BoolVar(&shadowMode, "shadow", false, "time a migration in place against a shadow migration of one tenant instead")
+	cmd.Flags().IntVar(&opts.Rows, "rows", bench.DefaultRows, "with --backfill or --shadow: rows in the students table")
+	cmd.Flags().IntVar(&opts.ChunkSize, "chunk-size", bench.DefaultChunkSize, "with --backfill or --shadow: herd's size= (and the OFFSET page size)")
+	cmd.Flags().DurationVar(&opts.Target, "target", bench.DefaultTarget, "with --backfill or --shadow: herd's target= (negative: none)")
+	cmd.Flags().DurationVar(&opts.Pause, "pause", 0, "with --backfill or --shadow: herd's pause=")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&inThisProcess, "in-process", false, "run both sides in this process (peak RSS is then not per side)")
 	cmd.Flags().StringVar(&wrapper, "exec", "", "run each side's process through this command, as go test -exec does (e.g. \"valgrind --tool=callgrind\", which counts instructions; the times are then its own)")
 	// --exec wraps the side processes, which --in-process does without.
 	cmd.MarkFlagsMutuallyExclusive("exec", "in-process")
+	cmd.MarkFlagsMutuallyExclusive("backfill", "shadow")
 	cmd.AddCommand(a.benchSideCmd())
 	return cmd
 }
@@ -134,13 +156,16 @@ func (a *app) benchSideCmd() *cobra.Command {
 	}
 }
 
-// checkBackfillFlags refuses a flag of one mode given in the other: the
-// backfill's table and chunking without --backfill, the fleet's operation
-// and size with it.
-func checkBackfillFlags(cmd *cobra.Command, backfill bool) error {
-	wrong, mode := []string{"rows", "chunk-size", "target", "pause"}, "without --backfill"
-	if backfill {
+// checkBackfillFlags refuses a flag of one mode given in another: the
+// table and chunking of --backfill and --shadow without either, the
+// fleet's operation and size with one.
+func checkBackfillFlags(cmd *cobra.Command, backfill, shadowMode bool) error {
+	wrong, mode := []string{"rows", "chunk-size", "target", "pause"}, "without --backfill or --shadow"
+	switch {
+	case backfill:
 		wrong, mode = []string{"operation", "tenants", "concurrency"}, "with --backfill"
+	case shadowMode:
+		wrong, mode = []string{"operation", "tenants", "concurrency"}, "with --shadow"
 	}
 	for _, name := range wrong {
 		if cmd.Flags().Changed(name) {
@@ -195,6 +220,80 @@ func renderBackfill(w io.Writer, r bench.BackfillReport) {
 	fmt.Fprintf(w, "\nthroughput herd/floor: %.3f (runs: %s)\n", r.Throughput, floats(r.ThroughputRatios))
 	fmt.Fprintf(w, "time offset/herd: %.3f (runs: %s)\n", r.Speedup, floats(r.SpeedupRatios))
 	fmt.Fprintln(w, "writer figures are medians over the runs of each run's p50, p99 and max")
+	if !r.Isolated {
+		fmt.Fprintln(w, "the sides ran in this process: peak RSS is not per side")
+	}
+}
+
+// renderShadow prints a shadow report: each strategy's figures, the
+// shadow migration's phases, the ratios and the goals.
+func renderShadow(w io.Writer, r bench.ShadowReport) {
+	fmt.Fprintf(w, "herd bench --shadow: %s, %d rows, %d runs\nbackfill: %s; router refresh %s\n\n",
+		r.Engine, r.Rows, r.Runs, r.Header, r.RouterRefresh)
+	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "strategy\tmedian time\truns\tread max\tread p99\treads\tread errors\twrite max\twrites\trefused\tlost\tpeak RSS")
+	for _, s := range []struct {
+		name string
+		rep  bench.StrategyReport
+	}{{"in place", r.InPlace}, {"shadow", r.Shadow}} {
+		runs := make([]string, len(s.rep.Runs))
+		var reads, readErrs, writes, refused, lost, before int
+		for i, run := range s.rep.Runs {
+			runs[i] = ms(run.Wall)
+			reads, readErrs = reads+run.Reader.Statements, readErrs+run.Reader.Errors
+			writes, refused = writes+run.Writer.Statements, refused+run.Writer.Refused
+			lost, before = lost+run.Writer.Lost, before+run.Writer.LostBeforeSwitch
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d (%d sent before the switch)\t%s\n", s.name, ms(s.rep.Median),
+			strings.Join(runs, " "), ms(s.rep.ReadMax), ms(s.rep.ReadP99), reads, readErrs, ms(s.rep.WriteMax), writes, refused,
+			lost, before, mebibytes(s.rep.PeakRSS))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nshadow phases (medians; freeze is taking it, write freeze is from the freeze taken to the switch):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tcopy\tcatch-up\tfreeze\tverify\tmigrate\tswitch\twrite freeze\tfreeze tries")
+	line := func(name string, p bench.ShadowPhases) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", name, ms(p.Copy), ms(p.CatchUp), ms(p.Freeze), ms(p.Verify),
+			ms(p.Migrate), ms(p.Switch), ms(p.WriteFreeze), p.FreezeTries)
+	}
+	line("median", r.Shadow.Phases)
+	for i, run := range r.Shadow.Runs {
+		line(fmt.Sprintf("run %d", i+1), run.Phases)
+	}
+	tw.Flush()
+	for _, s := range []struct {
+		name string
+		rep  bench.StrategyReport
+	}{{"in place", r.InPlace}, {"shadow", r.Shadow}} {
+		for i, run := range s.rep.Runs {
+			if run.Reader.FirstError != "" {
+				fmt.Fprintf(w, "%s run %d: reader's first error: %s\n", s.name, i+1, run.Reader.FirstError)
+			}
+			if run.Writer.FirstError != "" {
+				fmt.Fprintf(w, "%s run %d: writer's first error: %s\n", s.name, i+1, run.Writer.FirstError)
+			}
+		}
+	}
+	for _, s := range []struct {
+		name string
+		rep  bench.StrategyReport
+	}{{"in place", r.InPlace}, {"shadow", r.Shadow}} {
+		during := make([]string, len(s.rep.Runs))
+		for i, run := range s.rep.Runs {
+			during[i] = fmt.Sprintf("%s (%s)", ms(run.Reader.Max), run.ReadMaxDuring)
+		}
+		fmt.Fprintf(w, "%s: longest read of each run, and what it began during: %s\n", s.name, strings.Join(during, ", "))
+	}
+	fmt.Fprintf(w, "\ntime shadow/in-place: %.3f (runs: %s)\n", r.Ratios.Time, floats(r.Ratios.TimeRuns))
+	fmt.Fprintf(w, "read max shadow/in-place: %.3f (runs: %s)\n\n", r.Ratios.ReadStall, floats(r.Ratios.ReadStallRuns))
+	for _, g := range r.Goals {
+		mark := "MISSED"
+		if g.Met {
+			mark = "met"
+		}
+		fmt.Fprintf(w, "goal %s: %s (%s)\n", mark, g.Goal, g.Figure)
+	}
 	if !r.Isolated {
 		fmt.Fprintln(w, "the sides ran in this process: peak RSS is not per side")
 	}
