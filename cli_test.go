@@ -157,6 +157,34 @@ func TestBenchExec(t *testing.T) {
 	})
 }
 
+// bench --shadow prints both strategies, the shadow phases, the ratios
+// and the goals; a flag of the fleet mode is refused with exit 2 before
+// anything is created, and --backfill with it.
+func TestBenchShadow(t *testing.T) {
+	t.Parallel()
+	t.Run("runs", func(t *testing.T) {
+		t.Parallel()
+		cmd, out := herdProcess(t, "bench", "--shadow", "--engine", "sqlite", "--rows", "2000", "--chunk-size", "500", "--runs", "1",
+			"--dir", t.TempDir())
+		require.NoError(t, cmd.Run(), out.String())
+		for _, want := range []string{"herd bench --shadow: sqlite, 2000 rows, 1 runs", "\nin place ", "\nshadow ", "write freeze",
+			"time shadow/in-place", "read max shadow/in-place", "reads never stall over 100ms under shadow", "total time <= 3x in place"} {
+			require.Contains(t, out.String(), want)
+		}
+	})
+	for _, args := range [][]string{{"--shadow", "--tenants", "2"}, {"--shadow", "--concurrency", "2"}, {"--shadow", "--backfill"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			code, out := runCLI(t, append([]string{"bench", "--engine", "sqlite", "--runs", "1", "--dir", dir}, args...)...)
+			require.Equal(t, 2, code, out)
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			require.Empty(t, entries, "nothing was created")
+		})
+	}
+}
+
 // bench --backfill prints the three sides and both ratios; a flag of the
 // other mode is refused with exit 2 before anything is created.
 func TestBenchBackfill(t *testing.T) {

@@ -82,9 +82,9 @@ type Options struct {
 	// cost can be measured.
 	OnConflict string
 
-	// Rows, ChunkSize, Target and Pause are RunBackfill's alone (Run
-	// ignores them): the students table's size (default DefaultRows),
-	// herd's size= and the OFFSET side's page size (default
+	// Rows, ChunkSize, Target and Pause are RunBackfill's and RunShadow's
+	// (Run ignores them): the students table's size (default
+	// DefaultRows), herd's size= and the OFFSET side's page size (default
 	// DefaultChunkSize), and herd's target= (default DefaultTarget;
 	// negative: none) and pause= (default none).
 	Rows, ChunkSize int

@@ -84,6 +84,40 @@
 // side's wall time over herd's, each taken within a run, then the median
 // over the runs.
 //
+// # Shadow migrations
+//
+// RunShadow (`herd bench --shadow`) times one migration of a tenant two
+// ways: in place (Fleet.Migrate, as `herd migrate --tenant` does) and by
+// shadow migration (Fleet.MigrateShadow, as `herd migrate --tenant
+// --strategy shadow` does). Each run makes a control database and two
+// tenants, one per side, migrated to v1.0.0 and filled with Options.Rows
+// students (the backfill benchmark's table), untimed. The timed migration,
+// to v1.1.0, changes the type of students.grade from INT to BIGINT, which
+// rewrites the table (PostgreSQL's ALTER COLUMN TYPE, under an ACCESS
+// EXCLUSIVE lock; MySQL's ALTER TABLE by copy; on SQLite a rebuild in a
+// new table), then backfills custom_fields as a chunked migration under
+// the backfill benchmark's header (in place it runs in chunks; on the
+// shadow, whole, as herd runs it there).
+//
+// While each side runs, a reader on a router (router.Open, refreshing every
+// router.DefaultRefresh, as an application would) reads a random student
+// every ClientInterval, keeping a pool on the tenant's database until the
+// router names another; during the shadow migration a writer on the same
+// terms inserts a student or updates one's grade, in turn, every
+// ClientInterval, and sends nothing while the router reports the tenant
+// ReadOnly. Both go on for a refresh and a half second after the migration,
+// so that they follow the switch. A statement's time counts from its tick,
+// opening a pool included: the longest is the read stall. The shadow
+// migration's phases are taken from herd's shadow.* events (their
+// Duration), and the write freeze from the shadow.freeze event to the
+// shadow.switch event. After each side the run fails unless the tenant,
+// as the router then finds it, is at v1.1.0 with every student backfilled
+// once; the writer's inserts that it lacks are counted as lost.
+//
+// The sides alternate in order from run to run. The ratios are shadow's
+// time and longest read over in place's, each within a run, then the
+// median; the goals of issue 18 are judged on the medians.
+//
 // # Memory
 //
 // With Options.Spawn each side runs in its own process, started for each

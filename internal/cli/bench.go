@@ -137,7 +137,6 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 	cmd.Flags().StringVar(&wrapper, "exec", "", "run each side's process through this command, as go test -exec does (e.g. \"valgrind --tool=callgrind\", which counts instructions; the times are then its own)")
 	// --exec wraps the side processes, which --in-process does without.
 	cmd.MarkFlagsMutuallyExclusive("exec", "in-process")
-	cmd.MarkFlagsMutuallyExclusive("backfill", "shadow")
 	cmd.AddCommand(a.benchSideCmd())
 	return cmd
 }
@@ -160,6 +159,9 @@ func (a *app) benchSideCmd() *cobra.Command {
 // table and chunking of --backfill and --shadow without either, the
 // fleet's operation and size with one.
 func checkBackfillFlags(cmd *cobra.Command, backfill, shadowMode bool) error {
+	if backfill && shadowMode {
+		return usagef("bench: --backfill and --shadow are two benchmarks; give one")
+	}
 	wrong, mode := []string{"rows", "chunk-size", "target", "pause"}, "without --backfill or --shadow"
 	switch {
 	case backfill:
