@@ -98,7 +98,8 @@ type BackfillRun struct {
 	Writer WriterStats `json:"writer"`
 }
 
-// WriterStats are the concurrent writer's statements during a section:
+// WriterStats are a concurrent client's statements during a section (the
+// backfill benchmark's writer, the shadow benchmark's reader and writer):
 // how many, how many failed, and their latencies (how long each waited,
 // its own work included).
 type WriterStats struct {
