@@ -324,6 +324,11 @@ func (s *phaseSink) Send(e event.Event) {
 	s.events = append(s.events, timedEvent{Event: e, at: time.Now()})
 }
 
+// shadowPhaseEvents are the events that end the phases of a shadow
+// migration, in order.
+var shadowPhaseEvents = []event.Type{event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify,
+	event.ShadowMigrate, event.ShadowSwitch}
+
 // during names what was under way at t: the shadow migration's phase
 // (the first whose event came after t), "the migration" for one that
 // sent no phase events (in place), "after" once it ended (at ended).
@@ -334,7 +339,7 @@ func (s *phaseSink) during(t, ended time.Time) string {
 		return "after"
 	}
 	for _, e := range s.events {
-		if e.at.After(t) && e.Type != event.ShadowAbandoned {
+		if e.at.After(t) && slices.Contains(shadowPhaseEvents, e.Type) {
 			return strings.TrimPrefix(string(e.Type), "shadow.")
 		}
 	}
