@@ -51,8 +51,14 @@ const (
 	shadowTo   = "v1.1.0"
 )
 
-// shadowCodes are the tenant of each side.
-var shadowCodes = map[Side]string{InPlace: "ip", ByShadow: "sh"}
+// shadowCode is the code of side's tenant: "ip" in place, "sh" by
+// shadow.
+func shadowCode(side Side) string {
+	if side == InPlace {
+		return "ip"
+	}
+	return "sh"
+}
 
 // rebuildStudents is the column type change of grade, INT to BIGINT, in
 // SQL SQLite runs: SQLite cannot change a column's type, so the table is
@@ -287,7 +293,7 @@ func (e *environment) shadowRun(ctx context.Context, n int) (runs map[Side]Strat
 	runs = map[Side]StrategyRun{}
 	for _, side := range sides {
 		j := job{Side: side, Engine: e.opts.Engine, Config: string(s.herdConfig), ConfigPath: s.herdPath,
-			Shadow: &shadowJob{Code: shadowCodes[side], Rows: e.opts.Rows, Header: e.opts.header()}}
+			Shadow: &shadowJob{Code: shadowCode(side), Rows: e.opts.Rows, Header: e.opts.header()}}
 		if e.opts.ProfileDir != "" {
 			j.CPUProfile = filepath.Join(e.opts.ProfileDir, fmt.Sprintf("%s-shadow-%s-run%d.pprof", e.opts.Engine, side, n))
 		}
@@ -317,15 +323,15 @@ func (e *environment) buildShadow(ctx context.Context, n int, s *shadowScratch) 
 		controlDSN, herdDSN = e.files.FileDSN(filepath.Join(dir, "control.db")), e.files.FileDSN(filepath.Join(dir, "herd"))
 		s.herdPath = filepath.Join(dir, "herd.yaml")
 		template = "t_{code}"
-		for side, code := range shadowCodes {
-			s.databases[side] = "t_" + code
+		for _, side := range ShadowSides() {
+			s.databases[side] = "t_" + shadowCode(side)
 		}
 	} else {
 		control := run + "_control"
 		template = run + "_{code}"
 		srv := e.server
-		for side, code := range shadowCodes {
-			db := run + "_" + code
+		for _, side := range ShadowSides() {
+			db := run + "_" + shadowCode(side)
 			s.databases[side] = db
 			// The shadow migration leaves the tenant's old database (the
 			// rollback point) or, failed, drops its shadow; either name
@@ -357,7 +363,7 @@ func (e *environment) buildShadow(ctx context.Context, n int, s *shadowScratch) 
 	}
 	defer f.Close()
 	for _, side := range ShadowSides() {
-		code := shadowCodes[side]
+		code := shadowCode(side)
 		if _, err := f.AddTenant(ctx, herd.TenantSpec{Code: code}); err != nil {
 			return fmt.Errorf("bench: herd: %w", err)
 		}

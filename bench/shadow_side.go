@@ -326,8 +326,9 @@ func (s *phaseSink) Send(e event.Event) {
 
 // shadowPhaseEvents are the events that end the phases of a shadow
 // migration, in order.
-var shadowPhaseEvents = []event.Type{event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify,
-	event.ShadowMigrate, event.ShadowSwitch}
+func shadowPhaseEvents() []event.Type {
+	return []event.Type{event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify, event.ShadowMigrate, event.ShadowSwitch}
+}
 
 // during names what was under way at t: the shadow migration's phase
 // (the first whose event came after t), "the migration" for one that
@@ -339,7 +340,7 @@ func (s *phaseSink) during(t, ended time.Time) string {
 		return "after"
 	}
 	for _, e := range s.events {
-		if e.at.After(t) && slices.Contains(shadowPhaseEvents, e.Type) {
+		if e.at.After(t) && slices.Contains(shadowPhaseEvents(), e.Type) {
 			return strings.TrimPrefix(string(e.Type), "shadow.")
 		}
 	}
