@@ -104,8 +104,9 @@
 // every ClientInterval, keeping a pool on the tenant's database until the
 // router names another; during the shadow migration a writer on the same
 // terms inserts a student or updates one's grade, in turn, every
-// ClientInterval, and sends nothing while the router reports the tenant
-// ReadOnly. Both go on for a refresh and a half second after the migration,
+// ClientInterval, sends nothing while the router reports the tenant
+// ReadOnly, and refreshes the router when the tenant's old database,
+// sealed by the switch, refuses a write (router.Moved). Both go on for a refresh and a half second after the migration,
 // so that they follow the switch. A statement's time counts from its tick,
 // opening a pool included: the longest is the read stall. The shadow
 // migration's phases are taken from herd's shadow.* events (their

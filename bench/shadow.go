@@ -168,7 +168,8 @@ type StrategyRun struct {
 	// Phases are the shadow migration's phases (zero in place).
 	Phases ShadowPhases `json:"phases"`
 	// ReadMaxDuring says what was under way when the longest read began:
-	// a shadow phase (copy, catchup, freeze, verify, migrate, switch),
+	// a shadow phase (capture, copy, catchup, freeze, verify, migrate,
+	// switch),
 	// "migration" in place, or "after" the migration ended.
 	ReadMaxDuring string `json:"read_max_during"`
 }
@@ -178,8 +179,11 @@ type StrategyRun struct {
 type ShadowWriterStats struct {
 	WriterStats
 	// Refused counts the writes it did not send because the router said
-	// the tenant was read-only.
+	// the tenant was read-only; Sealed, those the tenant's old database
+	// refused once the tenant had moved (router.Moved), after which the
+	// writer refreshed its router.
 	Refused int `json:"refused"`
+	Sealed  int `json:"sealed"`
 	// Inserted counts the inserts the writer saw succeed; Lost, those of
 	// them not in the migrated tenant afterwards; LostBeforeSwitch, those
 	// of the lost it sent before herd's switch event (they waited for the
@@ -193,19 +197,23 @@ type ShadowWriterStats struct {
 // ShadowPhases are how long each phase of a shadow migration took, from
 // herd's shadow.* events (their Duration).
 type ShadowPhases struct {
-	// Copy is shadow.copy: capture and copy; CatchUp, shadow.catchup
-	// online; Freeze, shadow.freeze: taking the freeze (the last try).
+	// Capture is shadow.capture: installing the capture; Copy, shadow.copy:
+	// the copy; CatchUp, shadow.catchup online; Freeze, shadow.freeze:
+	// taking the freeze (the last try).
+	Capture time.Duration `json:"capture_ns"`
 	Copy    time.Duration `json:"copy_ns"`
 	CatchUp time.Duration `json:"catchup_ns"`
 	Freeze  time.Duration `json:"freeze_ns"`
 	// Verify is shadow.verify: the last catch-up under the freeze and the
-	// comparison; Migrate, shadow.migrate; Switch, shadow.switch.
+	// comparison; Migrate, shadow.migrate; Switch, shadow.switch: the
+	// switch in the control database, the seal of the old database and
+	// the end of the freeze.
 	Verify  time.Duration `json:"verify_ns"`
 	Migrate time.Duration `json:"migrate_ns"`
 	Switch  time.Duration `json:"switch_ns"`
 	// WriteFreeze is how long the tenant's writes were frozen: from the
-	// shadow.freeze event (the freeze held) to the shadow.switch event,
-	// after which herd ends the freeze.
+	// shadow.freeze event (the freeze held) to the shadow.switch event
+	// (the freeze ended).
 	WriteFreeze time.Duration `json:"write_freeze_ns"`
 	// FreezeTries is how many tries freezing took.
 	FreezeTries int `json:"freeze_tries"`
@@ -384,7 +392,7 @@ func (e *environment) buildShadow(ctx context.Context, n int, s *shadowScratch) 
 func summarizeShadow(r *ShadowReport) {
 	for _, s := range []*StrategyReport{&r.InPlace, &r.Shadow} {
 		var walls, readMax, readP99, writeMax []time.Duration
-		var ph [7][]time.Duration
+		var ph [8][]time.Duration
 		var tries []float64
 		s.PeakRSS = 0
 		for _, run := range s.Runs {
@@ -392,7 +400,7 @@ func summarizeShadow(r *ShadowReport) {
 			readMax, readP99 = append(readMax, run.Reader.Max), append(readP99, run.Reader.P99)
 			writeMax = append(writeMax, run.Writer.Max)
 			p := run.Phases
-			for i, d := range []time.Duration{p.Copy, p.CatchUp, p.Freeze, p.Verify, p.Migrate, p.Switch, p.WriteFreeze} {
+			for i, d := range []time.Duration{p.Copy, p.CatchUp, p.Freeze, p.Verify, p.Migrate, p.Switch, p.WriteFreeze, p.Capture} {
 				ph[i] = append(ph[i], d)
 			}
 			tries = append(tries, float64(p.FreezeTries))
@@ -400,7 +408,7 @@ func summarizeShadow(r *ShadowReport) {
 		}
 		s.Median, s.ReadMax, s.ReadP99, s.WriteMax = median(walls), median(readMax), median(readP99), median(writeMax)
 		s.Phases = ShadowPhases{Copy: median(ph[0]), CatchUp: median(ph[1]), Freeze: median(ph[2]), Verify: median(ph[3]),
-			Migrate: median(ph[4]), Switch: median(ph[5]), WriteFreeze: median(ph[6]), FreezeTries: int(medianFloat(tries))}
+			Migrate: median(ph[4]), Switch: median(ph[5]), WriteFreeze: median(ph[6]), Capture: median(ph[7]), FreezeTries: int(medianFloat(tries))}
 	}
 	n := min(len(r.InPlace.Runs), len(r.Shadow.Runs))
 	r.Ratios = ShadowRatios{TimeRuns: make([]float64, n), ReadStallRuns: make([]float64, n)}

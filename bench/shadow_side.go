@@ -86,7 +86,7 @@ func timeShadow(ctx context.Context, j job, dialects []dialect.Dialect) (result,
 	if writer != nil {
 		writer.close()
 		res.ShadowWriter = ShadowWriterStats{WriterStats: writerStats(writer.latencies, writer.errs), Refused: writer.refused,
-			Inserted: len(writer.inserted)}
+			Sealed: writer.sealed, Inserted: len(writer.inserted)}
 		if res.Phases, err = phases.phases(); err != nil {
 			return res, err
 		}
@@ -190,10 +190,12 @@ type client struct {
 	errs      []error
 	// slowest is when the slowest statement was sent.
 	slowest time.Time
-	// refused counts the writes not sent since the tenant was read-only;
+	// refused counts the writes not sent since the tenant was read-only,
+	// sealed those its old database refused once it had moved;
 	// inserted are the keys the writer saw inserted, sentAt when it sent
 	// each.
 	refused  int
+	sealed   int
 	inserted []int64
 	sentAt   []time.Time
 }
@@ -288,16 +290,28 @@ func (c *client) write(ctx context.Context, d dialect.Dialect, rows int) {
 		}
 		if len(c.latencies)%2 == 1 {
 			_, err := db.DB.ExecContext(ctx, update, rand.Int64N(int64(rows))+1)
-			return true, err
+			return true, c.moved(ctx, err)
 		}
 		id, sent := next+1, time.Now()
 		if _, err := db.DB.ExecContext(ctx, insert, id); err != nil {
-			return true, err
+			return true, c.moved(ctx, err)
 		}
 		next = id
 		c.inserted, c.sentAt = append(c.inserted, id), append(c.sentAt, sent)
 		return true, nil
 	})
+}
+
+// moved returns err, unless it says that the tenant moved (router.Moved:
+// its old database, sealed by the switch, refused the write): then it
+// counts the write as refused by the seal and refreshes the router, as an
+// application does to send the next write to the tenant's new database.
+func (c *client) moved(ctx context.Context, err error) error {
+	if !router.Moved(err) {
+		return err
+	}
+	c.sealed++
+	return c.rt.Refresh(ctx)
 }
 
 // phaseSink collects a shadow migration's phase events as they come.
@@ -327,7 +341,7 @@ func (s *phaseSink) Send(e event.Event) {
 // shadowPhaseEvents are the events that end the phases of a shadow
 // migration, in order.
 func shadowPhaseEvents() []event.Type {
-	return []event.Type{event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify, event.ShadowMigrate, event.ShadowSwitch}
+	return []event.Type{event.ShadowCapture, event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify, event.ShadowMigrate, event.ShadowSwitch}
 }
 
 // during names what was under way at t: the shadow migration's phase
@@ -357,6 +371,8 @@ func (s *phaseSink) phases() (ShadowPhases, error) {
 	var frozen, switched time.Time
 	for _, e := range s.events {
 		switch e.Type {
+		case event.ShadowCapture:
+			p.Capture = e.Duration
 		case event.ShadowCopy:
 			p.Copy = e.Duration
 		case event.ShadowCatchUp:

@@ -54,7 +54,7 @@ func TestRunShadow(t *testing.T) {
 			for _, run := range rep.Shadow.Runs {
 				require.Positive(t, run.Writer.Statements+run.Writer.Refused, "the writer ran during the shadow migration")
 				p := run.Phases
-				for name, d := range map[string]time.Duration{"copy": p.Copy, "verify": p.Verify, "migrate": p.Migrate,
+				for name, d := range map[string]time.Duration{"capture": p.Capture, "copy": p.Copy, "verify": p.Verify, "migrate": p.Migrate,
 					"switch": p.Switch, "write freeze": p.WriteFreeze} {
 					require.Positive(t, d, name)
 				}

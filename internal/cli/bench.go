@@ -234,29 +234,29 @@ func renderShadow(w io.Writer, r bench.ShadowReport) {
 		r.Engine, r.Rows, r.Runs, r.Header, r.RouterRefresh)
 	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "strategy\tmedian time\truns\tread max\tread p99\treads\tread errors\twrite max\twrites\trefused\tlost\tpeak RSS")
+	fmt.Fprintln(tw, "strategy\tmedian time\truns\tread max\tread p99\treads\tread errors\twrite max\twrites\trefused\tsealed\tlost\tpeak RSS")
 	for _, s := range []struct {
 		name string
 		rep  bench.StrategyReport
 	}{{"in place", r.InPlace}, {"shadow", r.Shadow}} {
 		runs := make([]string, len(s.rep.Runs))
-		var reads, readErrs, writes, refused, lost, before int
+		var reads, readErrs, writes, refused, sealed, lost, before int
 		for i, run := range s.rep.Runs {
 			runs[i] = ms(run.Wall)
 			reads, readErrs = reads+run.Reader.Statements, readErrs+run.Reader.Errors
-			writes, refused = writes+run.Writer.Statements, refused+run.Writer.Refused
+			writes, refused, sealed = writes+run.Writer.Statements, refused+run.Writer.Refused, sealed+run.Writer.Sealed
 			lost, before = lost+run.Writer.Lost, before+run.Writer.LostBeforeSwitch
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d (%d sent before the switch)\t%s\n", s.name, ms(s.rep.Median),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d (%d sent before the switch)\t%s\n", s.name, ms(s.rep.Median),
 			strings.Join(runs, " "), ms(s.rep.ReadMax), ms(s.rep.ReadP99), reads, readErrs, ms(s.rep.WriteMax), writes, refused,
-			lost, before, mebibytes(s.rep.PeakRSS))
+			sealed, lost, before, mebibytes(s.rep.PeakRSS))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nshadow phases (medians; freeze is taking it, write freeze is from the freeze taken to the switch):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\tcopy\tcatch-up\tfreeze\tverify\tmigrate\tswitch\twrite freeze\tfreeze tries")
+	fmt.Fprintln(tw, "\tcapture\tcopy\tcatch-up\tfreeze\tverify\tmigrate\tswitch\twrite freeze\tfreeze tries")
 	line := func(name string, p bench.ShadowPhases) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", name, ms(p.Copy), ms(p.CatchUp), ms(p.Freeze), ms(p.Verify),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", name, ms(p.Capture), ms(p.Copy), ms(p.CatchUp), ms(p.Freeze), ms(p.Verify),
 			ms(p.Migrate), ms(p.Switch), ms(p.WriteFreeze), p.FreezeTries)
 	}
 	line("median", r.Shadow.Phases)
