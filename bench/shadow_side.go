@@ -345,18 +345,28 @@ func shadowPhaseEvents() []event.Type {
 }
 
 // during names what was under way at t: the shadow migration's phase
-// (the first whose event came after t), "the migration" for one that
-// sent no phase events (in place), "after" once it ended (at ended).
+// (the first whose event came after t), "wrap-up" after the last phase
+// event (the capture removed from the old database, the session ended),
+// "migration" for one that sent no phase events (in place), "after" once
+// it ended (at ended).
 func (s *phaseSink) during(t, ended time.Time) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !t.Before(ended) {
 		return "after"
 	}
+	phased := false
 	for _, e := range s.events {
-		if e.at.After(t) && slices.Contains(shadowPhaseEvents(), e.Type) {
+		if !slices.Contains(shadowPhaseEvents(), e.Type) {
+			continue
+		}
+		if e.at.After(t) {
 			return strings.TrimPrefix(string(e.Type), "shadow.")
 		}
+		phased = true
+	}
+	if phased {
+		return "wrap-up"
 	}
 	return "migration"
 }
