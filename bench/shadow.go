@@ -169,8 +169,8 @@ type StrategyRun struct {
 	Phases ShadowPhases `json:"phases"`
 	// ReadMaxDuring says what was under way when the longest read began:
 	// a shadow phase (capture, copy, catchup, freeze, verify, migrate,
-	// switch),
-	// "migration" in place, or "after" the migration ended.
+	// switch), "wrap-up" after the switch's event, "migration" in place,
+	// or "after" the migration ended.
 	ReadMaxDuring string `json:"read_max_during"`
 }
 
