@@ -232,14 +232,7 @@ type backfillScratch struct {
 // each changed every row once and drops the databases.
 func (e *environment) backfillRun(ctx context.Context, n int) (runs map[Side]BackfillRun, err error) {
 	s := &backfillScratch{sides: map[Side]backfillJob{}}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		e.opts.Logger.Info("dropping the run's databases", "run", n)
-		for _, drop := range s.drops {
-			err = errors.Join(err, drop(cctx))
-		}
-	}()
+	defer func() { err = errors.Join(err, e.dropAll(ctx, n, s.drops)) }()
 	e.opts.Logger.Info("filling the students tables", "run", n, "rows", e.opts.Rows)
 	start := time.Now()
 	if err := e.buildBackfill(ctx, n, s); err != nil {
@@ -427,4 +420,17 @@ func summarizeBackfill(r *BackfillReport) {
 		r.SpeedupRatios[i] = ratio(r.Offset.Runs[i].Wall, r.Herd.Runs[i].Wall)
 	}
 	r.Throughput, r.Speedup = medianFloat(r.ThroughputRatios), medianFloat(r.SpeedupRatios)
+}
+
+// dropAll runs run n's drops, even when ctx has ended (within
+// cleanupTimeout), and joins their errors.
+func (e *environment) dropAll(ctx context.Context, n int, drops []func(context.Context) error) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	e.opts.Logger.Info("dropping the run's databases", "run", n)
+	var err error
+	for _, drop := range drops {
+		err = errors.Join(err, drop(cctx))
+	}
+	return err
 }

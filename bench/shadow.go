@@ -280,14 +280,7 @@ type shadowScratch struct {
 // shadowRun builds run n's tenants, times both sides and drops them.
 func (e *environment) shadowRun(ctx context.Context, n int) (runs map[Side]StrategyRun, err error) {
 	s := &shadowScratch{databases: map[Side]string{}}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		e.opts.Logger.Info("dropping the run's databases", "run", n)
-		for _, drop := range s.drops {
-			err = errors.Join(err, drop(cctx))
-		}
-	}()
+	defer func() { err = errors.Join(err, e.dropAll(ctx, n, s.drops)) }()
 	e.opts.Logger.Info("filling the tenants", "run", n, "rows", e.opts.Rows)
 	start := time.Now()
 	if err := e.buildShadow(ctx, n, s); err != nil {
