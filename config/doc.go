@@ -17,6 +17,11 @@
 //	lock_timeout: 5s           # each lock wait of a migration statement; at least 1ms
 //	lock_retries: 3            # tries after one that gave up on a lock; 0: none
 //	shadow: {freeze_timeout: 2s, freeze_retries: 3, retain: 7d}   # migrate --strategy shadow's cut-over
+//	customisations:            # what herd drift allows: rules for all tenants, a tier, a tenant
+//	  all: [{table: "custom_*"}, {column: "*.x_*"}]
+//	  tiers: {enterprise: [{index: "students.*"}]}
+//	  tenants: {st_marys: [{column: students.house_colour}]}
+//	on_conflict: refuse        # the pre-flight: refuse, adopt_identical or skip
 //	releases:
 //	  v1.0.0:
 //	    system: 1.0.0          # default: the highest system schema at or below the release's version

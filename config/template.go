@@ -101,6 +101,23 @@ releases:
 #   bytes: 10GiB
 #   concurrency: 1              # large tenants at once per rollout runner, beside the small ones
 
+# Agreed customisations: differences from the reference schema of a
+# tenant's version that herd drift reports as customisations, not drift.
+# A rule names one kind of object (table, column, primary_key, index,
+# foreign_key, check, view) and a pattern; anything on a table is
+# TABLE.NAME.
+# customisations:
+#   all: [{table: "custom_*"}]
+#   tiers: {enterprise: [{index: "students.*"}]}
+#   tenants: {st_marys: [{column: students.house_colour}]}
+
+# Before a tenant's pending migrations run, herd rehearses them on a copy of
+# its schema without rows: refuse (the default) fails a tenant whose
+# customisations conflict with them before anything changes;
+# adopt_identical takes a statement that creates what the tenant already
+# holds identically as done; skip runs no pre-flight.
+# on_conflict: refuse
+
 # Health probes judge a tenant after its migration and during the bake
 # time; a failed probe rolls the tenant back. Each SQL probe runs against
 # the tenant database and must return one row holding true. The HTTP probe
