@@ -328,15 +328,19 @@ func (r *shadowRun) announce(ctx context.Context) error {
 
 // thaw ends the freeze and its record, if one is held.
 func (r *shadowRun) thaw() {
+	// The record goes first: a router that refreshes between the two
+	// then sees the tenant writable (after a switch, at its new
+	// database), and a write that still meets the lock waits only for
+	// the release that follows, not for the router's next refresh.
+	if r.unannounce != nil {
+		r.unannounce()
+		r.unannounce = nil
+	}
 	if r.release != nil {
 		if err := r.release(); err != nil {
 			r.f.opts.Logger.Warn("herd: ending the write freeze failed; it ends with its connection", "database", r.tg.ref.String(), "err", err)
 		}
 		r.release = nil
-	}
-	if r.unannounce != nil {
-		r.unannounce()
-		r.unannounce = nil
 	}
 }
 
