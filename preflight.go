@@ -130,7 +130,8 @@ func (f *Fleet) rehearseTenant(ctx context.Context, tg target, q dialect.Queryer
 		return f.rehearse(ctx, tg, p, live)
 	})
 	if err != nil {
-		return rehearsal{}, fmt.Errorf("pre-flight of tenant %q: %w", tg.ref.Identifier, err)
+		return rehearsal{}, fmt.Errorf("pre-flight of tenant %q (nothing ran; herd.yaml's on_conflict: skip migrates without it): %w",
+			tg.ref.Identifier, err)
 	}
 	if r.conflict != nil {
 		c := *r.conflict
