@@ -11,6 +11,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/drift"
@@ -130,9 +131,14 @@ func (f *Fleet) compare(ctx context.Context, t control.Tenant) (d TenantDrift, r
 func (f *Fleet) rules(t control.Tenant) []drift.Rule {
 	var out []drift.Rule
 	for _, c := range f.cfg.Customisations.For(t.Tier, t.Code) {
-		out = append(out, drift.Rule{Object: drift.Object(c.Object), Pattern: c.Pattern, Scope: c.Scope})
+		out = append(out, ruleOf(c))
 	}
 	return out
+}
+
+// ruleOf is herd.yaml's customisation rule c as package drift reads it.
+func ruleOf(c config.Customisation) drift.Rule {
+	return drift.Rule{Object: drift.Object(c.Object), Pattern: c.Pattern, Scope: c.Scope}
 }
 
 // inspect describes db's schema through q, herd's own tables left out.

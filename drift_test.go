@@ -3,6 +3,7 @@ package herd_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -167,4 +168,24 @@ func customisations(d herd.TenantDrift) map[string]string {
 		out[diff.Name] = diff.Customisation
 	}
 	return out
+}
+
+// herd lint --rehearse reports a customisation rule on what is on a
+// table whose table the reference schema lacks, at its line of
+// herd.yaml; one that names a reference table passes.
+func TestLintReportsRulesOfNoTable(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		src := driftSource()
+		for name := range src {
+			if !strings.HasPrefix(name, "tenant/v1.0.0/") && !strings.HasPrefix(name, "tenant/v1.1.0/") {
+				delete(src, name) // the later versions drop and rename, which lint wants declared
+			}
+		}
+		b := setup(t, e, src)
+		b.scratch.WriteConfig(t, b.scratch.Config("customisations:\n  all: [{column: students.x_*}]\n  tenants:\n    st_marys: [{column: studnets.house_colour}]\n"))
+		out := cliAt(t, b.scratch.ConfigPath)(2, "lint", "--rehearse")
+		assert.Regexp(t, `herd\.yaml:\d+: customisations \(tenant st_marys\): column rule "studnets\.house_colour" names no table`, out)
+		assert.NotContains(t, out, "students.x_*")
+	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/drift"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
@@ -26,6 +27,9 @@ type Rehearsal struct {
 	// Problem is the migration that failed, at its file and line; nil
 	// when every one ran.
 	Problem *Problem `json:"problem,omitempty"`
+	// reference is the latest version's schema on the engine, when every
+	// migration ran.
+	reference *drift.Schema
 }
 
 // Rehearse runs every tenant migration, from an empty database to the
@@ -71,6 +75,7 @@ func Rehearse(ctx context.Context, cfg *config.Config, dialects []Dialect) ([]Re
 			problems = append(problems, *r.Problem)
 		}
 	}
+	problems = append(problems, unmatchedRules(cfg, out, latest)...)
 	if len(problems) > 0 {
 		return out, &InputError{Err: fmt.Errorf("rehearsal failed:\n%w", &source.Error{Problems: problems})}
 	}
@@ -90,7 +95,11 @@ func rehearse(ctx context.Context, d dialect.Dialect, sc config.Server, src *sou
 	if err != nil {
 		return r, err
 	}
-	r.Applied, err = onScratch(ctx, d, srv, p, time.Now(), nil)
+	r.Applied, err = onScratch(ctx, d, srv, p, time.Now(), func(db *dialect.Database) error {
+		s, err := inspect(ctx, d, db.DB, db)
+		r.reference = &s
+		return err
+	})
 	var failed *execute.MigrationError
 	if errors.As(err, &failed) {
 		r.Problem = &Problem{File: failed.File, Line: failed.Line,
@@ -98,4 +107,28 @@ func rehearse(ctx context.Context, d dialect.Dialect, sc config.Server, src *sou
 		return r, nil
 	}
 	return r, err
+}
+
+// unmatchedRules reports the customisation rules of cfg on what is on a
+// table (a column, an index, a key, a check) whose table matches no table
+// of the latest reference on any engine rehearsed: a misspelt table, or
+// a custom table's object, which a rule on tables covers whole.
+func unmatchedRules(cfg *config.Config, rehearsals []Rehearsal, latest *semver.Version) []Problem {
+	var out []Problem
+	for _, c := range cfg.Customisations.Rules() {
+		rule := ruleOf(c)
+		named, checked := false, false
+		for _, r := range rehearsals {
+			if r.reference != nil {
+				checked = true
+				named = named || rule.NamesReferenceTable(*r.reference)
+			}
+		}
+		if checked && !named {
+			out = append(out, Problem{File: cfg.Path, Line: c.Line, Msg: fmt.Sprintf(
+				"customisations (%s): %s rule %q names no table of the reference schema at v%s; "+
+					"a table the tenant adds is covered whole by a rule on tables", c.Scope, c.Object, c.Pattern, latest)})
+		}
+	}
+	return out
 }

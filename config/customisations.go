@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -105,6 +106,18 @@ func (p *parser) customisationRules(n *yaml.Node, where, scope string) []Customi
 				continue
 			}
 			out = append(out, Customisation{Object: object, Pattern: pattern, Scope: scope, Line: e.key.Line})
+		}
+	}
+	return out
+}
+
+// Rules returns every rule: those for all tenants, then each tier's and
+// each tenant's, tiers and tenants by name.
+func (c Customisations) Rules() []Customisation {
+	out := slices.Clone(c.All)
+	for _, group := range []map[string][]Customisation{c.Tiers, c.Tenants} {
+		for _, name := range slices.Sorted(maps.Keys(group)) {
+			out = append(out, group[name]...)
 		}
 	}
 	return out

@@ -130,3 +130,20 @@ func TestExactRule(t *testing.T) {
 	fk := drift.Difference{Change: drift.Missing, Object: drift.ForeignKey, Name: "fees.(student_id) → students", Table: "fees"}
 	assert.True(t, drift.ExactRule(fk).Allows(fk))
 }
+
+func TestNamesReferenceTable(t *testing.T) {
+	s := reference()
+	for _, tt := range []struct {
+		rule drift.Rule
+		want bool
+	}{
+		{drift.Rule{Object: drift.Column, Pattern: "students.x_*"}, true},
+		{drift.Rule{Object: drift.Column, Pattern: "*.x_*"}, true},
+		{drift.Rule{Object: drift.Index, Pattern: "stud*.by_*"}, true},
+		{drift.Rule{Object: drift.Column, Pattern: "studnets.house_colour"}, false},
+		{drift.Rule{Object: drift.Table, Pattern: "custom_*"}, true},
+		{drift.Rule{Object: drift.View, Pattern: "report_*"}, true},
+	} {
+		assert.Equal(t, tt.want, tt.rule.NamesReferenceTable(s), "%v", tt.rule)
+	}
+}

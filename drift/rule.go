@@ -64,3 +64,20 @@ func ExactRule(d Difference) Rule {
 	escape := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
 	return Rule{Object: d.Object, Pattern: escape.Replace(d.Name)}
 }
+
+// NamesReferenceTable reports whether r can name an object of schema s:
+// a rule on what is on a table must name, before its dot, a table s
+// has (one the tenant adds is covered whole by a rule on tables). Rules
+// on tables and views name what a tenant adds, and always can.
+func (r Rule) NamesReferenceTable(s Schema) bool {
+	if r.Object == Table || r.Object == View {
+		return true
+	}
+	table, _, _ := strings.Cut(r.Pattern, ".")
+	for _, t := range s.Tables {
+		if match(table, t.Name) {
+			return true
+		}
+	}
+	return false
+}
