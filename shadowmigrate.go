@@ -299,26 +299,13 @@ func (r *shadowRun) announce(ctx context.Context) error {
 	if err := f.control.FreezeWrites(ctx, code, f.opts.Now().Add(writeFreezeLease)); err != nil {
 		return err
 	}
-	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(writeFreezeLease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-hctx.Done():
-				return
-			case <-tick.C:
-				if err := f.control.FreezeWrites(hctx, code, f.opts.Now().Add(writeFreezeLease)); err != nil && hctx.Err() == nil {
-					f.opts.Logger.Warn("herd: extending the write freeze's record failed; routers may stop reporting it", "database", r.tg.ref.String(), "err", err)
-				}
-			}
+	stop := keepAlive(ctx, writeFreezeLease/3, func(ctx context.Context) {
+		if err := f.control.FreezeWrites(ctx, code, f.opts.Now().Add(writeFreezeLease)); err != nil && ctx.Err() == nil {
+			f.opts.Logger.Warn("herd: extending the write freeze's record failed; routers may stop reporting it", "database", r.tg.ref.String(), "err", err)
 		}
-	}()
+	})
 	r.unannounce = func() {
-		cancel()
-		<-done
+		stop()
 		f.warn(r.tg.ref, "record the end of the write freeze", func() error {
 			return f.control.ThawWrites(context.WithoutCancel(ctx), code)
 		})
@@ -390,4 +377,29 @@ func (r *shadowRun) emit(t event.Type, reason string, began time.Time) {
 		e.Duration = r.f.opts.Now().Sub(began)
 	}
 	r.f.emit(r.tg.ref, e)
+}
+
+// keepAlive calls renew every interval, with a context that ends when the
+// returned stop is called (stop waits for renew to return), whatever
+// becomes of ctx: it keeps a record of work in progress alive.
+func keepAlive(ctx context.Context, interval time.Duration, renew func(context.Context)) (stop func()) {
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-tick.C:
+				renew(hctx)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

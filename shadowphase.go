@@ -88,27 +88,11 @@ func (f *Fleet) recordShadowRun(ctx context.Context, code, from, to string) (*sh
 		return nil, err
 	}
 	rec := &shadowRecord{f: f, code: code, ref: control.TenantRef(code)}
-	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(shadowRunLease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-hctx.Done():
-				return
-			case <-tick.C:
-				if err := f.control.ShadowAlive(hctx, code, f.opts.Now().Add(shadowRunLease)); err != nil && hctx.Err() == nil {
-					f.opts.Logger.Warn("herd: renewing the shadow migration's record failed; it may read as interrupted", "database", rec.ref.String(), "err", err)
-				}
-			}
+	rec.stop = keepAlive(ctx, shadowRunLease/3, func(ctx context.Context) {
+		if err := f.control.ShadowAlive(ctx, code, f.opts.Now().Add(shadowRunLease)); err != nil && ctx.Err() == nil {
+			f.opts.Logger.Warn("herd: renewing the shadow migration's record failed; it may read as interrupted", "database", rec.ref.String(), "err", err)
 		}
-	}()
-	rec.stop = func() {
-		cancel()
-		<-done
-	}
+	})
 	return rec, nil
 }
 
