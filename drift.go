@@ -57,17 +57,35 @@ const herdTablePrefix = "herd_"
 // never migrated, is an input error. It sends DriftChecked or DriftFailed
 // to Options.Events.
 func (f *Fleet) Drift(ctx context.Context, code string) (TenantDrift, error) {
-	t, err := f.control.Tenant(ctx, code)
+	t, version, err := f.migratedTenant(ctx, code)
 	if err != nil {
 		return TenantDrift{}, err
 	}
-	return f.drift(ctx, t)
+	return f.drift(ctx, t, version)
 }
 
-func (f *Fleet) drift(ctx context.Context, t control.Tenant) (TenantDrift, error) {
+// migratedTenant returns tenant code and the version it is at. An unknown
+// tenant, or one never migrated, is an input error.
+func (f *Fleet) migratedTenant(ctx context.Context, code string) (control.Tenant, string, error) {
+	t, err := f.control.Tenant(ctx, code)
+	if err != nil {
+		return t, "", err
+	}
+	v, ok, err := f.control.Version(ctx, control.TenantRef(code))
+	if err != nil {
+		return t, "", err
+	}
+	if !ok || v.CurrentVersion == "" {
+		return t, "", &InputError{Err: fmt.Errorf("tenant %q was never migrated: it has no version to compare with", code)}
+	}
+	return t, v.CurrentVersion, nil
+}
+
+// drift checks tenant t, at version, and records the result.
+func (f *Fleet) drift(ctx context.Context, t control.Tenant, version string) (TenantDrift, error) {
 	ref := control.TenantRef(t.Code)
 	start := f.opts.Now()
-	d, _, _, err := f.compare(ctx, t)
+	d, _, _, err := f.compare(ctx, t, version)
 	if err == nil {
 		err = f.control.SetDrift(ctx, d)
 	}
@@ -95,21 +113,14 @@ func summary(s drift.Summary) string {
 	return strings.Join(parts, ", ")
 }
 
-// compare inspects tenant t and compares it with its version's reference;
-// it returns the result with both schemas.
-func (f *Fleet) compare(ctx context.Context, t control.Tenant) (d TenantDrift, reference, live drift.Schema, err error) {
+// compare inspects tenant t and compares it with the reference of
+// version, the one it is at; it returns the result with both schemas.
+func (f *Fleet) compare(ctx context.Context, t control.Tenant, version string) (d TenantDrift, reference, live drift.Schema, err error) {
 	srv, ok := f.servers[t.Server]
 	if !ok {
 		return d, reference, live, &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
 	}
-	v, ok, err := f.control.Version(ctx, control.TenantRef(t.Code))
-	if err != nil {
-		return d, reference, live, err
-	}
-	if !ok || v.CurrentVersion == "" {
-		return d, reference, live, &InputError{Err: fmt.Errorf("tenant %q was never migrated: it has no version to compare with", t.Code)}
-	}
-	reference, err = f.reference(ctx, srv, v.CurrentVersion)
+	reference, err = f.reference(ctx, srv, version)
 	if err != nil {
 		return d, reference, live, err
 	}
@@ -123,7 +134,7 @@ func (f *Fleet) compare(ctx context.Context, t control.Tenant) (d TenantDrift, r
 		return d, reference, live, err
 	}
 	diffs := drift.Classify(drift.Compare(reference, live), f.rules(t))
-	return TenantDrift{Tenant: t.Code, Version: v.CurrentVersion, Summary: drift.Summarise(diffs),
+	return TenantDrift{Tenant: t.Code, Version: version, Summary: drift.Summarise(diffs),
 		CheckedAt: f.opts.Now().UTC().Truncate(time.Microsecond), Differences: diffs}, reference, live, nil
 }
 
@@ -169,17 +180,19 @@ func inspect(ctx context.Context, d dialect.Dialect, q dialect.Queryer, db *dial
 // as they are now, else built on a scratch database of srv and recorded.
 // Concurrent calls for one reference build it once.
 func (f *Fleet) reference(ctx context.Context, srv server, version string) (drift.Schema, error) {
-	v, err := semver.NewVersion(version)
-	if err != nil {
-		return drift.Schema{}, fmt.Errorf("version %q: %w", version, err)
-	}
 	engine := srv.dialect.Name()
-	p, err := plan.Make(f.src, source.Tenant, nil, v, plan.Options{Engine: engine, AllowExperimental: true})
-	if err != nil {
-		return drift.Schema{}, fmt.Errorf("the path to %s: %w", version, err)
-	}
-	sum := pathSum(p, engine)
-	return f.refs.do(engine+" "+version+" "+sum, func() (drift.Schema, error) {
+	// The Fleet's migrations do not change while it is open: the path,
+	// and so its digest, are worked out once per engine and version.
+	return f.refs.do(engine+" "+version, func() (drift.Schema, error) {
+		v, err := semver.NewVersion(version)
+		if err != nil {
+			return drift.Schema{}, fmt.Errorf("version %q: %w", version, err)
+		}
+		p, err := plan.Make(f.src, source.Tenant, nil, v, plan.Options{Engine: engine, AllowExperimental: true})
+		if err != nil {
+			return drift.Schema{}, fmt.Errorf("the path to %s: %w", version, err)
+		}
+		sum := pathSum(p, engine)
 		var s drift.Schema
 		stored, ok, err := f.control.Reference(ctx, engine, version, sum)
 		if err != nil {
@@ -245,7 +258,10 @@ func (f *Fleet) DriftTenants(ctx context.Context, sel Selection, concurrency int
 			unmigrated = append(unmigrated, t.Code)
 		}
 	}
-	checked, err = eachTenant(ctx, f, migrated, concurrency, f.drift, func(d TenantDrift) string { return d.Tenant },
+	check := func(ctx context.Context, t control.Tenant) (TenantDrift, error) {
+		return f.drift(ctx, t, versions[control.TenantRef(t.Code)])
+	}
+	checked, err = eachTenant(ctx, f, migrated, concurrency, check, func(d TenantDrift) string { return d.Tenant },
 		"compared; run herd drift again to carry on")
 	return checked, unmigrated, err
 }

@@ -30,11 +30,11 @@ import (
 // check is not recorded (run Drift for that). An unknown tenant, or one
 // never migrated, is an input error. It is safe for concurrent use.
 func (f *Fleet) DriftSQL(ctx context.Context, code string) (string, error) {
-	t, err := f.control.Tenant(ctx, code)
+	t, version, err := f.migratedTenant(ctx, code)
 	if err != nil {
 		return "", err
 	}
-	d, reference, live, err := f.compare(ctx, t)
+	d, reference, live, err := f.compare(ctx, t, version)
 	if err != nil {
 		return "", fmt.Errorf("drift of tenant %q: %w", code, err)
 	}

@@ -117,14 +117,15 @@ func (f *Fleet) rehearseTenant(ctx context.Context, tg target, q dialect.Queryer
 			return rehearsal{}, fmt.Errorf("pre-flight: %w", err)
 		}
 	}
-	if len(drift.Compare(reference, live)) == 0 {
+	diffs := drift.Compare(reference, live)
+	if len(diffs) == 0 {
 		// The tenant is its reference: what fails on it is the
 		// migration's own fault, for the run to meet and record.
 		return rehearsal{}, nil
 	}
 	key := fmt.Sprintf("%s %s %s %s %s %s", engine, live.Fingerprint(), from, p.Direction(), control.Version(p.To), pathSum(p, engine))
 	r, err := f.rehearsals.do(key, func() (rehearsal, error) {
-		if conflict, err := touchesChanged(tg.dialect, p, reference, live); conflict != nil || err != nil {
+		if conflict, err := touchesChanged(tg.dialect, p, diffs, reference, live); conflict != nil || err != nil {
 			return rehearsal{conflict: conflict}, err
 		}
 		return f.rehearse(ctx, tg, p, live)
@@ -288,14 +289,15 @@ func (f *Fleet) rehearsePath(ctx context.Context, tg target, p *plan.Plan, asRef
 	return nil, nil
 }
 
-// touchesChanged reads p's statements for what no engine refuses: a
+// touchesChanged reads p's statements for what no engine refuses (diffs
+// are how live differs from reference): a
 // statement that drops or renames an object the tenant changed (its live
 // definition is not the reference's), or a table that one of the
 // tenant's own foreign keys references. It returns the first such
 // statement as a conflict.
-func touchesChanged(d dialect.Dialect, p *plan.Plan, reference, live drift.Schema) (*ConflictError, error) {
+func touchesChanged(d dialect.Dialect, p *plan.Plan, diffs []drift.Difference, reference, live drift.Schema) (*ConflictError, error) {
 	changed := map[string]drift.Difference{}
-	for _, diff := range drift.Compare(reference, live) {
+	for _, diff := range diffs {
 		if diff.Change == drift.Changed {
 			changed[string(diff.Object)+" "+strings.ToLower(diff.Name)] = diff
 		}
