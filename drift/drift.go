@@ -17,18 +17,6 @@ type Schema struct {
 	Views  []dialect.View  `json:"views"`
 }
 
-// Without returns s without the named tables (herd's own, such as the
-// ledger), which are never drift.
-func (s Schema) Without(tables ...string) Schema {
-	out := Schema{Views: s.Views}
-	for _, t := range s.Tables {
-		if !slices.Contains(tables, t.Name) {
-			out.Tables = append(out.Tables, t)
-		}
-	}
-	return out
-}
-
 // Fingerprint is a digest of s: two schemas with one fingerprint describe
 // identically (triggers and routines, which s does not describe, aside).
 func (s Schema) Fingerprint() string {
