@@ -190,3 +190,13 @@ func (m schemaMigrator) apply(ctx context.Context, mig *source.Migration) error 
 	row.state, row.appliedAt, row.ms = schemaApplied, m.now(), m.now().Sub(start).Milliseconds()
 	return m.write(ctx, m.conn, row)
 }
+
+// SchemaVersion is the newest control schema version this build of herd
+// has for engine d: the version Open migrates a control database to.
+func SchemaVersion(d dialect.Dialect) (string, error) {
+	migrations, err := schemaMigrations(d)
+	if err != nil {
+		return "", fmt.Errorf("control: %w", err)
+	}
+	return migrations[len(migrations)-1].Version.String(), nil
+}

@@ -12,6 +12,10 @@ import (
 	"github.com/herdhq/herd/internal/cli"
 )
 
+// version is herd's version, stamped at build time with
+// -ldflags "-X main.version=vX.Y.Z"; empty reads it from the build info.
+var version string
+
 func main() {
 	os.Exit(cli.Run(context.Background(), cli.Env{
 		Args:     os.Args[1:],
@@ -19,5 +23,6 @@ func main() {
 		Stderr:   os.Stderr,
 		Dialects: []dialect.Dialect{sqlite.New(), postgres.New(), mysql.New()},
 		Signals:  cli.Interrupts(),
+		Version:  version,
 	}))
 }

@@ -24,6 +24,9 @@ type Env struct {
 	Getenv func(string) string
 	// Dialects are the engines wired in by main.
 	Dialects []herd.Dialect
+	// Version is herd's version as stamped at build time; empty reads it
+	// from the binary's build info (see herd.Build).
+	Version string
 	// Signals, if set, delivers the process's interrupts (see
 	// Interrupts). The first stops a running rollout runner, or migrate
 	// --all, gracefully (see herd.WithStop): it starts no new tenant and
@@ -97,8 +100,16 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "herd.yaml to use (default $HERD_CONFIG, else ./herd.yaml)")
 	root.PersistentFlags().StringVar(&a.envName, "env", "", "environment of herd.yaml whose control database to use (default $HERD_ENV, else the top-level control)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
+	if info, err := herd.Build(a.env.Version, a.env.Dialects); err == nil {
+		// --version prints what herd version prints; when the build
+		// cannot be described, herd version says why.
+		var text strings.Builder
+		renderBuild(&text, info)
+		root.Version = info.Version
+		root.SetVersionTemplate(text.String())
+	}
 	root.AddCommand(a.initCmd(), a.newCmd(), a.lintCmd(), a.tenantCmd(), a.migrateCmd(), a.planCmd(),
-		a.statusCmd(), a.analyzeCmd(), a.driftCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.cleanupCmd(), a.snapshotCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd())
+		a.statusCmd(), a.analyzeCmd(), a.driftCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.cleanupCmd(), a.snapshotCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd(), a.versionCmd())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
