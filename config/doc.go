@@ -41,8 +41,8 @@
 //	  tenant_timeout: 30m
 //	  bake_time: 0s
 //	  probe_interval: 10s
-//	  snapshots:               # or the policy alone: snapshots: breaking
-//	    when: breaking         # always, breaking or never
+//	  snapshots:               # or the policy alone: snapshots: required
+//	    when: required         # always, required (older spelling: breaking), best_effort or never
 //	    retain: {age: 7d}      # per tenant: count (its newest N), age (30d, 12h); {} keeps all
 //	  waves:                   # default: one wave of every tenant
 //	    - {name: canary, tenants: [demo_trust, test_trust]}

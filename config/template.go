@@ -78,8 +78,8 @@ releases:
 #   tenant_timeout: 30m         # a tenant's migration that runs longer is rolled back
 #   bake_time: 0s               # how long health probes keep running after a tenant's migration
 #   probe_interval: 10s         # between two rounds of probes during the bake time
-#   snapshots:                  # or only the policy, as in snapshots: breaking
-#     when: breaking            # snapshot before each tenant: always, breaking (releases with breaking_changes) or never
+#   snapshots:                  # or only the policy, as in snapshots: required
+#     when: required            # always; required (releases with breaking_changes; older spelling breaking); best_effort (the same, migrating anyway when down migrations can undo it); never
 #     retain: {age: 7d}         # per tenant; count: 3 keeps its 3 newest, age: 30d drops older ones; {} keeps all
 #   waves:
 #     - name: canary
