@@ -265,7 +265,7 @@ func (e *environment) build(ctx context.Context, n int, s *scratch) error {
 }
 
 // largeRows is the herd side's large_tenants threshold, the one the
-// README suggests.
+// docs/large-tenants.md suggests.
 const largeRows = 1_000_000
 
 // buildHerd opens herd's fleet, migrates its system database, registers
