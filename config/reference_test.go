@@ -18,19 +18,35 @@ import (
 const referenceDoc = "../docs/configuration.md"
 
 // fieldsCall is one p.fields call of the parser: the keys a mapping
-// accepts, and the prefix of their path when the call names it as a
-// string literal.
+// accepts, and the documented path of that mapping.
 type fieldsCall struct {
-	pos     string
-	where   string
-	literal bool
-	keys    []string
+	pos   string
+	where string
+	keys  []string
 }
 
 // keyLists are the identifiers the parser passes as key lists, resolved.
 // A new one must be added here, or TestReferenceDocumentsEveryKey fails.
 var keyLists = map[string][]string{
 	"CustomisationObjects": CustomisationObjects,
+}
+
+// wherePrefixes are the documented paths of the mappings that parser
+// functions read with a where computed at run time (a name, an index),
+// by function. A new such function must be added here, or
+// TestReferenceDocumentsEveryKey fails.
+var wherePrefixes = map[string]string{
+	"servers":            "servers.<name>",
+	"throttle":           "servers.<name>.throttle",
+	"release":            "releases.<version>",
+	"waves":              "rollout.waves[]",
+	"retention":          "rollout.snapshots.retain",
+	"sqlProbes":          "health_probes.sql[]",
+	"window":             "maintenance_windows.<scope>",
+	"webhooks":           "webhooks[]",
+	"flag":               "flags.<flag>",
+	"environment":        "environments.<env>",
+	"customisationRules": "customisations.<scope>[]",
 }
 
 // parserFieldsCalls reads the config package's Go files (tests left out)
@@ -48,38 +64,54 @@ func parserFieldsCalls(t *testing.T) []fieldsCall {
 		}
 		file, err := goparser.ParseFile(fset, name, nil, 0)
 		require.NoError(t, err)
-		ast.Inspect(file, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
+		for _, decl := range file.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
 			}
-			sel, ok := call.Fun.(*ast.SelectorExpr)
-			if !ok || sel.Sel.Name != "fields" || len(call.Args) < 3 {
-				return true
-			}
-			c := fieldsCall{pos: fset.Position(call.Pos()).String()}
-			if lit, ok := call.Args[1].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				c.where, c.literal = unquote(t, c.pos, lit), true
-			}
-			for _, arg := range call.Args[2:] {
-				switch a := arg.(type) {
-				case *ast.BasicLit:
-					require.Equal(t, token.STRING, a.Kind, "%s: a key that is not a string", c.pos)
-					c.keys = append(c.keys, unquote(t, c.pos, a))
-				case *ast.Ident:
-					list, ok := keyLists[a.Name]
-					if !ok {
-						t.Fatalf("%s: p.fields is given the key list %s, which this test does not know: add it to keyLists", c.pos, a.Name)
-					}
-					c.keys = append(c.keys, list...)
-				default:
-					t.Fatalf("%s: p.fields is given a key this test cannot read (%T): use a string literal or a package-level list in keyLists", c.pos, arg)
-				}
-			}
-			calls = append(calls, c)
-			return true
-		})
+			calls = append(calls, fieldsCalls(t, fset, fn)...)
+		}
 	}
+	return calls
+}
+
+// fieldsCalls returns the p.fields calls in the body of fn.
+func fieldsCalls(t *testing.T, fset *token.FileSet, fn *ast.FuncDecl) []fieldsCall {
+	t.Helper()
+	var calls []fieldsCall
+	ast.Inspect(fn.Body, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok || sel.Sel.Name != "fields" || len(call.Args) < 3 {
+			return true
+		}
+		c := fieldsCall{pos: fset.Position(call.Pos()).String()}
+		if lit, ok := call.Args[1].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			c.where = unquote(t, c.pos, lit)
+		} else if c.where, ok = wherePrefixes[fn.Name.Name]; !ok {
+			t.Fatalf("%s: %s reads a mapping whose path this test does not know: add its documented path to wherePrefixes", c.pos, fn.Name.Name)
+		}
+		for _, arg := range call.Args[2:] {
+			switch a := arg.(type) {
+			case *ast.BasicLit:
+				require.Equal(t, token.STRING, a.Kind, "%s: a key that is not a string", c.pos)
+				c.keys = append(c.keys, unquote(t, c.pos, a))
+			case *ast.Ident:
+				list, ok := keyLists[a.Name]
+				if !ok {
+					t.Fatalf("%s: p.fields is given the key list %s, which this test does not know: add it to keyLists", c.pos, a.Name)
+				}
+				c.keys = append(c.keys, list...)
+			default:
+				t.Fatalf("%s: p.fields is given a key this test cannot read (%T): use a string literal or a package-level list in keyLists", c.pos, arg)
+			}
+		}
+		calls = append(calls, c)
+		return true
+	})
 	return calls
 }
 
@@ -112,19 +144,18 @@ func lastSegment(path string) string {
 }
 
 // TestReferenceDocumentsEveryKey checks docs/configuration.md against the
-// parser: every key a p.fields call accepts is the last segment of a
-// documented path (the path itself, where the call names its prefix), and
-// every documented path ends in a key the parser accepts or a placeholder.
+// parser: every key a p.fields call accepts is documented at its full
+// path (the call's where, or its function's entry in wherePrefixes, then
+// the key), and every documented path ends in a key the parser accepts or
+// a placeholder.
 func TestReferenceDocumentsEveryKey(t *testing.T) {
 	data, err := os.ReadFile(referenceDoc)
 	require.NoError(t, err)
 	paths := documentedPaths(t, string(data))
 	require.NotEmpty(t, paths, "%s has no table rows", referenceDoc)
 	documented := map[string]bool{}
-	lastKeys := map[string]bool{}
 	for _, p := range paths {
 		documented[p] = true
-		lastKeys[lastSegment(p)] = true
 	}
 
 	calls := parserFieldsCalls(t)
@@ -133,16 +164,12 @@ func TestReferenceDocumentsEveryKey(t *testing.T) {
 	for _, c := range calls {
 		for _, key := range c.keys {
 			accepted[key] = true
-			if c.literal {
-				path := key
-				if c.where != "" {
-					path = c.where + "." + key
-				}
-				if !documented[path] {
-					t.Errorf("%s: herd.yaml key %s is not documented in docs/configuration.md (want a table row starting | `%s` |)", c.pos, path, path)
-				}
-			} else if !lastKeys[key] {
-				t.Errorf("%s: herd.yaml key %q is not documented in docs/configuration.md (want a table row whose path ends in .%s)", c.pos, key, key)
+			path := key
+			if c.where != "" {
+				path = c.where + "." + key
+			}
+			if !documented[path] {
+				t.Errorf("%s: herd.yaml key %s is not documented in docs/configuration.md (want a table row starting | `%s` |)", c.pos, path, path)
 			}
 		}
 	}
