@@ -58,11 +58,11 @@ var rules = []rule{
 // to load herd.yaml, and event, the vocabulary of the stream it renders
 // (values only: it can run nothing); besides them the commands that are
 // programs of their own: the benchmark, the OFREP server and the demo's
-// example project.
-var frontDoor = []string{".", "config", "event", "bench", "server", "examples/school-erp"}
+// example project; and report, which renders the front door's results.
+var frontDoor = []string{".", "config", "event", "bench", "server", "examples/school-erp", "report"}
 
 // callers are the packages that use the root package rather than serve it.
-var callers = []string{".", "cmd/herd", "internal/cli", "internal/herdtest", "bench", "server"}
+var callers = []string{".", "cmd/herd", "internal/cli", "internal/herdtest", "bench", "server", "report"}
 
 // pkg is what go list says of one package.
 type pkg struct {

@@ -110,6 +110,7 @@ func (a *app) root() *cobra.Command {
 	}
 	root.AddCommand(a.initCmd(), a.newCmd(), a.lintCmd(), a.tenantCmd(), a.migrateCmd(), a.planCmd(),
 		a.statusCmd(), a.analyzeCmd(), a.driftCmd(), a.repairCmd(), a.rolloutCmd(), a.rollbackCmd(), a.cleanupCmd(), a.snapshotCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd(), a.versionCmd())
+	root.AddCommand(a.reportCmd())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
