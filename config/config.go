@@ -70,6 +70,8 @@ type Config struct {
 	Webhooks []Webhook
 	// Flags are the declared feature flags, sorted by name.
 	Flags []Flag
+	// Serve is what herd serve needs to know of itself (serve).
+	Serve Serve
 	// Environments are the declared environments, in file order; none
 	// means the top-level Control serves every command.
 	Environments []Environment
