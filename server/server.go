@@ -13,8 +13,8 @@ import (
 	"github.com/herdhq/herd/flags"
 )
 
-// Fleet is what the server needs of a fleet: flag snapshots and write
-// freezes. *herd.Fleet satisfies it.
+// Fleet is what the server needs of a fleet: flag snapshots, write
+// freezes and calendars. *herd.Fleet satisfies it.
 type Fleet interface {
 	// FlagSnapshot takes a snapshot of the flags, tenants and overrides.
 	FlagSnapshot(ctx context.Context) (*flags.Snapshot, error)
@@ -24,6 +24,7 @@ type Fleet interface {
 	// Generation reads the control database's change counter, which
 	// moves with every change a snapshot depends on.
 	Generation(ctx context.Context) (int64, error)
+	calendarSource
 }
 
 var _ Fleet = (*herd.Fleet)(nil)
@@ -72,6 +73,9 @@ func New(fleet Fleet, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /ofrep/v1/evaluate/flags/{key}", s.viewer(http.HandlerFunc(s.evaluateFlag)))
 	mux.Handle("POST /ofrep/v1/evaluate/flags", s.viewer(http.HandlerFunc(s.evaluateFlags)))
+	cal := calendars{fleet: fleet, log: opts.Logger}
+	mux.Handle("GET /calendar/{file}", s.viewer(http.HandlerFunc(cal.tenant)))
+	mux.Handle("GET /calendar.ics", s.viewer(http.HandlerFunc(cal.tier)))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	return mux
 }
