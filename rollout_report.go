@@ -134,14 +134,16 @@ func (f *Fleet) tiers(ctx context.Context) (map[string]string, error) {
 }
 
 // Webhooks returns a sender that delivers the events it receives to the
-// webhooks of herd.yaml, or nil when it declares none. The caller adds it
+// webhooks of herd.yaml, or nil when it declares none. With
+// serve.public_url, planned-maintenance events link the tenant's
+// calendar. The caller adds it
 // to a rollout's events (RolloutOptions.Events) and closes it, which
 // flushes what is queued.
 func (f *Fleet) Webhooks() *webhook.Sender {
 	if len(f.cfg.Webhooks) == 0 {
 		return nil
 	}
-	return webhook.New(f.cfg.Webhooks, webhook.Options{})
+	return webhook.New(f.cfg.Webhooks, webhook.Options{CalendarURL: f.cfg.Serve.CalendarURL})
 }
 
 // CheckWebhooks refuses webhooks of herd.yaml that this environment may

@@ -17,6 +17,10 @@
 //	 "wave":"canary","tenant":"demo_trust","from":"1.1.0","to":"2.0.0",
 //	 "reason":"v2.0.0/006_enhance_student_model: statement 3: …"}
 //
+// A tenant.maintenance_planned event also carries "calendar", the address
+// of the tenant's upgrade calendar that herd serve answers, when
+// Options.CalendarURL gives one (herd.yaml's serve.public_url).
+//
 // with these headers:
 //
 //	Content-Type:      application/json

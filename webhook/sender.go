@@ -57,6 +57,10 @@ type Options struct {
 	// Now is the clock of the X-Herd-Timestamp header and of events sent
 	// without a Time. Default time.Now.
 	Now func() time.Time
+	// CalendarURL returns the address of a tenant's upgrade calendar
+	// (herd serve's /calendar/{tenant}.ics), which tenant.maintenance_planned
+	// payloads then carry as "calendar"; "" or a nil CalendarURL adds none.
+	CalendarURL func(tenant string) string
 }
 
 // DefaultBackoff is the default Options.Backoff: 200ms·2^(attempt-1),
@@ -89,6 +93,7 @@ type Sender struct {
 	maxAttempts int
 	backoff     func(int) time.Duration
 	now         func() time.Time
+	calendarURL func(string) string
 
 	mu     sync.RWMutex // guards closed against Send racing Close
 	closed bool
@@ -135,6 +140,7 @@ func New(hooks []config.Webhook, opts Options) *Sender {
 		maxAttempts: opts.MaxAttempts,
 		backoff:     opts.Backoff,
 		now:         opts.Now,
+		calendarURL: opts.CalendarURL,
 		abort:       make(chan struct{}),
 		done:        make(chan struct{}),
 	}
@@ -197,7 +203,7 @@ func (s *Sender) Send(e event.Event) {
 		}
 		if body == nil {
 			var err error
-			if body, err = json.Marshal(e); err != nil {
+			if body, err = json.Marshal(s.payload(e)); err != nil {
 				s.logger.Error("webhook: encode event", "event", e.Type, "err", err)
 				return
 			}
@@ -215,6 +221,25 @@ func (s *Sender) Send(e event.Event) {
 			}
 		}
 	}
+}
+
+// payload is what a webhook receives of e: the event, and for a planned
+// maintenance the tenant's calendar when Options.CalendarURL gives one.
+func (s *Sender) payload(e event.Event) any {
+	if e.Type != event.TenantMaintenancePlanned || s.calendarURL == nil || e.Tenant == "" {
+		return e
+	}
+	if url := s.calendarURL(e.Tenant); url != "" {
+		return maintenancePayload{Event: e, Calendar: url}
+	}
+	return e
+}
+
+// maintenancePayload is a planned maintenance with the address of the
+// tenant's upgrade calendar.
+type maintenancePayload struct {
+	event.Event
+	Calendar string `json:"calendar"`
 }
 
 // Close stops accepting events and waits until the queued deliveries are

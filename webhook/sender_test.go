@@ -486,3 +486,44 @@ func assertNoError(t *testing.T, err error) {
 		t.Error(err)
 	}
 }
+
+// A planned maintenance links the tenant's upgrade calendar when the
+// Sender knows where calendars are; other events, and a Sender that does
+// not know, send the event alone.
+func TestMaintenanceLinksTheCalendar(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
+	planned := event.Event{Type: event.TenantMaintenancePlanned, Time: at, Rollout: 3, Wave: "gold", Tenant: "gold_07", At: &at}
+	failed := event.Event{Type: event.TenantFailed, Time: at, Rollout: 3, Tenant: "gold_07"}
+	for _, tc := range []struct {
+		name     string
+		calendar func(string) string
+		want     []string // each body's calendar
+	}{
+		{"with a public URL", config.Serve{PublicURL: "https://herd.example.com"}.CalendarURL,
+			[]string{"https://herd.example.com/calendar/gold_07.ics", ""}},
+		{"without", config.Serve{}.CalendarURL, []string{"", ""}},
+		{"no function", nil, []string{"", ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rc := newReceiver(t, nil)
+			s := webhook.New([]config.Webhook{hook(rc.URL)}, webhook.Options{Logger: herdtest.Logger(t), CalendarURL: tc.calendar})
+			s.Send(planned)
+			s.Send(failed)
+			closeSender(t, s)
+			got := rc.unique()
+			require.Len(t, got, 2)
+			for i, r := range got {
+				var body map[string]any
+				require.NoError(t, json.Unmarshal(r.body, &body))
+				if tc.want[i] == "" {
+					require.NotContains(t, body, "calendar")
+				} else {
+					require.Equal(t, tc.want[i], body["calendar"])
+				}
+			}
+			require.Equal(t, []event.Event{planned, failed}, rc.events(t), "the event's own fields are as before")
+		})
+	}
+}

@@ -1,0 +1,91 @@
+package herd_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+	"github.com/stretchr/testify/require"
+
+	"github.com/herdhq/herd/internal/herdtest"
+	"github.com/herdhq/herd/server"
+)
+
+// The webhook that announces a tenant's planned maintenance links its
+// upgrade calendar, and herd serve answers that link with the upgrade at
+// the time the webhook announced.
+func TestMaintenanceWebhookLinksTheCalendar(t *testing.T) {
+	t.Parallel()
+	type planned struct {
+		Tenant   string    `json:"tenant"`
+		At       time.Time `json:"at"`
+		Calendar string    `json:"calendar"`
+	}
+	var (
+		mu  sync.Mutex
+		got []planned
+	)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var p planned
+		if err := json.Unmarshal(body, &p); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		got = append(got, p)
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+
+	tomorrow := strings.ToLower(time.Now().UTC().Add(24 * time.Hour).Weekday().String()[:3])
+	b := setup(t, herdtest.Engines()[0], waveSource())
+	b.scratch.WriteConfig(t, b.scratch.Config(fmt.Sprintf(`serve:
+  public_url: https://herd.example.com/ops/
+webhooks:
+  - url: %q
+    secret: hook-secret
+    events: [tenant.maintenance_planned]
+maintenance_windows:
+  tenants:
+    e1: {days: [%s], hours: "01:00-02:00", time_zone: UTC}
+`, receiver.URL, tomorrow)))
+	b.reopen()
+	b.addTenant("e1")
+	require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 1))
+	run := cliAt(t, b.scratch.ConfigPath)
+	run(3, "rollout", "start", "--to", "v1.1.0")
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, 1)
+	require.Equal(t, "e1", got[0].Tenant)
+	require.Equal(t, "https://herd.example.com/ops/calendar/e1.ics", got[0].Calendar)
+
+	srv := httptest.NewServer(server.New(b.fleet, server.Options{}))
+	defer srv.Close()
+	// herd serve's address stands for the public URL.
+	resp, err := http.Get(srv.URL + strings.TrimPrefix(got[0].Calendar, "https://herd.example.com/ops"))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	cal, err := ics.ParseCalendar(resp.Body)
+	require.NoError(t, err)
+	var upgrades []time.Time
+	for _, e := range cal.Events() {
+		if e.GetProperty(ics.ComponentPropertyCategories).Value == "upgrade" {
+			start, err := e.GetStartAt()
+			require.NoError(t, err)
+			upgrades = append(upgrades, start)
+		}
+	}
+	require.Len(t, upgrades, 1)
+	require.True(t, got[0].At.Equal(upgrades[0]), "the calendar's upgrade (%s) is when the webhook said (%s)", upgrades[0], got[0].At)
+}
