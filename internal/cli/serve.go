@@ -37,8 +37,10 @@ func (a *app) serveCmd() *cobra.Command {
   POST /ofrep/v1/evaluate/flags/{flag}  {"context": {"targetingKey": "TENANT"}}
   POST /ofrep/v1/evaluate/flags         every flag for the tenant (ETag, 304)
   GET  /healthz
+  GET  /calendar/{tenant}.ics[?weeks=N]  the tenant's upcoming upgrades and maintenance windows (iCalendar)
+  GET  /calendar.ics[?tier=T][&weeks=N]  the same for a tier's tenants, or every tenant (docs/reports.md)
 
-Evaluations need a viewer token (Authorization: Bearer TOKEN) when
+Evaluations and calendars need a viewer token (Authorization: Bearer TOKEN) when
 ` + viewerTokensEnv + ` holds any, comma-separated; without it they are open.
 Every --refresh, serve reads the control database's change counter and reloads
 its flag data when the counter moved. serve stops
