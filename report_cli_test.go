@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/stretchr/testify/require"
 
@@ -23,16 +22,8 @@ import (
 // slowest tenants and causes agree with the control database.
 func TestReportRollout(t *testing.T) {
 	t.Parallel()
-	migrations := fstest.MapFS{
-		"tenant/v1.0.0/001_create_t.up.sql":   file("CREATE TABLE t (id INT, v INT);"),
-		"tenant/v1.0.0/001_create_t.down.sql": file("DROP TABLE t;"),
-		"tenant/v1.1.0/002_create_u.up.sql":   file("CREATE TABLE u (id INT PRIMARY KEY);"),
-		"tenant/v1.1.0/002_create_u.down.sql": file("DROP TABLE u;"),
-		"tenant/v1.1.0/003_copy.up.sql":       file("-- herd:kind data\nINSERT INTO u (id) SELECT id FROM t;"),
-		"tenant/v1.1.0/003_copy.down.sql":     file("DELETE FROM u;"),
-	}
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		b := setup(t, e, migrations)
+		b := setup(t, e, waveSource())
 		b.scratch.WriteConfig(t, b.scratch.Config(`releases:
   v1.0.0: {features: [attendance, legacy_fees]}
   v1.1.0: {features: [fees], removes: [legacy_fees]}
