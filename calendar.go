@@ -107,12 +107,19 @@ func (f *Fleet) Calendar(ctx context.Context, req CalendarRequest) (Calendar, er
 	for _, t := range tenants {
 		windows[t.Code] = f.cfg.Windows.For(t.Code, t.Tier)
 	}
-	var raw []CalendarEvent
+	// Tenants that share a window share its openings: they are worked
+	// out once per window.
+	sharing := map[string][]string{}
 	for _, t := range tenants {
 		if w := windows[t.Code]; w != nil {
-			for _, o := range w.Occurrences(now, cal.Until) {
-				raw = append(raw, CalendarEvent{Kind: CalendarMaintenance, Start: o.Start.UTC(), End: o.End.UTC(), Tenants: []string{t.Code}, Window: w.String()})
-			}
+			sharing[w.String()] = append(sharing[w.String()], t.Code)
+		}
+	}
+	var raw []CalendarEvent
+	for _, codes := range sharing {
+		w := windows[codes[0]]
+		for _, o := range w.Occurrences(now, cal.Until) {
+			raw = append(raw, CalendarEvent{Kind: CalendarMaintenance, Start: o.Start.UTC(), End: o.End.UTC(), Tenants: codes, Window: w.String()})
 		}
 	}
 	upgrades, err := f.upgrades(ctx, windows, now, cal.Until)
@@ -186,6 +193,8 @@ func (f *Fleet) upgrades(ctx context.Context, windows map[string]*config.Window,
 		if err != nil {
 			return nil, err
 		}
+		// The first opening from the rollout's start of each window, once.
+		first := map[string][]config.Occurrence{}
 		for _, it := range items {
 			w, ok := windows[it.Tenant]
 			if !ok || it.State != control.ItemPending {
@@ -193,7 +202,11 @@ func (f *Fleet) upgrades(ctx context.Context, windows map[string]*config.Window,
 			}
 			ev := CalendarEvent{Kind: CalendarUpgrade, Start: from, Tenants: []string{it.Tenant}, Rollout: r.ID, Release: r.Release}
 			if w != nil {
-				opens := w.Occurrences(from, until)
+				opens, ok := first[w.String()]
+				if !ok {
+					opens = w.Occurrences(from, until)
+					first[w.String()] = opens
+				}
 				if len(opens) == 0 {
 					continue // not within the weeks the calendar covers
 				}
@@ -231,6 +244,7 @@ func calendarEvents(raw []CalendarEvent, scope string) []CalendarEvent {
 			g.Tenants = append(g.Tenants, ev.Tenants...)
 			continue
 		}
+		ev.Tenants = slices.Clone(ev.Tenants) // raw events may share their list
 		byKey[k] = &ev
 		order = append(order, k)
 	}
