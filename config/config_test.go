@@ -280,7 +280,7 @@ func TestTemplateExamples(t *testing.T) {
 }
 
 // TestTemplateRolloutExample uncomments the template's rollout,
-// health_probes, maintenance_windows and webhooks sections and checks that
+// health_probes, maintenance_windows, webhooks and serve sections and checks that
 // they are valid, with the documented defaults.
 func TestTemplateRolloutExample(t *testing.T) {
 	t.Parallel()
@@ -288,7 +288,7 @@ func TestTemplateRolloutExample(t *testing.T) {
 	block := false
 	for _, l := range strings.Split(config.Template(), "\n") {
 		switch {
-		case l == "# rollout:", l == "# health_probes:", l == "# maintenance_windows:", l == "# webhooks:":
+		case l == "# rollout:", l == "# health_probes:", l == "# maintenance_windows:", l == "# webhooks:", l == "# serve:":
 			block = true
 		case l == "":
 			block = false
@@ -299,7 +299,7 @@ func TestTemplateRolloutExample(t *testing.T) {
 		lines = append(lines, l)
 	}
 	uncommented := strings.Join(lines, "\n")
-	for _, key := range []string{"rollout", "health_probes", "maintenance_windows", "webhooks"} {
+	for _, key := range []string{"rollout", "health_probes", "maintenance_windows", "webhooks", "serve"} {
 		require.Contains(t, uncommented, "\n"+key+":\n")
 	}
 	cfg, err := config.ParseEnv([]byte(uncommented), "herd.yaml", map[string]string{"HERD_WEBHOOK_SECRET": "pw"})
@@ -322,6 +322,7 @@ func TestTemplateRolloutExample(t *testing.T) {
 	require.Equal(t, "Europe/London", cfg.Windows.For("st_marys", "enterprise").Location.String())
 	require.Len(t, cfg.Webhooks, 1)
 	require.Equal(t, "pw", cfg.Webhooks[0].Secret)
+	require.Equal(t, "https://herd.example.com", cfg.Serve.PublicURL)
 }
 
 func FuzzParse(f *testing.F) {

@@ -60,6 +60,7 @@
 //	  - url: "https://ops.example.com/herd"
 //	    secret: ${HERD_WEBHOOK_SECRET}
 //	    events: [rollout.started, tenant.failed, rollout.halted]   # default: every event
+//	serve: {public_url: "https://herd.example.com"}   # links webhooks to tenants' upgrade calendars
 //	flags:                     # names: a-z, 0-9, _, . and -
 //	  enhanced_fee_system:
 //	    required_version: 2.0.0               # required: tenant schema version, semver

@@ -5,8 +5,8 @@ package config
 // under ./herd-data beside the file and migrations in ./migrations; its
 // comments explain every key and show, commented out, a PostgreSQL server,
 // a schema-per-tenant server, a MySQL server, a release, the rollout,
-// health_probes, maintenance_windows and webhooks sections (their settings
-// at their defaults), and the flags and environments sections.
+// health_probes, maintenance_windows, webhooks and serve sections (their
+// settings at their defaults), and the flags and environments sections.
 func Template() string {
 	return templateYAML
 }
@@ -151,6 +151,13 @@ releases:
 #   - url: "https://ops.example.com/herd"
 #     secret: ${HERD_WEBHOOK_SECRET}
 #     events: [rollout.started, tenant.failed, tenant.rolled_back, rollout.halted, rollout.completed]
+
+# Where people and their calendar applications reach herd serve (behind its
+# proxy, if any): an absolute http(s) URL without user, query or fragment.
+# With it, tenant.maintenance_planned webhooks carry the tenant's upgrade
+# calendar, public_url + /calendar/{code}.ics.
+# serve:
+#   public_url: https://herd.example.com
 
 # Feature flags tell your application which tenants may use a feature, by
 # name (a-z, 0-9, _, . and -). For a tenant they are decided in this order:
