@@ -184,6 +184,9 @@ func TestCalendar(t *testing.T) {
 			maint("2026-12-06T22:00:00Z", "2026-12-07T02:00:00Z", "tenant alpha"),
 		}, gold)
 		require.Len(t, readCalendar(t, base+"/calendar.ics?weeks=2"), 9, "every tenant: gold's and delta's upgrade")
+		_, _, first := get(t, base+"/calendar.ics?tier=gold")
+		_, _, again := get(t, base+"/calendar.ics?tier=gold")
+		require.Equal(t, string(first), string(again), "the same schedule reads the same, UIDs included")
 
 		for _, tc := range []struct {
 			path   string
