@@ -253,7 +253,13 @@ func calendarEvents(raw []CalendarEvent, scope string) []CalendarEvent {
 		ev := byKey[k]
 		slices.Sort(ev.Tenants)
 		ev.Summary, ev.Description = describeEvent(*ev)
-		sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%d|%d|%s", scope, k.kind, k.rollout, k.start, k.end, k.window))
+		// An upgrade without a window starts when its rollout may: now, for
+		// a running one, which must not make it a new event at each read.
+		at := k.start
+		if k.kind == CalendarUpgrade && k.window == "" {
+			at = 0
+		}
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%d|%d|%s", scope, k.kind, k.rollout, at, k.end, k.window))
 		ev.UID = fmt.Sprintf("%s-%s@herd", k.kind, hex.EncodeToString(sum[:10]))
 		out = append(out, *ev)
 	}

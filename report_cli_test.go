@@ -106,6 +106,8 @@ rollout:
 		}
 		require.Contains(t, run(2, "report", "rollout", strconv.FormatInt(id+1, 10)), fmt.Sprintf("rollout %d", id+1))
 		require.Contains(t, run(2, "report", "rollout", "--format", "pdf"), `report format "pdf"`)
+		missing := filepath.Join(t.TempDir(), "no-such-folder", "r.md")
+		require.Contains(t, run(2, "report", "rollout", "--output", missing), "--output: open "+missing)
 	})
 }
 

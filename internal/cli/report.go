@@ -76,7 +76,7 @@ See docs/reports.md.
 					return err
 				}
 				if err := os.WriteFile(output, buf.Bytes(), 0o644); err != nil {
-					return fmt.Errorf("report rollout %d: %w", s.Rollout.ID, err)
+					return &herd.InputError{Err: fmt.Errorf("report rollout %d: --output: %w", s.Rollout.ID, err)}
 				}
 				fmt.Fprintf(a.env.Stderr, "herd: report of rollout %d written to %s\n", s.Rollout.ID, output)
 				return nil
