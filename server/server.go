@@ -24,7 +24,9 @@ type Fleet interface {
 	// Generation reads the control database's change counter, which
 	// moves with every change a snapshot depends on.
 	Generation(ctx context.Context) (int64, error)
-	calendarSource
+	// Calendar reads the upcoming upgrades of a tenant, a tier or the
+	// fleet (the calendar routes).
+	Calendar(ctx context.Context, req herd.CalendarRequest) (herd.Calendar, error)
 }
 
 var _ Fleet = (*herd.Fleet)(nil)
