@@ -41,8 +41,9 @@ maintenance_windows:
 // calendarFleet registers alpha, beta and gamma (tier gold) and delta
 // (standard, no window) at v1.0.0 and schedules a rollout of alpha, beta
 // and delta to v1.1.0 for Saturday 2026-11-28 00:00 UTC, by a clock that
-// reads Wednesday 2026-11-25 12:00 UTC. It returns the server's base URL.
-func calendarFleet(t *testing.T, e herdtest.Engine, opts server.Options) string {
+// reads Wednesday 2026-11-25 12:00 UTC. It returns the server's base URL
+// and that clock.
+func calendarFleet(t *testing.T, e herdtest.Engine, opts server.Options) (string, *herdtest.Clock) {
 	t.Helper()
 	ctx := t.Context()
 	migrations, err := fs.Sub(schoolerp.Files(), "migrations")
@@ -72,7 +73,7 @@ func calendarFleet(t *testing.T, e herdtest.Engine, opts server.Options) string 
 	require.Equal(t, herd.RolloutScheduled, r.Status)
 	srv := httptest.NewServer(server.New(fleet, opts))
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, now
 }
 
 // event is a VEVENT read back, its times in UTC ("" for no DTEND).
@@ -134,6 +135,24 @@ func readCalendar(t *testing.T, url string) []event {
 	return out
 }
 
+// upgradeOf returns the UID and start of the one upgrade of a calendar.
+func upgradeOf(t *testing.T, url string) struct{ uid, start string } {
+	t.Helper()
+	_, _, body := get(t, url)
+	cal, err := ics.ParseCalendar(bytes.NewReader(body))
+	require.NoError(t, err)
+	var out []struct{ uid, start string }
+	for _, e := range cal.Events() {
+		if e.GetProperty(ics.ComponentPropertyCategories).Value == "upgrade" {
+			start, err := e.GetStartAt()
+			require.NoError(t, err)
+			out = append(out, struct{ uid, start string }{e.Id(), start.UTC().Format(time.RFC3339)})
+		}
+	}
+	require.Len(t, out, 1)
+	return out[0]
+}
+
 // The calendars on every engine, read back and checked against the
 // schedule and the windows: each maintenance opening over the weeks
 // asked for, and the scheduled rollout at the first opening of each
@@ -141,7 +160,7 @@ func readCalendar(t *testing.T, url string) []event {
 func TestCalendar(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		base := calendarFleet(t, e, server.Options{})
+		base, clock := calendarFleet(t, e, server.Options{})
 		maint := func(start, end, who string) event {
 			return event{start, end, "Maintenance window (" + who + ")", "maintenance", "TRANSPARENT"}
 		}
@@ -188,6 +207,17 @@ func TestCalendar(t *testing.T) {
 		_, _, again := get(t, base+"/calendar.ics?tier=gold")
 		require.Equal(t, string(first), string(again), "the same schedule reads the same, UIDs included")
 
+		// Past the rollout's start, delta (no window) may go any time from
+		// now: its upgrade moves with the clock and keeps its UID.
+		clock.Set(time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC))
+		before := upgradeOf(t, base+"/calendar/delta.ics")
+		clock.Set(time.Date(2026, 11, 28, 7, 0, 0, 0, time.UTC))
+		later := upgradeOf(t, base+"/calendar/delta.ics")
+		require.Equal(t, "2026-11-28T06:00:00Z", before.start)
+		require.Equal(t, "2026-11-28T07:00:00Z", later.start)
+		require.Equal(t, before.uid, later.uid)
+		clock.Set(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+
 		for _, tc := range []struct {
 			path   string
 			status int
@@ -215,7 +245,7 @@ func TestCalendar(t *testing.T) {
 // one; and a control database that cannot be read is a 503.
 func TestCalendarNeedsAViewerToken(t *testing.T) {
 	t.Parallel()
-	base := calendarFleet(t, herdtest.Engines()[0], server.Options{Tokens: []string{"s3cret"}})
+	base, _ := calendarFleet(t, herdtest.Engines()[0], server.Options{Tokens: []string{"s3cret"}})
 	status, _, _ := get(t, base+"/calendar/alpha.ics")
 	require.Equal(t, http.StatusUnauthorized, status)
 	status, _, _ = get(t, base+"/calendar.ics", "Authorization", "Bearer wrong")
