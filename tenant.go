@@ -40,33 +40,32 @@ type TenantSpec struct {
 	// server.
 	Name, Tier, Server string
 	Tags, Features     []string
+	// Database names the tenant's database (or schema) on its server;
+	// default the name herd.yaml's tenant_database renders for Code. Set
+	// it to register a database named by another convention.
+	Database string
+	// ExistingOnly refuses a tenant whose database does not exist,
+	// instead of creating it: for registering databases that are
+	// already there.
+	ExistingOnly bool
 	// TakeOver adopts an existing database that another fleet (another
 	// environment) owns, moving it to this fleet; without it such a
 	// database is refused.
 	TakeOver bool
 }
 
-// AddTenant validates spec, renders the tenant's database name and checks
-// it against the server engine's limit, creates the database with its
-// (empty) ledger table, or adopts an existing one of that name as it is,
-// and registers the tenant. Invalid input changes nothing.
+// AddTenant validates spec, renders the tenant's database name (unless
+// spec names it) and checks it against the server engine's limit, creates
+// the database with its (empty) ledger table (or, with
+// spec.ExistingOnly, refuses a database that is not there), or adopts an
+// existing one of that name as it is, and registers the tenant. Invalid
+// input changes nothing.
 func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant, error) {
-	if err := ValidateTenantCode(spec.Code); err != nil {
-		return control.Tenant{}, err
-	}
-	if err := f.checkFeatures(spec.Code, spec.Features); err != nil {
-		return control.Tenant{}, err
-	}
-	sc, err := f.cfg.Server(spec.Server)
+	srv, name, err := f.checkSpec(spec)
 	if err != nil {
-		return control.Tenant{}, &InputError{Err: err}
+		return control.Tenant{}, err
 	}
-	srv := f.servers[sc.Name]
-	name := f.cfg.TenantDatabaseName(spec.Code)
-	if max := srv.MaxNameLength(); len(name) > max {
-		return control.Tenant{}, &InputError{Err: fmt.Errorf("tenant %q: database name %q is %d characters; %s on server %q allows %d",
-			spec.Code, name, len(name), srv.dialect.Name(), sc.Name, max)}
-	}
+	sc := srv.cfg
 	if _, err := f.control.Tenant(ctx, spec.Code); err == nil {
 		return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, control.ErrTenantExists)
 	} else if !errors.Is(err, control.ErrTenantNotFound) {
@@ -83,6 +82,9 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 	exists, err := srv.Exists(ctx, name)
 	if err != nil {
 		return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, err)
+	}
+	if !exists && spec.ExistingOnly {
+		return control.Tenant{}, missingDatabase(spec.Code, name, sc.Name)
 	}
 	detail := "created database " + name
 	if exists {
@@ -105,6 +107,44 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 		return control.Tenant{}, err
 	}
 	return t, f.control.Audit(ctx, f.opts.Actor, "tenant.add", t.Code, detail)
+}
+
+var tenantTier = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// checkSpec validates spec without touching a database: its code, tier,
+// features and server, and the length of its database's name on that
+// server's engine. It returns the server and the database's name; invalid
+// input is an *InputError naming the tenant.
+func (f *Fleet) checkSpec(spec TenantSpec) (server, string, error) {
+	if err := ValidateTenantCode(spec.Code); err != nil {
+		return server{}, "", err
+	}
+	if spec.Tier != "" && !tenantTier.MatchString(spec.Tier) {
+		return server{}, "", &InputError{Err: fmt.Errorf("tenant %q: tier %q: use lower-case letters, digits, underscores and hyphens, starting with a letter or digit", spec.Code, spec.Tier)}
+	}
+	if err := f.checkFeatures(spec.Code, spec.Features); err != nil {
+		return server{}, "", err
+	}
+	sc, err := f.cfg.Server(spec.Server)
+	if err != nil {
+		return server{}, "", &InputError{Err: fmt.Errorf("tenant %q: %w", spec.Code, err)}
+	}
+	srv := f.servers[sc.Name]
+	name := spec.Database
+	if name == "" {
+		name = f.cfg.TenantDatabaseName(spec.Code)
+	}
+	if max := srv.MaxNameLength(); len(name) > max {
+		return server{}, "", &InputError{Err: fmt.Errorf("tenant %q: database name %q is %d characters; %s on server %q allows %d",
+			spec.Code, name, len(name), srv.dialect.Name(), sc.Name, max)}
+	}
+	return srv, name, nil
+}
+
+// missingDatabase is the refusal of tenant code, to be registered with
+// the existing database name on server, which is not there.
+func missingDatabase(code, name, server string) error {
+	return &InputError{Err: fmt.Errorf("tenant %q: database %s does not exist on server %q (import with --create to create it)", code, name, server)}
 }
 
 // provision makes the ledger table in database name, which herd has just
@@ -291,7 +331,13 @@ func (f *Fleet) checkOwner(ctx context.Context, t control.Tenant) error {
 	if !ok {
 		return &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
 	}
-	db, err := srv.Open(ctx, t.Database)
+	return f.checkDatabaseOwner(ctx, srv, t.Database)
+}
+
+// checkDatabaseOwner refuses the existing database name on srv when
+// another fleet owns it (an *execute.OwnerError).
+func (f *Fleet) checkDatabaseOwner(ctx context.Context, srv server, name string) error {
+	db, err := srv.Open(ctx, name)
 	if err != nil {
 		return err
 	}
