@@ -3,6 +3,7 @@ package herd
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/herdhq/herd/dialect"
@@ -61,6 +62,7 @@ func (f *Fleet) DiscoverTenants(ctx context.Context, req DiscoverRequest) ([]Dis
 	if err != nil {
 		return nil, fmt.Errorf("discover on server %q: %w", sc.Name, err)
 	}
+	slices.Sort(names) // by byte, whatever the server's collation
 	skip, codes, err := f.notTenants(ctx, sc.Name, srv.MaxNameLength(), names)
 	if err != nil {
 		return nil, err
