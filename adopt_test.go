@@ -38,6 +38,15 @@ func adoptedFleet(t *testing.T, b *bundle, n int) []legacyTenant {
 		legacyTenant{code: "trust_dirty", tool: herd.ToolGolangMigrate, applied: 5, dirty: true},
 		legacyTenant{code: "trust_foreign", tool: herd.ToolGoose, applied: 4, foreign: true})
 
+	buildLegacy(t, b, tenants)
+	return tenants
+}
+
+// buildLegacy makes the databases of tenants on the fleet's server, as
+// their tools left them (see legacyTenant.build), and drops them when the
+// test ends.
+func buildLegacy(t *testing.T, b *bundle, tenants []legacyTenant) {
+	t.Helper()
 	ctx := context.Background()
 	d := dialect.Named(herdtest.Dialects(), b.engine.Name)
 	cfg := b.scratch.Load(t)
@@ -58,7 +67,6 @@ func adoptedFleet(t *testing.T, b *bundle, n int) []legacyTenant {
 	for _, lt := range tenants {
 		lt.build(t, ctx, srv, d, cfg.TenantDatabaseName(lt.code), ms, b.engine.SchemaPerTenant())
 	}
-	return tenants
 }
 
 // importFile writes the CSV import file of tenants, each tagged with its

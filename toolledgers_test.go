@@ -54,6 +54,9 @@ type legacyTenant struct {
 	// dirty leaves golang-migrate's last version dirty, its migration not
 	// run; foreign adds a goose version herd has no migration for.
 	dirty, foreign bool
+	// after are statements run after the tool's ledger is written, to
+	// bend it.
+	after []string
 }
 
 // gooseVersion is the timestamp version goose gave herd's migration m in
@@ -74,7 +77,8 @@ func gooseMapping(ms []*source.Migration) string {
 }
 
 // build makes lt's database on srv as its tool would have: the first
-// lt.applied of ms run outside herd, and the tool's ledger of them.
+// lt.applied of ms run outside herd, and the tool's ledger of them (none
+// for herd.ToolNone).
 func (lt legacyTenant) build(t *testing.T, ctx context.Context, srv dialect.Server, d dialect.Dialect, name string, ms []*source.Migration, schemaPerTenant bool) {
 	t.Helper()
 	require.NoError(t, srv.Create(ctx, name))
@@ -99,7 +103,9 @@ func (lt legacyTenant) build(t *testing.T, ctx context.Context, srv dialect.Serv
 		require.True(t, ok, m.ID())
 		exec(script.SQL)
 	}
-	exec(toolTables[lt.tool][d.Name()])
+	if lt.tool != herd.ToolNone { // migrated by hand: no ledger
+		exec(toolTables[lt.tool][d.Name()])
+	}
 	switch lt.tool {
 	case herd.ToolGoose:
 		// goose's first row comes with its table; a migration run and
@@ -123,5 +129,8 @@ func (lt legacyTenant) build(t *testing.T, ctx context.Context, srv dialect.Serv
 			exec(insert, i+1, fmt.Sprint(m.Seq), strings.ReplaceAll(m.Name, "_", " "), "SQL",
 				fmt.Sprintf("V%d__%s.sql", m.Seq, m.Name), 1000+i, "flyway", 12, true)
 		}
+	}
+	for _, stmt := range lt.after {
+		exec(stmt)
 	}
 }
