@@ -96,28 +96,39 @@ func readToolLedger(ctx context.Context, tool Tool, d dialect.Dialect, q dialect
 	return records, nil
 }
 
+// eachRow runs query through q and calls fn with each row's Scan.
+func eachRow(ctx context.Context, q dialect.Querier, query string, fn func(scan func(dest ...any) error) error) error {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // readGoose reads goose_db_version: the newest row of each version says
 // whether it is applied; version 0 is the row goose makes with the table.
 func readGoose(ctx context.Context, q dialect.Querier, table string) ([]toolRecord, error) {
-	rows, err := q.QueryContext(ctx, "SELECT version_id, is_applied FROM "+table+" ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	applied := map[int64]bool{}
-	for rows.Next() {
+	err := eachRow(ctx, q, "SELECT version_id, is_applied FROM "+table+" ORDER BY id", func(scan func(...any) error) error {
 		var (
 			version int64
 			is      bool
 		)
-		if err := rows.Scan(&version, &is); err != nil {
-			return nil, err
+		if err := scan(&version, &is); err != nil {
+			return err
 		}
 		if version > 0 {
 			applied[version] = is
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	var versions []int64
@@ -137,28 +148,24 @@ func readGoose(ctx context.Context, q dialect.Querier, table string) ([]toolReco
 // readGolangMigrate reads schema_migrations' one row: the version every
 // migration up to which is applied, refused when dirty.
 func readGolangMigrate(ctx context.Context, q dialect.Querier, table string) ([]toolRecord, error) {
-	rows, err := q.QueryContext(ctx, "SELECT version, dirty FROM "+table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []toolRecord
-	for rows.Next() {
+	err := eachRow(ctx, q, "SELECT version, dirty FROM "+table, func(scan func(...any) error) error {
 		var (
 			version int64
 			dirty   bool
 		)
-		if err := rows.Scan(&version, &dirty); err != nil {
-			return nil, err
+		if err := scan(&version, &dirty); err != nil {
+			return err
 		}
 		if dirty {
-			return nil, &toolRefusal{msg: fmt.Sprintf("golang-migrate left version %d dirty: it failed part-way; fix the database and force its version with migrate, then baseline it", version)}
+			return &toolRefusal{msg: fmt.Sprintf("golang-migrate left version %d dirty: it failed part-way; fix the database and force its version with migrate, then baseline it", version)}
 		}
 		if version > 0 {
 			out = append(out, toolRecord{Version: strconv.FormatInt(version, 10), UpTo: true})
 		}
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // readFlyway reads flyway_schema_history in the order Flyway installed
@@ -167,23 +174,18 @@ func readGolangMigrate(ctx context.Context, q dialect.Querier, table string) ([]
 // its version back, and the schema-creation marker is passed over. A
 // failed row is refused.
 func readFlyway(ctx context.Context, q dialect.Querier, table string) ([]toolRecord, error) {
-	rows, err := q.QueryContext(ctx, "SELECT version, type, script, success FROM "+table+" ORDER BY installed_rank")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []toolRecord
-	for rows.Next() {
+	err := eachRow(ctx, q, "SELECT version, type, script, success FROM "+table+" ORDER BY installed_rank", func(scan func(...any) error) error {
 		var (
 			version      sql.NullString
 			kind, script string
 			success      bool
 		)
-		if err := rows.Scan(&version, &kind, &script, &success); err != nil {
-			return nil, err
+		if err := scan(&version, &kind, &script, &success); err != nil {
+			return err
 		}
 		if !success {
-			return nil, &toolRefusal{msg: fmt.Sprintf("flyway records %s (version %s) as failed; repair it with flyway first", script, version.String)}
+			return &toolRefusal{msg: fmt.Sprintf("flyway records %s (version %s) as failed; repair it with flyway first", script, version.String)}
 		}
 		switch kind = strings.ToUpper(kind); {
 		case kind == "SCHEMA":
@@ -192,6 +194,7 @@ func readFlyway(ctx context.Context, q dialect.Querier, table string) ([]toolRec
 		default:
 			out = append(out, toolRecord{Version: version.String, Script: script, UpTo: strings.HasPrefix(kind, "BASELINE")})
 		}
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }

@@ -34,24 +34,28 @@ func ValidateTenantCode(code string) error {
 }
 
 // TenantSpec describes a tenant to add.
+// Its JSON form is a line of an import file (see ReadTenantFile).
 type TenantSpec struct {
-	Code string
+	Code string `json:"code"`
 	// Name defaults to Code; Tier to "standard"; Server to the default
 	// server.
-	Name, Tier, Server string
-	Tags, Features     []string
+	Name   string `json:"name"`
+	Tier   string `json:"tier"`
+	Server string `json:"server"`
 	// Database names the tenant's database (or schema) on its server;
 	// default the name herd.yaml's tenant_database renders for Code. Set
 	// it to register a database named by another convention.
-	Database string
+	Database string   `json:"database"`
+	Tags     []string `json:"tags"`
+	Features []string `json:"features"`
 	// ExistingOnly refuses a tenant whose database does not exist,
 	// instead of creating it: for registering databases that are
 	// already there.
-	ExistingOnly bool
+	ExistingOnly bool `json:"-"`
 	// TakeOver adopts an existing database that another fleet (another
 	// environment) owns, moving it to this fleet; without it such a
 	// database is refused.
-	TakeOver bool
+	TakeOver bool `json:"-"`
 }
 
 // AddTenant validates spec, renders the tenant's database name (unless

@@ -75,17 +75,6 @@ func jsonLines(name string, data []byte) bool {
 	return bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n\uFEFF"), []byte("{"))
 }
 
-// tenantLine is one JSON line of an import file.
-type tenantLine struct {
-	Code     string   `json:"code"`
-	Name     string   `json:"name"`
-	Tier     string   `json:"tier"`
-	Server   string   `json:"server"`
-	Database string   `json:"database"`
-	Tags     []string `json:"tags"`
-	Features []string `json:"features"`
-}
-
 func readJSONLines(data []byte) (rows []TenantRow, problems []string) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
@@ -96,13 +85,12 @@ func readJSONLines(data []byte) (rows []TenantRow, problems []string) {
 		}
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.DisallowUnknownFields()
-		var l tenantLine
-		if err := dec.Decode(&l); err != nil {
+		var spec TenantSpec
+		if err := dec.Decode(&spec); err != nil {
 			problems = append(problems, fmt.Sprintf("%d: %v (known fields: %s)", n, err, strings.Join(tenantFields, ", ")))
 			continue
 		}
-		rows = append(rows, TenantRow{Line: n, Spec: TenantSpec{Code: l.Code, Name: l.Name, Tier: l.Tier, Server: l.Server,
-			Database: l.Database, Tags: l.Tags, Features: l.Features}})
+		rows = append(rows, TenantRow{Line: n, Spec: spec})
 	}
 	if err := sc.Err(); err != nil {
 		problems = append(problems, fmt.Sprintf("%d: %v", len(rows)+len(problems)+1, err))
