@@ -113,7 +113,9 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 	return t, f.control.Audit(ctx, f.opts.Actor, "tenant.add", t.Code, detail)
 }
 
-var tenantTier = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+// tenantTier is what a tier may be: one word, which selectors (tier=T),
+// waves and flags can name.
+var tenantTier = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
 // checkSpec validates spec without touching a database: its code, tier,
 // features and server, and the length of its database's name on that
@@ -123,8 +125,10 @@ func (f *Fleet) checkSpec(spec TenantSpec) (server, string, error) {
 	if err := ValidateTenantCode(spec.Code); err != nil {
 		return server{}, "", err
 	}
-	if spec.Tier != "" && !tenantTier.MatchString(spec.Tier) {
-		return server{}, "", &InputError{Err: fmt.Errorf("tenant %q: tier %q: use lower-case letters, digits, underscores and hyphens, starting with a letter or digit", spec.Code, spec.Tier)}
+	if spec.Tier != "" {
+		if err := checkTier(spec.Code, spec.Tier); err != nil {
+			return server{}, "", err
+		}
 	}
 	if err := f.checkFeatures(spec.Code, spec.Features); err != nil {
 		return server{}, "", err
@@ -143,6 +147,17 @@ func (f *Fleet) checkSpec(spec TenantSpec) (server, string, error) {
 			spec.Code, name, len(name), srv.dialect.Name(), sc.Name, max)}
 	}
 	return srv, name, nil
+}
+
+// checkTier refuses a tier of tenant code that is not one word.
+func checkTier(code, tier string) error {
+	if tier == "" {
+		return &InputError{Err: fmt.Errorf("tenant %q: the tier cannot be empty", code)}
+	}
+	if !tenantTier.MatchString(tier) {
+		return &InputError{Err: fmt.Errorf("tenant %q: tier %q: use letters, digits, underscores and hyphens, starting with a letter or digit", code, tier)}
+	}
+	return nil
 }
 
 // missingDatabase is the refusal of tenant code, to be registered with
@@ -208,8 +223,8 @@ func (f *Fleet) SetTenant(ctx context.Context, code string, change TenantChange)
 		changed = append(changed, "name "+t.Name)
 	}
 	if change.Tier != nil {
-		if *change.Tier == "" {
-			return control.Tenant{}, &InputError{Err: fmt.Errorf("tenant %q: the tier cannot be empty", code)}
+		if err := checkTier(code, *change.Tier); err != nil {
+			return control.Tenant{}, err
 		}
 		t.Tier = *change.Tier
 		changed = append(changed, "tier "+t.Tier)
