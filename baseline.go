@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -82,7 +81,7 @@ type BaselineOutcome struct {
 // version, a malformed mapping file, or a selector that matches no tenant
 // is an *InputError, and nothing is recorded.
 func (f *Fleet) Baseline(ctx context.Context, req BaselineRequest) ([]BaselineOutcome, error) {
-	if !slices.Contains(Tools, req.From) {
+	if _, ok := req.From.ledger(); !ok && req.From != ToolNone {
 		return nil, &InputError{Err: fmt.Errorf("baseline: unknown tool %q (known: goose, golang-migrate, flyway, none)", req.From)}
 	}
 	if req.From == ToolNone && req.To == "" {

@@ -31,9 +31,6 @@ const (
 	ToolNone Tool = "none"
 )
 
-// Tools are the tools herd baseline reads, and none.
-var Tools = []Tool{ToolGoose, ToolGolangMigrate, ToolFlyway, ToolNone}
-
 // toolRecord is one migration a tool's ledger records as applied.
 type toolRecord struct {
 	// Version is the tool's version, as it writes it ("" for a Flyway
@@ -55,20 +52,28 @@ func (r toolRecord) String() string {
 	return "version " + r.Version
 }
 
-// toolLedger reads a tool's ledger through q, in db, on engine d. It
-// returns a *toolRefusal when the ledger is dirty or records a failure.
+// toolLedger is a tool's ledger table, and how to read it: read returns
+// what the table, qualified and quoted, records as applied, or a
+// *toolRefusal when it is dirty or records a failure.
 type toolLedger struct {
 	table string
 	read  func(ctx context.Context, q dialect.Querier, table string) ([]toolRecord, error)
 }
 
-// toolLedgers are the ledgers of the tools herd reads. Each query is
-// portable SQL on the tool's documented columns; only the table name is
-// engine-specific, and the dialect quotes it.
-var toolLedgers = map[Tool]toolLedger{
-	ToolGoose:         {table: "goose_db_version", read: readGoose},
-	ToolGolangMigrate: {table: "schema_migrations", read: readGolangMigrate},
-	ToolFlyway:        {table: "flyway_schema_history", read: readFlyway},
+// ledger returns the ledger of tool t; ok is false for ToolNone and an
+// unknown tool. Each query is portable SQL on the tool's documented
+// columns; only the table's name is engine-specific, and the dialect
+// quotes it.
+func (t Tool) ledger() (l toolLedger, ok bool) {
+	switch t {
+	case ToolGoose:
+		return toolLedger{table: "goose_db_version", read: readGoose}, true
+	case ToolGolangMigrate:
+		return toolLedger{table: "schema_migrations", read: readGolangMigrate}, true
+	case ToolFlyway:
+		return toolLedger{table: "flyway_schema_history", read: readFlyway}, true
+	}
+	return toolLedger{}, false
 }
 
 // toolRefusal is a tool ledger herd will not take over as it is: dirty,
@@ -81,7 +86,10 @@ func (e *toolRefusal) Error() string { return e.msg }
 // asking through q. A database without the tool's table is a
 // *toolRefusal.
 func readToolLedger(ctx context.Context, tool Tool, d dialect.Dialect, q dialect.Queryer, db *dialect.Database) ([]toolRecord, error) {
-	l := toolLedgers[tool]
+	l, ok := tool.ledger()
+	if !ok {
+		return nil, fmt.Errorf("%q keeps no ledger herd reads", tool)
+	}
 	exists, err := d.TableExists(ctx, q, db, l.table)
 	if err != nil {
 		return nil, fmt.Errorf("look for %s's table %s: %w", tool, l.table, err)

@@ -153,6 +153,11 @@ func (f *Fleet) checkImport(ctx context.Context, path string, rows []TenantRow, 
 		problem := func(format string, args ...any) {
 			problems = append(problems, fmt.Sprintf("%d: ", row.Line)+fmt.Sprintf(format, args...))
 		}
+		if have, ok := byCode[spec.Code]; ok {
+			// A registered tenant stays where it is unless the row says
+			// otherwise.
+			spec.Server, spec.Database = orDefault(spec.Server, have.Server), orDefault(spec.Database, have.Database)
+		}
 		srv, name, err := f.checkSpec(spec)
 		if err != nil {
 			problem("%v", err)

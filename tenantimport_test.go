@@ -180,5 +180,19 @@ func TestDiscoverTenants(t *testing.T) {
 
 		_, err = b.fleet.DiscoverTenants(context.Background(), herd.DiscoverRequest{Pattern: "no_code_here"})
 		require.True(t, herd.IsInputError(err), "%v", err)
+
+		// A database named by another convention keeps its name, and an
+		// import that does not name it leaves it registered as it is.
+		b.scratch.CreateDatabase(t, "legacy_c3")
+		t.Cleanup(func() { b.scratch.DropTenants(t, []string{"legacy_c3"}) })
+		found, err = b.fleet.DiscoverTenants(context.Background(), herd.DiscoverRequest{Pattern: p + "legacy_{code}", Register: true})
+		require.NoError(t, err)
+		require.Equal(t, []herd.DiscoveredTenant{{Code: "c3", Server: "main", Database: p + "legacy_c3", Registered: true}}, found)
+		path := filepath.Join(b.scratch.Dir, "tenants.csv")
+		require.NoError(t, os.WriteFile(path, []byte("code,tier\nc3,standard\n"), 0o644))
+		report, err := b.fleet.ImportTenants(b.ctx, path, herd.ImportOptions{})
+		require.NoError(t, err)
+		require.Equal(t, herd.ImportUnchanged, report.Tenants[0].Action)
+		require.Equal(t, p+"legacy_c3", report.Tenants[0].Database)
 	})
 }
