@@ -86,9 +86,12 @@ func (r ImportReport) Count(a ImportAction) int {
 // database, a new tenant's database that does not exist (unless
 // opts.Create) or that another fleet owns. Every problem is reported with
 // its path:line in one *InputError, and then nothing is registered. It
-// then registers the new tenants in batches of opts.Batch and, with
+// then registers the new tenants (through AddTenant) and, with
 // opts.Update, changes the registered tenants whose rows differ (through
-// SetTenant). Importing the same file again changes nothing.
+// SetTenant), in file order, calling opts.Progress after every
+// opts.Batch of them. It stops at the first that fails, returning the
+// report with the rows done so far. Importing the same file again
+// changes nothing.
 func (f *Fleet) ImportTenants(ctx context.Context, path string, opts ImportOptions) (ImportReport, error) {
 	file, err := os.Open(path)
 	if err != nil {
