@@ -90,7 +90,7 @@ func (r ImportReport) Count(a ImportAction) int {
 // opts.Update, changes the registered tenants whose rows differ (through
 // SetTenant), in file order, calling opts.Progress after every
 // opts.Batch of them. It stops at the first that fails, returning the
-// report with the rows done so far. Importing the same file again
+// report of the rows before it, which are done. Importing the same file again
 // changes nothing.
 func (f *Fleet) ImportTenants(ctx context.Context, path string, opts ImportOptions) (ImportReport, error) {
 	file, err := os.Open(path)
@@ -120,10 +120,13 @@ func (f *Fleet) ImportTenants(ctx context.Context, path string, opts ImportOptio
 		t := &report.Tenants[i]
 		spec := specs[i]
 		if t.Action == ImportAdded {
-			if _, err := f.AddTenant(ctx, spec); err != nil {
-				return report, fmt.Errorf("import %s:%d: %w", path, t.Line, err)
-			}
-		} else if _, err := f.SetTenant(ctx, t.Code, TenantChange{Name: &spec.Name, Tier: &spec.Tier, Tags: &spec.Tags, Features: &spec.Features}); err != nil {
+			_, err = f.AddTenant(ctx, spec)
+		} else {
+			_, err = f.SetTenant(ctx, t.Code, TenantChange{Name: &spec.Name, Tier: &spec.Tier, Tags: &spec.Tags, Features: &spec.Features})
+		}
+		if err != nil {
+			// The report holds the rows before this one: those are done.
+			report.Tenants = report.Tenants[:i]
 			return report, fmt.Errorf("import %s:%d: %w", path, t.Line, err)
 		}
 		if opts.Progress != nil && ((done+1)%batch == 0 || done+1 == len(work)) {
