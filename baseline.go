@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/plan"
 	"github.com/herdhq/herd/source"
 )
@@ -162,7 +164,12 @@ func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tool Tool,
 		if len(entries) > 0 {
 			out.Status, out.Version = BaselineUnchanged, control.Version(plan.Current(migrations, execute.Applied(entries)))
 			out.Reason = fmt.Sprintf("herd's ledger already records %d migrations", len(entries))
-			return nil
+			if slices.ContainsFunc(entries, func(e execute.Entry) bool { return e.State == execute.StateDirty }) {
+				return nil // herd repair's to settle, not a baseline's
+			}
+			// A baseline whose control-database write was lost is
+			// recorded there now, from the ledger.
+			return f.nothingToDo(ctx, tg, entries, out.Version)
 		}
 		ms, err := f.toolMigrations(ctx, s, t, tool, to, mm)
 		if err != nil {
@@ -188,7 +195,17 @@ func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tool Tool,
 			out.Migrations = append(out.Migrations, m.ID())
 		}
 		detail := fmt.Sprintf("%s: %d migrations recorded, none run, at %s", note, len(ms), versionLabel(out.Version))
-		return f.control.Finish(ctx, tg.ref, out.Version, nil, steps, f.opts.Actor, detail)
+		finish := func(ctx context.Context) error {
+			return f.control.Finish(ctx, tg.ref, out.Version, nil, steps, f.opts.Actor, detail)
+		}
+		// The ledger committed: the tenant is baselined whatever happens
+		// to the control database now, and the next run (a migration, or
+		// this baseline again) reconciles it from the ledger.
+		if err := retry.Do(context.WithoutCancel(ctx), f.reconnect(tg.ref, "record the baseline in the control database"), finish); err != nil {
+			f.opts.Logger.Warn("herd: could not record a baseline in the control database; the next run reconciles it from the ledger",
+				"database", tg.ref.String(), "err", err)
+		}
+		return nil
 	})
 	return out, err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/source"
 )
@@ -139,5 +140,34 @@ func TestBaselineRefusesAndMaps(t *testing.T) {
 		out = run(2, "baseline", "--all", "--from", "goose", "--mapping", bad)
 		require.Contains(t, out, "bad.csv:3: 1 is also mapped on line 2")
 		require.Contains(t, out, "bad.csv:4: herd has no tenant migration v9.9.9/001_nothing")
+	})
+}
+
+// A baseline whose control-database write was lost (the tenant's ledger
+// committed, the control database never heard of it) is recorded there
+// by the next baseline, from the ledger.
+func TestBaselineReconcilesALostControlWrite(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, schoolMigrations(t))
+		tenants := []legacyTenant{{code: "lost", tool: herd.ToolGolangMigrate, applied: 5}}
+		buildLegacy(t, b, tenants)
+		b.register(tenants)
+		db, d, err := b.fleet.OpenTenant(b.ctx, "lost")
+		require.NoError(t, err)
+		s, err := execute.New(d, nil).Lock(b.ctx, db)
+		require.NoError(t, err)
+		_, err = s.MarkApplied(b.ctx, b.source().Migrations(source.Tenant)[:5], "baseline from golang-migrate")
+		require.NoError(t, err)
+		require.NoError(t, s.Close(b.ctx))
+		require.NoError(t, db.Close())
+		history, err := b.control().History(b.ctx, control.TenantRef("lost"))
+		require.NoError(t, err)
+		require.Empty(t, history)
+
+		out, err := b.fleet.Baseline(b.ctx, herd.BaselineRequest{Selection: herd.Selection{Tenants: "lost"}, From: herd.ToolGolangMigrate})
+		require.NoError(t, err)
+		require.Equal(t, herd.BaselineUnchanged, out[0].Status)
+		b.agree(control.TenantRef("lost"), "1.1.0")
 	})
 }
