@@ -23,6 +23,16 @@
 // database_migration_history, and the database's row of
 // database_schema_versions says where it stands.
 //
+// # Adopting a fleet
+//
+// A fleet that another tool migrated comes in without a migration run:
+// DiscoverTenants lists a server's databases that match the naming
+// pattern, ImportTenants registers tenants from a CSV or JSON-lines file
+// (checked whole first), and Baseline reads each tenant's goose,
+// golang-migrate or Flyway ledger (or compares its schema with a
+// version's reference, ToolNone) and records herd's ledger and history
+// as if herd had applied those migrations.
+//
 // # Releases and canMigrate
 //
 // herd.yaml's releases are the compatibility matrix (Releases, package

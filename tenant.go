@@ -34,39 +34,42 @@ func ValidateTenantCode(code string) error {
 }
 
 // TenantSpec describes a tenant to add.
+// Its JSON form is a line of an import file (see ReadTenantFile).
 type TenantSpec struct {
-	Code string
+	Code string `json:"code"`
 	// Name defaults to Code; Tier to "standard"; Server to the default
 	// server.
-	Name, Tier, Server string
-	Tags, Features     []string
+	Name   string `json:"name"`
+	Tier   string `json:"tier"`
+	Server string `json:"server"`
+	// Database names the tenant's database (or schema) on its server;
+	// default the name herd.yaml's tenant_database renders for Code. Set
+	// it to register a database named by another convention.
+	Database string   `json:"database"`
+	Tags     []string `json:"tags"`
+	Features []string `json:"features"`
+	// ExistingOnly refuses a tenant whose database does not exist,
+	// instead of creating it: for registering databases that are
+	// already there.
+	ExistingOnly bool `json:"-"`
 	// TakeOver adopts an existing database that another fleet (another
 	// environment) owns, moving it to this fleet; without it such a
 	// database is refused.
-	TakeOver bool
+	TakeOver bool `json:"-"`
 }
 
-// AddTenant validates spec, renders the tenant's database name and checks
-// it against the server engine's limit, creates the database with its
-// (empty) ledger table, or adopts an existing one of that name as it is,
-// and registers the tenant. Invalid input changes nothing.
+// AddTenant validates spec, renders the tenant's database name (unless
+// spec names it) and checks it against the server engine's limit, creates
+// the database with its (empty) ledger table (or, with
+// spec.ExistingOnly, refuses a database that is not there), or adopts an
+// existing one of that name as it is, and registers the tenant. Invalid
+// input changes nothing.
 func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant, error) {
-	if err := ValidateTenantCode(spec.Code); err != nil {
-		return control.Tenant{}, err
-	}
-	if err := f.checkFeatures(spec.Code, spec.Features); err != nil {
-		return control.Tenant{}, err
-	}
-	sc, err := f.cfg.Server(spec.Server)
+	srv, name, err := f.checkSpec(spec)
 	if err != nil {
-		return control.Tenant{}, &InputError{Err: err}
+		return control.Tenant{}, err
 	}
-	srv := f.servers[sc.Name]
-	name := f.cfg.TenantDatabaseName(spec.Code)
-	if max := srv.MaxNameLength(); len(name) > max {
-		return control.Tenant{}, &InputError{Err: fmt.Errorf("tenant %q: database name %q is %d characters; %s on server %q allows %d",
-			spec.Code, name, len(name), srv.dialect.Name(), sc.Name, max)}
-	}
+	sc := srv.cfg
 	if _, err := f.control.Tenant(ctx, spec.Code); err == nil {
 		return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, control.ErrTenantExists)
 	} else if !errors.Is(err, control.ErrTenantNotFound) {
@@ -83,6 +86,9 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 	exists, err := srv.Exists(ctx, name)
 	if err != nil {
 		return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, err)
+	}
+	if !exists && spec.ExistingOnly {
+		return control.Tenant{}, missingDatabase(spec.Code, name, sc.Name)
 	}
 	detail := "created database " + name
 	if exists {
@@ -105,6 +111,59 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 		return control.Tenant{}, err
 	}
 	return t, f.control.Audit(ctx, f.opts.Actor, "tenant.add", t.Code, detail)
+}
+
+// tenantTier is what a tier may be: one word, which selectors (tier=T),
+// waves and flags can name.
+var tenantTier = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+// checkSpec validates spec without touching a database: its code, tier,
+// features and server, and the length of its database's name on that
+// server's engine. It returns the server and the database's name; invalid
+// input is an *InputError naming the tenant.
+func (f *Fleet) checkSpec(spec TenantSpec) (server, string, error) {
+	if err := ValidateTenantCode(spec.Code); err != nil {
+		return server{}, "", err
+	}
+	if spec.Tier != "" {
+		if err := checkTier(spec.Code, spec.Tier); err != nil {
+			return server{}, "", err
+		}
+	}
+	if err := f.checkFeatures(spec.Code, spec.Features); err != nil {
+		return server{}, "", err
+	}
+	sc, err := f.cfg.Server(spec.Server)
+	if err != nil {
+		return server{}, "", &InputError{Err: fmt.Errorf("tenant %q: %w", spec.Code, err)}
+	}
+	srv := f.servers[sc.Name]
+	name := spec.Database
+	if name == "" {
+		name = f.cfg.TenantDatabaseName(spec.Code)
+	}
+	if max := srv.MaxNameLength(); len(name) > max {
+		return server{}, "", &InputError{Err: fmt.Errorf("tenant %q: database name %q is %d characters; %s on server %q allows %d",
+			spec.Code, name, len(name), srv.dialect.Name(), sc.Name, max)}
+	}
+	return srv, name, nil
+}
+
+// checkTier refuses a tier of tenant code that is not one word.
+func checkTier(code, tier string) error {
+	if tier == "" {
+		return &InputError{Err: fmt.Errorf("tenant %q: the tier cannot be empty", code)}
+	}
+	if !tenantTier.MatchString(tier) {
+		return &InputError{Err: fmt.Errorf("tenant %q: tier %q: use letters, digits, underscores and hyphens, starting with a letter or digit", code, tier)}
+	}
+	return nil
+}
+
+// missingDatabase is the refusal of tenant code, to be registered with
+// the existing database name on server, which is not there.
+func missingDatabase(code, name, server string) error {
+	return &InputError{Err: fmt.Errorf("tenant %q: database %s does not exist on server %q (import with --create to create it)", code, name, server)}
 }
 
 // provision makes the ledger table in database name, which herd has just
@@ -164,8 +223,8 @@ func (f *Fleet) SetTenant(ctx context.Context, code string, change TenantChange)
 		changed = append(changed, "name "+t.Name)
 	}
 	if change.Tier != nil {
-		if *change.Tier == "" {
-			return control.Tenant{}, &InputError{Err: fmt.Errorf("tenant %q: the tier cannot be empty", code)}
+		if err := checkTier(code, *change.Tier); err != nil {
+			return control.Tenant{}, err
 		}
 		t.Tier = *change.Tier
 		changed = append(changed, "tier "+t.Tier)
@@ -291,7 +350,13 @@ func (f *Fleet) checkOwner(ctx context.Context, t control.Tenant) error {
 	if !ok {
 		return &InputError{Err: fmt.Errorf("tenant %q is on server %q, which herd.yaml does not declare", t.Code, t.Server)}
 	}
-	db, err := srv.Open(ctx, t.Database)
+	return f.checkDatabaseOwner(ctx, srv, t.Database)
+}
+
+// checkDatabaseOwner refuses the existing database name on srv when
+// another fleet owns it (an *execute.OwnerError).
+func (f *Fleet) checkDatabaseOwner(ctx context.Context, srv server, name string) error {
+	db, err := srv.Open(ctx, name)
 	if err != nil {
 		return err
 	}

@@ -13,11 +13,11 @@ import (
 )
 
 func (a *app) tenantCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "tenant", Short: "Add, list, show and remove tenants", Args: cobra.NoArgs,
+	cmd := &cobra.Command{Use: "tenant", Short: "Add, import, discover, list, show and remove tenants", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usagef("tenant needs a subcommand: add, set, list, show or remove")
+			return usagef("tenant needs a subcommand: add, import, discover, set, list, show or remove")
 		}}
-	cmd.AddCommand(a.tenantAddCmd(), a.tenantSetCmd(), a.tenantListCmd(), a.tenantShowCmd(), a.tenantRemoveCmd())
+	cmd.AddCommand(a.tenantAddCmd(), a.tenantImportCmd(), a.tenantDiscoverCmd(), a.tenantSetCmd(), a.tenantListCmd(), a.tenantShowCmd(), a.tenantRemoveCmd())
 	return cmd
 }
 
