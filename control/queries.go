@@ -43,6 +43,8 @@ type queries struct {
 	shadowRunGet, shadowRunList, shadowRunDelete                                    string
 
 	referenceUpsert, referenceGet, driftUpsert, driftGet, driftList, driftDelete string
+
+	tenantCounts, tenantStatusPage, auditPage, rolloutPage, itemPage, itemListTenant string
 }
 
 // byName returns where each query goes, by its name in the queries file.
@@ -145,6 +147,13 @@ func (q *queries) byName() map[string]*string {
 		"shadow-run-get":      &q.shadowRunGet,
 		"shadow-run-list":     &q.shadowRunList,
 		"shadow-run-delete":   &q.shadowRunDelete,
+
+		"tenant-counts":      &q.tenantCounts,
+		"tenant-status-page": &q.tenantStatusPage,
+		"audit-page":         &q.auditPage,
+		"rollout-page":       &q.rolloutPage,
+		"item-page":          &q.itemPage,
+		"item-list-tenant":   &q.itemListTenant,
 	}
 }
 

@@ -261,20 +261,27 @@ func (r *Reader) items(ctx context.Context, rollout int64, query string, args ..
 	var out []Item
 	for rows.Next() {
 		it := Item{Rollout: rollout}
-		var owner, msg sql.NullString
-		var started, finished sql.NullTime
-		if err := rows.Scan(&it.Tenant, &it.Server, &it.Wave, &it.WaveName, &it.Position, &it.State, &it.Attempts, &owner,
-			&it.LeaseToken, &it.FromVersion, &started, &finished, &it.DurationMS, &msg); err != nil {
+		if err := scanItem(rows, &it); err != nil {
 			return nil, fmt.Errorf("control: read rollout tenants: %w", err)
 		}
-		it.LeaseOwner, it.Error = owner.String, msg.String
-		it.StartedAt, it.FinishedAt = timePtr(started), timePtr(finished)
 		out = append(out, it)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("control: read rollout tenants: %w", err)
 	}
 	return out, nil
+}
+
+// scanItem reads the row rows is at into it: lead, then the columns of
+// an item as the item queries list them.
+func scanItem(rows *sql.Rows, it *Item, lead ...any) error {
+	var owner, msg sql.NullString
+	var started, finished sql.NullTime
+	err := rows.Scan(append(lead, &it.Tenant, &it.Server, &it.Wave, &it.WaveName, &it.Position, &it.State, &it.Attempts, &owner,
+		&it.LeaseToken, &it.FromVersion, &started, &finished, &it.DurationMS, &msg)...)
+	it.LeaseOwner, it.Error = owner.String, msg.String
+	it.StartedAt, it.FinishedAt = timePtr(started), timePtr(finished)
+	return err
 }
 
 // Lease is a runner's claim on one tenant of a rollout. Every write about

@@ -403,3 +403,54 @@ FROM herd_tenant_drift d JOIN herd_tenants t ON t.code = d.tenant_code ORDER BY 
 
 -- name: drift-delete
 DELETE FROM herd_tenant_drift WHERE tenant_code = $1
+
+-- The console's pages (herd serve's /api/v1): each filters and bounds in
+-- one read. A filter's first placeholder is '' (or 1) for "any"; each
+-- placeholder is used once, in order, as on the other engines. LIKE
+-- escapes with a backslash by default.
+
+-- name: tenant-counts
+SELECT COALESCE(v.current_version, ''), COALESCE(v.migration_status, 'pending'), t.server, COUNT(*)
+FROM herd_tenants t LEFT JOIN database_schema_versions v
+    ON v.database_type = 'tenant' AND v.database_identifier = t.code
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+
+-- name: tenant-status-page
+SELECT t.code, t.name, t.tier, t.server, t.database_name, t.tags,
+    COALESCE(v.current_version, ''), v.target_version, COALESCE(v.migration_status, 'pending'), v.migration_error,
+    s.rows_total, s.bytes_total, s.rows_estimated, s.bytes_estimated, s.analyzed_at,
+    d.version, d.state, d.drifted, d.customised, d.checked_at
+FROM herd_tenants t
+LEFT JOIN database_schema_versions v ON v.database_type = 'tenant' AND v.database_identifier = t.code
+LEFT JOIN herd_tenant_sizes s ON s.tenant_code = t.code
+LEFT JOIN herd_tenant_drift d ON d.tenant_code = t.code
+WHERE t.code > $1
+    AND ($2 = '' OR t.tier = $3)
+    AND ($4 = '' OR t.server = $5)
+    AND ($6 = '' OR COALESCE(v.migration_status, 'pending') = $7)
+    AND ($8::int = 1 OR COALESCE(v.current_version, '') IN (SELECT jsonb_array_elements_text($9::jsonb)))
+    AND ($10 = '' OR t.tags::jsonb @> jsonb_build_array($11::text))
+    AND ($12 = '' OR LOWER(t.code) LIKE $13 OR LOWER(t.name) LIKE $14)
+ORDER BY t.code LIMIT $15
+
+-- name: audit-page
+SELECT id, at, actor, action, subject, detail FROM herd_audit_log
+WHERE ($1::bigint = 0 OR id < $2) AND ($3 = '' OR actor = $4) AND ($5 = '' OR action = $6)
+ORDER BY id DESC LIMIT $7
+
+-- name: rollout-page
+SELECT id, release_name, system_version, tenant_version, selector, status, reason, start_at,
+    created_at, updated_at, finished_at
+FROM herd_rollouts WHERE ($1::bigint = 0 OR id < $2) AND ($3 = '' OR status = $4) ORDER BY id DESC LIMIT $5
+
+-- name: item-page
+SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
+    from_version, started_at, finished_at, duration_ms, error
+FROM herd_rollout_tenants
+WHERE rollout_id = $1 AND (wave > $2 OR (wave = $3 AND position > $4)) AND ($5 = '' OR state = $6)
+ORDER BY wave, position LIMIT $7
+
+-- name: item-list-tenant
+SELECT rollout_id, tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
+    from_version, started_at, finished_at, duration_ms, error
+FROM herd_rollout_tenants WHERE tenant = $1 ORDER BY rollout_id DESC LIMIT $2

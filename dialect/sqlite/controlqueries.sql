@@ -398,3 +398,52 @@ FROM herd_tenant_drift d JOIN herd_tenants t ON t.code = d.tenant_code ORDER BY 
 
 -- name: drift-delete
 DELETE FROM herd_tenant_drift WHERE tenant_code = ?
+
+-- The console's pages (herd serve's /api/v1): each filters and bounds in
+-- one read. A filter's first placeholder is '' (or 1) for "any".
+
+-- name: tenant-counts
+SELECT COALESCE(v.current_version, ''), COALESCE(v.migration_status, 'pending'), t.server, COUNT(*)
+FROM herd_tenants t LEFT JOIN database_schema_versions v
+    ON v.database_type = 'tenant' AND v.database_identifier = t.code
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+
+-- name: tenant-status-page
+SELECT t.code, t.name, t.tier, t.server, t.database_name, t.tags,
+    COALESCE(v.current_version, ''), v.target_version, COALESCE(v.migration_status, 'pending'), v.migration_error,
+    s.rows_total, s.bytes_total, s.rows_estimated, s.bytes_estimated, s.analyzed_at,
+    d.version, d.state, d.drifted, d.customised, d.checked_at
+FROM herd_tenants t
+LEFT JOIN database_schema_versions v ON v.database_type = 'tenant' AND v.database_identifier = t.code
+LEFT JOIN herd_tenant_sizes s ON s.tenant_code = t.code
+LEFT JOIN herd_tenant_drift d ON d.tenant_code = t.code
+WHERE t.code > ?
+    AND (? = '' OR t.tier = ?)
+    AND (? = '' OR t.server = ?)
+    AND (? = '' OR COALESCE(v.migration_status, 'pending') = ?)
+    AND (? = 1 OR COALESCE(v.current_version, '') IN (SELECT value FROM json_each(?)))
+    AND (? = '' OR EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = ?))
+    AND (? = '' OR LOWER(t.code) LIKE ? ESCAPE '\' OR LOWER(t.name) LIKE ? ESCAPE '\')
+ORDER BY t.code LIMIT ?
+
+-- name: audit-page
+SELECT id, at, actor, action, subject, detail FROM herd_audit_log
+WHERE (? = 0 OR id < ?) AND (? = '' OR actor = ?) AND (? = '' OR action = ?)
+ORDER BY id DESC LIMIT ?
+
+-- name: rollout-page
+SELECT id, release_name, system_version, tenant_version, selector, status, reason, start_at,
+    created_at, updated_at, finished_at
+FROM herd_rollouts WHERE (? = 0 OR id < ?) AND (? = '' OR status = ?) ORDER BY id DESC LIMIT ?
+
+-- name: item-page
+SELECT tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
+    from_version, started_at, finished_at, duration_ms, error
+FROM herd_rollout_tenants
+WHERE rollout_id = ? AND (wave > ? OR (wave = ? AND position > ?)) AND (? = '' OR state = ?)
+ORDER BY wave, position LIMIT ?
+
+-- name: item-list-tenant
+SELECT rollout_id, tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
+    from_version, started_at, finished_at, duration_ms, error
+FROM herd_rollout_tenants WHERE tenant = ? ORDER BY rollout_id DESC LIMIT ?
