@@ -77,21 +77,36 @@ func (f *Fleet) Status(ctx context.Context) ([]StatusRow, error) {
 		if !ok {
 			v = control.VersionState{Ref: ref, Status: control.StatusPending}
 		}
-		row := StatusRow{Type: string(ref.Type), Identifier: ref.Identifier, CurrentVersion: v.CurrentVersion,
-			TargetVersion: v.TargetVersion, Status: string(v.Status), LastError: v.Error}
-		if ref.Type == source.Tenant {
-			row.SizeClass = SizeUnknown
-			if sz := sizes[ref.Identifier]; sz != nil {
-				row.SizeClass = f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, true)
-				row.Rows, row.Bytes, row.AnalyzedAt = &sz.Rows, &sz.Bytes, &sz.AnalyzedAt
-			}
-			if d, ok := drifts[ref.Identifier]; ok {
-				row.Drift = &d
-			}
+		if ref.Type != source.Tenant {
+			rows = append(rows, statusRow(v))
+			continue
 		}
-		rows = append(rows, row)
+		var drift *TenantDrift
+		if d, ok := drifts[ref.Identifier]; ok {
+			drift = &d
+		}
+		rows = append(rows, f.tenantStatusRow(v, sizes[ref.Identifier], drift))
 	}
 	return rows, nil
+}
+
+// statusRow is v as a row of the status.
+func statusRow(v VersionState) StatusRow {
+	return StatusRow{Type: string(v.Ref.Type), Identifier: v.Ref.Identifier, CurrentVersion: v.CurrentVersion,
+		TargetVersion: v.TargetVersion, Status: string(v.Status), LastError: v.Error}
+}
+
+// tenantStatusRow is a tenant's row of the status: where its database
+// stands (v), its size by its last analysis (nil before the first) and
+// its last drift check (nil before the first).
+func (f *Fleet) tenantStatusRow(v VersionState, sz *control.Size, drift *TenantDrift) StatusRow {
+	row := statusRow(v)
+	row.SizeClass, row.Drift = SizeUnknown, drift
+	if sz != nil {
+		row.SizeClass = f.cfg.LargeTenants.Class(sz.Rows, sz.Bytes, true)
+		row.Rows, row.Bytes, row.AnalyzedAt = &sz.Rows, &sz.Bytes, &sz.AnalyzedAt
+	}
+	return row
 }
 
 // Version returns where ref's database stands in the control database;
