@@ -31,6 +31,42 @@ type ReleaseCounts struct {
 	Unreleased int
 }
 
+// ReleaseRow is one release of the matrix with its tenants counted, as
+// herd releases --json and herd serve's /api/v1/releases print it.
+type ReleaseRow struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// SystemVersion is "" when the release has no system schema.
+	SystemVersion   string   `json:"system_version"`
+	TenantVersion   string   `json:"tenant_version"`
+	Features        []string `json:"features"`
+	Added           []string `json:"added"`
+	Removed         []string `json:"removed"`
+	BreakingChanges bool     `json:"breaking_changes"`
+	RollbackPoint   string   `json:"rollback_point"`
+	Experimental    bool     `json:"experimental"`
+	Declared        bool     `json:"declared"`
+	Tenants         int      `json:"tenants"`
+}
+
+// Rows returns the releases of c as rows, in c's order.
+func (c ReleaseCounts) Rows() []ReleaseRow {
+	rows := make([]ReleaseRow, 0, len(c.Releases))
+	for _, r := range c.Releases {
+		row := ReleaseRow{
+			Name: r.Name, Version: r.Version.String(), TenantVersion: r.Tenant.String(),
+			Features: nonNil(r.Features), Added: nonNil(r.Added), Removed: nonNil(r.Removed),
+			BreakingChanges: r.Breaking, RollbackPoint: r.RollbackPoint, Experimental: r.Experimental,
+			Declared: r.Declared, Tenants: r.Tenants,
+		}
+		if r.System != nil {
+			row.SystemVersion = r.System.String()
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
 // Releases returns the compatibility matrix with, for each release, how
 // many registered tenants are on it by their current schema version. It
 // only reads the control database, and returns its error when that fails.

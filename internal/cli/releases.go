@@ -12,22 +12,6 @@ import (
 	"github.com/herdhq/herd"
 )
 
-// releaseRow is one release in herd releases --json.
-type releaseRow struct {
-	Name            string   `json:"name"`
-	Version         string   `json:"version"`
-	SystemVersion   string   `json:"system_version"`
-	TenantVersion   string   `json:"tenant_version"`
-	Features        []string `json:"features"`
-	Added           []string `json:"added"`
-	Removed         []string `json:"removed"`
-	BreakingChanges bool     `json:"breaking_changes"`
-	RollbackPoint   string   `json:"rollback_point"`
-	Experimental    bool     `json:"experimental"`
-	Declared        bool     `json:"declared"`
-	Tenants         int      `json:"tenants"`
-}
-
 func (a *app) releasesCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -43,26 +27,13 @@ their current schema version.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return show(a, cmd, asJSON, view[herd.ReleaseCounts]{
 				read:   (*herd.Fleet).Releases,
-				json:   func(c herd.ReleaseCounts) any { return releaseRows(c) },
+				json:   func(c herd.ReleaseCounts) any { return c.Rows() },
 				render: renderReleases,
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: an array of releases")
 	return cmd
-}
-
-func releaseRows(counts herd.ReleaseCounts) []releaseRow {
-	rows := make([]releaseRow, 0, len(counts.Releases))
-	for _, r := range counts.Releases {
-		rows = append(rows, releaseRow{
-			Name: r.Name, Version: r.Version.String(), SystemVersion: schemaVersion(r.System), TenantVersion: r.Tenant.String(),
-			Features: nonNil(r.Features), Added: nonNil(r.Added), Removed: nonNil(r.Removed),
-			BreakingChanges: r.Breaking, RollbackPoint: r.RollbackPoint, Experimental: r.Experimental,
-			Declared: r.Declared, Tenants: r.Tenants,
-		})
-	}
-	return rows
 }
 
 // schemaVersion is v without the v, or "" for none.
