@@ -39,24 +39,23 @@ func (f *Fleet) AuditLog(ctx context.Context, q AuditQuery) (AuditPage, error) {
 		return AuditPage{}, err
 	}
 	filter := control.AuditFilter{Actor: q.Actor, Action: q.Action, Limit: limit + 1}
-	if filter.Before, err = idCursor(q.Cursor); err != nil {
+	if filter.Before, err = idCursor(q.Cursor, "audit"); err != nil {
 		return AuditPage{}, err
 	}
 	entries, err := f.control.AuditPage(ctx, filter)
 	if err != nil {
 		return AuditPage{}, err
 	}
-	entries, next := page(entries, limit, func(e AuditEntry) cursor { return idKey(e.ID) })
+	entries, next := page(entries, limit, func(e AuditEntry) cursor { return idKey("audit", e.ID) })
 	return AuditPage{Entries: entries, Next: next}, nil
 }
 
-// idKey is the cursor of a list paged by id.
-func idKey(id int64) cursor { return cursor{strconv.FormatInt(id, 10)} }
+// idKey is the cursor of list, paged by id, after id.
+func idKey(list string, id int64) cursor { return cursor{list, strconv.FormatInt(id, 10)} }
 
-// idCursor decodes the cursor of a list paged by id: 0 for the first
-// page.
-func idCursor(s string) (int64, error) {
-	c, err := parseCursor(s, 1)
+// idCursor decodes a cursor of list, paged by id: 0 for the first page.
+func idCursor(s, list string) (int64, error) {
+	c, err := parseCursor(s, list, 1)
 	if err != nil || c == nil {
 		return 0, err
 	}

@@ -61,9 +61,9 @@ func oneOf[S ~string](param, value string, allowed []S) error {
 	return badParam(param, "%q: want one of %s", value, strings.Join(names, ", "))
 }
 
-// cursor is where a page starts: the key of the last row of the page
-// before it, which a client gets as an opaque string (Next) and hands
-// back (Cursor) unchanged.
+// cursor is where a page starts: the list's name, then the key of the
+// last row of the page before it, which a client gets as an opaque string
+// (Next) and hands back (Cursor) unchanged.
 type cursor []string
 
 // errCursor is the cause of a cursor herd did not hand out.
@@ -74,18 +74,19 @@ func (c cursor) String() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(c, "\x00")))
 }
 
-// parseCursor decodes s, a cursor of parts keys ("" is the first page,
-// nil), and returns the input error of a cursor herd did not hand out.
-func parseCursor(s string, parts int) (cursor, error) {
+// parseCursor decodes s, a cursor of list whose key has parts parts, and
+// returns the key ("" is the first page: nil), or the input error of a
+// cursor herd did not hand out for list.
+func parseCursor(s, list string, parts int) (cursor, error) {
 	if s == "" {
 		return nil, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	c := cursor(strings.Split(string(b), "\x00"))
-	if err != nil || len(c) != parts || slices.Contains(c, "") {
+	if err != nil || len(c) != parts+1 || c[0] != list || slices.Contains(c, "") {
 		return nil, &InputError{Err: &QueryError{Param: "cursor", Err: errCursor}}
 	}
-	return c, nil
+	return c[1:], nil
 }
 
 // intKey returns key as a number, or the input error of a cursor herd

@@ -38,7 +38,7 @@ func (f *Fleet) RolloutList(ctx context.Context, q RolloutQuery) (RolloutList, e
 	if err := oneOf("status", q.Status, control.RolloutStatuses()); err != nil {
 		return RolloutList{}, err
 	}
-	before, err := idCursor(q.Cursor)
+	before, err := idCursor(q.Cursor, "rollouts")
 	if err != nil {
 		return RolloutList{}, err
 	}
@@ -46,7 +46,7 @@ func (f *Fleet) RolloutList(ctx context.Context, q RolloutQuery) (RolloutList, e
 	if err != nil {
 		return RolloutList{}, err
 	}
-	rs, next := page(rs, limit, func(r Rollout) cursor { return idKey(r.ID) })
+	rs, next := page(rs, limit, func(r Rollout) cursor { return idKey("rollouts", r.ID) })
 	return RolloutList{Rollouts: rs, Next: next}, nil
 }
 
@@ -132,7 +132,7 @@ func (f *Fleet) RolloutItems(ctx context.Context, id int64, q ItemQuery) (ItemPa
 		return ItemPage{}, err
 	}
 	filter := control.ItemFilter{AfterWave: -1, AfterPosition: -1, State: control.ItemState(q.State), Limit: limit + 1}
-	c, err := parseCursor(q.Cursor, 2)
+	c, err := parseCursor(q.Cursor, "items", 2)
 	if err != nil {
 		return ItemPage{}, err
 	}
@@ -155,7 +155,7 @@ func (f *Fleet) RolloutItems(ctx context.Context, id int64, q ItemQuery) (ItemPa
 		return ItemPage{}, err
 	}
 	items, next := page(items, limit, func(it RolloutItem) cursor {
-		return cursor{strconv.Itoa(it.Wave), strconv.Itoa(it.Position)}
+		return cursor{"items", strconv.Itoa(it.Wave), strconv.Itoa(it.Position)}
 	})
 	return ItemPage{Tenants: items, Next: next}, nil
 }

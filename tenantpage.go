@@ -77,7 +77,7 @@ func (f *Fleet) TenantPage(ctx context.Context, q TenantQuery) (TenantPage, erro
 	if err != nil {
 		return TenantPage{}, err
 	}
-	rows, next := page(rows, limit, func(ts control.TenantStatus) cursor { return cursor{ts.Code} })
+	rows, next := page(rows, limit, func(ts control.TenantStatus) cursor { return cursor{"tenants", ts.Code} })
 	out := TenantPage{Tenants: make([]TenantListRow, len(rows)), Next: next}
 	for i, ts := range rows {
 		out.Tenants[i] = TenantListRow{StatusRow: f.tenantStatusRow(ts.Version, ts.Size, ts.Drift),
@@ -92,7 +92,7 @@ func (f *Fleet) tenantFilter(ctx context.Context, q TenantQuery) (control.Tenant
 	if err != nil {
 		return control.TenantFilter{}, err
 	}
-	c, err := parseCursor(q.Cursor, 1)
+	c, err := parseCursor(q.Cursor, "tenants", 1)
 	if err != nil {
 		return control.TenantFilter{}, err
 	}

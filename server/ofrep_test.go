@@ -334,8 +334,9 @@ func TestTokens(t *testing.T) {
 	require.Equal(t, map[string]any{"status": "ok", "tenants": 1.0, "flags": 5.0}, h)
 }
 
-// failingFleet has no control database to read.
-type failingFleet struct{}
+// failingFleet has no control database to read. The API's reads are
+// not asked of it (api_test.go fails them on a closed fleet).
+type failingFleet struct{ server.APIReader }
 
 func (failingFleet) FlagSnapshot(context.Context) (*flags.Snapshot, error) {
 	return nil, fmt.Errorf("control: read tenants for flags: connection refused")

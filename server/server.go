@@ -14,8 +14,9 @@ import (
 )
 
 // Fleet is what the server needs of a fleet: flag snapshots, write
-// freezes and calendars. *herd.Fleet satisfies it.
+// freezes, calendars and the JSON API's reads. *herd.Fleet satisfies it.
 type Fleet interface {
+	APIReader
 	// FlagSnapshot takes a snapshot of the flags, tenants and overrides.
 	FlagSnapshot(ctx context.Context) (*flags.Snapshot, error)
 	// WriteFreezes reads until when each tenant whose writes a shadow
@@ -79,6 +80,7 @@ func New(fleet Fleet, opts Options) http.Handler {
 	mux.Handle("GET /calendar/{file}", s.viewer(http.HandlerFunc(cal.tenant)))
 	mux.Handle("GET /calendar.ics", s.viewer(http.HandlerFunc(cal.tier)))
 	mux.HandleFunc("GET /healthz", s.healthz)
+	apiRoutes(fleet, opts.Logger, func(pattern string, h http.Handler) { mux.Handle(pattern, s.viewer(h)) })
 	return mux
 }
 
