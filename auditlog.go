@@ -14,11 +14,8 @@ type AuditEntry = control.AuditEntry
 type AuditQuery struct {
 	// Actor and Action, when set, keep the entries that have them.
 	Actor, Action string
-	// Cursor is the Next of the page before; "" is the newest page.
-	Cursor string
-	// Limit is how many entries at most: 0 is DefaultPageLimit, the most
-	// is MaxPageLimit.
-	Limit int
+	// Page starts at the newest entry.
+	Page
 }
 
 // AuditPage is one page of the audit log, newest first.

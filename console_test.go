@@ -71,7 +71,7 @@ func TestConsoleReads(t *testing.T) {
 			{"version", herd.TenantQuery{Version: "v1.0.0"}, []string{"c000", "c001", "c002", "c003", "c004"}},
 			{"status", herd.TenantQuery{Status: "failed"}, []string{"c005"}},
 			{"tier", herd.TenantQuery{Tier: "gold"}, []string{"c000", "c003", "c006", "c009"}},
-			{"server", herd.TenantQuery{Server: "main", Limit: 2}, []string{"c000", "c001"}},
+			{"server", herd.TenantQuery{Server: "main", Page: herd.Page{Limit: 2}}, []string{"c000", "c001"}},
 			{"tag", herd.TenantQuery{Tag: "beta", Status: "pending"}, []string{"c006", "c009"}},
 			{"release", herd.TenantQuery{Release: "v1.1.0"}, []string{"c005"}},
 			{"release and version", herd.TenantQuery{Release: "v1.1.0", Version: "1.0.0"}, []string{}},
@@ -85,7 +85,7 @@ func TestConsoleReads(t *testing.T) {
 
 		// Pages of 5 walk every tenant once, in order.
 		var walked []string
-		q := herd.TenantQuery{Limit: 5}
+		q := herd.TenantQuery{Page: herd.Page{Limit: 5}}
 		for {
 			p, err := f.TenantPage(b.ctx, q)
 			require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestConsoleReads(t *testing.T) {
 			if p.Next == "" {
 				break
 			}
-			q.Cursor = p.Next
+			q.Page.Cursor = p.Next
 		}
 		require.Len(t, walked, 12)
 		require.Equal(t, "c011", walked[11])
@@ -112,11 +112,17 @@ func TestConsoleReads(t *testing.T) {
 			{"version", func() error { _, err := f.TenantPage(b.ctx, herd.TenantQuery{Version: "one"}); return err }()},
 			{"release", func() error { _, err := f.TenantPage(b.ctx, herd.TenantQuery{Release: "v9"}); return err }()},
 			{"server", func() error { _, err := f.TenantPage(b.ctx, herd.TenantQuery{Server: "elsewhere"}); return err }()},
-			{"cursor", func() error { _, err := f.TenantPage(b.ctx, herd.TenantQuery{Cursor: "!!"}); return err }()},
-			{"limit", func() error { _, err := f.TenantPage(b.ctx, herd.TenantQuery{Limit: 501}); return err }()},
-			{"limit", func() error { _, err := f.AuditLog(b.ctx, herd.AuditQuery{Limit: -1}); return err }()},
+			{"cursor", func() error {
+				_, err := f.TenantPage(b.ctx, herd.TenantQuery{Page: herd.Page{Cursor: "!!"}})
+				return err
+			}()},
+			{"limit", func() error { _, err := f.TenantPage(b.ctx, herd.TenantQuery{Page: herd.Page{Limit: 501}}); return err }()},
+			{"limit", func() error { _, err := f.AuditLog(b.ctx, herd.AuditQuery{Page: herd.Page{Limit: -1}}); return err }()},
 			{"status", func() error { _, err := f.RolloutList(b.ctx, herd.RolloutQuery{Status: "done"}); return err }()},
-			{"cursor", func() error { _, err := f.RolloutList(b.ctx, herd.RolloutQuery{Cursor: "eA"}); return err }()},
+			{"cursor", func() error {
+				_, err := f.RolloutList(b.ctx, herd.RolloutQuery{Page: herd.Page{Cursor: "eA"}})
+				return err
+			}()},
 		} {
 			require.True(t, herd.IsInputError(tc.err), "%s: %v", tc.param, tc.err)
 			var qe *herd.QueryError
@@ -137,12 +143,12 @@ func TestConsoleAuditAndRollouts(t *testing.T) {
 			require.NoError(t, store.Audit(b.ctx, "ops", "test", fmt.Sprintf("subject %d", i), ""))
 		}
 		require.NoError(t, store.Audit(b.ctx, "alice", "other", "x", ""))
-		a, err := f.AuditLog(b.ctx, herd.AuditQuery{Actor: "ops", Limit: 3})
+		a, err := f.AuditLog(b.ctx, herd.AuditQuery{Actor: "ops", Page: herd.Page{Limit: 3}})
 		require.NoError(t, err)
 		require.Len(t, a.Entries, 3)
 		require.Equal(t, "subject 4", a.Entries[0].Subject)
 		require.NotEmpty(t, a.Next)
-		a, err = f.AuditLog(b.ctx, herd.AuditQuery{Actor: "ops", Limit: 3, Cursor: a.Next})
+		a, err = f.AuditLog(b.ctx, herd.AuditQuery{Actor: "ops", Page: herd.Page{Limit: 3, Cursor: a.Next}})
 		require.NoError(t, err)
 		require.Len(t, a.Entries, 2)
 		require.Equal(t, "subject 0", a.Entries[1].Subject)
@@ -165,10 +171,10 @@ func TestConsoleAuditAndRollouts(t *testing.T) {
 			require.NoError(t, err)
 			ids = append(ids, id)
 		}
-		l, err := f.RolloutList(b.ctx, herd.RolloutQuery{Limit: 2})
+		l, err := f.RolloutList(b.ctx, herd.RolloutQuery{Page: herd.Page{Limit: 2}})
 		require.NoError(t, err)
 		require.Equal(t, []int64{ids[2], ids[1]}, []int64{l.Rollouts[0].ID, l.Rollouts[1].ID})
-		l, err = f.RolloutList(b.ctx, herd.RolloutQuery{Limit: 2, Cursor: l.Next})
+		l, err = f.RolloutList(b.ctx, herd.RolloutQuery{Page: herd.Page{Limit: 2, Cursor: l.Next}})
 		require.NoError(t, err)
 		require.Len(t, l.Rollouts, 1)
 		require.Empty(t, l.Next)
@@ -184,7 +190,7 @@ func TestConsoleAuditAndRollouts(t *testing.T) {
 		require.Equal(t, 4, s.Waves[1].Open)
 
 		var walked []string
-		q := herd.ItemQuery{Limit: 3}
+		q := herd.ItemQuery{Page: herd.Page{Limit: 3}}
 		for {
 			p, err := f.RolloutItems(b.ctx, ids[0], q)
 			require.NoError(t, err)
@@ -194,7 +200,7 @@ func TestConsoleAuditAndRollouts(t *testing.T) {
 			if p.Next == "" {
 				break
 			}
-			q.Cursor = p.Next
+			q.Page.Cursor = p.Next
 		}
 		require.Equal(t, []string{"c000", "c001", "c002", "c003", "c004", "c005", "c006"}, walked)
 		p, err := f.RolloutItems(b.ctx, ids[0], herd.ItemQuery{State: "skipped"})

@@ -16,6 +16,15 @@ const (
 	MaxPageLimit     = 500
 )
 
+// Page is where a page of a list starts and how long it is.
+type Page struct {
+	// Cursor is the Next of the page before; "" is the first page.
+	Cursor string
+	// Limit is how many rows at most: 0 is DefaultPageLimit, the most is
+	// MaxPageLimit.
+	Limit int
+}
+
 // QueryError is what is wrong with one parameter of a list's query: a
 // filter value herd does not know, a cursor it did not hand out, a limit
 // out of bounds. It comes wrapped in an *InputError; Param is the

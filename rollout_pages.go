@@ -11,11 +11,8 @@ import (
 type RolloutQuery struct {
 	// Status, when set, keeps the rollouts in it (RolloutRunning, ...).
 	Status string
-	// Cursor is the Next of the page before; "" is the newest page.
-	Cursor string
-	// Limit is how many rollouts at most: 0 is DefaultPageLimit, the
-	// most is MaxPageLimit.
-	Limit int
+	// Page starts at the newest rollout.
+	Page
 }
 
 // RolloutList is one page of rollouts, newest first.
@@ -102,11 +99,7 @@ func (f *Fleet) RolloutProgress(ctx context.Context, id int64) (RolloutProgress,
 type ItemQuery struct {
 	// State, when set, keeps the tenants in it (ItemFailed, ...).
 	State string
-	// Cursor is the Next of the page before; "" is the first page.
-	Cursor string
-	// Limit is how many tenants at most: 0 is DefaultPageLimit, the most
-	// is MaxPageLimit.
-	Limit int
+	Page
 }
 
 // ItemPage is one page of a rollout's tenants, by wave and position;

@@ -33,11 +33,7 @@ type TenantQuery struct {
 	// Search keeps the tenants whose code or name holds it, ignoring
 	// case (ASCII case only on SQLite).
 	Search string
-	// Cursor is the Next of the page before; "" is the first page.
-	Cursor string
-	// Limit is how many tenants at most: 0 is DefaultPageLimit, the most
-	// is MaxPageLimit.
-	Limit int
+	Page
 }
 
 // TenantListRow is a tenant's row of the status (the fields and names of

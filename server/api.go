@@ -69,7 +69,7 @@ func apiRoutes(api APIReader, log *slog.Logger, handle func(pattern string, h ht
 		func(r *http.Request, q query) (any, error) {
 			return api.TenantPage(r.Context(), herd.TenantQuery{Version: q.get("version"), Status: q.get("status"),
 				Tier: q.get("tier"), Server: q.get("server"), Tag: q.get("tag"), Release: q.get("release"),
-				Search: q.get("q"), Cursor: q.get("cursor"), Limit: q.int("limit")})
+				Search: q.get("q"), Page: q.page()})
 		})
 	get("/api/v1/tenants/{code}", []string{"history_after", "history_limit"}, func(r *http.Request, q query) (any, error) {
 		code := r.PathValue("code")
@@ -83,7 +83,7 @@ func apiRoutes(api APIReader, log *slog.Logger, handle func(pattern string, h ht
 		return releases{Releases: c.Rows(), Unreleased: c.Unreleased}, err
 	})
 	get("/api/v1/rollouts", append([]string{"status"}, pageParams...), func(r *http.Request, q query) (any, error) {
-		return api.RolloutList(r.Context(), herd.RolloutQuery{Status: q.get("status"), Cursor: q.get("cursor"), Limit: q.int("limit")})
+		return api.RolloutList(r.Context(), herd.RolloutQuery{Status: q.get("status"), Page: q.page()})
 	})
 	get("/api/v1/rollouts/{id}", nil, func(r *http.Request, _ query) (any, error) {
 		id, err := rolloutID(r)
@@ -97,11 +97,10 @@ func apiRoutes(api APIReader, log *slog.Logger, handle func(pattern string, h ht
 		if err != nil {
 			return nil, err
 		}
-		return api.RolloutItems(r.Context(), id, herd.ItemQuery{State: q.get("state"), Cursor: q.get("cursor"), Limit: q.int("limit")})
+		return api.RolloutItems(r.Context(), id, herd.ItemQuery{State: q.get("state"), Page: q.page()})
 	})
 	get("/api/v1/audit", append([]string{"actor", "action"}, pageParams...), func(r *http.Request, q query) (any, error) {
-		return api.AuditLog(r.Context(), herd.AuditQuery{Actor: q.get("actor"), Action: q.get("action"),
-			Cursor: q.get("cursor"), Limit: q.int("limit")})
+		return api.AuditLog(r.Context(), herd.AuditQuery{Actor: q.get("actor"), Action: q.get("action"), Page: q.page()})
 	})
 	handle("GET /api/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: fmt.Sprintf("no such route: %s (see docs/api.md)", r.URL.Path)})
@@ -187,6 +186,9 @@ func (q query) int(name string) int {
 	n, _ := strconv.Atoi(q.values.Get(name)) // parseQuery checked it
 	return n
 }
+
+// page returns the cursor and limit parameters.
+func (q query) page() herd.Page { return herd.Page{Cursor: q.get("cursor"), Limit: q.int("limit")} }
 
 // int64 is int for a parameter that holds an id.
 func (q query) int64(name string) int64 { return int64(q.int(name)) }

@@ -178,30 +178,37 @@ type tenantRow struct {
 	LastError      string   `json:"last_error"`
 }
 
-// walkTenants follows /api/v1/tenants from query's first page to its
+// walk follows a list from the first page at path, which ends in
+// "cursor=", to its last, handing each page to each; it returns how many
+// pages there were.
+func walk[P any](a *apiFleet, path string, next func(P) string, each func(P)) int {
+	a.t.Helper()
+	cursor := ""
+	for pages := 1; ; pages++ {
+		var page P
+		require.Equal(a.t, http.StatusOK, a.get(path+url.QueryEscape(cursor), &page), path)
+		each(page)
+		if cursor = next(page); cursor == "" {
+			return pages
+		}
+		require.Less(a.t, pages, apiTenants, "%s: the cursor does not move", path)
+	}
+}
+
+// tenantPage is a page of /api/v1/tenants as a client reads it.
+type tenantPage struct {
+	Tenants []tenantRow `json:"tenants"`
+	Next    string      `json:"next"`
+}
+
+// walkTenants follows /api/v1/tenants?query from its first page to its
 // last, returning every row and how many pages there were.
 func (a *apiFleet) walkTenants(query string) ([]tenantRow, int) {
 	a.t.Helper()
 	var rows []tenantRow
-	pages := 0
-	next := ""
-	for {
-		q, err := url.ParseQuery(query)
-		require.NoError(a.t, err)
-		if next != "" {
-			q.Set("cursor", next)
-		}
-		var page struct {
-			Tenants []tenantRow `json:"tenants"`
-			Next    string      `json:"next"`
-		}
-		require.Equal(a.t, http.StatusOK, a.get("/api/v1/tenants?"+q.Encode(), &page), query)
-		rows, pages = append(rows, page.Tenants...), pages+1
-		if next = page.Next; next == "" {
-			return rows, pages
-		}
-		require.Less(a.t, pages, apiTenants, "the cursor does not move")
-	}
+	pages := walk(a, "/api/v1/tenants?"+query+"&cursor=", func(p tenantPage) string { return p.Next },
+		func(p tenantPage) { rows = append(rows, p.Tenants...) })
+	return rows, pages
 }
 
 // Every route of the API on every engine, over 2,500 tenants: the
@@ -352,17 +359,12 @@ func TestAPI(t *testing.T) {
 		require.Equal(t, 90, sum.Waves[1].Open)
 
 		var items []string
-		next := ""
-		for {
-			var page herd.ItemPage
-			require.Equal(t, http.StatusOK, a.get(fmt.Sprintf("/api/v1/rollouts/%d/items?limit=25&cursor=%s", a.rollouts[1], next), &page))
-			for _, it := range page.Tenants {
-				items = append(items, it.Tenant)
-			}
-			if next = page.Next; next == "" {
-				break
-			}
-		}
+		walk(a, fmt.Sprintf("/api/v1/rollouts/%d/items?limit=25&cursor=", a.rollouts[1]), func(p herd.ItemPage) string { return p.Next },
+			func(p herd.ItemPage) {
+				for _, it := range p.Tenants {
+					items = append(items, it.Tenant)
+				}
+			})
 		require.Len(t, items, 120)
 		require.Equal(t, "s0119", items[119])
 		var skipped herd.ItemPage
@@ -370,21 +372,16 @@ func TestAPI(t *testing.T) {
 		require.Len(t, skipped.Tenants, 12)
 
 		// The audit log, newest first, by actor.
-		var audit herd.AuditPage
 		var subjects []string
-		next = ""
-		for {
-			require.Equal(t, http.StatusOK, a.get("/api/v1/audit?actor=alice&limit=7&cursor="+next, &audit))
-			for _, e := range audit.Entries {
+		walk(a, "/api/v1/audit?actor=alice&limit=7&cursor=", func(p herd.AuditPage) string { return p.Next }, func(p herd.AuditPage) {
+			for _, e := range p.Entries {
 				subjects = append(subjects, e.Subject)
 			}
-			if next = audit.Next; next == "" {
-				break
-			}
-		}
+		})
 		require.Len(t, subjects, 30)
 		require.Equal(t, "entry 116", subjects[0])
 		require.Equal(t, "entry 0", subjects[29])
+		var audit herd.AuditPage
 		require.Equal(t, http.StatusOK, a.get("/api/v1/audit?action=nothing", &audit))
 		require.Empty(t, audit.Entries)
 
