@@ -32,8 +32,6 @@ type Store struct {
 	// group batches the version and history writes of concurrent
 	// migrations into shared commits.
 	group group
-	// stmts are the prepared forms of the writes made in transactions.
-	stmts statements
 }
 
 // Open brings the control schema in db up to date and returns a Store on
@@ -52,8 +50,7 @@ func Open(ctx context.Context, d dialect.Dialect, db *dialect.Database, now func
 	}
 	_, returning := d.(dialect.InsertReturning)
 	_, serial := d.(dialect.SingleWriter)
-	_, inProcess := d.(dialect.InProcess)
-	return &Store{Reader: *r, now: now, returning: returning, serial: serial, stmts: statements{enabled: inProcess}}, nil
+	return &Store{Reader: *r, now: now, returning: returning, serial: serial}, nil
 }
 
 // exec runs one write statement outside a transaction.

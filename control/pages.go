@@ -30,7 +30,7 @@ type FleetCount struct {
 // and server in one grouped read; a tenant without a version row counts
 // as pending, at no version.
 func (r *Reader) FleetCounts(ctx context.Context) ([]FleetCount, error) {
-	return readRows(ctx, r.db.DB, "the tenants' counts", r.q.tenantCounts, func(rows *sql.Rows) (FleetCount, error) {
+	return readRows(ctx, r, "the tenants' counts", r.q.tenantCounts, func(rows *sql.Rows) (FleetCount, error) {
 		var c FleetCount
 		err := rows.Scan(&c.Version, &c.Status, &c.Server, &c.Tenants)
 		return c, err
@@ -80,7 +80,7 @@ func (r *Reader) TenantStatusPage(ctx context.Context, f TenantFilter) ([]Tenant
 	if f.Search != "" {
 		pattern = "%" + likeEscaper.Replace(f.Search) + "%"
 	}
-	return readRows(ctx, r.db.DB, "a page of tenants", r.q.tenantStatusPage, scanTenantStatus, f.After,
+	return readRows(ctx, r, "a page of tenants", r.q.tenantStatusPage, scanTenantStatus, f.After,
 		f.Tier, f.Tier, f.Server, f.Server, string(f.Status), string(f.Status),
 		anyVersion, string(versions), f.Tag, f.Tag, pattern, pattern, pattern, f.Limit)
 }
@@ -138,7 +138,7 @@ type AuditFilter struct {
 
 // AuditPage returns the audit log's entries f selects, newest first.
 func (r *Reader) AuditPage(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	return readRows(ctx, r.db.DB, "the audit log", r.q.auditPage, func(rows *sql.Rows) (AuditEntry, error) {
+	return readRows(ctx, r, "the audit log", r.q.auditPage, func(rows *sql.Rows) (AuditEntry, error) {
 		var e AuditEntry
 		err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Subject, &e.Detail)
 		return e, err
@@ -172,7 +172,7 @@ func (r *Reader) ItemPage(ctx context.Context, id int64, f ItemFilter) ([]Item, 
 // TenantItems returns tenant's items in its newest limit rollouts, newest
 // first, each with its rollout's id.
 func (r *Reader) TenantItems(ctx context.Context, tenant string, limit int) ([]Item, error) {
-	return readRows(ctx, r.db.DB, fmt.Sprintf("tenant %q's rollouts", tenant), r.q.itemListTenant, func(rows *sql.Rows) (Item, error) {
+	return readRows(ctx, r, fmt.Sprintf("tenant %q's rollouts", tenant), r.q.itemListTenant, func(rows *sql.Rows) (Item, error) {
 		var it Item
 		err := scanItem(rows, &it, &it.Rollout)
 		return it, err
@@ -183,10 +183,10 @@ func (r *Reader) TenantItems(ctx context.Context, tenant string, limit int) ([]I
 // escape character every engine's page query uses: a backslash.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// readRows runs query and reads each row with scan; what names the rows
+// readRows runs query, kept prepared (Reader.query), and reads each row with scan; what names the rows
 // in errors ("a page of tenants").
-func readRows[T any](ctx context.Context, db *sql.DB, what, query string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+func readRows[T any](ctx context.Context, r *Reader, what, query string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
+	rows, err := r.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read %s: %w", what, err)
 	}

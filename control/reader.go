@@ -15,6 +15,9 @@ type Reader struct {
 	d  dialect.Dialect
 	db *dialect.Database
 	q  *queries
+	// stmts are the prepared forms of the writes made in transactions
+	// and of the console's pages.
+	stmts *statements
 }
 
 // newReader looks up d's control queries.
@@ -23,7 +26,8 @@ func newReader(d dialect.Dialect, db *dialect.Database) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
-	return &Reader{d: d, db: db, q: q}, nil
+	_, inProcess := d.(dialect.InProcess)
+	return &Reader{d: d, db: db, q: q, stmts: &statements{enabled: inProcess}}, nil
 }
 
 // byTenant runs query and reads each row with scan, which returns the
