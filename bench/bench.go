@@ -89,6 +89,12 @@ type Options struct {
 	// negative: none) and pause= (default none).
 	Rows, ChunkSize int
 	Target, Pause   time.Duration
+
+	// Rate and Duration are RunAPI's: the requests a second sent to each
+	// path (default DefaultAPIRate), for how long (default
+	// DefaultAPIDuration).
+	Rate     int
+	Duration time.Duration
 }
 
 // defaultTenants are the fleet sizes the issue asks for, by dialect name.
