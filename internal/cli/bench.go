@@ -30,10 +30,11 @@ func (a *app) benchCmd() *cobra.Command {
 		inThisProcess bool
 		backfill      bool
 		shadowMode    bool
+		apiMode       bool
 		wrapper       string
 	)
 	cmd := &cobra.Command{
-		Use:   "bench --engine sqlite|postgres|mysql [--operation migrate|migrate-down|rollout|rollout-down] [--tenants N] [--runs 3] [--concurrency 8] [--dsn DSN]",
+		Use:   "bench --engine sqlite|postgres|mysql [--operation migrate|migrate-down|rollout|rollout-down] [--tenants N] [--runs 3] [--concurrency 8] [--dsn DSN] [--backfill|--shadow|--api]",
 		Short: "Time herd against a bare migration loop (the floor) on a scratch School ERP fleet",
 		Long: `bench migrates a scratch fleet of School ERP tenants with herd, and a second
 fleet of the same size through a minimal loop that applies the same SQL with
@@ -67,6 +68,16 @@ shadow migration's phases and write freeze (from herd's shadow.* events),
 the ratios shadow/in-place (medians of per-run ratios), and which of issue
 18's goals the medians meet.
 
+With --api it times instead herd serve's JSON API: it registers --tenants
+tenants (default 10000) in a scratch control database, straight in the
+registry, serves herd serve's handler on a loopback port, and sends --rate
+requests a second (default 200) for --duration (default 10s) to
+GET /api/v1/tenants?limit=100 and, as the floor, to GET /healthz (answered
+from memory), one after the other, each request on schedule. It prints each
+path's p50, p95, p99 and max (medians of the runs), the p99 ratio API/floor
+(median of per-run ratios), and whether the API's p99 is under issue 20's
+20ms.
+
 PostgreSQL and MySQL need a loopback server: --dsn, default $HERD_TEST_POSTGRES
 or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 		Args: cobra.NoArgs,
@@ -74,7 +85,7 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 			if err := checkConcurrency(opts.Concurrency); err != nil {
 				return err
 			}
-			if err := checkBackfillFlags(cmd, backfill, shadowMode); err != nil {
+			if err := checkModeFlags(cmd, backfill, shadowMode, apiMode); err != nil {
 				return err
 			}
 			if opts.DSN == "" {
@@ -95,6 +106,13 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 					c.Stderr = stderr
 					return c
 				}
+			}
+			if apiMode {
+				rep, err := bench.RunAPI(cmd.Context(), opts)
+				if err != nil {
+					return err
+				}
+				return a.printBench(rep, asJSON, func() { renderAPI(a.out, rep) })
 			}
 			if shadowMode {
 				rep, err := bench.RunShadow(cmd.Context(), opts)
@@ -128,6 +146,9 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 	cmd.Flags().StringVar(&opts.OnConflict, "on-conflict", "", "herd's on_conflict (skip: no pre-flight), to measure the pre-flight's cost")
 	cmd.Flags().BoolVar(&backfill, "backfill", false, "time a backfill of one students table instead of a fleet migration")
 	cmd.Flags().BoolVar(&shadowMode, "shadow", false, "time a migration in place against a shadow migration of one tenant instead")
+	cmd.Flags().BoolVar(&apiMode, "api", false, "time herd serve's JSON API (GET /api/v1/tenants?limit=100) against GET /healthz instead")
+	cmd.Flags().IntVar(&opts.Rate, "rate", bench.DefaultAPIRate, "with --api: requests a second sent to each path")
+	cmd.Flags().DurationVar(&opts.Duration, "duration", bench.DefaultAPIDuration, "with --api: how long each path is loaded in each run")
 	cmd.Flags().IntVar(&opts.Rows, "rows", bench.DefaultRows, "with --backfill or --shadow: rows in the students table")
 	cmd.Flags().IntVar(&opts.ChunkSize, "chunk-size", bench.DefaultChunkSize, "with --backfill or --shadow: herd's size= (and the OFFSET page size)")
 	cmd.Flags().DurationVar(&opts.Target, "target", bench.DefaultTarget, "with --backfill or --shadow: herd's target= (negative: none)")
@@ -155,19 +176,28 @@ func (a *app) benchSideCmd() *cobra.Command {
 	}
 }
 
-// checkBackfillFlags refuses a flag of one mode given in another: the
+// checkModeFlags refuses a flag of one mode given in another: the
 // table and chunking of --backfill and --shadow without either, the
-// fleet's operation and size with one.
-func checkBackfillFlags(cmd *cobra.Command, backfill, shadowMode bool) error {
-	if backfill && shadowMode {
-		return usagef("bench: --backfill and --shadow are two benchmarks; give one")
+// fleet's operation and size with one, the load of --api without it.
+func checkModeFlags(cmd *cobra.Command, backfill, shadowMode, apiMode bool) error {
+	modes := 0
+	for _, on := range []bool{backfill, shadowMode, apiMode} {
+		if on {
+			modes++
+		}
 	}
-	wrong, mode := []string{"rows", "chunk-size", "target", "pause"}, "without --backfill or --shadow"
+	if modes > 1 {
+		return usagef("bench: --backfill, --shadow and --api are three benchmarks; give one")
+	}
+	table, load := []string{"rows", "chunk-size", "target", "pause"}, []string{"rate", "duration"}
+	wrong, mode := append(table, load...), "without --backfill, --shadow or --api"
 	switch {
 	case backfill:
-		wrong, mode = []string{"operation", "tenants", "concurrency"}, "with --backfill"
+		wrong, mode = append([]string{"operation", "tenants", "concurrency"}, load...), "with --backfill"
 	case shadowMode:
-		wrong, mode = []string{"operation", "tenants", "concurrency"}, "with --shadow"
+		wrong, mode = append([]string{"operation", "tenants", "concurrency"}, load...), "with --shadow"
+	case apiMode:
+		wrong, mode = append([]string{"operation", "concurrency", "on-conflict", "profile-dir"}, table...), "with --api"
 	}
 	for _, name := range wrong {
 		if cmd.Flags().Changed(name) {
@@ -299,6 +329,41 @@ func renderShadow(w io.Writer, r bench.ShadowReport) {
 	if !r.Isolated {
 		fmt.Fprintln(w, "the sides ran in this process: peak RSS is not per side")
 	}
+}
+
+// renderAPI prints an API report: each path's percentiles, the ratio and
+// the goal.
+func renderAPI(w io.Writer, r bench.APIReport) {
+	fmt.Fprintf(w, "herd bench --api: %s, %d tenants, %d requests/s for %s a path, %d runs\n\n",
+		r.Engine, r.Tenants, r.Rate, r.Duration, r.Runs)
+	ms := func(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "path\tp50\tp95\tp99\tmax\tp99 of each run\trequests\terrors")
+	for _, s := range []bench.LoadReport{r.API, r.Floor} {
+		runs := make([]string, len(s.Runs))
+		requests, errs := 0, 0
+		for i, run := range s.Runs {
+			runs[i], requests, errs = ms(run.P99), requests+run.Requests, errs+run.Errors
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", s.Path, ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max),
+			strings.Join(runs, " "), requests, errs)
+	}
+	tw.Flush()
+	for _, s := range []bench.LoadReport{r.API, r.Floor} {
+		for i, run := range s.Runs {
+			if run.FirstError != "" {
+				fmt.Fprintf(w, "%s run %d: first error: %s\n", s.Path, i+1, run.FirstError)
+			}
+		}
+	}
+	fmt.Fprintln(w, "figures are medians over the runs of each run's percentiles")
+	fmt.Fprintf(w, "\np99 api/floor: %.3f (runs: %s)\n", r.P99Ratio, floats(r.P99Ratios))
+	mark := "MISSED"
+	if r.Met {
+		mark = "met"
+	}
+	fmt.Fprintf(w, "goal %s: p99 of %s under %s at %d requests/s over %d tenants (%s)\n", mark, r.API.Path, bench.APIGoal,
+		r.Rate, r.Tenants, ms(r.API.P99))
 }
 
 // floats formats xs with three decimals.
