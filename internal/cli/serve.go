@@ -31,7 +31,7 @@ func (a *app) serveCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080]",
-		Short: "Serve feature-flag evaluation over HTTP (OpenFeature OFREP)",
+		Short: "Serve feature-flag evaluation (OpenFeature OFREP) and the read-only JSON API over HTTP",
 		Long: `serve answers OpenFeature Remote Evaluation Protocol (OFREP) requests:
 
   POST /ofrep/v1/evaluate/flags/{flag}  {"context": {"targetingKey": "TENANT"}}
@@ -40,7 +40,23 @@ func (a *app) serveCmd() *cobra.Command {
   GET  /calendar/{tenant}.ics[?weeks=N]  the tenant's upcoming upgrades and maintenance windows (iCalendar)
   GET  /calendar.ics[?tier=T][&weeks=N]  the same for a tier's tenants, or every tenant (docs/reports.md)
 
-Evaluations and calendars need a viewer token (Authorization: Bearer TOKEN) when
+and the JSON API (read only; every list a page, ?limit= up to 500 and ?cursor=
+the "next" of the page before; docs/api.md):
+
+  GET  /api/v1/fleet                  tenants counted by version, status and server
+  GET  /api/v1/tenants                ?version= &status= &tier= &server= &tag= &release= &q=
+  GET  /api/v1/tenants/{code}         registry entry, status, ?history_after= &history_limit=,
+                                      snapshots, rollout items
+  GET  /api/v1/releases               the matrix with the tenants on each release
+  GET  /api/v1/rollouts               ?status=, newest first
+  GET  /api/v1/rollouts/{id}          counts per state and per wave
+  GET  /api/v1/rollouts/{id}/items    ?state=, by wave and position
+  GET  /api/v1/audit                  ?actor= &action=, newest first
+
+An unknown or bad parameter is a 400 with {"error": "...", "parameter": "..."};
+an unknown tenant or rollout a 404.
+
+Evaluations, calendars and the API need a viewer token (Authorization: Bearer TOKEN) when
 ` + viewerTokensEnv + ` holds any, comma-separated; without it they are open.
 Every --refresh, serve reads the control database's change counter and reloads
 its flag data when the counter moved. serve stops
