@@ -119,6 +119,22 @@
 // time and longest read over in place's, each within a run, then the
 // median; the goals of issue 18 are judged on the medians.
 //
+// # The JSON API
+//
+// RunAPI (`herd bench --api`) times herd serve's JSON API instead: it
+// registers Options.Tenants tenants (10,000 by default) in a scratch
+// control database, straight in the registry (the API reads nothing else),
+// serves the handler of package server on a loopback listener in this
+// process, and sends Options.Rate requests a second for Options.Duration
+// to GET /api/v1/tenants?limit=100 (APIPath) and then to GET /healthz
+// (FloorPath, answered from memory: the floor of the HTTP stack and of the
+// load generator), alternating which goes first from run to run. Each
+// request leaves on schedule in its own goroutine, whether or not earlier
+// ones have answered, and is timed from its send to its body's end. The
+// figures are medians of the runs' p50, p95, p99 and max; the ratio is the
+// median of the runs' p99 ratios; the goal (APIGoal) is judged on the
+// median p99, and missed on any failed request.
+//
 // # Memory
 //
 // With Options.Spawn each side runs in its own process, started for each
