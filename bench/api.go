@@ -161,14 +161,11 @@ func (opts Options) checkAPI() (Options, dialect.Dialect, error) {
 	if opts.Duration == 0 {
 		opts.Duration = DefaultAPIDuration
 	}
-	bad := func(format string, args ...any) (Options, dialect.Dialect, error) {
-		return opts, nil, &herd.InputError{Err: fmt.Errorf("bench: "+format, args...)}
-	}
 	switch {
 	case opts.Rate < 1 || opts.Rate > 10_000:
-		return bad("rate must be 1 to 10000 requests a second, not %d", opts.Rate)
+		return opts.refuse("rate must be 1 to 10000 requests a second, not %d", opts.Rate)
 	case opts.Duration < time.Second || opts.Duration > time.Hour:
-		return bad("duration must be 1s to 1h, not %s", opts.Duration)
+		return opts.refuse("duration must be 1s to 1h, not %s", opts.Duration)
 	}
 	return opts.check()
 }

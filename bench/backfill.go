@@ -168,16 +168,13 @@ func (opts Options) checkBackfill() (Options, dialect.Dialect, error) {
 	if opts.Target == 0 {
 		opts.Target = DefaultTarget
 	}
-	bad := func(format string, args ...any) (Options, dialect.Dialect, error) {
-		return opts, nil, &herd.InputError{Err: fmt.Errorf("bench: "+format, args...)}
-	}
 	switch {
 	case opts.Rows < 1:
-		return bad("rows must be at least 1, not %d", opts.Rows)
+		return opts.refuse("rows must be at least 1, not %d", opts.Rows)
 	case opts.ChunkSize < 1 || opts.ChunkSize > 1_000_000:
-		return bad("chunk size must be 1 to 1000000, not %d", opts.ChunkSize)
+		return opts.refuse("chunk size must be 1 to 1000000, not %d", opts.ChunkSize)
 	case opts.Pause < 0:
-		return bad("pause must not be negative, not %s", opts.Pause)
+		return opts.refuse("pause must not be negative, not %s", opts.Pause)
 	}
 	return opts.check()
 }

@@ -193,9 +193,6 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 
 // check validates opts and fills in the defaults.
 func (opts Options) check() (Options, dialect.Dialect, error) {
-	bad := func(format string, args ...any) (Options, dialect.Dialect, error) {
-		return opts, nil, &herd.InputError{Err: fmt.Errorf("bench: "+format, args...)}
-	}
 	if opts.Tenants == 0 {
 		opts.Tenants = DefaultTenants(opts.Engine)
 	}
@@ -215,19 +212,19 @@ func (opts Options) check() (Options, dialect.Dialect, error) {
 	_, files := d.(dialect.Files)
 	switch {
 	case d == nil:
-		return bad("engine %q: want %s", opts.Engine, names(opts.Dialects))
+		return opts.refuse("engine %q: want %s", opts.Engine, names(opts.Dialects))
 	case !slices.Contains(Operations(), opts.Operation):
-		return bad("operation %q: want one of %v", opts.Operation, Operations())
+		return opts.refuse("operation %q: want one of %v", opts.Operation, Operations())
 	case opts.Tenants < 1:
-		return bad("tenants must be at least 1, not %d", opts.Tenants)
+		return opts.refuse("tenants must be at least 1, not %d", opts.Tenants)
 	case opts.Runs < 1:
-		return bad("runs must be at least 1, not %d", opts.Runs)
+		return opts.refuse("runs must be at least 1, not %d", opts.Runs)
 	case opts.Concurrency < 1:
-		return bad("concurrency must be at least 1, not %d", opts.Concurrency)
+		return opts.refuse("concurrency must be at least 1, not %d", opts.Concurrency)
 	case files && opts.DSN != "":
-		return bad("a DSN is for an engine with a server; %s fleets are built in a folder (Dir)", opts.Engine)
+		return opts.refuse("a DSN is for an engine with a server; %s fleets are built in a folder (Dir)", opts.Engine)
 	case !files && opts.DSN == "":
-		return bad("engine %s needs the DSN of a loopback server", opts.Engine)
+		return opts.refuse("engine %s needs the DSN of a loopback server", opts.Engine)
 	}
 	if !files {
 		if err := checkLoopback(opts.DSN); err != nil {
@@ -235,6 +232,12 @@ func (opts Options) check() (Options, dialect.Dialect, error) {
 		}
 	}
 	return opts, d, nil
+}
+
+// refuse is a check's answer to bad options: opts, no dialect, and the
+// input error that format and args say.
+func (opts Options) refuse(format string, args ...any) (Options, dialect.Dialect, error) {
+	return opts, nil, &herd.InputError{Err: fmt.Errorf("bench: "+format, args...)}
 }
 
 // names lists the names of ds for a message: "a, b or c".
