@@ -75,6 +75,8 @@ type Config struct {
 	// Environments are the declared environments, in file order; none
 	// means the top-level Control serves every command.
 	Environments []Environment
+	// Metrics is what herd serve's /metrics exports (metrics).
+	Metrics Metrics
 	// Env is the environment this view of the file is for (see
 	// InEnvironment), or "" for the top level.
 	Env string

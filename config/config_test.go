@@ -431,3 +431,34 @@ func TestStrategies(t *testing.T) {
 	_, err = config.Parse(yml(append(base, "rollout:", "  waves:", "    - {name: all, strategy: blue-green}")...), "herd.yaml")
 	require.ErrorContains(t, err, `herd.yaml:7: rollout.waves.all.strategy: unknown strategy "blue-green" (want in-place or shadow)`)
 }
+
+// metrics: reads per_tenant, off by default, and names the line of a bad
+// value or key.
+func TestMetricsSection(t *testing.T) {
+	t.Parallel()
+	base := []string{"control: sqlite:./c.db", "servers: {main: sqlite:./t}", "tenant_database: t_{code}", "migrations: ./m"}
+	tests := []struct {
+		name  string
+		lines []string
+		want  config.Metrics
+		err   string
+	}{
+		{"absent", nil, config.Metrics{}, ""},
+		{"empty", []string{"metrics:"}, config.Metrics{}, ""},
+		{"per tenant", []string{"metrics: {per_tenant: true}"}, config.Metrics{PerTenant: true}, ""},
+		{"not a bool", []string{"metrics:", "  per_tenant: yes please"}, config.Metrics{}, `herd.yaml:6: metrics.per_tenant: want true or false, got "yes please"`},
+		{"unknown key", []string{"metrics: {tenant_labels: true}"}, config.Metrics{}, `herd.yaml:5: metrics: unknown key "tenant_labels"`},
+		{"not a mapping", []string{"metrics: [per_tenant]"}, config.Metrics{}, `herd.yaml:5: metrics: want a mapping with per_tenant, got a list`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse(yml(append(base, tt.lines...)...), "herd.yaml")
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, cfg.Metrics)
+		})
+	}
+}

@@ -93,7 +93,7 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	top := p.fields(root, "", "control", "servers", "default_server", "tenant_database",
 		"migrations", "allow_experimental", "releases", "lock_timeout", "lock_retries",
 		"rollout", "large_tenants", "shadow", "health_probes", "maintenance_windows", "webhooks",
-		"flags", "environments", "customisations", "on_conflict", "serve")
+		"flags", "environments", "customisations", "on_conflict", "serve", "metrics")
 
 	if e, ok := top["control"]; !ok {
 		p.add(0, "control is required: the DSN of the control database, as in sqlite:./herd-data/control.db")
@@ -176,6 +176,9 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	}
 	if e, ok := top["environments"]; ok {
 		cfg.Environments = p.environments(e.val)
+	}
+	if e, ok := top["metrics"]; ok {
+		cfg.Metrics = p.metrics(e.val)
 	}
 }
 
