@@ -104,3 +104,26 @@ func (r *Reader) Drifts(ctx context.Context) (map[string]Drift, error) {
 		return d.Tenant, d, err
 	})
 }
+
+// DriftCounts counts the registered tenants by the state of their last
+// drift check; a tenant never checked is not counted.
+func (r *Reader) DriftCounts(ctx context.Context) (map[drift.State]int, error) {
+	rows, err := r.db.DB.QueryContext(ctx, r.q.driftCount)
+	if err != nil {
+		return nil, fmt.Errorf("control: count the tenants' drift: %w", err)
+	}
+	defer rows.Close()
+	out := map[drift.State]int{}
+	for rows.Next() {
+		var st drift.State
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("control: count the tenants' drift: %w", err)
+		}
+		out[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("control: count the tenants' drift: %w", err)
+	}
+	return out, nil
+}

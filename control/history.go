@@ -81,24 +81,49 @@ func (r *Reader) HistoryPage(ctx context.Context, ref Ref, after int64, limit in
 	return r.history(ctx, ref, r.q.historyPage, string(ref.Type), ref.Identifier, after, limit)
 }
 
+// HistoryAfter returns at most limit rows of the whole fleet's history,
+// every database's, by ID, of those whose ID is above after (0: from the
+// first). A reader that follows the history as it grows, such as herd
+// serve's metrics, passes the last ID it saw. IDs grow with each insert,
+// but rows inserted by concurrent transactions may commit out of ID
+// order, and an engine may skip IDs, so such a reader must not take a
+// missing ID as never coming.
+func (r *Reader) HistoryAfter(ctx context.Context, after int64, limit int) ([]HistoryEntry, error) {
+	return scanHistory(ctx, r.db.DB, "the fleet", true, r.q.historyAfter, after, limit)
+}
+
 func (r *Reader) history(ctx context.Context, ref Ref, query string, args ...any) ([]HistoryEntry, error) {
-	rows, err := r.db.DB.QueryContext(ctx, query, args...)
+	h, err := scanHistory(ctx, r.db.DB, ref.String(), false, query, args...)
+	for i := range h {
+		h[i].Ref = ref
+	}
+	return h, err
+}
+
+// scanHistory runs query, whose rows are history entries with their
+// database first when withRef is set; whose names the history in errors.
+func scanHistory(ctx context.Context, db *sql.DB, whose string, withRef bool, query string, args ...any) ([]HistoryEntry, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("control: history of %s: %w", ref, err)
+		return nil, fmt.Errorf("control: history of %s: %w", whose, err)
 	}
 	defer rows.Close()
 	var out []HistoryEntry
 	for rows.Next() {
-		h := HistoryEntry{Ref: ref}
+		var h HistoryEntry
 		var msg sql.NullString
-		if err := rows.Scan(&h.ID, &h.Migration, &h.Version, &h.Kind, &h.Direction, &h.ExecutedAt, &h.ExecutionMS, &h.Status, &msg, &h.Checksum); err != nil {
-			return nil, fmt.Errorf("control: history of %s: %w", ref, err)
+		dest := []any{&h.ID, &h.Migration, &h.Version, &h.Kind, &h.Direction, &h.ExecutedAt, &h.ExecutionMS, &h.Status, &msg, &h.Checksum}
+		if withRef {
+			dest = append([]any{dest[0], &h.Type, &h.Identifier}, dest[1:]...)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("control: history of %s: %w", whose, err)
 		}
 		h.Error = msg.String
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("control: history of %s: %w", ref, err)
+		return nil, fmt.Errorf("control: history of %s: %w", whose, err)
 	}
 	return out, nil
 }

@@ -18,12 +18,13 @@ type queries struct {
 	versionIdentifiers, versionBegin, versionBeginMany, versionRestore, versionEnd       string
 	versionSync, versionMark, versionUnmarkMany                                          string
 
-	historyInsertMany, historyList, historyPage, auditInsert string
+	historyInsertMany, historyList, historyPage, historyAfter, auditInsert string
 
 	rolloutInsert, rolloutGet, rolloutList, rolloutLatestUnfinished, rolloutSetStatus string
 
 	itemInsertMany, itemList, itemWaves, itemClaimable, itemClaim, itemHeartbeat string
 	itemRelease, itemRetry, itemResolve                                          string
+	itemOldestRunning                                                            string
 
 	snapshotInsert, snapshotGet, snapshotLatest, snapshotList, snapshotListTenant string
 	snapshotDelete, snapshotMarkRestored                                          string
@@ -42,7 +43,7 @@ type queries struct {
 	shadowRunBegin, shadowRunPhase, shadowRunProgress, shadowRunAlive, shadowRunEnd string
 	shadowRunGet, shadowRunList, shadowRunDelete                                    string
 
-	referenceUpsert, referenceGet, driftUpsert, driftGet, driftList, driftDelete string
+	referenceUpsert, referenceGet, driftUpsert, driftGet, driftList, driftCount, driftDelete string
 
 	tenantCounts, tenantStatusPage, auditPage, rolloutPage, itemPage, itemListTenant string
 }
@@ -79,6 +80,7 @@ func (q *queries) byName() map[string]*string {
 		"history-insert-many": &q.historyInsertMany,
 		"history-list":        &q.historyList,
 		"history-page":        &q.historyPage,
+		"history-after":       &q.historyAfter,
 		"audit-insert":        &q.auditInsert,
 
 		"rollout-insert":            &q.rolloutInsert,
@@ -96,6 +98,8 @@ func (q *queries) byName() map[string]*string {
 		"item-release":     &q.itemRelease,
 		"item-retry":       &q.itemRetry,
 		"item-resolve":     &q.itemResolve,
+
+		"item-oldest-running": &q.itemOldestRunning,
 
 		"snapshot-insert":        &q.snapshotInsert,
 		"snapshot-get":           &q.snapshotGet,
@@ -127,6 +131,7 @@ func (q *queries) byName() map[string]*string {
 		"drift-upsert":     &q.driftUpsert,
 		"drift-get":        &q.driftGet,
 		"drift-list":       &q.driftList,
+		"drift-count":      &q.driftCount,
 		"drift-delete":     &q.driftDelete,
 
 		"tenant-move":        &q.tenantMove,

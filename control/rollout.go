@@ -245,6 +245,21 @@ func (r *Reader) Waves(ctx context.Context, id int64) ([]Wave, error) {
 	return out, nil
 }
 
+// OldestRunning returns since when the rollout's longest-running tenant
+// has been running (its latest claim); ok is false when none is running.
+// A tenant whose runner died stays running, its lease expired, until
+// another runner claims it.
+func (r *Reader) OldestRunning(ctx context.Context, id int64) (since time.Time, ok bool, err error) {
+	err = r.db.DB.QueryRowContext(ctx, r.q.itemOldestRunning, id, ItemRunning).Scan(&since)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("control: read rollout %d's running tenants: %w", id, err)
+	}
+	return since, true, nil
+}
+
 // Claimable returns up to limit tenants of the wave that a runner may
 // claim: pending ones, and running ones whose lease has expired by the
 // control database's clock.

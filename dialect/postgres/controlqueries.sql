@@ -139,6 +139,11 @@ SELECT id, migration_name, migration_version, migration_type, direction, execute
     status, error_message, checksum
 FROM database_migration_history WHERE database_type = $1 AND database_identifier = $2 AND id > $3 ORDER BY id LIMIT $4
 
+-- name: history-after
+SELECT id, database_type, database_identifier, migration_name, migration_version, migration_type, direction,
+    executed_at, execution_time_ms, status, error_message, checksum
+FROM database_migration_history WHERE id > $1 ORDER BY id LIMIT $2
+
 -- name: audit-insert
 INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)
 
@@ -188,6 +193,10 @@ FROM herd_rollout_tenants WHERE rollout_id = $1 ORDER BY wave, position
 -- name: item-waves
 SELECT wave, wave_name, state, COUNT(*), COUNT(*) FILTER (WHERE attempts > 0)
 FROM herd_rollout_tenants WHERE rollout_id = $1 GROUP BY wave, wave_name, state ORDER BY wave
+
+-- name: item-oldest-running
+SELECT started_at FROM herd_rollout_tenants WHERE rollout_id = $1 AND state = $2 AND started_at IS NOT NULL
+ORDER BY started_at LIMIT 1
 
 -- The lease columns hold milliseconds since the Unix epoch by the
 -- server's clock: clock_timestamp, not now, so that a long transaction
@@ -400,6 +409,10 @@ SELECT tenant_code, version, state, drifted, customised, differences, checked_at
 -- name: drift-list
 SELECT d.tenant_code, d.version, d.state, d.drifted, d.customised, d.checked_at
 FROM herd_tenant_drift d JOIN herd_tenants t ON t.code = d.tenant_code ORDER BY d.tenant_code
+
+-- name: drift-count
+SELECT d.state, COUNT(*)
+FROM herd_tenant_drift d JOIN herd_tenants t ON t.code = d.tenant_code GROUP BY d.state
 
 -- name: drift-delete
 DELETE FROM herd_tenant_drift WHERE tenant_code = $1

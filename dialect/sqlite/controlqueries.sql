@@ -135,6 +135,11 @@ SELECT id, migration_name, migration_version, migration_type, direction, execute
     status, error_message, checksum
 FROM database_migration_history WHERE database_type = ? AND database_identifier = ? AND id > ? ORDER BY id LIMIT ?
 
+-- name: history-after
+SELECT id, database_type, database_identifier, migration_name, migration_version, migration_type, direction,
+    executed_at, execution_time_ms, status, error_message, checksum
+FROM database_migration_history WHERE id > ? ORDER BY id LIMIT ?
+
 -- name: audit-insert
 INSERT INTO herd_audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)
 
@@ -183,6 +188,10 @@ FROM herd_rollout_tenants WHERE rollout_id = ? ORDER BY wave, position
 -- name: item-waves
 SELECT wave, wave_name, state, COUNT(*), SUM(attempts > 0)
 FROM herd_rollout_tenants WHERE rollout_id = ? GROUP BY wave, wave_name, state ORDER BY wave
+
+-- name: item-oldest-running
+SELECT started_at FROM herd_rollout_tenants WHERE rollout_id = ? AND state = ? AND started_at IS NOT NULL
+ORDER BY started_at LIMIT 1
 
 -- The lease columns hold milliseconds since the Unix epoch by SQLite's
 -- clock, which every process on the machine shares: SQLite control files
@@ -395,6 +404,10 @@ SELECT tenant_code, version, state, drifted, customised, differences, checked_at
 -- name: drift-list
 SELECT d.tenant_code, d.version, d.state, d.drifted, d.customised, d.checked_at
 FROM herd_tenant_drift d JOIN herd_tenants t ON t.code = d.tenant_code ORDER BY d.tenant_code
+
+-- name: drift-count
+SELECT d.state, COUNT(*)
+FROM herd_tenant_drift d JOIN herd_tenants t ON t.code = d.tenant_code GROUP BY d.state
 
 -- name: drift-delete
 DELETE FROM herd_tenant_drift WHERE tenant_code = ?
