@@ -386,19 +386,30 @@ func TestLockSettings(t *testing.T) {
 // a bad value.
 func TestShadowSection(t *testing.T) {
 	t.Parallel()
-	base := []string{"control: sqlite:./c.db", "servers: {main: sqlite:./t}", "tenant_database: t_{code}", "migrations: ./m"}
-	tests := []struct {
-		name  string
-		lines []string
-		want  config.Shadow
-		err   string
-	}{
+	testSection(t, func(c *config.Config) config.Shadow { return c.Shadow }, []sectionCase[config.Shadow]{
 		{"absent", nil, config.DefaultShadow(), ""},
 		{"set", []string{"shadow: {freeze_timeout: 500ms, freeze_retries: 0, retain: 30d}"},
 			config.Shadow{FreezeTimeout: 500 * time.Millisecond, Retain: 30 * 24 * time.Hour}, ""},
 		{"bad timeout", []string{"shadow:", "  freeze_timeout: soon"}, config.Shadow{}, `herd.yaml:6: shadow.freeze_timeout: "soon" is not a duration`},
 		{"unknown key", []string{"shadow: {freeze: 1s}"}, config.Shadow{}, `herd.yaml:5: shadow: unknown key "freeze"`},
-	}
+	})
+}
+
+// sectionCase is a herd.yaml whose lines follow the required keys (the
+// first on line 5), and the value of its section that it reads as, or
+// the error it gives.
+type sectionCase[T any] struct {
+	name  string
+	lines []string
+	want  T
+	err   string
+}
+
+// testSection parses each case and checks the value get reads of the
+// configuration, or the error.
+func testSection[T any](t *testing.T, get func(*config.Config) T, tests []sectionCase[T]) {
+	t.Helper()
+	base := []string{"control: sqlite:./c.db", "servers: {main: sqlite:./t}", "tenant_database: t_{code}", "migrations: ./m"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := config.Parse(yml(append(base, tt.lines...)...), "herd.yaml")
@@ -407,7 +418,7 @@ func TestShadowSection(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			require.Equal(t, tt.want, cfg.Shadow)
+			require.Equal(t, tt.want, get(cfg))
 		})
 	}
 }
@@ -436,29 +447,12 @@ func TestStrategies(t *testing.T) {
 // value or key.
 func TestMetricsSection(t *testing.T) {
 	t.Parallel()
-	base := []string{"control: sqlite:./c.db", "servers: {main: sqlite:./t}", "tenant_database: t_{code}", "migrations: ./m"}
-	tests := []struct {
-		name  string
-		lines []string
-		want  config.Metrics
-		err   string
-	}{
+	testSection(t, func(c *config.Config) config.Metrics { return c.Metrics }, []sectionCase[config.Metrics]{
 		{"absent", nil, config.Metrics{}, ""},
 		{"empty", []string{"metrics:"}, config.Metrics{}, ""},
 		{"per tenant", []string{"metrics: {per_tenant: true}"}, config.Metrics{PerTenant: true}, ""},
 		{"not a bool", []string{"metrics:", "  per_tenant: yes please"}, config.Metrics{}, `herd.yaml:6: metrics.per_tenant: want true or false, got "yes please"`},
 		{"unknown key", []string{"metrics: {tenant_labels: true}"}, config.Metrics{}, `herd.yaml:5: metrics: unknown key "tenant_labels"`},
 		{"not a mapping", []string{"metrics: [per_tenant]"}, config.Metrics{}, `herd.yaml:5: metrics: want a mapping with per_tenant, got a list`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := config.Parse(yml(append(base, tt.lines...)...), "herd.yaml")
-			if tt.err != "" {
-				require.ErrorContains(t, err, tt.err)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, cfg.Metrics)
-		})
-	}
+	})
 }

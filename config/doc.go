@@ -22,6 +22,7 @@
 //	  tiers: {enterprise: [{index: "students.*"}]}
 //	  tenants: {st_marys: [{column: students.house_colour}]}
 //	on_conflict: refuse        # the pre-flight: refuse, adopt_identical or skip
+//	metrics: {per_tenant: false}   # herd serve's /metrics: true adds a series per tenant
 //	releases:
 //	  v1.0.0:
 //	    system: 1.0.0          # default: the highest system schema at or below the release's version
