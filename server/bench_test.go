@@ -7,9 +7,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/server"
 )
 
@@ -67,6 +70,47 @@ func benchPost(b *testing.B, path string) {
 			if rec.Code != http.StatusOK {
 				b.Fatalf("status %d: %s", rec.Code, rec.Body)
 			}
+		}
+	})
+}
+
+// BenchmarkMetricsRefresh is one scrape of /metrics that refreshes from
+// a SQLite control database whose history holds 10,000 rows (200
+// databases of 50 steps): catch-up reads the whole history, as a server
+// does once when it starts; steady reads the history after its last row
+// and finds nothing new, as every later refresh of a quiet fleet does.
+func BenchmarkMetricsRefresh(b *testing.B) {
+	fleet, scratch := openFleetOn(b, herdtest.Engines()[0], "", nil)
+	store := scratch.Control(b)
+	ctx := context.Background()
+	started := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for db := range 200 {
+		steps := make([]control.Step, 50)
+		for i := range steps {
+			steps[i] = control.Step{Migration: fmt.Sprintf("v1.%d.0/%03d_step", i/10, i), Version: fmt.Sprintf("1.%d.0", i/10),
+				Kind: "schema", Direction: control.Up, Checksum: "sum", Started: started, Duration: time.Duration(i+1) * time.Millisecond}
+		}
+		require.NoError(b, store.Finish(ctx, control.TenantRef(fmt.Sprintf("bench_%03d", db)), "1.4.0", nil, steps, "bench", "bench"))
+	}
+	scrape := func(h http.Handler) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+	b.Run("catch-up", func(b *testing.B) {
+		for b.Loop() {
+			scrape(server.New(fleet, server.Options{}))
+		}
+	})
+	b.Run("steady", func(b *testing.B) {
+		clock := herdtest.NewClock(started)
+		h := server.New(fleet, server.Options{Now: clock.Now, RefreshEvery: time.Second})
+		scrape(h)
+		for b.Loop() {
+			clock.Set(clock.Now().Add(time.Second))
+			scrape(h)
 		}
 	})
 }

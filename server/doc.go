@@ -1,13 +1,14 @@
 // Package server is herd's HTTP face: feature-flag evaluation over
 // OpenFeature's Remote Evaluation Protocol (OFREP), so that an application
-// in any language can ask which features a tenant may use, and a health
-// check.
+// in any language can ask which features a tenant may use, the fleet's
+// metrics for Prometheus, and a health check.
 //
 // # Endpoints
 //
 //	POST /ofrep/v1/evaluate/flags/{key}   one flag for one tenant
 //	POST /ofrep/v1/evaluate/flags         every flag for one tenant (ETag, 304)
 //	GET  /healthz                         200 when flag data can be served
+//	GET  /metrics                         the fleet for Prometheus (metrics.go, docs/metrics.md)
 //
 // The request body of both evaluations is {"context": {"targetingKey":
 // "TENANT_CODE"}}: the targeting key is the tenant's code; other context
@@ -38,5 +39,5 @@
 //
 // With Options.Tokens set, evaluations need one of them, sent as
 // "Authorization: Bearer TOKEN" or "X-API-Key: TOKEN" (the two schemes
-// OFREP's openapi.yaml declares); /healthz needs none.
+// OFREP's openapi.yaml declares); so does /metrics. /healthz needs none.
 package server

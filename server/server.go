@@ -28,6 +28,8 @@ type Fleet interface {
 	// Calendar reads the upcoming upgrades of a tenant, a tier or the
 	// fleet (the calendar routes).
 	Calendar(ctx context.Context, req herd.CalendarRequest) (herd.Calendar, error)
+	// MetricsSource is what /metrics reads.
+	MetricsSource
 }
 
 var _ Fleet = (*herd.Fleet)(nil)
@@ -81,6 +83,7 @@ func New(fleet Fleet, opts Options) http.Handler {
 	mux.Handle("GET /calendar.ics", s.viewer(http.HandlerFunc(cal.tier)))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	apiRoutes(fleet, opts.Logger, func(pattern string, h http.Handler) { mux.Handle(pattern, s.viewer(h)) })
+	mux.Handle("GET /metrics", s.viewer(newMetrics(fleet, opts.RefreshEvery, opts.Now, opts.Logger)))
 	return mux
 }
 

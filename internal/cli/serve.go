@@ -31,7 +31,7 @@ func (a *app) serveCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080]",
-		Short: "Serve feature-flag evaluation (OpenFeature OFREP) and the read-only JSON API over HTTP",
+		Short: "Serve feature-flag evaluation (OpenFeature OFREP), the read-only JSON API and Prometheus metrics over HTTP",
 		Long: `serve answers OpenFeature Remote Evaluation Protocol (OFREP) requests:
 
   POST /ofrep/v1/evaluate/flags/{flag}  {"context": {"targetingKey": "TENANT"}}
@@ -39,6 +39,7 @@ func (a *app) serveCmd() *cobra.Command {
   GET  /healthz
   GET  /calendar/{tenant}.ics[?weeks=N]  the tenant's upcoming upgrades and maintenance windows (iCalendar)
   GET  /calendar.ics[?tier=T][&weeks=N]  the same for a tier's tenants, or every tenant (docs/reports.md)
+  GET  /metrics                         the fleet for Prometheus (docs/metrics.md)
 
 and the JSON API (read only; every list a page, ?limit= up to 500 and ?cursor=
 the "next" of the page before; docs/api.md):
@@ -56,10 +57,12 @@ the "next" of the page before; docs/api.md):
 An unknown or bad parameter is a 400 with {"error": "...", "parameter": "..."};
 an unknown tenant or rollout a 404.
 
-Evaluations, calendars and the API need a viewer token (Authorization: Bearer TOKEN) when
+Evaluations, calendars, the API and /metrics need a viewer token (Authorization: Bearer TOKEN) when
 ` + viewerTokensEnv + ` holds any, comma-separated; without it they are open.
 Every --refresh, serve reads the control database's change counter and reloads
-its flag data when the counter moved. serve stops
+its flag data when the counter moved; a scrape of /metrics reads the control
+database at most once per --refresh. herd.yaml's metrics: {per_tenant: true}
+adds a series per tenant (off by default). serve stops
 gracefully on SIGINT or SIGTERM.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -82,7 +85,7 @@ gracefully on SIGINT or SIGTERM.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	cmd.Flags().DurationVar(&refresh, "refresh", server.DefaultRefreshEvery, "how often the control database is checked for changes to flag data")
+	cmd.Flags().DurationVar(&refresh, "refresh", server.DefaultRefreshEvery, "how often the control database is checked for changes to flag data, and at most how often /metrics reads it")
 	return cmd
 }
 
