@@ -9,7 +9,9 @@ import (
 // one row whose generation grows by one in the same transaction as every
 // write that a reader may cache: the tenant registry (AddTenant,
 // RemoveTenant), schema version state (Begin, End, Finish, Sync,
-// MarkTargets) and flag overrides (SetOverride). A reader such as
+// MarkTargets), flag overrides (SetOverride) and rollouts (CreateRollout,
+// SetRolloutStatus, Release, RetryItems: what the console's live pages
+// show; a claim is followed by the tenant's Begin). A reader such as
 // package router polls Generation, one primary-key read, and reloads only
 // when it moved. The bump is the last statement of its transaction, so
 // the row lock it takes is held only for the commit, and, taken last, it
@@ -26,7 +28,8 @@ func (s *Store) bump(ctx context.Context, q execer) error {
 
 // Generation returns the control database's change counter: a number that
 // grows with every committed change to the tenant registry, to a tenant's
-// (or the system's) schema version state or to a flag override. Two equal
+// (or the system's) schema version state, to a flag override or to a
+// rollout's or its tenants' state. Two equal
 // generations read from the same control database mean that none of these
 // changed in between; the number says nothing else (it may jump by more
 // than one, and it is not comparable across control databases). It is

@@ -64,7 +64,10 @@ func (s *Store) CreateRollout(ctx context.Context, r Rollout, items []Item) (int
 		if err != nil {
 			return fmt.Errorf("control: create rollout: %w", err)
 		}
-		return s.insertItems(ctx, tx, id, items)
+		if err := s.insertItems(ctx, tx, id, items); err != nil {
+			return err
+		}
+		return s.bump(ctx, tx)
 	})
 	return id, err
 }
@@ -139,9 +142,16 @@ func (r *Reader) rollouts(ctx context.Context, query string, args ...any) ([]Rol
 }
 
 // SetRolloutStatus moves rollout id to status to, with a reason, if its
-// status is one of from. It reports whether it did.
-func (s *Store) SetRolloutStatus(ctx context.Context, id int64, from []RolloutStatus, to RolloutStatus, reason string) (bool, error) {
-	return s.setRolloutStatus(ctx, s.writer(), id, from, to, reason)
+// status is one of from. It reports whether it did, and moves the change
+// counter when it did.
+func (s *Store) SetRolloutStatus(ctx context.Context, id int64, from []RolloutStatus, to RolloutStatus, reason string) (ok bool, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if ok, err = s.setRolloutStatus(ctx, tx, id, from, to, reason); err != nil || !ok {
+			return err
+		}
+		return s.bump(ctx, tx)
+	})
+	return ok, err
 }
 
 // fromStatuses is how many statuses rollout-set-status takes a rollout
@@ -330,25 +340,32 @@ func (s *Store) Claim(ctx context.Context, it Item, owner string, d time.Duratio
 // Heartbeat extends the lease by d from now, by the control database's
 // clock. ok is false when the lease was lost.
 func (s *Store) Heartbeat(ctx context.Context, l Lease, d time.Duration) (bool, error) {
-	return s.fenced(ctx, l, s.q.itemHeartbeat, d.Milliseconds())
+	return s.fenced(ctx, s.writer(), l, s.q.itemHeartbeat, d.Milliseconds())
 }
 
 // Release ends the lease with the tenant in state (done, failed, skipped,
 // rolled_back, or pending to give it back), recording its duration and
-// error. ok is false when the lease was lost, and then nothing is written.
-func (s *Store) Release(ctx context.Context, l Lease, state ItemState, duration time.Duration, msg string) (bool, error) {
+// error, and moves the change counter. ok is false when the lease was
+// lost, and then nothing is written.
+func (s *Store) Release(ctx context.Context, l Lease, state ItemState, duration time.Duration, msg string) (ok bool, err error) {
 	var finished any
 	if state != ItemPending {
 		finished = s.now().UTC()
 	}
-	return s.fenced(ctx, l, s.q.itemRelease, state, finished, duration.Milliseconds(), nullable(msg))
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if ok, err = s.fenced(ctx, tx, l, s.q.itemRelease, state, finished, duration.Milliseconds(), nullable(msg)); err != nil || !ok {
+			return err
+		}
+		return s.bump(ctx, tx)
+	})
+	return ok, err
 }
 
-// fenced runs update, one of the item updates whose last arguments are
-// the lease's fence, with args before the fence's.
-func (s *Store) fenced(ctx context.Context, l Lease, update string, args ...any) (bool, error) {
+// fenced runs update through q, one of the item updates whose last
+// arguments are the lease's fence, with args before the fence's.
+func (s *Store) fenced(ctx context.Context, q execer, l Lease, update string, args ...any) (bool, error) {
 	args = append(args, l.Rollout, l.Tenant, l.Owner, l.Token, ItemRunning)
-	res, err := s.exec(ctx, update, args...)
+	res, err := s.execIn(ctx, q, update, args...)
 	if err != nil {
 		return false, fmt.Errorf("control: tenant %q of rollout %d: %w", l.Tenant, l.Rollout, err)
 	}
@@ -377,8 +394,10 @@ func (s *Store) RetryItems(ctx context.Context, id int64, states ...ItemState) (
 		if n == 0 {
 			return nil
 		}
-		_, err := s.setRolloutStatus(ctx, tx, id, []RolloutStatus{RolloutCompleted, RolloutCompletedWithFailures}, RolloutRunning, "retrying failed tenants")
-		return err
+		if _, err := s.setRolloutStatus(ctx, tx, id, []RolloutStatus{RolloutCompleted, RolloutCompletedWithFailures}, RolloutRunning, "retrying failed tenants"); err != nil {
+			return err
+		}
+		return s.bump(ctx, tx)
 	})
 	return n, err
 }
