@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/Masterminds/semver/v3"
+
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/source"
 )
@@ -57,30 +59,37 @@ func (f *Fleet) RollbackTenants(ctx context.Context, req RollbackRequest, each f
 	}
 	var errs []error
 	for _, code := range codes {
-		out := RolledBack{Tenant: code}
-		var switched bool
-		out.How, switched, out.Err = f.switchBack(ctx, code, version, req.DiscardWrites)
-		switch {
-		case switched || out.Err != nil:
-			// A shadow switch from To went back by switching, or could not.
-		case req.FromSnapshot:
-			out.How, out.Err = f.RestoreSnapshot(ctx, code, req.To)
-		default:
-			// Read before the down migrations run: they may drop the
-			// tables.
-			rewrites, rerr := f.Rewrites(ctx, code, req.To)
-			out.How, out.Err = f.restoreDown(ctx, code, req.To, version)
-			if out.Err == nil && out.How == DownMigrations {
-				out.Rewrites, out.RewritesErr = rewrites, rerr
-			}
-		}
-		if out.Err != nil {
-			out.How = ""
-		}
+		out := f.rollbackTenant(ctx, code, req, version)
 		each(out)
 		errs = append(errs, out.Err)
 	}
 	return errors.Join(errs...)
+}
+
+// rollbackTenant takes tenant code back to version, req.To, as
+// RollbackTenants says.
+func (f *Fleet) rollbackTenant(ctx context.Context, code string, req RollbackRequest, version *semver.Version) RolledBack {
+	out := RolledBack{Tenant: code}
+	var switched bool
+	out.How, switched, out.Err = f.switchBack(ctx, code, version, req.DiscardWrites)
+	switch {
+	case switched || out.Err != nil:
+		// A shadow switch from To went back by switching, or could not.
+	case req.FromSnapshot:
+		out.How, out.Err = f.RestoreSnapshot(ctx, code, req.To)
+	default:
+		// Read before the down migrations run: they may drop the
+		// tables.
+		rewrites, rerr := f.Rewrites(ctx, code, req.To)
+		out.How, out.Err = f.restoreDown(ctx, code, req.To, version)
+		if out.Err == nil && out.How == DownMigrations {
+			out.Rewrites, out.RewritesErr = rewrites, rerr
+		}
+	}
+	if out.Err != nil {
+		out.How = ""
+	}
+	return out
 }
 
 // rollbackTargets lists the codes of the tenants req names.

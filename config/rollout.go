@@ -113,6 +113,15 @@ type Budget struct {
 	Percent float64
 }
 
+// Allowed returns how many of a wave of waveSize tenants may fail before
+// the budget is exceeded.
+func (b Budget) Allowed(waveSize int) int {
+	if b.Percent > 0 {
+		return int(b.Percent * float64(waveSize) / 100)
+	}
+	return b.Count
+}
+
 // Exceeded reports whether failures in a wave of waveSize tenants exceed
 // the budget: failures > Count, or failures > Percent% of waveSize.
 func (b Budget) Exceeded(failures, waveSize int) bool {
