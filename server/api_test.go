@@ -446,7 +446,7 @@ func TestAPITokensAndFailure(t *testing.T) {
 	var logged bytes.Buffer
 	var mu sync.Mutex
 	fleet := openFleet(t, "", map[string]string{"alpha": "1.0.0"})
-	c := start(t, fleet, server.Options{Tokens: []string{"s3cret"},
+	c := start(t, fleet, server.Options{Viewers: []server.Token{{Name: "script", Secret: "s3cret"}},
 		Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil))})
 
 	get := func(path, token string) (int, map[string]any) {

@@ -245,7 +245,7 @@ func TestCalendar(t *testing.T) {
 // one; and a control database that cannot be read is a 503.
 func TestCalendarNeedsAViewerToken(t *testing.T) {
 	t.Parallel()
-	base, _ := calendarFleet(t, herdtest.Engines()[0], server.Options{Tokens: []string{"s3cret"}})
+	base, _ := calendarFleet(t, herdtest.Engines()[0], server.Options{Viewers: []server.Token{{Name: "calendar", Secret: "s3cret"}}})
 	status, _, _ := get(t, base+"/calendar/alpha.ics")
 	require.Equal(t, http.StatusUnauthorized, status)
 	status, _, _ = get(t, base+"/calendar.ics", "Authorization", "Bearer wrong")

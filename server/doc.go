@@ -1,7 +1,8 @@
-// Package server is herd's HTTP face: feature-flag evaluation over
-// OpenFeature's Remote Evaluation Protocol (OFREP), so that an application
-// in any language can ask which features a tenant may use, the fleet's
-// metrics for Prometheus, and a health check.
+// Package server is herd's HTTP face: the operator's console (pages,
+// live rollout progress, actions on rollouts), feature-flag evaluation
+// over OpenFeature's Remote Evaluation Protocol (OFREP), so that an
+// application in any language can ask which features a tenant may use,
+// the fleet's metrics for Prometheus, and a health check.
 //
 // # Endpoints
 //
@@ -9,6 +10,12 @@
 //	POST /ofrep/v1/evaluate/flags         every flag for one tenant (ETag, 304)
 //	GET  /healthz                         200 when flag data can be served
 //	GET  /metrics                         the fleet for Prometheus (metrics.go, docs/metrics.md)
+//
+// When the fleet New is given is a ConsoleFleet (*herd.Fleet is), New
+// also serves the console: GET /, /tenants, /tenants/{code}, /rollouts,
+// /rollouts/{id} and its server-sent events /rollouts/{id}/events,
+// /releases and /audit; GET and POST /rollouts/{id}/actions/{action};
+// /login and /logout; /static/. docs/console.md describes them.
 //
 // The request body of both evaluations is {"context": {"targetingKey":
 // "TENANT_CODE"}}: the targeting key is the tenant's code; other context
@@ -35,9 +42,21 @@
 // costs no database round trip, and an idle fleet costs one small read per
 // RefreshEvery.
 //
+// # Live updates
+//
+// One poller per handler feeds every viewer of a live rollout page: each
+// Options.LiveEvery it reads the change counter, and only when it moved
+// reads each watched rollout once and fans the rendered progress out as
+// server-sent events. It runs while someone watches.
+//
 // # Access
 //
-// With Options.Tokens set, evaluations need one of them, sent as
-// "Authorization: Bearer TOKEN" or "X-API-Key: TOKEN" (the two schemes
-// OFREP's openapi.yaml declares); so does /metrics. /healthz needs none.
+// With Options.Viewers or Options.Operators set, evaluations, pages and
+// /metrics need one of their tokens, sent as "Authorization: Bearer
+// TOKEN" or "X-API-Key: TOKEN" (the two schemes OFREP's openapi.yaml
+// declares), or a browser session opened at /login (held in memory; an
+// HttpOnly, SameSite=Strict cookie). The console's actions need an
+// operator, a same-origin request and, in a session, its CSRF token.
+// /healthz needs nothing. Without tokens everyone is an operator: herd
+// serve then listens on loopback only.
 package server

@@ -456,7 +456,7 @@ func TestMetricsWithoutControlDatabase(t *testing.T) {
 // With viewer tokens, a scrape needs one.
 func TestMetricsNeedAViewerToken(t *testing.T) {
 	t.Parallel()
-	c := start(t, failingFleet{}, server.Options{Tokens: []string{"s3cret"}})
+	c := start(t, failingFleet{}, server.Options{Viewers: []server.Token{{Name: "prometheus", Secret: "s3cret"}}})
 	for _, tc := range []struct {
 		name, auth string
 		status     int

@@ -120,14 +120,21 @@ func (c client) post(path, body string, header ...string) response {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	return roundTrip(c.t, http.DefaultClient, req, header...)
+}
+
+// roundTrip sends req through hc with the headers given as name, value
+// pairs, and reads the response.
+func roundTrip(t *testing.T, hc *http.Client, req *http.Request, header ...string) response {
+	t.Helper()
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(c.t, err)
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	require.NoError(c.t, err)
+	require.NoError(t, err)
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
@@ -297,7 +304,7 @@ func TestEvaluateFlagsBulk(t *testing.T) {
 func TestTokens(t *testing.T) {
 	t.Parallel()
 	fleet := openFleet(t, testFlags, map[string]string{"alpha": "1.0.0"})
-	c := start(t, fleet, server.Options{Tokens: []string{"viewer-one", " viewer-two "}})
+	c := start(t, fleet, server.Options{Viewers: []server.Token{{Name: "one", Secret: "viewer-one"}, {Name: "two", Secret: "viewer-two"}}})
 
 	for _, path := range []string{"/ofrep/v1/evaluate/flags/everyone", "/ofrep/v1/evaluate/flags"} {
 		resp := c.post(path, ctxBody("alpha"))

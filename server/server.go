@@ -2,11 +2,9 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/herdhq/herd"
@@ -41,9 +39,18 @@ const DefaultRefreshEvery = 2 * time.Second
 // Options are the server's optional settings; the zero value serves
 // without tokens, on time.Now, logging nothing.
 type Options struct {
-	// Tokens are the bearer tokens accepted for reads (viewer tokens).
-	// None means that reads are open to anyone who can reach the server.
-	Tokens []string
+	// Viewers are the tokens accepted for reads, Operators those accepted
+	// for reads and the console's actions. With neither, everything is
+	// open to anyone who can reach the server (herd serve then listens on
+	// loopback only).
+	Viewers, Operators []Token
+	// SessionTTL is how long a browser's sign-in lasts; default
+	// DefaultSessionTTL.
+	SessionTTL time.Duration
+	// LiveEvery is how often the one poller behind every live rollout
+	// page reads the control database's change counter; default
+	// DefaultLiveEvery.
+	LiveEvery time.Duration
 	// Now is the clock that ages snapshots; default time.Now.
 	Now func() time.Time
 	// Logger receives failures to take a snapshot; default discards.
@@ -53,10 +60,18 @@ type Options struct {
 	RefreshEvery time.Duration
 }
 
-// New returns the server's handler on fleet. The handler is safe for
-// concurrent use; it starts no goroutine of its own beyond a snapshot
-// refresh while one is due, so it needs no closing.
+// New returns the server's handler on fleet, with the console when fleet
+// is a ConsoleFleet. The handler is safe for concurrent use; it starts no
+// goroutine of its own beyond a snapshot refresh while one is due and the
+// live updates' poller while someone watches a rollout, so it needs no
+// closing.
 func New(fleet Fleet, opts Options) http.Handler {
+	return newHandler(fleet, opts, nil)
+}
+
+// newHandler is New with the live poller's clock: nil for a ticker of
+// opts.LiveEvery.
+func newHandler(fleet Fleet, opts Options, ticks func() (<-chan time.Time, func())) http.Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -66,16 +81,22 @@ func New(fleet Fleet, opts Options) http.Handler {
 	if opts.RefreshEvery <= 0 {
 		opts.RefreshEvery = DefaultRefreshEvery
 	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.LiveEvery <= 0 {
+		opts.LiveEvery = DefaultLiveEvery
+	}
 	s := &server{
 		snapshots: &snapshots{fleet: fleet, every: opts.RefreshEvery, now: opts.Now, log: opts.Logger},
+		creds:     newCredentials(opts.Viewers, opts.Operators),
+		sessions:  newSessions(opts.SessionTTL, opts.Now),
 		log:       opts.Logger,
 	}
-	for _, t := range opts.Tokens {
-		if t = strings.TrimSpace(t); t != "" {
-			s.tokens = append(s.tokens, []byte(t))
-		}
-	}
 	mux := http.NewServeMux()
+	if cf, ok := fleet.(ConsoleFleet); ok {
+		s.mountConsole(mux, cf, opts.LiveEvery, ticks)
+	}
 	mux.Handle("POST /ofrep/v1/evaluate/flags/{key}", s.viewer(http.HandlerFunc(s.evaluateFlag)))
 	mux.Handle("POST /ofrep/v1/evaluate/flags", s.viewer(http.HandlerFunc(s.evaluateFlags)))
 	cal := calendars{fleet: fleet, log: opts.Logger}
@@ -90,64 +111,9 @@ func New(fleet Fleet, opts Options) http.Handler {
 // server holds the handler's state.
 type server struct {
 	snapshots *snapshots
-	tokens    [][]byte
+	creds     credentials
+	sessions  *sessions
 	log       *slog.Logger
-}
-
-// viewer lets a request through when no tokens are configured or it
-// carries one of them, and answers 401 otherwise, saying whether the
-// token was missing, sent in a scheme herd does not take, or not one of
-// the viewer tokens (RFC 6750's invalid_token).
-func (s *server) viewer(next http.Handler) http.Handler {
-	if len(s.tokens) == 0 {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		problem := s.check(r)
-		if problem == tokenOK {
-			next.ServeHTTP(w, r)
-			return
-		}
-		challenge := `Bearer realm="herd"`
-		if problem == tokenWrong {
-			challenge += `, error="invalid_token"`
-		}
-		w.Header().Set("WWW-Authenticate", challenge)
-		writeJSON(w, http.StatusUnauthorized, generalError{ErrorDetails: string(problem)})
-	})
-}
-
-// tokenProblem is what is wrong with a request's token, as told to the
-// client; tokenOK when nothing is.
-type tokenProblem string
-
-const (
-	tokenOK      tokenProblem = ""
-	tokenMissing tokenProblem = "a viewer token is required: send Authorization: Bearer TOKEN or X-API-Key: TOKEN"
-	tokenScheme  tokenProblem = "the Authorization header must be Bearer TOKEN"
-	tokenWrong   tokenProblem = "the token sent is not a viewer token of this server"
-)
-
-func (s *server) check(r *http.Request) tokenProblem {
-	given := r.Header.Get("X-API-Key")
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		scheme, token, ok := strings.Cut(auth, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return tokenScheme
-		}
-		given = strings.TrimSpace(token)
-	}
-	if given == "" {
-		return tokenMissing
-	}
-	ok := 0
-	for _, t := range s.tokens {
-		ok |= subtle.ConstantTimeCompare([]byte(given), t) // every token compared, whichever matches
-	}
-	if ok != 1 {
-		return tokenWrong
-	}
-	return tokenOK
 }
 
 // health is what /healthz answers.

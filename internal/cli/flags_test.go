@@ -173,8 +173,8 @@ func TestServe(t *testing.T) {
 	scan := bufio.NewScanner(pr)
 	require.True(t, scan.Scan(), "serve printed nothing")
 	first := scan.Text()
-	require.Contains(t, first, "(2 viewer token(s) from HERD_VIEWER_TOKENS)")
-	base, _, ok := strings.Cut(strings.TrimPrefix(first, "herd: serving OFREP on "), " ")
+	require.Contains(t, first, "(2 viewer token(s) from HERD_VIEWER_TOKENS, 0 operator token(s) from HERD_OPERATOR_TOKENS)")
+	base, _, ok := strings.Cut(strings.TrimPrefix(first, "herd: serving on "), " ")
 	require.True(t, ok, first)
 	go io.Copy(io.Discard, pr) //nolint:errcheck // drain the log
 
@@ -191,6 +191,13 @@ func TestServe(t *testing.T) {
 	}
 	require.Equal(t, http.StatusUnauthorized, post(""))
 	require.Equal(t, http.StatusOK, post("second-token"))
+	require.Equal(t, http.StatusOK, post("first-token"), "a bare secret stays a viewer token")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(base + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the console sends a browser to sign in")
+	require.Equal(t, "/login?next=%2F", resp.Header.Get("Location"))
 
 	cancel()
 	select {
@@ -198,5 +205,34 @@ func TestServe(t *testing.T) {
 		require.Equal(t, ExitOK, code, "a graceful stop")
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// serve refuses, before it opens the fleet or listens, to serve without
+// tokens on an address other machines reach, and a malformed token list;
+// both are exit 2, and no secret is printed.
+func TestServeRefuses(t *testing.T) {
+	t.Parallel()
+	config := flagFleet(t)
+	for _, tc := range []struct {
+		name, addr, viewers, operators, want string
+	}{
+		{name: "every interface without tokens", addr: "0.0.0.0:0", want: "--addr 0.0.0.0:0 is not a loopback address and no token is set"},
+		{name: "a host name without tokens", addr: "example.org:8080", want: "is not a loopback address"},
+		{name: "an operator token without a name", addr: "127.0.0.1:0", operators: ":s3cret-op", want: "HERD_OPERATOR_TOKENS: operator token 1: the name before the colon is empty"},
+		{name: "a named token without a secret", addr: "127.0.0.1:0", viewers: "ana:", want: `HERD_VIEWER_TOKENS: viewer token "ana": the secret after the colon is empty`},
+		{name: "a name twice", addr: "127.0.0.1:0", operators: "ana:s3cret-one,ana:s3cret-two", want: `operator token "ana": the name is given twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			getenv := func(name string) string {
+				return map[string]string{viewerTokensEnv: tc.viewers, operatorTokensEnv: tc.operators}[name]
+			}
+			var out strings.Builder
+			code := runRoot(context.Background(), &out, getenv, "--config", config, "serve", "--addr", tc.addr)
+			require.Equal(t, ExitInput, code, out.String())
+			require.Contains(t, out.String(), tc.want)
+			require.NotContains(t, out.String(), "s3cret")
+		})
 	}
 }

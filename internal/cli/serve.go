@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,9 +15,12 @@ import (
 	"github.com/herdhq/herd/server"
 )
 
-// viewerTokensEnv names the environment variable holding the viewer
-// tokens herd serve accepts, comma-separated.
-const viewerTokensEnv = "HERD_VIEWER_TOKENS"
+// The environment variables holding the tokens herd serve accepts,
+// comma-separated, each name:secret (or, for viewers, a bare secret).
+const (
+	viewerTokensEnv   = "HERD_VIEWER_TOKENS"
+	operatorTokensEnv = "HERD_OPERATOR_TOKENS"
+)
 
 // shutdownGrace is how long herd serve lets requests in flight finish
 // once it is told to stop.
@@ -31,15 +33,23 @@ func (a *app) serveCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080]",
-		Short: "Serve feature-flag evaluation (OpenFeature OFREP), the read-only JSON API and Prometheus metrics over HTTP",
-		Long: `serve answers OpenFeature Remote Evaluation Protocol (OFREP) requests:
+		Short: "Serve the console (dashboard), feature-flag evaluation (OFREP), the read-only JSON API and Prometheus metrics over HTTP",
+		Long: `serve answers, on --addr:
 
-  POST /ofrep/v1/evaluate/flags/{flag}  {"context": {"targetingKey": "TENANT"}}
-  POST /ofrep/v1/evaluate/flags         every flag for the tenant (ETag, 304)
+  GET  /                                    the console: the fleet at a glance
+  GET  /tenants, /tenants/{code}            tenants (filters), one tenant
+  GET  /rollouts, /rollouts/{id}            rollouts, one rollout live
+  GET  /rollouts/{id}/events                its live progress (server-sent events)
+  GET  /rollouts/{id}/actions/{action}      confirm pause|resume|abort|retry|rollback (operator)
+  POST /rollouts/{id}/actions/{action}      do it (operator, CSRF-protected, audited)
+  GET  /releases, /audit                    the release matrix and flags, the audit log
+  GET  /login, POST /login, POST /logout    a browser's session
+  POST /ofrep/v1/evaluate/flags/{flag}      {"context": {"targetingKey": "TENANT"}}
+  POST /ofrep/v1/evaluate/flags             every flag for the tenant (ETag, 304)
   GET  /healthz
-  GET  /calendar/{tenant}.ics[?weeks=N]  the tenant's upcoming upgrades and maintenance windows (iCalendar)
-  GET  /calendar.ics[?tier=T][&weeks=N]  the same for a tier's tenants, or every tenant (docs/reports.md)
-  GET  /metrics                         the fleet for Prometheus (docs/metrics.md)
+  GET  /calendar/{tenant}.ics[?weeks=N]     the tenant's upcoming upgrades and windows (iCalendar)
+  GET  /calendar.ics[?tier=T][&weeks=N]     the same for a tier's tenants, or every tenant (docs/reports.md)
+  GET  /metrics                             the fleet for Prometheus (docs/metrics.md)
 
 and the JSON API (read only; every list a page, ?limit= up to 500 and ?cursor=
 the "next" of the page before; docs/api.md):
@@ -57,29 +67,47 @@ the "next" of the page before; docs/api.md):
 An unknown or bad parameter is a 400 with {"error": "...", "parameter": "..."};
 an unknown tenant or rollout a 404.
 
-Evaluations, calendars, the API and /metrics need a viewer token (Authorization: Bearer TOKEN) when
-` + viewerTokensEnv + ` holds any, comma-separated; without it they are open.
+` + viewerTokensEnv + ` and ` + operatorTokensEnv + ` hold the tokens, comma-separated, each
+name:secret; the name is the actor the audit log records. A bare secret in
+` + viewerTokensEnv + ` is named viewer-1, viewer-2, ... by its place. Clients send
+Authorization: Bearer SECRET (or X-API-Key); a browser signs in once at /login and
+keeps a session cookie. Viewers read (pages, evaluations, calendars, the API,
+/metrics); operators also act. Without any token, serve listens on loopback only,
+open to anyone there, and refuses another --addr.
+
 Every --refresh, serve reads the control database's change counter and reloads
 its flag data when the counter moved; a scrape of /metrics reads the control
-database at most once per --refresh. herd.yaml's metrics: {per_tenant: true}
-adds a series per tenant (off by default). serve stops
-gracefully on SIGINT or SIGTERM.`,
+database at most once per --refresh; one poller reads the counter every second
+for all live rollout pages. herd.yaml's metrics: {per_tenant: true} adds a series
+per tenant (off by default). serve stops gracefully on SIGINT or SIGTERM. See
+docs/console.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			viewers, err := server.ParseTokens(a.env.Getenv(viewerTokensEnv), "viewer")
+			if err != nil {
+				return fmt.Errorf("%s: %w", viewerTokensEnv, err)
+			}
+			operators, err := server.ParseTokens(a.env.Getenv(operatorTokensEnv), "operator")
+			if err != nil {
+				return fmt.Errorf("%s: %w", operatorTokensEnv, err)
+			}
+			open := len(viewers)+len(operators) == 0
+			if open && !loopback(addr) {
+				return usagef("serve: --addr %s is not a loopback address and no token is set: set %s or %s, or listen on 127.0.0.1", addr, viewerTokensEnv, operatorTokensEnv)
+			}
 			ctx := cmd.Context()
 			logger := slog.New(slog.NewTextHandler(a.env.Stderr, nil))
 			return a.withFleet(ctx, herd.Options{Logger: logger}, func(f *herd.Fleet) error {
-				tokens := splitTokens(a.env.Getenv(viewerTokensEnv))
-				handler := server.New(f, server.Options{Tokens: tokens, Logger: logger, RefreshEvery: refresh})
+				handler := server.New(f, server.Options{Viewers: viewers, Operators: operators, Logger: logger, RefreshEvery: refresh})
 				ln, err := net.Listen("tcp", addr)
 				if err != nil {
 					return fmt.Errorf("serve: listen on %s: %w", addr, err)
 				}
-				access := "open to anyone who can reach it"
-				if len(tokens) > 0 {
-					access = fmt.Sprintf("%d viewer token(s) from %s", len(tokens), viewerTokensEnv)
+				access := "no token set: loopback only, open to anyone on this machine"
+				if !open {
+					access = fmt.Sprintf("%d viewer token(s) from %s, %d operator token(s) from %s", len(viewers), viewerTokensEnv, len(operators), operatorTokensEnv)
 				}
-				fmt.Fprintf(a.out, "herd: serving OFREP on http://%s (%s)\n", ln.Addr(), access)
+				fmt.Fprintf(a.out, "herd: serving on http://%s (%s)\n", ln.Addr(), access)
 				return serveUntilDone(ctx, ln, handler, logger)
 			})
 		},
@@ -119,13 +147,16 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, logger
 	return nil
 }
 
-// splitTokens reads a comma-separated list of tokens, ignoring blanks.
-func splitTokens(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
+// loopback reports whether addr (host:port) names only this machine: a
+// loopback IP or localhost. An empty host (every interface) does not.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
 	}
-	return out
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
