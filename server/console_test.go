@@ -288,3 +288,24 @@ func TestConsoleBehindTLSProxy(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
 	require.Equal(t, control.RolloutPaused, status(t, b.store, b.rollout))
 }
+
+// The emergency rollback from the console: the rollout is aborted and
+// each tenant it migrated goes back to its version before it; the page
+// lists each tenant's outcome.
+func TestConsoleRollback(t *testing.T) {
+	t.Parallel()
+	b := setupConsole(t, herdtest.Engines()[0])
+	_, err := b.fleet.Rollouts(herd.RolloutOptions{}).Work(t.Context(), b.rollout)
+	require.NoError(t, err)
+	api := newBrowser(t, b.base)
+	resp := api.do(http.MethodPost, rolloutPath(b.rollout)+"/actions/rollback", url.Values{"confirm": {"yes"}}, "Authorization", "Bearer "+otto.Secret)
+	require.Equal(t, http.StatusOK, resp.status, string(resp.body))
+	for _, code := range []string{"alpha", "beta", "gamma"} {
+		require.Contains(t, string(resp.body), `<a href="/tenants/`+code+`">`+code+`</a></td><td>`+herd.DownMigrations+`</td>`)
+		v, ok, err := b.fleet.Version(t.Context(), herd.TenantRef(code))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, "1.0.0", v.CurrentVersion, code)
+	}
+	require.Equal(t, "otto", lastActor(t, b.fleet, "rollout.rollback"))
+}
