@@ -29,6 +29,12 @@ type BaselineRequest struct {
 	// Mapping is the path of a mapping file (see readMapping), for the
 	// tool versions herd cannot match by sequence number or file name.
 	Mapping string
+	// IgnoreChecksums takes a Flyway tenant over even when the checksum
+	// Flyway recorded of a versioned SQL migration is not that of herd's
+	// up file it maps onto (see flyway.Checksum); by default such a
+	// tenant is refused, as flyway validate would refuse it. goose and
+	// golang-migrate keep no checksum: nothing is compared for them.
+	IgnoreChecksums bool
 	// Concurrency is how many tenants are baselined at once (1 when less
 	// than 1), at most rollout.per_server on one server.
 	Concurrency int
@@ -76,7 +82,9 @@ type BaselineOutcome struct {
 // A tenant that herd's ledger already records is left unchanged, so
 // running Baseline again changes nothing. A tenant whose tool ledger is
 // dirty or failed, that records a migration herd's source lacks, or skips
-// one that a later one needs, is refused, named with the reason. It
+// one that a later one needs, or whose Flyway checksum of a script is not
+// that of herd's file (unless req.IgnoreChecksums), is refused, named
+// with the reason. It
 // returns an outcome per tenant and, when any was refused, a
 // *TenantsError listing them; it is an input error (see
 // TenantsError.Refused) when no tenant was recorded. An unknown tool or
@@ -106,7 +114,7 @@ func (f *Fleet) Baseline(ctx context.Context, req BaselineRequest) ([]BaselineOu
 		return nil, err
 	}
 	out, err := eachTenant(ctx, f, tenants, req.Concurrency, func(ctx context.Context, t control.Tenant) (BaselineOutcome, error) {
-		o, err := f.baselineTenant(ctx, t, req.From, to, mm)
+		o, err := f.baselineTenant(ctx, t, takeover{tool: req.From, to: to, mm: mm, ignoreChecksums: req.IgnoreChecksums})
 		var refusal *toolRefusal
 		if errors.As(err, &refusal) {
 			return BaselineOutcome{Tenant: t.Code, Status: BaselineRefused, Reason: refusal.msg}, nil
@@ -147,9 +155,18 @@ func refusals(out []BaselineOutcome, total int, err error) error {
 	return &TenantsError{Failed: len(refused), Total: total, Changed: recorded, Errors: refused}
 }
 
-// baselineTenant baselines tenant t from tool under its migration lock.
-// A tenant herd cannot take over is a *toolRefusal.
-func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tool Tool, to *semver.Version, mm migrationMap) (BaselineOutcome, error) {
+// takeover is what herd baseline takes each tenant over from, read from a
+// BaselineRequest.
+type takeover struct {
+	tool            Tool
+	to              *semver.Version // nil when not given
+	mm              migrationMap
+	ignoreChecksums bool
+}
+
+// baselineTenant baselines tenant t from tk.tool under its migration
+// lock. A tenant herd cannot take over is a *toolRefusal.
+func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tk takeover) (BaselineOutcome, error) {
 	tg, err := f.tenantTarget(t)
 	if err != nil {
 		return BaselineOutcome{}, err
@@ -171,15 +188,15 @@ func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tool Tool,
 			// recorded there now, from the ledger.
 			return f.nothingToDo(ctx, tg, entries, out.Version)
 		}
-		ms, err := f.toolMigrations(ctx, s, t, tool, to, mm)
+		ms, err := f.toolMigrations(ctx, s, t, tk)
 		if err != nil {
 			return err
 		}
 		if len(ms) == 0 {
-			out.Status, out.Reason = BaselineUnchanged, string(tool)+" records no migration: herd migrates it from the start"
+			out.Status, out.Reason = BaselineUnchanged, string(tk.tool)+" records no migration: herd migrates it from the start"
 			return nil
 		}
-		note := "baseline from " + string(tool)
+		note := "baseline from " + string(tk.tool)
 		results, err := s.MarkApplied(ctx, ms, note)
 		if err != nil {
 			return err
@@ -210,15 +227,17 @@ func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tool Tool,
 	return out, err
 }
 
-// toolMigrations returns herd's migrations that tool's ledger in the
+// toolMigrations returns herd's migrations that tk.tool's ledger in the
 // locked database s says are applied, in order; with ToolNone, those up
-// to to once the tenant's schema matches to's reference. A ledger herd
+// to tk.to once the tenant's schema matches its reference. A ledger herd
 // cannot take over is a *toolRefusal.
-func (f *Fleet) toolMigrations(ctx context.Context, s *execute.Session, t control.Tenant, tool Tool, to *semver.Version, mm migrationMap) ([]*source.Migration, error) {
+func (f *Fleet) toolMigrations(ctx context.Context, s *execute.Session, t control.Tenant, tk takeover) ([]*source.Migration, error) {
+	tool, to, mm := tk.tool, tk.to, tk.mm
 	if tool == ToolNone {
 		return f.declaredMigrations(ctx, t, to, mm.migrations)
 	}
-	records, err := readToolLedger(ctx, tool, f.servers[t.Server].dialect, s.Conn(), s.Database())
+	d := f.servers[t.Server].dialect
+	records, err := readToolLedger(ctx, tool, d, s.Conn(), s.Database())
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +246,11 @@ func (f *Fleet) toolMigrations(ctx context.Context, s *execute.Session, t contro
 		m, skip, err := mm.resolve(tool, r)
 		if err != nil {
 			return nil, err
+		}
+		if !skip && !tk.ignoreChecksums {
+			if err := checkChecksum(tool, r, m, d.Name()); err != nil {
+				return nil, err
+			}
 		}
 		for _, each := range mm.migrations {
 			if !skip && (each == m || r.UpTo && source.Compare(each, m) <= 0) {

@@ -13,6 +13,7 @@ import (
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/flyway"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/source"
 )
@@ -169,5 +170,55 @@ func TestBaselineReconcilesALostControlWrite(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, herd.BaselineUnchanged, out[0].Status)
 		b.agree(control.TenantRef("lost"), "1.1.0")
+	})
+}
+
+// A Flyway tenant whose ledger records a checksum of a script that is not
+// that of herd's file is refused, naming the tenant, the version, the
+// script and both checksums, and recorded with --ignore-checksums; a
+// baseline row, which has no checksum, is not compared.
+func TestBaselineFlywayChecksums(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, schoolMigrations(t))
+		classes, ok := b.source().Migrations(source.Tenant)[1].Up(e.Name)
+		require.True(t, ok)
+		herds := flyway.Checksum(classes.SQL)
+		ran := flyway.Checksum(classes.SQL + "\n-- the text Flyway ran, edited since\n")
+		require.NotEqual(t, herds, ran)
+		tenants := []legacyTenant{
+			{code: "edited", tool: herd.ToolFlyway, applied: 3, after: []string{
+				fmt.Sprintf("UPDATE flyway_schema_history SET checksum = %d WHERE version = '2'", ran)}},
+			{code: "baselined", tool: herd.ToolFlyway, applied: 3, after: []string{
+				"DELETE FROM flyway_schema_history WHERE version IN ('1', '2')",
+				"INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)" +
+					" VALUES (2, '2', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'flyway', 0, TRUE)"}},
+		}
+		buildLegacy(t, b, tenants)
+		b.register(tenants)
+
+		reason := fmt.Sprintf("flyway's checksum of V2__create_classes.sql (version 2) is %d, herd's file %s has %d", ran, classes.File, herds)
+		out, err := b.fleet.Baseline(b.ctx, herd.BaselineRequest{Selection: herd.Selection{Tenants: "edited,baselined"}, From: herd.ToolFlyway})
+		require.ErrorContains(t, err, `baseline tenant "edited": `+reason)
+		var failed *herd.TenantsError
+		require.ErrorAs(t, err, &failed)
+		require.Equal(t, 1, failed.Failed)
+		byCode := map[string]herd.BaselineOutcome{}
+		for _, o := range out {
+			byCode[o.Tenant] = o
+		}
+		require.Equal(t, herd.BaselineRefused, byCode["edited"].Status)
+		require.Contains(t, byCode["edited"].Reason, "--ignore-checksums")
+		entries, err := b.fleet.Ledger(b.ctx, control.TenantRef("edited"))
+		require.NoError(t, err)
+		require.Empty(t, entries, "a refused tenant gets no ledger rows")
+		require.Equal(t, herd.BaselineRecorded, byCode["baselined"].Status, byCode["baselined"].Reason)
+		require.Len(t, byCode["baselined"].Migrations, 3)
+		b.agree(control.TenantRef("baselined"), "1.0.0")
+
+		run := cliAt(t, b.scratch.ConfigPath)
+		require.Contains(t, run(2, "baseline", "--tenant", "edited", "--from", "flyway"), reason)
+		require.Contains(t, run(0, "baseline", "--tenant", "edited", "--from", "flyway", "--ignore-checksums"), "edited  recorded  v1.0.0   3 migrations recorded, none run")
+		b.agree(control.TenantRef("edited"), "1.0.0")
 	})
 }

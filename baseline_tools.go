@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/internal/flyway"
+	"github.com/herdhq/herd/source"
 )
 
 // Tool is a migration tool whose ledger herd baseline reads.
@@ -42,6 +44,11 @@ type toolRecord struct {
 	// UpTo says that every migration up to this one is applied too:
 	// golang-migrate's one version, a Flyway baseline.
 	UpTo bool
+	// Checksum is the checksum Flyway recorded of a versioned SQL
+	// migration's script (see flyway.Checksum); nil for every other
+	// record: Flyway's baseline rows, Java and repeatable migrations,
+	// and the other tools, which keep none.
+	Checksum *int32
 }
 
 // String names the record as its tool does, for messages.
@@ -180,16 +187,18 @@ func readGolangMigrate(ctx context.Context, q dialect.Querier, table string) ([]
 // its rows: a successful versioned migration is applied, a baseline row
 // applies everything up to its version, an undo or a delete marker takes
 // its version back, and the schema-creation marker is passed over. A
-// failed row is refused.
+// versioned SQL migration's checksum is kept, for checkChecksum. A failed
+// row is refused.
 func readFlyway(ctx context.Context, q dialect.Querier, table string) ([]toolRecord, error) {
 	var out []toolRecord
-	err := eachRow(ctx, q, "SELECT version, type, script, success FROM "+table+" ORDER BY installed_rank", func(scan func(...any) error) error {
+	err := eachRow(ctx, q, "SELECT version, type, script, checksum, success FROM "+table+" ORDER BY installed_rank", func(scan func(...any) error) error {
 		var (
 			version      sql.NullString
 			kind, script string
+			checksum     sql.NullInt32
 			success      bool
 		)
-		if err := scan(&version, &kind, &script, &success); err != nil {
+		if err := scan(&version, &kind, &script, &checksum, &success); err != nil {
 			return err
 		}
 		if !success {
@@ -200,9 +209,34 @@ func readFlyway(ctx context.Context, q dialect.Querier, table string) ([]toolRec
 		case kind == "DELETE" || strings.HasPrefix(kind, "UNDO"):
 			out = slices.DeleteFunc(out, func(r toolRecord) bool { return version.Valid && r.Version == version.String })
 		default:
-			out = append(out, toolRecord{Version: version.String, Script: script, UpTo: strings.HasPrefix(kind, "BASELINE")})
+			r := toolRecord{Version: version.String, Script: script, UpTo: strings.HasPrefix(kind, "BASELINE")}
+			if kind == "SQL" && version.Valid && checksum.Valid {
+				r.Checksum = &checksum.Int32
+			}
+			out = append(out, r)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// checkChecksum refuses the tool's record r of migration m when the
+// checksum the tool recorded of the script it ran (Flyway's) is not that
+// of m's up file for engine: the file changed after the tool ran it, and
+// the tenant's schema may not be what herd's file says, as flyway
+// validate would say. A record without a checksum, and a Go migration,
+// which has no file, pass.
+func checkChecksum(tool Tool, r toolRecord, m *source.Migration, engine string) error {
+	if r.Checksum == nil {
+		return nil
+	}
+	script, ok := m.Up(engine)
+	if !ok {
+		return nil
+	}
+	if sum := flyway.Checksum(script.SQL); sum != *r.Checksum {
+		return &toolRefusal{msg: fmt.Sprintf("%s's checksum of %s (version %s) is %d, herd's file %s has %d: it is not the script %s ran; restore it, or baseline with --ignore-checksums if the change is intended",
+			tool, r.Script, r.Version, *r.Checksum, script.File, sum, tool)}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/internal/flyway"
 	"github.com/herdhq/herd/source"
 )
 
@@ -78,7 +79,7 @@ func gooseMapping(ms []*source.Migration) string {
 
 // build makes lt's database on srv as its tool would have: the first
 // lt.applied of ms run outside herd, and the tool's ledger of them (none
-// for herd.ToolNone).
+// for herd.ToolNone), Flyway's with the checksum of each file it ran.
 func (lt legacyTenant) build(t *testing.T, ctx context.Context, srv dialect.Server, d dialect.Dialect, name string, ms []*source.Migration, schemaPerTenant bool) {
 	t.Helper()
 	require.NoError(t, srv.Create(ctx, name))
@@ -126,8 +127,9 @@ func (lt legacyTenant) build(t *testing.T, ctx context.Context, srv dialect.Serv
 			exec(insert, 0, nil, "<< Flyway Schema Creation >>", "SCHEMA", `"`+name+`"`, nil, "flyway", 0, true)
 		}
 		for i, m := range ms[:lt.applied] {
+			script, _ := m.Up(d.Name())
 			exec(insert, i+1, fmt.Sprint(m.Seq), strings.ReplaceAll(m.Name, "_", " "), "SQL",
-				fmt.Sprintf("V%d__%s.sql", m.Seq, m.Name), 1000+i, "flyway", 12, true)
+				fmt.Sprintf("V%d__%s.sql", m.Seq, m.Name), flyway.Checksum(script.SQL), "flyway", 12, true)
 		}
 	}
 	for _, stmt := range lt.after {

@@ -19,7 +19,7 @@ func (a *app) baselineCmd() *cobra.Command {
 		asJSON bool
 	)
 	cmd := &cobra.Command{
-		Use:   "baseline (--tenant CODE | --all | --tenants SELECTOR) --from goose|golang-migrate|flyway|none [--to VERSION] [--mapping FILE] [--json]",
+		Use:   "baseline (--tenant CODE | --all | --tenants SELECTOR) --from goose|golang-migrate|flyway|none [--to VERSION] [--mapping FILE] [--ignore-checksums] [--json]",
 		Short: "Take tenants over from another migration tool, recording what they have applied without running it",
 		Long: `baseline reads another tool's ledger in each tenant's database and records
 the migrations it applied in herd's ledger and the control database, as if
@@ -29,7 +29,9 @@ herd had applied them; nothing runs, and the tool's table is left in place.
   golang-migrate  schema_migrations: every migration up to its version;
                   a dirty version is refused
   flyway          flyway_schema_history: each successful versioned script,
-                  everything up to a baseline row; a failed row is refused
+                  everything up to a baseline row; a failed row is refused,
+                  and so is a script whose checksum there is not that of
+                  herd's file (see --ignore-checksums)
   none            no ledger: --to VERSION declares the tenants at VERSION,
                   after their schema is compared with VERSION's reference
                   (a tenant that drifted from it is refused)
@@ -42,7 +44,14 @@ rest: YAML (version: v1.0.0/001_create_students) or CSV with the header
 
 A tenant whose tool ledger is dirty or failed, that records a migration herd
 does not have, or that skipped one, is refused and named; the others are
-recorded. A tenant that herd's ledger already records is left unchanged, so
+recorded.
+
+Flyway records a checksum of each versioned SQL script it ran (a CRC-32 of
+its lines). herd computes the same over the up file each script maps onto
+and refuses a tenant where they differ, as flyway validate would: the file
+changed after Flyway ran it. --ignore-checksums takes such tenants over
+anyway. Baseline rows, Java and repeatable migrations carry no checksum
+herd compares; goose and golang-migrate keep none. A tenant that herd's ledger already records is left unchanged, so
 running baseline again changes nothing. With a tool, --to refuses a tenant
 the tool's ledger does not bring to exactly that version.
 
@@ -78,6 +87,7 @@ the tool's ledger does not bring to exactly that version.
 	cmd.Flags().StringVar(&from, "from", "", "the tool whose ledger to read: goose, golang-migrate, flyway or none (required)")
 	cmd.Flags().StringVar(&req.To, "to", "", "the version the tenants are at (required with --from none)")
 	cmd.Flags().StringVar(&req.Mapping, "mapping", "", "YAML or CSV file mapping tool versions to herd migrations")
+	cmd.Flags().BoolVar(&req.IgnoreChecksums, "ignore-checksums", false, "take a Flyway tenant over even when Flyway's checksum of a script is not that of herd's file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	_ = cmd.MarkFlagRequired("from")
 	return cmd
