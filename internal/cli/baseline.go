@@ -44,16 +44,16 @@ rest: YAML (version: v1.0.0/001_create_students) or CSV with the header
 
 A tenant whose tool ledger is dirty or failed, that records a migration herd
 does not have, or that skipped one, is refused and named; the others are
-recorded.
+recorded. A tenant that herd's ledger already records is left unchanged, so
+running baseline again changes nothing. With a tool, --to refuses a tenant
+the tool's ledger does not bring to exactly that version.
 
 Flyway records a checksum of each versioned SQL script it ran (a CRC-32 of
 its lines). herd computes the same over the up file each script maps onto
 and refuses a tenant where they differ, as flyway validate would: the file
 changed after Flyway ran it. --ignore-checksums takes such tenants over
 anyway. Baseline rows, Java and repeatable migrations carry no checksum
-herd compares; goose and golang-migrate keep none. A tenant that herd's ledger already records is left unchanged, so
-running baseline again changes nothing. With a tool, --to refuses a tenant
-the tool's ledger does not bring to exactly that version.
+herd compares; goose and golang-migrate keep none.
 
 ` + exitCodes,
 		Args: cobra.NoArgs,
