@@ -13,10 +13,13 @@ import (
 // migration files, testdata/V1__First.sql and testdata/V1.1__View.sql
 // (copied unchanged, with their Apache-2.0 notice, from
 // flyway-core/src/test/resources/migration/sql/ in github.com/flyway/flyway
-// at commit ac266f42a5d365c1ffb4df0030b3281bb76508b8, Flyway 4.2):
-// MigrationTestCase.upgradeMetadataTableTo40Format expects 454910647 of
-// V1__First.sql, and FlywayMediumTest.info expects -133051733 of
-// V1.1__View.sql, the current migration at target 1.1.
+// at commit ac266f42a5d365c1ffb4df0030b3281bb76508b8, September 2017,
+// before Flyway 5.0): MigrationTestCase.upgradeMetadataTableTo40Format
+// expects 454910647 of V1__First.sql, and FlywayMediumTest.info expects
+// -133051733 of V1.1__View.sql, the current migration at target 1.1.
+// Flyway's tests have not been public since; its ChecksumCalculator of
+// today (read at commit c5e20fc77341d4117e7a291214e23f89c1371516) sums
+// the same way, and drops a leading byte-order mark besides.
 func TestChecksumOfFlywaysTestMigrations(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
