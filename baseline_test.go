@@ -175,8 +175,10 @@ func TestBaselineReconcilesALostControlWrite(t *testing.T) {
 
 // A Flyway tenant whose ledger records a checksum of a script that is not
 // that of herd's file is refused, naming the tenant, the version, the
-// script and both checksums, and recorded with --ignore-checksums; a
-// baseline row, which has no checksum, is not compared.
+// script and both checksums, and recorded with --ignore-checksums. A
+// baseline row (flyway baseline's, which has no checksum, or a baseline
+// migration's, whose script is not one of herd's files) stands for every
+// migration up to its version and is not compared.
 func TestBaselineFlywayChecksums(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
@@ -186,19 +188,24 @@ func TestBaselineFlywayChecksums(t *testing.T) {
 		herds := flyway.Checksum(classes.SQL)
 		ran := flyway.Checksum(classes.SQL + "\n-- the text Flyway ran, edited since\n")
 		require.NotEqual(t, herds, ran)
+		// baselineRow replaces the rows of versions 1 and 2 with a baseline
+		// row at 2.
+		baselineRow := func(kind, script, checksum string) []string {
+			return []string{"DELETE FROM flyway_schema_history WHERE version IN ('1', '2')",
+				"INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)" +
+					fmt.Sprintf(" VALUES (2, '2', 'baseline', '%s', '%s', %s, 'flyway', 0, TRUE)", kind, script, checksum)}
+		}
 		tenants := []legacyTenant{
 			{code: "edited", tool: herd.ToolFlyway, applied: 3, after: []string{
 				fmt.Sprintf("UPDATE flyway_schema_history SET checksum = %d WHERE version = '2'", ran)}},
-			{code: "baselined", tool: herd.ToolFlyway, applied: 3, after: []string{
-				"DELETE FROM flyway_schema_history WHERE version IN ('1', '2')",
-				"INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)" +
-					" VALUES (2, '2', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'flyway', 0, TRUE)"}},
+			{code: "baselined", tool: herd.ToolFlyway, applied: 3, after: baselineRow("BASELINE", "<< Flyway Baseline >>", "NULL")},
+			{code: "baseline_script", tool: herd.ToolFlyway, applied: 3, after: baselineRow("SQL_BASELINE", "B2__baseline.sql", fmt.Sprint(ran))},
 		}
 		buildLegacy(t, b, tenants)
 		b.register(tenants)
 
 		reason := fmt.Sprintf("flyway's checksum of V2__create_classes.sql (version 2) is %d, herd's file %s has %d", ran, classes.File, herds)
-		out, err := b.fleet.Baseline(b.ctx, herd.BaselineRequest{Selection: herd.Selection{Tenants: "edited,baselined"}, From: herd.ToolFlyway})
+		out, err := b.fleet.Baseline(b.ctx, herd.BaselineRequest{Selection: herd.Selection{Tenants: "edited,baselined,baseline_script"}, From: herd.ToolFlyway})
 		require.ErrorContains(t, err, `baseline tenant "edited": `+reason)
 		var failed *herd.TenantsError
 		require.ErrorAs(t, err, &failed)
@@ -212,9 +219,11 @@ func TestBaselineFlywayChecksums(t *testing.T) {
 		entries, err := b.fleet.Ledger(b.ctx, control.TenantRef("edited"))
 		require.NoError(t, err)
 		require.Empty(t, entries, "a refused tenant gets no ledger rows")
-		require.Equal(t, herd.BaselineRecorded, byCode["baselined"].Status, byCode["baselined"].Reason)
-		require.Len(t, byCode["baselined"].Migrations, 3)
-		b.agree(control.TenantRef("baselined"), "1.0.0")
+		for _, code := range []string{"baselined", "baseline_script"} {
+			require.Equal(t, herd.BaselineRecorded, byCode[code].Status, byCode[code].Reason)
+			require.Len(t, byCode[code].Migrations, 3, code)
+			b.agree(control.TenantRef(code), "1.0.0")
+		}
 
 		run := cliAt(t, b.scratch.ConfigPath)
 		require.Contains(t, run(2, "baseline", "--tenant", "edited", "--from", "flyway"), reason)

@@ -209,7 +209,7 @@ func readFlyway(ctx context.Context, q dialect.Querier, table string) ([]toolRec
 		case kind == "DELETE" || strings.HasPrefix(kind, "UNDO"):
 			out = slices.DeleteFunc(out, func(r toolRecord) bool { return version.Valid && r.Version == version.String })
 		default:
-			r := toolRecord{Version: version.String, Script: script, UpTo: strings.HasPrefix(kind, "BASELINE")}
+			r := toolRecord{Version: version.String, Script: script, UpTo: flywayBaseline(kind)}
 			if kind == "SQL" && version.Valid && checksum.Valid {
 				r.Checksum = &checksum.Int32
 			}
@@ -218,6 +218,15 @@ func readFlyway(ctx context.Context, q dialect.Querier, table string) ([]toolRec
 		return nil
 	})
 	return out, err
+}
+
+// flywayBaseline reports whether a flyway_schema_history row of type kind
+// (upper case) is a baseline, which stands for every migration up to its
+// version: the row flyway baseline writes (BASELINE), and a baseline
+// migration's (SQL_BASELINE, JDBC_BASELINE; SQL_STATE_SCRIPT and
+// JDBC_STATE_SCRIPT in Flyway 7.13 to 7.15, before they were renamed).
+func flywayBaseline(kind string) bool {
+	return kind == "BASELINE" || strings.HasSuffix(kind, "_BASELINE") || strings.HasSuffix(kind, "_STATE_SCRIPT")
 }
 
 // checkChecksum refuses the tool's record r of migration m when the
