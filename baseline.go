@@ -84,9 +84,8 @@ type BaselineOutcome struct {
 // dirty or failed, that records a migration herd's source lacks, or skips
 // one that a later one needs, or whose Flyway checksum of a script is not
 // that of herd's file (unless req.IgnoreChecksums), is refused, named
-// with the reason. It
-// returns an outcome per tenant and, when any was refused, a
-// *TenantsError listing them; it is an input error (see
+// with the reason. It returns an outcome per tenant and, when any was
+// refused, a *TenantsError listing them; it is an input error (see
 // TenantsError.Refused) when no tenant was recorded. An unknown tool or
 // version, a malformed mapping file, or a selector that matches no tenant
 // is an *InputError, and nothing is recorded.
@@ -232,38 +231,37 @@ func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tk takeove
 // to tk.to once the tenant's schema matches its reference. A ledger herd
 // cannot take over is a *toolRefusal.
 func (f *Fleet) toolMigrations(ctx context.Context, s *execute.Session, t control.Tenant, tk takeover) ([]*source.Migration, error) {
-	tool, to, mm := tk.tool, tk.to, tk.mm
-	if tool == ToolNone {
-		return f.declaredMigrations(ctx, t, to, mm.migrations)
+	if tk.tool == ToolNone {
+		return f.declaredMigrations(ctx, t, tk.to, tk.mm.migrations)
 	}
 	d := f.servers[t.Server].dialect
-	records, err := readToolLedger(ctx, tool, d, s.Conn(), s.Database())
+	records, err := readToolLedger(ctx, tk.tool, d, s.Conn(), s.Database())
 	if err != nil {
 		return nil, err
 	}
 	done := map[string]bool{}
 	for _, r := range records {
-		m, skip, err := mm.resolve(tool, r)
+		m, skip, err := tk.mm.resolve(tk.tool, r)
 		if err != nil {
 			return nil, err
 		}
 		if !skip && !tk.ignoreChecksums {
-			if err := checkChecksum(tool, r, m, d.Name()); err != nil {
+			if err := checkChecksum(tk.tool, r, m, d.Name()); err != nil {
 				return nil, err
 			}
 		}
-		for _, each := range mm.migrations {
+		for _, each := range tk.mm.migrations {
 			if !skip && (each == m || r.UpTo && source.Compare(each, m) <= 0) {
 				done[each.ID()] = true
 			}
 		}
 	}
-	ms, err := prefix(tool, mm.migrations, done)
-	if err != nil || to == nil || len(ms) == 0 {
+	ms, err := prefix(tk.tool, tk.mm.migrations, done)
+	if err != nil || tk.to == nil || len(ms) == 0 {
 		return ms, err
 	}
-	if at := plan.Current(mm.migrations, applied(ms)); at == nil || !at.Equal(to) {
-		return nil, &toolRefusal{msg: fmt.Sprintf("%s brings it to %s, not v%s (--to)", tool, versionLabel(control.Version(at)), to)}
+	if at := plan.Current(tk.mm.migrations, applied(ms)); at == nil || !at.Equal(tk.to) {
+		return nil, &toolRefusal{msg: fmt.Sprintf("%s brings it to %s, not v%s (--to)", tk.tool, versionLabel(control.Version(at)), tk.to)}
 	}
 	return ms, nil
 }
