@@ -34,6 +34,12 @@ type RolloutWatch struct {
 	// ETA is when the tenants still open should be finished at that pace;
 	// nil when none is open or the pace is not known yet.
 	ETA *time.Time `json:"eta,omitempty"`
+	// Leases counts, by runner (herd rollout work), the tenants it holds
+	// an unexpired lease on now; empty when no runner is working it.
+	Leases map[string]int `json:"leases,omitempty"`
+	// Rollback is the rollout's emergency rollback, nil when it had
+	// none.
+	Rollback *RolloutRollback `json:"rollback,omitempty"`
 }
 
 // WatchedWave is one wave of a RolloutWatch.
@@ -51,8 +57,8 @@ func (w WatchedWave) Finished() int { return w.Tenants - w.Open }
 
 // WatchRollout returns rollout id (0: the newest) with its counts,
 // waves and budgets, its failed and running tenants and its pace, judged
-// by the Fleet's clock, in five reads of the control database (six for
-// the newest) whatever the rollout's size. An unknown rollout is an
+// by the Fleet's clock, in seven reads of the control database (eight
+// for the newest) whatever the rollout's size. An unknown rollout is an
 // input error. It is safe for concurrent use.
 func (f *Fleet) WatchRollout(ctx context.Context, id int64) (RolloutWatch, error) {
 	if id == 0 {
@@ -97,6 +103,14 @@ func (f *Fleet) WatchRollout(ctx context.Context, id int64) (RolloutWatch, error
 		if len(*list.items) > WatchedTenants {
 			*list.items, *list.more = (*list.items)[:WatchedTenants], true
 		}
+	}
+	if p.Leases, err = f.control.Leases(ctx, id); err != nil {
+		return RolloutWatch{}, err
+	}
+	if rb, ok, err := f.control.Rollback(ctx, id); err != nil {
+		return RolloutWatch{}, err
+	} else if ok {
+		p.Rollback = &rb
 	}
 	p.pace(f.opts.Now(), open)
 	return p, nil

@@ -2,10 +2,7 @@ package herd
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/herdhq/herd/control"
 )
 
 // RolloutAction is what an operator does to a rollout from outside its
@@ -71,60 +68,13 @@ func (f *Fleet) SteerRollout(ctx context.Context, actor string, id int64, action
 			err = f.control.Audit(ctx, actor, "rollout.retry", fmt.Sprint(out.Rollout.ID), fmt.Sprintf("%d failed tenants pending again", out.Retried))
 		}
 	case RollbackRollout:
-		return f.rollbackRollout(ctx, actor, id)
+		run, err := f.BeginRollback(ctx, actor, id)
+		if err != nil {
+			return Steered{Rollout: run.Rollout()}, err
+		}
+		return run.Run(ctx, nil)
 	default:
 		return out, &InputError{Err: fmt.Errorf("rollout action %q: want one of pause, resume, abort, retry, rollback", action)}
 	}
 	return out, err
-}
-
-// rollbackRollout aborts rollout id unless it is finished, then takes
-// each tenant it reached back to the version it had before it.
-func (f *Fleet) rollbackRollout(ctx context.Context, actor string, id int64) (Steered, error) {
-	r, err := f.control.Rollout(ctx, id)
-	if err != nil {
-		return Steered{}, err
-	}
-	if !r.Finished() {
-		if r, err = f.Rollouts(RolloutOptions{Owner: actor}).Abort(ctx, id); err != nil {
-			return Steered{Rollout: r}, err
-		}
-	}
-	items, err := f.control.Items(ctx, id)
-	if err != nil {
-		return Steered{Rollout: r}, err
-	}
-	out := Steered{Rollout: r}
-	var errs []error
-	for _, it := range items {
-		if it.State == control.ItemSkipped || it.State == control.ItemPending {
-			continue
-		}
-		back := f.rollbackItem(ctx, it)
-		out.RolledBack = append(out.RolledBack, back)
-		errs = append(errs, back.Err)
-	}
-	failed := 0
-	for _, b := range out.RolledBack {
-		if b.Err != nil {
-			failed++
-		}
-	}
-	detail := fmt.Sprintf("%d tenants back to their versions before the rollout, %d failed", len(out.RolledBack)-failed, failed)
-	errs = append(errs, f.control.Audit(ctx, actor, "rollout.rollback", fmt.Sprint(id), detail))
-	return out, errors.Join(errs...)
-}
-
-// rollbackItem takes a rollout's tenant back to the version it had before
-// the rollout.
-func (f *Fleet) rollbackItem(ctx context.Context, it control.Item) RolledBack {
-	if it.FromVersion == "" {
-		return RolledBack{Tenant: it.Tenant, Err: fmt.Errorf("tenant %s had no schema version before the rollout: nothing to go back to", it.Tenant)}
-	}
-	req := RollbackRequest{To: "v" + it.FromVersion, Tenant: it.Tenant}
-	version, err := f.resolveTarget(TenantDatabase, req.To)
-	if err != nil {
-		return RolledBack{Tenant: it.Tenant, Err: err}
-	}
-	return f.rollbackTenant(ctx, it.Tenant, req, version)
 }

@@ -24,7 +24,9 @@ type queries struct {
 
 	itemInsertMany, itemList, itemWaves, itemClaimable, itemClaim, itemHeartbeat string
 	itemRelease, itemRetry, itemResolve                                          string
-	itemOldestRunning                                                            string
+	itemOldestRunning, itemLeases                                                string
+
+	rollbackBegin, rollbackUpdate, rollbackGet string
 
 	snapshotInsert, snapshotGet, snapshotLatest, snapshotList, snapshotListTenant string
 	snapshotDelete, snapshotMarkRestored                                          string
@@ -100,6 +102,11 @@ func (q *queries) byName() map[string]*string {
 		"item-resolve":     &q.itemResolve,
 
 		"item-oldest-running": &q.itemOldestRunning,
+		"item-leases":         &q.itemLeases,
+
+		"rollback-begin":  &q.rollbackBegin,
+		"rollback-update": &q.rollbackUpdate,
+		"rollback-get":    &q.rollbackGet,
 
 		"snapshot-insert":        &q.snapshotInsert,
 		"snapshot-get":           &q.snapshotGet,

@@ -26,6 +26,9 @@ type ConsoleFleet interface {
 	// SteerRollout does an operator's action to a rollout, audited under
 	// the actor's name.
 	SteerRollout(ctx context.Context, actor string, id int64, action herd.RolloutAction) (herd.Steered, error)
+	// BeginRollback begins a rollout's emergency rollback, audited under
+	// the actor's name; the console runs the rest in the background.
+	BeginRollback(ctx context.Context, actor string, id int64) (*herd.RollbackRun, error)
 }
 
 var _ ConsoleFleet = (*herd.Fleet)(nil)
@@ -33,17 +36,18 @@ var _ ConsoleFleet = (*herd.Fleet)(nil)
 // console serves the dashboard's pages.
 type console struct {
 	*server
-	fleet ConsoleFleet
-	pages *pages
-	live  *live
+	fleet     ConsoleFleet
+	pages     *pages
+	live      *live
+	rollbacks *rollbacks
 }
 
 // mountConsole adds the console's routes to mux.
-func (s *server) mountConsole(mux *http.ServeMux, fleet ConsoleFleet, every time.Duration, ticks func() (<-chan time.Time, func())) {
-	c := &console{server: s, fleet: fleet, pages: mustParsePages()}
+func (s *server) mountConsole(mux *http.ServeMux, fleet ConsoleFleet, every time.Duration, rbs *rollbacks, h hooks) {
+	c := &console{server: s, fleet: fleet, pages: mustParsePages(), rollbacks: rbs}
 	c.live = newLive(fleet, every, c.renderProgress, s.log)
-	if ticks != nil {
-		c.live.ticks = ticks
+	if h.ticks != nil {
+		c.live.ticks = h.ticks
 	}
 	mux.Handle("GET /static/", http.FileServerFS(staticFS()))
 	mux.HandleFunc("GET /login", c.loginForm)

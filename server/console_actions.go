@@ -15,19 +15,15 @@ type actionView struct {
 	Action  herd.RolloutAction
 	// What says what the action will do, for the operator to confirm.
 	What string
-	// Steered is what an emergency rollback did, tenant by tenant, once
-	// done; Problem, why some tenants did not go back.
-	Steered *herd.Steered
-	Problem string
 }
 
 // actionWhat says what each action does, on the confirmation page.
 var actionWhat = map[herd.RolloutAction]string{
 	herd.PauseRollout:    "Runners stop claiming tenants; those in flight finish. Resume carries on.",
-	herd.ResumeRollout:   "The rollout becomes runnable again; its runners (herd rollout work) carry on.",
+	herd.ResumeRollout:   "The rollout becomes runnable again. herd serve starts no runner: a runner (herd rollout work) must carry it on; the rollout's page says whether one holds a lease.",
 	herd.AbortRollout:    "The rollout ends: no tenant is claimed again. Tenants already migrated stay migrated.",
 	herd.RetryRollout:    "Its failed and rolled-back tenants become pending again and the rollout reopens.",
-	herd.RollbackRollout: "Emergency rollback: the rollout is aborted, and every tenant it reached goes back to the version it had before it, by down migrations or its snapshot. Writes made since a restored snapshot are lost.",
+	herd.RollbackRollout: "Emergency rollback: the rollout is aborted, and every tenant it reached goes back to the version it had before it, by down migrations or its snapshot, one after the other in the background of herd serve; the rollout's page follows it. Writes made since a restored snapshot are lost.",
 }
 
 // rolloutAction reads the {id} and {action} of r's path; a bad one is
@@ -81,26 +77,23 @@ func (c *console) operatorPost(h handler) http.Handler {
 	})
 }
 
-// act does a confirmed action and shows the rollout.
+// act does a confirmed action and shows the rollout; an emergency
+// rollback starts in the background (see startRollback).
 func (c *console) act(w http.ResponseWriter, r *http.Request, p principal) {
 	id, a, ok := c.rolloutAction(w, r, p)
 	if !ok {
 		return
 	}
-	// An action, once confirmed, runs to its end even if the browser
-	// goes away: an emergency rollback half done is the worst outcome.
-	out, err := c.fleet.SteerRollout(context.WithoutCancel(r.Context()), p.name, id, a)
-	c.log.Info("console: rollout action", "actor", p.name, "rollout", id, "action", string(a), "err", err)
-	if err != nil && len(out.RolledBack) == 0 {
-		c.readFailed(w, r, p, err)
+	if a == herd.RollbackRollout {
+		c.startRollback(w, r, p, id)
 		return
 	}
-	if a == herd.RollbackRollout {
-		v := actionView{Rollout: out.Rollout, Action: a, What: actionWhat[a], Steered: &out}
-		if err != nil {
-			v.Problem = err.Error()
-		}
-		c.pages.render(w, r, http.StatusOK, "confirm", view{Title: fmt.Sprintf("Rollout %d rolled back", id), Who: p, Nav: "rollouts", Body: v})
+	// An action, once confirmed, runs to its end (and its audit entry)
+	// even if the browser goes away.
+	_, err := c.fleet.SteerRollout(context.WithoutCancel(r.Context()), p.name, id, a)
+	c.log.Info("console: rollout action", "actor", p.name, "rollout", id, "action", string(a), "err", err)
+	if err != nil {
+		c.readFailed(w, r, p, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/rollouts/%d?done=%s", id, a), http.StatusSeeOther)

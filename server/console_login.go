@@ -1,7 +1,9 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -23,8 +25,19 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, principal{}, http.StatusForbidden, "a sign-in from another site is refused")
 		return
 	}
+	addr := clientAddr(r)
+	if wait := c.signIns.wait(addr); wait > 0 {
+		secs := retryAfter(wait)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		c.log.Warn("console: sign-in refused: too many failed sign-ins", "client", addr)
+		c.pages.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in", Body: loginView{Next: next,
+			Problem: fmt.Sprintf("Too many failed sign-ins: try again in %d s.", secs)}})
+		return
+	}
 	p, ok := c.creds.match(strings.TrimSpace(r.PostFormValue("token")))
 	if !ok {
+		c.signIns.failed(addr)
+		c.log.Warn("console: sign-in failed", "client", addr)
 		c.pages.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Body: loginView{Next: next, Problem: "That is not a token of this server."}})
 		return
 	}

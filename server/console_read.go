@@ -72,15 +72,33 @@ func (v rolloutView) Actions() []herd.RolloutAction {
 	if v.Counts[control.ItemFailed]+v.Counts[control.ItemRolledBack] > 0 {
 		out = append(out, herd.RetryRollout)
 	}
-	if v.Counts[control.ItemDone]+v.Counts[control.ItemFailed]+v.Counts[control.ItemRunning] > 0 {
+	if v.Counts[control.ItemDone]+v.Counts[control.ItemFailed]+v.Counts[control.ItemRunning] > 0 && !v.RollingBack() {
 		out = append(out, herd.RollbackRollout)
 	}
 	return out
 }
 
-// Live reports whether the rollout may still change by itself, so that
-// the page subscribes to its updates.
-func (v rolloutView) Live() bool { return !v.Rollout.Status.Finished() }
+// RollingBack reports whether the rollout's emergency rollback is
+// running.
+func (v rolloutView) RollingBack() bool {
+	return v.Rollback != nil && v.Rollback.Status == control.RollbackRunning
+}
+
+// Live reports whether the rollout may still change by itself, or its
+// emergency rollback is running, so that the page subscribes to its
+// updates.
+func (v rolloutView) Live() bool { return !v.Rollout.Status.Finished() || v.RollingBack() }
+
+// Runners names the runners that hold a lease on the rollout's tenants
+// now, each with how many, in order.
+func (v rolloutView) Runners() []string {
+	out := make([]string, 0, len(v.Leases))
+	for owner, n := range v.Leases {
+		out = append(out, fmt.Sprintf("%s (%d)", owner, n))
+	}
+	slices.Sort(out)
+	return out
+}
 
 func (c *console) rollout(w http.ResponseWriter, r *http.Request, p principal) {
 	id, ok := c.rolloutID(w, r, p)

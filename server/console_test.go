@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -289,23 +290,35 @@ func TestConsoleBehindTLSProxy(t *testing.T) {
 	require.Equal(t, control.RolloutPaused, status(t, b.store, b.rollout))
 }
 
-// The emergency rollback from the console: the rollout is aborted and
-// each tenant it migrated goes back to its version before it; the page
-// lists each tenant's outcome.
-func TestConsoleRollback(t *testing.T) {
+// Resuming from the console reopens the rollout and starts no runner:
+// the page says so, and whether a runner holds a lease on its tenants
+// now (as the control database says, on every engine).
+func TestConsoleResumeSaysWhoRuns(t *testing.T) {
 	t.Parallel()
-	b := setupConsole(t, herdtest.Engines()[0])
-	_, err := b.fleet.Rollouts(herd.RolloutOptions{}).Work(t.Context(), b.rollout)
-	require.NoError(t, err)
-	api := newBrowser(t, b.base)
-	resp := api.do(http.MethodPost, rolloutPath(b.rollout)+"/actions/rollback", url.Values{"confirm": {"yes"}}, "Authorization", "Bearer "+otto.Secret)
-	require.Equal(t, http.StatusOK, resp.status, string(resp.body))
-	for _, code := range []string{"alpha", "beta", "gamma"} {
-		require.Contains(t, string(resp.body), `<a href="/tenants/`+code+`">`+code+`</a></td><td>`+herd.DownMigrations+`</td>`)
-		v, ok, err := b.fleet.Version(t.Context(), herd.TenantRef(code))
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setupConsole(t, e)
+		_, err := b.fleet.SteerRollout(t.Context(), "otto", b.rollout, herd.PauseRollout)
+		require.NoError(t, err)
+		path := rolloutPath(b.rollout)
+		id := strconv.FormatInt(b.rollout, 10)
+		operator := newBrowser(t, b.base)
+		resp := operator.do(http.MethodPost, path+"/actions/resume", url.Values{"confirm": {"yes"}}, "Authorization", "Bearer "+otto.Secret)
+		require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+		require.Equal(t, path+"?done=resume", resp.header.Get("Location"))
+		require.Equal(t, control.RolloutRunning, status(t, b.store, b.rollout))
+
+		resp = operator.do(http.MethodGet, path+"?done=resume", nil, "Authorization", "Bearer "+otto.Secret)
+		page := string(resp.body)
+		require.Contains(t, page, "Resumed: the rollout is runnable again. herd serve runs no runner")
+		require.Contains(t, page, "run <code>herd rollout work "+id+"</code> to carry it on")
+		require.Contains(t, page, `id="runners">No runner holds a lease on its tenants now.`)
+
+		items, err := b.store.Items(t.Context(), b.rollout)
+		require.NoError(t, err)
+		_, ok, err := b.store.Claim(t.Context(), items[0], "runner-7", time.Hour)
 		require.NoError(t, err)
 		require.True(t, ok)
-		require.Equal(t, "1.0.0", v.CurrentVersion, code)
-	}
-	require.Equal(t, "otto", lastActor(t, b.fleet, "rollout.rollback"))
+		resp = operator.do(http.MethodGet, path, nil, "Authorization", "Bearer "+vera.Secret)
+		require.Contains(t, string(resp.body), `id="runners">Runners holding a lease on its tenants now: runner-7 (1).`)
+	})
 }

@@ -60,18 +60,42 @@ type Options struct {
 	RefreshEvery time.Duration
 }
 
-// New returns the server's handler on fleet, with the console when fleet
-// is a ConsoleFleet. The handler is safe for concurrent use; it starts no
-// goroutine of its own beyond a snapshot refresh while one is due and the
-// live updates' poller while someone watches a rollout, so it needs no
-// closing.
-func New(fleet Fleet, opts Options) http.Handler {
-	return newHandler(fleet, opts, nil)
+// Server is the server's handler, with the work it runs in the
+// background: the emergency rollbacks started from the console. It is
+// safe for concurrent use.
+type Server struct {
+	handler   http.Handler
+	rollbacks *rollbacks
 }
 
-// newHandler is New with the live poller's clock: nil for a ticker of
-// opts.LiveEvery.
-func newHandler(fleet Fleet, opts Options, ticks func() (<-chan time.Time, func())) http.Handler {
+// ServeHTTP serves r.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Shutdown stops the emergency rollbacks running in the background from
+// taking other tenants back, and waits until the tenants in flight are
+// done and each rollback is recorded interrupted; no new one starts. It
+// returns ctx's error, wrapped, when ctx ends first. Call it once the
+// HTTP server has stopped taking requests.
+func (s *Server) Shutdown(ctx context.Context) error { return s.rollbacks.shutdown(ctx) }
+
+// New returns the server on fleet, with the console when fleet is a
+// ConsoleFleet. Besides the emergency rollbacks it starts no goroutine
+// of its own beyond a snapshot refresh while one is due and the live
+// updates' poller while someone watches a rollout.
+func New(fleet Fleet, opts Options) *Server {
+	return newServer(fleet, opts, hooks{})
+}
+
+// hooks let a test drive the server's background work: the live
+// poller's clock (nil: a ticker of Options.LiveEvery) and what each
+// emergency rollback's tenant outcome is handed to (nil: nothing).
+type hooks struct {
+	ticks      func() (<-chan time.Time, func())
+	rolledBack func(context.Context, herd.RolledBack)
+}
+
+// newServer is New with hooks.
+func newServer(fleet Fleet, opts Options, h hooks) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -91,11 +115,13 @@ func newHandler(fleet Fleet, opts Options, ticks func() (<-chan time.Time, func(
 		snapshots: &snapshots{fleet: fleet, every: opts.RefreshEvery, now: opts.Now, log: opts.Logger},
 		creds:     newCredentials(opts.Viewers, opts.Operators),
 		sessions:  newSessions(opts.SessionTTL, opts.Now),
+		signIns:   newSignInLimits(opts.Now),
 		log:       opts.Logger,
 	}
 	mux := http.NewServeMux()
+	rbs := newRollbacks(h.rolledBack, opts.Logger)
 	if cf, ok := fleet.(ConsoleFleet); ok {
-		s.mountConsole(mux, cf, opts.LiveEvery, ticks)
+		s.mountConsole(mux, cf, opts.LiveEvery, rbs, h)
 	}
 	mux.Handle("POST /ofrep/v1/evaluate/flags/{key}", s.viewer(http.HandlerFunc(s.evaluateFlag)))
 	mux.Handle("POST /ofrep/v1/evaluate/flags", s.viewer(http.HandlerFunc(s.evaluateFlags)))
@@ -105,7 +131,7 @@ func newHandler(fleet Fleet, opts Options, ticks func() (<-chan time.Time, func(
 	mux.HandleFunc("GET /healthz", s.healthz)
 	apiRoutes(fleet, opts.Logger, func(pattern string, h http.Handler) { mux.Handle(pattern, s.viewer(h)) })
 	mux.Handle("GET /metrics", s.viewer(newMetrics(fleet, opts.RefreshEvery, opts.Now, opts.Logger)))
-	return mux
+	return &Server{handler: mux, rollbacks: rbs}
 }
 
 // server holds the handler's state.
@@ -113,6 +139,7 @@ type server struct {
 	snapshots *snapshots
 	creds     credentials
 	sessions  *sessions
+	signIns   *signInLimits
 	log       *slog.Logger
 }
 

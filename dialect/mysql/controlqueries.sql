@@ -466,3 +466,24 @@ ORDER BY wave, position LIMIT ?
 SELECT rollout_id, tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
     from_version, started_at, finished_at, duration_ms, error
 FROM herd_rollout_tenants WHERE tenant = ? ORDER BY rollout_id DESC LIMIT ?
+
+-- name: rollback-begin
+INSERT INTO herd_rollout_rollbacks (rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON DUPLICATE KEY UPDATE actor = VALUES(actor), status = VALUES(status), from_version = VALUES(from_version), tenants = VALUES(tenants),
+    rolled_back = VALUES(rolled_back), failed = VALUES(failed), last_error = VALUES(last_error), started_at = VALUES(started_at),
+    updated_at = VALUES(updated_at), finished_at = VALUES(finished_at)
+
+-- name: rollback-update
+UPDATE herd_rollout_rollbacks SET status = ?, rolled_back = ?, failed = ?, last_error = ?, updated_at = ?,
+    finished_at = ?
+WHERE rollout_id = ?
+
+-- name: rollback-get
+SELECT rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at
+FROM herd_rollout_rollbacks WHERE rollout_id = ?
+
+-- name: item-leases
+SELECT lease_owner, COUNT(*) FROM herd_rollout_tenants
+WHERE rollout_id = ? AND state = ? AND lease_owner IS NOT NULL AND lease_expires_ms >= CAST(UNIX_TIMESTAMP(SYSDATE(3)) * 1000 AS SIGNED)
+GROUP BY lease_owner ORDER BY lease_owner

@@ -467,3 +467,24 @@ ORDER BY wave, position LIMIT $7
 SELECT rollout_id, tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
     from_version, started_at, finished_at, duration_ms, error
 FROM herd_rollout_tenants WHERE tenant = $1 ORDER BY rollout_id DESC LIMIT $2
+
+-- name: rollback-begin
+INSERT INTO herd_rollout_rollbacks (rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (rollout_id) DO UPDATE SET actor = excluded.actor, status = excluded.status, from_version = excluded.from_version, tenants = excluded.tenants,
+    rolled_back = excluded.rolled_back, failed = excluded.failed, last_error = excluded.last_error, started_at = excluded.started_at,
+    updated_at = excluded.updated_at, finished_at = excluded.finished_at
+
+-- name: rollback-update
+UPDATE herd_rollout_rollbacks SET status = $1, rolled_back = $2, failed = $3, last_error = $4, updated_at = $5,
+    finished_at = $6
+WHERE rollout_id = $7
+
+-- name: rollback-get
+SELECT rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at
+FROM herd_rollout_rollbacks WHERE rollout_id = $1
+
+-- name: item-leases
+SELECT lease_owner, COUNT(*) FROM herd_rollout_tenants
+WHERE rollout_id = $1 AND state = $2 AND lease_owner IS NOT NULL AND lease_expires_ms >= CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)
+GROUP BY lease_owner ORDER BY lease_owner

@@ -460,3 +460,24 @@ ORDER BY wave, position LIMIT ?
 SELECT rollout_id, tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
     from_version, started_at, finished_at, duration_ms, error
 FROM herd_rollout_tenants WHERE tenant = ? ORDER BY rollout_id DESC LIMIT ?
+
+-- name: rollback-begin
+INSERT INTO herd_rollout_rollbacks (rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (rollout_id) DO UPDATE SET actor = excluded.actor, status = excluded.status, from_version = excluded.from_version, tenants = excluded.tenants,
+    rolled_back = excluded.rolled_back, failed = excluded.failed, last_error = excluded.last_error, started_at = excluded.started_at,
+    updated_at = excluded.updated_at, finished_at = excluded.finished_at
+
+-- name: rollback-update
+UPDATE herd_rollout_rollbacks SET status = ?, rolled_back = ?, failed = ?, last_error = ?, updated_at = ?,
+    finished_at = ?
+WHERE rollout_id = ?
+
+-- name: rollback-get
+SELECT rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at
+FROM herd_rollout_rollbacks WHERE rollout_id = ?
+
+-- name: item-leases
+SELECT lease_owner, COUNT(*) FROM herd_rollout_tenants
+WHERE rollout_id = ? AND state = ? AND lease_owner IS NOT NULL AND lease_expires_ms >= CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+GROUP BY lease_owner ORDER BY lease_owner

@@ -26,6 +26,10 @@ const (
 // once it is told to stop.
 const shutdownGrace = 10 * time.Second
 
+// rollbackGrace is how long herd serve then waits for the tenant each
+// emergency rollback started from the console has in flight.
+const rollbackGrace = time.Minute
+
 func (a *app) serveCmd() *cobra.Command {
 	var (
 		addr    string
@@ -79,8 +83,11 @@ Every --refresh, serve reads the control database's change counter and reloads
 its flag data when the counter moved; a scrape of /metrics reads the control
 database at most once per --refresh; one poller reads the counter every second
 for all live rollout pages. herd.yaml's metrics: {per_tenant: true} adds a series
-per tenant (off by default). serve stops gracefully on SIGINT or SIGTERM. See
-docs/console.md.`,
+per tenant (off by default). serve stops gracefully on SIGINT or SIGTERM: an
+emergency rollback started from the console starts no other tenant, finishes
+the one in flight (up to a minute) and is recorded interrupted; its page says
+how to carry on. Failed sign-ins are limited per client address and overall
+(429 with Retry-After). See docs/console.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			viewers, err := server.ParseTokens(a.env.Getenv(viewerTokensEnv), "viewer")
@@ -118,8 +125,9 @@ docs/console.md.`,
 }
 
 // serveUntilDone serves on ln until ctx is done, then shuts the server
-// down, letting requests in flight finish for up to shutdownGrace.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+// down, letting requests in flight finish for up to shutdownGrace, and
+// the emergency rollbacks' tenants in flight for up to rollbackGrace.
+func serveUntilDone(ctx context.Context, ln net.Listener, h *server.Server, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -138,8 +146,14 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, logger
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	shutErr := srv.Shutdown(shutdownCtx)
+	rollbackCtx, cancelRollbacks := context.WithTimeout(context.WithoutCancel(ctx), rollbackGrace)
+	defer cancelRollbacks()
+	if err := h.Shutdown(rollbackCtx); err != nil {
 		return fmt.Errorf("serve: shut down: %w", err)
+	}
+	if shutErr != nil {
+		return fmt.Errorf("serve: shut down: %w", shutErr)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

@@ -1,0 +1,1 @@
+DROP TABLE herd_rollout_rollbacks;
