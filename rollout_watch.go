@@ -107,9 +107,11 @@ func (f *Fleet) WatchRollout(ctx context.Context, id int64) (RolloutWatch, error
 	if p.Leases, err = f.control.Leases(ctx, id); err != nil {
 		return RolloutWatch{}, err
 	}
-	if rb, ok, err := f.control.Rollback(ctx, id); err != nil {
+	rb, ok, err := f.control.Rollback(ctx, id)
+	if err != nil {
 		return RolloutWatch{}, err
-	} else if ok {
+	}
+	if ok {
 		p.Rollback = &rb
 	}
 	p.pace(f.opts.Now(), open)
