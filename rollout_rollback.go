@@ -90,8 +90,10 @@ func (run *RollbackRun) Rollout() Rollout { return run.rollout }
 // none). It goes on past a tenant it cannot take back. Once ctx is done
 // it starts no other tenant: the one in flight finishes (its work is not
 // cancelled), the rollback is recorded interrupted and the error wraps
-// ErrRollbackInterrupted. The end is audited under the actor's name
-// (rollout.rollback, or rollout.rollback.interrupted). It returns the
+// ErrRollbackInterrupted. Each tenant that did not go back is audited
+// (rollout.rollback.failed, the tenant as subject), and so is the end,
+// under the actor's name (rollout.rollback, or
+// rollout.rollback.interrupted). It returns the
 // outcomes with every tenant's error, joined. Run once.
 func (run *RollbackRun) Run(ctx context.Context, each func(RolledBack)) (Steered, error) {
 	work := context.WithoutCancel(ctx) // a tenant half taken back is the worst outcome
@@ -107,6 +109,8 @@ func (run *RollbackRun) Run(ctx context.Context, each func(RolledBack)) (Steered
 		if back.Err != nil {
 			run.rec.Failed++
 			run.rec.LastError = back.Err.Error()
+			errs = append(errs, run.f.control.Audit(work, run.actor, "rollout.rollback.failed", back.Tenant,
+				fmt.Sprintf("rollout %d: %v", run.rollout.ID, back.Err)))
 		} else {
 			run.rec.RolledBack++
 		}

@@ -152,3 +152,38 @@ func TestConsoleRollbackInBackground(t *testing.T) {
 		require.Contains(t, string(resp.body), `<dd id="rollback-rolled-back">3</dd>`)
 	})
 }
+
+// A tenant the rollback cannot take back (it had no version before the
+// rollout) counts as failed, with its error on the page and in the audit
+// log, and the rollback goes on to the others.
+func TestConsoleRollbackCountsFailures(t *testing.T) {
+	t.Parallel()
+	fleet, scratch := openFleetOn(t, herdtest.Engines()[0], testFlags, map[string]string{"alpha": "1.0.0", "delta": ""})
+	r, _, err := fleet.Rollouts(herd.RolloutOptions{}).Start(t.Context(), herd.StartRequest{Release: "v1.1.0"})
+	require.NoError(t, err)
+	b := consoleBundle{fleet: fleet, store: scratch.Control(t), rollout: r.ID}
+	_, err = fleet.Rollouts(herd.RolloutOptions{}).Work(t.Context(), b.rollout)
+	require.NoError(t, err)
+	outcomes := make(chan herd.RolledBack, 2)
+	srv := rollbackServer(t, &b, func(_ context.Context, out herd.RolledBack) { outcomes <- out })
+	api := newBrowser(t, b.base)
+	resp := api.do(http.MethodPost, rolloutPath(b.rollout)+"/actions/rollback", url.Values{"confirm": {"yes"}}, "Authorization", "Bearer "+otto.Secret)
+	require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+	<-outcomes
+	<-outcomes
+	require.NoError(t, srv.Shutdown(t.Context()), "waits for the rollback's end")
+
+	rb := rollback(t, b)
+	require.Equal(t, control.RollbackDone, rb.Status)
+	require.Equal(t, []int{2, 1, 1, 0}, []int{rb.Tenants, rb.RolledBack, rb.Failed, rb.Left()})
+	require.Contains(t, rb.LastError, "tenant delta had no schema version before the rollout")
+	require.Equal(t, "1.0.0", versions(t, fleet, "alpha")["alpha"])
+	log, err := fleet.AuditLog(t.Context(), herd.AuditQuery{Action: "rollout.rollback.failed", Page: herd.Page{Limit: 10}})
+	require.NoError(t, err)
+	require.Len(t, log.Entries, 1)
+	require.Equal(t, "delta", log.Entries[0].Subject)
+	require.Equal(t, "otto", log.Entries[0].Actor)
+	resp = api.do(http.MethodGet, rolloutPath(b.rollout), nil, "Authorization", "Bearer "+vera.Secret)
+	require.Contains(t, string(resp.body), `<dd id="rollback-failed">1</dd>`)
+	require.Contains(t, string(resp.body), "Last failure: tenant delta had no schema version before the rollout")
+}
