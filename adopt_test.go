@@ -88,15 +88,12 @@ func importFile(t *testing.T, dir string, tenants []legacyTenant) string {
 // baselined from the ledgers goose, golang-migrate and Flyway left (the
 // dirty tenant and the one with a migration herd lacks refused, the rest
 // recorded without running anything), and a rollout to the next release
-// then runs each tenant's missing migrations, and only those, once. 50
-// tenants on SQLite; 12 on the servers, to keep the test short.
+// then runs each tenant's missing migrations, and only those, once: 50
+// tenants on every engine.
 func TestAdoptAFleetFromOtherTools(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		n := 12
-		if e.Files() {
-			n = 50
-		}
+		const n = 50
 		b := setup(t, e, schoolMigrations(t))
 		tenants := adoptedFleet(t, b, n)
 		ms := b.source().Migrations(source.Tenant)
