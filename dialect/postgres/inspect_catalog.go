@@ -106,11 +106,14 @@ WHERE c.relkind = 'r' AND c.relnamespace = ` + nsOID + `
 ORDER BY i.indrelid, ic.relname`
 
 // readTables reads the tables of schema with their columns, constraints
-// and indexes.
+// and indexes. Each query is sent unprepared (see Unprepared): a tenant's
+// connection is usually new, so a prepared statement would cost a round
+// trip more and never be used again.
 func readTables(ctx context.Context, q snapcopy.Querier, schema string) ([]*table, error) {
+	args := unprepared(schema)
 	var tables []*table
 	byOID := map[int64]*table{}
-	err := snapcopy.Each(ctx, q, tablesSQL, []any{schema}, func(r *sql.Rows) error {
+	err := snapcopy.Each(ctx, q, tablesSQL, args, func(r *sql.Rows) error {
 		t := &table{}
 		if err := r.Scan(&t.oid, &t.name, &t.unlogged, &t.options); err != nil {
 			return err
@@ -122,7 +125,7 @@ func readTables(ctx context.Context, q snapcopy.Querier, schema string) ([]*tabl
 	if err != nil {
 		return nil, fmt.Errorf("read tables: %w", err)
 	}
-	err = snapcopy.Each(ctx, q, columnsSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, q, columnsSQL, args, func(r *sql.Rows) error {
 		var (
 			oid int64
 			c   column
@@ -138,7 +141,7 @@ func readTables(ctx context.Context, q snapcopy.Querier, schema string) ([]*tabl
 	if err != nil {
 		return nil, fmt.Errorf("read columns: %w", err)
 	}
-	err = snapcopy.Each(ctx, q, constraintsSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, q, constraintsSQL, args, func(r *sql.Rows) error {
 		var (
 			oid           int64
 			c             constraint
@@ -166,7 +169,7 @@ func readTables(ctx context.Context, q snapcopy.Querier, schema string) ([]*tabl
 	if err != nil {
 		return nil, fmt.Errorf("read constraints: %w", err)
 	}
-	err = snapcopy.Each(ctx, q, indexesSQL, []any{schema}, func(r *sql.Rows) error {
+	err = snapcopy.Each(ctx, q, indexesSQL, args, func(r *sql.Rows) error {
 		var (
 			oid     int64
 			i       index
