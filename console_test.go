@@ -212,14 +212,14 @@ func TestConsoleAuditAndRollouts(t *testing.T) {
 		_, err = f.RolloutItems(b.ctx, 999999, herd.ItemQuery{})
 		require.ErrorIs(t, err, control.ErrRolloutNotFound)
 
-		rec, err := f.TenantRecord(b.ctx, "c001", 0, 0)
+		rec, err := f.TenantRecord(b.ctx, "c001", herd.TenantRecordQuery{})
 		require.NoError(t, err)
 		require.Equal(t, "School 1", rec.Tenant.Name)
 		require.Equal(t, "1.0.0", rec.Status.CurrentVersion)
 		require.Len(t, rec.Rollouts, 3)
 		require.Equal(t, ids[2], rec.Rollouts[0].RolloutID)
 		require.Empty(t, rec.History.Entries)
-		_, err = f.TenantRecord(b.ctx, "nobody", 0, 0)
+		_, err = f.TenantRecord(b.ctx, "nobody", herd.TenantRecordQuery{})
 		require.ErrorIs(t, err, control.ErrTenantNotFound)
 	})
 }

@@ -1,14 +1,32 @@
 package herd
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/herdhq/herd/control"
 )
 
-// MaxTenantRollouts bounds TenantRecord.Rollouts: a tenant's items in
-// its newest rollouts.
-const MaxTenantRollouts = 50
+// DefaultTenantRollouts is how many of a tenant's rollout items a
+// TenantRecord holds when TenantRecordQuery.RolloutsLimit is 0; at most
+// MaxPageLimit.
+const DefaultTenantRollouts = DefaultPageLimit
+
+// TenantRecordQuery selects the pages of a TenantRecord: of its
+// migration history and of its rollout items. The zero value asks for
+// the first page of each.
+type TenantRecordQuery struct {
+	// HistoryAfter is the history entry the history page starts after
+	// (0: from the first); HistoryLimit how many entries (0:
+	// DefaultHistoryLimit, at most MaxHistoryLimit).
+	HistoryAfter int64
+	HistoryLimit int
+	// RolloutsBefore is the rollout the page of rollout items starts
+	// below (0: from the newest); RolloutsLimit how many items (0:
+	// DefaultTenantRollouts, at most MaxPageLimit).
+	RolloutsBefore int64
+	RolloutsLimit  int
+}
 
 // TenantRollout is a tenant's item in one rollout, with the rollout's id.
 type TenantRollout struct {
@@ -27,26 +45,32 @@ type TenantRecord struct {
 	// page after it.
 	History   HistoryPage `json:"history"`
 	Snapshots []Snapshot  `json:"snapshots"`
-	// Rollouts are the tenant's items in its MaxTenantRollouts newest
-	// rollouts, newest first.
-	Rollouts []TenantRollout `json:"rollouts"`
+	// Rollouts are a page of the tenant's rollout items, newest rollout
+	// first; RolloutsNext is the RolloutsBefore of the page after it, 0
+	// when this page is the last.
+	Rollouts     []TenantRollout `json:"rollouts"`
+	RolloutsNext int64           `json:"rollouts_next,omitempty"`
 }
 
-// TenantRecord returns tenant code with its status, the page of its
-// history after entry historyAfter (at most historyLimit entries, as
-// Fleet.HistoryPage takes them), its snapshots and its newest rollout
-// items, read from the control database. An unknown tenant is an input
-// error wrapping control.ErrTenantNotFound; a history page out of bounds
-// is one too.
-func (f *Fleet) TenantRecord(ctx context.Context, code string, historyAfter int64, historyLimit int) (TenantRecord, error) {
+// TenantRecord returns tenant code with its status, the pages of its
+// history and of its rollout items q selects (the history as
+// Fleet.HistoryPage takes it), and its snapshots, read from the control
+// database. An unknown tenant is an input error wrapping
+// control.ErrTenantNotFound; a page out of bounds is one too, naming its
+// parameter.
+func (f *Fleet) TenantRecord(ctx context.Context, code string, q TenantRecordQuery) (TenantRecord, error) {
 	if err := ValidateTenantCode(code); err != nil {
 		return TenantRecord{}, err
 	}
-	if historyLimit < 0 || historyLimit > MaxHistoryLimit {
-		return TenantRecord{}, badParam("history_limit", "%d: want 1 to %d", historyLimit, MaxHistoryLimit)
-	}
-	if historyAfter < 0 {
-		return TenantRecord{}, badParam("history_after", "%d: want an entry's id, or 0 for the first page", historyAfter)
+	switch {
+	case q.HistoryLimit < 0 || q.HistoryLimit > MaxHistoryLimit:
+		return TenantRecord{}, badParam("history_limit", "%d: want 1 to %d", q.HistoryLimit, MaxHistoryLimit)
+	case q.HistoryAfter < 0:
+		return TenantRecord{}, badParam("history_after", "%d: want an entry's id, or 0 for the first page", q.HistoryAfter)
+	case q.RolloutsLimit < 0 || q.RolloutsLimit > MaxPageLimit:
+		return TenantRecord{}, badParam("rollouts_limit", "%d: want 1 to %d", q.RolloutsLimit, MaxPageLimit)
+	case q.RolloutsBefore < 0:
+		return TenantRecord{}, badParam("rollouts_before", "%d: want a rollout's id, or 0 for the first page", q.RolloutsBefore)
 	}
 	t, err := f.control.Tenant(ctx, code)
 	if err != nil {
@@ -69,7 +93,7 @@ func (f *Fleet) TenantRecord(ctx context.Context, code string, historyAfter int6
 		drift = &d
 	}
 	rec.Status = f.tenantStatusRow(v, t.Size, drift)
-	if rec.History, err = f.HistoryPage(ctx, ref, historyAfter, historyLimit); err != nil {
+	if rec.History, err = f.HistoryPage(ctx, ref, q.HistoryAfter, q.HistoryLimit); err != nil {
 		return TenantRecord{}, err
 	}
 	snapshots, err := f.control.Snapshots(ctx, code)
@@ -77,9 +101,15 @@ func (f *Fleet) TenantRecord(ctx context.Context, code string, historyAfter int6
 		return TenantRecord{}, err
 	}
 	rec.Snapshots = nonNil(snapshots)
-	items, err := f.control.TenantItems(ctx, code, MaxTenantRollouts)
+	limit := cmp.Or(q.RolloutsLimit, DefaultTenantRollouts)
+	// One more than the page tells whether another follows.
+	items, err := f.control.TenantItems(ctx, code, q.RolloutsBefore, limit+1)
 	if err != nil {
 		return TenantRecord{}, err
+	}
+	if len(items) > limit {
+		items = items[:limit]
+		rec.RolloutsNext = items[limit-1].Rollout
 	}
 	for _, it := range items {
 		rec.Rollouts = append(rec.Rollouts, TenantRollout{RolloutID: it.Rollout, RolloutItem: it})

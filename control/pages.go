@@ -169,14 +169,15 @@ func (r *Reader) ItemPage(ctx context.Context, id int64, f ItemFilter) ([]Item, 
 		string(f.State), string(f.State), f.Limit)
 }
 
-// TenantItems returns tenant's items in its newest limit rollouts, newest
-// first, each with its rollout's id.
-func (r *Reader) TenantItems(ctx context.Context, tenant string, limit int) ([]Item, error) {
+// TenantItems returns at most limit of tenant's items, newest rollout
+// first, each with its rollout's id, in the rollouts whose id is below
+// before (0: from the newest).
+func (r *Reader) TenantItems(ctx context.Context, tenant string, before int64, limit int) ([]Item, error) {
 	return readRows(ctx, r, fmt.Sprintf("tenant %q's rollouts", tenant), r.q.itemListTenant, func(rows *sql.Rows) (Item, error) {
 		var it Item
 		err := scanItem(rows, &it, &it.Rollout)
 		return it, err
-	}, tenant, limit)
+	}, tenant, before, before, limit)
 }
 
 // likeEscaper escapes the characters LIKE gives a meaning to, with the

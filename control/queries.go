@@ -36,6 +36,8 @@ type queries struct {
 
 	generationBump, generationGet, fleetID string
 
+	calendarKeyGet, calendarKeyInsert, calendarKeyReplace string
+
 	sizeUpsert, sizeGet, sizeList, sizeDelete string
 
 	tenantMove, switchInsert, switchList, switchListTenant, switchEnd string
@@ -127,6 +129,10 @@ func (q *queries) byName() map[string]*string {
 		"generation-bump": &q.generationBump,
 		"generation-get":  &q.generationGet,
 		"fleet-id":        &q.fleetID,
+
+		"calendar-key-get":     &q.calendarKeyGet,
+		"calendar-key-insert":  &q.calendarKeyInsert,
+		"calendar-key-replace": &q.calendarKeyReplace,
 
 		"size-upsert": &q.sizeUpsert,
 		"size-get":    &q.sizeGet,

@@ -31,7 +31,7 @@ import (
 type APIReader interface {
 	Overview(ctx context.Context) (herd.Overview, error)
 	TenantPage(ctx context.Context, q herd.TenantQuery) (herd.TenantPage, error)
-	TenantRecord(ctx context.Context, code string, historyAfter int64, historyLimit int) (herd.TenantRecord, error)
+	TenantRecord(ctx context.Context, code string, q herd.TenantRecordQuery) (herd.TenantRecord, error)
 	Releases(ctx context.Context) (herd.ReleaseCounts, error)
 	RolloutList(ctx context.Context, q herd.RolloutQuery) (herd.RolloutList, error)
 	RolloutProgress(ctx context.Context, id int64) (herd.RolloutProgress, error)
@@ -71,12 +71,13 @@ func apiRoutes(api APIReader, log *slog.Logger, handle func(pattern string, h ht
 				Tier: q.get("tier"), Server: q.get("server"), Tag: q.get("tag"), Release: q.get("release"),
 				Search: q.get("q"), Page: q.page()})
 		})
-	get("/api/v1/tenants/{code}", []string{"history_after", "history_limit"}, func(r *http.Request, q query) (any, error) {
+	get("/api/v1/tenants/{code}", []string{"history_after", "history_limit", "rollouts_before", "rollouts_limit"}, func(r *http.Request, q query) (any, error) {
 		code := r.PathValue("code")
 		if err := herd.ValidateTenantCode(code); err != nil {
 			return nil, badParam("code", "%v", err)
 		}
-		return api.TenantRecord(r.Context(), code, q.int64("history_after"), q.int("history_limit"))
+		return api.TenantRecord(r.Context(), code, herd.TenantRecordQuery{HistoryAfter: q.int64("history_after"),
+			HistoryLimit: q.int("history_limit"), RolloutsBefore: q.int64("rollouts_before"), RolloutsLimit: q.int("rollouts_limit")})
 	})
 	get("/api/v1/releases", nil, func(r *http.Request, _ query) (any, error) {
 		c, err := api.Releases(r.Context())
@@ -143,7 +144,7 @@ func apiFailure(err error) (int, apiError) {
 }
 
 // numberParams are the query parameters that take a whole number.
-var numberParams = []string{"limit", "history_after", "history_limit"}
+var numberParams = []string{"limit", "history_after", "history_limit", "rollouts_before", "rollouts_limit"}
 
 // query is a request's query parameters, each given once, the numbers
 // among them whole numbers.

@@ -310,6 +310,7 @@ func TestAPI(t *testing.T) {
 				Tenant    string `json:"tenant"`
 				State     string `json:"state"`
 			} `json:"rollouts"`
+			RolloutsNext int64 `json:"rollouts_next"`
 		}
 		require.Equal(t, http.StatusOK, a.get("/api/v1/tenants/s0001?history_limit=2", &rec))
 		require.Equal(t, "School Nr 1", rec.Tenant.Name)
@@ -318,7 +319,18 @@ func TestAPI(t *testing.T) {
 		require.Len(t, rec.Snapshots, 1)
 		require.Len(t, rec.Rollouts, 3)
 		require.Equal(t, a.rollouts[2], rec.Rollouts[0].RolloutID)
+		require.Zero(t, rec.RolloutsNext)
 		after := rec.History.Next
+		// The rollout items a page at a time, newest rollout first.
+		require.Equal(t, http.StatusOK, a.get("/api/v1/tenants/s0001?rollouts_limit=2", &rec))
+		require.Equal(t, []int64{a.rollouts[2], a.rollouts[1]}, []int64{rec.Rollouts[0].RolloutID, rec.Rollouts[1].RolloutID})
+		require.Equal(t, a.rollouts[1], rec.RolloutsNext)
+		rec.Rollouts, rec.RolloutsNext = nil, 0
+		require.Equal(t, http.StatusOK, a.get(fmt.Sprintf("/api/v1/tenants/s0001?rollouts_limit=2&rollouts_before=%d", a.rollouts[1]), &rec))
+		require.Len(t, rec.Rollouts, 1)
+		require.Equal(t, a.rollouts[0], rec.Rollouts[0].RolloutID)
+		require.Equal(t, "s0001", rec.Rollouts[0].Tenant)
+		require.Zero(t, rec.RolloutsNext)
 		require.Equal(t, http.StatusOK, a.get(fmt.Sprintf("/api/v1/tenants/s0001?history_limit=2&history_after=%d", after), &rec))
 		require.Len(t, rec.History.Entries, 1)
 		require.Equal(t, "v1.0.0/003_step", rec.History.Entries[0].Migration)
@@ -405,6 +417,9 @@ func TestAPI(t *testing.T) {
 			{"/api/v1/fleet?limit=5", "limit", 400},
 			{"/api/v1/tenants/s0001?history_limit=5000", "history_limit", 400},
 			{"/api/v1/tenants/s0001?history_after=-3", "history_after", 400},
+			{"/api/v1/tenants/s0001?rollouts_limit=501", "rollouts_limit", 400},
+			{"/api/v1/tenants/s0001?rollouts_before=-1", "rollouts_before", 400},
+			{"/api/v1/tenants/s0001?rollouts_before=x", "rollouts_before", 400},
 			{"/api/v1/tenants/s0001?cursor=x", "cursor", 400},
 			{"/api/v1/tenants/Bad%20Code", "code", 400},
 			{"/api/v1/rollouts?status=done", "status", 400},

@@ -33,7 +33,7 @@ func (c *console) tenant(w http.ResponseWriter, r *http.Request, p principal) {
 		}
 		after = n
 	}
-	rec, err := c.fleet.TenantRecord(ctx, code, after, 0)
+	rec, err := c.fleet.TenantRecord(ctx, code, herd.TenantRecordQuery{HistoryAfter: after})
 	if err != nil {
 		c.readFailed(w, r, p, err)
 		return

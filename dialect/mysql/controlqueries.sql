@@ -298,6 +298,19 @@ SELECT generation FROM herd_control_changes WHERE id = 1
 -- name: fleet-id
 SELECT fleet_id FROM herd_fleet WHERE id = 1
 
+-- The key that signs the calendar feed URLs: read, inserted when absent
+-- (concurrent first uses keep the first), and replaced.
+-- name: calendar-key-get
+SELECT calendar_key FROM herd_calendar_key WHERE id = 1
+
+-- name: calendar-key-insert
+INSERT INTO herd_calendar_key (id, calendar_key, created_at) VALUES (1, ?, ?)
+ON DUPLICATE KEY UPDATE id = id
+
+-- name: calendar-key-replace
+INSERT INTO herd_calendar_key (id, calendar_key, created_at) VALUES (1, ?, ?)
+ON DUPLICATE KEY UPDATE calendar_key = VALUES(calendar_key), created_at = VALUES(created_at)
+
 -- The tenants' sizes (herd analyze).
 
 -- name: size-upsert
@@ -465,7 +478,8 @@ ORDER BY wave, position LIMIT ?
 -- name: item-list-tenant
 SELECT rollout_id, tenant, server, wave, wave_name, position, state, attempts, lease_owner, lease_token,
     from_version, started_at, finished_at, duration_ms, error
-FROM herd_rollout_tenants WHERE tenant = ? ORDER BY rollout_id DESC LIMIT ?
+FROM herd_rollout_tenants WHERE tenant = ? AND (? = 0 OR rollout_id < ?)
+ORDER BY rollout_id DESC LIMIT ?
 
 -- name: rollback-begin
 INSERT INTO herd_rollout_rollbacks (rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at)

@@ -1,0 +1,2 @@
+DROP INDEX herd_idx_rollout_tenants_tenant;
+DROP TABLE herd_calendar_key;
