@@ -136,14 +136,19 @@ func (f *Fleet) tiers(ctx context.Context) (map[string]string, error) {
 // Webhooks returns a sender that delivers the events it receives to the
 // webhooks of herd.yaml, or nil when it declares none. With
 // serve.public_url, planned-maintenance events link the tenant's
-// calendar. The caller adds it
-// to a rollout's events (RolloutOptions.Events) and closes it, which
-// flushes what is queued.
-func (f *Fleet) Webhooks() *webhook.Sender {
+// calendar feed, signed with the fleet's calendar key (CalendarURL),
+// which is made here on first use. The caller adds it to a rollout's
+// events (RolloutOptions.Events) and closes it, which flushes what is
+// queued.
+func (f *Fleet) Webhooks(ctx context.Context) (*webhook.Sender, error) {
 	if len(f.cfg.Webhooks) == 0 {
-		return nil
+		return nil, nil
 	}
-	return webhook.New(f.cfg.Webhooks, webhook.Options{CalendarURL: f.cfg.Serve.CalendarURL})
+	links, err := f.calendarLinks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return webhook.New(f.cfg.Webhooks, webhook.Options{CalendarURL: links}), nil
 }
 
 // CheckWebhooks refuses webhooks of herd.yaml that this environment may

@@ -22,11 +22,15 @@ type calendarSource interface {
 	// Calendar returns the upcoming upgrades of a tenant, a tier or the
 	// fleet (see herd.Fleet.Calendar).
 	Calendar(ctx context.Context, req herd.CalendarRequest) (herd.Calendar, error)
+	// CalendarKeyOpens reports whether key is the signature of the feed
+	// req names (see herd.Fleet.CalendarURL).
+	CalendarKeyOpens(ctx context.Context, req herd.CalendarRequest, key string) (bool, error)
 }
 
 // calendars answers the iCalendar (RFC 5545) routes: GET
 // /calendar/{tenant}.ics and GET /calendar.ics?tier=T, each taking
-// weeks=N (how far ahead).
+// weeks=N (how far ahead) and key=HEX (a signed feed URL's key, which
+// the server's access check reads: see keyOrViewer).
 type calendars struct {
 	fleet calendarSource
 	log   *slog.Logger
@@ -41,7 +45,7 @@ func (c calendars) tenant(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, generalError{ErrorDetails: "not found: a tenant's calendar is /calendar/{tenant}.ics"})
 		return
 	}
-	req, err := calendarRequest(r, "weeks")
+	req, err := calendarRequest(r, "weeks", "key")
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, generalError{ErrorDetails: err.Error()})
 		return
@@ -53,7 +57,7 @@ func (c calendars) tenant(w http.ResponseWriter, r *http.Request) {
 // tier answers /calendar.ics: the calendar of one tier's tenants, or of
 // every tenant without tier.
 func (c calendars) tier(w http.ResponseWriter, r *http.Request) {
-	req, err := calendarRequest(r, "tier", "weeks")
+	req, err := calendarRequest(r, "tier", "weeks", "key")
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, generalError{ErrorDetails: err.Error()})
 		return
@@ -87,6 +91,39 @@ func calendarRequest(r *http.Request, known ...string) (herd.CalendarRequest, er
 		req.Weeks = n
 	}
 	return req, nil
+}
+
+// keyOrViewer lets a calendar request through when it comes from a
+// viewer or an operator (as viewer does), or when its key parameter
+// opens the feed it asks for: a calendar application cannot send a
+// token, so a signed feed URL (herd calendar url) carries its own. A key
+// that does not open the feed (another feed's, one signed before the
+// key was rotated, or none at all) is refused with 403; the key opens
+// nothing but the calendar routes this wraps.
+func (c calendars) keyOrViewer(s *server, next http.Handler) http.Handler {
+	viewer := s.viewer(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if _, problem := s.identify(r); problem == tokenOK || !q.Has("key") {
+			viewer.ServeHTTP(w, r)
+			return
+		}
+		req := herd.CalendarRequest{Tier: q.Get("tier")}
+		if file := r.PathValue("file"); file != "" {
+			req = herd.CalendarRequest{Tenant: strings.TrimSuffix(file, ".ics")}
+		}
+		ok, err := c.fleet.CalendarKeyOpens(r.Context(), req, q.Get("key"))
+		switch {
+		case err != nil:
+			c.log.Error("herd serve: check a calendar key", "tenant", req.Tenant, "tier", req.Tier, "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, generalError{ErrorDetails: "the control database could not be read"})
+		case !ok:
+			writeJSON(w, http.StatusForbidden, generalError{ErrorDetails: "calendar: the key does not open this calendar " +
+				"(a feed's key opens that feed only, and rotating the calendar key stops the old ones): ask for its address again with herd calendar url"})
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 // serve reads the calendar req asks for and writes it as text/calendar:

@@ -41,9 +41,9 @@ maintenance_windows:
 // calendarFleet registers alpha, beta and gamma (tier gold) and delta
 // (standard, no window) at v1.0.0 and schedules a rollout of alpha, beta
 // and delta to v1.1.0 for Saturday 2026-11-28 00:00 UTC, by a clock that
-// reads Wednesday 2026-11-25 12:00 UTC. It returns the server's base URL
-// and that clock.
-func calendarFleet(t *testing.T, e herdtest.Engine, opts server.Options) (string, *herdtest.Clock) {
+// reads Wednesday 2026-11-25 12:00 UTC. It returns the fleet, the
+// server's base URL and that clock.
+func calendarFleet(t *testing.T, e herdtest.Engine, opts server.Options) (*herd.Fleet, string, *herdtest.Clock) {
 	t.Helper()
 	ctx := t.Context()
 	migrations, err := fs.Sub(schoolerp.Files(), "migrations")
@@ -73,7 +73,7 @@ func calendarFleet(t *testing.T, e herdtest.Engine, opts server.Options) (string
 	require.Equal(t, herd.RolloutScheduled, r.Status)
 	srv := httptest.NewServer(server.New(fleet, opts))
 	t.Cleanup(srv.Close)
-	return srv.URL, now
+	return fleet, srv.URL, now
 }
 
 // event is a VEVENT read back, its times in UTC ("" for no DTEND).
@@ -160,7 +160,7 @@ func upgradeOf(t *testing.T, url string) struct{ uid, start string } {
 func TestCalendar(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		base, clock := calendarFleet(t, e, server.Options{})
+		_, base, clock := calendarFleet(t, e, server.Options{})
 		maint := func(start, end, who string) event {
 			return event{start, end, "Maintenance window (" + who + ")", "maintenance", "TRANSPARENT"}
 		}
@@ -228,10 +228,10 @@ func TestCalendar(t *testing.T) {
 			{"/calendar.ics?tier=platinum", http.StatusBadRequest, `calendar: unknown tier \"platinum\": no tenant has it and no maintenance window names it (tiers: gold, standard)`},
 			{"/calendar.ics?tier=", http.StatusBadRequest, "tier must not be empty"},
 			{"/calendar.ics?tier=gold&tier=standard", http.StatusBadRequest, `parameter \"tier\" given 2 times`},
-			{"/calendar.ics?colour=red", http.StatusBadRequest, `unknown parameter \"colour\" (known: tier, weeks)`},
+			{"/calendar.ics?colour=red", http.StatusBadRequest, `unknown parameter \"colour\" (known: tier, weeks, key)`},
 			{"/calendar/alpha.ics?weeks=0", http.StatusBadRequest, `weeks \"0\": want a whole number from 1 to 26`},
 			{"/calendar/alpha.ics?weeks=27", http.StatusBadRequest, `weeks \"27\"`},
-			{"/calendar/alpha.ics?tier=gold", http.StatusBadRequest, `unknown parameter \"tier\" (known: weeks)`},
+			{"/calendar/alpha.ics?tier=gold", http.StatusBadRequest, `unknown parameter \"tier\" (known: weeks, key)`},
 		} {
 			status, ctype, body := get(t, base+tc.path)
 			require.Equal(t, tc.status, status, tc.path)
@@ -245,7 +245,7 @@ func TestCalendar(t *testing.T) {
 // one; and a control database that cannot be read is a 503.
 func TestCalendarNeedsAViewerToken(t *testing.T) {
 	t.Parallel()
-	base, _ := calendarFleet(t, herdtest.Engines()[0], server.Options{Viewers: []server.Token{{Name: "calendar", Secret: "s3cret"}}})
+	_, base, _ := calendarFleet(t, herdtest.Engines()[0], server.Options{Viewers: []server.Token{{Name: "calendar", Secret: "s3cret"}}})
 	status, _, _ := get(t, base+"/calendar/alpha.ics")
 	require.Equal(t, http.StatusUnauthorized, status)
 	status, _, _ = get(t, base+"/calendar.ics", "Authorization", "Bearer wrong")

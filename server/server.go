@@ -23,9 +23,8 @@ type Fleet interface {
 	// Generation reads the control database's change counter, which
 	// moves with every change a snapshot depends on.
 	Generation(ctx context.Context) (int64, error)
-	// Calendar reads the upcoming upgrades of a tenant, a tier or the
-	// fleet (the calendar routes).
-	Calendar(ctx context.Context, req herd.CalendarRequest) (herd.Calendar, error)
+	// calendarSource is what the calendar routes read.
+	calendarSource
 	// MetricsSource is what /metrics reads.
 	MetricsSource
 }
@@ -126,8 +125,8 @@ func newServer(fleet Fleet, opts Options, h hooks) *Server {
 	mux.Handle("POST /ofrep/v1/evaluate/flags/{key}", s.viewer(http.HandlerFunc(s.evaluateFlag)))
 	mux.Handle("POST /ofrep/v1/evaluate/flags", s.viewer(http.HandlerFunc(s.evaluateFlags)))
 	cal := calendars{fleet: fleet, log: opts.Logger}
-	mux.Handle("GET /calendar/{file}", s.viewer(http.HandlerFunc(cal.tenant)))
-	mux.Handle("GET /calendar.ics", s.viewer(http.HandlerFunc(cal.tier)))
+	mux.Handle("GET /calendar/{file}", cal.keyOrViewer(s, http.HandlerFunc(cal.tenant)))
+	mux.Handle("GET /calendar.ics", cal.keyOrViewer(s, http.HandlerFunc(cal.tier)))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	apiRoutes(fleet, opts.Logger, func(pattern string, h http.Handler) { mux.Handle(pattern, s.viewer(h)) })
 	mux.Handle("GET /metrics", s.viewer(newMetrics(fleet, opts.RefreshEvery, opts.Now, opts.Logger)))

@@ -33,10 +33,10 @@ func (a *app) rolloutCmd() *cobra.Command {
 // the run's other subscribers (the renderer, the tests' hooks) are on the
 // fleet's event stream, which the manager's events join. The returned
 // function flushes the webhooks (for at most 30 seconds).
-func (a *app) rolloutOptions(f *herd.Fleet) (herd.RolloutOptions, func()) {
-	sender := f.Webhooks()
-	if sender == nil {
-		return herd.RolloutOptions{}, func() {}
+func (a *app) rolloutOptions(ctx context.Context, f *herd.Fleet) (herd.RolloutOptions, func(), error) {
+	sender, err := f.Webhooks(ctx)
+	if err != nil || sender == nil {
+		return herd.RolloutOptions{}, func() {}, err
 	}
 	return herd.RolloutOptions{Events: sender}, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -44,7 +44,7 @@ func (a *app) rolloutOptions(f *herd.Fleet) (herd.RolloutOptions, func()) {
 		if err := sender.Close(ctx); err != nil {
 			fmt.Fprintf(a.env.Stderr, "herd: webhooks: %v (%d events dropped)\n", err, sender.Dropped())
 		}
-	}
+	}, nil
 }
 
 func (a *app) rolloutStartCmd() *cobra.Command {
@@ -81,7 +81,10 @@ a second stops at once.
 			// The first interrupt stops the runner gracefully.
 			ctx := a.interrupts.graceful(cmd.Context())
 			return a.withFleet(ctx, herd.Options{Events: r}, func(f *herd.Fleet) error {
-				opts, flush := a.rolloutOptions(f)
+				opts, flush, err := a.rolloutOptions(ctx, f)
+				if err != nil {
+					return err
+				}
 				defer flush()
 				if !dryRun {
 					if err := f.CheckWebhooks(); err != nil {
@@ -155,7 +158,10 @@ func (a *app) rolloutWorkCmd(verb, short string) *cobra.Command {
 			// The first interrupt stops the runner gracefully.
 			ctx := a.interrupts.graceful(cmd.Context())
 			return a.withFleet(ctx, herd.Options{Events: r}, func(f *herd.Fleet) error {
-				opts, flush := a.rolloutOptions(f)
+				opts, flush, err := a.rolloutOptions(ctx, f)
+				if err != nil {
+					return err
+				}
 				defer flush()
 				if err := f.CheckWebhooks(); err != nil {
 					return err
