@@ -14,40 +14,42 @@ import (
 	ics "github.com/arran4/golang-ical"
 	"github.com/stretchr/testify/require"
 
+	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/server"
 )
 
 // The webhook that announces a tenant's planned maintenance links its
-// upgrade calendar, and herd serve answers that link with the upgrade at
-// the time the webhook announced.
+// upgrade calendar, signed, and herd serve answers that link, on a server
+// with tokens, with the upgrade at the time the webhook announced.
 func TestMaintenanceWebhookLinksTheCalendar(t *testing.T) {
 	t.Parallel()
-	type planned struct {
-		Tenant   string    `json:"tenant"`
-		At       time.Time `json:"at"`
-		Calendar string    `json:"calendar"`
-	}
-	var (
-		mu  sync.Mutex
-		got []planned
-	)
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var p planned
-		if err := json.Unmarshal(body, &p); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		type planned struct {
+			Tenant   string    `json:"tenant"`
+			At       time.Time `json:"at"`
+			Calendar string    `json:"calendar"`
 		}
-		mu.Lock()
-		got = append(got, p)
-		mu.Unlock()
-	}))
-	defer receiver.Close()
+		var (
+			mu  sync.Mutex
+			got []planned
+		)
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			var p planned
+			if err := json.Unmarshal(body, &p); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			mu.Lock()
+			got = append(got, p)
+			mu.Unlock()
+		}))
+		defer receiver.Close()
 
-	tomorrow := strings.ToLower(time.Now().UTC().Add(24 * time.Hour).Weekday().String()[:3])
-	b := setup(t, herdtest.Engines()[0], waveSource())
-	b.scratch.WriteConfig(t, b.scratch.Config(fmt.Sprintf(`serve:
+		tomorrow := strings.ToLower(time.Now().UTC().Add(24 * time.Hour).Weekday().String()[:3])
+		b := setup(t, e, waveSource())
+		b.scratch.WriteConfig(t, b.scratch.Config(fmt.Sprintf(`serve:
   public_url: https://herd.example.com/ops/
 webhooks:
   - url: %q
@@ -57,35 +59,40 @@ maintenance_windows:
   tenants:
     e1: {days: [%s], hours: "01:00-02:00", time_zone: UTC}
 `, receiver.URL, tomorrow)))
-	b.reopen()
-	b.addTenant("e1")
-	require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 1))
-	run := cliAt(t, b.scratch.ConfigPath)
-	run(3, "rollout", "start", "--to", "v1.1.0")
+		b.reopen()
+		b.addTenant("e1")
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 1))
+		run := cliAt(t, b.scratch.ConfigPath)
+		run(3, "rollout", "start", "--to", "v1.1.0")
 
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, got, 1)
-	require.Equal(t, "e1", got[0].Tenant)
-	require.Equal(t, "https://herd.example.com/ops/calendar/e1.ics", got[0].Calendar)
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, got, 1)
+		require.Equal(t, "e1", got[0].Tenant)
+		require.Regexp(t, `^https://herd\.example\.com/ops/calendar/e1\.ics\?key=[0-9a-f]{64}$`, got[0].Calendar)
+		want, err := b.fleet.CalendarURL(b.ctx, herd.CalendarRequest{Tenant: "e1"})
+		require.NoError(t, err)
+		require.Equal(t, want, got[0].Calendar)
 
-	srv := httptest.NewServer(server.New(b.fleet, server.Options{}))
-	defer srv.Close()
-	// herd serve's address stands for the public URL.
-	resp, err := http.Get(srv.URL + strings.TrimPrefix(got[0].Calendar, "https://herd.example.com/ops"))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	cal, err := ics.ParseCalendar(resp.Body)
-	require.NoError(t, err)
-	var upgrades []time.Time
-	for _, e := range cal.Events() {
-		if e.GetProperty(ics.ComponentPropertyCategories).Value == "upgrade" {
-			start, err := e.GetStartAt()
-			require.NoError(t, err)
-			upgrades = append(upgrades, start)
+		srv := httptest.NewServer(server.New(b.fleet, server.Options{
+			Viewers: []server.Token{{Name: "viewer", Secret: "v-s3cret"}}, Operators: []server.Token{{Name: "ops", Secret: "o-s3cret"}}}))
+		defer srv.Close()
+		// herd serve's address stands for the public URL.
+		resp, err := http.Get(srv.URL + strings.TrimPrefix(got[0].Calendar, "https://herd.example.com/ops"))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		cal, err := ics.ParseCalendar(resp.Body)
+		require.NoError(t, err)
+		var upgrades []time.Time
+		for _, e := range cal.Events() {
+			if e.GetProperty(ics.ComponentPropertyCategories).Value == "upgrade" {
+				start, err := e.GetStartAt()
+				require.NoError(t, err)
+				upgrades = append(upgrades, start)
+			}
 		}
-	}
-	require.Len(t, upgrades, 1)
-	require.True(t, got[0].At.Equal(upgrades[0]), "the calendar's upgrade (%s) is when the webhook said (%s)", upgrades[0], got[0].At)
+		require.Len(t, upgrades, 1)
+		require.True(t, got[0].At.Equal(upgrades[0]), "the calendar's upgrade (%s) is when the webhook said (%s)", upgrades[0], got[0].At)
+	})
 }
