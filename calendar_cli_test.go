@@ -96,3 +96,48 @@ maintenance_windows:
 		require.True(t, got[0].At.Equal(upgrades[0]), "the calendar's upgrade (%s) is when the webhook said (%s)", upgrades[0], got[0].At)
 	})
 }
+
+// herd calendar url prints a feed's signed address, which needs
+// serve.public_url; herd calendar rotate-key replaces the key, so that the
+// addresses printed before no longer open their feeds.
+func TestCalendarURLCommand(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, waveSource())
+		b.addTenant("e1")
+		run := cliAt(t, b.scratch.ConfigPath)
+		require.Contains(t, run(2, "calendar", "url", "--tenant", "e1"), "serve.public_url")
+		require.Contains(t, run(2, "calendar", "url"), "give --tenant CODE or --tier T")
+		require.Contains(t, run(2, "calendar", "url", "--tenant", "e1", "--tier", "gold"), "give --tenant CODE or --tier T")
+
+		b.scratch.WriteConfig(t, b.scratch.Config("serve:\n  public_url: https://herd.example.com\n"))
+		b.reopen()
+		require.Contains(t, run(2, "calendar", "url", "--tenant", "nobody"), `"nobody"`)
+		require.Contains(t, run(2, "calendar", "url", "--tier", "gold"), `unknown tier "gold"`)
+		_, err := b.fleet.AddTenant(b.ctx, herd.TenantSpec{Code: "g1", Tier: "gold"})
+		require.NoError(t, err)
+		old := strings.TrimSpace(run(0, "calendar", "url", "--tenant", "e1"))
+		require.Regexp(t, `^https://herd\.example\.com/calendar/e1\.ics\?key=[0-9a-f]{64}$`, old)
+		want, err := b.fleet.CalendarURL(b.ctx, herd.CalendarRequest{Tenant: "e1"})
+		require.NoError(t, err)
+		require.Equal(t, want, old)
+		tier := strings.TrimSpace(run(0, "calendar", "url", "--tier", "gold"))
+		require.Regexp(t, `^https://herd\.example\.com/calendar\.ics\?key=[0-9a-f]{64}&tier=gold$`, tier)
+
+		run(0, "calendar", "rotate-key")
+		fresh := strings.TrimSpace(run(0, "calendar", "url", "--tenant", "e1"))
+		require.NotEqual(t, old, fresh)
+		_, oldKey, _ := strings.Cut(old, "key=")
+		opens, err := b.fleet.CalendarKeyOpens(b.ctx, herd.CalendarRequest{Tenant: "e1"}, oldKey)
+		require.NoError(t, err)
+		require.False(t, opens, "the key before the rotation")
+		_, freshKey, _ := strings.Cut(fresh, "key=")
+		opens, err = b.fleet.CalendarKeyOpens(b.ctx, herd.CalendarRequest{Tenant: "e1"}, freshKey)
+		require.NoError(t, err)
+		require.True(t, opens)
+		audit, err := b.fleet.AuditLog(b.ctx, herd.AuditQuery{Action: "calendar.rotate-key"})
+		require.NoError(t, err)
+		require.Len(t, audit.Entries, 1)
+		require.Equal(t, "cli", audit.Entries[0].Actor)
+	})
+}

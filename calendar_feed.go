@@ -74,8 +74,9 @@ func newCalendarKey() (string, error) {
 // serve.public_url, with key=HEX, the feed signed with the fleet's
 // calendar key, so that a calendar application, which cannot send a
 // token, may read it. It makes the key on first use. A herd.yaml without
-// serve.public_url, a request naming neither a tenant nor a tier, and an
-// unknown tenant (wrapping control.ErrTenantNotFound) are input errors.
+// serve.public_url, a request naming neither a tenant nor a tier, an
+// unknown tier and an unknown tenant (wrapping control.ErrTenantNotFound)
+// are input errors.
 func (f *Fleet) CalendarURL(ctx context.Context, req CalendarRequest) (string, error) {
 	msg, ok := calendarFeed(req)
 	if !ok {
@@ -84,10 +85,10 @@ func (f *Fleet) CalendarURL(ctx context.Context, req CalendarRequest) (string, e
 	if f.cfg.Serve.PublicURL == "" {
 		return "", &InputError{Err: errors.New("calendar url: herd.yaml declares no serve.public_url, the address calendar applications reach herd serve at")}
 	}
-	if req.Tenant != "" {
-		if _, err := f.control.Tenant(ctx, req.Tenant); err != nil {
-			return "", err
-		}
+	// The feed must be one herd serves: a registered tenant, a tier
+	// known to the fleet.
+	if _, _, _, err := f.calendarTenants(ctx, req); err != nil {
+		return "", err
 	}
 	key, err := f.calendarKey(ctx)
 	if err != nil {

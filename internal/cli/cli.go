@@ -109,7 +109,7 @@ func (a *app) root() *cobra.Command {
 		root.SetVersionTemplate(text.String())
 	}
 	root.AddCommand(a.initCmd(), a.newCmd(), a.lintCmd(), a.tenantCmd(), a.migrateCmd(), a.planCmd(),
-		a.statusCmd(), a.analyzeCmd(), a.driftCmd(), a.repairCmd(), a.baselineCmd(), a.rolloutCmd(), a.rollbackCmd(), a.cleanupCmd(), a.snapshotCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd(), a.reportCmd(), a.versionCmd())
+		a.statusCmd(), a.analyzeCmd(), a.driftCmd(), a.repairCmd(), a.baselineCmd(), a.rolloutCmd(), a.rollbackCmd(), a.cleanupCmd(), a.snapshotCmd(), a.flagsCmd(), a.serveCmd(), a.benchCmd(), a.demoCmd(), a.releasesCmd(), a.reportCmd(), a.calendarCmd(), a.versionCmd())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
