@@ -101,6 +101,12 @@ func TestCalendarFeedKeys(t *testing.T) {
 			}
 		}
 
+		// The tenant's page in the console links its feed, and the link
+		// opens it.
+		code, _, page := get(t, base+"/tenants/alpha", "Authorization", "Bearer v-s3cret")
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, string(page), `<a id="tenant-calendar" href="`+alpha+`">`)
+
 		// The console sends whoever has only a key to sign in.
 		code, _, body := get(t, base+"/tenants/alpha?key="+key(alpha))
 		require.Equal(t, http.StatusOK, code)

@@ -29,6 +29,9 @@ type ConsoleFleet interface {
 	// BeginRollback begins a rollout's emergency rollback, audited under
 	// the actor's name; the console runs the rest in the background.
 	BeginRollback(ctx context.Context, actor string, id int64) (*herd.RollbackRun, error)
+	// CalendarURL returns the signed address of a tenant's calendar
+	// feed, which its page links.
+	CalendarURL(ctx context.Context, req herd.CalendarRequest) (string, error)
 }
 
 var _ ConsoleFleet = (*herd.Fleet)(nil)

@@ -18,22 +18,32 @@ import (
 type tenantView struct {
 	herd.TenantRecord
 	Flags []herd.FlagResult
-	// Next is the link to the next page of its history, "" on the last.
-	Next string
+	// Next is the link to the next page of its history, "" on the last;
+	// OlderRollouts the link to its items in older rollouts, "" when
+	// there are none.
+	Next, OlderRollouts string
+	// Calendar is the signed address of its calendar feed, "" when
+	// herd.yaml declares no serve.public_url.
+	Calendar string
 }
 
 func (c *console) tenant(w http.ResponseWriter, r *http.Request, p principal) {
 	ctx, code := r.Context(), r.PathValue("code")
-	var after int64
-	if s := r.URL.Query().Get("history_after"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			c.fail(w, r, p, http.StatusBadRequest, fmt.Sprintf("history_after %q: want a history entry's id", s))
-			return
+	var q herd.TenantRecordQuery
+	for _, param := range []struct {
+		name, want string
+		to         *int64
+	}{{"history_after", "a history entry's id", &q.HistoryAfter}, {"rollouts_before", "a rollout's id", &q.RolloutsBefore}} {
+		if s := r.URL.Query().Get(param.name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 0 {
+				c.fail(w, r, p, http.StatusBadRequest, fmt.Sprintf("%s %q: want %s", param.name, s, param.want))
+				return
+			}
+			*param.to = n
 		}
-		after = n
 	}
-	rec, err := c.fleet.TenantRecord(ctx, code, herd.TenantRecordQuery{HistoryAfter: after})
+	rec, err := c.fleet.TenantRecord(ctx, code, q)
 	if err != nil {
 		c.readFailed(w, r, p, err)
 		return
@@ -42,7 +52,16 @@ func (c *console) tenant(w http.ResponseWriter, r *http.Request, p principal) {
 	if rec.History.Next != 0 {
 		v.Next = fmt.Sprintf("/tenants/%s?history_after=%d", code, rec.History.Next)
 	}
+	if rec.RolloutsNext != 0 {
+		v.OlderRollouts = fmt.Sprintf("/tenants/%s?rollouts_before=%d", code, rec.RolloutsNext)
+	}
 	if v.Flags, err = c.fleet.EvaluateFlags(ctx, code); err != nil {
+		c.readFailed(w, r, p, err)
+		return
+	}
+	// Without serve.public_url there is no address to hand out: the
+	// page says so.
+	if v.Calendar, err = c.fleet.CalendarURL(ctx, herd.CalendarRequest{Tenant: code}); err != nil && !herd.IsInputError(err) {
 		c.readFailed(w, r, p, err)
 		return
 	}
