@@ -133,6 +133,14 @@ func (f *Fleet) ImportTenants(ctx context.Context, path string, opts ImportOptio
 			opts.Progress(done+1, len(work))
 		}
 	}
+	if len(work) > 0 {
+		// The registry changed, perhaps from empty to thousands: the
+		// engine's planner would plan its pages for the registry before.
+		// The tenants are registered whether or not this works.
+		if err := f.control.RefreshStatistics(ctx); err != nil {
+			f.opts.Logger.Warn("herd: tenant import: could not refresh the control database's statistics", "err", err)
+		}
+	}
 	return report, nil
 }
 

@@ -209,7 +209,7 @@ func (e *environment) buildAPI(ctx context.Context, s *scratch) (*herd.Fleet, er
 }
 
 // register adds the tenants to the registry of the control database at
-// dsn, with their versions.
+// dsn, with their versions, and refreshes the engine's statistics of it.
 func (e *environment) register(ctx context.Context, dsn string) error {
 	srv, err := e.d.OpenServer(ctx, dialect.ServerConfig{Name: "control", DSN: dsn})
 	if err != nil {
@@ -227,7 +227,7 @@ func (e *environment) register(ctx context.Context, dsn string) error {
 	}
 	versions := []string{"", "1.0.0", "1.1.0", "2.0.0"}
 	now := time.Now()
-	return each(ctx, e.opts.Tenants, 8, func(i int) error {
+	err = each(ctx, e.opts.Tenants, 8, func(i int) error {
 		code := fmt.Sprintf("t%05d", i+1)
 		tn := control.Tenant{Code: code, Name: fmt.Sprintf("School %d", i+1), Tier: []string{"basic", "gold"}[i%2], Server: "main",
 			Database: e.prefix + "_" + code, Tags: []string{}, CreatedAt: now}
@@ -239,6 +239,12 @@ func (e *environment) register(ctx context.Context, dsn string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// As herd tenant import does: the planner plans for the tenants
+	// registered, not for the empty registry before them.
+	return store.RefreshStatistics(ctx)
 }
 
 // checkAPIPage fetches the page the benchmark loads once, and fails

@@ -343,6 +343,17 @@ type InsertReturning interface {
 	ReturningID() string
 }
 
+// Analyzer is an optional capability of engines whose planner reads the
+// statistics it keeps of each table, which a sudden load of rows (a
+// tenant import, a benchmark's registry) leaves stale until the engine
+// refreshes them on its own, if it does: PostgreSQL's ANALYZE (autovacuum
+// may be off), MySQL's ANALYZE TABLE, SQLite's ANALYZE.
+type Analyzer interface {
+	// Analyze refreshes the statistics of db's tables (herd's own,
+	// qualified with db.Schema) now.
+	Analyze(ctx context.Context, db *Database, tables ...string) error
+}
+
 // ErrRunnerBusy is returned by RunnerGuard when another process runs
 // rollouts on the same control database.
 var ErrRunnerBusy = errors.New("another runner is working on this control database")

@@ -55,6 +55,7 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 		{"TransactionalDDL", s.testTransactionalDDL},
 		{"SessionGuard", s.testSessionGuard},
 		{"TableSizes", s.testTableSizes},
+		{"Analyze", s.testAnalyze},
 		{"Inspect", s.testInspect},
 		{"CopySchema", s.testCopySchema},
 		{"Databases", s.testDatabases},

@@ -10,13 +10,6 @@ import (
 	"github.com/herdhq/herd/dialect"
 )
 
-// analyzeStatements refresh each engine's statistics of the tables the
-// size test measures, where its estimates come from them.
-var analyzeStatements = map[string][]string{
-	"postgres": {"ANALYZE sizes_empty, sizes_some, sizes_many"},
-	"mysql":    {"ANALYZE TABLE sizes_empty, sizes_some, sizes_many"},
-}
-
 // estimateSlack is how far, as a share of the true count, an estimate
 // taken right after ANALYZE may be off.
 const estimateSlack = 0.1
@@ -33,7 +26,9 @@ func (s *suite) testTableSizes(t *testing.T) {
 		s.execAll(t, db, fmt.Sprintf("CREATE TABLE %s (id INTEGER NOT NULL PRIMARY KEY, note VARCHAR(200) NOT NULL)", s.q(table)))
 		s.insertRows(t, db, table, want[table])
 	}
-	s.execAll(t, db, analyzeStatements[s.d.Name()]...)
+	analyzer, ok := s.d.(dialect.Analyzer)
+	require.True(t, ok, "%s has a Sizer that reads the statistics, and no Analyzer to refresh them", s.d.Name())
+	require.NoError(t, analyzer.Analyze(ctx, db, "sizes_empty", "sizes_some", "sizes_many"))
 	// Made after the ANALYZE: where the engine has no estimate of it yet,
 	// it must count, or say the figure is an estimate.
 	s.execAll(t, db, "CREATE TABLE sizes_fresh (id INTEGER NOT NULL PRIMARY KEY, note VARCHAR(200) NOT NULL)")
@@ -73,4 +68,21 @@ func (s *suite) insertRows(t *testing.T, db *dialect.Database, table string, n i
 		}
 		s.execAll(t, db, "INSERT INTO "+s.q(table)+" (id, note) VALUES "+strings.Join(values, ", "))
 	}
+}
+
+// Analyze refreshes the statistics of the tables it names, and fails,
+// naming it, on a table that is not there.
+func (s *suite) testAnalyze(t *testing.T) {
+	analyzer, ok := s.d.(dialect.Analyzer)
+	if !ok {
+		t.Skipf("%s has no Analyzer", s.d.Name())
+	}
+	ctx := t.Context()
+	_, db := s.tenant(t)
+	s.execAll(t, db, "CREATE TABLE analyzed (id INTEGER NOT NULL PRIMARY KEY)")
+	require.NoError(t, analyzer.Analyze(ctx, db, "analyzed"))
+	require.NoError(t, analyzer.Analyze(ctx, db))
+	err := analyzer.Analyze(ctx, db, "analyzed", "not_there")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "not_there")
 }
