@@ -51,8 +51,9 @@ func (a *app) serveCmd() *cobra.Command {
   POST /ofrep/v1/evaluate/flags/{flag}      {"context": {"targetingKey": "TENANT"}}
   POST /ofrep/v1/evaluate/flags             every flag for the tenant (ETag, 304)
   GET  /healthz
-  GET  /calendar/{tenant}.ics[?weeks=N]     the tenant's upcoming upgrades and windows (iCalendar)
-  GET  /calendar.ics[?tier=T][&weeks=N]     the same for a tier's tenants, or every tenant (docs/reports.md)
+  GET  /calendar/{tenant}.ics[?weeks=N][&key=HEX]  the tenant's upcoming upgrades and windows (iCalendar)
+  GET  /calendar.ics[?tier=T][&weeks=N][&key=HEX]  the same for a tier's tenants, or every tenant
+                                            (key: a signed feed URL's, from herd calendar url; docs/reports.md)
   GET  /metrics                             the fleet for Prometheus (docs/metrics.md)
 
 and the JSON API (read only; every list a page, ?limit= up to 500 and ?cursor=
@@ -61,7 +62,7 @@ the "next" of the page before; docs/api.md):
   GET  /api/v1/fleet                  tenants counted by version, status and server
   GET  /api/v1/tenants                ?version= &status= &tier= &server= &tag= &release= &q=
   GET  /api/v1/tenants/{code}         registry entry, status, ?history_after= &history_limit=,
-                                      snapshots, rollout items
+                                      snapshots, rollout items ?rollouts_before= &rollouts_limit=
   GET  /api/v1/releases               the matrix with the tenants on each release
   GET  /api/v1/rollouts               ?status=, newest first
   GET  /api/v1/rollouts/{id}          counts per state and per wave
@@ -76,7 +77,8 @@ name:secret; the name is the actor the audit log records. A bare secret in
 ` + viewerTokensEnv + ` is named viewer-1, viewer-2, ... by its place. Clients send
 Authorization: Bearer SECRET (or X-API-Key); a browser signs in once at /login and
 keeps a session cookie. Viewers read (pages, evaluations, calendars, the API,
-/metrics); operators also act. Without any token, serve listens on loopback only,
+/metrics); operators also act. A calendar application, which cannot send a
+token, reads one feed with the key of its signed URL (herd calendar url). Without any token, serve listens on loopback only,
 open to anyone there, and refuses another --addr.
 
 Every --refresh, serve reads the control database's change counter and reloads
