@@ -300,6 +300,16 @@ func Qualify(q Quoter, db *Database, table string) string {
 	return q.QuoteIdent(db.Schema) + "." + q.QuoteIdent(table)
 }
 
+// QualifyList is Qualify of each of tables, joined with ", ", as a
+// statement that names several tables (ANALYZE) takes them.
+func QualifyList(q Quoter, db *Database, tables []string) string {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = Qualify(q, db, t)
+	}
+	return strings.Join(names, ", ")
+}
+
 // OnConflictUpdate is Upsert for the engines that share PostgreSQL's
 // syntax (PostgreSQL, SQLite): ON CONFLICT (key) DO UPDATE SET c =
 // excluded.c for each column.

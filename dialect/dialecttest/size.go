@@ -26,9 +26,7 @@ func (s *suite) testTableSizes(t *testing.T) {
 		s.execAll(t, db, fmt.Sprintf("CREATE TABLE %s (id INTEGER NOT NULL PRIMARY KEY, note VARCHAR(200) NOT NULL)", s.q(table)))
 		s.insertRows(t, db, table, want[table])
 	}
-	analyzer, ok := s.d.(dialect.Analyzer)
-	require.True(t, ok, "%s has a Sizer that reads the statistics, and no Analyzer to refresh them", s.d.Name())
-	require.NoError(t, analyzer.Analyze(ctx, db, "sizes_empty", "sizes_some", "sizes_many"))
+	require.NoError(t, s.analyzer(t).Analyze(ctx, db, "sizes_empty", "sizes_some", "sizes_many"))
 	// Made after the ANALYZE: where the engine has no estimate of it yet,
 	// it must count, or say the figure is an estimate.
 	s.execAll(t, db, "CREATE TABLE sizes_fresh (id INTEGER NOT NULL PRIMARY KEY, note VARCHAR(200) NOT NULL)")
@@ -73,11 +71,7 @@ func (s *suite) insertRows(t *testing.T, db *dialect.Database, table string, n i
 // Analyze refreshes the statistics of the tables it names, and fails,
 // naming it, on a table that is not there.
 func (s *suite) testAnalyze(t *testing.T) {
-	analyzer, ok := s.d.(dialect.Analyzer)
-	if !ok {
-		t.Skipf("%s has no Analyzer", s.d.Name())
-	}
-	ctx := t.Context()
+	analyzer, ctx := s.analyzer(t), t.Context()
 	_, db := s.tenant(t)
 	s.execAll(t, db, "CREATE TABLE analyzed (id INTEGER NOT NULL PRIMARY KEY)")
 	require.NoError(t, analyzer.Analyze(ctx, db, "analyzed"))
@@ -85,4 +79,12 @@ func (s *suite) testAnalyze(t *testing.T) {
 	err := analyzer.Analyze(ctx, db, "analyzed", "not_there")
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "not_there")
+}
+
+// analyzer is the dialect's Analyzer: every engine herd supports keeps
+// statistics for its planner, which herd refreshes after bulk loads.
+func (s *suite) analyzer(t *testing.T) dialect.Analyzer {
+	a, ok := s.d.(dialect.Analyzer)
+	require.True(t, ok, "%s has no Analyzer", s.d.Name())
+	return a
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/herdhq/herd/dialect"
 )
@@ -11,17 +10,13 @@ import (
 var _ dialect.Analyzer = (*Dialect)(nil)
 
 // Analyze refreshes the planner's statistics of tables in db with one
-// ANALYZE.
+// ANALYZE (none when tables is empty: ANALYZE alone would take every
+// table of the database).
 func (d *Dialect) Analyze(ctx context.Context, db *dialect.Database, tables ...string) error {
-	if len(tables) == 0 {
-		return nil
-	}
-	names := make([]string, len(tables))
-	for i, t := range tables {
-		names[i] = dialect.Qualify(d, db, t)
-	}
-	if _, err := db.DB.ExecContext(ctx, "ANALYZE "+strings.Join(names, ", ")); err != nil {
-		return fmt.Errorf("postgres: analyze %s: %w", strings.Join(tables, ", "), err)
+	if len(tables) > 0 {
+		if _, err := db.DB.ExecContext(ctx, "ANALYZE "+dialect.QualifyList(d, db, tables)); err != nil {
+			return fmt.Errorf("postgres: analyze %v: %w", tables, err)
+		}
 	}
 	return nil
 }
