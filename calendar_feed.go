@@ -52,7 +52,13 @@ func (f *Fleet) calendarKey(ctx context.Context) ([]byte, error) {
 			return nil, err
 		}
 	}
-	raw, err := hex.DecodeString(key)
+	return decodeCalendarKey(key)
+}
+
+// decodeCalendarKey reads the calendar key as the control database keeps
+// it, in hex.
+func decodeCalendarKey(stored string) ([]byte, error) {
+	raw, err := hex.DecodeString(stored)
 	if err != nil {
 		return nil, fmt.Errorf("calendar key in the control database: %w", err)
 	}
@@ -112,14 +118,19 @@ func (f *Fleet) signedCalendarURL(key []byte, req CalendarRequest, msg string) s
 
 // CalendarKeyOpens reports whether given is the key of the calendar feed
 // req names (CalendarURL's key=HEX), compared in constant time. No key
-// opens the whole fleet's calendar. It makes the fleet's key on first
-// use, so that a guess made before any URL was handed out fails too.
+// opens the whole fleet's calendar, and none opens anything before the
+// fleet's key is made: it only reads, so that a request with a key
+// writes nothing.
 func (f *Fleet) CalendarKeyOpens(ctx context.Context, req CalendarRequest, given string) (bool, error) {
 	msg, ok := calendarFeed(req)
 	if !ok {
 		return false, nil
 	}
-	key, err := f.calendarKey(ctx)
+	stored, ok, err := f.control.CalendarKey(ctx)
+	if err != nil || !ok {
+		return false, err
+	}
+	key, err := decodeCalendarKey(stored)
 	if err != nil {
 		return false, err
 	}
@@ -127,8 +138,9 @@ func (f *Fleet) CalendarKeyOpens(ctx context.Context, req CalendarRequest, given
 }
 
 // RotateCalendarKey replaces the fleet's calendar key with a new random
-// one, recorded in the audit log under the Fleet's actor: every calendar URL handed
-// out before stops working, and CalendarURL hands out new ones.
+// one, recorded in the audit log under the Fleet's actor: every calendar
+// URL handed out before stops working, and CalendarURL hands out new
+// ones.
 func (f *Fleet) RotateCalendarKey(ctx context.Context) error {
 	fresh, err := newCalendarKey()
 	if err != nil {

@@ -39,6 +39,11 @@ func TestCalendarFeedKeys(t *testing.T) {
 			return base + strings.TrimPrefix(u, public)
 		}
 
+		// Before any URL was handed out, no key opens a feed (and the
+		// request makes none).
+		code, _, _ := get(t, base+"/calendar/alpha.ics?key="+strings.Repeat("0", 64))
+		require.Equal(t, http.StatusForbidden, code)
+
 		// Concurrent first uses make one key: every URL agrees.
 		urls := make([]string, 8)
 		var wg sync.WaitGroup
