@@ -33,7 +33,9 @@ is registered and herd exits 2. Otherwise the new tenants are registered, with
 a progress line after each --batch. Without --create a tenant whose database
 does not exist is refused; with it, the database is created. Importing the
 same file again changes nothing; a registered tenant whose row differs is
-reported, and changed only with --update.
+reported, and changed only with --update. Once tenants are registered or
+changed, herd asks the control database's engine to refresh its statistics of
+the registry (ANALYZE), so that its planner pages the tenants by index.
 
 ` + exitCodes,
 		Args: cobra.ExactArgs(1),
