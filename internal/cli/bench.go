@@ -70,7 +70,8 @@ the ratios shadow/in-place (medians of per-run ratios), and which of issue
 
 With --api it times instead herd serve's JSON API: it registers --tenants
 tenants (default 10000) in a scratch control database, straight in the
-registry, serves herd serve's handler on a loopback port, and sends --rate
+registry, refreshes the engine's statistics of it (ANALYZE), serves herd
+serve's handler on a loopback port, and sends --rate
 requests a second (default 200) for --duration (default 10s) to
 GET /api/v1/tenants?limit=100 and, as the floor, to GET /healthz (answered
 from memory), one after the other, each request on schedule. It prints each
