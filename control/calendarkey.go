@@ -9,7 +9,7 @@ import (
 
 // CalendarKey reads the key that signs the fleet's calendar feed URLs;
 // ok is false while none was made. It is a Store's, not a Reader's: its
-// table came with control schema 1.10.0, above AttachVersion.
+// table came with control schema 1.11.0, above AttachVersion.
 func (s *Store) CalendarKey(ctx context.Context) (key string, ok bool, err error) {
 	err = s.db.DB.QueryRowContext(ctx, s.q.calendarKeyGet).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) {
