@@ -22,6 +22,9 @@ type Step struct {
 	Err error
 	// Note is kept as the row's message when the step succeeded.
 	Note string
+	// LockRetries counts the times the step gave up on a lock and ran
+	// again.
+	LockRetries int
 }
 
 // HistoryEntry is one row of database_migration_history.
@@ -38,6 +41,9 @@ type HistoryEntry struct {
 	Status      HistoryStatus `json:"status"`
 	Error       string        `json:"error,omitempty"`
 	Checksum    string        `json:"checksum"`
+	// LockRetries counts the times the step gave up on a lock and ran
+	// again; only Store.HistoryAfter reads it (control schema 1.12.0).
+	LockRetries int `json:"lock_retries,omitempty"`
 }
 
 // Record writes step to ref's history. It is safe for concurrent use.
@@ -48,7 +54,7 @@ func (s *Store) Record(ctx context.Context, ref Ref, step Step) error {
 // insertHistory writes one history row per step, many to a statement.
 func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, steps []Step) error {
 	return batches(len(steps), func(i, j int) error {
-		args := make([]any, 0, 11*many) // the rows, then NULLs
+		args := make([]any, 0, 12*many) // the rows, then NULLs
 		for _, st := range steps[i:j] {
 			status, msg := HistorySuccess, any(nil)
 			switch {
@@ -61,7 +67,7 @@ func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, steps []St
 				msg = st.Note
 			}
 			args = append(args, string(ref.Type), ref.Identifier, st.Migration, st.Version, st.Kind,
-				string(st.Direction), st.Started.UTC(), st.Duration.Milliseconds(), status, msg, st.Checksum)
+				string(st.Direction), st.Started.UTC(), st.Duration.Milliseconds(), status, msg, st.Checksum, st.LockRetries)
 		}
 		if _, err := s.execIn(ctx, q, s.q.historyInsertMany, args[:cap(args)]...); err != nil {
 			return fmt.Errorf("control: history of %s: %w", ref, err)
@@ -82,14 +88,16 @@ func (r *Reader) HistoryPage(ctx context.Context, ref Ref, after int64, limit in
 }
 
 // HistoryAfter returns at most limit rows of the whole fleet's history,
-// every database's, by ID, of those whose ID is above after (0: from the
-// first). A reader that follows the history as it grows, such as herd
-// serve's metrics, passes the last ID it saw. IDs grow with each insert,
-// but rows inserted by concurrent transactions may commit out of ID
-// order, and an engine may skip IDs, so such a reader must not take a
-// missing ID as never coming.
-func (r *Reader) HistoryAfter(ctx context.Context, after int64, limit int) ([]HistoryEntry, error) {
-	return scanHistory(ctx, r.db.DB, "the fleet", true, r.q.historyAfter, after, limit)
+// every database's, with their lock retries, by ID, of those whose ID is
+// above after (0: from the first). A reader that follows the history as
+// it grows, such as herd serve's metrics, passes the last ID it saw. IDs
+// grow with each insert, but rows inserted by concurrent transactions may
+// commit out of ID order, and an engine may skip IDs, so such a reader
+// must not take a missing ID as never coming. It is a Store's, not a
+// Reader's: the lock retries came with control schema 1.12.0, above
+// AttachVersion.
+func (s *Store) HistoryAfter(ctx context.Context, after int64, limit int) ([]HistoryEntry, error) {
+	return scanHistory(ctx, s.db.DB, "the fleet", true, s.q.historyAfter, after, limit)
 }
 
 func (r *Reader) history(ctx context.Context, ref Ref, query string, args ...any) ([]HistoryEntry, error) {
@@ -100,9 +108,10 @@ func (r *Reader) history(ctx context.Context, ref Ref, query string, args ...any
 	return h, err
 }
 
-// scanHistory runs query, whose rows are history entries with their
-// database first when withRef is set; whose names the history in errors.
-func scanHistory(ctx context.Context, db *sql.DB, whose string, withRef bool, query string, args ...any) ([]HistoryEntry, error) {
+// scanHistory runs query, whose rows are history entries, with their
+// database first and their lock retries last when fleet is set; whose
+// names the history in errors.
+func scanHistory(ctx context.Context, db *sql.DB, whose string, fleet bool, query string, args ...any) ([]HistoryEntry, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: history of %s: %w", whose, err)
@@ -113,8 +122,8 @@ func scanHistory(ctx context.Context, db *sql.DB, whose string, withRef bool, qu
 		var h HistoryEntry
 		var msg sql.NullString
 		dest := []any{&h.ID, &h.Migration, &h.Version, &h.Kind, &h.Direction, &h.ExecutedAt, &h.ExecutionMS, &h.Status, &msg, &h.Checksum}
-		if withRef {
-			dest = append([]any{dest[0], &h.Type, &h.Identifier}, dest[1:]...)
+		if fleet {
+			dest = append(append([]any{dest[0], &h.Type, &h.Identifier}, dest[1:]...), &h.LockRetries)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("control: history of %s: %w", whose, err)

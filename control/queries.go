@@ -49,6 +49,8 @@ type queries struct {
 
 	referenceUpsert, referenceGet, driftUpsert, driftGet, driftList, driftCount, driftDelete string
 
+	chunkProgressUpsert, chunkProgressDelete, chunkProgressList string
+
 	tenantCounts, tenantStatusPage, auditPage, rolloutPage, itemPage, itemListTenant string
 }
 
@@ -129,6 +131,10 @@ func (q *queries) byName() map[string]*string {
 		"generation-bump": &q.generationBump,
 		"generation-get":  &q.generationGet,
 		"fleet-id":        &q.fleetID,
+
+		"chunk-progress-upsert": &q.chunkProgressUpsert,
+		"chunk-progress-delete": &q.chunkProgressDelete,
+		"chunk-progress-list":   &q.chunkProgressList,
 
 		"calendar-key-get":     &q.calendarKeyGet,
 		"calendar-key-insert":  &q.calendarKeyInsert,

@@ -113,18 +113,18 @@ WHERE database_type = ? AND migration_status = ? AND target_version = ?
 -- name: history-insert-many
 INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
     migration_version, migration_type, direction, executed_at, execution_time_ms, status,
-    error_message, checksum)
+    error_message, checksum, lock_retries)
 SELECT * FROM (
     SELECT ? AS database_type, ? AS database_identifier, ? AS migration_name,
         ? AS migration_version, ? AS migration_type, ? AS direction, ? AS executed_at,
-        ? AS execution_time_ms, ? AS status, ? AS error_message, ? AS checksum
-    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+        ? AS execution_time_ms, ? AS status, ? AS error_message, ? AS checksum, ? AS lock_retries
+    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+    UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 ) AS v
 WHERE v.database_type IS NOT NULL
 
@@ -140,7 +140,7 @@ FROM database_migration_history WHERE database_type = ? AND database_identifier 
 
 -- name: history-after
 SELECT id, database_type, database_identifier, migration_name, migration_version, migration_type, direction,
-    executed_at, execution_time_ms, status, error_message, checksum
+    executed_at, execution_time_ms, status, error_message, checksum, lock_retries
 FROM database_migration_history WHERE id > ? ORDER BY id LIMIT ?
 
 -- name: audit-insert
@@ -501,3 +501,22 @@ FROM herd_rollout_rollbacks WHERE rollout_id = ?
 SELECT lease_owner, COUNT(*) FROM herd_rollout_tenants
 WHERE rollout_id = ? AND state = ? AND lease_owner IS NOT NULL AND lease_expires_ms >= CAST(UNIX_TIMESTAMP(SYSDATE(3)) * 1000 AS SIGNED)
 GROUP BY lease_owner ORDER BY lease_owner
+
+-- Chunked migrations' progress (control schema v1.12.0).
+
+-- name: chunk-progress-upsert
+INSERT INTO herd_chunk_progress (database_type, database_identifier, migration_name, table_name,
+    last_key, rows_done, share_done, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON DUPLICATE KEY UPDATE table_name = VALUES(table_name), last_key = VALUES(last_key),
+    rows_done = VALUES(rows_done), share_done = VALUES(share_done), updated_at = VALUES(updated_at)
+
+-- name: chunk-progress-delete
+DELETE FROM herd_chunk_progress WHERE database_type = ? AND database_identifier = ? AND migration_name = ?
+
+-- name: chunk-progress-list
+SELECT p.database_type, p.database_identifier, p.migration_name, p.table_name, p.last_key, p.rows_done,
+    p.share_done, p.updated_at
+FROM herd_chunk_progress p
+WHERE p.database_type = 'system' OR EXISTS (SELECT 1 FROM herd_tenants t WHERE t.code = p.database_identifier)
+ORDER BY p.database_type, p.database_identifier, p.migration_name

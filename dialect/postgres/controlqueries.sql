@@ -115,18 +115,18 @@ WHERE database_type = $4 AND migration_status = $5 AND target_version = $6
 -- name: history-insert-many
 INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
     migration_version, migration_type, direction, executed_at, execution_time_ms, status,
-    error_message, checksum)
+    error_message, checksum, lock_retries)
 SELECT * FROM (VALUES
-    ($1::varchar, $2::varchar, $3::varchar, $4::varchar, $5::varchar, $6::varchar, $7::timestamptz, $8::int, $9::varchar, $10::text, $11::varchar),
-    ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22),
-    ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33),
-    ($34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44),
-    ($45, $46, $47, $48, $49, $50, $51, $52, $53, $54, $55),
-    ($56, $57, $58, $59, $60, $61, $62, $63, $64, $65, $66),
-    ($67, $68, $69, $70, $71, $72, $73, $74, $75, $76, $77),
-    ($78, $79, $80, $81, $82, $83, $84, $85, $86, $87, $88))
+    ($1::varchar, $2::varchar, $3::varchar, $4::varchar, $5::varchar, $6::varchar, $7::timestamptz, $8::int, $9::varchar, $10::text, $11::varchar, $12::int),
+    ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24),
+    ($25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36),
+    ($37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48),
+    ($49, $50, $51, $52, $53, $54, $55, $56, $57, $58, $59, $60),
+    ($61, $62, $63, $64, $65, $66, $67, $68, $69, $70, $71, $72),
+    ($73, $74, $75, $76, $77, $78, $79, $80, $81, $82, $83, $84),
+    ($85, $86, $87, $88, $89, $90, $91, $92, $93, $94, $95, $96))
     AS v (database_type, database_identifier, migration_name, migration_version, migration_type,
-        direction, executed_at, execution_time_ms, status, error_message, checksum)
+        direction, executed_at, execution_time_ms, status, error_message, checksum, lock_retries)
 WHERE v.database_type IS NOT NULL
 
 -- name: history-list
@@ -141,7 +141,7 @@ FROM database_migration_history WHERE database_type = $1 AND database_identifier
 
 -- name: history-after
 SELECT id, database_type, database_identifier, migration_name, migration_version, migration_type, direction,
-    executed_at, execution_time_ms, status, error_message, checksum
+    executed_at, execution_time_ms, status, error_message, checksum, lock_retries
 FROM database_migration_history WHERE id > $1 ORDER BY id LIMIT $2
 
 -- name: audit-insert
@@ -502,3 +502,23 @@ FROM herd_rollout_rollbacks WHERE rollout_id = $1
 SELECT lease_owner, COUNT(*) FROM herd_rollout_tenants
 WHERE rollout_id = $1 AND state = $2 AND lease_owner IS NOT NULL AND lease_expires_ms >= CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)
 GROUP BY lease_owner ORDER BY lease_owner
+
+-- Chunked migrations' progress (control schema v1.12.0).
+
+-- name: chunk-progress-upsert
+INSERT INTO herd_chunk_progress (database_type, database_identifier, migration_name, table_name,
+    last_key, rows_done, share_done, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (database_type, database_identifier, migration_name) DO UPDATE SET table_name = excluded.table_name,
+    last_key = excluded.last_key, rows_done = excluded.rows_done, share_done = excluded.share_done,
+    updated_at = excluded.updated_at
+
+-- name: chunk-progress-delete
+DELETE FROM herd_chunk_progress WHERE database_type = $1 AND database_identifier = $2 AND migration_name = $3
+
+-- name: chunk-progress-list
+SELECT p.database_type, p.database_identifier, p.migration_name, p.table_name, p.last_key, p.rows_done,
+    p.share_done, p.updated_at
+FROM herd_chunk_progress p
+WHERE p.database_type = 'system' OR EXISTS (SELECT 1 FROM herd_tenants t WHERE t.code = p.database_identifier)
+ORDER BY p.database_type, p.database_identifier, p.migration_name

@@ -113,16 +113,16 @@ WHERE database_type = ? AND migration_status = ? AND target_version = ?
 -- name: history-insert-many
 INSERT INTO database_migration_history (database_type, database_identifier, migration_name,
     migration_version, migration_type, direction, executed_at, execution_time_ms, status,
-    error_message, checksum)
+    error_message, checksum, lock_retries)
 SELECT * FROM (VALUES
-    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))
 WHERE column1 IS NOT NULL
 
 -- name: history-list
@@ -137,7 +137,7 @@ FROM database_migration_history WHERE database_type = ? AND database_identifier 
 
 -- name: history-after
 SELECT id, database_type, database_identifier, migration_name, migration_version, migration_type, direction,
-    executed_at, execution_time_ms, status, error_message, checksum
+    executed_at, execution_time_ms, status, error_message, checksum, lock_retries
 FROM database_migration_history WHERE id > ? ORDER BY id LIMIT ?
 
 -- name: audit-insert
@@ -495,3 +495,23 @@ FROM herd_rollout_rollbacks WHERE rollout_id = ?
 SELECT lease_owner, COUNT(*) FROM herd_rollout_tenants
 WHERE rollout_id = ? AND state = ? AND lease_owner IS NOT NULL AND lease_expires_ms >= CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
 GROUP BY lease_owner ORDER BY lease_owner
+
+-- Chunked migrations' progress (control schema v1.12.0).
+
+-- name: chunk-progress-upsert
+INSERT INTO herd_chunk_progress (database_type, database_identifier, migration_name, table_name,
+    last_key, rows_done, share_done, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (database_type, database_identifier, migration_name) DO UPDATE SET table_name = excluded.table_name,
+    last_key = excluded.last_key, rows_done = excluded.rows_done, share_done = excluded.share_done,
+    updated_at = excluded.updated_at
+
+-- name: chunk-progress-delete
+DELETE FROM herd_chunk_progress WHERE database_type = ? AND database_identifier = ? AND migration_name = ?
+
+-- name: chunk-progress-list
+SELECT p.database_type, p.database_identifier, p.migration_name, p.table_name, p.last_key, p.rows_done,
+    p.share_done, p.updated_at
+FROM herd_chunk_progress p
+WHERE p.database_type = 'system' OR EXISTS (SELECT 1 FROM herd_tenants t WHERE t.code = p.database_identifier)
+ORDER BY p.database_type, p.database_identifier, p.migration_name
