@@ -65,7 +65,7 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	}
 	s.emit(event.StatementStarted, step, a.n, 0, nil)
 	p := &progress{s: s, step: step, c: c, size: c.Size}
-	if s.e.events != nil {
+	if p.listened() {
 		// Only a listener needs the share done.
 		if p.span, err = w.span(ctx, s.conn); err != nil {
 			return s.fail(step, a, err)
@@ -81,7 +81,7 @@ func (s *Session) chunked(ctx context.Context, st prepared) error {
 	if err != nil {
 		return s.failDirty(ctx, step, entry, a, err)
 	}
-	p.finish(entry)
+	p.finish(ctx, entry)
 	if err := s.validate(ctx, s.conn, m); err != nil {
 		return s.failDirty(ctx, step, entry, action{}, err)
 	}
@@ -204,7 +204,7 @@ func (r *ranges) walk(ctx context.Context, do source.RangeFunc) error {
 		if err != nil {
 			return fmt.Errorf("range of %s above %s up to %s: %w", c.Key, r.w.format(r.from), r.w.format(to), err)
 		}
-		r.p.ranged(r.w.format(r.from), r.w.format(to), done.Chunk.Rows, s.e.now().Sub(began))
+		r.p.ranged(ctx, r.w.format(r.from), r.w.format(to), done.Chunk.Rows, s.e.now().Sub(began))
 		r.entry, r.from = done, to
 		if err := retry.Sleep(ctx, c.Pause); err != nil {
 			return err
@@ -289,34 +289,47 @@ type progress struct {
 // ranged notes a committed range of the keys above from up to to, after
 // which rows were changed in all, that took took; it emits a Chunk event
 // when a second has passed since the last.
-func (p *progress) ranged(from, to string, rows int64, took time.Duration) {
+func (p *progress) ranged(ctx context.Context, from, to string, rows int64, took time.Duration) {
 	p.ranges++
 	p.from, p.to, p.rows = from, to, rows
 	lo, hi := p.c.ChunkBounds()
 	p.size = nextSize(p.size, took, p.c.Target, lo, hi)
 	if now := p.s.e.now(); now.Sub(p.sent) >= time.Second {
 		p.sent = now
-		p.emit(false)
+		p.emit(ctx, false)
 	}
 }
 
 // finish emits the run's last Chunk event.
-func (p *progress) finish(e Entry) {
+func (p *progress) finish(ctx context.Context, e Entry) {
 	p.rows = e.Chunk.Rows
 	if p.to == "" {
 		p.to = e.Chunk.Last
 	}
-	p.emit(true)
+	p.emit(ctx, true)
 }
 
-func (p *progress) emit(done bool) {
-	if p.s.e.events == nil {
+// listened reports whether anyone hears of the progress: the event sink
+// or the progress recorder.
+func (p *progress) listened() bool {
+	return p.s.e.events != nil || p.s.e.progress != nil
+}
+
+// emit sends a Chunk event, and tells the progress recorder.
+func (p *progress) emit(ctx context.Context, done bool) {
+	if !p.listened() {
 		return
 	}
-	p.s.e.events.Send(event.Event{Type: event.Chunk, Time: p.s.e.now().UTC(), Database: p.s.db.Name,
-		Migration: p.step.Migration.ID(), Direction: string(plan.Up),
-		Chunk: &event.ChunkProgress{Table: p.c.Table, Key: p.c.Key, From: p.from, To: p.to, Rows: p.rows,
-			Ranges: p.ranges, Size: p.size, Throttled: p.throttled, Share: p.share(done), Done: done}})
+	c := event.ChunkProgress{Table: p.c.Table, Key: p.c.Key, From: p.from, To: p.to, Rows: p.rows,
+		Ranges: p.ranges, Size: p.size, Throttled: p.throttled, Share: p.share(done), Done: done}
+	id := p.step.Migration.ID()
+	if p.s.e.progress != nil {
+		p.s.e.progress.ChunkProgress(ctx, id, c)
+	}
+	if p.s.e.events != nil {
+		p.s.e.events.Send(event.Event{Type: event.Chunk, Time: p.s.e.now().UTC(), Database: p.s.db.Name,
+			Migration: id, Direction: string(plan.Up), Chunk: &c})
+	}
 }
 
 // share is how much of the key's span the run has covered: all of it once

@@ -47,6 +47,9 @@ type Options struct {
 	// is on: a chunked migration waits before each range while it reads
 	// over its maximum (see Throttle).
 	Throttle *Throttle
+	// Progress, if set, keeps the progress of each chunked migration as
+	// its ranges commit, where other processes can read it.
+	Progress ProgressRecorder
 }
 
 // Executor applies plans with one dialect. It is safe for concurrent use
@@ -64,6 +67,7 @@ type Executor struct {
 	lockRetries int
 	wholeChunks bool
 	throttle    *Throttle
+	progress    ProgressRecorder
 }
 
 // New returns an Executor for dialect d.
@@ -87,6 +91,7 @@ func New(d dialect.Dialect, opts *Options) *Executor {
 		e.owner = opts.Owner
 		e.wholeChunks = opts.WholeChunks
 		e.throttle = opts.Throttle
+		e.progress = opts.Progress
 	}
 	return e
 }
@@ -95,6 +100,16 @@ func New(d dialect.Dialect, opts *Options) *Executor {
 // database's history.
 type Recorder interface {
 	Record(ctx context.Context, r Result) error
+}
+
+// ProgressRecorder keeps the progress of chunked migrations where other
+// processes can read it: herd keeps it in the control database, for herd
+// serve's /metrics. It hears of a run's progress when a Chunk event would
+// be sent (at most once a second, and once the walk is done, with
+// p.Done set). It reports its own failures: a migration never fails
+// because its progress went unrecorded.
+type ProgressRecorder interface {
+	ChunkProgress(ctx context.Context, migration string, p event.ChunkProgress)
 }
 
 // Result is the outcome of one step.
@@ -109,4 +124,7 @@ type Result struct {
 	// Note, if set, says how a step came about that herd did not run: a
 	// migration undone by restoring a snapshot.
 	Note string
+	// LockRetries counts the times the step (or the transaction it ran
+	// in) gave up on a lock and was tried again.
+	LockRetries int
 }

@@ -83,6 +83,10 @@ func (s *Session) retryLocks(ctx context.Context, step plan.Step, n int, try fun
 			reason += " (" + wait + ")"
 		}
 		s.emit(event.LockRetry, step, n, backoff, fmt.Errorf("%s; retrying in %s", reason, backoff))
+		if s.retried == nil {
+			s.retried = map[plan.Step]int{}
+		}
+		s.retried[step]++
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():

@@ -101,6 +101,7 @@ func TestLockTimeoutRetriesWithoutQueueingTheApplication(t *testing.T) {
 		end()
 		require.NoError(t, <-done, "the retry after the application's commit succeeds")
 		require.Positive(t, seen.count(), "each give-up is announced")
+		require.Equal(t, seen.count(), b.rec.results[len(b.rec.results)-1].LockRetries, "the step's result counts its retries")
 		require.Equal(t, []string{"v1.0.0/001_pupils", "v1.1.0/002_fees", "v1.2.0/003_house"}, b.applied(t))
 	})
 }
@@ -127,6 +128,10 @@ func TestLockTimeoutGivesUpCleanly(t *testing.T) {
 			t.Log(err)
 		}
 		require.Equal(t, 1, seen.count())
+		last := b.rec.results[len(b.rec.results)-1]
+		require.Equal(t, "v1.2.0/003_house", last.Migration.ID())
+		require.Error(t, last.Err)
+		require.Equal(t, 1, last.LockRetries, "the failed step's result counts its retry")
 		require.Equal(t, []string{"v1.0.0/001_pupils", "v1.1.0/002_fees"}, b.applied(t), "nothing recorded")
 		_, dirty := b.dirty(t)
 		require.False(t, dirty)

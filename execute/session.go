@@ -52,6 +52,9 @@ type Session struct {
 	// cannot tell. waiting is its last answer during the current try.
 	lockWait func(context.Context) string
 	waiting  atomic.Pointer[string]
+	// retried counts the lock retries of the steps not reported yet, by
+	// step (see retryLocks and result).
+	retried map[plan.Step]int
 }
 
 // sessionIDer is the method dialect.QueryKiller and dialect.LockWaits
@@ -267,7 +270,8 @@ func (s *Session) Resolve(existing map[string][]int) { s.existing = existing }
 func (s *Session) result(step plan.Step, start time.Time, took time.Duration, err error) Result {
 	m := step.Migration
 	res := Result{Migration: m, Direction: step.Direction, Checksum: m.Checksum(s.e.dialect.Name()), Started: start,
-		Duration: took, Err: err}
+		Duration: took, Err: err, LockRetries: s.retried[step]}
+	delete(s.retried, step)
 	if n := s.existing[m.ID()]; len(n) > 0 && step.Direction == plan.Up {
 		res.Note = fmt.Sprintf("resolved: existed: statement %s", strings.Trim(fmt.Sprint(n), "[]"))
 	}
