@@ -232,6 +232,15 @@ func (f *Fleet) executorOptions(k source.Target, events event.Sink) *execute.Opt
 	return opts
 }
 
+// runOptions are the options of an Executor that runs migrations on
+// ref's database, of kind k: its step events go to Options.Events, and
+// its chunked migrations' progress to the control database.
+func (f *Fleet) runOptions(k source.Target, ref control.Ref) *execute.Options {
+	opts := f.executorOptions(k, f.stepEvents(ref))
+	opts.Progress = progressRecorder{store: f.control, ref: ref, now: f.opts.Now, log: f.opts.Logger}
+	return opts
+}
+
 func (f *Fleet) dialectFor(dsn string) (dialect.Dialect, error) {
 	return dialectFor(f.dialects, dsn)
 }

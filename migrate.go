@@ -95,7 +95,7 @@ func (f *Fleet) session(ctx context.Context, tg target, fn func(s *execute.Sessi
 		return err
 	}
 	defer f.warn(tg.ref, "close the connection", closeDB)
-	opts := f.executorOptions(tg.kind, f.stepEvents(tg.ref))
+	opts := f.runOptions(tg.kind, tg.ref)
 	opts.WholeChunks, opts.Throttle = tg.small, tg.throttle
 	s, err := execute.New(tg.dialect, opts).Lock(ctx, db)
 	if err != nil {

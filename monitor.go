@@ -17,7 +17,7 @@ import (
 // history, every database's, by ID, of those whose ID is above after (0:
 // from the first): a reader that follows the history passes the last ID
 // it saw. Rows of concurrent runs may commit out of ID order, and an
-// engine may skip IDs (see control.Reader.HistoryAfter). A limit outside
+// engine may skip IDs (see control.Store.HistoryAfter). A limit outside
 // 1 to MaxHistoryLimit, or a negative after, is an input error.
 func (f *Fleet) HistoryAfter(ctx context.Context, after int64, limit int) ([]HistoryEntry, error) {
 	if limit < 1 || limit > MaxHistoryLimit {
@@ -31,6 +31,16 @@ func (f *Fleet) HistoryAfter(ctx context.Context, after int64, limit int) ([]His
 		return nil, err
 	}
 	return nonNil(h), nil
+}
+
+// ChunkProgresses lists how far each chunked migration begun and not
+// finished has got, in the system database and in each registered
+// tenant, as its run last recorded it (at most once a second while its
+// ranges commit). A run stopped part-way keeps its entry until a later
+// run finishes the walk.
+func (f *Fleet) ChunkProgresses(ctx context.Context) ([]ChunkProgress, error) {
+	p, err := f.control.ChunkProgresses(ctx)
+	return nonNil(p), err
 }
 
 // DriftCounts counts the registered tenants by the state of their last

@@ -340,7 +340,7 @@ func (r *shadowRun) abandon(ctx context.Context) error {
 // migrate runs the plan on the shadow, with the ordinary executor and its
 // ledger. Nothing uses the shadow yet, so a chunked migration runs whole.
 func (r *shadowRun) migrate(ctx context.Context, rec execute.Recorder) error {
-	opts := r.f.executorOptions(source.Tenant, r.f.stepEvents(r.tg.ref))
+	opts := r.f.runOptions(source.Tenant, r.tg.ref)
 	opts.WholeChunks = true
 	s, err := execute.New(r.srv.dialect, opts).Lock(ctx, r.sh.Database())
 	if err != nil {

@@ -28,6 +28,9 @@ type (
 	VersionState = control.VersionState
 	// HistoryEntry is one migration run in a database's history.
 	HistoryEntry = control.HistoryEntry
+	// ChunkProgress is how far a chunked migration begun and not finished
+	// has got in one database.
+	ChunkProgress = control.ChunkProgress
 	// Snapshot is a kept rollback point of a tenant.
 	Snapshot = control.Snapshot
 	// Rollout is a rollout as the control database records it.
