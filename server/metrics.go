@@ -13,11 +13,12 @@ package server
 //     status and server (and, with metrics.per_tenant, each tenant's
 //     state) only when the counter moved;
 //   - reads the migration history after the last row it counted, and
-//     feeds the rows to the duration histogram and the failure and
-//     rollback counters (see historyCursor for rows that commit out of
-//     order);
+//     feeds the rows to the duration histogram and the failure, rollback
+//     and lock retry counters (see historyCursor for rows that commit out
+//     of order);
 //   - reads the unfinished rollouts and the newest finished ones, with
-//     their tenants counted by state, and the tenants' drift counts.
+//     their tenants counted by state, the tenants' drift counts, and the
+//     progress of the chunked migrations begun and not finished.
 //
 // A refresh that fails is logged and counted; the metrics go on saying
 // what the last good one read.
@@ -57,6 +58,9 @@ type MetricsSource interface {
 	WatchedRollouts(ctx context.Context, finished int) ([]herd.WatchedRollout, error)
 	// DriftCounts counts the tenants by their last drift check.
 	DriftCounts(ctx context.Context) (map[herd.DriftState]int, error)
+	// ChunkProgresses reads the progress of the chunked migrations begun
+	// and not finished.
+	ChunkProgresses(ctx context.Context) ([]herd.ChunkProgress, error)
 	// MetricsSettings is what herd.yaml says of the metrics.
 	MetricsSettings() herd.MetricsSettings
 }
@@ -106,6 +110,7 @@ type metrics struct {
 
 	duration            *prometheus.HistogramVec
 	failures, rollbacks *prometheus.CounterVec
+	lockRetries         *prometheus.CounterVec
 	readSeconds         prometheus.Gauge
 	readErrors          prometheus.Counter
 	lastRefresh         prometheus.Gauge
@@ -117,6 +122,7 @@ type gauges struct {
 	tenants  []herd.StatusRow
 	rollouts []herd.WatchedRollout
 	drift    map[herd.DriftState]int
+	chunks   []herd.ChunkProgress
 }
 
 // newMetrics returns /metrics for fleet, refreshed at most once per
@@ -143,6 +149,10 @@ func newMetrics(fleet MetricsSource, every time.Duration, now func() time.Time, 
 			Name: "herd_migration_rollbacks_total",
 			Help: "Migrations undone (down steps that succeeded), from the control database's history, by database kind and migration.",
 		}, []string{"target", "migration"}),
+		lockRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herd_lock_retries_total",
+			Help: "Times a migration step (or the transaction it ran in) gave up on a lock after lock_timeout and was tried again, from the control database's history, by database kind and migration; counted once the step has finished.",
+		}, []string{"target", "migration"}),
 		readSeconds: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "herd_control_read_seconds",
 			Help: "How long the last refresh of these metrics read the control database.",
@@ -160,7 +170,7 @@ func newMetrics(fleet MetricsSource, every time.Duration, now func() time.Time, 
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.duration, m.failures, m.rollbacks,
+		m.duration, m.failures, m.rollbacks, m.lockRetries,
 		m.readSeconds, m.readErrors, m.lastRefresh,
 		&fleetCollector{m: m},
 	)
@@ -233,7 +243,11 @@ func (m *metrics) read(ctx context.Context, now time.Time) (*gauges, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gauges{groups: m.groups, tenants: m.tenants, rollouts: rollouts, drift: drifts}, nil
+	chunks, err := m.fleet.ChunkProgresses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &gauges{groups: m.groups, tenants: m.tenants, rollouts: rollouts, drift: drifts, chunks: chunks}, nil
 }
 
 // readHistory feeds the history rows not counted yet to the histogram
@@ -262,6 +276,9 @@ func (m *metrics) readHistory(ctx context.Context, now time.Time) error {
 // observe counts one history row.
 func (m *metrics) observe(h herd.HistoryEntry) {
 	target := string(h.Type)
+	if h.LockRetries > 0 {
+		m.lockRetries.WithLabelValues(target, h.Migration).Add(float64(h.LockRetries))
+	}
 	switch h.Status {
 	case control.HistoryFailed:
 		m.failures.WithLabelValues(target, h.Migration, string(h.Direction)).Inc()
@@ -292,6 +309,18 @@ var (
 	tenantTimeoutDesc = prometheus.NewDesc("herd_rollout_tenant_timeout_seconds",
 		"rollout.tenant_timeout of herd.yaml: how long one tenant's migration in a rollout may run.",
 		nil, nil)
+	chunkDatabasesDesc = prometheus.NewDesc("herd_chunk_migrations",
+		"Databases in which a chunked migration has begun and not finished (running, or stopped part-way until a run finishes it), by database kind and migration.",
+		[]string{"target", "migration"}, nil)
+	chunkRowsDesc = prometheus.NewDesc("herd_chunk_rows",
+		"Rows changed so far by the chunked migrations begun and not finished, summed over their databases, by database kind and migration.",
+		[]string{"target", "migration"}, nil)
+	chunkUpdatedDesc = prometheus.NewDesc("herd_chunk_last_progress_timestamp_seconds",
+		"When a chunked migration begun and not finished last recorded progress in any of its databases, in seconds since the Unix epoch; a run records it at most once a second while its ranges commit.",
+		[]string{"target", "migration"}, nil)
+	chunkShareDesc = prometheus.NewDesc("herd_chunk_tenant_share",
+		"How much of its key's span a tenant's chunked migration begun and not finished has walked, from 0 to 1 (0 for a text key); only with metrics.per_tenant: true in herd.yaml.",
+		[]string{"tenant", "migration"}, nil)
 	driftDesc = prometheus.NewDesc("herd_tenant_drift",
 		"Registered tenants by the state of their last drift check (none, customised, drifted); tenants never checked are not counted.",
 		[]string{"state"}, nil)
@@ -303,7 +332,7 @@ type fleetCollector struct{ m *metrics }
 // Describe sends every gauge's description.
 func (c *fleetCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{tenantsDesc, tenantInfoDesc, rolloutTenantsDesc, rolloutStatusDesc,
-		rolloutOldestDesc, tenantTimeoutDesc, driftDesc} {
+		rolloutOldestDesc, tenantTimeoutDesc, driftDesc, chunkDatabasesDesc, chunkRowsDesc, chunkUpdatedDesc, chunkShareDesc} {
 		ch <- d
 	}
 }
@@ -342,6 +371,46 @@ func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, st := range []drift.State{drift.None, drift.Customised, drift.Drifted} {
 		ch <- prometheus.MustNewConstMetric(driftDesc, prometheus.GaugeValue, float64(g.drift[st]), string(st))
+	}
+	c.collectChunks(ch, g.chunks)
+}
+
+// chunkSum is what the chunk gauges say of one migration on one kind of
+// database.
+type chunkSum struct {
+	databases int
+	rows      int64
+	updated   time.Time
+}
+
+// collectChunks sends the chunk gauges: per migration, summed over its
+// databases, and per tenant with metrics.per_tenant.
+func (c *fleetCollector) collectChunks(ch chan<- prometheus.Metric, chunks []herd.ChunkProgress) {
+	type key struct{ target, migration string }
+	sums := map[key]*chunkSum{}
+	var order []key
+	for _, p := range chunks {
+		k := key{string(p.Type), p.Migration}
+		s, ok := sums[k]
+		if !ok {
+			s = &chunkSum{}
+			sums[k] = s
+			order = append(order, k)
+		}
+		s.databases++
+		s.rows += p.Rows
+		if p.UpdatedAt.After(s.updated) {
+			s.updated = p.UpdatedAt
+		}
+		if c.m.settings.PerTenant && p.Type == herd.TenantDatabase {
+			ch <- prometheus.MustNewConstMetric(chunkShareDesc, prometheus.GaugeValue, p.Share, p.Identifier, p.Migration)
+		}
+	}
+	for _, k := range order {
+		s := sums[k]
+		ch <- prometheus.MustNewConstMetric(chunkDatabasesDesc, prometheus.GaugeValue, float64(s.databases), k.target, k.migration)
+		ch <- prometheus.MustNewConstMetric(chunkRowsDesc, prometheus.GaugeValue, float64(s.rows), k.target, k.migration)
+		ch <- prometheus.MustNewConstMetric(chunkUpdatedDesc, prometheus.GaugeValue, float64(s.updated.UnixNano())/1e9, k.target, k.migration)
 	}
 }
 

@@ -499,4 +499,8 @@ func (failingFleet) DriftCounts(context.Context) (map[herd.DriftState]int, error
 	return nil, fmt.Errorf("control: count the tenants' drift: connection refused")
 }
 
+func (failingFleet) ChunkProgresses(context.Context) ([]herd.ChunkProgress, error) {
+	return nil, fmt.Errorf("control: list chunked migrations' progress: connection refused")
+}
+
 func (failingFleet) MetricsSettings() herd.MetricsSettings { return herd.MetricsSettings{} }

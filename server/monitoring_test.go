@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/internal/herdtest"
 )
 
@@ -103,6 +105,12 @@ func exported(families map[string]*dto.MetricFamily, name string) (family string
 func TestMonitoringExamplesUseExportedMetrics(t *testing.T) {
 	t.Parallel()
 	b := newMetricsBundle(t, herdtest.Engines()[0], "metrics: {per_tenant: true}\n")
+	// A step that retried on a lock and a chunked migration part-way,
+	// as runs record them, so that their metrics are exported too.
+	require.NoError(t, b.store.Record(b.ctx, control.TenantRef("m1"), control.Step{Migration: "v1.1.0/002_witness",
+		Version: "1.1.0", Kind: "data", Direction: control.Up, Checksum: "c", Started: time.Now(), LockRetries: 2}))
+	require.NoError(t, b.store.SetChunkProgress(b.ctx, control.ChunkProgress{Ref: control.TenantRef("m5"),
+		Migration: "v1.1.0/002_witness", Table: "witness", LastKey: "10", Rows: 10, Share: 0.5, UpdatedAt: time.Now()}))
 	families := b.scrape()
 
 	rules := ruleExpressions(t, filepath.Join(monitoring, "alerts.yml"))
