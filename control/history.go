@@ -51,8 +51,17 @@ func (s *Store) Record(ctx context.Context, ref Ref, step Step) error {
 	return s.insertHistory(ctx, s.writer(), ref, []Step{step})
 }
 
-// insertHistory writes one history row per step, many to a statement.
+// insertHistory writes one history row per step, many to a statement. A
+// migration undone (a down step that succeeded) also loses its chunk
+// progress: what a part-way walk had done is gone with it.
 func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, steps []Step) error {
+	for _, st := range steps {
+		if st.Direction == Down && st.Err == nil {
+			if _, err := s.execIn(ctx, q, s.q.chunkProgressDelete, string(ref.Type), ref.Identifier, st.Migration); err != nil {
+				return fmt.Errorf("control: end the progress of %s in %s: %w", st.Migration, ref, err)
+			}
+		}
+	}
 	return batches(len(steps), func(i, j int) error {
 		args := make([]any, 0, 12*many) // the rows, then NULLs
 		for _, st := range steps[i:j] {

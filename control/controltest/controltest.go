@@ -55,6 +55,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"Switches", s.testSwitches},
 		{"WriteFreezes", s.testWriteFreezes},
 		{"ShadowRuns", s.testShadowRuns},
+		{"ChunkProgress", s.testChunkProgress},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
