@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/herdhq/herd/control"
 )
@@ -34,8 +35,10 @@ type RollbackRun struct {
 // it will take back, and audited. Run does the rest. An unknown rollout
 // is an error wrapping control.ErrRolloutNotFound and changes nothing;
 // a failure after the abort returns the run (never nil) with the
-// rollout as it is. It is safe for concurrent use; two rollbacks of one
-// rollout at once must be kept apart by the caller.
+// rollout as it is. While a rollback of the rollout runs, begun by this
+// process or another, and has not stalled (control.RollbackStaleAfter
+// without a sign of life: its process is gone), the error wraps
+// control.ErrRollbackRunning and no second one begins.
 func (f *Fleet) BeginRollback(ctx context.Context, actor string, id int64) (*RollbackRun, error) {
 	run := &RollbackRun{f: f, actor: actor}
 	r, err := f.control.Rollout(ctx, id)
@@ -97,6 +100,7 @@ func (run *RollbackRun) Rollout() Rollout { return run.rollout }
 // outcomes with every tenant's error, joined. Run once.
 func (run *RollbackRun) Run(ctx context.Context, each func(RolledBack)) (Steered, error) {
 	work := context.WithoutCancel(ctx) // a tenant half taken back is the worst outcome
+	defer run.heartbeat(work)()
 	out := Steered{Rollout: run.rollout}
 	var errs []error
 	for _, it := range run.reached {
@@ -129,6 +133,35 @@ func (run *RollbackRun) Run(ctx context.Context, each func(RolledBack)) (Steered
 	errs = append(errs, run.f.control.RecordRollback(work, run.rec),
 		run.f.control.Audit(work, run.actor, action, fmt.Sprint(run.rollout.ID), detail))
 	return out, errors.Join(errs...)
+}
+
+// heartbeat shows the rollback alive in the control database every
+// control.RollbackHeartbeat until the returned function is called, so
+// that no other process begins it again while a tenant takes long (see
+// control.RolloutRollback.Stalled). A failed touch is logged: the next
+// may succeed, and the rollback goes on.
+func (run *RollbackRun) heartbeat(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(control.RollbackHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := run.f.control.TouchRollback(ctx, run.rollout.ID); err != nil && ctx.Err() == nil {
+					run.f.opts.Logger.Warn("herd: show the emergency rollback alive failed; it goes on", "rollout", run.rollout.ID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // rollbackItem takes a rollout's tenant back to the version it had before

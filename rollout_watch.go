@@ -112,6 +112,12 @@ func (f *Fleet) WatchRollout(ctx context.Context, id int64) (RolloutWatch, error
 		return RolloutWatch{}, err
 	}
 	if ok {
+		if rb.Stalled(f.opts.Now()) {
+			// Its process is gone without recording the end: the
+			// tenants left are at the rollout's version, as when one
+			// is interrupted, and it may be begun again.
+			rb.Status = control.RollbackInterrupted
+		}
 		p.Rollback = &rb
 	}
 	p.pace(f.opts.Now(), open)

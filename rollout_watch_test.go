@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/internal/herdtest"
 )
 
@@ -66,4 +67,44 @@ func TestRolloutWatch(t *testing.T) {
 	p, err = b.fleet.WatchRollout(b.ctx, r.ID)
 	require.NoError(t, err)
 	require.InDelta(t, 2.5, p.PerMinute, 0.001, "5 tenants finished in the 2 minutes since the rollout started")
+}
+
+// An emergency rollback whose process is gone (it began and never
+// recorded an end, nor showed life for control.RollbackStaleAfter) is
+// shown interrupted, and may begin again; while it is alive a second
+// one is refused.
+func TestRolloutWatchShowsAStalledRollbackInterrupted(t *testing.T) {
+	t.Parallel()
+	b := setup(t, herdtest.Engines()[0], waveSource())
+	clock := herdtest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	b.opts.Now = clock.Now
+	b.reopen()
+	b.addTenant("c1")
+	require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 1))
+	m := b.fleet.Rollouts(herd.RolloutOptions{Now: clock.Now})
+	r, _, err := m.Start(b.ctx, herd.StartRequest{Release: "v1.1.0"})
+	require.NoError(t, err)
+	_, err = m.Work(b.ctx, r.ID)
+	require.NoError(t, err)
+
+	_, err = b.fleet.BeginRollback(b.ctx, "ana", r.ID) // and its process dies before Run
+	require.NoError(t, err)
+	_, err = b.fleet.BeginRollback(b.ctx, "ben", r.ID)
+	require.ErrorIs(t, err, control.ErrRollbackRunning)
+	p, err := b.fleet.WatchRollout(b.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, control.RollbackRunning, p.Rollback.Status)
+
+	clock.Set(clock.Now().Add(control.RollbackStaleAfter + time.Second))
+	p, err = b.fleet.WatchRollout(b.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, control.RollbackInterrupted, p.Rollback.Status, "no sign of life: its process is gone")
+	run, err := b.fleet.BeginRollback(b.ctx, "ben", r.ID)
+	require.NoError(t, err, "a stalled rollback begins again")
+	out, err := run.Run(b.ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, out.RolledBack, 1)
+	p, err = b.fleet.WatchRollout(b.ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, []any{control.RollbackDone, "ben", 1}, []any{p.Rollback.Status, p.Rollback.Actor, p.Rollback.RolledBack})
 }

@@ -26,7 +26,7 @@ type queries struct {
 	itemRelease, itemRetry, itemResolve                                          string
 	itemOldestRunning, itemLeases                                                string
 
-	rollbackBegin, rollbackUpdate, rollbackGet string
+	rollbackBegin, rollbackRestart, rollbackTouch, rollbackUpdate, rollbackGet string
 
 	snapshotInsert, snapshotGet, snapshotLatest, snapshotList, snapshotListTenant string
 	snapshotDelete, snapshotMarkRestored                                          string
@@ -108,9 +108,11 @@ func (q *queries) byName() map[string]*string {
 		"item-oldest-running": &q.itemOldestRunning,
 		"item-leases":         &q.itemLeases,
 
-		"rollback-begin":  &q.rollbackBegin,
-		"rollback-update": &q.rollbackUpdate,
-		"rollback-get":    &q.rollbackGet,
+		"rollback-begin":   &q.rollbackBegin,
+		"rollback-restart": &q.rollbackRestart,
+		"rollback-touch":   &q.rollbackTouch,
+		"rollback-update":  &q.rollbackUpdate,
+		"rollback-get":     &q.rollbackGet,
 
 		"snapshot-insert":        &q.snapshotInsert,
 		"snapshot-get":           &q.snapshotGet,

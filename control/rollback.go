@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -22,6 +23,20 @@ const (
 	// (its process was told to stop): the tenants left are at the
 	// rollout's version still.
 	RollbackInterrupted RollbackStatus = "interrupted"
+)
+
+// ErrRollbackRunning is wrapped by BeginRollback's error when the
+// rollout's emergency rollback is running already, in this process or
+// another, and has shown life within RollbackStaleAfter.
+var ErrRollbackRunning = errors.New("an emergency rollback of the rollout is running already")
+
+// A running rollback shows life: its process writes its counts after each
+// tenant and touches it (TouchRollback) every RollbackHeartbeat between
+// them. One that has not for RollbackStaleAfter is stalled: its process
+// is gone (killed, or its machine lost) without recording the end.
+const (
+	RollbackHeartbeat  = 10 * time.Second
+	RollbackStaleAfter = 6 * RollbackHeartbeat
 )
 
 // RolloutRollback is a rollout's emergency rollback as it goes: how many
@@ -48,19 +63,66 @@ type RolloutRollback struct {
 // Left counts the tenants the rollback has not taken back yet.
 func (rb RolloutRollback) Left() int { return rb.Tenants - rb.RolledBack - rb.Failed }
 
+// Stalled reports whether the rollback is recorded running but has shown
+// no life for RollbackStaleAfter at now: its process is gone.
+func (rb RolloutRollback) Stalled(now time.Time) bool {
+	return rb.Status == RollbackRunning && now.Sub(rb.UpdatedAt) > RollbackStaleAfter
+}
+
 // BeginRollback records rb, running, as its rollout's emergency
-// rollback, in place of any earlier one, and moves the change counter.
+// rollback, in place of an earlier one that ended or stalled, and moves
+// the change counter. While one is running and not stalled it records
+// nothing and returns an error wrapping ErrRollbackRunning: of two
+// processes that begin one together, one wins.
 func (s *Store) BeginRollback(ctx context.Context, rb RolloutRollback) error {
 	now := s.now().UTC()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.execIn(ctx, tx, s.q.rollbackBegin, rb.Rollout, rb.Actor, RollbackRunning, rb.FromVersion, rb.Tenants,
-			0, 0, nil, now, now, nil); err != nil {
+		res, err := s.execIn(ctx, tx, s.q.rollbackBegin, rb.Rollout, rb.Actor, RollbackRunning, rb.FromVersion, rb.Tenants,
+			0, 0, nil, now, now, nil)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err := s.restartRollback(ctx, tx, rb, now); err != nil {
+				return err
+			}
 		}
 		return s.bump(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("control: begin the rollback of rollout %d: %w", rb.Rollout, err)
+	}
+	return nil
+}
+
+// restartRollback replaces the rollback recorded for rb's rollout with
+// rb, running, unless it is running and not stalled at now. It replaces
+// the row only as it read it, so that of two restarts one wins.
+func (s *Store) restartRollback(ctx context.Context, tx *sql.Tx, rb RolloutRollback, now time.Time) error {
+	old, ok, err := scanRollback(tx.QueryRowContext(ctx, s.q.rollbackGet, rb.Rollout))
+	if err != nil || !ok {
+		return cmp.Or(err, errors.New("its record is not there"))
+	}
+	if old.Status == RollbackRunning && !old.Stalled(now) {
+		return fmt.Errorf("%w: started by %s at %s", ErrRollbackRunning, old.Actor, old.StartedAt.UTC().Format(time.RFC3339))
+	}
+	res, err := s.execIn(ctx, tx, s.q.rollbackRestart, rb.Actor, RollbackRunning, rb.FromVersion, rb.Tenants, now, now,
+		rb.Rollout, old.Status, old.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return cmp.Or(err, fmt.Errorf("%w: another process began it a moment ago", ErrRollbackRunning))
+	}
+	return nil
+}
+
+// TouchRollback shows that rollout id's running rollback is alive (see
+// RollbackHeartbeat). It changes nothing else and leaves the change
+// counter: no reader needs to hear of it.
+func (s *Store) TouchRollback(ctx context.Context, id int64) error {
+	if _, err := s.exec(ctx, s.q.rollbackTouch, s.now().UTC(), id, RollbackRunning); err != nil {
+		return fmt.Errorf("control: touch the rollback of rollout %d: %w", id, err)
 	}
 	return nil
 }
@@ -89,15 +151,24 @@ func (s *Store) RecordRollback(ctx context.Context, rb RolloutRollback) error {
 // Rollback returns rollout id's newest emergency rollback; ok is false
 // when it has none.
 func (r *Reader) Rollback(ctx context.Context, id int64) (rb RolloutRollback, ok bool, err error) {
+	rb, ok, err = scanRollback(r.db.DB.QueryRowContext(ctx, r.q.rollbackGet, id))
+	if err != nil {
+		return RolloutRollback{}, false, fmt.Errorf("control: read the rollback of rollout %d: %w", id, err)
+	}
+	return rb, ok, nil
+}
+
+// scanRollback reads a rollback row; ok is false when there is none.
+func scanRollback(row *sql.Row) (rb RolloutRollback, ok bool, err error) {
 	var lastErr sql.NullString
 	var finished sql.NullTime
-	err = r.db.DB.QueryRowContext(ctx, r.q.rollbackGet, id).Scan(&rb.Rollout, &rb.Actor, &rb.Status, &rb.FromVersion, &rb.Tenants,
-		&rb.RolledBack, &rb.Failed, &lastErr, &rb.StartedAt, &rb.UpdatedAt, &finished)
+	err = row.Scan(&rb.Rollout, &rb.Actor, &rb.Status, &rb.FromVersion, &rb.Tenants, &rb.RolledBack, &rb.Failed, &lastErr,
+		&rb.StartedAt, &rb.UpdatedAt, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return RolloutRollback{}, false, nil
 	}
 	if err != nil {
-		return RolloutRollback{}, false, fmt.Errorf("control: read the rollback of rollout %d: %w", id, err)
+		return RolloutRollback{}, false, err
 	}
 	rb.LastError, rb.FinishedAt = lastErr.String, timePtr(finished)
 	return rb, true, nil

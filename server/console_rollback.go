@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 
 	"github.com/herdhq/herd"
+	"github.com/herdhq/herd/control"
 )
 
 // rollbacks are the emergency rollbacks this process runs in the
@@ -90,7 +92,7 @@ func (rbs *rollbacks) shutdown(ctx context.Context) error {
 // startRollback begins the emergency rollback of rollout id in the
 // request, runs it in the background and sends the operator to the
 // rollout's page, which follows it. A second one of the same rollout
-// while the first runs is refused 409.
+// while the first runs, in this process or another, is refused 409.
 func (c *console) startRollback(w http.ResponseWriter, r *http.Request, p principal, id int64) {
 	if !c.rollbacks.claim(id) {
 		c.fail(w, r, p, http.StatusConflict, fmt.Sprintf("an emergency rollback of rollout %d is running already (or herd serve is stopping): follow it on the rollout's page", id))
@@ -101,6 +103,10 @@ func (c *console) startRollback(w http.ResponseWriter, r *http.Request, p princi
 	c.log.Info("console: emergency rollback started", "actor", p.name, "rollout", id, "err", err)
 	if err != nil {
 		c.rollbacks.release(id)
+		if errors.Is(err, control.ErrRollbackRunning) {
+			c.fail(w, r, p, http.StatusConflict, err.Error()+": follow it on the rollout's page")
+			return
+		}
 		c.readFailed(w, r, p, err)
 		return
 	}

@@ -55,8 +55,8 @@ func versions(t *testing.T, fleet *herd.Fleet, codes ...string) map[string]strin
 // the rollout's page, which follows it live from the control database.
 // Stopping the server stops it between tenants, recorded interrupted,
 // the page saying how to carry on; started again, it runs to its end,
-// and a second one while it runs is refused 409. Start and end are
-// audited under the operator's name.
+// and a second one while it runs is refused 409, from this server or
+// another. Start and end are audited under the operator's name.
 func TestConsoleRollbackInBackground(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
@@ -93,6 +93,12 @@ func TestConsoleRollbackInBackground(t *testing.T) {
 		resp = api.do(http.MethodPost, path+"/actions/rollback", form, bearer...)
 		require.Equal(t, http.StatusConflict, resp.status, "a second rollback while one runs")
 		require.Contains(t, string(resp.body), "an emergency rollback of rollout "+id+" is running already")
+		// Another herd serve on the same control database refuses too.
+		other := httptest.NewServer(server.NewRollbackHooked(b.fleet, consoleOptions, nil))
+		t.Cleanup(other.Close)
+		resp = newBrowser(t, other.URL).do(http.MethodPost, path+"/actions/rollback", form, bearer...)
+		require.Equal(t, http.StatusConflict, resp.status, "a second rollback from another process")
+		require.Contains(t, string(resp.body), "an emergency rollback of the rollout is running already: started by otto")
 		s := watch(t, b.base, path+"/events", otto.Secret)
 		require.Contains(t, s.next(t), `<dd id="rollback-rolled-back">1</dd>`, "the live stream carries the rollback's progress")
 

@@ -56,6 +56,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"WriteFreezes", s.testWriteFreezes},
 		{"ShadowRuns", s.testShadowRuns},
 		{"ChunkProgress", s.testChunkProgress},
+		{"RollbackGuard", s.testRollbackGuard},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

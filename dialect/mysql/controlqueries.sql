@@ -481,12 +481,21 @@ SELECT rollout_id, tenant, server, wave, wave_name, position, state, attempts, l
 FROM herd_rollout_tenants WHERE tenant = ? AND (? = 0 OR rollout_id < ?)
 ORDER BY rollout_id DESC LIMIT ?
 
+-- IGNORE: with a row there already it inserts nothing and reports no row
+-- affected, which BeginRollback reads; ON DUPLICATE KEY UPDATE would
+-- report the row found (the driver sets clientFoundRows).
+
 -- name: rollback-begin
-INSERT INTO herd_rollout_rollbacks (rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at)
+INSERT IGNORE INTO herd_rollout_rollbacks (rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON DUPLICATE KEY UPDATE actor = VALUES(actor), status = VALUES(status), from_version = VALUES(from_version), tenants = VALUES(tenants),
-    rolled_back = VALUES(rolled_back), failed = VALUES(failed), last_error = VALUES(last_error), started_at = VALUES(started_at),
-    updated_at = VALUES(updated_at), finished_at = VALUES(finished_at)
+
+-- name: rollback-restart
+UPDATE herd_rollout_rollbacks SET actor = ?, status = ?, from_version = ?, tenants = ?, rolled_back = 0, failed = 0,
+    last_error = NULL, started_at = ?, updated_at = ?, finished_at = NULL
+WHERE rollout_id = ? AND status = ? AND updated_at = ?
+
+-- name: rollback-touch
+UPDATE herd_rollout_rollbacks SET updated_at = ? WHERE rollout_id = ? AND status = ?
 
 -- name: rollback-update
 UPDATE herd_rollout_rollbacks SET status = ?, rolled_back = ?, failed = ?, last_error = ?, updated_at = ?,

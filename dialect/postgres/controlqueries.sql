@@ -485,9 +485,15 @@ ORDER BY rollout_id DESC LIMIT $4
 -- name: rollback-begin
 INSERT INTO herd_rollout_rollbacks (rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-ON CONFLICT (rollout_id) DO UPDATE SET actor = excluded.actor, status = excluded.status, from_version = excluded.from_version, tenants = excluded.tenants,
-    rolled_back = excluded.rolled_back, failed = excluded.failed, last_error = excluded.last_error, started_at = excluded.started_at,
-    updated_at = excluded.updated_at, finished_at = excluded.finished_at
+ON CONFLICT (rollout_id) DO NOTHING
+
+-- name: rollback-restart
+UPDATE herd_rollout_rollbacks SET actor = $1, status = $2, from_version = $3, tenants = $4, rolled_back = 0, failed = 0,
+    last_error = NULL, started_at = $5, updated_at = $6, finished_at = NULL
+WHERE rollout_id = $7 AND status = $8 AND updated_at = $9
+
+-- name: rollback-touch
+UPDATE herd_rollout_rollbacks SET updated_at = $1 WHERE rollout_id = $2 AND status = $3
 
 -- name: rollback-update
 UPDATE herd_rollout_rollbacks SET status = $1, rolled_back = $2, failed = $3, last_error = $4, updated_at = $5,

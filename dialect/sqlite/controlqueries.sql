@@ -478,9 +478,15 @@ ORDER BY rollout_id DESC LIMIT ?
 -- name: rollback-begin
 INSERT INTO herd_rollout_rollbacks (rollout_id, actor, status, from_version, tenants, rolled_back, failed, last_error, started_at, updated_at, finished_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (rollout_id) DO UPDATE SET actor = excluded.actor, status = excluded.status, from_version = excluded.from_version, tenants = excluded.tenants,
-    rolled_back = excluded.rolled_back, failed = excluded.failed, last_error = excluded.last_error, started_at = excluded.started_at,
-    updated_at = excluded.updated_at, finished_at = excluded.finished_at
+ON CONFLICT (rollout_id) DO NOTHING
+
+-- name: rollback-restart
+UPDATE herd_rollout_rollbacks SET actor = ?, status = ?, from_version = ?, tenants = ?, rolled_back = 0, failed = 0,
+    last_error = NULL, started_at = ?, updated_at = ?, finished_at = NULL
+WHERE rollout_id = ? AND status = ? AND updated_at = ?
+
+-- name: rollback-touch
+UPDATE herd_rollout_rollbacks SET updated_at = ? WHERE rollout_id = ? AND status = ?
 
 -- name: rollback-update
 UPDATE herd_rollout_rollbacks SET status = ?, rolled_back = ?, failed = ?, last_error = ?, updated_at = ?,
