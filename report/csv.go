@@ -49,10 +49,7 @@ func writeCSV(w io.Writer, s herd.RolloutSummary) error {
 			rows = append(rows, []string{sec.name, g.Text, strconv.Itoa(g.Count), strings.Join(g.Tenants, " ") + more(g)})
 		}
 	}
-	if err := c.WriteAll(rows); err != nil {
-		return err
-	}
-	return c.Error()
+	return c.WriteAll(rows) // it flushes, and returns the writer's error
 }
 
 // ms renders d in whole milliseconds.

@@ -12,6 +12,14 @@ import (
 //go:embed report.html.tmpl
 var htmlSource string
 
+// htmlPage is the parsed HTML template; it is part of the binary, so a
+// parse failure is a programming error. Safe for concurrent use.
+var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
+	"duration": duration,
+	"more":     more,
+	"join":     strings.Join,
+}).Parse(htmlSource))
+
 // page is what the HTML template reads.
 type page struct {
 	Title    string
@@ -21,28 +29,8 @@ type page struct {
 	Sections []causeSection
 }
 
-// causeSection is one list of grouped causes on the page.
-type causeSection struct {
-	Heading, None string
-	Causes        []herd.Cause
-}
-
 // writeHTML writes s as one self-contained HTML page (styles inline, no
 // script), every value escaped by html/template.
 func writeHTML(w io.Writer, s herd.RolloutSummary) error {
-	t, err := template.New("report").Funcs(template.FuncMap{
-		"duration": duration,
-		"more":     more,
-		"join":     strings.Join,
-	}).Parse(htmlSource)
-	if err != nil {
-		return err
-	}
-	return t.Execute(w, page{
-		Title: title(s), Period: period(s.Rollout), Summary: s, Outcomes: outcomes(s),
-		Sections: []causeSection{
-			{"Errors by cause", "No tenant failed.", s.Errors},
-			{"Skipped, by reason", "No tenant was skipped.", s.Skips},
-		},
-	})
+	return htmlPage.Execute(w, page{Title: title(s), Period: period(s.Rollout), Summary: s, Outcomes: outcomes(s), Sections: causeSections(s)})
 }

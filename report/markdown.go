@@ -44,20 +44,21 @@ func writeMarkdown(w io.Writer, s herd.RolloutSummary) error {
 			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdCell(t.Tenant), mdCell(t.Wave), t.State, duration(t.Duration))
 		}
 	}
-	mdCauses(b, "Errors by cause", "No tenant failed.", s.Errors)
-	mdCauses(b, "Skipped, by reason", "No tenant was skipped.", s.Skips)
+	for _, sec := range causeSections(s) {
+		mdCauses(b, sec)
+	}
 	return b.Flush()
 }
 
 // mdCauses writes one section of grouped causes.
-func mdCauses(b *bufio.Writer, heading, none string, cs []herd.Cause) {
-	fmt.Fprintf(b, "\n## %s\n\n", heading)
-	if len(cs) == 0 {
-		b.WriteString(none + "\n")
+func mdCauses(b *bufio.Writer, sec causeSection) {
+	fmt.Fprintf(b, "\n## %s\n\n", sec.Heading)
+	if len(sec.Causes) == 0 {
+		b.WriteString(sec.None + "\n")
 		return
 	}
 	b.WriteString("| tenants | cause | among them |\n|---:|---|---|\n")
-	for _, c := range cs {
+	for _, c := range sec.Causes {
 		fmt.Fprintf(b, "| %d | %s | %s |\n", c.Count, mdCell(c.Text), mdCell(strings.Join(c.Tenants, ", ")+more(c)))
 	}
 }

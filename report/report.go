@@ -73,6 +73,22 @@ type outcome struct {
 	Count int
 }
 
+// causeSection is one list of grouped causes in a report: its heading,
+// what it says when there are none, and the causes.
+type causeSection struct {
+	Heading, None string
+	Causes        []herd.Cause
+}
+
+// causeSections are a report's sections of grouped causes: the errors,
+// then the skip reasons.
+func causeSections(s herd.RolloutSummary) []causeSection {
+	return []causeSection{
+		{"Errors by cause", "No tenant failed.", s.Errors},
+		{"Skipped, by reason", "No tenant was skipped.", s.Skips},
+	}
+}
+
 // title names the rollout in a report's heading.
 func title(s herd.RolloutSummary) string {
 	return fmt.Sprintf("Rollout %d: %s", s.Rollout.ID, s.Rollout.Release)
