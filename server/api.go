@@ -129,18 +129,31 @@ func apiHandler(log *slog.Logger, params []string, read func(r *http.Request, q 
 	})
 }
 
-// apiFailure is the status and body that answer err.
+// apiFailure is the status and body that answer err (see readStatus).
 func apiFailure(err error) (int, apiError) {
-	var qe *herd.QueryError
-	switch {
-	case errors.As(err, &qe):
-		return http.StatusBadRequest, apiError{Error: err.Error(), Parameter: qe.Param}
-	case errors.Is(err, control.ErrTenantNotFound), errors.Is(err, control.ErrRolloutNotFound):
-		return http.StatusNotFound, apiError{Error: err.Error()}
-	case herd.IsInputError(err):
-		return http.StatusBadRequest, apiError{Error: err.Error()}
+	status := readStatus(err)
+	if status == http.StatusInternalServerError {
+		return status, apiError{Error: "reading the control database failed; the server's log says why"}
 	}
-	return http.StatusInternalServerError, apiError{Error: "reading the control database failed; the server's log says why"}
+	body := apiError{Error: err.Error()}
+	var qe *herd.QueryError
+	if errors.As(err, &qe) {
+		body.Parameter = qe.Param
+	}
+	return status, body
+}
+
+// readStatus is the status that answers a read of the fleet that failed
+// with err: 404 for a tenant or rollout that does not exist, 400 for
+// other bad input, 500 for the control database's failures.
+func readStatus(err error) int {
+	switch {
+	case errors.Is(err, control.ErrTenantNotFound), errors.Is(err, control.ErrRolloutNotFound):
+		return http.StatusNotFound
+	case herd.IsInputError(err):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
 }
 
 // numberParams are the query parameters that take a whole number.

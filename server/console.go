@@ -2,14 +2,12 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/herdhq/herd"
-	"github.com/herdhq/herd/control"
 )
 
 // ConsoleFleet is what the console (the dashboard's pages, live updates
@@ -112,17 +110,11 @@ func (c *console) rolloutID(w http.ResponseWriter, r *http.Request, p principal)
 	return id, true
 }
 
-// readFailed answers a read of the fleet that failed: 404 for what does
-// not exist, 400 for other bad input, 500 for the control database's
-// failures.
+// readFailed answers a read of the fleet that failed with the error page
+// of readStatus's status, and logs the control database's failures.
 func (c *console) readFailed(w http.ResponseWriter, r *http.Request, p principal, err error) {
-	status := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, control.ErrTenantNotFound), errors.Is(err, control.ErrRolloutNotFound):
-		status = http.StatusNotFound
-	case herd.IsInputError(err):
-		status = http.StatusBadRequest
-	default:
+	status := readStatus(err)
+	if status == http.StatusInternalServerError {
 		c.log.Error("console: read the control database", "path", r.URL.Path, "err", err)
 	}
 	c.fail(w, r, p, status, err.Error())
