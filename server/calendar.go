@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -160,7 +161,7 @@ func (c calendars) serve(w http.ResponseWriter, r *http.Request, req herd.Calend
 // lines folded at 75 octets, text escaped, every time in UTC. Maintenance
 // windows are transparent (they do not make anyone busy); upgrades are
 // opaque.
-func encodeCalendar(w *bytes.Buffer, cal herd.Calendar) error {
+func encodeCalendar(w io.Writer, cal herd.Calendar) error {
 	out := ics.NewCalendarFor("herd")
 	out.SetProductId("-//herd//upgrade calendar//EN")
 	out.SetMethod(ics.MethodPublish)
