@@ -145,7 +145,7 @@ func (f *Fleet) calendarTenants(ctx context.Context, req CalendarRequest) ([]con
 	}
 	all, err := f.control.Tenants(ctx)
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", "", fmt.Errorf("calendar: %w", err)
 	}
 	if req.Tier == "" {
 		return all, "herd: every tenant", "fleet", nil
@@ -175,7 +175,7 @@ func (f *Fleet) calendarTenants(ctx context.Context, req CalendarRequest) ([]con
 func (f *Fleet) upgrades(ctx context.Context, windows map[string]*config.Window, now, until time.Time) ([]CalendarEvent, error) {
 	rollouts, err := f.control.Rollouts(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("calendar: %w", err)
 	}
 	var out []CalendarEvent
 	for _, r := range rollouts {
@@ -191,7 +191,7 @@ func (f *Fleet) upgrades(ctx context.Context, windows map[string]*config.Window,
 		}
 		items, err := f.control.Items(ctx, r.ID)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("calendar: rollout %d: %w", r.ID, err)
 		}
 		// The first opening from the rollout's start of each window, once.
 		first := map[string][]config.Occurrence{}
