@@ -1,6 +1,7 @@
 package herd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -44,7 +45,7 @@ type DiscoveredTenant struct {
 // that fails. A pattern without exactly one {code}, or an unknown server,
 // is an *InputError.
 func (f *Fleet) DiscoverTenants(ctx context.Context, req DiscoverRequest) ([]DiscoveredTenant, error) {
-	pattern := orDefault(req.Pattern, f.cfg.TenantDatabase)
+	pattern := cmp.Or(req.Pattern, f.cfg.TenantDatabase)
 	prefix, suffix, ok := strings.Cut(pattern, "{code}")
 	if !ok || strings.Contains(suffix, "{code}") {
 		return nil, &InputError{Err: fmt.Errorf("discover: pattern %q must hold {code} once", pattern)}

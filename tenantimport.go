@@ -1,6 +1,7 @@
 package herd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -170,7 +171,7 @@ func (f *Fleet) checkImport(ctx context.Context, path string, rows []TenantRow, 
 		if have, ok := byCode[spec.Code]; ok {
 			// A registered tenant stays where it is unless the row says
 			// otherwise.
-			spec.Server, spec.Database = orDefault(spec.Server, have.Server), orDefault(spec.Database, have.Database)
+			spec.Server, spec.Database = cmp.Or(spec.Server, have.Server), cmp.Or(spec.Database, have.Database)
 		}
 		srv, name, err := f.checkSpec(spec)
 		if err != nil {
@@ -178,7 +179,7 @@ func (f *Fleet) checkImport(ctx context.Context, path string, rows []TenantRow, 
 			continue
 		}
 		spec.Server, spec.Database, spec.ExistingOnly = srv.cfg.Name, name, !opts.Create
-		spec.Name, spec.Tier = orDefault(spec.Name, spec.Code), orDefault(spec.Tier, "standard")
+		spec.Name, spec.Tier = cmp.Or(spec.Name, spec.Code), cmp.Or(spec.Tier, "standard")
 		key := spec.Server + "/" + name
 		if first, ok := codeLine[spec.Code]; ok {
 			problem("tenant %q is also on line %d", spec.Code, first)
@@ -265,12 +266,4 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
-}
-
-// orDefault returns s, or def when s is empty.
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
