@@ -66,7 +66,7 @@ func (f *Fleet) DiscoverTenants(ctx context.Context, req DiscoverRequest) ([]Dis
 	slices.Sort(names) // by byte, whatever the server's collation
 	skip, codes, err := f.notTenants(ctx, sc.Name, srv.MaxNameLength(), names)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("discover: %w", err)
 	}
 	var out []DiscoveredTenant
 	for _, name := range names {
@@ -98,12 +98,12 @@ func (f *Fleet) DiscoverTenants(ctx context.Context, req DiscoverRequest) ([]Dis
 }
 
 // notTenants returns the names among names (of server's databases, whose
-// engine allows names of max bytes) that are not unregistered tenants:
+// engine allows names of maxLen bytes) that are not unregistered tenants:
 // the databases of registered tenants, the snapshots and shadow switches
 // the control database records, herd's own scratch databases and the
 // shadows of any of these. codes maps each registered code to its
 // database.
-func (f *Fleet) notTenants(ctx context.Context, server string, max int, names []string) (skip map[string]bool, codes map[string]string, err error) {
+func (f *Fleet) notTenants(ctx context.Context, server string, maxLen int, names []string) (skip map[string]bool, codes map[string]string, err error) {
 	tenants, err := f.control.Tenants(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -136,14 +136,14 @@ func (f *Fleet) notTenants(ctx context.Context, server string, max int, names []
 			skip[name] = true
 		}
 		// A name too long to have a shadow has none.
-		if shadowName, err := shadow.Name(name, max); err == nil {
+		if shadowName, err := shadow.Name(name, maxLen); err == nil {
 			skip[shadowName] = true
 		}
 	}
 	return skip, codes, nil
 }
 
-// keys returns the keys of m.
+// keys returns the keys of m whose value is true.
 func keys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
