@@ -75,10 +75,14 @@ func jsonLines(name string, data []byte) bool {
 	return bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n\uFEFF"), []byte("{"))
 }
 
+// readJSONLines reads the rows of a JSON-lines import file, and a
+// problem ("line: what") for each line that is not a tenant's object.
 func readJSONLines(data []byte) (rows []TenantRow, problems []string) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	n := 0 // the line number
+	for sc.Scan() {
+		n++
 		text := strings.TrimSpace(sc.Text())
 		if text == "" {
 			continue
@@ -92,12 +96,14 @@ func readJSONLines(data []byte) (rows []TenantRow, problems []string) {
 		}
 		rows = append(rows, TenantRow{Line: n, Spec: spec})
 	}
-	if err := sc.Err(); err != nil {
-		problems = append(problems, fmt.Sprintf("%d: %v", len(rows)+len(problems)+1, err))
+	if err := sc.Err(); err != nil { // a line too long: the one after the last read
+		problems = append(problems, fmt.Sprintf("%d: %v", n+1, err))
 	}
 	return rows, problems
 }
 
+// readCSV reads the rows of a CSV import file, and a problem ("line:
+// what") for its header's and each malformed row's faults.
 func readCSV(data []byte) (rows []TenantRow, problems []string) {
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\uFEFF"))))
 	r.FieldsPerRecord = -1

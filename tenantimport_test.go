@@ -43,6 +43,8 @@ func TestReadTenantFile(t *testing.T) {
 			problems: []string{"t.csv:2: 1 fields; the header has 2", "t.csv:3: "}},
 		{name: "bad json lines", file: "t.jsonl", body: `{"code": "alpha", "colour": "red"}` + "\n" + `{"code": ` + "\n",
 			problems: []string{`t.jsonl:1: json: unknown field "colour"`, "t.jsonl:2: "}},
+		{name: "json line too long, after a blank one", file: "t.jsonl", body: `{"code": "alpha"}` + "\n\n" + `{"code": "` + strings.Repeat("b", 1<<20) + `"}`,
+			problems: []string{"t.jsonl:3: bufio.Scanner: token too long"}},
 		{name: "empty", file: "t.csv", body: "code\n", problems: []string{"t.csv: no tenants"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
