@@ -151,7 +151,7 @@ func (f *Fleet) ImportTenants(ctx context.Context, path string, opts ImportOptio
 func (f *Fleet) checkImport(ctx context.Context, path string, rows []TenantRow, opts ImportOptions) (ImportReport, []TenantSpec, error) {
 	registered, err := f.control.Tenants(ctx)
 	if err != nil {
-		return ImportReport{}, nil, err
+		return ImportReport{}, nil, fmt.Errorf("import %s: %w", path, err)
 	}
 	byCode := map[string]control.Tenant{}
 	byDatabase := map[string]string{} // server/database -> code
