@@ -175,7 +175,7 @@ func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tk takeove
 	err = f.session(ctx, tg, func(s *execute.Session) error {
 		entries, err := s.Ledger(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("read herd's ledger: %w", err)
 		}
 		if len(entries) > 0 {
 			out.Status, out.Version = BaselineUnchanged, control.Version(plan.Current(migrations, execute.Applied(entries)))
@@ -198,7 +198,7 @@ func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tk takeove
 		note := "baseline from " + string(tk.tool)
 		results, err := s.MarkApplied(ctx, ms, note)
 		if err != nil {
-			return err
+			return fmt.Errorf("record %d migrations in herd's ledger: %w", len(ms), err)
 		}
 		var steps buffer
 		for _, r := range results {
