@@ -86,6 +86,8 @@ type mappingEntry struct {
 	version, migration string
 }
 
+// mappingYAML reads the entries of a YAML mapping file: one mapping of
+// tool version to herd migration ID.
 func mappingYAML(data []byte) ([]mappingEntry, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -109,6 +111,9 @@ func mappingYAML(data []byte) ([]mappingEntry, error) {
 	return out, nil
 }
 
+// mappingCSV reads the entries of a CSV mapping file: the header
+// "version,migration", then a row per entry; lines starting with # are
+// comments.
 func mappingCSV(data []byte) ([]mappingEntry, error) {
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = 2
