@@ -26,16 +26,27 @@ import (
 	"github.com/herdhq/herd/control"
 )
 
-// APIReader is what the JSON API reads of a fleet. *herd.Fleet
-// satisfies it.
+// APIReader is what the JSON API reads of a fleet; each method is
+// herd.Fleet's of that name, which says what it returns on failure.
+// *herd.Fleet satisfies it.
 type APIReader interface {
+	// Overview counts the tenants by version, status and server.
 	Overview(ctx context.Context) (herd.Overview, error)
+	// TenantPage returns a page of the tenants q selects.
 	TenantPage(ctx context.Context, q herd.TenantQuery) (herd.TenantPage, error)
+	// TenantRecord returns a tenant with pages of its history and
+	// rollout items.
 	TenantRecord(ctx context.Context, code string, q herd.TenantRecordQuery) (herd.TenantRecord, error)
+	// Releases returns the release matrix with the tenants on each.
 	Releases(ctx context.Context) (herd.ReleaseCounts, error)
+	// RolloutList returns a page of the rollouts q selects.
 	RolloutList(ctx context.Context, q herd.RolloutQuery) (herd.RolloutList, error)
+	// RolloutProgress returns a rollout with its counts per state and
+	// wave.
 	RolloutProgress(ctx context.Context, id int64) (herd.RolloutProgress, error)
+	// RolloutItems returns a page of a rollout's tenants.
 	RolloutItems(ctx context.Context, id int64, q herd.ItemQuery) (herd.ItemPage, error)
+	// AuditLog returns a page of the audit log's entries.
 	AuditLog(ctx context.Context, q herd.AuditQuery) (herd.AuditPage, error)
 }
 
