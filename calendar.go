@@ -23,8 +23,8 @@ const (
 	MaxCalendarWeeks     = 26
 	// MaxCalendarEvents bounds a calendar's events; the earliest are kept.
 	MaxCalendarEvents = 2000
-	// calendarTenants is how many tenants an event's description names.
-	calendarTenants = 50
+	// calendarNamedTenants is how many tenants an event's description names.
+	calendarNamedTenants = 50
 )
 
 // CalendarRequest says whose upcoming upgrades a calendar shows: one
@@ -291,7 +291,7 @@ func describeEvent(ev CalendarEvent) (summary, description string) {
 		fmt.Fprintf(&d, "herd may migrate %s in this window (%s). An upgrade planned in it is its own event.", who, ev.Window)
 	}
 	if len(ev.Tenants) > 1 {
-		shown := ev.Tenants[:min(len(ev.Tenants), calendarTenants)]
+		shown := ev.Tenants[:min(len(ev.Tenants), calendarNamedTenants)]
 		fmt.Fprintf(&d, "\nTenants: %s", strings.Join(shown, ", "))
 		if n := len(ev.Tenants) - len(shown); n > 0 {
 			fmt.Fprintf(&d, " and %d more", n)
