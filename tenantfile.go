@@ -150,12 +150,12 @@ func readCSV(data []byte) (rows []TenantRow, problems []string) {
 			return ""
 		}
 		rows = append(rows, TenantRow{Line: line, Spec: TenantSpec{Code: field("code"), Name: field("name"), Tier: field("tier"),
-			Server: field("server"), Database: field("database"), Tags: list(field("tags")), Features: list(field("features"))}})
+			Server: field("server"), Database: field("database"), Tags: splitCell(field("tags")), Features: splitCell(field("features"))}})
 	}
 }
 
-// list splits a CSV cell of a list at its semicolons.
-func list(cell string) []string {
+// splitCell splits a CSV cell that holds a list at its semicolons.
+func splitCell(cell string) []string {
 	var out []string
 	for _, item := range strings.Split(cell, ";") {
 		if item = strings.TrimSpace(item); item != "" {
