@@ -128,7 +128,7 @@ var templateFuncs = template.FuncMap{
 }
 
 // formatMS renders a duration in milliseconds for people: "850 ms",
-// "12.4 s", "3m05s".
+// "12.4 s", "3m5s".
 func formatMS(ms int64) string {
 	d := time.Duration(ms) * time.Millisecond
 	switch {
