@@ -14,7 +14,8 @@ import (
 // what a row is, so that a spreadsheet can filter it. The rows are the
 // rollout's facts, the outcomes, the durations (ms), the slowest tenants
 // (ms; detail: wave and outcome), then the errors and skip reasons
-// (value: how many tenants; detail: the first of them).
+// (value: how many tenants; detail: the first herd.CauseTenants of
+// them, space-separated, and how many more).
 func writeCSV(w io.Writer, s herd.RolloutSummary) error {
 	c := csv.NewWriter(w)
 	r := s.Rollout
