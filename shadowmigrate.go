@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/herdhq/herd/control"
@@ -63,7 +64,7 @@ func (f *Fleet) MigrateShadow(ctx context.Context, code, to string) error {
 		if err := f.refuseSwitched(ctx, code); err != nil {
 			return err
 		}
-		run := &shadowRun{f: f, tg: tg, tenant: t, srv: f.servers[t.Server], plan: p}
+		run := &shadowRun{f: f, tg: tg, tenant: t, srv: f.servers[t.Server], plan: p, entries: entries}
 		return run.run(ctx)
 	})
 	if err != nil {
@@ -79,7 +80,9 @@ type shadowRun struct {
 	tenant control.Tenant
 	srv    server
 	plan   *plan.Plan
-	sh     *shadow.Shadow
+	// entries are the tenant's ledger, read under its lock.
+	entries []execute.Entry
+	sh      *shadow.Shadow
 	// record keeps the migration's phase in the control database.
 	record *shadowRecord
 	// release ends the tenant's write freeze; nil when none is held.
@@ -123,30 +126,18 @@ func (r *shadowRun) run(ctx context.Context) error {
 // capture after it. An error before the switch leaves the shadow for run
 // to abandon.
 func (r *shadowRun) phases(ctx context.Context) error {
-	if err := r.removeLeftBehind(ctx); err != nil {
-		return err
-	}
-	began := r.f.opts.Now()
-	name, err := shadow.Name(r.tenant.Database, r.srv.MaxNameLength())
+	resumed, err := r.leftBehind(ctx)
 	if err != nil {
 		return err
 	}
-	progress := func(step shadow.Step) {
-		switch step {
-		case shadow.Captured:
-			r.emit(event.ShadowCapture, "changes captured; copying to "+name, began)
-			began = r.f.opts.Now()
-		case shadow.Copied:
-			r.emit(event.ShadowCopy, "copied to "+name, began)
-		}
-	}
-	sh, err := shadow.Prepare(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database, &shadow.Options{Progress: progress})
-	if err != nil {
+	if resumed != nil {
+		r.sh = resumed
+	} else if err := r.prepare(ctx); err != nil {
 		return err
 	}
-	r.sh = sh
+	sh := r.sh
 
-	began = r.f.opts.Now()
+	began := r.f.opts.Now()
 	r.record.phase(ctx, control.ShadowCatchUp, nil)
 	left, err := r.catchUp(ctx, shadow.DefaultBatch)
 	if err != nil {
@@ -206,20 +197,80 @@ func (r *shadowRun) phases(ctx context.Context) error {
 	return nil
 }
 
-// removeLeftBehind removes what a shadow migration of the tenant that
-// was killed left: its capture in the tenant, and its shadow. Under the
-// tenant's lock no other one runs, and a freeze ends with its session, so
-// none is left.
-func (r *shadowRun) removeLeftBehind(ctx context.Context) error {
-	st, err := shadow.Inspect(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database)
-	if err != nil || !st.LeftBehind() {
+// prepare makes the shadow and copies the tenant to it (see
+// shadow.Prepare), with an event as the capture begins and as the copy
+// ends.
+func (r *shadowRun) prepare(ctx context.Context) error {
+	name, err := shadow.Name(r.tenant.Database, r.srv.MaxNameLength())
+	if err != nil {
 		return err
 	}
+	began := r.f.opts.Now()
+	progress := func(step shadow.Step) {
+		switch step {
+		case shadow.Captured:
+			r.emit(event.ShadowCapture, "changes captured; copying to "+name, began)
+			began = r.f.opts.Now()
+		case shadow.Copied:
+			r.emit(event.ShadowCopy, "copied to "+name, began)
+		}
+	}
+	r.sh, err = shadow.Prepare(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database, &shadow.Options{Progress: progress})
+	return err
+}
+
+// leftBehind deals with what a shadow migration of the tenant that was
+// killed left. A finished copy (the shadow bears the tenant's mark and
+// the tenant still captures its changes) whose ledger is still the
+// tenant's (neither was migrated since) is resumed and returned: the run
+// catches it up from the changes captured meanwhile instead of copying
+// the tenant again. Anything else (a copy unfinished, a shadow migrated
+// part-way) is removed, and nil returned: the run starts again. Under the
+// tenant's lock no other run goes on, and a freeze ends with its session,
+// so none is left.
+func (r *shadowRun) leftBehind(ctx context.Context) (*shadow.Shadow, error) {
+	st, err := shadow.Inspect(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database)
+	if err != nil || !st.LeftBehind() {
+		return nil, err
+	}
+	if st.Capturing && st.Marked {
+		sh, err := r.resume(ctx)
+		if err == nil {
+			r.emit(event.ShadowCopy, fmt.Sprintf("resumed the copy %s an interrupted shadow migration made, with %d captured changes to catch up",
+				st.Shadow, st.Changes), time.Time{})
+			return sh, nil
+		}
+		r.f.opts.Logger.Warn("herd: the copy an interrupted shadow migration made cannot be resumed; copying again", "database", r.tg.ref.String(), "err", err)
+	}
 	if err := shadow.Remove(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database); err != nil {
-		return fmt.Errorf("remove what an interrupted shadow migration left: %w", err)
+		return nil, fmt.Errorf("remove what an interrupted shadow migration left: %w", err)
 	}
 	r.emit(event.ShadowAbandoned, fmt.Sprintf("removed what an interrupted shadow migration left (%d captured changes, shadow %s)", st.Changes, st.Shadow), time.Time{})
-	return nil
+	return nil, nil
+}
+
+// resume reopens the tenant's finished copy, and refuses it unless its
+// ledger is the tenant's: the same migrations, in the same states, with
+// the same checksums.
+func (r *shadowRun) resume(ctx context.Context) (*shadow.Shadow, error) {
+	sh, err := shadow.Resume(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database, nil)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := execute.ReadLedger(ctx, r.srv.dialect, sh.Database(), execute.DefaultLedgerTable)
+	if err == nil && !slices.EqualFunc(entries, r.entries, sameEntry) {
+		err = fmt.Errorf("its ledger (%d migrations) is not the tenant's (%d): one of them was migrated since", len(entries), len(r.entries))
+	}
+	if err != nil {
+		return nil, errors.Join(err, sh.Close())
+	}
+	return sh, nil
+}
+
+// sameEntry reports whether two ledger rows record the same migration in
+// the same state.
+func sameEntry(a, b execute.Entry) bool {
+	return a.ID == b.ID && a.Checksum == b.Checksum && a.State == b.State && a.Direction == b.Direction
 }
 
 // refuseSwitched refuses a tenant whose last shadow switch is still

@@ -182,7 +182,9 @@ func TestShadowMigration(t *testing.T) {
 }
 
 // A shadow migration that was killed part-way (its capture installed, its
-// shadow made) is cleared by the next one, which then runs through.
+// shadow made) is shown and removed by herd repair, or resumed by the next
+// one from its copy, which then runs through with the writes captured
+// meanwhile.
 func TestShadowMigrationClearsAnInterruptedOne(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
@@ -209,10 +211,12 @@ func TestShadowMigrationClearsAnInterruptedOne(t *testing.T) {
 		sh, err = shadow.Prepare(b.ctx, srv, d, old, nil)
 		require.NoError(t, err)
 		require.NoError(t, sh.Close(), "interrupted again")
-		run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
+		require.NoError(t, b.exec("alpha", "INSERT INTO pupils (id, name) VALUES (4, 'di')"), "captured")
+		require.Contains(t, run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow"),
+			"resumed the copy "+sh.Name()+" an interrupted shadow migration made, with 1 captured changes to catch up")
 		b.agree(control.TenantRef("alpha"), "1.1.0")
 		require.NotEqual(t, old, b.tenantDatabase("alpha"))
-		require.Equal(t, 3, b.count("alpha", "pupils"), "the write after the first copy is there")
+		require.Equal(t, 4, b.count("alpha", "pupils"), "the writes after each copy are there")
 	})
 }
 
@@ -270,7 +274,9 @@ func TestRolloutByShadow(t *testing.T) {
 // application writes, leaves no freeze behind: the tenant takes writes at
 // once, on the database the registry names. Run again, it finishes: the
 // tenant is switched, with every row whose write succeeded before, during
-// and after the killed run.
+// and after the killed run. A run killed after the copy and before the
+// shadow was migrated is resumed from its copy; one killed earlier, or
+// once the shadow was migrated, starts again.
 func TestShadowMigrationSurvivesKills(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
@@ -361,7 +367,13 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 			}
 			write()
 			present(point)
-			run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
+			again := run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
+			switch point {
+			case "shadow.catchup_progress", "shadow.catchup", "shadow.freeze", "shadow.verify":
+				require.Contains(t, again, "resumed the copy", "%s: the copy was finished, the shadow not migrated", point)
+			case "shadow.capture", "shadow.copy", "shadow.migrate":
+				require.Contains(t, again, "removed what an interrupted shadow migration left", "%s: no copy to resume", point)
+			}
 			write()
 			b.agree(control.TenantRef("alpha"), "1.1.0")
 			present(point)
