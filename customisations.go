@@ -7,7 +7,9 @@ import (
 	"slices"
 
 	"github.com/herdhq/herd/config"
+	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/drift"
+	"github.com/herdhq/herd/source"
 )
 
 // AdoptionRules returns the customisation rules that would allow each
@@ -41,17 +43,55 @@ func (f *Fleet) UnregisteredCustomisations(ctx context.Context) ([]Problem, erro
 	if err != nil {
 		return nil, err
 	}
+	return unregistered(f.cfg, tenants), nil
+}
+
+// LintRegistry checks cfg's customisations.tenants against the registry
+// of its control database, as UnregisteredCustomisations does, for herd
+// lint --registry, and returns how many tenants it checked. It reads the
+// registry without creating or migrating anything (control.AttachDSN), so
+// the control database must exist at control schema
+// control.AttachVersion or later; with no customisations.tenants it opens
+// nothing. Every tenant not registered is in the one input error it
+// returns, at its herd.yaml line.
+func LintRegistry(ctx context.Context, cfg *config.Config, dialects []Dialect) (checked int, err error) {
+	if len(cfg.Customisations.Tenants) == 0 {
+		return 0, nil
+	}
+	d, err := dialectFor(dialects, cfg.Control)
+	if err != nil {
+		return 0, err
+	}
+	reader, closeDB, err := control.AttachDSN(ctx, d, cfg.Control)
+	if err != nil {
+		return 0, err
+	}
+	defer closeDB() //nolint:errcheck // read only: nothing to lose
+	tenants, err := reader.Tenants(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if problems := unregistered(cfg, tenants); len(problems) > 0 {
+		return len(cfg.Customisations.Tenants), &InputError{Err: fmt.Errorf("%d of customisations.tenants not registered:\n%w",
+			len(problems), &source.Error{Problems: problems})}
+	}
+	return len(cfg.Customisations.Tenants), nil
+}
+
+// unregistered returns a problem for each tenant of cfg's
+// customisations.tenants that is not among tenants, in line order.
+func unregistered(cfg *config.Config, tenants []control.Tenant) []Problem {
 	registered := map[string]bool{}
 	for _, t := range tenants {
 		registered[t.Code] = true
 	}
 	var out []Problem
-	for code := range f.cfg.Customisations.Tenants {
+	for code := range cfg.Customisations.Tenants {
 		if !registered[code] {
-			out = append(out, Problem{File: f.cfg.Path, Line: f.cfg.Customisations.TenantLines[code],
+			out = append(out, Problem{File: cfg.Path, Line: cfg.Customisations.TenantLines[code],
 				Msg: fmt.Sprintf("customisations.tenants.%s: no tenant %s is registered, so its rules allow nothing", code, code)})
 		}
 	}
 	slices.SortFunc(out, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
-	return out, nil
+	return out
 }

@@ -170,22 +170,46 @@ func customisations(d herd.TenantDrift) map[string]string {
 	return out
 }
 
+// lintableDriftSource is driftSource up to v1.1.0: the later versions
+// drop and rename, which lint wants declared.
+func lintableDriftSource() fstest.MapFS {
+	src := driftSource()
+	for name := range src {
+		if !strings.HasPrefix(name, "tenant/v1.0.0/") && !strings.HasPrefix(name, "tenant/v1.1.0/") {
+			delete(src, name)
+		}
+	}
+	return src
+}
+
 // herd lint --rehearse reports a customisation rule on what is on a
 // table whose table the reference schema lacks, at its line of
 // herd.yaml; one that names a reference table passes.
 func TestLintReportsRulesOfNoTable(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		src := driftSource()
-		for name := range src {
-			if !strings.HasPrefix(name, "tenant/v1.0.0/") && !strings.HasPrefix(name, "tenant/v1.1.0/") {
-				delete(src, name) // the later versions drop and rename, which lint wants declared
-			}
-		}
-		b := setup(t, e, src)
+		b := setup(t, e, lintableDriftSource())
 		b.scratch.WriteConfig(t, b.scratch.Config("customisations:\n  all: [{column: students.x_*}]\n  tenants:\n    st_marys: [{column: studnets.house_colour}]\n"))
 		out := cliAt(t, b.scratch.ConfigPath)(2, "lint", "--rehearse")
 		assert.Regexp(t, `herd\.yaml:\d+: customisations \(tenant st_marys\): column rule "studnets\.house_colour" names no table`, out)
 		assert.NotContains(t, out, "students.x_*")
+	})
+}
+
+// herd lint --registry reports each tenant of customisations.tenants that
+// the control database does not register, at its line of herd.yaml.
+func TestLintRegistryReportsUnregisteredTenants(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, lintableDriftSource())
+		b.addTenant("st_marys")
+		b.scratch.WriteConfig(t, b.scratch.Config(
+			"customisations:\n  tenants:\n    st_marys: [{table: custom_*}]\n    st_marks: [{table: custom_*}]\n"))
+		run := cliAt(t, b.scratch.ConfigPath)
+		out := run(2, "lint", "--registry")
+		assert.Regexp(t, `herd\.yaml:\d+: customisations\.tenants\.st_marks: no tenant st_marks is registered, so its rules allow nothing`, out)
+		assert.NotContains(t, out, "tenants.st_marys")
+		b.addTenant("st_marks")
+		assert.Contains(t, run(0, "lint", "--registry"), "registry: the 2 tenants of customisations.tenants are registered")
 	})
 }

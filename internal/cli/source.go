@@ -53,7 +53,7 @@ func (a *app) newCmd() *cobra.Command {
 }
 
 func (a *app) lintCmd() *cobra.Command {
-	var strict, rehearse bool
+	var strict, rehearse, registry bool
 	cmd := &cobra.Command{
 		Use:   "lint",
 		Short: "Check herd.yaml, every migration and the release matrix, reporting every problem with its file and line",
@@ -96,7 +96,13 @@ With --rehearse, lint then runs every tenant migration, from empty to the latest
 version, on a scratch database (herd_rehearse_...) that it creates on the first
 server of each engine herd.yaml uses and drops afterwards: a statement the engine
 refuses, or a chunked migration whose key cannot be walked (missing, not unique,
-nullable), is an error at its file and line (exit 2). No tenant is touched.`,
+nullable), is an error at its file and line (exit 2). No tenant is touched.
+
+With --registry, lint also reads the control database's tenant registry, without
+creating or migrating anything (it must exist, at a control schema herd serve can
+read): a tenant under customisations.tenants that is not registered (removed, or
+its code mistyped), whose rules therefore allow nothing, is an error at its
+herd.yaml line (exit 2).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
@@ -119,6 +125,11 @@ nullable), is an error at its file and line (exit 2). No tenant is touched.`,
 				fmt.Fprintf(a.out, ", %d %s", n, map[bool]string{true: "warning", false: "warnings"}[n == 1])
 			}
 			fmt.Fprintln(a.out)
+			if registry {
+				if err := a.lintRegistry(cmd.Context(), cfg); err != nil {
+					return err
+				}
+			}
 			if rehearse {
 				return a.rehearse(cmd.Context(), cfg)
 			}
@@ -126,8 +137,21 @@ nullable), is an error at its file and line (exit 2). No tenant is touched.`,
 		},
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "lock warnings are errors (exit 2)")
+	cmd.Flags().BoolVar(&registry, "registry", false, "also check customisations.tenants against the control database's registry, read only")
 	cmd.Flags().BoolVar(&rehearse, "rehearse", false, "also run every tenant migration on a scratch database of each engine's first server, then drop it")
 	return cmd
+}
+
+// lintRegistry runs lint --registry's check; each tenant of
+// customisations.tenants that is not registered is in its input error, at
+// its line.
+func (a *app) lintRegistry(ctx context.Context, cfg *config.Config) error {
+	n, err := herd.LintRegistry(ctx, cfg, a.env.Dialects)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "registry: the %d tenants of customisations.tenants are registered\n", n)
+	return nil
 }
 
 // rehearse runs lint --rehearse's rehearsal and prints what ran on each
