@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/herdhq/herd/dialect"
@@ -18,6 +19,9 @@ import (
 // anywhere leaves the database where the plan found it. Otherwise each
 // step commits on its own (or follows the dirty protocol).
 func (s *Session) Apply(ctx context.Context, p *plan.Plan, rec Recorder) error {
+	if err := s.findPartWalks(ctx, p); err != nil {
+		return err
+	}
 	steps := make([]prepared, len(p.Steps))
 	whole := true
 	for i, step := range p.Steps {
@@ -67,13 +71,38 @@ func (s *Session) prepareStep(step plan.Step) prepared {
 	if err != nil {
 		return prepared{step: step, err: s.fail(step, action{}, err)}
 	}
-	if s.e.wholeChunks && chunkedUp(step) && len(actions) == 1 {
+	if chunkedUp(step) && !s.inRanges(step) && len(actions) == 1 {
 		actions[0] = s.wholeRange(actions[0], m.Chunk)
 	}
 	tx := !m.NoTransaction && !s.inRanges(step) && (dialect.HasTransactionalDDL(s.e.dialect) || m.Go != nil || onlyDML(actions))
 	p := prepared{step: step, actions: actions, transactional: tx}
 	p.mayLeave = s.mayLeave(p)
 	return p
+}
+
+// findPartWalks notes the chunked migrations of p that a run in ranges
+// left part-way (Entry.Resumable), when the session runs chunked
+// migrations whole (Options.WholeChunks): those carry on in ranges from
+// their last committed range (see inRanges), since a whole run would
+// change the committed ranges' rows again.
+func (s *Session) findPartWalks(ctx context.Context, p *plan.Plan) error {
+	s.partWalks = nil
+	if !s.e.wholeChunks || s.ledgerMissing || !slices.ContainsFunc(p.Steps, chunkedUp) {
+		return nil
+	}
+	entries, err := s.ledger.read(ctx, s.conn)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Resumable() {
+			if s.partWalks == nil {
+				s.partWalks = map[string]bool{}
+			}
+			s.partWalks[e.ID] = true
+		}
+	}
+	return nil
 }
 
 func (s *Session) started(step plan.Step) {

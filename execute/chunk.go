@@ -101,9 +101,10 @@ func chunkedUp(step plan.Step) bool {
 }
 
 // inRanges reports whether step runs range by range: a chunked migration
-// going up, unless the session runs them whole (Options.WholeChunks).
+// going up, unless the session runs them whole (Options.WholeChunks) and
+// no run in ranges left it part-way (see findPartWalks).
 func (s *Session) inRanges(step plan.Step) bool {
-	return chunkedUp(step) && !s.e.wholeChunks
+	return chunkedUp(step) && (!s.e.wholeChunks || s.partWalks[step.Migration.ID()])
 }
 
 // wholeRange returns the action that runs chunked statement a once, over

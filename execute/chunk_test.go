@@ -163,6 +163,29 @@ func TestChunkedResumesAfterAFailedRange(t *testing.T) {
 	})
 }
 
+// A walk left part-way carries on in ranges from its last committed one
+// even when the session runs chunked migrations whole (the tenant was
+// found small since): a whole run would change the committed ranges'
+// rows again.
+func TestWholeChunksResumeAWalkInRanges(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, chunkTable("INTEGER", "-- herd:chunked table=t key=k size=3"))
+		require.NoError(t, b.migrate(t, "1.0.0"))
+		b.insert(t, []any{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 8)
+		require.Error(t, b.migrate(t, "1.1.0"))
+		require.Equal(t, map[int]int{0: 4, 1: 6}, b.touched(t))
+		_, err := b.db.DB.ExecContext(b.ctx, "UPDATE t SET lim = 1")
+		require.NoError(t, err)
+
+		b.ex = execute.New(b.d, &execute.Options{WholeChunks: true})
+		require.NoError(t, b.migrate(t, "1.1.0"))
+		require.Equal(t, map[int]int{1: 10}, b.touched(t), "every row touched once")
+		require.Equal(t, &execute.Progress{Last: "10", HasLast: true, Rows: 10}, b.row(t, "v1.1.0/002_backfill").Chunk,
+			"it carried on in ranges")
+	})
+}
+
 // A key herd cannot walk fails the migration before anything runs, naming
 // the table and the key.
 func TestChunkedKeyRefused(t *testing.T) {

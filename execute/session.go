@@ -55,6 +55,10 @@ type Session struct {
 	// retried counts the lock retries of the steps not reported yet, by
 	// step (see retryLocks and result).
 	retried map[plan.Step]int
+	// partWalks are the chunked migrations that a run in ranges left
+	// part-way, by ID, noted by Apply when the session runs chunked
+	// migrations whole (see findPartWalks).
+	partWalks map[string]bool
 }
 
 // sessionIDer is the method dialect.QueryKiller and dialect.LockWaits
