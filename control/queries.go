@@ -49,7 +49,7 @@ type queries struct {
 
 	referenceUpsert, referenceGet, driftUpsert, driftGet, driftList, driftCount, driftDelete string
 
-	chunkProgressUpsert, chunkProgressDelete, chunkProgressList string
+	chunkProgressUpsert, chunkProgressDelete, chunkProgressDeleteTenant, chunkProgressList string
 
 	tenantCounts, tenantStatusPage, auditPage, rolloutPage, itemPage, itemListTenant string
 }
@@ -134,9 +134,10 @@ func (q *queries) byName() map[string]*string {
 		"generation-get":  &q.generationGet,
 		"fleet-id":        &q.fleetID,
 
-		"chunk-progress-upsert": &q.chunkProgressUpsert,
-		"chunk-progress-delete": &q.chunkProgressDelete,
-		"chunk-progress-list":   &q.chunkProgressList,
+		"chunk-progress-upsert":        &q.chunkProgressUpsert,
+		"chunk-progress-delete":        &q.chunkProgressDelete,
+		"chunk-progress-delete-tenant": &q.chunkProgressDeleteTenant,
+		"chunk-progress-list":          &q.chunkProgressList,
 
 		"calendar-key-get":     &q.calendarKeyGet,
 		"calendar-key-insert":  &q.calendarKeyInsert,

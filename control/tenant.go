@@ -114,8 +114,9 @@ func (r *Reader) tenants(ctx context.Context, query string, args ...any) ([]Tena
 }
 
 // RemoveTenant deletes the tenant from the registry, with its version row,
-// its flag overrides, its size, its drift and its shadow migration's
-// record; its history and audit entries stay. It returns an error wrapping
+// its flag overrides, its size, its drift, its shadow migration's record
+// and its chunked migrations' progress; its history and audit entries
+// stay. It returns an error wrapping
 // ErrTenantNotFound for an unknown code.
 func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
@@ -140,6 +141,9 @@ func (s *Store) RemoveTenant(ctx context.Context, code string) error {
 		}
 		if _, err = tx.ExecContext(ctx, s.q.shadowRunDelete, code); err != nil {
 			return fmt.Errorf("control: remove tenant %q: shadow migration: %w", code, err)
+		}
+		if _, err = tx.ExecContext(ctx, s.q.chunkProgressDeleteTenant, code); err != nil {
+			return fmt.Errorf("control: remove tenant %q: chunk progress: %w", code, err)
 		}
 		return s.bump(ctx, tx)
 	})

@@ -11,8 +11,8 @@ import (
 
 // A chunked migration's progress is replaced by the next, listed for the
 // system database and registered tenants only, and gone when its walk
-// ends or its migration is undone; a step's lock retries are kept with
-// its history row.
+// ends, its migration is undone or its tenant removed; a step's lock
+// retries are kept with its history row.
 func (s *suite) testChunkProgress(t *testing.T) {
 	ctx := t.Context()
 	store, c, _ := s.open(t)
@@ -57,6 +57,12 @@ func (s *suite) testChunkProgress(t *testing.T) {
 	require.NoError(t, store.Record(ctx, alpha, step))
 	require.Equal(t, []control.ChunkProgress{progress(control.SystemRef, "v1.0.0/003_fill", 5)}, list(),
 		"undoing the migration forgets its progress")
+
+	require.NoError(t, store.SetChunkProgress(ctx, progress(beta, "v1.1.0/002_touch", 40)))
+	require.NoError(t, store.RemoveTenant(ctx, "beta"))
+	s.addTenants(t, store, c, "beta")
+	require.Equal(t, []control.ChunkProgress{progress(control.SystemRef, "v1.0.0/003_fill", 5)}, list(),
+		"a removed tenant's progress goes with it, and does not come back with its code")
 
 	history, err := store.HistoryAfter(ctx, 0, 10)
 	require.NoError(t, err)

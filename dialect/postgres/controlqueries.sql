@@ -522,6 +522,9 @@ ON CONFLICT (database_type, database_identifier, migration_name) DO UPDATE SET t
 -- name: chunk-progress-delete
 DELETE FROM herd_chunk_progress WHERE database_type = $1 AND database_identifier = $2 AND migration_name = $3
 
+-- name: chunk-progress-delete-tenant
+DELETE FROM herd_chunk_progress WHERE database_type = 'tenant' AND database_identifier = $1
+
 -- name: chunk-progress-list
 SELECT p.database_type, p.database_identifier, p.migration_name, p.table_name, p.last_key, p.rows_done,
     p.share_done, p.updated_at
