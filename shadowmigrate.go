@@ -233,7 +233,7 @@ func (r *shadowRun) leftBehind(ctx context.Context) (*shadow.Shadow, error) {
 	if err != nil || !st.LeftBehind() {
 		return nil, err
 	}
-	if st.Capturing && st.Marked {
+	if st.Resumable() {
 		sh, err := r.resume(ctx)
 		if err == nil {
 			r.emit(event.ShadowCopy, fmt.Sprintf("resumed the copy %s an interrupted shadow migration made, with %d captured changes to catch up",

@@ -143,6 +143,17 @@ func TestShadowMigration(t *testing.T) {
 		require.Equal(t, old, b.tenantDatabase("alpha"))
 		b.agree(control.TenantRef("alpha"), "1.0.0")
 		require.Equal(t, 3, b.count("alpha", "pupils"))
+		// An application that still resolves the tenant to the database it
+		// left is refused there, to resolve it again: the database it
+		// left is sealed in turn.
+		newDB, err := srv.Open(b.ctx, moved)
+		require.NoError(t, err)
+		_, err = newDB.DB.ExecContext(b.ctx, "INSERT INTO pupils (id, name) VALUES (5, 'ed')")
+		require.True(t, router.Moved(err), "the database switched back from is sealed: %v", err)
+		require.ErrorContains(t, err, "from "+moved+" to "+old)
+		require.NoError(t, newDB.DB.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM pupils").Scan(&n), "reads go on")
+		require.NoError(t, newDB.Close())
+		require.NoError(t, b.exec("alpha", "UPDATE pupils SET name = name WHERE id = 1"), "the database switched back to takes writes")
 
 		out = run(0, "cleanup", "--older-than", "0s")
 		require.Contains(t, out, "would drop "+moved)

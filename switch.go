@@ -2,6 +2,7 @@ package herd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/retry"
 	"github.com/herdhq/herd/shadow"
 )
 
@@ -46,6 +48,17 @@ func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version,
 		return "", true, err
 	}
 	err = f.session(ctx, tg, func(s *execute.Session) error {
+		// The database the tenant leaves is frozen while its writes are
+		// counted and the registry moves back, so that no write lands
+		// there after the count; once the registry names the old
+		// database, its seal refuses the writes that waited, and those of
+		// routers that have not refreshed (router.Moved), as at the
+		// switch.
+		frozen, err := f.freezeLeaving(ctx, srv, sw.NewDatabase)
+		if err != nil {
+			return err
+		}
+		defer f.warn(tg.ref, "end the freeze of "+sw.NewDatabase, frozen.Release)
 		n, watched, err := shadow.Writes(ctx, srv.Server, srv.dialect, sw.NewDatabase)
 		if err != nil {
 			return err
@@ -68,12 +81,38 @@ func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version,
 		if err := shadow.Unseal(ctx, srv.Server, srv.dialect, sw.OldDatabase); err != nil {
 			return err
 		}
-		return f.control.SwitchBack(ctx, sw, f.switchBackSteps(tg, entries, to, note), note, f.opts.Actor)
+		if err := f.control.SwitchBack(ctx, sw, f.switchBackSteps(tg, entries, to, note), note, f.opts.Actor); err != nil {
+			return err
+		}
+		if !watched {
+			return nil // no capture to hang a seal on
+		}
+		if err := frozen.Seal(context.WithoutCancel(ctx), sw.OldDatabase); err != nil {
+			f.opts.Logger.Error("herd: the tenant switched back, but sealing the database it left failed: writes sent there are lost",
+				"database", tg.ref.String(), "left", sw.NewDatabase, "err", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return "", true, fmt.Errorf("switch tenant %q back: %w", code, err)
 	}
 	return "switched back to " + sw.OldDatabase, true, nil
+}
+
+// freezeLeaving freezes the writes to database name on srv, which a
+// tenant switches back from, in tries of shadow.freeze_timeout each, as a
+// shadow migration's cut-over does.
+func (f *Fleet) freezeLeaving(ctx context.Context, srv server, name string) (*shadow.Frozen, error) {
+	cfg := f.cfg.Shadow
+	for try := 0; ; try++ {
+		frozen, err := shadow.FreezeDatabase(ctx, srv.Server, srv.dialect, name, cfg.FreezeTimeout)
+		if err == nil || !errors.Is(err, shadow.ErrFreezeTimeout) || try >= cfg.FreezeRetries {
+			return frozen, err
+		}
+		if err := retry.Sleep(ctx, cfg.FreezeTimeout); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // switchBackSteps are the history rows of a switch back: the migrations

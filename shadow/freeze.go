@@ -59,58 +59,114 @@ func (s *Shadow) Freeze(ctx context.Context, timeout time.Duration) (release fun
 	if held {
 		return fail(errors.New("already frozen"))
 	}
-	guard, ok := s.d.(dialect.SessionGuard)
-	if !ok {
-		return fail(fmt.Errorf("engine %q cannot bound a lock wait", s.d.Name()))
-	}
-	// A pool of its own: closing it ends the session, and the lock with it.
-	db, err := s.srv.Open(ctx, s.tenantName)
+	f, err := freeze(ctx, s.srv, s.d, s.tenantName, s.frozen, timeout)
 	if err != nil {
-		return fail(err)
-	}
-	conn, err := db.DB.Conn(ctx)
-	if err != nil {
-		_ = db.Close()
-		return fail(err)
-	}
-	unlock, err := s.freezeOn(ctx, guard, conn, db, timeout)
-	if err != nil {
-		_ = conn.Close()
-		_ = db.Close()
 		return fail(err)
 	}
 	s.mu.Lock()
-	s.freezing, s.caughtUp, s.freezeConn = true, 0, conn
+	s.freezing, s.caughtUp, s.freeze = true, 0, f
 	s.mu.Unlock()
-	var (
-		once   sync.Once
-		relErr error
-	)
 	return func() error {
-		once.Do(func() {
-			s.mu.Lock()
-			s.freezing, s.freezeConn = false, nil
-			s.mu.Unlock()
-			relErr = errors.Join(unlock(), conn.Close(), db.Close())
-		})
-		if relErr != nil {
-			return fmt.Errorf("shadow: release the freeze of tenant %q: %w", s.tenantName, relErr)
+		s.mu.Lock()
+		s.freezing, s.freeze = false, nil
+		s.mu.Unlock()
+		if err := f.Release(); err != nil {
+			return fmt.Errorf("shadow: release the freeze of tenant %q: %w", s.tenantName, err)
 		}
 		return nil
 	}, nil
 }
 
+// Frozen is a database whose writes are frozen, as Shadow.Freeze freezes
+// a tenant's, until Release. Safe for concurrent use.
+type Frozen struct {
+	d dialect.Dialect
+	// name is the database's name as the caller gave it; db its pool.
+	name   string
+	db     *dialect.Database
+	conn   *sql.Conn
+	unlock func() error
+
+	once   sync.Once
+	relErr error
+}
+
+// FreezeDatabase freezes the writes to every table of database name of
+// srv but herd's capture table, as Shadow.Freeze does, for a tenant that
+// leaves it (a switch back): once the registry names the other database,
+// Seal refuses the writes that waited, and Release ends the freeze.
+func FreezeDatabase(ctx context.Context, srv dialect.Server, d dialect.Dialect, name string, timeout time.Duration) (*Frozen, error) {
+	fail := func(err error) (*Frozen, error) {
+		return nil, fmt.Errorf("shadow: freeze %q: %w", name, err)
+	}
+	ins, ok := d.(dialect.Inspector)
+	if !ok {
+		return fail(fmt.Errorf("engine %q cannot list a database's tables", d.Name()))
+	}
+	db, err := srv.Open(ctx, name)
+	if err != nil {
+		return fail(err)
+	}
+	all, err := ins.Tables(ctx, db.DB, db)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fail(err)
+	}
+	var tables []string
+	for _, t := range all {
+		if t.Name != dialect.CaptureTable {
+			tables = append(tables, t.Name)
+		}
+	}
+	f, err := freeze(ctx, srv, d, name, tables, timeout)
+	if err != nil {
+		return fail(err)
+	}
+	return f, nil
+}
+
+// freeze freezes the writes to tables of database name of srv, from a
+// pool of its own (closing it ends the session, and the lock with it).
+func freeze(ctx context.Context, srv dialect.Server, d dialect.Dialect, name string, tables []string, timeout time.Duration) (*Frozen, error) {
+	guard, ok := d.(dialect.SessionGuard)
+	if !ok {
+		return nil, fmt.Errorf("engine %q cannot bound a lock wait", d.Name())
+	}
+	freezer, ok := d.(dialect.WriteFreezer)
+	if !ok {
+		return nil, fmt.Errorf("engine %q cannot freeze writes", d.Name())
+	}
+	db, err := srv.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	unlock, err := freezeOn(ctx, guard, freezer, conn, db, tables, timeout)
+	if err != nil {
+		_ = conn.Close()
+		_ = db.Close()
+		return nil, err
+	}
+	return &Frozen{d: d, name: name, db: db, conn: conn, unlock: unlock}, nil
+}
+
 // freezeOn takes the freeze on conn, in attempts, until timeout has
 // passed.
-func (s *Shadow) freezeOn(ctx context.Context, guard dialect.SessionGuard, conn *sql.Conn, db *dialect.Database, timeout time.Duration) (func() error, error) {
-	freezer := s.d.(dialect.WriteFreezer)
+func freezeOn(ctx context.Context, guard dialect.SessionGuard, freezer dialect.WriteFreezer, conn *sql.Conn, db *dialect.Database,
+	tables []string, timeout time.Duration) (func() error, error) {
 	deadline := time.Now().Add(timeout)
 	for attempt := 1; ; attempt++ {
 		wait := min(freezeAttempt, max(time.Until(deadline), time.Millisecond))
 		if err := guard.GuardSession(ctx, conn, wait); err != nil {
 			return nil, err
 		}
-		unlock, err := freezer.FreezeWrites(ctx, conn, db, s.frozen)
+		unlock, err := freezer.FreezeWrites(ctx, conn, db, tables)
 		switch {
 		case err == nil:
 			return unlock, nil
@@ -127,6 +183,32 @@ func (s *Shadow) freezeOn(ctx context.Context, guard dialect.SessionGuard, conn 
 	}
 }
 
+// Seal seals the frozen database: once Release ends the freeze, every
+// write to its captured tables fails with an error that starts with
+// dialect.SealedMessage and names movedTo, the database the tenant moved
+// to, until Unseal (or Remove) removes the capture. The database must
+// capture its changes (a tenant's, or one Watch watches): the seal is a
+// trigger on its capture table.
+func (f *Frozen) Seal(ctx context.Context, movedTo string) error {
+	sealer, ok := f.d.(dialect.CaptureSealer)
+	if !ok {
+		return fmt.Errorf("shadow: seal %q: engine %q cannot seal a database", f.name, f.d.Name())
+	}
+	reason := fmt.Sprintf("%s from %s to %s: resolve it again", dialect.SealedMessage, f.name, movedTo)
+	if err := sealer.SealCapture(ctx, f.conn, f.db, reason); err != nil {
+		return fmt.Errorf("shadow: seal %q: %w", f.name, err)
+	}
+	return nil
+}
+
+// Release ends the freeze, committing the seal where the freeze is a
+// transaction. It is safe to call more than once; it returns the error of
+// ending the lock, after which the lock's connection is closed anyway.
+func (f *Frozen) Release() error {
+	f.once.Do(func() { f.relErr = errors.Join(f.unlock(), f.conn.Close(), f.db.Close()) })
+	return f.relErr
+}
+
 // Seal seals the tenant, which must be frozen (Freeze): once the freeze's
 // release ends it, every write to the tenant's captured tables fails
 // with an error that starts with dialect.SealedMessage and names
@@ -136,25 +218,17 @@ func (s *Shadow) freezeOn(ctx context.Context, guard dialect.SessionGuard, conn 
 // instead of landing where no one reads them. After Seal, StopCapture
 // leaves the capture in the tenant, since the seal is a trigger on it.
 func (s *Shadow) Seal(ctx context.Context, movedTo string) error {
-	fail := func(err error) error {
+	if err := s.closed(); err != nil {
 		return fmt.Errorf("shadow: seal tenant %q: %w", s.tenantName, err)
 	}
-	if err := s.closed(); err != nil {
-		return fail(err)
-	}
-	sealer, ok := s.d.(dialect.CaptureSealer)
-	if !ok {
-		return fail(fmt.Errorf("engine %q cannot seal a database", s.d.Name()))
-	}
 	s.mu.Lock()
-	conn := s.freezeConn
+	f := s.freeze
 	s.mu.Unlock()
-	if conn == nil {
-		return fail(errors.New("it is not frozen"))
+	if f == nil {
+		return fmt.Errorf("shadow: seal tenant %q: it is not frozen", s.tenantName)
 	}
-	reason := fmt.Sprintf("%s from %s to %s: resolve it again", dialect.SealedMessage, s.tenantName, movedTo)
-	if err := sealer.SealCapture(ctx, conn, s.tenant, reason); err != nil {
-		return fail(err)
+	if err := f.Seal(ctx, movedTo); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.sealed = true

@@ -2,7 +2,6 @@ package shadow
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,8 +71,8 @@ type Shadow struct {
 	mu       sync.Mutex
 	freezing bool  // a freeze is held
 	caughtUp int64 // while frozen: the seq of the last change caught up
-	// freezeConn holds the freeze, while one is held (for Seal).
-	freezeConn *sql.Conn
+	// freeze is the freeze, while one is held (for Seal).
+	freeze *Frozen
 	// sealed is set once Seal sealed the tenant: StopCapture keeps its
 	// capture, which holds the seal.
 	sealed bool
