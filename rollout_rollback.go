@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/herdhq/herd/control"
 )
@@ -141,27 +140,11 @@ func (run *RollbackRun) Run(ctx context.Context, each func(RolledBack)) (Steered
 // control.RolloutRollback.Stalled). A failed touch is logged: the next
 // may succeed, and the rollback goes on.
 func (run *RollbackRun) heartbeat(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(control.RollbackHeartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := run.f.control.TouchRollback(ctx, run.rollout.ID); err != nil && ctx.Err() == nil {
-					run.f.opts.Logger.Warn("herd: show the emergency rollback alive failed; it goes on", "rollout", run.rollout.ID, "err", err)
-				}
-			}
+	return keepAlive(ctx, control.RollbackHeartbeat, func(ctx context.Context) {
+		if err := run.f.control.TouchRollback(ctx, run.rollout.ID); err != nil && ctx.Err() == nil {
+			run.f.opts.Logger.Warn("herd: show the emergency rollback alive failed; it goes on", "rollout", run.rollout.ID, "err", err)
 		}
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
+	})
 }
 
 // rollbackItem takes a rollout's tenant back to the version it had before
