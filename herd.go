@@ -237,7 +237,7 @@ func (f *Fleet) executorOptions(k source.Target, events event.Sink) *execute.Opt
 // its chunked migrations' progress to the control database.
 func (f *Fleet) runOptions(k source.Target, ref control.Ref) *execute.Options {
 	opts := f.executorOptions(k, f.stepEvents(ref))
-	opts.Progress = progressRecorder{store: f.control, ref: ref, now: f.opts.Now, log: f.opts.Logger}
+	opts.Progress = &progressRecorder{store: f.control, ref: ref, now: f.opts.Now, log: f.opts.Logger}
 	return opts
 }
 

@@ -3,6 +3,7 @@ package herd
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/herdhq/herd/control"
@@ -45,19 +46,37 @@ func (b *buffer) Record(_ context.Context, res execute.Result) error {
 // progressRecorder is an execute.ProgressRecorder that keeps one
 // database's chunked migrations' progress in the control database, for
 // herd serve's /metrics, and forgets a migration's once its walk is done.
+// The walk waits on each write, so a control database that does not
+// answer must not slow it down: a write is bounded by progressTimeout,
+// and after one fails none is tried for progressBackoff. Safe for
+// concurrent use.
 type progressRecorder struct {
 	store *control.Store
 	ref   control.Ref
 	now   func() time.Time
 	log   *slog.Logger
+
+	mu sync.Mutex
+	// failedAt is when the last write failed; zero after one succeeded.
+	failedAt time.Time
 }
 
-// progressTimeout bounds one write of a migration's progress: the walk
-// waits on it.
-const progressTimeout = 5 * time.Second
+// progressTimeout bounds one write of a migration's progress, and
+// progressBackoff is how long no write is tried after one failed: a
+// control database that is down costs a walk one timeout a backoff.
+const (
+	progressTimeout = 2 * time.Second
+	progressBackoff = 30 * time.Second
+)
 
 // ChunkProgress records p, and logs a failure to: the migration goes on.
-func (r progressRecorder) ChunkProgress(ctx context.Context, migration string, p event.ChunkProgress) {
+func (r *progressRecorder) ChunkProgress(ctx context.Context, migration string, p event.ChunkProgress) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if !r.failedAt.IsZero() && now.Sub(r.failedAt) < progressBackoff {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), progressTimeout)
 	defer cancel()
 	var err error
@@ -68,7 +87,10 @@ func (r progressRecorder) ChunkProgress(ctx context.Context, migration string, p
 			LastKey: p.To, Rows: p.Rows, Share: p.Share, UpdatedAt: r.now()})
 	}
 	if err != nil {
-		r.log.Warn("herd: record a chunked migration's progress failed; the migration goes on", "database", r.ref.String(),
-			"migration", migration, "err", err)
+		r.failedAt = now
+		r.log.Warn("herd: record a chunked migration's progress failed; the migration goes on, and no progress is recorded for a while",
+			"database", r.ref.String(), "migration", migration, "pause", progressBackoff, "err", err)
+		return
 	}
+	r.failedAt = time.Time{}
 }
