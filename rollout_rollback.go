@@ -140,10 +140,10 @@ func (run *RollbackRun) Run(ctx context.Context, each func(RolledBack)) (Steered
 // control.RolloutRollback.Stalled). A failed touch is logged: the next
 // may succeed, and the rollback goes on.
 func (run *RollbackRun) heartbeat(ctx context.Context) (stop func()) {
-	return keepAlive(ctx, control.RollbackHeartbeat, func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, control.RollbackHeartbeat)
+	return keepAlive(ctx, control.RollbackHeartbeat, func(alive context.Context) {
+		ctx, cancel := context.WithTimeout(alive, control.RollbackHeartbeat)
 		defer cancel()
-		if err := run.f.control.TouchRollback(ctx, run.rollout.ID); err != nil && ctx.Err() == nil {
+		if err := run.f.control.TouchRollback(ctx, run.rollout.ID); err != nil && alive.Err() == nil {
 			run.f.opts.Logger.Warn("herd: show the emergency rollback alive failed; it goes on", "rollout", run.rollout.ID, "err", err)
 		}
 	})
