@@ -128,9 +128,42 @@ func (e Engine) NewFleet(t testing.TB, migrations fs.FS) *Fleet {
 		f.ServerDSN = files.FileDSN(filepath.Join(f.Dir, "data", "tenants"))
 	} else {
 		f.ControlDSN, f.ServerDSN = e.controlDatabase(t)
+		if e.tenancy == dialect.DatabasePerTenant {
+			// Schemas per tenant go with the control database.
+			t.Cleanup(func() { f.dropLeftovers(t) })
+		}
 	}
 	f.WriteConfig(t, f.Config(""))
 	return f
+}
+
+// dropLeftovers drops every database on the fleet's server whose name
+// starts with the fleet's prefix, once the test's own clean-up has run:
+// those a test did not drop itself, such as a switched tenant's shadow or
+// a database a killed herd made. Failures are logged, not failed: the
+// test's verdict is its own.
+func (f *Fleet) dropLeftovers(t testing.TB) {
+	ctx := context.Background()
+	srv, err := f.Engine.dialect().OpenServer(ctx, dialect.ServerConfig{Name: "main", DSN: f.ServerDSN})
+	if err != nil {
+		t.Logf("drop leftover databases: %v", err)
+		return
+	}
+	defer srv.Close()
+	lister, ok := srv.(dialect.Lister)
+	if !ok {
+		return
+	}
+	names, err := lister.Databases(ctx, f.Prefix+"_")
+	if err != nil {
+		t.Logf("drop leftover databases: %v", err)
+		return
+	}
+	for _, name := range names {
+		if err := srv.Drop(ctx, name); err != nil {
+			t.Logf("drop leftover database %s: %v", name, err)
+		}
+	}
 }
 
 // NewControl returns the DSN of another scratch control database on the
