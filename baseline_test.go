@@ -55,6 +55,12 @@ func TestBaselineFromNone(t *testing.T) {
 		require.Equal(t, herd.BaselineRecorded, byCode["exact"].Status, byCode["exact"].Reason)
 		require.Equal(t, []string{"v1.0.0/001_create_students", "v1.0.0/002_create_classes", "v1.0.0/003_create_teachers"}, byCode["exact"].Migrations)
 		b.agree(control.TenantRef("exact"), "1.0.0")
+		recorded, err := b.fleet.Ledger(b.ctx, control.TenantRef("exact"))
+		require.NoError(t, err)
+		require.Len(t, recorded, 3)
+		for _, e := range recorded {
+			require.Equal(t, "baseline from none", e.Note, "%s: the ledger says how the row came about", e.ID)
+		}
 		require.Equal(t, herd.BaselineRefused, byCode["drifted"].Status)
 		require.Contains(t, byCode["drifted"].Reason, "its schema is not v1.0.0's")
 		require.Contains(t, byCode["drifted"].Reason, "stray")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/herdtest"
 )
 
@@ -90,7 +91,8 @@ func TestPreflightRefusesConflicts(t *testing.T) {
 		b.agree(control.TenantRef("taken"), "1.0.0")
 
 		// adopt_identical takes the column taken already has, as the
-		// migration defines it, as added, and notes it in the history; a
+		// migration defines it, as added, and notes it in the history and
+		// the ledger; a
 		// column of another type is still refused.
 		b.scratch.WriteConfig(t, b.scratch.Config("on_conflict: adopt_identical\n"))
 		b.reopen()
@@ -101,6 +103,10 @@ func TestPreflightRefusesConflicts(t *testing.T) {
 		last := history[len(history)-1]
 		assert.Equal(t, "v1.1.0/002_email", last.Migration)
 		assert.Equal(t, "resolved: existed: statement 1", last.Error, "the history notes the statement taken as done")
+		row, ok := b.ledgerRow("taken", "v1.1.0/002_email")
+		require.True(t, ok)
+		assert.Equal(t, execute.StateApplied, row.State)
+		assert.Equal(t, "resolved: existed: statement 1", row.Note, "and so does the tenant's ledger")
 		err = b.fleet.Migrate(b.ctx, control.TenantRef("differs"), "1.1.0")
 		require.ErrorAs(t, err, &conflict, "%v", err)
 		b.agree(control.TenantRef("differs"), "1.0.0")

@@ -177,10 +177,10 @@ type LedgerSQL interface {
 	//   migration_id (primary key), version, kind, checksum, state,
 	//   direction, statements_total, statements_done, statement_started,
 	//   error, applied_at, execution_ms, chunk_key (text, NULL),
-	//   chunk_rows (64-bit integer, NULL).
+	//   chunk_rows (64-bit integer, NULL), note (text, NULL).
 	CreateLedger(qualifiedTable string) string
 	// UpgradeLedger returns the statements that bring a ledger table made
-	// before its last columns (chunk_key and chunk_rows) up to
+	// before its last columns (chunk_key and chunk_rows; note) up to
 	// CreateLedger's, by adding them. herd runs each on a ledger that
 	// lacks a column, and goes on past one that fails because its column
 	// is there.

@@ -182,5 +182,5 @@ func (s *Session) opening(next *prepared) *Entry {
 // entry is the ledger row for m at the start of a step.
 func (s *Session) entry(m *source.Migration, dir plan.Direction, total int) Entry {
 	return Entry{ID: m.ID(), Version: m.Version.String(), Kind: string(m.Kind), Checksum: m.Checksum(s.e.dialect.Name()),
-		State: StateDirty, Direction: dir, StatementsTotal: total, AppliedAt: s.e.now()}
+		State: StateDirty, Direction: dir, StatementsTotal: total, AppliedAt: s.e.now(), Note: s.resolvedNote(m, dir)}
 }

@@ -20,8 +20,8 @@ var ErrLedgerNotEmpty = errors.New("the ledger already records migrations")
 // as a migration of each would write them (its checksum, its statement
 // count), in one transaction, and the ledger table is made if it is
 // missing. It refuses, with ErrLedgerNotEmpty and writing nothing, a
-// ledger that already holds a row. It returns a Result for each of ms, for
-// the control database's history, each with note.
+// ledger that already holds a row. Each row, and the Result it returns
+// for each of ms for the control database's history, carries note.
 func (s *Session) MarkApplied(ctx context.Context, ms []*source.Migration, note string) ([]Result, error) {
 	entries, err := s.Ledger(ctx)
 	if err != nil {
@@ -39,7 +39,7 @@ func (s *Session) MarkApplied(ctx context.Context, ms []*source.Migration, note 
 			return nil, fmt.Errorf("%s: %w", m.ID(), err)
 		}
 		e := s.entry(m, plan.Up, len(actions))
-		e.State, e.StatementsDone, e.StatementStarted = StateApplied, len(actions), len(actions)
+		e.State, e.StatementsDone, e.StatementStarted, e.Note = StateApplied, len(actions), len(actions), note
 		rows[i] = e
 		results[i] = Result{Migration: m, Direction: plan.Up, Checksum: e.Checksum, Started: now, Note: note}
 	}

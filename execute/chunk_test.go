@@ -224,24 +224,35 @@ func TestChunkedKeyRefused(t *testing.T) {
 	})
 }
 
-// A ledger made before chunked migrations is upgraded the first time herd
-// reads it, keeping its rows.
+// A ledger made before chunked migrations, or before notes, is upgraded
+// the first time herd reads it, keeping its rows.
 func TestLedgerUpgrade(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		b := setup(t, e, migrations)
-		require.NoError(t, b.migrate(t, "1.0.0"))
-		ledger := dialect.Qualify(b.d, b.db, execute.DefaultLedgerTable)
-		for _, col := range []string{"chunk_key", "chunk_rows"} {
-			_, err := b.db.DB.ExecContext(b.ctx, "ALTER TABLE "+ledger+" DROP COLUMN "+col)
-			require.NoError(t, err)
+		for _, tc := range []struct {
+			name    string
+			columns []string // what the ledger was made without
+		}{
+			{"before chunked migrations", []string{"chunk_key", "chunk_rows", "note"}},
+			{"before notes", []string{"note"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				b := setup(t, e, migrations)
+				require.NoError(t, b.migrate(t, "1.0.0"))
+				ledger := dialect.Qualify(b.d, b.db, execute.DefaultLedgerTable)
+				for _, col := range tc.columns {
+					_, err := b.db.DB.ExecContext(b.ctx, "ALTER TABLE "+ledger+" DROP COLUMN "+col)
+					require.NoError(t, err)
+				}
+				entries, err := execute.ReadLedger(b.ctx, b.d, b.db, execute.DefaultLedgerTable)
+				require.NoError(t, err)
+				require.Len(t, entries, 1)
+				require.Nil(t, entries[0].Chunk)
+				require.Empty(t, entries[0].Note)
+				require.NoError(t, b.migrate(t, "1.1.0"))
+				require.Equal(t, []string{"v1.0.0/001_pupils", "v1.1.0/002_fees"}, b.applied(t))
+			})
 		}
-		entries, err := execute.ReadLedger(b.ctx, b.d, b.db, execute.DefaultLedgerTable)
-		require.NoError(t, err)
-		require.Len(t, entries, 1)
-		require.Nil(t, entries[0].Chunk)
-		require.NoError(t, b.migrate(t, "1.1.0"))
-		require.Equal(t, []string{"v1.0.0/001_pupils", "v1.1.0/002_fees"}, b.applied(t))
 	})
 }
 

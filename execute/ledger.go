@@ -43,6 +43,11 @@ type Entry struct {
 	// Chunk is the progress of a chunked migration (see source.Chunk);
 	// nil for any other.
 	Chunk *Progress
+	// Note says how an applied migration came about other than by running
+	// every statement, as its history row says: "resolved: existed:
+	// statement 1" for statements taken as done (Session.Resolve), or the
+	// note MarkApplied was given ("baseline from goose").
+	Note string
 }
 
 // Progress is how far a chunked migration got: each range of its key
@@ -70,9 +75,13 @@ func (e Entry) Uncertain() bool {
 	return e.State == StateDirty && e.StatementStarted > e.StatementsDone && e.Error == "" && e.Chunk == nil
 }
 
-// Describe says what state a dirty entry is in, naming the statement.
+// Describe says what state a dirty entry is in, naming the statement; of
+// an applied one, its note.
 func (e Entry) Describe() string {
 	if e.State != StateDirty {
+		if e.Note != "" {
+			return e.ID + " applied (" + e.Note + ")"
+		}
 		return e.ID + " applied"
 	}
 	switch {
@@ -131,7 +140,7 @@ func (l *ledger) bind(query string) string {
 
 const ledgerColumns = `migration_id, version, kind, checksum, state, direction,
 	statements_total, statements_done, statement_started, error, applied_at, execution_ms,
-	chunk_key, chunk_rows`
+	chunk_key, chunk_rows, note`
 
 // read returns the ledger's rows, read through q unless no write was made
 // since the last read.
@@ -147,14 +156,14 @@ func (l *ledger) read(ctx context.Context, q querier) ([]Entry, error) {
 	var out []Entry
 	for rows.Next() {
 		var e Entry
-		var msg, chunkKey sql.NullString
+		var msg, chunkKey, note sql.NullString
 		var chunkRows sql.NullInt64
 		if err := rows.Scan(&e.ID, &e.Version, &e.Kind, &e.Checksum, &e.State, &e.Direction,
 			&e.StatementsTotal, &e.StatementsDone, &e.StatementStarted, &msg, &e.AppliedAt, &e.ExecutionMS,
-			&chunkKey, &chunkRows); err != nil {
+			&chunkKey, &chunkRows, &note); err != nil {
 			return nil, fmt.Errorf("read ledger %s: %w", l.table, err)
 		}
-		e.Error = msg.String
+		e.Error, e.Note = msg.String, note.String
 		if chunkRows.Valid {
 			e.Chunk = &Progress{Last: chunkKey.String, HasLast: chunkKey.Valid, Rows: chunkRows.Int64}
 		}
@@ -244,9 +253,9 @@ func (l *ledger) write(ctx context.Context, q querier, entries ...Entry) error {
 
 // writeRows inserts entries in one statement that ends with upsert.
 func (l *ledger) writeRows(ctx context.Context, q querier, entries []Entry, upsert string) error {
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	rows := make([]string, len(entries))
-	args := make([]any, 0, 14*len(entries))
+	args := make([]any, 0, 15*len(entries))
 	for i, e := range entries {
 		rows[i] = row
 		var chunkKey, chunkRows any
@@ -258,7 +267,7 @@ func (l *ledger) writeRows(ctx context.Context, q querier, entries []Entry, upse
 		}
 		args = append(args, e.ID, e.Version, e.Kind, e.Checksum, e.State, string(e.Direction),
 			e.StatementsTotal, e.StatementsDone, e.StatementStarted, nullable(e.Error), e.AppliedAt.UTC(), e.ExecutionMS,
-			chunkKey, chunkRows)
+			chunkKey, chunkRows, nullable(e.Note))
 	}
 	query := `INSERT INTO {ledger} (` + ledgerColumns + `) VALUES ` + strings.Join(rows, ", ") + upsert
 	if _, err := q.ExecContext(ctx, l.bind(query), dialect.OneShot(l.d, args...)...); err != nil {

@@ -266,7 +266,8 @@ func (s *Session) run(ctx context.Context, a action, db source.DB) error {
 // already: for each migration ID, the 1-based numbers of statements that
 // create what the database holds identically (herd's pre-flight with
 // on_conflict: adopt_identical found them). They do not run, and the
-// step's Result notes them ("resolved: existed: statement 1").
+// step's ledger row and Result note them ("resolved: existed: statement
+// 1").
 func (s *Session) Resolve(existing map[string][]int) { s.existing = existing }
 
 // result is the Result of step, started at start, with err, noting the
@@ -274,12 +275,20 @@ func (s *Session) Resolve(existing map[string][]int) { s.existing = existing }
 func (s *Session) result(step plan.Step, start time.Time, took time.Duration, err error) Result {
 	m := step.Migration
 	res := Result{Migration: m, Direction: step.Direction, Checksum: m.Checksum(s.e.dialect.Name()), Started: start,
-		Duration: took, Err: err, LockRetries: s.retried[step]}
+		Duration: took, Err: err, LockRetries: s.retried[step], Note: s.resolvedNote(m, step.Direction)}
 	delete(s.retried, step)
-	if n := s.existing[m.ID()]; len(n) > 0 && step.Direction == plan.Up {
-		res.Note = fmt.Sprintf("resolved: existed: statement %s", strings.Trim(fmt.Sprint(n), "[]"))
-	}
 	return res
+}
+
+// resolvedNote is the note of m going in dir when Resolve took some of
+// its statements as done ("resolved: existed: statement 1"), for its
+// ledger row and its Result; "" otherwise.
+func (s *Session) resolvedNote(m *source.Migration, dir plan.Direction) string {
+	n := s.existing[m.ID()]
+	if len(n) == 0 || dir != plan.Up {
+		return ""
+	}
+	return fmt.Sprintf("resolved: existed: statement %s", strings.Trim(fmt.Sprint(n), "[]"))
 }
 
 // Database is the database the session locked.

@@ -113,14 +113,19 @@ const ledgerDDL = "CREATE TABLE IF NOT EXISTS %s (\n" +
 	"    applied_at        DATETIME(6)  NOT NULL,\n" +
 	"    execution_ms      BIGINT       NOT NULL DEFAULT 0,\n" +
 	"    chunk_key         TEXT         NULL,\n" +
-	"    chunk_rows        BIGINT       NULL\n" +
+	"    chunk_rows        BIGINT       NULL,\n" +
+	"    note              TEXT         NULL\n" +
 	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 
-// UpgradeLedger returns the statement that adds the columns a ledger made
-// before chunked migrations lacks (MySQL 8 has no ADD COLUMN IF NOT
-// EXISTS; herd runs it only on a ledger that lacks them).
+// UpgradeLedger returns the statements that add the columns a ledger made
+// before chunked migrations, or before notes, lacks: one for each
+// generation, since MySQL 8 has no ADD COLUMN IF NOT EXISTS and a
+// statement whose column is there fails (herd passes over it).
 func (d *Dialect) UpgradeLedger(qualifiedTable string) []string {
-	return []string{"ALTER TABLE " + qualifiedTable + " ADD COLUMN chunk_key TEXT NULL, ADD COLUMN chunk_rows BIGINT NULL"}
+	return []string{
+		"ALTER TABLE " + qualifiedTable + " ADD COLUMN chunk_key TEXT NULL, ADD COLUMN chunk_rows BIGINT NULL",
+		"ALTER TABLE " + qualifiedTable + " ADD COLUMN note TEXT NULL",
+	}
 }
 
 //go:embed controlschema

@@ -112,13 +112,15 @@ const ledgerDDL = `CREATE TABLE IF NOT EXISTS %s (
     applied_at        TIMESTAMPTZ  NOT NULL,
     execution_ms      BIGINT       NOT NULL DEFAULT 0,
     chunk_key         TEXT         NULL,
-    chunk_rows        BIGINT       NULL
+    chunk_rows        BIGINT       NULL,
+    note              TEXT         NULL
 )`
 
-// UpgradeLedger returns the statements that add the columns a ledger
-// made before chunked migrations lacks.
+// UpgradeLedger returns the statement that adds the columns a ledger
+// made before chunked migrations, or before notes, lacks.
 func (d *Dialect) UpgradeLedger(qualifiedTable string) []string {
-	return []string{"ALTER TABLE " + qualifiedTable + " ADD COLUMN IF NOT EXISTS chunk_key TEXT NULL, ADD COLUMN IF NOT EXISTS chunk_rows BIGINT NULL"}
+	return []string{"ALTER TABLE " + qualifiedTable + " ADD COLUMN IF NOT EXISTS chunk_key TEXT NULL, ADD COLUMN IF NOT EXISTS chunk_rows BIGINT NULL, " +
+		"ADD COLUMN IF NOT EXISTS note TEXT NULL"}
 }
 
 //go:embed controlschema

@@ -84,15 +84,17 @@ const ledgerDDL = `CREATE TABLE IF NOT EXISTS %s (
     applied_at TIMESTAMP NOT NULL,
     execution_ms INT NOT NULL DEFAULT 0,
     chunk_key TEXT,
-    chunk_rows INT
+    chunk_rows INT,
+    note TEXT
 ) WITHOUT ROWID`
 
 // UpgradeLedger returns the statements that add the columns a ledger
-// made before chunked migrations lacks.
+// made before chunked migrations, or before notes, lacks: one a column.
 func (d *Dialect) UpgradeLedger(qualifiedTable string) []string {
 	return []string{
 		"ALTER TABLE " + qualifiedTable + " ADD COLUMN chunk_key TEXT",
 		"ALTER TABLE " + qualifiedTable + " ADD COLUMN chunk_rows INT",
+		"ALTER TABLE " + qualifiedTable + " ADD COLUMN note TEXT",
 	}
 }
 
