@@ -128,7 +128,7 @@ func (e Engine) NewFleet(t testing.TB, migrations fs.FS) *Fleet {
 		f.ServerDSN = files.FileDSN(filepath.Join(f.Dir, "data", "tenants"))
 	} else {
 		f.ControlDSN, f.ServerDSN = e.controlDatabase(t)
-		if e.tenancy == dialect.DatabasePerTenant {
+		if !e.SchemaPerTenant() {
 			// Schemas per tenant go with the control database.
 			t.Cleanup(func() { f.dropLeftovers(t) })
 		}
