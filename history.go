@@ -17,7 +17,7 @@ func historyStep(res execute.Result) control.Step {
 	m := res.Migration
 	return control.Step{Migration: m.ID(), Version: m.Version.String(), Kind: string(m.Kind),
 		Direction: control.Direction(res.Direction), Checksum: res.Checksum, Started: res.Started,
-		Duration: res.Duration, Err: res.Err, Note: res.Note, LockRetries: res.LockRetries}
+		Duration: res.Duration, Err: res.Err, Note: res.Note, LockRetries: res.LockRetries, Chunked: m.Chunk != nil}
 }
 
 // historyRecorder is an execute.Recorder that writes each step to one

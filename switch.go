@@ -128,7 +128,7 @@ func (f *Fleet) switchBackSteps(tg target, entries []execute.Entry, to *semver.V
 			continue
 		}
 		steps = append(steps, control.Step{Migration: m.ID(), Version: m.Version.String(), Kind: string(m.Kind),
-			Direction: control.Down, Checksum: m.Checksum(tg.dialect.Name()), Started: now, Note: note})
+			Direction: control.Down, Checksum: m.Checksum(tg.dialect.Name()), Started: now, Note: note, Chunked: m.Chunk != nil})
 	}
 	return steps
 }

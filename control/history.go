@@ -25,6 +25,9 @@ type Step struct {
 	// LockRetries counts the times the step gave up on a lock and ran
 	// again.
 	LockRetries int
+	// Chunked is set for a chunked migration's step: undone, it ends the
+	// migration's chunk progress.
+	Chunked bool
 }
 
 // HistoryEntry is one row of database_migration_history.
@@ -52,11 +55,11 @@ func (s *Store) Record(ctx context.Context, ref Ref, step Step) error {
 }
 
 // insertHistory writes one history row per step, many to a statement. A
-// migration undone (a down step that succeeded) also loses its chunk
-// progress: what a part-way walk had done is gone with it.
+// chunked migration undone (a down step that succeeded) also loses its
+// chunk progress: what a part-way walk had done is gone with it.
 func (s *Store) insertHistory(ctx context.Context, q execer, ref Ref, steps []Step) error {
 	for _, st := range steps {
-		if st.Direction == Down && st.Err == nil {
+		if st.Chunked && st.Direction == Down && st.Err == nil {
 			if _, err := s.execIn(ctx, q, s.q.chunkProgressDelete, string(ref.Type), ref.Identifier, st.Migration); err != nil {
 				return fmt.Errorf("control: end the progress of %s in %s: %w", st.Migration, ref, err)
 			}

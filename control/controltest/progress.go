@@ -50,7 +50,7 @@ func (s *suite) testChunkProgress(t *testing.T) {
 
 	require.NoError(t, store.EndChunkProgress(ctx, beta, "v1.1.0/002_touch"))
 	step := control.Step{Migration: "v1.1.0/002_touch", Version: "1.1.0", Kind: "data", Direction: control.Up,
-		Checksum: "c", Started: at, LockRetries: 3}
+		Checksum: "c", Started: at, LockRetries: 3, Chunked: true}
 	require.NoError(t, store.Record(ctx, alpha, step))
 	require.Len(t, list(), 2, "beta's walk ended; alpha's up step leaves its progress")
 	step.Direction, step.LockRetries = control.Down, 0
