@@ -114,13 +114,7 @@ func FreezeDatabase(ctx context.Context, srv dialect.Server, d dialect.Dialect, 
 	if err != nil {
 		return fail(err)
 	}
-	var tables []string
-	for _, t := range all {
-		if t.Name != dialect.CaptureTable {
-			tables = append(tables, t.Name)
-		}
-	}
-	f, err := freeze(ctx, srv, d, name, tables, timeout)
+	f, err := freeze(ctx, srv, d, name, freezable(all), timeout)
 	if err != nil {
 		return fail(err)
 	}

@@ -206,17 +206,25 @@ func (s *Shadow) inspect(ctx context.Context, ins dialect.Inspector) error {
 	if err != nil {
 		return fmt.Errorf("shadow: tenant %q: %w", s.tenantName, err)
 	}
-	for _, t := range tables {
-		if t.Name != dialect.CaptureTable {
-			s.frozen = append(s.frozen, t.Name)
-		}
-	}
+	s.frozen = freezable(tables)
 	captured, err := capturable(s.tenantName, tables)
 	s.tables = make(map[string]dialect.Table, len(captured))
 	for _, t := range captured {
 		s.tables[t.Name] = t
 	}
 	return err
+}
+
+// freezable names the tables a freeze blocks writes to: every table but
+// the capture table, which the seal needs free (see Frozen.Seal).
+func freezable(tables []dialect.Table) []string {
+	var out []string
+	for _, t := range tables {
+		if t.Name != dialect.CaptureTable {
+			out = append(out, t.Name)
+		}
+	}
+	return out
 }
 
 // capturable returns the tables of db a capture covers: every table but
