@@ -126,14 +126,13 @@ func (r *shadowRun) run(ctx context.Context) error {
 // capture after it. An error before the switch leaves the shadow for run
 // to abandon.
 func (r *shadowRun) phases(ctx context.Context) error {
-	resumed, err := r.leftBehind(ctx)
-	if err != nil {
+	if err := r.leftBehind(ctx); err != nil {
 		return err
 	}
-	if resumed != nil {
-		r.sh = resumed
-	} else if err := r.prepare(ctx); err != nil {
-		return err
+	if r.sh == nil {
+		if err := r.prepare(ctx); err != nil {
+			return err
+		}
 	}
 	sh := r.sh
 
@@ -222,31 +221,32 @@ func (r *shadowRun) prepare(ctx context.Context) error {
 // leftBehind deals with what a shadow migration of the tenant that was
 // killed left. A finished copy (the shadow bears the tenant's mark and
 // the tenant still captures its changes) whose ledger is still the
-// tenant's (neither was migrated since) is resumed and returned: the run
-// catches it up from the changes captured meanwhile instead of copying
-// the tenant again. Anything else (a copy unfinished, a shadow migrated
-// part-way) is removed, and nil returned: the run starts again. Under the
+// tenant's (neither was migrated since) is resumed as the run's shadow:
+// the run catches it up from the changes captured meanwhile instead of
+// copying the tenant again. Anything else (a copy unfinished, a shadow
+// migrated part-way) is removed, and the run starts again. Under the
 // tenant's lock no other run goes on, and a freeze ends with its session,
 // so none is left.
-func (r *shadowRun) leftBehind(ctx context.Context) (*shadow.Shadow, error) {
+func (r *shadowRun) leftBehind(ctx context.Context) error {
 	st, err := shadow.Inspect(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database)
 	if err != nil || !st.LeftBehind() {
-		return nil, err
+		return err
 	}
 	if st.Resumable() {
 		sh, err := r.resume(ctx)
 		if err == nil {
 			r.emit(event.ShadowCopy, fmt.Sprintf("resumed the copy %s an interrupted shadow migration made, with %d captured changes to catch up",
 				st.Shadow, st.Changes), time.Time{})
-			return sh, nil
+			r.sh = sh
+			return nil
 		}
 		r.f.opts.Logger.Warn("herd: the copy an interrupted shadow migration made cannot be resumed; copying again", "database", r.tg.ref.String(), "err", err)
 	}
 	if err := shadow.Remove(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database); err != nil {
-		return nil, fmt.Errorf("remove what an interrupted shadow migration left: %w", err)
+		return fmt.Errorf("remove what an interrupted shadow migration left: %w", err)
 	}
 	r.emit(event.ShadowAbandoned, fmt.Sprintf("removed what an interrupted shadow migration left (%d captured changes, shadow %s)", st.Changes, st.Shadow), time.Time{})
-	return nil, nil
+	return nil
 }
 
 // resume reopens the tenant's finished copy, and refuses it unless its
