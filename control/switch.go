@@ -39,6 +39,14 @@ type Switch struct {
 	SwitchedAt  time.Time   `json:"switched_at"`
 	// EndedAt is when the switch was taken back or cleaned up.
 	EndedAt *time.Time `json:"ended_at,omitempty"`
+	// Renamed reports a switch that renamed instead of moving the
+	// registry (a server whose tenants swap names, see
+	// dialect.NameSwapper): the migrated copy took the tenant's name,
+	// NewDatabase, which the registry keeps, and the database it left
+	// was renamed OldDatabase. The names are always where each database
+	// is now: a switch back renames them again, and records the new
+	// names.
+	Renamed bool `json:"renamed,omitempty"`
 }
 
 // ErrMoved is returned when a tenant is not on the database a switch
@@ -51,12 +59,17 @@ var ErrMoved = errors.New("the tenant is not on the database expected")
 // audit entry, the end of the tenant's running shadow migration
 // (ShadowSwitched) and the change counter, so that the router and herd serve
 // follow at their next refresh. It fails, changing nothing, with an
-// error wrapping ErrMoved when the tenant is not on sw.OldDatabase.
+// error wrapping ErrMoved when the tenant is not on sw.OldDatabase (on
+// sw.NewDatabase, its name, when sw.Renamed: the registry stays).
 func (s *Store) SwitchTenant(ctx context.Context, sw Switch, steps []Step, actor string) (int64, error) {
 	ref := TenantRef(sw.Tenant)
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.move(ctx, tx, sw.Tenant, sw.OldDatabase, sw.NewDatabase); err != nil {
+		from := sw.OldDatabase
+		if sw.Renamed {
+			from = sw.NewDatabase
+		}
+		if err := s.move(ctx, tx, sw.Tenant, from, sw.NewDatabase); err != nil {
 			return err
 		}
 		if err := s.insertHistory(ctx, tx, ref, steps); err != nil {
@@ -67,7 +80,7 @@ func (s *Store) SwitchTenant(ctx context.Context, sw Switch, steps []Step, actor
 		}
 		var err error
 		id, err = s.insertID(ctx, tx, s.q.switchInsert, sw.Tenant, sw.Server, sw.OldDatabase, sw.NewDatabase,
-			sw.FromVersion, sw.ToVersion, string(SwitchActive), sw.SwitchedAt.UTC())
+			sw.FromVersion, sw.ToVersion, string(SwitchActive), sw.SwitchedAt.UTC(), sw.Renamed)
 		if err != nil {
 			return err
 		}
@@ -92,13 +105,22 @@ func (s *Store) SwitchTenant(ctx context.Context, sw Switch, steps []Step, actor
 // and the change counter, and the switch is marked SwitchUndone. It
 // fails, changing nothing, with an error wrapping ErrMoved when the
 // tenant is not on sw.NewDatabase or the switch is not active.
+//
+// A switch that renamed (sw.Renamed) is taken back by renaming again:
+// sw's names are then those after the renames back, which the record
+// keeps: the tenant is on OldDatabase, its name, which the registry
+// keeps, and the migrated copy is now NewDatabase.
 func (s *Store) SwitchBack(ctx context.Context, sw Switch, steps []Step, note, actor string) error {
 	ref := TenantRef(sw.Tenant)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.endSwitch(ctx, tx, sw.ID, SwitchUndone); err != nil {
+		if err := s.endSwitchFrom(ctx, tx, sw, SwitchActive, SwitchUndone); err != nil {
 			return err
 		}
-		if err := s.move(ctx, tx, sw.Tenant, sw.NewDatabase, sw.OldDatabase); err != nil {
+		from := sw.NewDatabase
+		if sw.Renamed {
+			from = sw.OldDatabase
+		}
+		if err := s.move(ctx, tx, sw.Tenant, from, sw.OldDatabase); err != nil {
 			return err
 		}
 		if err := s.insertHistory(ctx, tx, ref, steps); err != nil {
@@ -124,7 +146,7 @@ func (s *Store) SwitchBack(ctx context.Context, sw Switch, steps []Step, note, a
 // switch is no longer in sw.State.
 func (s *Store) CleanedSwitch(ctx context.Context, sw Switch, dropped, actor string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.endSwitchFrom(ctx, tx, sw.ID, sw.State, SwitchCleaned); err != nil {
+		if err := s.endSwitchFrom(ctx, tx, sw, sw.State, SwitchCleaned); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, actor, "cleanup", TenantRef(sw.Tenant).String(), "dropped "+dropped)
@@ -147,31 +169,28 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, code, from, to string) err
 	return nil
 }
 
-// endSwitch moves active switch id to state, in tx.
-func (s *Store) endSwitch(ctx context.Context, tx *sql.Tx, id int64, state SwitchState) error {
-	return s.endSwitchFrom(ctx, tx, id, SwitchActive, state)
-}
-
-// endSwitchFrom moves switch id from state from to state to, in tx.
-func (s *Store) endSwitchFrom(ctx context.Context, tx *sql.Tx, id int64, from, to SwitchState) error {
-	res, err := tx.ExecContext(ctx, s.q.switchEnd, string(to), s.now().UTC(), id, string(from))
+// endSwitchFrom moves switch sw.ID from state from to state to, in tx,
+// recording sw's database names.
+func (s *Store) endSwitchFrom(ctx context.Context, tx *sql.Tx, sw Switch, from, to SwitchState) error {
+	res, err := tx.ExecContext(ctx, s.q.switchEnd, string(to), s.now().UTC(), sw.OldDatabase, sw.NewDatabase, sw.ID, string(from))
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errors.Join(err, fmt.Errorf("%w: switch %d is no longer %s", ErrMoved, id, from))
+		return errors.Join(err, fmt.Errorf("%w: switch %d is no longer %s", ErrMoved, sw.ID, from))
 	}
 	return nil
 }
 
 // Switches returns the shadow switches of tenant (every tenant's when it
-// is ""), newest first.
-func (r *Reader) Switches(ctx context.Context, tenant string) ([]Switch, error) {
-	query, args := r.q.switchList, []any(nil)
+// is ""), newest first. Their Renamed came with control schema 1.13.0,
+// above AttachVersion: it is a Store's.
+func (s *Store) Switches(ctx context.Context, tenant string) ([]Switch, error) {
+	query, args := s.q.switchList, []any(nil)
 	if tenant != "" {
-		query, args = r.q.switchListTenant, []any{tenant}
+		query, args = s.q.switchListTenant, []any{tenant}
 	}
-	rows, err := r.db.DB.QueryContext(ctx, query, args...)
+	rows, err := s.db.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read shadow switches: %w", err)
 	}
@@ -182,7 +201,7 @@ func (r *Reader) Switches(ctx context.Context, tenant string) ([]Switch, error) 
 		var state string
 		var ended sql.NullTime
 		if err := rows.Scan(&sw.ID, &sw.Tenant, &sw.Server, &sw.OldDatabase, &sw.NewDatabase, &sw.FromVersion,
-			&sw.ToVersion, &state, &sw.SwitchedAt, &ended); err != nil {
+			&sw.ToVersion, &state, &sw.SwitchedAt, &ended, &sw.Renamed); err != nil {
 			return nil, fmt.Errorf("control: read shadow switches: %w", err)
 		}
 		sw.State = SwitchState(state)

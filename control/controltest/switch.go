@@ -86,6 +86,39 @@ func (s *suite) testSwitches(t *testing.T) {
 	none, err := store.Switches(ctx, "beta")
 	require.NoError(t, err)
 	require.Empty(t, none)
+
+	// A switch that renamed keeps the registry on the tenant's name, and
+	// its switch back records the names the renames back gave.
+	renamed := control.Switch{Tenant: "beta", Server: "main", OldDatabase: "t_beta_herd_old", NewDatabase: "t_beta",
+		FromVersion: "1.0.0", ToVersion: "1.1.0", SwitchedAt: c.now, Renamed: true}
+	_, err = store.SwitchTenant(ctx, control.Switch{Tenant: "beta", Server: "main", OldDatabase: "x_old", NewDatabase: "elsewhere",
+		FromVersion: "1.0.0", ToVersion: "1.1.0", SwitchedAt: c.now, Renamed: true}, nil, "test")
+	require.ErrorIs(t, err, control.ErrMoved, "beta is not on the name a renaming switch keeps")
+	rid, err := store.SwitchTenant(ctx, renamed, steps, "test")
+	require.NoError(t, err)
+	betaRow, err := store.Tenant(ctx, "beta")
+	require.NoError(t, err)
+	require.Equal(t, "t_beta", betaRow.Database, "the registry keeps the name")
+	mine, err = store.Switches(ctx, "beta")
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	require.True(t, mine[0].Renamed)
+	require.Equal(t, "t_beta_herd_old", mine[0].OldDatabase)
+	back := mine[0]
+	back.OldDatabase, back.NewDatabase = "t_beta", "t_beta_herd_shadow"
+	require.NoError(t, store.SwitchBack(ctx, back, nil, "renamed back", "test"))
+	betaRow, err = store.Tenant(ctx, "beta")
+	require.NoError(t, err)
+	require.Equal(t, "t_beta", betaRow.Database)
+	mine, err = store.Switches(ctx, "beta")
+	require.NoError(t, err)
+	require.Equal(t, rid, mine[0].ID)
+	require.Equal(t, control.SwitchUndone, mine[0].State)
+	require.Equal(t, []string{"t_beta", "t_beta_herd_shadow"}, []string{mine[0].OldDatabase, mine[0].NewDatabase},
+		"the record names where each database is now")
+	v, _, err = store.Version(ctx, control.TenantRef("beta"))
+	require.NoError(t, err)
+	require.Equal(t, "1.0.0", v.CurrentVersion)
 }
 
 // A write freeze is recorded, extended and ended, each moving the change

@@ -337,19 +337,20 @@ DELETE FROM herd_tenant_sizes WHERE tenant_code = ?
 UPDATE herd_tenants SET database_name = ? WHERE code = ? AND database_name = ?
 
 -- name: switch-insert
-INSERT INTO herd_shadow_switches (tenant, server, old_database, new_database, from_version, to_version, state, switched_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO herd_shadow_switches (tenant, server, old_database, new_database, from_version, to_version, state, switched_at, renamed)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: switch-list
-SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at
+SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at, renamed
 FROM herd_shadow_switches ORDER BY id DESC
 
 -- name: switch-list-tenant
-SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at
+SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at, renamed
 FROM herd_shadow_switches WHERE tenant = ? ORDER BY id DESC
 
 -- name: switch-end
-UPDATE herd_shadow_switches SET state = ?, ended_at = ? WHERE id = ? AND state = ?
+UPDATE herd_shadow_switches SET state = ?, ended_at = ?, old_database = ?, new_database = ?
+WHERE id = ? AND state = ?
 
 -- Write freezes of shadow migrations (control schema v1.7.0).
 

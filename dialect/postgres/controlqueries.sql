@@ -337,19 +337,20 @@ DELETE FROM herd_tenant_sizes WHERE tenant_code = $1
 UPDATE herd_tenants SET database_name = $1 WHERE code = $2 AND database_name = $3
 
 -- name: switch-insert
-INSERT INTO herd_shadow_switches (tenant, server, old_database, new_database, from_version, to_version, state, switched_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
+INSERT INTO herd_shadow_switches (tenant, server, old_database, new_database, from_version, to_version, state, switched_at, renamed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
 
 -- name: switch-list
-SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at
+SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at, renamed
 FROM herd_shadow_switches ORDER BY id DESC
 
 -- name: switch-list-tenant
-SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at
+SELECT id, tenant, server, old_database, new_database, from_version, to_version, state, switched_at, ended_at, renamed
 FROM herd_shadow_switches WHERE tenant = $1 ORDER BY id DESC
 
 -- name: switch-end
-UPDATE herd_shadow_switches SET state = $1, ended_at = $2 WHERE id = $3 AND state = $4
+UPDATE herd_shadow_switches SET state = $1, ended_at = $2, old_database = $3, new_database = $4
+WHERE id = $5 AND state = $6
 
 -- Write freezes of shadow migrations (control schema v1.7.0).
 

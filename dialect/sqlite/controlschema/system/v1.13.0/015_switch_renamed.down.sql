@@ -1,0 +1,1 @@
+ALTER TABLE herd_shadow_switches DROP COLUMN renamed;
