@@ -153,3 +153,27 @@ type TableChecksummer interface {
 // table queue behind the wait, so it gives up early, and the caller tries
 // again later.
 const CaptureLockTimeout = 5 * time.Second
+
+// NameSwapper is an optional capability of a Server whose tenants can
+// swap names in a transaction that the application's connections follow
+// at once, by name: PostgreSQL with a schema per tenant (a connection's
+// search_path names the schema, resolved again by every statement, and
+// renaming a schema invalidates the plans cached on it). A shadow
+// migration's switch then renames instead of moving the registry, so
+// that an application that reaches the tenant by its name, not through
+// the router, follows it too. Engines whose renames break open sessions
+// (PostgreSQL's databases: ALTER DATABASE … RENAME needs no one connected)
+// or cannot move what a tenant holds (MySQL's RENAME TABLE cannot move a
+// table that has triggers, as herd's change capture puts on every table,
+// nor views or routines) do not implement it, or report false.
+type NameSwapper interface {
+	// SwapsNames reports whether this server's tenants swap names.
+	SwapsNames() bool
+	// SwapNames, on conn, in the transaction of the write freeze it holds
+	// on database live (WriteFreezer.FreezeWrites; committed by its
+	// release), renames live to old, then other to live, and points
+	// herd's change capture in each at its new name, so that each
+	// database's capture triggers go on writing to its own CaptureTable.
+	// old must not exist.
+	SwapNames(ctx context.Context, conn *sql.Conn, live, other, old string) error
+}

@@ -41,6 +41,7 @@ func (s *suite) shadowTests(t *testing.T) []namedTest {
 		{"ShadowChecksum", s.testShadowChecksum},
 		{"ShadowGenerators", s.testShadowGenerators},
 		{"ShadowSyncFidelity", s.testShadowSyncFidelity},
+		{"ShadowSwapNames", s.testShadowSwapNames},
 	}
 }
 
@@ -397,4 +398,69 @@ func (s *suite) allKeys(t *testing.T, db *dialect.Database, tb dialect.Table) []
 	}
 	require.NoError(t, rows.Err())
 	return keys
+}
+
+// A server whose tenants swap names renames, under a write freeze, the
+// tenant to a name of its own and its copy to the tenant's name: the
+// application's pool, opened by the tenant's name before, reads and
+// writes the copy once the freeze ends, as does the write that waited
+// for the freeze; the database left stays sealed under its new name, and
+// each database's capture goes on writing to its own capture table. Servers
+// that do not swap names say so.
+func (s *suite) testShadowSwapNames(t *testing.T) {
+	ctx := t.Context()
+	swapper, ok := s.srv.(dialect.NameSwapper)
+	if !ok || !swapper.SwapsNames() {
+		t.Skipf("%s (%s): tenants do not swap names", s.d.Name(), s.cfg.Tenancy)
+	}
+	name, db, tables := s.pupilsTenant(t)
+	copyName, cp, _ := s.pupilsTenant(t)
+	s.execAll(t, cp, "INSERT INTO pupils (id, email, name) VALUES (3, 'c@x', 'the copy')")
+	capture := s.d.(dialect.ChangeCapture)
+	require.NoError(t, capture.InstallCapture(ctx, db, tables))
+	require.NoError(t, capture.InstallCapture(ctx, cp, tables))
+	old := name + "_o"
+	s.cleanupDrop(t, old)
+	app := s.open(t, name) // the application, by the tenant's name
+
+	c := conn(t, db)
+	require.NoError(t, s.d.(dialect.SessionGuard).GuardSession(ctx, c, patience))
+	release, err := s.d.(dialect.WriteFreezer).FreezeWrites(ctx, c, db, []string{"pupils", "marks"})
+	require.NoError(t, err)
+	write := s.writeAsync(ctx, app, 9)
+	select {
+	case err := <-write:
+		t.Fatalf("a write went through the freeze (err %v)", err)
+	case <-time.After(held):
+	}
+	reason := dialect.SealedMessage + " from " + name + " to " + name + ": resolve it again"
+	require.NoError(t, s.d.(dialect.CaptureSealer).SealCapture(ctx, c, db, reason))
+	require.NoError(t, swapper.SwapNames(ctx, c, name, copyName, old))
+	require.NoError(t, release())
+	select {
+	case err := <-write:
+		// PostgreSQL looks a name up again when a lock it waited for was
+		// granted after the catalog changed: the write lands in the copy.
+		require.NoError(t, err, "the write that waited for the freeze")
+	case <-time.After(patience):
+		t.Fatal("the write did not end after the freeze")
+	}
+
+	var who string
+	require.NoError(t, app.DB.QueryRowContext(ctx, "SELECT name FROM pupils WHERE id = 3").Scan(&who), "the pool reads the copy")
+	require.Equal(t, "the copy", who)
+	_, err = app.DB.ExecContext(ctx, s.bind("INSERT INTO pupils (id, email) VALUES (?, 'n@x')"), 10)
+	require.NoError(t, err, "the pool writes the copy")
+
+	renamed := s.open(t, name)
+	require.Equal(t, [][2]any{{"pupils", []any{9.0}}, {"pupils", []any{10.0}}}, s.captured(t, renamed),
+		"the copy's capture, under the tenant's name, has both writes")
+	left := s.open(t, old)
+	require.Empty(t, s.captured(t, left), "the sealed database recorded nothing")
+	_, err = left.DB.ExecContext(ctx, "UPDATE pupils SET name = 'x' WHERE id = 1")
+	require.ErrorContains(t, err, dialect.SealedMessage, "the database left is still sealed under its new name")
+	exists, err := s.srv.Exists(ctx, copyName)
+	require.NoError(t, err)
+	require.False(t, exists, "the copy's own name is gone")
+	require.Error(t, swapper.SwapNames(ctx, conn(t, renamed), name, old, old), "renaming to a name that exists fails")
 }

@@ -3,10 +3,12 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/dialect/internal/target"
 )
 
 var (
@@ -14,6 +16,7 @@ var (
 	_ dialect.WriteFreezer     = (*Dialect)(nil)
 	_ dialect.TableChecksummer = (*Dialect)(nil)
 	_ dialect.CaptureSealer    = (*Dialect)(nil)
+	_ dialect.NameSwapper      = (*Server)(nil)
 )
 
 // captureFunction is the trigger function, and the name of every capture
@@ -26,7 +29,7 @@ const truncateFunction = dialect.CaptureTriggerPrefix + "truncate"
 
 // truncateFunctionDDL creates it; %[1]s is its qualified name, %[2]s the
 // capture table's. A NULL key stands for every row of the table.
-const truncateFunctionDDL = `CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $herd$
+const truncateFunctionDDL = `CREATE OR REPLACE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $herd$
 BEGIN
 	INSERT INTO %[2]s (tbl, pk) VALUES (TG_TABLE_NAME, NULL);
 	RETURN NULL;
@@ -44,7 +47,7 @@ const captureTableDDL = `CREATE TABLE %s (
 // name, %[2]s the capture table's. The key columns are the trigger's
 // arguments; the key is rendered as a JSON array of their values. An
 // update records the old key, and the new one when it differs.
-const captureFunctionDDL = `CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $herd$
+const captureFunctionDDL = `CREATE OR REPLACE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $herd$
 DECLARE
 	old_key text;
 	new_key text;
@@ -83,13 +86,10 @@ func (d *Dialect) InstallCapture(ctx context.Context, db *dialect.Database, tabl
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	fn, truncated := dialect.Qualify(d, db, captureFunction), dialect.Qualify(d, db, truncateFunction)
-	capture := dialect.Qualify(d, db, dialect.CaptureTable)
-	stmts := []string{
+	stmts := append([]string{
 		fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", dialect.CaptureLockTimeout.Milliseconds()),
-		fmt.Sprintf(captureTableDDL, capture),
-		fmt.Sprintf(captureFunctionDDL, fn, capture),
-		fmt.Sprintf(truncateFunctionDDL, truncated, capture),
-	}
+		fmt.Sprintf(captureTableDDL, dialect.Qualify(d, db, dialect.CaptureTable)),
+	}, captureFunctions(db.Schema)...)
 	for _, t := range tables {
 		if len(t.PrimaryKey) == 0 {
 			return fail(fmt.Errorf("table %q has no primary key", t.Name))
@@ -112,6 +112,18 @@ func (d *Dialect) InstallCapture(ctx context.Context, db *dialect.Database, tabl
 		return fail(err)
 	}
 	return nil
+}
+
+// captureFunctions returns the statements that create, or replace, the
+// capture's trigger functions in schema, writing to its capture table.
+// The table's name is in their text: a renamed schema's functions are
+// replaced (Server.SwapNames).
+func captureFunctions(schema string) []string {
+	in := func(name string) string { return quoteIdent(schema) + "." + quoteIdent(name) }
+	return []string{
+		fmt.Sprintf(captureFunctionDDL, in(captureFunction), in(dialect.CaptureTable)),
+		fmt.Sprintf(truncateFunctionDDL, in(truncateFunction), in(dialect.CaptureTable)),
+	}
 }
 
 // quoteLiteral quotes s as an SQL string literal.
@@ -242,4 +254,56 @@ func (d *Dialect) TableChecksum(ctx context.Context, db *dialect.Database, t dia
 		return 0, "", fmt.Errorf("postgres: checksum of table %q in %q: %w", t.Name, db.Name, err)
 	}
 	return n, sum, nil
+}
+
+// SwapsNames reports whether the server has a schema per tenant: a
+// schema's connections follow a rename, a database's cannot be open
+// during one.
+func (s *Server) SwapsNames() bool { return s.tenancy == dialect.SchemaPerTenant }
+
+// SwapNames renames schema live to old and schema other to live, on
+// conn in its open transaction, and replaces the capture's trigger
+// functions of each schema that has them so that they write to its own
+// capture table, whose schema's name their text holds. ALTER SCHEMA …
+// RENAME locks no table: the write freeze conn holds is all that keeps
+// writers off meanwhile, and its commit makes the new names visible at
+// once.
+func (s *Server) SwapNames(ctx context.Context, conn *sql.Conn, live, other, old string) error {
+	fail := func(err error) error {
+		return fmt.Errorf("postgres: rename %q to %q and %q to %q: %w", live, old, other, live, err)
+	}
+	if !s.SwapsNames() {
+		return fail(errors.New("tenants are databases, which cannot be renamed while in use"))
+	}
+	for _, name := range []string{old, live, other} {
+		if err := target.CheckName(name, MaxNameLength); err != nil {
+			return fail(err)
+		}
+	}
+	stmts := []string{
+		"ALTER SCHEMA " + quoteIdent(live) + " RENAME TO " + quoteIdent(old),
+		"ALTER SCHEMA " + quoteIdent(other) + " RENAME TO " + quoteIdent(live),
+	}
+	for _, stmt := range stmts {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fail(err)
+		}
+	}
+	for _, schema := range []string{old, live} {
+		var captured bool
+		err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "+
+			"ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2)", schema, captureFunction).Scan(&captured)
+		if err != nil {
+			return fail(err)
+		}
+		if !captured {
+			continue
+		}
+		for _, stmt := range captureFunctions(schema) {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	return nil
 }
