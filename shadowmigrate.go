@@ -47,6 +47,9 @@ func (f *Fleet) MigrateShadow(ctx context.Context, code, to string) error {
 		return err
 	}
 	err = f.session(ctx, tg, func(s *execute.Session) error {
+		if _, err := f.recordRenames(ctx, tg, t); err != nil {
+			return err
+		}
 		entries, err := f.settle(ctx, tg, s)
 		if err != nil {
 			return err
@@ -90,6 +93,9 @@ type shadowRun struct {
 	// unannounce ends the freeze's record in the control database (see
 	// announce); nil when there is none.
 	unannounce func()
+	// renamed is set once the tenant's database and its shadow swapped
+	// names (renameTo).
+	renamed bool
 }
 
 // writeFreezeLease is how far ahead a write freeze's record in the
@@ -112,6 +118,12 @@ func (r *shadowRun) run(ctx context.Context) error {
 	r.record = rec
 	defer rec.end()
 	if err := r.phases(ctx); err != nil {
+		if r.sh == nil && r.renamed {
+			// The tenant is on its copy; the control database lacks the
+			// switch, which the next run records (recordRenames). The
+			// run's record stays, to read as interrupted in its switch.
+			return errors.Join(err, f.control.End(context.WithoutCancel(ctx), ref, from, err))
+		}
 		if r.sh != nil {
 			r.emit(event.ShadowAbandoned, err.Error(), time.Time{})
 			err = errors.Join(err, r.abandon(context.WithoutCancel(ctx)))
@@ -176,6 +188,16 @@ func (r *shadowRun) phases(ctx context.Context) error {
 
 	began = r.f.opts.Now()
 	r.record.phase(ctx, control.ShadowSwitch, nil)
+	if shadow.Swaps(r.srv.Server) {
+		if err := r.renameTo(ctx, results); err != nil {
+			if r.sh == nil {
+				return err // renamed: the tenant is on its copy
+			}
+			return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
+		}
+		r.emit(event.ShadowSwitch, fmt.Sprintf("%s renamed %s, v%s", sh.Name(), r.tenant.Database, r.plan.To), began)
+		return sh.StopCapture(context.WithoutCancel(ctx)) // closes it: the seal keeps the capture
+	}
 	if err := r.switchTo(ctx, results); err != nil {
 		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
 	}

@@ -62,7 +62,9 @@ func (b *bundle) hasDatabase(name string) bool {
 // the new version, the old one is kept as it was, and each phase is an
 // event. rollback switches back, refusing while the new database has
 // writes that would be lost; cleanup drops what a switch left. A shadow
-// whose migration fails is dropped, the tenant untouched.
+// whose migration fails is dropped, the tenant untouched. Where tenants
+// swap names (PostgreSQL schemas), the switch and the switch back rename:
+// the tenant keeps its name, and the database it leaves takes another.
 func TestShadowMigration(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
@@ -89,6 +91,22 @@ func TestShadowMigration(t *testing.T) {
 		_, err := b.fleet.SeedTenant(b.ctx, "alpha", "INSERT INTO pupils (id, name) VALUES (1, 'ada'), (2, 'bo'), (3, 'cy');")
 		require.NoError(t, err)
 		old := b.tenantDatabase("alpha")
+		d, srv := b.tenantServer()
+		renames := shadow.Swaps(srv)
+		// moved is the copy's name, and the migrated copy's after a switch
+		// back; left the old database's after the switch, current the
+		// tenant's.
+		moved, err := shadow.Name(old, srv.MaxNameLength())
+		require.NoError(t, err)
+		left, current := old, moved
+		wantPhases := []event.Type{event.ShadowCapture, event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify,
+			event.ShadowMigrate, event.ShadowSwitch}
+		if renames {
+			left, err = shadow.OldName(old, srv.MaxNameLength())
+			require.NoError(t, err)
+			current = old
+			wantPhases = slices.Insert(wantPhases, 6, event.ShadowRenamed)
+		}
 
 		require.NoError(t, b.fleet.MigrateShadow(b.ctx, "alpha", "1.1.0"))
 		var progress int
@@ -98,22 +116,19 @@ func TestShadowMigration(t *testing.T) {
 			}
 			return t == event.ShadowCatchUpProgress
 		})
-		require.Equal(t, []event.Type{event.ShadowCapture, event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify,
-			event.ShadowMigrate, event.ShadowSwitch}, phases)
+		require.Equal(t, wantPhases, phases)
 		require.GreaterOrEqual(t, progress, 2, "a batch caught up online, and one under the freeze")
 		require.Contains(t, frozen, "alpha", "routers report the tenant read-only during the freeze")
 		after, err := b.control().WriteFreezes(b.ctx)
 		require.NoError(t, err)
 		require.Empty(t, after, "the freeze ended with the switch")
-		moved := b.tenantDatabase("alpha")
-		require.NotEqual(t, old, moved)
-		require.True(t, strings.Contains(moved, "shadow"), moved)
+		require.Equal(t, current, b.tenantDatabase("alpha"))
 		b.agree(control.TenantRef("alpha"), "1.1.0")
 		require.Equal(t, 3, b.count("alpha", "pupils"))
 		require.NoError(t, b.exec("alpha", "UPDATE pupils SET house = 9 WHERE id = 1"), "the new column is there")
-		require.True(t, b.hasDatabase(old), "the old database is the rollback point")
-		d, srv := b.tenantServer()
-		oldDB, err := srv.Open(b.ctx, old)
+		require.True(t, b.hasDatabase(left), "the old database is the rollback point")
+		require.Equal(t, renames, !b.hasDatabase(moved), "renamed, the copy's own name is gone")
+		oldDB, err := srv.Open(b.ctx, left)
 		require.NoError(t, err)
 		_, err = oldDB.DB.ExecContext(b.ctx, "INSERT INTO pupils (id, name) VALUES (4, 'di')")
 		require.True(t, router.Moved(err), "the old database is sealed: %v", err)
@@ -123,23 +138,29 @@ func TestShadowMigration(t *testing.T) {
 		require.NoError(t, oldDB.DB.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM pupils").Scan(&n), "reads go on")
 		require.Equal(t, 3, n)
 		require.NoError(t, oldDB.Close())
-		st, err := shadow.Inspect(b.ctx, srv, d, old)
+		st, err := shadow.Inspect(b.ctx, srv, d, left)
 		require.NoError(t, err)
 		require.False(t, st.Marked || st.Unfinished, "the sealed old database claims no shadow: %+v", st)
 		require.False(t, b.tableExists("alpha", "herd_shadow_of"), "the new database is no longer marked a shadow")
 		sws, err := b.fleet.Switches(b.ctx, "alpha")
 		require.NoError(t, err)
 		require.Len(t, sws, 1)
-		require.Equal(t, herd.Switch{ID: sws[0].ID, Tenant: "alpha", Server: sws[0].Server, OldDatabase: old, NewDatabase: moved,
-			FromVersion: "1.0.0", ToVersion: "1.1.0", State: control.SwitchActive, SwitchedAt: sws[0].SwitchedAt}, sws[0])
+		require.Equal(t, herd.Switch{ID: sws[0].ID, Tenant: "alpha", Server: sws[0].Server, OldDatabase: left, NewDatabase: current,
+			FromVersion: "1.0.0", ToVersion: "1.1.0", State: control.SwitchActive, SwitchedAt: sws[0].SwitchedAt, Renamed: renames}, sws[0])
 
 		run := cliAt(t, b.scratch.ConfigPath)
-		require.Contains(t, run(0, "tenant", "show", "alpha"), "switch    "+fmt.Sprint(sws[0].ID)+": "+old+" (v1.0.0) -> "+moved+" (v1.1.0)")
+		require.Contains(t, run(0, "tenant", "show", "alpha"), "switch    "+fmt.Sprint(sws[0].ID)+": "+left+" (v1.0.0) -> "+current+" (v1.1.0)")
 		out := run(2, "rollback", "--tenant", "alpha", "--to", "v1.0.0")
-		require.Contains(t, out, "1 row changes written to "+moved+" since the switch would be lost; --discard-writes")
-		require.Equal(t, moved, b.tenantDatabase("alpha"), "refused: nothing changed")
+		require.Contains(t, out, "1 row changes written to "+current+" since the switch would be lost; --discard-writes")
+		require.Equal(t, current, b.tenantDatabase("alpha"), "refused: nothing changed")
+		b.agree(control.TenantRef("alpha"), "1.1.0")
 		out = run(0, "rollback", "--tenant", "alpha", "--to", "v1.0.0", "--discard-writes")
-		require.Contains(t, out, "switched back to "+old)
+		if renames {
+			require.Contains(t, out, "switched back: "+left+" took the name "+old+" again")
+			require.False(t, b.hasDatabase(left), "renamed back")
+		} else {
+			require.Contains(t, out, "switched back to "+old)
+		}
 		require.Equal(t, old, b.tenantDatabase("alpha"))
 		b.agree(control.TenantRef("alpha"), "1.0.0")
 		require.Equal(t, 3, b.count("alpha", "pupils"))
@@ -150,7 +171,7 @@ func TestShadowMigration(t *testing.T) {
 		require.NoError(t, err)
 		_, err = newDB.DB.ExecContext(b.ctx, "INSERT INTO pupils (id, name) VALUES (5, 'ed')")
 		require.True(t, router.Moved(err), "the database switched back from is sealed: %v", err)
-		require.ErrorContains(t, err, "from "+moved+" to "+old)
+		require.ErrorContains(t, err, "from "+current+" to "+old)
 		require.NoError(t, newDB.DB.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM pupils").Scan(&n), "reads go on")
 		require.NoError(t, newDB.Close())
 		require.NoError(t, b.exec("alpha", "UPDATE pupils SET name = name WHERE id = 1"), "the database switched back to takes writes")
@@ -180,9 +201,13 @@ func TestShadowMigration(t *testing.T) {
 
 		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "blue-green"), `--strategy "blue-green"`)
 		out = run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
-		require.Equal(t, moved, b.tenantDatabase("alpha"), "through the CLI too")
+		require.Equal(t, current, b.tenantDatabase("alpha"), "through the CLI too")
+		switched := "shadow.switch: " + old + " -> " + moved
+		if renames {
+			switched = "shadow.switch: " + moved + " renamed " + old + ", v1.1.0"
+		}
 		for _, phase := range []string{"shadow.capture: changes captured; copying to " + moved, "shadow.copy: copied to " + moved,
-			"shadow.catchup_progress: 0 changes left to catch up", "shadow.verify: the shadow equals the tenant", "shadow.switch: " + old + " -> " + moved} {
+			"shadow.catchup_progress: 0 changes left to catch up", "shadow.verify: the shadow equals the tenant", switched} {
 			require.Contains(t, out, `tenant "alpha": `+phase, "the CLI shows the phases")
 		}
 		require.Contains(t, run(2, "migrate", "--tenant", "alpha", "--to", "v1.0.0", "--strategy", "shadow"), "a shadow migration goes up")
@@ -226,9 +251,25 @@ func TestShadowMigrationClearsAnInterruptedOne(t *testing.T) {
 		require.Contains(t, run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow"),
 			"resumed the copy "+sh.Name()+" an interrupted shadow migration made, with 1 captured changes to catch up")
 		b.agree(control.TenantRef("alpha"), "1.1.0")
-		require.NotEqual(t, old, b.tenantDatabase("alpha"))
+		b.requireSwitched("alpha", old)
 		require.Equal(t, 4, b.count("alpha", "pupils"), "the writes after each copy are there")
 	})
+}
+
+// requireSwitched checks that tenant code left database old by a shadow
+// switch: the registry names its copy or, where tenants swap names, keeps
+// old, which the copy took, the database it left having taken another.
+func (b *bundle) requireSwitched(code, old string) {
+	b.t.Helper()
+	_, srv := b.tenantServer()
+	if !shadow.Swaps(srv) {
+		require.NotEqual(b.t, old, b.tenantDatabase(code), "%s was switched", code)
+		return
+	}
+	require.Equal(b.t, old, b.tenantDatabase(code), "%s keeps its name", code)
+	left, err := shadow.OldName(old, srv.MaxNameLength())
+	require.NoError(b.t, err)
+	require.True(b.t, b.hasDatabase(left), "%s was switched: the database it left is %s", code, left)
 }
 
 // tenantServer opens the fleet's tenant server, as herd.yaml declares it.
@@ -268,7 +309,7 @@ func TestRolloutByShadow(t *testing.T) {
 		run(0, "rollout", "start", "--to", "v1.1.0")
 		for code, old := range before {
 			b.agree(control.TenantRef(code), "1.1.0")
-			require.NotEqual(t, old, b.tenantDatabase(code), "%s was switched", code)
+			b.requireSwitched(code, old)
 		}
 		sns, err := b.fleet.Snapshots(b.ctx, "")
 		require.NoError(t, err)
@@ -338,8 +379,13 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 		}
 		write()
 		background := 1_000_000
-		for _, point := range []string{"shadow.capture", "shadow.copy", "shadow.catchup_progress", "shadow.catchup",
-			"shadow.freeze", "shadow.verify", "shadow.migrate", "shadow.switch"} {
+		points := []string{"shadow.capture", "shadow.copy", "shadow.catchup_progress", "shadow.catchup",
+			"shadow.freeze", "shadow.verify", "shadow.migrate", "shadow.switch"}
+		if _, srv := b.tenantServer(); shadow.Swaps(srv) {
+			// Renamed, the switch not yet recorded: the next run records it.
+			points = slices.Insert(points, 7, "shadow.renamed")
+		}
+		for _, point := range points {
 			write()
 			before := maps.Clone(want)
 			// The application writes all along the killed run; the writes
@@ -384,6 +430,10 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 				require.Contains(t, again, "resumed the copy", "%s: the copy was finished, the shadow not migrated", point)
 			case "shadow.capture", "shadow.copy", "shadow.migrate":
 				require.Contains(t, again, "removed what an interrupted shadow migration left", "%s: no copy to resume", point)
+			case "shadow.renamed": // the tenant was on its copy: the run records the switch
+				sws, err := b.fleet.Switches(b.ctx, "alpha")
+				require.NoError(t, err)
+				require.True(t, sws[0].Renamed && sws[0].State == control.SwitchActive, "%s: the switch is recorded: %+v", point, sws[0])
 			}
 			write()
 			b.agree(control.TenantRef("alpha"), "1.1.0")

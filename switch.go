@@ -32,6 +32,9 @@ func (f *Fleet) Switches(ctx context.Context, tenant string) ([]Switch, error) {
 // whose writes were not counted. ok is false, with nothing done, when no
 // active switch came from to.
 func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version, discard bool) (how string, ok bool, err error) {
+	if err := f.settleRenames(ctx, code); err != nil {
+		return "", false, err
+	}
 	sw, active, err := f.activeSwitch(ctx, code)
 	if err != nil {
 		return "", false, err
@@ -81,7 +84,10 @@ func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version,
 		if err := shadow.Unseal(ctx, srv.Server, srv.dialect, sw.OldDatabase); err != nil {
 			return err
 		}
-		if err := f.control.SwitchBack(ctx, sw, f.switchBackSteps(tg, entries, to, note), note, f.opts.Actor); err != nil {
+		if sw.Renamed {
+			return f.renameBack(ctx, tg, sw, frozen, watched, f.ledgerSteps(tg, entries, to, note), note)
+		}
+		if err := f.control.SwitchBack(ctx, sw, f.ledgerSteps(tg, entries, to, note), note, f.opts.Actor); err != nil {
 			return err
 		}
 		if !watched {
@@ -95,6 +101,9 @@ func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version,
 	})
 	if err != nil {
 		return "", true, fmt.Errorf("switch tenant %q back: %w", code, err)
+	}
+	if sw.Renamed {
+		return fmt.Sprintf("switched back: %s took the name %s again", sw.OldDatabase, sw.NewDatabase), true, nil
 	}
 	return "switched back to " + sw.OldDatabase, true, nil
 }
@@ -115,16 +124,16 @@ func (f *Fleet) freezeLeaving(ctx context.Context, srv server, name string) (*sh
 	}
 }
 
-// switchBackSteps are the history rows of a switch back: the migrations
-// the tenant's ledger holds above version to, newest first, going down,
-// each with note.
-func (f *Fleet) switchBackSteps(tg target, entries []execute.Entry, to *semver.Version, note string) []control.Step {
+// ledgerSteps are the history rows of a switch back: the migrations
+// the ledger entries hold applied above version to (every one when to is
+// nil), newest first, going down, each with note.
+func (f *Fleet) ledgerSteps(tg target, entries []execute.Entry, to *semver.Version, note string) []control.Step {
 	now := f.opts.Now()
 	var steps []control.Step
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
 		m := f.src.Find(tg.kind, e.ID)
-		if e.State != execute.StateApplied || m == nil || !m.Version.GreaterThan(to) {
+		if e.State != execute.StateApplied || m == nil || to != nil && !m.Version.GreaterThan(to) {
 			continue
 		}
 		steps = append(steps, control.Step{Migration: m.ID(), Version: m.Version.String(), Kind: string(m.Kind),
@@ -241,6 +250,9 @@ func (f *Fleet) RemoveShadow(ctx context.Context, code string) error {
 		return err
 	}
 	return f.session(ctx, tg, func(*execute.Session) error {
+		if recorded, err := f.recordRenames(ctx, tg, t); err != nil || recorded {
+			return err
+		}
 		if err := f.refuseSwitched(ctx, code); err != nil {
 			return err
 		}

@@ -85,6 +85,10 @@ const (
 	// ShadowCapture comes before them: the tenant's changes are captured
 	// and the copy begins. ShadowCatchUpProgress is sent after each batch
 	// of captured changes caught up (Event.Reason says how many remain).
+	// ShadowRenamed comes before ShadowSwitch on a server whose tenants
+	// swap names (PostgreSQL with a schema per tenant): the tenant's
+	// database and its migrated copy swapped names, the freeze ended with
+	// them, and the control database is about to record the switch.
 	ShadowCapture         Type = "shadow.capture"
 	ShadowCopy            Type = "shadow.copy"
 	ShadowCatchUpProgress Type = "shadow.catchup_progress"
@@ -92,6 +96,7 @@ const (
 	ShadowFreeze          Type = "shadow.freeze"
 	ShadowVerify          Type = "shadow.verify"
 	ShadowMigrate         Type = "shadow.migrate"
+	ShadowRenamed         Type = "shadow.renamed"
 	ShadowSwitch          Type = "shadow.switch"
 	ShadowAbandoned       Type = "shadow.abandoned"
 )
@@ -108,7 +113,7 @@ func Types() []Type {
 		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry, Chunk, ChunkThrottled,
 		SnapshotTaken, SnapshotRestored,
 		AnalysisDone, AnalysisFailed, DriftChecked, DriftFailed,
-		ShadowCapture, ShadowCopy, ShadowCatchUpProgress, ShadowCatchUp, ShadowFreeze, ShadowVerify, ShadowMigrate, ShadowSwitch, ShadowAbandoned,
+		ShadowCapture, ShadowCopy, ShadowCatchUpProgress, ShadowCatchUp, ShadowFreeze, ShadowVerify, ShadowMigrate, ShadowRenamed, ShadowSwitch, ShadowAbandoned,
 	}
 }
 

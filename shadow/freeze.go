@@ -80,7 +80,8 @@ func (s *Shadow) Freeze(ctx context.Context, timeout time.Duration) (release fun
 // Frozen is a database whose writes are frozen, as Shadow.Freeze freezes
 // a tenant's, until Release. Safe for concurrent use.
 type Frozen struct {
-	d dialect.Dialect
+	srv dialect.Server
+	d   dialect.Dialect
 	// name is the database's name as the caller gave it; db its pool.
 	name   string
 	db     *dialect.Database
@@ -147,7 +148,7 @@ func freeze(ctx context.Context, srv dialect.Server, d dialect.Dialect, name str
 		_ = db.Close()
 		return nil, err
 	}
-	return &Frozen{d: d, name: name, db: db, conn: conn, unlock: unlock}, nil
+	return &Frozen{srv: srv, d: d, name: name, db: db, conn: conn, unlock: unlock}, nil
 }
 
 // freezeOn takes the freeze on conn, in attempts, until timeout has
@@ -195,6 +196,32 @@ func (f *Frozen) Seal(ctx context.Context, movedTo string) error {
 	return nil
 }
 
+// SwapNames renames, in the freeze, the frozen database to old and
+// database other to the frozen database's name, on a server whose
+// tenants swap names (dialect.NameSwapper; see Swaps): the renames and
+// the end of the freeze commit together at Release, and the
+// application's connections by the tenant's name reach other from then
+// on. Each database's change capture, if any, goes on writing to its own
+// capture table, and a seal stays with its database.
+func (f *Frozen) SwapNames(ctx context.Context, other, old string) error {
+	swapper, ok := f.srv.(dialect.NameSwapper)
+	if !ok || !swapper.SwapsNames() {
+		return fmt.Errorf("shadow: rename %q: its server's tenants do not swap names", f.name)
+	}
+	if err := swapper.SwapNames(ctx, f.conn, f.name, other, old); err != nil {
+		return fmt.Errorf("shadow: %w", err)
+	}
+	return nil
+}
+
+// Swaps reports whether srv's tenants swap names (dialect.NameSwapper):
+// a switch then gives the tenant's name to its migrated copy
+// (Frozen.SwapNames) instead of moving the tenant to the copy's name.
+func Swaps(srv dialect.Server) bool {
+	swapper, ok := srv.(dialect.NameSwapper)
+	return ok && swapper.SwapsNames()
+}
+
 // Release ends the freeze, committing the seal where the freeze is a
 // transaction. It is safe to call more than once; it returns the error of
 // ending the lock, after which the lock's connection is closed anyway.
@@ -226,6 +253,36 @@ func (s *Shadow) Seal(ctx context.Context, movedTo string) error {
 	}
 	s.mu.Lock()
 	s.sealed = true
+	s.mu.Unlock()
+	return nil
+}
+
+// SwapNames gives the tenant's name to its shadow and the name old to
+// the tenant, in the tenant's freeze (Freeze), on a server whose tenants
+// swap names (see Frozen.SwapNames): the shadow's mark goes in the same
+// transaction, since the shadow is the tenant from then on. Seal it
+// first, so that the database it leaves refuses writes under its new
+// name. After SwapNames, Name and Tenant name the databases as they were
+// before it; StopCapture keeps the capture of the tenant's database (its
+// seal) and removes none from the shadow.
+func (s *Shadow) SwapNames(ctx context.Context, old string) error {
+	if err := s.closed(); err != nil {
+		return fmt.Errorf("shadow: rename tenant %q: %w", s.tenantName, err)
+	}
+	s.mu.Lock()
+	f := s.freeze
+	s.mu.Unlock()
+	if f == nil {
+		return fmt.Errorf("shadow: rename tenant %q: it is not frozen", s.tenantName)
+	}
+	if _, err := f.conn.ExecContext(ctx, "DROP TABLE "+dialect.Qualify(s.d, s.shadow, MarkerTable)); err != nil {
+		return fmt.Errorf("shadow: rename tenant %q: unmark %q: %w", s.tenantName, s.name, err)
+	}
+	if err := f.SwapNames(ctx, s.name, old); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.swapped = true
 	s.mu.Unlock()
 	return nil
 }

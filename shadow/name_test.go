@@ -29,13 +29,19 @@ func TestName(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := Name(tt.tenant, tt.max)
+			old, oldErr := OldName(tt.tenant, tt.max)
 			if tt.refused {
 				var in *problem.InputError
 				require.True(t, errors.As(err, &in), "want an input error, got %v", err)
 				require.Contains(t, err.Error(), tt.tenant)
+				require.True(t, errors.As(oldErr, &in), "want an input error, got %v", oldErr)
 				return
 			}
 			require.NoError(t, err)
+			require.NoError(t, oldErr)
+			require.LessOrEqual(t, len(old), tt.max)
+			require.NotEqual(t, got, old)
+			require.True(t, strings.HasPrefix(old, tt.tenant[:min(len(tt.tenant), 8)]), "the old name %q keeps the tenant's", old)
 			require.LessOrEqual(t, len(got), tt.max)
 			require.True(t, strings.HasPrefix(got, tt.want), "%q does not start with %q", got, tt.want)
 			if len(tt.tenant)+len(Suffix) > tt.max {

@@ -76,6 +76,9 @@ type Shadow struct {
 	// sealed is set once Seal sealed the tenant: StopCapture keeps its
 	// capture, which holds the seal.
 	sealed bool
+	// swapped is set once SwapNames gave the tenant's name to the shadow,
+	// and took its mark away.
+	swapped bool
 }
 
 // capabilities are what a shadow migration needs of an engine.
@@ -335,7 +338,10 @@ func (s *Shadow) Database() *dialect.Database { return s.shadow }
 // safe to call again.
 func (s *Shadow) StopCapture(ctx context.Context) error {
 	var err error
-	if s.shadow != nil {
+	s.mu.Lock()
+	swapped := s.swapped
+	s.mu.Unlock()
+	if s.shadow != nil && !swapped {
 		if err = unmark(ctx, s.d, s.shadow); err != nil {
 			err = fmt.Errorf("shadow: tenant %q: shadow %q: %w", s.tenantName, s.name, err)
 		}

@@ -203,7 +203,7 @@ func (p *migrateProgress) Send(e event.Event) {
 		}
 		text = chunkLine(e)
 	case event.ShadowCapture, event.ShadowCopy, event.ShadowCatchUpProgress, event.ShadowCatchUp, event.ShadowFreeze,
-		event.ShadowVerify, event.ShadowMigrate, event.ShadowSwitch, event.ShadowAbandoned:
+		event.ShadowVerify, event.ShadowMigrate, event.ShadowRenamed, event.ShadowSwitch, event.ShadowAbandoned:
 		text = fmt.Sprintf("%s: %s: %s", e.Database, e.Type, e.Reason)
 		if e.Duration > 0 {
 			text += fmt.Sprintf(" (%dms)", e.Duration.Milliseconds())

@@ -164,8 +164,12 @@ func renderTenant(w io.Writer, d herd.TenantDetail) {
 		fmt.Fprintf(w, "shadow    %s\n", describeShadow(*d.Shadow))
 	}
 	for _, sw := range d.Switches {
-		fmt.Fprintf(w, "switch    %d: %s (v%s) -> %s (v%s) at %s, %s\n", sw.ID, sw.OldDatabase, sw.FromVersion,
-			sw.NewDatabase, sw.ToVersion, sw.SwitchedAt.Format(stamp), sw.State)
+		how := ""
+		if sw.Renamed {
+			how = ", by rename"
+		}
+		fmt.Fprintf(w, "switch    %d: %s (v%s) -> %s (v%s) at %s, %s%s\n", sw.ID, sw.OldDatabase, sw.FromVersion,
+			sw.NewDatabase, sw.ToVersion, sw.SwitchedAt.Format(stamp), sw.State, how)
 	}
 	if d.Drift == nil {
 		fmt.Fprintf(w, "drift     never checked (herd drift --tenant %s)\n", d.Code)

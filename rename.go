@@ -1,0 +1,268 @@
+package herd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/event"
+	"github.com/herdhq/herd/execute"
+	"github.com/herdhq/herd/internal/retry"
+	"github.com/herdhq/herd/plan"
+	"github.com/herdhq/herd/shadow"
+)
+
+// A switch by rename. On a server whose tenants swap names
+// (shadow.Swaps: PostgreSQL with a schema per tenant), a shadow
+// migration's switch renames instead of moving the registry: in the
+// tenant's write freeze, sealed, the tenant takes the name
+// shadow.OldName and its migrated copy the tenant's name, and the freeze
+// ends with the renames; the control database then records the switch,
+// with the registry kept on the tenant's name. An application that
+// reaches the tenant by its name, not through the router, follows at
+// once. The two commits are on two databases: a herd stopped between
+// them leaves the renames unrecorded, which recordRenames records under
+// the tenant's lock before any shadow migration, switch back or repair
+// of the tenant.
+
+// renameTo switches the tenant to its migrated shadow by renaming, and
+// records the switch. After the renames commit nothing is abandoned:
+// the tenant is on its copy, whatever the control database says.
+func (r *shadowRun) renameTo(ctx context.Context, results []control.Step) error {
+	f, sh := r.f, r.sh
+	old, err := r.oldName(ctx)
+	if err != nil {
+		return err
+	}
+	if err := sh.Seal(ctx, r.tenant.Database); err != nil {
+		return err
+	}
+	if err := sh.SwapNames(ctx, old); err != nil {
+		return err
+	}
+	release := r.release
+	r.release = nil
+	if err := release(); err != nil {
+		// A commit whose answer was lost may have happened: the name
+		// the tenant left for says.
+		renamed, xerr := r.srv.Exists(context.WithoutCancel(ctx), old)
+		if xerr != nil || !renamed {
+			return errors.Join(err, xerr)
+		}
+		f.opts.Logger.Warn("herd: the renames committed; the error after them is ignored", "database", r.tg.ref.String(), "err", err)
+	}
+	r.sh, r.renamed = nil, true // the tenant has its copy's name: nothing to abandon
+	defer r.thaw()              // the freeze's record; its lock ended with the renames
+	sw := control.Switch{Tenant: r.tenant.Code, Server: r.tenant.Server, OldDatabase: old, NewDatabase: r.tenant.Database,
+		FromVersion: control.Version(r.plan.From), ToVersion: r.plan.To.String(), SwitchedAt: f.opts.Now(), Renamed: true}
+	r.emit(event.ShadowRenamed, fmt.Sprintf("%s took the name %s, %s the name %s", sh.Name(), r.tenant.Database, r.tenant.Database, old), time.Time{})
+	if err := f.recordSwitch(ctx, r.tg.ref, sw, results); err != nil {
+		return fmt.Errorf("%s took the name %s and the tenant the name %s, but the control database did not record it "+
+			"(herd repair --tenant %s records it): %w", sh.Name(), r.tenant.Database, old, r.tenant.Code, err)
+	}
+	return nil
+}
+
+// oldName is the name the tenant takes when its copy takes its name; a
+// database that already bears it (what an earlier switch left, not yet
+// cleaned up) refuses the switch.
+func (r *shadowRun) oldName(ctx context.Context) (string, error) {
+	old, err := shadow.OldName(r.tenant.Database, r.srv.MaxNameLength())
+	if err != nil {
+		return "", err
+	}
+	switch taken, err := r.srv.Exists(ctx, old); {
+	case err != nil:
+		return "", err
+	case taken:
+		return "", &InputError{Err: fmt.Errorf("tenant %q: %s, the name its database takes at the switch, exists: herd cleanup drops what earlier switches left", r.tenant.Code, old)}
+	}
+	return old, nil
+}
+
+// recordSwitch records sw with the history of steps, trying again while
+// the control database cannot be reached. A switch whose commit was not
+// acknowledged is read back.
+func (f *Fleet) recordSwitch(ctx context.Context, ref control.Ref, sw control.Switch, steps []control.Step) error {
+	ctx = context.WithoutCancel(ctx) // the tenant has switched: record it
+	return retry.Do(ctx, f.reconnect(ref, "record the switch"), func(ctx context.Context) error {
+		_, err := f.control.SwitchTenant(ctx, sw, steps, f.opts.Actor)
+		if err == nil || !errors.Is(err, control.ErrMoved) {
+			return err
+		}
+		if _, recorded, rerr := f.renamedSwitch(ctx, sw.Tenant, sw.OldDatabase); rerr == nil && recorded {
+			return nil
+		}
+		return err
+	})
+}
+
+// renamedSwitch returns tenant code's active switch by rename that left
+// database old; ok is false when there is none.
+func (f *Fleet) renamedSwitch(ctx context.Context, code, old string) (sw Switch, ok bool, err error) {
+	sws, err := f.control.Switches(ctx, code)
+	if err != nil {
+		return Switch{}, false, err
+	}
+	for _, sw := range sws {
+		if sw.Renamed && sw.State == control.SwitchActive && sw.OldDatabase == old {
+			return sw, true, nil
+		}
+	}
+	return Switch{}, false, nil
+}
+
+// renameBack takes switch sw, which renamed, back, in the freeze of the
+// tenant's database: sealed when its writes were counted, it takes its
+// shadow's name (shadow.Name), and the database it left takes the
+// tenant's name back; the control database then records it.
+func (f *Fleet) renameBack(ctx context.Context, tg target, sw Switch, frozen *shadow.Frozen, watched bool, steps []control.Step, note string) error {
+	srv := f.servers[sw.Server]
+	aside, err := shadow.Name(sw.NewDatabase, srv.MaxNameLength())
+	if err != nil {
+		return err
+	}
+	switch taken, err := srv.Exists(ctx, aside); {
+	case err != nil:
+		return err
+	case taken:
+		return &InputError{Err: fmt.Errorf("tenant %q: %s, the name its migrated copy takes when it switches back, exists: herd cleanup drops what earlier switches left", sw.Tenant, aside)}
+	}
+	if watched {
+		if err := frozen.Seal(ctx, sw.NewDatabase); err != nil {
+			return err
+		}
+	}
+	if err := frozen.SwapNames(ctx, sw.OldDatabase, aside); err != nil {
+		return err
+	}
+	if err := frozen.Release(); err != nil {
+		if back, xerr := srv.Exists(context.WithoutCancel(ctx), aside); xerr != nil || !back {
+			return errors.Join(err, xerr)
+		}
+		f.opts.Logger.Warn("herd: the renames committed; the error after them is ignored", "database", tg.ref.String(), "err", err)
+	}
+	back := sw
+	back.OldDatabase, back.NewDatabase = sw.NewDatabase, aside
+	return retry.Do(context.WithoutCancel(ctx), f.reconnect(tg.ref, "record the switch back"), func(ctx context.Context) error {
+		return f.control.SwitchBack(ctx, back, steps, note, f.opts.Actor)
+	})
+}
+
+// recordRenames records, under tenant t's lock, the renames of a switch
+// (or a switch back) by rename that committed without the control
+// database's record of them (a herd stopped, or a control database that
+// failed, between the two): the name the tenant's database takes at a
+// switch (shadow.OldName) bearing a database that no active switch
+// names is a switch to record; an active switch by rename whose old
+// database no longer bears its name was taken back. The versions and
+// history come from the ledgers of the two databases. It reports whether
+// it recorded anything.
+func (f *Fleet) recordRenames(ctx context.Context, tg target, t control.Tenant) (bool, error) {
+	srv, ok := f.servers[t.Server]
+	if !ok || !shadow.Swaps(srv.Server) {
+		return false, nil
+	}
+	old, err := shadow.OldName(t.Database, srv.MaxNameLength())
+	if err != nil {
+		return false, nil // no database can bear it
+	}
+	left, err := srv.Exists(ctx, old)
+	if err != nil {
+		return false, err
+	}
+	sw, active, err := f.activeSwitch(ctx, t.Code)
+	switch {
+	case err != nil:
+		return false, err
+	case left && !active:
+		return true, f.recordRename(ctx, tg, t, old)
+	case !left && active && sw.Renamed && sw.OldDatabase == old:
+		aside, err := shadow.Name(t.Database, srv.MaxNameLength())
+		if err != nil {
+			return false, err
+		}
+		return true, f.recordRenameBack(ctx, tg, sw, aside)
+	}
+	return false, nil
+}
+
+// recordRename records the switch by rename that left tenant t's old
+// database as old.
+func (f *Fleet) recordRename(ctx context.Context, tg target, t control.Tenant, old string) error {
+	from, _, err := f.ledgerAt(ctx, tg, old)
+	if err != nil {
+		return err
+	}
+	to, entries, err := f.ledgerAt(ctx, tg, t.Database)
+	if err != nil {
+		return err
+	}
+	note := "recorded after an interrupted switch by rename"
+	var steps []control.Step
+	for _, st := range f.ledgerSteps(tg, entries, from, note) {
+		st.Direction = control.Up
+		steps = append([]control.Step{st}, steps...) // oldest first
+	}
+	sw := control.Switch{Tenant: t.Code, Server: t.Server, OldDatabase: old, NewDatabase: t.Database,
+		FromVersion: control.Version(from), ToVersion: control.Version(to), SwitchedAt: f.opts.Now(), Renamed: true}
+	if err := f.recordSwitch(ctx, tg.ref, sw, steps); err != nil {
+		return err
+	}
+	return f.control.Audit(ctx, f.opts.Actor, "repair", tg.ref.String(), fmt.Sprintf("%s: %s -> %s (v%s)", note, old, t.Database, sw.ToVersion))
+}
+
+// recordRenameBack records that switch sw, by rename, was taken back:
+// its migrated copy now bears the name aside.
+func (f *Fleet) recordRenameBack(ctx context.Context, tg target, sw Switch, aside string) error {
+	_, entries, err := f.ledgerAt(ctx, tg, aside)
+	if err != nil {
+		return err
+	}
+	from, err := semver.NewVersion(sw.FromVersion)
+	if err != nil {
+		return fmt.Errorf("switch %d: %w", sw.ID, err)
+	}
+	note := fmt.Sprintf("recorded after an interrupted switch back: %s renamed %s, %s renamed %s", sw.NewDatabase, aside, sw.OldDatabase, sw.NewDatabase)
+	back := sw
+	back.OldDatabase, back.NewDatabase = sw.NewDatabase, aside
+	return f.control.SwitchBack(ctx, back, f.ledgerSteps(tg, entries, from, note), note, f.opts.Actor)
+}
+
+// ledgerAt reads the ledger of database name on tg's server, and the
+// version it puts the database at.
+func (f *Fleet) ledgerAt(ctx context.Context, tg target, name string) (*semver.Version, []execute.Entry, error) {
+	db, err := tg.srv.Open(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	entries, err := execute.ReadLedger(ctx, tg.dialect, db, execute.DefaultLedgerTable)
+	if err != nil {
+		return nil, nil, err
+	}
+	return plan.Current(f.src.Migrations(tg.kind), execute.Applied(entries)), entries, nil
+}
+
+// settleRenames records, under the tenant's lock, what a switch or
+// switch back by rename of tenant code left unrecorded (recordRenames),
+// when its server's tenants swap names and the name its database takes
+// at a switch is in use or its active switch renamed.
+func (f *Fleet) settleRenames(ctx context.Context, code string) error {
+	t, srv, err := f.shadowTenant(ctx, code)
+	if err != nil || !shadow.Swaps(srv.Server) {
+		return err
+	}
+	tg, err := f.tenantTarget(t)
+	if err != nil {
+		return err
+	}
+	return f.session(ctx, tg, func(*execute.Session) error {
+		_, err := f.recordRenames(ctx, tg, t)
+		return err
+	})
+}
