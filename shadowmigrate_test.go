@@ -272,6 +272,52 @@ func (b *bundle) requireSwitched(code, old string) {
 	require.True(b.t, b.hasDatabase(left), "%s was switched: the database it left is %s", code, left)
 }
 
+// A switch back by rename whose record the control database missed (the
+// renames committed, herd stopped before the record) is recorded by the
+// next rollback of the tenant, from the names on the server and the
+// ledgers: the tenant is at the old version, the switch taken back, and
+// cleanup drops the migrated copy.
+func TestShadowRenameBackRecordedLater(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, shadowSource())
+		d, srv := b.tenantServer()
+		if !shadow.Swaps(srv) {
+			t.Skipf("%s: tenants do not swap names", e.Label)
+		}
+		b.addTenant("alpha")
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
+		require.NoError(t, b.fleet.MigrateShadow(b.ctx, "alpha", "1.1.0"))
+		name := b.tenantDatabase("alpha")
+		left, err := shadow.OldName(name, srv.MaxNameLength())
+		require.NoError(t, err)
+		aside, err := shadow.Name(name, srv.MaxNameLength())
+		require.NoError(t, err)
+
+		// The renames of a switch back, as herd rollback makes them.
+		frozen, err := shadow.FreezeDatabase(b.ctx, srv, d, name, time.Second)
+		require.NoError(t, err)
+		require.NoError(t, shadow.Unseal(b.ctx, srv, d, left))
+		require.NoError(t, frozen.SwapNames(b.ctx, left, aside))
+		require.NoError(t, frozen.Release())
+		v, _, err := b.control().Version(b.ctx, control.TenantRef("alpha"))
+		require.NoError(t, err)
+		require.Equal(t, "1.1.0", v.CurrentVersion, "what the control database still says")
+
+		run := cliAt(t, b.scratch.ConfigPath)
+		run(0, "rollback", "--tenant", "alpha", "--to", "v1.0.0")
+		b.agree(control.TenantRef("alpha"), "1.0.0")
+		sws, err := b.fleet.Switches(b.ctx, "alpha")
+		require.NoError(t, err)
+		require.Len(t, sws, 1)
+		require.Equal(t, control.SwitchUndone, sws[0].State)
+		require.Equal(t, []string{name, aside}, []string{sws[0].OldDatabase, sws[0].NewDatabase}, "the names as they are now")
+		require.Contains(t, run(0, "cleanup", "--older-than", "0s", "--yes"), "dropped "+aside)
+		require.False(t, b.hasDatabase(aside))
+		require.Equal(t, name, b.tenantDatabase("alpha"))
+	})
+}
+
 // tenantServer opens the fleet's tenant server, as herd.yaml declares it.
 func (b *bundle) tenantServer() (dialect.Dialect, dialect.Server) {
 	b.t.Helper()
@@ -424,16 +470,20 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 			}
 			write()
 			present(point)
+			if point == "shadow.renamed" {
+				// herd repair records the switch the killed run did not.
+				run(0, "repair", "--tenant", "alpha", "--action", "remove-shadow")
+				sws, err := b.fleet.Switches(b.ctx, "alpha")
+				require.NoError(t, err)
+				require.True(t, len(sws) > 0 && sws[0].Renamed && sws[0].State == control.SwitchActive, "%s: repair recorded the switch: %+v", point, sws)
+				b.agree(control.TenantRef("alpha"), "1.1.0")
+			}
 			again := run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
 			switch point {
 			case "shadow.catchup_progress", "shadow.catchup", "shadow.freeze", "shadow.verify":
 				require.Contains(t, again, "resumed the copy", "%s: the copy was finished, the shadow not migrated", point)
 			case "shadow.capture", "shadow.copy", "shadow.migrate":
 				require.Contains(t, again, "removed what an interrupted shadow migration left", "%s: no copy to resume", point)
-			case "shadow.renamed": // the tenant was on its copy: the run records the switch
-				sws, err := b.fleet.Switches(b.ctx, "alpha")
-				require.NoError(t, err)
-				require.True(t, sws[0].Renamed && sws[0].State == control.SwitchActive, "%s: the switch is recorded: %+v", point, sws[0])
 			}
 			write()
 			b.agree(control.TenantRef("alpha"), "1.1.0")
