@@ -239,14 +239,9 @@ func (f *Frozen) Release() error {
 // instead of landing where no one reads them. After Seal, StopCapture
 // leaves the capture in the tenant, since the seal is a trigger on it.
 func (s *Shadow) Seal(ctx context.Context, movedTo string) error {
-	if err := s.closed(); err != nil {
-		return fmt.Errorf("shadow: seal tenant %q: %w", s.tenantName, err)
-	}
-	s.mu.Lock()
-	f := s.freeze
-	s.mu.Unlock()
-	if f == nil {
-		return fmt.Errorf("shadow: seal tenant %q: it is not frozen", s.tenantName)
+	f, err := s.frozenFor("seal")
+	if err != nil {
+		return err
 	}
 	if err := f.Seal(ctx, movedTo); err != nil {
 		return err
@@ -266,14 +261,9 @@ func (s *Shadow) Seal(ctx context.Context, movedTo string) error {
 // before it; StopCapture keeps the capture of the tenant's database (its
 // seal) and removes none from the shadow.
 func (s *Shadow) SwapNames(ctx context.Context, old string) error {
-	if err := s.closed(); err != nil {
-		return fmt.Errorf("shadow: rename tenant %q: %w", s.tenantName, err)
-	}
-	s.mu.Lock()
-	f := s.freeze
-	s.mu.Unlock()
-	if f == nil {
-		return fmt.Errorf("shadow: rename tenant %q: it is not frozen", s.tenantName)
+	f, err := s.frozenFor("rename")
+	if err != nil {
+		return err
 	}
 	if _, err := f.conn.ExecContext(ctx, "DROP TABLE "+dialect.Qualify(s.d, s.shadow, MarkerTable)); err != nil {
 		return fmt.Errorf("shadow: rename tenant %q: unmark %q: %w", s.tenantName, s.name, err)
@@ -285,6 +275,21 @@ func (s *Shadow) SwapNames(ctx context.Context, old string) error {
 	s.swapped = true
 	s.mu.Unlock()
 	return nil
+}
+
+// frozenFor returns the tenant's freeze, for what (an action, in the
+// error), which fails when the Shadow is closed or the tenant not frozen.
+func (s *Shadow) frozenFor(what string) (*Frozen, error) {
+	if err := s.closed(); err != nil {
+		return nil, fmt.Errorf("shadow: %s tenant %q: %w", what, s.tenantName, err)
+	}
+	s.mu.Lock()
+	f := s.freeze
+	s.mu.Unlock()
+	if f == nil {
+		return nil, fmt.Errorf("shadow: %s tenant %q: it is not frozen", what, s.tenantName)
+	}
+	return f, nil
 }
 
 // Unseal removes the seal Seal put on database name of srv, with the

@@ -2,6 +2,7 @@ package dialecttest
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -175,6 +176,25 @@ func (s *suite) writeAsync(ctx context.Context, db *dialect.Database, id int) <-
 	return done
 }
 
+// frozenWithWriter freezes the pupils tenant db from a connection of its
+// own, c, and starts a write of pupil 9 through app, which it checks is
+// held back by the freeze.
+func (s *suite) frozenWithWriter(t *testing.T, db, app *dialect.Database) (c *sql.Conn, release func() error, write <-chan error) {
+	t.Helper()
+	ctx := t.Context()
+	c = conn(t, db)
+	require.NoError(t, s.d.(dialect.SessionGuard).GuardSession(ctx, c, patience))
+	release, err := s.d.(dialect.WriteFreezer).FreezeWrites(ctx, c, db, []string{"pupils", "marks"})
+	require.NoError(t, err)
+	write = s.writeAsync(ctx, app, 9)
+	select {
+	case err := <-write:
+		t.Fatalf("a write went through the freeze (err %v)", err)
+	case <-time.After(held):
+	}
+	return c, release, write
+}
+
 func (s *suite) testShadowFreeze(t *testing.T) {
 	ctx := t.Context()
 	name, db, _ := s.pupilsTenant(t)
@@ -212,16 +232,7 @@ func (s *suite) testShadowSeal(t *testing.T) {
 	name, db, tables := s.pupilsTenant(t)
 	require.NoError(t, s.d.(dialect.ChangeCapture).InstallCapture(ctx, db, tables))
 	app := s.open(t, name)
-	c := conn(t, db)
-	require.NoError(t, s.d.(dialect.SessionGuard).GuardSession(ctx, c, patience))
-	release, err := s.d.(dialect.WriteFreezer).FreezeWrites(ctx, c, db, []string{"pupils", "marks"})
-	require.NoError(t, err)
-	write := s.writeAsync(ctx, app, 9)
-	select {
-	case err := <-write:
-		t.Fatalf("a write went through the freeze (err %v)", err)
-	case <-time.After(held):
-	}
+	c, release, write := s.frozenWithWriter(t, db, app)
 	reason := dialect.SealedMessage + " from a to b: resolve it again"
 	sealer := s.d.(dialect.CaptureSealer)
 	sealed, err := sealer.Sealed(ctx, db)
@@ -422,17 +433,7 @@ func (s *suite) testShadowSwapNames(t *testing.T) {
 	old := name + "_o"
 	s.cleanupDrop(t, old)
 	app := s.open(t, name) // the application, by the tenant's name
-
-	c := conn(t, db)
-	require.NoError(t, s.d.(dialect.SessionGuard).GuardSession(ctx, c, patience))
-	release, err := s.d.(dialect.WriteFreezer).FreezeWrites(ctx, c, db, []string{"pupils", "marks"})
-	require.NoError(t, err)
-	write := s.writeAsync(ctx, app, 9)
-	select {
-	case err := <-write:
-		t.Fatalf("a write went through the freeze (err %v)", err)
-	case <-time.After(held):
-	}
+	c, release, write := s.frozenWithWriter(t, db, app)
 	reason := dialect.SealedMessage + " from " + name + " to " + name + ": resolve it again"
 	require.NoError(t, s.d.(dialect.CaptureSealer).SealCapture(ctx, c, db, reason))
 	require.NoError(t, swapper.SwapNames(ctx, c, name, copyName, old))
@@ -449,7 +450,7 @@ func (s *suite) testShadowSwapNames(t *testing.T) {
 	var who string
 	require.NoError(t, app.DB.QueryRowContext(ctx, "SELECT name FROM pupils WHERE id = 3").Scan(&who), "the pool reads the copy")
 	require.Equal(t, "the copy", who)
-	_, err = app.DB.ExecContext(ctx, s.bind("INSERT INTO pupils (id, email) VALUES (?, 'n@x')"), 10)
+	_, err := app.DB.ExecContext(ctx, s.bind("INSERT INTO pupils (id, email) VALUES (?, 'n@x')"), 10)
 	require.NoError(t, err, "the pool writes the copy")
 
 	renamed := s.open(t, name)
