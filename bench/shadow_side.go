@@ -177,13 +177,19 @@ func checkMigrated(ctx context.Context, rt *router.Router, d dialect.Dialect, sj
 // client reads or writes one tenant through the router every
 // ClientInterval, as an application does: it keeps a pool on the tenant's
 // database for as long as the router resolves the tenant there, and opens
-// one on its new database when it moves.
+// one on its new database when it moves. While the tenant is frozen and
+// moving (router.Target.MovingTo), it opens a pool there in the
+// background, which it takes when the router names that database.
 type client struct {
 	rt   *router.Router
 	code string
 	// db is the pool on the database (or schema) at.
 	db *dialect.Database
 	at string
+	// warmAt is the database a pool is being opened on ahead of the
+	// switch, which warm delivers (nil when it failed).
+	warmAt string
+	warm   chan *dialect.Database
 	// latencies and errs are each statement's time, counted from the tick
 	// (opening a pool included), and its failure.
 	latencies []time.Duration
@@ -209,18 +215,60 @@ func (c *client) pool(ctx context.Context) (*dialect.Database, bool, error) {
 	}
 	at := t.Database + "/" + t.Schema
 	if c.db == nil || at != c.at {
-		db, err := c.rt.OpenTenant(ctx, c.code)
-		if err != nil {
-			return nil, false, err
+		db := c.warmed(at)
+		if db == nil {
+			if db, err = c.rt.OpenTenant(ctx, c.code); err != nil {
+				return nil, false, err
+			}
 		}
 		c.close()
 		c.db, c.at = db, at
 	}
+	if t.MovingTo != "" && c.warmAt != t.MovingTo+"/" {
+		c.dropWarm()
+		c.warmAt, c.warm = t.MovingTo+"/", make(chan *dialect.Database, 1)
+		go func(warm chan<- *dialect.Database) {
+			db, err := c.rt.OpenMovingTo(ctx, c.code)
+			if err != nil {
+				db = nil
+			}
+			warm <- db
+		}(c.warm)
+	}
 	return c.db, t.ReadOnly, nil
 }
 
-// close releases the client's pool.
+// warmed returns the pool opened ahead of the switch when it is on at and
+// ready, and nil otherwise.
+func (c *client) warmed(at string) *dialect.Database {
+	if c.warm == nil || c.warmAt != at {
+		return nil
+	}
+	select {
+	case db := <-c.warm:
+		c.warm, c.warmAt = nil, ""
+		return db
+	default:
+		return nil
+	}
+}
+
+// dropWarm closes the pool opened ahead of a switch, once it is ready.
+func (c *client) dropWarm() {
+	if c.warm == nil {
+		return
+	}
+	go func(warm <-chan *dialect.Database) {
+		if db := <-warm; db != nil {
+			db.Close()
+		}
+	}(c.warm)
+	c.warm, c.warmAt = nil, ""
+}
+
+// close releases the client's pools.
 func (c *client) close() {
+	c.dropWarm()
 	if c.db != nil {
 		c.db.Close()
 		c.db = nil

@@ -192,6 +192,9 @@ func (r *Router) Resolve(_ context.Context, code string) (Target, error) {
 	t := e.target
 	// A freeze a killed herd left lapses at its time, without a refresh.
 	t.ReadOnly = r.opts.Now().Before(e.frozenUntil)
+	if t.ReadOnly {
+		t.MovingTo = e.movingTo
+	}
 	return t, nil
 }
 
@@ -252,6 +255,28 @@ func (r *Router) OpenTenant(ctx context.Context, code string) (*dialect.Database
 		name = t.Schema
 	}
 	db, err := r.servers[t.Server].conn.Open(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("router: tenant %q: %w", code, err)
+	}
+	return db, nil
+}
+
+// OpenMovingTo opens, as OpenTenant does, a pool on the database (or
+// schema) a tenant whose writes a shadow migration froze moves to at its
+// switch (Target.MovingTo), with one connection made: an application
+// that keeps it, and uses it once Resolve names that database, reads
+// there at once instead of waiting for a connection at the switch. It
+// fails when the tenant is not moving, or the database cannot be
+// reached (a shadow migration that failed drops it).
+func (r *Router) OpenMovingTo(ctx context.Context, code string) (*dialect.Database, error) {
+	t, err := r.Resolve(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if t.MovingTo == "" {
+		return nil, fmt.Errorf("router: tenant %q is not moving to another database", code)
+	}
+	db, err := r.servers[t.Server].conn.Open(ctx, t.MovingTo)
 	if err != nil {
 		return nil, fmt.Errorf("router: tenant %q: %w", code, err)
 	}

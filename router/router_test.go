@@ -25,6 +25,7 @@ import (
 	"github.com/herdhq/herd/flags"
 	"github.com/herdhq/herd/internal/herdtest"
 	"github.com/herdhq/herd/router"
+	"github.com/herdhq/herd/shadow"
 
 	schoolerp "github.com/herdhq/herd/examples/school-erp"
 )
@@ -516,10 +517,25 @@ func TestResolveReadOnlyDuringAFreeze(t *testing.T) {
 		got, err := r.Resolve(b.ctx, "alpha")
 		require.NoError(t, err)
 		require.Contains(t, got.String(), "read-only")
+		// Where the switch moves the registry, the database the tenant
+		// moves to is named, to be warmed; a renaming switch keeps it.
+		name := got.Database + got.Schema
+		if e.SchemaPerTenant() {
+			require.Empty(t, got.MovingTo, "the schema keeps its name")
+		} else {
+			require.Equal(t, name+shadow.Suffix, got.MovingTo)
+			_, err := r.OpenMovingTo(b.ctx, "alpha")
+			require.ErrorContains(t, err, name+shadow.Suffix, "no shadow was made")
+		}
+		_, err = r.OpenMovingTo(b.ctx, "beta")
+		require.ErrorContains(t, err, "not moving")
 
 		later := now.Add(2 * time.Minute)
 		clock.Store(&later)
 		require.False(t, readOnly("alpha"), "the freeze lapsed")
+		got, err = r.Resolve(b.ctx, "alpha")
+		require.NoError(t, err)
+		require.Empty(t, got.MovingTo, "not moving once the freeze lapsed")
 		clock.Store(&now)
 		require.NoError(t, store.ThawWrites(b.ctx, "alpha"))
 		require.NoError(t, r.Refresh(b.ctx))

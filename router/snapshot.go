@@ -11,6 +11,7 @@ import (
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/flags"
+	"github.com/herdhq/herd/shadow"
 	"github.com/herdhq/herd/source"
 )
 
@@ -32,6 +33,9 @@ type entry struct {
 	// frozenUntil is until when the tenant's writes are frozen; zero
 	// when they are not.
 	frozenUntil time.Time
+	// movingTo is the database a frozen tenant moves to at its switch
+	// (Target.MovingTo).
+	movingTo string
 }
 
 // load reads the tenant registry, the tenants' version rows, their write
@@ -85,6 +89,10 @@ func load(ctx context.Context, store *control.Reader, gen int64, cfg *config.Con
 				e.target.Schema = t.Database
 			} else {
 				e.target.Database = t.Database
+			}
+			if !e.frozenUntil.IsZero() && !shadow.Swaps(srv.conn) {
+				// A name the engine cannot hold has no shadow: none to warm.
+				e.movingTo, _ = shadow.Name(t.Database, srv.conn.MaxNameLength())
 			}
 		} else {
 			e.serverMissing = true

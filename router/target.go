@@ -59,6 +59,14 @@ type Target struct {
 	// freeze to begin, then until it ends). An application may refuse
 	// writes meanwhile, or queue them.
 	ReadOnly bool
+	// MovingTo is, while ReadOnly, the database (or schema) on the same
+	// server that the tenant moves to when the freeze ends with the
+	// switch, should the migration succeed: an application may open a
+	// pool on it ahead of the switch (Router.OpenMovingTo), so that its
+	// first statements there find a connection. It is "" when the switch
+	// keeps the tenant's name (PostgreSQL with a schema per tenant
+	// renames: the pools in use follow it), and when not ReadOnly.
+	MovingTo string
 }
 
 // String describes the target in one line, with the DSN's password
