@@ -152,25 +152,26 @@ func startWriter(ctx context.Context, d dialect.Dialect, srv dialect.Server, nam
 	return w, nil
 }
 
-// loop runs the writer's statements until stop.
+// loop runs the writer's statements, the first at once (a side shorter
+// than WriterInterval still meets one), until stop.
 func (w *writer) loop(ctx context.Context, stmt string, rows int) {
 	defer close(w.stopped)
 	tick := time.NewTicker(WriterInterval)
 	defer tick.Stop()
 	for {
-		select {
-		case <-w.done:
-			return
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
 		id := rand.Int64N(int64(rows)) + 1
 		start := time.Now()
 		_, err := w.conn.ExecContext(ctx, stmt, id)
 		w.latencies = append(w.latencies, time.Since(start))
 		if err != nil {
 			w.errs = append(w.errs, err)
+		}
+		select {
+		case <-w.done:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
 	}
 }
