@@ -38,28 +38,17 @@ func (r *shadowRun) renameTo(ctx context.Context, results []control.Step) error 
 	if err != nil {
 		return err
 	}
-	if err := sh.Seal(ctx, r.tenant.Database); err != nil {
+	renames := func(ctx context.Context) error { return sh.SwapNames(ctx, old) }
+	renamed := func(ctx context.Context) (bool, error) { return r.srv.Exists(ctx, old) }
+	if err := r.cutOver(ctx, r.tenant.Database, renames, renamed); err != nil {
 		return err
-	}
-	if err := sh.SwapNames(ctx, old); err != nil {
-		return err
-	}
-	release := r.release
-	r.release = nil
-	if err := release(); err != nil {
-		// A commit whose answer was lost may have happened: the name
-		// the tenant left for says.
-		renamed, xerr := r.srv.Exists(context.WithoutCancel(ctx), old)
-		if xerr != nil || !renamed {
-			return errors.Join(err, xerr)
-		}
-		f.opts.Logger.Warn("herd: the renames committed; the error after them is ignored", "database", r.tg.ref.String(), "err", err)
 	}
 	r.sh, r.renamed = nil, true // the tenant has its copy's name: nothing to abandon
 	defer r.thaw()              // the freeze's record; its lock ended with the renames
 	sw := control.Switch{Tenant: r.tenant.Code, Server: r.tenant.Server, OldDatabase: old, NewDatabase: r.tenant.Database,
 		FromVersion: control.Version(r.plan.From), ToVersion: r.plan.To.String(), SwitchedAt: f.opts.Now(), Renamed: true}
-	r.emit(event.ShadowRenamed, fmt.Sprintf("%s took the name %s, %s the name %s", sh.Name(), r.tenant.Database, r.tenant.Database, old), time.Time{})
+	r.emit(event.ShadowCutOver, fmt.Sprintf("%s sealed and frozen no more; %s took the name %s, %s the name %s",
+		r.tenant.Database, sh.Name(), r.tenant.Database, r.tenant.Database, old), time.Time{})
 	if err := f.recordSwitch(ctx, r.tg.ref, sw, results); err != nil {
 		return fmt.Errorf("%s took the name %s and the tenant the name %s, but the control database did not record it "+
 			"(herd repair --tenant %s records it): %w", sh.Name(), r.tenant.Database, old, r.tenant.Code, err)
@@ -132,25 +121,18 @@ func (f *Fleet) renameBack(ctx context.Context, tg target, sw Switch, frozen *sh
 	case taken:
 		return &InputError{Err: fmt.Errorf("tenant %q: %s, the name its migrated copy takes when it switches back, exists: herd cleanup drops what earlier switches left", sw.Tenant, aside)}
 	}
-	if watched {
-		if err := frozen.Seal(ctx, sw.NewDatabase); err != nil {
-			return err
-		}
-	}
-	if err := frozen.SwapNames(ctx, sw.OldDatabase, aside); err != nil {
+	seal, err := f.sealLeaving(ctx, srv, frozen, watched, sw.NewDatabase, sw.NewDatabase)
+	if err != nil {
 		return err
 	}
-	if err := frozen.Release(); err != nil {
-		if back, xerr := srv.Exists(context.WithoutCancel(ctx), aside); xerr != nil || !back {
-			return errors.Join(err, xerr)
-		}
-		f.opts.Logger.Warn("herd: the renames committed; the error after them is ignored", "database", tg.ref.String(), "err", err)
+	renames := func(ctx context.Context) error { return frozen.SwapNames(ctx, sw.OldDatabase, aside) }
+	renamed := func(ctx context.Context) (bool, error) { return srv.Exists(ctx, aside) }
+	if err := f.cutOver(ctx, tg.ref, seal, renames, frozen.Release, renamed); err != nil {
+		return err
 	}
 	back := sw
 	back.OldDatabase, back.NewDatabase = sw.NewDatabase, aside
-	return retry.Do(context.WithoutCancel(ctx), f.reconnect(tg.ref, "record the switch back"), func(ctx context.Context) error {
-		return f.control.SwitchBack(ctx, back, steps, note, f.opts.Actor)
-	})
+	return f.recordSwitchBack(ctx, tg.ref, back, steps, note)
 }
 
 // recordRenames records, under tenant t's lock, the renames of a switch

@@ -198,14 +198,21 @@ func (r *shadowRun) phases(ctx context.Context) error {
 		r.emit(event.ShadowSwitch, fmt.Sprintf("%s renamed %s, v%s", sh.Name(), r.tenant.Database, r.plan.To), began)
 		return sh.StopCapture(context.WithoutCancel(ctx)) // closes it: the seal keeps the capture
 	}
-	if err := r.switchTo(ctx, results); err != nil {
+	// Sealed as the freeze ends, before the switch: the writes that
+	// waited for the freeze, and those of applications that still resolve
+	// the tenant to its old database, fail there instead of landing
+	// where no one reads them. Until the switch commits, the tenant
+	// refuses writes; a switch that fails abandons the shadow, which
+	// unseals it, and nothing was written meanwhile.
+	sealed := func(ctx context.Context) (bool, error) {
+		return shadow.Sealed(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database)
+	}
+	if err := r.cutOver(ctx, sh.Name(), nil, sealed); err != nil {
 		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
 	}
-	// Sealed before the freeze ends: the writes that waited for it, and
-	// those of applications that still resolve the tenant to its old
-	// database, fail there instead of landing where no one reads them.
-	if err := sh.Seal(context.WithoutCancel(ctx), sh.Name()); err != nil {
-		r.f.opts.Logger.Error("herd: the tenant switched, but sealing its old database failed: writes sent there are lost", "database", r.tg.ref.String(), "err", err)
+	r.emit(event.ShadowCutOver, r.tenant.Database+" sealed and frozen no more; the switch to "+sh.Name()+" comes next", time.Time{})
+	if err := r.switchTo(ctx, results); err != nil {
+		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
 	}
 	r.sh = nil // switched: nothing to abandon
 	r.thaw()
@@ -214,6 +221,44 @@ func (r *shadowRun) phases(ctx context.Context) error {
 	// it is the rollback point.
 	if err := sh.StopCapture(context.WithoutCancel(ctx)); err != nil {
 		r.f.opts.Logger.Warn("herd: the tenant switched; removing the capture from its old database failed", "database", r.tg.ref.String(), "err", err)
+	}
+	return nil
+}
+
+// cutOver seals the tenant's database (its writes refused, naming
+// movedTo), runs then, if any, in the freeze (the renames of a switch by
+// rename), and ends the freeze: one commit where the freeze is a
+// transaction. A release whose answer was lost is judged by committed.
+// A herd stopped after it leaves the tenant sealed, refusing writes, never
+// losing one, until the next shadow migration or herd repair of the
+// tenant removes what it left (or, renamed, records the switch).
+func (r *shadowRun) cutOver(ctx context.Context, movedTo string, then func(context.Context) error, committed func(context.Context) (bool, error)) error {
+	release := r.release
+	r.release = nil
+	seal := func(ctx context.Context) error { return r.sh.Seal(ctx, movedTo) }
+	return r.f.cutOver(ctx, r.tg.ref, seal, then, release, committed)
+}
+
+// cutOver runs seal (when set) and then (when set) in a write freeze and
+// ends the freeze with release, which commits them where the freeze is a
+// transaction. A release whose answer was lost is judged by committed:
+// the error stands unless it says the cut-over committed.
+func (f *Fleet) cutOver(ctx context.Context, ref control.Ref, seal, then func(context.Context) error, release func() error,
+	committed func(context.Context) (bool, error)) error {
+	for _, step := range []func(context.Context) error{seal, then} {
+		if step == nil {
+			continue
+		}
+		if err := step(ctx); err != nil {
+			return errors.Join(err, release())
+		}
+	}
+	if err := release(); err != nil {
+		done, xerr := committed(context.WithoutCancel(ctx))
+		if xerr != nil || !done {
+			return errors.Join(err, xerr)
+		}
+		f.opts.Logger.Warn("herd: the cut-over committed; the error after it is ignored", "database", ref.String(), "err", err)
 	}
 	return nil
 }

@@ -100,12 +100,11 @@ func TestShadowMigration(t *testing.T) {
 		require.NoError(t, err)
 		left, current := old, moved
 		wantPhases := []event.Type{event.ShadowCapture, event.ShadowCopy, event.ShadowCatchUp, event.ShadowFreeze, event.ShadowVerify,
-			event.ShadowMigrate, event.ShadowSwitch}
+			event.ShadowMigrate, event.ShadowCutOver, event.ShadowSwitch}
 		if renames {
 			left, err = shadow.OldName(old, srv.MaxNameLength())
 			require.NoError(t, err)
 			current = old
-			wantPhases = slices.Insert(wantPhases, 6, event.ShadowRenamed)
 		}
 
 		require.NoError(t, b.fleet.MigrateShadow(b.ctx, "alpha", "1.1.0"))
@@ -272,49 +271,62 @@ func (b *bundle) requireSwitched(code, old string) {
 	require.True(b.t, b.hasDatabase(left), "%s was switched: the database it left is %s", code, left)
 }
 
-// A switch back by rename whose record the control database missed (the
-// renames committed, herd stopped before the record) is recorded by the
-// next rollback of the tenant, from the names on the server and the
-// ledgers: the tenant is at the old version, the switch taken back, and
-// cleanup drops the migrated copy.
-func TestShadowRenameBackRecordedLater(t *testing.T) {
+// A switch back that stopped after its cut-over in the tenant's databases
+// and before the control database recorded it is finished by the next
+// herd rollback: where the switch back moves the registry, the database
+// it leaves was sealed (the tenant refused writes meanwhile, losing
+// none); where it renames, the tenant was on its old schema again, and
+// the record is read from the names on the server and the ledgers.
+// Either way the tenant ends at the old version, the switch taken back,
+// and cleanup drops the migrated copy.
+func TestShadowSwitchBackStoppedBeforeItsRecord(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, shadowSource())
 		d, srv := b.tenantServer()
-		if !shadow.Swaps(srv) {
-			t.Skipf("%s: tenants do not swap names", e.Label)
-		}
+		renames := shadow.Swaps(srv)
 		b.addTenant("alpha")
 		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
 		require.NoError(t, b.fleet.MigrateShadow(b.ctx, "alpha", "1.1.0"))
-		name := b.tenantDatabase("alpha")
-		left, err := shadow.OldName(name, srv.MaxNameLength())
+		sws, err := b.fleet.Switches(b.ctx, "alpha")
 		require.NoError(t, err)
-		aside, err := shadow.Name(name, srv.MaxNameLength())
+		sw := sws[0]
+		aside, err := shadow.Name(sw.NewDatabase, srv.MaxNameLength())
 		require.NoError(t, err)
+		name, copied := sw.OldDatabase, sw.NewDatabase // where the tenant is after the switch back, and its copy
+		if renames {
+			name, copied = sw.NewDatabase, aside
+		}
 
-		// The renames of a switch back, as herd rollback makes them.
-		frozen, err := shadow.FreezeDatabase(b.ctx, srv, d, name, time.Second)
+		// The cut-over of a switch back, as herd rollback makes it.
+		frozen, err := shadow.FreezeDatabase(b.ctx, srv, d, sw.NewDatabase, time.Second)
 		require.NoError(t, err)
-		require.NoError(t, shadow.Unseal(b.ctx, srv, d, left))
-		require.NoError(t, frozen.SwapNames(b.ctx, left, aside))
+		require.NoError(t, shadow.Unseal(b.ctx, srv, d, sw.OldDatabase))
+		require.NoError(t, frozen.Seal(b.ctx, sw.OldDatabase))
+		if renames {
+			require.NoError(t, frozen.SwapNames(b.ctx, sw.OldDatabase, aside))
+		}
 		require.NoError(t, frozen.Release())
 		v, _, err := b.control().Version(b.ctx, control.TenantRef("alpha"))
 		require.NoError(t, err)
 		require.Equal(t, "1.1.0", v.CurrentVersion, "what the control database still says")
+		if !renames {
+			err := b.exec("alpha", "INSERT INTO pupils (id, name) VALUES (100, 'refused')")
+			require.True(t, router.Moved(err), "the tenant refuses writes meanwhile: %v", err)
+		}
 
 		run := cliAt(t, b.scratch.ConfigPath)
-		run(0, "rollback", "--tenant", "alpha", "--to", "v1.0.0")
+		run(0, "rollback", "--tenant", "alpha", "--to", "v1.0.0", "--discard-writes")
 		b.agree(control.TenantRef("alpha"), "1.0.0")
-		sws, err := b.fleet.Switches(b.ctx, "alpha")
+		require.Equal(t, name, b.tenantDatabase("alpha"))
+		require.NoError(t, b.exec("alpha", "INSERT INTO pupils (id, name) VALUES (101, 'taken')"), "the tenant takes writes")
+		sws, err = b.fleet.Switches(b.ctx, "alpha")
 		require.NoError(t, err)
 		require.Len(t, sws, 1)
 		require.Equal(t, control.SwitchUndone, sws[0].State)
-		require.Equal(t, []string{name, aside}, []string{sws[0].OldDatabase, sws[0].NewDatabase}, "the names as they are now")
-		require.Contains(t, run(0, "cleanup", "--older-than", "0s", "--yes"), "dropped "+aside)
-		require.False(t, b.hasDatabase(aside))
-		require.Equal(t, name, b.tenantDatabase("alpha"))
+		require.Equal(t, []string{name, copied}, []string{sws[0].OldDatabase, sws[0].NewDatabase}, "the names as they are now")
+		require.Contains(t, run(0, "cleanup", "--older-than", "0s", "--yes"), "dropped "+copied)
+		require.False(t, b.hasDatabase(copied))
 	})
 }
 
@@ -374,7 +386,11 @@ func TestRolloutByShadow(t *testing.T) {
 // tenant is switched, with every row whose write succeeded before, during
 // and after the killed run. A run killed after the copy and before the
 // shadow was migrated is resumed from its copy; one killed earlier, or
-// once the shadow was migrated, starts again.
+// once the shadow was migrated, starts again. Killed at the cut-over
+// (the tenant sealed, its freeze ended, the switch not yet recorded), the
+// tenant refuses writes, losing none, until the next run starts again;
+// where the cut-over renamed, the tenant is already on its copy, and
+// herd repair records the switch.
 func TestShadowMigrationSurvivesKills(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
@@ -425,13 +441,10 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 		}
 		write()
 		background := 1_000_000
-		points := []string{"shadow.capture", "shadow.copy", "shadow.catchup_progress", "shadow.catchup",
-			"shadow.freeze", "shadow.verify", "shadow.migrate", "shadow.switch"}
-		if _, srv := b.tenantServer(); shadow.Swaps(srv) {
-			// Renamed, the switch not yet recorded: the next run records it.
-			points = slices.Insert(points, 7, "shadow.renamed")
-		}
-		for _, point := range points {
+		_, srv := b.tenantServer()
+		renames := shadow.Swaps(srv)
+		for _, point := range []string{"shadow.capture", "shadow.copy", "shadow.catchup_progress", "shadow.catchup",
+			"shadow.freeze", "shadow.verify", "shadow.migrate", "shadow.cutover", "shadow.switch"} {
 			write()
 			before := maps.Clone(want)
 			// The application writes all along the killed run; the writes
@@ -468,15 +481,28 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 			if point == "shadow.copy" {
 				require.Contains(t, run(0, "repair", "--tenant", "alpha"), "its unfinished copy", "killed before the copy was marked")
 			}
-			write()
-			present(point)
-			if point == "shadow.renamed" {
-				// herd repair records the switch the killed run did not.
+			switch {
+			case point == "shadow.cutover" && renames:
+				// Renamed, the switch not recorded: the tenant is on its
+				// copy, and herd repair records the switch.
+				write()
+				present(point)
 				run(0, "repair", "--tenant", "alpha", "--action", "remove-shadow")
 				sws, err := b.fleet.Switches(b.ctx, "alpha")
 				require.NoError(t, err)
 				require.True(t, len(sws) > 0 && sws[0].Renamed && sws[0].State == control.SwitchActive, "%s: repair recorded the switch: %+v", point, sws)
 				b.agree(control.TenantRef("alpha"), "1.1.0")
+			case point == "shadow.cutover":
+				// Sealed, the switch not made: the tenant refuses writes,
+				// never loses one, until the next run removes the seal.
+				id++
+				err := insert(b.ctx, id)
+				require.True(t, router.Moved(err), "%s: the sealed tenant refuses the write: %v", point, err)
+				require.Contains(t, run(0, "repair", "--tenant", "alpha"), "sealed by a cut-over whose switch was not made")
+				present(point)
+			default:
+				write()
+				present(point)
 			}
 			again := run(0, "migrate", "--tenant", "alpha", "--to", "v1.1.0", "--strategy", "shadow")
 			switch point {
@@ -484,6 +510,10 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 				require.Contains(t, again, "resumed the copy", "%s: the copy was finished, the shadow not migrated", point)
 			case "shadow.capture", "shadow.copy", "shadow.migrate":
 				require.Contains(t, again, "removed what an interrupted shadow migration left", "%s: no copy to resume", point)
+			case "shadow.cutover":
+				if !renames {
+					require.Contains(t, again, "removed what an interrupted shadow migration left", "%s: the migrated copy cannot be resumed", point)
+				}
 			}
 			write()
 			b.agree(control.TenantRef("alpha"), "1.1.0")

@@ -52,11 +52,12 @@ func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version,
 	}
 	err = f.session(ctx, tg, func(s *execute.Session) error {
 		// The database the tenant leaves is frozen while its writes are
-		// counted and the registry moves back, so that no write lands
-		// there after the count; once the registry names the old
-		// database, its seal refuses the writes that waited, and those of
-		// routers that have not refreshed (router.Moved), as at the
-		// switch.
+		// counted, so that no write lands there after the count, and
+		// sealed as the freeze ends, before the registry moves back, as
+		// at the switch: the writes that waited, and those of routers
+		// that have not refreshed, are refused there (router.Moved), never
+		// lost. A herd stopped before the registry moves leaves the tenant
+		// refusing writes until herd rollback runs again.
 		frozen, err := f.freezeLeaving(ctx, srv, sw.NewDatabase)
 		if err != nil {
 			return err
@@ -84,20 +85,24 @@ func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version,
 		if err := shadow.Unseal(ctx, srv.Server, srv.dialect, sw.OldDatabase); err != nil {
 			return err
 		}
+		steps := f.ledgerSteps(tg, entries, to, note)
 		if sw.Renamed {
-			return f.renameBack(ctx, tg, sw, frozen, watched, f.ledgerSteps(tg, entries, to, note), note)
+			return f.renameBack(ctx, tg, sw, frozen, watched, steps, note)
 		}
-		if err := f.control.SwitchBack(ctx, sw, f.ledgerSteps(tg, entries, to, note), note, f.opts.Actor); err != nil {
+		seal, err := f.sealLeaving(ctx, srv, frozen, watched, sw.NewDatabase, sw.OldDatabase)
+		if err != nil {
 			return err
 		}
-		if !watched {
-			return nil // no capture to hang a seal on
+		sealed := func(ctx context.Context) (bool, error) {
+			if seal == nil {
+				return true, nil // nothing to commit
+			}
+			return shadow.Sealed(ctx, srv.Server, srv.dialect, sw.NewDatabase)
 		}
-		if err := frozen.Seal(context.WithoutCancel(ctx), sw.OldDatabase); err != nil {
-			f.opts.Logger.Error("herd: the tenant switched back, but sealing the database it left failed: writes sent there are lost",
-				"database", tg.ref.String(), "left", sw.NewDatabase, "err", err)
+		if err := f.cutOver(ctx, tg.ref, seal, nil, frozen.Release, sealed); err != nil {
+			return err
 		}
-		return nil
+		return f.recordSwitchBack(ctx, tg.ref, sw, steps, note)
 	})
 	if err != nil {
 		return "", true, fmt.Errorf("switch tenant %q back: %w", code, err)
@@ -106,6 +111,34 @@ func (f *Fleet) switchBack(ctx context.Context, code string, to *semver.Version,
 		return fmt.Sprintf("switched back: %s took the name %s again", sw.OldDatabase, sw.NewDatabase), true, nil
 	}
 	return "switched back to " + sw.OldDatabase, true, nil
+}
+
+// sealLeaving returns the seal of frozen, database name, which the tenant
+// leaves for movedTo: nil when its writes are not watched (no capture to
+// hang a seal on) or it is sealed already (a switch back that stopped
+// before its record).
+func (f *Fleet) sealLeaving(ctx context.Context, srv server, frozen *shadow.Frozen, watched bool, name, movedTo string) (func(context.Context) error, error) {
+	if !watched {
+		return nil, nil
+	}
+	sealed, err := shadow.Sealed(ctx, srv.Server, srv.dialect, name)
+	if err != nil || sealed {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return frozen.Seal(ctx, movedTo) }, nil
+}
+
+// recordSwitchBack records that switch sw was taken back, trying again
+// while the control database cannot be reached.
+func (f *Fleet) recordSwitchBack(ctx context.Context, ref control.Ref, sw Switch, steps []control.Step, note string) error {
+	err := retry.Do(context.WithoutCancel(ctx), f.reconnect(ref, "record the switch back"), func(ctx context.Context) error {
+		return f.control.SwitchBack(ctx, sw, steps, note, f.opts.Actor)
+	})
+	if err != nil {
+		return fmt.Errorf("tenant %q switched back in its database, but the control database did not record it (herd rollback again records it): %w",
+			sw.Tenant, err)
+	}
+	return nil
 }
 
 // freezeLeaving freezes the writes to database name on srv, which a

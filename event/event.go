@@ -85,10 +85,11 @@ const (
 	// ShadowCapture comes before them: the tenant's changes are captured
 	// and the copy begins. ShadowCatchUpProgress is sent after each batch
 	// of captured changes caught up (Event.Reason says how many remain).
-	// ShadowRenamed comes before ShadowSwitch on a server whose tenants
-	// swap names (PostgreSQL with a schema per tenant): the tenant's
-	// database and its migrated copy swapped names, the freeze ended with
-	// them, and the control database is about to record the switch.
+	// ShadowCutOver comes before ShadowSwitch: the tenant's database is
+	// sealed (it refuses writes) and its freeze ended with the seal (on a
+	// server whose tenants swap names, PostgreSQL with a schema per
+	// tenant, the tenant and its migrated copy swapped names with them),
+	// and the control database is about to record the switch.
 	ShadowCapture         Type = "shadow.capture"
 	ShadowCopy            Type = "shadow.copy"
 	ShadowCatchUpProgress Type = "shadow.catchup_progress"
@@ -96,7 +97,7 @@ const (
 	ShadowFreeze          Type = "shadow.freeze"
 	ShadowVerify          Type = "shadow.verify"
 	ShadowMigrate         Type = "shadow.migrate"
-	ShadowRenamed         Type = "shadow.renamed"
+	ShadowCutOver         Type = "shadow.cutover"
 	ShadowSwitch          Type = "shadow.switch"
 	ShadowAbandoned       Type = "shadow.abandoned"
 )
@@ -113,7 +114,7 @@ func Types() []Type {
 		MigrationStarted, StatementStarted, MigrationDone, MigrationFailed, LockRetry, Chunk, ChunkThrottled,
 		SnapshotTaken, SnapshotRestored,
 		AnalysisDone, AnalysisFailed, DriftChecked, DriftFailed,
-		ShadowCapture, ShadowCopy, ShadowCatchUpProgress, ShadowCatchUp, ShadowFreeze, ShadowVerify, ShadowMigrate, ShadowRenamed, ShadowSwitch, ShadowAbandoned,
+		ShadowCapture, ShadowCopy, ShadowCatchUpProgress, ShadowCatchUp, ShadowFreeze, ShadowVerify, ShadowMigrate, ShadowCutOver, ShadowSwitch, ShadowAbandoned,
 	}
 }
 

@@ -18,6 +18,10 @@ type Status struct {
 	// many captured changes it holds.
 	Capturing bool
 	Changes   int
+	// Sealed reports that the tenant's capture holds the seal (see
+	// Frozen.Seal): a cut-over sealed it and its switch was not made, so
+	// the tenant refuses writes until Remove removes the capture.
+	Sealed bool
 	// Exists reports that a database (or schema) of the shadow's name
 	// exists; Marked that it bears the tenant's mark (MarkerTable), so
 	// that it is the tenant's shadow and Remove would drop it; Unfinished
@@ -52,6 +56,11 @@ func Inspect(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant 
 	defer db.Close()
 	if st.Changes, st.Capturing, err = captured(ctx, d, db); err != nil {
 		return fail(err)
+	}
+	if sealer, ok := d.(dialect.CaptureSealer); ok && st.Capturing {
+		if st.Sealed, err = sealer.Sealed(ctx, db); err != nil {
+			return fail(err)
+		}
 	}
 	if st.Exists, err = srv.Exists(ctx, name); err != nil || !st.Exists {
 		if err != nil {

@@ -71,3 +71,28 @@ func Unwatch(ctx context.Context, srv dialect.Server, d dialect.Dialect, name st
 	}
 	return removeCapture(ctx, srv, capture, name)
 }
+
+// Sealed reports whether database name of srv is sealed (Frozen.Seal):
+// its capture table has the seal's trigger.
+func Sealed(ctx context.Context, srv dialect.Server, d dialect.Dialect, name string) (bool, error) {
+	sealer, ok := d.(dialect.CaptureSealer)
+	if !ok {
+		return false, fmt.Errorf("shadow: engine %q cannot seal a database", d.Name())
+	}
+	db, err := srv.Open(ctx, name)
+	if err != nil {
+		return false, fmt.Errorf("shadow: is %q sealed: %w", name, err)
+	}
+	defer db.Close()
+	switch ok, err := d.TableExists(ctx, db.DB, db, dialect.CaptureTable); {
+	case err != nil:
+		return false, fmt.Errorf("shadow: is %q sealed: %w", name, err)
+	case !ok:
+		return false, nil
+	}
+	sealed, err := sealer.Sealed(ctx, db)
+	if err != nil {
+		return false, fmt.Errorf("shadow: is %q sealed: %w", name, err)
+	}
+	return sealed, nil
+}

@@ -203,7 +203,7 @@ func (p *migrateProgress) Send(e event.Event) {
 		}
 		text = chunkLine(e)
 	case event.ShadowCapture, event.ShadowCopy, event.ShadowCatchUpProgress, event.ShadowCatchUp, event.ShadowFreeze,
-		event.ShadowVerify, event.ShadowMigrate, event.ShadowRenamed, event.ShadowSwitch, event.ShadowAbandoned:
+		event.ShadowVerify, event.ShadowMigrate, event.ShadowCutOver, event.ShadowSwitch, event.ShadowAbandoned:
 		text = fmt.Sprintf("%s: %s: %s", e.Database, e.Type, e.Reason)
 		if e.Duration > 0 {
 			text += fmt.Sprintf(" (%dms)", e.Duration.Milliseconds())
@@ -545,7 +545,11 @@ func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref herd.Ref) error {
 // describeLeft says what an interrupted shadow migration left.
 func describeLeft(st herd.ShadowStatus) string {
 	var parts []string
-	if st.Capturing {
+	switch {
+	case st.Sealed:
+		parts = append(parts, fmt.Sprintf("capture triggers in the tenant (%d changes captured), sealed by a cut-over whose switch was not made: "+
+			"the tenant refuses writes until they are removed", st.Changes))
+	case st.Capturing:
 		parts = append(parts, fmt.Sprintf("capture triggers in the tenant (%d changes captured)", st.Changes))
 	}
 	switch {
