@@ -17,11 +17,14 @@
 // Freeze blocks the tenant's writes (not its reads) from a connection of
 // its own, in short attempts until a timeout; under it, CatchUp catches up the rest
 // and brings the shadow's key generators to the tenant's positions, and
-// Verify compares every table's row count and checksum. Abandon undoes
-// everything; StopCapture removes the capture but keeps the shadow (for
-// after a switch); Inspect says what a shadow migration left on the
-// server, Resume reopens a shadow whose herd stopped, and Remove clears,
-// by name, what one left behind.
+// Verify compares every table's row count and checksum. Seal, under the
+// freeze, makes the tenant refuse every write once the freeze ends (the
+// cut-over), and on a server whose tenants swap names (Swaps) SwapNames
+// gives the tenant's name to the shadow in the same commit. Abandon
+// undoes everything; StopCapture removes the capture but keeps the
+// shadow (for after a switch); Inspect says what a shadow migration left
+// on the server, Resume reopens a shadow whose herd stopped, and Remove
+// clears, by name, what one left behind.
 //
 // # Capture
 //
