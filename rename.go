@@ -135,42 +135,65 @@ func (f *Fleet) renameBack(ctx context.Context, tg target, sw Switch, frozen *sh
 	return f.recordSwitchBack(ctx, tg.ref, back, steps, note)
 }
 
-// recordRenames records, under tenant t's lock, the renames of a switch
-// (or a switch back) by rename that committed without the control
-// database's record of them (a herd stopped, or a control database that
-// failed, between the two): the name the tenant's database takes at a
-// switch (shadow.OldName) bearing a database that no active switch
-// names is a switch to record; an active switch by rename whose old
-// database no longer bears its name was taken back. The versions and
-// history come from the ledgers of the two databases. It reports whether
-// it recorded anything.
-func (f *Fleet) recordRenames(ctx context.Context, tg target, t control.Tenant) (bool, error) {
-	srv, ok := f.servers[t.Server]
-	if !ok || !shadow.Swaps(srv.Server) {
-		return false, nil
+// Unrecorded is what a cut-over by rename left that the control
+// database did not record: a switch (the tenant's database took the name
+// Old, its migrated copy the tenant's name) or, with Back set, the
+// switch back of Back (the migrated copy took the name Aside).
+type Unrecorded struct {
+	Old   string  `json:"old,omitempty"`
+	Back  *Switch `json:"back,omitempty"`
+	Aside string  `json:"aside,omitempty"`
+}
+
+// unrecordedRenames says what the renames of a switch (or a switch back)
+// by rename of tenant t left without the control database's record of
+// them (a herd stopped, or a control database that failed, between the
+// two commits): the name the tenant's database takes at a switch
+// (shadow.OldName) bearing a database that no active switch names is a
+// switch; an active switch by rename whose old database no longer bears
+// its name was taken back. ok is false when there is neither, and always
+// on a server whose tenants do not swap names.
+func (f *Fleet) unrecordedRenames(ctx context.Context, t control.Tenant) (u Unrecorded, ok bool, err error) {
+	srv, known := f.servers[t.Server]
+	if !known || !shadow.Swaps(srv.Server) {
+		return Unrecorded{}, false, nil
 	}
 	old, err := shadow.OldName(t.Database, srv.MaxNameLength())
 	if err != nil {
-		return false, nil // no database can bear it
+		return Unrecorded{}, false, nil // no database can bear it
 	}
 	left, err := srv.Exists(ctx, old)
 	if err != nil {
-		return false, err
+		return Unrecorded{}, false, err
 	}
 	sw, active, err := f.activeSwitch(ctx, t.Code)
 	switch {
 	case err != nil:
-		return false, err
+		return Unrecorded{}, false, err
 	case left && !active:
-		return true, f.recordRename(ctx, tg, t, old)
+		return Unrecorded{Old: old}, true, nil
 	case !left && active && sw.Renamed && sw.OldDatabase == old:
 		aside, err := shadow.Name(t.Database, srv.MaxNameLength())
 		if err != nil {
-			return false, err
+			return Unrecorded{}, false, err
 		}
-		return true, f.recordRenameBack(ctx, tg, sw, aside)
+		return Unrecorded{Back: &sw, Aside: aside}, true, nil
 	}
-	return false, nil
+	return Unrecorded{}, false, nil
+}
+
+// recordRenames records, under tenant t's lock, what unrecordedRenames
+// finds, with the versions and history read from the ledgers of the
+// databases. It reports whether it recorded anything.
+func (f *Fleet) recordRenames(ctx context.Context, tg target, t control.Tenant) (bool, error) {
+	u, ok, err := f.unrecordedRenames(ctx, t)
+	switch {
+	case err != nil || !ok:
+		return false, err
+	case u.Back != nil:
+		return true, f.recordRenameBack(ctx, tg, *u.Back, u.Aside)
+	}
+	return true, f.recordRename(ctx, tg, t, u.Old)
 }
 
 // recordRename records the switch by rename that left tenant t's old

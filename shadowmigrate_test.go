@@ -310,12 +310,14 @@ func TestShadowSwitchBackStoppedBeforeItsRecord(t *testing.T) {
 		v, _, err := b.control().Version(b.ctx, control.TenantRef("alpha"))
 		require.NoError(t, err)
 		require.Equal(t, "1.1.0", v.CurrentVersion, "what the control database still says")
-		if !renames {
+		run := cliAt(t, b.scratch.ConfigPath)
+		if renames {
+			require.Contains(t, run(0, "repair", "--tenant", "alpha"), "a switch back by rename that the control database did not record")
+		} else {
 			err := b.exec("alpha", "INSERT INTO pupils (id, name) VALUES (100, 'refused')")
 			require.True(t, router.Moved(err), "the tenant refuses writes meanwhile: %v", err)
 		}
 
-		run := cliAt(t, b.scratch.ConfigPath)
 		run(0, "rollback", "--tenant", "alpha", "--to", "v1.0.0", "--discard-writes")
 		b.agree(control.TenantRef("alpha"), "1.0.0")
 		require.Equal(t, name, b.tenantDatabase("alpha"))
@@ -487,7 +489,8 @@ func TestShadowMigrationSurvivesKills(t *testing.T) {
 				// copy, and herd repair records the switch.
 				write()
 				present(point)
-				run(0, "repair", "--tenant", "alpha", "--action", "remove-shadow")
+				require.Contains(t, run(0, "repair", "--tenant", "alpha"), "a switch by rename that the control database did not record")
+				require.Contains(t, run(0, "repair", "--tenant", "alpha", "--action", "remove-shadow"), "recorded the switch by rename")
 				sws, err := b.fleet.Switches(b.ctx, "alpha")
 				require.NoError(t, err)
 				require.True(t, len(sws) > 0 && sws[0].Renamed && sws[0].State == control.SwitchActive, "%s: repair recorded the switch: %+v", point, sws)

@@ -249,9 +249,20 @@ func (f *Fleet) dropSwitched(ctx context.Context, c Cleanup) error {
 	return f.control.CleanedSwitch(ctx, sw, c.Database, f.opts.Actor)
 }
 
-// ShadowStatus is what an interrupted shadow migration left of a tenant
-// (see shadow.Status).
-type ShadowStatus = shadow.Status
+// ShadowStatus is what an interrupted shadow migration left of a tenant:
+// what its server holds (see shadow.Status) and, where tenants swap
+// names, a cut-over by rename the control database did not record.
+type ShadowStatus struct {
+	shadow.Status
+	// Unrecorded, when set, is a cut-over by rename (or its switch back)
+	// that committed without its record: herd repair --action
+	// remove-shadow, or the tenant's next shadow migration or rollback,
+	// records it.
+	Unrecorded *Unrecorded `json:"unrecorded,omitempty"`
+}
+
+// LeftBehind reports whether anything of a shadow migration is there.
+func (s ShadowStatus) LeftBehind() bool { return s.Status.LeftBehind() || s.Unrecorded != nil }
 
 // ShadowLeftBehind says what an interrupted shadow migration of tenant
 // code left on its server: the capture in its database, and its shadow.
@@ -262,28 +273,40 @@ func (f *Fleet) ShadowLeftBehind(ctx context.Context, code string) (ShadowStatus
 	if err != nil {
 		return ShadowStatus{}, err
 	}
+	switch u, ok, err := f.unrecordedRenames(ctx, t); {
+	case err != nil:
+		return ShadowStatus{}, err
+	case ok:
+		return ShadowStatus{Unrecorded: &u}, nil
+	}
 	if _, switched, err := f.activeSwitch(ctx, code); err != nil || switched {
 		return ShadowStatus{}, err
 	}
-	return shadow.Inspect(ctx, srv.Server, srv.dialect, t.Database)
+	st, err := shadow.Inspect(ctx, srv.Server, srv.dialect, t.Database)
+	return ShadowStatus{Status: st}, err
 }
 
 // RemoveShadow removes, under the tenant's lock, what an interrupted
-// shadow migration of tenant code left: the capture in its database and
-// its shadow, which must bear the tenant's mark; the migration's record
-// says it was abandoned. A tenant whose last switch can still be taken
-// back is refused (an input error).
-func (f *Fleet) RemoveShadow(ctx context.Context, code string) error {
+// shadow migration of tenant code left: the capture in its database (and
+// the seal of a cut-over whose switch was not made) and its shadow, which
+// must bear the tenant's mark; the migration's record says it was
+// abandoned. A cut-over by rename that the control database did not
+// record (ShadowStatus.Unrecorded) is recorded instead. It says which it
+// did. A tenant whose last switch can still be taken back is refused (an
+// input error).
+func (f *Fleet) RemoveShadow(ctx context.Context, code string) (string, error) {
 	t, srv, err := f.shadowTenant(ctx, code)
 	if err != nil {
-		return err
+		return "", err
 	}
 	tg, err := f.tenantTarget(t)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return f.session(ctx, tg, func(*execute.Session) error {
+	how := "removed what an interrupted shadow migration left"
+	err = f.session(ctx, tg, func(*execute.Session) error {
 		if recorded, err := f.recordRenames(ctx, tg, t); err != nil || recorded {
+			how = "recorded the switch by rename an interrupted shadow migration made"
 			return err
 		}
 		if err := f.refuseSwitched(ctx, code); err != nil {
@@ -295,8 +318,9 @@ func (f *Fleet) RemoveShadow(ctx context.Context, code string) error {
 		if err := f.control.EndShadowRun(ctx, code, "removed by herd repair"); err != nil {
 			return err
 		}
-		return f.control.Audit(ctx, f.opts.Actor, "repair", control.TenantRef(code).String(), "removed what an interrupted shadow migration left")
+		return f.control.Audit(ctx, f.opts.Actor, "repair", control.TenantRef(code).String(), how)
 	})
+	return how, err
 }
 
 // shadowTenant returns tenant code and its server.

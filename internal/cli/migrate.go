@@ -460,10 +460,11 @@ retry and rollback need --uncertain ran or --uncertain not-ran.`,
 					return usagef("--action %s goes with --tenant CODE", removeShadow)
 				}
 				return a.withFleet(cmd.Context(), herd.Options{}, func(f *herd.Fleet) error {
-					if err := f.RemoveShadow(cmd.Context(), sel.tenant); err != nil {
+					how, err := f.RemoveShadow(cmd.Context(), sel.tenant)
+					if err != nil {
 						return err
 					}
-					fmt.Fprintf(a.out, "%s: removed what an interrupted shadow migration left\n", ref)
+					fmt.Fprintf(a.out, "%s: %s\n", ref, how)
 					return nil
 				})
 			}
@@ -529,8 +530,11 @@ func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref herd.Ref) error {
 		return nil
 	}
 	if left.LeftBehind() {
-		fmt.Fprintf(a.out, "%s: an interrupted shadow migration left %s: --action %s removes it (the next --strategy shadow does too)\n",
-			ref, describeLeft(left), removeShadow)
+		does := "removes it (the next --strategy shadow does too)"
+		if left.Unrecorded != nil {
+			does = "records it (the next --strategy shadow or herd rollback does too)"
+		}
+		fmt.Fprintf(a.out, "%s: an interrupted shadow migration left %s: --action %s %s\n", ref, describeLeft(left), removeShadow, does)
 	}
 	if ok {
 		fmt.Fprintf(a.out, "%s: %s\n", ref, e.Describe())
@@ -544,6 +548,14 @@ func (a *app) showDirty(cmd *cobra.Command, f *herd.Fleet, ref herd.Ref) error {
 
 // describeLeft says what an interrupted shadow migration left.
 func describeLeft(st herd.ShadowStatus) string {
+	switch u := st.Unrecorded; {
+	case u != nil && u.Back != nil:
+		return fmt.Sprintf("a switch back by rename that the control database did not record (%s took the name %s, %s the name %s)",
+			u.Back.NewDatabase, u.Aside, u.Back.OldDatabase, u.Back.NewDatabase)
+	case u != nil:
+		return fmt.Sprintf("a switch by rename that the control database did not record (the tenant's database took the name %s, "+
+			"its migrated copy the tenant's: the tenant is on it)", u.Old)
+	}
 	var parts []string
 	switch {
 	case st.Sealed:
