@@ -149,10 +149,12 @@ type Unrecorded struct {
 // by rename of tenant t left without the control database's record of
 // them (a herd stopped, or a control database that failed, between the
 // two commits): the name the tenant's database takes at a switch
-// (shadow.OldName) bearing a database that no active switch names is a
-// switch; an active switch by rename whose old database no longer bears
-// its name was taken back. ok is false when there is neither, and always
-// on a server whose tenants do not swap names.
+// (shadow.OldName) bearing a sealed database (the cut-over seals it with
+// the renames) that no active switch names is a switch; an active switch
+// by rename whose old database no longer bears its name, and whose
+// migrated copy bears the name a switch back gives it, was taken back.
+// ok is false when there is neither, and always on a server whose
+// tenants do not swap names.
 func (f *Fleet) unrecordedRenames(ctx context.Context, t control.Tenant) (u Unrecorded, ok bool, err error) {
 	srv, known := f.servers[t.Server]
 	if !known || !shadow.Swaps(srv.Server) {
@@ -171,10 +173,18 @@ func (f *Fleet) unrecordedRenames(ctx context.Context, t control.Tenant) (u Unre
 	case err != nil:
 		return Unrecorded{}, false, err
 	case left && !active:
+		sealed, err := shadow.Sealed(ctx, srv.Server, srv.dialect, old)
+		if err != nil || !sealed {
+			return Unrecorded{}, false, err // not a cut-over's: oldName refuses it
+		}
 		return Unrecorded{Old: old}, true, nil
 	case !left && active && sw.Renamed && sw.OldDatabase == old:
 		aside, err := shadow.Name(t.Database, srv.MaxNameLength())
 		if err != nil {
+			return Unrecorded{}, false, err
+		}
+		moved, err := srv.Exists(ctx, aside)
+		if err != nil || !moved {
 			return Unrecorded{}, false, err
 		}
 		return Unrecorded{Back: &sw, Aside: aside}, true, nil

@@ -31,8 +31,10 @@ import (
 // Whatever fails before the switch leaves the tenant exactly as it was
 // (the shadow is dropped), and is recorded as the tenant's failure. A
 // plan that goes down, a tenant already at version to (nothing to do), a
-// table without a primary key, or a shadow name the engine cannot hold is
-// refused first, changing nothing.
+// table without a primary key, a shadow name the engine cannot hold, or,
+// where tenants swap names, a database that already bears the name the
+// tenant takes at the switch (shadow.OldName) is refused first, changing
+// nothing.
 func (f *Fleet) MigrateShadow(ctx context.Context, code, to string) error {
 	version, err := f.resolveTarget(source.Tenant, to)
 	if err != nil {
@@ -68,6 +70,13 @@ func (f *Fleet) MigrateShadow(ctx context.Context, code, to string) error {
 			return err
 		}
 		run := &shadowRun{f: f, tg: tg, tenant: t, srv: f.servers[t.Server], plan: p, entries: entries}
+		if shadow.Swaps(run.srv.Server) {
+			// The name the tenant will take must be free before anything
+			// is made, not found taken at the end.
+			if _, err := run.oldName(ctx); err != nil {
+				return err
+			}
+		}
 		return run.run(ctx)
 	})
 	if err != nil {

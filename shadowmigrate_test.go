@@ -332,6 +332,36 @@ func TestShadowSwitchBackStoppedBeforeItsRecord(t *testing.T) {
 	})
 }
 
+// Where tenants swap names, a database that already bears the name the
+// tenant would take at the switch refuses the shadow migration before
+// anything is made.
+func TestShadowRenameRefusesATakenName(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, shadowSource())
+		_, srv := b.tenantServer()
+		if !shadow.Swaps(srv) {
+			t.Skipf("%s: tenants do not swap names", e.Label)
+		}
+		b.addTenant("alpha")
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("alpha"), "1.0.0"))
+		name := b.tenantDatabase("alpha")
+		taken, err := shadow.OldName(name, srv.MaxNameLength())
+		require.NoError(t, err)
+		require.NoError(t, srv.Create(b.ctx, taken))
+		t.Cleanup(func() { _ = srv.Drop(context.Background(), taken) })
+
+		err = b.fleet.MigrateShadow(b.ctx, "alpha", "1.1.0")
+		require.True(t, herd.IsInputError(err), "%v", err)
+		require.ErrorContains(t, err, taken+", the name its database takes at the switch, exists")
+		copyName, err := shadow.Name(name, srv.MaxNameLength())
+		require.NoError(t, err)
+		require.False(t, b.hasDatabase(copyName), "no shadow was made")
+		require.False(t, b.tableExists("alpha", "herd_shadow_changes"), "no capture")
+		b.agree(control.TenantRef("alpha"), "1.0.0")
+	})
+}
+
 // tenantServer opens the fleet's tenant server, as herd.yaml declares it.
 func (b *bundle) tenantServer() (dialect.Dialect, dialect.Server) {
 	b.t.Helper()
