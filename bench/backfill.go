@@ -119,6 +119,9 @@ type backfillJob struct {
 	Database  string `json:"database"`
 	Rows      int    `json:"rows"`
 	ChunkSize int    `json:"chunk_size"`
+	// Pause is slept between two pages of the OFFSET side, as herd's
+	// header has it pause between two ranges.
+	Pause time.Duration `json:"pause,omitempty"`
 	// Header is the herd side's herd:chunked line.
 	Header string `json:"header,omitempty"`
 }
@@ -304,7 +307,7 @@ func (e *environment) buildBackfill(ctx context.Context, n int, s *backfillScrat
 	s.herdConfig = []byte(fmt.Sprintf("control: %q\nservers:\n  main: %q\ntenant_database: %s\nmigrations: ./migrations\n",
 		controlDSN, herdDSN, template))
 	side := func(dsn, db string) backfillJob {
-		return backfillJob{ServerDSN: dsn, Database: db, Rows: e.opts.Rows, ChunkSize: e.opts.ChunkSize, Header: e.opts.header()}
+		return backfillJob{ServerDSN: dsn, Database: db, Rows: e.opts.Rows, ChunkSize: e.opts.ChunkSize, Pause: e.opts.Pause, Header: e.opts.header()}
 	}
 	s.sides[Herd] = side(herdDSN, herdDB)
 	s.sides[Floor] = side(plainDSN, plain[Floor])

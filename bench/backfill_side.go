@@ -10,6 +10,7 @@ import (
 
 	"github.com/herdhq/herd/control"
 	"github.com/herdhq/herd/dialect"
+	"github.com/herdhq/herd/internal/retry"
 )
 
 // writerLockTimeout bounds each of the writer's lock waits: long enough to
@@ -68,7 +69,7 @@ func backfillSection(ctx context.Context, j job, d dialect.Dialect, srv dialect.
 	case Floor:
 		return func(ctx context.Context) error { return floorBackfill(ctx, db.DB) }, closeDB, nil
 	case Offset:
-		return func(ctx context.Context) error { return offsetBackfill(ctx, db.DB, b.ChunkSize) }, closeDB, nil
+		return func(ctx context.Context) error { return offsetBackfill(ctx, db.DB, b.ChunkSize, b.Pause) }, closeDB, nil
 	}
 	closeDB()
 	return nil, nil, fmt.Errorf("bench: unknown side %q", j.Side)
@@ -93,10 +94,12 @@ func floorBackfill(ctx context.Context, db *sql.DB) error {
 
 // offsetBackfill is the brief's largeTenantMigration: count the rows, then
 // for each offset from 0 by size change the page of size rows there, in
-// order of the key, each page in a transaction of its own. The page is
-// read through a derived table, which MySQL needs both to take LIMIT in
-// an IN subquery and to read the table it updates.
-func offsetBackfill(ctx context.Context, db *sql.DB, size int) error {
+// order of the key, each page in a transaction of its own, with pause
+// between two pages (herd's pause, so that both sides leave the writer
+// the same gaps; the brief's own delay of 100 ms is left out). The page
+// is read through a derived table, which MySQL needs both to take LIMIT
+// in an IN subquery and to read the table it updates.
+func offsetBackfill(ctx context.Context, db *sql.DB, size int, pause time.Duration) error {
 	var total int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM students").Scan(&total); err != nil {
 		return fmt.Errorf("offset: count: %w", err)
@@ -114,6 +117,11 @@ func offsetBackfill(ctx context.Context, db *sql.DB, size int) error {
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("offset %d: commit: %w", offset, err)
+		}
+		if pause > 0 && offset+size < total {
+			if err := retry.Sleep(ctx, pause); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
