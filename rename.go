@@ -2,7 +2,6 @@ package herd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -73,19 +72,21 @@ func (r *shadowRun) oldName(ctx context.Context) (string, error) {
 	return old, nil
 }
 
-// recordSwitch records sw with the history of steps, trying again while
-// the control database cannot be reached. A switch whose commit was not
-// acknowledged is read back.
+// recordSwitch records sw, a switch by rename, with the history of
+// steps, trying again while the control database cannot be reached. The
+// registry does not move, so nothing refuses a second record: a try after
+// one whose answer was lost first reads back whether it committed.
 func (f *Fleet) recordSwitch(ctx context.Context, ref control.Ref, sw control.Switch, steps []control.Step) error {
 	ctx = context.WithoutCancel(ctx) // the tenant has switched: record it
+	tried := false
 	return retry.Do(ctx, f.reconnect(ref, "record the switch"), func(ctx context.Context) error {
+		if tried {
+			if _, recorded, err := f.renamedSwitch(ctx, sw.Tenant, sw.OldDatabase); err != nil || recorded {
+				return err
+			}
+		}
+		tried = true
 		_, err := f.control.SwitchTenant(ctx, sw, steps, f.opts.Actor)
-		if err == nil || !errors.Is(err, control.ErrMoved) {
-			return err
-		}
-		if _, recorded, rerr := f.renamedSwitch(ctx, sw.Tenant, sw.OldDatabase); rerr == nil && recorded {
-			return nil
-		}
 		return err
 	})
 }

@@ -197,41 +197,53 @@ func (r *shadowRun) phases(ctx context.Context) error {
 
 	began = r.f.opts.Now()
 	r.record.phase(ctx, control.ShadowSwitch, nil)
+	how, err := r.switchOver(ctx, results)
+	if err != nil {
+		if r.sh == nil {
+			return err // renamed: the tenant is on its copy
+		}
+		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
+	}
+	r.emit(event.ShadowSwitch, how, began)
+	// The old database stays sealed (its capture refuses every write):
+	// it is the rollback point.
+	if err := sh.StopCapture(context.WithoutCancel(ctx)); err != nil {
+		r.f.opts.Logger.Warn("herd: the tenant switched; closing the shadow or removing its mark failed", "database", r.tg.ref.String(), "err", err)
+	}
+	return nil
+}
+
+// switchOver cuts the tenant over to its migrated shadow and records the
+// switch, and says how, for the shadow.switch event: by rename where
+// tenants swap names (renameTo), else sealed as the freeze ends, then
+// moved in the registry. Sealed before the switch, the database the
+// tenant leaves refuses the writes that waited for the freeze, and those
+// of applications that still resolve the tenant to it, instead of taking
+// them where no one reads them; until the switch commits the tenant
+// refuses writes, and a switch that fails abandons the shadow, which
+// unseals the tenant: nothing was written meanwhile. Once it switched,
+// r.sh is nil.
+func (r *shadowRun) switchOver(ctx context.Context, results []control.Step) (string, error) {
+	sh := r.sh
 	if shadow.Swaps(r.srv.Server) {
 		if err := r.renameTo(ctx, results); err != nil {
-			if r.sh == nil {
-				return err // renamed: the tenant is on its copy
-			}
-			return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
+			return "", err
 		}
-		r.emit(event.ShadowSwitch, fmt.Sprintf("%s renamed %s, v%s", sh.Name(), r.tenant.Database, r.plan.To), began)
-		return sh.StopCapture(context.WithoutCancel(ctx)) // closes it: the seal keeps the capture
+		return fmt.Sprintf("%s renamed %s, v%s", sh.Name(), r.tenant.Database, r.plan.To), nil
 	}
-	// Sealed as the freeze ends, before the switch: the writes that
-	// waited for the freeze, and those of applications that still resolve
-	// the tenant to its old database, fail there instead of landing
-	// where no one reads them. Until the switch commits, the tenant
-	// refuses writes; a switch that fails abandons the shadow, which
-	// unseals it, and nothing was written meanwhile.
 	sealed := func(ctx context.Context) (bool, error) {
 		return shadow.Sealed(ctx, r.srv.Server, r.srv.dialect, r.tenant.Database)
 	}
 	if err := r.cutOver(ctx, sh.Name(), nil, sealed); err != nil {
-		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
+		return "", err
 	}
 	r.emit(event.ShadowCutOver, r.tenant.Database+" sealed and frozen no more; the switch to "+sh.Name()+" comes next", time.Time{})
 	if err := r.switchTo(ctx, results); err != nil {
-		return errors.Join(err, shadow.Unwatch(context.WithoutCancel(ctx), r.srv.Server, r.srv.dialect, sh.Name()))
+		return "", err
 	}
 	r.sh = nil // switched: nothing to abandon
 	r.thaw()
-	r.emit(event.ShadowSwitch, fmt.Sprintf("%s -> %s, v%s", r.tenant.Database, sh.Name(), r.plan.To), began)
-	// The old database stays sealed (its capture refuses every write):
-	// it is the rollback point.
-	if err := sh.StopCapture(context.WithoutCancel(ctx)); err != nil {
-		r.f.opts.Logger.Warn("herd: the tenant switched; removing the capture from its old database failed", "database", r.tg.ref.String(), "err", err)
-	}
-	return nil
+	return fmt.Sprintf("%s -> %s, v%s", r.tenant.Database, sh.Name(), r.plan.To), nil
 }
 
 // cutOver seals the tenant's database (its writes refused, naming

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -132,13 +133,23 @@ func (f *Fleet) sealLeaving(ctx context.Context, srv server, frozen *shadow.Froz
 // while the control database cannot be reached.
 func (f *Fleet) recordSwitchBack(ctx context.Context, ref control.Ref, sw Switch, steps []control.Step, note string) error {
 	err := retry.Do(context.WithoutCancel(ctx), f.reconnect(ref, "record the switch back"), func(ctx context.Context) error {
-		return f.control.SwitchBack(ctx, sw, steps, note, f.opts.Actor)
+		err := f.control.SwitchBack(ctx, sw, steps, note, f.opts.Actor)
+		if errors.Is(err, control.ErrMoved) && f.switchedBack(ctx, sw) {
+			return nil // a try whose answer was lost committed
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("tenant %q switched back in its database, but the control database did not record it (herd rollback again records it): %w",
 			sw.Tenant, err)
 	}
 	return nil
+}
+
+// switchedBack reports whether switch sw is recorded as taken back.
+func (f *Fleet) switchedBack(ctx context.Context, sw Switch) bool {
+	sws, err := f.control.Switches(ctx, sw.Tenant)
+	return err == nil && slices.ContainsFunc(sws, func(s Switch) bool { return s.ID == sw.ID && s.State == control.SwitchUndone })
 }
 
 // freezeLeaving freezes the writes to database name on srv, which a
