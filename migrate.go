@@ -192,7 +192,8 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	if len(p.Steps) == 0 {
 		return true, f.nothingToDo(ctx, tg, entries, from)
 	}
-	if err := f.preflight(ctx, tg, s, p); err != nil {
+	atReference, err := f.preflight(ctx, tg, s, p)
+	if err != nil {
 		return false, err
 	}
 	if tg.before == nil {
@@ -219,9 +220,14 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	if runErr != nil {
 		detail += ": " + runErr.Error()
 	}
-	// One control-database commit for the history, the version and the audit.
+	// One control-database commit for the history, the version, the
+	// audit and, where the pre-flight found the tenant at its reference,
+	// the drift check that it is at the next.
+	if runErr != nil {
+		atReference = nil
+	}
 	finish := func(ctx context.Context) error {
-		return f.control.Finish(ctx, tg.ref, current, runErr, results, f.opts.Actor, detail)
+		return f.control.Finish(ctx, tg.ref, current, runErr, results, f.opts.Actor, detail, atReference)
 	}
 	err = retry.Do(context.WithoutCancel(ctx), f.reconnect(tg.ref, "record the run in the control database"), finish)
 	if err != nil && runErr == nil {

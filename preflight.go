@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/herdhq/herd/config"
 	"github.com/herdhq/herd/control"
@@ -56,15 +57,48 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // own fault, left for the run. Tenants whose live schemas describe
 // identically share one rehearsal of a path for the Fleet's life. It
 // returns a *ConflictError when the rehearsal meets a conflict.
-func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p *plan.Plan) error {
-	if f.cfg.OnConflict == config.ConflictSkip {
-		return nil
+//
+// A tenant whose stored drift check found it at its reference at the
+// plan's starting version, no longer ago than drift_fresh, is taken to be
+// there still, without inspecting it (on PostgreSQL and MariaDB a dozen
+// catalog queries on a fresh session, the largest part of a small
+// migration's cost). atReference reports that the tenant was found, or
+// taken to be, at its reference: once the path ran, it is at the next
+// one, which the run records as its drift check (see Store.Finish), so
+// that a migration soon after (a rollback) trusts it in turn.
+func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p *plan.Plan) (atReference *control.Drift, err error) {
+	if f.cfg.OnConflict == config.ConflictSkip || tg.kind != source.Tenant || len(p.Steps) == 0 {
+		return nil, nil
 	}
-	r, err := f.rehearseTenant(ctx, tg, s.Conn(), s.Database(), p)
-	if err == nil {
+	checked, fresh := f.freshAtReference(ctx, tg, control.Version(p.From))
+	if !fresh {
+		checked = f.opts.Now()
+		r, err := f.rehearseTenant(ctx, tg, s.Conn(), s.Database(), p)
+		if err != nil {
+			return nil, err
+		}
 		s.Resolve(r.existing)
+		if !r.identical {
+			return nil, nil
+		}
 	}
-	return err
+	return &control.Drift{Tenant: tg.ref.Identifier, Version: control.Version(p.To), Summary: drift.Summary{State: drift.None},
+		CheckedAt: checked}, nil
+}
+
+// freshAtReference returns when tenant tg's stored drift check found it
+// at its version's reference at version from, and whether that was no
+// longer ago than drift_fresh. A failed read is not fresh. A run that
+// trusts it passes its time on (the check is as old as the inspection
+// it was), so that a chain of runs does not keep it fresh for ever.
+func (f *Fleet) freshAtReference(ctx context.Context, tg target, from string) (time.Time, bool) {
+	if f.cfg.DriftFresh <= 0 || from == "" {
+		return time.Time{}, false
+	}
+	d, ok, err := f.control.Drift(ctx, tg.ref.Identifier)
+	fresh := err == nil && ok && d.Version == from && d.Summary == drift.Summary{State: drift.None} &&
+		f.opts.Now().Sub(d.CheckedAt) <= f.cfg.DriftFresh
+	return d.CheckedAt, fresh
 }
 
 // Preflight rehearses the path of tenant code to version to ("" for the
@@ -97,6 +131,9 @@ func (f *Fleet) Preflight(ctx context.Context, code, to string) error {
 type rehearsal struct {
 	conflict *ConflictError
 	existing map[string][]int
+	// identical is set when the tenant's live schema was its reference:
+	// nothing was rehearsed.
+	identical bool
 }
 
 // rehearseTenant is preflight's rehearsal, of tenant tg open as db,
@@ -121,7 +158,7 @@ func (f *Fleet) rehearseTenant(ctx context.Context, tg target, q dialect.Queryer
 	if len(diffs) == 0 {
 		// The tenant is its reference: what fails on it is the
 		// migration's own fault, for the run to meet and record.
-		return rehearsal{}, nil
+		return rehearsal{identical: true}, nil
 	}
 	key := fmt.Sprintf("%s %s %s %s %s %s", engine, live.Fingerprint(), from, p.Direction(), control.Version(p.To), pathSum(p, engine))
 	r, err := f.rehearsals.do(key, func() (rehearsal, error) {

@@ -2,13 +2,16 @@ package herd_test
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/drift"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/herdtest"
 )
@@ -117,5 +120,53 @@ func TestPreflightRefusesConflicts(t *testing.T) {
 		err = b.fleet.Migrate(b.ctx, control.TenantRef("differs"), "1.1.0")
 		require.Error(t, err)
 		assert.False(t, errors.As(err, &conflict), "no pre-flight: %v", err)
+	})
+}
+
+// With drift_fresh set, a run whose pre-flight found its tenant at its
+// reference records that the tenant is at the next one, as of that
+// inspection, and a run within drift_fresh of it trusts that instead of
+// inspecting: a change made by hand meanwhile is then met by the run,
+// not refused before it. Once the check is older than drift_fresh, the
+// pre-flight inspects again and refuses the conflict.
+func TestPreflightTrustsAFreshCheck(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, driftSource())
+		now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+		var clock atomic.Pointer[time.Time]
+		clock.Store(&now)
+		b.opts.Now = func() time.Time { return *clock.Load() }
+		b.scratch.WriteConfig(t, b.scratch.Config("drift_fresh: 10m\n"))
+		b.reopen()
+		for _, code := range []string{"fresh", "stale"} {
+			b.addTenant(code)
+			require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef(code), "1.0.0"))
+			d, ok, err := b.control().Drift(b.ctx, code)
+			require.NoError(t, err)
+			require.True(t, ok, "the run recorded the drift check its pre-flight made")
+			assert.Equal(t, "1.0.0", d.Version)
+			assert.Equal(t, drift.None, d.State)
+			assert.True(t, now.Equal(d.CheckedAt), "as of the inspection: %s", d.CheckedAt)
+			_, err = b.fleet.SeedTenant(b.ctx, code, "ALTER TABLE students ADD COLUMN email VARCHAR(200);")
+			require.NoError(t, err)
+		}
+
+		later := now.Add(5 * time.Minute)
+		clock.Store(&later)
+		err := b.fleet.Migrate(b.ctx, control.TenantRef("fresh"), "1.1.0")
+		require.Error(t, err, "the hand-made column meets the run")
+		var conflict *herd.ConflictError
+		assert.False(t, errors.As(err, &conflict), "a fresh check spares the inspection: %v", err)
+		v, _, err := b.control().Version(b.ctx, control.TenantRef("fresh"))
+		require.NoError(t, err)
+		assert.Equal(t, "1.0.0", v.CurrentVersion)
+		assert.Equal(t, control.StatusFailed, v.Status, "the run failed on the column")
+
+		stale := now.Add(11 * time.Minute)
+		clock.Store(&stale)
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("stale"), "1.1.0")
+		require.ErrorAs(t, err, &conflict, "a check older than drift_fresh is inspected again: %v", err)
+		b.agree(control.TenantRef("stale"), "1.0.0")
 	})
 }

@@ -81,6 +81,9 @@ type Options struct {
 	// default, the pre-flight on; "skip": off), so that the pre-flight's
 	// cost can be measured.
 	OnConflict string
+	// DriftFresh is the herd side's herd.yaml drift_fresh (0: herd's
+	// default, every pre-flight inspects its tenant).
+	DriftFresh time.Duration
 
 	// Rows, ChunkSize, Target and Pause are RunBackfill's and RunShadow's
 	// (Run ignores them): the students table's size (default

@@ -240,6 +240,9 @@ func (e *environment) build(ctx context.Context, n int, s *scratch) error {
 	}
 	s.herdConfig = []byte(fmt.Sprintf("control: %q\nservers:\n  main: %q\ntenant_database: %s\nmigrations: ./migrations\n"+
 		"rollout:\n  concurrency: %d\nlarge_tenants:\n  rows: %d\n", controlDSN, herdDSN, template, e.opts.Concurrency, largeRows))
+	if e.opts.DriftFresh > 0 {
+		s.herdConfig = append(s.herdConfig, fmt.Sprintf("drift_fresh: %s\n", e.opts.DriftFresh)...)
+	}
 	if e.opts.OnConflict != "" {
 		s.herdConfig = append(s.herdConfig, fmt.Sprintf("on_conflict: %s\n", e.opts.OnConflict)...)
 	}

@@ -51,6 +51,10 @@ type Config struct {
 	// conflicts with its live schema (on_conflict): ConflictRefuse
 	// (default), ConflictAdoptIdentical or ConflictSkip.
 	OnConflict OnConflict
+	// DriftFresh is how long a stored drift check that found a tenant at
+	// its version's reference spares the pre-flight's inspection of it
+	// (drift_fresh; 0, the default: the pre-flight always inspects).
+	DriftFresh time.Duration
 	// LockRetries is how many times a migration that gave up on a lock is
 	// tried again (lock_retries, default DefaultLockRetries; 0: never).
 	LockRetries int

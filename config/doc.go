@@ -22,6 +22,7 @@
 //	  tiers: {enterprise: [{index: "students.*"}]}
 //	  tenants: {st_marys: [{column: students.house_colour}]}
 //	on_conflict: refuse        # the pre-flight: refuse, adopt_identical or skip
+//	drift_fresh: 15m           # a drift check this young spares the pre-flight's inspection (default 0: always inspect)
 //	metrics: {per_tenant: false}   # herd serve's /metrics: true adds a series per tenant
 //	releases:
 //	  v1.0.0:

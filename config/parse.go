@@ -93,7 +93,7 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	top := p.fields(root, "", "control", "servers", "default_server", "tenant_database",
 		"migrations", "allow_experimental", "releases", "lock_timeout", "lock_retries",
 		"rollout", "large_tenants", "shadow", "health_probes", "maintenance_windows", "webhooks",
-		"flags", "environments", "customisations", "on_conflict", "serve", "metrics")
+		"flags", "environments", "customisations", "on_conflict", "drift_fresh", "serve", "metrics")
 
 	if e, ok := top["control"]; !ok {
 		p.add(0, "control is required: the DSN of the control database, as in sqlite:./herd-data/control.db")
@@ -158,6 +158,11 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	cfg.OnConflict = ConflictRefuse
 	if e, ok := top["on_conflict"]; ok {
 		cfg.OnConflict = p.onConflict(e.val)
+	}
+	if e, ok := top["drift_fresh"]; ok {
+		if d, ok := p.duration(e.val, "drift_fresh", 0); ok {
+			cfg.DriftFresh = d
+		}
 	}
 	if e, ok := top["health_probes"]; ok {
 		cfg.Probes = p.probes(e.val)

@@ -117,6 +117,11 @@ releases:
 # adopt_identical takes a statement that creates what the tenant already
 # holds identically as done; skip runs no pre-flight.
 # on_conflict: refuse
+# A drift check that found a tenant at its version's reference, younger
+# than drift_fresh, spares the pre-flight inspecting it again: faster
+# rollbacks, but a change made by hand since is met by the run, not the
+# pre-flight (0, the default: always inspect).
+# drift_fresh: 15m
 
 # Health probes judge a tenant after its migration and during the bake
 # time; a failed probe rolls the tenant back. Each SQL probe runs against

@@ -63,18 +63,27 @@ type Drift struct {
 // SetDrift records d as tenant d.Tenant's last drift check, replacing the
 // one it had.
 func (s *Store) SetDrift(ctx context.Context, d Drift) error {
-	diffs := d.Differences
-	if diffs == nil {
-		diffs = []drift.Difference{}
-	}
-	b, err := json.Marshal(diffs)
+	args, err := driftArgs(d)
 	if err == nil {
-		_, err = s.exec(ctx, s.q.driftUpsert, d.Tenant, d.Version, string(d.State), d.Drifted, d.Customised, string(b), d.CheckedAt.UTC())
+		_, err = s.exec(ctx, s.q.driftUpsert, args...)
 	}
 	if err != nil {
 		return fmt.Errorf("control: record the drift of tenant %q: %w", d.Tenant, err)
 	}
 	return nil
+}
+
+// driftArgs are the arguments of the drift-upsert query for d.
+func driftArgs(d Drift) ([]any, error) {
+	diffs := d.Differences
+	if diffs == nil {
+		diffs = []drift.Difference{}
+	}
+	b, err := json.Marshal(diffs)
+	if err != nil {
+		return nil, err
+	}
+	return []any{d.Tenant, d.Version, string(d.State), d.Drifted, d.Customised, string(b), d.CheckedAt.UTC()}, nil
 }
 
 // Drift returns tenant code's last drift check with its differences; ok

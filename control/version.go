@@ -123,15 +123,29 @@ func (s *Store) endArgs(current string, err error) []any {
 }
 
 // Finish records the end of a run in one transaction: the history rows of
-// its steps, where ref now stands (as End), and an audit entry. The
-// transaction may be shared with the writes of concurrent runs.
-func (s *Store) Finish(ctx context.Context, ref Ref, current string, runErr error, steps []Step, actor, detail string) error {
+// its steps, where ref now stands (as End), an audit entry and, when
+// checked is set, the tenant's drift check (as SetDrift: a run whose
+// pre-flight found the tenant at its reference leaves it at the next
+// one). The transaction may be shared with the writes of concurrent runs.
+func (s *Store) Finish(ctx context.Context, ref Ref, current string, runErr error, steps []Step, actor, detail string, checked *Drift) error {
+	var driftRow []any
+	if checked != nil {
+		var err error
+		if driftRow, err = driftArgs(*checked); err != nil {
+			return fmt.Errorf("control: record the drift of tenant %q: %w", checked.Tenant, err)
+		}
+	}
 	return s.inGroupTx(ctx, func(tx *sql.Tx) error {
 		if err := s.insertHistory(ctx, tx, ref, steps); err != nil {
 			return err
 		}
 		if err := s.upsertTx(ctx, tx, ref, s.q.versionEnd, s.endArgs(current, runErr)); err != nil {
 			return err
+		}
+		if driftRow != nil {
+			if _, err := s.execIn(ctx, tx, s.q.driftUpsert, driftRow...); err != nil {
+				return fmt.Errorf("control: record the drift of tenant %q: %w", checked.Tenant, err)
+			}
 		}
 		return s.audit(ctx, tx, actor, "migrate", ref.String(), detail)
 	})

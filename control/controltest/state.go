@@ -45,7 +45,7 @@ func (s *suite) testGeneration(t *testing.T) {
 	moved("Begin")
 	require.NoError(t, store.End(ctx, ref, "1.0.0", nil))
 	moved("End")
-	require.NoError(t, store.Finish(ctx, ref, "1.0.0", errors.New("boom"), nil, "test", "failed"))
+	require.NoError(t, store.Finish(ctx, ref, "1.0.0", errors.New("boom"), nil, "test", "failed", nil))
 	moved("Finish")
 	require.NoError(t, store.Sync(ctx, ref, "1.0.0"))
 	moved("Sync")
@@ -249,7 +249,7 @@ func (s *suite) testHistory(t *testing.T) {
 			Started: c.now, Duration: 3 * time.Millisecond, Err: err, Note: note}
 	}
 	require.NoError(t, store.Finish(ctx, ref, "1.0.0", errors.New("boom"),
-		[]control.Step{step("001_a", control.Up, nil, ""), step("002_b", control.Up, errors.New("boom"), "")}, "test", "run"))
+		[]control.Step{step("001_a", control.Up, nil, ""), step("002_b", control.Up, errors.New("boom"), "")}, "test", "run", nil))
 	require.NoError(t, store.Record(ctx, ref, step("001_a", control.Down, nil, "restored")))
 	history, err := store.History(ctx, ref)
 	require.NoError(t, err)
@@ -260,7 +260,7 @@ func (s *suite) testHistory(t *testing.T) {
 		for i := range 17 {
 			steps = append(steps, step(fmt.Sprintf("%03d_s", i), control.Up, nil, ""))
 		}
-		require.NoError(t, store.Finish(ctx, ref, "1.0.0", nil, steps, "test", "long run"))
+		require.NoError(t, store.Finish(ctx, ref, "1.0.0", nil, steps, "test", "long run", nil))
 		history, err := store.History(ctx, ref)
 		require.NoError(t, err)
 		require.Len(t, history, 3+len(steps))

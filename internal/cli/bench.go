@@ -145,6 +145,7 @@ or $HERD_TEST_MYSQL. herd.yaml is not read.`,
 	cmd.Flags().StringVar(&opts.Dir, "dir", "", "folder for the SQLite fleets (default: a temporary folder)")
 	cmd.Flags().StringVar(&opts.ProfileDir, "profile-dir", "", "write a CPU profile of each timed section here")
 	cmd.Flags().StringVar(&opts.OnConflict, "on-conflict", "", "herd's on_conflict (skip: no pre-flight), to measure the pre-flight's cost")
+	cmd.Flags().DurationVar(&opts.DriftFresh, "drift-fresh", 0, "herd's drift_fresh: a drift check this young spares the pre-flight's inspection")
 	cmd.Flags().BoolVar(&backfill, "backfill", false, "time a backfill of one students table instead of a fleet migration")
 	cmd.Flags().BoolVar(&shadowMode, "shadow", false, "time a migration in place against a shadow migration of one tenant instead")
 	cmd.Flags().BoolVar(&apiMode, "api", false, "time herd serve's JSON API (GET /api/v1/tenants?limit=100) against GET /healthz instead")
@@ -198,7 +199,7 @@ func checkModeFlags(cmd *cobra.Command, backfill, shadowMode, apiMode bool) erro
 	case shadowMode:
 		wrong, mode = append([]string{"operation", "tenants", "concurrency"}, load...), "with --shadow"
 	case apiMode:
-		wrong, mode = append([]string{"operation", "concurrency", "on-conflict", "profile-dir"}, table...), "with --api"
+		wrong, mode = append([]string{"operation", "concurrency", "on-conflict", "drift-fresh", "profile-dir"}, table...), "with --api"
 	}
 	for _, name := range wrong {
 		if cmd.Flags().Changed(name) {
