@@ -65,7 +65,8 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // migration's cost). atReference reports that the tenant was found, or
 // taken to be, at its reference: once the path ran, it is at the next
 // one, which the run records as its drift check (see Store.Finish), so
-// that a migration soon after (a rollback) trusts it in turn.
+// that a migration soon after (a rollback) trusts it in turn; nil when
+// drift_fresh is not set, since no run would read it.
 func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p *plan.Plan) (atReference *control.Drift, err error) {
 	if f.cfg.OnConflict == config.ConflictSkip || tg.kind != source.Tenant || len(p.Steps) == 0 {
 		return nil, nil
@@ -78,8 +79,8 @@ func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p 
 			return nil, err
 		}
 		s.Resolve(r.existing)
-		if !r.identical {
-			return nil, nil
+		if !r.identical || f.cfg.DriftFresh <= 0 {
+			return nil, nil // nothing for a later run to trust
 		}
 	}
 	return &control.Drift{Tenant: tg.ref.Identifier, Version: control.Version(p.To), Summary: drift.Summary{State: drift.None},

@@ -93,7 +93,7 @@ func TestParseErrors(t *testing.T) {
 			lines: with(5, "migrations: ./migrations", "contrl: x"),
 			want: "herd.yaml:6: unknown key \"contrl\" (known: control, servers, default_server, " +
 				"tenant_database, migrations, allow_experimental, releases, lock_timeout, lock_retries, rollout, large_tenants, shadow, health_probes, " +
-				"maintenance_windows, webhooks, flags, environments, customisations, on_conflict, serve, metrics)",
+				"maintenance_windows, webhooks, flags, environments, customisations, on_conflict, drift_fresh, serve, metrics)",
 		},
 		{
 			name:  "unknown server key",
@@ -361,7 +361,7 @@ func TestParseReportsAllProblems(t *testing.T) {
 		{File: "conf/herd.yaml", Line: 6, Msg: "tenant_database: \"Tenant\": use only a-z, 0-9 and _ besides {code}"},
 		{File: "conf/herd.yaml", Line: 8, Msg: "unknown key \"colour\" (known: control, servers, default_server, " +
 			"tenant_database, migrations, allow_experimental, releases, lock_timeout, lock_retries, rollout, large_tenants, shadow, health_probes, " +
-			"maintenance_windows, webhooks, flags, environments, customisations, on_conflict, serve, metrics)"},
+			"maintenance_windows, webhooks, flags, environments, customisations, on_conflict, drift_fresh, serve, metrics)"},
 		{File: "conf/herd.yaml", Line: 10, Msg: "releases: \"v2\" is not a semantic version (want v1.2.3 or 1.2.3)"},
 	}, cerr.Problems)
 	require.Equal(t, 8, strings.Count(err.Error(), "\n")+1)
