@@ -404,20 +404,16 @@ func Remove(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant s
 // Shadow.Seal) claims nothing: its shadow's name is the database the
 // tenant moved to.
 func claims(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant string) (bool, error) {
-	sealer, ok := d.(dialect.CaptureSealer)
-	if !ok {
-		return false, nil
-	}
 	db, err := srv.Open(ctx, tenant)
 	if err != nil {
 		return false, err
 	}
 	defer db.Close()
-	switch ok, err := d.TableExists(ctx, db.DB, db, dialect.CaptureTable); {
-	case err != nil || !ok:
+	capturing, err := d.TableExists(ctx, db.DB, db, dialect.CaptureTable)
+	if err != nil || !capturing {
 		return false, err
 	}
-	sealed, err := sealer.Sealed(ctx, db)
+	sealed, err := sealedCapture(ctx, d, db)
 	return !sealed, err
 }
 

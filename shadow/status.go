@@ -57,8 +57,8 @@ func Inspect(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant 
 	if st.Changes, st.Capturing, err = captured(ctx, d, db); err != nil {
 		return fail(err)
 	}
-	if sealer, ok := d.(dialect.CaptureSealer); ok && st.Capturing {
-		if st.Sealed, err = sealer.Sealed(ctx, db); err != nil {
+	if st.Capturing {
+		if st.Sealed, err = sealedCapture(ctx, d, db); err != nil {
 			return fail(err)
 		}
 	}
@@ -68,10 +68,7 @@ func Inspect(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant 
 		}
 		return st, nil
 	}
-	claimed, err := claims(ctx, srv, d, tenant)
-	if err != nil {
-		return fail(err)
-	}
+	claimed := st.Capturing && !st.Sealed // as claims says, read above
 	marked, err := func() (bool, error) {
 		sdb, err := srv.Open(ctx, name)
 		if err != nil {

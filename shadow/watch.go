@@ -75,24 +75,28 @@ func Unwatch(ctx context.Context, srv dialect.Server, d dialect.Dialect, name st
 // Sealed reports whether database name of srv is sealed (Frozen.Seal):
 // its capture table has the seal's trigger.
 func Sealed(ctx context.Context, srv dialect.Server, d dialect.Dialect, name string) (bool, error) {
-	sealer, ok := d.(dialect.CaptureSealer)
-	if !ok {
-		return false, fmt.Errorf("shadow: engine %q cannot seal a database", d.Name())
-	}
 	db, err := srv.Open(ctx, name)
 	if err != nil {
 		return false, fmt.Errorf("shadow: is %q sealed: %w", name, err)
 	}
 	defer db.Close()
-	switch ok, err := d.TableExists(ctx, db.DB, db, dialect.CaptureTable); {
-	case err != nil:
-		return false, fmt.Errorf("shadow: is %q sealed: %w", name, err)
-	case !ok:
+	capturing, err := d.TableExists(ctx, db.DB, db, dialect.CaptureTable)
+	if err != nil || !capturing {
+		return false, err
+	}
+	return sealedCapture(ctx, d, db)
+}
+
+// sealedCapture reports whether db, which captures its changes, is
+// sealed; an engine that cannot seal has none.
+func sealedCapture(ctx context.Context, d dialect.Dialect, db *dialect.Database) (bool, error) {
+	sealer, ok := d.(dialect.CaptureSealer)
+	if !ok {
 		return false, nil
 	}
 	sealed, err := sealer.Sealed(ctx, db)
 	if err != nil {
-		return false, fmt.Errorf("shadow: is %q sealed: %w", name, err)
+		return false, fmt.Errorf("shadow: is %q sealed: %w", db.Name, err)
 	}
 	return sealed, nil
 }
