@@ -33,10 +33,7 @@ import (
 // the tenant is on its copy, whatever the control database says.
 func (r *shadowRun) renameTo(ctx context.Context, results []control.Step) error {
 	f, sh := r.f, r.sh
-	old, err := r.oldName(ctx)
-	if err != nil {
-		return err
-	}
+	old := r.old
 	renames := func(ctx context.Context) error { return sh.SwapNames(ctx, old) }
 	renamed := func(ctx context.Context) (bool, error) { return r.srv.Exists(ctx, old) }
 	if err := r.cutOver(ctx, r.tenant.Database, renames, renamed); err != nil {
@@ -55,21 +52,22 @@ func (r *shadowRun) renameTo(ctx context.Context, results []control.Step) error 
 	return nil
 }
 
-// oldName is the name the tenant takes when its copy takes its name; a
-// database that already bears it (what an earlier switch left, not yet
-// cleaned up) refuses the switch.
-func (r *shadowRun) oldName(ctx context.Context) (string, error) {
+// oldName sets r.old, the name the tenant takes when its copy takes its
+// name, before anything is made; a database that already bears it (what
+// an earlier switch left, not yet cleaned up) refuses the migration.
+func (r *shadowRun) oldName(ctx context.Context) error {
 	old, err := shadow.OldName(r.tenant.Database, r.srv.MaxNameLength())
 	if err != nil {
-		return "", err
+		return err
 	}
 	switch taken, err := r.srv.Exists(ctx, old); {
 	case err != nil:
-		return "", err
+		return err
 	case taken:
-		return "", &InputError{Err: fmt.Errorf("tenant %q: %s, the name its database takes at the switch, exists: herd cleanup drops what earlier switches left", r.tenant.Code, old)}
+		return &InputError{Err: fmt.Errorf("tenant %q: %s, the name its database takes at the switch, exists: herd cleanup drops what earlier switches left", r.tenant.Code, old)}
 	}
-	return old, nil
+	r.old = old
+	return nil
 }
 
 // recordSwitch records sw, a switch by rename, with the history of
@@ -81,7 +79,7 @@ func (f *Fleet) recordSwitch(ctx context.Context, ref control.Ref, sw control.Sw
 	tried := false
 	return retry.Do(ctx, f.reconnect(ref, "record the switch"), func(ctx context.Context) error {
 		if tried {
-			if _, recorded, err := f.renamedSwitch(ctx, sw.Tenant, sw.OldDatabase); err != nil || recorded {
+			if got, active, err := f.activeSwitch(ctx, sw.Tenant); err != nil || active && got.Renamed && got.OldDatabase == sw.OldDatabase {
 				return err
 			}
 		}
@@ -89,21 +87,6 @@ func (f *Fleet) recordSwitch(ctx context.Context, ref control.Ref, sw control.Sw
 		_, err := f.control.SwitchTenant(ctx, sw, steps, f.opts.Actor)
 		return err
 	})
-}
-
-// renamedSwitch returns tenant code's active switch by rename that left
-// database old; ok is false when there is none.
-func (f *Fleet) renamedSwitch(ctx context.Context, code, old string) (sw Switch, ok bool, err error) {
-	sws, err := f.control.Switches(ctx, code)
-	if err != nil {
-		return Switch{}, false, err
-	}
-	for _, sw := range sws {
-		if sw.Renamed && sw.State == control.SwitchActive && sw.OldDatabase == old {
-			return sw, true, nil
-		}
-	}
-	return Switch{}, false, nil
 }
 
 // renameBack takes switch sw, which renamed, back, in the freeze of the

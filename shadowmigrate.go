@@ -73,7 +73,7 @@ func (f *Fleet) MigrateShadow(ctx context.Context, code, to string) error {
 		if shadow.Swaps(run.srv.Server) {
 			// The name the tenant will take must be free before anything
 			// is made, not found taken at the end.
-			if _, err := run.oldName(ctx); err != nil {
+			if err := run.oldName(ctx); err != nil {
 				return err
 			}
 		}
@@ -103,8 +103,10 @@ type shadowRun struct {
 	// announce); nil when there is none.
 	unannounce func()
 	// renamed is set once the tenant's database and its shadow swapped
-	// names (renameTo).
+	// names (renameTo); old is the name the tenant's database takes then,
+	// checked free before anything was made (oldName).
 	renamed bool
+	old     string
 }
 
 // writeFreezeLease is how far ahead a write freeze's record in the
