@@ -64,6 +64,21 @@ type Inspector interface {
 	Views(ctx context.Context, q Queryer, db *Database) ([]View, error)
 }
 
+// SchemaStamper is an optional capability of an Inspector: a stamp of
+// a database's schema read in one cheap query, where describing it
+// (Tables and Views) takes several. Two stamps of one database are equal
+// only if nothing Tables and Views describe changed between the two
+// reads; they may differ when nothing they describe did. Stamps of two
+// databases are not comparable. herd records a tenant's stamp when a run
+// leaves it at its version's reference, so that the next run's pre-flight
+// can tell in one query that it is still there (see herd's preflight).
+type SchemaStamper interface {
+	// SchemaStamp returns db's stamp (of db.Schema when it is set), asking
+	// through q, as a string of at most 64 characters. Read in a
+	// transaction, it includes that transaction's own changes.
+	SchemaStamp(ctx context.Context, q Queryer, db *Database) (string, error)
+}
+
 // View describes one view.
 type View struct {
 	// Name is the view's name, unqualified.

@@ -68,6 +68,7 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 	}
 	tests = append(tests, s.snapshotTests(t)...)
 	tests = append(tests, s.shadowTests(t)...)
+	tests = append(tests, s.stampTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -11,9 +11,9 @@ import (
 )
 
 // fixtures are tenants holding every kind of object an engine has, one
-// file per engine.
+// file per engine, and the schema changes the stamp test makes to them.
 //
-//go:embed testdata/every_object.*.sql
+//go:embed testdata/every_object.*.sql testdata/stamp_changes.*.sql
 var fixtures embed.FS
 
 // breakEveryObject undoes, per engine, a part of each kind of object of
