@@ -212,7 +212,7 @@ func (f *Fleet) baselineTenant(ctx context.Context, t control.Tenant, tk takeove
 		}
 		detail := fmt.Sprintf("%s: %d migrations recorded, none run, at %s", note, len(ms), versionLabel(out.Version))
 		finish := func(ctx context.Context) error {
-			return f.control.Finish(ctx, tg.ref, out.Version, nil, steps, f.opts.Actor, detail, nil)
+			return f.control.Finish(ctx, tg.ref, control.Outcome{Current: out.Version, Steps: steps, Actor: f.opts.Actor, Detail: detail})
 		}
 		// The ledger committed: the tenant is baselined whatever happens
 		// to the control database now, and the next run (a migration, or

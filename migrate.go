@@ -192,9 +192,12 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	if len(p.Steps) == 0 {
 		return true, f.nothingToDo(ctx, tg, entries, from)
 	}
-	atReference, err := f.preflight(ctx, tg, s, p)
+	atReference, checked, err := f.preflight(ctx, tg, s, p)
 	if err != nil {
 		return false, err
+	}
+	if atReference {
+		s.StampSchema()
 	}
 	if tg.before == nil {
 		if err := f.control.Begin(ctx, tg.ref, from, control.Version(to)); err != nil {
@@ -222,13 +225,16 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	}
 	// One control-database commit for the history, the version, the
 	// audit and, where the pre-flight found the tenant at its reference,
-	// the drift check that it is at the next.
-	if runErr != nil {
-		atReference = nil
+	// the stamp of the next (and the drift check that it is there, with
+	// drift_fresh).
+	out := control.Outcome{Current: current, Err: runErr, Steps: results, Actor: f.opts.Actor, Detail: detail}
+	if runErr == nil {
+		out.Checked = checked
+		if stamp := s.Stamp(); stamp != "" {
+			out.Stamp = &control.Stamp{Version: current, Value: stamp}
+		}
 	}
-	finish := func(ctx context.Context) error {
-		return f.control.Finish(ctx, tg.ref, current, runErr, results, f.opts.Actor, detail, atReference)
-	}
+	finish := func(ctx context.Context) error { return f.control.Finish(ctx, tg.ref, out) }
 	err = retry.Do(context.WithoutCancel(ctx), f.reconnect(tg.ref, "record the run in the control database"), finish)
 	if err != nil && runErr == nil {
 		f.opts.Logger.Warn("herd: could not record a committed migration in the control database; the next run reconciles it from the ledger",

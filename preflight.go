@@ -58,33 +58,74 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // identically share one rehearsal of a path for the Fleet's life. It
 // returns a *ConflictError when the rehearsal meets a conflict.
 //
-// A tenant whose stored drift check found it at its reference at the
-// plan's starting version, no longer ago than drift_fresh, is taken to be
-// there still, without inspecting it (on PostgreSQL and MariaDB a dozen
-// catalog queries on a fresh session, the largest part of a small
-// migration's cost). atReference reports that the tenant was found, or
-// taken to be, at its reference: once the path ran, it is at the next
-// one, which the run records as its drift check (see Store.Finish), so
-// that a migration soon after (a rollback) trusts it in turn; nil when
-// drift_fresh is not set, since no run would read it.
-func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p *plan.Plan) (atReference *control.Drift, err error) {
+// Finding the tenant at its reference takes no inspection (on PostgreSQL
+// and MariaDB a handful of catalog queries on a fresh session, the
+// largest part of a small migration's cost) when the last run left it at
+// the reference of the plan's starting version and its schema stamp is
+// still the one that run recorded (see stampedAtReference), or, on an
+// engine without stamps, when its stored drift check found it there no
+// longer ago than drift_fresh. atReference reports that the tenant was
+// found, or known, to be at its reference: once the path ran, it is at
+// the next one, and the run records its stamp (see Store.Finish). checked
+// is, when drift_fresh is set, the drift check the run records with it,
+// so that a migration soon after (a rollback) trusts it in turn.
+func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p *plan.Plan) (atReference bool, checked *control.Drift, err error) {
 	if f.cfg.OnConflict == config.ConflictSkip || tg.kind != source.Tenant || len(p.Steps) == 0 {
-		return nil, nil
+		return false, nil, nil
 	}
-	checked, fresh := f.freshAtReference(ctx, tg, control.Version(p.From))
+	from := control.Version(p.From)
+	unchanged, changed := f.stampedAtReference(ctx, tg, s, from)
+	if unchanged {
+		f.opts.Logger.Debug("herd: pre-flight: the schema stamp is the one the last run left at the reference; not inspected",
+			"tenant", tg.ref.Identifier, "version", from)
+		return true, nil, nil
+	}
+	var at time.Time
+	fresh := false
+	if !changed {
+		at, fresh = f.freshAtReference(ctx, tg, from)
+	}
 	if !fresh {
-		checked = f.opts.Now()
+		at = f.opts.Now()
 		r, err := f.rehearseTenant(ctx, tg, s.Conn(), s.Database(), p)
 		if err != nil {
-			return nil, err
+			return false, nil, err
 		}
 		s.Resolve(r.existing)
-		if !r.identical || f.cfg.DriftFresh <= 0 {
-			return nil, nil // nothing for a later run to trust
+		if !r.identical {
+			return false, nil, nil
 		}
 	}
-	return &control.Drift{Tenant: tg.ref.Identifier, Version: control.Version(p.To), Summary: drift.Summary{State: drift.None},
-		CheckedAt: checked}, nil
+	if f.cfg.DriftFresh > 0 {
+		checked = &control.Drift{Tenant: tg.ref.Identifier, Version: control.Version(p.To), Summary: drift.Summary{State: drift.None},
+			CheckedAt: at}
+	}
+	return true, checked, nil
+}
+
+// stampedAtReference compares tenant tg's schema stamp
+// (dialect.SchemaStamper), read through s, with the one the last run
+// recorded when it left the tenant at the reference of version from. The
+// stamp changes with anything the drift inspection describes, so the
+// answer is exact however long ago that run was: unchanged when the two
+// are equal, changed when they differ (a drift check, however fresh, is
+// then not trusted either). Neither is set when there is nothing to
+// compare: an engine without stamps, no stamp recorded at from, or a
+// failed read; the pre-flight then inspects, unless drift_fresh spares it.
+func (f *Fleet) stampedAtReference(ctx context.Context, tg target, s *execute.Session, from string) (unchanged, changed bool) {
+	st, ok := tg.dialect.(dialect.SchemaStamper)
+	if !ok || from == "" {
+		return false, false
+	}
+	recorded, ok, err := f.control.Stamp(ctx, tg.ref)
+	if err != nil || !ok || recorded.Version != from {
+		return false, false
+	}
+	now, err := st.SchemaStamp(ctx, s.Conn(), s.Database())
+	if err != nil {
+		return false, false
+	}
+	return now == recorded.Value, now != recorded.Value
 }
 
 // freshAtReference returns when tenant tg's stored drift check found it

@@ -2,6 +2,9 @@ package herd_test
 
 import (
 	"errors"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/herdhq/herd"
 	"github.com/herdhq/herd/control"
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/drift"
 	"github.com/herdhq/herd/execute"
 	"github.com/herdhq/herd/internal/herdtest"
@@ -157,13 +161,20 @@ func TestPreflightTrustsAFreshCheck(t *testing.T) {
 		later := now.Add(5 * time.Minute)
 		clock.Store(&later)
 		err := b.fleet.Migrate(b.ctx, control.TenantRef("fresh"), "1.1.0")
-		require.Error(t, err, "the hand-made column meets the run")
 		var conflict *herd.ConflictError
-		assert.False(t, errors.As(err, &conflict), "a fresh check spares the inspection: %v", err)
-		v, _, err := b.control().Version(b.ctx, control.TenantRef("fresh"))
-		require.NoError(t, err)
-		assert.Equal(t, "1.0.0", v.CurrentVersion)
-		assert.Equal(t, control.StatusFailed, v.Status, "the run failed on the column")
+		if _, stamps := e.Dialect().(dialect.SchemaStamper); stamps {
+			// The stamp the last run recorded tells the hand-made column,
+			// however fresh the check.
+			require.ErrorAs(t, err, &conflict, "the schema stamp shows the change: %v", err)
+			b.agree(control.TenantRef("fresh"), "1.0.0")
+		} else {
+			require.Error(t, err, "the hand-made column meets the run")
+			assert.False(t, errors.As(err, &conflict), "a fresh check spares the inspection: %v", err)
+			v, _, err := b.control().Version(b.ctx, control.TenantRef("fresh"))
+			require.NoError(t, err)
+			assert.Equal(t, "1.0.0", v.CurrentVersion)
+			assert.Equal(t, control.StatusFailed, v.Status, "the run failed on the column")
+		}
 
 		stale := now.Add(11 * time.Minute)
 		clock.Store(&stale)
@@ -171,4 +182,72 @@ func TestPreflightTrustsAFreshCheck(t *testing.T) {
 		require.ErrorAs(t, err, &conflict, "a check older than drift_fresh is inspected again: %v", err)
 		b.agree(control.TenantRef("stale"), "1.0.0")
 	})
+}
+
+// A run that leaves a tenant at its reference records its schema stamp
+// where the engine has one (PostgreSQL, SQLite), and the next run's
+// pre-flight, finding the same stamp, does not inspect the tenant; a
+// schema changed by hand since has another stamp, is inspected and its
+// conflict refused before anything runs. MySQL has no stamp: nothing is
+// recorded, and every pre-flight inspects.
+func TestPreflightTrustsAnUnchangedStamp(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, driftSource())
+		var logs lockedLog
+		b.opts.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		b.reopen()
+		_, stamps := e.Dialect().(dialect.SchemaStamper)
+		stamp := func(code string) (control.Stamp, bool) {
+			t.Helper()
+			st, ok, err := b.control().Stamp(b.ctx, control.TenantRef(code))
+			require.NoError(t, err)
+			return st, ok
+		}
+		for _, code := range []string{"kept", "changed"} {
+			b.addTenant(code)
+			require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef(code), "1.0.0"))
+			st, ok := stamp(code)
+			require.Equal(t, stamps, ok, "a stamp is recorded where the engine has one")
+			assert.Equal(t, map[bool]string{true: "1.0.0"}[stamps], st.Version)
+		}
+		_, err := b.fleet.SeedTenant(b.ctx, "changed", "ALTER TABLE students ADD COLUMN email VARCHAR(200);")
+		require.NoError(t, err)
+
+		trusted := func(code string) bool {
+			return strings.Contains(logs.String(), "not inspected\" tenant="+code+" version=1.0.0")
+		}
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("kept"), "1.1.0"))
+		assert.Equal(t, stamps, trusted("kept"), "the unchanged stamp spares the inspection:\n%s", logs.String())
+		st, ok := stamp("kept")
+		require.Equal(t, stamps, ok)
+		assert.Equal(t, map[bool]string{true: "1.1.0"}[stamps], st.Version, "the run stamped the next reference")
+		b.agree(control.TenantRef("kept"), "1.1.0")
+
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("changed"), "1.1.0")
+		var conflict *herd.ConflictError
+		require.ErrorAs(t, err, &conflict, "the hand-made column is found before anything runs: %v", err)
+		assert.False(t, trusted("changed"))
+		b.agree(control.TenantRef("changed"), "1.0.0")
+		_, ok = stamp("changed")
+		assert.Equal(t, stamps, ok, "a refused run leaves the row as it was")
+	})
+}
+
+// lockedLog is a log's text, written by any goroutine.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

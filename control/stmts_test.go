@@ -33,19 +33,19 @@ func TestPreparedWritesAreReused(t *testing.T) {
 			return out
 		}
 		_, inProcess := b.d.(dialect.InProcess)
-		require.NoError(t, store.Finish(b.ctx, ref, "1.0.0", nil, results(3), "test", "first", nil))
+		require.NoError(t, store.Finish(b.ctx, ref, control.Outcome{Current: "1.0.0", Steps: results(3), Actor: "test", Detail: "first"}))
 		cached := store.CachedStatements()
 		if inProcess {
 			require.Positive(t, cached)
 		} else {
 			require.Zero(t, cached)
 		}
-		require.NoError(t, store.Finish(b.ctx, ref, "1.0.0", nil, results(3), "test", "again", nil))
+		require.NoError(t, store.Finish(b.ctx, ref, control.Outcome{Current: "1.0.0", Steps: results(3), Actor: "test", Detail: "again"}))
 		require.Equal(t, cached, store.CachedStatements(), "a second run of the same shape prepares nothing new")
 
 		rows := 6
 		for n := 1; n <= 20; n++ {
-			require.NoError(t, store.Finish(b.ctx, ref, "1.0.0", nil, results(n), "test", fmt.Sprint(n), nil))
+			require.NoError(t, store.Finish(b.ctx, ref, control.Outcome{Current: "1.0.0", Steps: results(n), Actor: "test", Detail: fmt.Sprint(n)}))
 			rows += n
 		}
 		require.Equal(t, cached, store.CachedStatements(), "runs of every length prepare nothing new")

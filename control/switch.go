@@ -75,7 +75,7 @@ func (s *Store) SwitchTenant(ctx context.Context, sw Switch, steps []Step, actor
 		if err := s.insertHistory(ctx, tx, ref, steps); err != nil {
 			return err
 		}
-		if err := s.upsertTx(ctx, tx, ref, s.q.versionEnd, s.endArgs(sw.ToVersion, nil)); err != nil {
+		if err := s.upsertTx(ctx, tx, ref, s.q.versionEnd, s.endArgs(sw.ToVersion, nil, nil)); err != nil {
 			return err
 		}
 		var err error
@@ -126,7 +126,7 @@ func (s *Store) SwitchBack(ctx context.Context, sw Switch, steps []Step, note, a
 		if err := s.insertHistory(ctx, tx, ref, steps); err != nil {
 			return err
 		}
-		if err := s.upsertTx(ctx, tx, ref, s.q.versionEnd, s.endArgs(sw.FromVersion, nil)); err != nil {
+		if err := s.upsertTx(ctx, tx, ref, s.q.versionEnd, s.endArgs(sw.FromVersion, nil, nil)); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, actor, "switch back", ref.String(), note); err != nil {

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -108,46 +109,88 @@ func (s *Store) Unbegin(ctx context.Context, before VersionState) error {
 // End records where ref stands after a run: its current version, and
 // completed, or failed with err.
 func (s *Store) End(ctx context.Context, ref Ref, current string, err error) error {
-	return s.upsert(ctx, ref, s.q.versionEnd, s.endArgs(current, err)...)
+	return s.upsert(ctx, ref, s.q.versionEnd, s.endArgs(current, err, nil)...)
 }
 
 // endArgs are the arguments of the version-end query before the row's
-// key.
-func (s *Store) endArgs(current string, err error) []any {
+// key. A row ended without stamp loses the one it had.
+func (s *Store) endArgs(current string, err error, stamp *Stamp) []any {
 	status, msg := StatusCompleted, any(nil)
 	if err != nil {
 		status, msg = StatusFailed, err.Error()
 	}
+	var stampVersion, stampValue any
+	if stamp != nil {
+		stampVersion, stampValue = stamp.Version, stamp.Value
+	}
 	now := s.now().UTC()
-	return []any{current, status, now, msg, now}
+	return []any{current, status, now, msg, now, stampVersion, stampValue}
+}
+
+// Stamp is the schema stamp (dialect.SchemaStamper) a run left a
+// database's schema with, at the reference of Version: a later run that
+// reads the same stamp knows the schema is still that reference.
+type Stamp struct {
+	Version string
+	Value   string
+}
+
+// Stamp returns the schema stamp Finish recorded with ref's version row;
+// ok is false when there is none.
+func (r *Reader) Stamp(ctx context.Context, ref Ref) (st Stamp, ok bool, err error) {
+	err = r.db.DB.QueryRowContext(ctx, r.q.versionStamp, string(ref.Type), ref.Identifier).Scan(&st.Version, &st.Value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Stamp{}, false, nil
+	}
+	if err != nil {
+		return Stamp{}, false, fmt.Errorf("control: read the schema stamp of %s: %w", ref, err)
+	}
+	return st, true, nil
+}
+
+// Outcome is what a run came to, as Finish records it.
+type Outcome struct {
+	// Current is where the database now stands; Err is the run's
+	// failure, nil when it succeeded.
+	Current string
+	Err     error
+	Steps   []Step
+	Actor   string
+	Detail  string
+	// Checked, when set, is the tenant's drift check to record (as
+	// SetDrift): a run whose pre-flight found the tenant at its reference
+	// leaves it at the next one.
+	Checked *Drift
+	// Stamp, when set, is the schema stamp the run left the database
+	// with at Current's reference; without it the row keeps none.
+	Stamp *Stamp
 }
 
 // Finish records the end of a run in one transaction: the history rows of
-// its steps, where ref now stands (as End), an audit entry and, when
-// checked is set, the tenant's drift check (as SetDrift: a run whose
-// pre-flight found the tenant at its reference leaves it at the next
-// one). The transaction may be shared with the writes of concurrent runs.
-func (s *Store) Finish(ctx context.Context, ref Ref, current string, runErr error, steps []Step, actor, detail string, checked *Drift) error {
+// its steps, where ref now stands (as End) with the run's schema stamp, an
+// audit entry and the drift check the run made, if any. The transaction
+// may be shared with the writes of concurrent runs.
+func (s *Store) Finish(ctx context.Context, ref Ref, o Outcome) error {
 	var driftRow []any
-	if checked != nil {
+	if o.Checked != nil {
 		var err error
-		if driftRow, err = driftArgs(*checked); err != nil {
-			return fmt.Errorf("control: record the drift of tenant %q: %w", checked.Tenant, err)
+		if driftRow, err = driftArgs(*o.Checked); err != nil {
+			return fmt.Errorf("control: record the drift of tenant %q: %w", o.Checked.Tenant, err)
 		}
 	}
 	return s.inGroupTx(ctx, func(tx *sql.Tx) error {
-		if err := s.insertHistory(ctx, tx, ref, steps); err != nil {
+		if err := s.insertHistory(ctx, tx, ref, o.Steps); err != nil {
 			return err
 		}
-		if err := s.upsertTx(ctx, tx, ref, s.q.versionEnd, s.endArgs(current, runErr)); err != nil {
+		if err := s.upsertTx(ctx, tx, ref, s.q.versionEnd, s.endArgs(o.Current, o.Err, o.Stamp)); err != nil {
 			return err
 		}
 		if driftRow != nil {
 			if _, err := s.execIn(ctx, tx, s.q.driftUpsert, driftRow...); err != nil {
-				return fmt.Errorf("control: record the drift of tenant %q: %w", checked.Tenant, err)
+				return fmt.Errorf("control: record the drift of tenant %q: %w", o.Checked.Tenant, err)
 			}
 		}
-		return s.audit(ctx, tx, actor, "migrate", ref.String(), detail)
+		return s.audit(ctx, tx, o.Actor, "migrate", ref.String(), o.Detail)
 	})
 }
 

@@ -72,6 +72,12 @@ type Inspector interface {
 // databases are not comparable. herd records a tenant's stamp when a run
 // leaves it at its version's reference, so that the next run's pre-flight
 // can tell in one query that it is still there (see herd's preflight).
+//
+// SQLite has it: its schema is the text of sqlite_schema. PostgreSQL and
+// MySQL do not: no catalog counter changes with every DDL, and a digest of
+// the catalogs costs a session new to the database (each tenant's is) as
+// much as describing them, since the catalogs' caches are loaded either
+// way; a run would pay for it twice (before, and in its commit).
 type SchemaStamper interface {
 	// SchemaStamp returns db's stamp (of db.Schema when it is set), asking
 	// through q, as a string of at most 64 characters. Read in a

@@ -105,7 +105,10 @@ func (s *Session) findPartWalks(ctx context.Context, p *plan.Plan) error {
 	return nil
 }
 
+// started reports that step started. A stamp read before it does not
+// tell what the step changes.
 func (s *Session) started(step plan.Step) {
+	s.stamp = ""
 	s.emit(event.MigrationStarted, step, 0, 0, nil)
 }
 

@@ -51,7 +51,7 @@ func (s *Session) MarkApplied(ctx context.Context, ms []*source.Migration, note 
 	if err := s.record(ctx, tx, rows...); err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", s.db.Name, err)
 	}
-	if err := s.commit(tx); err != nil {
+	if err := s.commit(ctx, tx); err != nil {
 		return nil, fmt.Errorf("baseline %s: commit: %w", s.db.Name, err)
 	}
 	return results, nil

@@ -83,7 +83,7 @@ func (s *Session) pathTransaction(ctx context.Context, steps []prepared) pathTry
 	if err := s.settleLedger(ctx, tx, run, entries...); err != nil {
 		return fail(last, s.fail(steps[last].step, action{}, fmt.Errorf("%w (the path was rolled back whole)", err)))
 	}
-	if err := s.commit(tx); err != nil {
+	if err := s.commit(ctx, tx); err != nil {
 		return fail(last, s.fail(steps[last].step, action{}, fmt.Errorf("commit: %w", err)))
 	}
 	return t

@@ -59,6 +59,11 @@ type Session struct {
 	// part-way, by ID, noted by Apply when the session runs chunked
 	// migrations whole (see findPartWalks).
 	partWalks map[string]bool
+	// stamper reads the schema's stamp in each commit of a step once
+	// StampSchema asked for it; stamp is the last one read, "" once a step
+	// started after it (see Stamp).
+	stamper dialect.SchemaStamper
+	stamp   string
 }
 
 // sessionIDer is the method dialect.QueryKiller and dialect.LockWaits
@@ -168,11 +173,37 @@ func (s *Session) record(ctx context.Context, tx *sql.Tx, entries ...Entry) erro
 	return s.ledger.write(ctx, tx, entries...)
 }
 
-// commit commits tx; a ledger table made in it exists from then on.
-func (s *Session) commit(tx *sql.Tx) error {
+// StampSchema asks the session to read its database's schema stamp (see
+// dialect.SchemaStamper), where the engine has one, in the transaction of
+// every step that commits in one, just before it commits: Stamp then
+// tells the schema as the run left it, with nothing another session did
+// in between.
+func (s *Session) StampSchema() {
+	s.stamper, _ = s.e.dialect.(dialect.SchemaStamper)
+}
+
+// Stamp returns the schema stamp that the last step's commit read (see
+// StampSchema), "" when there is none: the engine has no stamp, the
+// session was not asked for it, or the last step that started did not
+// commit in a transaction of its own or its path's (a step outside a
+// transaction, a chunked step, a failure), so that what it changed is not
+// in any stamp read.
+func (s *Session) Stamp() string { return s.stamp }
+
+// commit commits tx; a ledger table made in it exists from then on. Once
+// StampSchema asked for it, it reads the schema stamp in tx first.
+func (s *Session) commit(ctx context.Context, tx *sql.Tx) error {
+	stamp := ""
+	if s.stamper != nil {
+		var err error
+		if stamp, err = s.stamper.SchemaStamp(ctx, tx, s.db); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	s.stamp = stamp
 	if s.ledgerInTx {
 		s.ledgerMissing, s.ledgerInTx = false, false
 	}

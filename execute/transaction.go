@@ -36,7 +36,7 @@ func (s *Session) transaction(ctx context.Context, st prepared) error {
 	if err := s.settleLedger(ctx, tx, []plan.Step{step}, entry); err != nil {
 		return s.fail(step, action{}, err)
 	}
-	if err := s.commit(tx); err != nil {
+	if err := s.commit(ctx, tx); err != nil {
 		return s.fail(step, action{}, fmt.Errorf("commit: %w", err))
 	}
 	return nil

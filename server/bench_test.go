@@ -90,7 +90,7 @@ func BenchmarkMetricsRefresh(b *testing.B) {
 			steps[i] = control.Step{Migration: fmt.Sprintf("v1.%d.0/%03d_step", i/10, i), Version: fmt.Sprintf("1.%d.0", i/10),
 				Kind: "schema", Direction: control.Up, Checksum: "sum", Started: started, Duration: time.Duration(i+1) * time.Millisecond}
 		}
-		require.NoError(b, store.Finish(ctx, control.TenantRef(fmt.Sprintf("bench_%03d", db)), "1.4.0", nil, steps, "bench", "bench", nil))
+		require.NoError(b, store.Finish(ctx, control.TenantRef(fmt.Sprintf("bench_%03d", db)), control.Outcome{Current: "1.4.0", Steps: steps, Actor: "bench", Detail: "bench"}))
 	}
 	scrape := func(h http.Handler) {
 		rec := httptest.NewRecorder()

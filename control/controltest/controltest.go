@@ -41,6 +41,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"Generation", s.testGeneration},
 		{"Tenants", s.testTenants},
 		{"Versions", s.testVersions},
+		{"Stamps", s.testStamps},
 		{"BeginTenants", s.testBeginTenants},
 		{"MarkTargets", s.testMarkTargets},
 		{"History", s.testHistory},

@@ -3,6 +3,7 @@ package controltest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +46,7 @@ func (s *suite) testGeneration(t *testing.T) {
 	moved("Begin")
 	require.NoError(t, store.End(ctx, ref, "1.0.0", nil))
 	moved("End")
-	require.NoError(t, store.Finish(ctx, ref, "1.0.0", errors.New("boom"), nil, "test", "failed", nil))
+	require.NoError(t, store.Finish(ctx, ref, control.Outcome{Current: "1.0.0", Err: errors.New("boom"), Actor: "test", Detail: "failed"}))
 	moved("Finish")
 	require.NoError(t, store.Sync(ctx, ref, "1.0.0"))
 	moved("Sync")
@@ -152,6 +153,37 @@ func (s *suite) testVersions(t *testing.T) {
 	require.Equal(t, control.SystemRef, all[0].Ref, "the system row first")
 }
 
+// A run's schema stamp is kept with its version row by Finish, read back
+// by Stamp, kept by Begin and Sync (the schema does not change with
+// them), and dropped by a Finish without one and by End.
+func (s *suite) testStamps(t *testing.T) {
+	ctx := t.Context()
+	store, c, _ := s.open(t)
+	s.addTenants(t, store, c, "alpha")
+	ref := control.TenantRef("alpha")
+	stamp := func() *control.Stamp {
+		t.Helper()
+		st, ok, err := store.Stamp(ctx, ref)
+		require.NoError(t, err)
+		if !ok {
+			return nil
+		}
+		return &st
+	}
+	require.Nil(t, stamp(), "a new tenant has none")
+	want := &control.Stamp{Version: "1.0.0", Value: strings.Repeat("f", 64)}
+	require.NoError(t, store.Finish(ctx, ref, control.Outcome{Current: "1.0.0", Actor: "test", Detail: "run", Stamp: want}))
+	require.Equal(t, want, stamp())
+	require.NoError(t, store.Begin(ctx, ref, "1.0.0", "1.1.0"))
+	require.NoError(t, store.Sync(ctx, ref, "1.0.0"))
+	require.Equal(t, want, stamp(), "kept by Begin and Sync")
+	require.NoError(t, store.Finish(ctx, ref, control.Outcome{Current: "1.1.0", Actor: "test", Detail: "run"}))
+	require.Nil(t, stamp(), "a run that read none leaves none")
+	require.NoError(t, store.Finish(ctx, ref, control.Outcome{Current: "1.0.0", Actor: "test", Detail: "run", Stamp: want}))
+	require.NoError(t, store.End(ctx, ref, "1.0.0", errors.New("boom")))
+	require.Nil(t, stamp(), "End leaves none")
+}
+
 // BeginTenants marks a batch of tenants as running in one write and
 // returns their rows as they were; Unbegin puts a row back exactly. A
 // tenant with no row is left alone, and marking the same tenants twice at
@@ -248,8 +280,8 @@ func (s *suite) testHistory(t *testing.T) {
 		return control.Step{Migration: "v1.0.0/" + name, Version: "1.0.0", Kind: "schema", Direction: dir, Checksum: "c",
 			Started: c.now, Duration: 3 * time.Millisecond, Err: err, Note: note}
 	}
-	require.NoError(t, store.Finish(ctx, ref, "1.0.0", errors.New("boom"),
-		[]control.Step{step("001_a", control.Up, nil, ""), step("002_b", control.Up, errors.New("boom"), "")}, "test", "run", nil))
+	require.NoError(t, store.Finish(ctx, ref, control.Outcome{Current: "1.0.0", Err: errors.New("boom"),
+		Steps: []control.Step{step("001_a", control.Up, nil, ""), step("002_b", control.Up, errors.New("boom"), "")}, Actor: "test", Detail: "run"}))
 	require.NoError(t, store.Record(ctx, ref, step("001_a", control.Down, nil, "restored")))
 	history, err := store.History(ctx, ref)
 	require.NoError(t, err)
@@ -260,7 +292,7 @@ func (s *suite) testHistory(t *testing.T) {
 		for i := range 17 {
 			steps = append(steps, step(fmt.Sprintf("%03d_s", i), control.Up, nil, ""))
 		}
-		require.NoError(t, store.Finish(ctx, ref, "1.0.0", nil, steps, "test", "long run", nil))
+		require.NoError(t, store.Finish(ctx, ref, control.Outcome{Current: "1.0.0", Steps: steps, Actor: "test", Detail: "long run"}))
 		history, err := store.History(ctx, ref)
 		require.NoError(t, err)
 		require.Len(t, history, 3+len(steps))

@@ -92,8 +92,12 @@ WHERE database_type = ? AND database_identifier = ?
 
 -- name: version-end
 UPDATE database_schema_versions SET current_version = ?, migration_status = ?,
-    migration_completed_at = ?, migration_error = ?, updated_at = ?
+    migration_completed_at = ?, migration_error = ?, updated_at = ?, stamp_version = ?, schema_stamp = ?
 WHERE database_type = ? AND database_identifier = ?
+
+-- name: version-stamp
+SELECT stamp_version, schema_stamp FROM database_schema_versions
+WHERE database_type = ? AND database_identifier = ? AND schema_stamp IS NOT NULL
 
 -- name: version-sync
 UPDATE database_schema_versions SET current_version = ?, migration_status = ?, migration_error = NULL,

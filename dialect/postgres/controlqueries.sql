@@ -94,8 +94,12 @@ WHERE database_type = $7 AND database_identifier = $8
 
 -- name: version-end
 UPDATE database_schema_versions SET current_version = $1, migration_status = $2,
-    migration_completed_at = $3, migration_error = $4, updated_at = $5
-WHERE database_type = $6 AND database_identifier = $7
+    migration_completed_at = $3, migration_error = $4, updated_at = $5, stamp_version = $6, schema_stamp = $7
+WHERE database_type = $8 AND database_identifier = $9
+
+-- name: version-stamp
+SELECT stamp_version, schema_stamp FROM database_schema_versions
+WHERE database_type = $1 AND database_identifier = $2 AND schema_stamp IS NOT NULL
 
 -- name: version-sync
 UPDATE database_schema_versions SET current_version = $1, migration_status = $2, migration_error = NULL,

@@ -106,7 +106,8 @@ func (d *Dialect) Views(ctx context.Context, q dialect.Queryer, db *dialect.Data
 	if err != nil {
 		return nil, err
 	}
-	views, err := inspect.Views(ctx, q, viewsSQL, unprepared(schema), schema+".")
+	views, err := inspect.Views(ctx, q, `SELECT c.relname, pg_get_viewdef(c.oid, true) FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'v'`, unprepared(schema), schema+".")
 	if err != nil {
 		return nil, fmt.Errorf("postgres: inspect %q: %w", db.Name, err)
 	}

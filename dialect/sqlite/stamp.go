@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 
@@ -25,14 +26,21 @@ func (d *Dialect) SchemaStamp(ctx context.Context, q dialect.Queryer, db *dialec
 		schema = "main"
 	}
 	h := sha256.New()
+	var buf []byte
 	err := snapcopy.Each(ctx, q, "SELECT type, name, tbl_name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+
 		".sqlite_schema ORDER BY type, name", nil, func(r *sql.Rows) error {
-		var typ, name, table, def string
-		if err := r.Scan(&typ, &name, &table, &def); err != nil {
+		var row [4][]byte
+		if err := r.Scan(&row[0], &row[1], &row[2], &row[3]); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintf(h, "%q %q %q %q\n", typ, name, table, def)
-		return err
+		for _, field := range row {
+			// Each field is written after its length, so that no two rows
+			// write the same bytes.
+			buf = binary.AppendUvarint(buf[:0], uint64(len(field)))
+			h.Write(buf)
+			h.Write(field)
+		}
+		return nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("sqlite: stamp the schema of %q: %w", db.Name, err)

@@ -78,6 +78,10 @@ func mysqlDialect() dialect.Dialect    { return mysql.New() }
 // SchemaPerTenant reports whether tenants are Postgres schemas.
 func (e Engine) SchemaPerTenant() bool { return e.tenancy == dialect.SchemaPerTenant }
 
+// Dialect returns a new dialect of the engine, for a test to ask what it
+// can do.
+func (e Engine) Dialect() dialect.Dialect { return e.dialect() }
+
 // Files reports whether the engine's databases are files, with no server
 // to connect to (a dialect.Files: SQLite).
 func (e Engine) Files() bool {
