@@ -19,7 +19,8 @@ var _ dialect.SchemaStamper = (*Dialect)(nil)
 // trigger with the statement that defines it, as SQLite keeps it. Tables
 // and Views describe what those statements define, so equal digests mean
 // equal descriptions; unlike PRAGMA schema_version, the digest is of the
-// content, not a counter that another file may share.
+// content, not a counter that another file may share. Rows are read in
+// the table's own order, which only a change of the schema changes.
 func (d *Dialect) SchemaStamp(ctx context.Context, q dialect.Queryer, db *dialect.Database) (string, error) {
 	schema := db.Schema
 	if schema == "" {
@@ -28,7 +29,7 @@ func (d *Dialect) SchemaStamp(ctx context.Context, q dialect.Queryer, db *dialec
 	h := sha256.New()
 	var buf []byte
 	err := snapcopy.Each(ctx, q, "SELECT type, name, tbl_name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+
-		".sqlite_schema ORDER BY type, name", nil, func(r *sql.Rows) error {
+		".sqlite_schema", nil, func(r *sql.Rows) error {
 		var row [4][]byte
 		if err := r.Scan(&row[0], &row[1], &row[2], &row[3]); err != nil {
 			return err
