@@ -324,15 +324,27 @@ type Lease struct {
 // lease, and the same lease token) and its rollout is running. ok is
 // false when another runner got it first or the rollout is no longer
 // running: a claim never races a pause or an abort.
+//
+// The claim commits in a transaction shared with the writes of concurrent
+// runners of this Store (see inGroupTx), so that the runners of a rollout
+// make about one commit per round of tenants, not one per claim.
 func (s *Store) Claim(ctx context.Context, it Item, owner string, d time.Duration) (l Lease, ok bool, err error) {
 	now := s.now().UTC()
-	res, err := s.exec(ctx, s.q.itemClaim, ItemRunning, owner, d.Milliseconds(), now, it.Rollout, it.Tenant, it.LeaseToken,
-		ItemPending, ItemRunning, it.Rollout, RolloutRunning)
+	err = s.inGroupTx(ctx, func(tx *sql.Tx) error {
+		res, err := s.execIn(ctx, tx, s.q.itemClaim, ItemRunning, owner, d.Milliseconds(), now, it.Rollout, it.Tenant, it.LeaseToken,
+			ItemPending, ItemRunning, it.Rollout, RolloutRunning)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
+	})
 	if err != nil {
 		return Lease{}, false, fmt.Errorf("control: claim tenant %q: %w", it.Tenant, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return Lease{}, false, err
+	if !ok {
+		return Lease{}, false, nil
 	}
 	return Lease{Rollout: it.Rollout, Tenant: it.Tenant, Owner: owner, Token: it.LeaseToken + 1}, true, nil
 }
@@ -346,17 +358,16 @@ func (s *Store) Heartbeat(ctx context.Context, l Lease, d time.Duration) (bool, 
 // Release ends the lease with the tenant in state (done, failed, skipped,
 // rolled_back, or pending to give it back), recording its duration and
 // error, and moves the change counter. ok is false when the lease was
-// lost, and then nothing is written.
+// lost, and then nothing is written. Like Claim, it commits in a
+// transaction shared with concurrent writes.
 func (s *Store) Release(ctx context.Context, l Lease, state ItemState, duration time.Duration, msg string) (ok bool, err error) {
 	var finished any
 	if state != ItemPending {
 		finished = s.now().UTC()
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if ok, err = s.fenced(ctx, tx, l, s.q.itemRelease, state, finished, duration.Milliseconds(), nullable(msg)); err != nil || !ok {
-			return err
-		}
-		return s.bump(ctx, tx)
+	err = s.inGroupTx(ctx, func(tx *sql.Tx) (err error) {
+		ok, err = s.fenced(ctx, tx, l, s.q.itemRelease, state, finished, duration.Milliseconds(), nullable(msg))
+		return err
 	})
 	return ok, err
 }
