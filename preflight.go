@@ -74,19 +74,14 @@ func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p 
 		return false, nil, nil
 	}
 	from := control.Version(p.From)
+	at := f.opts.Now()
 	unchanged, changed := f.stampedAtReference(ctx, tg, s, from)
 	if unchanged {
 		f.opts.Logger.Debug("herd: pre-flight: the schema stamp is the one the last run left at the reference; not inspected",
 			"tenant", tg.ref.Identifier, "version", from)
-		return true, nil, nil
-	}
-	var at time.Time
-	fresh := false
-	if !changed {
-		at, fresh = f.freshAtReference(ctx, tg, from)
-	}
-	if !fresh {
-		at = f.opts.Now()
+	} else if checkedAt, fresh := f.freshAtReference(ctx, tg, from); fresh && !changed {
+		at = checkedAt
+	} else {
 		r, err := f.rehearseTenant(ctx, tg, s.Conn(), s.Database(), p)
 		if err != nil {
 			return false, nil, err
@@ -114,7 +109,7 @@ func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p 
 // failed read; the pre-flight then inspects, unless drift_fresh spares it.
 func (f *Fleet) stampedAtReference(ctx context.Context, tg target, s *execute.Session, from string) (unchanged, changed bool) {
 	st, ok := tg.dialect.(dialect.SchemaStamper)
-	if !ok || from == "" {
+	if !ok {
 		return false, false
 	}
 	recorded, ok, err := f.control.Stamp(ctx, tg.ref)
