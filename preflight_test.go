@@ -184,9 +184,8 @@ func TestPreflightTrustsAFreshCheck(t *testing.T) {
 	})
 }
 
-// A database herd makes for a tenant, and a run that leaves a tenant at
-// its reference, record its schema stamp where the engine has one
-// (SQLite), and the next run's
+// A run that leaves a tenant at its reference records its schema stamp
+// where the engine has one (SQLite), and the next run's
 // pre-flight, finding the same stamp, does not inspect the tenant; a
 // schema changed by hand since has another stamp, is inspected and its
 // conflict refused before anything runs. MySQL has no stamp: nothing is
@@ -218,9 +217,6 @@ func TestPreflightTrustsAnUnchangedStamp(t *testing.T) {
 		trusted := func(code, from string) bool {
 			return strings.Contains(logs.String(), "not inspected\" tenant="+code+" version="+from)
 		}
-		// herd stamped the databases it made for them: their first
-		// migration's pre-flight trusted that too.
-		assert.Equal(t, stamps, trusted("kept", `""`), "the new database's stamp spares the inspection:\n%s", logs.String())
 		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("kept"), "1.1.0"))
 		assert.Equal(t, stamps, trusted("kept", "1.0.0"), "the unchanged stamp spares the inspection:\n%s", logs.String())
 		st, ok := stamp("kept")
@@ -254,4 +250,27 @@ func (l *lockedLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// A tenant's first migration has nothing but an empty schema to conflict
+// with: one without tables is not inspected (see Inspector.HasTables),
+// and one whose database already holds a table the path creates is
+// refused before anything runs.
+func TestPreflightOfAFirstMigration(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, driftSource())
+		b.addTenant("empty")
+		b.addTenant("seeded")
+		_, err := b.fleet.SeedTenant(b.ctx, "seeded", "CREATE TABLE houses (id INTEGER PRIMARY KEY);")
+		require.NoError(t, err)
+
+		require.NoError(t, b.fleet.Migrate(b.ctx, control.TenantRef("empty"), "1.0.0"))
+		b.agree(control.TenantRef("empty"), "1.0.0")
+		err = b.fleet.Migrate(b.ctx, control.TenantRef("seeded"), "1.0.0")
+		var conflict *herd.ConflictError
+		require.ErrorAs(t, err, &conflict, "the hand-made table is found before anything runs: %v", err)
+		assert.Equal(t, "v1.0.0/001_houses", conflict.Migration)
+		b.agreeAt(control.TenantRef("seeded"), "", control.StatusPending)
+	})
 }

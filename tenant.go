@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/herdhq/herd/control"
-	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/rollout"
 	"github.com/herdhq/herd/source"
 )
@@ -100,7 +99,7 @@ func (f *Fleet) AddTenant(ctx context.Context, spec TenantSpec) (control.Tenant,
 		if err := srv.Create(ctx, name); err != nil {
 			return control.Tenant{}, fmt.Errorf("tenant %q: create database: %w", spec.Code, err)
 		}
-		if t.Stamp, err = f.provision(ctx, srv, name); err != nil {
+		if err := f.provision(ctx, srv, name); err != nil {
 			err = errors.Join(err, srv.Drop(context.WithoutCancel(ctx), name))
 			return control.Tenant{}, fmt.Errorf("tenant %q: %w", spec.Code, err)
 		}
@@ -169,28 +168,13 @@ func missingDatabase(code, name, server string) error {
 
 // provision makes the ledger table in database name, which herd has just
 // created on srv, and records the fleet as its owner: a database herd
-// creates is born with its ledger. It returns the new database's schema
-// stamp, nil where the engine has none: it is the reference of version ""
-// (no migration), which the first migration's pre-flight can then trust
-// instead of inspecting the database.
-func (f *Fleet) provision(ctx context.Context, srv server, name string) (stamp *control.Stamp, err error) {
+// creates is born with its ledger.
+func (f *Fleet) provision(ctx context.Context, srv server, name string) error {
 	db, err := srv.Open(ctx, name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer func() { err = errors.Join(err, db.Close()) }()
-	if err := f.executor(srv.dialect, source.Tenant, nil).Provision(ctx, db); err != nil {
-		return nil, err
-	}
-	st, ok := srv.dialect.(dialect.SchemaStamper)
-	if !ok {
-		return nil, nil
-	}
-	value, err := st.SchemaStamp(ctx, db.DB, db)
-	if err != nil {
-		return nil, err
-	}
-	return &control.Stamp{Value: value}, nil
+	return errors.Join(f.executor(srv.dialect, source.Tenant, nil).Provision(ctx, db), db.Close())
 }
 
 // adopt makes the existing database name on srv the fleet's: it refuses

@@ -27,12 +27,6 @@ type Tenant struct {
 	// its tables; nil when it was never analysed. Reader.Tenant and
 	// Reader.Tenants fill it; AddTenant and UpdateTenant ignore it.
 	Size *Size `json:"size,omitempty"`
-	// Stamp, when set, is the schema stamp (see Stamp) of the database
-	// herd has just made for the tenant, at version "": AddTenant keeps it
-	// with the tenant's new version row, so that the first migration's
-	// pre-flight need not inspect an empty database. Nothing reads it back
-	// here (see Reader.Stamp).
-	Stamp *Stamp `json:"-"`
 }
 
 // ErrTenantNotFound is returned for a tenant code the registry lacks.
@@ -66,7 +60,7 @@ func (s *Store) AddTenant(ctx context.Context, t Tenant) error {
 			return fmt.Errorf("control: add tenant %q: %w", t.Code, err)
 		}
 		if n == 0 {
-			if err := s.insertVersion(ctx, tx, ref, "", t.Stamp); err != nil {
+			if err := s.insertVersion(ctx, tx, ref, ""); err != nil {
 				return err
 			}
 		}

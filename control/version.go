@@ -239,7 +239,7 @@ func (s *Store) upsertTx(ctx context.Context, tx *sql.Tx, ref Ref, query string,
 	if n > 0 {
 		return nil
 	}
-	if err := s.insertVersion(ctx, tx, ref, "", nil); err != nil {
+	if err := s.insertVersion(ctx, tx, ref, ""); err != nil {
 		return err
 	}
 	_, err := update()
@@ -248,14 +248,9 @@ func (s *Store) upsertTx(ctx context.Context, tx *sql.Tx, ref Ref, query string,
 
 // insertVersion makes ref's row of database_schema_versions: no version
 // yet, pending, towards target ("" for none).
-func (s *Store) insertVersion(ctx context.Context, tx *sql.Tx, ref Ref, target string, stamp *Stamp) error {
+func (s *Store) insertVersion(ctx context.Context, tx *sql.Tx, ref Ref, target string) error {
 	now := s.now().UTC()
-	var stampVersion, stampValue any
-	if stamp != nil {
-		stampVersion, stampValue = stamp.Version, stamp.Value
-	}
-	_, err := s.execIn(ctx, tx, s.q.versionInsert, string(ref.Type), ref.Identifier, nullable(target), StatusPending, now, now,
-		stampVersion, stampValue)
+	_, err := s.execIn(ctx, tx, s.q.versionInsert, string(ref.Type), ref.Identifier, nullable(target), StatusPending, now, now)
 	if err != nil {
 		return fmt.Errorf("control: version of %s: %w", ref, err)
 	}
@@ -354,7 +349,7 @@ func (s *Store) MarkTargets(ctx context.Context, codes []string, target string) 
 			if existing[code] {
 				_, err = s.execIn(ctx, tx, s.q.versionMark, target, StatusPending, now, string(ref.Type), ref.Identifier)
 			} else {
-				err = s.insertVersion(ctx, tx, ref, target, nil)
+				err = s.insertVersion(ctx, tx, ref, target)
 			}
 			if err != nil {
 				return fmt.Errorf("control: mark target of tenant %q: %w", code, err)

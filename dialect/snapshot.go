@@ -62,6 +62,13 @@ type Inspector interface {
 	// asking through q, sorted by name, with the same rule for names as
 	// Tables.
 	Views(ctx context.Context, q Queryer, db *Database) ([]View, error)
+	// HasTables reports whether db (db.Schema when it is set) holds a
+	// table or view whose name does not begin with except, asking through
+	// q in one query that reads no column, index or constraint: the cheap
+	// way to tell that Tables and Views would describe nothing (but
+	// except's tables). It may count what they leave out (an extension's
+	// table, say), never the other way round.
+	HasTables(ctx context.Context, q Queryer, db *Database, except string) (bool, error)
 }
 
 // SchemaStamper is an optional capability of an Inspector: a stamp of

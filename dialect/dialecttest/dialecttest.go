@@ -57,6 +57,7 @@ func Run(t *testing.T, d dialect.Dialect, cfg dialect.ServerConfig) {
 		{"TableSizes", s.testTableSizes},
 		{"Analyze", s.testAnalyze},
 		{"Inspect", s.testInspect},
+		{"HasTables", s.testHasTables},
 		{"CopySchema", s.testCopySchema},
 		{"Databases", s.testDatabases},
 		{"Split", s.testSplit},

@@ -55,6 +55,29 @@ func (s *suite) testInspect(t *testing.T) {
 	require.Len(t, bv, len(av)+1, "a new view is described")
 }
 
+// testHasTables checks the Inspector's cheap test for tables: a new
+// tenant has none, nor one whose only table's name begins with the prefix
+// left out; another table, or a view alone, is one.
+func (s *suite) testHasTables(t *testing.T) {
+	ctx := t.Context()
+	ins := s.d.(dialect.Inspector)
+	has := func(db *dialect.Database, except string) bool {
+		t.Helper()
+		ok, err := ins.HasTables(ctx, db.DB, db, except)
+		require.NoError(t, err)
+		return ok
+	}
+	_, db := s.tenant(t)
+	assert.False(t, has(db, "herd_"), "a new tenant")
+	s.execAll(t, db, "CREATE TABLE "+s.q("herd_ledger")+" (id INTEGER PRIMARY KEY)")
+	assert.False(t, has(db, "herd_"), "only a table left out")
+	assert.True(t, has(db, "other_"), "a table not left out")
+
+	_, vdb := s.tenant(t)
+	s.execAll(t, vdb, "CREATE VIEW "+s.q("answer")+" AS SELECT 42 AS n")
+	assert.True(t, has(vdb, "herd_"), "a view alone")
+}
+
 // testCopySchema copies the schema of the engine's every-object fixture
 // and checks that the copy describes itself as the tenant does, with no
 // rows, and that a copy onto an existing name fails.

@@ -50,8 +50,8 @@ SELECT COUNT(*) FROM database_schema_versions WHERE database_type = ? AND databa
 
 -- name: version-insert
 INSERT INTO database_schema_versions (database_type, database_identifier, current_version,
-    target_version, migration_status, created_at, updated_at, stamp_version, schema_stamp)
-VALUES (?, ?, '', ?, ?, ?, ?, ?, ?)
+    target_version, migration_status, created_at, updated_at)
+VALUES (?, ?, '', ?, ?, ?, ?)
 
 -- name: version-delete
 DELETE FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?

@@ -179,6 +179,25 @@ func (d *Dialect) Views(ctx context.Context, q dialect.Queryer, db *dialect.Data
 	return views, nil
 }
 
+// HasTables reports whether database db.Schema (the connection's current
+// database when it is "") holds a base table or view whose name does not
+// begin with except: one query of information_schema.TABLES that reads
+// names and types only, which the server answers without opening the
+// tables.
+func (d *Dialect) HasTables(ctx context.Context, q dialect.Queryer, db *dialect.Database, except string) (bool, error) {
+	schema, err := schemaOf(ctx, q, db)
+	if err != nil {
+		return false, err
+	}
+	var has bool
+	err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.TABLES
+WHERE TABLE_SCHEMA = ? AND LEFT(TABLE_NAME, CHAR_LENGTH(?)) <> ?)`, schema, except, except).Scan(&has)
+	if err != nil {
+		return false, fmt.Errorf("mysql: inspect %q: %w", db.Name, err)
+	}
+	return has, nil
+}
+
 // schemaOf is the database db's description reads: db.Schema, or the
 // connection's current database when that is "".
 func schemaOf(ctx context.Context, q dialect.RowQuerier, db *dialect.Database) (string, error) {

@@ -52,8 +52,8 @@ SELECT COUNT(*) FROM database_schema_versions WHERE database_type = $1 AND datab
 
 -- name: version-insert
 INSERT INTO database_schema_versions (database_type, database_identifier, current_version,
-    target_version, migration_status, created_at, updated_at, stamp_version, schema_stamp)
-VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8)
+    target_version, migration_status, created_at, updated_at)
+VALUES ($1, $2, '', $3, $4, $5, $6)
 
 -- name: version-delete
 DELETE FROM database_schema_versions WHERE database_type = $1 AND database_identifier = $2

@@ -114,6 +114,26 @@ JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind
 	return views, nil
 }
 
+// HasTables reports whether schema db.Schema (the connection's current
+// schema when it is "") holds a relation of a kind Tables or Views
+// describes, or that one could (partitioned and foreign tables,
+// materialized views), whose name does not begin with except: one query
+// of pg_class, a catalog every session has cached.
+func (d *Dialect) HasTables(ctx context.Context, q dialect.Queryer, db *dialect.Database, except string) (bool, error) {
+	schema, err := schemaOf(ctx, q, db)
+	if err != nil {
+		return false, err
+	}
+	var has bool
+	err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+WHERE c.relnamespace = `+nsOID+` AND c.relkind IN ('r', 'p', 'f', 'v', 'm') AND NOT starts_with(c.relname, $2))`,
+		unprepared(schema, except)...).Scan(&has)
+	if err != nil {
+		return false, fmt.Errorf("postgres: inspect %q: %w", db.Name, err)
+	}
+	return has, nil
+}
+
 // schemaOf is the schema db's description reads: db.Schema, or the
 // connection's current schema when that is "".
 func schemaOf(ctx context.Context, q dialect.RowQuerier, db *dialect.Database) (string, error) {

@@ -166,6 +166,24 @@ func (d *Dialect) columns(ctx context.Context, db dialect.Queryer, tail, schema 
 	return nil
 }
 
+// HasTables reports whether db (the attached schema db.Schema when it is
+// set, else main) holds a table or view, but SQLite's own, whose name
+// does not begin with except: one query of sqlite_schema.
+func (d *Dialect) HasTables(ctx context.Context, q dialect.Queryer, db *dialect.Database, except string) (bool, error) {
+	schema := db.Schema
+	if schema == "" {
+		schema = "main"
+	}
+	var has bool
+	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+d.QuoteIdent(schema)+`.sqlite_schema
+WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND substr(name, 1, length(?)) <> ?)`,
+		except, except).Scan(&has)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: inspect %q: %w", db.Name, err)
+	}
+	return has, nil
+}
+
 // Views describes the views of db (of the attached schema db.Schema when
 // it is set, else of main), each as its CREATE VIEW statement was written.
 func (d *Dialect) Views(ctx context.Context, q dialect.Queryer, db *dialect.Database) ([]dialect.View, error) {
