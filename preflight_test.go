@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -194,7 +193,7 @@ func TestPreflightTrustsAnUnchangedStamp(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e, driftSource())
-		var logs lockedLog
+		var logs herdtest.Log
 		b.opts.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		b.reopen()
 		_, stamps := e.Dialect().(dialect.SchemaStamper)
@@ -232,24 +231,6 @@ func TestPreflightTrustsAnUnchangedStamp(t *testing.T) {
 		_, ok = stamp("changed")
 		assert.Equal(t, stamps, ok, "a refused run leaves the row as it was")
 	})
-}
-
-// lockedLog is a log's text, written by any goroutine.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // A tenant's first migration has nothing but an empty schema to conflict

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -305,32 +304,13 @@ func TestPoller(t *testing.T) {
 	})
 }
 
-// syncBuffer is a log destination the poller may write to while the test
-// reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // While the control database fails, the router serves its last snapshot
 // and logs; then it recovers and catches up.
 func TestControlDatabaseFails(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
 		b := setup(t, e)
-		var logged syncBuffer
+		var logged herdtest.Log
 		r := b.open(t, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logged, nil)))
 		d := dialectOf(t, e)
 		srv, err := d.OpenServer(b.ctx, dialect.ServerConfig{Name: "control", DSN: b.scratch.ControlDSN})
