@@ -62,9 +62,10 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // and MariaDB a handful of catalog queries on a fresh session, the
 // largest part of a small migration's cost) when the last run left it at
 // the reference of the plan's starting version and its schema stamp is
-// still the one that run recorded (see stampedAtReference), or, on an
-// engine without stamps, when its stored drift check found it there no
-// longer ago than drift_fresh. atReference reports that the tenant was
+// still the one that run recorded (see stampedAtReference), or, where no
+// stamp tells (PostgreSQL and MySQL have none), when its stored drift
+// check found it there no longer ago than drift_fresh; nor for a first
+// migration of a tenant without tables (see rehearseTenant). atReference reports that the tenant was
 // found, or known, to be at its reference: once the path ran, it is at
 // the next one, and the run records its stamp (see Store.Finish). checked
 // is, when drift_fresh is set, the drift check the run records with it,
