@@ -404,17 +404,8 @@ func Remove(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant s
 // Shadow.Seal) claims nothing: its shadow's name is the database the
 // tenant moved to.
 func claims(ctx context.Context, srv dialect.Server, d dialect.Dialect, tenant string) (bool, error) {
-	db, err := srv.Open(ctx, tenant)
-	if err != nil {
-		return false, err
-	}
-	defer db.Close()
-	capturing, err := d.TableExists(ctx, db.DB, db, dialect.CaptureTable)
-	if err != nil || !capturing {
-		return false, err
-	}
-	sealed, err := sealedCapture(ctx, d, db)
-	return !sealed, err
+	capturing, sealed, err := captureState(ctx, srv, d, tenant)
+	return capturing && !sealed, err
 }
 
 // dropShadow drops database name when it exists and either claimed or

@@ -75,16 +75,23 @@ func Unwatch(ctx context.Context, srv dialect.Server, d dialect.Dialect, name st
 // Sealed reports whether database name of srv is sealed (Frozen.Seal):
 // its capture table has the seal's trigger.
 func Sealed(ctx context.Context, srv dialect.Server, d dialect.Dialect, name string) (bool, error) {
+	_, sealed, err := captureState(ctx, srv, d, name)
+	return sealed, err
+}
+
+// captureState reports whether database name of srv captures its
+// changes, and whether that capture is sealed.
+func captureState(ctx context.Context, srv dialect.Server, d dialect.Dialect, name string) (capturing, sealed bool, err error) {
 	db, err := srv.Open(ctx, name)
 	if err != nil {
-		return false, fmt.Errorf("shadow: is %q sealed: %w", name, err)
+		return false, false, fmt.Errorf("shadow: open %q: %w", name, err)
 	}
 	defer db.Close()
-	capturing, err := d.TableExists(ctx, db.DB, db, dialect.CaptureTable)
-	if err != nil || !capturing {
-		return false, err
+	if capturing, err = d.TableExists(ctx, db.DB, db, dialect.CaptureTable); err != nil || !capturing {
+		return false, false, err
 	}
-	return sealedCapture(ctx, d, db)
+	sealed, err = sealedCapture(ctx, d, db)
+	return true, sealed, err
 }
 
 // sealedCapture reports whether db, which captures its changes, is
