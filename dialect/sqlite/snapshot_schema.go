@@ -24,10 +24,7 @@ var autoincrement = regexp.MustCompile(`(?i)\bAUTOINCREMENT\b`)
 // declared; check constraints are read from the table's definition, with
 // their expressions as written.
 func (d *Dialect) Tables(ctx context.Context, q dialect.Queryer, db *dialect.Database) ([]dialect.Table, error) {
-	schema := db.Schema
-	if schema == "" {
-		schema = "main"
-	}
+	schema := schemaOf(db)
 	tables, err := d.tables(ctx, q, schema)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: inspect %q: %w", db.Name, err)
@@ -170,10 +167,7 @@ func (d *Dialect) columns(ctx context.Context, db dialect.Queryer, tail, schema 
 // set, else main) holds a table or view, but SQLite's own, whose name
 // does not begin with except: one query of sqlite_schema.
 func (d *Dialect) HasTables(ctx context.Context, q dialect.Queryer, db *dialect.Database, except string) (bool, error) {
-	schema := db.Schema
-	if schema == "" {
-		schema = "main"
-	}
+	schema := schemaOf(db)
 	var has bool
 	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+d.QuoteIdent(schema)+`.sqlite_schema
 WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND substr(name, 1, length(?)) <> ?)`,
@@ -184,13 +178,19 @@ WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND sub
 	return has, nil
 }
 
+// schemaOf is the schema db's description reads: the attached schema
+// db.Schema when it is set, else main.
+func schemaOf(db *dialect.Database) string {
+	if db.Schema != "" {
+		return db.Schema
+	}
+	return "main"
+}
+
 // Views describes the views of db (of the attached schema db.Schema when
 // it is set, else of main), each as its CREATE VIEW statement was written.
 func (d *Dialect) Views(ctx context.Context, q dialect.Queryer, db *dialect.Database) ([]dialect.View, error) {
-	schema := db.Schema
-	if schema == "" {
-		schema = "main"
-	}
+	schema := schemaOf(db)
 	views, err := inspect.Views(ctx, q, "SELECT name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+".sqlite_schema WHERE type = 'view'", nil, "")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: inspect %q: %w", db.Name, err)

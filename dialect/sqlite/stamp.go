@@ -22,10 +22,7 @@ var _ dialect.SchemaStamper = (*Dialect)(nil)
 // content, not a counter that another file may share. Rows are read in
 // the table's own order, which only a change of the schema changes.
 func (d *Dialect) SchemaStamp(ctx context.Context, q dialect.Queryer, db *dialect.Database) (string, error) {
-	schema := db.Schema
-	if schema == "" {
-		schema = "main"
-	}
+	schema := schemaOf(db)
 	h := sha256.New()
 	var buf []byte
 	err := snapcopy.Each(ctx, q, "SELECT type, name, tbl_name, COALESCE(sql, '') FROM "+d.QuoteIdent(schema)+
