@@ -77,12 +77,18 @@ func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p 
 	from := control.Version(p.From)
 	at := f.opts.Now()
 	unchanged, changed := f.stampedAtReference(ctx, tg, s, from)
-	if unchanged {
+	fresh := false
+	if !unchanged && !changed {
+		var checkedAt time.Time
+		if checkedAt, fresh = f.freshAtReference(ctx, tg, from); fresh {
+			at = checkedAt
+		}
+	}
+	switch {
+	case unchanged:
 		f.opts.Logger.Debug("herd: pre-flight: the schema stamp is the one the last run left at the reference; not inspected",
 			"tenant", tg.ref.Identifier, "version", from)
-	} else if checkedAt, fresh := f.freshAtReference(ctx, tg, from); fresh && !changed {
-		at = checkedAt
-	} else {
+	case !fresh:
 		r, err := f.rehearseTenant(ctx, tg, s.Conn(), s.Database(), p)
 		if err != nil {
 			return false, nil, err
