@@ -109,7 +109,7 @@ func (s *rowSync) Sync(ctx context.Context, t dialect.Table, keys [][]any) error
 			stmts = append(stmts, statement{conflicts(q, dst, copied, u), rowArgs})
 		}
 		stmts = append(stmts, statement{"INSERT INTO " + dst + " (" + cols + ")" + overriding + " SELECT " + cols + " FROM " + copied, rowArgs})
-		tx, err := s.conn.BeginTx(ctx, nil)
+		tx, err := s.conn.BeginTx(ctx, s.txOptions())
 		if err != nil {
 			return fmt.Errorf("sync table %q: %w", t.Name, err)
 		}
@@ -124,6 +124,21 @@ func (s *rowSync) Sync(ctx context.Context, t dialect.Table, keys [][]any) error
 		}
 		return nil
 	})
+}
+
+// txOptions are the options of a chunk's transaction. Between schemas of
+// one database each statement reads src again, and READ COMMITTED would
+// let an application's commit land between them: the DELETE of the rows
+// that collide with a copied one would see one version of src's rows and
+// the INSERT another (a unique value handed from one row to another),
+// which fails on the unique index. REPEATABLE READ gives the whole chunk
+// one snapshot of src; nothing but herd writes dst, so it cannot fail to
+// serialize.
+func (s *rowSync) txOptions() *sql.TxOptions {
+	if s.sameDatabase {
+		return &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
+	}
+	return nil
 }
 
 // statement is one statement of a chunk's transaction, with its
