@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"os/exec"
 	"slices"
 	"time"
@@ -73,7 +74,8 @@ type Options struct {
 	// captured and quoted in errors. Nil runs both sides in this process.
 	Spawn func(ctx context.Context) *exec.Cmd
 	// ProfileDir, when set, receives a CPU profile of each timed section:
-	// ENGINE-SIDE-runN.pprof.
+	// ENGINE-SIDE-runN.pprof. It is made when missing, before any fleet
+	// is.
 	ProfileDir string
 	// Logger receives progress; default discards.
 	Logger *slog.Logger
@@ -194,7 +196,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	return rep, nil
 }
 
-// check validates opts and fills in the defaults.
+// check validates opts, fills in the defaults and makes ProfileDir.
 func (opts Options) check() (Options, dialect.Dialect, error) {
 	if opts.Tenants == 0 {
 		opts.Tenants = DefaultTenants(opts.Engine)
@@ -232,6 +234,11 @@ func (opts Options) check() (Options, dialect.Dialect, error) {
 	if !files {
 		if err := checkLoopback(opts.DSN); err != nil {
 			return opts, nil, &herd.InputError{Err: err}
+		}
+	}
+	if opts.ProfileDir != "" {
+		if err := os.MkdirAll(opts.ProfileDir, 0o755); err != nil {
+			return opts, nil, fmt.Errorf("bench: profile directory: %w", err)
 		}
 	}
 	return opts, d, nil
