@@ -68,10 +68,13 @@ func (d *Dialect) TransactionalDDL() bool { return true }
 // GuardSession sets lock_timeout on conn to lockTimeout, in whole
 // milliseconds (zero or less: no limit). The setting lasts for the
 // connection's session. It bounds each wait for a lock, a table's or a
-// row's.
+// row's. In the same statement it notes the session's search_path, as
+// herd opened it, for Left.
 func (d *Dialect) GuardSession(ctx context.Context, conn *sql.Conn, lockTimeout time.Duration) error {
 	ms := max(lockTimeout.Milliseconds(), 0)
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET lock_timeout = '%dms'", ms)); err != nil {
+	guard := fmt.Sprintf("SELECT pg_catalog.set_config('lock_timeout', '%dms', false), "+
+		"pg_catalog.set_config('%s', pg_catalog.current_setting('search_path'), false)", ms, openedSearchPath)
+	if _, err := conn.ExecContext(ctx, guard); err != nil {
 		return fmt.Errorf("postgres: set lock_timeout: %w", err)
 	}
 	return nil
