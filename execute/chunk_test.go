@@ -224,6 +224,21 @@ func TestChunkedKeyRefused(t *testing.T) {
 	})
 }
 
+// A key that is not the primary key is walked where a unique index
+// covers it alone.
+func TestChunkedKeyByUniqueIndex(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		files := chunkTable("INT", "-- herd:chunked table=t key=k size=2")
+		files["tenant/v1.0.0/001_t.up.sql"] = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, k INT NOT NULL, touched INT NOT NULL DEFAULT 0);\n" +
+			"CREATE UNIQUE INDEX t_k ON t (k);\n"
+		b := setup(t, e, files)
+		require.NoError(t, b.migrate(t, "1.0.0"))
+		require.NoError(t, b.migrate(t, "1.1.0"))
+		require.Equal(t, []string{"v1.0.0/001_t", "v1.1.0/002_backfill"}, b.applied(t))
+	})
+}
+
 // A ledger made before chunked migrations, or before notes, is upgraded
 // the first time herd reads it, keeping its rows.
 func TestLedgerUpgrade(t *testing.T) {
