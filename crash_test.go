@@ -156,28 +156,70 @@ func TestRepairResolvesARolloutsTenant(t *testing.T) {
 	})
 }
 
-// A kill before a data statement, or before a CREATE TABLE, of a migration
-// that runs outside a transaction leaves that statement uncertain; the
-// database settles it (a data statement commits with its record; the
-// table exists or not), and resume finishes the rollout by itself, with
-// every statement run once.
+// A kill after a migration committed outside a transaction, before the
+// control database heard of it, and before the next migration began
+// (its transaction rolled back), leaves a clean ledger that the history
+// lags; resume records the committed migration in the history as it
+// runs the rest.
+func TestResumeRecordsWhatAKillLeftUnrecorded(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		src := fstest.MapFS{
+			"tenant/v1.0.0/001_create_witness.up.sql":   file("CREATE TABLE witness (n INT);"),
+			"tenant/v1.0.0/001_create_witness.down.sql": file("DROP TABLE witness;"),
+			"tenant/v1.1.0/002_extra.up.sql":            file("-- herd:no-transaction\nCREATE TABLE extra (n INT);"),
+			"tenant/v1.1.0/002_extra.down.sql":          file("DROP TABLE extra;"),
+			"tenant/v1.1.0/003_witness.up.sql":          file("-- herd:kind data\nINSERT INTO witness (n) VALUES (1);"),
+			"tenant/v1.1.0/003_witness.down.sql":        file("DELETE FROM witness;"),
+		}
+		b := witnessFleet(t, e, src, "rollout:\n  concurrency: 1\n  lease: 3s\n  failure_budget: 0\n", "r%d", 1)
+
+		const point = "v1.1.0/003_witness#1"
+		cmd, out := herdProcess(t, "--config", b.scratch.ConfigPath, "rollout", "start", "--to", "v1.1.0")
+		cmd.Env = append(cmd.Env, "HERD_TEST_CRASH_AT="+point)
+		cmd.Run() //nolint:errcheck // it kills itself on purpose
+		require.Contains(t, out.String(), "crash point "+point)
+		entries, err := b.fleet.Ledger(b.ctx, control.TenantRef("r1"))
+		require.NoError(t, err)
+		require.Equal(t, "v1.1.0/002_extra", entries[len(entries)-1].ID, "the kill left 002 committed and 003 not begun")
+
+		cliAt(t, b.scratch.ConfigPath)(0, "rollout", "resume")
+		b.agree(control.TenantRef("r1"), "1.1.0")
+		require.Equal(t, 1, b.count("r1", "witness"))
+	})
+}
+
+// A kill before the first statement of a migration that runs outside a
+// transaction, a data statement, leaves the migration not begun (that
+// statement writes the migration's row in its own transaction); a kill
+// before the CREATE TABLE after it leaves that statement uncertain, and
+// the database settles it (the table exists or not). Either way resume
+// finishes the rollout by itself, with every statement run once.
 func TestResumeSettlesUncertainStatements(t *testing.T) {
 	t.Parallel()
 	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
-		for _, point := range []string{"v1.1.0/003_fill_then_create#1", "v1.1.0/003_fill_then_create#2"} {
-			t.Run(point[len(point)-1:], func(t *testing.T) {
+		for _, tt := range []struct {
+			point     string
+			uncertain bool
+		}{{"v1.1.0/003_fill_then_create#1", false}, {"v1.1.0/003_fill_then_create#2", true}} {
+			t.Run(tt.point[len(tt.point)-1:], func(t *testing.T) {
 				src := witnessSource()
 				src["tenant/v1.1.0/003_fill_then_create.up.sql"] = file("-- herd:no-transaction\nINSERT INTO witness (n) VALUES (2);\nCREATE TABLE extra (n INT);")
 				src["tenant/v1.1.0/003_fill_then_create.down.sql"] = file("DROP TABLE extra;\nDELETE FROM witness WHERE n = 2;")
 				b := witnessFleet(t, e, src, "rollout:\n  concurrency: 1\n  lease: 3s\n  failure_budget: 0\n", "v%d", 2)
 
 				cmd, out := herdProcess(t, "--config", b.scratch.ConfigPath, "rollout", "start", "--to", "v1.1.0")
-				cmd.Env = append(cmd.Env, "HERD_TEST_CRASH_AT="+point)
+				cmd.Env = append(cmd.Env, "HERD_TEST_CRASH_AT="+tt.point)
 				cmd.Run() //nolint:errcheck // it kills itself on purpose
-				require.Contains(t, out.String(), "crash point "+point)
+				require.Contains(t, out.String(), "crash point "+tt.point)
 				entries, err := b.fleet.Ledger(b.ctx, control.TenantRef("v1"))
 				require.NoError(t, err)
-				require.True(t, entries[len(entries)-1].Uncertain(), "the kill left the statement uncertain: %s", entries[len(entries)-1].Describe())
+				last := entries[len(entries)-1]
+				if tt.uncertain {
+					require.True(t, last.Uncertain(), "the kill left the statement uncertain: %s", last.Describe())
+				} else {
+					require.Equal(t, "v1.1.0/002_witness", last.ID, "the kill left the migration not begun: %s", last.Describe())
+				}
 
 				cliAt(t, b.scratch.ConfigPath)(0, "rollout", "resume")
 				for _, code := range []string{"v1", "v2"} {

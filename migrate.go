@@ -192,6 +192,9 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	if len(p.Steps) == 0 {
 		return true, f.nothingToDo(ctx, tg, entries, from)
 	}
+	if err := f.catchUpHistory(ctx, tg, entries); err != nil {
+		return false, err
+	}
 	atReference, checked, err := f.preflight(ctx, tg, s, p)
 	if err != nil {
 		return false, err
@@ -242,6 +245,28 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 		return true, nil
 	}
 	return true, errors.Join(runErr, err)
+}
+
+// catchUpHistory reconciles the control database's history with the
+// ledger before a run, where the run before it did not finish (its row
+// still says running): a process killed between two migrations had
+// committed the first, which its history buffer (see buffer) never
+// wrote, and this run's history would otherwise lack it for good. A run
+// of a fleet-wide migration knows the row from BeginTenants; another
+// reads it.
+func (f *Fleet) catchUpHistory(ctx context.Context, tg target, entries []execute.Entry) error {
+	before := tg.before
+	if before == nil {
+		v, ok, err := f.control.Version(ctx, tg.ref)
+		if err != nil || !ok {
+			return err
+		}
+		before = &v
+	}
+	if before.Status != control.StatusRunning {
+		return nil
+	}
+	return f.reconcile(ctx, tg, entries, "")
 }
 
 // atTarget reports whether a ledger shows tg's database at version to:

@@ -142,19 +142,26 @@ func (s *Session) step(ctx context.Context, st prepared, next *prepared) error {
 		s.ledgerMissing = false
 	}
 	// The new row records the first statement as started, so that it
-	// needs no write of its own.
-	if len(st.actions) > 0 {
+	// needs no write of its own; a first data statement writes the row in
+	// its own transaction (see outsideTransaction).
+	started := len(st.actions) > 0
+	if started {
 		entry.StatementStarted = st.actions[0].n
 	}
-	if s.opened == entry.ID {
+	switch {
+	case s.opened == entry.ID:
 		if err := ctx.Err(); err != nil {
 			return s.unopen(ctx, s.fail(st.step, action{}, err))
 		}
 		s.opened = ""
-	} else if err := s.ledger.write(ctx, s.conn, entry); err != nil {
-		return err
+	case started && st.actions[0].isDML():
+		started = false
+	default:
+		if err := s.ledger.write(ctx, s.conn, entry); err != nil {
+			return err
+		}
 	}
-	return s.outsideTransaction(ctx, st.step, entry, st.actions, 1, len(st.actions) > 0, s.opening(next))
+	return s.outsideTransaction(ctx, st.step, entry, st.actions, 1, started, s.opening(next))
 }
 
 // unopen takes back the opening row written ahead for a step that will

@@ -12,7 +12,9 @@ import (
 
 // outsideTransaction runs actions from number from on, recording each
 // statement as started before it runs and as done after: the first start
-// on its own (unless started says the ledger already records it), then
+// on its own (unless started says the ledger already records it, or the
+// first statement is a data statement, whose transaction writes the row:
+// until it commits the migration has not begun), then
 // each "k done" in the same write as "k+1 started", and the last "done" in
 // the write that ends the migration, which also writes next, the opening
 // row of the step that follows, when there is one. A data statement runs
@@ -28,6 +30,8 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 	for i, a := range todo {
 		if i == 0 && !started {
 			entry.StatementStarted, entry.Error = a.n, ""
+		}
+		if i == 0 && !started && !a.isDML() {
 			if err := s.ledger.write(ctx, s.conn, entry); err != nil {
 				return s.fail(step, a, err)
 			}
