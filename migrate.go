@@ -192,10 +192,14 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	if len(p.Steps) == 0 {
 		return true, f.nothingToDo(ctx, tg, entries, from)
 	}
-	if err := f.catchUpHistory(ctx, tg, entries); err != nil {
+	last, err := f.lastRun(ctx, tg)
+	if err != nil {
 		return false, err
 	}
-	atReference, checked, err := f.preflight(ctx, tg, s, p)
+	if err := f.catchUpHistory(ctx, tg, last, entries); err != nil {
+		return false, err
+	}
+	atReference, checked, err := f.preflight(ctx, tg, s, p, last)
 	if err != nil {
 		return false, err
 	}
@@ -247,23 +251,28 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 	return true, errors.Join(runErr, err)
 }
 
-// catchUpHistory reconciles the control database's history with the
-// ledger before a run, where the run before it did not finish (its row
-// still says running): a process killed between two migrations had
-// committed the first, which its history buffer (see buffer) never
-// wrote, and this run's history would otherwise lack it for good. A run
-// of a fleet-wide migration knows the row from BeginTenants; another
-// reads it.
-func (f *Fleet) catchUpHistory(ctx context.Context, tg target, entries []execute.Entry) error {
-	before := tg.before
-	if before == nil {
-		v, ok, err := f.control.Version(ctx, tg.ref)
-		if err != nil || !ok {
-			return err
-		}
-		before = &v
+// lastRun is tg's row of database_schema_versions as the last run left
+// it, nil when there is none: the row BeginTenants returned for a run of
+// a fleet-wide migration, else read. catchUpHistory reads its status and
+// the pre-flight its schema stamp.
+func (f *Fleet) lastRun(ctx context.Context, tg target) (*control.VersionState, error) {
+	if tg.before != nil {
+		return tg.before, nil
 	}
-	if before.Status != control.StatusRunning {
+	v, ok, err := f.control.Version(ctx, tg.ref)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// catchUpHistory reconciles the control database's history with the
+// ledger before a run, where the run before it did not finish (last, its
+// row, still says running): a process killed between two migrations had
+// committed the first, which its history buffer (see buffer) never
+// wrote, and this run's history would otherwise lack it for good.
+func (f *Fleet) catchUpHistory(ctx context.Context, tg target, last *control.VersionState, entries []execute.Entry) error {
+	if last == nil || last.Status != control.StatusRunning {
 		return nil
 	}
 	return f.reconcile(ctx, tg, entries, "")

@@ -62,21 +62,26 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // and MariaDB a handful of catalog queries on a fresh session, the
 // largest part of a small migration's cost) when the last run left it at
 // the reference of the plan's starting version and its schema stamp is
-// still the one that run recorded (see stampedAtReference), or, where no
-// stamp tells (PostgreSQL and MySQL have none), when its stored drift
-// check found it there no longer ago than drift_fresh; nor for a first
-// migration of a tenant without tables (see rehearseTenant). atReference reports that the tenant was
-// found, or known, to be at its reference: once the path ran, it is at
+// still the one that run recorded with last, its row (see
+// stampedAtReference), or, where no stamp tells (PostgreSQL and MySQL
+// have none), when its stored drift check found it there no longer ago
+// than drift_fresh; nor for a first migration of a tenant without tables
+// (see rehearseTenant). atReference reports that the tenant was found, or
+// known, to be at its reference: once the path ran, it is at
 // the next one, and the run records its stamp (see Store.Finish). checked
 // is, when drift_fresh is set, the drift check the run records with it,
 // so that a migration soon after (a rollback) trusts it in turn.
-func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p *plan.Plan) (atReference bool, checked *control.Drift, err error) {
+func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p *plan.Plan, last *control.VersionState) (atReference bool, checked *control.Drift, err error) {
 	if f.cfg.OnConflict == config.ConflictSkip || tg.kind != source.Tenant || len(p.Steps) == 0 {
 		return false, nil, nil
 	}
 	from := control.Version(p.From)
 	at := f.opts.Now()
-	unchanged, changed := f.stampedAtReference(ctx, tg, s, from)
+	var recorded *control.Stamp
+	if last != nil {
+		recorded = last.Stamp
+	}
+	unchanged, changed := stampedAtReference(ctx, tg, s, from, recorded)
 	fresh := false
 	if !unchanged && !changed {
 		var checkedAt time.Time
@@ -106,21 +111,18 @@ func (f *Fleet) preflight(ctx context.Context, tg target, s *execute.Session, p 
 }
 
 // stampedAtReference compares tenant tg's schema stamp
-// (dialect.SchemaStamper), read through s, with the one the last run
-// recorded when it left the tenant at the reference of version from. The
-// stamp changes with anything the drift inspection describes, so the
-// answer is exact however long ago that run was: unchanged when the two
-// are equal, changed when they differ (a drift check, however fresh, is
-// then not trusted either). Neither is set when there is nothing to
-// compare: an engine without stamps, no stamp recorded at from, or a
-// failed read; the pre-flight then inspects, unless drift_fresh spares it.
-func (f *Fleet) stampedAtReference(ctx context.Context, tg target, s *execute.Session, from string) (unchanged, changed bool) {
+// (dialect.SchemaStamper), read through s, with recorded, the one the
+// last run recorded (from its row, see lastRun) when it left the tenant
+// at the reference of version from. The stamp changes with anything the
+// drift inspection describes, so the answer is exact however long ago
+// that run was: unchanged when the two are equal, changed when they
+// differ (a drift check, however fresh, is then not trusted either).
+// Neither is set when there is nothing to compare: an engine without
+// stamps, no stamp recorded at from, or a failed read; the pre-flight
+// then inspects, unless drift_fresh spares it.
+func stampedAtReference(ctx context.Context, tg target, s *execute.Session, from string, recorded *control.Stamp) (unchanged, changed bool) {
 	st, ok := tg.dialect.(dialect.SchemaStamper)
-	if !ok || from == "" {
-		return false, false
-	}
-	recorded, ok, err := f.control.Stamp(ctx, tg.ref)
-	if err != nil || !ok || recorded.Version != from {
+	if !ok || from == "" || recorded == nil || recorded.Version != from {
 		return false, false
 	}
 	now, err := st.SchemaStamp(ctx, s.Conn(), s.Database())

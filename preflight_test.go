@@ -199,9 +199,13 @@ func TestPreflightTrustsAnUnchangedStamp(t *testing.T) {
 		_, stamps := e.Dialect().(dialect.SchemaStamper)
 		stamp := func(code string) (control.Stamp, bool) {
 			t.Helper()
-			st, ok, err := b.control().Stamp(b.ctx, control.TenantRef(code))
+			v, ok, err := b.control().Version(b.ctx, control.TenantRef(code))
 			require.NoError(t, err)
-			return st, ok
+			require.True(t, ok)
+			if v.Stamp == nil {
+				return control.Stamp{}, false
+			}
+			return *v.Stamp, true
 		}
 		for _, code := range []string{"kept", "changed"} {
 			b.addTenant(code)

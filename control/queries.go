@@ -16,7 +16,7 @@ type queries struct {
 
 	versionExists, versionInsert, versionDelete, versionGet, versionGetMany, versionList string
 	versionIdentifiers, versionBegin, versionBeginMany, versionRestore, versionEnd       string
-	versionSync, versionMark, versionUnmarkMany, versionStamp                            string
+	versionSync, versionMark, versionUnmarkMany                                          string
 
 	historyInsertMany, historyList, historyPage, historyAfter, auditInsert string
 
@@ -80,7 +80,6 @@ func (q *queries) byName() map[string]*string {
 		"version-restore":     &q.versionRestore,
 		"version-end":         &q.versionEnd,
 		"version-sync":        &q.versionSync,
-		"version-stamp":       &q.versionStamp,
 		"version-mark":        &q.versionMark,
 		"version-unmark-many": &q.versionUnmarkMany,
 

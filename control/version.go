@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -44,6 +43,9 @@ type VersionState struct {
 	CompletedAt    *time.Time `json:"completed_at"`
 	Error          string     `json:"last_error"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+	// Stamp is the schema stamp the last run that recorded one left the
+	// database with (see Outcome.Stamp), nil when the row keeps none.
+	Stamp *Stamp `json:"-"`
 }
 
 // Begin marks ref as running towards target.
@@ -133,19 +135,6 @@ func (s *Store) endArgs(current string, err error, stamp *Stamp) []any {
 type Stamp struct {
 	Version string
 	Value   string
-}
-
-// Stamp returns the schema stamp Finish recorded with ref's version row;
-// ok is false when there is none.
-func (r *Reader) Stamp(ctx context.Context, ref Ref) (st Stamp, ok bool, err error) {
-	err = r.db.DB.QueryRowContext(ctx, r.q.versionStamp, string(ref.Type), ref.Identifier).Scan(&st.Version, &st.Value)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Stamp{}, false, nil
-	}
-	if err != nil {
-		return Stamp{}, false, fmt.Errorf("control: read the schema stamp of %s: %w", ref, err)
-	}
-	return st, true, nil
 }
 
 // Outcome is what a run came to, as Finish records it.
@@ -281,13 +270,17 @@ func (r *Reader) versions(ctx context.Context, q querier, query string, args ...
 	var out []VersionState
 	for rows.Next() {
 		var v VersionState
-		var target, msg sql.NullString
+		var target, msg, stampVersion, stamp sql.NullString
 		var started, completed sql.NullTime
-		if err := rows.Scan(&v.Type, &v.Identifier, &v.CurrentVersion, &target, &v.Status, &started, &completed, &msg, &v.UpdatedAt); err != nil {
+		if err := rows.Scan(&v.Type, &v.Identifier, &v.CurrentVersion, &target, &v.Status, &started, &completed, &msg, &v.UpdatedAt,
+			&stampVersion, &stamp); err != nil {
 			return nil, fmt.Errorf("control: read versions: %w", err)
 		}
 		v.TargetVersion, v.Error = target.String, msg.String
 		v.StartedAt, v.CompletedAt = timePtr(started), timePtr(completed)
+		if stamp.Valid {
+			v.Stamp = &Stamp{Version: stampVersion.String, Value: stamp.String}
+		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {

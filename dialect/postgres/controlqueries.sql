@@ -60,17 +60,17 @@ DELETE FROM database_schema_versions WHERE database_type = $1 AND database_ident
 
 -- name: version-get
 SELECT database_type, database_identifier, current_version, target_version, migration_status,
-    migration_started_at, migration_completed_at, migration_error, updated_at
+    migration_started_at, migration_completed_at, migration_error, updated_at, stamp_version, schema_stamp
 FROM database_schema_versions WHERE database_type = $1 AND database_identifier = $2
 
 -- name: version-list
 SELECT database_type, database_identifier, current_version, target_version, migration_status,
-    migration_started_at, migration_completed_at, migration_error, updated_at
+    migration_started_at, migration_completed_at, migration_error, updated_at, stamp_version, schema_stamp
 FROM database_schema_versions ORDER BY database_type, database_identifier
 
 -- name: version-get-many
 SELECT database_type, database_identifier, current_version, target_version, migration_status,
-    migration_started_at, migration_completed_at, migration_error, updated_at
+    migration_started_at, migration_completed_at, migration_error, updated_at, stamp_version, schema_stamp
 FROM database_schema_versions
 WHERE database_type = $1 AND database_identifier IN ($2, $3, $4, $5, $6, $7, $8, $9)
 
@@ -96,10 +96,6 @@ WHERE database_type = $7 AND database_identifier = $8
 UPDATE database_schema_versions SET current_version = $1, migration_status = $2,
     migration_completed_at = $3, migration_error = $4, updated_at = $5, stamp_version = $6, schema_stamp = $7
 WHERE database_type = $8 AND database_identifier = $9
-
--- name: version-stamp
-SELECT stamp_version, schema_stamp FROM database_schema_versions
-WHERE database_type = $1 AND database_identifier = $2 AND schema_stamp IS NOT NULL
 
 -- name: version-sync
 UPDATE database_schema_versions SET current_version = $1, migration_status = $2, migration_error = NULL,

@@ -58,17 +58,17 @@ DELETE FROM database_schema_versions WHERE database_type = ? AND database_identi
 
 -- name: version-get
 SELECT database_type, database_identifier, current_version, target_version, migration_status,
-    migration_started_at, migration_completed_at, migration_error, updated_at
+    migration_started_at, migration_completed_at, migration_error, updated_at, stamp_version, schema_stamp
 FROM database_schema_versions WHERE database_type = ? AND database_identifier = ?
 
 -- name: version-list
 SELECT database_type, database_identifier, current_version, target_version, migration_status,
-    migration_started_at, migration_completed_at, migration_error, updated_at
+    migration_started_at, migration_completed_at, migration_error, updated_at, stamp_version, schema_stamp
 FROM database_schema_versions ORDER BY database_type, database_identifier
 
 -- name: version-get-many
 SELECT database_type, database_identifier, current_version, target_version, migration_status,
-    migration_started_at, migration_completed_at, migration_error, updated_at
+    migration_started_at, migration_completed_at, migration_error, updated_at, stamp_version, schema_stamp
 FROM database_schema_versions
 WHERE database_type = ? AND database_identifier IN (?, ?, ?, ?, ?, ?, ?, ?)
 
@@ -94,10 +94,6 @@ WHERE database_type = ? AND database_identifier = ?
 UPDATE database_schema_versions SET current_version = ?, migration_status = ?,
     migration_completed_at = ?, migration_error = ?, updated_at = ?, stamp_version = ?, schema_stamp = ?
 WHERE database_type = ? AND database_identifier = ?
-
--- name: version-stamp
-SELECT stamp_version, schema_stamp FROM database_schema_versions
-WHERE database_type = ? AND database_identifier = ? AND schema_stamp IS NOT NULL
 
 -- name: version-sync
 UPDATE database_schema_versions SET current_version = ?, migration_status = ?, migration_error = NULL,
