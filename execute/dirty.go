@@ -30,10 +30,11 @@ func (s *Session) outsideTransaction(ctx context.Context, step plan.Step, entry 
 	for i, a := range todo {
 		if i == 0 && !started {
 			entry.StatementStarted, entry.Error = a.n, ""
-		}
-		if i == 0 && !started && !a.isDML() {
-			if err := s.ledger.write(ctx, s.conn, entry); err != nil {
-				return s.fail(step, a, err)
+			// A data statement writes the row in its own transaction (below).
+			if !a.isDML() {
+				if err := s.ledger.write(ctx, s.conn, entry); err != nil {
+					return s.fail(step, a, err)
+				}
 			}
 		}
 		s.emit(event.StatementStarted, step, a.n, 0, nil)
