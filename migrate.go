@@ -30,9 +30,9 @@ type target struct {
 	// features are a tenant's enabled features, for canMigrate.
 	features []string
 	// before is set when the control database already marks this run as
-	// running (BeginTenants), which then makes no Begin write of its own:
-	// it is the row as it was before, which Unbegin puts back when the run
-	// ends without recording its outcome.
+	// running (BeginTenants, or a rollout's ClaimRun), which then makes no
+	// Begin write of its own: it is the row as it was before, which
+	// Unbegin puts back when the run ends without recording its outcome.
 	before *control.VersionState
 	open   func(ctx context.Context) (*dialect.Database, func() error, error)
 	// srv and database are a tenant's server and database name, for its
@@ -151,6 +151,30 @@ func (f *Fleet) Migrate(ctx context.Context, ref control.Ref, to string) error {
 	if err != nil {
 		return err
 	}
+	return f.migrate(ctx, tg, version)
+}
+
+// MigrateBegun is Migrate for tenant code, whose run towards to its caller
+// has already marked as begun in the control database, as
+// control.Store.ClaimRun does; before is the tenant's row as it was then
+// (nil when it had none: the run then marks itself). The run makes no
+// commit of its own to begin, and reads the row from before, as a run of
+// a fleet-wide migration does. A run that ends without recording its
+// outcome (an input error, a stop before it began) puts the row back.
+func (f *Fleet) MigrateBegun(ctx context.Context, code, to string, before *control.VersionState) error {
+	ref := control.TenantRef(code)
+	version, err := f.resolveTarget(source.Tenant, to)
+	var tg target
+	if err == nil {
+		tg, err = f.resolve(ctx, ref)
+	}
+	if err != nil {
+		if before != nil {
+			err = errors.Join(err, f.control.Unbegin(context.WithoutCancel(ctx), *before))
+		}
+		return err
+	}
+	tg.before = before
 	return f.migrate(ctx, tg, version)
 }
 

@@ -329,6 +329,33 @@ type Lease struct {
 // runners of this Store (see inGroupTx), so that the runners of a rollout
 // make about one commit per round of tenants, not one per claim.
 func (s *Store) Claim(ctx context.Context, it Item, owner string, d time.Duration) (l Lease, ok bool, err error) {
+	return s.claim(ctx, it, owner, d, nil)
+}
+
+// ClaimRun is Claim for a runner about to migrate the tenant towards
+// version target: the claim's transaction also marks the tenant's run as
+// begun, as BeginTenants does, so that the run makes no commit of its own
+// to begin. before is the tenant's row as it was (nil when it has none,
+// and then the claim leaves it alone), for the run (see
+// herd.Fleet.MigrateBegun), or for Unbegin when no run follows.
+func (s *Store) ClaimRun(ctx context.Context, it Item, owner string, d time.Duration, target string) (l Lease, before *VersionState, ok bool, err error) {
+	now := s.now().UTC()
+	l, ok, err = s.claim(ctx, it, owner, d, func(tx *sql.Tx) error {
+		states, err := s.beginTenants(ctx, tx, []string{it.Tenant}, target, now)
+		if err == nil {
+			before = states[0]
+		}
+		return err
+	})
+	if !ok {
+		before = nil
+	}
+	return l, before, ok, err
+}
+
+// claim is Claim, with then run in the claim's transaction once the
+// claim succeeded.
+func (s *Store) claim(ctx context.Context, it Item, owner string, d time.Duration, then func(*sql.Tx) error) (l Lease, ok bool, err error) {
 	now := s.now().UTC()
 	err = s.inGroupTx(ctx, func(tx *sql.Tx) error {
 		res, err := s.execIn(ctx, tx, s.q.itemClaim, ItemRunning, owner, d.Milliseconds(), now, it.Rollout, it.Tenant, it.LeaseToken,
@@ -338,7 +365,10 @@ func (s *Store) Claim(ctx context.Context, it Item, owner string, d time.Duratio
 		}
 		n, err := res.RowsAffected()
 		ok = n == 1
-		return err
+		if err != nil || !ok || then == nil {
+			return err
+		}
+		return then(tx)
 	})
 	if err != nil {
 		return Lease{}, false, fmt.Errorf("control: claim tenant %q: %w", it.Tenant, err)

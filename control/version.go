@@ -69,32 +69,39 @@ func (s *Store) BeginTenants(ctx context.Context, codes []string, target string)
 	}
 	now := s.now().UTC()
 	var before []*VersionState
-	err := s.inGroupTx(ctx, func(tx *sql.Tx) error {
+	err := s.inGroupTx(ctx, func(tx *sql.Tx) (err error) {
 		// When a shared batch fails, this runs again in a transaction of
 		// its own, and reads the rows again there.
-		before = make([]*VersionState, len(codes))
-		return batches(len(codes), func(i, j int) error {
-			slots := make([]any, many) // the codes, then NULLs
-			for k, code := range codes[i:j] {
-				slots[k] = code
-			}
-			found, err := s.versions(ctx, tx, s.q.versionGetMany, append([]any{string(source.Tenant)}, slots...)...)
-			if err != nil {
-				return err
-			}
-			byCode := make(map[string]*VersionState, len(found))
-			for k := range found {
-				byCode[found[k].Identifier] = &found[k]
-			}
-			for k, code := range codes[i:j] {
-				before[i+k] = byCode[code]
-			}
-			_, err = s.execIn(ctx, tx, s.q.versionBeginMany, append([]any{target, StatusRunning, now, now, string(source.Tenant)}, slots...)...)
-			if err != nil {
-				return fmt.Errorf("control: mark %d tenants as running: %w", j-i, err)
-			}
-			return nil
-		})
+		before, err = s.beginTenants(ctx, tx, codes, target, now)
+		return err
+	})
+	return before, err
+}
+
+// beginTenants is BeginTenants in tx, at now.
+func (s *Store) beginTenants(ctx context.Context, tx *sql.Tx, codes []string, target string, now time.Time) ([]*VersionState, error) {
+	before := make([]*VersionState, len(codes))
+	err := batches(len(codes), func(i, j int) error {
+		slots := make([]any, many) // the codes, then NULLs
+		for k, code := range codes[i:j] {
+			slots[k] = code
+		}
+		found, err := s.versions(ctx, tx, s.q.versionGetMany, append([]any{string(source.Tenant)}, slots...)...)
+		if err != nil {
+			return err
+		}
+		byCode := make(map[string]*VersionState, len(found))
+		for k := range found {
+			byCode[found[k].Identifier] = &found[k]
+		}
+		for k, code := range codes[i:j] {
+			before[i+k] = byCode[code]
+		}
+		_, err = s.execIn(ctx, tx, s.q.versionBeginMany, append([]any{target, StatusRunning, now, now, string(source.Tenant)}, slots...)...)
+		if err != nil {
+			return fmt.Errorf("control: mark %d tenants as running: %w", j-i, err)
+		}
+		return nil
 	})
 	return before, err
 }

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/herdhq/herd/config"
@@ -43,6 +44,10 @@ type fleet struct {
 	runningLarge, maxLarge int
 	// shadowed are the tenants migrated by MigrateShadow.
 	shadowed []string
+	// begun are the rows MigrateBegun was given, by tenant.
+	begun map[string]*control.VersionState
+	// noSnapshot are the tenants whose snapshot fails.
+	noSnapshot map[string]bool
 }
 
 func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
@@ -74,6 +79,16 @@ func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
 	return nil
 }
 
+func (f *fleet) MigrateBegun(ctx context.Context, code, to string, before *control.VersionState) error {
+	f.mu.Lock()
+	if f.begun == nil {
+		f.begun = map[string]*control.VersionState{}
+	}
+	f.begun[code] = before
+	f.mu.Unlock()
+	return f.Migrate(ctx, control.TenantRef(code), to)
+}
+
 func (f *fleet) MigrateShadow(ctx context.Context, code, to string) error {
 	f.mu.Lock()
 	f.shadowed = append(f.shadowed, code)
@@ -88,7 +103,10 @@ func (f *fleet) Restore(_ context.Context, code, _ string) (string, error) {
 	return "down migrations", nil
 }
 
-func (f *fleet) TakeSnapshot(context.Context, string, int64) (control.Snapshot, error) {
+func (f *fleet) TakeSnapshot(_ context.Context, code string, _ int64) (control.Snapshot, error) {
+	if f.noSnapshot[code] {
+		return control.Snapshot{}, errors.New("no room for the copy")
+	}
 	return control.Snapshot{}, nil
 }
 
@@ -259,6 +277,47 @@ func TestWorkHonoursWavesAndPerServerCaps(t *testing.T) {
 		require.Equal(t, []string{"canary", "rest"}, []string{waves[0].Wave, waves[1].Wave})
 		require.Len(t, b.events.of(event.TenantDone), 6)
 		require.Len(t, b.events.of(event.RolloutCompleted), 1)
+	})
+}
+
+// A runner's claim marks the tenant's run as begun in the claim's own
+// commit and hands the run the row as it was; a tenant whose snapshot
+// fails is never migrated, and its row is put back as it was.
+func TestClaimBeginsTheRun(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, "rollout:\n  concurrency: 1\n  failure_budget: 1\n  snapshots: always\n", [][2]string{{"kept", "a"}, {"full", "a"}})
+		b.fleet.noSnapshot = map[string]bool{"full": true}
+		during := map[string]control.VersionState{}
+		b.fleet.during = func(ctx context.Context, code string) {
+			v, ok, err := b.store.Version(ctx, control.TenantRef(code))
+			assert.NoError(t, err)
+			assert.True(t, ok)
+			during[code] = v
+		}
+		r := b.start(t)
+		rows := map[string]control.VersionState{}
+		for _, code := range []string{"kept", "full"} {
+			v, ok, err := b.store.Version(b.ctx, control.TenantRef(code))
+			require.NoError(t, err)
+			require.True(t, ok)
+			rows[code] = v
+		}
+		_, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+
+		require.Equal(t, []string{"kept"}, b.fleet.started(), "the tenant without a snapshot is not migrated")
+		require.NotNil(t, b.fleet.begun["kept"], "the run is handed the row as the claim found it")
+		assert.Equal(t, rows["kept"].Status, b.fleet.begun["kept"].Status)
+		assert.Equal(t, control.StatusRunning, during["kept"].Status, "the claim marked the run as begun")
+		assert.Equal(t, "1.1.0", during["kept"].TargetVersion)
+
+		after, ok, err := b.store.Version(b.ctx, control.TenantRef("full"))
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, rows["full"].Status, after.Status, "the row of a tenant not migrated is put back")
+		assert.Equal(t, rows["full"].TargetVersion, after.TargetVersion)
+		assert.Equal(t, control.ItemFailed, b.states(t, r.ID)["full"])
 	})
 }
 

@@ -21,7 +21,19 @@ import (
 // when another runner had the tenant.
 func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item, shadow bool, failed func()) (control.ItemState, error) {
 	store := m.store
-	lease, ok, err := store.Claim(ctx, it, m.opts.Owner, m.settings.Lease)
+	// A tenant migrated in place has its run begun by its claim, in the
+	// claim's commit; a shadow migration records its run itself.
+	var (
+		lease  control.Lease
+		before *control.VersionState
+		ok     bool
+		err    error
+	)
+	if shadow {
+		lease, ok, err = store.Claim(ctx, it, m.opts.Owner, m.settings.Lease)
+	} else {
+		lease, before, ok, err = store.ClaimRun(ctx, it, m.opts.Owner, m.settings.Lease, r.TenantVersion)
+	}
 	if err != nil || !ok {
 		return "", err
 	}
@@ -37,7 +49,10 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		note, snapErr = m.snapshot(ctx, r, it)
 	}
 	if snapErr == nil {
-		err = m.migrate(ctx, it.Tenant, r.TenantVersion, shadow)
+		err = m.migrate(ctx, it.Tenant, r.TenantVersion, shadow, before)
+	} else if before != nil {
+		// No run follows the claim's begin: the row goes back.
+		snapErr = errors.Join(snapErr, store.Unbegin(context.WithoutCancel(ctx), *before))
 	}
 	if ctx.Err() != nil {
 		stopHeartbeat()
@@ -131,7 +146,7 @@ func (m *Manager) heartbeat(ctx context.Context, l control.Lease) (stop func()) 
 // health probes watching; a timeout or a failed probe ends the migration
 // (on MySQL the running statement is killed on the server) and is the
 // error returned.
-func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool) error {
+func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool, before *control.VersionState) error {
 	tctx, cancelTimeout := context.WithTimeoutCause(ctx, m.settings.TenantTimeout,
 		fmt.Errorf("timed out after %s", m.settings.TenantTimeout))
 	defer cancelTimeout()
@@ -142,7 +157,7 @@ func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool
 	if shadow {
 		err = m.fleet.MigrateShadow(tctx, code, "v"+version)
 	} else {
-		err = m.fleet.Migrate(tctx, control.TenantRef(code), "v"+version)
+		err = m.fleet.MigrateBegun(tctx, code, "v"+version, before)
 	}
 	probeErr := stopWatch()
 	if err == nil {

@@ -47,6 +47,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"History", s.testHistory},
 		{"RolloutStatus", s.testRolloutStatus},
 		{"Leases", s.testLeases},
+		{"ClaimRun", s.testClaimRun},
 		{"RetryAndResolve", s.testRetryAndResolve},
 		{"Waves", s.testWaves},
 		{"Snapshots", s.testSnapshots},

@@ -88,6 +88,49 @@ func (s *suite) testRolloutStatus(t *testing.T) {
 	require.Equal(t, control.ItemPending, items[0].State)
 }
 
+// ClaimRun claims a tenant and, in the same commit, marks its run towards
+// the rollout's version as begun, returning its row as it was; a claim
+// another runner won changes neither the item nor the row, and a tenant
+// without a row is claimed and its (missing) row left alone.
+func (s *suite) testClaimRun(t *testing.T) {
+	ctx := t.Context()
+	store, c, _ := s.open(t)
+	s.addTenants(t, store, c, "alpha")
+	id := s.createRollout(t, store, "alpha", "ghost") // ghost has no row
+	was := versions(t, store)
+
+	c.now = c.now.Add(time.Minute)
+	alpha := item(t, store, id, "alpha")
+	lease, before, ok, err := store.ClaimRun(ctx, alpha, "runner-1", time.Hour, "2.0.0")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "alpha", lease.Tenant)
+	require.NotNil(t, before)
+	require.Equal(t, was["alpha"], *before, "the row as the claim found it")
+	v := versions(t, store)["alpha"]
+	require.Equal(t, control.StatusRunning, v.Status)
+	require.Equal(t, "2.0.0", v.TargetVersion)
+	require.NotNil(t, v.StartedAt)
+	require.True(t, c.now.Equal(*v.StartedAt))
+	require.Equal(t, control.ItemRunning, item(t, store, id, "alpha").State)
+
+	marked := versions(t, store)
+	_, lost, ok, err := store.ClaimRun(ctx, alpha, "runner-2", time.Hour, "3.0.0")
+	require.NoError(t, err)
+	require.False(t, ok, "a live lease is not claimed")
+	require.Nil(t, lost)
+	require.Equal(t, marked, versions(t, store), "a lost claim begins nothing")
+
+	_, none, ok, err := store.ClaimRun(ctx, item(t, store, id, "ghost"), "runner-1", time.Hour, "2.0.0")
+	require.NoError(t, err)
+	require.True(t, ok, "a tenant without a row is claimed")
+	require.Nil(t, none)
+	require.NotContains(t, versions(t, store), "ghost")
+
+	require.NoError(t, store.Unbegin(ctx, *before))
+	require.Equal(t, was["alpha"], versions(t, store)["alpha"], "Unbegin puts the row back")
+}
+
 // A tenant is leased to one runner at a time; a lease fences every write
 // about the tenant, and an expired one can be claimed again.
 func (s *suite) testLeases(t *testing.T) {
