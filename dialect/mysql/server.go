@@ -229,6 +229,9 @@ func (s *Server) Control(ctx context.Context) (*dialect.Database, error) {
 	if err != nil {
 		return nil, fail(err)
 	}
+	// The control database serves every runner at once: its pool keeps
+	// the connections it opens, where a tenant's gives back all but two.
+	db.SetMaxIdleConns(maxOpenConns)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fail(err)

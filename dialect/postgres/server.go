@@ -207,6 +207,9 @@ func (s *Server) Open(ctx context.Context, name string) (*dialect.Database, erro
 // search_path).
 func (s *Server) Control(ctx context.Context) (*dialect.Database, error) {
 	db := s.pool(s.config.Copy())
+	// The control database serves every runner at once: its pool keeps
+	// the connections it opens, where a tenant's gives back all but two.
+	db.SetMaxIdleConns(maxOpenConns)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: open control database %q on server %q: %w", s.config.Database, s.name, s.dsn.Scrub(err))
