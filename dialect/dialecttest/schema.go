@@ -177,4 +177,33 @@ func (s *suite) testControl(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), patience)
 	defer cancel()
 	require.NoError(t, db.DB.PingContext(ctx))
+
+	// A rollout's runners use the control database at once: its pool
+	// keeps the connections a burst opened, where closing them would make
+	// the next burst pay for new sessions (on a server, a TLS handshake
+	// and a backend each).
+	const burst = 4
+	for range 3 {
+		held := make(chan *sql.Conn, burst)
+		for range burst {
+			go func() {
+				conn, err := db.DB.Conn(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				held <- conn
+			}()
+		}
+		conns := make([]*sql.Conn, 0, burst) // all held at once
+		for range burst {
+			if conn := <-held; conn != nil {
+				conns = append(conns, conn)
+			}
+		}
+		for _, conn := range conns {
+			require.NoError(t, conn.Close())
+		}
+	}
+	stats := db.DB.Stats()
+	require.Zero(t, stats.MaxIdleClosed, "the control pool closed connections it had opened: %+v", stats)
 }
