@@ -143,15 +143,7 @@ func (f *Fleet) warn(ref control.Ref, what string, step func() error) {
 // up or down. An unknown tenant or version, or a plan policy refuses, is an
 // input error and changes nothing.
 func (f *Fleet) Migrate(ctx context.Context, ref control.Ref, to string) error {
-	version, err := f.resolveTarget(ref.Type, to)
-	if err != nil {
-		return err
-	}
-	tg, err := f.resolve(ctx, ref)
-	if err != nil {
-		return err
-	}
-	return f.migrate(ctx, tg, version)
+	return f.migrateRef(ctx, ref, to, nil)
 }
 
 // MigrateBegun is Migrate for tenant code, whose run towards to its caller
@@ -162,20 +154,32 @@ func (f *Fleet) Migrate(ctx context.Context, ref control.Ref, to string) error {
 // a fleet-wide migration does. A run that ends without recording its
 // outcome (an input error, a stop before it began) puts the row back.
 func (f *Fleet) MigrateBegun(ctx context.Context, code, to string, before *control.VersionState) error {
-	ref := control.TenantRef(code)
-	version, err := f.resolveTarget(source.Tenant, to)
+	return f.migrateRef(ctx, control.TenantRef(code), to, before)
+}
+
+// migrateRef resolves ref and version to and migrates the database, whose
+// run a caller began when before is set (see target.before).
+func (f *Fleet) migrateRef(ctx context.Context, ref control.Ref, to string, before *control.VersionState) error {
+	version, err := f.resolveTarget(ref.Type, to)
 	var tg target
 	if err == nil {
 		tg, err = f.resolve(ctx, ref)
 	}
 	if err != nil {
-		if before != nil {
-			err = errors.Join(err, f.control.Unbegin(context.WithoutCancel(ctx), *before))
-		}
-		return err
+		return f.unbegin(ctx, before, err)
 	}
 	tg.before = before
 	return f.migrate(ctx, tg, version)
+}
+
+// unbegin puts back before, the row of a run that a caller marked as
+// begun and that ended with err without recording its outcome, and
+// returns err with any failure to do so; err alone when before is nil.
+func (f *Fleet) unbegin(ctx context.Context, before *control.VersionState, err error) error {
+	if before == nil {
+		return err
+	}
+	return errors.Join(err, f.control.Unbegin(context.WithoutCancel(ctx), *before))
 }
 
 func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) error {
@@ -184,8 +188,8 @@ func (f *Fleet) migrate(ctx context.Context, tg target, to *semver.Version) erro
 		recorded, err = f.apply(ctx, tg, s, to)
 		return err
 	})
-	if err != nil && tg.before != nil && !recorded {
-		err = errors.Join(err, f.control.Unbegin(context.WithoutCancel(ctx), *tg.before))
+	if err != nil && !recorded {
+		err = f.unbegin(ctx, tg.before, err)
 	}
 	if errors.Is(err, execute.ErrOutcomeUnknown) {
 		err = f.settleRun(ctx, tg, to, err)
@@ -578,9 +582,7 @@ func (f *Fleet) perServer() int {
 func (f *Fleet) unbeginAll(ctx context.Context, jobs []*batched) error {
 	var errs []error
 	for _, j := range jobs {
-		if j.before != nil {
-			errs = append(errs, f.control.Unbegin(context.WithoutCancel(ctx), *j.before))
-		}
+		errs = append(errs, f.unbegin(ctx, j.before, nil))
 	}
 	return errors.Join(errs...)
 }

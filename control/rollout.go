@@ -339,8 +339,7 @@ func (s *Store) Claim(ctx context.Context, it Item, owner string, d time.Duratio
 // and then the claim leaves it alone), for the run (see
 // herd.Fleet.MigrateBegun), or for Unbegin when no run follows.
 func (s *Store) ClaimRun(ctx context.Context, it Item, owner string, d time.Duration, target string) (l Lease, before *VersionState, ok bool, err error) {
-	now := s.now().UTC()
-	l, ok, err = s.claim(ctx, it, owner, d, func(tx *sql.Tx) error {
+	l, ok, err = s.claim(ctx, it, owner, d, func(tx *sql.Tx, now time.Time) error {
 		states, err := s.beginTenants(ctx, tx, []string{it.Tenant}, target, now)
 		if err == nil {
 			before = states[0]
@@ -348,14 +347,16 @@ func (s *Store) ClaimRun(ctx context.Context, it Item, owner string, d time.Dura
 		return err
 	})
 	if !ok {
+		// A shared batch that failed ran the begin before its claim was
+		// tried again alone, and lost.
 		before = nil
 	}
 	return l, before, ok, err
 }
 
-// claim is Claim, with then run in the claim's transaction once the
-// claim succeeded.
-func (s *Store) claim(ctx context.Context, it Item, owner string, d time.Duration, then func(*sql.Tx) error) (l Lease, ok bool, err error) {
+// claim is Claim, with then run in the claim's transaction, at the
+// claim's time, once the claim succeeded.
+func (s *Store) claim(ctx context.Context, it Item, owner string, d time.Duration, then func(tx *sql.Tx, now time.Time) error) (l Lease, ok bool, err error) {
 	now := s.now().UTC()
 	err = s.inGroupTx(ctx, func(tx *sql.Tx) error {
 		res, err := s.execIn(ctx, tx, s.q.itemClaim, ItemRunning, owner, d.Milliseconds(), now, it.Rollout, it.Tenant, it.LeaseToken,
@@ -368,7 +369,7 @@ func (s *Store) claim(ctx context.Context, it Item, owner string, d time.Duratio
 		if err != nil || !ok || then == nil {
 			return err
 		}
-		return then(tx)
+		return then(tx, now)
 	})
 	if err != nil {
 		return Lease{}, false, fmt.Errorf("control: claim tenant %q: %w", it.Tenant, err)
