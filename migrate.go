@@ -143,27 +143,30 @@ func (f *Fleet) warn(ref control.Ref, what string, step func() error) {
 // up or down. An unknown tenant or version, or a plan policy refuses, is an
 // input error and changes nothing.
 func (f *Fleet) Migrate(ctx context.Context, ref control.Ref, to string) error {
-	return f.migrateRef(ctx, ref, to, nil)
-}
-
-// MigrateBegun is Migrate for tenant code, whose run towards to its caller
-// has already marked as begun in the control database, as
-// control.Store.ClaimRun does; before is the tenant's row as it was then
-// (nil when it had none: the run then marks itself). The run makes no
-// commit of its own to begin, and reads the row from before, as a run of
-// a fleet-wide migration does. A run that ends without recording its
-// outcome (an input error, a stop before it began) puts the row back.
-func (f *Fleet) MigrateBegun(ctx context.Context, code, to string, before *control.VersionState) error {
-	return f.migrateRef(ctx, control.TenantRef(code), to, before)
-}
-
-// migrateRef resolves ref and version to and migrates the database, whose
-// run a caller began when before is set (see target.before).
-func (f *Fleet) migrateRef(ctx context.Context, ref control.Ref, to string, before *control.VersionState) error {
 	version, err := f.resolveTarget(ref.Type, to)
+	if err != nil {
+		return err
+	}
+	tg, err := f.resolve(ctx, ref)
+	if err != nil {
+		return err
+	}
+	return f.migrate(ctx, tg, version)
+}
+
+// MigrateBegun is Migrate for tenant t, as its caller read it from the
+// registry, whose run towards to the caller has already marked as begun
+// in the control database, as control.Store.ClaimRun does; before is the
+// tenant's row as it was then (nil when it had none: the run then marks
+// itself). The run makes no commit of its own to begin and reads neither
+// the registry nor the row, as a run of a fleet-wide migration does. A
+// run that ends without recording its outcome (an input error, a stop
+// before it began) puts the row back.
+func (f *Fleet) MigrateBegun(ctx context.Context, t control.Tenant, to string, before *control.VersionState) error {
+	version, err := f.resolveTarget(source.Tenant, to)
 	var tg target
 	if err == nil {
-		tg, err = f.resolve(ctx, ref)
+		tg, err = f.tenantTarget(t)
 	}
 	if err != nil {
 		return f.unbegin(ctx, before, err)

@@ -332,26 +332,47 @@ func (s *Store) Claim(ctx context.Context, it Item, owner string, d time.Duratio
 	return s.claim(ctx, it, owner, d, nil)
 }
 
+// Run is what ClaimRun hands the runner that won a claim: the lease, and
+// what the run needs from the control database, read in the claim's
+// transaction.
+type Run struct {
+	Lease Lease
+	// Tenant is the tenant's registry entry; nil when the registry no
+	// longer has it (removed since the rollout started).
+	Tenant *Tenant
+	// Before is the tenant's row of its schema version as it was before
+	// the claim began the run; nil when it has none, and then the claim
+	// leaves it alone.
+	Before *VersionState
+}
+
 // ClaimRun is Claim for a runner about to migrate the tenant towards
 // version target: the claim's transaction also marks the tenant's run as
 // begun, as BeginTenants does, so that the run makes no commit of its own
-// to begin. before is the tenant's row as it was (nil when it has none,
-// and then the claim leaves it alone), for the run (see
+// to begin, and reads the tenant's registry entry, so that the run reads
+// nothing before it starts. Run.Before is for the run (see
 // herd.Fleet.MigrateBegun), or for Unbegin when no run follows.
-func (s *Store) ClaimRun(ctx context.Context, it Item, owner string, d time.Duration, target string) (l Lease, before *VersionState, ok bool, err error) {
-	l, ok, err = s.claim(ctx, it, owner, d, func(tx *sql.Tx, now time.Time) error {
+func (s *Store) ClaimRun(ctx context.Context, it Item, owner string, d time.Duration, target string) (run Run, ok bool, err error) {
+	run.Lease, ok, err = s.claim(ctx, it, owner, d, func(tx *sql.Tx, now time.Time) error {
+		ts, err := s.tenants(ctx, tx, s.q.tenantGet, it.Tenant)
+		if err != nil {
+			return err
+		}
+		if len(ts) == 1 {
+			run.Tenant = &ts[0]
+		}
 		states, err := s.beginTenants(ctx, tx, []string{it.Tenant}, target, now)
 		if err == nil {
-			before = states[0]
+			run.Before = states[0]
 		}
 		return err
 	})
 	if !ok {
 		// A shared batch that failed ran the begin before its claim was
 		// tried again alone, and lost.
-		before = nil
+		return Run{}, false, err
 	}
-	return l, before, ok, err
+	return run, true, err
 }
 
 // claim is Claim, with then run in the claim's transaction, at the

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/herdhq/herd/dialect"
 	"github.com/herdhq/herd/source"
 )
 
@@ -71,7 +72,7 @@ func (s *Store) AddTenant(ctx context.Context, t Tenant) error {
 // Tenant returns the tenant with the given code, or an error wrapping
 // ErrTenantNotFound.
 func (r *Reader) Tenant(ctx context.Context, code string) (Tenant, error) {
-	ts, err := r.tenants(ctx, r.q.tenantGet, code)
+	ts, err := r.tenants(ctx, r.db.DB, r.q.tenantGet, code)
 	if err != nil {
 		return Tenant{}, err
 	}
@@ -83,11 +84,12 @@ func (r *Reader) Tenant(ctx context.Context, code string) (Tenant, error) {
 
 // Tenants returns every tenant, ordered by code.
 func (r *Reader) Tenants(ctx context.Context) ([]Tenant, error) {
-	return r.tenants(ctx, r.q.tenantList)
+	return r.tenants(ctx, r.db.DB, r.q.tenantList)
 }
 
-func (r *Reader) tenants(ctx context.Context, query string, args ...any) ([]Tenant, error) {
-	rows, err := r.db.DB.QueryContext(ctx, query, args...)
+// tenants reads the tenants query returns, asking through q.
+func (r *Reader) tenants(ctx context.Context, q dialect.Querier, query string, args ...any) ([]Tenant, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("control: read tenants: %w", err)
 	}

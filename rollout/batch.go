@@ -119,7 +119,7 @@ func (m *Manager) claimable(ctx context.Context, id int64, wave control.Wave, te
 // between batches: batches are then only how the runner reads its work,
 // and a larger one keeps every worker busy instead of waiting at the end
 // of each batch for its slowest tenant.
-const unpausedBatch = 64
+const unpausedBatch = 512
 
 // batchSize is how many tenants a round claims at most: the batch size
 // when batches are paused between, else at least unpausedBatch.

@@ -25,11 +25,11 @@ import (
 // tenant's to a schema version ("v1.2.0"), and a failed tenant back.
 type Migrator interface {
 	Migrate(ctx context.Context, ref control.Ref, to string) error
-	// MigrateBegun migrates tenant code to version to, whose run the
-	// runner's claim marked as begun (control.Store.ClaimRun); before is
-	// the tenant's row as it was, which the run puts back when it ends
-	// without recording its outcome.
-	MigrateBegun(ctx context.Context, code, to string, before *control.VersionState) error
+	// MigrateBegun migrates tenant t, as the runner's claim read it, to
+	// version to; the claim marked its run as begun
+	// (control.Store.ClaimRun), and before is the tenant's row as it was,
+	// which the run puts back when it ends without recording its outcome.
+	MigrateBegun(ctx context.Context, t control.Tenant, to string, before *control.VersionState) error
 	// MigrateShadow migrates tenant code to version to by a shadow
 	// migration (a wave's or large_tenants' strategy: shadow).
 	MigrateShadow(ctx context.Context, code, to string) error

@@ -44,8 +44,10 @@ type fleet struct {
 	runningLarge, maxLarge int
 	// shadowed are the tenants migrated by MigrateShadow.
 	shadowed []string
-	// begun are the rows MigrateBegun was given, by tenant.
-	begun map[string]*control.VersionState
+	// begun are the rows MigrateBegun was given, by tenant, and entries
+	// the registry entries.
+	begun   map[string]*control.VersionState
+	entries map[string]control.Tenant
 	// noSnapshot are the tenants whose snapshot fails.
 	noSnapshot map[string]bool
 }
@@ -79,12 +81,13 @@ func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
 	return nil
 }
 
-func (f *fleet) MigrateBegun(ctx context.Context, code, to string, before *control.VersionState) error {
+func (f *fleet) MigrateBegun(ctx context.Context, t control.Tenant, to string, before *control.VersionState) error {
+	code := t.Code
 	f.mu.Lock()
 	if f.begun == nil {
-		f.begun = map[string]*control.VersionState{}
+		f.begun, f.entries = map[string]*control.VersionState{}, map[string]control.Tenant{}
 	}
-	f.begun[code] = before
+	f.begun[code], f.entries[code] = before, t
 	f.mu.Unlock()
 	return f.Migrate(ctx, control.TenantRef(code), to)
 }
@@ -281,8 +284,9 @@ func TestWorkHonoursWavesAndPerServerCaps(t *testing.T) {
 }
 
 // A runner's claim marks the tenant's run as begun in the claim's own
-// commit and hands the run the row as it was; a tenant whose snapshot
-// fails is never migrated, and its row is put back as it was.
+// commit and hands the run the row as it was and the registry entry as
+// the claim read it; a tenant whose snapshot fails is never migrated, and
+// its row is put back as it was.
 func TestClaimBeginsTheRun(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
@@ -296,6 +300,12 @@ func TestClaimBeginsTheRun(t *testing.T) {
 			during[code] = v
 		}
 		r := b.start(t)
+		// An entry changed since the rollout started reaches the run as
+		// the claim read it.
+		entry, err := b.store.Tenant(b.ctx, "kept")
+		require.NoError(t, err)
+		entry.Features = []string{"transport"}
+		require.NoError(t, b.store.UpdateTenant(b.ctx, entry))
 		rows := map[string]control.VersionState{}
 		for _, code := range []string{"kept", "full"} {
 			v, ok, err := b.store.Version(b.ctx, control.TenantRef(code))
@@ -303,10 +313,11 @@ func TestClaimBeginsTheRun(t *testing.T) {
 			require.True(t, ok)
 			rows[code] = v
 		}
-		_, err := b.m.Work(b.ctx, r.ID)
+		_, err = b.m.Work(b.ctx, r.ID)
 		require.NoError(t, err)
 
 		require.Equal(t, []string{"kept"}, b.fleet.started(), "the tenant without a snapshot is not migrated")
+		assert.Equal(t, entry.Features, b.fleet.entries["kept"].Features, "the run is handed the registry entry as the claim read it")
 		require.NotNil(t, b.fleet.begun["kept"], "the run is handed the row as the claim found it")
 		assert.Equal(t, rows["kept"].Status, b.fleet.begun["kept"].Status)
 		assert.Equal(t, control.StatusRunning, during["kept"].Status, "the claim marked the run as begun")

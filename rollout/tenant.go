@@ -21,22 +21,23 @@ import (
 // when another runner had the tenant.
 func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.Item, shadow bool, failed func()) (control.ItemState, error) {
 	store := m.store
-	// A tenant migrated in place has its run begun by its claim, in the
-	// claim's commit; a shadow migration records its run itself.
+	// A tenant migrated in place has its run begun, and its registry entry
+	// read, by its claim, in the claim's commit; a shadow migration records
+	// its run itself.
 	var (
-		lease  control.Lease
-		before *control.VersionState
-		ok     bool
-		err    error
+		run control.Run
+		ok  bool
+		err error
 	)
 	if shadow {
-		lease, ok, err = store.Claim(ctx, it, m.opts.Owner, m.settings.Lease)
+		run.Lease, ok, err = store.Claim(ctx, it, m.opts.Owner, m.settings.Lease)
 	} else {
-		lease, before, ok, err = store.ClaimRun(ctx, it, m.opts.Owner, m.settings.Lease, r.TenantVersion)
+		run, ok, err = store.ClaimRun(ctx, it, m.opts.Owner, m.settings.Lease, r.TenantVersion)
 	}
 	if err != nil || !ok {
 		return "", err
 	}
+	lease, before := run.Lease, run.Before
 	stopHeartbeat := m.heartbeat(ctx, lease)
 	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 	start := m.opts.Now()
@@ -49,7 +50,7 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		note, snapErr = m.snapshot(ctx, r, it)
 	}
 	if snapErr == nil {
-		err = m.migrate(ctx, it.Tenant, r.TenantVersion, shadow, before)
+		err = m.migrate(ctx, it.Tenant, r.TenantVersion, shadow, run)
 	} else if before != nil {
 		// No run follows the claim's begin: the row goes back.
 		snapErr = errors.Join(snapErr, store.Unbegin(context.WithoutCancel(ctx), *before))
@@ -146,7 +147,7 @@ func (m *Manager) heartbeat(ctx context.Context, l control.Lease) (stop func()) 
 // health probes watching; a timeout or a failed probe ends the migration
 // (on MySQL the running statement is killed on the server) and is the
 // error returned.
-func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool, before *control.VersionState) error {
+func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool, run control.Run) error {
 	tctx, cancelTimeout := context.WithTimeoutCause(ctx, m.settings.TenantTimeout,
 		fmt.Errorf("timed out after %s", m.settings.TenantTimeout))
 	defer cancelTimeout()
@@ -154,10 +155,17 @@ func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool
 	defer cancel(nil)
 	stopWatch := m.watch(tctx, cancel, code)
 	var err error
-	if shadow {
+	switch {
+	case shadow:
 		err = m.fleet.MigrateShadow(tctx, code, "v"+version)
-	} else {
-		err = m.fleet.MigrateBegun(tctx, code, "v"+version, before)
+	case run.Tenant == nil:
+		// Removed from the registry since the rollout started.
+		err = fmt.Errorf("tenant %q: %w", code, control.ErrTenantNotFound)
+		if run.Before != nil {
+			err = errors.Join(err, m.store.Unbegin(context.WithoutCancel(ctx), *run.Before))
+		}
+	default:
+		err = m.fleet.MigrateBegun(tctx, *run.Tenant, "v"+version, run.Before)
 	}
 	probeErr := stopWatch()
 	if err == nil {

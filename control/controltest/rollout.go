@@ -89,24 +89,30 @@ func (s *suite) testRolloutStatus(t *testing.T) {
 }
 
 // ClaimRun claims a tenant and, in the same commit, marks its run towards
-// the rollout's version as begun, returning its row as it was; a claim
-// another runner won changes neither the item nor the row, and a tenant
-// without a row is claimed and its (missing) row left alone.
+// the rollout's version as begun, returning its row as it was and its
+// registry entry; a claim another runner won changes neither the item nor
+// the row, and a tenant the registry does not have (removed since the
+// rollout started) is claimed without an entry or a row, and its
+// (missing) row is left alone.
 func (s *suite) testClaimRun(t *testing.T) {
 	ctx := t.Context()
 	store, c, _ := s.open(t)
 	s.addTenants(t, store, c, "alpha")
-	id := s.createRollout(t, store, "alpha", "ghost") // ghost has no row
+	id := s.createRollout(t, store, "alpha", "ghost") // ghost is not registered
 	was := versions(t, store)
+	entry, err := store.Tenant(ctx, "alpha")
+	require.NoError(t, err)
 
 	c.now = c.now.Add(time.Minute)
 	alpha := item(t, store, id, "alpha")
-	lease, before, ok, err := store.ClaimRun(ctx, alpha, "runner-1", time.Hour, "2.0.0")
+	run, ok, err := store.ClaimRun(ctx, alpha, "runner-1", time.Hour, "2.0.0")
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Equal(t, "alpha", lease.Tenant)
-	require.NotNil(t, before)
-	require.Equal(t, was["alpha"], *before, "the row as the claim found it")
+	require.Equal(t, "alpha", run.Lease.Tenant)
+	require.NotNil(t, run.Tenant)
+	require.Equal(t, entry, *run.Tenant, "the registry entry, read in the claim")
+	require.NotNil(t, run.Before)
+	require.Equal(t, was["alpha"], *run.Before, "the row as the claim found it")
 	v := versions(t, store)["alpha"]
 	require.Equal(t, control.StatusRunning, v.Status)
 	require.Equal(t, "2.0.0", v.TargetVersion)
@@ -115,19 +121,20 @@ func (s *suite) testClaimRun(t *testing.T) {
 	require.Equal(t, control.ItemRunning, item(t, store, id, "alpha").State)
 
 	marked := versions(t, store)
-	_, lost, ok, err := store.ClaimRun(ctx, alpha, "runner-2", time.Hour, "3.0.0")
+	lost, ok, err := store.ClaimRun(ctx, alpha, "runner-2", time.Hour, "3.0.0")
 	require.NoError(t, err)
 	require.False(t, ok, "a live lease is not claimed")
-	require.Nil(t, lost)
+	require.Equal(t, control.Run{}, lost)
 	require.Equal(t, marked, versions(t, store), "a lost claim begins nothing")
 
-	_, none, ok, err := store.ClaimRun(ctx, item(t, store, id, "ghost"), "runner-1", time.Hour, "2.0.0")
+	none, ok, err := store.ClaimRun(ctx, item(t, store, id, "ghost"), "runner-1", time.Hour, "2.0.0")
 	require.NoError(t, err)
-	require.True(t, ok, "a tenant without a row is claimed")
-	require.Nil(t, none)
+	require.True(t, ok, "a tenant the registry does not have is claimed")
+	require.Nil(t, none.Tenant)
+	require.Nil(t, none.Before)
 	require.NotContains(t, versions(t, store), "ghost")
 
-	require.NoError(t, store.Unbegin(ctx, *before))
+	require.NoError(t, store.Unbegin(ctx, *run.Before))
 	require.Equal(t, was["alpha"], versions(t, store)["alpha"], "Unbegin puts the row back")
 }
 
