@@ -358,6 +358,7 @@ func (s *Store) ClaimRun(ctx context.Context, it Item, owner string, d time.Dura
 		if err != nil {
 			return err
 		}
+		run.Tenant = nil // from a shared batch that failed and is tried again
 		if len(ts) == 1 {
 			run.Tenant = &ts[0]
 		}
@@ -372,7 +373,7 @@ func (s *Store) ClaimRun(ctx context.Context, it Item, owner string, d time.Dura
 		// tried again alone, and lost.
 		return Run{}, false, err
 	}
-	return run, true, err
+	return run, true, nil
 }
 
 // claim is Claim, with then run in the claim's transaction, at the

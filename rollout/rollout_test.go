@@ -332,6 +332,36 @@ func TestClaimBeginsTheRun(t *testing.T) {
 	})
 }
 
+// A tenant removed from the registry after its rollout started is failed
+// at its claim, with nothing migrated or rolled back, and the others go on.
+func TestRemovedTenantFails(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, "rollout:\n  concurrency: 1\n  failure_budget: 1\n  snapshots: never\n", [][2]string{{"gone", "a"}, {"kept", "a"}})
+		var restored []string
+		b.fleet.restore = func(code string) { restored = append(restored, code) }
+		for _, code := range []string{"gone", "kept"} {
+			// At a version, so that a tenant that ran would be rolled back.
+			require.NoError(t, b.store.Sync(b.ctx, control.TenantRef(code), "1.0.0"))
+		}
+		r := b.start(t)
+		require.NoError(t, b.store.RemoveTenant(b.ctx, "gone"))
+		_, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+
+		assert.Equal(t, []string{"kept"}, b.fleet.started())
+		assert.Empty(t, restored, "nothing ran, so nothing is rolled back")
+		items, err := b.store.Items(b.ctx, r.ID)
+		require.NoError(t, err)
+		for _, it := range items {
+			if it.Tenant == "gone" {
+				assert.Equal(t, control.ItemFailed, it.State)
+				assert.Contains(t, it.Error, "not found")
+			}
+		}
+	})
+}
+
 // large_tenants.concurrency caps the large tenants a runner migrates at
 // once, by their recorded sizes, while the small ones run beside them.
 func TestWorkCapsLargeTenants(t *testing.T) {

@@ -71,11 +71,11 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		// skipped, as it would have been then, and nothing ran.
 		state, msg, ev, err = control.ItemSkipped, "canMigrate: "+refused.Msg, event.TenantSkipped, nil
 	}
-	// A refused plan, or a database another fleet owns, ran nothing:
-	// there is nothing to roll back (and, in another fleet's database,
-	// nothing herd may touch).
+	// A refused plan, a database another fleet owns, or a tenant removed
+	// from the registry ran nothing: there is nothing to roll back (and, in
+	// another fleet's database, nothing herd may touch).
 	var foreign *execute.OwnerError
-	ranNothing := refused != nil || errors.As(err, &foreign)
+	ranNothing := refused != nil || errors.As(err, &foreign) || errors.Is(err, control.ErrTenantNotFound)
 	if snapErr != nil || err != nil {
 		failed()
 	}
