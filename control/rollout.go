@@ -338,11 +338,12 @@ func (s *Store) Claim(ctx context.Context, it Item, owner string, d time.Duratio
 type Run struct {
 	Lease Lease
 	// Tenant is the tenant's registry entry; nil when the registry no
-	// longer has it (removed since the rollout started).
+	// longer has it (removed since the rollout started), and then the
+	// claim begins no run.
 	Tenant *Tenant
 	// Before is the tenant's row of its schema version as it was before
-	// the claim began the run; nil when it has none, and then the claim
-	// leaves it alone.
+	// the claim began the run; nil when it has none (or no run was
+	// begun), and then the claim leaves it alone.
 	Before *VersionState
 }
 
@@ -358,10 +359,13 @@ func (s *Store) ClaimRun(ctx context.Context, it Item, owner string, d time.Dura
 		if err != nil {
 			return err
 		}
-		run.Tenant = nil // from a shared batch that failed and is tried again
-		if len(ts) == 1 {
-			run.Tenant = &ts[0]
+		// A shared batch that failed runs this again alone: nothing is
+		// kept from the first try.
+		run.Tenant, run.Before = nil, nil
+		if len(ts) == 0 {
+			return nil // no longer registered: there is no run to begin
 		}
+		run.Tenant = &ts[0]
 		states, err := s.beginTenants(ctx, tx, []string{it.Tenant}, target, now)
 		if err == nil {
 			run.Before = states[0]

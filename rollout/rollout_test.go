@@ -332,6 +332,30 @@ func TestClaimBeginsTheRun(t *testing.T) {
 	})
 }
 
+// The registry entry a run is handed is read at the tenant's claim: a
+// change made while an earlier tenant migrates reaches the next one.
+func TestClaimReadsTheEntry(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, "rollout:\n  concurrency: 1\n  snapshots: never\n", [][2]string{{"first", "a"}, {"second", "a"}})
+		b.fleet.during = func(ctx context.Context, code string) {
+			if code != "first" {
+				return
+			}
+			entry, err := b.store.Tenant(ctx, "second")
+			assert.NoError(t, err)
+			entry.Features = []string{"transport"}
+			assert.NoError(t, b.store.UpdateTenant(ctx, entry))
+		}
+		r := b.start(t)
+		_, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+
+		require.Equal(t, []string{"first", "second"}, b.fleet.started())
+		assert.Equal(t, []string{"transport"}, b.fleet.entries["second"].Features)
+	})
+}
+
 // A tenant removed from the registry after its rollout started is failed
 // at its claim, with nothing migrated or rolled back, and the others go on.
 func TestRemovedTenantFails(t *testing.T) {

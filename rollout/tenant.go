@@ -37,8 +37,7 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	if err != nil || !ok {
 		return "", err
 	}
-	lease, before := run.Lease, run.Before
-	stopHeartbeat := m.heartbeat(ctx, lease)
+	stopHeartbeat := m.heartbeat(ctx, run.Lease)
 	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
 	start := m.opts.Now()
 
@@ -51,9 +50,9 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	}
 	if snapErr == nil {
 		err = m.migrate(ctx, it.Tenant, r.TenantVersion, shadow, run)
-	} else if before != nil {
+	} else if run.Before != nil {
 		// No run follows the claim's begin: the row goes back.
-		snapErr = errors.Join(snapErr, store.Unbegin(context.WithoutCancel(ctx), *before))
+		snapErr = errors.Join(snapErr, store.Unbegin(context.WithoutCancel(ctx), *run.Before))
 	}
 	if ctx.Err() != nil {
 		stopHeartbeat()
@@ -108,7 +107,7 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	stopHeartbeat()
 	took := m.opts.Now().Sub(start)
 	err = retry.Do(ctx, m.reconnect("release tenant "+it.Tenant), func(ctx context.Context) (err error) {
-		ok, err = store.Release(ctx, lease, state, took, msg)
+		ok, err = store.Release(ctx, run.Lease, state, took, msg)
 		return err
 	})
 	if err != nil {
@@ -159,11 +158,9 @@ func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool
 	case shadow:
 		err = m.fleet.MigrateShadow(tctx, code, "v"+version)
 	case run.Tenant == nil:
-		// Removed from the registry since the rollout started.
+		// Removed from the registry since the rollout started: the claim
+		// began no run.
 		err = fmt.Errorf("tenant %q: %w", code, control.ErrTenantNotFound)
-		if run.Before != nil {
-			err = errors.Join(err, m.store.Unbegin(context.WithoutCancel(ctx), *run.Before))
-		}
 	default:
 		err = m.fleet.MigrateBegun(tctx, *run.Tenant, "v"+version, run.Before)
 	}

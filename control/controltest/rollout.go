@@ -92,13 +92,15 @@ func (s *suite) testRolloutStatus(t *testing.T) {
 // the rollout's version as begun, returning its row as it was and its
 // registry entry; a claim another runner won changes neither the item nor
 // the row, and a tenant the registry does not have (removed since the
-// rollout started) is claimed without an entry or a row, and its
-// (missing) row is left alone.
+// rollout started) is claimed without an entry, and no run is begun for
+// it: its row, if any, is left alone.
 func (s *suite) testClaimRun(t *testing.T) {
 	ctx := t.Context()
 	store, c, _ := s.open(t)
 	s.addTenants(t, store, c, "alpha")
-	id := s.createRollout(t, store, "alpha", "ghost") // ghost is not registered
+	id := s.createRollout(t, store, "alpha", "ghost", "stray") // ghost and stray are not registered
+	// stray has a version row all the same (left by hand, say).
+	require.NoError(t, store.Sync(ctx, control.TenantRef("stray"), "1.0.0"))
 	was := versions(t, store)
 	entry, err := store.Tenant(ctx, "alpha")
 	require.NoError(t, err)
@@ -133,6 +135,13 @@ func (s *suite) testClaimRun(t *testing.T) {
 	require.Nil(t, none.Tenant)
 	require.Nil(t, none.Before)
 	require.NotContains(t, versions(t, store), "ghost")
+
+	stray, ok, err := store.ClaimRun(ctx, item(t, store, id, "stray"), "runner-1", time.Hour, "2.0.0")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Nil(t, stray.Tenant)
+	require.Nil(t, stray.Before)
+	require.Equal(t, was["stray"], versions(t, store)["stray"], "no run is begun for a tenant the registry does not have")
 
 	require.NoError(t, store.Unbegin(ctx, *run.Before))
 	require.Equal(t, was["alpha"], versions(t, store)["alpha"], "Unbegin puts the row back")
