@@ -34,7 +34,10 @@ type target struct {
 	// Begin write of its own: it is the row as it was before, which
 	// Unbegin puts back when the run ends without recording its outcome.
 	before *control.VersionState
-	open   func(ctx context.Context) (*dialect.Database, func() error, error)
+	// release, when set, is a rollout's lease on the tenant, which a run
+	// that succeeds ends in the commit that records it.
+	release *control.LeaseEnd
+	open    func(ctx context.Context) (*dialect.Database, func() error, error)
 	// srv and database are a tenant's server and database name, for its
 	// pre-flight rehearsal.
 	srv      server
@@ -161,8 +164,10 @@ func (f *Fleet) Migrate(ctx context.Context, ref control.Ref, to string) error {
 // itself). The run makes no commit of its own to begin and reads neither
 // the registry nor the row, as a run of a fleet-wide migration does. A
 // run that ends without recording its outcome (an input error, a stop
-// before it began) puts the row back.
-func (f *Fleet) MigrateBegun(ctx context.Context, t control.Tenant, to string, before *control.VersionState) error {
+// before it began) puts the row back. release, when set, is the caller's
+// rollout lease on the tenant: a run that succeeds ends it in the commit
+// that records the run, and sets release.Committed.
+func (f *Fleet) MigrateBegun(ctx context.Context, t control.Tenant, to string, before *control.VersionState, release *control.LeaseEnd) error {
 	version, err := f.resolveTarget(source.Tenant, to)
 	var tg target
 	if err == nil {
@@ -171,7 +176,7 @@ func (f *Fleet) MigrateBegun(ctx context.Context, t control.Tenant, to string, b
 	if err != nil {
 		return f.unbegin(ctx, before, err)
 	}
-	tg.before = before
+	tg.before, tg.release = before, release
 	return f.migrate(ctx, tg, version)
 }
 
@@ -262,12 +267,12 @@ func (f *Fleet) apply(ctx context.Context, tg target, s *execute.Session, to *se
 		detail += ": " + runErr.Error()
 	}
 	// One control-database commit for the history, the version, the
-	// audit and, where the pre-flight found the tenant at its reference,
-	// the stamp of the next (and the drift check that it is there, with
-	// drift_fresh).
+	// audit, where the pre-flight found the tenant at its reference the
+	// stamp of the next (and the drift check that it is there, with
+	// drift_fresh), and a rollout's release of the tenant.
 	out := control.Outcome{Current: current, Err: runErr, Steps: results, Actor: f.opts.Actor, Detail: detail}
 	if runErr == nil {
-		out.Checked = checked
+		out.Checked, out.Release = checked, tg.release
 		if stamp := s.Stamp(); stamp != "" {
 			out.Stamp = &control.Stamp{Version: current, Value: stamp}
 		}

@@ -261,3 +261,58 @@ func TestRolloutPerServerLimit(t *testing.T) {
 		b.agree(control.TenantRef("second_4"), "1.0.0")
 	})
 }
+
+// A run of a rollout that succeeds ends its tenant's lease in the commit
+// that records it, so that its runner makes no commit of its own to
+// release the tenant; a run that fails leaves the lease to its runner,
+// which rolls the tenant back first.
+func TestMigrateBegunReleasesTheLease(t *testing.T) {
+	t.Parallel()
+	herdtest.ForEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, waveSource())
+		for _, code := range []string{"alpha", "bad"} {
+			_, err := b.fleet.AddTenant(b.ctx, herd.TenantSpec{Code: code})
+			require.NoError(t, err)
+		}
+		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 2))
+		db, _, err := b.fleet.OpenTenant(b.ctx, "bad")
+		require.NoError(t, err)
+		_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)")
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+
+		store := b.control()
+		id, err := store.CreateRollout(b.ctx, control.Rollout{Release: "v1.1.0", SystemVersion: "0.0.0", TenantVersion: "1.1.0",
+			Selector: "all", Status: control.RolloutRunning}, []control.Item{
+			{Tenant: "alpha", Server: "main", WaveName: "all", State: control.ItemPending, FromVersion: "1.0.0"},
+			{Tenant: "bad", Server: "main", WaveName: "all", Position: 1, State: control.ItemPending, FromVersion: "1.0.0"},
+		})
+		require.NoError(t, err)
+		items, err := store.Items(b.ctx, id)
+		require.NoError(t, err)
+		run := func(it control.Item) (*control.LeaseEnd, error) {
+			t.Helper()
+			r, ok, err := store.ClaimRun(b.ctx, it, "runner-1", time.Hour, "1.1.0")
+			require.NoError(t, err)
+			require.True(t, ok)
+			end := &control.LeaseEnd{Lease: r.Lease, State: control.ItemDone, Took: func() time.Duration { return time.Second }}
+			return end, b.fleet.MigrateBegun(b.ctx, *r.Tenant, "v1.1.0", r.Before, end)
+		}
+
+		end, err := run(items[0])
+		require.NoError(t, err)
+		require.True(t, end.Committed, "the run's commit carried the release")
+		require.True(t, end.Held)
+		items, err = store.Items(b.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, control.ItemDone, items[0].State)
+		require.Equal(t, int64(1000), items[0].DurationMS)
+
+		end, err = run(items[1])
+		require.Error(t, err)
+		require.False(t, end.Committed, "a failed run leaves the lease to its runner")
+		items, err = store.Items(b.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, control.ItemRunning, items[1].State)
+	})
+}

@@ -418,15 +418,37 @@ func (s *Store) Heartbeat(ctx context.Context, l Lease, d time.Duration) (bool, 
 // lost, and then nothing is written. Like Claim, it commits in a
 // transaction shared with concurrent writes.
 func (s *Store) Release(ctx context.Context, l Lease, state ItemState, duration time.Duration, msg string) (ok bool, err error) {
+	err = s.inGroupTx(ctx, func(tx *sql.Tx) (err error) {
+		ok, err = s.release(ctx, tx, l, state, duration, msg)
+		return err
+	})
+	return ok, err
+}
+
+// release is Release's write, in tx.
+func (s *Store) release(ctx context.Context, tx *sql.Tx, l Lease, state ItemState, duration time.Duration, msg string) (bool, error) {
 	var finished any
 	if state != ItemPending {
 		finished = s.now().UTC()
 	}
-	err = s.inGroupTx(ctx, func(tx *sql.Tx) (err error) {
-		ok, err = s.fenced(ctx, tx, l, s.q.itemRelease, state, finished, duration.Milliseconds(), nullable(msg))
-		return err
-	})
-	return ok, err
+	return s.fenced(ctx, tx, l, s.q.itemRelease, state, finished, duration.Milliseconds(), nullable(msg))
+}
+
+// LeaseEnd is the release of a rollout's lease on a tenant that a
+// successful run records with its outcome (see Outcome.Release), in the
+// run's own commit. A run that fails, or records nothing, leaves the
+// lease to its runner, which then calls Release.
+type LeaseEnd struct {
+	Lease Lease
+	// State and Msg are what the tenant's item ends with, as Release's.
+	State ItemState
+	Msg   string
+	// Took is the time the tenant took, asked at the commit.
+	Took func() time.Duration
+	// Committed is set once the run's outcome, and the release with it,
+	// committed; Held then says whether the lease still held (Release's
+	// ok): when it did not, the release wrote nothing.
+	Committed, Held bool
 }
 
 // fenced runs update through q, one of the item updates whose last

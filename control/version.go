@@ -160,12 +160,17 @@ type Outcome struct {
 	// Stamp, when set, is the schema stamp the run left the database
 	// with at Current's reference; without it the row keeps none.
 	Stamp *Stamp
+	// Release, when set, also ends a rollout's lease on the tenant, as
+	// Store.Release does, in the same transaction: the runner then makes
+	// no commit of its own to release the tenant.
+	Release *LeaseEnd
 }
 
 // Finish records the end of a run in one transaction: the history rows of
 // its steps, where ref now stands (as End) with the run's schema stamp, an
-// audit entry and the drift check the run made, if any. The transaction
-// may be shared with the writes of concurrent runs.
+// audit entry, the drift check the run made, if any, and the release of
+// its rollout lease, if it has one. The transaction may be shared with the
+// writes of concurrent runs.
 func (s *Store) Finish(ctx context.Context, ref Ref, o Outcome) error {
 	var driftRow []any
 	if o.Checked != nil {
@@ -174,7 +179,7 @@ func (s *Store) Finish(ctx context.Context, ref Ref, o Outcome) error {
 			return fmt.Errorf("control: record the drift of tenant %q: %w", o.Checked.Tenant, err)
 		}
 	}
-	return s.inGroupTx(ctx, func(tx *sql.Tx) error {
+	err := s.inGroupTx(ctx, func(tx *sql.Tx) error {
 		if err := s.insertHistory(ctx, tx, ref, o.Steps); err != nil {
 			return err
 		}
@@ -186,8 +191,19 @@ func (s *Store) Finish(ctx context.Context, ref Ref, o Outcome) error {
 				return fmt.Errorf("control: record the drift of tenant %q: %w", o.Checked.Tenant, err)
 			}
 		}
+		if r := o.Release; r != nil {
+			held, err := s.release(ctx, tx, r.Lease, r.State, r.Took(), r.Msg)
+			if err != nil {
+				return err
+			}
+			r.Held = held
+		}
 		return s.audit(ctx, tx, o.Actor, "migrate", ref.String(), o.Detail)
 	})
+	if err == nil && o.Release != nil {
+		o.Release.Committed = true
+	}
+	return err
 }
 
 // Sync records ref's current version as found in its ledger when a run

@@ -29,7 +29,9 @@ type Migrator interface {
 	// version to; the claim marked its run as begun
 	// (control.Store.ClaimRun), and before is the tenant's row as it was,
 	// which the run puts back when it ends without recording its outcome.
-	MigrateBegun(ctx context.Context, t control.Tenant, to string, before *control.VersionState) error
+	// release, when set, is ended by a run that succeeds, with its
+	// outcome (control.Outcome.Release); it says whether it was.
+	MigrateBegun(ctx context.Context, t control.Tenant, to string, before *control.VersionState, release *control.LeaseEnd) error
 	// MigrateShadow migrates tenant code to version to by a shadow
 	// migration (a wave's or large_tenants' strategy: shadow).
 	MigrateShadow(ctx context.Context, code, to string) error

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -44,10 +47,14 @@ type fleet struct {
 	runningLarge, maxLarge int
 	// shadowed are the tenants migrated by MigrateShadow.
 	shadowed []string
-	// begun are the rows MigrateBegun was given, by tenant, and entries
-	// the registry entries.
-	begun   map[string]*control.VersionState
-	entries map[string]control.Tenant
+	// begun are the rows MigrateBegun was given, by tenant, entries the
+	// registry entries, and releases the leases to end.
+	begun    map[string]*control.VersionState
+	entries  map[string]control.Tenant
+	releases map[string]*control.LeaseEnd
+	// store records a run that succeeds, with the release it was given,
+	// as herd.Fleet's runs do.
+	store *control.Store
 	// noSnapshot are the tenants whose snapshot fails.
 	noSnapshot map[string]bool
 }
@@ -81,15 +88,18 @@ func (f *fleet) Migrate(ctx context.Context, ref control.Ref, _ string) error {
 	return nil
 }
 
-func (f *fleet) MigrateBegun(ctx context.Context, t control.Tenant, to string, before *control.VersionState) error {
+func (f *fleet) MigrateBegun(ctx context.Context, t control.Tenant, to string, before *control.VersionState, release *control.LeaseEnd) error {
 	code := t.Code
 	f.mu.Lock()
 	if f.begun == nil {
-		f.begun, f.entries = map[string]*control.VersionState{}, map[string]control.Tenant{}
+		f.begun, f.entries, f.releases = map[string]*control.VersionState{}, map[string]control.Tenant{}, map[string]*control.LeaseEnd{}
 	}
-	f.begun[code], f.entries[code] = before, t
+	f.begun[code], f.entries[code], f.releases[code] = before, t, release
 	f.mu.Unlock()
-	return f.Migrate(ctx, control.TenantRef(code), to)
+	if err := f.Migrate(ctx, control.TenantRef(code), to); err != nil {
+		return err
+	}
+	return f.store.Finish(ctx, control.TenantRef(code), control.Outcome{Current: strings.TrimPrefix(to, "v"), Actor: "test", Release: release})
 }
 
 func (f *fleet) MigrateShadow(ctx context.Context, code, to string) error {
@@ -213,7 +223,7 @@ migrations: ./migrations
 %s`, scratch.ControlDSN, scratch.ServerDSN, scratch.ServerDSN, section)), "herd.yaml")
 	require.NoError(t, err)
 
-	f := &fleet{servers: map[string]string{}, running: map[string]int{}, fail: map[string]bool{}}
+	f := &fleet{servers: map[string]string{}, running: map[string]int{}, fail: map[string]bool{}, store: store}
 	for _, tn := range tenants {
 		require.NoError(t, store.AddTenant(ctx, control.Tenant{Code: tn[0], Server: tn[1], Database: "t_" + tn[0], Tier: "standard"}))
 		f.servers[tn[0]] = tn[1]
@@ -330,6 +340,48 @@ func TestClaimBeginsTheRun(t *testing.T) {
 		assert.Equal(t, rows["full"].TargetVersion, after.TargetVersion)
 		assert.Equal(t, control.ItemFailed, b.states(t, r.ID)["full"])
 	})
+}
+
+// A tenant with nothing to probe after its run is released by the run's
+// own commit, and its runner writes no release of its own (one would find
+// the lease ended and report the tenant lost); a tenant with probes to
+// bake is released by its runner once they pass.
+func TestRunReleasesInItsCommit(t *testing.T) {
+	t.Parallel()
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	t.Cleanup(healthy.Close)
+	tests := []struct {
+		name, probes string
+		inCommit     bool
+	}{
+		{"no probes", "", true},
+		{"probes", fmt.Sprintf("health_probes:\n  http: %s/{code}\n", healthy.URL), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+				b := setup(t, e, "rollout:\n  concurrency: 2\n  snapshots: never\n"+tt.probes, sixOnTwoServers)
+				r := b.start(t)
+				_, err := b.m.Work(b.ctx, r.ID)
+				require.NoError(t, err)
+
+				assert.Len(t, b.events.of(event.TenantDone), len(sixOnTwoServers), "every tenant is reported done")
+				for _, tn := range sixOnTwoServers {
+					code := tn[0]
+					assert.Equal(t, control.ItemDone, b.states(t, r.ID)[code], code)
+					release := b.fleet.releases[code]
+					if !tt.inCommit {
+						assert.Nil(t, release, "%s is probed before it is released", code)
+						continue
+					}
+					if assert.NotNil(t, release, code) {
+						assert.True(t, release.Committed && release.Held, "%s was released by its run's commit", code)
+					}
+				}
+			})
+		})
+	}
 }
 
 // The registry entry a run is handed is read at the tenant's claim: a

@@ -38,8 +38,9 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		return "", err
 	}
 	stopHeartbeat := m.heartbeat(ctx, run.Lease)
-	m.emit(event.Event{Type: event.TenantStarted, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
+	m.emitTenant(r, it, event.TenantStarted, "")
 	start := m.opts.Now()
+	took := func() time.Duration { return m.opts.Now().Sub(start) }
 
 	// A shadow migration keeps the database it leaves as the rollback
 	// point: it takes no snapshot.
@@ -48,18 +49,34 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	if !shadow {
 		note, snapErr = m.snapshot(ctx, r, it)
 	}
+	// A tenant with nothing to probe after its run is done when the run
+	// succeeds: the run's commit releases it, and the runner makes no
+	// commit of its own.
+	var release *control.LeaseEnd
+	if !shadow && !m.hasProbes() {
+		release = &control.LeaseEnd{Lease: run.Lease, State: control.ItemDone, Msg: note, Took: took}
+	}
 	if snapErr == nil {
-		err = m.migrate(ctx, it.Tenant, r.TenantVersion, shadow, run)
+		err = m.migrate(ctx, it.Tenant, r.TenantVersion, shadow, run, release)
 	} else if run.Before != nil {
 		// No run follows the claim's begin: the row goes back.
 		snapErr = errors.Join(snapErr, store.Unbegin(context.WithoutCancel(ctx), *run.Before))
+	}
+	if release != nil && release.Committed {
+		stopHeartbeat()
+		if !release.Held {
+			return "", nil // the lease expired and another runner owns the tenant now
+		}
+		m.emitTenant(r, it, event.TenantMigrated, "")
+		m.emitTenant(r, it, event.TenantDone, note)
+		return control.ItemDone, nil
 	}
 	if ctx.Err() != nil {
 		stopHeartbeat()
 		return "", ctx.Err() // the lease lapses; a runner takes the tenant over
 	}
 	if snapErr == nil && err == nil {
-		m.emit(event.Event{Type: event.TenantMigrated, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion})
+		m.emitTenant(r, it, event.TenantMigrated, "")
 		err = m.bake(ctx, it.Tenant)
 	}
 
@@ -105,9 +122,8 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		}
 	}
 	stopHeartbeat()
-	took := m.opts.Now().Sub(start)
 	err = retry.Do(ctx, m.reconnect("release tenant "+it.Tenant), func(ctx context.Context) (err error) {
-		ok, err = store.Release(ctx, run.Lease, state, took, msg)
+		ok, err = store.Release(ctx, run.Lease, state, took(), msg)
 		return err
 	})
 	if err != nil {
@@ -116,8 +132,13 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	if !ok {
 		return "", nil // the lease expired and another runner owns the tenant now
 	}
-	m.emit(event.Event{Type: ev, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion, Reason: msg})
+	m.emitTenant(r, it, ev, msg)
 	return state, nil
+}
+
+// emitTenant emits an event of type typ about tenant it of rollout r.
+func (m *Manager) emitTenant(r control.Rollout, it control.Item, typ event.Type, reason string) {
+	m.emit(event.Event{Type: typ, Rollout: r.ID, Wave: it.WaveName, Tenant: it.Tenant, From: it.FromVersion, To: r.TenantVersion, Reason: reason})
 }
 
 // heartbeat extends the lease every third of its length until stopped.
@@ -146,7 +167,7 @@ func (m *Manager) heartbeat(ctx context.Context, l control.Lease) (stop func()) 
 // health probes watching; a timeout or a failed probe ends the migration
 // (on MySQL the running statement is killed on the server) and is the
 // error returned.
-func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool, run control.Run) error {
+func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool, run control.Run, release *control.LeaseEnd) error {
 	tctx, cancelTimeout := context.WithTimeoutCause(ctx, m.settings.TenantTimeout,
 		fmt.Errorf("timed out after %s", m.settings.TenantTimeout))
 	defer cancelTimeout()
@@ -162,7 +183,7 @@ func (m *Manager) migrate(ctx context.Context, code, version string, shadow bool
 		// began no run.
 		err = fmt.Errorf("tenant %q: %w", code, control.ErrTenantNotFound)
 	default:
-		err = m.fleet.MigrateBegun(tctx, *run.Tenant, "v"+version, run.Before)
+		err = m.fleet.MigrateBegun(tctx, *run.Tenant, "v"+version, run.Before, release)
 	}
 	probeErr := stopWatch()
 	if err == nil {

@@ -48,6 +48,7 @@ func Run(t *testing.T, d dialect.Dialect, newDB func(t *testing.T) *dialect.Data
 		{"RolloutStatus", s.testRolloutStatus},
 		{"Leases", s.testLeases},
 		{"ClaimRun", s.testClaimRun},
+		{"FinishReleases", s.testFinishReleases},
 		{"RetryAndResolve", s.testRetryAndResolve},
 		{"Waves", s.testWaves},
 		{"Snapshots", s.testSnapshots},

@@ -147,6 +147,51 @@ func (s *suite) testClaimRun(t *testing.T) {
 	require.Equal(t, was["alpha"], versions(t, store)["alpha"], "Unbegin puts the row back")
 }
 
+// A run's Finish that carries its rollout lease ends it in the same
+// commit, as Release would; a lease lost meanwhile writes nothing to the
+// item, but the run is recorded all the same.
+func (s *suite) testFinishReleases(t *testing.T) {
+	ctx := t.Context()
+	store, c, _ := s.open(t)
+	s.addTenants(t, store, c, "alpha", "beta")
+	id := s.createRollout(t, store, "alpha", "beta")
+	finish := func(run control.Run, code string) *control.LeaseEnd {
+		t.Helper()
+		end := &control.LeaseEnd{Lease: run.Lease, State: control.ItemDone, Msg: "migrated without a snapshot",
+			Took: func() time.Duration { return 3 * time.Second }}
+		require.NoError(t, store.Finish(ctx, control.TenantRef(code), control.Outcome{Current: "2.0.0", Actor: "test", Detail: "run", Release: end}))
+		require.True(t, end.Committed)
+		require.Equal(t, control.StatusCompleted, versions(t, store)[code].Status, "the run is recorded")
+		require.Equal(t, "2.0.0", versions(t, store)[code].CurrentVersion)
+		return end
+	}
+
+	run, ok, err := store.ClaimRun(ctx, item(t, store, id, "alpha"), "runner-1", time.Hour, "2.0.0")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.True(t, finish(run, "alpha").Held)
+	alpha := item(t, store, id, "alpha")
+	require.Equal(t, control.ItemDone, alpha.State)
+	require.Equal(t, int64(3000), alpha.DurationMS)
+	require.Equal(t, "migrated without a snapshot", alpha.Error)
+	require.NotNil(t, alpha.FinishedAt)
+
+	// beta's lease expires, and another runner claims it before the
+	// first runner's run finishes.
+	seen := item(t, store, id, "beta")
+	stale, ok, err := store.ClaimRun(ctx, seen, "runner-1", -time.Second, "2.0.0")
+	require.NoError(t, err)
+	require.True(t, ok)
+	taken, ok, err := store.Claim(ctx, item(t, store, id, "beta"), "runner-2", time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.False(t, finish(stale, "beta").Held, "a lost lease is not ended")
+	beta := item(t, store, id, "beta")
+	require.Equal(t, control.ItemRunning, beta.State)
+	require.Equal(t, taken.Owner, beta.LeaseOwner)
+	require.Nil(t, beta.FinishedAt)
+}
+
 // A tenant is leased to one runner at a time; a lease fences every write
 // about the tenant, and an expired one can be claimed again.
 func (s *suite) testLeases(t *testing.T) {
