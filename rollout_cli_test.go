@@ -40,11 +40,7 @@ maintenance_windows:
 		require.NoError(t, err)
 	}
 	require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 2))
-	db, _, err := b.fleet.OpenTenant(b.ctx, "bad")
-	require.NoError(t, err)
-	_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)")
-	require.NoError(t, err)
-	db.Close()
+	b.duplicateID("bad")
 	run := cliAt(t, b.scratch.ConfigPath)
 
 	before := b.snapshot()
@@ -103,7 +99,7 @@ maintenance_windows:
 	require.Equal(t, 2, rep.Tenants[0].Attempts)
 	run(2, "rollout", "status", "x")
 
-	db, _, err = b.fleet.OpenTenant(b.ctx, "bad")
+	db, _, err := b.fleet.OpenTenant(b.ctx, "bad")
 	require.NoError(t, err)
 	_, err = db.DB.ExecContext(b.ctx, "DELETE FROM t WHERE v = 2")
 	require.NoError(t, err)

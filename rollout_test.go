@@ -30,6 +30,17 @@ func waveSource() fstest.MapFS {
 	}
 }
 
+// duplicateID gives tenant code, at waveSource's v1.0.0, a duplicate id
+// in t, so that its v1.1.0 fails.
+func (b *bundle) duplicateID(code string) {
+	b.t.Helper()
+	db, _, err := b.fleet.OpenTenant(b.ctx, code)
+	require.NoError(b.t, err)
+	_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)")
+	require.NoError(b.t, err)
+	require.NoError(b.t, db.Close())
+}
+
 const wavesYAML = `rollout:
   concurrency: 4
   batch_size: 4
@@ -61,11 +72,7 @@ func fleetOf60(t *testing.T, e herdtest.Engine, budget string) *bundle {
 		}
 	}
 	require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 4))
-	db, _, err := b.fleet.OpenTenant(b.ctx, "gold_07")
-	require.NoError(t, err)
-	_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)")
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
+	b.duplicateID("gold_07")
 	return b
 }
 
@@ -275,11 +282,7 @@ func TestMigrateBegunReleasesTheLease(t *testing.T) {
 			require.NoError(t, err)
 		}
 		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 2))
-		db, _, err := b.fleet.OpenTenant(b.ctx, "bad")
-		require.NoError(t, err)
-		_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)")
-		require.NoError(t, err)
-		require.NoError(t, db.Close())
+		b.duplicateID("bad")
 
 		store := b.control()
 		id, err := store.CreateRollout(b.ctx, control.Rollout{Release: "v1.1.0", SystemVersion: "0.0.0", TenantVersion: "1.1.0",

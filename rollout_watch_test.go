@@ -30,11 +30,7 @@ func TestRolloutWatch(t *testing.T) {
 		b.addTenant(code)
 	}
 	require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 4))
-	db, _, err := b.fleet.OpenTenant(b.ctx, "r2")
-	require.NoError(t, err)
-	_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)") // its v1.1.0 fails
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
+	b.duplicateID("r2")
 
 	m := b.fleet.Rollouts(herd.RolloutOptions{Now: clock.Now})
 	r, _, err := m.Start(b.ctx, herd.StartRequest{Release: "v1.1.0"})

@@ -26,11 +26,7 @@ func TestSteerRollout(t *testing.T) {
 			b.addTenant(code)
 		}
 		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 4))
-		db, _, err := b.fleet.OpenTenant(b.ctx, "broken")
-		require.NoError(t, err)
-		_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)") // v1.1.0's copy into u's primary key fails
-		require.NoError(t, err)
-		require.NoError(t, db.Close())
+		b.duplicateID("broken")
 
 		m := b.fleet.Rollouts(herd.RolloutOptions{})
 		r, _, err := m.Start(b.ctx, herd.StartRequest{Release: "v1.1.0"})

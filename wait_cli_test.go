@@ -120,11 +120,7 @@ func TestPauseBetweenBatchesEndsEarly(t *testing.T) {
 			require.NoError(t, err)
 		}
 		require.NoError(t, b.fleet.MigrateAll(b.ctx, "1.0.0", 2))
-		db, _, err := b.fleet.OpenTenant(b.ctx, "a_bad")
-		require.NoError(t, err)
-		_, err = db.DB.ExecContext(b.ctx, "INSERT INTO t (id, v) VALUES (1, 1), (1, 2)")
-		require.NoError(t, err)
-		db.Close()
+		b.duplicateID("a_bad")
 		run := cliAt(t, b.scratch.ConfigPath)
 
 		res := within(t, background(t, b.scratch.ConfigPath, "rollout", "start", "--to", "v1.1.0", "--tenants", "a_bad,b_good"), 20*time.Second)
