@@ -170,8 +170,11 @@ func (e *events) of(t event.Type) []event.Event {
 
 // bundle is a Manager on a fresh control database of one engine.
 type bundle struct {
-	ctx    context.Context
-	store  *control.Store
+	ctx   context.Context
+	store *control.Store
+	// db is the control database, for a test that writes to it behind
+	// the store's back.
+	db     *dialect.Database
 	fleet  *fleet
 	events *events
 	m      *rollout.Manager
@@ -231,7 +234,7 @@ migrations: ./migrations
 	ev := &events{}
 	m := rollout.New(cfg, store, rollout.Deps{Migrator: f, Snapshots: f, Releases: f, TenantOpener: f},
 		rollout.Options{Owner: "runner", Events: ev, Poll: 10 * time.Millisecond, Logger: herdtest.Logger(t)})
-	return &bundle{ctx: ctx, store: store, fleet: f, events: ev, m: m}
+	return &bundle{ctx: ctx, store: store, db: db, fleet: f, events: ev, m: m}
 }
 
 // start starts a rollout to v1.1.0 of every tenant.
@@ -382,6 +385,34 @@ func TestRunReleasesInItsCommit(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A run whose lease another runner took over meanwhile ends nothing in
+// its commit: its runner reports nothing, and the tenant is finished by
+// whoever holds it (here, the same runner claiming it again).
+func TestRunWithALostLeaseReleasesNothing(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e herdtest.Engine) {
+		b := setup(t, e, "rollout:\n  concurrency: 1\n  snapshots: never\n", [][2]string{{"taken", "a"}})
+		var once sync.Once
+		b.fleet.during = func(ctx context.Context, code string) {
+			once.Do(func() {
+				// Another runner's claim, with its lease already expired.
+				_, err := b.db.DB.ExecContext(ctx, "UPDATE herd_rollout_tenants SET lease_owner = 'thief', lease_token = lease_token + 1, lease_expires_ms = 0 WHERE tenant = 'taken'")
+				assert.NoError(t, err)
+			})
+		}
+		r := b.start(t)
+		_, err := b.m.Work(b.ctx, r.ID)
+		require.NoError(t, err)
+
+		require.Equal(t, []string{"taken", "taken"}, b.fleet.started(), "taken over, and migrated again")
+		assert.Len(t, b.events.of(event.TenantDone), 1, "the run that lost its lease reports nothing")
+		items, err := b.store.Items(b.ctx, r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, control.ItemDone, items[0].State)
+		assert.Equal(t, 2, items[0].Attempts)
+	})
 }
 
 // The registry entry a run is handed is read at the tenant's claim: a
