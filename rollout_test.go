@@ -298,7 +298,7 @@ func TestMigrateBegunReleasesTheLease(t *testing.T) {
 			r, ok, err := store.ClaimRun(b.ctx, it, "runner-1", time.Hour, "1.1.0")
 			require.NoError(t, err)
 			require.True(t, ok)
-			end := &control.LeaseEnd{Lease: r.Lease, State: control.ItemDone, Took: func() time.Duration { return time.Second }}
+			end := &control.LeaseEnd{Lease: r.Lease, Took: func() time.Duration { return time.Second }}
 			return end, b.fleet.MigrateBegun(b.ctx, *r.Tenant, "v1.1.0", r.Before, end)
 		}
 

@@ -436,13 +436,12 @@ func (s *Store) release(ctx context.Context, tx *sql.Tx, l Lease, state ItemStat
 
 // LeaseEnd is the release of a rollout's lease on a tenant that a
 // successful run records with its outcome (see Outcome.Release), in the
-// run's own commit. A run that fails, or records nothing, leaves the
-// lease to its runner, which then calls Release.
+// run's own commit: the item ends done. A run that fails, or records
+// nothing, leaves the lease to its runner, which then calls Release.
 type LeaseEnd struct {
 	Lease Lease
-	// State and Msg are what the tenant's item ends with, as Release's.
-	State ItemState
-	Msg   string
+	// Msg is the item's note, as Release's msg.
+	Msg string
 	// Took is the time the tenant took, asked at the commit.
 	Took func() time.Duration
 	// Committed is set once the run's outcome, and the release with it,

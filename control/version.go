@@ -192,7 +192,7 @@ func (s *Store) Finish(ctx context.Context, ref Ref, o Outcome) error {
 			}
 		}
 		if r := o.Release; r != nil {
-			held, err := s.release(ctx, tx, r.Lease, r.State, r.Took(), r.Msg)
+			held, err := s.release(ctx, tx, r.Lease, ItemDone, r.Took(), r.Msg)
 			if err != nil {
 				return err
 			}

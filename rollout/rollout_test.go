@@ -370,9 +370,10 @@ func TestRunReleasesInItsCommit(t *testing.T) {
 				require.NoError(t, err)
 
 				assert.Len(t, b.events.of(event.TenantDone), len(sixOnTwoServers), "every tenant is reported done")
+				states := b.states(t, r.ID)
 				for _, tn := range sixOnTwoServers {
 					code := tn[0]
-					assert.Equal(t, control.ItemDone, b.states(t, r.ID)[code], code)
+					assert.Equal(t, control.ItemDone, states[code], code)
 					release := b.fleet.releases[code]
 					if !tt.inCommit {
 						assert.Nil(t, release, "%s is probed before it is released", code)

@@ -54,7 +54,7 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 	// commit of its own.
 	var release *control.LeaseEnd
 	if !shadow && !m.hasProbes() {
-		release = &control.LeaseEnd{Lease: run.Lease, State: control.ItemDone, Msg: note, Took: took}
+		release = &control.LeaseEnd{Lease: run.Lease, Msg: note, Took: took}
 	}
 	if snapErr == nil {
 		err = m.migrate(ctx, it.Tenant, r.TenantVersion, shadow, run, release)
@@ -62,22 +62,15 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		// No run follows the claim's begin: the row goes back.
 		snapErr = errors.Join(snapErr, store.Unbegin(context.WithoutCancel(ctx), *run.Before))
 	}
-	if release != nil && release.Committed {
-		stopHeartbeat()
-		if !release.Held {
-			return "", nil // the lease expired and another runner owns the tenant now
-		}
-		m.emitTenant(r, it, event.TenantMigrated, "")
-		m.emitTenant(r, it, event.TenantDone, note)
-		return control.ItemDone, nil
-	}
-	if ctx.Err() != nil {
+	// A tenant its run's commit released is done, whatever comes after.
+	released := release != nil && release.Committed
+	if ctx.Err() != nil && !released {
 		stopHeartbeat()
 		return "", ctx.Err() // the lease lapses; a runner takes the tenant over
 	}
 	if snapErr == nil && err == nil {
 		m.emitTenant(r, it, event.TenantMigrated, "")
-		err = m.bake(ctx, it.Tenant)
+		err = m.bake(ctx, it.Tenant) // nothing to probe when released
 	}
 
 	state, msg, ev := control.ItemDone, note, event.TenantDone
@@ -122,11 +115,12 @@ func (m *Manager) runTenant(ctx context.Context, r control.Rollout, it control.I
 		}
 	}
 	stopHeartbeat()
-	err = retry.Do(ctx, m.reconnect("release tenant "+it.Tenant), func(ctx context.Context) (err error) {
+	if released {
+		ok = release.Held
+	} else if err := retry.Do(ctx, m.reconnect("release tenant "+it.Tenant), func(ctx context.Context) (err error) {
 		ok, err = store.Release(ctx, run.Lease, state, took(), msg)
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		return "", err
 	}
 	if !ok {

@@ -157,7 +157,7 @@ func (s *suite) testFinishReleases(t *testing.T) {
 	id := s.createRollout(t, store, "alpha", "beta")
 	finish := func(run control.Run, code string) *control.LeaseEnd {
 		t.Helper()
-		end := &control.LeaseEnd{Lease: run.Lease, State: control.ItemDone, Msg: "migrated without a snapshot",
+		end := &control.LeaseEnd{Lease: run.Lease, Msg: "migrated without a snapshot",
 			Took: func() time.Duration { return 3 * time.Second }}
 		require.NoError(t, store.Finish(ctx, control.TenantRef(code), control.Outcome{Current: "2.0.0", Actor: "test", Detail: "run", Release: end}))
 		require.True(t, end.Committed)
